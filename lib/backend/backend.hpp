@@ -1,0 +1,61 @@
+// lib/backend/backend.hpp: where repository files live. A backend knows only opaque files
+// named by Key{kind, name}; it knows nothing of chunks, packs or encryption (restic Handle).
+// Depends on: base, io. Threads: implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "io/file.hpp"
+
+namespace cairn::backend {
+
+// Layout (see cairn-repository(5)):
+//   config, keys/<name>, packs/<name[0:2]>/<name>, index/<name>, sets/<name>, tmp/
+enum class Kind : std::uint8_t { config, key, pack, index, set };
+std::string_view kind_dir(Kind k);  // "", "keys", "packs", "index", "sets"
+
+struct Key {
+  Kind kind;
+  std::string name;  // hex id, or "config"
+  std::string path() const;  // relative path, e.g. "packs/ab/ab12..."
+  static std::optional<Key> from_path(std::string_view rel);  // inverse of path()
+};
+
+struct ObjectInfo {
+  Key key;
+  std::uint64_t size = 0;
+};
+
+struct Properties {
+  unsigned max_connections = 4;
+  bool local = false;  // a directory on this host (fs paths usable for direct reads)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Properties properties() const = 0;
+  virtual std::string location() const = 0;  // for messages
+  // Atomic and idempotent: readers see the whole object or nothing. `no_replace` refuses
+  // (Errc::exists) to replace an existing object.
+  virtual Status put(const Key& k, ByteView body, bool no_replace = false) = 0;
+  // Streams a local file in (packs are tens of MiB).
+  virtual Status put_file(const Key& k, const std::filesystem::path& src) = 0;
+  // Reads [offset, offset+length); length 0 = to the end. Absent = Errc::not_found.
+  virtual Result<Bytes> get(const Key& k, std::uint64_t offset = 0, std::uint64_t length = 0) = 0;
+  virtual Result<std::optional<ObjectInfo>> stat(const Key& k) = 0;
+  virtual Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) = 0;
+  virtual Status remove(const Key& k) = 0;  // absent is not an error
+};
+
+// A directory on a local filesystem. put = temp file in tmp/, fsync, rename, fsync dir.
+Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create);
+
+}  // namespace cairn::backend

@@ -1,0 +1,93 @@
+// lib/crypto/crypto.hpp: libsodium wrappers: SecretBytes, AEAD (XChaCha20-Poly1305),
+// sealed boxes (X25519), signatures (Ed25519), Argon2id, randomness.
+// Depends on: base, hash, libsodium. Only this module and hash/ include sodium.h.
+// Threads: all free functions are thread-safe after init().
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+
+namespace cairn::crypto {
+
+// Wraps sodium_init(); call once from main before threads start (ops::init_process).
+Status init();
+
+// Secret key material: sodium_malloc'd (guard pages, mlock'd, excluded from core dumps where
+// the OS allows via MADV_DONTDUMP), zeroed when freed. Its fmt formatter prints <redacted>.
+class SecretBytes {
+ public:
+  SecretBytes() = default;
+  explicit SecretBytes(std::size_t n);  // zero-filled
+  static SecretBytes copy_of(ByteView b);
+  SecretBytes(SecretBytes&&) noexcept;
+  SecretBytes& operator=(SecretBytes&&) noexcept;
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
+  ~SecretBytes();
+  std::uint8_t* data() { return p_; }
+  const std::uint8_t* data() const { return p_; }
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  ByteView view() const { return {p_, n_}; }
+  MutByteView mut() { return {p_, n_}; }
+
+ private:
+  std::uint8_t* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+void random_bytes(MutByteView out);
+
+// ---- AEAD: XChaCha20-Poly1305-IETF, random 24-byte nonce per message.
+inline constexpr std::size_t kKeySize = 32;
+inline constexpr std::size_t kNonceSize = 24;
+inline constexpr std::size_t kTagSize = 16;
+inline constexpr std::size_t kSealOverhead = kNonceSize + kTagSize;
+
+// Appends nonce || ciphertext || tag to `out`.
+void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out);
+Bytes seal(ByteView key, ByteView plaintext, ByteView ad);
+// Authenticates and decrypts nonce || ciphertext || tag. Any mismatch (key, ad, a flipped
+// bit, truncation) is Errc::corrupt with `what` naming the object.
+Result<Bytes> open(ByteView key, ByteView sealed, ByteView ad, std::string_view what);
+Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::string_view what);
+
+// ---- Sealed boxes: anonymous encryption to an X25519 public key (crypto_box_seal).
+inline constexpr std::size_t kBoxPublicKeySize = 32;
+inline constexpr std::size_t kBoxSecretKeySize = 32;
+inline constexpr std::size_t kBoxSealOverhead = 48;
+struct BoxKeyPair {
+  Bytes pk;        // 32
+  SecretBytes sk;  // 32
+};
+BoxKeyPair box_keypair();
+Bytes box_seal(ByteView pk, ByteView msg);
+// Errc::corrupt if it does not open.
+Result<SecretBytes> box_open(ByteView pk, ByteView sk, ByteView sealed, std::string_view what);
+
+// ---- Ed25519 signatures.
+inline constexpr std::size_t kSignPublicKeySize = 32;
+inline constexpr std::size_t kSignSecretKeySize = 64;
+inline constexpr std::size_t kSignatureSize = 64;
+struct SignKeyPair {
+  Bytes pk;        // 32
+  SecretBytes sk;  // 64
+};
+SignKeyPair sign_keypair();
+Bytes sign(ByteView sk, ByteView msg);  // 64-byte detached signature
+bool verify(ByteView pk, ByteView msg, ByteView sig);
+
+// ---- Argon2id passphrase KDF.
+struct KdfParams {
+  std::uint64_t ops = 3;                 // crypto_pwhash_OPSLIMIT_MODERATE-ish
+  std::uint64_t mem = 256ull << 20;      // bytes
+  Bytes salt;                            // 16 bytes
+  static KdfParams fresh();              // defaults + a random salt
+  static KdfParams fast_for_tests();     // ops 1, mem 8 MiB (CAIRN_TEST_FAST_KDF=1)
+};
+Result<SecretBytes> derive_key(std::string_view passphrase, const KdfParams& p);
+
+}  // namespace cairn::crypto

@@ -1,0 +1,51 @@
+// lib/crypto/keys.hpp: the repository's key material and passphrase-protected key slots.
+// A key slot file (keys/<id> in the repository, or an exported key file) is:
+//   "CAIRNKEY" (8) | u16 version=1 | u64 kdf_ops | u64 kdf_mem | salt (16)
+//   | seal(kdf_key, material, ad = the 42 header bytes before it)
+// where material (before sealing) is:
+//   repo_id (32) | u8 caps (1 = full, 2 = write-only)
+//   | box_pk (32) | box_sk (32, zeros when write-only)
+//   | sign_pk (32) | sign_sk (64)
+//   | chunk_id_key (32) | gear_seed (32) | index_key (32)
+// The write-only material lacks box_sk: its holder can seal new data keys (write packs and
+// sets), compute chunk ids and read indexes (to deduplicate), but cannot open any data key,
+// so it cannot decrypt a chunk or the body of a set.
+// Depends on: base, hash, crypto. Threads: values.
+#pragma once
+
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "crypto/crypto.hpp"
+
+namespace cairn::crypto {
+
+enum class Caps : std::uint8_t { full = 1, write_only = 2 };
+
+struct KeyMaterial {
+  Bytes repo_id;            // 32
+  Caps caps = Caps::full;
+  Bytes box_pk;             // 32
+  SecretBytes box_sk;       // 32, empty when write-only
+  Bytes sign_pk;            // 32
+  SecretBytes sign_sk;      // 64
+  SecretBytes chunk_id_key; // 32
+  SecretBytes gear_seed;    // 32
+  SecretBytes index_key;    // 32
+
+  static KeyMaterial generate(ByteView repo_id);
+  bool can_read() const { return caps == Caps::full && !box_sk.empty(); }
+  KeyMaterial write_only() const;  // a copy without box_sk
+  KeyMaterial clone() const;
+};
+
+inline constexpr std::size_t kSlotHeaderSize = 8 + 2 + 8 + 8 + 16;
+
+// Seals material under a passphrase into a key slot file's bytes.
+Bytes seal_slot(const KeyMaterial& m, std::string_view passphrase, const KdfParams& p);
+// Errc::auth when the passphrase does not open it; Errc::corrupt when the file is malformed
+// (bad magic, unknown version, absurd KDF parameters are refused before any work is done).
+Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what);
+
+}  // namespace cairn::crypto

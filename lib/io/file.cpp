@@ -1,0 +1,222 @@
+#include "io/file.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+
+namespace cairn::io {
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status Fd::close() {
+  if (fd_ < 0) return {};
+  int f = release();
+  if (::close(f) != 0 && errno != EINTR) return errno_error(errno, "close");
+  return {};
+}
+
+Result<Fd> open_file(const std::filesystem::path& p, int flags, int mode) {
+  int fd;
+  do fd = ::open(p.c_str(), flags | O_CLOEXEC, mode);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno_error(errno, fmt::format("cannot open '{}'", p.string()));
+  return Fd{fd};
+}
+
+Result<std::size_t> read_full(int fd, MutByteView buf, std::string_view what) {
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, fmt::format("cannot read '{}'", what));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return got;
+}
+
+Status write_full(int fd, ByteView buf, std::string_view what) {
+  std::size_t off = 0;
+  while (off < buf.size()) {
+    ssize_t n = ::write(fd, buf.data() + off, buf.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, fmt::format("cannot write '{}'", what));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<Bytes> read_file(const std::filesystem::path& p) {
+  CAIRN_TRY_ASSIGN(Fd fd, open_file(p, O_RDONLY));
+  Bytes out;
+  std::uint8_t tmp[1 << 16];
+  for (;;) {
+    CAIRN_TRY_ASSIGN(std::size_t n, read_full(fd.get(), tmp, p.string()));
+    if (n == 0) break;
+    out.insert(out.end(), tmp, tmp + n);
+  }
+  return out;
+}
+
+Status fsync_dir(const std::filesystem::path& dir) {
+  CAIRN_TRY_ASSIGN(Fd fd, open_file(dir, O_RDONLY | O_DIRECTORY));
+  if (::fsync(fd.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", dir.string()));
+  return {};
+}
+
+Result<std::size_t> FdReader::read(MutByteView buf) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    return errno_error(errno, fmt::format("cannot read '{}'", name_));
+  }
+}
+
+Result<std::size_t> MemReader::read(MutByteView buf) {
+  std::size_t n = std::min(buf.size(), b_.size() - pos_);
+  std::memcpy(buf.data(), b_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+FdWriter::~FdWriter() { (void)flush(); }
+
+Status FdWriter::write(ByteView b) {
+  if (buf_.size() + b.size() > (1u << 20)) CAIRN_TRY(flush());
+  if (b.size() >= (1u << 20)) return write_full(fd_, b, name_);
+  append(buf_, b);
+  return {};
+}
+
+Status FdWriter::flush() {
+  if (buf_.empty()) return {};
+  Bytes b;
+  b.swap(buf_);
+  return write_full(fd_, b, name_);
+}
+
+Result<bool> LineReader::fill() {
+  if (eof_) return false;
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  std::size_t old = buf_.size();
+  buf_.resize(old + (1u << 16));
+  auto n = r_.read(MutByteView(buf_.data() + old, 1u << 16));
+  if (!n) {
+    buf_.resize(old);
+    return std::move(n).error();
+  }
+  buf_.resize(old + *n);
+  if (*n == 0) eof_ = true;
+  return *n > 0;
+}
+
+Result<bool> LineReader::next(std::string& line) {
+  std::size_t scan = pos_;
+  for (;;) {
+    auto* begin = buf_.data() + scan;
+    auto* nl = static_cast<std::uint8_t*>(std::memchr(begin, '\n', buf_.size() - scan));
+    if (nl) {
+      std::size_t end = static_cast<std::size_t>(nl - buf_.data());
+      line.assign(reinterpret_cast<const char*>(buf_.data() + pos_), end - pos_);
+      consumed_ += end + 1 - pos_;
+      pos_ = end + 1;
+      return true;
+    }
+    if (buf_.size() - pos_ > max_)
+      return Error{Errc::bad_input, fmt::format("line longer than {} bytes in stream", max_)};
+    std::size_t keep = buf_.size() - pos_;
+    CAIRN_TRY_ASSIGN(bool more, fill());
+    scan = pos_ + keep;
+    if (!more) {
+      if (buf_.size() == pos_) return false;
+      return Error{Errc::bad_input, "stream is truncated (last line has no newline)"};
+    }
+  }
+}
+
+Status LineReader::read_exact(MutByteView out) {
+  std::size_t got = 0;
+  while (got < out.size()) {
+    if (pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+      CAIRN_TRY_ASSIGN(bool more, fill());
+      if (!more) return Error{Errc::bad_input, "stream is truncated (inside a content frame)"};
+    }
+    std::size_t n = std::min(out.size() - got, buf_.size() - pos_);
+    std::memcpy(out.data() + got, buf_.data() + pos_, n);
+    pos_ += n;
+    got += n;
+    consumed_ += n;
+  }
+  return {};
+}
+
+Result<AtomicFile> AtomicFile::create(const std::filesystem::path& final, int mode) {
+  std::random_device rd;
+  auto dir = final.parent_path();
+  if (dir.empty()) dir = ".";
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto tmp = dir / fmt::format(".tmp-{}-{:08x}{:08x}", final.filename().string(), rd(), rd());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) return AtomicFile{Fd{fd}, tmp, final};
+    if (errno != EEXIST) return errno_error(errno, fmt::format("cannot create a file in '{}'", dir.string()));
+  }
+  return Error{Errc::io, fmt::format("cannot create a temporary file in '{}'", dir.string())};
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : fd_(std::move(o.fd_)), tmp_(std::move(o.tmp_)), final_(std::move(o.final_)), done_(o.done_) {
+  o.done_ = true;
+}
+
+AtomicFile::~AtomicFile() {
+  if (!done_) ::unlink(tmp_.c_str());
+}
+
+Status AtomicFile::write(ByteView b) { return write_full(fd_.get(), b, tmp_.string()); }
+
+Status AtomicFile::commit(bool no_replace) {
+  if (::fsync(fd_.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", tmp_.string()));
+  CAIRN_TRY(fd_.close());
+  int rc = no_replace ? ::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, final_.c_str(), RENAME_NOREPLACE)
+                      : ::rename(tmp_.c_str(), final_.c_str());
+  if (rc != 0) return errno_error(errno, fmt::format("cannot rename into '{}'", final_.string()));
+  done_ = true;
+  auto dir = final_.parent_path();
+  return fsync_dir(dir.empty() ? "." : dir);
+}
+
+Status write_file_atomic(const std::filesystem::path& p, ByteView b, int mode, bool no_replace) {
+  CAIRN_TRY_ASSIGN(auto f, AtomicFile::create(p, mode));
+  CAIRN_TRY(f.write(b));
+  return f.commit(no_replace);
+}
+
+}  // namespace cairn::io

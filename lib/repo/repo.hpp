@@ -1,0 +1,149 @@
+// lib/repo/repo.hpp: the repository: config, keys, the chunk store (packs + index files) and
+// signed set objects. The byte formats are in cairn-repository(5) and pack/pack.hpp.
+// Depends on: base, io, hash, chunker, compress, crypto, pack, backend.
+// Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put() may be
+// called from several threads at once; everything else is thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "base/bytes.hpp"
+#include "base/observer.hpp"
+#include "base/result.hpp"
+#include "chunker/chunker.hpp"
+#include "crypto/keys.hpp"
+#include "hash/hash.hpp"
+
+namespace cairn::repo {
+
+inline constexpr int kFormatVersion = 1;
+
+struct Config {
+  int version = kFormatVersion;
+  Bytes repo_id;                    // 32 random bytes
+  chunker::Params chunking;
+  hash::Algo chunk_hash = hash::Algo::hmac_sha256;
+  int zstd_level = 3;
+  std::uint64_t pack_size = 32ull << 20;  // target pack size
+  Bytes box_pk, sign_pk;
+  std::int64_t created_unix = 0;
+};
+
+struct InitOptions {
+  chunker::Params chunking;
+  hash::Algo chunk_hash = hash::Algo::hmac_sha256;
+  int zstd_level = 3;
+  std::uint64_t pack_size = 32ull << 20;
+  crypto::KdfParams kdf = crypto::KdfParams::fresh();
+};
+
+// How a tool unlocks the repository: a passphrase (tried against every key slot) or a key
+// file (an exported slot, e.g. a write-only key) with its own passphrase.
+struct Unlock {
+  std::string passphrase;
+  std::optional<std::filesystem::path> key_file;
+};
+
+// Creates a new repository at `dir` (which must be absent or an empty directory).
+// Errc::exists if a repository (a config file) is already there; nothing is changed then.
+Status init(const std::filesystem::path& dir, std::string_view passphrase, const InitOptions& o);
+
+// Where a chunk lives.
+struct Location {
+  hash::PackId pack;
+  std::uint64_t offset = 0;   // of the sealed blob in the pack file
+  std::uint32_t length = 0;   // sealed length
+  std::uint32_t raw_size = 0; // plaintext size
+};
+
+enum class BlobType : std::uint8_t { data = 1, meta = 2 };  // meta = stored manifest chunks
+
+struct SetBody {  // the encrypted part of a set object (JSON inside)
+  std::string source, host, retention_class, kind;  // kind: full | differential | incremental
+  std::optional<hash::SetId> parent;                // the set diffed against
+  std::int64_t started_ns = 0, ended_ns = 0;
+  std::uint64_t files = 0, bytes_read = 0, bytes_new = 0, bytes_stored = 0;
+  std::vector<hash::ChunkId> manifest;  // chunks (BlobType::meta) holding the manifest stream
+  std::uint64_t manifest_size = 0;
+  std::vector<hash::PackId> packs;      // every pack a restore of this set needs
+  bool legal_hold = false;
+  std::string hold_reason;
+};
+
+struct SetHeader {  // the signed plaintext part of a set object
+  std::uint64_t seq = 0;
+  std::optional<hash::SetId> prev;
+  std::int64_t time_ns = 0;
+};
+
+struct SetObject {
+  hash::SetId id;
+  SetHeader header;
+  std::optional<SetBody> body;  // absent when the key cannot read
+};
+
+class Repository;
+
+// One writing session: chunks go into packs; finish() seals the last pack, writes an index
+// file and returns every object written (for cairn-push). Dropping a session without
+// finish() leaves only packs that no index or set names (garbage for prune), never a
+// half-written file under a final name.
+class WriteSession {
+ public:
+  enum class Scope { any, own, packs };  // dedup against: everything / nothing / given packs
+  virtual ~WriteSession() = default;
+  // Computes the chunk id (thread-safe).
+  virtual hash::ChunkId id_of(ByteView plaintext) const = 0;
+  // Stores the chunk unless already present (in scope). Returns true when new bytes were
+  // written. Thread-safe: call from several threads; compression and encryption run in the
+  // calling thread, appends to the current pack are serialized.
+  virtual Result<bool> put(const hash::ChunkId& id, BlobType type, ByteView plaintext) = 0;
+  // Where a chunk this session can reference lives (for the set's pack list).
+  virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
+  virtual std::uint64_t stored_bytes() const = 0;  // sealed bytes written so far
+  // Seals open packs, writes the index file. Returns the repository-relative paths written.
+  virtual Result<std::vector<std::string>> finish() = 0;
+};
+
+class Repository {
+ public:
+  // Errc::no_repo if there is no repository at `dir`; Errc::auth on a wrong passphrase;
+  // Errc::corrupt if config or key slots fail authentication.
+  static Result<std::unique_ptr<Repository>> open(const std::filesystem::path& dir, const Unlock& u);
+  virtual ~Repository() = default;
+
+  virtual const Config& config() const = 0;
+  virtual const crypto::KeyMaterial& keys() const = 0;
+  virtual backend::Backend& storage() = 0;
+  virtual const chunker::Chunker& chunker() const = 0;
+
+  virtual Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
+                                                            std::vector<hash::PackId> allowed_packs = {}) = 0;
+  // Reads, authenticates, decompresses and re-hashes a chunk. Errc::corrupt on any mismatch,
+  // Errc::not_found if no index names it. Needs a full key (Errc::auth otherwise).
+  virtual Result<Bytes> read_chunk(const hash::ChunkId& id) = 0;
+  virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
+
+  // Signs and stores a set object; fills seq/prev from the current newest set. Returns its id
+  // and repository-relative path.
+  virtual Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) = 0;
+  virtual Result<std::vector<hash::SetId>> list_sets() = 0;
+  // Verifies the signature and the id (hash of the bytes); decrypts the body if it can.
+  virtual Result<SetObject> read_set(const hash::SetId& id) = 0;
+
+  // Key slots.
+  virtual Status add_key(std::string_view new_passphrase, const crypto::KdfParams& p) = 0;
+  virtual Result<std::vector<std::string>> list_keys() = 0;
+  virtual Status remove_key(std::string_view slot_name) = 0;
+  virtual std::string current_slot() const = 0;  // the slot that unlocked this session
+};
+
+}  // namespace cairn::repo

@@ -26,6 +26,10 @@ struct Key {
   std::string name;  // hex id, or "config"
   std::string path() const;  // relative path, e.g. "packs/ab/ab12..."
   static std::optional<Key> from_path(std::string_view rel);  // inverse of path()
+  // A well-formed name for its kind: "config"; 32 lower-case hex digits for a key slot; 64
+  // for a pack, index or set. Backends refuse other names (no path tricks reach the storage).
+  bool valid() const;
+  bool operator==(const Key&) const = default;
 };
 
 struct ObjectInfo {
@@ -46,9 +50,13 @@ class Backend {
   // Atomic and idempotent: readers see the whole object or nothing. `no_replace` refuses
   // (Errc::exists) to replace an existing object.
   virtual Status put(const Key& k, ByteView body, bool no_replace = false) = 0;
-  // Streams a local file in (packs are tens of MiB).
+  // Streams a local file in (packs are tens of MiB). The file may be moved (consumed) rather
+  // than copied; the caller must not use `src` afterwards. For content-addressed kinds (pack,
+  // index, set) an existing object of that name is left alone and counts as success.
   virtual Status put_file(const Key& k, const std::filesystem::path& src) = 0;
-  // Reads [offset, offset+length); length 0 = to the end. Absent = Errc::not_found.
+  // Reads [offset, offset+length); length 0 = to the end. Absent = Errc::not_found. A range
+  // that runs past the end returns the bytes that exist (fewer, possibly none): the caller
+  // compares the length with what it expected.
   virtual Result<Bytes> get(const Key& k, std::uint64_t offset = 0, std::uint64_t length = 0) = 0;
   virtual Result<std::optional<ObjectInfo>> stat(const Key& k) = 0;
   virtual Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) = 0;

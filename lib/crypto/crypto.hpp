@@ -4,6 +4,8 @@
 // Threads: all free functions are thread-safe after init().
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string_view>
 
@@ -17,6 +19,8 @@ Status init();
 
 // Secret key material: sodium_malloc'd (guard pages, mlock'd, excluded from core dumps where
 // the OS allows via MADV_DONTDUMP), zeroed when freed. Its fmt formatter prints <redacted>.
+// Each non-empty one costs a few pages of locked memory: use it for keys, not bulk data.
+// Throws std::bad_alloc when the allocation fails.
 class SecretBytes {
  public:
   SecretBytes() = default;
@@ -40,20 +44,26 @@ class SecretBytes {
 };
 
 void random_bytes(MutByteView out);
+// Constant-time comparison (sodium_memcmp); false when the sizes differ.
+bool equal(ByteView a, ByteView b);
 
-// ---- AEAD: XChaCha20-Poly1305-IETF, random 24-byte nonce per message.
+// ---- AEAD: XChaCha20-Poly1305-IETF, random 24-byte nonce per message. Keys are 32 bytes.
 inline constexpr std::size_t kKeySize = 32;
 inline constexpr std::size_t kNonceSize = 24;
 inline constexpr std::size_t kTagSize = 16;
 inline constexpr std::size_t kSealOverhead = kNonceSize + kTagSize;
 
-// Appends nonce || ciphertext || tag to `out`.
+// Appends nonce || ciphertext || tag to `out` (`plaintext` must not point into `out`).
 void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out);
 Bytes seal(ByteView key, ByteView plaintext, ByteView ad);
 // Authenticates and decrypts nonce || ciphertext || tag. Any mismatch (key, ad, a flipped
 // bit, truncation) is Errc::corrupt with `what` naming the object.
 Result<Bytes> open(ByteView key, ByteView sealed, ByteView ad, std::string_view what);
+// As open(), replacing the contents of `out` (its capacity is reused). Empty on failure.
 Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::string_view what);
+// As open(), decrypting in place without allocating: returns the plaintext, a view into
+// `sealed` (after the nonce). On failure `sealed` is left unspecified.
+Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad, std::string_view what);
 
 // ---- Sealed boxes: anonymous encryption to an X25519 public key (crypto_box_seal).
 inline constexpr std::size_t kBoxPublicKeySize = 32;
@@ -81,6 +91,10 @@ Bytes sign(ByteView sk, ByteView msg);  // 64-byte detached signature
 bool verify(ByteView pk, ByteView msg, ByteView sig);
 
 // ---- Argon2id passphrase KDF.
+inline constexpr std::size_t kSaltSize = 16;
+inline constexpr std::uint64_t kKdfMaxOps = 100;            // beyond this a slot is refused
+inline constexpr std::uint64_t kKdfMinMem = 8ull << 10;     // Argon2's own minimum, 8 KiB
+inline constexpr std::uint64_t kKdfMaxMem = 4ull << 30;
 struct KdfParams {
   std::uint64_t ops = 3;                 // crypto_pwhash_OPSLIMIT_MODERATE-ish
   std::uint64_t mem = 256ull << 20;      // bytes
@@ -88,6 +102,20 @@ struct KdfParams {
   static KdfParams fresh();              // defaults + a random salt
   static KdfParams fast_for_tests();     // ops 1, mem 8 MiB (CAIRN_TEST_FAST_KDF=1)
 };
+// Errc::bad_input unless 1 <= ops <= kKdfMaxOps, kKdfMinMem <= mem <= kKdfMaxMem and the
+// salt has kSaltSize bytes. Use it on user-chosen parameters before seal_slot.
+Status check_kdf_params(const KdfParams& p);
+// A 32-byte key. Errc::bad_input for parameters check_kdf_params refuses; Errc::io when
+// Argon2 cannot allocate its memory.
 Result<SecretBytes> derive_key(std::string_view passphrase, const KdfParams& p);
 
 }  // namespace cairn::crypto
+
+// fmt::format("{}", secret) == "<redacted>": a secret can never reach a log by accident.
+template <>
+struct fmt::formatter<cairn::crypto::SecretBytes> : fmt::formatter<std::string_view> {
+  template <typename FormatContext>
+  auto format(const cairn::crypto::SecretBytes&, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format("<redacted>", ctx);
+  }
+};

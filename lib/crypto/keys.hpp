@@ -13,6 +13,7 @@
 // Depends on: base, hash, crypto. Threads: values.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "base/bytes.hpp"
@@ -41,11 +42,25 @@ struct KeyMaterial {
 };
 
 inline constexpr std::size_t kSlotHeaderSize = 8 + 2 + 8 + 8 + 16;
+inline constexpr std::uint16_t kSlotVersion = 1;
+inline constexpr std::size_t kMaterialSize = 32 + 1 + 32 + 32 + 32 + 64 + 32 + 32 + 32;  // 289
+inline constexpr std::size_t kSlotSize = kSlotHeaderSize + kSealOverhead + kMaterialSize;  // 371
 
-// Seals material under a passphrase into a key slot file's bytes.
+// The cleartext header of a slot, checked (magic, version, size, sane KDF parameters) but
+// not authenticated: the passphrase is needed for that. Errc::corrupt when malformed.
+struct SlotHeader {
+  std::uint16_t version = kSlotVersion;
+  KdfParams kdf;
+};
+Result<SlotHeader> parse_slot_header(ByteView slot, std::string_view what);
+
+// Seals material under a passphrase into a key slot file's bytes. `p` must pass
+// check_kdf_params (assert); throws std::bad_alloc if Argon2 cannot get its memory.
 Bytes seal_slot(const KeyMaterial& m, std::string_view passphrase, const KdfParams& p);
 // Errc::auth when the passphrase does not open it; Errc::corrupt when the file is malformed
 // (bad magic, unknown version, absurd KDF parameters are refused before any work is done).
+// After authentication the material is checked too: a known caps value, zeros for a
+// write-only box_sk, and public keys that match their secret keys (else Errc::corrupt).
 Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what);
 
 }  // namespace cairn::crypto

@@ -97,7 +97,7 @@ Result<std::size_t> FdReader::read(MutByteView buf) {
 
 Result<std::size_t> MemReader::read(MutByteView buf) {
   std::size_t n = std::min(buf.size(), b_.size() - pos_);
-  std::memcpy(buf.data(), b_.data() + pos_, n);
+  if (n) std::memcpy(buf.data(), b_.data() + pos_, n);  // memcpy(null, null, 0) is UB
   pos_ += n;
   return n;
 }
@@ -140,7 +140,8 @@ Result<bool> LineReader::next(std::string& line) {
   std::size_t scan = pos_;
   for (;;) {
     auto* begin = buf_.data() + scan;
-    auto* nl = static_cast<std::uint8_t*>(std::memchr(begin, '\n', buf_.size() - scan));
+    auto* nl = scan < buf_.size() ? static_cast<std::uint8_t*>(std::memchr(begin, '\n', buf_.size() - scan))
+                                   : nullptr;  // memchr on an empty (null) buffer is UB
     if (nl) {
       std::size_t end = static_cast<std::size_t>(nl - buf_.data());
       line.assign(reinterpret_cast<const char*>(buf_.data() + pos_), end - pos_);

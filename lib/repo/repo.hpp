@@ -21,6 +21,7 @@
 #include "chunker/chunker.hpp"
 #include "crypto/keys.hpp"
 #include "hash/hash.hpp"
+#include "pack/pack.hpp"
 
 namespace cairn::repo {
 
@@ -56,15 +57,17 @@ struct Unlock {
 // Errc::exists if a repository (a config file) is already there; nothing is changed then.
 Status init(const std::filesystem::path& dir, std::string_view passphrase, const InitOptions& o);
 
+enum class BlobType : std::uint8_t { data = 1, meta = 2 };  // meta = stored manifest chunks
+
 // Where a chunk lives.
 struct Location {
   hash::PackId pack;
   std::uint64_t offset = 0;   // of the sealed blob in the pack file
   std::uint32_t length = 0;   // sealed length
   std::uint32_t raw_size = 0; // plaintext size
+  BlobType type = BlobType::data;
+  std::uint8_t flags = 0;     // pack::kFlagZstd: the payload is compressed
 };
-
-enum class BlobType : std::uint8_t { data = 1, meta = 2 };  // meta = stored manifest chunks
 
 struct SetBody {  // the encrypted part of a set object (JSON inside)
   std::string source, host, retention_class, kind;  // kind: full | differential | incremental
@@ -106,10 +109,14 @@ class WriteSession {
   // written. Thread-safe: call from several threads; compression and encryption run in the
   // calling thread, appends to the current pack are serialized.
   virtual Result<bool> put(const hash::ChunkId& id, BlobType type, ByteView plaintext) = 0;
-  // Where a chunk this session can reference lives (for the set's pack list).
+  // Where a chunk this session can reference lives (for the set's pack list): one it stored,
+  // or one it deduplicated against (within its scope). A chunk this session stored has no
+  // pack id until its pack is sealed (at roll-over or finish()); until then: nullopt.
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
   virtual std::uint64_t stored_bytes() const = 0;  // sealed bytes written so far
-  // Seals open packs, writes the index file. Returns the repository-relative paths written.
+  // Seals open packs, writes the index file. Returns the repository-relative paths written,
+  // in upload-safe order: packs first, then the index file ("packs/ab/ab..", "index/..").
+  // Call it once, after every put() has returned. A session must not outlive its Repository.
   virtual Result<std::vector<std::string>> finish() = 0;
 };
 
@@ -118,6 +125,10 @@ class Repository {
   // Errc::no_repo if there is no repository at `dir`; Errc::auth on a wrong passphrase;
   // Errc::corrupt if config or key slots fail authentication.
   static Result<std::unique_ptr<Repository>> open(const std::filesystem::path& dir, const Unlock& u);
+  // The same over any backend (a pushed destination); packs being written are staged as
+  // temporary files in `tmp_dir` (for a local directory: its tmp/).
+  static Result<std::unique_ptr<Repository>> open(std::unique_ptr<backend::Backend> storage, const Unlock& u,
+                                                  std::filesystem::path tmp_dir);
   virtual ~Repository() = default;
 
   virtual const Config& config() const = 0;
@@ -131,6 +142,9 @@ class Repository {
   // Errc::not_found if no index names it. Needs a full key (Errc::auth otherwise).
   virtual Result<Bytes> read_chunk(const hash::ChunkId& id) = 0;
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
+  // A pack's own (trailing) index, read with two range reads and authenticated (verify and
+  // index rebuilds use it). Errc::not_found if the pack is absent, corrupt if it fails.
+  virtual Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) = 0;
 
   // Signs and stores a set object; fills seq/prev from the current newest set. Returns its id
   // and repository-relative path.
@@ -139,11 +153,19 @@ class Repository {
   // Verifies the signature and the id (hash of the bytes); decrypts the body if it can.
   virtual Result<SetObject> read_set(const hash::SetId& id) = 0;
 
-  // Key slots.
-  virtual Status add_key(std::string_view new_passphrase, const crypto::KdfParams& p) = 0;
+  // Key slots (keys/<slot-id>). add_key writes a new full slot from the current key, reads it
+  // back and opens it before returning its id. remove_key refuses (Errc::usage) to remove the
+  // last slot known to give full access: the one that unlocked this session (or the slot
+  // identical to the key file used), and slots added by this session. Both need a full key
+  // (Errc::auth for a write-only key).
+  virtual Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) = 0;
   virtual Result<std::vector<std::string>> list_keys() = 0;
   virtual Status remove_key(std::string_view slot_name) = 0;
-  virtual std::string current_slot() const = 0;  // the slot that unlocked this session
+  // The slot that unlocked this session; empty when a key file did, or once it is removed.
+  virtual std::string current_slot() const = 0;
+  // The bytes of a key file holding the current key (write-only: without box_sk) sealed under
+  // `passphrase`. A write-only key can export only a write-only key (Errc::auth otherwise).
+  virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const = 0;
 };
 
 }  // namespace cairn::repo

@@ -1,0 +1,269 @@
+// The URL registry: parse_url, open_url, RemoteOptions::from_env and backend::init.
+#include <curl/curl.h>
+#include <string.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "backend/azure/azure.hpp"
+#include "backend/curl/http.hpp"
+#include "backend/remote.hpp"
+#include "backend/s3/s3.hpp"
+#include "backend/sftp/sftp.hpp"
+
+namespace cairn::backend {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+Error bad_url(std::string_view url, std::string_view why) {
+  return Error{Errc::usage, fmt::format("invalid location '{}': {}", url, why)};
+}
+
+bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+bool valid_bucket(std::string_view b) {
+  return b.size() >= 3 && b.size() <= 63 && lower_alnum(b.front()) && lower_alnum(b.back()) &&
+         std::all_of(b.begin(), b.end(), [](char c) { return lower_alnum(c) || c == '-' || c == '.'; }) &&
+         b.find("..") == std::string_view::npos;
+}
+
+bool valid_container(std::string_view b) {
+  return b.size() >= 3 && b.size() <= 63 && lower_alnum(b.front()) && lower_alnum(b.back()) &&
+         std::all_of(b.begin(), b.end(), [](char c) { return lower_alnum(c) || c == '-'; }) &&
+         b.find("--") == std::string_view::npos;
+}
+
+// An object prefix: no empty, "." or ".." segments, no control characters; slashes trimmed.
+Result<std::string> clean_prefix(std::string_view url, std::string_view p) {
+  while (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  std::string_view rest = p;
+  while (!rest.empty()) {
+    const std::size_t slash = rest.find('/');
+    const std::string_view seg = rest.substr(0, slash);
+    if (seg.empty() || seg == "." || seg == "..") return bad_url(url, "the prefix has an empty, '.' or '..' part");
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  }
+  if (std::any_of(p.begin(), p.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return bad_url(url, "the prefix has control characters");
+  return std::string(p);
+}
+
+curl::Settings http_settings(const RemoteOptions& o) {
+  curl::Settings s;
+  s.retry = o.retry;
+  s.connect_timeout = o.connect_timeout;
+  s.stall_timeout = o.stall_timeout;
+  s.max_idle = std::max(1u, o.max_connections);
+  return s;
+}
+
+}  // namespace
+
+// ---- init, SecretString
+
+Status init() {
+  const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK)
+    return Error{Errc::internal, fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(rc))};
+  return {};
+}
+
+void SecretString::wipe() noexcept {
+  if (!s_.empty()) ::explicit_bzero(s_.data(), s_.size());
+  s_.clear();
+}
+
+SecretString& SecretString::operator=(const SecretString& o) {
+  if (this != &o) {
+    wipe();
+    s_ = o.s_;
+  }
+  return *this;
+}
+
+SecretString& SecretString::operator=(SecretString&& o) noexcept {
+  if (this != &o) {
+    wipe();
+    s_ = std::move(o.s_);
+    o.wipe();
+  }
+  return *this;
+}
+
+// ---- options
+
+RemoteOptions RemoteOptions::from_env() {
+  RemoteOptions o;
+  o.aws_access_key_id = env("AWS_ACCESS_KEY_ID");
+  o.aws_secret_access_key = SecretString(env("AWS_SECRET_ACCESS_KEY"));
+  o.aws_session_token = SecretString(env("AWS_SESSION_TOKEN"));
+  if (auto r = env("AWS_REGION"); !r.empty()) o.aws_region = r;
+  else if (auto d = env("AWS_DEFAULT_REGION"); !d.empty()) o.aws_region = d;
+  o.s3_endpoint = env("CAIRN_S3_ENDPOINT");
+  o.azure_account = env("AZURE_STORAGE_ACCOUNT");
+  o.azure_key = SecretString(env("AZURE_STORAGE_KEY"));
+  o.azure_sas_token = SecretString(env("AZURE_STORAGE_SAS_TOKEN"));
+  o.azure_connection_string = SecretString(env("AZURE_STORAGE_CONNECTION_STRING"));
+  o.azure_endpoint = env("CAIRN_AZURE_ENDPOINT");
+  const std::string home = env("HOME");
+  if (auto k = env("CAIRN_SSH_KEY"); !k.empty()) o.ssh_key = k;
+  else if (!home.empty()) o.ssh_key = std::filesystem::path(home) / ".ssh" / "id_ed25519";
+  if (auto kh = env("CAIRN_SSH_KNOWN_HOSTS"); !kh.empty()) o.ssh_known_hosts = kh;
+  else if (!home.empty()) o.ssh_known_hosts = std::filesystem::path(home) / ".ssh" / "known_hosts";
+  o.ssh_host_sha256 = env("CAIRN_SSH_HOST_SHA256");
+  return o;
+}
+
+// ---- URLs
+
+Result<Url> parse_url(std::string_view url) {
+  Url u;
+  const std::size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    if (url.empty()) return bad_url(url, "it is empty");
+    u.scheme = Url::Scheme::file;
+    u.path = std::string(url);
+    return u;
+  }
+  const std::string_view scheme = url.substr(0, sep);
+  const std::string_view rest = url.substr(sep + 3);
+  if (scheme == "file") {
+    std::string_view p = rest;
+    if (p.starts_with("localhost/")) p.remove_prefix(9);
+    if (!p.starts_with('/')) return bad_url(url, "a file:// URL names an absolute path (file:///dir)");
+    auto decoded = curl::uri_decode(p);
+    if (!decoded) return bad_url(url, "malformed percent-escape");
+    u.scheme = Url::Scheme::file;
+    u.path = std::move(*decoded);
+    return u;
+  }
+  if (scheme == "s3") {
+    const std::size_t slash = rest.find('/');
+    u.scheme = Url::Scheme::s3;
+    u.bucket = std::string(rest.substr(0, slash));
+    if (!valid_bucket(u.bucket)) return bad_url(url, fmt::format("'{}' is not a valid bucket name", u.bucket));
+    if (slash != std::string_view::npos) {
+      CAIRN_TRY_ASSIGN(u.path, clean_prefix(url, rest.substr(slash + 1)));
+    }
+    return u;
+  }
+  if (scheme == "azure") {
+    u.scheme = Url::Scheme::azure;
+    const std::size_t s1 = rest.find('/');
+    u.account = std::string(rest.substr(0, s1));
+    if (u.account.size() < 3 || u.account.size() > 24 || !std::all_of(u.account.begin(), u.account.end(), lower_alnum))
+      return bad_url(url, fmt::format("'{}' is not a valid storage account name", u.account));
+    if (s1 == std::string_view::npos) return bad_url(url, "expected azure://account/container[/prefix]");
+    const std::string_view after = rest.substr(s1 + 1);
+    const std::size_t s2 = after.find('/');
+    u.bucket = std::string(after.substr(0, s2));
+    if (!valid_container(u.bucket)) return bad_url(url, fmt::format("'{}' is not a valid container name", u.bucket));
+    if (s2 != std::string_view::npos) {
+      CAIRN_TRY_ASSIGN(u.path, clean_prefix(url, after.substr(s2 + 1)));
+    }
+    return u;
+  }
+  if (scheme == "sftp") {
+    u.scheme = Url::Scheme::sftp;
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return bad_url(url, "expected sftp://[user@]host[:port]/path");
+    std::string_view auth = rest.substr(0, slash);
+    if (const std::size_t at = auth.rfind('@'); at != std::string_view::npos) {
+      auto user = curl::uri_decode(auth.substr(0, at));
+      if (!user || user->empty() || user->find_first_of(":/\n") != std::string::npos)
+        return bad_url(url, "a bad user name (a password in the URL is not accepted)");
+      u.user = std::move(*user);
+      auth = auth.substr(at + 1);
+    }
+    std::string_view port;
+    if (auth.starts_with('[')) {
+      const std::size_t close = auth.find(']');
+      if (close == std::string_view::npos) return bad_url(url, "an unclosed '[' in the host");
+      u.host = std::string(auth.substr(1, close - 1));
+      const std::string_view after = auth.substr(close + 1);
+      if (!after.empty()) {
+        if (after[0] != ':') return bad_url(url, "unexpected text after the host");
+        port = after.substr(1);
+      }
+    } else {
+      const std::size_t colon = auth.find(':');
+      u.host = std::string(auth.substr(0, colon));
+      if (colon != std::string_view::npos) port = auth.substr(colon + 1);
+    }
+    if (u.host.empty()) return bad_url(url, "no host");
+    if (std::any_of(u.host.begin(), u.host.end(), [](char c) {
+          return !(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '_');
+        }))
+      return bad_url(url, fmt::format("'{}' is not a host name", u.host));
+    if (!port.empty()) {
+      unsigned v = 0;
+      auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+      if (ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535)
+        return bad_url(url, fmt::format("'{}' is not a port", port));
+      u.port = static_cast<std::uint16_t>(v);
+    }
+    auto path = curl::uri_decode(rest.substr(slash));
+    if (!path) return bad_url(url, "malformed percent-escape");
+    if (path->find('\0') != std::string::npos || path->find('\n') != std::string::npos)
+      return bad_url(url, "the path has control characters");
+    if (*path == "/~") *path = "/~/";
+    u.path = std::move(*path);
+    return u;
+  }
+  return bad_url(url, fmt::format("unsupported scheme '{}' (file, s3, sftp, azure)", scheme));
+}
+
+Result<std::unique_ptr<Backend>> open_url(std::string_view url, const RemoteOptions& opts) {
+  CAIRN_TRY_ASSIGN(Url u, parse_url(url));
+  switch (u.scheme) {
+    case Url::Scheme::file: return open_local(u.path, opts.create);
+    case Url::Scheme::s3: {
+      s3::Config c;
+      c.bucket = u.bucket;
+      c.prefix = u.path;
+      c.endpoint = opts.s3_endpoint;
+      c.region = opts.aws_region;
+      c.access_key = opts.aws_access_key_id;
+      c.secret_key = opts.aws_secret_access_key;
+      c.session_token = opts.aws_session_token;
+      c.multipart_threshold = opts.multipart_threshold;
+      c.part_size = opts.part_size;
+      c.list_page_size = opts.list_page_size;
+      c.http = http_settings(opts);
+      return s3::open(std::move(c));
+    }
+    case Url::Scheme::azure: {
+      azure::Config c;
+      c.account = u.account;
+      c.container = u.bucket;
+      c.prefix = u.path;
+      c.multipart_threshold = opts.multipart_threshold;
+      c.block_size = opts.part_size;
+      c.list_page_size = opts.list_page_size;
+      c.http = http_settings(opts);
+      CAIRN_TRY(azure::resolve_credentials(opts, c));
+      return azure::open(std::move(c));
+    }
+    case Url::Scheme::sftp: {
+      sftp::Config c;
+      c.host = u.host;
+      c.port = u.port;
+      c.path = u.path;
+      c.http = http_settings(opts);
+      CAIRN_TRY(sftp::resolve_credentials(opts, u.user, c));
+      return sftp::open(std::move(c));
+    }
+  }
+  return Error{Errc::internal, "unknown url scheme"};
+}
+
+}  // namespace cairn::backend

@@ -1,0 +1,479 @@
+// lib/catalog/catalog.cpp: opening, integrity check, migrations, transactions and locations.
+#include "catalog/catalog.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "base/bytes.hpp"
+#include "catalog/sqlite.hpp"
+
+namespace cairn::catalog {
+namespace {
+
+// index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
+// document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
+constexpr std::array<const char*, 1> kMigrations = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE backup_set(
+  id              TEXT PRIMARY KEY CHECK(length(id) = 64 AND id NOT GLOB '*[^0-9a-f]*'),
+  seq             INTEGER NOT NULL CHECK(seq >= 0),
+  source          TEXT NOT NULL,
+  host            TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK(kind IN ('full', 'differential', 'incremental')),
+  parent          TEXT CHECK(parent IS NULL OR (length(parent) = 64 AND parent NOT GLOB '*[^0-9a-f]*')),
+  retention_class TEXT NOT NULL,
+  legal_hold      INTEGER NOT NULL DEFAULT 0 CHECK(legal_hold IN (0, 1)),
+  hold_reason     TEXT NOT NULL DEFAULT '',
+  started_ns      INTEGER NOT NULL,
+  ended_ns        INTEGER NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'committed'
+                  CHECK(status IN ('committed', 'pruned', 'damaged')),
+  files           INTEGER NOT NULL DEFAULT 0,
+  bytes_read      INTEGER NOT NULL DEFAULT 0,
+  bytes_new       INTEGER NOT NULL DEFAULT 0,
+  bytes_stored    INTEGER NOT NULL DEFAULT 0,
+  duration_ms     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX backup_set_source_time ON backup_set(source, started_ns, seq);
+CREATE INDEX backup_set_time ON backup_set(started_ns, seq);
+
+CREATE TABLE set_pack(
+  set_id  TEXT NOT NULL REFERENCES backup_set(id) ON DELETE CASCADE,
+  pack_id TEXT NOT NULL CHECK(length(pack_id) = 64 AND pack_id NOT GLOB '*[^0-9a-f]*'),
+  PRIMARY KEY(set_id, pack_id)
+) WITHOUT ROWID;
+CREATE INDEX set_pack_pack ON set_pack(pack_id);
+
+CREATE TABLE placement(
+  set_id         TEXT NOT NULL REFERENCES backup_set(id) ON DELETE CASCADE,
+  destination    TEXT NOT NULL,
+  pushed_at_ns   INTEGER,
+  verified_at_ns INTEGER,
+  PRIMARY KEY(set_id, destination)
+) WITHOUT ROWID;
+
+CREATE TABLE run(
+  id         INTEGER PRIMARY KEY,
+  tool       TEXT NOT NULL,
+  started_ns INTEGER NOT NULL,
+  ended_ns   INTEGER,
+  exit_code  INTEGER,
+  set_id     TEXT,
+  message    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX run_started ON run(started_ns);
+
+CREATE TABLE verify(
+  id          INTEGER PRIMARY KEY,
+  set_id      TEXT,
+  target      TEXT NOT NULL DEFAULT '',
+  kind        TEXT NOT NULL CHECK(kind IN ('structure', 'read-data', 'drill')),
+  started_ns  INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  ok          INTEGER NOT NULL CHECK(ok IN (0, 1)),
+  detail      TEXT NOT NULL DEFAULT '',
+  restore_ms  INTEGER
+);
+CREATE INDEX verify_set ON verify(set_id, started_ns);
+
+CREATE TABLE audit(
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ns   INTEGER NOT NULL,
+  user    TEXT NOT NULL,
+  host    TEXT NOT NULL,
+  command TEXT NOT NULL,
+  outcome TEXT NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
+};
+
+std::string corrupt_message(const std::filesystem::path& file, std::string_view detail) {
+  return fmt::format("catalog '{}' is corrupt: {}; move it aside and run 'cairn catalog rebuild'",
+                     file.string(), detail);
+}
+
+bool is_damage(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+// mkdir -p with mode 0700 for the directories it creates.
+Status make_parents(const std::filesystem::path& dir) {
+  if (dir.empty()) return {};
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return {};
+  CAIRN_TRY(make_parents(dir.parent_path()));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return errno_error(errno, fmt::format("cannot create directory '{}'", dir.string()));
+  return {};
+}
+
+// Creates the file with mode 0600 before SQLite sees it: SQLite would use 0644, and its
+// -wal and -shm files copy the mode of the database file.
+Status create_private(const std::filesystem::path& file) {
+  CAIRN_TRY(make_parents(file.parent_path()));
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};  // another process won the race; fine
+    return errno_error(errno, fmt::format("cannot create catalog '{}'", file.string()));
+  }
+  ::close(fd);
+  return {};
+}
+
+// A single-value query (PRAGMA or SELECT), as text.
+Result<std::optional<std::string>> query_text(Connection& c, const char* sql, std::string_view what) {
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare(sql));
+  CAIRN_TRY_ASSIGN(bool row, s.step(what));
+  if (!row || s.is_null(0)) return std::optional<std::string>{};
+  return std::optional<std::string>{s.text(0)};
+}
+
+Result<std::int64_t> query_int(Connection& c, const char* sql, std::string_view what) {
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare(sql));
+  CAIRN_TRY_ASSIGN(bool row, s.step(what));
+  return row ? s.int64(0) : 0;
+}
+
+// PRAGMA quick_check: b-tree structure, record formats, NOT NULL/CHECK constraints; O(size).
+Status integrity(Connection& c) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(c.db.get(), "PRAGMA quick_check(5)", -1, &raw, nullptr);
+  SqlStmt st{raw};
+  if (rc != SQLITE_OK) return c.error(rc, "cannot check integrity");
+  std::string detail;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+    const std::string line = t ? t : "";
+    if (line == "ok") continue;
+    if (!detail.empty()) detail += "; ";
+    detail += line;
+  }
+  if (rc != SQLITE_DONE) return c.error(rc, "cannot check integrity");
+  if (!detail.empty()) return Error{Errc::corrupt, corrupt_message(c.file, detail)};
+  return {};
+}
+
+Status migrate(Connection& c, const std::string& repo_id_hex) {
+  const int known = static_cast<int>(kMigrations.size());
+  CAIRN_TRY_ASSIGN(std::int64_t have, query_int(c, "PRAGMA user_version", "cannot read schema version"));
+  if (have > known)
+    return Error{Errc::unsupported_format,
+                 fmt::format("catalog '{}' has schema version {}, this cairn knows versions up to {}; "
+                             "upgrade cairn, or use --catalog to choose another catalog",
+                             c.file.string(), have, known)};
+  if (have < known) {
+    CAIRN_TRY(c.exec("BEGIN IMMEDIATE", "cannot start migration"));
+    struct Rollback {
+      Connection& c;
+      bool armed = true;
+      ~Rollback() {
+        if (armed) sqlite3_exec(c.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    } guard{c};
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    CAIRN_TRY_ASSIGN(have, query_int(c, "PRAGMA user_version", "cannot read schema version"));
+    if (have == 0) {
+      CAIRN_TRY_ASSIGN(std::int64_t objects,
+                       query_int(c, "SELECT count(*) FROM sqlite_schema", "cannot read schema"));
+      if (objects != 0)
+        return Error{Errc::bad_input,
+                     fmt::format("'{}' is an SQLite database but not a cairn catalog; "
+                                 "use --catalog to choose another file",
+                                 c.file.string())};
+    }
+    const std::int64_t from = have;
+    for (std::int64_t v = have; v < known; ++v)
+      CAIRN_TRY(c.exec(kMigrations[static_cast<std::size_t>(v)],
+                       fmt::format("cannot migrate to schema version {}", v + 1)));
+    if (from == 0) {
+      CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO meta(key, value) VALUES ('repository_id', ?1)"));
+      s.bind_text(1, repo_id_hex);
+      CAIRN_TRY(s.run("cannot record the repository id"));
+    }
+    // PRAGMA takes no parameters; the value is our own integer.
+    const std::string set_version = fmt::format("PRAGMA user_version = {}", known);
+    if (const int rc = sqlite3_exec(c.db.get(), set_version.c_str(), nullptr, nullptr, nullptr);
+        rc != SQLITE_OK)
+      return c.error(rc, "cannot set schema version");
+    CAIRN_TRY(c.exec("COMMIT", "cannot commit migration"));
+    guard.armed = false;
+  }
+  CAIRN_TRY_ASSIGN(auto owner, query_text(c, "SELECT value FROM meta WHERE key = 'repository_id'",
+                                          "cannot read the repository id"));
+  if (!owner)
+    return Error{Errc::corrupt, corrupt_message(c.file, "no repository id in table meta")};
+  if (*owner != repo_id_hex)
+    return Error{Errc::bad_input,
+                 fmt::format("catalog '{}' belongs to repository {}, not {}; "
+                             "use --catalog to choose another",
+                             c.file.string(), *owner, repo_id_hex)};
+  return {};
+}
+
+}  // namespace
+
+int schema_version() { return static_cast<int>(kMigrations.size()); }
+
+// --- text forms ---------------------------------------------------------------------------
+
+std::string_view to_string(SetKind k) {
+  switch (k) {
+    case SetKind::full: return "full";
+    case SetKind::differential: return "differential";
+    case SetKind::incremental: return "incremental";
+  }
+  return "full";
+}
+std::string_view to_string(SetStatus s) {
+  switch (s) {
+    case SetStatus::committed: return "committed";
+    case SetStatus::pruned: return "pruned";
+    case SetStatus::damaged: return "damaged";
+  }
+  return "committed";
+}
+std::string_view to_string(VerifyKind k) {
+  switch (k) {
+    case VerifyKind::structure: return "structure";
+    case VerifyKind::read_data: return "read-data";
+    case VerifyKind::drill: return "drill";
+  }
+  return "structure";
+}
+std::optional<SetKind> parse_set_kind(std::string_view s) {
+  for (auto k : {SetKind::full, SetKind::differential, SetKind::incremental})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+std::optional<SetStatus> parse_set_status(std::string_view s) {
+  for (auto k : {SetStatus::committed, SetStatus::pruned, SetStatus::damaged})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+std::optional<VerifyKind> parse_verify_kind(std::string_view s) {
+  for (auto k : {VerifyKind::structure, VerifyKind::read_data, VerifyKind::drill})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+// --- location -----------------------------------------------------------------------------
+
+std::optional<std::string> process_env(const char* name) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read before threads start
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+Result<std::filesystem::path> locate(const std::optional<std::filesystem::path>& flag,
+                                     std::string_view repo_id_hex, const GetEnv& getenv) {
+  if (flag && !flag->empty()) return *flag;
+  if (auto v = getenv("CAIRN_CATALOG"); v && !v->empty()) return std::filesystem::path(*v);
+  if (repo_id_hex.empty())
+    return Error{Errc::usage, "cannot name the default catalog without a repository id"};
+  std::filesystem::path state;
+  if (auto x = getenv("XDG_STATE_HOME"); x && !x->empty() && (*x)[0] == '/') {
+    state = *x;  // the XDG spec says relative values are invalid and must be ignored
+  } else if (auto home = getenv("HOME"); home && !home->empty()) {
+    state = std::filesystem::path(*home) / ".local" / "state";
+  } else {
+    return Error{Errc::usage,
+                 "cannot find the catalog: HOME is not set; use --catalog or CAIRN_CATALOG"};
+  }
+  return state / "cairn" / (std::string(repo_id_hex) + ".db");
+}
+
+// --- Connection and Stmt ------------------------------------------------------------------
+
+Result<Stmt> Connection::prepare(const char* sql) {
+  auto it = cache.find(sql);
+  if (it == cache.end()) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    SqlStmt owned{raw};
+    if (rc != SQLITE_OK) return error(rc, "cannot prepare a query");
+    it = cache.emplace(sql, std::move(owned)).first;
+  }
+  return Stmt{*this, it->second.get()};
+}
+
+Status Connection::exec(const char* sql, std::string_view what) {
+  const int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error(rc, what);
+  return {};
+}
+
+Error Connection::error(int rc, std::string_view what) {
+  last_rc = rc;
+  const std::string detail = db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error{Errc::locked,
+                   fmt::format("catalog '{}' is busy: another process holds it ({}): {}",
+                               file.string(), what, detail)};
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Error{Errc::corrupt, corrupt_message(file, detail)};
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM:
+      return Error{Errc::io, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
+    case SQLITE_CONSTRAINT:
+      return Error{Errc::bad_input, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
+    default:
+      return Error{Errc::internal, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
+  }
+}
+
+Result<bool> Stmt::step(std::string_view what) {
+  if (bind_rc_ != SQLITE_OK) return c_->error(bind_rc_, what);
+  const int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return c_->error(rc, what);
+}
+
+Status Stmt::run(std::string_view what) {
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, step(what));
+    if (!row) return {};
+  }
+}
+
+std::string Stmt::text(int col) const {
+  const auto* p = sqlite3_column_text(s_, col);
+  const int n = sqlite3_column_bytes(s_, col);
+  if (!p) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
+std::optional<hash::Digest> digest_from_hex(std::string_view s) {
+  if (s.size() != 2 * hash::kDigestSize) return std::nullopt;
+  auto b = from_hex(s);
+  if (!b) return std::nullopt;
+  hash::Digest d;
+  std::copy(b->begin(), b->end(), d.b.begin());
+  return d;
+}
+
+Error bad_value(const std::filesystem::path& file, std::string_view what, std::string_view text) {
+  return Error{Errc::corrupt, corrupt_message(file, fmt::format("malformed {} '{}'", what, text))};
+}
+
+// --- Catalog ------------------------------------------------------------------------------
+
+Catalog::Catalog(std::unique_ptr<Connection> c) : conn_(std::move(c)) {}
+Catalog::Catalog(Catalog&&) noexcept = default;
+Catalog& Catalog::operator=(Catalog&&) noexcept = default;
+Catalog::~Catalog() = default;
+
+const std::filesystem::path& Catalog::file() const { return conn_->file; }
+
+Result<Catalog> Catalog::open(const std::filesystem::path& file, const std::string& repo_id_hex,
+                              const OpenOptions& o) {
+  if (repo_id_hex.empty()) return Error{Errc::usage, "opening a catalog needs a repository id"};
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(file, ec);
+  if (!exists) {
+    if (!o.create)
+      return Error{Errc::not_found,
+                   fmt::format("catalog '{}' does not exist; run 'cairn catalog rebuild' to "
+                               "recreate it from the repository",
+                               file.string())};
+    // A leftover WAL would be replayed into the new, empty file.
+    const std::filesystem::path wal = file.string() + "-wal";
+    if (std::filesystem::exists(wal, ec))
+      return Error{Errc::exists,
+                   fmt::format("catalog '{}' is missing but '{}' is still there; move it aside "
+                               "(it belongs to the old catalog) and run 'cairn catalog rebuild'",
+                               file.string(), wal.string())};
+    CAIRN_TRY(create_private(file));
+  }
+
+  auto conn = std::make_unique<Connection>();
+  conn->file = file;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  conn->db.reset(raw);  // owned before rc is inspected: open allocates even when it fails
+  if (rc != SQLITE_OK) {
+    if (is_damage(rc)) return conn->error(rc, "cannot open");
+    return Error{Errc::io, fmt::format("cannot open catalog '{}': {}", file.string(),
+                                       raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+  }
+  Connection& c = *conn;
+  sqlite3_extended_result_codes(c.db.get(), 1);
+  sqlite3_busy_timeout(c.db.get(), static_cast<int>(o.busy_timeout.count()));
+  // No writable sqlite_schema, no shadow-table tricks, no functions in schema that a crafted
+  // file could use against us.
+  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+
+  CAIRN_TRY(integrity(c));
+  CAIRN_TRY_ASSIGN(auto mode, query_text(c, "PRAGMA journal_mode = WAL", "cannot enable WAL"));
+  if (!mode || *mode != "wal")
+    return Error{Errc::io, fmt::format("catalog '{}' cannot use WAL mode (journal mode is '{}'); "
+                                       "is it on a network file system?",
+                                       file.string(), mode.value_or(""))};
+  CAIRN_TRY(c.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                   "cannot set durability options"));
+  CAIRN_TRY(migrate(c, repo_id_hex));
+  return Catalog{std::move(conn)};
+}
+
+Result<Transaction> Catalog::begin() {
+  if (conn_->in_transaction)
+    return Error{Errc::internal,
+                 fmt::format("catalog '{}': a transaction is already open", conn_->file.string())};
+  CAIRN_TRY(conn_->exec("BEGIN IMMEDIATE", "cannot start a transaction"));
+  conn_->in_transaction = true;
+  return Transaction{conn_.get()};
+}
+
+// --- Transaction --------------------------------------------------------------------------
+
+Transaction::Transaction(Transaction&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)) {}
+
+Transaction::~Transaction() {
+  if (!conn_) return;
+  // Cleanup after an error or early return: nothing here may make a change durable.
+  sqlite3_exec(conn_->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  conn_->in_transaction = false;
+}
+
+Status Transaction::commit() {
+  if (!conn_) return Error{Errc::internal, "catalog transaction already finished"};
+  Connection* c = conn_;
+  const int rc = sqlite3_exec(c->db.get(), "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    // BUSY on COMMIT leaves the transaction open; the destructor rolls it back.
+    return c->error(rc, "cannot commit");
+  }
+  conn_ = nullptr;
+  c->in_transaction = false;
+  return {};
+}
+
+}  // namespace cairn::catalog

@@ -1,0 +1,201 @@
+// lib/catalog/catalog.hpp: the SQLite catalog: backup sets, the packs each set needs, where
+// each set was pushed, runs, verifies/drills and an append-only audit log. It answers
+// `cairn ls`, `cairn status` and point-in-time selection without touching the repository;
+// the repository stays the source of truth (`cairn catalog rebuild`). Schema: cairn-catalog(5).
+// Depends on: base, hash (typed ids), sqlite3 (only this module includes sqlite3.h).
+// Threads: Catalog is thread-compatible (one connection; one user at a time). Several
+// processes may use one catalog file at once: WAL mode, writers wait up to busy_timeout.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "hash/hash.hpp"
+
+namespace cairn::catalog {
+
+// Number of schema migrations this code knows; equals PRAGMA user_version after open().
+int schema_version();
+
+enum class SetKind : std::uint8_t { full, differential, incremental };
+enum class SetStatus : std::uint8_t { committed, pruned, damaged };
+enum class VerifyKind : std::uint8_t { structure, read_data, drill };
+
+// Text forms as stored in SQL: "full", "committed", "read-data", ...
+std::string_view to_string(SetKind k);
+std::string_view to_string(SetStatus s);
+std::string_view to_string(VerifyKind k);
+std::optional<SetKind> parse_set_kind(std::string_view s);
+std::optional<SetStatus> parse_set_status(std::string_view s);
+std::optional<VerifyKind> parse_verify_kind(std::string_view s);
+
+// One backup set (a row of backup_set). Times are nanoseconds since the Unix epoch (UTC).
+struct SetRecord {
+  hash::SetId id;
+  std::uint64_t seq = 0;               // repository sequence number of the signed set
+  std::string source;                  // e.g. "app", "pg"
+  std::string host;
+  SetKind kind = SetKind::full;
+  std::optional<hash::SetId> parent;   // the set a differential/incremental builds on
+  std::string retention_class;         // a class name from the policy, e.g. "daily"
+  bool legal_hold = false;
+  std::string hold_reason;             // empty when not held
+  std::int64_t started_ns = 0;         // snapshot time: point-in-time selection uses this
+  std::int64_t ended_ns = 0;
+  SetStatus status = SetStatus::committed;
+  std::uint64_t files = 0;
+  std::uint64_t bytes_read = 0;        // bytes read from the source
+  std::uint64_t bytes_new = 0;         // bytes of chunks not already in the repository
+  std::uint64_t bytes_stored = 0;      // bytes written to the repository (compressed, sealed)
+  std::uint64_t duration_ms = 0;
+  bool operator==(const SetRecord&) const = default;
+};
+
+// One run of a tool. Record it when the tool starts (ended_ns/exit_code unset) and call
+// finish_run() when it ends, so a run that was killed stays visible as unfinished.
+struct RunRecord {
+  std::int64_t id = 0;                 // assigned by record_run()
+  std::string tool;                    // "cairn-pack", ...
+  std::int64_t started_ns = 0;
+  std::optional<std::int64_t> ended_ns;
+  std::optional<int> exit_code;
+  std::optional<hash::SetId> set_id;   // the set the run produced or worked on
+  std::string message;                 // one line: the error, or a summary
+  bool operator==(const RunRecord&) const = default;
+};
+
+// One verification: structure check, --read-data, or a restore drill (with its measured RTO).
+struct VerifyRecord {
+  std::int64_t id = 0;                 // assigned by record_verify()
+  std::optional<hash::SetId> set_id;   // unset when a whole repository/destination was checked
+  std::string target;                  // "" for the local repository, else a destination URL
+  VerifyKind kind = VerifyKind::structure;
+  std::int64_t started_ns = 0;
+  std::uint64_t duration_ms = 0;
+  bool ok = false;
+  std::string detail;
+  std::optional<std::uint64_t> restore_ms;  // drills: time to restore every byte
+  bool operator==(const VerifyRecord&) const = default;
+};
+
+// Where a set's objects live. Upserted: an unset time keeps the stored value.
+struct PlacementRecord {
+  hash::SetId set_id;
+  std::string destination;             // URL as given to cairn-push
+  std::optional<std::int64_t> pushed_at_ns;
+  std::optional<std::int64_t> verified_at_ns;
+  bool operator==(const PlacementRecord&) const = default;
+};
+
+// One line of the append-only audit log (rows can be neither updated nor deleted).
+struct AuditRecord {
+  std::int64_t id = 0;                 // assigned by append_audit(); strictly increasing
+  std::int64_t at_ns = 0;
+  std::string user;
+  std::string host;
+  std::string command;                 // the command line, secrets never included
+  std::string outcome;                 // "ok", or the error line
+  bool operator==(const AuditRecord&) const = default;
+};
+
+struct OpenOptions {
+  bool create = true;                              // false: Errc::not_found when absent
+  std::chrono::milliseconds busy_timeout{10000};   // how long a writer waits for another
+};
+
+// Where the catalog lives: `flag` (--catalog) if given, else $CAIRN_CATALOG, else
+// $XDG_STATE_HOME/cairn/<repo-id>.db with XDG_STATE_HOME defaulting to $HOME/.local/state.
+// `getenv` is injectable for tests; Errc::usage when nothing can be derived (no HOME).
+using GetEnv = std::function<std::optional<std::string>(const char* name)>;
+std::optional<std::string> process_env(const char* name);
+Result<std::filesystem::path> locate(const std::optional<std::filesystem::path>& flag,
+                                     std::string_view repo_id_hex,
+                                     const GetEnv& getenv = process_env);
+
+struct Connection;  // internal: the sqlite3 handle and cached statements (sqlite.hpp)
+
+// BEGIN IMMEDIATE ... COMMIT. The destructor rolls back unless commit() succeeded.
+// At most one per Catalog at a time; Catalog methods called meanwhile run inside it (a
+// failing method undoes only its own change). Must not outlive its Catalog.
+class Transaction {
+ public:
+  Transaction(Transaction&& o) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  ~Transaction();
+  Status commit();
+
+ private:
+  friend class Catalog;
+  explicit Transaction(Connection* c) : conn_(c) {}
+  Connection* conn_ = nullptr;  // stable across Catalog moves; null once finished
+};
+
+class Catalog {
+ public:
+  // Opens (creating with mode 0600, parents 0700, when absent and o.create) the catalog of
+  // the repository `repo_id_hex`. Runs PRAGMA quick_check and any pending migrations.
+  // Errc::exists: the file is absent but its -wal is not (it would be replayed into it);
+  // Errc::corrupt: damaged file; Errc::unsupported_format: schema newer than this code;
+  // Errc::bad_input: catalog of another repository, or not a cairn catalog; Errc::locked:
+  // busy beyond the timeout; Errc::io: cannot open/create.
+  static Result<Catalog> open(const std::filesystem::path& file, const std::string& repo_id_hex,
+                              const OpenOptions& o = {});
+  Catalog(Catalog&&) noexcept;
+  Catalog& operator=(Catalog&&) noexcept;
+  ~Catalog();
+
+  const std::filesystem::path& file() const;
+  Result<Transaction> begin();
+
+  // --- sets (sets.cpp) ---
+  // Errc::exists if the id is already present. Atomic (a savepoint inside a transaction).
+  Status insert_set(const SetRecord& s, const std::vector<hash::PackId>& packs);
+  // All sets (every status), oldest first: ORDER BY started_ns, seq.
+  Result<std::vector<SetRecord>> list_sets(std::optional<std::string> source = std::nullopt);
+  Result<std::optional<SetRecord>> get_set(const hash::SetId& id);
+  // Sets whose hex id starts with `prefix` (any case), every status. Ambiguity is the
+  // caller's call. Errc::usage for an empty or non-hex prefix.
+  Result<std::vector<SetRecord>> find_by_prefix(std::string_view prefix);
+  // The newest *committed* set of `source` (by started_ns, then seq), optionally of one kind.
+  Result<std::optional<SetRecord>> latest(const std::string& source,
+                                          std::optional<SetKind> kind = std::nullopt);
+  // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given).
+  Result<std::optional<SetRecord>> at_or_before(std::optional<std::string> source,
+                                                std::int64_t time_ns);
+  Status set_status(const hash::SetId& id, SetStatus s);            // Errc::not_found
+  // Holding stores `reason`; releasing clears it (the audit log keeps the history).
+  Status set_hold(const hash::SetId& id, bool hold, std::string_view reason);  // Errc::not_found
+  Result<std::vector<hash::PackId>> packs_of(const hash::SetId& id);  // sorted; empty if unknown
+  // Sets of *every* status that need `pack`, sorted; garbage collection must skip pruned ones.
+  Result<std::vector<hash::SetId>> sets_using_pack(const hash::PackId& pack);
+  Result<std::uint64_t> max_seq();  // 0 when there are no sets
+
+  // --- history (history.cpp) ---
+  Result<std::int64_t> record_run(const RunRecord& r);  // returns the new id
+  Status finish_run(std::int64_t id, std::int64_t ended_ns, int exit_code,
+                    std::optional<hash::SetId> set_id, std::string_view message);
+  Result<std::vector<RunRecord>> runs_since(std::int64_t since_ns);  // by started_ns, id
+  Result<std::int64_t> record_verify(const VerifyRecord& v);
+  // Verifies of one set (or all when unset), oldest first.
+  Result<std::vector<VerifyRecord>> verifies(std::optional<hash::SetId> set_id = std::nullopt);
+  Status record_placement(const PlacementRecord& p);  // Errc::not_found if the set is unknown
+  Result<std::vector<PlacementRecord>> placements_of(const hash::SetId& id);
+  Result<std::int64_t> append_audit(const AuditRecord& a);
+  Result<std::vector<AuditRecord>> audit_log(std::int64_t after_id = 0);  // by id
+
+
+ private:
+  explicit Catalog(std::unique_ptr<Connection> c);
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace cairn::catalog

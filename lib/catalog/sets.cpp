@@ -1,0 +1,275 @@
+// lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold.
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "catalog/catalog.hpp"
+#include "catalog/sqlite.hpp"
+
+namespace cairn::catalog {
+namespace {
+
+#define CAIRN_SET_COLUMNS                                                                    \
+  "id, seq, source, host, kind, parent, retention_class, legal_hold, hold_reason, started_ns, " \
+  "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms"
+
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+Result<SetRecord> read_set(const Stmt& s, const std::filesystem::path& file) {
+  SetRecord r;
+  CAIRN_TRY_ASSIGN(r.id, id_column<hash::SetTag>(s, 0, file));
+  r.seq = u64(s.int64(1));
+  r.source = s.text(2);
+  r.host = s.text(3);
+  const std::string kind = s.text(4);
+  auto k = parse_set_kind(kind);
+  if (!k) return bad_value(file, "set kind", kind);  // CHECK() prevents this short of tampering
+  r.kind = *k;
+  CAIRN_TRY_ASSIGN(r.parent, opt_id_column<hash::SetTag>(s, 5, file));
+  r.retention_class = s.text(6);
+  r.legal_hold = s.int64(7) != 0;
+  r.hold_reason = s.text(8);
+  r.started_ns = s.int64(9);
+  r.ended_ns = s.int64(10);
+  const std::string status = s.text(11);
+  auto st = parse_set_status(status);
+  if (!st) return bad_value(file, "set status", status);
+  r.status = *st;
+  r.files = u64(s.int64(12));
+  r.bytes_read = u64(s.int64(13));
+  r.bytes_new = u64(s.int64(14));
+  r.bytes_stored = u64(s.int64(15));
+  r.duration_ms = u64(s.int64(16));
+  return r;
+}
+
+Result<std::vector<SetRecord>> read_sets(Stmt& s, const std::filesystem::path& file,
+                                         std::string_view what) {
+  std::vector<SetRecord> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step(what));
+    if (!row) break;
+    CAIRN_TRY_ASSIGN(auto r, read_set(s, file));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::optional<SetRecord>> read_one(Stmt& s, const std::filesystem::path& file,
+                                          std::string_view what) {
+  CAIRN_TRY_ASSIGN(bool row, s.step(what));
+  if (!row) return std::optional<SetRecord>{};
+  CAIRN_TRY_ASSIGN(auto r, read_set(s, file));
+  return std::optional<SetRecord>{std::move(r)};
+}
+
+// Makes a multi-statement change atomic: its own BEGIN IMMEDIATE outside a Transaction, a
+// savepoint inside one (so a failure undoes only this change, not the caller's others).
+class Atomic {
+ public:
+  static Result<Atomic> start(Connection& c) {
+    const bool nested = c.in_transaction;
+    CAIRN_TRY(c.exec(nested ? "SAVEPOINT cairn_op" : "BEGIN IMMEDIATE", "cannot start a change"));
+    return Atomic{c, nested};
+  }
+  Atomic(Atomic&& o) noexcept : c_(o.c_), nested_(o.nested_), open_(std::exchange(o.open_, false)) {}
+  Atomic& operator=(Atomic&&) = delete;
+  ~Atomic() {
+    if (!open_) return;
+    if (nested_) {
+      sqlite3_exec(c_.db.get(), "ROLLBACK TO cairn_op; RELEASE cairn_op", nullptr, nullptr, nullptr);
+    } else {
+      sqlite3_exec(c_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  Status finish() {
+    CAIRN_TRY(c_.exec(nested_ ? "RELEASE cairn_op" : "COMMIT", "cannot commit a change"));
+    open_ = false;
+    return {};
+  }
+
+ private:
+  Atomic(Connection& c, bool nested) : c_(c), nested_(nested) {}
+  Connection& c_;
+  bool nested_;
+  bool open_ = true;
+};
+
+Status must_touch_one(Connection& c, const hash::SetId& id) {
+  if (sqlite3_changes(c.db.get()) == 0)
+    return Error{Errc::not_found,
+                 fmt::format("set '{}' is not in catalog '{}'", id.hex(), c.file.string())};
+  return {};
+}
+
+}  // namespace
+
+Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& packs) {
+  Connection& c = *conn_;
+  const std::string id = r.id.hex();
+  const std::string what = fmt::format("cannot insert set '{}'", id);
+  CAIRN_TRY_ASSIGN(Atomic a, Atomic::start(c));
+  {
+    CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO backup_set(" CAIRN_SET_COLUMNS ") VALUES "
+                                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                                       "?14, ?15, ?16, ?17)"));
+    s.bind_text(1, id);
+    s.bind_int(2, i64(r.seq));
+    s.bind_text(3, r.source);
+    s.bind_text(4, r.host);
+    s.bind_text(5, to_string(r.kind));
+    if (r.parent) s.bind_text(6, r.parent->hex()); else s.bind_null(6);
+    s.bind_text(7, r.retention_class);
+    s.bind_int(8, r.legal_hold ? 1 : 0);
+    s.bind_text(9, r.hold_reason);
+    s.bind_int(10, r.started_ns);
+    s.bind_int(11, r.ended_ns);
+    s.bind_text(12, to_string(r.status));
+    s.bind_int(13, i64(r.files));
+    s.bind_int(14, i64(r.bytes_read));
+    s.bind_int(15, i64(r.bytes_new));
+    s.bind_int(16, i64(r.bytes_stored));
+    s.bind_int(17, i64(r.duration_ms));
+    if (auto st = s.run(what); !st) {
+      if (c.last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return Error{Errc::exists,
+                     fmt::format("set '{}' is already in catalog '{}'", id, c.file.string())};
+      return st;
+    }
+  }
+  {
+    CAIRN_TRY_ASSIGN(Stmt s,
+                     c.prepare("INSERT OR IGNORE INTO set_pack(set_id, pack_id) VALUES (?1, ?2)"));
+    for (const auto& p : packs) {
+      s.bind_text(1, id);
+      s.bind_text(2, p.hex());
+      CAIRN_TRY(s.run(what));
+      s.reset();
+    }
+  }
+  return a.finish();
+}
+
+Result<std::vector<SetRecord>> Catalog::list_sets(std::optional<std::string> source) {
+  Connection& c = *conn_;
+  if (source) {
+    CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
+                                       "WHERE source = ?1 ORDER BY started_ns, seq, id"));
+    s.bind_text(1, *source);
+    return read_sets(s, c.file, "cannot list sets");
+  }
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
+                                     "ORDER BY started_ns, seq, id"));
+  return read_sets(s, c.file, "cannot list sets");
+}
+
+Result<std::optional<SetRecord>> Catalog::get_set(const hash::SetId& id) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set WHERE id = ?1"));
+  s.bind_text(1, id.hex());
+  return read_one(s, c.file, "cannot read a set");
+}
+
+Result<std::vector<SetRecord>> Catalog::find_by_prefix(std::string_view prefix) {
+  Connection& c = *conn_;
+  std::string low;
+  low.reserve(prefix.size());
+  for (char ch : prefix) {
+    if (!std::isxdigit(static_cast<unsigned char>(ch)))
+      return Error{Errc::usage, fmt::format("'{}' is not a set id or id prefix", prefix)};
+    low.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  if (low.empty() || low.size() > 2 * hash::kDigestSize)
+    return Error{Errc::usage, fmt::format("'{}' is not a set id or id prefix", prefix)};
+  // A range scan of the primary key: every id starting with `low` sorts in [low, low + "g").
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
+                                     "WHERE id >= ?1 AND id < ?2 ORDER BY started_ns, seq, id"));
+  s.bind_text(1, low);
+  s.bind_text(2, low + "g");
+  return read_sets(s, c.file, "cannot look up a set");
+}
+
+Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
+                                                 std::optional<SetKind> kind) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
+                                     "WHERE source = ?1 AND status = 'committed' "
+                                     "AND (?2 IS NULL OR kind = ?2) "
+                                     "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
+  s.bind_text(1, source);
+  if (kind) s.bind_text(2, to_string(*kind)); else s.bind_null(2);
+  return read_one(s, c.file, "cannot find the latest set");
+}
+
+Result<std::optional<SetRecord>> Catalog::at_or_before(std::optional<std::string> source,
+                                                       std::int64_t time_ns) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
+                                     "WHERE status = 'committed' AND started_ns <= ?2 "
+                                     "AND (?1 IS NULL OR source = ?1) "
+                                     "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
+  s.bind_opt_text(1, source);
+  s.bind_int(2, time_ns);
+  return read_one(s, c.file, "cannot find a set by time");
+}
+
+Status Catalog::set_status(const hash::SetId& id, SetStatus st) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("UPDATE backup_set SET status = ?2 WHERE id = ?1"));
+  s.bind_text(1, id.hex());
+  s.bind_text(2, to_string(st));
+  CAIRN_TRY(s.run(fmt::format("cannot change the status of set '{}'", id.hex())));
+  return must_touch_one(c, id);
+}
+
+Status Catalog::set_hold(const hash::SetId& id, bool hold, std::string_view reason) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("UPDATE backup_set SET legal_hold = ?2, hold_reason = ?3 "
+                                     "WHERE id = ?1"));
+  s.bind_text(1, id.hex());
+  s.bind_int(2, hold ? 1 : 0);
+  s.bind_text(3, hold ? reason : std::string_view{});
+  CAIRN_TRY(s.run(fmt::format("cannot change the legal hold of set '{}'", id.hex())));
+  return must_touch_one(c, id);
+}
+
+Result<std::vector<hash::PackId>> Catalog::packs_of(const hash::SetId& id) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT pack_id FROM set_pack WHERE set_id = ?1 "
+                                     "ORDER BY pack_id"));
+  s.bind_text(1, id.hex());
+  std::vector<hash::PackId> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the packs of a set"));
+    if (!row) break;
+    CAIRN_TRY_ASSIGN(auto p, id_column<hash::PackTag>(s, 0, c.file));
+    out.push_back(p);
+  }
+  return out;
+}
+
+Result<std::vector<hash::SetId>> Catalog::sets_using_pack(const hash::PackId& pack) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT set_id FROM set_pack WHERE pack_id = ?1 "
+                                     "ORDER BY set_id"));
+  s.bind_text(1, pack.hex());
+  std::vector<hash::SetId> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the sets using a pack"));
+    if (!row) break;
+    CAIRN_TRY_ASSIGN(auto id, id_column<hash::SetTag>(s, 0, c.file));
+    out.push_back(id);
+  }
+  return out;
+}
+
+Result<std::uint64_t> Catalog::max_seq() {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT coalesce(max(seq), 0) FROM backup_set"));
+  CAIRN_TRY_ASSIGN(bool row, s.step("cannot read the highest sequence number"));
+  return row ? u64(s.int64(0)) : std::uint64_t{0};
+}
+
+}  // namespace cairn::catalog

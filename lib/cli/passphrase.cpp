@@ -1,0 +1,75 @@
+#include "cli/passphrase.hpp"
+
+#include <fcntl.h>
+#include <string.h>  // explicit_bzero
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "io/file.hpp"
+
+namespace cairn::cli {
+
+namespace {
+
+// Reads everything into a fixed buffer (no reallocation leaves copies of the secret in freed
+// memory), then copies it once into the result and wipes the buffer.
+Result<std::string> read_all(int fd, std::string_view what) {
+  std::array<char, kMaxPassphraseSize + 1> buf;
+  std::size_t n = 0;
+  struct Wipe {
+    std::array<char, kMaxPassphraseSize + 1>& b;
+    ~Wipe() { explicit_bzero(b.data(), b.size()); }
+  } wipe_buf{buf};
+  while (n < buf.size()) {
+    const ssize_t got = ::read(fd, buf.data() + n, buf.size() - n);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, fmt::format("cannot read the passphrase from {}", what));
+    }
+    n += static_cast<std::size_t>(got);
+  }
+  if (n > kMaxPassphraseSize)
+    return Error{Errc::usage, fmt::format("the passphrase from {} is longer than {} bytes",
+                                          what, kMaxPassphraseSize)};
+  if (n > 0 && buf[n - 1] == '\n') --n;  // exactly one trailing newline
+  if (n == 0) return Error{Errc::usage, fmt::format("the passphrase from {} is empty", what)};
+  return std::string(buf.data(), n);
+}
+
+}  // namespace
+
+Result<std::string> read_passphrase_fd(int fd, std::string_view what) { return read_all(fd, what); }
+
+Result<std::string> read_passphrase_file(const std::filesystem::path& file) {
+  const std::string what = fmt::format("'{}'", file.string());
+  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDONLY));
+  return read_all(fd.get(), what);
+}
+
+Result<std::string> load_passphrase(const std::filesystem::path& file, const char* fd_env) {
+  if (!file.empty()) return read_passphrase_file(file);
+  if (fd_env == nullptr || *fd_env == '\0')
+    return Error{Errc::usage,
+                 "no passphrase given: use --passphrase-file, CAIRN_PASSPHRASE_FILE or "
+                 "CAIRN_PASSPHRASE_FD"};
+  const std::string_view text{fd_env};
+  int fd = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+  if (ec != std::errc{} || end != text.data() + text.size() || fd < 0)
+    return Error{Errc::usage,
+                 fmt::format("CAIRN_PASSPHRASE_FD is not a file descriptor number: '{}'", text)};
+  return read_passphrase_fd(fd, fmt::format("file descriptor {} (CAIRN_PASSPHRASE_FD)", fd));
+}
+
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) explicit_bzero(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,33 @@
+// lib/cli/passphrase.hpp: where a passphrase comes from. Never argv: a file
+// (--passphrase-file, CAIRN_PASSPHRASE_FILE) or an inherited descriptor (CAIRN_PASSPHRASE_FD).
+// One trailing newline is stripped; an empty passphrase is refused.
+// Depends on: base, io. Threads: plain functions.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace cairn::cli {
+
+// Longer input is refused: it is almost certainly the wrong file.
+inline constexpr std::size_t kMaxPassphraseSize = 64 * 1024;
+
+// Reads fd to end of file (leaving it open). `what` names the source in errors,
+// e.g. "file descriptor 3 (CAIRN_PASSPHRASE_FD)".
+Result<std::string> read_passphrase_fd(int fd, std::string_view what);
+Result<std::string> read_passphrase_file(const std::filesystem::path& file);
+
+// The common rule: `file` when not empty (the flag or CAIRN_PASSPHRASE_FILE), else the
+// descriptor named by `fd_env` (the value of CAIRN_PASSPHRASE_FD; nullptr when unset).
+// Errc::usage when neither is given, when fd_env is not a descriptor number, or when the
+// passphrase is empty.
+Result<std::string> load_passphrase(const std::filesystem::path& file, const char* fd_env);
+
+// Overwrites the string's bytes before it is released (explicit_bzero).
+void wipe(std::string& s) noexcept;
+
+}  // namespace cairn::cli

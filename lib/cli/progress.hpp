@@ -1,0 +1,137 @@
+// lib/cli/progress.hpp: renders the library's Observer (STYLE.md C11). TextProgress draws one
+// status line on a terminal's stderr (after 1 s, at most 5 times a second); JsonProgress writes
+// JSON Lines to --progress-fd (schema cairn.progress/1, see cairn(7)); NullProgress drops
+// everything. Reporter is what a Session hands to ops: it counts and prints warnings
+// ("cairn-x: warning: <path>: <message>", always, even with -q), prints -v lines, and feeds
+// the renderers.
+// Depends on: base. Threads: every Observer method may be called from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "base/observer.hpp"
+
+namespace cairn::cli {
+
+// One terminal line's worth of text: control characters become \n, \t, \r, \e or \xNN, and
+// bytes that are not UTF-8 become \xNN (backslashes are doubled), so paths cannot forge lines.
+std::string printable(std::string_view s);
+
+// "512 B", "1.5 KiB", "3.2 GiB".
+std::string human_bytes(std::uint64_t n);
+
+// Appends `s` to `out` as a JSON string literal. `s` must be valid UTF-8 (see printable).
+void append_json_string(std::string& out, std::string_view s);
+
+// The human line for a per-item warning.
+std::string warning_line(std::string_view tool, std::string_view path, const Error& e);
+
+using Clock = std::chrono::steady_clock;
+
+class TextProgress final : public Observer {
+ public:
+  struct Timing {
+    std::chrono::milliseconds delay{1000};    // nothing is drawn before this
+    std::chrono::milliseconds interval{200};  // at most 5 refreshes a second
+  };
+  // Draws on `fd` (a terminal); `tool` prefixes every line.
+  TextProgress(int fd, std::string tool, Timing timing);
+  TextProgress(int fd, std::string tool) : TextProgress(fd, std::move(tool), Timing{}) {}
+
+  void started(std::string_view path) override;
+  void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void warning(std::string_view path, const Error& e) override;  // a line above the status line
+  void info(std::string_view line) override;                      // likewise
+  // Prints a whole line (no trailing newline) above the status line.
+  void print_line(std::string_view line);
+  // Erases the status line; later calls draw nothing.
+  void finish();
+
+ private:
+  void maybe_draw();
+  void draw_locked(Clock::time_point now);
+  void clear_locked();
+
+  int fd_;
+  std::string tool_;
+  Timing timing_;
+  Clock::time_point start_;
+  std::size_t columns_;
+  std::atomic<std::uint64_t> bytes_{0}, items_{0};
+  std::atomic<std::int64_t> next_draw_ns_;  // since start_
+  std::atomic<bool> finished_{false};
+  std::mutex mu_;        // guards path_, shown_ and the fd's output
+  std::string path_;
+  bool shown_ = false;   // a status line is on screen
+};
+
+class JsonProgress final : public Observer {
+ public:
+  // Writes to `fd`; `interval` throttles "progress" records. Writes the "start" record now.
+  JsonProgress(int fd, std::string tool, std::chrono::milliseconds interval);
+  JsonProgress(int fd, std::string tool)
+      : JsonProgress(fd, std::move(tool), std::chrono::milliseconds{200}) {}
+
+  void started(std::string_view path) override;
+  void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void warning(std::string_view path, const Error& e) override;
+  void info(std::string_view line) override;
+  // The final "done" record.
+  void finish(std::uint64_t warnings, int exit_code);
+
+ private:
+  void emit(const std::string& record);  // record lacks the closing brace and newline
+  std::string begin(std::string_view event) const;
+  void append_counters(std::string& r, Clock::time_point now) const;
+
+  int fd_;
+  std::string tool_;
+  std::chrono::milliseconds interval_;
+  Clock::time_point start_;
+  std::atomic<std::uint64_t> bytes_{0}, items_{0};
+  std::atomic<std::int64_t> next_emit_ns_{0};
+  std::mutex mu_;  // guards path_, broken_ and the fd's output
+  std::string path_;
+  bool broken_ = false;  // a write failed; stop writing, never fail the run for it
+};
+
+struct NullProgress final : Observer {
+  void warning(std::string_view, const Error&) override {}
+};
+
+class Reporter final : public Observer {
+ public:
+  // `text` and `json` may be null. Lines go to `err_fd` (stderr) or through `text`.
+  Reporter(std::string tool, int err_fd, bool verbose, std::unique_ptr<TextProgress> text,
+           std::unique_ptr<JsonProgress> json);
+  ~Reporter() override;
+
+  void started(std::string_view path) override;
+  void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void warning(std::string_view path, const Error& e) override;
+  void info(std::string_view line) override;
+
+  // A line on stderr that does not garble the status line.
+  void print_line(std::string_view line);
+  std::uint64_t warnings() const { return warnings_.load(); }
+  // Erases the status line and writes the JSON "done" record.
+  void finish(int exit_code);
+
+ private:
+  std::string tool_;
+  int err_fd_;
+  bool verbose_;
+  std::unique_ptr<TextProgress> text_;
+  std::unique_ptr<JsonProgress> json_;
+  std::atomic<std::uint64_t> warnings_{0};
+  std::mutex mu_;  // serialises lines written without text_
+  bool finished_ = false;
+};
+
+}  // namespace cairn::cli

@@ -1,0 +1,14 @@
+#include "cli/repo_options.hpp"
+
+namespace cairn::cli {
+
+Result<ops::RepoOptions> repo_options(Session& s) {
+  ops::RepoOptions o;
+  CAIRN_TRY_ASSIGN(o.repo, s.repo());
+  CAIRN_TRY_ASSIGN(o.unlock.passphrase, s.passphrase());
+  o.unlock.key_file = s.key_file();
+  o.catalog = s.catalog();
+  return o;
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,83 @@
+#include "cli/session.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "cli/passphrase.hpp"
+
+namespace cairn::cli {
+
+Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOptions& o) {
+  std::unique_ptr<JsonProgress> json;
+  if (o.progress_fd >= 0) {
+    if (o.progress_fd <= STDOUT_FILENO)
+      return Error{Errc::usage,
+                   fmt::format("--progress-fd {}: standard input and output are not available "
+                               "for progress",
+                               o.progress_fd)};
+    if (::fcntl(o.progress_fd, F_GETFD) < 0)
+      return Error{Errc::usage,
+                   fmt::format("--progress-fd {}: not an open file descriptor", o.progress_fd)};
+    json = std::make_unique<JsonProgress>(o.progress_fd, tool);
+  }
+  std::unique_ptr<TextProgress> text;
+  if (!o.quiet && ::isatty(STDERR_FILENO) == 1)
+    text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
+  auto reporter = std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
+                                             std::move(text), std::move(json));
+  return std::unique_ptr<Session>(new Session(std::move(tool), o, std::move(reporter)));
+}
+
+Session::Session(std::string tool, CommonOptions o, std::unique_ptr<Reporter> r)
+    : tool_(std::move(tool)), opt_(std::move(o)), reporter_(std::move(r)),
+      in_(STDIN_FILENO, "standard input"), out_(STDOUT_FILENO, "standard output") {}
+
+Session::~Session() {
+  if (passphrase_) wipe(*passphrase_);
+}
+
+Result<std::filesystem::path> Session::repo() const {
+  if (opt_.repo.empty())
+    return Error{Errc::usage, "no repository given: use --repo or CAIRN_REPO"};
+  return std::filesystem::path(opt_.repo);
+}
+
+std::optional<std::filesystem::path> Session::catalog() const {
+  if (opt_.catalog.empty()) return std::nullopt;
+  return std::filesystem::path(opt_.catalog);
+}
+
+std::optional<std::filesystem::path> Session::key_file() const {
+  if (opt_.key_file.empty()) return std::nullopt;
+  return std::filesystem::path(opt_.key_file);
+}
+
+Result<std::string> Session::passphrase() {
+  if (!passphrase_) {
+    CAIRN_TRY_ASSIGN(passphrase_, load_passphrase(opt_.passphrase_file,
+                                                  std::getenv("CAIRN_PASSPHRASE_FD")));
+  }
+  return *passphrase_;
+}
+
+Result<std::reference_wrapper<io::FdReader>> Session::stdin_stream(bool refuse_tty) {
+  if (refuse_tty && ::isatty(STDIN_FILENO) == 1)
+    return Error{Errc::usage,
+                 "standard input is a terminal: pipe a stream into this tool or redirect it "
+                 "from a file"};
+  return std::ref(in_);
+}
+
+Result<std::reference_wrapper<io::FdWriter>> Session::stdout_stream(bool refuse_tty) {
+  if (refuse_tty && ::isatty(STDOUT_FILENO) == 1)
+    return Error{Errc::usage,
+                 "refusing to write a stream to a terminal: pipe it into the next tool or "
+                 "redirect it to a file"};
+  return std::ref(out_);
+}
+
+}  // namespace cairn::cli

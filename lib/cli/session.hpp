@@ -1,0 +1,81 @@
+// lib/cli/session.hpp: what a tool's body gets from cli::Tool: the common options (already
+// parsed and resolved against the environment), the passphrase, the Observer, the cancel
+// token, and stdin/stdout as io objects.
+// Depends on: base, io. Threads: the Session is thread-compatible; observer() and cancel()
+// may be used from any thread.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/observer.hpp"
+#include "base/result.hpp"
+#include "cli/progress.hpp"
+#include "io/file.hpp"
+
+namespace cairn::cli {
+
+// The flags every tool takes (cairn(7) "COMMON OPTIONS"); environment already applied.
+struct CommonOptions {
+  bool quiet = false;            // -q: no progress, no -v lines (warnings still print)
+  bool verbose = false;          // -v: info lines on stderr
+  bool json = false;             // --json, on the tools that offer it
+  int progress_fd = -1;          // --progress-fd N: JSON Lines progress (cairn.progress/1)
+  std::string repo;              // --repo, CAIRN_REPO
+  std::string catalog;           // --catalog, CAIRN_CATALOG (empty: ops picks its default)
+  std::string passphrase_file;   // --passphrase-file, CAIRN_PASSPHRASE_FILE
+  std::string key_file;          // --key-file, CAIRN_KEY_FILE
+};
+
+class Session {
+ public:
+  // Checks --progress-fd (open, not 0 or 1), then builds the Observer: TextProgress only when
+  // stderr is a terminal and not -q, JsonProgress when --progress-fd is given.
+  static Result<std::unique_ptr<Session>> open(std::string tool, const CommonOptions& o);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::string& tool() const { return tool_; }
+  const CommonOptions& options() const { return opt_; }
+  bool quiet() const { return opt_.quiet; }
+  bool verbose() const { return opt_.verbose; }
+  bool json() const { return opt_.json; }
+
+  // Errc::usage "no repository given: use --repo or CAIRN_REPO" when absent.
+  Result<std::filesystem::path> repo() const;
+  // The raw --catalog / CAIRN_CATALOG value; nullopt means "ops decides the default".
+  std::optional<std::filesystem::path> catalog() const;
+  // --key-file / CAIRN_KEY_FILE (e.g. a write-only key); nullopt when not given.
+  std::optional<std::filesystem::path> key_file() const;
+  // From --passphrase-file / CAIRN_PASSPHRASE_FILE, else CAIRN_PASSPHRASE_FD (see
+  // passphrase.hpp). Read once and kept: a descriptor cannot be read twice.
+  Result<std::string> passphrase();
+
+  Observer& observer() { return *reporter_; }
+  Reporter& reporter() { return *reporter_; }
+  CancelToken& cancel() { return cancel_; }
+
+  io::FdReader& stdin_reader() { return in_; }
+  io::FdWriter& stdout_writer() { return out_; }
+  // The same, but Errc::usage when refuse_tty and the descriptor is a terminal: a binary or
+  // JSON Lines stream is never typed in by hand or dumped on a screen.
+  Result<std::reference_wrapper<io::FdReader>> stdin_stream(bool refuse_tty);
+  Result<std::reference_wrapper<io::FdWriter>> stdout_stream(bool refuse_tty);
+
+ private:
+  Session(std::string tool, CommonOptions o, std::unique_ptr<Reporter> r);
+
+  std::string tool_;
+  CommonOptions opt_;
+  std::unique_ptr<Reporter> reporter_;
+  CancelToken cancel_;
+  io::FdReader in_;
+  io::FdWriter out_;
+  std::optional<std::string> passphrase_;
+};
+
+}  // namespace cairn::cli

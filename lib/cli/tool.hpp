@@ -1,0 +1,110 @@
+// lib/cli/tool.hpp: the CLI11 glue shared by every executable (STYLE.md C4, C7, C8).
+// A tool's main() declares its flags on app() and hands one body to run(); run() parses,
+// maps CLI11 errors to exit 2, adds the common flags (-q -v --progress-fd --repo --catalog
+// --passphrase-file --key-file, --version, --help), runs ops::init_process(), makes
+// SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
+// "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8.
+// Depends on: base, io, ops (+ CLI11: include this header only from lib/cli .cpp files and
+// tool mains; it is slow to compile). Threads: run() from the main thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "base/result.hpp"
+#include "cli/session.hpp"
+#include "ops/outcome.hpp"
+
+namespace cairn::cli {
+
+using Body = std::function<Result<ops::Outcome>(Session&)>;
+
+class Tool {
+ public:
+  Tool(std::string name, std::string description);
+  Tool(const Tool&) = delete;
+  Tool& operator=(const Tool&) = delete;
+
+  const std::string& name() const { return name_; }
+  CLI::App& app() { return app_; }
+
+  // Offers --json on `where` (the tool itself by default); read it as Session::json().
+  CLI::Option* add_json_flag(std::string help);
+  CLI::Option* add_json_flag(CLI::App& where, std::string help);
+
+  // A subcommand of `parent` (app() or a group) that runs `body` when it is the one chosen.
+  CLI::App& command(CLI::App& parent, std::string name, std::string description, Body body);
+  // A subcommand that only holds others (`cairn key add|list|...`): one of them is required.
+  CLI::App& group(CLI::App& parent, std::string name, std::string description);
+
+  // For the front command: a first non-option argument that is not a command runs
+  // `<name>-<arg>` (next to this executable, then on PATH) with the remaining arguments and
+  // any common options given before it. An unknown one exits 2 with
+  // "cairn: 'frob' is not a cairn command. See 'cairn help'.".
+  void dispatch_verbs() { dispatch_ = true; }
+
+  // Runs the tool with one body for the whole tool; returns the process exit code.
+  int run(int argc, char** argv, Body body);
+  // Runs the body of the command that was chosen (see command()).
+  int run(int argc, char** argv);
+
+ private:
+  std::string command_footer() const;
+  int parse_error(const CLI::ParseError& e);
+  int dispatch_external(int argc, char** argv, bool& handled);
+  std::string command_path() const;
+  const Body* chosen_body() const;
+  int finish(Session& s, Result<ops::Outcome> r);
+
+  std::string name_;
+  CLI::App app_;
+  CommonOptions opt_;
+  Body root_body_;
+  std::map<const CLI::App*, Body> bodies_;
+  bool dispatch_ = false;
+};
+
+// Adds an option taking a size ("64K", "1M", "2G"; units.hpp) stored as bytes in `into`.
+CLI::Option* add_size_option(CLI::App& app, std::string name, std::uint64_t& into,
+                             std::string help);
+// The same for a 32-bit field; a size above 4 GiB - 1 is a usage error.
+CLI::Option* add_size_option(CLI::App& app, std::string name, std::uint32_t& into,
+                             std::string help);
+
+// Adds an option whose value is one of `choices` (by name), stored as its value in `into`:
+// e.g. --hash hmac-sha256|blake2b-keyed into a hash::Algo. Anything else is a usage error
+// "'x' is not one of a, b".
+template <typename T>
+CLI::Option* add_choice_option(CLI::App& app, std::string name, T& into,
+                               std::vector<std::pair<std::string, T>> choices, std::string help) {
+  std::string names;
+  for (const auto& c : choices) names += (names.empty() ? "" : ", ") + c.first;
+  CLI::Validator one_of(
+      [choices, names](std::string& v) -> std::string {
+        for (const auto& c : choices)
+          if (c.first == v) return {};
+        return "'" + v + "' is not one of " + names;
+      },
+      "", "choice");
+  return app
+      .add_option_function<std::string>(
+          std::move(name),
+          [&into, choices](const std::string& v) {
+            for (const auto& c : choices)
+              if (c.first == v) into = c.second;
+          },
+          std::move(help))
+      ->check(one_of)
+      ->type_name("NAME");
+}
+
+// The subcommand of `app` called `name`, or nullptr.
+CLI::App* find_command(CLI::App& app, const std::string& name);
+
+}  // namespace cairn::cli

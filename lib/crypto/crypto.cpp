@@ -1,0 +1,254 @@
+#include "crypto/crypto.hpp"
+
+#include <sodium.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <fmt/format.h>
+
+namespace cairn::crypto {
+
+static_assert(kKeySize == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kTagSize == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+static_assert(kBoxPublicKeySize == crypto_box_PUBLICKEYBYTES);
+static_assert(kBoxSecretKeySize == crypto_box_SECRETKEYBYTES);
+static_assert(kBoxSealOverhead == crypto_box_SEALBYTES);
+static_assert(kSignPublicKeySize == crypto_sign_PUBLICKEYBYTES);
+static_assert(kSignSecretKeySize == crypto_sign_SECRETKEYBYTES);
+static_assert(kSignatureSize == crypto_sign_BYTES);
+static_assert(kSaltSize == crypto_pwhash_SALTBYTES);
+
+namespace {
+
+constexpr std::size_t kDerivedKeySize = 32;
+
+Error auth_failed(std::string_view what) {
+  return Error{Errc::corrupt, fmt::format("'{}' failed authentication (corrupt or tampered)", what)};
+}
+
+Error too_short(std::string_view what, std::size_t have, std::size_t need) {
+  return Error{Errc::corrupt,
+               fmt::format("'{}' is too short to be sealed ({} bytes, at least {} needed)", what, have, need)};
+}
+
+// sodium_mlock() already asks for MADV_DONTDUMP on Linux; repeat it so a libsodium built
+// without madvise still keeps secrets out of core dumps. Best effort: errors are ignored.
+void dont_dump(void* p, std::size_t n) {
+#ifdef MADV_DONTDUMP
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0 || n == 0) return;
+  const auto pg = static_cast<std::uintptr_t>(page);
+  const auto lo = reinterpret_cast<std::uintptr_t>(p) & ~(pg - 1);
+  const auto hi = (reinterpret_cast<std::uintptr_t>(p) + n + pg - 1) & ~(pg - 1);
+  (void)madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTDUMP);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
+}  // namespace
+
+Status init() {
+  if (sodium_init() < 0) return Error{Errc::internal, "cannot initialise libsodium"};
+  return {};
+}
+
+// ---- SecretBytes
+
+SecretBytes::SecretBytes(std::size_t n) {
+  if (n == 0) return;
+  void* p = sodium_malloc(n);  // guard pages, canary, mlock (+ MADV_DONTDUMP)
+  if (p == nullptr) throw std::bad_alloc();
+  dont_dump(p, n);
+  std::memset(p, 0, n);  // sodium_malloc fills with 0xdb
+  p_ = static_cast<std::uint8_t*>(p);
+  n_ = n;
+}
+
+SecretBytes SecretBytes::copy_of(ByteView b) {
+  SecretBytes s(b.size());
+  if (!b.empty()) std::memcpy(s.p_, b.data(), b.size());
+  return s;
+}
+
+SecretBytes::SecretBytes(SecretBytes&& o) noexcept : p_(o.p_), n_(o.n_) {
+  o.p_ = nullptr;
+  o.n_ = 0;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& o) noexcept {
+  if (this != &o) {
+    if (p_) sodium_free(p_);
+    p_ = o.p_;
+    n_ = o.n_;
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
+  return *this;
+}
+
+SecretBytes::~SecretBytes() {
+  if (p_) sodium_free(p_);  // zeroes, munlocks and unmaps
+}
+
+void random_bytes(MutByteView out) { randombytes_buf(out.data(), out.size()); }
+
+bool equal(ByteView a, ByteView b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// ---- AEAD
+
+void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out) {
+  assert(key.size() == kKeySize);
+  const std::size_t at = out.size();
+  out.resize(at + kNonceSize + plaintext.size() + kTagSize);
+  std::uint8_t* nonce = out.data() + at;
+  randombytes_buf(nonce, kNonceSize);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &clen, plaintext.data(), plaintext.size(),
+                                             ad.data(), ad.size(), nullptr, nonce, key.data());
+  assert(clen == plaintext.size() + kTagSize);
+}
+
+Bytes seal(ByteView key, ByteView plaintext, ByteView ad) {
+  Bytes out;
+  out.reserve(plaintext.size() + kSealOverhead);
+  seal_append(key, plaintext, ad, out);
+  return out;
+}
+
+Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad, std::string_view what) {
+  assert(key.size() == kKeySize);
+  if (sealed.size() < kSealOverhead) return too_short(what, sealed.size(), kSealOverhead);
+  const std::uint8_t* nonce = sealed.data();
+  std::uint8_t* c = sealed.data() + kNonceSize;
+  const std::size_t mlen = sealed.size() - kSealOverhead;
+  // The tag is checked before anything is decrypted; in-place (m == c) is supported.
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, nullptr, c, mlen, c + mlen, ad.data(), ad.size(),
+                                                          nonce, key.data()) != 0)
+    return auth_failed(what);
+  return sealed.subspan(kNonceSize, mlen);
+}
+
+Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::string_view what) {
+  assert(key.size() == kKeySize);
+  out.clear();
+  if (sealed.size() < kSealOverhead) return too_short(what, sealed.size(), kSealOverhead);
+  const std::size_t mlen = sealed.size() - kSealOverhead;
+  out.resize(mlen);
+  const std::uint8_t* nonce = sealed.data();
+  const std::uint8_t* c = sealed.data() + kNonceSize;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out.data(), nullptr, c, mlen, c + mlen, ad.data(),
+                                                          ad.size(), nonce, key.data()) != 0) {
+    out.clear();
+    return auth_failed(what);
+  }
+  return {};
+}
+
+Result<Bytes> open(ByteView key, ByteView sealed, ByteView ad, std::string_view what) {
+  Bytes out;
+  CAIRN_TRY(open_into(key, sealed, ad, out, what));
+  return out;
+}
+
+// ---- sealed boxes
+
+BoxKeyPair box_keypair() {
+  BoxKeyPair kp{Bytes(kBoxPublicKeySize), SecretBytes(kBoxSecretKeySize)};
+  crypto_box_keypair(kp.pk.data(), kp.sk.data());
+  return kp;
+}
+
+Bytes box_seal(ByteView pk, ByteView msg) {
+  assert(pk.size() == kBoxPublicKeySize);
+  Bytes out(msg.size() + kBoxSealOverhead);
+  const int rc = crypto_box_seal(out.data(), msg.data(), msg.size(), pk.data());
+  assert(rc == 0);  // fails only for a public key that is a low-order point
+  (void)rc;
+  return out;
+}
+
+Result<SecretBytes> box_open(ByteView pk, ByteView sk, ByteView sealed, std::string_view what) {
+  assert(pk.size() == kBoxPublicKeySize && sk.size() == kBoxSecretKeySize);
+  if (sealed.size() < kBoxSealOverhead) return too_short(what, sealed.size(), kBoxSealOverhead);
+  SecretBytes out(sealed.size() - kBoxSealOverhead);
+  // A zero-length message still needs a valid (non-null) output pointer for libsodium.
+  std::uint8_t dummy = 0;
+  std::uint8_t* m = out.empty() ? &dummy : out.data();
+  if (crypto_box_seal_open(m, sealed.data(), sealed.size(), pk.data(), sk.data()) != 0) return auth_failed(what);
+  return out;
+}
+
+// ---- signatures
+
+SignKeyPair sign_keypair() {
+  SignKeyPair kp{Bytes(kSignPublicKeySize), SecretBytes(kSignSecretKeySize)};
+  crypto_sign_keypair(kp.pk.data(), kp.sk.data());
+  return kp;
+}
+
+Bytes sign(ByteView sk, ByteView msg) {
+  assert(sk.size() == kSignSecretKeySize);
+  Bytes sig(kSignatureSize);
+  crypto_sign_detached(sig.data(), nullptr, msg.data(), msg.size(), sk.data());
+  return sig;
+}
+
+bool verify(ByteView pk, ByteView msg, ByteView sig) {
+  if (pk.size() != kSignPublicKeySize || sig.size() != kSignatureSize) return false;
+  return crypto_sign_verify_detached(sig.data(), msg.data(), msg.size(), pk.data()) == 0;
+}
+
+// ---- Argon2id
+
+KdfParams KdfParams::fresh() {
+  const char* fast = std::getenv("CAIRN_TEST_FAST_KDF");
+  if (fast != nullptr && std::string_view(fast) == "1") return fast_for_tests();
+  KdfParams p;
+  p.salt.resize(kSaltSize);
+  random_bytes(p.salt);
+  return p;
+}
+
+KdfParams KdfParams::fast_for_tests() {
+  KdfParams p;
+  p.ops = 1;
+  p.mem = 8ull << 20;
+  p.salt.resize(kSaltSize);
+  random_bytes(p.salt);
+  return p;
+}
+
+Status check_kdf_params(const KdfParams& p) {
+  static_assert(kKdfMinMem >= crypto_pwhash_argon2id_MEMLIMIT_MIN);
+  if (p.ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || p.ops > kKdfMaxOps)
+    return Error{Errc::bad_input, fmt::format("argon2id ops {} is outside 1..{}", p.ops, kKdfMaxOps)};
+  if (p.mem < kKdfMinMem || p.mem > kKdfMaxMem || p.mem > crypto_pwhash_argon2id_MEMLIMIT_MAX)
+    return Error{Errc::bad_input,
+                 fmt::format("argon2id memory {} bytes is outside {}..{}", p.mem, kKdfMinMem, kKdfMaxMem)};
+  if (p.salt.size() != kSaltSize)
+    return Error{Errc::bad_input, fmt::format("argon2id salt has {} bytes, not {}", p.salt.size(), kSaltSize)};
+  return {};
+}
+
+Result<SecretBytes> derive_key(std::string_view passphrase, const KdfParams& p) {
+  CAIRN_TRY(check_kdf_params(p));
+  SecretBytes key(kDerivedKeySize);
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), p.salt.data(), p.ops,
+                    static_cast<std::size_t>(p.mem), crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return Error{Errc::io, fmt::format("argon2id could not allocate {} MiB", p.mem >> 20)};
+  return key;
+}
+
+}  // namespace cairn::crypto

@@ -1,0 +1,104 @@
+#include "ops/admin.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cairn::ops {
+
+Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out) {
+  if (o.repo.empty()) return Error{Errc::usage, "no repository given: use --repo or CAIRN_REPO"};
+  CAIRN_TRY(init.chunking.validate());
+  // A new repository needs a new catalog: an existing file at an explicitly named catalog
+  // path belongs to another repository. Refuse before creating anything.
+  if (o.catalog && std::filesystem::exists(*o.catalog))
+    return Error{Errc::exists, fmt::format("catalog '{}' already exists (it belongs to another repository): "
+                                           "choose another --catalog or CAIRN_CATALOG", o.catalog->string())};
+  CAIRN_TRY(repo::init(o.repo, o.unlock.passphrase, init));
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o));
+  std::string id = ctx.repo_id_hex();
+  CAIRN_TRY(out.write(as_bytes(fmt::format("created repository {} at '{}'\ncatalog: '{}'\n", id,
+                                            std::filesystem::absolute(o.repo).string(), ctx.cat->file().string()))));
+  return Outcome{};
+}
+
+Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
+  CAIRN_TRY_ASSIGN(auto r, open_repo(o.repo));
+  auto kdf = crypto::KdfParams::fresh();
+  switch (o.verb) {
+    case KeyVerb::list: {
+      CAIRN_TRY_ASSIGN(auto slots, r->list_keys());
+      for (auto& s : slots)
+        CAIRN_TRY(out.write(as_bytes(fmt::format("{}{}\n", s, s == r->current_slot() ? " (current)" : ""))));
+      return Outcome{};
+    }
+    case KeyVerb::add: {
+      if (o.new_passphrase.empty()) return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
+      CAIRN_TRY(r->add_key(o.new_passphrase, kdf));
+      return Outcome{};
+    }
+    case KeyVerb::passwd: {
+      if (o.new_passphrase.empty()) return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
+      if (o.repo.unlock.key_file)
+        return Error{Errc::usage, "key passwd changes a repository slot: do not use --key-file"};
+      std::string old = r->current_slot();
+      CAIRN_TRY(r->add_key(o.new_passphrase, kdf));  // written, then re-read and opened
+      // The new slot works: only now may the old one go.
+      repo::Unlock u{o.new_passphrase, std::nullopt};
+      CAIRN_TRY_ASSIGN(auto check, repo::Repository::open(o.repo.repo, u));
+      (void)check;
+      CAIRN_TRY(r->remove_key(old));
+      return Outcome{};
+    }
+    case KeyVerb::remove:
+      CAIRN_TRY(r->remove_key(o.slot));
+      return Outcome{};
+    case KeyVerb::export_key: {
+      if (!o.file) return Error{Errc::usage, "key export needs a FILE"};
+      if (o.new_passphrase.empty()) return Error{Errc::usage, "no passphrase for the exported key: use --new-passphrase-file"};
+      CAIRN_TRY_ASSIGN(Bytes slot, r->export_slot(o.new_passphrase, o.write_only, kdf));
+      CAIRN_TRY(io::write_file_atomic(*o.file, slot, 0600, true));
+      return Outcome{};
+    }
+  }
+  return Error{Errc::internal, "unknown key verb"};
+}
+
+Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(o.source));
+  if (!o.json)
+    CAIRN_TRY(out.write(as_bytes(fmt::format("{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:>8} {:>14} {:>14}\n", "ID", "TIME",
+                                              "SOURCE", "HOST", "KIND", "CLASS", "FILES", "SIZE", "STORED"))));
+  for (const auto& s : sets) {
+    if (s.status == catalog::SetStatus::pruned) continue;
+    std::string line;
+    if (o.json) {
+      nlohmann::ordered_json j = {{"schema", "cairn.ls/1"},
+                          {"id", s.id.hex()},
+                          {"time", format_time(s.started_ns)},
+                          {"source", s.source},
+                          {"host", s.host},
+                          {"kind", catalog::to_string(s.kind)},
+                          {"class", s.retention_class},
+                          {"status", catalog::to_string(s.status)},
+                          {"files", s.files},
+                          {"bytes_read", s.bytes_read},
+                          {"bytes_new", s.bytes_new},
+                          {"bytes_stored", s.bytes_stored},
+                          {"legal_hold", s.legal_hold}};
+      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else {
+      line = fmt::format("{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:>8} {:>14} {:>14}\n", s.id.hex().substr(0, 12),
+                         format_time(s.started_ns), s.source, s.host, catalog::to_string(s.kind), s.retention_class,
+                         s.files, s.bytes_read, s.bytes_stored);
+    }
+    CAIRN_TRY(out.write(as_bytes(line)));
+  }
+  return Outcome{};
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,38 @@
+// lib/ops/admin.hpp: the `cairn` front command's own verbs: init, key management, ls.
+// Depends on: repo, catalog, crypto. Threads: plain functions.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/observer.hpp"
+#include "io/file.hpp"
+#include "ops/context.hpp"
+#include "ops/outcome.hpp"
+
+namespace cairn::ops {
+
+// Creates the repository and its catalog; prints the repository id and where both live.
+Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out);
+
+enum class KeyVerb { add, passwd, remove, list, export_key };
+struct KeyOptions {
+  RepoOptions repo;
+  KeyVerb verb = KeyVerb::list;
+  std::string new_passphrase;          // add, passwd, export
+  std::string slot;                    // remove
+  std::optional<std::filesystem::path> file;  // export
+  bool write_only = false;             // export
+};
+Result<Outcome> key(const KeyOptions& o, io::Writer& out);
+
+struct LsOptions {
+  RepoOptions repo;
+  std::optional<std::string> source;
+  bool json = false;
+};
+// One line per set, oldest first: id, time, source, host, kind, class, files, size, stored.
+Result<Outcome> ls(const LsOptions& o, io::Writer& out);
+
+}  // namespace cairn::ops

@@ -1,0 +1,53 @@
+// lib/ops/context.hpp: what every use case needs to reach a repository and its catalog.
+// Tools fill RepoOptions from flags and environment (lib/cli); ops never read argv.
+// Depends on: repo, catalog. Threads: plain values and functions.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.hpp"
+#include "catalog/catalog.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::ops {
+
+struct RepoOptions {
+  std::filesystem::path repo;                         // --repo / CAIRN_REPO
+  repo::Unlock unlock;                                // passphrase (+ key file)
+  std::optional<std::filesystem::path> catalog;       // --catalog / CAIRN_CATALOG
+  // cairn-restore --from: a destination URL (backend::open_url, credentials from the
+  // environment) opened instead of `repo`. Its catalog is built from its set objects in a
+  // temporary file (the local catalog is not used), removed when the Context goes away.
+  std::optional<std::string> from;
+};
+
+// An open repository and its catalog, as used by one run.
+struct Context {
+  std::shared_ptr<void> scratch;  // a temporary directory (with `from`), removed last
+  std::unique_ptr<repo::Repository> repo;
+  std::optional<catalog::Catalog> cat;
+  std::string repo_id_hex() const;
+};
+
+Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
+// Opens the repository, then its catalog (created when absent).
+Result<Context> open_context(const RepoOptions& o);
+
+// Nanoseconds since the Unix epoch, now.
+std::int64_t now_ns();
+std::string hostname();
+
+// Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",
+// "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
+// before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.
+Result<catalog::SetRecord> resolve_set(catalog::Catalog& cat, std::string_view ref);
+
+// Parses ISO 8601 "2026-11-26", "2026-11-26T05:00", "2026-11-26T05:00:00Z",
+// "2026-11-26 05:00:00+01:00" to ns since the epoch.
+Result<std::int64_t> parse_time(std::string_view s);
+std::string format_time(std::int64_t ns);  // "2026-11-26T05:00:00Z"
+
+}  // namespace cairn::ops

@@ -1,0 +1,70 @@
+#include "ops/hold.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace cairn::ops {
+namespace {
+
+}  // namespace
+
+std::string current_user() {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(::getuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name)
+    return found->pw_name;
+  return fmt::format("uid {}", ::getuid());
+}
+
+namespace {
+
+// A set by reference; unlike resolve_set, a full id or prefix may name a pruned set too.
+Result<catalog::SetRecord> find_set(catalog::Catalog& cat, std::string_view ref) {
+  auto r = resolve_set(cat, ref);
+  if (r || r.error().code != Errc::not_found || ref.find('@') != std::string_view::npos || ref == "latest") return r;
+  auto all = cat.find_by_prefix(ref);
+  if (!all || all->size() != 1) return r;
+  return all->front();
+}
+
+}  // namespace
+
+Result<Outcome> hold(const HoldOptions& o, Observer& obs) {
+  if (o.hold && o.reason.empty()) return Error{Errc::usage, "a legal hold needs a reason: use --reason"};
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  catalog::Catalog& cat = *ctx.cat;
+  CAIRN_TRY_ASSIGN(catalog::SetRecord rec, find_set(cat, o.set));
+  const std::string id = rec.id.hex();
+
+  if (!o.hold && !rec.legal_hold) {
+    obs.info(fmt::format("set {} is not under legal hold", id));
+    return Outcome{0, id};
+  }
+  {
+    CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+    if (o.hold && rec.status == catalog::SetStatus::pruned) {
+      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(backend::Key{backend::Kind::set, id}));
+      if (!info)
+        return Error{Errc::not_found, fmt::format("set '{}' was pruned and is no longer in the repository", id)};
+      CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::committed));
+      obs.info(fmt::format("set {} was marked pruned but is still in the repository: committed again", id));
+    }
+    CAIRN_TRY(cat.set_hold(rec.id, o.hold, o.reason));
+    catalog::AuditRecord a;
+    a.at_ns = now_ns();
+    a.user = current_user();
+    a.host = hostname();
+    a.command = o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason) : fmt::format("cairn release {}", id);
+    a.outcome = "ok";
+    CAIRN_TRY(cat.append_audit(a));
+    CAIRN_TRY(tx.commit());
+  }
+  obs.info(o.hold ? fmt::format("set {} is under legal hold: {}", id, o.reason)
+                  : fmt::format("set {} is released (it was held: {})", id, rec.hold_reason));
+  return Outcome{0, id};
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,379 @@
+// cairn-pack's pipeline. The calling thread reads the manifest stream and the file contents,
+// cuts chunks and computes their ids (so the stored manifest can be written in input order);
+// WorkQueue workers compress, encrypt and append new chunks to packs. The queue is bounded by
+// bytes, so memory stays bounded whatever the input size. The set object is written only
+// after the input stream's trailer verified and every chunk is durably in a pack: a failure
+// anywhere before that commits nothing.
+#include "ops/pack.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "manifest/manifest.hpp"
+#include "ops/pipeline.hpp"
+
+namespace cairn::ops {
+namespace {
+
+constexpr std::uint64_t kQueueBytes = 96ull << 20;
+
+// Cuts a byte stream into chunks and submits the new ones for storage.
+class ChunkSink {
+ public:
+  ChunkSink(repo::WriteSession& s, const chunker::Chunker& c, WorkQueue& q, repo::BlobType type,
+            std::unordered_set<hash::ChunkId>& seen, std::uint64_t& bytes_new)
+      : s_(s), c_(c), q_(q), type_(type), seen_(seen), bytes_new_(bytes_new) {
+    buf_.reserve(c.params().max_size * 2);
+  }
+  // Feeds bytes; chunk ids are appended to `ids` as chunks complete.
+  Status feed(ByteView b, std::vector<hash::ChunkId>& ids) {
+    append(buf_, b);
+    while (buf_.size() - pos_ >= c_.params().max_size) CAIRN_TRY(cut(false, ids));
+    compact();
+    return {};
+  }
+  Status finish(std::vector<hash::ChunkId>& ids) {
+    while (pos_ < buf_.size()) CAIRN_TRY(cut(true, ids));
+    buf_.clear();
+    pos_ = 0;
+    return {};
+  }
+
+ private:
+  Status cut(bool eof, std::vector<hash::ChunkId>& ids) {
+    ByteView rest(buf_.data() + pos_, buf_.size() - pos_);
+    std::size_t n = c_.next_cut(rest, eof);
+    if (n == 0) return {};
+    ByteView chunk = rest.first(n);
+    pos_ += n;
+    hash::ChunkId id = s_.id_of(chunk);
+    ids.push_back(id);
+    if (!seen_.insert(id).second) return {};
+    Bytes copy(chunk.begin(), chunk.end());
+    auto type = type_;
+    auto* s = &s_;
+    auto* bytes_new = &bytes_new_;
+    std::uint64_t size = copy.size();
+    auto* mu = &mu_;
+    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new, mu]() -> Status {
+      CAIRN_TRY_ASSIGN(bool fresh, s->put(id, type, data));
+      if (fresh) {
+        std::lock_guard l(*mu);
+        *bytes_new += data.size();
+      }
+      return {};
+    });
+  }
+  void compact() {
+    if (pos_ == 0) return;
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+
+  repo::WriteSession& s_;
+  const chunker::Chunker& c_;
+  WorkQueue& q_;
+  repo::BlobType type_;
+  std::unordered_set<hash::ChunkId>& seen_;
+  std::uint64_t& bytes_new_;
+  static inline std::mutex mu_;
+  Bytes buf_;
+  std::size_t pos_ = 0;
+};
+
+// The stored manifest is itself chunked (BlobType::meta): it deduplicates between sets.
+class MetaWriter final : public io::Writer {
+ public:
+  explicit MetaWriter(ChunkSink& sink) : sink_(sink) {}
+  Status write(ByteView b) override {
+    size_ += b.size();
+    return sink_.feed(b, ids);
+  }
+  Status flush() override { return {}; }
+  Status finish() { return sink_.finish(ids); }
+  std::vector<hash::ChunkId> ids;
+  std::uint64_t size() const { return size_; }
+
+ private:
+  ChunkSink& sink_;
+  std::uint64_t size_ = 0;
+};
+
+// Maps a manifest path to the file on disk, from the header's roots.
+class RootMap {
+ public:
+  explicit RootMap(const std::vector<std::string>& roots) {
+    for (auto& r : roots) {
+      std::filesystem::path p = std::filesystem::absolute(r).lexically_normal();
+      if (p.filename().empty()) p = p.parent_path();
+      roots_.push_back(p);
+    }
+  }
+  std::optional<std::filesystem::path> resolve(const std::string& path) const {
+    if (roots_.empty()) return std::nullopt;
+    if (roots_.size() == 1) return path == "." ? roots_[0] : roots_[0] / path;
+    auto slash = path.find('/');
+    std::string first = path.substr(0, slash);
+    for (auto& r : roots_)
+      if (r.filename() == first)
+        return slash == std::string::npos ? r : r / path.substr(slash + 1);
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::filesystem::path> roots_;
+};
+
+struct Stats {
+  std::uint64_t files = 0, bytes_read = 0, bytes_new = 0;
+};
+
+class Packer {
+ public:
+  Packer(Context& ctx, repo::WriteSession& s, WorkQueue& q, Observer& obs, const CancelToken& cancel,
+         bool reuse_unchanged)
+      : ctx_(ctx), s_(s), q_(q), obs_(obs), cancel_(cancel), reuse_(reuse_unchanged),
+        data_(s, ctx.repo->chunker(), q, repo::BlobType::data, seen_, stats_.bytes_new),
+        meta_(s, ctx.repo->chunker(), q, repo::BlobType::meta, seen_, stats_.bytes_new),
+        meta_out_(meta_), stored_(meta_out_) {}
+
+  Status run(manifest::Reader& in, const RootMap& roots) {
+    manifest::SetInfo info = in.set();
+    CAIRN_TRY(stored_.header(info));
+    manifest::Entry e;
+    buf_.resize(4u << 20);
+    for (;;) {
+      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      CAIRN_TRY_ASSIGN(bool more, in.next(e));
+      if (!more) break;
+      if (e.status == manifest::Change::deleted) continue;
+      bool keep = true;
+      if (e.type == manifest::Type::file) {
+        CAIRN_TRY_ASSIGN(keep, content(in, e, roots));
+      }
+      if (!keep) continue;
+      e.status = manifest::Change::none;
+      e.inline_content = false;
+      ++stats_.files;
+      CAIRN_TRY(stored_.entry(e));
+    }
+    CAIRN_TRY(stored_.finish());
+    CAIRN_TRY(meta_out_.finish());
+    return {};
+  }
+
+  const Stats& stats() const { return stats_; }
+  const std::vector<hash::ChunkId>& manifest_chunks() const { return meta_out_.ids; }
+  std::uint64_t manifest_size() const { return meta_out_.size(); }
+  const std::unordered_set<hash::ChunkId>& referenced() const { return seen_; }
+
+ private:
+  // Fills e.chunks (and e.size for streamed content). false = the entry is dropped (warned).
+  Result<bool> content(manifest::Reader& in, manifest::Entry& e, const RootMap& roots) {
+    if (e.inline_content) {
+      e.chunks.clear();
+      std::uint64_t total = 0;
+      Bytes frame;
+      for (;;) {
+        CAIRN_TRY_ASSIGN(std::size_t n, in.read_frame(frame));
+        if (n == 0) break;
+        total += n;
+        CAIRN_TRY(data_.feed(ByteView(frame.data(), n), e.chunks));
+        obs_.advanced(n, 0);
+        if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      }
+      CAIRN_TRY(data_.finish(e.chunks));
+      e.size = total;
+      stats_.bytes_read += total;
+      obs_.advanced(0, 1);
+      return true;
+    }
+    if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty())) {
+      bool all = std::all_of(e.chunks.begin(), e.chunks.end(),
+                             [&](const hash::ChunkId& id) { return ctx_.repo->locate(id).has_value(); });
+      if (all) {
+        for (auto& id : e.chunks) seen_.insert(id);
+        obs_.advanced(0, 1);
+        return true;
+      }
+    }
+    auto file = roots.resolve(e.path);
+    if (!file) {
+      obs_.warning(e.path, Error{Errc::not_found, "no root in the manifest header holds this path"});
+      return false;
+    }
+    auto r = read_file(*file, e);
+    if (!r) {
+      if (r.error().code == Errc::cancelled) return std::move(r).error();
+      obs_.warning(e.path, r.error());
+      return false;
+    }
+    obs_.advanced(0, 1);
+    return true;
+  }
+
+  Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return errno_error(errno, "cannot open");
+    io::Fd owner(fd);
+    struct stat before;
+    if (::fstat(fd, &before) != 0) return errno_error(errno, "cannot stat");
+    if (!S_ISREG(before.st_mode)) return Error{Errc::bad_input, "is no longer a regular file"};
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    e.chunks.clear();
+    std::uint64_t total = 0;
+    for (;;) {
+      CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
+      if (n == 0) break;
+      total += n;
+      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks));
+      obs_.advanced(n, 0);
+      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    }
+    CAIRN_TRY(data_.finish(e.chunks));
+    stats_.bytes_read += total;
+    struct stat after;
+    if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
+    bool changed = static_cast<std::uint64_t>(after.st_size) != total ||
+                   after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                   after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+                   (e.size != total && e.mtime_ns != 0);
+    e.size = total;
+    if (changed) {
+      // Keep what was read (it is consistent chunk by chunk) but say so: exit 3.
+      e.mtime_ns = std::int64_t(after.st_mtim.tv_sec) * 1'000'000'000 + after.st_mtim.tv_nsec;
+      e.ctime_ns = std::int64_t(after.st_ctim.tv_sec) * 1'000'000'000 + after.st_ctim.tv_nsec;
+      obs_.warning(e.path, Error{Errc::io, "changed while it was read; stored as read"});
+    }
+    return {};
+  }
+
+  Context& ctx_;
+  repo::WriteSession& s_;
+  WorkQueue& q_;
+  Observer& obs_;
+  const CancelToken& cancel_;
+  bool reuse_;
+  Stats stats_;
+  std::unordered_set<hash::ChunkId> seen_;
+  ChunkSink data_, meta_;
+  MetaWriter meta_out_;
+  manifest::Writer stored_;
+  Bytes buf_;
+};
+
+catalog::SetKind to_catalog(SetKindWanted k) {
+  switch (k) {
+    case SetKindWanted::full: return catalog::SetKind::full;
+    case SetKindWanted::differential: return catalog::SetKind::differential;
+    default: return catalog::SetKind::incremental;
+  }
+}
+
+}  // namespace
+
+Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Observer& obs,
+                     const CancelToken& cancel) {
+  const std::int64_t t0 = now_ns();
+  manifest::Reader reader(in, "stdin");
+  CAIRN_TRY(reader.open());  // refuse a wrong stream before touching the repository
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  auto& cat = *ctx.cat;
+  const auto& info = reader.set();
+  if (info.source.empty()) return Error{Errc::bad_input, "the manifest header names no source"};
+
+  // What this set may share: an incremental anything, a differential the last full set's
+  // packs, a full set nothing outside itself.
+  SetKindWanted kind = o.kind;
+  std::optional<catalog::SetRecord> parent;
+  std::vector<hash::PackId> allowed;
+  if (kind == SetKindWanted::differential) {
+    CAIRN_TRY_ASSIGN(parent, cat.latest(info.source, catalog::SetKind::full));
+    if (!parent) {
+      obs.info(fmt::format("no full set of source '{}' yet: storing a full set", info.source));
+      kind = SetKindWanted::full;
+    } else {
+      CAIRN_TRY_ASSIGN(allowed, cat.packs_of(parent->id));
+    }
+  } else if (kind == SetKindWanted::incremental) {
+    CAIRN_TRY_ASSIGN(parent, cat.latest(info.source));
+  }
+  auto scope = kind == SetKindWanted::full           ? repo::WriteSession::Scope::own
+               : kind == SetKindWanted::differential ? repo::WriteSession::Scope::packs
+                                                     : repo::WriteSession::Scope::any;
+  CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
+
+  RootMap roots(info.roots);
+  std::optional<Packer> packer;
+  {
+    WorkQueue q(o.jobs ? o.jobs : default_jobs(), kQueueBytes);
+    packer.emplace(ctx, *session, q, obs, cancel, scope == repo::WriteSession::Scope::any);
+    Status s = packer->run(reader, roots);
+    Status w = q.wait();
+    if (!s) return std::move(s).error();
+    if (!w) return std::move(w).error();
+  }
+  CAIRN_TRY_ASSIGN(auto objects, session->finish());
+
+  // Every pack a restore of this set needs.
+  std::set<hash::PackId> packs;
+  for (const auto& id : packer->referenced()) {
+    auto loc = session->locate(id);
+    if (!loc) loc = ctx.repo->locate(id);
+    if (!loc) return Error{Errc::internal, fmt::format("chunk {} was stored but cannot be located", id.hex())};
+    packs.insert(loc->pack);
+  }
+
+  repo::SetBody body;
+  body.source = info.source;
+  body.host = info.host;
+  body.retention_class = info.retention_class;
+  body.kind = std::string(catalog::to_string(to_catalog(kind)));
+  if (parent) body.parent = parent->id;
+  body.started_ns = info.started_ns ? info.started_ns : t0;
+  body.ended_ns = now_ns();
+  body.files = packer->stats().files;
+  body.bytes_read = packer->stats().bytes_read;
+  body.bytes_new = packer->stats().bytes_new;
+  body.bytes_stored = session->stored_bytes();
+  body.manifest = packer->manifest_chunks();
+  body.manifest_size = packer->manifest_size();
+  body.packs.assign(packs.begin(), packs.end());
+  CAIRN_TRY_ASSIGN(auto written, ctx.repo->write_set(body));
+
+  catalog::SetRecord rec;
+  rec.id = written.first;
+  CAIRN_TRY_ASSIGN(rec.seq, cat.max_seq());
+  rec.seq += 1;
+  if (auto so = ctx.repo->read_set(written.first); so) rec.seq = so->header.seq;
+  rec.source = body.source;
+  rec.host = body.host;
+  rec.kind = to_catalog(kind);
+  rec.parent = body.parent;
+  rec.retention_class = body.retention_class;
+  rec.started_ns = body.started_ns;
+  rec.ended_ns = body.ended_ns;
+  rec.files = body.files;
+  rec.bytes_read = body.bytes_read;
+  rec.bytes_new = body.bytes_new;
+  rec.bytes_stored = body.bytes_stored;
+  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) / 1'000'000);
+  CAIRN_TRY(cat.insert_set(rec, body.packs));
+
+  CAIRN_TRY(out.write(as_bytes(written.first.hex() + "\n")));
+  for (auto& p : objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
+  CAIRN_TRY(out.write(as_bytes("+" + written.second + "\n")));
+  CAIRN_TRY(out.flush());
+  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored", written.first.hex().substr(0, 12),
+                       body.kind, body.files, body.bytes_read, body.bytes_new, body.bytes_stored));
+  return Outcome{};  // the set id is already the first line of the output
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,245 @@
+// cairn-prune: the plan (retention over every set), forgetting the dropped sets, and the
+// output; the garbage collection is in prune_gc.cpp (see prune.hpp for the whole protocol).
+#include "ops/prune.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ops/prune_internal.hpp"
+#include "policy/policy.hpp"
+#include "retention/retention.hpp"
+
+namespace cairn::ops {
+
+std::filesystem::path prune_state_file(const std::filesystem::path& catalog_file) {
+  return std::filesystem::path(catalog_file.string() + ".prune");
+}
+
+std::filesystem::path prune_lock_file(const std::filesystem::path& catalog_file) {
+  return std::filesystem::path(catalog_file.string() + ".prune.lock");
+}
+
+namespace {
+
+using namespace prune_detail;
+using backend::Key;
+using backend::Kind;
+
+constexpr std::string_view kSchema = "cairn.prune/1";
+
+// One line of the plan.
+struct Row {
+  hash::SetId id;
+  std::int64_t time_ns = 0;
+  std::string source, klass, kind;
+  bool keep = true;
+  std::string reason;
+  const catalog::SetRecord* rec = nullptr;  // the catalog's row, if any
+};
+
+retention::Kind kind_of(std::string_view k) {
+  if (k == "full") return retention::Kind::full;
+  if (k == "differential") return retention::Kind::differential;
+  return retention::Kind::incremental;  // the safe reading of anything else: it has a chain
+}
+
+// What the sweep would free once the dropped sets are gone: packs that only dropped sets
+// need, and packs no set needs at all.
+struct Freed {
+  std::size_t dropped_packs = 0, unreferenced_packs = 0;
+  std::uint64_t bytes = 0;
+};
+
+Result<Freed> freed_by(repo::Repository& r, const Sets& sets, const std::vector<Row>& rows) {
+  PackSet kept, dropped;
+  for (const auto& row : rows) {
+    auto it = sets.readable.find(row.id);
+    if (it == sets.readable.end()) continue;
+    for (const auto& p : it->second.body->packs) (row.keep ? kept : dropped).insert(p);
+  }
+  Freed f;
+  CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
+    auto id = hash::PackId::from_hex(info.key.name);
+    if (!id || kept.contains(*id)) return {};
+    ++(dropped.contains(*id) ? f.dropped_packs : f.unreferenced_packs);
+    f.bytes += info.size;
+    return {};
+  }));
+  return f;
+}
+
+std::string plan_line(const Row& r) {
+  return fmt::format("{} {} {} {} {} {}", r.keep ? "keep" : "drop", r.id.hex().substr(0, 12), format_time(r.time_ns),
+                     r.source.empty() ? "-" : r.source, r.klass.empty() ? "-" : r.klass, r.reason);
+}
+
+nlohmann::json plan_json(const Row& r) {
+  return {{"schema", kSchema}, {"type", "set"},     {"id", r.id.hex()},    {"time", format_time(r.time_ns)},
+          {"source", r.source}, {"class", r.klass}, {"kind", r.kind},      {"keep", r.keep},
+          {"reason", r.reason}};
+}
+
+// The decisions, oldest set first, for every set object and every catalog row that has one.
+Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const std::vector<catalog::SetRecord>& recs,
+                              std::int64_t now) {
+  std::unordered_map<hash::SetId, const catalog::SetRecord*, hash::DigestHasher> rec_of;
+  for (const auto& r : recs) rec_of.emplace(r.id, &r);
+  std::vector<retention::SetInfo> input;
+  std::vector<Row> rows;
+  for (const auto& [id, obj] : sets.readable) {
+    const repo::SetBody& b = *obj.body;
+    auto it = rec_of.find(id);
+    Row row{id, b.started_ns, b.source, b.retention_class, b.kind, true, {}, it == rec_of.end() ? nullptr : it->second};
+    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, kind_of(b.kind), b.parent, false, {}, {}};
+    if (row.rec) {  // legal holds live in the catalog
+      si.legal_hold = row.rec->legal_hold;
+      si.hold_reason = row.rec->hold_reason;
+    } else {  // unknown hold: never drop on a guess
+      si.pinned = "not in the catalog (run 'cairn catalog rebuild')";
+    }
+    input.push_back(std::move(si));
+    rows.push_back(std::move(row));
+  }
+  const auto decisions = retention::apply(input, pol, now);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].keep = decisions[i].keep;
+    rows[i].reason = decisions[i].reason;
+  }
+  for (const auto& [id, why] : sets.unreadable) {
+    auto it = rec_of.find(id);
+    Row row{id, 0, {}, {}, {}, true, "unreadable: " + why, it == rec_of.end() ? nullptr : it->second};
+    if (row.rec) {
+      row.time_ns = row.rec->started_ns;
+      row.source = row.rec->source;
+      row.klass = row.rec->retention_class;
+      row.kind = std::string(catalog::to_string(row.rec->kind));
+    }
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const Row& a, const Row& b) { return std::tie(a.time_ns, a.id) < std::tie(b.time_ns, b.id); });
+  return rows;
+}
+
+// Phase 1: the catalog first (one transaction), then the set objects.
+Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std::vector<catalog::SetRecord>& recs,
+              ObjectLines& lines, Observer& obs, const CancelToken& cancel) {
+  catalog::Catalog& cat = *ctx.cat;
+  {
+    CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+    for (const auto& row : rows) {
+      if (!row.rec) continue;
+      if (!row.keep && row.rec->status != catalog::SetStatus::pruned)
+        CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::pruned));
+      if (row.keep && row.rec->status == catalog::SetStatus::pruned) {  // dropped once, kept now
+        CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::committed));
+        obs.info(fmt::format("set {} is kept again ({}): status committed", row.id.hex().substr(0, 12), row.reason));
+      }
+    }
+    // Rows whose set object is gone (read before the repository was listed, so a set being
+    // committed right now cannot be taken for one).
+    for (const auto& rec : recs) {
+      if (rec.status == catalog::SetStatus::pruned || sets.readable.contains(rec.id) || sets.unreadable.contains(rec.id))
+        continue;
+      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(Key{Kind::set, rec.id.hex()}));
+      if (info) continue;
+      CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::pruned));
+      obs.info(fmt::format("set {} is not in the repository: status pruned", rec.id.hex().substr(0, 12)));
+    }
+    CAIRN_TRY(tx.commit());
+  }
+  for (const auto& row : rows) {
+    if (row.keep) continue;
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    const Key k{Kind::set, row.id.hex()};
+    CAIRN_TRY(ctx.repo->storage().remove(k));
+    CAIRN_TRY(lines.emit('-', k.path()));
+    sets.readable.erase(row.id);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+  PruneOptions o = opt;
+  if (o.grace_time) {
+    if (*o.grace_time == "0") {
+      o.grace_ns = 0;
+    } else {
+      CAIRN_TRY_ASSIGN(o.grace_ns, policy::parse_duration(*o.grace_time));
+    }
+  }
+  if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
+  const std::int64_t now = o.now_ns.value_or(now_ns());
+  const std::filesystem::path policy_file = policy::locate(o.policy);
+  CAIRN_TRY_ASSIGN(policy::Policy pol, policy::load(policy_file));
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  if (!ctx.repo->keys().can_read())
+    return Error{Errc::auth, "cairn-prune needs a full key: a write-only key cannot read set bodies"};
+  std::optional<io::Fd> lock;
+  if (!o.dry_run) {
+    CAIRN_TRY_ASSIGN(lock, take_lock(prune_lock_file(ctx.cat->file())));
+  }
+
+  // The catalog before the repository: a row always has its object written before it.
+  CAIRN_TRY_ASSIGN(const auto recs, ctx.cat->list_sets());
+  Sets sets;
+  CAIRN_TRY(scan_sets(*ctx.repo, sets, cancel));
+  CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, now));
+  CAIRN_TRY_ASSIGN(const Freed freed, freed_by(*ctx.repo, sets, rows));
+
+  std::size_t kept = 0, dropped = 0;
+  for (const auto& row : rows) {
+    (row.keep ? kept : dropped) += 1;
+    if (o.json) {
+      CAIRN_TRY(out.write(as_bytes(plan_json(row).dump() + "\n")));
+    } else if (o.dry_run) {
+      CAIRN_TRY(out.write(as_bytes(plan_line(row) + "\n")));
+    } else {
+      obs.info(plan_line(row));
+    }
+  }
+  const std::string total =
+      fmt::format("total: {} sets, keep {}, drop {}; frees {} bytes in {} packs once swept ({} only dropped sets "
+                  "need, {} unreferenced)",
+                  rows.size(), kept, dropped, freed.bytes, freed.dropped_packs + freed.unreferenced_packs,
+                  freed.dropped_packs, freed.unreferenced_packs);
+  const auto summary = [&](bool done, const GcResult& gc) {
+    return nlohmann::json{{"schema", kSchema},       {"type", "summary"},
+                          {"dry_run", !done},        {"sets", rows.size()},
+                          {"keep", kept},            {"drop", dropped},
+                          {"free_bytes", freed.bytes}, {"free_packs", freed.dropped_packs + freed.unreferenced_packs},
+                          {"swept_packs", gc.swept_packs}, {"swept_bytes", gc.swept_bytes},
+                          {"candidates", gc.candidates}}
+               .dump() + "\n";
+  };
+  if (o.dry_run) {
+    CAIRN_TRY(out.write(as_bytes(o.json ? summary(false, GcResult{}) : total + "\n")));
+    CAIRN_TRY(out.flush());
+    return Outcome{};
+  }
+  obs.info(total);
+
+  ObjectLines lines(out, o.json);
+  CAIRN_TRY(forget(ctx, sets, rows, recs, lines, obs, cancel));
+  if (!sets.unreadable.empty()) {
+    for (const auto& [id, why] : sets.unreadable)
+      obs.warning(fmt::format("set {}", id.hex()), Error{Errc::corrupt, why + "; no pack was deleted"});
+    return Outcome{static_cast<int>(sets.unreadable.size()), {}};
+  }
+  CAIRN_TRY_ASSIGN(const GcResult gc,
+                   collect(o, *ctx.repo, ctx.cat->file(), sets, now, lines, obs, cancel));
+  obs.info(fmt::format("swept {} packs ({} bytes); {} packs wait for their grace period ({} set{} and {} after "
+                       "being marked); {} in use again",
+                       gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
+                       o.grace_generations == 1 ? "" : "s", policy::format_duration(o.grace_ns), gc.rescued));
+  if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
+  CAIRN_TRY(out.flush());
+  return Outcome{};
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,339 @@
+// cairn-prune's garbage collection: the state file, marking and the sweep (see prune.hpp).
+//
+// State file (<catalog>.prune, JSON, written atomically):
+//   {"cairn":"prune-state","version":1,"repository":"<id>",
+//    "candidates":{"<pack id>":{"generation":N,"marked_ns":T}, ...},
+//    "pending":["-packs/ab/..", "+index/..", "-index/..", ...]}
+// `pending` lists the changes of a sweep in progress, in the order cairn-push must apply
+// them; a run that finds it non-empty (the last one died) prints those lines again ("+" for
+// objects that exist, "-" for those that are gone), so destinations converge too.
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ops/prune_internal.hpp"
+#include "repo/objects.hpp"
+
+namespace cairn::ops::prune_detail {
+namespace {
+
+namespace fs = std::filesystem;
+using backend::Key;
+using backend::Kind;
+
+struct Mark {
+  std::uint64_t generation = 0;
+  std::int64_t marked_ns = 0;
+};
+
+struct State {
+  std::map<hash::PackId, Mark> candidates;
+  std::vector<std::string> pending;
+};
+
+State load_state(const fs::path& file, const std::string& repo_id, Observer& obs) {
+  auto bytes = io::read_file(file);
+  if (!bytes) {
+    if (bytes.error().code != Errc::not_found)
+      obs.info(fmt::format("cannot read prune state '{}' ({}): starting afresh", file.string(), bytes.error().message));
+    return {};
+  }
+  State s;
+  try {
+    const auto j = nlohmann::json::parse(as_chars(*bytes));
+    if (j.at("cairn") != "prune-state" || j.at("version") != 1) throw std::runtime_error("not a prune state, version 1");
+    if (j.at("repository") != repo_id) return {};  // another repository's: not ours to use
+    for (const auto& [pack, m] : j.at("candidates").items()) {
+      auto id = hash::PackId::from_hex(pack);
+      if (!id) throw std::runtime_error("bad pack id");
+      s.candidates[*id] = Mark{m.at("generation").get<std::uint64_t>(), m.at("marked_ns").get<std::int64_t>()};
+    }
+    for (const auto& line : j.at("pending")) s.pending.push_back(line.get<std::string>());
+  } catch (const std::exception& e) {
+    // Losing the state only delays a sweep (everything is marked again).
+    obs.info(fmt::format("ignoring damaged prune state '{}': {}", file.string(), e.what()));
+    return {};
+  }
+  return s;
+}
+
+Status save_state(const fs::path& file, const std::string& repo_id, const State& s) {
+  nlohmann::json cand = nlohmann::json::object();
+  for (const auto& [pack, m] : s.candidates)
+    cand[pack.hex()] = {{"generation", m.generation}, {"marked_ns", m.marked_ns}};
+  const nlohmann::json j = {{"cairn", "prune-state"}, {"version", 1},   {"repository", repo_id},
+                            {"candidates", cand},     {"pending", s.pending}};
+  const std::string text = j.dump() + "\n";
+  auto st = io::write_file_atomic(file, as_bytes(text), 0600);
+  if (!st) return std::move(st.error().wrap(fmt::format("cannot save prune state '{}'", file.string())));
+  return {};
+}
+
+struct IndexFile {
+  std::string name;
+  std::vector<repo::IndexPack> packs;
+};
+
+// Every index file that reads and authenticates; the others are left alone (verify reports them).
+Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) {
+  std::vector<std::string> names;
+  CAIRN_TRY(r.storage().list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(names.begin(), names.end());
+  std::vector<IndexFile> out;
+  for (const auto& name : names) {
+    const std::string what = fmt::format("index file '{}'", name);
+    auto raw = r.storage().get(Key{Kind::index, name});
+    if (!raw) {
+      if (raw.error().code == Errc::not_found) continue;
+      return std::move(raw).error();
+    }
+    if (hash::blake2b(*raw).hex() != name) {
+      obs.warning(what, Error{Errc::corrupt, "its content does not match its name; left alone"});
+      continue;
+    }
+    auto packs = repo::decode_index_file(*raw, r.keys().index_key.view(), r.keys().repo_id, what);
+    if (!packs) {
+      obs.warning(what, packs.error());
+      continue;
+    }
+    out.push_back(IndexFile{name, std::move(*packs)});
+  }
+  return out;
+}
+
+std::string pack_path(const hash::PackId& p) { return Key{Kind::pack, p.hex()}.path(); }
+
+// Writes an index file for packs a set needs again, from each pack's own trailing index.
+Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, State& state, const fs::path& state_file,
+               const std::string& repo_id, ObjectLines& lines, GcResult& res, Observer& obs) {
+  if (packs.empty()) return {};
+  std::vector<repo::IndexPack> entries;
+  for (const auto& p : packs) {
+    auto e = r.read_pack_index(p);
+    if (!e) {  // damage (verify reports it); the other packs still get their entries
+      if (e.error().code != Errc::not_found && e.error().code != Errc::corrupt) return std::move(e).error();
+      obs.warning(fmt::format("pack {}", p.hex()), e.error());
+      continue;
+    }
+    entries.push_back(repo::IndexPack{p, std::move(*e)});
+  }
+  if (entries.empty()) return {};
+  const Bytes bytes = repo::encode_index_file(entries, r.keys().index_key.view(), r.keys().repo_id);
+  const Key k{Kind::index, hash::blake2b(bytes).hex()};
+  auto st = r.storage().put(k, bytes, /*no_replace=*/true);
+  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  state.pending.push_back("+" + k.path());
+  CAIRN_TRY(save_state(state_file, repo_id, state));
+  CAIRN_TRY(lines.emit('+', k.path()));
+  res.rescued += entries.size();
+  return {};
+}
+
+// Rewrites the index files that name a candidate (or a pack that is gone and unused) without
+// it: the new file first, then the old one goes. A pack that another index file (kept, or
+// written here) covers already is not repeated.
+Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State& state,
+              std::map<hash::PackId, std::uint64_t>& stored, const PackSet& referenced, const fs::path& state_file,
+              const std::string& repo_id, ObjectLines& lines, const CancelToken& cancel) {
+  // A pack missing from the listing is looked at again: a writer stores its packs before
+  // its index file, so a pack named by a fresh index file exists by now.
+  PackSet dangling;
+  for (const auto& f : indexes)
+    for (const auto& ip : f.packs) {
+      if (stored.contains(ip.pack) || referenced.contains(ip.pack) || dangling.contains(ip.pack)) continue;
+      CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key{Kind::pack, ip.pack.hex()}));
+      if (info) stored.emplace(ip.pack, info->size);
+      else dangling.insert(ip.pack);
+    }
+  const auto drop = [&](const hash::PackId& p) { return state.candidates.contains(p) || dangling.contains(p); };
+  PackSet covered;
+  std::vector<const IndexFile*> rewrite;
+  for (const auto& f : indexes) {
+    if (std::any_of(f.packs.begin(), f.packs.end(), [&](const repo::IndexPack& ip) { return drop(ip.pack); })) {
+      rewrite.push_back(&f);
+    } else {
+      for (const auto& ip : f.packs) covered.insert(ip.pack);
+    }
+  }
+  for (const IndexFile* f : rewrite) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    std::vector<repo::IndexPack> keep;
+    for (const auto& ip : f->packs)
+      if (!drop(ip.pack) && covered.insert(ip.pack).second) keep.push_back(ip);
+    const Key old{Kind::index, f->name};
+    if (!keep.empty()) {
+      const Bytes bytes = repo::encode_index_file(keep, r.keys().index_key.view(), r.keys().repo_id);
+      const Key k{Kind::index, hash::blake2b(bytes).hex()};
+      auto st = r.storage().put(k, bytes, /*no_replace=*/true);
+      if (!st && st.error().code != Errc::exists) return std::move(st).error();
+      state.pending.push_back("+" + k.path());
+      state.pending.push_back("-" + old.path());
+      CAIRN_TRY(save_state(state_file, repo_id, state));
+      CAIRN_TRY(lines.emit('+', k.path()));
+    } else {
+      state.pending.push_back("-" + old.path());
+      CAIRN_TRY(save_state(state_file, repo_id, state));
+    }
+    CAIRN_TRY(r.storage().remove(old));
+    CAIRN_TRY(lines.emit('-', old.path()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status scan_sets(repo::Repository& r, Sets& s, const CancelToken& cancel) {
+  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
+  for (const auto& id : ids) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    if (s.readable.contains(id) || s.unreadable.contains(id)) continue;
+    auto obj = r.read_set(id);
+    if (!obj) {
+      if (obj.error().code == Errc::not_found) continue;  // removed since the listing
+      if (obj.error().code != Errc::corrupt && obj.error().code != Errc::unsupported_format)
+        return std::move(obj).error();
+      s.unreadable.emplace(id, obj.error().message);
+      continue;
+    }
+    if (!obj->body) {
+      s.unreadable.emplace(id, "its body cannot be read with this key");
+      continue;
+    }
+    s.generation = std::max(s.generation, obj->header.seq);
+    s.readable.emplace(id, std::move(*obj));
+  }
+  return {};
+}
+
+PackSet referenced_packs(const Sets& s) {
+  PackSet out;
+  for (const auto& [id, obj] : s.readable)
+    for (const auto& p : obj.body->packs) out.insert(p);
+  return out;
+}
+
+Status ObjectLines::emit(char op, const std::string& path) {
+  ++count_;
+  std::string line;
+  if (json_)
+    line = nlohmann::json{{"schema", "cairn.prune/1"}, {"type", "object"}, {"op", std::string(1, op)}, {"path", path}}
+               .dump() + "\n";
+  else
+    line = fmt::format("{}{}\n", op, path);
+  CAIRN_TRY(out_.write(as_bytes(line)));
+  return out_.flush();  // each line as soon as its change is durable: a kill loses none
+}
+
+Result<io::Fd> take_lock(const fs::path& file) {
+  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return Error{Errc::locked,
+                   fmt::format("another cairn-prune is working on this repository (lock '{}')", file.string())};
+    return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
+  }
+  return fd;
+}
+
+Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::path& catalog_file, Sets& sets,
+                         std::int64_t now, ObjectLines& lines, Observer& obs, const CancelToken& cancel) {
+  const std::string repo_id = to_hex(r.config().repo_id);
+  const fs::path state_file = prune_state_file(catalog_file);
+  State state = load_state(state_file, repo_id, obs);
+  const std::vector<std::string> crashed = std::move(state.pending);
+  state.pending.clear();
+  GcResult res;
+
+  std::map<hash::PackId, std::uint64_t> stored;
+  CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
+    if (auto id = hash::PackId::from_hex(info.key.name)) stored.emplace(*id, info.size);
+    return {};
+  }));
+  PackSet referenced = referenced_packs(sets);
+  const std::uint64_t generation = sets.generation;
+
+  CAIRN_TRY_ASSIGN(const auto indexes, read_indexes(r, obs));
+  PackSet indexed;
+  for (const auto& f : indexes)
+    for (const auto& ip : f.packs) indexed.insert(ip.pack);
+
+  // A candidate a set references again is rescued: its index entries come back (a backup
+  // that opened the repository before the mark deduplicated against it), unless an index
+  // file names it already (a backup that was still writing it when it was marked).
+  std::vector<hash::PackId> rescue;
+  std::map<hash::PackId, Mark> next;
+  for (const auto& [pack, m] : state.candidates) {
+    if (referenced.contains(pack)) {
+      if (!indexed.contains(pack)) rescue.push_back(pack);
+    } else if (stored.contains(pack)) {
+      // Still named by an index file (a writer indexed it after the last retirement, or that
+      // run died): backups may have opened the repository seeing it, so its grace period
+      // starts again with this run's retirement.
+      next.emplace(pack, indexed.contains(pack) ? Mark{generation, now} : m);
+    }
+  }
+  for (const auto& [pack, size] : stored)
+    if (!referenced.contains(pack) && !next.contains(pack)) next.emplace(pack, Mark{generation, now});
+  state.candidates = std::move(next);
+  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, lines, res, obs));
+  CAIRN_TRY(save_state(state_file, repo_id, state));
+
+  // Retire every candidate: index files are rewritten without it (new file first), so a
+  // backup that opens the repository from now on cannot deduplicate against it. An index
+  // entry of a pack that is gone and that no set needs is dropped too.
+  CAIRN_TRY(retire(r, indexes, state, stored, referenced, state_file, repo_id, lines, cancel));
+
+  // The re-check, after the retirement: a set committed meanwhile protects its packs.
+  CAIRN_TRY(scan_sets(r, sets, cancel));
+  if (!sets.unreadable.empty())
+    return Error{Errc::corrupt, "a set object written during the sweep cannot be read: nothing was deleted"};
+  referenced = referenced_packs(sets);
+  rescue.clear();
+  std::vector<hash::PackId> sweep;
+  const std::uint32_t need = std::max<std::uint32_t>(o.grace_generations, 1);
+  for (const auto& [pack, m] : state.candidates) {
+    if (referenced.contains(pack)) rescue.push_back(pack);
+    else if (generation >= m.generation + need && now - m.marked_ns >= o.grace_ns) sweep.push_back(pack);
+  }
+  for (const auto& p : rescue) state.candidates.erase(p);
+  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, lines, res, obs));
+
+  // Only now the packs: retired at least `need` sets and `grace` ago, and still unused.
+  if (!sweep.empty()) {
+    for (const auto& p : sweep) state.pending.push_back("-" + pack_path(p));
+    CAIRN_TRY(save_state(state_file, repo_id, state));
+  }
+  for (const auto& p : sweep) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    CAIRN_TRY(r.storage().remove(Key{Kind::pack, p.hex()}));
+    CAIRN_TRY(lines.emit('-', pack_path(p)));
+    state.candidates.erase(p);
+    ++res.swept_packs;
+    res.swept_bytes += stored[p];
+  }
+
+  // What a run that died had done: report it again, so cairn-push applies it too.
+  const std::set<std::string> printed(state.pending.begin(), state.pending.end());
+  for (const auto& line : crashed) {
+    if (line.size() < 2 || printed.contains(line)) continue;
+    auto key = Key::from_path(line.substr(1));
+    if (!key || !key->valid()) continue;
+    CAIRN_TRY_ASSIGN(auto info, r.storage().stat(*key));
+    if ((line[0] == '+') == info.has_value()) CAIRN_TRY(lines.emit(line[0], line.substr(1)));
+  }
+
+  state.pending.clear();
+  CAIRN_TRY(save_state(state_file, repo_id, state));
+  res.candidates = state.candidates.size();
+  return res;
+}
+
+}  // namespace cairn::ops::prune_detail

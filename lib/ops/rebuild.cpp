@@ -1,0 +1,191 @@
+#include "ops/rebuild.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "ops/hold.hpp"
+
+namespace cairn::ops {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the old catalog knows that the repository does not.
+struct Old {
+  std::unordered_map<hash::SetId, catalog::SetRecord, hash::DigestHasher> sets;
+  std::unordered_map<hash::SetId, std::vector<hash::PackId>, hash::DigestHasher> packs;  // of pruned rows
+  std::unordered_map<hash::SetId, std::vector<catalog::PlacementRecord>, hash::DigestHasher> placements;
+  std::vector<catalog::RunRecord> runs;
+  std::vector<catalog::VerifyRecord> verifies;
+  std::vector<catalog::AuditRecord> audit;
+};
+
+Result<Old> read_old(catalog::Catalog& cat) {
+  Old old;
+  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets());
+  for (auto& s : sets) {
+    CAIRN_TRY_ASSIGN(auto placed, cat.placements_of(s.id));
+    if (!placed.empty()) old.placements.emplace(s.id, std::move(placed));
+    if (s.status == catalog::SetStatus::pruned) {
+      CAIRN_TRY_ASSIGN(auto packs, cat.packs_of(s.id));
+      old.packs.emplace(s.id, std::move(packs));
+    }
+    old.sets.emplace(s.id, std::move(s));
+  }
+  CAIRN_TRY_ASSIGN(old.runs, cat.runs_since(INT64_MIN));
+  CAIRN_TRY_ASSIGN(old.verifies, cat.verifies());
+  CAIRN_TRY_ASSIGN(old.audit, cat.audit_log(0));
+  return old;
+}
+
+std::optional<Old> open_old(const fs::path& file, const std::string& repo_id, Observer& obs) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  auto cat = catalog::Catalog::open(file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
+  if (!cat) {
+    obs.info(fmt::format("the old catalog cannot be read ({}): its history and later legal holds are lost",
+                         cat.error().message));
+    return std::nullopt;
+  }
+  auto old = read_old(*cat);
+  if (!old) {
+    obs.info(fmt::format("the old catalog cannot be read ({}): its history and later legal holds are lost",
+                         old.error().message));
+    return std::nullopt;
+  }
+  return std::move(*old);
+}
+
+Status remove_if_there(const fs::path& p) {
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
+  return {};
+}
+
+fs::path with(const fs::path& p, std::string_view suffix) { return fs::path(p.string() + std::string(suffix)); }
+
+catalog::SetRecord record_of(const repo::SetObject& obj, const catalog::SetRecord* old) {
+  const repo::SetBody& b = *obj.body;
+  catalog::SetRecord r;
+  r.id = obj.id;
+  r.seq = obj.header.seq;
+  r.source = b.source;
+  r.host = b.host;
+  r.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
+  r.parent = b.parent;
+  r.retention_class = b.retention_class;
+  r.legal_hold = old ? old->legal_hold : b.legal_hold;
+  r.hold_reason = old ? old->hold_reason : b.hold_reason;
+  r.started_ns = b.started_ns;
+  r.ended_ns = b.ended_ns;
+  r.status = old && old->status == catalog::SetStatus::damaged ? catalog::SetStatus::damaged
+                                                              : catalog::SetStatus::committed;
+  r.files = b.files;
+  r.bytes_read = b.bytes_read;
+  r.bytes_new = b.bytes_new;
+  r.bytes_stored = b.bytes_stored;
+  r.duration_ms = old ? old->duration_ms
+                      : static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
+  return r;
+}
+
+}  // namespace
+
+Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const CancelToken& cancel) {
+  CAIRN_TRY_ASSIGN(auto repo, open_repo(o.repo));
+  if (!repo->keys().can_read())
+    return Error{Errc::auth, "rebuilding the catalog needs a full key: a write-only key cannot read set bodies"};
+  const std::string repo_id = to_hex(repo->config().repo_id);
+  CAIRN_TRY_ASSIGN(const fs::path file, catalog::locate(o.repo.catalog, repo_id));
+
+  // Every set object, oldest first.
+  std::vector<repo::SetObject> objs;
+  int warnings = 0;
+  CAIRN_TRY_ASSIGN(auto ids, repo->list_sets());
+  for (const auto& id : ids) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    auto obj = repo->read_set(id);
+    if (!obj) {
+      if (obj.error().code == Errc::not_found) continue;  // pruned meanwhile
+      obs.warning(fmt::format("set {}", id.hex()), obj.error());
+      ++warnings;
+      continue;
+    }
+    if (!obj->body) return Error{Errc::auth, fmt::format("the body of set '{}' cannot be read", id.hex())};
+    objs.push_back(std::move(*obj));
+  }
+  std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
+    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
+  });
+
+  const std::optional<Old> old = open_old(file, repo_id, obs);
+  const fs::path tmp = with(file, ".rebuild");
+  for (const char* s : {"", "-wal", "-shm", "-journal"}) CAIRN_TRY(remove_if_there(with(tmp, s)));
+  std::size_t from_repo = 0, carried = 0;
+  {
+    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(tmp, repo_id));
+    CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+    std::unordered_map<hash::SetId, bool, hash::DigestHasher> present;
+    for (const auto& obj : objs) {
+      const catalog::SetRecord* prev = nullptr;
+      if (old)
+        if (auto it = old->sets.find(obj.id); it != old->sets.end()) prev = &it->second;
+      CAIRN_TRY(cat.insert_set(record_of(obj, prev), obj.body->packs));
+      present.emplace(obj.id, true);
+      ++from_repo;
+    }
+    if (old) {
+      // Rows of sets the repository no longer holds stay, as pruned (their history).
+      std::vector<const catalog::SetRecord*> gone;
+      for (const auto& [id, rec] : old->sets)
+        if (!present.contains(id)) gone.push_back(&rec);
+      std::sort(gone.begin(), gone.end(), [](auto* a, auto* b) { return std::tie(a->seq, a->id) < std::tie(b->seq, b->id); });
+      for (const auto* rec : gone) {
+        catalog::SetRecord r = *rec;
+        r.status = catalog::SetStatus::pruned;
+        auto packs = old->packs.find(r.id);
+        CAIRN_TRY(cat.insert_set(r, packs == old->packs.end() ? std::vector<hash::PackId>{} : packs->second));
+        present.emplace(r.id, true);
+        ++carried;
+      }
+      for (const auto& [id, list] : old->placements)
+        for (const auto& p : list) CAIRN_TRY(cat.record_placement(p));
+      for (auto r : old->runs) CAIRN_TRY(cat.record_run(r));
+      for (auto v : old->verifies) CAIRN_TRY(cat.record_verify(v));
+      for (auto a : old->audit) CAIRN_TRY(cat.append_audit(a));
+    }
+    catalog::AuditRecord a;
+    a.at_ns = now_ns();
+    a.host = hostname();
+    a.user = current_user();
+    a.command = "cairn catalog rebuild";
+    a.outcome = fmt::format("ok: {} sets from the repository, {} pruned kept from the old catalog", from_repo, carried);
+    CAIRN_TRY(cat.append_audit(a));
+    CAIRN_TRY(tx.commit());
+  }  // closed: SQLite checkpoints the WAL into the file and removes it
+  std::error_code ec;
+  if (fs::exists(with(tmp, "-wal"), ec))
+    return Error{Errc::io, fmt::format("the rebuilt catalog '{}' kept a -wal file: not installed", tmp.string())};
+
+  // Install: the old file stays as <file>.old; the rename replaces the catalog atomically.
+  for (const char* s : {".old", ".old-wal", ".old-shm"}) CAIRN_TRY(remove_if_there(with(file, s)));
+  if (fs::exists(file, ec) && ::link(file.c_str(), with(file, ".old").c_str()) != 0)
+    return errno_error(errno, fmt::format("cannot keep the old catalog as '{}'", with(file, ".old").string()));
+  for (const char* s : {"-wal", "-shm"}) {
+    const fs::path from = with(file, s), to = with(file, std::string(".old") + s);
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
+      return errno_error(errno, fmt::format("cannot move '{}' aside", from.string()));
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0)
+    return errno_error(errno, fmt::format("cannot install the rebuilt catalog as '{}'", file.string()));
+  CAIRN_TRY(io::fsync_dir(file.parent_path().empty() ? fs::path(".") : file.parent_path()));
+  return Outcome{warnings,
+                 fmt::format("catalog '{}': {} sets from the repository, {} pruned kept from the old catalog",
+                             file.string(), from_repo, carried)};
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,441 @@
+#include "ops/restore.hpp"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "manifest/manifest.hpp"
+#include "ops/pipeline.hpp"
+#include "ops/stored.hpp"
+#include "tar/tar.hpp"
+#include "tree/tree.hpp"
+
+namespace cairn::ops {
+
+bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used) {
+  if (patterns.empty()) return true;
+  std::string p(path);
+  auto slash = p.rfind('/');
+  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+  bool any = false;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    std::string_view q = patterns[i];
+    while (q.size() > 1 && q.back() == '/') q.remove_suffix(1);
+    if (q.starts_with("./")) q.remove_prefix(2);
+    std::string qs(q);
+    bool hit = p == q || q == "." ||
+               (p.size() > q.size() && p.compare(0, q.size(), q) == 0 && p[q.size()] == '/') ||
+               ::fnmatch(qs.c_str(), p.c_str(), 0) == 0 || ::fnmatch(qs.c_str(), base.c_str(), 0) == 0;
+    if (!hit) continue;
+    any = true;
+    if (!used) break;
+    (*used)[i] = 1;
+  }
+  return any;
+}
+
+// Errc::not_found naming every pattern that selected nothing.
+Status check_patterns_used(const std::vector<std::string>& patterns, const std::vector<char>& used) {
+  std::string missing;
+  for (std::size_t i = 0; i < patterns.size(); ++i)
+    if (!used[i]) missing += (missing.empty() ? "'" : ", '") + patterns[i] + "'";
+  if (missing.empty()) return {};
+  return Error{Errc::not_found, fmt::format("nothing in the set matches {}", missing)};
+}
+
+namespace {
+
+tree::Kind tree_kind(manifest::Type t) {
+  switch (t) {
+    case manifest::Type::dir: return tree::Kind::dir;
+    case manifest::Type::symlink: return tree::Kind::symlink;
+    case manifest::Type::fifo: return tree::Kind::fifo;
+    case manifest::Type::socket: return tree::Kind::socket;
+    case manifest::Type::chardev: return tree::Kind::chardev;
+    case manifest::Type::blockdev: return tree::Kind::blockdev;
+    default: return tree::Kind::file;
+  }
+}
+
+tree::Meta meta_of(const manifest::Entry& e) {
+  tree::Meta m;
+  m.kind = tree_kind(e.type);
+  m.mode = e.mode;
+  m.uid = e.uid;
+  m.gid = e.gid;
+  m.user = e.user;
+  m.group = e.group;
+  m.mtime_ns = e.mtime_ns;
+  for (auto& x : e.xattrs) m.xattrs.push_back(tree::Xattr{x.name, x.value});
+  m.acl_access = e.acl_access;
+  m.acl_default = e.acl_default;
+  return m;
+}
+
+std::string temp_name() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format(".cairn-restore-{:x}-{:x}", rng() & 0xffffffff, counter++);
+}
+
+// Open directories of the target, from its root down, reached one component at a time with
+// O_NOFOLLOW: a symlink (planted or restored) is never traversed.
+class DirWalker {
+ public:
+  explicit DirWalker(io::Fd root) { stack_.push_back({"", std::move(root)}); }
+  int root() const { return stack_.front().fd.get(); }
+  // The directory that holds `path`; creates missing directories (0700 until their own
+  // metadata is applied) when `create`.
+  Result<int> parent_of(std::string_view path, bool create) {
+    std::vector<std::string_view> comps;
+    std::size_t start = 0;
+    for (;;) {
+      auto slash = path.find('/', start);
+      if (slash == std::string_view::npos) break;
+      comps.push_back(path.substr(start, slash - start));
+      start = slash + 1;
+    }
+    std::size_t keep = 1;
+    while (keep < stack_.size() && keep - 1 < comps.size() && stack_[keep].name == comps[keep - 1]) ++keep;
+    stack_.resize(keep);
+    for (std::size_t i = keep - 1; i < comps.size(); ++i) {
+      std::string name(comps[i]);
+      int fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT && create) {
+        if (::mkdirat(stack_.back().fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
+          return errno_error(errno, fmt::format("cannot create directory '{}'", path.substr(0, start)));
+        fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR)
+          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)",
+                                                    std::string(path.substr(0, path.find(comps[i]) + comps[i].size())))};
+        return errno_error(errno, fmt::format("cannot open directory '{}'", std::string(comps[i])));
+      }
+      stack_.push_back({name, io::Fd{fd}});
+    }
+    return stack_.back().fd.get();
+  }
+
+ private:
+  struct Level {
+    std::string name;
+    io::Fd fd;
+  };
+  std::vector<Level> stack_;
+};
+
+std::string base_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+constexpr std::size_t kBlock = 4096;
+
+Status pwrite_all(int fd, ByteView b, std::uint64_t off) {
+  std::size_t done = 0;
+  while (done < b.size()) {
+    ssize_t n = ::pwrite(fd, b.data() + done, b.size() - done, static_cast<off_t>(off + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, "cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+bool all_zero(ByteView b) {
+  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
+}
+
+class DirRestorer {
+ public:
+  DirRestorer(repo::Repository& r, io::Fd root, const RestoreOptions& o, Observer& obs, const CancelToken& cancel)
+      : r_(r), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel) {
+    apply_.owner = ::geteuid() == 0;
+  }
+
+  Status run(manifest::Reader& m) {
+    WorkQueue q(o_.jobs ? o_.jobs : default_jobs(), 64ull << 20);
+    manifest::Entry e;
+    for (;;) {
+      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      auto more = m.next(e);
+      if (!more) return stored_error(std::move(more).error());
+      if (!*more) break;
+      CAIRN_TRY(manifest::check_path(e.path));
+      if (!selected(e.path, o_.patterns, &used_)) continue;
+      Status s = one(e, q);
+      if (!s) {
+        if (s.error().code == Errc::cancelled || s.error().code == Errc::io) {
+          (void)q.wait();
+          return std::move(s).error();
+        }
+        fail(e.path, s.error());
+        if (!o_.keep_going && s.error().code == Errc::corrupt) break;
+      }
+      if (!o_.keep_going && failed_ > 0 && damaged_ > 0) break;
+    }
+    Status w = q.wait();
+    if (!w) return w;
+    for (auto& [path, link] : hardlinks_) {
+      Status s = make_hardlink(path, link);
+      if (!s) fail(path, s.error());
+    }
+    // Directory metadata last, deepest first, so creating children does not undo mtimes.
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+      Status s = dir_meta(it->first, it->second);
+      if (!s) fail(it->first, s.error());
+    }
+    if (damaged_ == 0) CAIRN_TRY(check_patterns_used(o_.patterns, used_));
+    if (damaged_ > 0)
+      return Error{Errc::corrupt, fmt::format("{} of the files could not be restored because of damaged data (named above)", damaged_.load())};
+    return {};
+  }
+  int failed() const { return failed_; }
+
+ private:
+  static Error stored_error(Error e) {
+    if (e.code == Errc::bad_input || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
+    return e;
+  }
+  void fail(const std::string& path, const Error& e) {
+    ++failed_;
+    if (e.code == Errc::corrupt) ++damaged_;
+    obs_.warning(path, e);
+  }
+
+  Status one(const manifest::Entry& e, WorkQueue& q) {
+    if (e.path == ".") {
+      if (e.type == manifest::Type::dir) dirs_.emplace_back(".", meta_of(e));
+      return {};
+    }
+    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(e.path, true));
+    std::string name = base_name(e.path);
+    switch (e.type) {
+      case manifest::Type::dir: {
+        if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
+          return errno_error(errno, "cannot create directory");
+        struct stat st;
+        if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+          return Error{Errc::bad_input, "exists in the target and is not a directory"};
+        dirs_.emplace_back(e.path, meta_of(e));
+        return {};
+      }
+      case manifest::Type::file: {
+        int dfd = ::dup(parent);
+        if (dfd < 0) return errno_error(errno, "dup");
+        auto shared = std::make_shared<io::Fd>(dfd);
+        auto entry = std::make_shared<manifest::Entry>(e);
+        return q.submit(std::min<std::uint64_t>(e.size, 8u << 20) + 4096, [this, shared, entry, name]() -> Status {
+          Status s = restore_file(shared->get(), name, *entry);
+          if (!s) {
+            // Damage is per file (named, the others go on); anything else (a full disk, an
+            // I/O error, an interrupt) stops the restore.
+            if (s.error().code != Errc::corrupt && s.error().code != Errc::bad_input) return s;
+            std::lock_guard l(mu_);
+            fail(entry->path, s.error());
+          }
+          return {};
+        });
+      }
+      case manifest::Type::hardlink:
+        hardlinks_.emplace_back(e.path, e.link);
+        return {};
+      case manifest::Type::symlink: {
+        std::string tmp = temp_name();
+        if (::symlinkat(e.target.c_str(), parent, tmp.c_str()) != 0) return errno_error(errno, "cannot create symlink");
+        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_);
+        if (!s) obs_.warning(e.path, s.error());
+        return rename_into(parent, tmp, name);
+      }
+      case manifest::Type::socket:
+        return {};  // a socket is a live endpoint: nothing to restore (see cairn-restore(1))
+      default: {
+        std::string tmp = temp_name();
+        CAIRN_TRY(tree::make_special(parent, tmp, tree_kind(e.type), e.mode, e.rdev_major, e.rdev_minor));
+        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_);
+        if (!s) obs_.warning(e.path, s.error());
+        return rename_into(parent, tmp, name);
+      }
+    }
+  }
+
+  Status rename_into(int parent, const std::string& tmp, const std::string& name) {
+    if (::renameat(parent, tmp.c_str(), parent, name.c_str()) != 0) {
+      int err = errno;
+      ::unlinkat(parent, tmp.c_str(), 0);
+      return errno_error(err, "cannot rename into place");
+    }
+    return {};
+  }
+
+  Status restore_file(int parent, const std::string& name, const manifest::Entry& e) {
+    std::string tmp = temp_name();
+    int fd = ::openat(parent, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return errno_error(errno, "cannot create file");
+    io::Fd f(fd);
+    auto cleanup = [&] { ::unlinkat(parent, tmp.c_str(), 0); };
+    std::uint64_t off = 0;
+    for (const auto& id : e.chunks) {
+      if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
+      auto data = r_.read_chunk(id);
+      if (!data) { cleanup(); return std::move(data).error(); }
+      // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
+      ByteView rest(*data);
+      while (!rest.empty()) {
+        std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
+        ByteView block = rest.first(n);
+        bool hole = e.sparse && all_zero(block);
+        if (!hole) {
+          // Extend the run to the next zero block (or the end) and write it in one go.
+          while (n < rest.size()) {
+            std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
+            if (e.sparse && all_zero(rest.subspan(n, m))) break;
+            n += m;
+          }
+          Status w = pwrite_all(fd, rest.first(n), off);
+          if (!w) { cleanup(); return w; }
+        }
+        off += n;
+        rest = rest.subspan(n);
+      }
+      obs_.advanced(data->size(), 0);
+    }
+    if (off != e.size) {
+      cleanup();
+      return Error{Errc::corrupt, fmt::format("restored {} bytes but the set records {}", off, e.size)};
+    }
+    if (::ftruncate(fd, static_cast<off_t>(off)) != 0) { int err = errno; cleanup(); return errno_error(err, "cannot truncate"); }
+    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
+    if (!s) obs_.warning(e.path, s.error());
+    obs_.advanced(0, 1);
+    Status r = rename_into(parent, tmp, name);
+    if (!r) cleanup();
+    return r;
+  }
+
+  Status make_hardlink(const std::string& path, const std::string& link) {
+    CAIRN_TRY(manifest::check_path(link));
+    CAIRN_TRY_ASSIGN(int src_parent, walker_.parent_of(link, false));
+    int sfd = ::dup(src_parent);
+    if (sfd < 0) return errno_error(errno, "dup");
+    io::Fd src(sfd);
+    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, true));
+    std::string tmp = temp_name();
+    if (::linkat(src.get(), base_name(link).c_str(), parent, tmp.c_str(), 0) != 0)
+      return errno_error(errno, fmt::format("cannot link to '{}'", link));
+    return rename_into(parent, tmp, base_name(path));
+  }
+
+  Status dir_meta(const std::string& path, const tree::Meta& m) {
+    if (path == ".") {
+      return tree::apply_metadata_fd(walker_.root(), m, apply_, ".");
+    }
+    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, false));
+    return tree::apply_metadata(parent, base_name(path), m, apply_);
+  }
+
+  repo::Repository& r_;
+  DirWalker walker_;
+  const RestoreOptions& o_;
+  Observer& obs_;
+  const CancelToken& cancel_;
+  tree::ApplyOptions apply_;
+  std::mutex mu_;
+  std::atomic<int> failed_{0}, damaged_{0};
+  std::vector<std::pair<std::string, tree::Meta>> dirs_;
+  std::vector<std::pair<std::string, std::string>> hardlinks_;
+  std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
+};
+
+Status restore_tar(repo::Repository& r, manifest::Reader& m, const RestoreOptions& o, io::Writer& out,
+                   const CancelToken& cancel) {
+  CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
+  std::vector<char> used(o.patterns.size(), 0);
+  manifest::Entry e;
+  for (;;) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    auto more = m.next(e);
+    if (!more) {
+      Error err = std::move(more).error();
+      if (err.code == Errc::bad_input) err.code = Errc::corrupt;
+      return err;
+    }
+    if (!*more) break;
+    if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
+    CAIRN_TRY(w->add(e));
+    if (e.type != manifest::Type::file) continue;
+    std::uint64_t total = 0;
+    for (const auto& id : e.chunks) {
+      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+      total += data.size();
+      if (total > e.size) break;
+      CAIRN_TRY(w->data(data));
+    }
+    if (total != e.size)
+      return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
+  }
+  CAIRN_TRY(check_patterns_used(o.patterns, used));
+  return w->finish();
+}
+
+Status restore_stdout(repo::Repository& r, manifest::Reader& m, const std::string& want, io::Writer& out) {
+  manifest::Entry e;
+  for (;;) {
+    auto more = m.next(e);
+    if (!more) return std::move(more).error();
+    if (!*more) break;
+    if (e.path != want) continue;
+    if (e.type != manifest::Type::file)
+      return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
+    std::uint64_t total = 0;
+    for (const auto& id : e.chunks) {
+      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+      total += data.size();
+      CAIRN_TRY(out.write(data));
+    }
+    if (total != e.size)
+      return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
+    return out.flush();
+  }
+  return Error{Errc::not_found, fmt::format("the set holds no file '{}'", want)};
+}
+
+}  // namespace
+
+Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+  int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
+  if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, o.set));
+  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*ctx.repo, rec.id));
+  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
+                       format_time(rec.started_ns)));
+  if (o.tar) {
+    CAIRN_TRY(restore_tar(*ctx.repo, *set.manifest, o, out, cancel));
+    return Outcome{};
+  }
+  if (o.stdout_file) {
+    CAIRN_TRY(restore_stdout(*ctx.repo, *set.manifest, *o.stdout_file, out));
+    return Outcome{};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(*o.to, ec);
+  if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
+  CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
+  DirRestorer d(*ctx.repo, std::move(root), o, obs, cancel);
+  CAIRN_TRY(d.run(*set.manifest));
+  return Outcome{};
+}
+
+}  // namespace cairn::ops

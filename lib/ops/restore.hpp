@@ -1,0 +1,42 @@
+// lib/ops/restore.hpp: cairn-restore: a set (or part of it) into a directory, as a pax stream,
+// or one file's content to stdout.
+// Safety: every path is checked (manifest::check_path) and resolved one component at a time
+// from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
+// path through a symlink, including one planted in an existing target) can write outside the
+// target. Files are written under a temporary name, every chunk authenticated, the size
+// checked, and only then renamed to their final name.
+// Depends on: repo, manifest, tree, tar, catalog. Threads: file contents are restored by a
+// bounded pool of workers.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/observer.hpp"
+#include "io/file.hpp"
+#include "ops/context.hpp"
+#include "ops/outcome.hpp"
+
+namespace cairn::ops {
+
+struct RestoreOptions {
+  RepoOptions repo;
+  std::string set;                    // id, prefix, latest, SOURCE@latest, @TIME, SOURCE@TIME
+  std::vector<std::string> patterns;  // paths (with their subtrees) or globs; empty = all
+  std::optional<std::filesystem::path> to;
+  bool tar = false;                   // pax stream on stdout
+  std::optional<std::string> stdout_file;  // one file's content on stdout
+  bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
+  unsigned jobs = 0;
+};
+
+Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
+
+// True when `path` is selected by `patterns` (empty = everything): equal to a pattern, inside
+// a pattern that names a directory, or matching a glob (on the whole path or the basename).
+// When `used` is given (one flag per pattern), marks every pattern that matches.
+bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used = nullptr);
+
+}  // namespace cairn::ops

@@ -1,0 +1,39 @@
+// lib/ops/snap.hpp: cairn-snap: describe directories, a tar stream or a raw stream as a manifest
+// stream (cairn-manifest(5)) on `out`.
+// Depends on: tree (directory walk), tar (tar input), manifest (the stream). Threads: runs on
+// the calling thread.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/observer.hpp"
+#include "base/result.hpp"
+#include "io/file.hpp"
+#include "ops/outcome.hpp"
+
+namespace cairn::ops {
+
+struct SnapOptions {
+  std::vector<std::filesystem::path> roots;  // directories to walk (a single root must be one)
+  std::string source, retention_class, host;  // defaults: first root's basename / stdin name /
+                                              // tar file name; "daily"; gethostname()
+  std::vector<std::string> excludes;          // fnmatch globs (tree::WalkOptions::excludes)
+  std::optional<std::filesystem::path> exclude_file;
+  bool one_file_system = false;
+  bool inline_content = false;               // directory files' content inline, as frames
+  std::optional<std::string> stdin_name;     // --stdin NAME: one file read from `in`
+  std::optional<std::string> tar_input;      // --tar FILE, "-" = `in`
+  std::vector<std::string> pre, post;        // /bin/sh -c commands before/after the walk
+};
+
+// Writes one manifest stream. Exactly one input: roots, stdin_name or tar_input (else
+// Errc::usage). A failing pre command aborts before anything is written (Errc::io); post
+// commands run whenever the pre commands ran, a failing one is a warning. Files that cannot be
+// read are skipped with a warning (Outcome::warnings > 0 means exit 3).
+Result<Outcome> snap(const SnapOptions& opt, io::Reader& in, io::Writer& out, Observer& obs,
+                     const CancelToken& cancel);
+
+}  // namespace cairn::ops

@@ -1,0 +1,39 @@
+// lib/ops/stored.hpp: reading a set's stored manifest back from the repository. The manifest
+// is a manifest stream (cairn-manifest(5)) kept as BlobType::meta chunks; every chunk is
+// authenticated as it is read, and the stream's own trailer is checked at the end.
+// Depends on: repo, manifest. Threads: thread-compatible.
+#pragma once
+
+#include <memory>
+
+#include "io/file.hpp"
+#include "manifest/manifest.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::ops {
+
+// An io::Reader over a list of chunks, fetched one at a time.
+class ChunkReader final : public io::Reader {
+ public:
+  ChunkReader(repo::Repository& r, std::vector<hash::ChunkId> ids) : r_(r), ids_(std::move(ids)) {}
+  Result<std::size_t> read(MutByteView buf) override;
+
+ private:
+  repo::Repository& r_;
+  std::vector<hash::ChunkId> ids_;
+  std::size_t next_ = 0, pos_ = 0;
+  Bytes cur_;
+};
+
+// A set opened for reading: its signed object and its manifest as a stream of entries.
+struct StoredSet {
+  repo::SetObject obj;
+  std::unique_ptr<ChunkReader> chunks;
+  std::unique_ptr<manifest::Reader> manifest;  // open()ed
+  const repo::SetBody& body() const { return *obj.body; }
+};
+
+// Errc::auth when the key cannot read set bodies (write-only).
+Result<StoredSet> open_stored_set(repo::Repository& r, const hash::SetId& id);
+
+}  // namespace cairn::ops

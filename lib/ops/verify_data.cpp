@@ -1,0 +1,197 @@
+// cairn-verify --read-data: every selected pack is read whole and checked without trusting any
+// of it: BLAKE2b(file) must equal its name (any changed byte shows), its trailer index must
+// authenticate, and every blob must authenticate, decompress and re-hash to its chunk id (which
+// says *which* chunks a damaged pack loses). Packs are checked by a WorkQueue, one whole pack
+// in memory per worker.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "compress/zstd.hpp"
+#include "ops/pipeline.hpp"
+#include "ops/verify_internal.hpp"
+#include "pack/pack.hpp"
+
+namespace cairn::ops {
+
+Result<DataSubset> parse_subset(std::string_view text) {
+  DataSubset s;
+  if (text.empty() || text == "all") return s;
+  const auto bad = [&] {
+    return Error{Errc::usage, fmt::format("cannot read the --read-data subset '{}': use P% (0 < P <= 100) or I/N "
+                                          "(1 <= I <= N)",
+                                          text)};
+  };
+  const char* b = text.data();
+  const char* e = text.data() + text.size();
+  if (text.back() == '%') {
+    double p = 0;
+    auto [end, ec] = std::from_chars(b, e - 1, p, std::chars_format::fixed);
+    if (ec != std::errc{} || end != e - 1 || !(p > 0) || p > 100) return bad();
+    s.kind = DataSubset::Kind::percent;
+    s.percent = p;
+    return s;
+  }
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return bad();
+  unsigned i = 0, n = 0;
+  auto r1 = std::from_chars(b, b + slash, i);
+  auto r2 = std::from_chars(b + slash + 1, e, n);
+  if (r1.ec != std::errc{} || r1.ptr != b + slash || r2.ec != std::errc{} || r2.ptr != e || i < 1 || i > n)
+    return bad();
+  s.kind = DataSubset::Kind::part;
+  s.index = i;
+  s.count = n;
+  return s;
+}
+
+std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, const DataSubset& s,
+                                       std::mt19937_64& rng) {
+  std::vector<hash::PackId> out;
+  switch (s.kind) {
+    case DataSubset::Kind::all:
+      return sorted;
+    case DataSubset::Kind::part:
+      for (std::size_t i = 0; i < sorted.size(); ++i)
+        if (i % s.count == s.index - 1) out.push_back(sorted[i]);
+      return out;
+    case DataSubset::Kind::percent: {
+      if (sorted.empty()) return out;
+      auto n = static_cast<std::size_t>(std::llround(static_cast<double>(sorted.size()) * s.percent / 100.0));
+      n = std::clamp<std::size_t>(n, 1, sorted.size());
+      std::sample(sorted.begin(), sorted.end(), std::back_inserter(out), n, rng);
+      return out;
+    }
+  }
+  return out;
+}
+
+namespace verify_detail {
+
+namespace {
+
+constexpr std::uint64_t kQueueBytes = 256ull << 20;
+
+struct PackCheck {
+  std::uint64_t bytes = 0;
+  std::optional<PackDamage> damage;
+};
+
+PackDamage whole_damage(std::string reason) {
+  PackDamage d;
+  d.problem = PackProblem::damaged;
+  d.reason = std::move(reason);
+  return d;
+}
+
+// Checks one pack read whole. Damage is a value; an Error means the pack could not be looked at.
+Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hasher, const hash::PackId& id) {
+  PackCheck out;
+  const std::string what = fmt::format("pack '{}'", id.hex());
+  auto data = r.storage().get(backend::Key{backend::Kind::pack, id.hex()});
+  if (!data) {
+    if (data.error().code != Errc::not_found) return std::move(data).error();
+    PackDamage d = whole_damage("it disappeared from storage while verify ran");
+    d.problem = PackProblem::missing;
+    out.damage = std::move(d);
+    return out;
+  }
+  out.bytes = data->size();
+  const ByteView bytes(*data);
+  const bool named_right = hash::blake2b(bytes) == id.d;
+  const std::string name_note = named_right ? "" : "its content does not match its name; ";
+  const auto& keys = r.keys();
+  auto entries = pack::read_index(bytes, keys.index_key.view(), keys.repo_id, what);
+  if (!entries) {
+    out.damage = whole_damage(name_note + entries.error().message);
+    return out;
+  }
+  auto key = pack::open_data_key(bytes.first(pack::kHeaderSize), keys.box_pk, keys.box_sk.view(), what);
+  if (!key) {
+    out.damage = whole_damage(name_note + key.error().message);
+    return out;
+  }
+  compress::Decompressor dec;
+  Bytes scratch, plain;
+  std::vector<BadChunk> bad;
+  for (const auto& e : *entries) {
+    // read_index checked that every blob lies inside the pack's blob area.
+    const ByteView sealed = bytes.subspan(e.offset, e.sealed_len);
+    Status st =
+        pack::open_blob(key->view(), keys.repo_id, e, sealed, dec, r.config().chunking.max_size, scratch, plain, what);
+    if (!st)
+      bad.push_back({e.id, st.error().message});
+    else if (hasher.hash(plain) != e.id.d)
+      bad.push_back({e.id, "its content does not match its id"});
+  }
+  if (bad.empty() && named_right) return out;
+  if (bad.empty()) {
+    out.damage = whole_damage("its content does not match its name");
+    return out;
+  }
+  PackDamage d;
+  d.problem = PackProblem::damaged;
+  d.whole = false;
+  d.reason = fmt::format("{}{} of its {} chunks are damaged", name_note, bad.size(), entries->size());
+  for (const auto& b : bad) d.lost.insert(b.id);
+  d.bad = std::move(bad);
+  out.damage = std::move(d);
+  return out;
+}
+
+void merge_damage(Run& run, const hash::PackId& id, PackDamage d) {
+  auto [it, added] = run.packs.try_emplace(id, std::move(d));
+  if (added) return;
+  // Already known (e.g. unindexed): what the data says comes first, the rest is kept.
+  std::string earlier = std::move(it->second.reason);
+  it->second = std::move(d);
+  it->second.reason += "; " + earlier;
+}
+
+}  // namespace
+
+Status read_data(Run& run, const DataSubset& subset) {
+  std::vector<hash::PackId> universe;
+  for (const auto& p : run.checked_packs) {
+    auto known = run.packs.find(p);
+    if (known != run.packs.end() && known->second.problem == PackProblem::missing) continue;
+    if (run.stored.contains(p)) universe.push_back(p);
+  }
+  std::mt19937_64 rng{std::random_device{}()};
+  const std::vector<hash::PackId> chosen = select_packs(universe, subset, rng);
+  run.read_all_data = subset.kind == DataSubset::Kind::all;
+  run.summary.read_data = true;
+
+  auto& repo = *run.ctx.repo;
+  const hash::KeyedHasher hasher(repo.config().chunk_hash, repo.keys().chunk_id_key.view());
+  std::vector<PackCheck> results(chosen.size());
+  Status submitted;
+  {
+    WorkQueue q(run.o.jobs ? run.o.jobs : default_jobs(), kQueueBytes);
+    for (std::size_t i = 0; i < chosen.size() && submitted; ++i) {
+      const std::uint64_t size = run.stored.at(chosen[i]);
+      submitted = q.submit(size, [&run, &repo, &hasher, &chosen, &results, i]() -> Status {
+        if (run.cancelled()) return cancelled_error();
+        run.obs.started(chosen[i].hex());
+        CAIRN_TRY_ASSIGN(results[i], check_pack(repo, hasher, chosen[i]));
+        run.obs.advanced(results[i].bytes, 1);
+        return {};
+      });
+    }
+    Status waited = q.wait();
+    if (!waited) return waited;
+  }
+  if (!submitted) return submitted;
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    ++run.summary.packs_read;
+    run.summary.bytes_read += results[i].bytes;
+    if (results[i].damage) merge_damage(run, chosen[i], std::move(*results[i].damage));
+  }
+  return {};
+}
+
+}  // namespace verify_detail
+}  // namespace cairn::ops

@@ -1,0 +1,278 @@
+// The policy file: toml++ parses, this file checks every key and value (cairn-policy(5)).
+// toml++ reports syntax errors by throwing toml::parse_error; it is caught here and never
+// leaves the module.
+#include "policy/policy.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+
+namespace cairn::policy {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000LL;
+constexpr std::int64_t kMinute = 60 * kSecond;
+constexpr std::int64_t kHour = 60 * kMinute;
+constexpr std::int64_t kDay = 24 * kHour;
+constexpr std::int64_t kWeek = 7 * kDay;
+constexpr std::int64_t kMaxDuration = 36525 * kDay;  // 100 years
+
+int line_of(const toml::source_region& r) { return static_cast<int>(r.begin.line); }
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+bool valid_class_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class Checker {
+ public:
+  explicit Checker(std::string_view origin) : origin_(origin) {}
+
+  Error error(int line, std::string_view what) const {
+    return Error{Errc::bad_input, fmt::format("policy '{}' line {}: {}", origin_, line, what)};
+  }
+
+  Result<std::uint32_t> count(const toml::key& k, const toml::node& v, std::string_view where,
+                              std::uint32_t max) const {
+    const auto* i = v.as_integer();
+    if (!i)
+      return error(line_of(v.source()), fmt::format("'{}' in {} must be an integer, not {}", k.str(), where,
+                                                    type_name(v.type())));
+    const std::int64_t n = i->get();
+    if (n < 0 || n > static_cast<std::int64_t>(max))
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {} must be between 0 and {}, not {}", k.str(), where, max, n));
+    return static_cast<std::uint32_t>(n);
+  }
+
+  Result<std::int64_t> duration(const toml::key& k, const toml::node& v, std::string_view where) const {
+    const auto* s = v.as_string();
+    if (!s)
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {} must be a duration string such as \"30d\", not {}", k.str(), where,
+                               type_name(v.type())));
+    auto d = parse_duration(s->get());
+    if (!d) return error(line_of(v.source()), fmt::format("'{}' in {}: {}", k.str(), where, d.error().message));
+    return *d;
+  }
+
+  Result<std::vector<std::string>> strings(const toml::key& k, const toml::node& v, std::string_view where) const {
+    const auto* a = v.as_array();
+    if (!a)
+      return error(line_of(v.source()), fmt::format("'{}' in {} must be an array of strings, not {}", k.str(),
+                                                    where, type_name(v.type())));
+    std::vector<std::string> out;
+    for (const auto& e : *a) {
+      const auto* s = e.as_string();
+      if (!s)
+        return error(line_of(e.source()), fmt::format("'{}' in {} must hold strings only, not {}", k.str(), where,
+                                                      type_name(e.type())));
+      if (s->get().empty()) return error(line_of(e.source()), fmt::format("'{}' in {}: empty string", k.str(), where));
+      out.push_back(s->get());
+    }
+    return out;
+  }
+
+  Result<Class> klass(const toml::key& name, const toml::node& node) const {
+    const std::string where = fmt::format("[class.{}]", name.str());
+    const auto* t = node.as_table();
+    if (!t)
+      return error(line_of(node.source()),
+                   fmt::format("'class.{}' must be a table, not {}", name.str(), type_name(node.type())));
+    if (!valid_class_name(name.str()))
+      return error(line_of(name.source()),
+                   fmt::format("class name '{}' may hold only letters, digits, '-', '_' and '.'", name.str()));
+    Class c;
+    c.name = std::string(name.str());
+    c.line = line_of(name.source());
+    constexpr std::uint32_t kMaxCount = 1'000'000;
+    for (const auto& [k, v] : *t) {
+      const std::string_view key = k.str();
+      if (key == "keep-last") {
+        CAIRN_TRY_ASSIGN(c.keep_last, count(k, v, where, kMaxCount));
+      } else if (key == "keep-hourly") {
+        CAIRN_TRY_ASSIGN(c.keep_hourly, count(k, v, where, kMaxCount));
+      } else if (key == "keep-daily") {
+        CAIRN_TRY_ASSIGN(c.keep_daily, count(k, v, where, kMaxCount));
+      } else if (key == "keep-weekly") {
+        CAIRN_TRY_ASSIGN(c.keep_weekly, count(k, v, where, kMaxCount));
+      } else if (key == "keep-monthly") {
+        CAIRN_TRY_ASSIGN(c.keep_monthly, count(k, v, where, kMaxCount));
+      } else if (key == "keep-yearly") {
+        CAIRN_TRY_ASSIGN(c.keep_yearly, count(k, v, where, kMaxCount));
+      } else if (key == "keep-within") {
+        CAIRN_TRY_ASSIGN(c.keep_within_ns, duration(k, v, where));
+      } else if (key == "rpo") {
+        CAIRN_TRY_ASSIGN(c.rpo_ns, duration(k, v, where));
+      } else if (key == "rto") {
+        CAIRN_TRY_ASSIGN(c.rto_ns, duration(k, v, where));
+      } else if (key == "verify-every") {
+        CAIRN_TRY_ASSIGN(c.verify_every_ns, duration(k, v, where));
+      } else if (key == "min-copies") {
+        CAIRN_TRY_ASSIGN(c.min_copies, count(k, v, where, 100));
+      } else if (key == "immutable-days") {
+        CAIRN_TRY_ASSIGN(c.immutable_days, count(k, v, where, 36500));
+      } else if (key == "incremental-chains") {
+        const auto* b = v.as_boolean();
+        if (!b)
+          return error(line_of(v.source()), fmt::format("'{}' in {} must be true or false, not {}", key, where,
+                                                        type_name(v.type())));
+        c.incremental_chains = b->get();
+      } else if (key == "destinations") {
+        CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
+      } else {
+        return error(line_of(k.source()), fmt::format("unknown key '{}' in {}", key, where));
+      }
+    }
+    return c;
+  }
+
+ private:
+  std::string_view origin_;
+};
+
+}  // namespace
+
+bool Class::has_retention_rules() const {
+  for (const auto& n : {keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly})
+    if (n && *n > 0) return true;
+  return keep_within_ns.has_value();
+}
+
+const Class* Policy::find(std::string_view name) const {
+  auto it = classes.find(std::string(name));
+  return it == classes.end() ? nullptr : &it->second;
+}
+
+Result<Policy> parse(std::string_view text, std::string_view origin) {
+  Checker check(origin);
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return check.error(line_of(e.source()), std::string(e.description()));
+  }
+  Policy p;
+  p.origin = std::string(origin);
+  for (const auto& [k, v] : root) {
+    if (k.str() != "class")
+      return check.error(line_of(k.source()),
+                         fmt::format("unknown key '{}' (only [class.NAME] tables belong here)", k.str()));
+    const auto* classes = v.as_table();
+    if (!classes)
+      return check.error(line_of(v.source()), fmt::format("'class' must be a table, not {}", type_name(v.type())));
+    for (const auto& [name, node] : *classes) {
+      CAIRN_TRY_ASSIGN(Class c, check.klass(name, node));
+      p.classes.emplace(c.name, std::move(c));
+    }
+  }
+  return p;
+}
+
+Result<Policy> load(const std::filesystem::path& file) {
+  // Plain stdio: the policy module depends on base only, and a policy file is small.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    const int err = errno;
+    if (err == ENOENT)
+      return Error{Errc::not_found, fmt::format("policy file '{}' does not exist (use --policy or CAIRN_POLICY)",
+                                                file.string())};
+    return errno_error(err, fmt::format("cannot open policy file '{}'", file.string()));
+  }
+  constexpr std::size_t kMaxPolicy = 4u << 20;
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
+    text.append(buf, n);
+    if (text.size() > kMaxPolicy)
+      return Error{Errc::bad_input, fmt::format("policy file '{}' is larger than 4 MiB", file.string())};
+    if (n < sizeof buf) {
+      if (std::ferror(f.get())) return errno_error(errno, fmt::format("cannot read policy file '{}'", file.string()));
+      break;
+    }
+  }
+  return parse(text, file.string());
+}
+
+std::optional<std::string> process_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+std::filesystem::path locate(const std::optional<std::filesystem::path>& flag, const GetEnv& getenv) {
+  if (flag && !flag->empty()) return *flag;
+  if (auto env = getenv("CAIRN_POLICY"); env && !env->empty()) return *env;
+  return std::filesystem::path(kDefaultFile);
+}
+
+Result<std::int64_t> parse_duration(std::string_view text) {
+  const auto bad = [&] {
+    return Error{Errc::usage, fmt::format("'{}' is not a duration (use e.g. 30d, 12h, 2w, 1d12h; units s m h d w)",
+                                          text)};
+  };
+  if (text.empty()) return bad();
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (++digits > 12) return bad();
+      n = n * 10 + (text[i] - '0');
+      ++i;
+    }
+    if (digits == 0 || i == text.size()) return bad();
+    std::int64_t unit = 0;
+    switch (text[i]) {
+      case 's': unit = kSecond; break;
+      case 'm': unit = kMinute; break;
+      case 'h': unit = kHour; break;
+      case 'd': unit = kDay; break;
+      case 'w': unit = kWeek; break;
+      default: return bad();
+    }
+    ++i;
+    if (n > kMaxDuration / unit) return bad();
+    total += n * unit;
+    if (total > kMaxDuration) return bad();
+  }
+  if (total == 0) return Error{Errc::usage, fmt::format("duration '{}' is zero", text)};
+  return total;
+}
+
+std::string format_duration(std::int64_t ns) {
+  if (ns <= 0) return "0s";
+  for (const auto& [unit, suffix] : {std::pair{kWeek, 'w'}, std::pair{kDay, 'd'}, std::pair{kHour, 'h'},
+                                     std::pair{kMinute, 'm'}, std::pair{kSecond, 's'}})
+    if (ns % unit == 0) return fmt::format("{}{}", ns / unit, suffix);
+  return fmt::format("{}s", ns / kSecond);  // below a second: not expressible in policy units
+}
+
+}  // namespace cairn::policy

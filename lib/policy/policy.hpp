@@ -1,0 +1,69 @@
+// lib/policy/policy.hpp: the TOML policy file (cairn-policy(5)): retention classes with their
+// keep rules, recovery objectives (RPO, RTO), copies and destinations, immutability and
+// verify cadence. Parsing is strict: an unknown key, a value of the wrong type or out of
+// range is refused with its line, so a typo never silently keeps (or drops) the wrong sets.
+// Depends on: base (+ toml++, included only by policy.cpp). Threads: plain values.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace cairn::policy {
+
+inline constexpr std::string_view kDefaultFile = "/etc/cairn/policy.toml";
+
+// One [class.NAME] table. A count of 0 is the same as an absent rule.
+struct Class {
+  std::string name;
+  int line = 0;  // where [class.NAME] starts (for messages)
+  std::optional<std::uint32_t> keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly,
+      keep_yearly;
+  std::optional<std::int64_t> keep_within_ns;  // > 0
+  std::optional<std::int64_t> rpo_ns, rto_ns, verify_every_ns;
+  std::optional<std::uint32_t> min_copies;
+  std::vector<std::string> destinations;
+  std::optional<std::uint32_t> immutable_days;
+  // A kept incremental set also keeps its parent chain (up to the first full set). Off by
+  // default: an incremental set lists every pack it needs, so it restores without them.
+  bool incremental_chains = false;
+
+  // True when at least one keep rule would keep something (a count > 0, or keep-within).
+  // A class without one keeps every set.
+  bool has_retention_rules() const;
+  bool operator==(const Class&) const = default;
+};
+
+struct Policy {
+  std::string origin;                   // the file name (or "<string>"), for messages
+  std::map<std::string, Class> classes; // by name
+  const Class* find(std::string_view name) const;
+};
+
+// Parses a policy document. Errc::bad_input with "policy 'ORIGIN' line N: ..." on a TOML
+// syntax error, an unknown key or table, a value of the wrong type, or one out of range.
+Result<Policy> parse(std::string_view toml_text, std::string_view origin);
+// Reads and parses a file: Errc::not_found when it does not exist, Errc::io when unreadable.
+Result<Policy> load(const std::filesystem::path& file);
+
+// Which file: `flag` (--policy) if given, else $CAIRN_POLICY if set and not empty, else
+// kDefaultFile. `getenv` is injectable for tests.
+using GetEnv = std::function<std::optional<std::string>(const char* name)>;
+std::optional<std::string> process_env(const char* name);
+std::filesystem::path locate(const std::optional<std::filesystem::path>& flag,
+                             const GetEnv& getenv = process_env);
+
+// Durations: one or more <count><unit> groups, units s, m (minutes), h, d, w: "30d", "12h",
+// "2w", "1d12h", "90m". Errc::usage for anything else, zero, or more than 100 years.
+Result<std::int64_t> parse_duration(std::string_view text);
+// One number in the largest unit that divides it exactly: "2w", "30d", "26h", "90m", "45s".
+std::string format_duration(std::int64_t ns);
+
+}  // namespace cairn::policy

@@ -1,0 +1,158 @@
+// lib/repo/internal.hpp: pieces shared by repository.cpp, keys.cpp and session.cpp. Not part of
+// the module's interface (repo.hpp and objects.hpp are).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "compress/zstd.hpp"
+#include "repo/objects.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::repo {
+
+// A small free-list of expensive per-thread objects (zstd contexts with their buffers), so
+// put()/read_chunk() allocate nothing per chunk and no thread-local state is needed.
+template <typename T>
+class Pool {
+ public:
+  explicit Pool(std::function<std::unique_ptr<T>()> make) : make_(std::move(make)) {}
+
+  class Lease {
+   public:
+    Lease(Pool& p, std::unique_ptr<T> v) : p_(&p), v_(std::move(v)) {}
+    Lease(Lease&&) = delete;
+    ~Lease() { p_->give_back(std::move(v_)); }
+    T& operator*() { return *v_; }
+    T* operator->() { return v_.get(); }
+
+   private:
+    Pool* p_;
+    std::unique_ptr<T> v_;
+  };
+
+  Lease lease() { return Lease(*this, take()); }
+
+  std::unique_ptr<T> take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        auto v = std::move(free_.back());
+        free_.pop_back();
+        return v;
+      }
+    }
+    return make_();
+  }
+  void give_back(std::unique_ptr<T> v) {
+    if (!v) return;
+    std::lock_guard lock(mu_);
+    if (free_.size() < kKeep) free_.push_back(std::move(v));
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 64;
+  std::function<std::unique_ptr<T>()> make_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<T>> free_;
+};
+
+// The in-memory chunk index, filled from every index file at open and by finished sessions.
+// O(chunks) memory: about 100 B per chunk (a 32-byte key, a 24-byte value, the hash node and
+// bucket), so ~1 GiB for 10 M chunks (10 TiB of unique data at 1 MiB chunks). A bounded
+// on-disk index (sorted runs plus a filter, paged in) is future work.
+// Thread-safe: lookups take a shared lock, add() an exclusive one.
+class ChunkIndex {
+ public:
+  std::optional<Location> find(const hash::ChunkId& id) const;
+  void add(const std::vector<IndexPack>& packs);
+  std::size_t size() const;
+
+ private:
+  struct Loc {
+    std::uint64_t offset;
+    std::uint32_t pack;  // into packs_
+    std::uint32_t length;
+    std::uint32_t raw_size;
+    std::uint8_t type;
+    std::uint8_t flags;
+  };
+  mutable std::shared_mutex mu_;
+  std::vector<hash::PackId> packs_;
+  std::unordered_map<hash::PackId, std::uint32_t> pack_no_;
+  std::unordered_map<hash::ChunkId, Loc> chunks_;
+};
+
+class RepositoryImpl;
+std::unique_ptr<WriteSession> make_session(RepositoryImpl& repo, WriteSession::Scope scope,
+                                           std::vector<hash::PackId> allowed);
+
+class RepositoryImpl final : public Repository {
+ public:
+  RepositoryImpl(std::unique_ptr<backend::Backend> be, std::filesystem::path tmp_dir, Config c,
+                 crypto::KeyMaterial k, std::string slot);
+
+  const Config& config() const override { return config_; }
+  const crypto::KeyMaterial& keys() const override { return keys_; }
+  backend::Backend& storage() override { return *be_; }
+  const chunker::Chunker& chunker() const override { return chunker_; }
+
+  Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
+                                                    std::vector<hash::PackId> allowed_packs) override;
+  Result<Bytes> read_chunk(const hash::ChunkId& id) override;
+  std::optional<Location> locate(const hash::ChunkId& id) const override { return index_.find(id); }
+  Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) override;
+
+  Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;
+  Result<std::vector<hash::SetId>> list_sets() override;
+  Result<SetObject> read_set(const hash::SetId& id) override;
+
+  Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) override;
+  Result<std::vector<std::string>> list_keys() override;
+  Status remove_key(std::string_view slot_name) override;
+  std::string current_slot() const override { return slot_; }
+  Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const override;
+
+  // For sessions and open().
+  const hash::KeyedHasher& hasher() const { return hasher_; }
+  ChunkIndex& index() { return index_; }
+  const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
+  Status load_indexes();
+  void mark_full_slot(std::string name) { known_full_.insert(std::move(name)); }
+
+ private:
+  Result<std::shared_ptr<const crypto::SecretBytes>> pack_key(const hash::PackId& pack);
+  Result<SetObject> read_set_impl(const hash::SetId& id, bool want_body);
+
+  struct ReadScratch {
+    compress::Decompressor d;
+    Bytes scratch;
+  };
+
+  std::unique_ptr<backend::Backend> be_;
+  std::filesystem::path tmp_dir_;
+  Config config_;
+  crypto::KeyMaterial keys_;
+  chunker::Chunker chunker_;
+  hash::KeyedHasher hasher_;
+  std::string slot_;
+  std::unordered_set<std::string> known_full_;
+  ChunkIndex index_;
+  Pool<ReadScratch> readers_;
+  std::mutex key_cache_mu_;
+  // Opened pack data keys. Bounded: each SecretBytes costs locked pages.
+  std::unordered_map<hash::PackId, std::shared_ptr<const crypto::SecretBytes>> key_cache_;
+};
+
+// Shared helpers.
+Error corrupt_error(std::string_view what, std::string_view why);
+// Errc::corrupt unless BLAKE2b(bytes) == the name the object was stored under.
+Status check_content_address(ByteView bytes, const hash::Digest& name, std::string_view what);
+std::string random_hex(std::size_t bytes);
+
+}  // namespace cairn::repo

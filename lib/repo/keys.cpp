@@ -1,0 +1,84 @@
+// Repository key slots: add, list, remove, export.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "repo/internal.hpp"
+
+namespace cairn::repo {
+
+using backend::Key;
+using backend::Kind;
+
+namespace {
+
+Error write_only_error() { return Error{Errc::auth, "this key is write-only: it cannot manage key slots"}; }
+
+}  // namespace
+
+Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase, const crypto::KdfParams& p) {
+  if (!keys_.can_read()) return write_only_error();
+  CAIRN_TRY(crypto::check_kdf_params(p));
+  const Bytes slot = crypto::seal_slot(keys_, new_passphrase, p);
+  const Key k{Kind::key, random_hex(16)};
+  CAIRN_TRY(be_->put(k, slot, /*no_replace=*/true));
+  // Read it back and open it: a slot is only trusted once it has round-tripped the storage.
+  auto check = [&]() -> Status {
+    CAIRN_TRY_ASSIGN(Bytes back, be_->get(k));
+    CAIRN_TRY_ASSIGN(crypto::KeyMaterial m, crypto::open_slot(back, new_passphrase, k.name));
+    if (m.caps != crypto::Caps::full || m.repo_id != keys_.repo_id || m.box_pk != keys_.box_pk ||
+        m.sign_pk != keys_.sign_pk || !crypto::equal(m.index_key.view(), keys_.index_key.view()))
+      return corrupt_error(fmt::format("key slot '{}'", k.name), "it does not read back as written");
+    return {};
+  };
+  if (auto st = check(); !st) {
+    (void)be_->remove(k);
+    return std::move(st).error().wrap(fmt::format("cannot add key slot '{}'", k.name));
+  }
+  known_full_.insert(k.name);
+  return k.name;
+}
+
+Result<std::vector<std::string>> RepositoryImpl::list_keys() {
+  std::vector<std::string> out;
+  CAIRN_TRY(be_->list(Kind::key, [&](const backend::ObjectInfo& info) -> Status {
+    out.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status RepositoryImpl::remove_key(std::string_view slot_name) {
+  if (!keys_.can_read()) return write_only_error();
+  const Key k{Kind::key, std::string(slot_name)};
+  if (!k.valid()) return Error{Errc::not_found, fmt::format("no key slot '{}'", slot_name)};
+  CAIRN_TRY_ASSIGN(auto names, list_keys());
+  if (std::find(names.begin(), names.end(), k.name) == names.end())
+    return Error{Errc::not_found, fmt::format("no key slot '{}'", slot_name)};
+  // Another slot known to open with full access must remain. Slots we cannot open (other
+  // passphrases) may be write-only, so they do not count.
+  const bool other_full = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+    return n != k.name && known_full_.contains(n);
+  });
+  if (!other_full)
+    return Error{Errc::usage,
+                 fmt::format("refusing to remove key slot '{}': no other key slot is known to give full access "
+                             "(add a key first, or unlock with another full key)",
+                             slot_name)};
+  CAIRN_TRY(be_->remove(k));
+  known_full_.erase(k.name);
+  if (slot_ == k.name) slot_.clear();
+  return {};
+}
+
+Result<Bytes> RepositoryImpl::export_slot(std::string_view passphrase, bool write_only,
+                                          const crypto::KdfParams& p) const {
+  if (!write_only && !keys_.can_read())
+    return Error{Errc::auth, "this key is write-only: it can only export a write-only key"};
+  CAIRN_TRY(crypto::check_kdf_params(p));
+  if (write_only) return crypto::seal_slot(keys_.write_only(), passphrase, p);
+  return crypto::seal_slot(keys_, passphrase, p);
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,384 @@
+#include "repo/objects.hpp"
+
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cairn::repo {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kSigSize = crypto::kSignatureSize;
+constexpr std::size_t kIdSize = 32;
+
+Error corrupt(std::string_view what, std::string_view why) {
+  return Error{Errc::corrupt, fmt::format("{} is corrupt: {}", what, why)};
+}
+
+void put_le16(Bytes& out, std::uint16_t v) {
+  out.push_back(static_cast<std::uint8_t>(v));
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+}
+std::uint16_t get_le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+
+// Never throws: every string we dump was checked to be UTF-8; `replace` is a second fence.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Field readers over an authenticated JSON object: wrong or missing types are corrupt.
+class Fields {
+ public:
+  Fields(const json& j, std::string_view what) : j_(j), what_(what) {}
+
+  Result<const json*> at(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return corrupt(what_, fmt::format("field '{}' is missing", key));
+    return &*it;
+  }
+  Result<std::string> str(const char* key) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (!v->is_string()) return wrong(key);
+    return v->get<std::string>();
+  }
+  Result<std::uint64_t> u64(const char* key) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (!v->is_number_unsigned()) return wrong(key);
+    return v->get<std::uint64_t>();
+  }
+  Result<std::int64_t> i64(const char* key) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (v->is_number_unsigned()) {
+      const auto u = v->get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return wrong(key);
+      return static_cast<std::int64_t>(u);
+    }
+    if (!v->is_number_integer()) return wrong(key);
+    return v->get<std::int64_t>();
+  }
+  Result<bool> boolean(const char* key) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (!v->is_boolean()) return wrong(key);
+    return v->get<bool>();
+  }
+  Result<Bytes> hex(const char* key, std::size_t size) const {
+    CAIRN_TRY_ASSIGN(std::string s, str(key));
+    auto b = from_hex(s);
+    if (!b || b->size() != size) return wrong(key);
+    return std::move(*b);
+  }
+  Result<hash::Digest> digest(const json& v, const char* key) const {
+    if (!v.is_string()) return wrong(key);
+    auto d = hash::Digest::from_hex(v.get_ref<const std::string&>());
+    if (!d) return wrong(key);
+    return *d;
+  }
+  // null or a hex digest
+  Result<std::optional<hash::Digest>> opt_digest(const char* key) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (v->is_null()) return std::optional<hash::Digest>{};
+    CAIRN_TRY_ASSIGN(auto d, digest(*v, key));
+    return std::optional<hash::Digest>{d};
+  }
+  template <typename Tag>
+  Status id_list(const char* key, std::vector<hash::Id<Tag>>& out) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (!v->is_array()) return wrong(key);
+    out.reserve(v->size());
+    for (const auto& e : *v) {
+      CAIRN_TRY_ASSIGN(auto d, digest(e, key));
+      out.push_back(hash::Id<Tag>{d});
+    }
+    return {};
+  }
+
+ private:
+  Error wrong(const char* key) const { return corrupt(what_, fmt::format("field '{}' is malformed", key)); }
+  const json& j_;
+  std::string_view what_;
+};
+
+Result<json> parse_object(std::string_view text, std::string_view what) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return corrupt(what, "not a JSON object");
+  return j;
+}
+
+Bytes concat_ad(ByteView repo_id, std::string_view label, ByteView extra = {}) {
+  Bytes ad(repo_id.begin(), repo_id.end());
+  append(ad, as_bytes(label));
+  append(ad, extra);
+  return ad;
+}
+
+Status check_utf8(std::string_view s, std::string_view field) {
+  if (!is_utf8(s)) return Error{Errc::bad_input, fmt::format("set field '{}' is not valid UTF-8", field)};
+  return {};
+}
+
+template <typename Tag>
+json id_array(const std::vector<hash::Id<Tag>>& ids) {
+  json a = json::array();
+  for (const auto& i : ids) a.push_back(i.hex());
+  return a;
+}
+
+}  // namespace
+
+Status validate(const Config& c) {
+  if (auto st = c.chunking.validate(); !st) return Error{Errc::bad_input, st.error().message};
+  if (c.zstd_level < kMinZstdLevel || c.zstd_level > kMaxZstdLevel)
+    return Error{Errc::bad_input,
+                 fmt::format("zstd level {} is outside {}..{}", c.zstd_level, kMinZstdLevel, kMaxZstdLevel)};
+  if (c.pack_size < kMinPackSize || c.pack_size > kMaxPackSize)
+    return Error{Errc::bad_input,
+                 fmt::format("pack size {} is outside {}..{}", c.pack_size, kMinPackSize, kMaxPackSize)};
+  if (!hash::algo_from_name(hash::algo_name(c.chunk_hash)))
+    return Error{Errc::bad_input, "unknown chunk hash"};
+  return {};
+}
+
+// ---- config
+
+Bytes encode_config(const Config& c, ByteView sign_sk) {
+  json j = {
+      {"version", c.version},
+      {"repo_id", to_hex(c.repo_id)},
+      {"chunker", {{"min", c.chunking.min_size}, {"avg", c.chunking.avg_size}, {"max", c.chunking.max_size}}},
+      {"chunk_hash", std::string(hash::algo_name(c.chunk_hash))},
+      {"zstd_level", c.zstd_level},
+      {"pack_size", c.pack_size},
+      {"box_pk", to_hex(c.box_pk)},
+      {"sign_pk", to_hex(c.sign_pk)},
+      {"created", c.created_unix},
+  };
+  const std::string text = dump(j);
+  Bytes out;
+  append(out, as_bytes(kConfigMagic));
+  put_le32(out, static_cast<std::uint32_t>(text.size()));
+  append(out, as_bytes(text));
+  append(out, crypto::sign(sign_sk, out));
+  return out;
+}
+
+Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view what) {
+  constexpr std::size_t kFixed = 8 + 4 + kSigSize;
+  if (file.size() < kFixed) return corrupt(what, "too short");
+  if (as_chars(file.first(8)) != kConfigMagic) return corrupt(what, "not a cairn config (bad magic)");
+  const std::uint32_t len = get_le32(file.data() + 8);
+  if (len > kMaxConfigJson || file.size() != kFixed + len) return corrupt(what, "the length does not match");
+  const ByteView signed_part = file.first(file.size() - kSigSize);
+  if (!crypto::verify(sign_pk, signed_part, file.last(kSigSize))) return corrupt(what, "the signature does not verify");
+  // Authenticated: now parse.
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(file.subspan(12, len)), what));
+  Fields f(j, what);
+  Config c;
+  CAIRN_TRY_ASSIGN(std::uint64_t version, f.u64("version"));
+  if (version != static_cast<std::uint64_t>(kFormatVersion))
+    return Error{Errc::unsupported_format,
+                 fmt::format("{}: repository format {} is not supported (this cairn reads {})", what, version,
+                             kFormatVersion)};
+  c.version = kFormatVersion;
+  CAIRN_TRY_ASSIGN(c.repo_id, f.hex("repo_id", kIdSize));
+  CAIRN_TRY_ASSIGN(const json* ch, f.at("chunker"));
+  if (!ch->is_object()) return corrupt(what, "field 'chunker' is malformed");
+  Fields cf(*ch, what);
+  CAIRN_TRY_ASSIGN(std::uint64_t mn, cf.u64("min"));
+  CAIRN_TRY_ASSIGN(std::uint64_t avg, cf.u64("avg"));
+  CAIRN_TRY_ASSIGN(std::uint64_t mx, cf.u64("max"));
+  constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
+  if (mn > kU32 || avg > kU32 || mx > kU32) return corrupt(what, "field 'chunker' is malformed");
+  c.chunking = chunker::Params{static_cast<std::uint32_t>(mn), static_cast<std::uint32_t>(avg),
+                               static_cast<std::uint32_t>(mx)};
+  CAIRN_TRY_ASSIGN(std::string algo, f.str("chunk_hash"));
+  auto a = hash::algo_from_name(algo);
+  if (!a) return corrupt(what, fmt::format("unknown chunk hash '{}'", algo));
+  c.chunk_hash = *a;
+  CAIRN_TRY_ASSIGN(std::int64_t level, f.i64("zstd_level"));
+  if (level < kMinZstdLevel || level > kMaxZstdLevel) return corrupt(what, "field 'zstd_level' is out of range");
+  c.zstd_level = static_cast<int>(level);
+  CAIRN_TRY_ASSIGN(c.pack_size, f.u64("pack_size"));
+  CAIRN_TRY_ASSIGN(c.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
+  CAIRN_TRY_ASSIGN(c.sign_pk, f.hex("sign_pk", crypto::kSignPublicKeySize));
+  CAIRN_TRY_ASSIGN(c.created_unix, f.i64("created"));
+  if (auto st = validate(c); !st) return corrupt(what, st.error().message);
+  return c;
+}
+
+// ---- index files
+
+Bytes encode_index_file(const std::vector<IndexPack>& packs, ByteView index_key, ByteView repo_id) {
+  Bytes plain;
+  std::size_t n = 4;
+  for (const auto& p : packs) n += 36 + p.entries.size() * pack::kEntrySize;
+  plain.reserve(n);
+  put_le32(plain, static_cast<std::uint32_t>(packs.size()));
+  for (const auto& p : packs) {
+    append(plain, p.pack.d.view());
+    put_le32(plain, static_cast<std::uint32_t>(p.entries.size()));
+    for (const auto& e : p.entries) pack::append_entry(plain, e);
+  }
+  Bytes out;
+  out.reserve(10 + crypto::kSealOverhead + plain.size());
+  append(out, as_bytes(kIndexMagic));
+  put_le16(out, kIndexVersion);
+  crypto::seal_append(index_key, plain, concat_ad(repo_id, "index"), out);
+  return out;
+}
+
+Result<std::vector<IndexPack>> parse_index_plain(ByteView plain, std::string_view what) {
+  if (plain.size() < 4) return corrupt(what, "too short");
+  const std::uint32_t npacks = get_le32(plain.data());
+  ByteView rest = plain.subspan(4);
+  if (rest.size() / 36 < npacks) return corrupt(what, "shorter than its pack count");
+  std::vector<IndexPack> out;
+  out.reserve(npacks);
+  for (std::uint32_t i = 0; i < npacks; ++i) {
+    if (rest.size() < 36) return corrupt(what, "truncated pack record");
+    IndexPack p;
+    std::memcpy(p.pack.d.b.data(), rest.data(), 32);
+    const std::uint32_t count = get_le32(rest.data() + 32);
+    rest = rest.subspan(36);
+    CAIRN_TRY(pack::decode_entries(rest, count, 0, p.entries, what));
+    out.push_back(std::move(p));
+  }
+  if (!rest.empty()) return corrupt(what, "trailing bytes after the last pack");
+  return out;
+}
+
+Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_key, ByteView repo_id,
+                                                 std::string_view what) {
+  if (file.size() < 10 + crypto::kSealOverhead) return corrupt(what, "too short");
+  if (as_chars(file.first(8)) != kIndexMagic) return corrupt(what, "not a cairn index (bad magic)");
+  const auto version = get_le16(file.data() + 8);
+  if (version != kIndexVersion)
+    return Error{Errc::unsupported_format, fmt::format("{}: index format {} is not supported", what, version)};
+  auto plain = crypto::open(index_key, file.subspan(10), concat_ad(repo_id, "index"), what);
+  if (!plain) return corrupt(what, "it does not authenticate");
+  return parse_index_plain(*plain, what);
+}
+
+// ---- set objects
+
+Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::KeyMaterial& keys) {
+  CAIRN_TRY(check_utf8(b.source, "source"));
+  CAIRN_TRY(check_utf8(b.host, "host"));
+  CAIRN_TRY(check_utf8(b.retention_class, "retention_class"));
+  CAIRN_TRY(check_utf8(b.kind, "kind"));
+  CAIRN_TRY(check_utf8(b.hold_reason, "hold_reason"));
+  const json hj = {
+      {"repo_id", to_hex(keys.repo_id)},
+      {"seq", h.seq},
+      {"prev", h.prev ? json(h.prev->hex()) : json(nullptr)},
+      {"time_ns", h.time_ns},
+  };
+  const json bj = {
+      {"source", b.source},
+      {"host", b.host},
+      {"retention_class", b.retention_class},
+      {"kind", b.kind},
+      {"parent", b.parent ? json(b.parent->hex()) : json(nullptr)},
+      {"started_ns", b.started_ns},
+      {"ended_ns", b.ended_ns},
+      {"files", b.files},
+      {"bytes_read", b.bytes_read},
+      {"bytes_new", b.bytes_new},
+      {"bytes_stored", b.bytes_stored},
+      {"manifest", id_array(b.manifest)},
+      {"manifest_size", b.manifest_size},
+      {"packs", id_array(b.packs)},
+      {"legal_hold", b.legal_hold},
+      {"hold_reason", b.hold_reason},
+  };
+  const std::string header = dump(hj);
+  const std::string body = dump(bj);
+  if (body.size() > std::numeric_limits<std::uint32_t>::max() - crypto::kSealOverhead)
+    return Error{Errc::bad_input, "set body is too large"};
+  crypto::SecretBytes data_key(crypto::kKeySize);
+  crypto::random_bytes(data_key.mut());
+  Bytes out;
+  out.reserve(8 + 2 + 4 + header.size() + pack::kSealedKeySize + 4 + body.size() + crypto::kSealOverhead + kSigSize);
+  append(out, as_bytes(kSetMagic));
+  put_le16(out, kSetVersion);
+  put_le32(out, static_cast<std::uint32_t>(header.size()));
+  append(out, as_bytes(header));
+  append(out, crypto::box_seal(keys.box_pk, data_key.view()));
+  put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
+  crypto::seal_append(data_key.view(), as_bytes(body), concat_ad(keys.repo_id, "set", as_bytes(header)), out);
+  append(out, crypto::sign(keys.sign_sk.view(), out));
+  return out;
+}
+
+Result<SetHeader> parse_set_header(std::string_view text, ByteView repo_id, std::string_view what) {
+  CAIRN_TRY_ASSIGN(json j, parse_object(text, what));
+  Fields f(j, what);
+  CAIRN_TRY_ASSIGN(Bytes rid, f.hex("repo_id", kIdSize));
+  if (!std::equal(rid.begin(), rid.end(), repo_id.begin(), repo_id.end()))
+    return corrupt(what, "it belongs to another repository");
+  SetHeader h;
+  CAIRN_TRY_ASSIGN(h.seq, f.u64("seq"));
+  CAIRN_TRY_ASSIGN(auto prev, f.opt_digest("prev"));
+  if (prev) h.prev = hash::SetId{*prev};
+  CAIRN_TRY_ASSIGN(h.time_ns, f.i64("time_ns"));
+  return h;
+}
+
+Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
+  CAIRN_TRY_ASSIGN(json j, parse_object(text, what));
+  Fields f(j, what);
+  SetBody b;
+  CAIRN_TRY_ASSIGN(b.source, f.str("source"));
+  CAIRN_TRY_ASSIGN(b.host, f.str("host"));
+  CAIRN_TRY_ASSIGN(b.retention_class, f.str("retention_class"));
+  CAIRN_TRY_ASSIGN(b.kind, f.str("kind"));
+  CAIRN_TRY_ASSIGN(auto parent, f.opt_digest("parent"));
+  if (parent) b.parent = hash::SetId{*parent};
+  CAIRN_TRY_ASSIGN(b.started_ns, f.i64("started_ns"));
+  CAIRN_TRY_ASSIGN(b.ended_ns, f.i64("ended_ns"));
+  CAIRN_TRY_ASSIGN(b.files, f.u64("files"));
+  CAIRN_TRY_ASSIGN(b.bytes_read, f.u64("bytes_read"));
+  CAIRN_TRY_ASSIGN(b.bytes_new, f.u64("bytes_new"));
+  CAIRN_TRY_ASSIGN(b.bytes_stored, f.u64("bytes_stored"));
+  CAIRN_TRY(f.id_list("manifest", b.manifest));
+  CAIRN_TRY_ASSIGN(b.manifest_size, f.u64("manifest_size"));
+  CAIRN_TRY(f.id_list("packs", b.packs));
+  CAIRN_TRY_ASSIGN(b.legal_hold, f.boolean("legal_hold"));
+  CAIRN_TRY_ASSIGN(b.hold_reason, f.str("hold_reason"));
+  return b;
+}
+
+Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
+  constexpr std::size_t kFixed = 8 + 2 + 4 + pack::kSealedKeySize + 4 + kSigSize;
+  if (file.size() < kFixed) return corrupt(what, "too short");
+  if (as_chars(file.first(8)) != kSetMagic) return corrupt(what, "not a cairn set (bad magic)");
+  // Authenticate first: the signature covers every byte before it.
+  const ByteView signed_part = file.first(file.size() - kSigSize);
+  if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize)))
+    return corrupt(what, "the signature does not verify");
+  const auto version = get_le16(file.data() + 8);
+  if (version != kSetVersion)
+    return Error{Errc::unsupported_format, fmt::format("{}: set format {} is not supported", what, version)};
+  const std::uint32_t hlen = get_le32(file.data() + 10);
+  if (hlen > kMaxSetHeaderJson || hlen > file.size() - kFixed) return corrupt(what, "the header length is impossible");
+  const ByteView header = file.subspan(14, hlen);
+  const ByteView sealed_key = file.subspan(14 + hlen, pack::kSealedKeySize);
+  const std::size_t body_at = 14 + hlen + pack::kSealedKeySize;
+  const std::uint32_t blen = get_le32(file.data() + body_at);
+  if (blen < crypto::kSealOverhead || std::size_t{blen} != signed_part.size() - body_at - 4)
+    return corrupt(what, "the body length does not match");
+  DecodedSet out;
+  CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(header), keys.repo_id, what));
+  if (!want_body || !keys.can_read()) return out;
+  auto data_key = crypto::box_open(keys.box_pk, keys.box_sk.view(), sealed_key, what);
+  if (!data_key) return corrupt(what, "the data key does not open");
+  auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen), concat_ad(keys.repo_id, "set", header),
+                           what);
+  if (!body) return corrupt(what, "the body does not authenticate");
+  CAIRN_TRY_ASSIGN(SetBody b, parse_set_body(as_chars(*body), what));
+  out.body = std::move(b);
+  return out;
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,344 @@
+// Repository: init, open/unlock, the chunk index, reading chunks and set objects.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "repo/internal.hpp"
+
+namespace cairn::repo {
+
+namespace fs = std::filesystem;
+using backend::Key;
+using backend::Kind;
+
+// ---- helpers
+
+Error corrupt_error(std::string_view what, std::string_view why) {
+  return Error{Errc::corrupt, fmt::format("{} is corrupt: {}", what, why)};
+}
+
+Status check_content_address(ByteView bytes, const hash::Digest& name, std::string_view what) {
+  if (hash::blake2b(bytes) != name) return corrupt_error(what, "its content does not match its name");
+  return {};
+}
+
+std::string random_hex(std::size_t bytes) {
+  Bytes b(bytes);
+  crypto::random_bytes(b);
+  return to_hex(b);
+}
+
+namespace {
+
+std::string pack_what(const hash::PackId& id) { return fmt::format("pack '{}'", id.hex()); }
+
+bool same(ByteView a, ByteView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+// Inside an opened repository, an absent object that an index names is damage, and so is a
+// pack claiming another format version (the config fixes the version): not a usage error.
+Error as_damage(Error e) {
+  if (e.code == Errc::not_found || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
+  return e;
+}
+
+}  // namespace
+
+// ---- ChunkIndex
+
+std::optional<Location> ChunkIndex::find(const hash::ChunkId& id) const {
+  std::shared_lock lock(mu_);
+  auto it = chunks_.find(id);
+  if (it == chunks_.end()) return std::nullopt;
+  const Loc& l = it->second;
+  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type), l.flags};
+}
+
+void ChunkIndex::add(const std::vector<IndexPack>& packs) {
+  std::unique_lock lock(mu_);
+  for (const auto& p : packs) {
+    auto [it, added] = pack_no_.try_emplace(p.pack, static_cast<std::uint32_t>(packs_.size()));
+    if (added) packs_.push_back(p.pack);
+    const std::uint32_t no = it->second;
+    for (const auto& e : p.entries)
+      chunks_.try_emplace(e.id, Loc{e.offset, no, e.sealed_len, e.raw_size, e.type, e.flags});
+  }
+}
+
+std::size_t ChunkIndex::size() const {
+  std::shared_lock lock(mu_);
+  return chunks_.size();
+}
+
+// ---- init
+
+Status init(const fs::path& dir, std::string_view passphrase, const InitOptions& o) {
+  Config c;
+  c.chunking = o.chunking;
+  c.chunk_hash = o.chunk_hash;
+  c.zstd_level = o.zstd_level;
+  c.pack_size = o.pack_size;
+  CAIRN_TRY(validate(c));
+  CAIRN_TRY(crypto::check_kdf_params(o.kdf));
+
+  std::error_code ec;
+  if (fs::exists(dir / "config", ec) || fs::exists(dir / "keys", ec))
+    return Error{Errc::exists, fmt::format("a repository already exists at '{}'", dir.string())};
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      return Error{Errc::exists, fmt::format("cannot create a repository at '{}': not a directory", dir.string())};
+    if (!fs::is_empty(dir, ec) || ec)
+      return Error{Errc::exists,
+                   fmt::format("cannot create a repository at '{}': the directory is not empty", dir.string())};
+  }
+  CAIRN_TRY_ASSIGN(auto be, backend::open_local(dir, /*create=*/true));
+
+  c.repo_id.resize(32);
+  crypto::random_bytes(c.repo_id);
+  crypto::KeyMaterial k = crypto::KeyMaterial::generate(c.repo_id);
+  c.box_pk = k.box_pk;
+  c.sign_pk = k.sign_pk;
+  c.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  // The slot first, the config last: a config marks a complete repository.
+  const Bytes slot = crypto::seal_slot(k, passphrase, o.kdf);
+  CAIRN_TRY(be->put(Key{Kind::key, random_hex(16)}, slot, /*no_replace=*/true));
+  return be->put(Key{Kind::config, "config"}, encode_config(c, k.sign_sk.view()), /*no_replace=*/true);
+}
+
+// ---- open
+
+namespace {
+
+struct Unlocked {
+  crypto::KeyMaterial keys;
+  std::string slot;        // keys/<slot> that opened, or empty for a key file
+  std::string same_as;     // for a key file: a slot in keys/ with identical bytes
+};
+
+Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
+  const std::string where = be.location();
+  if (u.key_file) {
+    auto bytes = io::read_file(*u.key_file);
+    if (!bytes) return std::move(bytes).error();
+    auto m = crypto::open_slot(*bytes, u.passphrase, u.key_file->string());
+    if (!m) {
+      if (m.error().code == Errc::auth)
+        return Error{Errc::auth, fmt::format("wrong passphrase for key file '{}'", u.key_file->string())};
+      return std::move(m).error();
+    }
+    Unlocked out{std::move(*m), {}, {}};
+    // If the file is a copy of a slot in keys/, that slot is the one in use.
+    CAIRN_TRY(be.list(Kind::key, [&](const backend::ObjectInfo& info) -> Status {
+      if (!out.same_as.empty() || info.size != bytes->size()) return {};
+      auto other = be.get(info.key);
+      if (other && *other == *bytes) out.same_as = info.key.name;
+      return {};
+    }));
+    return out;
+  }
+  std::vector<std::string> slots;
+  CAIRN_TRY(be.list(Kind::key, [&](const backend::ObjectInfo& info) -> Status {
+    slots.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(slots.begin(), slots.end());
+  if (slots.empty())
+    return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
+  std::size_t damaged = 0;
+  std::optional<Error> last_damage;
+  for (const auto& name : slots) {
+    auto bytes = be.get(Key{Kind::key, name});
+    if (!bytes) return std::move(bytes).error();
+    auto m = crypto::open_slot(*bytes, u.passphrase, name);
+    if (m) return Unlocked{std::move(*m), name, {}};
+    if (m.error().code != Errc::auth) {
+      ++damaged;
+      last_damage = std::move(m).error();
+    }
+  }
+  if (damaged == slots.size()) return std::move(*last_damage);
+  if (damaged > 0)
+    return Error{Errc::auth, fmt::format("wrong passphrase for repository '{}' ({} damaged key slot{})", where,
+                                         damaged, damaged == 1 ? "" : "s")};
+  return Error{Errc::auth, fmt::format("wrong passphrase for repository '{}'", where)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Repository>> Repository::open(const fs::path& dir, const Unlock& u) {
+  auto be = backend::open_local(dir, /*create=*/false);
+  if (!be) {
+    if (be.error().code == Errc::not_found)
+      return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", dir.string())};
+    return std::move(be).error();
+  }
+  return open(std::move(*be), u, dir / "tmp");
+}
+
+Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be, const Unlock& u,
+                                                     fs::path tmp_dir) {
+  const std::string where = be->location();
+  CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key{Kind::config, "config"}));
+  if (!config_info)
+    return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
+  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
+  const std::string what = fmt::format("config of repository '{}'", where);
+  CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key{Kind::config, "config"}));
+  // decode_config verifies the signature with the key's sign_pk before it parses anything.
+  CAIRN_TRY_ASSIGN(Config c, decode_config(raw, un.keys.sign_pk, what));
+  if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) || !same(c.sign_pk, un.keys.sign_pk))
+    return corrupt_error(what, "it does not belong to this key");
+  auto repo = std::make_unique<RepositoryImpl>(std::move(be), std::move(tmp_dir), std::move(c), std::move(un.keys),
+                                               un.slot);
+  if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
+  if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
+  CAIRN_TRY(repo->load_indexes());
+  return std::unique_ptr<Repository>(std::move(repo));
+}
+
+RepositoryImpl::RepositoryImpl(std::unique_ptr<backend::Backend> be, fs::path tmp_dir, Config c,
+                               crypto::KeyMaterial k, std::string slot)
+    : be_(std::move(be)),
+      tmp_dir_(std::move(tmp_dir)),
+      config_(std::move(c)),
+      keys_(std::move(k)),
+      chunker_(config_.chunking, keys_.gear_seed.view()),
+      hasher_(config_.chunk_hash, keys_.chunk_id_key.view()),
+      slot_(std::move(slot)),
+      readers_([] { return std::make_unique<ReadScratch>(); }) {}
+
+Status RepositoryImpl::load_indexes() {
+  std::vector<std::string> names;
+  CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const std::string what = fmt::format("index file '{}'", name);
+    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::index, name}));
+    CAIRN_TRY(check_content_address(raw, *hash::Digest::from_hex(name), what));
+    CAIRN_TRY_ASSIGN(auto packs, decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
+    index_.add(packs);
+  }
+  return {};
+}
+
+Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(WriteSession::Scope scope,
+                                                                  std::vector<hash::PackId> allowed_packs) {
+  return make_session(*this, scope, std::move(allowed_packs));
+}
+
+// ---- reading chunks
+
+Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(const hash::PackId& pack) {
+  {
+    std::lock_guard lock(key_cache_mu_);
+    if (auto it = key_cache_.find(pack); it != key_cache_.end()) return it->second;
+  }
+  auto header = be_->get(Key{Kind::pack, pack.hex()}, 0, pack::kHeaderSize);
+  if (!header) return as_damage(std::move(header).error());
+  auto key = pack::open_data_key(*header, keys_.box_pk, keys_.box_sk.view(), pack_what(pack));
+  if (!key) return as_damage(std::move(key).error());
+  auto shared = std::make_shared<const crypto::SecretBytes>(std::move(*key));
+  std::lock_guard lock(key_cache_mu_);
+  constexpr std::size_t kMaxCachedKeys = 256;
+  if (key_cache_.size() >= kMaxCachedKeys) key_cache_.clear();
+  key_cache_.emplace(pack, shared);
+  return shared;
+}
+
+Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id) {
+  if (!keys_.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
+  auto loc = index_.find(id);
+  if (!loc) return Error{Errc::not_found, fmt::format("chunk '{}' is not in the repository", id.hex())};
+  const std::string what = pack_what(loc->pack);
+  const auto context = [&](Error e) { return std::move(e.wrap(fmt::format("cannot read chunk '{}'", id.hex()))); };
+  auto key = pack_key(loc->pack);
+  if (!key) return context(std::move(key).error());
+  auto sealed = be_->get(Key{Kind::pack, loc->pack.hex()}, loc->offset, loc->length);
+  if (!sealed) return context(as_damage(std::move(sealed).error()));
+  const pack::Entry e{id, static_cast<std::uint8_t>(loc->type), loc->flags, loc->offset, loc->length, loc->raw_size};
+  Bytes out;
+  {
+    auto lease = readers_.lease();
+    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, *sealed, lease->d, config_.chunking.max_size,
+                              lease->scratch, out, what));
+  }
+  if (hasher_.hash(out) != id.d)
+    return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what), "its content does not match its id");
+  return out;
+}
+
+Result<std::vector<pack::Entry>> RepositoryImpl::read_pack_index(const hash::PackId& id) {
+  const Key k{Kind::pack, id.hex()};
+  const std::string what = pack_what(id);
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(k));
+  if (!info) return Error{Errc::not_found, fmt::format("{} does not exist", what)};
+  if (info->size < pack::kMinPackSize) return corrupt_error(what, "too short to be a pack");
+  CAIRN_TRY_ASSIGN(Bytes head, be_->get(k, 0, 10));
+  if (head.size() != 10 || as_chars(ByteView(head).first(8)) != pack::kMagic)
+    return corrupt_error(what, "not a cairn pack (bad magic)");
+  if (head[8] != (pack::kVersion & 0xff) || head[9] != (pack::kVersion >> 8))
+    return corrupt_error(what, "it claims another pack format version");
+  CAIRN_TRY_ASSIGN(Bytes tail, be_->get(k, info->size - pack::kTrailerSize, pack::kTrailerSize));
+  CAIRN_TRY_ASSIGN(auto span, pack::parse_trailer(tail, info->size, what));
+  CAIRN_TRY_ASSIGN(Bytes sealed, be_->get(k, span.offset, span.length));
+  if (sealed.size() != span.length) return corrupt_error(what, "truncated while reading");
+  return pack::open_index(sealed, keys_.index_key.view(), keys_.repo_id, span.offset, what);
+}
+
+// ---- sets
+
+Result<std::vector<hash::SetId>> RepositoryImpl::list_sets() {
+  std::vector<hash::SetId> out;
+  CAIRN_TRY(be_->list(Kind::set, [&](const backend::ObjectInfo& info) -> Status {
+    if (auto id = hash::SetId::from_hex(info.key.name)) out.push_back(*id);
+    return {};
+  }));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want_body) {
+  const std::string what = fmt::format("set '{}'", id.hex());
+  auto raw = be_->get(Key{Kind::set, id.hex()});
+  if (!raw) {
+    if (raw.error().code == Errc::not_found) return Error{Errc::not_found, fmt::format("{} does not exist", what)};
+    return std::move(raw).error();
+  }
+  CAIRN_TRY(check_content_address(*raw, id.d, what));
+  CAIRN_TRY_ASSIGN(DecodedSet d, decode_set(*raw, keys_, want_body, what));
+  return SetObject{id, d.header, std::move(d.body)};
+}
+
+Result<SetObject> RepositoryImpl::read_set(const hash::SetId& id) { return read_set_impl(id, true); }
+
+Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetBody& body) {
+  // The newest readable set (highest seq; ties by time, then id) becomes `prev`.
+  CAIRN_TRY_ASSIGN(auto ids, list_sets());
+  std::optional<SetObject> newest;
+  for (const auto& id : ids) {
+    auto s = read_set_impl(id, /*want_body=*/false);
+    if (!s) continue;  // damaged sets are verify's business; they cannot be `prev`
+    if (!newest || std::tie(s->header.seq, s->header.time_ns, s->id) >
+                       std::tie(newest->header.seq, newest->header.time_ns, newest->id))
+      newest = std::move(*s);
+  }
+  SetHeader h;
+  h.seq = newest ? newest->header.seq + 1 : 1;
+  if (newest) h.prev = newest->id;
+  h.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_set(h, body, keys_));
+  const hash::SetId id{hash::blake2b(bytes)};
+  const Key k{Kind::set, id.hex()};
+  auto st = be_->put(k, bytes, /*no_replace=*/true);
+  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  return std::pair{id, k.path()};
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,112 @@
+// lib/tree/tree.hpp: the sorted filesystem walk behind cairn-snap, and metadata apply for restore.
+// Depends on: base, io, libacl (<sys/acl.h>; only this module includes it), <sys/xattr.h>.
+// Knows nothing about manifests: it speaks Node; ops::snap converts.
+// Threads: walk() and apply_metadata() are reentrant; a walk runs on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/observer.hpp"
+#include "base/result.hpp"
+
+namespace cairn::tree {
+
+enum class Kind : std::uint8_t { file, dir, symlink, fifo, socket, chardev, blockdev };
+
+struct Xattr {
+  std::string name;
+  Bytes value;
+};
+
+// Everything lstat(2) and friends say about one filesystem object.
+struct Node {
+  std::string path;  // relative, '/'-separated: "." for the root of a single-root walk,
+                     // otherwise "<root basename>/..."
+  std::filesystem::path abs;  // the filesystem path (root as given + relative part)
+  Kind kind = Kind::file;
+  std::uint32_t mode = 0;  // st_mode & 07777
+  std::uint32_t uid = 0, gid = 0;
+  std::optional<std::string> user, group;  // names, when the system knows them
+  std::uint64_t size = 0, blocks = 0;      // st_size, st_blocks (512-byte units)
+  std::int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
+  std::uint64_t ino = 0, dev = 0, nlink = 0;
+  std::uint32_t rdev_major = 0, rdev_minor = 0;
+  std::string target;          // symlink target bytes
+  std::optional<std::string> hardlink_of;  // regular file already seen under this path (same dev+ino)
+  std::vector<Xattr> xattrs;   // sorted by name; POSIX ACL xattrs excluded (see acl_*)
+  std::optional<std::string> acl_access, acl_default;  // "user::rw-,user:1000:r--,..." (numeric ids);
+                                                       // absent when equivalent to the mode
+  bool sparse = false;  // regular file with st_blocks*512 < st_size
+
+  // During the callback only: the open parent directory and the name in it, so a consumer can
+  // openat(dir_fd, name.c_str(), O_RDONLY|O_NOFOLLOW) without a path race. dir_fd is -1 for a
+  // root (use abs).
+  int dir_fd = -1;
+  std::string name;
+};
+
+struct WalkOptions {
+  bool one_file_system = false;       // do not descend into directories on other devices
+  std::vector<std::string> excludes;  // fnmatch(3) globs (no flags) against the relative path
+                                      // (without the root prefix) and against the basename
+  bool xattrs = true;
+  bool acls = true;
+};
+
+// Called for every node in order; an error stops the walk and is returned by walk().
+using Visit = std::function<Status(const Node&)>;
+
+// Walks `roots` depth-first, children sorted byte-wise by name, never following symlinks and
+// never opening anything but directories. A single root that is a directory is ".", otherwise
+// each root is "<basename>" (distinct basenames required, else Errc::usage), in basename order.
+// A missing root is an error; problems with individual entries below (vanished, EACCES) go to
+// obs.warning() and the walk goes on. Polls `cancel` (Errc::cancelled).
+Status walk(const std::vector<std::filesystem::path>& roots, const WalkOptions& opt, Observer& obs,
+            const CancelToken& cancel, const Visit& visit);
+
+// Reads an exclude file: one glob per line; blank lines and lines starting with '#' skipped.
+Result<std::vector<std::string>> read_exclude_file(const std::filesystem::path& file);
+
+// True when `rel` (a path relative to its root, no leading '/') or its basename matches a glob.
+bool excluded(std::string_view rel, const std::vector<std::string>& globs);
+
+// ---- restore side -------------------------------------------------------------------------
+
+struct Meta {
+  Kind kind = Kind::file;
+  std::uint32_t mode = 0;  // & 07777
+  std::uint32_t uid = 0, gid = 0;
+  std::optional<std::string> user, group;
+  std::int64_t mtime_ns = 0;
+  std::vector<Xattr> xattrs;
+  std::optional<std::string> acl_access, acl_default;
+};
+
+struct ApplyOptions {
+  bool owner = false;          // chown (needs root); callers set it when geteuid() == 0
+  bool numeric_owner = false;  // ignore user/group names, use uid/gid as recorded
+  bool xattrs = true;
+  bool acls = true;
+  bool times = true;
+};
+
+// Applies metadata to `name` in the open directory `dir_fd`, in this order: owner, xattrs,
+// mode (not for symlinks), ACLs (not for symlinks), mtime with nanoseconds (atime left as is;
+// AT_SYMLINK_NOFOLLOW). Every step is tried; the first failure is returned.
+Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt);
+// Same, on an open file or directory descriptor (not a symlink).
+Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what);
+
+// Creates a FIFO, socket placeholder or device node `name` in `dir_fd` (mknodat). Sockets are
+// restored as nothing (skipped): returns Errc::unimplemented for them so the caller can warn.
+Status make_special(int dir_fd, const std::string& name, Kind kind, std::uint32_t mode, std::uint32_t rdev_major,
+                    std::uint32_t rdev_minor);
+
+}  // namespace cairn::tree

@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# Helpers for the prune/ cases (sourced after lib.sh).
+
+# prune_repo: like make_repo, with small chunks (64K..256K) and small packs (64K), so that
+# files of a few hundred KiB land in packs of their own and dropping a set frees packs.
+prune_repo() {
+  local state=${XDG_STATE_HOME:-$HOME/.local/state}/cairn
+  mkdir -p "$state"
+  export CAIRN_PASSPHRASE_FILE=$state/passphrase
+  (umask 077 && printf 'correct horse battery staple %s\n' "$RANDOM" >"$CAIRN_PASSPHRASE_FILE")
+  export CAIRN_REPO=$PWD/repo
+  export CAIRN_CATALOG=${CAIRN_CATALOG:-$state/catalog.db}
+  cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" --chunk-min 64K \
+    --chunk-avg 128K --chunk-max 256K --pack-size 64K >/dev/null || die "cairn init failed"
+}
+
+# prune_policy KEEP_LAST: a policy file keeping the KEEP_LAST newest sets of class daily (other
+# classes are not named, so their sets are kept); exported as CAIRN_POLICY.
+prune_policy() {
+  printf '[class.daily]\nkeep-last = %s\n' "$1" >"$PWD/policy.toml"
+  export CAIRN_POLICY=$PWD/policy.toml
+}
+
+# restores_equal SET DIR: the set restores into a fresh directory equal to DIR.
+restores_equal() {
+  local out
+  out=$(mktemp -d "$PWD/restore.XXXXXX")
+  rmdir "$out"
+  cairn-restore "$1" --to "$out" 2>restore.err || { sed 's/^/  | /' restore.err >&2; die "set $1 does not restore"; }
+  compare_trees --no-owner --no-xattr --no-acl "$2" "$out"
+  rm -rf "$out"
+}
+
+# check_all_restore: every set `cairn ls` lists restores equal to the tree it was made from
+# (recorded as "ID DIR" lines in ./made).
+check_all_restore() {
+  local id dir
+  for id in $(set_ids); do
+    dir=$(awk -v id="$id" '$1 == id { print $2 }' made)
+    [ -n "$dir" ] || die "set $id is not one this test made"
+    restores_equal "$id" "$dir"
+  done
+}
+
+# made_backup DIR SOURCE CLASS: a backup of DIR, recorded in ./made; prints the set id.
+made_backup() {
+  local id
+  id=$(backup "$1" --source "$2" --class "$3")
+  echo "$id $1" >>made
+  echo "$id"
+}

@@ -1,0 +1,123 @@
+// SFTP listing parsing, quoting and the refusals that need no server (no pin, no key, a
+// closed port). Real sshd runs are in tests/integration.
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "backend/remote.hpp"
+#include "backend/sftp/sftp.hpp"
+#include "fake_server.hpp"
+
+namespace fs = std::filesystem;
+using namespace cairn;
+using namespace cairn::backend;
+using cairn::test::FakeServer;
+
+namespace {
+
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    char tmpl[] = "/tmp/cairn-sftp-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  fs::path file(const std::string& name, const std::string& content) const {
+    std::ofstream(dir / name) << content;
+    return dir / name;
+  }
+};
+
+constexpr const char* kPin = "QqLjz7I9aiFXLZHAsiAsWv24lLlFhWH5ouk5pINHrT0";
+
+}  // namespace
+
+TEST_CASE("backend::sftp::parse_listing: files, folders, links, odd lines", "[backend]") {
+  const std::string text =
+      "drwxr-xr-x    2 root     root         4096 Nov 26 05:50 .\n"
+      "drwxr-xr-x    3 root     root         4096 Nov 26 05:50 ..\n"
+      "-rw-------    1 root     root      1048576 Nov 26 05:50 " + std::string(64, 'a') + "\n"
+      "drwx------    2 backup   staff        4096 Jan  1  2023 ab\r\n"
+      "lrwxrwxrwx    1 root     root            4 Nov 26 05:50 link -> target\n"
+      "-rw-r--r--    1 root     root            0 Nov 26 05:50 name with spaces\n"
+      "garbage\n"
+      "-rw-r--r--    1 root     root          1x0 Nov 26 05:50 badsize\n";
+  const auto e = sftp::parse_listing(text);
+  REQUIRE(e.size() == 4);
+  CHECK(e[0].type == '-');
+  CHECK(e[0].size == 1048576);
+  CHECK(e[0].name == std::string(64, 'a'));
+  CHECK(e[1].type == 'd');
+  CHECK(e[1].name == "ab");
+  CHECK(e[2].type == 'l');
+  CHECK(e[2].name == "link");
+  CHECK(e[3].name == "name with spaces");
+  CHECK(e[3].size == 0);
+}
+
+TEST_CASE("backend::sftp::quote_path: plain paths stay plain, others are quoted", "[backend]") {
+  CHECK(sftp::quote_path("/srv/backup/keys/ab") == "/srv/backup/keys/ab");
+  CHECK(sftp::quote_path("/~/repo/x") == "/~/repo/x");
+  CHECK(sftp::quote_path("/srv/my repo/x") == "\"/srv/my repo/x\"");
+  CHECK(sftp::quote_path("/a\"b\\c") == "\"/a\\\"b\\\\c\"");
+}
+
+TEST_CASE("backend::sftp: refuses to connect without a pinned host key", "[backend]") {
+  Scratch s;
+  RemoteOptions o;
+  o.ssh_key = s.file("id_ed25519", "not really a key");
+  o.ssh_known_hosts = s.dir / "no-such-known_hosts";
+  auto be = open_url("sftp://backup@127.0.0.1:2222/srv/repo", o);
+  REQUIRE_FALSE(be);
+  CHECK(be.error().code == Errc::auth);
+  CHECK_THAT(be.error().message, Catch::Contains("without a pinned host key"));
+  CHECK_THAT(be.error().message, Catch::Contains("CAIRN_SSH_HOST_SHA256"));
+
+  o.ssh_host_sha256 = "not-a-fingerprint";
+  auto bad = open_url("sftp://127.0.0.1/srv/repo", o);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::usage);
+
+  o.ssh_host_sha256 = std::string("SHA256:") + kPin;  // as ssh-keygen -l prints it
+  CHECK(open_url("sftp://127.0.0.1/srv/repo", o));
+  o.ssh_host_sha256.clear();
+  o.ssh_known_hosts = s.file("known_hosts", "[127.0.0.1]:2222 ssh-ed25519 AAAA\n");
+  CHECK(open_url("sftp://127.0.0.1:2222/srv/repo", o));
+}
+
+TEST_CASE("backend::sftp: refuses a missing key file", "[backend]") {
+  Scratch s;
+  RemoteOptions o;
+  o.ssh_key = s.dir / "missing";
+  o.ssh_host_sha256 = kPin;
+  auto be = open_url("sftp://127.0.0.1/srv/repo", o);
+  REQUIRE_FALSE(be);
+  CHECK(be.error().code == Errc::auth);
+  CHECK_THAT(be.error().message, Catch::Contains("CAIRN_SSH_KEY"));
+}
+
+TEST_CASE("backend::Sftp: a refused connection is a network error after the retries", "[backend]") {
+  Scratch s;
+  RemoteOptions o;
+  o.ssh_key = s.file("id_ed25519", "x");
+  o.ssh_host_sha256 = kPin;
+  o.retry.first_delay = std::chrono::milliseconds(1);
+  const auto port = FakeServer::closed_port();
+  auto be = open_url(fmt::format("sftp://u@127.0.0.1:{}/srv/repo/", port), o);
+  REQUIRE(be);
+  CHECK((*be)->location() == fmt::format("sftp://u@127.0.0.1:{}/srv/repo", port));
+  auto st = (*be)->stat(Key{Kind::config, "config"});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::network);
+  CHECK_THAT(st.error().message, Catch::Contains("tried 3 times"));
+}

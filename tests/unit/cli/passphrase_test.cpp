@@ -1,0 +1,116 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <string>
+
+#include "cli/passphrase.hpp"
+#include "scratch.hpp"
+
+using cairn::Errc;
+using namespace cairn::cli;
+
+namespace {
+
+// A pipe holding `content`, write end closed: the read end sees it, then EOF.
+int pipe_with(const std::string& content) {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  REQUIRE(::write(p[1], content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+  ::close(p[1]);
+  return p[0];
+}
+
+}  // namespace
+
+TEST_CASE("cli::read_passphrase_file: strips exactly one trailing newline", "[cli]") {
+  cairn::test::ScratchDir dir;
+  CHECK(*read_passphrase_file(dir.write("a", "secret\n")) == "secret");
+  CHECK(*read_passphrase_file(dir.write("b", "secret")) == "secret");
+  CHECK(*read_passphrase_file(dir.write("c", "secret\n\n")) == "secret\n");
+  CHECK(*read_passphrase_file(dir.write("d", " two words \n")) == " two words ");
+  CHECK(*read_passphrase_file(dir.write("e", "line1\nline2\n")) == "line1\nline2");
+}
+
+TEST_CASE("cli::read_passphrase_file: refuses an empty passphrase", "[cli]") {
+  cairn::test::ScratchDir dir;
+  for (const char* content : {"", "\n"}) {
+    auto r = read_passphrase_file(dir.write("empty", content));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().message.find("is empty") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli::read_passphrase_file: a missing file is an error naming it", "[cli]") {
+  cairn::test::ScratchDir dir;
+  auto r = read_passphrase_file(dir.path() / "absent");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::not_found);
+  CHECK(r.error().message.find("absent") != std::string::npos);
+}
+
+TEST_CASE("cli::read_passphrase_file: refuses input above the size limit", "[cli]") {
+  cairn::test::ScratchDir dir;
+  CHECK(read_passphrase_file(dir.write("max", std::string(kMaxPassphraseSize, 'x'))).has_value());
+  auto r = read_passphrase_file(dir.write("big", std::string(kMaxPassphraseSize + 1, 'x')));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::usage);
+}
+
+TEST_CASE("cli::read_passphrase_fd: reads to end of file and strips one newline", "[cli]") {
+  const int fd = pipe_with("from a pipe\n");
+  auto r = read_passphrase_fd(fd, "a pipe");
+  ::close(fd);
+  REQUIRE(r.has_value());
+  CHECK(*r == "from a pipe");
+
+  const int empty = pipe_with("\n");
+  auto e = read_passphrase_fd(empty, "a pipe");
+  ::close(empty);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().code == Errc::usage);
+}
+
+TEST_CASE("cli::load_passphrase: a file wins over CAIRN_PASSPHRASE_FD", "[cli]") {
+  cairn::test::ScratchDir dir;
+  const int fd = pipe_with("from fd\n");
+  const std::string fd_text = std::to_string(fd);
+  auto r = load_passphrase(dir.write("pw", "from file\n"), fd_text.c_str());
+  REQUIRE(r.has_value());
+  CHECK(*r == "from file");
+  auto f = load_passphrase({}, fd_text.c_str());  // no file: the descriptor
+  ::close(fd);
+  REQUIRE(f.has_value());
+  CHECK(*f == "from fd");
+}
+
+TEST_CASE("cli::load_passphrase: no source, or a bad CAIRN_PASSPHRASE_FD, is a usage error",
+          "[cli]") {
+  for (const char* env : {static_cast<const char*>(nullptr), "", "x", "3x", "-1", " 3"}) {
+    INFO((env != nullptr ? env : "(unset)"));
+    auto r = load_passphrase({}, env);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::usage);
+  }
+  auto none = load_passphrase({}, nullptr);
+  CHECK(none.error().message.find("--passphrase-file") != std::string::npos);
+}
+
+TEST_CASE("cli::load_passphrase: a closed descriptor is an error, not an empty passphrase",
+          "[cli]") {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  ::close(p[0]);
+  ::close(p[1]);
+  const std::string fd_text = std::to_string(p[0]);
+  auto r = load_passphrase({}, fd_text.c_str());
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("CAIRN_PASSPHRASE_FD") != std::string::npos);
+}
+
+TEST_CASE("cli::wipe: clears the string", "[cli]") {
+  std::string s = "a passphrase long enough to live on the heap";
+  wipe(s);
+  CHECK(s.empty());
+}

@@ -1,0 +1,190 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/progress.hpp"
+
+using namespace cairn::cli;
+using cairn::Errc;
+using cairn::Error;
+
+namespace {
+
+// A pipe whose read side is drained after the writer is done (tests write little).
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    r = p[0];
+    w = p[1];
+    ::fcntl(r, F_SETFL, O_NONBLOCK);
+  }
+  ~Pipe() {
+    ::close(r);
+    if (w >= 0) ::close(w);
+  }
+  std::string drain() {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(r, buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+};
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n') {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (start < s.size()) out.push_back(s.substr(start));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli::printable: escapes control characters and stray bytes", "[cli]") {
+  CHECK(printable("plain/path.txt") == "plain/path.txt");
+  CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(printable("a\nb") == "a\\nb");
+  CHECK(printable("tab\there") == "tab\\there");
+  CHECK(printable("\x1b[31mred") == "\\e[31mred");
+  CHECK(printable("back\\slash") == "back\\\\slash");
+  CHECK(printable("bad\xff") == "bad\\xff");
+  CHECK(printable("\xc2\x9b") == "\\xc2\\x9b");  // C1 CSI, a terminal escape in UTF-8
+  CHECK(printable(std::string("nul\0x", 5)) == "nul\\x00x");
+}
+
+TEST_CASE("cli::append_json_string: escapes quotes, backslashes and controls", "[cli]") {
+  std::string out;
+  append_json_string(out, "a\"b\\c\n\x01");
+  CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST_CASE("cli::human_bytes: binary units with one decimal", "[cli]") {
+  CHECK(human_bytes(0) == "0 B");
+  CHECK(human_bytes(1023) == "1023 B");
+  CHECK(human_bytes(1536) == "1.5 KiB");
+  CHECK(human_bytes(5ull << 30) == "5.0 GiB");
+}
+
+TEST_CASE("cli::JsonProgress: start, throttled progress, warnings and done", "[cli]") {
+  Pipe p;
+  {
+    JsonProgress json(p.w, "cairn-test", std::chrono::hours(1));
+    json.started("dir/a");
+    json.advanced(100, 1);  // the first advance is always reported
+    json.advanced(50, 1);   // throttled
+    json.warning(std::string("bad\xff", 4), Error{Errc::io, "cannot read"});
+    json.finish(1, 3);
+  }
+  const auto l = lines(p.drain());
+  REQUIRE(l.size() == 4);
+  CHECK(l[0] == R"({"schema":"cairn.progress/1","event":"start","tool":"cairn-test"})");
+  CHECK(l[1].find(R"("event":"progress")") != std::string::npos);
+  CHECK(l[1].find(R"("bytes":100,"items":1,"path":"dir/a")") != std::string::npos);
+  CHECK(l[2] == R"({"schema":"cairn.progress/1","event":"warning","path_b64":"YmFk/w==",)"
+                R"("message":"cannot read"})");
+  CHECK(l[3].find(R"("event":"done")") != std::string::npos);
+  CHECK(l[3].find(R"("bytes":150,"items":2,"warnings":1,"exit_code":3})") != std::string::npos);
+}
+
+TEST_CASE("cli::JsonProgress: a closed reader does not fail the run", "[cli]") {
+  Pipe p;
+  ::close(p.r);
+  p.r = ::open("/dev/null", O_RDONLY);
+  // With SIGPIPE ignored here, writes fail with EPIPE; the renderer stops writing quietly.
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, &old);
+  {
+    JsonProgress json(p.w, "cairn-test");
+    json.warning("x", Error{Errc::io, "y"});
+    json.finish(1, 3);
+  }
+  ::sigaction(SIGPIPE, &old, nullptr);
+  SUCCEED("no crash, no exception");
+}
+
+TEST_CASE("cli::Reporter: counts warnings and prints one line each", "[cli]") {
+  Pipe err, json_pipe;
+  {
+    Reporter r("cairn-test", err.w, false, nullptr,
+               std::make_unique<JsonProgress>(json_pipe.w, "cairn-test"));
+    r.warning("a/b", Error{Errc::io, "cannot read 'a/b': Permission denied"});
+    r.warning("evil\nname", Error{Errc::io, "changed while read"});
+    r.info("not shown without -v");
+    CHECK(r.warnings() == 2);
+    r.finish(3);
+  }
+  const auto l = lines(err.drain());
+  REQUIRE(l.size() == 2);
+  CHECK(l[0] == "cairn-test: warning: a/b: cannot read 'a/b': Permission denied");
+  CHECK(l[1] == "cairn-test: warning: evil\\nname: changed while read");
+  const auto j = lines(json_pipe.drain());
+  REQUIRE(j.size() == 4);  // start, 2 warnings, done
+  CHECK(j[3].find(R"("warnings":2,"exit_code":3)") != std::string::npos);
+}
+
+TEST_CASE("cli::Reporter: -v lines only when verbose", "[cli]") {
+  Pipe err;
+  {
+    Reporter r("cairn-test", err.w, true, nullptr, nullptr);
+    r.info("opened repository");
+    r.finish(0);
+  }
+  CHECK(err.drain() == "cairn-test: opened repository\n");
+}
+
+TEST_CASE("cli::TextProgress: nothing before the delay, then a status line", "[cli]") {
+  Pipe p;
+  {
+    TextProgress slow(p.w, "cairn-test", {std::chrono::hours(1), std::chrono::milliseconds(0)});
+    slow.started("x");
+    slow.advanced(10, 1);
+    slow.finish();
+  }
+  CHECK(p.drain().empty());
+  {
+    TextProgress now(p.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::hours(1)});
+    now.advanced(2048, 3);  // drawn
+    now.advanced(1, 1);     // within the interval: not drawn
+    now.warning("dir/file", Error{Errc::io, "vanished"});
+    now.finish();
+  }
+  const std::string out = p.drain();
+  CHECK(out.rfind("\rcairn-test: 3 items, 2.0 KiB", 0) == 0);
+  CHECK(out.find("4 items") == std::string::npos);
+  // The warning erases the status line first, and finish() has nothing left to erase.
+  CHECK(out.find("\x1b[K\r\x1b[Kcairn-test: warning: dir/file: vanished\n") != std::string::npos);
+  CHECK(out.substr(out.size() - 1) == "\n");
+}
+
+TEST_CASE("cli::TextProgress: shows the current path, cut to the terminal width", "[cli]") {
+  Pipe p;
+  {
+    TextProgress t(p.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
+    t.started("dir/" + std::string(200, 'x') + "\n");
+    t.finish();
+  }
+  const std::string out = p.drain();
+  const auto end = out.find("\x1b[K");
+  REQUIRE(end != std::string::npos);
+  const std::string line = out.substr(1, end - 1);  // without the leading \r
+  CHECK(line.find("  dir/xxx") != std::string::npos);
+  CHECK(line.size() == 79);  // a pipe has no size: 80 columns, less one
+  CHECK(out.find('\n') == std::string::npos);
+}

@@ -1,0 +1,249 @@
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "policy/policy.hpp"
+
+using namespace cairn;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kH = 3600LL * 1'000'000'000LL;
+constexpr std::int64_t kD = 24 * kH;
+
+std::string error_of(std::string_view text) {
+  auto p = policy::parse(text, "test.toml");
+  if (p) FAIL("accepted: " << text);
+  CHECK(p.error().code == Errc::bad_input);
+  return p.error().message;
+}
+
+struct ScratchDir {
+  fs::path dir;
+  ScratchDir() {
+    char tmpl[] = "/tmp/cairn-policy-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("policy::parse: reads every key of a class", "[policy]") {
+  auto p = policy::parse(R"(
+# a comment
+[class.daily]
+keep-last = 7
+keep-hourly = 24
+keep-daily = 14
+keep-weekly = 8
+keep-monthly = 12
+keep-yearly = 3
+keep-within = "2w"
+rpo = "26h"
+rto = "4h"
+min-copies = 2
+destinations = ["s3://dr-east/app", "sftp://nas/backups"]
+immutable-days = 30
+verify-every = "7d"
+
+[class.critical]
+keep-within = "1d12h"
+)", "test.toml");
+  REQUIRE(p);
+  REQUIRE(p->classes.size() == 2);
+  const policy::Class* d = p->find("daily");
+  REQUIRE(d);
+  CHECK(d->name == "daily");
+  CHECK(d->line == 3);
+  CHECK(d->keep_last == 7u);
+  CHECK(d->keep_hourly == 24u);
+  CHECK(d->keep_daily == 14u);
+  CHECK(d->keep_weekly == 8u);
+  CHECK(d->keep_monthly == 12u);
+  CHECK(d->keep_yearly == 3u);
+  CHECK(d->keep_within_ns == 14 * kD);
+  CHECK(d->rpo_ns == 26 * kH);
+  CHECK(d->rto_ns == 4 * kH);
+  CHECK(d->min_copies == 2u);
+  CHECK(d->destinations == std::vector<std::string>{"s3://dr-east/app", "sftp://nas/backups"});
+  CHECK(d->immutable_days == 30u);
+  CHECK(d->verify_every_ns == 7 * kD);
+  CHECK(d->has_retention_rules());
+  const policy::Class* c = p->find("critical");
+  REQUIRE(c);
+  CHECK(c->keep_within_ns == kD + 12 * kH);
+  CHECK_FALSE(c->keep_last.has_value());
+  CHECK(c->has_retention_rules());
+  CHECK(p->find("weekly") == nullptr);
+}
+
+TEST_CASE("policy::parse: dotted keys and inline tables mean the same", "[policy]") {
+  auto a = policy::parse("class.daily.keep-last = 3\n", "a");
+  auto b = policy::parse("[class]\ndaily = { keep-last = 3 }\n", "b");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->find("daily")->keep_last == 3u);
+  CHECK(b->find("daily")->keep_last == 3u);
+}
+
+TEST_CASE("policy::parse: an empty file is a policy without classes", "[policy]") {
+  auto p = policy::parse("", "empty");
+  REQUIRE(p);
+  CHECK(p->classes.empty());
+}
+
+TEST_CASE("policy::Class: counts of zero and objectives alone are no retention rules", "[policy]") {
+  auto p = policy::parse("[class.a]\nkeep-last = 0\nkeep-daily = 0\nrpo = \"1h\"\n[class.b]\n", "t");
+  REQUIRE(p);
+  CHECK_FALSE(p->find("a")->has_retention_rules());
+  CHECK_FALSE(p->find("b")->has_retention_rules());
+}
+
+TEST_CASE("policy::parse: refuses an unknown key with its line and name", "[policy]") {
+  const std::string m = error_of("[class.daily]\nkeep-last = 3\n\nkeep-dialy = 7\n");
+  CHECK(m == "policy 'test.toml' line 4: unknown key 'keep-dialy' in [class.daily]");
+}
+
+TEST_CASE("policy::parse: refuses an unknown top-level key or table", "[policy]") {
+  CHECK(error_of("version = 1\n") ==
+        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] tables belong here)");
+  CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") != std::string::npos);
+}
+
+TEST_CASE("policy::parse: refuses values of the wrong type with their line", "[policy]") {
+  CHECK(error_of("[class.daily]\nkeep-last = \"7\"\n") ==
+        "policy 'test.toml' line 2: 'keep-last' in [class.daily] must be an integer, not a string");
+  CHECK(error_of("[class.daily]\nkeep-daily = 7.5\n") ==
+        "policy 'test.toml' line 2: 'keep-daily' in [class.daily] must be an integer, not a float");
+  CHECK(error_of("[class.daily]\n\nkeep-within = 30\n") ==
+        "policy 'test.toml' line 3: 'keep-within' in [class.daily] must be a duration string such as "
+        "\"30d\", not an integer");
+  CHECK(error_of("[class.daily]\ndestinations = \"s3://b\"\n") ==
+        "policy 'test.toml' line 2: 'destinations' in [class.daily] must be an array of strings, not a string");
+  CHECK(error_of("[class.daily]\ndestinations = [\"s3://b\",\n  3]\n") ==
+        "policy 'test.toml' line 3: 'destinations' in [class.daily] must hold strings only, not an integer");
+  CHECK(error_of("class = 3\n") == "policy 'test.toml' line 1: 'class' must be a table, not an integer");
+  CHECK(error_of("[class]\ndaily = true\n") ==
+        "policy 'test.toml' line 2: 'class.daily' must be a table, not a boolean");
+}
+
+TEST_CASE("policy::parse: refuses values out of range", "[policy]") {
+  CHECK(error_of("[class.daily]\nkeep-last = -1\n") ==
+        "policy 'test.toml' line 2: 'keep-last' in [class.daily] must be between 0 and 1000000, not -1");
+  CHECK(error_of("[class.daily]\nmin-copies = 1000\n").find("between 0 and 100") != std::string::npos);
+  CHECK(error_of("[class.daily]\nrpo = \"0h\"\n") == "policy 'test.toml' line 2: 'rpo' in [class.daily]: duration '0h' is zero");
+  CHECK(error_of("[class.daily]\nrto = \"4 hours\"\n").find("line 2: 'rto' in [class.daily]: '4 hours' is not a duration") !=
+        std::string::npos);
+  CHECK(error_of("[class.\"bad name\"]\nkeep-last = 1\n").find("class name 'bad name' may hold only") != std::string::npos);
+}
+
+TEST_CASE("policy::parse: a TOML syntax error names its line", "[policy]") {
+  const std::string m = error_of("[class.daily]\nkeep-last = 3\nkeep-daily = \n");
+  CHECK(m.rfind("policy 'test.toml' line 3: ", 0) == 0);
+  const std::string dup = error_of("[class.daily]\nkeep-last = 3\nkeep-last = 4\n");
+  CHECK(dup.rfind("policy 'test.toml' line 3: ", 0) == 0);
+}
+
+TEST_CASE("policy::parse_duration: units, sums and refusals", "[policy]") {
+  const std::map<std::string, std::int64_t> good{
+      {"30d", 30 * kD},     {"12h", 12 * kH},           {"2w", 14 * kD},
+      {"90m", 90 * 60'000'000'000LL}, {"45s", 45'000'000'000LL}, {"1d12h", kD + 12 * kH},
+      {"1w2d3h4m5s", 9 * kD + 3 * kH + 4 * 60'000'000'000LL + 5'000'000'000LL}};
+  for (const auto& [text, ns] : good) {
+    INFO(text);
+    auto d = policy::parse_duration(text);
+    REQUIRE(d);
+    CHECK(*d == ns);
+  }
+  for (const char* bad : {"", "d", "30", "30x", "-1d", "1.5d", "30 d", " 30d", "0s", "99999999999999d", "1y"}) {
+    INFO(bad);
+    auto d = policy::parse_duration(bad);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == Errc::usage);
+  }
+}
+
+TEST_CASE("policy::format_duration: one number in the largest exact unit; it reads back", "[policy]") {
+  CHECK(policy::format_duration(14 * kD) == "2w");
+  CHECK(policy::format_duration(30 * kD) == "30d");
+  CHECK(policy::format_duration(26 * kH) == "26h");
+  CHECK(policy::format_duration(kD + 12 * kH) == "36h");
+  CHECK(policy::format_duration(90 * 60'000'000'000LL) == "90m");
+  CHECK(policy::format_duration(45'000'000'000LL) == "45s");
+  for (const char* text : {"30d", "12h", "1w2d3h4m5s", "45s"}) {
+    auto d = policy::parse_duration(text);
+    REQUIRE(d);
+    auto back = policy::parse_duration(policy::format_duration(*d));
+    REQUIRE(back);
+    CHECK(*back == *d);
+  }
+}
+
+TEST_CASE("policy::locate: --policy, then CAIRN_POLICY, then /etc/cairn/policy.toml", "[policy]") {
+  std::map<std::string, std::string> env;
+  const policy::GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  CHECK(policy::locate(std::nullopt, getenv) == fs::path("/etc/cairn/policy.toml"));
+  env["CAIRN_POLICY"] = "";
+  CHECK(policy::locate(std::nullopt, getenv) == fs::path("/etc/cairn/policy.toml"));
+  env["CAIRN_POLICY"] = "/srv/policy.toml";
+  CHECK(policy::locate(std::nullopt, getenv) == fs::path("/srv/policy.toml"));
+  CHECK(policy::locate(fs::path("here.toml"), getenv) == fs::path("here.toml"));
+}
+
+TEST_CASE("policy::load: reads a file; a missing one is not_found", "[policy]") {
+  ScratchDir s;
+  const fs::path f = s.dir / "policy.toml";
+  auto missing = policy::load(f);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  CHECK(missing.error().message.find(f.string()) != std::string::npos);
+  {
+    std::ofstream out(f);
+    out << "[class.daily]\nkeep-daily = 7\nbogus = 1\n";
+  }
+  auto bad = policy::load(f);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "policy '" + f.string() + "' line 3: unknown key 'bogus' in [class.daily]");
+  {
+    std::ofstream out(f, std::ios::trunc);
+    out << "[class.daily]\nkeep-daily = 7\n";
+  }
+  auto good = policy::load(f);
+  REQUIRE(good);
+  CHECK(good->find("daily")->keep_daily == 7u);
+}
+
+TEST_CASE("policy::load: the shipped example policy parses", "[policy]") {
+  const fs::path example = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "examples" / "policy.toml";
+  auto p = policy::load(example);
+  if (!p) FAIL(p.error().message);
+  CHECK(p->classes.size() >= 3);
+  for (const auto& [name, c] : p->classes) {
+    INFO(name);
+    CHECK(c.has_retention_rules());
+  }
+}
+
+TEST_CASE("policy::parse: incremental-chains is a boolean, off by default", "[policy]") {
+  auto p = policy::parse("[class.a]\nkeep-last = 1\nincremental-chains = true\n[class.b]\nkeep-last = 1\n", "t");
+  REQUIRE(p);
+  CHECK(p->find("a")->incremental_chains);
+  CHECK_FALSE(p->find("b")->incremental_chains);
+  CHECK(error_of("[class.a]\nincremental-chains = 1\n") ==
+        "policy 'test.toml' line 2: 'incremental-chains' in [class.a] must be true or false, not an integer");
+}

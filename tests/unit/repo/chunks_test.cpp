@@ -1,0 +1,293 @@
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "repo/repo_fixture.hpp"
+
+using namespace cairn;
+using namespace cairn::test;
+using Scope = repo::WriteSession::Scope;
+
+namespace {
+
+std::size_t count_under(const fs::path& dir) { return files_in(dir).size(); }
+
+}  // namespace
+
+TEST_CASE("repo::WriteSession: a chunk round trip, compressed and raw", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  const Bytes text = text_bytes(100'000, 1);
+  const Bytes noise = random_bytes(50'000);
+  const Bytes tiny = {42};
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  std::vector<hash::ChunkId> ids;
+  for (const Bytes* c : {&text, &noise, &tiny}) {
+    ids.push_back((*s)->id_of(*c));
+    auto put = (*s)->put(ids.back(), c == &tiny ? repo::BlobType::meta : repo::BlobType::data, *c);
+    REQUIRE(put);
+    CHECK(*put);
+  }
+  CHECK((*s)->stored_bytes() > 0);
+  CHECK((*s)->stored_bytes() < text.size() + noise.size());  // the text compressed
+  auto paths = (*s)->finish();
+  REQUIRE(paths);
+  REQUIRE(paths->size() == 2);  // one pack, one index file
+  CHECK(paths->at(0).starts_with("packs/"));
+  CHECK(paths->at(1).starts_with("index/"));
+  for (const auto& p : *paths) CHECK(fs::is_regular_file(t.dir / p));
+  CHECK(count_under(t.dir / "tmp") == 0);
+
+  // readable in this process and after reopening (from the index file)
+  auto reopened = t.open();
+  for (auto* repo : {r.get(), reopened.get()}) {
+    auto a = repo->read_chunk(ids[0]);
+    REQUIRE(a);
+    CHECK(*a == text);
+    auto b = repo->read_chunk(ids[1]);
+    REQUIRE(b);
+    CHECK(*b == noise);
+    auto c = repo->read_chunk(ids[2]);
+    REQUIRE(c);
+    CHECK(*c == tiny);
+    auto loc = repo->locate(ids[0]);
+    REQUIRE(loc);
+    CHECK(loc->raw_size == text.size());
+    CHECK(loc->flags == pack::kFlagZstd);
+    CHECK(repo->locate(ids[2])->type == repo::BlobType::meta);
+    CHECK(repo->locate(ids[1])->flags == 0);
+  }
+}
+
+TEST_CASE("repo::WriteSession: the chunk id is the keyed hash of the plaintext", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  const Bytes data = text_bytes(5000, 3);
+  const hash::KeyedHasher h(r->config().chunk_hash, r->keys().chunk_id_key.view());
+  CHECK((*s)->id_of(data).d == h.hash(data));
+  CHECK((*s)->id_of(data).d != hash::blake2b(data));  // keyed: outsiders cannot confirm content
+}
+
+TEST_CASE("repo::WriteSession: the same chunk twice is stored once", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  const Bytes data = random_bytes(30'000);
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  const auto id = (*s)->id_of(data);
+  auto first = (*s)->put(id, repo::BlobType::data, data);
+  REQUIRE(first);
+  CHECK(*first);
+  const auto stored = (*s)->stored_bytes();
+  auto second = (*s)->put(id, repo::BlobType::data, data);
+  REQUIRE(second);
+  CHECK_FALSE(*second);
+  CHECK((*s)->stored_bytes() == stored);
+  REQUIRE((*s)->finish());
+  const auto before = snapshot(t.dir);
+
+  // A later session (same process, and after reopening) deduplicates against the repository.
+  auto reopened = t.open();
+  for (auto* repo : {r.get(), reopened.get()}) {
+    auto s2 = repo->begin_write(Scope::any);
+    REQUIRE(s2);
+    auto again = (*s2)->put(id, repo::BlobType::data, data);
+    REQUIRE(again);
+    CHECK_FALSE(*again);
+    CHECK((*s2)->stored_bytes() == 0);
+    REQUIRE((*s2)->locate(id));
+    CHECK((*s2)->locate(id)->pack == r->locate(id)->pack);
+    auto paths = (*s2)->finish();
+    REQUIRE(paths);
+    CHECK(paths->empty());
+  }
+  CHECK(snapshot(t.dir) == before);  // stored bytes unchanged, nothing new written
+}
+
+TEST_CASE("repo::WriteSession: scope own stores chunks again, scope packs only reuses given packs", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  const Bytes a = random_bytes(20'000), b = random_bytes(20'000);
+  const auto ida = store(*r, {a})[0];
+  const auto idb = store(*r, {b})[0];
+  const auto pack_a = r->locate(ida)->pack, pack_b = r->locate(idb)->pack;
+  REQUIRE(pack_a != pack_b);
+
+  auto own = r->begin_write(Scope::own);
+  REQUIRE(own);
+  CHECK_FALSE((*own)->locate(ida));  // not in scope: a full set must not lean on it
+  auto put = (*own)->put(ida, repo::BlobType::data, a);
+  REQUIRE(put);
+  CHECK(*put);
+  auto put2 = (*own)->put(ida, repo::BlobType::data, a);  // but its own chunks dedup
+  REQUIRE(put2);
+  CHECK_FALSE(*put2);
+  auto paths = (*own)->finish();
+  REQUIRE(paths);
+  REQUIRE(paths->size() == 2);
+  const auto loc = (*own)->locate(ida);
+  REQUIRE(loc);
+  CHECK(loc->pack != pack_a);
+  CHECK(paths->at(0) == "packs/" + loc->pack.hex().substr(0, 2) + "/" + loc->pack.hex());
+
+  auto diff = r->begin_write(Scope::packs, {pack_a});
+  REQUIRE(diff);
+  auto pa = (*diff)->put(ida, repo::BlobType::data, a);
+  REQUIRE(pa);
+  CHECK_FALSE(*pa);  // in an allowed pack
+  auto pb = (*diff)->put(idb, repo::BlobType::data, b);
+  REQUIRE(pb);
+  CHECK(*pb);  // only in a pack that is not allowed
+  REQUIRE((*diff)->finish());
+  CHECK((*diff)->locate(ida)->pack == pack_a);
+  CHECK((*diff)->locate(idb)->pack != pack_b);
+}
+
+TEST_CASE("repo::WriteSession: packs roll over at pack_size", "[repo]") {
+  TestRepo t;  // pack_size 64 KiB
+  auto r = t.open();
+  std::vector<Bytes> chunks;
+  for (int i = 0; i < 20; ++i) chunks.push_back(random_bytes(10'000));
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  std::vector<hash::ChunkId> ids;
+  std::size_t located_before_finish = 0;
+  for (const auto& c : chunks) {
+    ids.push_back((*s)->id_of(c));
+    REQUIRE((*s)->put(ids.back(), repo::BlobType::data, c));
+  }
+  for (const auto& id : ids) located_before_finish += (*s)->locate(id) ? 1 : 0;
+  auto paths = (*s)->finish();
+  REQUIRE(paths);
+  // 20 chunks of ~10 KiB in 64 KiB packs: 7 + 7 + 6
+  std::vector<std::string> packs(paths->begin(), paths->end() - 1);
+  REQUIRE(packs.size() == 3);
+  CHECK(located_before_finish == 14);  // chunks in sealed packs already have a location
+  for (const auto& p : packs) CHECK(p.starts_with("packs/"));
+  CHECK(paths->back().starts_with("index/"));
+  for (std::size_t i = 0; i + 1 < packs.size(); ++i) {
+    const auto size = fs::file_size(t.dir / packs[i]);
+    CHECK(size >= r->config().pack_size);
+    CHECK(size < r->config().pack_size + 10'000 + 2'000);
+  }
+  std::set<std::string> pack_ids;
+  for (const auto& id : ids) pack_ids.insert((*s)->locate(id)->pack.hex());
+  CHECK(pack_ids.size() == 3);
+  auto r2 = t.open();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto got = r2->read_chunk(ids[i]);
+    REQUIRE(got);
+    CHECK(*got == chunks[i]);
+  }
+  // each pack's own index agrees with the index file
+  for (const auto& hex : pack_ids) {
+    auto entries = r2->read_pack_index(*hash::PackId::from_hex(hex));
+    REQUIRE(entries);
+    for (const auto& e : *entries) {
+      auto loc = r2->locate(e.id);
+      REQUIRE(loc);
+      CHECK(loc->pack.hex() == hex);
+      CHECK(loc->offset == e.offset);
+      CHECK(loc->length == e.sealed_len);
+    }
+  }
+}
+
+TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent reads agree", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  std::vector<Bytes> chunks;
+  for (int i = 0; i < 60; ++i) chunks.push_back(i % 2 ? random_bytes(8'000 + i) : text_bytes(12'000, i));
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  std::atomic<int> stored{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      std::vector<std::size_t> order(chunks.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::shuffle(order.begin(), order.end(), std::mt19937(th));
+      for (auto i : order) {
+        auto put = (*s)->put((*s)->id_of(chunks[i]), repo::BlobType::data, chunks[i]);
+        if (!put) ++errors;
+        else if (*put) ++stored;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(errors == 0);
+  CHECK(stored == 60);
+  auto paths = (*s)->finish();
+  REQUIRE(paths);
+  CHECK(paths->size() >= 4);
+  // reads are thread-safe too (pack key cache, decompressor pool)
+  auto r2 = t.open();
+  std::atomic<int> good{0};
+  threads.clear();
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&] {
+      for (const auto& c : chunks) {
+        auto got = r2->read_chunk((*s)->id_of(c));
+        if (got && *got == c) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(good == 4 * 60);
+}
+
+TEST_CASE("repo::WriteSession: a session dropped without finish leaves no index and no temp file", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  const Bytes a = random_bytes(40'000), b = random_bytes(40'000);
+  hash::ChunkId ida;
+  {
+    auto s = r->begin_write(Scope::any);
+    REQUIRE(s);
+    ida = (*s)->id_of(a);
+    REQUIRE((*s)->put(ida, repo::BlobType::data, a));
+    REQUIRE((*s)->put((*s)->id_of(b), repo::BlobType::data, b));  // the first pack is sealed here
+  }
+  CHECK(count_under(t.dir / "tmp") == 0);
+  CHECK(count_under(t.dir / "index") == 0);
+  CHECK(count_under(t.dir / "packs") == 1);  // garbage for prune, never a half-written file
+  auto r2 = t.open();
+  CHECK_FALSE(r2->locate(ida));
+  auto got = r2->read_chunk(ida);
+  REQUIRE_FALSE(got);
+  CHECK(got.error().code == Errc::not_found);
+}
+
+TEST_CASE("repo::WriteSession: refuses a chunk larger than the maximum chunk size", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  const Bytes big = random_bytes(r->config().chunking.max_size + 1);
+  auto put = (*s)->put((*s)->id_of(big), repo::BlobType::data, big);
+  REQUIRE_FALSE(put);
+  CHECK(put.error().code == Errc::bad_input);
+  const Bytes max = text_bytes(r->config().chunking.max_size, 9);
+  auto ok = (*s)->put((*s)->id_of(max), repo::BlobType::data, max);
+  REQUIRE(ok);
+  CHECK(*ok);
+  REQUIRE((*s)->finish());
+  auto back = r->read_chunk((*s)->id_of(max));
+  REQUIRE(back);
+  CHECK(*back == max);
+}
+
+TEST_CASE("repo::Repository::read_pack_index: absent pack is not_found", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  auto missing = r->read_pack_index(hash::PackId{hash::blake2b(as_bytes("nope"))});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+}

@@ -1,0 +1,29 @@
+// tools/pack/main.cpp: cairn-pack stores what a manifest stream names into the repository and
+// commits the set. See cairn-pack(1).
+#include "cli/repo_options.hpp"
+#include "cli/tool.hpp"
+#include "ops/pack.hpp"
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  cli::Tool tool{"cairn-pack",
+                 "Chunk, deduplicate, compress and encrypt what a manifest stream on standard "
+                 "input names into the repository, and commit the set."};
+  ops::PackOptions opt;
+  auto& app = tool.app();
+  auto* full = app.add_flag_callback(
+      "--full", [&] { opt.kind = ops::SetKindWanted::full; },
+      "store every chunk the set needs in its own packs (restorable alone)");
+  auto* diff = app.add_flag_callback(
+      "--differential", [&] { opt.kind = ops::SetKindWanted::differential; },
+      "reuse only chunks of the last full set of the source");
+  full->excludes(diff);
+  app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u));
+  return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    CAIRN_TRY_ASSIGN(io::Reader & in, s.stdin_stream(true));
+    return ops::pack(opt, in, s.stdout_writer(), s.observer(), s.cancel());
+  });
+}

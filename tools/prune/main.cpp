@@ -1,0 +1,32 @@
+// tools/prune/main.cpp: cairn-prune applies the retention policy and deletes what no kept set
+// needs, printing the deleted objects as -path lines for cairn-push. See cairn-prune(1).
+#include "cli/repo_options.hpp"
+#include "cli/tool.hpp"
+#include "ops/prune.hpp"
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  cli::Tool tool{"cairn-prune",
+                 "Apply the retention policy: forget the sets it drops and delete the objects "
+                 "no kept set needs, printing them as -path lines for cairn-push."};
+  ops::PruneOptions opt;
+  auto& app = tool.app();
+  app.add_flag("-n,--dry-run", opt.dry_run, "print the plan (keep or drop, with the reason for "
+                                            "each set) and change nothing");
+  app.add_option("--policy", opt.policy, "the policy file (default: /etc/cairn/policy.toml)")
+      ->envname("CAIRN_POLICY")
+      ->type_name("FILE");
+  app.add_option("--grace-sets", opt.grace_generations,
+                 "sets written since a pack was marked before it may go (default 1)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--grace-time", opt.grace_time,
+                 "time since a pack was marked before it may go: 12h, 2d, 0 (default 12h)")
+      ->type_name("DURATION");
+  tool.add_json_flag("print the plan and the deletions as JSON Lines (schema cairn.prune/1)");
+  return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    opt.json = s.json();
+    return ops::prune(opt, s.stdout_writer(), s.observer(), s.cancel());
+  });
+}

@@ -1,0 +1,59 @@
+// tools/push/main.cpp: cairn-push replicates repository objects to destinations and records
+// where each set lives. See cairn-push(1).
+#include "cli/repo_options.hpp"
+#include "cli/tool.hpp"
+#include "ops/push.hpp"
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  cli::Tool tool{"cairn-push",
+                 "Copy the repository objects named on standard input (+path upload, -path "
+                 "delete), or all of them, to one or more destinations."};
+  struct {
+    std::vector<std::string> dests;
+    bool all = false;
+    unsigned jobs = 0;
+    std::uint64_t limit_rate = 0;
+    std::string endpoint, ssh_key, known_hosts;
+  } opt;
+  auto& app = tool.app();
+  app.add_option("DEST", opt.dests,
+                 "destination: a path, file://, s3://bucket/prefix, "
+                 "azure://account/container/prefix or sftp://user@host/path")
+      ->required();
+  app.add_flag("--all", opt.all, "push every object the destination lacks (ignores stdin)");
+  app.add_option("--jobs", opt.jobs, "parallel transfers (default: per destination)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 256u));
+  cli::add_size_option(app, "--limit-rate", opt.limit_rate,
+                       "at most RATE bytes a second per destination (K, M, G suffixes)")
+      ->type_name("RATE");
+  app.add_option("--endpoint", opt.endpoint,
+                 "S3 or Azure endpoint URL (default: CAIRN_S3_ENDPOINT, CAIRN_AZURE_ENDPOINT, "
+                 "else the provider's)")
+      ->type_name("URL");
+  app.add_option("--ssh-key", opt.ssh_key, "private key for sftp://")
+      ->envname("CAIRN_SSH_KEY")
+      ->type_name("FILE");
+  app.add_option("--known-hosts", opt.known_hosts, "pinned host keys for sftp://")
+      ->envname("CAIRN_SSH_KNOWN_HOSTS")
+      ->type_name("FILE");
+  return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    ops::PushOptions po;
+    CAIRN_TRY_ASSIGN(po.repo, cli::repo_options(s));
+    po.dests = opt.dests;
+    po.all = opt.all;
+    po.jobs = opt.jobs;
+    po.limit_rate = opt.limit_rate;
+    po.remote = backend::RemoteOptions::from_env();
+    if (!opt.endpoint.empty()) po.remote.s3_endpoint = po.remote.azure_endpoint = opt.endpoint;
+    if (!opt.ssh_key.empty()) po.remote.ssh_key = opt.ssh_key;
+    if (!opt.known_hosts.empty()) po.remote.ssh_known_hosts = opt.known_hosts;
+    if (opt.all) {
+      io::FdReader none(-1, "(none)");
+      return ops::push(po, none, s.stdout_writer(), s.observer(), s.cancel());
+    }
+    CAIRN_TRY_ASSIGN(io::Reader & in, s.stdin_stream(false));
+    return ops::push(po, in, s.stdout_writer(), s.observer(), s.cancel());
+  });
+}

@@ -1,0 +1,42 @@
+// tools/restore/main.cpp: cairn-restore restores a set, or part of it, into a directory, as a
+// tar stream, or one file's content to stdout. See cairn-restore(1).
+#include "cli/repo_options.hpp"
+#include "cli/tool.hpp"
+#include "ops/restore.hpp"
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  cli::Tool tool{"cairn-restore",
+                 "Restore a set, or the paths and globs given, into a directory, as a tar stream "
+                 "on standard output, or one file's content on standard output."};
+  ops::RestoreOptions opt;
+  std::string from;
+  auto& app = tool.app();
+  app.add_option("SET", opt.set, "id or prefix, latest, SOURCE@latest, @TIME or SOURCE@TIME")
+      ->required();
+  app.add_option("PATH", opt.patterns, "paths (with everything below them) or globs to restore");
+  auto* target = app.add_option_group("Target", "exactly one of");
+  target->add_option("--to", opt.to, "restore into DIR (created when absent)")->type_name("DIR");
+  target->add_flag("--tar", opt.tar, "write a tar (pax) stream to standard output");
+  target->add_option("--stdout", opt.stdout_file, "write the content of FILE to standard output")
+      ->type_name("FILE");
+  target->require_option(1);
+  app.add_flag("--keep-going", opt.keep_going,
+               "go on after a damaged or unwritable file; name each one (exit 4 or 3 at the end)");
+  app.add_option("--from", from, "restore from a destination instead of the local repository")
+      ->type_name("DEST");
+  app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u));
+  return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    if (!from.empty()) {  // the destination alone: no local repository or catalog
+      CAIRN_TRY_ASSIGN(opt.repo.unlock.passphrase, s.passphrase());
+      opt.repo.unlock.key_file = s.key_file();
+      opt.repo.from = from;
+    } else {
+      CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    }
+    CAIRN_TRY_ASSIGN(io::Writer & out, s.stdout_stream(opt.tar));
+    return ops::restore(opt, out, s.observer(), s.cancel());
+  });
+}

@@ -1,0 +1,38 @@
+// tools/verify/main.cpp: cairn-verify checks sets, a repository or a destination: structure,
+// data (--read-data), restore drills (--drill) and freshness (--max-age). See cairn-verify(1).
+#include "cli/repo_options.hpp"
+#include "cli/tool.hpp"
+#include "ops/verify.hpp"
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  cli::Tool tool{"cairn-verify",
+                 "Check sets, the repository or a destination: structure, stored data, restore "
+                 "drills and freshness."};
+  ops::VerifyOptions opt;
+  auto& app = tool.app();
+  app.add_option("SET", opt.sets,
+                 "sets to check: id or prefix, latest, SOURCE@latest, @TIME (default: all)");
+  app.add_flag("--all", opt.all, "check every set (the default when no SET is given)");
+  app.add_flag("--read-data{all}", opt.read_data,
+               "read and authenticate every stored pack, or a SUBSET: P% at random, or part I/N")
+      ->type_name("[=SUBSET]");
+  app.add_flag("--drill", opt.drill,
+               "restore into scratch space, check every byte, time it, record the RTO");
+  app.add_option("--to", opt.drill_to, "scratch directory for --drill (default: TMPDIR)")
+      ->type_name("DIR");
+  app.add_option("--max-age", opt.max_age,
+                 "exit 5 when a source's newest good set is older than DUR (45s, 90m, 26h, 3d, 1w)")
+      ->type_name("DUR");
+  app.add_option("--from", opt.from, "check a destination instead of the local repository")
+      ->type_name("DEST");
+  app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u));
+  tool.add_json_flag("report as JSON Lines (schema cairn.verify/1)");
+  return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    opt.json = s.json();
+    return ops::verify(opt, s.stdout_writer(), s.observer(), s.cancel());
+  });
+}

@@ -4,7 +4,7 @@
 #   --all again (nothing sent); remove a pack there is not checked (no local view of URL).
 
 need_services() {
-  [ "${CAIRN_TEST_SERVICES:-}" = 1 ] || skip "set CAIRN_TEST_SERVICES=1 to run the cases that start services"
+  [ "${CAIRN_TEST_REMOTE:-}" = 1 ] || skip "set CAIRN_TEST_REMOTE=1 to run the cases that start services"
 }
 
 remote_roundtrip() {  # remote_roundtrip URL

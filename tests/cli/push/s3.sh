@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # cairn-push to S3 (scripts/services/s3.sh: s3rver behind a SigV4-checking proxy, on a port of
-# its own): push, restore --from alone, --all resumes. Skipped unless CAIRN_TEST_SERVICES=1.
+# its own): push, restore --from alone, --all resumes. Skipped unless CAIRN_TEST_REMOTE=1.
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"

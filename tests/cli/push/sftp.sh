@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # cairn-push over SFTP (scripts/services/sftp.sh: a private sshd on a port of its own, host
-# key pinned): push, restore --from alone, --all resumes. Skipped unless CAIRN_TEST_SERVICES=1.
+# key pinned): push, restore --from alone, --all resumes. Skipped unless CAIRN_TEST_REMOTE=1.
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"

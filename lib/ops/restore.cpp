@@ -162,6 +162,7 @@ class DirRestorer {
   DirRestorer(repo::Repository& r, io::Fd root, const RestoreOptions& o, Observer& obs, const CancelToken& cancel)
       : r_(r), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel) {
     apply_.owner = ::geteuid() == 0;
+    apply_.owners = &owners_;
   }
 
   Status run(manifest::Reader& m) {
@@ -350,6 +351,7 @@ class DirRestorer {
   const RestoreOptions& o_;
   Observer& obs_;
   const CancelToken& cancel_;
+  tree::OwnerCache owners_;
   tree::ApplyOptions apply_;
   std::mutex mu_;
   std::atomic<int> failed_{0}, damaged_{0};

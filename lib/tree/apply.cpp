@@ -44,9 +44,9 @@ std::pair<std::uint32_t, std::uint32_t> owner_of(const Meta& m, const ApplyOptio
   std::uint32_t uid = m.uid, gid = m.gid;
   if (!opt.numeric_owner) {
     if (m.user)
-      if (auto u = local_uid(*m.user)) uid = *u;
+      if (auto u = opt.owners ? opt.owners->uid(*m.user) : local_uid(*m.user)) uid = *u;
     if (m.group)
-      if (auto g = local_gid(*m.group)) gid = *g;
+      if (auto g = opt.owners ? opt.owners->gid(*m.group) : local_gid(*m.group)) gid = *g;
   }
   return {uid, gid};
 }
@@ -81,6 +81,20 @@ Status set_acl_path(const std::string& path, acl_type_t type, const std::string&
 }
 
 }  // namespace
+
+std::optional<std::uint32_t> OwnerCache::uid(const std::string& name) {
+  std::lock_guard l(mu_);
+  auto it = users_.find(name);
+  if (it == users_.end()) it = users_.emplace(name, local_uid(name)).first;
+  return it->second;
+}
+
+std::optional<std::uint32_t> OwnerCache::gid(const std::string& name) {
+  std::lock_guard l(mu_);
+  auto it = groups_.find(name);
+  if (it == groups_.end()) it = groups_.emplace(name, local_gid(name)).first;
+  return it->second;
+}
 
 Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt) {
   First f;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,7 +91,20 @@ struct Meta {
   std::optional<std::string> acl_access, acl_default;
 };
 
+// Remembers user/group name -> id lookups for one restore (NSS reads /etc/passwd on every
+// getpwnam_r call: two file opens per restored file otherwise). Thread-safe.
+class OwnerCache {
+ public:
+  std::optional<std::uint32_t> uid(const std::string& name);
+  std::optional<std::uint32_t> gid(const std::string& name);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::optional<std::uint32_t>> users_, groups_;
+};
+
 struct ApplyOptions {
+  OwnerCache* owners = nullptr;  // optional: cache name lookups across calls
   bool owner = false;          // chown (needs root); callers set it when geteuid() == 0
   bool numeric_owner = false;  // ignore user/group names, use uid/gid as recorded
   bool xattrs = true;

@@ -319,7 +319,7 @@ TEST_CASE("crypto::KdfParams: fresh() honours CAIRN_TEST_FAST_KDF and draws a ne
   REQUIRE(unsetenv("CAIRN_TEST_FAST_KDF") == 0);
   const KdfParams real = KdfParams::fresh();
   CHECK(real.ops == 3);
-  CHECK(real.mem == (256ull << 20));
+  CHECK(real.mem == (64ull << 20));
   CHECK(real.salt.size() == kSaltSize);
   CHECK(real.salt != fast.salt);
   CHECK(check_kdf_params(real).has_value());

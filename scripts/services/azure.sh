@@ -8,7 +8,9 @@
 # What Azurite lacks, so what no test here can check: immutability policies, legal hold,
 # blob versioning, soft delete. It also accepts a PUT without Content-Length (Azure: 411).
 # Prints: AZURE_BLOB_ENDPOINT AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_CONTAINER
-#   AZURE_STORAGE_CONNECTION_STRING AZURE_DATA_DIR.
+#   AZURE_STORAGE_CONNECTION_STRING AZURE_DATA_DIR, CAIRN_AZURE_ENDPOINT (cairn's blob
+#   endpoint) and CAIRN_TEST_AZURE_URL=azure://<account>/<container> (turns on the Azure
+#   integration tests).
 # Knobs: CAIRN_AZURE_PORT, CAIRN_AZURE_CONTAINER (cairn-test; 3 to 63 characters).
 set -euo pipefail
 svc_name=azure
@@ -29,6 +31,8 @@ svc_print_env() {
   svc_export AZURE_STORAGE_CONNECTION_STRING \
     "DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=$endpoint;"
   svc_export AZURE_DATA_DIR "$svc_state/data"
+  svc_export CAIRN_AZURE_ENDPOINT "$endpoint"
+  svc_export CAIRN_TEST_AZURE_URL "azure://$account/$container"
 }
 
 signed_curl() {  # signed_curl METHOD URL [curl args]: a SharedKey-signed request without body

@@ -12,9 +12,12 @@
 # (not `eval "$(...)"`, which hides a failed start from set -e). Everything else goes to
 # stderr. start is idempotent: when the instance already runs it only prints the env.
 # State: $CAIRN_SVC_ROOT/<service>-<port>/ (default root /tmp/cairn-services): pid files,
-# logs, keys, data, env.sh. stop keeps it; delete it for a clean slate.
+# logs, keys, data, env.sh. stop keeps it; delete it for a clean slate. The npm packages
+# (s3rver, Azurite), the apt log and the install locks are shared by every root, in
+# $CAIRN_SVC_CACHE (default /var/tmp/cairn-services-cache).
 
 CAIRN_SVC_ROOT=${CAIRN_SVC_ROOT:-/tmp/cairn-services}
+CAIRN_SVC_CACHE=${CAIRN_SVC_CACHE:-/var/tmp/cairn-services-cache}
 svc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 svc_repo=$(cd "$svc_here/../.." && pwd)
 export DEBIAN_FRONTEND=noninteractive
@@ -28,14 +31,14 @@ svc_python() {  # Debian's python3 when present (stdlib only is needed)
 }
 
 # ---- locks: fd 8 is the lock fd; children never inherit it (see svc_spawn) ------------
-svc_locked() {  # svc_locked NAME CMD...: runs CMD holding $CAIRN_SVC_ROOT/.lock-NAME
-  local name=$1
-  shift
-  mkdir -p "$CAIRN_SVC_ROOT"
+svc_locked() {  # svc_locked DIR NAME CMD...: runs CMD holding DIR/.lock-NAME
+  local dir=$1 name=$2
+  shift 2
+  mkdir -p "$dir"
   (
     flock -w 900 8 || svc_fail "waited 900 s for the lock '$name'"
     "$@"
-  ) 8>"$CAIRN_SVC_ROOT/.lock-$name"
+  ) 8>"$dir/.lock-$name"
 }
 
 # ---- installing ---------------------------------------------------------------------
@@ -43,7 +46,7 @@ svc_packages() {  # svc_packages PKG...: apt-get install the missing ones (one a
   # shellcheck source=../lib/packages.sh
   . "$svc_repo/scripts/lib/packages.sh"
   [ -z "$(cairn_missing_packages "$@")" ] && return 0
-  CAIRN_APT_LOG=$CAIRN_SVC_ROOT/apt.log svc_locked apt cairn_ensure_packages "$@" \
+  CAIRN_APT_LOG=$CAIRN_SVC_CACHE/apt.log svc_locked "$CAIRN_SVC_CACHE" apt cairn_ensure_packages "$@" \
     || svc_fail "could not install $*"
 }
 
@@ -62,9 +65,9 @@ _svc_npm_install() {  # DIR SPEC BIN
 }
 
 svc_npm() {  # svc_npm NAME SPEC BIN: prints the path of BIN, installing SPEC if needed
-  local dir=$CAIRN_SVC_ROOT/npm/$1
+  local dir=$CAIRN_SVC_CACHE/npm-$1
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || svc_packages nodejs npm
-  [ -x "$dir/node_modules/.bin/$3" ] || svc_locked "npm-$1" _svc_npm_install "$dir" "$2" "$3"
+  [ -x "$dir/node_modules/.bin/$3" ] || svc_locked "$CAIRN_SVC_CACHE" "npm-$1" _svc_npm_install "$dir" "$2" "$3"
   echo "$dir/node_modules/.bin/$3"
 }
 
@@ -148,7 +151,7 @@ svc_main() {
         fi
         svc_print_env
       }
-      svc_locked "$svc_name-$(basename "$svc_state")" _svc_start ;;
+      svc_locked "$CAIRN_SVC_ROOT" "$(basename "$svc_state")" _svc_start ;;
     stop)
       svc_do_stop
       svc_say "stopped (state kept in $svc_state)" ;;

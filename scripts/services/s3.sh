@@ -8,9 +8,10 @@
 # versioning, ListMultipartUploads/AbortMultipartUpload, Content-MD5 and If-None-Match on PUT,
 # the minimum part size, S3's multipart ETag form; CopyObject of a key holding "+" or "&"
 # answers NoSuchKey (s3rver decodes x-amz-copy-source differently).
-# Prints: S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY S3_BUCKET S3_DATA_DIR, and the
-#   same for AWS tools: AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION AWS_REGION
-#   AWS_ENDPOINT_URL.
+# Prints: S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY S3_BUCKET S3_DATA_DIR, the
+#   same for AWS tools and cairn (AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+#   AWS_REGION AWS_ENDPOINT_URL), CAIRN_S3_ENDPOINT (cairn's path-style endpoint) and
+#   CAIRN_TEST_S3_URL=s3://<bucket> (turns on the S3 integration tests).
 # With curl 7.88: curl --aws-sigv4 "aws:amz:$S3_REGION:s3" -u "$S3_ACCESS_KEY:$S3_SECRET_KEY"
 #   -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' ... (curl adds no x-amz-content-sha256 itself).
 # Knobs: CAIRN_S3_PORT, CAIRN_S3_BUCKET (cairn-test), CAIRN_S3_REGION (us-east-1).
@@ -39,6 +40,8 @@ svc_print_env() {
   svc_export AWS_DEFAULT_REGION "$region"
   svc_export AWS_REGION "$region"
   svc_export AWS_ENDPOINT_URL "$endpoint"
+  svc_export CAIRN_S3_ENDPOINT "$endpoint"
+  svc_export CAIRN_TEST_S3_URL "s3://$bucket"
 }
 
 signed_curl() {

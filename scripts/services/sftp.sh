@@ -6,7 +6,10 @@
 # which OpenSSH 9.2 refuses. Keys survive restarts, so the host fingerprint stays the same.
 # Prints: SFTP_HOST SFTP_PORT SFTP_USER SFTP_KEY SFTP_PUBKEY SFTP_ROOT (a writable folder),
 #   SFTP_URL (sftp://host:port/<SFTP_ROOT>), SFTP_HOST_SHA256 (base64, for
-#   CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256 / curl --hostpubsha256), SFTP_KNOWN_HOSTS.
+#   CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256 / curl --hostpubsha256), SFTP_KNOWN_HOSTS, and for
+#   cairn: CAIRN_SSH_KEY CAIRN_SSH_KNOWN_HOSTS CAIRN_SSH_HOST_SHA256, and
+#   CAIRN_TEST_SFTP_URL=sftp://<user>@127.0.0.1:<port><SFTP_ROOT> (turns on the SFTP
+#   integration tests).
 # Always pin the host key: without it, libcurl accepts any host.
 set -euo pipefail
 svc_name=sftp
@@ -32,6 +35,10 @@ svc_print_env() {
   svc_export SFTP_URL "sftp://127.0.0.1:$port$svc_state/data"
   svc_export SFTP_HOST_SHA256 "$(host_sha256)"
   svc_export SFTP_KNOWN_HOSTS "$svc_state/known_hosts"
+  svc_export CAIRN_SSH_KEY "$svc_state/client_key"
+  svc_export CAIRN_SSH_KNOWN_HOSTS "$svc_state/known_hosts"
+  svc_export CAIRN_SSH_HOST_SHA256 "$(host_sha256)"
+  svc_export CAIRN_TEST_SFTP_URL "sftp://$user@127.0.0.1:$port$svc_state/data"
 }
 
 svc_is_running() { svc_running "$svc_state/sshd.pid" && svc_port_open "$port"; }

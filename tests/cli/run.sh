@@ -11,8 +11,10 @@
 #   CAIRN_TEST_FAST_KDF=1, LC_ALL=C.UTF-8, TZ=UTC
 #   CAIRN_CLI_LIB   tests/cli/lib.sh (cases source it), CAIRN_SOURCE_DIR (the source tree),
 #   CAIRN_CASE_DIR  the folder holding the case (for fixtures next to it)
-# Every other CAIRN_* variable is removed, except CAIRN_BIN, CAIRN_HELPER_BIN, CAIRN_TEST_*
-# and CAIRN_SOURCE_DIR/CAIRN_BUILD_DIR, so the caller's repository or catalog cannot leak in.
+# Every other CAIRN_* variable is removed, except CAIRN_BIN, CAIRN_HELPER_BIN, CAIRN_TEST_*,
+# CAIRN_SOURCE_DIR/CAIRN_BUILD_DIR and what scripts/services/ prints for reaching a server
+# (CAIRN_S3_ENDPOINT, CAIRN_AZURE_ENDPOINT, CAIRN_SSH_*; and CAIRN_SVC_CACHE), so the
+# caller's repository, catalog or passphrase cannot leak in.
 #
 # Expectations, next to the case; for a case x.sh each is named x.<kind> (or x.sh.<kind>,
 # as zstd does):
@@ -110,6 +112,7 @@ result=$scratch/result
 while IFS= read -r var; do
   case $var in
     CAIRN_BIN | CAIRN_HELPER_BIN | CAIRN_TEST_* | CAIRN_SOURCE_DIR | CAIRN_BUILD_DIR) ;;
+    CAIRN_S3_ENDPOINT | CAIRN_AZURE_ENDPOINT | CAIRN_SSH_* | CAIRN_SVC_CACHE) ;;  # services
     CAIRN_*) unset "$var" ;;
   esac
 done < <(compgen -e)

@@ -25,13 +25,8 @@ Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
   EntryMap m;
   manifest::Entry e;
   for (;;) {
-    auto more = s.manifest->next(e);
-    if (!more) {
-      Error err = std::move(more).error();
-      if (err.code == Errc::bad_input) err.code = Errc::corrupt;
-      return err;
-    }
-    if (!*more) break;
+    CAIRN_TRY_ASSIGN(bool more, s.next(e));
+    if (!more) break;
     m.emplace(e.path, e);
   }
   return m;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -28,7 +29,7 @@ constexpr std::uint64_t kQueueBytes = 96ull << 20;
 class ChunkSink {
  public:
   ChunkSink(repo::WriteSession& s, const chunker::Chunker& c, WorkQueue& q, repo::BlobType type,
-            std::unordered_set<hash::ChunkId>& seen, std::uint64_t& bytes_new)
+            std::unordered_set<hash::ChunkId>& seen, std::atomic<std::uint64_t>& bytes_new)
       : s_(s), c_(c), q_(q), type_(type), seen_(seen), bytes_new_(bytes_new) {
     buf_.reserve(c.params().max_size * 2);
   }
@@ -61,13 +62,9 @@ class ChunkSink {
     auto* s = &s_;
     auto* bytes_new = &bytes_new_;
     std::uint64_t size = copy.size();
-    auto* mu = &mu_;
-    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new, mu]() -> Status {
+    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new]() -> Status {
       CAIRN_TRY_ASSIGN(bool fresh, s->put(id, type, data));
-      if (fresh) {
-        std::lock_guard l(*mu);
-        *bytes_new += data.size();
-      }
+      if (fresh) *bytes_new += data.size();
       return {};
     });
   }
@@ -82,8 +79,7 @@ class ChunkSink {
   WorkQueue& q_;
   repo::BlobType type_;
   std::unordered_set<hash::ChunkId>& seen_;
-  std::uint64_t& bytes_new_;
-  static inline std::mutex mu_;
+  std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
   Bytes buf_;
   std::size_t pos_ = 0;
 };
@@ -132,7 +128,8 @@ class RootMap {
 };
 
 struct Stats {
-  std::uint64_t files = 0, bytes_read = 0, bytes_new = 0;
+  std::uint64_t files = 0, bytes_read = 0;
+  std::atomic<std::uint64_t> bytes_new{0};
 };
 
 class Packer {

@@ -165,14 +165,13 @@ class DirRestorer {
     apply_.owners = &owners_;
   }
 
-  Status run(manifest::Reader& m) {
+  Status run(StoredSet& m) {
     WorkQueue q(o_.jobs ? o_.jobs : default_jobs(), 64ull << 20);
     manifest::Entry e;
     for (;;) {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      auto more = m.next(e);
-      if (!more) return stored_error(std::move(more).error());
-      if (!*more) break;
+      CAIRN_TRY_ASSIGN(bool more, m.next(e));
+      if (!more) break;
       CAIRN_TRY(manifest::check_path(e.path));
       if (!selected(e.path, o_.patterns, &used_)) continue;
       Status s = one(e, q);
@@ -205,10 +204,6 @@ class DirRestorer {
   int failed() const { return failed_; }
 
  private:
-  static Error stored_error(Error e) {
-    if (e.code == Errc::bad_input || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
-    return e;
-  }
   void fail(const std::string& path, const Error& e) {
     ++failed_;
     if (e.code == Errc::corrupt) ++damaged_;
@@ -291,17 +286,24 @@ class DirRestorer {
       if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
       auto data = r_.read_chunk(id);
       if (!data) { cleanup(); return std::move(data).error(); }
+      if (!e.sparse) {
+        Status w = pwrite_all(fd, *data, off);
+        if (!w) { cleanup(); return w; }
+        off += data->size();
+        obs_.advanced(data->size(), 0);
+        continue;
+      }
       // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
       ByteView rest(*data);
       while (!rest.empty()) {
         std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
         ByteView block = rest.first(n);
-        bool hole = e.sparse && all_zero(block);
+        bool hole = all_zero(block);
         if (!hole) {
           // Extend the run to the next zero block (or the end) and write it in one go.
           while (n < rest.size()) {
             std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
-            if (e.sparse && all_zero(rest.subspan(n, m))) break;
+            if (all_zero(rest.subspan(n, m))) break;
             n += m;
           }
           Status w = pwrite_all(fd, rest.first(n), off);
@@ -360,20 +362,15 @@ class DirRestorer {
   std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
 };
 
-Status restore_tar(repo::Repository& r, manifest::Reader& m, const RestoreOptions& o, io::Writer& out,
+Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, io::Writer& out,
                    const CancelToken& cancel) {
   CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
   std::vector<char> used(o.patterns.size(), 0);
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    auto more = m.next(e);
-    if (!more) {
-      Error err = std::move(more).error();
-      if (err.code == Errc::bad_input) err.code = Errc::corrupt;
-      return err;
-    }
-    if (!*more) break;
+    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    if (!more) break;
     if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
     CAIRN_TRY(w->add(e));
     if (e.type != manifest::Type::file) continue;
@@ -391,12 +388,11 @@ Status restore_tar(repo::Repository& r, manifest::Reader& m, const RestoreOption
   return w->finish();
 }
 
-Status restore_stdout(repo::Repository& r, manifest::Reader& m, const std::string& want, io::Writer& out) {
+Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want, io::Writer& out) {
   manifest::Entry e;
   for (;;) {
-    auto more = m.next(e);
-    if (!more) return std::move(more).error();
-    if (!*more) break;
+    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    if (!more) break;
     if (e.path != want) continue;
     if (e.type != manifest::Type::file)
       return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
@@ -424,11 +420,11 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   if (o.tar) {
-    CAIRN_TRY(restore_tar(*ctx.repo, *set.manifest, o, out, cancel));
+    CAIRN_TRY(restore_tar(*ctx.repo, set, o, out, cancel));
     return Outcome{};
   }
   if (o.stdout_file) {
-    CAIRN_TRY(restore_stdout(*ctx.repo, *set.manifest, *o.stdout_file, out));
+    CAIRN_TRY(restore_stdout(*ctx.repo, set, *o.stdout_file, out));
     return Outcome{};
   }
   std::error_code ec;
@@ -436,7 +432,7 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
   DirRestorer d(*ctx.repo, std::move(root), o, obs, cancel);
-  CAIRN_TRY(d.run(*set.manifest));
+  CAIRN_TRY(d.run(set));
   return Outcome{};
 }
 

@@ -27,13 +27,19 @@ Result<StoredSet> open_stored_set(repo::Repository& r, const hash::SetId& id) {
   s.chunks = std::make_unique<ChunkReader>(r, s.obj.body->manifest);
   s.manifest = std::make_unique<manifest::Reader>(*s.chunks, fmt::format("set {}", id.hex().substr(0, 12)));
   Status st = s.manifest->open();
-  if (!st) {
-    // A stored manifest that does not parse after its chunks authenticated is damage.
-    Error e = std::move(st).error();
-    if (e.code == Errc::bad_input || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
-    return e;
-  }
+  if (!st) return as_damage(std::move(st).error());
   return s;
+}
+
+Error as_damage(Error e) {
+  if (e.code == Errc::bad_input || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
+  return e;
+}
+
+Result<bool> StoredSet::next(manifest::Entry& e) {
+  auto more = manifest->next(e);
+  if (!more) return as_damage(std::move(more).error());
+  return more;
 }
 
 }  // namespace cairn::ops

@@ -31,7 +31,14 @@ struct StoredSet {
   std::unique_ptr<ChunkReader> chunks;
   std::unique_ptr<manifest::Reader> manifest;  // open()ed
   const repo::SetBody& body() const { return *obj.body; }
+  // The next entry, as manifest::Reader::next, except that a stored manifest that fails to
+  // parse after its chunks authenticated is damage (Errc::corrupt), not bad input.
+  Result<bool> next(manifest::Entry& e);
 };
+
+// Stored data that authenticated but does not parse is damage: bad_input and
+// unsupported_format become Errc::corrupt (exit 4).
+Error as_damage(Error e);
 
 // Errc::auth when the key cannot read set bodies (write-only).
 Result<StoredSet> open_stored_set(repo::Repository& r, const hash::SetId& id);

@@ -17,9 +17,12 @@
 namespace cairn::backend {
 
 // Layout (see cairn-repository(5)):
-//   config, keys/<name>, packs/<name[0:2]>/<name>, index/<name>, sets/<name>, tmp/
-enum class Kind : std::uint8_t { config, key, pack, index, set };
-std::string_view kind_dir(Kind k);  // "", "keys", "packs", "index", "sets"
+//   config, keys/<name>, packs/<name[0:2]>/<name>, index/<name>, sets/<name>, holds/<name>, tmp/
+enum class Kind : std::uint8_t { config, key, pack, index, set, hold };
+std::string_view kind_dir(Kind k);  // "", "keys", "packs", "index", "sets", "holds"
+// Named by the hash of their bytes (pack, index, set, hold): an existing object of that name
+// already has the same content, so a put of it is a no-op.
+bool content_addressed(Kind k);
 
 struct Key {
   Kind kind;
@@ -65,5 +68,8 @@ class Backend {
 
 // A directory on a local filesystem. put = temp file in tmp/, fsync, rename, fsync dir.
 Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create);
+// The same, writing at most `limit_rate` bytes a second (0 = no limit): put_file then copies
+// the object in through a token bucket instead of moving it.
+Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create, std::uint64_t limit_rate);
 
 }  // namespace cairn::backend

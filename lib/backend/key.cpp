@@ -22,8 +22,13 @@ std::string_view kind_dir(Kind k) {
     case Kind::pack: return "packs";
     case Kind::index: return "index";
     case Kind::set: return "sets";
+    case Kind::hold: return "holds";
   }
   return "";
+}
+
+bool content_addressed(Kind k) {
+  return k == Kind::pack || k == Kind::index || k == Kind::set || k == Kind::hold;
 }
 
 bool Key::valid() const {
@@ -32,7 +37,8 @@ bool Key::valid() const {
     case Kind::key: return name.size() == kSlotHexLen && is_lower_hex(name);
     case Kind::pack:
     case Kind::index:
-    case Kind::set: return name.size() == kIdHexLen && is_lower_hex(name);
+    case Kind::set:
+    case Kind::hold: return name.size() == kIdHexLen && is_lower_hex(name);
   }
   return false;
 }
@@ -43,7 +49,8 @@ std::string Key::path() const {
     case Kind::pack: return "packs/" + name.substr(0, 2) + "/" + name;
     case Kind::key:
     case Kind::index:
-    case Kind::set: return std::string(kind_dir(kind)) + "/" + name;
+    case Kind::set:
+    case Kind::hold: return std::string(kind_dir(kind)) + "/" + name;
   }
   return name;
 }
@@ -58,6 +65,7 @@ std::optional<Key> Key::from_path(std::string_view rel) {
   if (dir == "keys") k.kind = Kind::key;
   else if (dir == "index") k.kind = Kind::index;
   else if (dir == "sets") k.kind = Kind::set;
+  else if (dir == "holds") k.kind = Kind::hold;
   else if (dir == "packs") {
     k.kind = Kind::pack;
     if (rest.size() < 3 || rest[2] != '/') return std::nullopt;

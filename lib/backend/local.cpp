@@ -9,11 +9,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <memory>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "backend/backend.hpp"
+#include "backend/rate.hpp"
 #include "base/chandle.hpp"
 
 namespace cairn::backend {
@@ -27,7 +29,6 @@ constexpr mode_t kDirMode = 0700;
 constexpr mode_t kFileMode = 0600;
 constexpr std::array<std::string_view, 5> kSubdirs{"keys", "packs", "index", "sets", "tmp"};
 
-bool content_addressed(Kind k) { return k == Kind::pack || k == Kind::index || k == Kind::set; }
 
 bool is_pack_folder(std::string_view s) {  // "00".."ff"
   auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
@@ -47,7 +48,8 @@ Result<bool> make_dir(const fs::path& p) {
 
 class LocalBackend final : public Backend {
  public:
-  explicit LocalBackend(fs::path root) : root_(std::move(root)) {}
+  LocalBackend(fs::path root, std::uint64_t limit_rate)
+      : root_(std::move(root)), limiter_(limit_rate ? std::make_unique<TokenBucket>(limit_rate) : nullptr) {}
 
   Properties properties() const override { return Properties{8, true}; }
   std::string location() const override { return root_.string(); }
@@ -69,16 +71,23 @@ class LocalBackend final : public Backend {
     CAIRN_TRY(parent_dir(k));
     const bool keep_existing = content_addressed(k.kind);
     const fs::path dst = root_ / k.path();
-    const int err = rename_file(src, dst, keep_existing);
-    if (err == 0 || (keep_existing && err == EEXIST)) return io::fsync_dir(dst.parent_path());
-    if (err != EXDEV) return errno_error(err, fmt::format("cannot rename '{}' into '{}'", src.string(), dst.string()));
-    // Another filesystem: copy into tmp/ first, then rename within ours.
+    if (!limiter_) {
+      const int err = rename_file(src, dst, keep_existing);
+      if (err == 0 || (keep_existing && err == EEXIST)) return io::fsync_dir(dst.parent_path());
+      if (err != EXDEV)
+        return errno_error(err, fmt::format("cannot rename '{}' into '{}'", src.string(), dst.string()));
+    } else if (keep_existing) {  // nothing to send
+      struct stat st {};
+      if (::stat(dst.c_str(), &st) == 0) return {};
+    }
+    // Another filesystem, or a rate limit: copy into tmp/ first, then rename within ours.
     CAIRN_TRY_ASSIGN(auto tmp, make_temp());
     CAIRN_TRY_ASSIGN(io::Fd in, io::open_file(src, O_RDONLY));
-    Bytes buf(1u << 20);
+    Bytes buf(limiter_ ? std::size_t{64} << 10 : std::size_t{1} << 20);
     for (;;) {
       CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(in.get(), buf, src.string()));
       if (n == 0) break;
+      if (limiter_) limiter_->take(n);
       CAIRN_TRY(io::write_full(tmp.fd.get(), ByteView(buf).first(n), tmp.path.string()));
     }
     CAIRN_TRY(finish_temp(tmp));
@@ -260,12 +269,17 @@ class LocalBackend final : public Backend {
   }
 
   fs::path root_;
+  std::unique_ptr<TokenBucket> limiter_;  // --limit-rate, else null
   std::atomic<std::uint64_t> counter_{0};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, bool create) {
+  return open_local(where, create, 0);
+}
+
+Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, bool create, std::uint64_t limit_rate) {
   fs::path dir = where.lexically_normal();
   if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // "repo/" -> "repo"
   if (create) {
@@ -285,7 +299,7 @@ Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, 
     if (!S_ISDIR(st.st_mode))
       return Error{Errc::not_found, fmt::format("cannot open '{}': not a directory", dir.string())};
   }
-  return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(dir));
+  return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(dir, limit_rate));
 }
 
 }  // namespace cairn::backend

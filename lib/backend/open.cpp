@@ -23,6 +23,19 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
+// "16777216", "512K", "16M", "1G"; nullopt for anything else.
+std::optional<std::uint64_t> parse_size(std::string_view s) {
+  std::uint64_t unit = 1;
+  if (!s.empty() && (s.back() == 'K' || s.back() == 'M' || s.back() == 'G')) {
+    unit = s.back() == 'K' ? 1ull << 10 : s.back() == 'M' ? 1ull << 20 : 1ull << 30;
+    s.remove_suffix(1);
+  }
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v > (~0ull) / unit) return std::nullopt;
+  return v * unit;
+}
+
 Error bad_url(std::string_view url, std::string_view why) {
   return Error{Errc::usage, fmt::format("invalid location '{}': {}", url, why)};
 }
@@ -63,6 +76,8 @@ curl::Settings http_settings(const RemoteOptions& o) {
   s.connect_timeout = o.connect_timeout;
   s.stall_timeout = o.stall_timeout;
   s.max_idle = std::max(1u, o.max_connections);
+  if (o.limit_rate) s.limiter = std::make_shared<TokenBucket>(o.limit_rate);
+  s.on_sent = o.on_sent;
   return s;
 }
 
@@ -120,6 +135,7 @@ RemoteOptions RemoteOptions::from_env() {
   if (auto kh = env("CAIRN_SSH_KNOWN_HOSTS"); !kh.empty()) o.ssh_known_hosts = kh;
   else if (!home.empty()) o.ssh_known_hosts = std::filesystem::path(home) / ".ssh" / "known_hosts";
   o.ssh_host_sha256 = env("CAIRN_SSH_HOST_SHA256");
+  if (auto size = parse_size(env("CAIRN_PART_SIZE")); size && *size > 0) o.multipart_threshold = o.part_size = *size;
   return o;
 }
 
@@ -222,10 +238,22 @@ Result<Url> parse_url(std::string_view url) {
   return bad_url(url, fmt::format("unsupported scheme '{}' (file, s3, sftp, azure)", scheme));
 }
 
+std::string canonical_name(std::string_view url) {
+  auto u = parse_url(url);
+  if (!u || u->scheme != Url::Scheme::file) return std::string(url);
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(u->path, ec);
+  if (ec) return std::string(url);
+  p = p.lexically_normal();
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return "file://" + s;
+}
+
 Result<std::unique_ptr<Backend>> open_url(std::string_view url, const RemoteOptions& opts) {
   CAIRN_TRY_ASSIGN(Url u, parse_url(url));
   switch (u.scheme) {
-    case Url::Scheme::file: return open_local(u.path, opts.create);
+    case Url::Scheme::file: return open_local(u.path, opts.create, opts.limit_rate);
     case Url::Scheme::s3: {
       s3::Config c;
       c.bucket = u.bucket;
@@ -238,6 +266,9 @@ Result<std::unique_ptr<Backend>> open_url(std::string_view url, const RemoteOpti
       c.multipart_threshold = opts.multipart_threshold;
       c.part_size = opts.part_size;
       c.list_page_size = opts.list_page_size;
+      c.storage_class = opts.s3_storage_class;
+      c.object_lock_mode = opts.s3_object_lock_mode;
+      c.retain_until = opts.s3_retain_until;
       c.http = http_settings(opts);
       return s3::open(std::move(c));
     }

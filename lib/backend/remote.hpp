@@ -17,7 +17,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,7 +51,7 @@ class SecretString {
 };
 
 struct RetryPolicy {
-  unsigned attempts = 3;                         // tries in all, 1 = no retry
+  unsigned attempts = 5;                         // tries in all, 1 = no retry
   std::chrono::milliseconds first_delay{250};    // doubled after each failure, +-50% jitter
   std::chrono::milliseconds max_delay{8000};
 };
@@ -80,10 +82,28 @@ struct RemoteOptions {
   std::filesystem::path ssh_key;
   std::filesystem::path ssh_known_hosts;
   std::string ssh_host_sha256;
+  // S3 uploads of content-addressed objects (packs, index files, sets, holds): the storage
+  // class (x-amz-storage-class, e.g. STANDARD_IA, GLACIER_IR; "" = the bucket's default) and
+  // Object Lock: with `s3_retain_until` (Unix seconds) set, x-amz-object-lock-mode
+  // (`s3_object_lock_mode`: COMPLIANCE or GOVERNANCE) and x-amz-object-lock-retain-until-date.
+  // The bucket must have Object Lock enabled; S3 then requires Content-MD5, which every
+  // upload carries.
+  std::string s3_storage_class;
+  std::string s3_object_lock_mode = "COMPLIANCE";
+  std::optional<std::int64_t> s3_retain_until;
+  // Every backend: at most this many bytes a second sent to the destination, over all its
+  // parallel transfers together (0 = no limit). Remote backends: a shared token bucket plus
+  // CURLOPT_MAX_SEND_SPEED_LARGE; a local directory: objects are copied in through the bucket.
+  std::uint64_t limit_rate = 0;
+  // Remote backends: called with the size of each piece of an upload body as libcurl takes
+  // it (progress; a retried request counts again). Any thread; must be cheap.
+  std::function<void(std::uint64_t)> on_sent;
   // Every remote.
   RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::seconds stall_timeout{120};   // a transfer below 1 byte/s this long fails
+  // CAIRN_PART_SIZE (bytes, or with a K, M or G suffix) sets both: objects larger than it go
+  // up in parts of that size.
   std::uint64_t multipart_threshold = 64ull << 20;  // larger objects go up in parts
   std::uint64_t part_size = 16ull << 20;            // S3: at least 5 MiB (S3's own minimum)
   unsigned max_connections = 4;
@@ -111,6 +131,11 @@ struct Url {
 
 // Errc::usage for a malformed URL or an unknown scheme. Never contacts anything.
 Result<Url> parse_url(std::string_view url);
+
+// The name under which the catalog records a destination: a local directory (a bare path or
+// file://) as file:// and its absolute, lexically normal path, so "dest", "./dest/" and
+// "file:///x/dest" name one destination; any other URL as given. Never contacts anything.
+std::string canonical_name(std::string_view url);
 
 // Opens the backend a URL names. Remote backends check their configuration here (credentials
 // present, an SFTP host key pinned, a key file readable) and contact the server only on the

@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -102,6 +102,13 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
+    // 2: runs name the source and class they backed up (cairn status: success rate per
+    // source and class). Older runs get ''.
+    R"sql(
+ALTER TABLE run ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE run ADD COLUMN retention_class TEXT NOT NULL DEFAULT '';
+CREATE INDEX run_source ON run(source, retention_class, started_ns);
 )sql",
 };
 

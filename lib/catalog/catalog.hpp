@@ -69,6 +69,8 @@ struct RunRecord {
   std::optional<int> exit_code;
   std::optional<hash::SetId> set_id;   // the set the run produced or worked on
   std::string message;                 // one line: the error, or a summary
+  std::string source;                  // the source the run backed up; "" when unknown
+  std::string retention_class;         // its class; "" when unknown (schema version 2)
   bool operator==(const RunRecord&) const = default;
 };
 
@@ -104,6 +106,28 @@ struct AuditRecord {
   std::string command;                 // the command line, secrets never included
   std::string outcome;                 // "ok", or the error line
   bool operator==(const AuditRecord&) const = default;
+};
+
+// Runs of one tool for one source and class, by outcome (Catalog::run_tallies).
+struct RunTally {
+  std::string tool;
+  std::string source;                  // "" for runs that named none
+  std::string retention_class;
+  std::uint64_t ok = 0;                // exit status 0
+  std::uint64_t warnings = 0;          // exit status 3 (completed with warnings)
+  std::uint64_t failed = 0;            // any other exit status
+  std::uint64_t abandoned = 0;         // never finished, started before `abandoned_before_ns`
+  std::uint64_t running = 0;           // not finished yet, started since
+  bool operator==(const RunTally&) const = default;
+};
+
+// The newest verifications of the sets of one source and class (Catalog::verify_summaries).
+struct VerifySummary {
+  std::string source;
+  std::string retention_class;
+  std::optional<VerifyRecord> last_ok;     // newest with ok, any kind (a drill verifies too)
+  std::optional<VerifyRecord> last_drill;  // newest drill, ok or not
+  bool operator==(const VerifySummary&) const = default;
 };
 
 struct OpenOptions {
@@ -192,6 +216,13 @@ class Catalog {
   Result<std::int64_t> append_audit(const AuditRecord& a);
   Result<std::vector<AuditRecord>> audit_log(std::int64_t after_id = 0);  // by id
 
+  // --- status queries (status.cpp), for `cairn status` ---
+  // Runs started at or after `since_ns`, counted per tool, source and class (sorted by them).
+  Result<std::vector<RunTally>> run_tallies(std::int64_t since_ns, std::int64_t abandoned_before_ns);
+  // Per source and class of the verified sets (sorted by them): the newest successful
+  // verification of any kind, and the newest drill whatever its result. Verifications of a
+  // whole repository (no set) or of sets not in the catalog are not counted.
+  Result<std::vector<VerifySummary>> verify_summaries();
 
  private:
   explicit Catalog(std::unique_ptr<Connection> c);

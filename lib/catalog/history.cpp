@@ -23,13 +23,16 @@ Result<std::int64_t> inserted_id(Connection& c) { return sqlite3_last_insert_row
 Result<std::int64_t> Catalog::record_run(const RunRecord& r) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO run(tool, started_ns, ended_ns, exit_code, "
-                                     "set_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                                     "set_id, message, source, retention_class) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   s.bind_text(1, r.tool);
   s.bind_int(2, r.started_ns);
   s.bind_opt_int(3, r.ended_ns);
   s.bind_opt_int(4, r.exit_code ? std::optional<std::int64_t>(*r.exit_code) : std::nullopt);
   s.bind_opt_text(5, opt_hex(r.set_id));
   s.bind_text(6, r.message);
+  s.bind_text(7, r.source);
+  s.bind_text(8, r.retention_class);
   CAIRN_TRY(s.run(fmt::format("cannot record a run of {}", r.tool)));
   return inserted_id(c);
 }
@@ -53,7 +56,8 @@ Status Catalog::finish_run(std::int64_t id, std::int64_t ended_ns, int exit_code
 Result<std::vector<RunRecord>> Catalog::runs_since(std::int64_t since_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT id, tool, started_ns, ended_ns, exit_code, set_id, "
-                                     "message FROM run WHERE started_ns >= ?1 "
+                                     "message, source, retention_class FROM run "
+                                     "WHERE started_ns >= ?1 "
                                      "ORDER BY started_ns, id"));
   s.bind_int(1, since_ns);
   std::vector<RunRecord> out;
@@ -68,6 +72,8 @@ Result<std::vector<RunRecord>> Catalog::runs_since(std::int64_t since_ns) {
     if (auto e = opt_int(s, 4)) r.exit_code = static_cast<int>(*e);
     CAIRN_TRY_ASSIGN(r.set_id, opt_id_column<hash::SetTag>(s, 5, c.file));
     r.message = s.text(6);
+    r.source = s.text(7);
+    r.retention_class = s.text(8);
     out.push_back(std::move(r));
   }
   return out;

@@ -12,6 +12,7 @@
 #include "ops/hold.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
+#include "ops/status.hpp"
 
 namespace cairn::cli {
 
@@ -22,9 +23,6 @@ int run_front(int argc, char** argv) {
   auto& app = tool.app();
   app.footer("Tools, run as 'cairn VERB ARGS...' or 'cairn-VERB ARGS...': snap, diff, pack, "
              "push, verify, restore, prune.\nSee cairn(1), and cairn(7) for the overview.");
-  const Body todo = [](Session&) -> Result<ops::Outcome> {
-    return Error{Errc::unimplemented, "not implemented yet"};
-  };
 
   repo::InitOptions init;
   auto& in = tool.command(app, "init", "create a repository in --repo (new passphrase: "
@@ -88,16 +86,31 @@ int run_front(int argc, char** argv) {
                })
       .add_option("SOURCE", ls.source, "only this source");
   tool.add_json_flag(*app.get_subcommand("ls"), "one JSON object a line (schema cairn.ls/1)");
+  std::string status_policy;
   auto& st = tool.command(app, "status", "objectives per source and class (exit 5 when one "
-                                         "is violated)", todo);
+                                         "is violated)",
+                          [&](Session& s) -> Result<ops::Outcome> {
+                            ops::StatusOptions o;
+                            CAIRN_TRY_ASSIGN(o.repo, repo_options(s));
+                            if (!status_policy.empty()) o.policy = status_policy;
+                            if (!prometheus.empty()) o.prometheus = prometheus;
+                            o.json = s.json();
+                            return ops::status(o, s.stdout_writer());
+                          });
   tool.add_json_flag(st, "one JSON object a line (schema cairn.status/1)");
-  st.add_option("--prometheus", prometheus, "also write a node_exporter textfile")
+  st.add_option("--prometheus", prometheus, "also write a node_exporter textfile (atomically)")
       ->type_name("FILE");
+  st.add_option("--policy", status_policy,
+                "the policy setting the objectives (default: /etc/cairn/policy.toml, if it exists)")
+      ->type_name("FILE")
+      ->envname("CAIRN_POLICY");
   auto& cat = tool.group(app, "catalog", "maintain the catalog");
   tool.command(cat, "rebuild", "recreate the catalog from the repository",
                [&](Session& s) -> Result<ops::Outcome> {
                  ops::RebuildOptions o;
                  CAIRN_TRY_ASSIGN(o.repo, repo_options(s));
+                 // --repo may name a destination (s3://, azure://, sftp://, file://): read alone.
+                 if (o.repo.repo.string().find("://") != std::string::npos) o.repo.from = o.repo.repo.string();
                  return ops::rebuild_catalog(o, s.observer(), s.cancel());
                });
   auto& pol = tool.group(app, "policy", "work with the retention policy");
@@ -116,7 +129,7 @@ int run_front(int argc, char** argv) {
       o.set = set;
       o.hold = on;
       o.reason = reason;
-      return ops::hold(o, s.observer());
+      return ops::hold(o, s.stdout_writer(), s.observer());
     };
   };
   auto& hold = tool.command(app, "hold", "put a set under legal hold (prune keeps it)", hold_body(true));

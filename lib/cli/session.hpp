@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/observer.hpp"
 #include "base/result.hpp"
@@ -28,6 +29,8 @@ struct CommonOptions {
   std::string catalog;           // --catalog, CAIRN_CATALOG (empty: ops picks its default)
   std::string passphrase_file;   // --passphrase-file, CAIRN_PASSPHRASE_FILE
   std::string key_file;          // --key-file, CAIRN_KEY_FILE
+  std::vector<std::string> notify;  // --notify TARGET (repeatable), else CAIRN_NOTIFY; checked
+                                    // by Tool::run, used when the tool fails (notify.hpp)
 };
 
 class Session {

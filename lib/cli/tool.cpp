@@ -7,9 +7,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@
 #include "cli/progress.hpp"
 #include "cli/units.hpp"
 #include "cli/verb.hpp"
+#include "notify/notify.hpp"
 #include "ops/process.hpp"
 
 namespace cairn::cli {
@@ -128,6 +132,50 @@ Result<ops::Outcome> run_guarded(const Body& body, Session& s) {
   }
 }
 
+// The --policy value of the chosen command (cairn-prune, cairn status), if one was given.
+std::optional<std::filesystem::path> policy_flag(const CLI::App& app) {
+  for (const CLI::App* a = &app;;) {
+    if (const CLI::Option* o = a->get_option_no_throw("--policy"); o != nullptr && o->count() > 0)
+      return std::filesystem::path(o->as<std::string>());
+    const auto subs = a->get_subcommands();
+    if (subs.empty()) return std::nullopt;
+    a = subs.front();
+  }
+}
+
+// Alerts (cairn(7) NOTIFICATIONS): when a tool ends with a non-zero status, the --notify /
+// CAIRN_NOTIFY targets and the policy's [notify] targets hear of it. The policy is the one
+// named by --policy or CAIRN_POLICY, else /etc/cairn/policy.toml when it exists; it is read
+// only now, so a tool that succeeds never touches it. A failed notification is one stderr
+// line; the exit status stays the tool's own.
+int alert(const std::string& tool, const CLI::App& app, const CommonOptions& opt, int code,
+          const std::string& message) {
+  if (code == 0) return code;
+  std::vector<std::string> targets = opt.notify;
+  auto from_policy = notify::policy_targets(policy_flag(app));
+  if (from_policy) {
+    targets.insert(targets.end(), from_policy->begin(), from_policy->end());
+  } else if (from_policy.error().message != message) {  // not the tool's own complaint again
+    to_stderr(fmt::format("{}: cannot notify the policy's targets: {}", tool,
+                          printable(from_policy.error().message)));
+  }
+  if (targets.empty()) return code;
+  auto settings = notify::settings_from_env();
+  if (!settings) {
+    to_stderr(fmt::format("{}: cannot notify: {}", tool, printable(settings.error().message)));
+    return code;
+  }
+  notify::Event ev;
+  ev.tool = tool;
+  ev.host = notify::host_name();
+  ev.exit_code = code;
+  ev.message = printable(message);
+  ev.time_unix = static_cast<std::int64_t>(std::time(nullptr));
+  for (const Error& e : notify::send_all(targets, ev, *settings))
+    to_stderr(fmt::format("{}: {}", tool, printable(e.message)));
+  return code;
+}
+
 }  // namespace
 
 Tool::Tool(std::string name, std::string description)
@@ -168,6 +216,12 @@ Tool::Tool(std::string name, std::string description)
                   "unlock with this exported key (e.g. a write-only key)")
       ->envname("CAIRN_KEY_FILE")
       ->type_name("FILE")
+      ->group(g);
+  app_.add_option("--notify", opt_.notify,
+                  "on failure, alert a webhook URL, mailto:ADDR or exec:/PATH; repeatable "
+                  "(or CAIRN_NOTIFY)")
+      ->type_name("TARGET")
+      ->allow_extra_args(false)
       ->group(g);
 }
 
@@ -229,18 +283,47 @@ int Tool::run(int argc, char** argv) {
     to_stderr(fmt::format("Try '{} --help'.", command_path()));
     return static_cast<int>(Exit::usage);
   }
+  // --notify targets are checked now: a typo is a usage error, not an alert lost later.
+  auto targets = notify::command_line_targets(opt_.notify);
+  if (!targets) {
+    to_stderr(fmt::format("{}: error: {}", name_, printable(targets.error().message)));
+    return static_cast<int>(exit_for(targets.error().code));
+  }
+  opt_.notify = std::move(targets).value();
+  if (!opt_.notify.empty()) {
+    if (auto settings = notify::settings_from_env(); !settings) {
+      to_stderr(fmt::format("{}: error: {}", name_, printable(settings.error().message)));
+      return static_cast<int>(exit_for(settings.error().code));
+    }
+  }
   auto session = Session::open(name_, opt_);
   if (!session) {
     to_stderr(fmt::format("{}: error: {}", name_, printable(session.error().message)));
-    return static_cast<int>(exit_for(session.error().code));
+    return alert(name_, app_, opt_, static_cast<int>(exit_for(session.error().code)),
+                 session.error().message);
   }
   Session& s = **session;
-  if (Status st = ops::init_process(); !st) return finish(s, std::move(st).error());
+  if (Status st = ops::init_process(); !st) {
+    const std::string message = st.error().message;
+    return alert(name_, app_, opt_, finish(s, std::move(st).error()), message);
+  }
   Result<ops::Outcome> r = [&] {
     SignalScope signals(s.cancel());
     return run_guarded(*body, s);
   }();
-  return finish(s, std::move(r));
+  std::string message;  // what the alert says, beyond the exit status
+  if (!r) {
+    message = r.error().message;
+  } else if (const auto n = std::max<std::uint64_t>(
+                 r->warnings > 0 ? static_cast<std::uint64_t>(r->warnings) : 0, s.reporter().warnings());
+             n > 0) {
+    message = fmt::format("{} {} problems (named on standard error)", n, n == 1 ? "item had" : "items had");
+  }
+  // An Outcome's own exit code is an answer, not a failure (cairn-diff --exit-code: 1 = the
+  // trees differ): nothing to alert.
+  const bool answer = r && r->exit_code != 0;
+  const int code = finish(s, std::move(r));
+  return answer ? code : alert(name_, app_, opt_, code, message);
 }
 
 int Tool::parse_error(const CLI::ParseError& e) {

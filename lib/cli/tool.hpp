@@ -1,9 +1,10 @@
 // lib/cli/tool.hpp: the CLI11 glue shared by every executable (STYLE.md C4, C7, C8).
 // A tool's main() declares its flags on app() and hands one body to run(); run() parses,
 // maps CLI11 errors to exit 2, adds the common flags (-q -v --progress-fd --repo --catalog
-// --passphrase-file --key-file, --version, --help), runs ops::init_process(), makes
+// --passphrase-file --key-file --notify, --version, --help), runs ops::init_process(), makes
 // SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
-// "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8.
+// "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8; a non-zero
+// one is first sent to the notify targets (lib/notify).
 // Depends on: base, io, ops (+ CLI11: include this header only from lib/cli .cpp files and
 // tool mains; it is slow to compile). Threads: run() from the main thread only.
 #pragma once

@@ -83,13 +83,16 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
                           {"source", s.source},
                           {"host", s.host},
                           {"kind", catalog::to_string(s.kind)},
+                          {"parent", s.parent ? nlohmann::ordered_json(s.parent->hex()) : nlohmann::ordered_json()},
+                          {"seq", s.seq},
                           {"class", s.retention_class},
                           {"status", catalog::to_string(s.status)},
                           {"files", s.files},
                           {"bytes_read", s.bytes_read},
                           {"bytes_new", s.bytes_new},
                           {"bytes_stored", s.bytes_stored},
-                          {"legal_hold", s.legal_hold}};
+                          {"legal_hold", s.legal_hold},
+                          {"hold_reason", s.hold_reason}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       line = fmt::format("{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:>8} {:>14} {:>14}\n", s.id.hex().substr(0, 12),

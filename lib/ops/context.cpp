@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/cache.hpp"
 #include "backend/remote.hpp"
 
 namespace cairn::ops {
@@ -44,6 +46,9 @@ Result<std::shared_ptr<ScratchDir>> make_scratch() {
 Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, const repo::Unlock& u,
                                                     const std::filesystem::path& tmp_dir) {
   CAIRN_TRY_ASSIGN(auto storage, backend::open_url(url, backend::RemoteOptions::from_env()));
+  if (!storage->properties().local) {  // chunk-sized reads served from whole packs fetched once
+    CAIRN_TRY_ASSIGN(storage, backend::with_pack_cache(std::move(storage), tmp_dir));
+  }
   return repo::Repository::open(std::move(storage), u, tmp_dir);
 }
 
@@ -65,26 +70,18 @@ Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
   std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
     return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
   });
+  // Holds placed after a set was written live in hold records (cairn-repository(5)).
+  CAIRN_TRY_ASSIGN(const auto holds, r.list_holds());
+  std::unordered_map<hash::SetId, const repo::HoldRecord*, hash::DigestHasher> newest_hold;
+  for (const auto& h : holds) newest_hold[h.set] = &h;  // oldest first: the last one wins
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& obj : objs) {
-    const repo::SetBody& b = *obj.body;
-    catalog::SetRecord rec;
-    rec.id = obj.id;
-    rec.seq = obj.header.seq;
-    rec.source = b.source;
-    rec.host = b.host;
-    rec.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
-    rec.parent = b.parent;
-    rec.retention_class = b.retention_class;
-    rec.legal_hold = b.legal_hold;
-    rec.hold_reason = b.hold_reason;
-    rec.started_ns = b.started_ns;
-    rec.ended_ns = b.ended_ns;
-    rec.files = b.files;
-    rec.bytes_read = b.bytes_read;
-    rec.bytes_new = b.bytes_new;
-    rec.bytes_stored = b.bytes_stored;
-    CAIRN_TRY(cat.insert_set(rec, b.packs));
+    catalog::SetRecord rec = set_record(obj);
+    if (auto h = newest_hold.find(obj.id); h != newest_hold.end()) {
+      rec.legal_hold = h->second->hold;
+      rec.hold_reason = h->second->hold ? h->second->reason : std::string();
+    }
+    CAIRN_TRY(cat.insert_set(rec, obj.body->packs));
   }
   return tx.commit();
 }
@@ -117,6 +114,28 @@ Result<Context> open_context(const RepoOptions& o) {
   CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(file, c.repo_id_hex()));
   c.cat.emplace(std::move(cat));
   return c;
+}
+
+catalog::SetRecord set_record(const repo::SetObject& obj) {
+  const repo::SetBody& b = *obj.body;
+  catalog::SetRecord rec;
+  rec.id = obj.id;
+  rec.seq = obj.header.seq;
+  rec.source = b.source;
+  rec.host = b.host;
+  rec.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
+  rec.parent = b.parent;
+  rec.retention_class = b.retention_class;
+  rec.legal_hold = b.legal_hold;
+  rec.hold_reason = b.hold_reason;
+  rec.started_ns = b.started_ns;
+  rec.ended_ns = b.ended_ns;
+  rec.files = b.files;
+  rec.bytes_read = b.bytes_read;
+  rec.bytes_new = b.bytes_new;
+  rec.bytes_stored = b.bytes_stored;
+  rec.duration_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
+  return rec;
 }
 
 std::int64_t now_ns() {

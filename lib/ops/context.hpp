@@ -38,6 +38,9 @@ Result<Context> open_context(const RepoOptions& o);
 
 // Nanoseconds since the Unix epoch, now.
 std::int64_t now_ns();
+// The catalog row a readable set object gives (status committed; duration from its times).
+// The object must have its body.
+catalog::SetRecord set_record(const repo::SetObject& obj);
 std::string hostname();
 
 // Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",

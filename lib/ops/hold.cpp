@@ -32,7 +32,7 @@ Result<catalog::SetRecord> find_set(catalog::Catalog& cat, std::string_view ref)
 
 }  // namespace
 
-Result<Outcome> hold(const HoldOptions& o, Observer& obs) {
+Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
   if (o.hold && o.reason.empty()) return Error{Errc::usage, "a legal hold needs a reason: use --reason"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   catalog::Catalog& cat = *ctx.cat;
@@ -52,6 +52,15 @@ Result<Outcome> hold(const HoldOptions& o, Observer& obs) {
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::committed));
       obs.info(fmt::format("set {} was marked pruned but is still in the repository: committed again", id));
     }
+    // The repository first: a catalog lost after this point is rebuilt with the hold.
+    repo::HoldRecord hr;
+    hr.set = rec.id;
+    hr.hold = o.hold;
+    hr.reason = o.hold ? o.reason : std::string();
+    hr.user = current_user();
+    hr.host = hostname();
+    CAIRN_TRY_ASSIGN(std::string path, ctx.repo->write_hold(std::move(hr)));
+    CAIRN_TRY(out.write(as_bytes("+" + path + "\n")));
     CAIRN_TRY(cat.set_hold(rec.id, o.hold, o.reason));
     catalog::AuditRecord a;
     a.at_ns = now_ns();
@@ -65,6 +74,13 @@ Result<Outcome> hold(const HoldOptions& o, Observer& obs) {
   obs.info(o.hold ? fmt::format("set {} is under legal hold: {}", id, o.reason)
                   : fmt::format("set {} is released (it was held: {})", id, rec.hold_reason));
   return Outcome{0, id};
+}
+
+std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
+    const std::vector<repo::HoldRecord>& records) {
+  std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> out;
+  for (const auto& r : records) out[r.set] = HoldState{r.hold, r.hold ? r.reason : std::string()};  // oldest first
+  return out;
 }
 
 }  // namespace cairn::ops

@@ -1,16 +1,22 @@
 // lib/ops/hold.hpp: `cairn hold SET --reason TEXT` and `cairn release SET`: legal holds.
 // A held set is kept by every prune, whatever the policy says, until it is released.
-// Holds live in the catalog (backup_set.legal_hold, hold_reason) and each change is
-// appended to the audit log. The repository cannot record a hold made after the set was
-// written (set objects are signed and immutable, and it has no place for a separate hold
-// record yet), so `cairn catalog rebuild` restores a hold only from a readable old catalog or
-// from the set object's own legal_hold field.
+// Each hold or release is first written to the repository as a signed hold record
+// (holds/<id>, cairn-repository(5)): set objects are immutable, so a later hold is a new
+// record, never an edit, and `cairn catalog rebuild` restores it from the repository alone.
+// Then the catalog (backup_set.legal_hold, hold_reason) and its audit log are updated. The
+// record's path is printed ("+holds/<id>") so that `cairn hold ... | cairn-push DEST` carries
+// the hold to the destinations.
 // Depends on: catalog, repo. Threads: plain functions.
 #pragma once
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "base/observer.hpp"
+#include "hash/hash.hpp"
+#include "io/file.hpp"
+#include "repo/repo.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
 
@@ -27,7 +33,16 @@ struct HoldOptions {
 // held replaces the reason; releasing a set that is not held changes nothing. A set a prune
 // has marked pruned but whose set object is still in the repository is held and made
 // committed again; one whose object is gone is Errc::not_found. Errc::usage: no reason.
-Result<Outcome> hold(const HoldOptions& o, Observer& obs);
+Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs);
+
+// The hold state the repository's records give each set: the newest record per set (by
+// time, then name) wins; a set with no record keeps its set object's own legal_hold.
+struct HoldState {
+  bool held = false;
+  std::string reason;
+};
+std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
+    const std::vector<repo::HoldRecord>& records);
 
 // The user name for audit records (getpwuid of the real uid, else "uid N").
 std::string current_user();

@@ -1,6 +1,7 @@
 // cairn-prune: the plan (retention over every set), forgetting the dropped sets, and the
 // output; the garbage collection is in prune_gc.cpp (see prune.hpp for the whole protocol).
 #include "ops/prune.hpp"
+#include "ops/hold.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -84,6 +85,7 @@ nlohmann::json plan_json(const Row& r) {
 
 // The decisions, oldest set first, for every set object and every catalog row that has one.
 Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const std::vector<catalog::SetRecord>& recs,
+                              const std::unordered_map<hash::SetId, HoldState, hash::DigestHasher>& holds,
                               std::int64_t now) {
   std::unordered_map<hash::SetId, const catalog::SetRecord*, hash::DigestHasher> rec_of;
   for (const auto& r : recs) rec_of.emplace(r.id, &r);
@@ -94,11 +96,15 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
     auto it = rec_of.find(id);
     Row row{id, b.started_ns, b.source, b.retention_class, b.kind, true, {}, it == rec_of.end() ? nullptr : it->second};
     retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, kind_of(b.kind), b.parent, false, {}, {}};
-    if (row.rec) {  // legal holds live in the catalog
+    if (row.rec) {  // the catalog's hold, or the repository's hold records (either keeps)
       si.legal_hold = row.rec->legal_hold;
       si.hold_reason = row.rec->hold_reason;
     } else {  // unknown hold: never drop on a guess
       si.pinned = "not in the catalog (run 'cairn catalog rebuild')";
+    }
+    if (auto h = holds.find(id); h != holds.end() && h->second.held && !si.legal_hold) {
+      si.legal_hold = true;
+      si.hold_reason = h->second.reason;
     }
     input.push_back(std::move(si));
     rows.push_back(std::move(row));
@@ -189,7 +195,25 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   CAIRN_TRY_ASSIGN(const auto recs, ctx.cat->list_sets());
   Sets sets;
   CAIRN_TRY(scan_sets(*ctx.repo, sets, cancel));
-  CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, now));
+  // A committed catalog row whose set object is gone means the two disagree (a set deleted
+  // behind cairn's back, or the wrong catalog): delete nothing until a person has looked.
+  // (Set objects the catalog lacks are the other direction: those sets are pinned below.)
+  std::size_t missing = 0;
+  std::string first_missing;
+  for (const auto& r : recs) {
+    if (r.status != catalog::SetStatus::committed || sets.readable.contains(r.id) || sets.unreadable.contains(r.id))
+      continue;
+    CAIRN_TRY_ASSIGN(auto there, ctx.repo->storage().stat(backend::Key{backend::Kind::set, r.id.hex()}));
+    if (there) continue;
+    if (missing++ == 0) first_missing = r.id.hex();
+  }
+  if (missing > 0)
+    return Error{Errc::corrupt,
+                 fmt::format("the catalog lists {} set{} the repository does not hold (first: {}): nothing was "
+                             "deleted; run 'cairn-verify' to see what is missing, then 'cairn catalog rebuild'",
+                             missing, missing == 1 ? "" : "s", first_missing)};
+  CAIRN_TRY_ASSIGN(const auto hold_records, ctx.repo->list_holds());
+  CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, hold_states(hold_records), now));
   CAIRN_TRY_ASSIGN(const Freed freed, freed_by(*ctx.repo, sets, rows));
 
   std::size_t kept = 0, dropped = 0;

@@ -1,10 +1,12 @@
 #include "ops/push.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "ops/pipeline.hpp"
+#include "policy/policy.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -27,8 +30,9 @@ int rank(Kind k) {
     case Kind::pack: return 2;
     case Kind::index: return 3;
     case Kind::set: return 4;
+    case Kind::hold: return 5;  // a hold names a set: after it
   }
-  return 5;
+  return 6;
 }
 
 struct Item {
@@ -56,8 +60,8 @@ struct Dest {
 
 class Pusher {
  public:
-  Pusher(const PushOptions& o, repo::Repository& src, io::Writer& out, const CancelToken& cancel)
-      : o_(o), src_(src), out_(out), cancel_(cancel), stage_dir_(o.repo.repo / "tmp") {}
+  Pusher(const PushOptions& o, repo::Repository& src, io::Writer& out, Observer& obs, const CancelToken& cancel)
+      : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(o.repo.repo / "tmp") {}
 
   Status emit(char sign, const Key& k, const Dest& d) {
     std::lock_guard lock(out_mu_);
@@ -85,7 +89,8 @@ class Pusher {
   // Sends one object and checks its size at the destination.
   Status send(Dest& d, const Key& k, std::uint64_t size) {
     if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    CAIRN_TRY_ASSIGN(fs::path staged, stage(o_.repo.repo / k.path(), d.b->properties().local));
+    obs_.started(fmt::format("{} {}", k.path(), d.name));
+    CAIRN_TRY_ASSIGN(fs::path staged, stage(o_.repo.repo / k.path(), d.b->properties().local && o_.limit_rate == 0));
     Status st = d.b->put_file(k, staged);
     ::unlink(staged.c_str());  // absent when put_file moved it
     if (!st)
@@ -96,6 +101,7 @@ class Pusher {
       return Error{Errc::corrupt, fmt::format("'{}' at '{}' holds {} bytes after the upload, expected {}",
                                               k.path(), d.name, info ? info->size : 0, size)};
     CAIRN_TRY(emit('+', k, d));
+    obs_.advanced(d.b->properties().local ? size : 0, 1);  // remote bytes come through on_sent
     std::lock_guard lock(d.mu);
     ++d.sent;
     d.sent_bytes += size;
@@ -130,7 +136,7 @@ class Pusher {
                                              return {};
                                            });
         if (!st) {
-          d.fail(st.error());
+          d.fail(Error{st.error().code, fmt::format("cannot push to '{}': {}", d.name, st.error().message)});
           continue;
         }
       }
@@ -196,6 +202,7 @@ class Pusher {
   const PushOptions& o_;
   repo::Repository& src_;
   io::Writer& out_;
+  Observer& obs_;
   const CancelToken& cancel_;
   fs::path stage_dir_;
   std::mutex out_mu_;
@@ -233,11 +240,102 @@ Status read_items(io::Reader& in, std::optional<std::string>& set_id, std::vecto
   return {};
 }
 
+// Staged copies ("push-<pid>-<n>" in the repository's tmp/) that a push killed before it
+// could unlink them left behind: removed when that process is gone. Best effort.
+void remove_stale_staging(const fs::path& tmp) {
+  std::error_code ec;
+  for (fs::directory_iterator it(tmp, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with("push-")) continue;
+    const std::string pid = name.substr(5, name.find('-', 5) - 5);
+    long v = 0;
+    auto [p, err] = std::from_chars(pid.data(), pid.data() + pid.size(), v);
+    if (err != std::errc{} || p != pid.data() + pid.size() || v <= 0) continue;
+    if (::kill(static_cast<pid_t>(v), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    ::unlink(it->path().c_str());
+  }
+}
+
+// S3 Object Lock: the retain-until time (Unix seconds) of what this run uploads, from the
+// policy's immutable_days of the classes of `sets` (the largest wins); nullopt when no
+// destination is S3, no policy applies or no class asks for immutability. The policy is
+// --policy / CAIRN_POLICY (which must then read), else /etc/cairn/policy.toml if it exists.
+Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::Catalog& cat,
+                                                 const std::vector<std::string>& sets) {
+  const bool s3 = std::any_of(o.dests.begin(), o.dests.end(), [](const std::string& d) {
+    auto u = backend::parse_url(d);
+    return u && u->scheme == backend::Url::Scheme::s3;
+  });
+  if (!s3 || sets.empty()) return std::optional<std::int64_t>{};
+  const fs::path file = policy::locate(o.policy);
+  auto pol = policy::load(file);
+  if (!pol) {
+    if (pol.error().code == Errc::not_found && file == fs::path(policy::kDefaultFile))
+      return std::optional<std::int64_t>{};
+    return std::move(pol).error();
+  }
+  std::uint32_t days = 0;
+  for (const auto& name : sets) {
+    auto id = hash::SetId::from_hex(name);
+    if (!id) continue;
+    CAIRN_TRY_ASSIGN(auto rec, cat.get_set(*id));
+    if (!rec) continue;
+    if (const policy::Class* c = pol->find(rec->retention_class); c && c->immutable_days)
+      days = std::max(days, *c->immutable_days);
+  }
+  if (days == 0) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{now_ns() / 1'000'000'000 + std::int64_t{days} * 86400};
+}
+
+// A set named on stdin goes up only with everything it needs. cairn-pack names only the
+// objects it wrote; an incremental set also needs packs of earlier sets, which may never have
+// reached this destination (its first push, a weekly offline disk, a push that failed). So the
+// packs the set names, and the index files, are sent wherever they are missing, before the
+// set object. A write-only key cannot read the set's pack list: then every pack is checked.
+Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests, repo::Repository& r,
+                           const std::map<Kind, std::vector<Key>>& up) {
+  auto sets = up.find(Kind::set);
+  if (sets == up.end() || sets->second.empty()) return {};
+  std::set<std::string> named;  // objects of that kind already on the list
+  const auto on_list = [&](Kind k) {
+    named.clear();
+    if (auto it = up.find(k); it != up.end())
+      for (const auto& key : it->second) named.insert(key.name);
+  };
+  std::vector<Key> packs;
+  on_list(Kind::pack);
+  if (r.keys().can_read()) {
+    std::set<std::string> need;
+    for (const auto& k : sets->second) {
+      auto id = hash::SetId::from_hex(k.name);
+      if (!id) continue;
+      CAIRN_TRY_ASSIGN(auto obj, r.read_set(*id));
+      if (obj.body)
+        for (const auto& pk : obj.body->packs) need.insert(pk.hex());
+    }
+    for (const auto& n : need)
+      if (!named.contains(n)) packs.push_back(Key{Kind::pack, n});
+  } else {
+    CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
+      if (!named.contains(i.key.name)) packs.push_back(i.key);
+      return {};
+    }));
+  }
+  if (packs.empty()) return {};
+  CAIRN_TRY(p.upload(dests, Kind::pack, packs, /*only_missing=*/true));
+  std::vector<Key> index;
+  on_list(Kind::index);
+  CAIRN_TRY(r.storage().list(Kind::index, [&](const backend::ObjectInfo& i) -> Status {
+    if (!named.contains(i.key.name)) index.push_back(i.key);
+    return {};
+  }));
+  return p.upload(dests, Kind::index, index, /*only_missing=*/true);
+}
+
 }  // namespace
 
 Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Observer& obs, const CancelToken& cancel) {
   if (o.dests.empty()) return Error{Errc::usage, "no destination given"};
-  if (o.limit_rate != 0) return Error{Errc::unimplemented, "--limit-rate is not implemented yet"};
   std::optional<std::string> first_set;
   std::vector<Item> items;
   if (!o.all) CAIRN_TRY(read_items(in, first_set, items));
@@ -247,17 +345,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};
   std::error_code ec;
   fs::create_directories(o.repo.repo / "tmp", ec);
-
-  std::vector<std::unique_ptr<Dest>> dests;
-  backend::RemoteOptions ro = o.remote;
-  ro.create = true;
-  for (const auto& url : o.dests) {
-    auto d = std::make_unique<Dest>();
-    d->name = url;
-    CAIRN_TRY_ASSIGN(d->b, backend::open_url(url, ro));
-    dests.push_back(std::move(d));
-  }
-  Pusher p(o, *ctx.repo, out, cancel);
+  remove_stale_staging(o.repo.repo / "tmp");
 
   // Sorted by kind: config, keys, packs, index files, sets.
   std::map<Kind, std::vector<Key>> up, down;
@@ -267,13 +355,33 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     any_up = any_up || !it.remove;
   }
   if (o.all) {
-    for (Kind k : {Kind::pack, Kind::index, Kind::set}) {
+    for (Kind k : {Kind::pack, Kind::index, Kind::set, Kind::hold}) {
       CAIRN_TRY(ctx.repo->storage().list(k, [&](const backend::ObjectInfo& i) -> Status {
         up[k].push_back(i.key);
         return {};
       }));
     }
   }
+
+  std::vector<std::unique_ptr<Dest>> dests;
+  backend::RemoteOptions ro = o.remote;
+  ro.create = true;
+  ro.limit_rate = o.limit_rate;
+  ro.on_sent = [&obs](std::uint64_t n) { obs.advanced(n, 0); };
+  if (any_up) {
+    std::vector<std::string> sets;
+    if (first_set) sets.push_back(*first_set);
+    if (auto it = up.find(Kind::set); it != up.end())
+      for (const auto& k : it->second) sets.push_back(k.name);
+    CAIRN_TRY_ASSIGN(ro.s3_retain_until, retain_until(o, *ctx.cat, sets));
+  }
+  for (const auto& url : o.dests) {
+    auto d = std::make_unique<Dest>();
+    d->name = url;
+    CAIRN_TRY_ASSIGN(d->b, backend::open_url(url, ro));
+    dests.push_back(std::move(d));
+  }
+  Pusher p(o, *ctx.repo, out, obs, cancel);
   // Every destination holds config and every key slot before anything else arrives.
   if (any_up) {
     std::vector<Key> keys;
@@ -284,7 +392,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     CAIRN_TRY(p.upload(dests, Kind::config, {Key{Kind::config, "config"}}, true));
     CAIRN_TRY(p.upload(dests, Kind::key, keys, true));
   }
-  for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set}) {
+  if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up));
+  for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold}) {
     auto it = up.find(k);
     if (it == up.end()) continue;
     auto& keys = it->second;
@@ -294,7 +403,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     // names already there are left alone by the backend); --all skips what is there.
     CAIRN_TRY(p.upload(dests, k, keys, o.all || rank(k) < 2));
   }
-  for (Kind k : {Kind::set, Kind::index, Kind::pack, Kind::key, Kind::config}) {
+  for (Kind k : {Kind::hold, Kind::set, Kind::index, Kind::pack, Kind::key, Kind::config}) {
     auto it = down.find(k);
     if (it != down.end()) CAIRN_TRY(p.remove(dests, it->second));
   }
@@ -303,10 +412,12 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   // Placements: every set object known to be at a healthy destination.
   Outcome res;
   const std::int64_t now = now_ns();
+  const bool all_failed = std::all_of(dests.begin(), dests.end(), [](const auto& d) { return d->error.has_value(); });
   for (auto& dp : dests) {
     Dest& d = *dp;
     if (d.error) {
-      obs.warning(d.name, *d.error);
+      // One line per failed destination; when every one failed, the first is the error.
+      if (!all_failed || &d != dests.front().get()) obs.warning(d.name, *d.error);
       ++res.warnings;
       continue;
     }
@@ -318,7 +429,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     for (const auto& name : sets) {
       auto id = hash::SetId::from_hex(name);
       if (!id) continue;
-      Status st = ctx.cat->record_placement(catalog::PlacementRecord{*id, d.name, now, std::nullopt});
+      Status st =
+          ctx.cat->record_placement(catalog::PlacementRecord{*id, backend::canonical_name(d.name), now, std::nullopt});
       if (!st) {
         if (st.error().code != Errc::not_found) return st.error();
         obs.info(fmt::format("set {} is not in the catalog: its placement at '{}' is not recorded",
@@ -328,7 +440,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     obs.info(fmt::format("{}: {} objects sent ({} bytes), {} already there ({} bytes), {} deleted", d.name, d.sent,
                          d.sent_bytes, d.skipped, d.skipped_bytes, d.removed));
   }
-  if (res.warnings == static_cast<int>(dests.size())) return *dests.front()->error;
+  if (all_failed) return *dests.front()->error;
   return res;
 }
 

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +27,13 @@ struct PushOptions {
   std::vector<std::string> dests;  // URLs (backend::open_url) or paths
   bool all = false;                // every object of the repository the destination lacks
   unsigned jobs = 0;               // parallel transfers; 0 = 4
-  std::uint64_t limit_rate = 0;    // bytes/s per destination; not implemented yet (non-zero = error)
-  backend::RemoteOptions remote;   // credentials and endpoints (from the environment)
+  std::uint64_t limit_rate = 0;    // bytes/s per destination (all its transfers together); 0 = none
+  // S3 Object Lock: packs, index files and set objects go up with retain-until = now + the
+  // largest immutable_days among the classes of the sets this run carries (remote.s3_object_lock_mode,
+  // COMPLIANCE by default). The policy: this file, else CAIRN_POLICY, else
+  // /etc/cairn/policy.toml when it exists. Objects already at the destination keep theirs.
+  std::optional<std::filesystem::path> policy;
+  backend::RemoteOptions remote;   // credentials, endpoints, S3 storage class (from the environment and flags)
 };
 
 // Without `all`, reads lines from `in`: an optional first line holding a 64-hex set id (as

@@ -68,28 +68,15 @@ Status remove_if_there(const fs::path& p) {
 
 fs::path with(const fs::path& p, std::string_view suffix) { return fs::path(p.string() + std::string(suffix)); }
 
+// The object's own row, with what only the old catalog knows: the hold made before hold
+// records existed, the damaged status and the measured duration.
 catalog::SetRecord record_of(const repo::SetObject& obj, const catalog::SetRecord* old) {
-  const repo::SetBody& b = *obj.body;
-  catalog::SetRecord r;
-  r.id = obj.id;
-  r.seq = obj.header.seq;
-  r.source = b.source;
-  r.host = b.host;
-  r.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
-  r.parent = b.parent;
-  r.retention_class = b.retention_class;
-  r.legal_hold = old ? old->legal_hold : b.legal_hold;
-  r.hold_reason = old ? old->hold_reason : b.hold_reason;
-  r.started_ns = b.started_ns;
-  r.ended_ns = b.ended_ns;
-  r.status = old && old->status == catalog::SetStatus::damaged ? catalog::SetStatus::damaged
-                                                              : catalog::SetStatus::committed;
-  r.files = b.files;
-  r.bytes_read = b.bytes_read;
-  r.bytes_new = b.bytes_new;
-  r.bytes_stored = b.bytes_stored;
-  r.duration_ms = old ? old->duration_ms
-                      : static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
+  catalog::SetRecord r = set_record(obj);
+  if (!old) return r;
+  r.legal_hold = old->legal_hold;
+  r.hold_reason = old->hold_reason;
+  if (old->status == catalog::SetStatus::damaged) r.status = catalog::SetStatus::damaged;
+  r.duration_ms = old->duration_ms;
   return r;
 }
 
@@ -122,6 +109,10 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
     return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
   });
 
+  // Holds placed or released after a set was written: the repository's signed records win
+  // over the old catalog (which may be stale or gone).
+  CAIRN_TRY_ASSIGN(const auto hold_records, repo->list_holds());
+  const auto holds = hold_states(hold_records);
   const std::optional<Old> old = open_old(file, repo_id, obs);
   const fs::path tmp = with(file, ".rebuild");
   for (const char* s : {"", "-wal", "-shm", "-journal"}) CAIRN_TRY(remove_if_there(with(tmp, s)));
@@ -134,7 +125,12 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
       const catalog::SetRecord* prev = nullptr;
       if (old)
         if (auto it = old->sets.find(obj.id); it != old->sets.end()) prev = &it->second;
-      CAIRN_TRY(cat.insert_set(record_of(obj, prev), obj.body->packs));
+      catalog::SetRecord rec = record_of(obj, prev);
+      if (auto h = holds.find(obj.id); h != holds.end()) {
+        rec.legal_hold = h->second.held;
+        rec.hold_reason = h->second.reason;
+      }
+      CAIRN_TRY(cat.insert_set(rec, obj.body->packs));
       present.emplace(obj.id, true);
       ++from_repo;
     }

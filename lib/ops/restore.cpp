@@ -232,7 +232,11 @@ class DirRestorer {
         if (dfd < 0) return errno_error(errno, "dup");
         auto shared = std::make_shared<io::Fd>(dfd);
         auto entry = std::make_shared<manifest::Entry>(e);
-        return q.submit(std::min<std::uint64_t>(e.size, 8u << 20) + 4096, [this, shared, entry, name]() -> Status {
+        // Each queued file holds a directory descriptor until it has run: counting at least
+        // 256 KiB per file keeps a tree of small files (a PostgreSQL data directory) to a few
+        // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
+        const std::uint64_t budget = std::clamp<std::uint64_t>(e.size, 256u << 10, 8u << 20) + 4096;
+        return q.submit(budget, [this, shared, entry, name]() -> Status {
           Status s = restore_file(shared->get(), name, *entry);
           if (!s) {
             // Damage is per file (named, the others go on); anything else (a full disk, an
@@ -409,6 +413,40 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
   return Error{Errc::not_found, fmt::format("the set holds no file '{}'", want)};
 }
 
+// True when the set `id` holds the --stdout file, or something for every pattern.
+Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
+  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(r, id));
+  std::vector<char> used(o.patterns.size(), 0);
+  manifest::Entry e;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool more, set.next(e));
+    if (!more) break;
+    if (o.stdout_file) {
+      if (e.path == *o.stdout_file) return true;
+    } else {
+      selected(e.path, o.patterns, &used);
+    }
+  }
+  return !o.stdout_file && std::all_of(used.begin(), used.end(), [](char u) { return u != 0; });
+}
+
+// --search: `rec` if it has what is asked for, else the newest older committed set of its
+// source that has it (Errc::not_found naming what is missing when none has).
+Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& rec, const RestoreOptions& o) {
+  if (!o.stdout_file && o.patterns.empty())
+    return Error{Errc::usage, "--search needs --stdout FILE or a PATH to look for"};
+  CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(rec.source));  // oldest first
+  auto key = [](const catalog::SetRecord& s) { return std::make_pair(s.started_ns, s.seq); };
+  for (auto it = sets.rbegin(); it != sets.rend(); ++it) {
+    if (it->status != catalog::SetStatus::committed || key(*it) > key(rec)) continue;
+    CAIRN_TRY_ASSIGN(bool found, holds(*ctx.repo, it->id, o));
+    if (found) return *it;
+  }
+  std::string what = o.stdout_file ? fmt::format("'{}'", *o.stdout_file) : "every PATH given";
+  return Error{Errc::not_found, fmt::format("no set of source '{}' up to {} holds {}", rec.source,
+                                            rec.id.hex().substr(0, 12), what)};
+}
+
 }  // namespace
 
 Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
@@ -416,6 +454,9 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, o.set));
+  if (o.search) {
+    CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
+  }
   CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*ctx.repo, rec.id));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));

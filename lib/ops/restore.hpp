@@ -29,6 +29,10 @@ struct RestoreOptions {
   bool tar = false;                   // pax stream on stdout
   std::optional<std::string> stdout_file;  // one file's content on stdout
   bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
+  // --search: when the set lacks the --stdout file (or a pattern matches nothing in it), use
+  // the newest older committed set of the same source that has it (e.g. one WAL segment
+  // among many one-file sets: cairn-wal-restore). Costs one manifest read per set passed over.
+  bool search = false;
   unsigned jobs = 0;
 };
 

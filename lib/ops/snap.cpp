@@ -9,12 +9,15 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <ctime>
 #include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
+#include "ops/rdb.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
 
@@ -53,25 +56,78 @@ std::string hostname() {
 
 // Runs `cmd` with /bin/sh -c; its stdout goes to our stderr (stdout carries the stream) and its
 // stdin is /dev/null.
-Status run_hook(const std::string& cmd, std::string_view when) {
+// Waits for `pid`; Errc::io unless it exited 0. `what` names it: "pre command 'CMD'".
+Status wait_command(pid_t pid, const std::string& what) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return errno_error(errno, fmt::format("cannot wait for {}", what));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  if (WIFEXITED(status))
+    return Error{Errc::io, fmt::format("{} failed with exit status {}", what, WEXITSTATUS(status))};
+  return Error{Errc::io, fmt::format("{} was killed by signal {}", what, WIFSIGNALED(status) ? WTERMSIG(status) : 0)};
+}
+
+// Starts /bin/sh -c `cmd` with stdin /dev/null and stdout to `out_fd` (our stderr when -1).
+Result<pid_t> spawn_command(const std::string& cmd, int out_fd, const std::string& what) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  posix_spawn_file_actions_adddup2(&fa, out_fd >= 0 ? out_fd : 2, 1);
   const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return errno_error(rc, fmt::format("cannot run {} command '{}'", when, cmd));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return errno_error(errno, fmt::format("cannot wait for {} command '{}'", when, cmd));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (WIFEXITED(status))
-    return Error{Errc::io, fmt::format("{} command '{}' failed with exit status {}", when, cmd, WEXITSTATUS(status))};
-  return Error{Errc::io, fmt::format("{} command '{}' was killed by signal {}", when, cmd,
-                                     WIFSIGNALED(status) ? WTERMSIG(status) : 0)};
+  if (rc != 0) return errno_error(rc, fmt::format("cannot run {}", what));
+  return pid;
 }
+
+// Runs `cmd` with /bin/sh -c; its stdout goes to our stderr (stdout carries the stream) and its
+// stdin is /dev/null.
+Status run_hook(const std::string& cmd, std::string_view when) {
+  const std::string what = fmt::format("{} command '{}'", when, cmd);
+  CAIRN_TRY_ASSIGN(pid_t pid, spawn_command(cmd, -1, what));
+  return wait_command(pid, what);
+}
+
+// --from-command: the producer whose stdout is the input. Killed and reaped if the snapshot
+// stops before reading it to the end.
+class Producer {
+ public:
+  static Result<Producer> start(const std::string& cmd) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return errno_error(errno, "cannot create a pipe");
+    io::Fd rd(p[0]), wr(p[1]);
+    Producer pr;
+    pr.what_ = fmt::format("input command '{}'", cmd);
+    CAIRN_TRY_ASSIGN(pr.pid_, spawn_command(cmd, wr.get(), pr.what_));
+    pr.out_ = std::move(rd);
+    return pr;
+  }
+  Producer() = default;
+  Producer(Producer&& o) noexcept : pid_(std::exchange(o.pid_, -1)), out_(std::move(o.out_)), what_(std::move(o.what_)) {}
+  Producer& operator=(Producer&&) = delete;
+  ~Producer() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    out_ = io::Fd();  // a producer blocked on a full pipe gets EPIPE
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  int fd() const { return out_.get(); }
+  const std::string& what() const { return what_; }
+  // After the input was read to its end: Errc::io unless the command exited 0.
+  Status finish() {
+    out_ = io::Fd();
+    const pid_t pid = std::exchange(pid_, -1);
+    return wait_command(pid, what_);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  io::Fd out_;
+  std::string what_;
+};
 
 manifest::Type type_of(tree::Kind k) {
   switch (k) {
@@ -205,8 +261,11 @@ Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs, con
   return tree::walk(opt.roots, wo, obs, cancel, [&](const tree::Node& n) { return ds.visit(n); });
 }
 
-Status snap_stdin(const SnapOptions& opt, io::Reader& in, manifest::Writer& w, Observer& obs,
+Status snap_stdin(const SnapOptions& opt, io::Reader& raw, manifest::Writer& w, Observer& obs,
                   const CancelToken& cancel) {
+  std::optional<RdbReader> rdb;
+  if (opt.stdin_rdb) rdb.emplace(raw, "standard input");
+  io::Reader& in = rdb ? static_cast<io::Reader&>(*rdb) : raw;
   manifest::Entry e;
   e.path = *opt.stdin_name;
   e.type = manifest::Type::file;
@@ -233,6 +292,8 @@ Status snap_stdin(const SnapOptions& opt, io::Reader& in, manifest::Writer& w, O
   }
   CAIRN_TRY(w.end_frames());
   obs.advanced(0, 1);
+  if (rdb && rdb->dropped() > 0)
+    obs.info(fmt::format("dropped {} bytes after the end of the RDB (redis-cli's end marker)", rdb->dropped()));
   return {};
 }
 
@@ -310,6 +371,9 @@ Status check_options(const SnapOptions& opt) {
     if (!st) return Error{Errc::usage, fmt::format("--stdin name: {}", st.error().message)};
   }
   if (opt.tar_input && opt.tar_input->empty()) return Error{Errc::usage, "--tar needs a file name or '-'"};
+  if (opt.stdin_rdb && !opt.stdin_name) return Error{Errc::usage, "--rdb needs --stdin NAME"};
+  if (opt.from_command && !opt.stdin_name && opt.tar_input != "-")
+    return Error{Errc::usage, "--from-command needs --stdin NAME or --tar -"};
   if (opt.roots.size() == 1) {
     struct stat st;
     if (::stat(opt.roots[0].c_str(), &st) != 0)
@@ -330,14 +394,24 @@ Result<Outcome> snap(const SnapOptions& opt, io::Reader& in, io::Writer& out, Ob
   Counting counting(obs);
   for (const auto& cmd : opt.pre) CAIRN_TRY(run_hook(cmd, "pre"));
   auto body = [&]() -> Status {
+    std::optional<Producer> producer;
+    std::optional<io::FdReader> produced;
+    if (opt.from_command) {
+      CAIRN_TRY_ASSIGN(Producer p, Producer::start(*opt.from_command));
+      producer.emplace(std::move(p));
+      produced.emplace(producer->fd(), producer->what());
+    }
+    io::Reader& src = produced ? static_cast<io::Reader&>(*produced) : in;
     manifest::Writer w(out);
     CAIRN_TRY(w.header(set));
     if (opt.stdin_name)
-      CAIRN_TRY(snap_stdin(opt, in, w, counting, cancel));
+      CAIRN_TRY(snap_stdin(opt, src, w, counting, cancel));
     else if (opt.tar_input)
-      CAIRN_TRY(snap_tar(opt, in, w, counting, cancel));
+      CAIRN_TRY(snap_tar(opt, src, w, counting, cancel));
     else
       CAIRN_TRY(snap_dirs(opt, w, counting, cancel));
+    // The producer's verdict before the trailer: a failed dump must not become a set.
+    if (producer) CAIRN_TRY(producer->finish());
     return w.finish();
   };
   Status st = body();

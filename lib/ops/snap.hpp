@@ -25,8 +25,15 @@ struct SnapOptions {
   bool one_file_system = false;
   bool inline_content = false;               // directory files' content inline, as frames
   std::optional<std::string> stdin_name;     // --stdin NAME: one file read from `in`
+  bool stdin_rdb = false;                    // --rdb: `in` is a Redis RDB (ops/rdb.hpp): its
+                                             // CRC64 end is checked, bytes after it dropped
   std::optional<std::string> tar_input;      // --tar FILE, "-" = `in`
   std::vector<std::string> pre, post;        // /bin/sh -c commands before/after the walk
+  // --from-command CMD (with --stdin NAME or --tar -): read the input from the standard output
+  // of `/bin/sh -c CMD` instead of `in`. CMD's exit status is checked before the stream is
+  // finished: a dump that fails half way (pg_dump, docker save) fails the snapshot, and the
+  // stream ends without its trailer, so cairn-pack commits nothing.
+  std::optional<std::string> from_command;
 };
 
 // Writes one manifest stream. Exactly one input: roots, stdin_name or tar_input (else

@@ -107,9 +107,9 @@ struct Parsed {
 };
 
 Result<Parsed> check_options(const VerifyOptions& o) {
-  if (o.from) return Error{Errc::unimplemented, "--from is not implemented yet"};
   if (o.all && !o.sets.empty()) return Error{Errc::usage, "give SET arguments or --all, not both"};
   if (o.drill_to && !o.drill) return Error{Errc::usage, "--to is for --drill"};
+  if (o.drill_check && !o.drill) return Error{Errc::usage, "--check is for --drill"};
   Parsed p;
   if (o.read_data) {
     CAIRN_TRY_ASSIGN(p.subset, parse_subset(*o.read_data));
@@ -213,20 +213,25 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
   const auto t0 = std::chrono::steady_clock::now();
   verify_detail::Report report(out, o.json);
   Context ctx;
-  auto listed = list_sets_early(o.repo.repo);
-  auto opened = open_repo(o.repo);
-  if (!opened) {
-    // The config, the key slot that opened and every index file are authenticated at open.
-    if (opened.error().code == Errc::corrupt) {
-      CAIRN_TRY(report.object("damaged", "repository", o.repo.repo.string(), opened.error().message));
-      CAIRN_TRY(report.flush());
+  std::optional<std::vector<hash::SetId>> listed;
+  if (o.from) {  // a destination alone (verify_from.cpp)
+    CAIRN_TRY_ASSIGN(ctx, open_destination(o, report));
+  } else {
+    listed = list_sets_early(o.repo.repo);
+    auto opened = open_repo(o.repo);
+    if (!opened) {
+      // The config, the key slot that opened and every index file are authenticated at open.
+      if (opened.error().code == Errc::corrupt) {
+        CAIRN_TRY(report.object("damaged", "repository", o.repo.repo.string(), opened.error().message));
+        CAIRN_TRY(report.flush());
+      }
+      return std::move(opened).error();
     }
-    return std::move(opened).error();
+    ctx.repo = std::move(*opened);
+    CAIRN_TRY_ASSIGN(auto cat_file, catalog::locate(o.repo.catalog, ctx.repo_id_hex()));
+    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(cat_file, ctx.repo_id_hex()));
+    ctx.cat.emplace(std::move(cat));
   }
-  ctx.repo = std::move(*opened);
-  CAIRN_TRY_ASSIGN(auto cat_file, catalog::locate(o.repo.catalog, ctx.repo_id_hex()));
-  CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(cat_file, ctx.repo_id_hex()));
-  ctx.cat.emplace(std::move(cat));
   Run run{o, ctx, report, obs, cancel};
   run.started_ns = now_ns();
   run.listed_sets = std::move(listed);
@@ -246,7 +251,7 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
   CAIRN_TRY(report.flush());
   const auto ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
-  if (Status st = record(run, ms); !st) obs.warning("catalog", st.error());
+  if (Status st = o.from ? record_destination(run, ms) : record(run, ms); !st) obs.warning("catalog", st.error());
 
   if (run.summary.damaged > 0)
     return Error{Errc::corrupt, fmt::format("damage found: {} damaged or missing objects or failed drills (listed on "

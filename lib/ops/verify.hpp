@@ -37,8 +37,17 @@ struct VerifyOptions {
   std::optional<std::string> read_data;  // "" or "all" = every pack, "P%" random, "I/N" a part
   bool drill = false;
   std::optional<std::filesystem::path> drill_to;  // scratch parent (default $TMPDIR or /tmp)
+  // --check CMD: an application check run (/bin/sh -c) in each restored tree after its bytes
+  // checked out, with CAIRN_DRILL_DIR, CAIRN_SET and CAIRN_SOURCE set and its stdout sent to
+  // stderr; a non-zero exit fails the drill. Recorded in the drill's catalog detail.
+  std::optional<std::string> drill_check;
   std::optional<std::string> max_age;             // "26h", "3d", "90m", "1w", "30s"
-  std::optional<std::string> from;                // a destination: not implemented yet
+  // --from: a destination URL (backend::open_url, credentials from the environment) checked
+  // alone instead of the local repository; repo.repo is not used. Drills restore from it too.
+  // The verdict goes to the local catalog when one exists (catalog / CAIRN_CATALOG / the
+  // default for the repository id): a verification with the destination as target, and
+  // verified_at on the placements of the sets found whole.
+  std::optional<std::string> from;
   bool json = false;                              // JSON Lines, "schema":"cairn.verify/1"
   unsigned jobs = 0;                              // workers; 0 = one per core
 };

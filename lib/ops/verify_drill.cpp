@@ -1,11 +1,15 @@
 // cairn-verify --drill: restore a set into scratch space with ops::restore (which authenticates
 // every chunk and checks every file's size), time it, then read every restored file back, cut
 // it with the repository's chunker and compare its chunk ids with the set's: the restored
-// bytes are exactly the stored ones. The scratch directory is removed and the drill recorded
-// in the catalog with its measured restore time.
+// bytes are exactly the stored ones. With --check, an application check then runs in the
+// restored tree (e.g. pg_restore --list, redis-check-rdb, starting PostgreSQL on a restored
+// data directory). The scratch directory is removed and the drill recorded in the catalog with
+// its measured restore time.
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +22,8 @@
 #include "ops/restore.hpp"
 #include "ops/stored.hpp"
 #include "ops/verify_internal.hpp"
+
+extern char** environ;
 
 namespace cairn::ops::verify_detail {
 
@@ -248,6 +254,43 @@ class TreeChecker {
   std::mutex mu_;
 };
 
+// ---- the application check (--check)
+
+// Runs `cmd` with /bin/sh -c in `dir`, stdin /dev/null, stdout to our stderr (stdout carries
+// the report), and CAIRN_DRILL_DIR, CAIRN_SET and CAIRN_SOURCE in its environment. An empty
+// result means it exited 0; otherwise why it failed, for the drill's detail.
+std::string run_check(const std::string& cmd, const fs::path& dir, const catalog::SetRecord& rec) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view v(*e);
+    if (v.starts_with("CAIRN_DRILL_DIR=") || v.starts_with("CAIRN_SET=") || v.starts_with("CAIRN_SOURCE=")) continue;
+    env.emplace_back(v);
+  }
+  env.push_back("CAIRN_DRILL_DIR=" + dir.string());
+  env.push_back("CAIRN_SET=" + rec.id.hex());
+  env.push_back("CAIRN_SOURCE=" + rec.source);
+  std::vector<char*> envp;
+  for (auto& v : env) envp.push_back(v.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+  const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return fmt::format("cannot run the check '{}': {}", cmd, std::strerror(rc));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return fmt::format("cannot wait for the check '{}': {}", cmd, std::strerror(errno));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  if (WIFEXITED(status)) return fmt::format("the check '{}' failed with exit status {}", cmd, WEXITSTATUS(status));
+  return fmt::format("the check '{}' was killed by signal {}", cmd, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 // ---- one drill
 
 struct DrillResult {
@@ -305,6 +348,12 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   const auto t0 = Clock::now();
   CAIRN_TRY_ASSIGN(fs::path scratch, make_scratch(run.o.drill_to));
   Status st = restore_and_check(run, rec, scratch, res);
+  if (st && run.o.drill_check && res.mismatches.empty() && res.line.detail.empty() && !run.cancelled()) {
+    run.obs.started(fmt::format("drill {}: check", set_prefix(rec.id)));
+    const auto tc = Clock::now();
+    res.line.detail = run_check(*run.o.drill_check, scratch, rec);
+    if (res.line.detail.empty()) res.line.app_check_ms = ms_since(tc);
+  }
   Status removed = remove_scratch(scratch);
   if (!removed) run.obs.warning(scratch.string(), removed.error());
   if (!st) {
@@ -321,6 +370,7 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   v.duration_ms = ms_since(t0);
   v.ok = res.line.ok;
   v.detail = res.line.ok ? fmt::format("{}, {} bytes", files(res.line.files), res.line.bytes) : res.line.detail;
+  if (res.line.ok && run.o.drill_check) v.detail += fmt::format("; check '{}' passed", *run.o.drill_check);
   if (res.line.ok) v.restore_ms = res.line.restore_ms;
   auto recorded = run.ctx.cat->record_verify(v);
   if (!recorded) run.obs.warning("catalog", recorded.error());

@@ -114,6 +114,13 @@ Status read_data(Run& run, const DataSubset& subset);
 // writes the damage section of the report (objects, then affected sets and files).
 Status report_damage(Run& run);
 
+// verify_from.cpp: --from DEST. open_destination opens the destination's repository and a
+// scratch catalog of the set objects that read back (damaged ones are left to load_sets);
+// record_destination records the run in the local catalog, when one exists, with the
+// destination as target, and verified_at on the placements of the sets found whole.
+Result<Context> open_destination(const VerifyOptions& o, Report& report);
+Status record_destination(Run& run, std::uint64_t duration_ms);
+
 // verify_drill.cpp: runs the drills, writes their lines and records them. Returns the number
 // of failed drills.
 Result<std::uint64_t> run_drills(Run& run);

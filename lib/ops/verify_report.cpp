@@ -94,8 +94,10 @@ Status Report::drill(const DrillLine& d) {
   if (!json_) {
     std::string head = fmt::format("drill {} ({} {})", d.set.hex(), d.source, format_time(d.started_ns));
     if (!d.ok) return line(fmt::format("{}: failed: {}", head, d.detail));
-    return line(fmt::format("{}: ok, {} {}, {} bytes restored in {} ms, checked in {} ms", head, d.files,
-                            d.files == 1 ? "file" : "files", d.bytes, d.restore_ms, d.check_ms));
+    std::string text = fmt::format("{}: ok, {} {}, {} bytes restored in {} ms, checked in {} ms", head, d.files,
+                                   d.files == 1 ? "file" : "files", d.bytes, d.restore_ms, d.check_ms);
+    if (d.app_check_ms) text += fmt::format(", application check passed in {} ms", *d.app_check_ms);
+    return line(std::move(text));
   }
   Json j = record("drill");
   j["set"] = d.set.hex();
@@ -107,6 +109,7 @@ Status Report::drill(const DrillLine& d) {
   j["bytes"] = d.bytes;
   j["restore_ms"] = d.restore_ms;
   j["check_ms"] = d.check_ms;
+  if (d.app_check_ms) j["app_check_ms"] = *d.app_check_ms;
   return line(dump(j));
 }
 

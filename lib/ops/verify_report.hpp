@@ -36,6 +36,7 @@ struct DrillLine {
   std::string detail;  // failure reason; empty when ok
   std::uint64_t files = 0, bytes = 0;
   std::uint64_t restore_ms = 0, check_ms = 0;
+  std::optional<std::uint64_t> app_check_ms;  // --check ran and passed in this time
 };
 
 class Report {

@@ -80,6 +80,38 @@ Status for_each_index_pack(Run& run, bool record_damage, const std::function<voi
   return {};
 }
 
+// Hold records (holds/<id>): each must match its name, and (with a full key) authenticate.
+Status check_hold_records(Run& run) {
+  auto& be = run.ctx.repo->storage();
+  const auto& keys = run.ctx.repo->keys();
+  std::vector<std::string> names;
+  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    if (run.cancelled()) return cancelled_error();
+    auto raw = be.get(Key{Kind::hold, name});
+    if (!raw) {
+      if (raw.error().code == Errc::not_found) continue;  // removed meanwhile
+      return std::move(raw).error();
+    }
+    auto want = hash::Digest::from_hex(name);
+    if (!want || hash::blake2b(*raw) != *want) {
+      run.other.push_back({"hold", name, "its content does not match its name"});
+      continue;
+    }
+    if (!keys.can_read()) continue;
+    auto rec = repo::decode_hold(*raw, keys, fmt::format("hold record '{}'", name));
+    if (!rec) {
+      if (!is_damage(rec.error())) return std::move(rec).error();
+      run.other.push_back({"hold", name, rec.error().message});
+    }
+  }
+  return {};
+}
+
 Status scan_storage(Run& run) {
   auto& be = run.ctx.repo->storage();
   CAIRN_TRY(be.list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
@@ -87,6 +119,7 @@ Status scan_storage(Run& run) {
     return {};
   }));
   CAIRN_TRY(for_each_index_pack(run, true, [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
+  CAIRN_TRY(check_hold_records(run));
   return check_key_slots(run);
 }
 

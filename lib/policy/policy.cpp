@@ -152,6 +152,28 @@ class Checker {
     return c;
   }
 
+  Result<Notify> notify(const toml::key& name, const toml::node& node) const {
+    const auto* t = node.as_table();
+    if (!t)
+      return error(line_of(node.source()), fmt::format("'notify' must be a table, not {}", type_name(node.type())));
+    Notify n;
+    n.line = line_of(name.source());
+    for (const auto& [k, v] : *t) {
+      if (k.str() != "targets")
+        return error(line_of(k.source()), fmt::format("unknown key '{}' in [notify] (only 'targets')", k.str()));
+      CAIRN_TRY_ASSIGN(n.targets, strings(k, v, "[notify]"));
+      for (const auto& e : *v.as_array()) {
+        const std::string_view target = e.as_string()->get();
+        const bool known = target.starts_with("http://") || target.starts_with("https://") ||
+                           target.starts_with("mailto:") || target.starts_with("exec:");
+        if (!known)
+          return error(line_of(e.source()),
+                       "a notify target must start with http://, https://, mailto: or exec:");
+      }
+    }
+    return n;
+  }
+
  private:
   std::string_view origin_;
 };
@@ -180,9 +202,13 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
   Policy p;
   p.origin = std::string(origin);
   for (const auto& [k, v] : root) {
+    if (k.str() == "notify") {
+      CAIRN_TRY_ASSIGN(p.notify, check.notify(k, v));
+      continue;
+    }
     if (k.str() != "class")
       return check.error(line_of(k.source()),
-                         fmt::format("unknown key '{}' (only [class.NAME] tables belong here)", k.str()));
+                         fmt::format("unknown key '{}' (only [class.NAME] and [notify] tables belong here)", k.str()));
     const auto* classes = v.as_table();
     if (!classes)
       return check.error(line_of(v.source()), fmt::format("'class' must be a table, not {}", type_name(v.type())));

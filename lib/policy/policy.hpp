@@ -41,9 +41,18 @@ struct Class {
   bool operator==(const Class&) const = default;
 };
 
+// The [notify] table: where the tools send an alert when they fail (cairn(7) NOTIFICATIONS).
+// Each target starts with http://, https://, mailto: or exec:; lib/notify parses the rest.
+struct Notify {
+  std::vector<std::string> targets;
+  int line = 0;  // where [notify] starts (0: absent)
+  bool operator==(const Notify&) const = default;
+};
+
 struct Policy {
   std::string origin;                   // the file name (or "<string>"), for messages
   std::map<std::string, Class> classes; // by name
+  Notify notify;                        // [notify]
   const Class* find(std::string_view name) const;
 };
 

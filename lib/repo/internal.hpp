@@ -111,6 +111,8 @@ class RepositoryImpl final : public Repository {
   Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;
   Result<std::vector<hash::SetId>> list_sets() override;
   Result<SetObject> read_set(const hash::SetId& id) override;
+  Result<std::string> write_hold(HoldRecord r) override;
+  Result<std::vector<HoldRecord>> list_holds() override;
 
   Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) override;
   Result<std::vector<std::string>> list_keys() override;

@@ -260,6 +260,75 @@ Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_k
   return parse_index_plain(*plain, what);
 }
 
+// ---- signed envelopes (set objects and hold records share one layout, cairn-repository(5))
+
+namespace {
+
+struct Envelope {
+  ByteView header;           // the signed plaintext JSON
+  std::optional<Bytes> body; // the opened body JSON, when asked for and the key can read
+};
+
+Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::string_view label,
+                            const std::string& header, const std::string& body, const crypto::KeyMaterial& keys) {
+  if (body.size() > std::numeric_limits<std::uint32_t>::max() - crypto::kSealOverhead)
+    return Error{Errc::bad_input, fmt::format("{} body is too large", label)};
+  crypto::SecretBytes data_key(crypto::kKeySize);
+  crypto::random_bytes(data_key.mut());
+  Bytes out;
+  out.reserve(8 + 2 + 4 + header.size() + pack::kSealedKeySize + 4 + body.size() + crypto::kSealOverhead + kSigSize);
+  append(out, as_bytes(magic));
+  put_le16(out, version);
+  put_le32(out, static_cast<std::uint32_t>(header.size()));
+  append(out, as_bytes(header));
+  append(out, crypto::box_seal(keys.box_pk, data_key.view()));
+  put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
+  crypto::seal_append(data_key.view(), as_bytes(body), concat_ad(keys.repo_id, label, as_bytes(header)), out);
+  append(out, crypto::sign(keys.sign_sk.view(), out));
+  return out;
+}
+
+// Verifies the signature before looking at anything else, then the layout; opens the body
+// when `want_body` and the key can read.
+Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint16_t version, std::string_view label,
+                               const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
+  constexpr std::size_t kFixed = 8 + 2 + 4 + pack::kSealedKeySize + 4 + kSigSize;
+  if (file.size() < kFixed) return corrupt(what, "too short");
+  if (as_chars(file.first(8)) != magic) return corrupt(what, fmt::format("not a cairn {} (bad magic)", label));
+  const ByteView signed_part = file.first(file.size() - kSigSize);
+  if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize)))
+    return corrupt(what, "the signature does not verify");
+  const auto v = get_le16(file.data() + 8);
+  if (v != version)
+    return Error{Errc::unsupported_format, fmt::format("{}: {} format {} is not supported", what, label, v)};
+  const std::uint32_t hlen = get_le32(file.data() + 10);
+  if (hlen > kMaxSetHeaderJson || hlen > file.size() - kFixed) return corrupt(what, "the header length is impossible");
+  Envelope env;
+  env.header = file.subspan(14, hlen);
+  const ByteView sealed_key = file.subspan(14 + hlen, pack::kSealedKeySize);
+  const std::size_t body_at = 14 + hlen + pack::kSealedKeySize;
+  const std::uint32_t blen = get_le32(file.data() + body_at);
+  if (blen < crypto::kSealOverhead || std::size_t{blen} != signed_part.size() - body_at - 4)
+    return corrupt(what, "the body length does not match");
+  if (!want_body || !keys.can_read()) return env;
+  auto data_key = crypto::box_open(keys.box_pk, keys.box_sk.view(), sealed_key, what);
+  if (!data_key) return corrupt(what, "the data key does not open");
+  auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen), concat_ad(keys.repo_id, label, env.header),
+                           what);
+  if (!body) return corrupt(what, "the body does not authenticate");
+  env.body = std::move(*body);
+  return env;
+}
+
+Status check_repo_id(Fields& f, ByteView repo_id, std::string_view what) {
+  CAIRN_TRY_ASSIGN(Bytes rid, f.hex("repo_id", kIdSize));
+  if (!std::equal(rid.begin(), rid.end(), repo_id.begin(), repo_id.end()))
+    return corrupt(what, "it belongs to another repository");
+  return {};
+}
+
+}  // namespace
+
 // ---- set objects
 
 Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::KeyMaterial& keys) {
@@ -292,31 +361,13 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
       {"legal_hold", b.legal_hold},
       {"hold_reason", b.hold_reason},
   };
-  const std::string header = dump(hj);
-  const std::string body = dump(bj);
-  if (body.size() > std::numeric_limits<std::uint32_t>::max() - crypto::kSealOverhead)
-    return Error{Errc::bad_input, "set body is too large"};
-  crypto::SecretBytes data_key(crypto::kKeySize);
-  crypto::random_bytes(data_key.mut());
-  Bytes out;
-  out.reserve(8 + 2 + 4 + header.size() + pack::kSealedKeySize + 4 + body.size() + crypto::kSealOverhead + kSigSize);
-  append(out, as_bytes(kSetMagic));
-  put_le16(out, kSetVersion);
-  put_le32(out, static_cast<std::uint32_t>(header.size()));
-  append(out, as_bytes(header));
-  append(out, crypto::box_seal(keys.box_pk, data_key.view()));
-  put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
-  crypto::seal_append(data_key.view(), as_bytes(body), concat_ad(keys.repo_id, "set", as_bytes(header)), out);
-  append(out, crypto::sign(keys.sign_sk.view(), out));
-  return out;
+  return seal_envelope(kSetMagic, kSetVersion, "set", dump(hj), dump(bj), keys);
 }
 
 Result<SetHeader> parse_set_header(std::string_view text, ByteView repo_id, std::string_view what) {
   CAIRN_TRY_ASSIGN(json j, parse_object(text, what));
   Fields f(j, what);
-  CAIRN_TRY_ASSIGN(Bytes rid, f.hex("repo_id", kIdSize));
-  if (!std::equal(rid.begin(), rid.end(), repo_id.begin(), repo_id.end()))
-    return corrupt(what, "it belongs to another repository");
+  CAIRN_TRY(check_repo_id(f, repo_id, what));
   SetHeader h;
   CAIRN_TRY_ASSIGN(h.seq, f.u64("seq"));
   CAIRN_TRY_ASSIGN(auto prev, f.opt_digest("prev"));
@@ -350,35 +401,55 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
 }
 
 Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
-  constexpr std::size_t kFixed = 8 + 2 + 4 + pack::kSealedKeySize + 4 + kSigSize;
-  if (file.size() < kFixed) return corrupt(what, "too short");
-  if (as_chars(file.first(8)) != kSetMagic) return corrupt(what, "not a cairn set (bad magic)");
-  // Authenticate first: the signature covers every byte before it.
-  const ByteView signed_part = file.first(file.size() - kSigSize);
-  if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize)))
-    return corrupt(what, "the signature does not verify");
-  const auto version = get_le16(file.data() + 8);
-  if (version != kSetVersion)
-    return Error{Errc::unsupported_format, fmt::format("{}: set format {} is not supported", what, version)};
-  const std::uint32_t hlen = get_le32(file.data() + 10);
-  if (hlen > kMaxSetHeaderJson || hlen > file.size() - kFixed) return corrupt(what, "the header length is impossible");
-  const ByteView header = file.subspan(14, hlen);
-  const ByteView sealed_key = file.subspan(14 + hlen, pack::kSealedKeySize);
-  const std::size_t body_at = 14 + hlen + pack::kSealedKeySize;
-  const std::uint32_t blen = get_le32(file.data() + body_at);
-  if (blen < crypto::kSealOverhead || std::size_t{blen} != signed_part.size() - body_at - 4)
-    return corrupt(what, "the body length does not match");
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kSetMagic, kSetVersion, "set", keys, want_body, what));
   DecodedSet out;
-  CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(header), keys.repo_id, what));
-  if (!want_body || !keys.can_read()) return out;
-  auto data_key = crypto::box_open(keys.box_pk, keys.box_sk.view(), sealed_key, what);
-  if (!data_key) return corrupt(what, "the data key does not open");
-  auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen), concat_ad(keys.repo_id, "set", header),
-                           what);
-  if (!body) return corrupt(what, "the body does not authenticate");
-  CAIRN_TRY_ASSIGN(SetBody b, parse_set_body(as_chars(*body), what));
+  CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(env.header), keys.repo_id, what));
+  if (!env.body) return out;
+  CAIRN_TRY_ASSIGN(SetBody b, parse_set_body(as_chars(*env.body), what));
   out.body = std::move(b);
   return out;
+}
+
+// ---- hold records
+
+Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) {
+  CAIRN_TRY(check_utf8(r.reason, "reason"));
+  CAIRN_TRY(check_utf8(r.user, "user"));
+  CAIRN_TRY(check_utf8(r.host, "host"));
+  const json hj = {
+      {"repo_id", to_hex(keys.repo_id)},
+      {"set", r.set.hex()},
+      {"time_ns", r.time_ns},
+  };
+  const json bj = {
+      {"hold", r.hold},
+      {"reason", r.reason},
+      {"user", r.user},
+      {"host", r.host},
+  };
+  return seal_envelope(kHoldMagic, kHoldVersion, "hold", dump(hj), dump(bj), keys);
+}
+
+Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what) {
+  if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read hold records"};
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold", keys, true, what));
+  HoldRecord r;
+  {
+    CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
+    Fields f(j, what);
+    CAIRN_TRY(check_repo_id(f, keys.repo_id, what));
+    CAIRN_TRY_ASSIGN(auto set, f.opt_digest("set"));
+    if (!set) return corrupt(what, "it names no set");
+    r.set = hash::SetId{*set};
+    CAIRN_TRY_ASSIGN(r.time_ns, f.i64("time_ns"));
+  }
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
+  Fields f(j, what);
+  CAIRN_TRY_ASSIGN(r.hold, f.boolean("hold"));
+  CAIRN_TRY_ASSIGN(r.reason, f.str("reason"));
+  CAIRN_TRY_ASSIGN(r.user, f.str("user"));
+  CAIRN_TRY_ASSIGN(r.host, f.str("host"));
+  return r;
 }
 
 }  // namespace cairn::repo

@@ -29,8 +29,10 @@ namespace cairn::repo {
 inline constexpr std::string_view kConfigMagic = "CAIRNCF1";
 inline constexpr std::string_view kIndexMagic = "CAIRNIX1";
 inline constexpr std::string_view kSetMagic = "CAIRNST1";
+inline constexpr std::string_view kHoldMagic = "CAIRNHL1";
 inline constexpr std::uint16_t kIndexVersion = 1;
 inline constexpr std::uint16_t kSetVersion = 1;
+inline constexpr std::uint16_t kHoldVersion = 1;
 // Limits on the JSON parts (checked before anything is allocated for them).
 inline constexpr std::size_t kMaxConfigJson = 64u << 10;
 inline constexpr std::size_t kMaxSetHeaderJson = 64u << 10;
@@ -72,5 +74,10 @@ Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bo
 // The JSON parts, after authentication (exposed for fuzzing).
 Result<SetHeader> parse_set_header(std::string_view json, ByteView repo_id, std::string_view what);
 Result<SetBody> parse_set_body(std::string_view json, std::string_view what);
+
+// ---- hold records: the same signed envelope as a set object, magic "CAIRNHL1", header
+// {repo_id, set, time_ns}, sealed body {hold, reason, user, host}. Decoding needs a full key.
+Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys);
+Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
 
 }  // namespace cairn::repo

@@ -87,6 +87,17 @@ struct SetHeader {  // the signed plaintext part of a set object
   std::int64_t time_ns = 0;
 };
 
+// A legal hold placed on, or released from, a set after it was written (holds/<id>). Records
+// are never edited: the newest (by time_ns, then id) for a set says whether it is held.
+struct HoldRecord {
+  hash::SetId set;
+  bool hold = true;        // false: a release
+  std::string reason;      // why (a release: empty)
+  std::string user, host;  // who placed or released it, and where
+  std::int64_t time_ns = 0;
+  bool operator==(const HoldRecord&) const = default;
+};
+
 struct SetObject {
   hash::SetId id;
   SetHeader header;
@@ -152,6 +163,13 @@ class Repository {
   virtual Result<std::vector<hash::SetId>> list_sets() = 0;
   // Verifies the signature and the id (hash of the bytes); decrypts the body if it can.
   virtual Result<SetObject> read_set(const hash::SetId& id) = 0;
+
+  // Legal holds (holds/<id>): write_hold signs and stores a record (time_ns = now when 0) and
+  // returns its repository-relative path; list_holds authenticates every record, oldest first
+  // (time_ns, then id). Both need a full key to read (write_hold works with any key that can
+  // sign). Errc::corrupt names a record that fails authentication.
+  virtual Result<std::string> write_hold(HoldRecord r) = 0;
+  virtual Result<std::vector<HoldRecord>> list_holds() = 0;
 
   // Key slots (keys/<slot-id>). add_key writes a new full slot from the current key, reads it
   // back and opens it before returning its id. remove_key refuses (Errc::usage) to remove the

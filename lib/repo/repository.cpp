@@ -341,4 +341,40 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
   return std::pair{id, k.path()};
 }
 
+Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
+  if (r.time_ns == 0)
+    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_hold(r, keys_));
+  const Key k{Kind::hold, hash::blake2b(bytes).hex()};
+  auto st = be_->put(k, bytes, /*no_replace=*/true);
+  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  return k.path();
+}
+
+Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
+  std::vector<std::string> names;
+  CAIRN_TRY(be_->list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::vector<std::pair<HoldRecord, std::string>> recs;
+  for (const auto& name : names) {
+    const std::string what = fmt::format("hold record '{}'", name);
+    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::hold, name}));
+    auto digest = hash::Digest::from_hex(name);
+    if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
+    CAIRN_TRY(check_content_address(raw, *digest, what));
+    CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(raw, keys_, what));
+    recs.emplace_back(std::move(r), name);
+  }
+  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.time_ns, a.second) < std::tie(b.first.time_ns, b.second);
+  });
+  std::vector<HoldRecord> out;
+  out.reserve(recs.size());
+  for (auto& r : recs) out.push_back(std::move(r.first));
+  return out;
+}
+
 }  // namespace cairn::repo

@@ -5,16 +5,20 @@
 # s3_sigv4_proxy.py, which refuses what real S3 would refuse (see its docstring). Path-style
 # URLs only: $S3_ENDPOINT/$S3_BUCKET/key. The bucket is created at start.
 # What s3rver lacks, so what no test here can check: Object Lock, retention, legal hold,
-# versioning, ListMultipartUploads/AbortMultipartUpload, Content-MD5 and If-None-Match on PUT,
-# the minimum part size, S3's multipart ETag form; CopyObject of a key holding "+" or "&"
-# answers NoSuchKey (s3rver decodes x-amz-copy-source differently).
+# versioning, Content-MD5 and If-None-Match on PUT, the minimum part size, S3's multipart
+# ETag form; CopyObject of a key holding "+" or "&" answers NoSuchKey (s3rver decodes
+# x-amz-copy-source differently). ListMultipartUploads and AbortMultipartUpload, which s3rver
+# lacks too, are answered by the proxy from s3rver's store of unfinished uploads (--data-dir).
+# Headers s3rver ignores can be checked in the proxy's log of signed requests:
+# CAIRN_S3_HEADER_LOG=FILE (JSON Lines: method, path, query, headers).
 # Prints: S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY S3_BUCKET S3_DATA_DIR, the
 #   same for AWS tools and cairn (AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
 #   AWS_REGION AWS_ENDPOINT_URL), CAIRN_S3_ENDPOINT (cairn's path-style endpoint) and
 #   CAIRN_TEST_S3_URL=s3://<bucket> (turns on the S3 integration tests).
 # With curl 7.88: curl --aws-sigv4 "aws:amz:$S3_REGION:s3" -u "$S3_ACCESS_KEY:$S3_SECRET_KEY"
 #   -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' ... (curl adds no x-amz-content-sha256 itself).
-# Knobs: CAIRN_S3_PORT, CAIRN_S3_BUCKET (cairn-test), CAIRN_S3_REGION (us-east-1).
+# Knobs: CAIRN_S3_PORT, CAIRN_S3_BUCKET (cairn-test), CAIRN_S3_REGION (us-east-1),
+#   CAIRN_S3_HEADER_LOG (read at start).
 set -euo pipefail
 svc_name=s3
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -70,7 +74,8 @@ svc_do_start() {
     "$s3rver" --directory "$svc_state/data" --address 127.0.0.1 --port "$inner" --no-vhost-buckets
   svc_spawn "$svc_state/proxy.pid" "$svc_state/proxy.log" \
     "$py" "$svc_here/s3_sigv4_proxy.py" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$inner" \
-    --access-key "$access_key" --secret-key "$secret_key" --region "$region" --tmpdir "$svc_state/spool"
+    --access-key "$access_key" --secret-key "$secret_key" --region "$region" --tmpdir "$svc_state/spool" \
+    --data-dir "$svc_state/data" ${CAIRN_S3_HEADER_LOG:+--header-log "$CAIRN_S3_HEADER_LOG"}
   svc_wait 60 "s3rver on :$inner" svc_port_open "$inner"
   svc_wait 30 "signed ListBuckets through the proxy on :$port" list_buckets_works
   code=$(signed_curl -o /dev/null -w '%{http_code}' -X PUT "$endpoint/$bucket")

@@ -17,14 +17,27 @@ What is checked, per request:
     SignatureDoesNotMatch; the error carries the CanonicalRequest and StringToSign we used).
   * header auth needs x-amz-content-sha256 (400 InvalidRequest when missing). A hex value
     must equal the SHA-256 of the body (400 XAmzContentSHA256Mismatch); UNSIGNED-PAYLOAD is
-    accepted; STREAMING-* (aws-chunked uploads) is not supported here (501 NotImplemented).
+    accepted; STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked uploads, which minio-go and so
+    restic use over plain http) has every chunk's signature checked against the chain seeded
+    by the request's signature, and goes on decoded (s3rver would store the framing); other
+    STREAMING-* forms are not supported here (501 NotImplemented).
 Canonical forms follow S3: the path is decoded once and re-encoded with only A-Z a-z 0-9
 - _ . ~ (and /) left as is; query names and values likewise, sorted by name then value,
 a parameter without a value signed as "name="; header values trimmed, inner runs of spaces
 folded into one.
 
+Optional extras for tests (neither changes what is checked):
+  * --header-log FILE: one JSON line per request whose signature passed, with its method,
+    path, query and headers (names lower-cased; Authorization and the security token left
+    out), so a test can see headers s3rver ignores (Object Lock, storage class, Content-MD5).
+  * --data-dir DIR (s3rver's --directory): ListMultipartUploads (GET /bucket?uploads) and
+    AbortMultipartUpload (DELETE /bucket/key?uploadId=ID), which s3rver lacks (501 and 405),
+    answered here from and on s3rver's own store of unfinished uploads
+    (DIR/<bucket>/._S3rver_uploads/<id>/). Only what cairn uses: prefix filtering, one page.
+
 Usage: s3_sigv4_proxy.py --listen 127.0.0.1:19000 --upstream 127.0.0.1:19001
            --access-key KEY --secret-key SECRET [--region us-east-1] [--tmpdir DIR]
+           [--header-log FILE] [--data-dir DIR]
 """
 
 import argparse
@@ -33,6 +46,10 @@ import hashlib
 import hmac
 import http.client
 import http.server
+import json
+import os
+import shutil
+import threading
 import re
 import socketserver
 import sys
@@ -43,6 +60,7 @@ from urllib.parse import unquote_to_bytes
 from xml.sax.saxutils import escape
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 MAX_SKEW_SECONDS = 15 * 60
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
@@ -268,6 +286,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                           "There were headers present in the request which were not signed",
                           HeadersNotSigned=", ".join(unsigned))
 
+        self.signature_state = (given.lower(), amz_date, scope[1:])
         canonical_request, string_to_sign, expected = sign_request(
             self.command, raw_path, params, self.headers.get_all, signed_list, payload_hash,
             amz_date, scope[1:], cfg.secret_key, leave_out)
@@ -287,16 +306,29 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             params = split_query(raw_query)
             body, size, body_sha = self.read_body()
             payload_hash = self.headers.get("x-amz-content-sha256", "")
-            if payload_hash.startswith("STREAMING-"):
+            streaming = payload_hash == STREAMING
+            if payload_hash.startswith("STREAMING-") and not streaming:
                 raise Refusal(501, "NotImplemented", "aws-chunked uploads (%s) are not supported" % payload_hash)
             presigned = self.check_signature(raw_path, params, payload_hash)
-            if not presigned and payload_hash != "UNSIGNED-PAYLOAD" and payload_hash.lower() != body_sha:
+            replace = {}
+            if streaming:
+                decoded, size = self.decode_aws_chunked(body)
+                body.close()
+                body = decoded
+                replace = {"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-decoded-content-length": None}
+                encoding = [e.strip() for e in self.headers.get("Content-Encoding", "").split(",")
+                            if e.strip() and e.strip() != "aws-chunked"]
+                replace["content-encoding"] = ", ".join(encoding) or None
+            elif not presigned and payload_hash != "UNSIGNED-PAYLOAD" and payload_hash.lower() != body_sha:
                 raise Refusal(400, "XAmzContentSHA256Mismatch",
                               "The provided 'x-amz-content-sha256' header does not match what was computed.",
                               ClientComputedContentSHA256=payload_hash, S3ComputedContentSHA256=body_sha)
             kept = [piece for n, _, piece in params if n.decode("utf-8", "replace") not in PRESIGN_PARAMS]
+            self.log_headers(raw_path, kept)
+            if self.config.data_dir and self.emulate(raw_path, params):
+                return
             target = raw_path + ("?" + "&".join(kept) if kept else "")
-            self.forward(target, body, size)
+            self.forward(target, body, size, replace)
         except Refusal as refusal:
             self.refuse(refusal)
         except (ConnectionError, OSError, http.client.HTTPException) as e:
@@ -309,13 +341,112 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             if body is not None:
                 body.close()
 
-    def forward(self, target, body, size):
+    # ---- test extras ---------------------------------------------------------------------
+    log_lock = threading.Lock()
+
+    def log_headers(self, raw_path, kept):
+        if not self.config.header_log:
+            return
+        headers = {}
+        for name, value in self.headers.items():
+            if name.lower() not in ("authorization", "x-amz-security-token"):
+                headers[name.lower()] = value
+        record = {"method": self.command, "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
+                  "query": "&".join(kept), "headers": headers}
+        with self.log_lock, open(self.config.header_log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")
+
+    def emulate(self, raw_path, params):
+        """ListMultipartUploads and AbortMultipartUpload on s3rver's store; True when answered."""
+        names = {n.decode("utf-8", "replace"): v.decode("utf-8", "replace") for n, v, _ in params}
+        path = unquote_to_bytes(raw_path).decode("utf-8", "replace").lstrip("/")
+        bucket, _, key = path.partition("/")
+        uploads = os.path.join(self.config.data_dir, bucket, "._S3rver_uploads")
+        if self.command == "GET" and not key and "uploads" in names:
+            prefix = names.get("prefix", "")
+            items = []
+            for upload_id in sorted(os.listdir(uploads)) if os.path.isdir(uploads) else []:
+                try:
+                    with open(os.path.join(uploads, upload_id, "key"), encoding="utf-8") as f:
+                        name = f.read()
+                    when = os.path.getmtime(os.path.join(uploads, upload_id, "key"))
+                except OSError:
+                    continue
+                if name.startswith(prefix):
+                    items.append("<Upload><Key>%s</Key><UploadId>%s</UploadId><Initiated>%s</Initiated></Upload>"
+                                 % (escape(name), escape(upload_id),
+                                    time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(when))))
+            xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>'
+                   "<Bucket>%s</Bucket><Prefix>%s</Prefix><IsTruncated>false</IsTruncated>%s"
+                   "</ListMultipartUploadsResult>" % (escape(bucket), escape(prefix), "".join(items))).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(xml)))
+            self.end_headers()
+            self.wfile.write(xml)
+            return True
+        if self.command == "DELETE" and key and "uploadId" in names:
+            upload_id = names["uploadId"]
+            folder = os.path.join(uploads, upload_id)
+            try:
+                with open(os.path.join(folder, "key"), encoding="utf-8") as f:
+                    found = f.read() == key
+            except OSError:
+                found = False
+            if not found or "/" in upload_id or upload_id in ("", ".", ".."):
+                raise Refusal(404, "NoSuchUpload", "The specified multipart upload does not exist.")
+            shutil.rmtree(folder, ignore_errors=True)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        return False
+
+    def decode_aws_chunked(self, spool):
+        """The payload of an aws-chunked body, each chunk's signature checked; (spool, size)."""
+        seed, amz_date, scope = self.signature_state
+        key = signing_key(self.config.secret_key, scope[0], scope[1], scope[2])
+        empty = hashlib.sha256(b"").hexdigest()
+        out = tempfile.SpooledTemporaryFile(max_size=8 << 20, dir=self.config.tmpdir)
+        previous, size = seed, 0
+        while True:
+            line = spool.readline(4096)
+            head, _, given = line.strip().partition(b";chunk-signature=")
+            try:
+                n = int(head, 16)
+            except ValueError:
+                raise Refusal(400, "IncompleteBody", "malformed aws-chunked body")
+            data = spool.read(n)
+            if len(data) != n:
+                raise Refusal(400, "IncompleteBody", "the aws-chunked body ended early")
+            string_to_sign = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, "/".join(scope), previous, empty,
+                                        hashlib.sha256(data).hexdigest()])
+            expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(expected, given.decode("ascii", "replace").lower()):
+                raise Refusal(403, "SignatureDoesNotMatch", "a chunk signature of the aws-chunked body does not match")
+            previous = expected
+            out.write(data)
+            size += n
+            spool.readline(8)  # the CRLF after the chunk
+            if n == 0:
+                break
+        declared = self.headers.get("x-amz-decoded-content-length")
+        if declared is not None and declared.strip() != str(size):
+            raise Refusal(400, "IncompleteBody", "x-amz-decoded-content-length does not match the chunks")
+        out.seek(0)
+        return out, size
+
+    def forward(self, target, body, size, replace=None):
         cfg = self.config
+        replace = replace or {}
         upstream = http.client.HTTPConnection(cfg.upstream_host, cfg.upstream_port, timeout=600)
         try:
             upstream.putrequest(self.command, target, skip_host=True, skip_accept_encoding=True)
             for name, value in self.headers.items():
-                if name.lower() not in NOT_FORWARDED:
+                if name.lower() not in NOT_FORWARDED and name.lower() not in replace:
+                    upstream.putheader(name, value)
+            for name, value in replace.items():
+                if value is not None:
                     upstream.putheader(name, value)
             if size or self.command in ("PUT", "POST"):
                 upstream.putheader("Content-Length", str(size))
@@ -390,6 +521,9 @@ def main():
     parser.add_argument("--secret-key", required=True)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--tmpdir", default=None, help="where large request bodies are spooled")
+    parser.add_argument("--header-log", default=None, help="append each signed request's headers (JSON Lines)")
+    parser.add_argument("--data-dir", default=None,
+                        help="s3rver's --directory: answer ListMultipartUploads and AbortMultipartUpload")
     cfg = parser.parse_args()
     cfg.upstream_host, cfg.upstream_port = host_port(cfg.upstream)
     ProxyHandler.config = cfg

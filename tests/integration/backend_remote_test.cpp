@@ -46,6 +46,7 @@ std::string env(const char* name) {
 RemoteOptions options() {
   RemoteOptions o = RemoteOptions::from_env();
   o.retry.first_delay = std::chrono::milliseconds(20);
+  o.retry.attempts = 3;
   o.connect_timeout = std::chrono::milliseconds(5000);
   o.stall_timeout = std::chrono::seconds(30);
   return o;

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
     bool all = false;
     unsigned jobs = 0;
     std::uint64_t limit_rate = 0;
-    std::string endpoint, ssh_key, known_hosts;
+    std::string endpoint, ssh_key, known_hosts, storage_class, lock_mode = "compliance";
+    std::optional<std::filesystem::path> policy;
+    unsigned stall_timeout = 120;
   } opt;
   auto& app = tool.app();
   app.add_option("DEST", opt.dests,
@@ -38,6 +40,18 @@ int main(int argc, char** argv) {
   app.add_option("--known-hosts", opt.known_hosts, "pinned host keys for sftp://")
       ->envname("CAIRN_SSH_KNOWN_HOSTS")
       ->type_name("FILE");
+  app.add_option("--storage-class", opt.storage_class, "S3 storage class of packs, index files and sets")
+      ->type_name("CLASS");
+  app.add_option("--policy", opt.policy,
+                 "retention policy: S3 Object Lock retain-until from the classes' immutable_days")
+      ->envname("CAIRN_POLICY")
+      ->type_name("FILE");
+  app.add_option("--object-lock-mode", opt.lock_mode, "S3 Object Lock mode: compliance or governance")
+      ->check(CLI::IsMember({"compliance", "governance"}, CLI::ignore_case))
+      ->type_name("MODE");
+  app.add_option("--stall-timeout", opt.stall_timeout, "fail a transfer that moves nothing for SECONDS")
+      ->check(CLI::Range(1u, 86400u))
+      ->type_name("SECONDS");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     ops::PushOptions po;
     CAIRN_TRY_ASSIGN(po.repo, cli::repo_options(s));
@@ -49,6 +63,10 @@ int main(int argc, char** argv) {
     if (!opt.endpoint.empty()) po.remote.s3_endpoint = po.remote.azure_endpoint = opt.endpoint;
     if (!opt.ssh_key.empty()) po.remote.ssh_key = opt.ssh_key;
     if (!opt.known_hosts.empty()) po.remote.ssh_known_hosts = opt.known_hosts;
+    po.remote.s3_storage_class = opt.storage_class;
+    po.remote.s3_object_lock_mode = opt.lock_mode;
+    po.remote.stall_timeout = std::chrono::seconds(opt.stall_timeout);
+    po.policy = opt.policy;
     if (opt.all) {
       io::FdReader none(-1, "(none)");
       return ops::push(po, none, s.stdout_writer(), s.observer(), s.cancel());

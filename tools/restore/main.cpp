@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   target->require_option(1);
   app.add_flag("--keep-going", opt.keep_going,
                "go on after a damaged or unwritable file; name each one (exit 4 or 3 at the end)");
+  app.add_flag("--search", opt.search,
+               "if SET lacks the --stdout FILE (or a PATH), use the newest older set of its "
+               "source that has it");
   app.add_option("--from", from, "restore from a destination instead of the local repository")
       ->type_name("DEST");
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")

@@ -35,6 +35,14 @@ int main(int argc, char** argv) {
                            "carry file content inside the stream (to pack on another host)");
   auto* in = app.add_option("--stdin", opt.stdin_name, "describe standard input as one file NAME")
                  ->type_name("NAME");
+  app.add_flag("--rdb", opt.stdin_rdb,
+               "with --stdin: the input is a Redis RDB (redis-cli --rdb -); check its CRC64 "
+               "and drop the bytes after its end")
+      ->needs(in);
+  app.add_option("--from-command", opt.from_command,
+                 "with --stdin NAME or --tar -: read the input from CMD's output (/bin/sh -c); "
+                 "if CMD fails, so does the snapshot and nothing is committed")
+      ->type_name("CMD");
   auto* tar = app.add_option("--tar", opt.tar_input, "describe the entries of a tar stream "
                                                      "(FILE, or - for standard input)")
                   ->type_name("FILE|-");
@@ -43,7 +51,8 @@ int main(int argc, char** argv) {
   tar->excludes(inl);
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     CAIRN_TRY_ASSIGN(io::Writer & out, s.stdout_stream(true));
-    CAIRN_TRY_ASSIGN(io::Reader & in, s.stdin_stream(opt.stdin_name || opt.tar_input == "-"));
+    CAIRN_TRY_ASSIGN(io::Reader & in,
+                     s.stdin_stream(!opt.from_command && (opt.stdin_name || opt.tar_input == "-")));
     return ops::snap(opt, in, out, s.observer(), s.cancel());
   });
 }

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
                "restore into scratch space, check every byte, time it, record the RTO");
   app.add_option("--to", opt.drill_to, "scratch directory for --drill (default: TMPDIR)")
       ->type_name("DIR");
+  app.add_option("--check", opt.drill_check,
+                 "with --drill: run CMD (/bin/sh -c) in each restored tree; non-zero fails the drill")
+      ->type_name("CMD");
   app.add_option("--max-age", opt.max_age,
                  "exit 5 when a source's newest good set is older than DUR (45s, 90m, 26h, 3d, 1w)")
       ->type_name("DUR");
@@ -31,7 +34,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 1024u));
   tool.add_json_flag("report as JSON Lines (schema cairn.verify/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
-    CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    if (opt.from) {  // the destination alone: no local repository needed
+      CAIRN_TRY_ASSIGN(opt.repo.unlock.passphrase, s.passphrase());
+      opt.repo.unlock.key_file = s.key_file();
+      opt.repo.catalog = s.catalog();
+      opt.repo.from = opt.from;
+    } else {
+      CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
+    }
     opt.json = s.json();
     return ops::verify(opt, s.stdout_writer(), s.observer(), s.cancel());
   });

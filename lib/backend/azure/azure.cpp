@@ -20,7 +20,6 @@ namespace {
 constexpr std::size_t kMaxXml = 16u << 20;
 constexpr std::uint64_t kMaxBlocks = 50'000;
 
-bool content_addressed(Kind k) { return k == Kind::pack || k == Kind::index || k == Kind::set; }
 
 Result<std::string> md5_base64(const curl::Body& body) {
   hash::Md5 h;

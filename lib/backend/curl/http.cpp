@@ -37,6 +37,8 @@ struct ReadState {
   const Body* body = nullptr;
   std::uint64_t pos = 0;
   Status error;
+  TokenBucket* limiter = nullptr;
+  const std::function<void(std::uint64_t)>* on_sent = nullptr;
 };
 
 size_t read_cb(char* buf, size_t size, size_t nitems, void* userp) {
@@ -48,6 +50,8 @@ size_t read_cb(char* buf, size_t size, size_t nitems, void* userp) {
     return CURL_READFUNC_ABORT;
   }
   st->pos += *n;
+  if (st->limiter) st->limiter->take(*n);
+  if (st->on_sent && *st->on_sent && *n) (*st->on_sent)(*n);
   return *n;
 }
 
@@ -146,7 +150,7 @@ bool transient_status(long status) { return status == 408 || status == 429 || st
 
 std::string auth_message(CURLcode rc, const Settings& s, std::string_view detail) {
   if (rc == CURLE_PEER_FAILED_VERIFICATION && s.sftp)
-    return fmt::format("the server's host key does not match the pinned one ({}): {}",
+    return fmt::format("the server's host key is unknown or does not match the pinned one ({}): {}",
                        s.ssh_host_sha256.empty() ? "known_hosts '" + s.ssh_known_hosts + "'"
                                                  : std::string("CAIRN_SSH_HOST_SHA256"),
                        detail);
@@ -300,7 +304,7 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
   h.errbuf[0] = '\0';
   Response resp;
   WriteState ws{&resp.body, r.max_response, false};
-  ReadState rs{&r.body, 0, {}};
+  ReadState rs{&r.body, 0, {}, s_.limiter.get(), &s_.on_sent};
   if (r.expect_size) resp.body.reserve(r.expect_size);
   Slist headers, quote, postquote;
 
@@ -319,6 +323,8 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
   curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
   curl_easy_setopt(c, CURLOPT_SEEKDATA, &rs);
   const auto body_size = static_cast<curl_off_t>(r.body.size());
+  if (s_.limiter && s_.limiter->rate() > 0)
+    curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(s_.limiter->rate()));
 
   if (s_.sftp) {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "sftp");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/rate.hpp"
 #include "backend/remote.hpp"
 #include "base/bytes.hpp"
 #include "base/result.hpp"
@@ -77,6 +79,10 @@ struct Settings {
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::seconds stall_timeout{120};
   unsigned max_idle = 4;  // easy handles (and their connections) kept between requests
+  // --limit-rate: every upload body goes through `limiter` (shared by all the transfers to
+  // one destination), and each transfer is also capped with CURLOPT_MAX_SEND_SPEED_LARGE.
+  std::shared_ptr<TokenBucket> limiter;
+  std::function<void(std::uint64_t)> on_sent;  // each piece of an upload body (progress)
   // SFTP only.
   std::string ssh_user;
   std::string ssh_key;          // private key file

@@ -220,11 +220,18 @@ Error http_error(const Response& r, std::string_view what) {
   else if (r.status == 408 || r.status == 429 || r.status >= 500) code = Errc::network;
   std::string detail = fmt::format("HTTP {}", r.status);
   const std::string_view body = as_chars(r.body);
-  if (auto c = xml_text(body, "Code")) detail += " " + *c;
+  if (auto c = xml_text(body, "Code")) {
+    detail += " " + *c;
+    // The bucket or container itself is missing: the destination refuses every request
+    // (exit 13), unlike a missing object.
+    if (*c == "NoSuchBucket" || *c == "ContainerNotFound") code = Errc::network;
+  }
   if (auto m = xml_text(body, "Message")) {
     std::string msg = m->substr(0, m->find('\n'));  // Azure appends RequestId and Time lines
     if (msg.size() > 300) msg.resize(300);
     detail += ": " + msg;
+  } else if (code == Errc::auth) {  // a HEAD answer has no body to explain it
+    detail += ": access denied (check the credentials: access key and secret, account key or SAS token)";
   }
   return Error{code, fmt::format("{}: {}", what, detail)};
 }

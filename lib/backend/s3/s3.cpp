@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 
@@ -20,7 +21,6 @@ namespace {
 constexpr std::size_t kMaxXml = 16u << 20;  // a listing page or an error document
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-bool content_addressed(Kind k) { return k == Kind::pack || k == Kind::index || k == Kind::set; }
 
 struct BodyDigests {
   std::string sha256_hex;  // x-amz-content-sha256 (S3 verifies it)
@@ -189,11 +189,13 @@ class S3Backend final : public Backend {
       if (info && info->has_value()) return Error{Errc::exists, fmt::format("object '{}' already exists", display(k))};
       if (!info && info.error().code != Errc::auth) return std::move(info).error();
     }
-    if (body.size() > c_.multipart_threshold) return multipart(k, body, no_replace, what);
+    CAIRN_TRY_ASSIGN(auto extra, upload_headers(c_, k.kind));
+    if (body.size() > c_.multipart_threshold) return multipart(k, body, no_replace, what, std::move(extra));
     Call call;
     call.method = "PUT";
     call.key = object_key(k);
     call.body = body;
+    call.headers = std::move(extra);
     if (no_replace) call.headers.emplace_back("if-none-match", "*");
     CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
     if (r.status == 200) return {};
@@ -202,12 +204,34 @@ class S3Backend final : public Backend {
     return curl::http_error(r, what);
   }
 
-  Status multipart(const Key& k, const curl::Body& body, bool no_replace, const std::string& what) {
+  // Multipart uploads of `key` that a killed run left behind (they cost storage until
+  // aborted): listed with ListMultipartUploads and aborted. Best effort: a server without
+  // the call (s3rver answers 501) or a refusal leaves them, and the upload goes on.
+  void abort_stale(const std::string& key, const std::string& what) {
+    Call list;
+    list.query = {{"prefix", key}, {"uploads", ""}};
+    auto r = send(std::move(list), what);
+    if (!r || r->status != 200) return;
+    for (std::string_view up : curl::xml_elements(as_chars(r->body), "Upload")) {
+      auto k = curl::xml_text(up, "Key");
+      auto id = curl::xml_text(up, "UploadId");
+      if (!k || *k != key || !id || id->empty()) continue;
+      Call abort;
+      abort.method = "DELETE";
+      abort.key = key;
+      abort.query = {{"uploadId", *id}};
+      (void)send(std::move(abort), what);
+    }
+  }
+
+  Status multipart(const Key& k, const curl::Body& body, bool no_replace, const std::string& what, Params extra) {
     const std::string key = object_key(k);
+    abort_stale(key, what);
     Call init;
     init.method = "POST";
     init.key = key;
     init.query = {{"uploads", ""}};
+    init.headers = std::move(extra);
     CAIRN_TRY_ASSIGN(auto r, send(std::move(init), what));
     if (r.status != 200) return curl::http_error(r, what);
     auto upload_id = curl::xml_text(as_chars(r.body), "UploadId");
@@ -306,6 +330,25 @@ class S3Backend final : public Backend {
 };
 
 }  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Config& c, Kind kind) {
+  std::vector<std::pair<std::string, std::string>> h;
+  if (!content_addressed(kind)) return h;
+  if (!c.storage_class.empty()) h.emplace_back("x-amz-storage-class", c.storage_class);
+  if (c.retain_until) {
+    std::string mode = c.object_lock_mode;
+    std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    if (mode != "COMPLIANCE" && mode != "GOVERNANCE")
+      return Error{Errc::usage,
+                   fmt::format("unknown object lock mode '{}' (compliance or governance)", c.object_lock_mode)};
+    const std::string d = curl::amz_date(*c.retain_until);  // 20270131T000000Z
+    h.emplace_back("x-amz-object-lock-mode", mode);
+    h.emplace_back("x-amz-object-lock-retain-until-date",
+                   fmt::format("{}-{}-{}T{}:{}:{}Z", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2), d.substr(9, 2),
+                               d.substr(11, 2), d.substr(13, 2)));
+  }
+  return h;
+}
 
 std::uint64_t part_size_for(std::uint64_t size, std::uint64_t wanted) {
   std::uint64_t part = std::max(wanted, kMinPartSize);

@@ -1,7 +1,9 @@
 // lib/backend/s3/s3.hpp: the S3 backend (AWS S3 and S3-compatible servers). Objects live at
 // <prefix>/<Key::path()> in one bucket. put = one PUT (atomic on S3), or a multipart upload
-// above the threshold (aborted on failure); every body goes with its real SHA-256 in
-// x-amz-content-sha256, which S3 verifies. get uses Range; list is ListObjectsV2.
+// above the threshold (aborted on failure; uploads of the same key left behind by a killed
+// run are found with ListMultipartUploads and aborted before a new one starts); every body
+// goes with its real SHA-256 in x-amz-content-sha256 and its Content-MD5, which S3 verifies.
+// get uses Range; list is ListObjectsV2.
 // Depends on: backend, backend/curl, backend/s3/sigv4. Threads: the backend is thread-safe.
 #pragma once
 
@@ -32,8 +34,17 @@ struct Config {
   std::uint64_t multipart_threshold = 64ull << 20;
   std::uint64_t part_size = 16ull << 20;
   unsigned list_page_size = 0;  // max-keys; 0 = the server's default (1000)
+  // Uploads of content-addressed objects (pack, index, set, hold) carry these (RemoteOptions).
+  std::string storage_class;                // x-amz-storage-class; "" = none
+  std::string object_lock_mode = "COMPLIANCE";
+  std::optional<std::int64_t> retain_until;  // Unix seconds: Object Lock headers when set
   curl::Settings http;
 };
+
+// The headers an upload of `kind` carries for `c` (lower-case names): storage class and
+// Object Lock mode and retain-until date ("2027-01-31T00:00:00Z"), for content-addressed
+// kinds only. Errc::usage for a mode other than COMPLIANCE or GOVERNANCE (any case).
+Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Config& c, Kind kind);
 
 Result<std::unique_ptr<Backend>> open(Config c);
 

@@ -21,7 +21,6 @@ constexpr int kQuoteError = 21;        // CURLE_QUOTE_ERROR: a quote command fai
 constexpr int kBadResume = 36;         // CURLE_BAD_DOWNLOAD_RESUME: offset past the end
 constexpr int kNotFound = 78;          // CURLE_REMOTE_FILE_NOT_FOUND
 
-bool content_addressed(Kind k) { return k == Kind::pack || k == Kind::index || k == Kind::set; }
 
 bool is_pack_folder(std::string_view s) {
   auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };

@@ -182,6 +182,7 @@ TEST_CASE("backend::Azure: a refused connection is a network error after the ret
   o.azure_key = SecretString(kDevKey);
   o.azure_endpoint = fmt::format("http://127.0.0.1:{}/devstoreaccount1", FakeServer::closed_port());
   o.retry.first_delay = std::chrono::milliseconds(1);
+  o.retry.attempts = 3;
   auto be = open_url("azure://devstoreaccount1/cairn-test", o);
   REQUIRE(be);
   int calls = 0;

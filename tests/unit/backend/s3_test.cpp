@@ -231,3 +231,50 @@ TEST_CASE("backend::S3: put_file uploads when write-only credentials may not sta
   REQUIRE(st);
   CHECK(methods == std::vector<std::string>{"HEAD", "PUT"});
 }
+
+TEST_CASE("backend::s3::upload_headers: lock and storage class on content-addressed kinds only", "[backend]") {
+  s3::Config c;
+  auto none = s3::upload_headers(c, Kind::pack);
+  REQUIRE(none);
+  CHECK(none->empty());
+  c.storage_class = "STANDARD_IA";
+  c.retain_until = 1798761600;  // 2027-01-01T00:00:00Z
+  c.object_lock_mode = "governance";
+  for (Kind k : {Kind::pack, Kind::index, Kind::set}) {
+    auto h = s3::upload_headers(c, k);
+    REQUIRE(h);
+    CHECK(*h == std::vector<std::pair<std::string, std::string>>{
+                    {"x-amz-storage-class", "STANDARD_IA"},
+                    {"x-amz-object-lock-mode", "GOVERNANCE"},
+                    {"x-amz-object-lock-retain-until-date", "2027-01-01T00:00:00Z"}});
+  }
+  for (Kind k : {Kind::config, Kind::key}) {
+    auto h = s3::upload_headers(c, k);
+    REQUIRE(h);
+    CHECK(h->empty());
+  }
+  c.object_lock_mode = "forever";
+  auto bad = s3::upload_headers(c, Kind::pack);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::usage);
+}
+
+TEST_CASE("backend::S3: an upload carries the Object Lock headers, signed", "[backend]") {
+  std::string seen;
+  FakeServer server([&](int, const std::string& req) -> std::string {
+    if (req.starts_with("PUT ")) seen = req;
+    if (req.starts_with("HEAD ")) return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  });
+  auto o = fast_options(fmt::format("http://127.0.0.1:{}", server.port()));
+  o.s3_retain_until = 1798761600;
+  o.s3_storage_class = "GLACIER_IR";
+  auto be = open_url("s3://bucket", o);
+  REQUIRE(be);
+  REQUIRE((*be)->put(kIndex, as_bytes("index bytes")));
+  CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-mode: COMPLIANCE\r\n"));
+  CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-retain-until-date: 2027-01-01T00:00:00Z\r\n"));
+  CHECK_THAT(seen, Catch::Contains("x-amz-storage-class: GLACIER_IR\r\n"));
+  CHECK_THAT(seen, Catch::Contains("content-md5: "));
+  CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-mode;x-amz-object-lock-retain-until-date;x-amz-storage-class"));
+}

@@ -112,6 +112,7 @@ TEST_CASE("backend::Sftp: a refused connection is a network error after the retr
   o.ssh_key = s.file("id_ed25519", "x");
   o.ssh_host_sha256 = kPin;
   o.retry.first_delay = std::chrono::milliseconds(1);
+  o.retry.attempts = 3;
   const auto port = FakeServer::closed_port();
   auto be = open_url(fmt::format("sftp://u@127.0.0.1:{}/srv/repo/", port), o);
   REQUIRE(be);

@@ -187,3 +187,13 @@ TEST_CASE("backend::RemoteOptions::from_env: reads credentials and defaults", "[
   env.set("AWS_REGION", "ap-south-1");
   CHECK(RemoteOptions::from_env().aws_region == "ap-south-1");
 }
+
+TEST_CASE("backend::canonical_name: a local directory by its absolute path, other URLs as given", "[backend]") {
+  const std::string cwd = fs::current_path().string();
+  CHECK(canonical_name("dest") == "file://" + cwd + "/dest");
+  CHECK(canonical_name("./dest/") == "file://" + cwd + "/dest");
+  CHECK(canonical_name("file:///mnt/nas/./cairn/") == "file:///mnt/nas/cairn");
+  CHECK(canonical_name("/mnt/nas/x/../cairn") == "file:///mnt/nas/cairn");
+  CHECK(canonical_name("s3://bucket/app") == "s3://bucket/app");
+  CHECK(canonical_name("sftp://u@nas/backups/") == "sftp://u@nas/backups/");
+}

@@ -116,7 +116,7 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
     REQUIRE(c.insert_set(full, {pack_id(3), pack_id(1)}));
     REQUIRE(c.insert_set(inc, {pack_id(1), pack_id(2)}));
     REQUIRE(c.record_placement({inc.id, "s3://b/app", 300, std::nullopt}));
-    auto r = c.record_run({0, "cairn-pack", 90, std::nullopt, std::nullopt, std::nullopt, ""});
+    auto r = c.record_run({0, "cairn-pack", 90, std::nullopt, std::nullopt, std::nullopt, "", "app", "daily"});
     REQUIRE(r);
     run_id = *r;
     REQUIRE(c.finish_run(run_id, 210, 0, inc.id, "ok"));
@@ -140,7 +140,7 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
   auto runs = c.runs_since(0);
   REQUIRE(runs);
   REQUIRE(runs->size() == 1);
-  CHECK((*runs)[0] == RunRecord{run_id, "cairn-pack", 90, 210, 0, inc.id, "ok"});
+  CHECK((*runs)[0] == RunRecord{run_id, "cairn-pack", 90, 210, 0, inc.id, "ok", "app", "daily"});
   auto v = c.verifies(inc.id);
   REQUIRE(v);
   REQUIRE(v->size() == 1);
@@ -284,7 +284,7 @@ TEST_CASE("catalog::Transaction: destruction without commit rolls everything bac
     auto tx = c.begin();
     REQUIRE(tx);
     REQUIRE(c.insert_set(make_set(set_id(1), "app", 1, 1), {pack_id(1)}));
-    REQUIRE(c.record_run({0, "cairn-pack", 1, 2, 0, std::nullopt, ""}));
+    REQUIRE(c.record_run({0, "cairn-pack", 1, 2, 0, std::nullopt, "", "", ""}));
     REQUIRE(c.append_audit({0, 1, "u", "h", "cmd", "ok"}));
     CHECK(c.list_sets()->size() == 1);  // visible inside the transaction
     auto second = c.begin();

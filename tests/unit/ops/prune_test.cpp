@@ -378,13 +378,44 @@ TEST_CASE("ops::prune: a lost state file only delays the sweep", "[ops][prune]")
   fx.check_restores(s.ids[2], s.files[2]);
 }
 
+TEST_CASE("ops::prune: deletes nothing while the catalog lists a set the repository lacks", "[ops][prune]") {
+  Fixture fx;
+  FourSets s(fx);
+  fx.policy("[class.daily]\nkeep-last = 1\n");
+  const std::size_t packs_before = fx.count_files("packs");
+  fs::remove(fx.ro.repo / backend::Key{backend::Kind::set, s.ids[3].hex()}.path());  // behind cairn's back
+  const Pruned run = fx.prune();
+  REQUIRE_FALSE(run.result);
+  CHECK(run.result.error().code == Errc::corrupt);
+  CHECK(run.result.error().message.find(s.ids[3].hex()) != std::string::npos);
+  CHECK(run.result.error().message.find("nothing was deleted") != std::string::npos);
+  for (int i = 0; i < 3; ++i) CHECK(fx.set_exists(s.ids[i]));
+  CHECK(fx.count_files("packs") == packs_before);
+  CHECK(run.out.empty());
+}
+
+TEST_CASE("ops::prune: a hold the repository records keeps a set the catalog thinks free", "[ops][prune]") {
+  Fixture fx;
+  FourSets s(fx);
+  fx.policy("[class.daily]\nkeep-last = 1\n");
+  CountingObserver obs;
+  io::StringWriter hold_out;
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, s.ids[0].hex(), true, "placed on another host"}, hold_out, obs));
+  REQUIRE(fx.catalog().set_hold(s.ids[0], false, ""));  // this catalog never heard of it
+  const Pruned run = fx.prune();
+  REQUIRE(run.result);
+  CHECK(fx.set_exists(s.ids[0]));
+  CHECK_FALSE(fx.set_exists(s.ids[1]));
+}
+
 TEST_CASE("ops::prune: a legal hold keeps a set until it is released", "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 1\n");
   ops::HoldOptions h{fx.ro, p12(s.ids[0]), true, "case 42"};
   CountingObserver obs;
-  auto held = ops::hold(h, obs);
+  io::StringWriter hold_out;
+  auto held = ops::hold(h, hold_out, obs);
   REQUIRE(held);
   CHECK(held->result == s.ids[0].hex());
 
@@ -398,7 +429,7 @@ TEST_CASE("ops::prune: a legal hold keeps a set until it is released", "[ops][pr
 
   h.hold = false;
   h.reason.clear();
-  REQUIRE(ops::hold(h, obs));
+  REQUIRE(ops::hold(h, hold_out, obs));
   const Pruned after = fx.prune();
   REQUIRE(after.result);
   CHECK(after.has("-sets/" + s.ids[0].hex()));

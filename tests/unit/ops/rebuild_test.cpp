@@ -89,7 +89,8 @@ TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a reada
   Mixed m(fx);
   const auto old_app = fx.pack_set("app", "daily", kT0 - kDay, Files{{"old", random_content(10u << 10)}});
   CountingObserver obs;
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.diff.hex(), true, "audit 2025"}, obs));
+  io::StringWriter hold_out;
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.diff.hex(), true, "audit 2025"}, hold_out, obs));
   fx.policy("[class.daily]\nkeep-last = 1\n[class.critical]\nkeep-last = 2\n");
   const Pruned p = fx.prune();
   REQUIRE(p.result);
@@ -119,11 +120,52 @@ TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a reada
   auto audit = cat.audit_log(0).value();
   CHECK(std::any_of(audit.begin(), audit.end(), [](const auto& a) { return a.command.rfind("cairn hold ", 0) == 0; }));
 
-  // Without the old catalog, a hold made after the set was written cannot come back.
+  // Without the old catalog, the hold comes back from the repository's signed hold record.
   remove_catalog(fx);
   REQUIRE(rebuild(fx));
-  CHECK_FALSE(fx.catalog().get_set(m.diff).value()->legal_hold);
+  auto again = fx.catalog().get_set(m.diff).value();
+  CHECK(again->legal_hold);
+  CHECK(again->hold_reason == "audit 2025");
   CHECK_FALSE(fx.catalog().get_set(old_app).value().has_value());
+}
+
+TEST_CASE("ops::hold: writes a signed hold record that a rebuild from the repository alone honours",
+          "[ops][hold][rebuild]") {
+  Fixture fx;
+  Mixed m(fx);
+  CountingObserver obs;
+  io::StringWriter hold_out;
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.full.hex(), true, "case 17"}, hold_out, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), true, "case 18"}, hold_out, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), false, ""}, hold_out, obs));
+  // one "+holds/<64 hex>" line per change, for cairn-push
+  std::istringstream lines(hold_out.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    CHECK(line.rfind("+holds/", 0) == 0);
+    CHECK(line.size() == 7 + 64);
+    CHECK(fs::exists(fx.ro.repo / line.substr(1)));
+    ++n;
+  }
+  CHECK(n == 3);
+  remove_catalog(fx);
+  REQUIRE(rebuild(fx));
+  auto full = fx.catalog().get_set(m.full).value();
+  CHECK(full->legal_hold);
+  CHECK(full->hold_reason == "case 17");
+  CHECK_FALSE(fx.catalog().get_set(m.incr).value()->legal_hold);  // the release is newer
+
+  // A hold record that does not authenticate stops the rebuild with its name.
+  const fs::path rec = fx.ro.repo / hold_out.out.substr(1, 7 + 64 - 1);
+  {
+    std::fstream f(rec, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('X');
+  }
+  auto bad = rebuild(fx);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("hold record") != std::string::npos);
 }
 
 TEST_CASE("ops::rebuild_catalog: a damaged catalog file is replaced, and kept aside", "[ops][rebuild]") {
@@ -148,18 +190,19 @@ TEST_CASE("ops::hold: needs a reason; holds, replaces the reason, releases; unkn
   Fixture fx;
   Mixed m(fx);
   CountingObserver obs;
-  auto no_reason = ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), true, ""}, obs);
+  io::StringWriter hold_out;
+  auto no_reason = ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), true, ""}, hold_out, obs);
   REQUIRE_FALSE(no_reason);
   CHECK(no_reason.error().code == Errc::usage);
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, "app@latest", true, "first"}, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, "app@latest", true, "first"}, hold_out, obs));
   CHECK(fx.catalog().get_set(m.incr).value()->hold_reason == "first");
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex().substr(0, 10), true, "second"}, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex().substr(0, 10), true, "second"}, hold_out, obs));
   CHECK(fx.catalog().get_set(m.incr).value()->hold_reason == "second");
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), false, ""}, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), false, ""}, hold_out, obs));
   auto rec = fx.catalog().get_set(m.incr).value();
   CHECK_FALSE(rec->legal_hold);
   CHECK(rec->hold_reason.empty());
-  auto unknown = ops::hold(ops::HoldOptions{fx.ro, "abcdef", true, "x"}, obs);
+  auto unknown = ops::hold(ops::HoldOptions{fx.ro, "abcdef", true, "x"}, hold_out, obs);
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().code == Errc::not_found);
 }
@@ -169,7 +212,8 @@ TEST_CASE("ops::hold: rescues a set marked pruned whose object is still there", 
   Mixed m(fx);
   REQUIRE(fx.catalog().set_status(m.incr, catalog::SetStatus::pruned));
   CountingObserver obs;
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), true, "keep it"}, obs));
+  io::StringWriter hold_out;
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), true, "keep it"}, hold_out, obs));
   auto rec = fx.catalog().get_set(m.incr).value();
   CHECK(rec->status == catalog::SetStatus::committed);
   CHECK(rec->legal_hold);

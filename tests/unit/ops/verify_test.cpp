@@ -531,10 +531,53 @@ TEST_CASE("ops::verify: refuses bad option combinations before touching the repo
   o.max_age = "soon";
   CHECK(fx.verify(o).code() == Errc::usage);
   o = fx.options();
-  o.from = "s3://bucket/x";
-  auto from = fx.verify(o);
-  CHECK(from.code() == Errc::unimplemented);
-  CHECK(from.result.error().message == "--from is not implemented yet");
+  o.from = "ftp://bucket/x";
+  CHECK(fx.verify(o).code() == Errc::usage);
+}
+
+TEST_CASE("ops::verify: --from checks a destination alone and records verified_at locally", "[ops][verify]") {
+  Fixture fx;
+  const auto a = fx.pack_set("app", {{"a1", one_pack()}});
+  const auto pack = fx.pack_of(a, "a1");
+  const fs::path dest = fx.scratch.dir / "dest";
+  fs::copy(fx.ro.repo, dest, fs::copy_options::recursive);  // what cairn-push --all makes
+  REQUIRE(fx.catalog().record_placement({a, "file://" + dest.string(), 1, std::nullopt}));
+
+  auto o = fx.options();
+  o.repo.repo = fx.scratch.dir / "no-such-repo";  // not used with --from
+  o.from = "file://" + dest.string();
+  o.read_data = "";
+  auto clean = fx.verify(o);
+  INFO(clean.out);
+  REQUIRE(clean.result);
+  CHECK(clean.has("checked 1 sets"));
+  CHECK(clean.has(": 0 damaged"));
+  auto placed = fx.catalog().placements_of(a);
+  REQUIRE(placed);
+  REQUIRE(placed->size() == 1);
+  CHECK(placed->front().verified_at_ns.has_value());
+  auto recs = fx.catalog().verifies(a);
+  REQUIRE(recs);
+  REQUIRE_FALSE(recs->empty());
+  CHECK(recs->back().target == "file://" + dest.string());
+  CHECK(recs->back().ok);
+
+  // A flipped byte in the destination's copy of the pack: damage, named; the local
+  // repository (whole) is not what was checked.
+  const fs::path f = dest / "packs" / pack.hex().substr(0, 2) / pack.hex();
+  {
+    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(static_cast<std::streamoff>(fs::file_size(f) / 2));
+    io.put('\x5a');
+  }
+  auto damaged = fx.verify(o);
+  INFO(damaged.out);
+  CHECK(damaged.code() == Errc::corrupt);
+  CHECK(damaged.has(fmt::format("damaged pack {}", pack.hex())));
+  recs = fx.catalog().verifies(a);
+  REQUIRE(recs);
+  CHECK_FALSE(recs->back().ok);
+  CHECK(fx.verify(fx.options()).result);  // the local repository is whole
 }
 
 TEST_CASE("ops::parse_age: whole numbers with one unit", "[ops][verify]") {

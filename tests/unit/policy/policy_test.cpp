@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "policy/policy.hpp"
 
@@ -117,7 +118,7 @@ TEST_CASE("policy::parse: refuses an unknown key with its line and name", "[poli
 
 TEST_CASE("policy::parse: refuses an unknown top-level key or table", "[policy]") {
   CHECK(error_of("version = 1\n") ==
-        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] tables belong here)");
+        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] and [notify] tables belong here)");
   CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") != std::string::npos);
 }
 
@@ -246,4 +247,36 @@ TEST_CASE("policy::parse: incremental-chains is a boolean, off by default", "[po
   CHECK_FALSE(p->find("b")->incremental_chains);
   CHECK(error_of("[class.a]\nincremental-chains = 1\n") ==
         "policy 'test.toml' line 2: 'incremental-chains' in [class.a] must be true or false, not an integer");
+}
+
+TEST_CASE("policy::parse: [notify] targets are read in order; absent means none", "[policy]") {
+  auto p = policy::parse(R"([class.daily]
+keep-last = 1
+
+[notify]
+targets = ["https://hooks.example.org/services/T1/B2/x", "mailto:ops@example.org?smtp=smtp://mx:25",
+           "exec:/usr/local/bin/page-me"]
+)",
+                         "t");
+  REQUIRE(p);
+  CHECK(p->notify.line == 4);
+  CHECK(p->notify.targets == std::vector<std::string>{"https://hooks.example.org/services/T1/B2/x",
+                                                      "mailto:ops@example.org?smtp=smtp://mx:25",
+                                                      "exec:/usr/local/bin/page-me"});
+  auto none = policy::parse("[class.daily]\nkeep-last = 1\n", "t");
+  REQUIRE(none);
+  CHECK(none->notify.targets.empty());
+  CHECK(none->notify.line == 0);
+}
+
+TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown schemes", "[policy]") {
+  CHECK(error_of("[notify]\ntarget = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 2: unknown key 'target' in [notify] (only 'targets')");
+  CHECK(error_of("[notify]\ntargets = \"exec:/x\"\n") ==
+        "policy 'test.toml' line 2: 'targets' in [notify] must be an array of strings, not a string");
+  CHECK(error_of("[notify]\ntargets = [\"exec:/x\", 3]\n") ==
+        "policy 'test.toml' line 2: 'targets' in [notify] must hold strings only, not an integer");
+  CHECK(error_of("[notify]\ntargets = [\n  \"exec:/x\",\n  \"ftp://h/\",\n]\n") ==
+        "policy 'test.toml' line 4: a notify target must start with http://, https://, mailto: or exec:");
+  CHECK(error_of("notify = 1\n") == "policy 'test.toml' line 1: 'notify' must be a table, not an integer");
 }

@@ -1,0 +1,225 @@
+// exec: targets: fork + execve (no shell), the event on stdin, bounded by a timeout.
+// Everything the child needs (argv, envp) is built before fork(); between fork() and
+// execve() the child makes only async-signal-safe calls. A close-on-exec pipe carries the
+// errno of a failed execve back, so "cannot run" is told apart from "exited 127".
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "notify/notify.hpp"
+
+extern char** environ;
+
+namespace cairn::notify {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Pipe {
+ public:
+  Status open() {
+    if (::pipe2(fd_, O_CLOEXEC) != 0) return errno_error(errno, "cannot create a pipe");
+    return {};
+  }
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  int read_end() const { return fd_[0]; }
+  int write_end() const { return fd_[1]; }
+  void close_read() { close_one(fd_[0]); }
+  void close_write() { close_one(fd_[1]); }
+
+ private:
+  static void close_one(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  int fd_[2] = {-1, -1};
+};
+
+// SIGPIPE blocked while the child's stdin is written (a command that does not read its
+// stdin must not kill the tool); a pending one is consumed before the mask is restored.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    sigpending(&pending_before_);
+    ::pthread_sigmask(SIG_BLOCK, &s, &old_);
+  }
+  ~NoSigpipe() {
+    if (sigismember(&pending_before_, SIGPIPE) == 0) {
+      sigset_t s;
+      sigemptyset(&s);
+      sigaddset(&s, SIGPIPE);
+      const timespec zero{0, 0};
+      while (::sigtimedwait(&s, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t old_{};
+  sigset_t pending_before_{};
+};
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left, 1'000'000));
+}
+
+// Writes `input` to the non-blocking `fd` until done, the reader goes away, or the deadline.
+// false only on the deadline.
+bool feed(int fd, std::string_view input, Clock::time_point deadline) {
+  NoSigpipe guard;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  while (!input.empty()) {
+    const ssize_t n = ::write(fd, input.data(), input.size());
+    if (n > 0) {
+      input.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      const int ms = remaining_ms(deadline);
+      if (ms == 0) return false;
+      if (::poll(&p, 1, ms) == 0) return false;
+      continue;
+    }
+    return true;  // EPIPE: the command does not want its input; its exit status will tell
+  }
+  return true;
+}
+
+void kill_group(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+}
+
+// Waits for `pid` until the deadline: its wait status, or nullopt on the deadline.
+std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return 0;  // not our child any more: nothing to wait for
+    if (Clock::now() >= deadline) return std::nullopt;
+    const timespec nap{0, 5'000'000};  // 5 ms: an alert is not a hot path
+    ::nanosleep(&nap, nullptr);
+  }
+}
+
+}  // namespace
+
+Status run_command(const std::filesystem::path& command, std::string_view input,
+                   const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
+  const std::string what = fmt::format("cannot run '{}'", command.string());
+  const auto deadline = Clock::now() + timeout;
+
+  // The environment: ours, minus the names `env` sets, plus `env`.
+  std::vector<std::string> vars;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view v(*e);
+    const std::string_view name = v.substr(0, v.find('='));
+    bool replaced = false;
+    for (const auto& x : env)
+      if (x.size() > name.size() && x[name.size()] == '=' && std::string_view(x).starts_with(name)) replaced = true;
+    if (!replaced) vars.emplace_back(v);
+  }
+  for (const auto& x : env) vars.push_back(x);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string path = command.string();
+  char* argv[] = {path.data(), nullptr};
+
+  Pipe in, report;
+  CAIRN_TRY(in.open());
+  CAIRN_TRY(report.open());
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);  // the child starts with no handler running
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: async-signal-safe calls only.
+    ::setpgid(0, 0);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    if (::dup2(in.read_end(), STDIN_FILENO) < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+      const int err = errno;
+      (void)!::write(report.write_end(), &err, sizeof err);
+      ::_exit(127);
+    }
+    // Nothing above 2 survives execve (a passphrase descriptor, the tool's own pipes).
+#ifdef SYS_close_range
+    if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
+#endif
+      for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    ::execve(argv[0], argv, envp.data());
+    const int err = errno;
+    (void)!::write(report.write_end(), &err, sizeof err);
+    ::_exit(127);
+  }
+  const int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return errno_error(fork_errno, what);
+  ::setpgid(pid, pid);  // also from here: no race with a kill of the group below
+  in.close_read();
+  report.close_write();
+
+  int exec_errno = 0;
+  for (;;) {
+    const ssize_t n = ::read(report.read_end(), &exec_errno, sizeof exec_errno);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
+    break;
+  }
+  if (exec_errno != 0) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return errno_error(exec_errno, what);
+  }
+
+  const bool fed = feed(in.write_end(), input, deadline);
+  in.close_write();
+  std::optional<int> status;
+  if (fed) status = wait_until(pid, deadline);
+  if (!status) {
+    kill_group(pid);
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    const auto ms = timeout.count();
+    return Error{Errc::io, ms % 1000 == 0
+                               ? fmt::format("the command did not finish within {} s and was killed", ms / 1000)
+                               : fmt::format("the command did not finish within {} ms and was killed", ms)};
+  }
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
+  if (WIFEXITED(*status))
+    return Error{Errc::io, fmt::format("the command exited with status {}", WEXITSTATUS(*status))};
+  if (WIFSIGNALED(*status))
+    return Error{Errc::io, fmt::format("the command was killed by signal {}", WTERMSIG(*status))};
+  return Error{Errc::io, "the command ended abnormally"};
+}
+
+}  // namespace cairn::notify

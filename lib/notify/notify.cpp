@@ -1,0 +1,143 @@
+// Sending: settings from the environment, one target at a time, and the target lists the
+// tool runner collects (command line, CAIRN_NOTIFY, the policy's [notify] table).
+#include "notify/notify.hpp"
+
+#include <string.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "backend/notify_transport.hpp"
+#include "io/file.hpp"
+#include "policy/policy.hpp"
+
+namespace cairn::notify {
+
+namespace {
+
+constexpr int kMaxTimeoutSeconds = 300;
+
+std::string random_token() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string s;
+  for (int i = 0; i < 4; ++i)
+    for (std::uint32_t x = rd(), k = 0; k < 8; ++k, x >>= 4) s.push_back(kHex[x & 15]);
+  return s;
+}
+
+Result<backend::SecretString> read_password(const std::filesystem::path& file) {
+  auto bytes = io::read_file(file);
+  if (!bytes) return Error{bytes.error().code, "CAIRN_SMTP_PASSWORD_FILE: " + bytes.error().message};
+  std::string s(bytes->begin(), bytes->end());
+  ::explicit_bzero(bytes->data(), bytes->size());
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  if (s.empty()) return Error{Errc::usage, fmt::format("CAIRN_SMTP_PASSWORD_FILE '{}' is empty", file.string())};
+  return backend::SecretString(std::move(s));
+}
+
+Status send_email(const Target& t, const Event& e, const Settings& s) {
+  backend::MailSubmission m;
+  m.server = t.smtp;
+  m.to = t.to;
+  m.from = t.from.empty() ? "cairn@" + e.host : t.from;
+  if (!s.smtp_user.empty()) {
+    m.user = s.smtp_user;
+    if (s.smtp_password_file) {
+      CAIRN_TRY_ASSIGN(m.password, read_password(*s.smtp_password_file));
+    }
+  }
+  const std::string id = fmt::format("{}.{}.cairn@{}", random_token(), e.time_unix, e.host);
+  return backend::smtp_send(m, email_message(e, m.from, m.to, id), s.timeout, "");
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+Result<Settings> settings_from_env(const GetEnv& getenv) {
+  Settings s;
+  if (auto t = getenv("CAIRN_NOTIFY_TIMEOUT"); t && !t->empty()) {
+    int n = 0;
+    bool ok = t->size() <= 3;  // at most "300"
+    for (std::size_t i = 0; ok && i < t->size(); ++i) {
+      const char c = (*t)[i];
+      if (c < '0' || c > '9') ok = false;
+      else n = n * 10 + (c - '0');
+    }
+    if (!ok || n < 1 || n > kMaxTimeoutSeconds)
+      return Error{Errc::usage, fmt::format("CAIRN_NOTIFY_TIMEOUT '{}' is not a number of seconds from 1 to {}", *t,
+                                            kMaxTimeoutSeconds)};
+    s.timeout = std::chrono::seconds(n);
+  }
+  if (auto u = getenv("CAIRN_SMTP_USER"); u && !u->empty()) s.smtp_user = *u;
+  if (auto f = getenv("CAIRN_SMTP_PASSWORD_FILE"); f && !f->empty()) s.smtp_password_file = *f;
+  if (s.smtp_password_file && s.smtp_user.empty())
+    return Error{Errc::usage, "CAIRN_SMTP_PASSWORD_FILE is set but CAIRN_SMTP_USER is not"};
+  if (!s.smtp_user.empty() && !s.smtp_password_file)
+    return Error{Errc::usage, "CAIRN_SMTP_USER is set but CAIRN_SMTP_PASSWORD_FILE is not"};
+  return s;
+}
+
+Status send(const Target& t, const Event& e, const Settings& s) {
+  switch (t.kind) {
+    case Kind::webhook: return backend::http_post(t.url, "application/json", to_json(e), s.timeout, "");
+    case Kind::email: return send_email(t, e, s);
+    case Kind::exec: return run_command(t.command, to_json(e) + "\n", event_env(e), s.timeout);
+  }
+  return Error{Errc::internal, "unknown notify target kind"};
+}
+
+Result<std::vector<std::string>> command_line_targets(const std::vector<std::string>& flags, const GetEnv& getenv) {
+  std::vector<std::string> out = flags;
+  if (out.empty())
+    if (auto env = getenv("CAIRN_NOTIFY"); env) out = split_list(*env);
+  for (const auto& t : out) {
+    auto parsed = parse_target(t);
+    if (!parsed) return std::move(parsed).error();
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> policy_targets(const std::optional<std::filesystem::path>& flag,
+                                                const GetEnv& getenv) {
+  std::filesystem::path file;
+  if (flag && !flag->empty()) {
+    file = *flag;
+  } else if (auto env = getenv("CAIRN_POLICY"); env && !env->empty()) {
+    file = *env;
+  } else {
+    file = std::filesystem::path(policy::kDefaultFile);
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return std::vector<std::string>{};
+  }
+  CAIRN_TRY_ASSIGN(policy::Policy p, policy::load(file));
+  return p.notify.targets;
+}
+
+std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e, const Settings& s) {
+  std::vector<Error> failures;
+  std::vector<std::string_view> done;
+  for (const auto& spec : targets) {
+    if (std::find(done.begin(), done.end(), spec) != done.end()) continue;
+    done.push_back(spec);
+    auto t = parse_target(spec);
+    if (!t) {
+      failures.push_back(std::move(t).error());
+      continue;
+    }
+    if (Status st = send(*t, e, s); !st)
+      failures.push_back(Error{st.error().code, fmt::format("cannot notify '{}': {}", redact(spec), st.error().message)});
+  }
+  return failures;
+}
+
+}  // namespace cairn::notify

@@ -1,0 +1,127 @@
+// cairn-verify --from DEST: the checks run against a destination alone. Its repository is
+// opened over its backend (packs read with ranged requests, several at a time by the data
+// check's workers); the sets the checks and --max-age need come from a scratch catalog built
+// from the destination's own set objects. The verdict is recorded in the local catalog when
+// one exists for the repository: a verification with the destination as target, and
+// verified_at on the placement of every set found whole there.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "backend/remote.hpp"
+#include "ops/verify_internal.hpp"
+
+namespace cairn::ops::verify_detail {
+
+namespace {
+
+// A scratch directory for the destination's catalog, removed with everything in it.
+struct FromScratch {
+  std::filesystem::path dir;
+  ~FromScratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+Result<std::shared_ptr<FromScratch>> make_scratch() {
+  std::error_code ec;
+  auto base = std::filesystem::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  std::string tmpl = (base / "cairn-verify-from-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return errno_error(errno, fmt::format("cannot create a temporary directory in '{}'", base.string()));
+  auto s = std::make_shared<FromScratch>();
+  s->dir = tmpl;
+  return s;
+}
+
+// The catalog rows of every set object that reads back whole. Set objects that do not are
+// left out here: load_sets reads them again and reports them as damage.
+Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
+  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
+  std::vector<repo::SetObject> objs;
+  for (const auto& id : ids) {
+    auto obj = r.read_set(id);
+    if (!obj) {
+      if (is_damage(obj.error())) continue;
+      return std::move(obj).error();
+    }
+    if (obj->body) objs.push_back(std::move(*obj));
+  }
+  std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
+    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
+  });
+  CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+  for (const auto& obj : objs) CAIRN_TRY(cat.insert_set(set_record(obj), obj.body->packs));
+  return tx.commit();
+}
+
+}  // namespace
+
+Result<Context> open_destination(const VerifyOptions& o, Report& report) {
+  const std::string& dest = *o.from;
+  RepoOptions ro;
+  ro.unlock = o.repo.unlock;
+  ro.from = dest;
+  Context ctx;
+  auto opened = open_repo(ro);
+  if (!opened) {
+    Error e = std::move(opened).error();
+    if (e.code == Errc::corrupt) {
+      CAIRN_TRY(report.object("damaged", "repository", dest, e.message));
+      CAIRN_TRY(report.flush());
+    }
+    if (e.message.find(dest) == std::string::npos) e.message = fmt::format("destination '{}': {}", dest, e.message);
+    return e;
+  }
+  ctx.repo = std::move(*opened);
+  if (!ctx.repo->keys().can_read())
+    return Error{Errc::auth, "this key is write-only: verifying needs a key that can read the repository"};
+  CAIRN_TRY_ASSIGN(auto scratch, make_scratch());
+  ctx.scratch = scratch;
+  CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->dir / "catalog.db", ctx.repo_id_hex()));
+  CAIRN_TRY(fill_catalog(*ctx.repo, cat));
+  ctx.cat.emplace(std::move(cat));
+  return ctx;
+}
+
+Status record_destination(Run& run, std::uint64_t duration_ms) {
+  const std::string dest = backend::canonical_name(*run.o.from);  // as cairn-push records it
+  const std::string repo_id = run.ctx.repo_id_hex();
+  CAIRN_TRY_ASSIGN(const auto file, catalog::locate(run.o.repo.catalog, repo_id));
+  auto opened = catalog::Catalog::open(file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
+  if (!opened) {
+    if (opened.error().code == Errc::not_found) return {};  // no local catalog: nothing to record
+    return std::move(opened).error();
+  }
+  catalog::Catalog& cat = *opened;
+  const auto kind = run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
+  const std::string scope =
+      run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *run.o.read_data) : "";
+  CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+  for (const auto& s : run.sets) {
+    if (!s.selected) continue;
+    CAIRN_TRY_ASSIGN(auto known, cat.get_set(s.id));
+    if (!known) continue;  // a set of this repository the local catalog does not know
+    const bool ok = s.damage.empty() && !s.affected && s.detail.empty();
+    const std::string detail = (ok ? "ok" : s.detail) + scope;
+    CAIRN_TRY(cat.record_verify(catalog::VerifyRecord{0, s.id, dest, kind, run.started_ns, duration_ms, ok, detail, {}}));
+    if (ok) CAIRN_TRY(cat.record_placement(catalog::PlacementRecord{s.id, dest, std::nullopt, run.started_ns}));
+  }
+  const auto& m = run.summary;
+  CAIRN_TRY(cat.record_verify(catalog::VerifyRecord{
+      0, std::nullopt, dest, kind, run.started_ns, duration_ms, m.damaged == 0,
+      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets, m.packs_checked,
+                  m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
+      {}}));
+  return tx.commit();
+}
+
+}  // namespace cairn::ops::verify_detail

@@ -1,0 +1,136 @@
+// backend::with_pack_cache: whole packs fetched once in parallel ranged pieces after a few
+// direct reads, then served locally; bounded, evicting, removed with the backend.
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "backend/backend.hpp"
+#include "backend/cache.hpp"
+#include "backend/conformance.hpp"
+
+namespace fs = std::filesystem;
+using namespace cairn;
+using namespace cairn::backend;
+
+namespace {
+
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    char tmpl[] = "/tmp/cairn-cache-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+// Counts the ranged reads that reach the wrapped backend.
+class Counting final : public Backend {
+ public:
+  explicit Counting(std::unique_ptr<Backend> b) : b_(std::move(b)) {}
+  std::atomic<int> ranged{0}, whole{0};
+  Properties properties() const override { return b_->properties(); }
+  std::string location() const override { return b_->location(); }
+  Status put(const Key& k, ByteView body, bool nr) override { return b_->put(k, body, nr); }
+  Status put_file(const Key& k, const fs::path& src) override { return b_->put_file(k, src); }
+  Result<Bytes> get(const Key& k, std::uint64_t off, std::uint64_t len) override {
+    ++(len ? ranged : whole);
+    return b_->get(k, off, len);
+  }
+  Result<std::optional<ObjectInfo>> stat(const Key& k) override { return b_->stat(k); }
+  Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override { return b_->list(kind, each); }
+  Status remove(const Key& k) override { return b_->remove(k); }
+
+ private:
+  std::unique_ptr<Backend> b_;
+};
+
+Key pack_key(char c) { return Key{Kind::pack, std::string(64, c)}; }
+
+}  // namespace
+
+TEST_CASE("backend::with_pack_cache: direct reads first, then the whole pack once, in pieces", "[backend]") {
+  Scratch s;
+  auto local = open_local(s.dir / "repo", true);
+  REQUIRE(local);
+  const Bytes body = test::pattern_bytes(1'000'000, 3);
+  REQUIRE((*local)->put(pack_key('a'), body));
+  auto counting = std::make_unique<Counting>(std::move(*local));
+  Counting& c = *counting;
+  PackCacheOptions o;
+  o.piece = 100'000;  // 10 pieces
+  o.parallel = 3;
+  auto cached = with_pack_cache(std::move(counting), s.dir, o);
+  REQUIRE(cached);
+  Backend& be = **cached;
+  auto slice = [&](std::uint64_t off, std::uint64_t n) { return Bytes(body.begin() + off, body.begin() + off + n); };
+
+  for (std::uint64_t off : {10u, 500'000u}) {  // direct
+    auto r = be.get(pack_key('a'), off, 1000);
+    REQUIRE(r);
+    CHECK(*r == slice(off, 1000));
+  }
+  CHECK(c.ranged == 2);
+  auto third = be.get(pack_key('a'), 999'000, 5000);  // fetches the pack: 10 ranged pieces
+  REQUIRE(third);
+  CHECK(*third == slice(999'000, 1000));  // cut at the end, as a server would
+  CHECK(c.ranged == 12);
+  for (int i = 0; i < 50; ++i) {
+    const std::uint64_t off = static_cast<std::uint64_t>(i) * 19'000;
+    auto r = be.get(pack_key('a'), off, 777);
+    REQUIRE(r);
+    CHECK(*r == slice(off, 777));
+  }
+  CHECK(c.ranged == 12);  // all from the cache
+  auto all = be.get(pack_key('a'));
+  REQUIRE(all);
+  CHECK(*all == body);
+  CHECK(c.whole == 1);  // whole reads pass through
+  int dirs = 0;
+  for (const auto& e : fs::directory_iterator(s.dir)) dirs += e.path().filename().string().starts_with("cairn-packs-");
+  CHECK(dirs == 1);
+  cached->reset();
+  dirs = 0;
+  for (const auto& e : fs::directory_iterator(s.dir)) dirs += e.path().filename().string().starts_with("cairn-packs-");
+  CHECK(dirs == 0);  // removed with the backend
+}
+
+TEST_CASE("backend::with_pack_cache: bounded: least recently used packs go, oversized ones never come", "[backend]") {
+  Scratch s;
+  auto local = open_local(s.dir / "repo", true);
+  REQUIRE(local);
+  const Bytes a = test::pattern_bytes(300'000, 1), b = test::pattern_bytes(300'000, 2),
+              big = test::pattern_bytes(600'000, 3);
+  REQUIRE((*local)->put(pack_key('a'), a));
+  REQUIRE((*local)->put(pack_key('b'), b));
+  REQUIRE((*local)->put(pack_key('c'), big));
+  auto counting = std::make_unique<Counting>(std::move(*local));
+  Counting& c = *counting;
+  PackCacheOptions o;
+  o.max_bytes = 500'000;  // one of a and b at a time; never c
+  o.direct_reads = 0;
+  o.piece = 1'000'000;
+  auto cached = with_pack_cache(std::move(counting), s.dir, o);
+  REQUIRE(cached);
+  Backend& be = **cached;
+  REQUIRE(be.get(pack_key('a'), 0, 10));
+  REQUIRE(be.get(pack_key('a'), 10, 10));
+  CHECK(c.ranged == 1);  // fetched once, then cached
+  REQUIRE(be.get(pack_key('b'), 0, 10));  // fetched; a goes
+  CHECK(c.ranged == 2);
+  REQUIRE(be.get(pack_key('b'), 5, 10));
+  CHECK(c.ranged == 2);
+  auto again = be.get(pack_key('a'), 100, 10);  // fetched again
+  REQUIRE(again);
+  CHECK(*again == Bytes(a.begin() + 100, a.begin() + 110));
+  CHECK(c.ranged == 3);
+  for (int i = 0; i < 3; ++i) REQUIRE(be.get(pack_key('c'), 0, 10));
+  CHECK(c.ranged == 6);  // too big: always direct
+}

@@ -1,0 +1,201 @@
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "catalog/catalog.hpp"
+
+using namespace cairn;
+using namespace cairn::catalog;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kRepo = std::string(64, 'a');
+// tests/data/catalogs. __FILE__ is relative to the build directory when ccache's
+// CCACHE_BASEDIR rewrote it, and ctest runs this binary in build/tests, not build/.
+fs::path fixtures() {
+  const fs::path p = fs::path(__FILE__).parent_path() / "../../data/catalogs";
+  if (p.is_relative()) {
+    std::error_code ec;
+    const fs::path build = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+    if (!ec && fs::exists(build / p)) return build / p;
+  }
+  return p;
+}
+
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    std::string t = (fs::temp_directory_path() / "cairn-catstatus-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    dir = t;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  fs::path db() const { return dir / "cat.db"; }
+};
+
+Catalog open_ok(const fs::path& p) {
+  auto c = Catalog::open(p, kRepo);
+  if (!c) FAIL(c.error().message);
+  return std::move(c).value();
+}
+
+hash::SetId set_id(std::uint8_t a) {
+  hash::SetId id;
+  id.d.b.fill(0x11);
+  id.d.b[0] = a;
+  return id;
+}
+
+SetRecord make_set(std::uint8_t n, std::string source, std::string cls, std::int64_t started_ns) {
+  SetRecord r;
+  r.id = set_id(n);
+  r.seq = n;
+  r.source = std::move(source);
+  r.host = "h";
+  r.retention_class = std::move(cls);
+  r.started_ns = started_ns;
+  r.ended_ns = started_ns + 1;
+  return r;
+}
+
+RunRecord run(std::string tool, std::string source, std::string cls, std::int64_t started,
+              std::optional<int> exit_code) {
+  RunRecord r;
+  r.tool = std::move(tool);
+  r.source = std::move(source);
+  r.retention_class = std::move(cls);
+  r.started_ns = started;
+  if (exit_code) {
+    r.ended_ns = started + 10;
+    r.exit_code = exit_code;
+  }
+  return r;
+}
+
+VerifyRecord verify(std::optional<std::uint8_t> set, VerifyKind kind, std::int64_t started, bool ok,
+                    std::optional<std::uint64_t> restore_ms = std::nullopt) {
+  VerifyRecord v;
+  if (set) v.set_id = set_id(*set);
+  v.kind = kind;
+  v.started_ns = started;
+  v.ok = ok;
+  v.restore_ms = restore_ms;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with nothing lost", "[catalog]") {
+  Scratch s;
+  {
+    std::ifstream in(fixtures() / "v1.sql");
+    REQUIRE(in);
+    std::stringstream sql;
+    sql << in.rdbuf();
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
+    const int rc = sqlite3_exec(raw, sql.str().c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  Catalog c = open_ok(s.db());
+  auto sets = c.list_sets().value();
+  REQUIRE(sets.size() == 2);
+  CHECK(sets[1].legal_hold);
+  CHECK(sets[1].hold_reason == "case 42");
+  CHECK(sets[1].parent == sets[0].id);
+  auto runs = c.runs_since(0).value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].exit_code == 0);
+  CHECK(runs[0].source.empty());  // version 1 did not record it
+  CHECK_FALSE(runs[1].ended_ns.has_value());
+  CHECK(c.verifies(sets[1].id).value().at(0).restore_ms == 1200u);
+  CHECK(c.placements_of(sets[1].id).value().size() == 1);
+  CHECK(c.audit_log().value().size() == 1);
+
+  // The new columns work on the migrated file.
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 1700090001000000000, 0)));
+  auto t = c.run_tallies(0, 1700090000500000000).value();
+  REQUIRE(t.size() == 2);
+  CHECK(t[0] == RunTally{"cairn-pack", "", "", 1, 0, 0, 1, 0});
+  CHECK(t[1] == RunTally{"cairn-pack", "app", "daily", 1, 0, 0, 0, 0});
+}
+
+TEST_CASE("catalog::Catalog::run_tallies: counts runs per tool, source and class by outcome", "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 50, 1)));   // before the window
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 100, 0)));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 110, 0)));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 120, 3)));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 130, 1)));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 140, 130)));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 150, std::nullopt)));  // killed long ago
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 300, std::nullopt)));  // still running
+  REQUIRE(c.record_run(run("cairn-pack", "app", "hourly", 160, 0)));
+  REQUIRE(c.record_run(run("cairn-verify", "", "", 170, 4)));
+  auto id = c.record_run(run("cairn-pack", "db", "daily", 180, std::nullopt)).value();
+  REQUIRE(c.finish_run(id, 190, 0, std::nullopt, "ok"));
+
+  auto t = c.run_tallies(100, 200).value();
+  REQUIRE(t.size() == 4);
+  CHECK(t[0] == RunTally{"cairn-pack", "app", "daily", 2, 1, 2, 1, 1});
+  CHECK(t[1] == RunTally{"cairn-pack", "app", "hourly", 1, 0, 0, 0, 0});
+  CHECK(t[2] == RunTally{"cairn-pack", "db", "daily", 1, 0, 0, 0, 0});
+  CHECK(t[3] == RunTally{"cairn-verify", "", "", 0, 0, 1, 0, 0});
+  CHECK(c.run_tallies(1000, 0).value().empty());
+}
+
+TEST_CASE("catalog::Catalog::verify_summaries: the newest good verification and the newest drill per source and class",
+          "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  REQUIRE(c.insert_set(make_set(1, "app", "daily", 10), {}));
+  REQUIRE(c.insert_set(make_set(2, "app", "daily", 20), {}));
+  REQUIRE(c.insert_set(make_set(3, "app", "weekly", 30), {}));
+  REQUIRE(c.insert_set(make_set(4, "db", "daily", 40), {}));
+  REQUIRE(c.record_verify(verify(1, VerifyKind::drill, 100, true, 700)));
+  REQUIRE(c.record_verify(verify(2, VerifyKind::structure, 200, true)));
+  REQUIRE(c.record_verify(verify(2, VerifyKind::drill, 300, false)));        // newest drill failed
+  REQUIRE(c.record_verify(verify(1, VerifyKind::read_data, 400, false)));    // newest verify failed
+  REQUIRE(c.record_verify(verify(3, VerifyKind::structure, 150, false)));    // never a good one
+  REQUIRE(c.record_verify(verify(std::nullopt, VerifyKind::structure, 999, true)));  // the whole repository
+  hash::SetId unknown = set_id(9);
+  VerifyRecord orphan = verify(9, VerifyKind::drill, 500, true, 1);
+  orphan.set_id = unknown;
+  REQUIRE(c.record_verify(orphan));  // a set the catalog does not know
+
+  auto v = c.verify_summaries().value();
+  REQUIRE(v.size() == 2);
+  CHECK(v[0].source == "app");
+  CHECK(v[0].retention_class == "daily");
+  REQUIRE(v[0].last_ok);
+  CHECK(v[0].last_ok->started_ns == 200);
+  CHECK(v[0].last_ok->kind == VerifyKind::structure);
+  REQUIRE(v[0].last_drill);
+  CHECK(v[0].last_drill->started_ns == 300);
+  CHECK_FALSE(v[0].last_drill->ok);
+  CHECK(v[1].source == "app");
+  CHECK(v[1].retention_class == "weekly");
+  CHECK_FALSE(v[1].last_ok);
+  CHECK_FALSE(v[1].last_drill);
+
+  // A newer good drill is both the last good verification and the last drill.
+  REQUIRE(c.record_verify(verify(2, VerifyKind::drill, 600, true, 1234)));
+  v = c.verify_summaries().value();
+  REQUIRE(v[0].last_ok);
+  CHECK(v[0].last_ok->started_ns == 600);
+  REQUIRE(v[0].last_drill);
+  CHECK(v[0].last_drill->restore_ms == 1234u);
+  CHECK(v[0].last_drill->set_id == set_id(2));
+}

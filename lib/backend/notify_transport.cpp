@@ -101,7 +101,15 @@ bool loopback_host(std::string_view server) {
   rest = rest.substr(0, rest.find('/'));
   if (rest.starts_with("[::1]")) return true;
   rest = rest.substr(0, rest.find(':'));
-  return rest == "localhost" || rest.starts_with("127.");
+  if (rest == "localhost") return true;
+  // A numeric IPv4 address in 127/8 only: "127.mail.example.org" is a name, not loopback.
+  if (!rest.starts_with("127.")) return false;
+  int dots = 0;
+  for (char c : rest) {
+    if (c == '.') ++dots;
+    else if (c < '0' || c > '9') return false;
+  }
+  return dots == 3;
 }
 
 }  // namespace

@@ -119,7 +119,9 @@ std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
     int status = 0;
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return 0;  // not our child any more: nothing to wait for
+    // Not our child any more (SIGCHLD ignored by whoever started us): its status is unknown,
+    // and an alert that may have failed must not pass for delivered.
+    if (r < 0 && errno != EINTR) return -1;
     if (Clock::now() >= deadline) return std::nullopt;
     const timespec nap{0, 5'000'000};  // 5 ms: an alert is not a hot path
     ::nanosleep(&nap, nullptr);
@@ -214,6 +216,7 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
                                ? fmt::format("the command did not finish within {} s and was killed", ms / 1000)
                                : fmt::format("the command did not finish within {} ms and was killed", ms)};
   }
+  if (*status == -1) return Error{Errc::io, "cannot learn the command's exit status (is SIGCHLD ignored?)"};
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
   if (WIFEXITED(*status))
     return Error{Errc::io, fmt::format("the command exited with status {}", WEXITSTATUS(*status))};

@@ -71,7 +71,10 @@ Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
     return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
   });
   // Holds placed after a set was written live in hold records (cairn-repository(5)).
-  CAIRN_TRY_ASSIGN(const auto holds, r.list_holds());
+  // A damaged (or newer-format) hold record must not stop a disaster recovery: holds do not
+  // matter to a restore, and cairn-verify reports the record. This catalog is scratch.
+  auto listed = r.list_holds();
+  const std::vector<repo::HoldRecord> holds = listed ? std::move(*listed) : std::vector<repo::HoldRecord>{};
   std::unordered_map<hash::SetId, const repo::HoldRecord*, hash::DigestHasher> newest_hold;
   for (const auto& h : holds) newest_hold[h.set] = &h;  // oldest first: the last one wins
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());

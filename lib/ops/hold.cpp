@@ -36,12 +36,15 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
   if (o.hold && o.reason.empty()) return Error{Errc::usage, "a legal hold needs a reason: use --reason"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   catalog::Catalog& cat = *ctx.cat;
+  // A write-only key (a backup host) may add sets but must not lift a hold that keeps one.
+  if (!ctx.repo->keys().can_read())
+    return Error{Errc::auth, "legal holds need a full key: this key is write-only"};
   CAIRN_TRY_ASSIGN(catalog::SetRecord rec, find_set(cat, o.set));
   const std::string id = rec.id.hex();
 
   if (!o.hold && !rec.legal_hold) {
     obs.info(fmt::format("set {} is not under legal hold", id));
-    return Outcome{0, id};
+    return Outcome{};
   }
   {
     CAIRN_TRY_ASSIGN(auto tx, cat.begin());
@@ -73,7 +76,8 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
   }
   obs.info(o.hold ? fmt::format("set {} is under legal hold: {}", id, o.reason)
                   : fmt::format("set {} is released (it was held: {})", id, rec.hold_reason));
-  return Outcome{0, id};
+  // stdout carries only the "+holds/<id>" line, so that `cairn hold ... | cairn-push DEST` works.
+  return Outcome{};
 }
 
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(

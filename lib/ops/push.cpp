@@ -1,18 +1,21 @@
 #include "ops/push.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "crypto/crypto.hpp"
 #include "ops/pipeline.hpp"
 #include "policy/policy.hpp"
 
@@ -58,10 +61,14 @@ struct Dest {
   }
 };
 
+std::string pid_namespace();  // below, with remove_stale_staging
+
 class Pusher {
  public:
   Pusher(const PushOptions& o, repo::Repository& src, io::Writer& out, Observer& obs, const CancelToken& cancel)
-      : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(o.repo.repo / "tmp") {}
+      : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(o.repo.repo / "tmp") {
+    crypto::random_bytes(MutByteView(reinterpret_cast<std::uint8_t*>(&token_), sizeof token_));
+  }
 
   Status emit(char sign, const Key& k, const Dest& d) {
     std::lock_guard lock(out_mu_);
@@ -77,13 +84,21 @@ class Pusher {
 
   // A private name for `src` in the repository's tmp/, which put_file may consume: a copy for
   // a local destination (the two repositories must not share files), a hard link otherwise.
+  // The name carries a random token as well as the pid: a pid is reused (every container of
+  // a CronJob may be pid 1's child with the same pid), and a name left by a killed push may
+  // still be a hard link to a repository object. Nothing is ever written through an existing
+  // name: link() and copy_file() both refuse one, and a fresh name is tried.
   Result<fs::path> stage(const fs::path& src, bool copy) {
-    const fs::path p = stage_dir_ / fmt::format("push-{}-{}", ::getpid(), counter_.fetch_add(1));
-    std::error_code ec;
-    if (!copy && ::link(src.c_str(), p.c_str()) == 0) return p;
-    fs::copy_file(src, p, fs::copy_options::overwrite_existing, ec);
-    if (ec) return Error{Errc::io, fmt::format("cannot copy '{}' to '{}': {}", src.string(), p.string(), ec.message())};
-    return p;
+    for (int attempt = 0;; ++attempt) {
+      const fs::path p =
+          stage_dir_ / fmt::format("push-{}-{}-{:016x}-{}", pidns_, ::getpid(), token_, counter_.fetch_add(1));
+      std::error_code ec;
+      if (!copy && ::link(src.c_str(), p.c_str()) == 0) return p;
+      if (!copy && errno == EEXIST && attempt < 8) continue;
+      if (fs::copy_file(src, p, fs::copy_options::none, ec)) return p;
+      if (ec == std::errc::file_exists && attempt < 8) continue;
+      return Error{Errc::io, fmt::format("cannot copy '{}' to '{}': {}", src.string(), p.string(), ec.message())};
+    }
   }
 
   // Sends one object and checks its size at the destination.
@@ -207,6 +222,8 @@ class Pusher {
   fs::path stage_dir_;
   std::mutex out_mu_;
   std::atomic<std::uint64_t> counter_{0};
+  std::uint64_t token_ = 0;  // random, per process: staging names nobody else produces
+  std::string pidns_ = pid_namespace();
 };
 
 bool is_hex64(std::string_view s) {
@@ -242,17 +259,34 @@ Status read_items(io::Reader& in, std::optional<std::string>& set_id, std::vecto
 
 // Staged copies ("push-<pid>-<n>" in the repository's tmp/) that a push killed before it
 // could unlink them left behind: removed when that process is gone. Best effort.
+// Staging names are "push-<pid namespace>-<pid>-<token>-<n>". A name from this pid namespace
+// whose process is gone is removed at once; a process in another namespace (another container
+// sharing the repository volume) cannot be judged by kill(2), so its names go only when they
+// were staged over a day ago (ctime: link() and copies set it).
+std::string pid_namespace() {
+  struct stat st {};
+  if (::stat("/proc/self/ns/pid", &st) != 0) return "0";
+  return std::to_string(static_cast<unsigned long long>(st.st_ino));
+}
+
 void remove_stale_staging(const fs::path& tmp) {
   std::error_code ec;
+  const std::time_t now = std::time(nullptr);
+  const std::string ours = "push-" + pid_namespace() + "-";
   for (fs::directory_iterator it(tmp, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!name.starts_with("push-")) continue;
-    const std::string pid = name.substr(5, name.find('-', 5) - 5);
-    long v = 0;
-    auto [p, err] = std::from_chars(pid.data(), pid.data() + pid.size(), v);
-    if (err != std::errc{} || p != pid.data() + pid.size() || v <= 0) continue;
-    if (::kill(static_cast<pid_t>(v), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
-    ::unlink(it->path().c_str());
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    bool stale = now - st.st_ctime > 86400;
+    if (!stale && name.starts_with(ours)) {
+      const std::string pid = name.substr(ours.size(), name.find('-', ours.size()) - ours.size());
+      long v = 0;
+      auto [p, err] = std::from_chars(pid.data(), pid.data() + pid.size(), v);
+      stale = err == std::errc{} && p == pid.data() + pid.size() && v > 0 && ::kill(static_cast<pid_t>(v), 0) != 0 &&
+              errno == ESRCH;
+    }
+    if (stale) ::unlink(it->path().c_str());
   }
 }
 

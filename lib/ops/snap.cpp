@@ -116,8 +116,21 @@ class Producer {
   }
   int fd() const { return out_.get(); }
   const std::string& what() const { return what_; }
-  // After the input was read to its end: Errc::io unless the command exited 0.
+  // After the input was read to its end: Errc::io unless the command exited 0. What the
+  // command still writes (a tar's end-of-archive padding after the reader stopped at the
+  // end marker, a compressor's trailer) is drained first, so that it does not die of
+  // SIGPIPE with a good dump; past kMaxTrailing bytes that is not padding any more, and the
+  // pipe is closed (a producer that never stops cannot hang the snapshot).
   Status finish() {
+    constexpr std::size_t kMaxTrailing = 16u << 20;
+    std::uint8_t sink[65536];
+    std::size_t drained = 0;
+    while (drained < kMaxTrailing) {
+      const ssize_t n = ::read(out_.get(), sink, sizeof sink);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      drained += static_cast<std::size_t>(n);
+    }
     out_ = io::Fd();
     const pid_t pid = std::exchange(pid_, -1);
     return wait_command(pid, what_);

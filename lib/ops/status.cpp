@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/remote.hpp"
 #include "base/bytes.hpp"
 
 namespace cairn::ops {
@@ -335,8 +336,12 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
     l.rto_ns = cls->rto_ns;
     l.verify_every_ns = cls->verify_every_ns;
     l.min_copies = cls->min_copies;
+    // Placements are recorded under backend::canonical_name ("file:///abs" for a directory),
+    // so the policy's spelling ("/mnt/nas/cairn", "./dest") is compared the same way.
     for (const auto& d : cls->destinations)
-      if (!std::binary_search(x.destinations.begin(), x.destinations.end(), d)) l.missing_destinations.push_back(d);
+      if (!std::binary_search(x.destinations.begin(), x.destinations.end(), backend::canonical_name(d)) &&
+          !std::binary_search(x.destinations.begin(), x.destinations.end(), d))
+        l.missing_destinations.push_back(d);
   }
   if (x.last_good) {
     l.age_ns = std::max<std::int64_t>(0, now_ns - x.last_good->started_ns);

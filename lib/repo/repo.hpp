@@ -166,8 +166,8 @@ class Repository {
 
   // Legal holds (holds/<id>): write_hold signs and stores a record (time_ns = now when 0) and
   // returns its repository-relative path; list_holds authenticates every record, oldest first
-  // (time_ns, then id). Both need a full key to read (write_hold works with any key that can
-  // sign). Errc::corrupt names a record that fails authentication.
+  // (time_ns, then id). Both need a full key (Errc::auth for a write-only key). Errc::corrupt
+  // names a record that fails authentication.
   virtual Result<std::string> write_hold(HoldRecord r) = 0;
   virtual Result<std::vector<HoldRecord>> list_holds() = 0;
 

@@ -26,7 +26,13 @@ gen_file app/c.bin 10K 5
 pipe app --source app >/dev/null
 
 cairn hold "$held" --reason "litigation 2026-17" >hold.out
-grep -Eq '^\+holds/[0-9a-f]{64}$' hold.out || die "hold printed no hold record: $(cat hold.out)"
+[ "$(wc -l <hold.out)" = 1 ] && grep -Eq '^\+holds/[0-9a-f]{64}$' hold.out \
+  || die "hold must print exactly its hold record: $(cat hold.out)"
+cairn hold "$held" --reason "litigation 2026-17" | cairn-push "$PWD/mirror" >hold-push.out
+grep -q '^+holds/' hold-push.out || die "cairn hold | cairn-push did not carry the record"
+cairn key export --write-only --new-passphrase-file "$CAIRN_PASSPHRASE_FILE" wo.key >/dev/null
+expect_exit 12 env CAIRN_KEY_FILE="$PWD/wo.key" cairn release "$held"
+grep -q "write-only" last.stderr || die "no clear line for a write-only key: $(cat last.stderr)"
 cairn hold "$released" --reason "audit" >/dev/null
 cairn release "$released" >/dev/null
 cat >policy.toml <<'POL'

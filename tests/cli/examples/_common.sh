@@ -26,5 +26,6 @@ scratch_paths() {
       -e "s|/var/backups/cairn|${CAIRN_REPO:-$PWD/repo}|g" \
       -e "s|/etc/cairn/policy.toml|$examples/policy.toml|g" \
       -e "s|/etc/cairn/passphrase|${CAIRN_PASSPHRASE_FILE:-$PWD/passphrase}|g" \
-      -e "s|/etc/cairn/cairn.env|$PWD/cairn.env|g"
+      -e "s|/etc/cairn/cairn.env|$PWD/cairn.env|g" \
+      -e "s|/var/lib/cairn/|$PWD/state/|g"
 }

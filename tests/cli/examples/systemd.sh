@@ -37,15 +37,21 @@ echo "timers: calendars parse"
 unit_exec() {  # unit_exec UNIT INSTANCE: prints the ExecStart line with specifiers expanded
   sed -n 's/^ExecStart=//p' "units/$1" | sed -e "s|%i|$2|g" -e "s|%d|$PWD/creds|g"
 }
-(
-  set -a; . ./cairn.env; set +a
-  eval "$(sed -n 's/^Environment=/export /p' units/cairn-backup@.service | sed -e "s|%d|$PWD/creds|g")"
-  [ "$CAIRN_PASSPHRASE_FILE" = "$PWD/creds/passphrase" ] || die "the credential is not the passphrase"
-  read -r -a argv <<<"$(unit_exec cairn-backup@.service app)"
-  "${argv[@]}" >backup.out 2>backup.err || { cat backup.err >&2; die "the backup service failed"; }
-  read -r -a argv <<<"$(unit_exec cairn-status.service app)"
-  "${argv[@]}" >status.out 2>status.err || { cat status.err >&2; die "the status service failed"; }
-)
+# Each unit in a clean environment, as systemd gives it: no HOME, no CAIRN_* but what the
+# unit's EnvironmentFile= and Environment= lines set.
+run_unit() {  # run_unit UNIT INSTANCE OUT: the unit's ExecStart with its environment only
+  local unit=$1 inst=$2 out=$3
+  (
+    unset HOME XDG_STATE_HOME CAIRN_REPO CAIRN_CATALOG CAIRN_PASSPHRASE_FILE CAIRN_KEY_FILE CAIRN_POLICY
+    set -a; . ./cairn.env; set +a
+    eval "$(sed -n 's/^Environment=/export /p' "units/$unit" | sed -e "s|%d|$PWD/creds|g")"
+    read -r -a argv <<<"$(unit_exec "$unit" "$inst")"
+    "${argv[@]}" >"$out" 2>"$out.err" || { cat "$out.err" >&2; die "$unit failed"; }
+  )
+}
+run_unit cairn-backup@.service app backup.out
+run_unit cairn-status.service app status.out
+export CAIRN_CATALOG=$PWD/state/catalog.db  # the units' catalog, for the checks below
 grep -q 'committed' backup.out || die "the service committed no set"
 cairn-restore app@latest --to "$PWD/out" 2>/dev/null
 compare_trees "$src" out

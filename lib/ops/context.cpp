@@ -226,8 +226,19 @@ Result<catalog::SetRecord> resolve_set(catalog::Catalog& cat, std::string_view r
       if (!source.empty()) src = source;
       CAIRN_TRY_ASSIGN(found, cat.at_or_before(src, t));
     }
-    if (!found)
+    if (!found) {
+      // Damaged sets are never "latest"; say so rather than suggest there is nothing at all.
+      CAIRN_TRY_ASSIGN(auto all, cat.list_sets(source.empty() ? std::nullopt : std::optional<std::string>(source)));
+      const auto damaged = std::count_if(all.begin(), all.end(), [](const catalog::SetRecord& r) {
+        return r.status == catalog::SetStatus::damaged;
+      });
+      if (damaged > 0)
+        return Error{Errc::not_found,
+                     fmt::format("no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
+                                 "them with 'cairn ls{}' and restore one by id to get what is intact",
+                                 ref, damaged, damaged == 1 ? "" : "s", source.empty() ? "" : " " + source)};
       return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
+    }
     return *found;
   }
   CAIRN_TRY_ASSIGN(auto matches, cat.find_by_prefix(ref));

@@ -3,7 +3,9 @@
 #include "backend/curl/http.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "base/chandle.hpp"
+#include "io/file.hpp"
 
 namespace cairn::backend::curl {
 
@@ -404,6 +407,36 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
   if (ws.over)
     return Error{Errc::io, fmt::format("{}: the response is larger than the {} bytes expected", what, ws.max)};
   return Error{Errc::io, fmt::format("{}: {}", what, detail)};
+}
+
+std::optional<std::string> range_value(std::uint64_t offset, std::uint64_t length) {
+  if (offset == 0 && length == 0) return std::nullopt;
+  const std::uint64_t last = length == 0 || offset + length < offset ? 0 : offset + length - 1;
+  return last ? fmt::format("bytes={}-{}", offset, last) : fmt::format("bytes={}-", offset);
+}
+
+Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length, std::string_view what) {
+  if (r.status == 416) return Bytes{};
+  if (r.status == 206) return std::move(r.body);
+  if (r.status != 200) return http_error(r, what);
+  if (offset == 0 && length == 0) return std::move(r.body);
+  const Bytes& all = r.body;  // the server ignored Range and sent everything
+  if (offset >= all.size()) return Bytes{};
+  const std::uint64_t n = length == 0 ? all.size() - offset : std::min<std::uint64_t>(length, all.size() - offset);
+  return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset), all.begin() + static_cast<std::ptrdiff_t>(offset + n));
+}
+
+Status put_file_streamed(Backend& b, const Key& k, const std::filesystem::path& src,
+                         const std::function<Status(Body)>& upload) {
+  if (content_addressed(k.kind)) {
+    auto info = b.stat(k);
+    if (info && info->has_value()) return {};
+    if (!info && info.error().code != Errc::auth) return std::move(info).error();
+  }
+  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
+  return upload(Body::file(fd.get(), 0, static_cast<std::uint64_t>(st.st_size), src.string()));
 }
 
 }  // namespace cairn::backend::curl

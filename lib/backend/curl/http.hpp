@@ -122,6 +122,20 @@ class Client {
 // S3/Azure error XML, its <Code> and <Message>: "<what>: HTTP 403 SignatureDoesNotMatch: ...".
 Error http_error(const Response& r, std::string_view what);
 
+// Ranged reads, shared by the S3 and Azure backends (Backend::get semantics). The value of a
+// Range header for [offset, offset + length) (length 0: to the end); nullopt for the whole
+// object.
+std::optional<std::string> range_value(std::uint64_t offset, std::uint64_t length);
+// A GET's bytes for that range: 206 as sent; 416 none (the range starts at or past the end);
+// 200 whole, with the range cut out here when the server ignored Range; else http_error.
+Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length, std::string_view what);
+
+// Backend::put_file for the HTTP backends: a content-addressed object already there is left
+// alone (write-only credentials that may not stat upload anyway); otherwise `src` is streamed
+// through `upload` as a file body.
+Status put_file_streamed(Backend& b, const Key& k, const std::filesystem::path& src,
+                         const std::function<Status(Body)>& upload);
+
 // An HTTP(S) endpoint URL split for request building: "http://127.0.0.1:9000/base" gives
 // origin "http://127.0.0.1:9000", host "127.0.0.1:9000" (the Host header), path "/base".
 struct Endpoint {

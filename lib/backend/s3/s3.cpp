@@ -1,8 +1,5 @@
 #include "backend/s3/s3.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -79,16 +76,7 @@ class S3Backend final : public Backend {
 
   Status put_file(const Key& k, const std::filesystem::path& src) override {
     CAIRN_TRY(check(k));
-    if (content_addressed(k.kind)) {
-      // Already there: nothing to send. Write-only credentials may not stat: upload then.
-      auto info = stat(k);
-      if (info && info->has_value()) return {};
-      if (!info && info.error().code != Errc::auth) return std::move(info).error();
-    }
-    CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
-    return upload(k, curl::Body::file(fd.get(), 0, static_cast<std::uint64_t>(st.st_size), src.string()), false);
+    return curl::put_file_streamed(*this, k, src, [&](curl::Body body) { return upload(k, std::move(body), false); });
   }
 
   Result<Bytes> get(const Key& k, std::uint64_t offset, std::uint64_t length) override {
@@ -97,24 +85,12 @@ class S3Backend final : public Backend {
     Call call;
     call.key = object_key(k);
     call.max_response = 0;
-    const bool ranged = offset != 0 || length != 0;
-    if (ranged) {
-      const std::uint64_t last = length == 0 || offset + length < offset ? 0 : offset + length - 1;
-      call.headers.emplace_back("range", last ? fmt::format("bytes={}-{}", offset, last)
-                                              : fmt::format("bytes={}-", offset));
+    if (auto range = curl::range_value(offset, length)) {
+      call.headers.emplace_back("range", std::move(*range));
       call.expect_size = static_cast<std::size_t>(std::min<std::uint64_t>(length, 64ull << 20));
     }
     CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
-    if (r.status == 416) return Bytes{};  // the range starts at or past the end
-    if (r.status == 206) return std::move(r.body);
-    if (r.status != 200) return curl::http_error(r, what);
-    if (!ranged) return std::move(r.body);
-    // The server ignored Range and sent everything: cut the range out ourselves.
-    Bytes& all = r.body;
-    if (offset >= all.size()) return Bytes{};
-    const std::uint64_t n = length == 0 ? all.size() - offset : std::min<std::uint64_t>(length, all.size() - offset);
-    return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset),
-                 all.begin() + static_cast<std::ptrdiff_t>(offset + n));
+    return curl::ranged_body(std::move(r), offset, length, what);
   }
 
   Result<std::optional<ObjectInfo>> stat(const Key& k) override {

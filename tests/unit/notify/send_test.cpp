@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../backend/fake_server.hpp"
 #include "notify/notify.hpp"
 
 using namespace cairn;
@@ -76,45 +77,14 @@ notify::Settings fast(std::chrono::milliseconds timeout = 5s) {
   return s;
 }
 
-// A TCP server on 127.0.0.1 that serves one connection at a time with `serve(fd)`.
+// One connection at a time on 127.0.0.1 (tests/unit/backend/fake_server.hpp).
 class Server {
  public:
-  explicit Server(std::function<void(int)> serve) : serve_(std::move(serve)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 8) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Server() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  int port() const { return port_; }
+  explicit Server(std::function<void(int)> serve) : server_([serve = std::move(serve)](int fd, int) { serve(fd); }) {}
+  int port() const { return server_.port(); }
 
  private:
-  void loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      serve_(c);
-      ::close(c);
-    }
-  }
-  std::function<void(int)> serve_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  test::LoopbackServer server_;
 };
 
 // Reads one line ending in "\r\n" (without it); "" at the end of the stream.
@@ -157,18 +127,7 @@ HttpRequest read_request(int fd) {
   return r;
 }
 
-// A port nothing listens on (bound, then closed).
-int closed_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
+int closed_port() { return test::LoopbackServer::closed_port(); }
 
 }  // namespace
 

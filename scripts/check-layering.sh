@@ -11,7 +11,7 @@
 # 2. Every folder under lib/ must be declared as a module.
 # 3. Each C library has owners; its headers may appear only there (lib/, tools/ and
 #    tests/unit/<module>/ are scanned; a unit test counts as its module):
-#      sodium.h, sodium/   hash, crypto        openssl/            hash
+#      sodium.h, sodium/   crypto              openssl/            crypto
 #      zstd.h, zdict.h, zstd_errors.h  compress
 #      sqlite3.h           catalog              archive.h, archive_entry.h  tar
 #      curl/               backend              toml++/             policy
@@ -51,8 +51,8 @@ report() { echo "$1"; violations=$((violations + 1)); }
 # owner_of HEADER -> the modules allowed to include it (words), or nothing if unrestricted
 owner_of() {
   case $1 in
-    sodium.h | sodium/*) echo "hash crypto" ;;
-    openssl/*) echo "hash" ;;
+    sodium.h | sodium/*) echo "crypto" ;;
+    openssl/*) echo "crypto" ;;
     zstd.h | zdict.h | zstd_errors.h) echo "compress" ;;
     sqlite3.h) echo "catalog" ;;
     archive.h | archive_entry.h) echo "tar" ;;

@@ -1,6 +1,7 @@
 // lib/crypto/crypto.hpp: libsodium wrappers: SecretBytes, AEAD (XChaCha20-Poly1305),
 // sealed boxes (X25519), signatures (Ed25519), Argon2id, randomness.
-// Depends on: base, hash, libsodium. Only this module and hash/ include sodium.h.
+// Depends on: base, libsodium, OpenSSL libcrypto (sealing runs on OpenSSL's ChaCha20-Poly1305,
+// see seal_append). Only this module includes sodium.h or OpenSSL headers.
 // Threads: all free functions are thread-safe after init().
 #pragma once
 

@@ -1,6 +1,6 @@
 // lib/hash/hash.hpp: 256-bit digests, typed object ids, keyed chunk hashing, BLAKE2b streams.
-// Depends on: base, libsodium (BLAKE2b), OpenSSL libcrypto (HMAC-SHA-256 with SHA-NI).
-// Only this module and crypto/ include sodium.h; only this module includes OpenSSL.
+// Depends on: base, crypto (crypto/digest.hpp: libsodium's BLAKE2b, OpenSSL's SHA-256 with
+// SHA-NI); crypto/ is the one module that includes either C library.
 // Threads: Digest/Id are values; KeyedHasher::hash is const and safe from many threads;
 // Blake2b is thread-compatible.
 #pragma once

@@ -105,17 +105,19 @@ Result<std::size_t> MemReader::read(MutByteView buf) {
 FdWriter::~FdWriter() { (void)flush(); }
 
 Status FdWriter::write(ByteView b) {
-  if (buf_.size() + b.size() > (1u << 20)) CAIRN_TRY(flush());
-  if (b.size() >= (1u << 20)) return write_full(fd_, b, name_);
+  constexpr std::size_t kBuf = 1u << 20;
+  if (buf_.size() + b.size() > kBuf) CAIRN_TRY(flush());
+  if (b.size() >= kBuf) return write_full(fd_, b, name_);
+  if (buf_.capacity() < kBuf) buf_.reserve(kBuf);  // once: no regrowth, no fresh pages per flush
   append(buf_, b);
   return {};
 }
 
 Status FdWriter::flush() {
   if (buf_.empty()) return {};
-  Bytes b;
-  b.swap(buf_);
-  return write_full(fd_, b, name_);
+  auto st = write_full(fd_, buf_, name_);
+  buf_.clear();  // keeps the capacity; on failure the bytes are dropped (the caller fails)
+  return st;
 }
 
 Result<bool> LineReader::fill() {

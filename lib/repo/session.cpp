@@ -21,23 +21,14 @@ namespace fs = std::filesystem;
 using backend::Key;
 using backend::Kind;
 
-// An io::Writer on a file descriptor: no buffering (the pack writer writes whole blobs).
-class FileSink final : public io::Writer {
- public:
-  FileSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  Status write(ByteView b) override { return io::write_full(fd_, b, name_); }
-
- private:
-  int fd_;
-  std::string name_;
-};
-
 // A pack being written: a temp file under tmp_dir, removed unless it was moved into place.
 struct OpenPack {
   std::uint32_t seq = 0;  // index into Session::pack_ids_
   io::Fd fd;
   fs::path tmp;
-  std::unique_ptr<FileSink> sink;
+  // Buffered (1 MiB): most blobs are a few KiB, and a write(2) each cost more than the copy.
+  // pack::Writer::finish() flushes it before the pack is fsync'd.
+  std::unique_ptr<io::FdWriter> sink;
   std::optional<pack::Writer> writer;
   ~OpenPack() {
     if (!tmp.empty()) ::unlink(tmp.c_str());
@@ -194,7 +185,7 @@ class Session final : public WriteSession {
       return std::move(fd).error();
     }
     p->fd = std::move(*fd);
-    p->sink = std::make_unique<FileSink>(p->fd.get(), p->tmp.string());
+    p->sink = std::make_unique<io::FdWriter>(p->fd.get(), p->tmp.string());
     auto w = pack::Writer::start(*p->sink, repo_.keys().repo_id, repo_.keys().box_pk);
     if (!w) {
       failed_ = w.error();

@@ -19,7 +19,9 @@
 //       (a) 1 thread; (b) --threads threads (default 2), each taking whole files;
 //       (c) cairn-pack's shape: this thread cuts and hashes, an ops::WorkQueue of --threads
 //           workers puts (compress, encrypt, append).
-// --only LIST runs a subset (comma list of hash, zstd, seal, chunker, write1, write, pack), e.g.
+//   - the write path by stage: each stage timed alone, one core, on the write path's own chunks
+//     (stage_costs), and the ceiling that sets for 2 cores.
+// --only LIST runs a subset (comma list of hash, zstd, seal, chunker, stages, write1, write, pack), e.g.
 // `--only write --reps 1` under valgrind --tool=callgrind.
 // The goal stated for cairn: write path on 2 cores >= 1.5x zstd -3 on 1 core.
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -365,6 +368,93 @@ WriteStats write_pack_shaped(const Corpus& c, repo::Repository& r, unsigned thre
   return {chunks, fresh.load(), (*ws)->stored_bytes()};
 }
 
+// ---------------------------------------------------------------- the write path by stage
+
+// The write path's work split into its stages, each timed alone on one core over the write
+// path's own chunks (default chunking, the corpus's duplicates removed as the write path
+// removes them): what each stage costs per input byte, and so what 2 cores could reach at best
+// if the stages overlapped perfectly and nothing else (locks, allocation, bookkeeping) cost
+// anything. A goal above that ceiling needs cheaper primitives, not better plumbing.
+struct Stage {
+  std::string name;
+  double seconds = 1e300;  // best of the runs
+};
+
+std::vector<Stage> stage_costs(const Corpus& c, const fs::path& repo_dir, int reps) {
+  Bytes key(32);
+  crypto::random_bytes(key);
+  const chunker::Chunker ch(chunker::Params{}, key);
+  const hash::KeyedHasher hm(hash::Algo::hmac_sha256, key);
+  std::vector<ByteView> chunks;
+  std::vector<hash::Digest> ids;
+  std::vector<std::size_t> fresh;  // indexes of first occurrences
+  std::vector<Bytes> payloads;     // compressed (or raw) form of each fresh chunk
+  Bytes sealed_all;
+  std::vector<Stage> st{{"chunker: find the cuts"},
+                        {"chunk ids: HMAC-SHA-256 of every chunk"},
+                        {"deduplicate: hash-table lookups"},
+                        {"compress: zstd -3 of each new chunk (Compressor)"},
+                        {"seal: XChaCha20-Poly1305 of each payload"},
+                        {"pack name: BLAKE2b of the pack bytes"},
+                        {"write: pack bytes to a file in 1 MiB writes, fsync"}};
+  auto time = [&](Stage& s, const std::function<void()>& fn) {
+    const double t0 = now_s();
+    fn();
+    s.seconds = std::min(s.seconds, now_s() - t0);
+  };
+  const Bytes ad(66, 1);
+  for (int rep = 0; rep < reps; ++rep) {
+    time(st[0], [&] {
+      chunks.clear();
+      for (std::size_t i = 0; i < c.files.size(); ++i) {
+        ByteView f = c.file(i);
+        while (!f.empty()) {
+          const std::size_t n = ch.next_cut(f, true);
+          chunks.push_back(f.first(n));
+          f = f.subspan(n);
+        }
+      }
+    });
+    time(st[1], [&] {
+      ids.clear();
+      for (const auto& k : chunks) ids.push_back(hm.hash(k));
+    });
+    time(st[2], [&] {
+      std::unordered_set<hash::Digest> seen;
+      fresh.clear();
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        if (seen.insert(ids[i]).second) fresh.push_back(i);
+    });
+    compress::Compressor z(3);
+    payloads.assign(fresh.size(), Bytes{});
+    time(st[3], [&] {
+      for (std::size_t j = 0; j < fresh.size(); ++j) {
+        auto r = z.compress(chunks[fresh[j]], payloads[j]);
+        if (!r) die(r.error().message);
+        if (!*r) payloads[j].assign(chunks[fresh[j]].begin(), chunks[fresh[j]].end());
+      }
+    });
+    time(st[4], [&] {
+      sealed_all.clear();
+      for (const auto& pl : payloads) crypto::seal_append(key, pl, ad, sealed_all);
+    });
+    time(st[5], [&] { g_sink = hash::blake2b(sealed_all).b[0]; });
+    time(st[6], [&] {
+      const fs::path f = repo_dir / fmt::format("cairn-bench-stage-{}.tmp", ::getpid());
+      auto fd = io::open_file(f, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (!fd) die(fd.error().message);
+      for (std::size_t off = 0; off < sealed_all.size(); off += kMiB) {
+        auto w = io::write_full(fd->get(), ByteView(sealed_all).subspan(off, std::min(kMiB, sealed_all.size() - off)),
+                                f.string());
+        if (!w) die(w.error().message);
+      }
+      if (::fsync(fd->get()) != 0) die("fsync failed");
+      ::unlink(f.c_str());
+    });
+  }
+  return st;
+}
+
 // ---------------------------------------------------------------- main
 
 struct Options {
@@ -407,7 +497,7 @@ Options parse(int argc, char** argv) {
     } else if (a == "--tsv") o.tsv = true;
     else if (a == "-h" || a == "--help") {
       std::puts("usage: bench_primitives [DIR] [--max-mib N] [--gen-mib N] [--reps N] [--threads N] "
-                "[--repo-dir DIR] [--only hash,zstd,seal,chunker,write1,write,pack] [--tsv]");
+                "[--repo-dir DIR] [--only hash,zstd,seal,chunker,stages,write1,write,pack] [--tsv]");
       std::exit(0);
     } else if (!a.empty() && a[0] != '-' && !o.dir) o.dir = a;
     else die(fmt::format("unknown argument '{}' (see --help)", a));
@@ -497,6 +587,12 @@ int main(int argc, char** argv) {
                                    static_cast<double>(n) / 1024.0 / static_cast<double>(std::max<std::uint64_t>(cuts, 1)));
   }
 
+  std::vector<Stage> stages;
+  if (o.want("stages")) {
+    std::fprintf(stderr, "  write path by stage\n");
+    stages = stage_costs(c, o.repo_dir, o.reps);
+  }
+
   // The write path: a fresh repository for every run (else the second run only deduplicates).
   auto write_row = [&](const std::string& name, auto&& fn) {
     WriteStats ws;
@@ -547,6 +643,21 @@ int main(int argc, char** argv) {
   for (auto& r : rows)
     std::printf("| %-48s | %8.0f | %8.0f | %5.2f | %s |\n", r.name.c_str(), r.mbps, r.cpu_mbps, r.cores, r.note.c_str());
   std::printf("\nMB/s: wall clock. MB/CPU-s: bytes per second of process CPU time (what one idle core does).\n");
+  if (!stages.empty()) {
+    const double mb = static_cast<double>(n) / 1e6;
+    double total = 0;
+    std::printf("\nThe write path by stage (each alone, 1 core, on its own chunks; ns per input byte):\n\n");
+    std::printf("| %-52s | %7s | %8s |\n", "stage", "ns/B", "MB/s");
+    std::printf("|---|---:|---:|\n");
+    for (const auto& s : stages) {
+      total += s.seconds;
+      std::printf("| %-52s | %7.2f | %8.0f |\n", s.name.c_str(), s.seconds / mb * 1e3, mb / s.seconds);
+    }
+    std::printf("| %-52s | %7.2f | %8.0f |\n", "sum", total / mb * 1e3, mb / total);
+    if (zstd.mbps > 0)
+      std::printf("\nCeiling on %u cores with these stages overlapping perfectly: %.0f MB/s = %.2fx zstd -3 on 1 core.\n",
+                  o.threads, o.threads * mb / total, o.threads * mb / total / zstd.mbps);
+  }
   auto verdict = [](double r) { return r >= 1.5 ? "met" : "MISSED"; };
   if (ratio(wp) > 0)
     std::printf("write path (%u threads, files split) / zstd -3 (1 core) = %.2f wall-clock (goal >= 1.5: %s); "

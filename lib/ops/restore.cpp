@@ -322,7 +322,13 @@ class DirRestorer {
       cleanup();
       return Error{Errc::corrupt, fmt::format("restored {} bytes but the set records {}", off, e.size)};
     }
-    if (::ftruncate(fd, static_cast<off_t>(off)) != 0) { int err = errno; cleanup(); return errno_error(err, "cannot truncate"); }
+    // Only a sparse file needs its size set (a trailing hole was skipped, not written); any
+    // other file was created empty (O_EXCL) and written from 0 to exactly `off`.
+    if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0) {
+      int err = errno;
+      cleanup();
+      return errno_error(err, "cannot truncate");
+    }
     Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
     if (!s) obs_.warning(e.path, s.error());
     obs_.advanced(0, 1);

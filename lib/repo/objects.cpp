@@ -412,7 +412,36 @@ Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bo
 
 // ---- hold records
 
+namespace {
+
+// The proof that a full key wrote a hold record: keyed BLAKE2b-256 under a key derived from
+// box_sk (which write-only keys lack) of every field, each length-prefixed so no two records
+// share an input. The signature alone cannot show this: sign_sk is part of a write-only key.
+hash::Digest hold_proof(const HoldRecord& r, const crypto::KeyMaterial& keys) {
+  crypto::SecretBytes k(32);
+  hash::derive(keys.box_sk.view(), "cairn hold proof", k.mut());
+  hash::Blake2b mac(k.view());
+  auto field = [&](std::string_view v) {
+    Bytes len;
+    put_le32(len, static_cast<std::uint32_t>(v.size()));
+    mac.update(len);
+    mac.update(as_bytes(v));
+  };
+  field("cairn hold record v2");
+  field(to_hex(keys.repo_id));
+  field(r.set.hex());
+  field(std::to_string(r.time_ns));
+  field(r.hold ? "hold" : "release");
+  field(r.reason);
+  field(r.user);
+  field(r.host);
+  return mac.finish();
+}
+
+}  // namespace
+
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) {
+  if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot write hold records"};
   CAIRN_TRY(check_utf8(r.reason, "reason"));
   CAIRN_TRY(check_utf8(r.user, "user"));
   CAIRN_TRY(check_utf8(r.host, "host"));
@@ -426,6 +455,7 @@ Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) 
       {"reason", r.reason},
       {"user", r.user},
       {"host", r.host},
+      {"proof", hold_proof(r, keys).hex()},
   };
   return seal_envelope(kHoldMagic, kHoldVersion, "hold", dump(hj), dump(bj), keys);
 }
@@ -449,6 +479,10 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, s
   CAIRN_TRY_ASSIGN(r.reason, f.str("reason"));
   CAIRN_TRY_ASSIGN(r.user, f.str("user"));
   CAIRN_TRY_ASSIGN(r.host, f.str("host"));
+  CAIRN_TRY_ASSIGN(Bytes proof, f.hex("proof", hash::kDigestSize));
+  const hash::Digest want = hold_proof(r, keys);
+  if (!crypto::equal(proof, want.view()))
+    return corrupt(what, "its proof does not verify (it was not written with a full key)");
   return r;
 }
 

@@ -32,7 +32,9 @@ inline constexpr std::string_view kSetMagic = "CAIRNST1";
 inline constexpr std::string_view kHoldMagic = "CAIRNHL1";
 inline constexpr std::uint16_t kIndexVersion = 1;
 inline constexpr std::uint16_t kSetVersion = 1;
-inline constexpr std::uint16_t kHoldVersion = 1;
+// Version 2 adds the proof (a MAC under a key derived from box_sk) that a full key wrote the
+// record; version 1 records, signed only, are refused.
+inline constexpr std::uint16_t kHoldVersion = 2;
 // Limits on the JSON parts (checked before anything is allocated for them).
 inline constexpr std::size_t kMaxConfigJson = 64u << 10;
 inline constexpr std::size_t kMaxSetHeaderJson = 64u << 10;
@@ -76,7 +78,10 @@ Result<SetHeader> parse_set_header(std::string_view json, ByteView repo_id, std:
 Result<SetBody> parse_set_body(std::string_view json, std::string_view what);
 
 // ---- hold records: the same signed envelope as a set object, magic "CAIRNHL1", header
-// {repo_id, set, time_ns}, sealed body {hold, reason, user, host}. Decoding needs a full key.
+// {repo_id, set, time_ns}, sealed body {hold, reason, user, host, proof}. The proof is
+// keyed BLAKE2b-256 under derive(box_sk, "cairn hold proof") of every field, so a write-only
+// key (which can sign and seal) cannot make a record that decodes. Both need a full key
+// (Errc::auth otherwise); a record whose proof does not verify is Errc::corrupt.
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys);
 Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
 

@@ -147,3 +147,38 @@ TEST_CASE("repo::decode_set: a set of another repository or signer is refused", 
   REQUIRE(header_only);
   CHECK_FALSE(header_only->body);
 }
+
+TEST_CASE("repo::decode_hold: a full key's record round trips; a write-only key cannot make one", "[repo]") {
+  SodiumInit sodium;
+  auto k = crypto::KeyMaterial::generate(Bytes(32, 7));
+  repo::HoldRecord r;
+  r.set = hash::SetId{hash::blake2b(as_bytes("held set"))};
+  r.hold = false;  // a release: what an attacker would want to forge
+  r.user = "alice";
+  r.host = "backup1";
+  r.time_ns = 1'800'000'000'000'000'000;
+  auto bytes = repo::encode_hold(r, k);
+  REQUIRE(bytes);
+  auto back = repo::decode_hold(*bytes, k, "hold");
+  REQUIRE(back);
+  CHECK(*back == r);
+
+  // The tools refuse a write-only key outright.
+  auto refused = repo::encode_hold(r, k.write_only());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::auth);
+
+  // Code of its own on a host with a write-only key has the signing key and box_pk, so it can
+  // sign and seal a record; lacking box_sk, its proof is made with a key of its choosing.
+  auto forger = k.write_only();
+  forger.box_sk = crypto::SecretBytes(32);
+  crypto::random_bytes(forger.box_sk.mut());
+  forger.caps = k.caps;
+  REQUIRE(forger.can_read());
+  auto forged = repo::encode_hold(r, forger);
+  REQUIRE(forged);
+  auto decoded = repo::decode_hold(*forged, k, "hold 'x'");
+  REQUIRE_FALSE(decoded);
+  CHECK(decoded.error().code == Errc::corrupt);
+  CHECK_THAT(decoded.error().message, Catch::Contains("hold 'x'") && Catch::Contains("proof does not verify"));
+}

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -159,6 +160,33 @@ class LocalBackend final : public Backend {
       return errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
     }
     return io::fsync_dir(p.parent_path());
+  }
+
+  Status remove_many(const std::vector<Key>& keys, const std::function<Status(const Key&)>& removed) override {
+    // Groups: unlink each, then fsync each directory touched once, then report the group.
+    constexpr std::size_t kGroup = 512;
+    for (std::size_t at = 0; at < keys.size(); at += kGroup) {
+      const std::size_t end = std::min(keys.size(), at + kGroup);
+      std::set<fs::path> dirs;
+      std::size_t done = at;
+      Status failed;
+      for (; done < end; ++done) {
+        const Key& k = keys[done];
+        failed = check(k);
+        if (!failed) break;
+        const fs::path p = root_ / k.path();
+        forget_open(p);
+        if (::unlink(p.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
+          failed = errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
+          break;
+        }
+        dirs.insert(p.parent_path());
+      }
+      for (const auto& d : dirs) CAIRN_TRY(io::fsync_dir(d));
+      for (std::size_t i = at; i < done; ++i) CAIRN_TRY(removed(keys[i]));
+      if (!failed) return failed;
+    }
+    return {};
   }
 
  private:

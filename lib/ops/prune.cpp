@@ -157,15 +157,12 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
     }
     CAIRN_TRY(tx.commit());
   }
-  for (const auto& row : rows) {
-    if (row.keep) continue;
-    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    const Key k{Kind::set, row.id.hex()};
-    CAIRN_TRY(ctx.repo->storage().remove(k));
-    CAIRN_TRY(lines.emit('-', k.path()));
-    sets.readable.erase(row.id);
-  }
-  return {};
+  std::vector<Key> drop;
+  for (const auto& row : rows)
+    if (!row.keep) drop.push_back(Key{Kind::set, row.id.hex()});
+  return remove_reported(ctx.repo->storage(), drop, lines, cancel, [&](const Key& k) {
+    if (auto id = hash::SetId::from_hex(k.name)) sets.readable.erase(*id);
+  });
 }
 
 }  // namespace

@@ -220,6 +220,21 @@ PackSet referenced_packs(const Sets& s) {
   return out;
 }
 
+Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys, ObjectLines& lines,
+                       const CancelToken& cancel, const std::function<void(const backend::Key&)>& each) {
+  for (std::size_t at = 0; at < keys.size(); at += kRemoveGroup) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    const std::vector<backend::Key> group(keys.begin() + static_cast<std::ptrdiff_t>(at),
+                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kRemoveGroup)));
+    CAIRN_TRY(b.remove_many(group, [&](const backend::Key& k) -> Status {
+      CAIRN_TRY(lines.emit('-', k.path()));
+      each(k);
+      return {};
+    }));
+  }
+  return {};
+}
+
 Status ObjectLines::emit(char op, const std::string& path) {
   ++count_;
   std::string line;
@@ -311,14 +326,15 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
     for (const auto& p : sweep) state.pending.push_back("-" + pack_path(p));
     CAIRN_TRY(save_state(state_file, repo_id, state));
   }
-  for (const auto& p : sweep) {
-    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    CAIRN_TRY(r.storage().remove(Key{Kind::pack, p.hex()}));
-    CAIRN_TRY(lines.emit('-', pack_path(p)));
-    state.candidates.erase(p);
-    ++res.swept_packs;
-    res.swept_bytes += stored[p];
-  }
+  std::vector<Key> sweep_keys;
+  for (const auto& p : sweep) sweep_keys.push_back(Key{Kind::pack, p.hex()});
+  CAIRN_TRY(remove_reported(r.storage(), sweep_keys, lines, cancel, [&](const Key& k) {
+    if (const auto p = hash::PackId::from_hex(k.name)) {
+      state.candidates.erase(*p);
+      ++res.swept_packs;
+      res.swept_bytes += stored[*p];
+    }
+  }));
 
   // What a run that died had done: report it again, so cairn-push applies it too.
   const std::set<std::string> printed(state.pending.begin(), state.pending.end());

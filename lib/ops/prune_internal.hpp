@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -45,6 +46,13 @@ class ObjectLines {
   bool json_;
   std::size_t count_ = 0;
 };
+
+// Removes `keys` in groups of kRemoveGroup (backend::Backend::remove_many: one directory sync
+// per group), emitting "-path" for each once it is gone and then calling `each(key)`. Checks
+// `cancel` between groups only, so every object removed is also reported.
+inline constexpr std::size_t kRemoveGroup = 256;
+Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys, ObjectLines& lines,
+                       const CancelToken& cancel, const std::function<void(const backend::Key&)>& each);
 
 struct GcResult {
   std::size_t swept_packs = 0;

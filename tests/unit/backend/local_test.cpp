@@ -161,3 +161,64 @@ TEST_CASE("backend::Local: recreates a missing tmp folder", "[backend]") {
   REQUIRE((*be)->put(k, Bytes{1}));
   CHECK(fs::is_regular_file(s.dir / k.path()));
 }
+
+TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at an error", "[backend]") {
+  Scratch s;
+  auto be = backend::open_local(s.dir, /*create=*/true);
+  REQUIRE(be);
+  std::vector<Key> keys;
+  for (char c : {'1', '2', '3'}) keys.push_back(Key{Kind::set, std::string(64, c)});
+  for (char c : {'a', 'b'}) keys.push_back(Key{Kind::pack, std::string(64, c)});
+  for (const auto& k : keys) REQUIRE((*be)->put(k, as_bytes(k.name)));
+  const Key keep{Kind::set, std::string(64, '9')};
+  REQUIRE((*be)->put(keep, Bytes{9}));
+  REQUIRE((*be)->get(keys[3]));  // a pack read once: its descriptor is kept open
+
+  std::vector<Key> todo{keys[0], Key{Kind::set, std::string(64, '4')} /* absent: fine */, keys[1], keys[3], keys[4]};
+  std::vector<Key> reported;
+  REQUIRE((*be)->remove_many(todo, [&](const Key& k) -> Status {
+    CHECK_FALSE(fs::exists(s.dir / k.path()));  // gone before it is reported
+    reported.push_back(k);
+    return {};
+  }));
+  CHECK(reported == todo);
+  CHECK(test::listed(**be, Kind::set) == std::set<std::string>{keys[2].name, keep.name});
+  CHECK(test::listed(**be, Kind::pack).empty());
+  auto gone = (*be)->get(keys[3]);  // the kept descriptor was dropped with the object
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == Errc::not_found);
+
+  // An invalid name stops the batch: what came before it is removed and reported, nothing after.
+  reported.clear();
+  const std::vector<Key> bad{keys[2], Key{Kind::set, "../../etc"}, keep};
+  auto st = (*be)->remove_many(bad, [&](const Key& k) -> Status {
+    reported.push_back(k);
+    return {};
+  });
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::bad_input);
+  CHECK(reported == std::vector<Key>{keys[2]});
+  CHECK(test::listed(**be, Kind::set) == std::set<std::string>{keep.name});
+}
+
+TEST_CASE("backend::Local: a kept pack descriptor reads what was there when it was opened", "[backend]") {
+  Scratch s;
+  auto be = backend::open_local(s.dir, /*create=*/true);
+  REQUIRE(be);
+  const Key k{Kind::pack, std::string(64, 'c')};
+  REQUIRE((*be)->put(k, as_bytes("0123456789")));
+  auto a = (*be)->get(k, 2, 3);
+  REQUIRE(a);
+  CHECK(as_chars(*a) == "234");
+  // Another process deletes it (prune elsewhere): a reader that had it open still reads it,
+  // as with any open file; a content-addressed name never gets other bytes.
+  fs::remove(s.dir / k.path());
+  auto b = (*be)->get(k, 5, 0);
+  REQUIRE(b);
+  CHECK(as_chars(*b) == "56789");
+  // Through this backend, a removal drops the descriptor at once.
+  REQUIRE((*be)->remove(k));
+  auto c = (*be)->get(k);
+  REQUIRE_FALSE(c);
+  CHECK(c.error().code == Errc::not_found);
+}

@@ -67,12 +67,16 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
   return Error{Errc::internal, "unknown key verb"};
 }
 
+// cairn ls's table: READ is what the set read from its source (an incremental reads only what
+// changed), NEW what it added to the repository before compression, STORED what that took.
+constexpr std::string_view kLsRow = "{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:<9} {:>8} {:>14} {:>14} {:>14} {}\n";
+
 Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(o.source));
   if (!o.json)
-    CAIRN_TRY(out.write(as_bytes(fmt::format("{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:>8} {:>14} {:>14}\n", "ID", "TIME",
-                                              "SOURCE", "HOST", "KIND", "CLASS", "FILES", "SIZE", "STORED"))));
+    CAIRN_TRY(out.write(as_bytes(fmt::format(kLsRow, "ID", "TIME", "SOURCE", "HOST", "KIND", "CLASS", "STATUS", "FILES",
+                                              "READ", "NEW", "STORED", "HOLD"))));
   for (const auto& s : sets) {
     if (s.status == catalog::SetStatus::pruned) continue;
     std::string line;
@@ -95,9 +99,9 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
                           {"hold_reason", s.hold_reason}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
-      line = fmt::format("{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:>8} {:>14} {:>14}\n", s.id.hex().substr(0, 12),
-                         format_time(s.started_ns), s.source, s.host, catalog::to_string(s.kind), s.retention_class,
-                         s.files, s.bytes_read, s.bytes_stored);
+      line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source, s.host,
+                         catalog::to_string(s.kind), s.retention_class, catalog::to_string(s.status), s.files,
+                         s.bytes_read, s.bytes_new, s.bytes_stored, s.legal_hold ? "held" : "-");
     }
     CAIRN_TRY(out.write(as_bytes(line)));
   }

@@ -28,23 +28,30 @@ ids+=("$(backup web --source web --class daily)")
 
 cairn ls >ls.out 2>/dev/null
 header=$(head -n 1 ls.out)
-for col in ID TIME SOURCE HOST KIND CLASS FILES SIZE STORED; do
+for col in ID TIME SOURCE HOST KIND CLASS STATUS FILES READ NEW STORED HOLD; do
   printf '%s\n' "$header" | grep -w "$col" >/dev/null || die "the header has no $col column: $header"
 done
 assert_eq 4 "$(wc -l <ls.out)" "lines of cairn ls (header + 3 sets)"
 # oldest first: each line starts with a prefix of the set's id
 i=0
-tail -n +2 ls.out | while read -r id time _source host _kind _class files size stored; do
+tail -n +2 ls.out | while read -r id time _source host _kind _class status files size new stored hold; do
   want=${ids[i]}
   [ "${want#"$id"}" != "$want" ] || die "line $((i + 2)) of cairn ls shows '$id', expected a prefix of $want"
   [[ $time =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || die "bad time '$time'"
   [ "$host" = "$(hostname)" ] || die "host '$host', expected $(hostname)"
-  [[ $files =~ ^[0-9]+$ && $size =~ ^[0-9]+$ && $stored =~ ^[0-9]+$ ]] || die "bad numbers: $files $size $stored"
+  [[ $files =~ ^[0-9]+$ && $size =~ ^[0-9]+$ && $new =~ ^[0-9]+$ && $stored =~ ^[0-9]+$ ]] ||
+    die "bad numbers: $files $size $new $stored"
+  [ "$status" = committed ] || die "status '$status', expected committed"
+  [ "$hold" = - ] || die "hold '$hold', expected -"
   i=$((i + 1))
 done
 tail -n +2 ls.out | awk '{print $3, $5, $6}' >cols
 printf '%s\n' "web full daily" "db incremental weekly" "web incremental daily" >cols.want
 diff -u cols.want cols >&2 || die "source, kind and class columns"
+# a legal hold shows in the HOLD column (and nowhere else changes)
+cairn hold "${ids[1]}" --reason "audit" >/dev/null 2>&1 || die "cairn hold failed"
+cairn ls >ls.held 2>/dev/null
+assert_eq "- held -" "$(tail -n +2 ls.held | awk '{printf "%s%s", (NR > 1 ? " " : ""), $NF}')" "the HOLD column after a hold"
 echo "table: oldest first, with its columns"
 
 cairn ls web >ls.web 2>/dev/null

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
@@ -24,6 +25,38 @@ namespace cairn::ops {
 namespace {
 
 constexpr std::uint64_t kQueueBytes = 96ull << 20;
+
+// The copies of new chunks handed to the workers come from here and return when stored: a
+// fresh multi-MiB allocation per chunk costs page faults (glibc maps large blocks anew each
+// time). At most kKeepBytes of spare capacity is kept.
+class BufferPool {
+ public:
+  Bytes copy_of(ByteView b) {
+    Bytes out;
+    {
+      std::lock_guard l(mu_);
+      if (!free_.empty()) {
+        out = std::move(free_.back());
+        free_.pop_back();
+        kept_ -= out.capacity();
+      }
+    }
+    out.assign(b.begin(), b.end());
+    return out;
+  }
+  void give_back(Bytes b) {
+    std::lock_guard l(mu_);
+    if (kept_ + b.capacity() > kKeepBytes) return;
+    kept_ += b.capacity();
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr std::size_t kKeepBytes = 32u << 20;
+  std::mutex mu_;
+  std::vector<Bytes> free_;
+  std::size_t kept_ = 0;
+};
 
 // Cuts a byte stream into chunks and submits the new ones for storage.
 class ChunkSink {
@@ -42,7 +75,7 @@ class ChunkSink {
   }
   Status finish(std::vector<hash::ChunkId>& ids) {
     while (pos_ < buf_.size()) CAIRN_TRY(cut(true, ids));
-    buf_.clear();
+    buf_.clear();  // keeps its capacity for the next file
     pos_ = 0;
     return {};
   }
@@ -57,19 +90,24 @@ class ChunkSink {
     hash::ChunkId id = s_.id_of(chunk);
     ids.push_back(id);
     if (!seen_.insert(id).second) return {};
-    Bytes copy(chunk.begin(), chunk.end());
+    Bytes copy = pool_.copy_of(chunk);
     auto type = type_;
     auto* s = &s_;
     auto* bytes_new = &bytes_new_;
+    auto* pool = &pool_;
     std::uint64_t size = copy.size();
-    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new]() -> Status {
-      CAIRN_TRY_ASSIGN(bool fresh, s->put(id, type, data));
-      if (fresh) *bytes_new += data.size();
+    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
+      auto fresh = s->put(id, type, data);
+      if (fresh && *fresh) *bytes_new += data.size();
+      pool->give_back(std::move(data));
+      if (!fresh) return std::move(fresh).error();
       return {};
     });
   }
+  // Drops the consumed front of the buffer once it is at least max_size long, so each byte is
+  // moved about once (compacting after every cut moved up to max_size per chunk).
   void compact() {
-    if (pos_ == 0) return;
+    if (pos_ < c_.params().max_size) return;
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
@@ -82,6 +120,7 @@ class ChunkSink {
   std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
   Bytes buf_;
   std::size_t pos_ = 0;
+  BufferPool pool_;  // outlives the tasks: the queue is drained before a sink goes away
 };
 
 // The stored manifest is itself chunked (BlobType::meta): it deduplicates between sets.

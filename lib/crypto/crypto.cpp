@@ -138,15 +138,24 @@ void ossl_check(int ok) {
 // Writes ciphertext || tag (plaintext.size() + kTagSize bytes) to `c`.
 void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce, ByteView plaintext,
                           ByteView ad, std::uint8_t* c) {
-  std::array<std::uint8_t, kKeySize> subkey;
-  crypto_core_hchacha20(subkey.data(), nonce, key.data(), nullptr);
-  std::array<std::uint8_t, 12> n12{};
-  std::memcpy(n12.data() + 4, nonce + 16, 8);
   thread_local CipherCtx ctx{EVP_CIPHER_CTX_new()};
   if (!ctx) throw std::bad_alloc();
   EVP_CIPHER_CTX* x = ctx.get();
+  std::array<std::uint8_t, kKeySize> subkey;
+  // However this ends (an allocation failure throws), the subkey and the context's copy of
+  // its state are wiped; the context itself is reused by the next seal on this thread.
+  struct Wipe {
+    EVP_CIPHER_CTX* x;
+    std::array<std::uint8_t, kKeySize>& k;
+    ~Wipe() {
+      sodium_memzero(k.data(), k.size());
+      EVP_CIPHER_CTX_reset(x);
+    }
+  } wipe{x, subkey};
+  crypto_core_hchacha20(subkey.data(), nonce, key.data(), nullptr);
+  std::array<std::uint8_t, 12> n12{};
+  std::memcpy(n12.data() + 4, nonce + 16, 8);
   ossl_check(EVP_EncryptInit_ex2(x, cipher, subkey.data(), n12.data(), nullptr));
-  sodium_memzero(subkey.data(), subkey.size());
   int len = 0;
   if (!ad.empty()) ossl_check(EVP_EncryptUpdate(x, nullptr, &len, ad.data(), static_cast<int>(ad.size())));
   constexpr std::size_t kStep = std::size_t{1} << 30;  // EVP lengths are int
@@ -158,7 +167,6 @@ void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uin
   }
   ossl_check(EVP_EncryptFinal_ex(x, c + done, &len));
   ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), c + plaintext.size()));
-  EVP_CIPHER_CTX_reset(x);  // cleanses the subkey's state; the context is reused
 }
 
 }  // namespace

@@ -5,10 +5,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/bytes.hpp"
@@ -67,7 +67,7 @@ class Backend {
   virtual Status remove(const Key& k) = 0;  // absent is not an error
   // Removes `keys` in order, calling `removed(k)` for each once its removal is durable; stops
   // at the first error (of a removal or of `removed`). Absent keys count as removed. This
-  // default removes one by one; the directory backend syncs each directory once per group
+  // default removes one by one; the directory backend syncs each directory once per call
   // instead of once per object (a prune that forgets thousands of sets).
   virtual Status remove_many(const std::vector<Key>& keys, const std::function<Status(const Key&)>& removed) {
     for (const auto& k : keys) {

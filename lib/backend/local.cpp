@@ -152,41 +152,31 @@ class LocalBackend final : public Backend {
   }
 
   Status remove(const Key& k) override {
-    CAIRN_TRY(check(k));
-    const fs::path p = root_ / k.path();
-    forget_open(p);  // its space is freed now, not when the cache would have dropped it
-    if (::unlink(p.c_str()) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return {};
-      return errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
-    }
-    return io::fsync_dir(p.parent_path());
+    return remove_many({k}, [](const Key&) -> Status { return {}; });
   }
 
+  // Unlinks each (absent is fine), then fsyncs each directory changed once, then reports the
+  // ones removed; the caller chooses how many to pass at a time (cairn-prune: 256).
   Status remove_many(const std::vector<Key>& keys, const std::function<Status(const Key&)>& removed) override {
-    // Groups: unlink each, then fsync each directory touched once, then report the group.
-    constexpr std::size_t kGroup = 512;
-    for (std::size_t at = 0; at < keys.size(); at += kGroup) {
-      const std::size_t end = std::min(keys.size(), at + kGroup);
-      std::set<fs::path> dirs;
-      std::size_t done = at;
-      Status failed;
-      for (; done < end; ++done) {
-        const Key& k = keys[done];
-        failed = check(k);
-        if (!failed) break;
-        const fs::path p = root_ / k.path();
-        forget_open(p);
-        if (::unlink(p.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
-          failed = errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
-          break;
-        }
-        dirs.insert(p.parent_path());
+    std::set<fs::path> dirs;
+    std::size_t done = 0;
+    Status failed;
+    for (; done < keys.size(); ++done) {
+      const Key& k = keys[done];
+      failed = check(k);
+      if (!failed) break;
+      const fs::path p = root_ / k.path();
+      forget_open(p);  // its space is freed now, not when the cache would have dropped it
+      if (::unlink(p.c_str()) == 0) {
+        dirs.insert(p.parent_path());  // only a directory that changed needs a sync (and exists)
+      } else if (errno != ENOENT && errno != ENOTDIR) {
+        failed = errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
+        break;
       }
-      for (const auto& d : dirs) CAIRN_TRY(io::fsync_dir(d));
-      for (std::size_t i = at; i < done; ++i) CAIRN_TRY(removed(keys[i]));
-      if (!failed) return failed;
     }
-    return {};
+    for (const auto& d : dirs) CAIRN_TRY(io::fsync_dir(d));
+    for (std::size_t i = 0; i < done; ++i) CAIRN_TRY(removed(keys[i]));
+    return failed;
   }
 
  private:

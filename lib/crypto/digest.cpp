@@ -92,7 +92,12 @@ Digester::Digester(const Digester& o) : s_(std::make_unique<State>()) {
 }
 
 Digester& Digester::operator=(const Digester& o) {
-  if (this != &o) *this = Digester(o);
+  if (this == &o) return *this;
+  if (!s_) return *this = Digester(o);
+  assert(o.s_ && !o.s_->finished);
+  ossl_check(EVP_MD_CTX_copy_ex(s_->ctx.get(), o.s_->ctx.get()));  // into the context we have
+  s_->algo = o.s_->algo;
+  s_->finished = false;
   return *this;
 }
 

@@ -38,7 +38,8 @@ class Blake2bState {
 };
 
 // Streaming SHA-256 or MD5 through OpenSSL's EVP interface. Copyable: a copy continues from
-// the same state (HMAC's precomputed inner and outer states are copies of this kind).
+// the same state (HMAC's precomputed inner and outer states are copies of this kind). Copy
+// assignment reuses this object's context, finished or not, without allocating.
 class Digester {
  public:
   enum class Algo { sha256, md5 };

@@ -75,6 +75,13 @@ int run_front(int argc, char** argv) {
   ex.add_flag("--write-only", key.write_only, "a key that can add sets but not read or delete");
   ex.add_option("--new-passphrase-file", new_passphrase_file, new_help)->type_name("FILE");
   ex.add_option("FILE", key.file, "the key file to create")->required();
+  tool.command(k, "writers", "list the writers that signed sets, and which are revoked",
+               key_body(ops::KeyVerb::writers));
+  auto& rv = tool.command(k, "revoke", "refuse a writer's future sets (its sets so far are kept)",
+                          key_body(ops::KeyVerb::revoke));
+  rv.add_option("WRITER", key.slot, "the writer id, as 'cairn key writers' or 'cairn key export' shows it")
+      ->required();
+  rv.add_option("--reason", key.reason, "why (kept in the revocation record)");
 
   ops::LsOptions ls;
   std::string prometheus, policy, set, reason, verb;

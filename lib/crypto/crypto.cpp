@@ -304,6 +304,9 @@ Status check_kdf_params(const KdfParams& p) {
   if (p.mem < kKdfMinMem || p.mem > kKdfMaxMem || p.mem > crypto_pwhash_argon2id_MEMLIMIT_MAX)
     return Error{Errc::bad_input,
                  fmt::format("argon2id memory {} bytes is outside {}..{}", p.mem, kKdfMinMem, kKdfMaxMem)};
+  if (p.ops * p.mem > kKdfMaxWork)
+    return Error{Errc::bad_input, fmt::format("argon2id {} passes over {} MiB exceed the ceiling of {} GiB-passes",
+                                              p.ops, p.mem >> 20, kKdfMaxWork >> 30)};
   if (p.salt.size() != kSaltSize)
     return Error{Errc::bad_input, fmt::format("argon2id salt has {} bytes, not {}", p.salt.size(), kSaltSize)};
   return {};

@@ -93,9 +93,13 @@ bool verify(ByteView pk, ByteView msg, ByteView sig);
 
 // ---- Argon2id passphrase KDF.
 inline constexpr std::size_t kSaltSize = 16;
-inline constexpr std::uint64_t kKdfMaxOps = 100;            // beyond this a slot is refused
+// The ceiling a key slot may ask for (beyond it the slot is refused before any work), so that
+// a slot planted by someone who can write the storage costs any command at most a few
+// seconds: at most 10 passes, at most 1 GiB, and passes x memory at most 4 GiB.
+inline constexpr std::uint64_t kKdfMaxOps = 10;
 inline constexpr std::uint64_t kKdfMinMem = 8ull << 10;     // Argon2's own minimum, 8 KiB
-inline constexpr std::uint64_t kKdfMaxMem = 4ull << 30;
+inline constexpr std::uint64_t kKdfMaxMem = 1ull << 30;
+inline constexpr std::uint64_t kKdfMaxWork = 4ull << 30;    // ops x mem
 struct KdfParams {
   // Every tool of a pipeline (snap | diff | pack) opens the repository and pays this once, at
   // the same time: 3 passes over 64 MiB (about 0.3 s here) stays well above OWASP's Argon2id
@@ -106,8 +110,8 @@ struct KdfParams {
   static KdfParams fresh();              // defaults + a random salt
   static KdfParams fast_for_tests();     // ops 1, mem 8 MiB (CAIRN_TEST_FAST_KDF=1)
 };
-// Errc::bad_input unless 1 <= ops <= kKdfMaxOps, kKdfMinMem <= mem <= kKdfMaxMem and the
-// salt has kSaltSize bytes. Use it on user-chosen parameters before seal_slot.
+// Errc::bad_input unless 1 <= ops <= kKdfMaxOps, kKdfMinMem <= mem <= kKdfMaxMem,
+// ops x mem <= kKdfMaxWork and the salt has kSaltSize bytes. Use it on user-chosen parameters before seal_slot.
 Status check_kdf_params(const KdfParams& p);
 // A 32-byte key. Errc::bad_input for parameters check_kdf_params refuses; Errc::io when
 // Argon2 cannot allocate its memory.

@@ -24,7 +24,11 @@ constexpr std::size_t kOffBoxPk = kOffCaps + 1;
 constexpr std::size_t kOffBoxSk = kOffBoxPk + kBoxPublicKeySize;
 constexpr std::size_t kOffSignPk = kOffBoxSk + kBoxSecretKeySize;
 constexpr std::size_t kOffSignSk = kOffSignPk + kSignPublicKeySize;
-constexpr std::size_t kOffChunkIdKey = kOffSignSk + kSignSecretKeySize;
+constexpr std::size_t kOffWriterId = kOffSignSk + kSignSecretKeySize;
+constexpr std::size_t kOffWriterPk = kOffWriterId + kWriterIdSize;
+constexpr std::size_t kOffWriterSk = kOffWriterPk + kSignPublicKeySize;
+constexpr std::size_t kOffWriterCert = kOffWriterSk + kSignSecretKeySize;
+constexpr std::size_t kOffChunkIdKey = kOffWriterCert + kSignatureSize;
 constexpr std::size_t kOffGearSeed = kOffChunkIdKey + kSymKeySize;
 constexpr std::size_t kOffIndexKey = kOffGearSeed + kSymKeySize;
 static_assert(kOffIndexKey + kSymKeySize == kMaterialSize);
@@ -60,6 +64,8 @@ SecretBytes serialize(const KeyMaterial& m) {
   assert(m.chunk_id_key.size() == kSymKeySize && m.gear_seed.size() == kSymKeySize);
   assert(m.index_key.size() == kSymKeySize);
   assert(m.caps != Caps::full || m.box_sk.size() == kBoxSecretKeySize);
+  assert(m.writer_id.size() == kWriterIdSize && m.writer_pk.size() == kSignPublicKeySize);
+  assert(m.writer_sk.size() == kSignSecretKeySize && m.writer_cert.size() == kSignatureSize);
   SecretBytes out(kMaterialSize);  // zero-filled: box_sk stays zeros when write-only
   MutByteView b = out.mut();
   put(b, kOffRepoId, m.repo_id);
@@ -67,7 +73,11 @@ SecretBytes serialize(const KeyMaterial& m) {
   put(b, kOffBoxPk, m.box_pk);
   if (m.caps == Caps::full) put(b, kOffBoxSk, m.box_sk.view());
   put(b, kOffSignPk, m.sign_pk);
-  put(b, kOffSignSk, m.sign_sk.view());
+  if (m.caps == Caps::full) put(b, kOffSignSk, m.sign_sk.view());
+  put(b, kOffWriterId, m.writer_id);
+  put(b, kOffWriterPk, m.writer_pk);
+  put(b, kOffWriterSk, m.writer_sk.view());
+  put(b, kOffWriterCert, m.writer_cert);
   put(b, kOffChunkIdKey, m.chunk_id_key.view());
   put(b, kOffGearSeed, m.gear_seed.view());
   put(b, kOffIndexKey, m.index_key.view());
@@ -76,6 +86,25 @@ SecretBytes serialize(const KeyMaterial& m) {
 
 Error corrupt(std::string_view what, std::string_view why) {
   return Error{Errc::corrupt, fmt::format("key slot '{}' {}", what, why)};
+}
+
+bool signing_pair_matches(ByteView pk, ByteView sk) {
+  SecretBytes seed(crypto_sign_SEEDBYTES), sk2(kSignSecretKeySize);
+  Bytes pk2(kSignPublicKeySize);
+  crypto_sign_ed25519_sk_to_seed(seed.data(), sk.data());
+  crypto_sign_seed_keypair(pk2.data(), sk2.data(), seed.data());
+  return equal(pk2, pk) && equal(sk2.view(), sk);
+}
+
+// A new writer identity for `m`, certified by its admin key.
+void new_writer(KeyMaterial& m) {
+  assert(m.can_admin());
+  m.writer_id.resize(kWriterIdSize);
+  random_bytes(m.writer_id);
+  SignKeyPair w = sign_keypair();
+  m.writer_pk = std::move(w.pk);
+  m.writer_sk = std::move(w.sk);
+  m.writer_cert = sign(m.sign_sk.view(), writer_cert_message(m.repo_id, m.writer_id, m.writer_pk));
 }
 
 // `b` has been authenticated; still refuse anything seal_slot would not have written.
@@ -102,15 +131,25 @@ Result<KeyMaterial> parse_material(ByteView b, std::string_view what) {
   }
   const ByteView sign_pk = field(kOffSignPk, kSignPublicKeySize);
   m.sign_pk.assign(sign_pk.begin(), sign_pk.end());
-  m.sign_sk = SecretBytes::copy_of(field(kOffSignSk, kSignSecretKeySize));
-  {
-    SecretBytes seed(crypto_sign_SEEDBYTES), sk2(kSignSecretKeySize);
-    Bytes pk2(kSignPublicKeySize);
-    crypto_sign_ed25519_sk_to_seed(seed.data(), m.sign_sk.data());
-    crypto_sign_seed_keypair(pk2.data(), sk2.data(), seed.data());
-    if (!equal(pk2, m.sign_pk) || !equal(sk2.view(), m.sign_sk.view()))
-      return corrupt(what, "has a signing public key that does not match its secret key");
+  const ByteView sign_sk = field(kOffSignSk, kSignSecretKeySize);
+  if (m.caps == Caps::full) {
+    m.sign_sk = SecretBytes::copy_of(sign_sk);
+    if (!signing_pair_matches(m.sign_pk, m.sign_sk.view()))
+      return corrupt(what, "has an admin public key that does not match its secret key");
+  } else if (!sodium_is_zero(sign_sk.data(), sign_sk.size())) {
+    return corrupt(what, "is write-only but holds the admin secret key");
   }
+  const ByteView wid = field(kOffWriterId, kWriterIdSize);
+  m.writer_id.assign(wid.begin(), wid.end());
+  const ByteView wpk = field(kOffWriterPk, kSignPublicKeySize);
+  m.writer_pk.assign(wpk.begin(), wpk.end());
+  m.writer_sk = SecretBytes::copy_of(field(kOffWriterSk, kSignSecretKeySize));
+  if (!signing_pair_matches(m.writer_pk, m.writer_sk.view()))
+    return corrupt(what, "has a writer public key that does not match its secret key");
+  const ByteView cert = field(kOffWriterCert, kSignatureSize);
+  m.writer_cert.assign(cert.begin(), cert.end());
+  if (!verify(m.sign_pk, writer_cert_message(m.repo_id, m.writer_id, m.writer_pk), m.writer_cert))
+    return corrupt(what, "has a writer certificate that the admin key did not sign");
   m.chunk_id_key = SecretBytes::copy_of(field(kOffChunkIdKey, kSymKeySize));
   m.gear_seed = SecretBytes::copy_of(field(kOffGearSeed, kSymKeySize));
   m.index_key = SecretBytes::copy_of(field(kOffIndexKey, kSymKeySize));
@@ -135,7 +174,17 @@ KeyMaterial KeyMaterial::generate(ByteView repo_id) {
   m.chunk_id_key = random_secret(kSymKeySize);
   m.gear_seed = random_secret(kSymKeySize);
   m.index_key = random_secret(kSymKeySize);
+  new_writer(m);
   return m;
+}
+
+Bytes writer_cert_message(ByteView repo_id, ByteView writer_id, ByteView writer_pk) {
+  Bytes msg;
+  append(msg, as_bytes(std::string_view("cairn writer v2")));
+  append(msg, repo_id);
+  append(msg, writer_id);
+  append(msg, writer_pk);
+  return msg;
 }
 
 KeyMaterial KeyMaterial::clone() const {
@@ -146,6 +195,10 @@ KeyMaterial KeyMaterial::clone() const {
   m.box_sk = SecretBytes::copy_of(box_sk.view());
   m.sign_pk = sign_pk;
   m.sign_sk = SecretBytes::copy_of(sign_sk.view());
+  m.writer_id = writer_id;
+  m.writer_pk = writer_pk;
+  m.writer_sk = SecretBytes::copy_of(writer_sk.view());
+  m.writer_cert = writer_cert;
   m.chunk_id_key = SecretBytes::copy_of(chunk_id_key.view());
   m.gear_seed = SecretBytes::copy_of(gear_seed.view());
   m.index_key = SecretBytes::copy_of(index_key.view());
@@ -154,8 +207,10 @@ KeyMaterial KeyMaterial::clone() const {
 
 KeyMaterial KeyMaterial::write_only() const {
   KeyMaterial m = clone();
+  if (m.can_admin()) new_writer(m);
   m.caps = Caps::write_only;
   m.box_sk = SecretBytes();
+  m.sign_sk = SecretBytes();
   return m;
 }
 
@@ -167,6 +222,11 @@ Result<SlotHeader> parse_slot_header(ByteView slot, std::string_view what) {
   if (as_chars(slot.first(kMagic.size())) != kMagic) return corrupt(what, "is not a cairn key slot (bad magic)");
   SlotHeader h;
   h.version = static_cast<std::uint16_t>(slot[8] | (slot[9] << 8));
+  if (h.version == 1)
+    return Error{Errc::unsupported_format,
+                 fmt::format("key slot '{}' is of format 1 (cairn 0.1), which this cairn no longer reads: make a "
+                             "new repository with 'cairn init' and back up into it",
+                             what)};
   if (h.version != kSlotVersion) return corrupt(what, fmt::format("has unknown version {}", h.version));
   h.kdf.ops = get_le64(slot.data() + 10);
   h.kdf.mem = get_le64(slot.data() + 18);

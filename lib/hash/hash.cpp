@@ -82,13 +82,18 @@ std::optional<Algo> algo_from_name(std::string_view s) {
 
 struct KeyedHasher::State {
   std::array<std::uint8_t, kKeySize> key{};  // blake2b_keyed only
+  std::array<std::uint8_t, kKeySize> proof_key{};
   std::optional<crypto::Digester> inner;      // hmac_sha256: SHA-256 state after (key ^ ipad)
   std::optional<crypto::Digester> outer;      // hmac_sha256: SHA-256 state after (key ^ opad)
-  ~State() { crypto::wipe(key); }
+  ~State() {
+    crypto::wipe(key);
+    crypto::wipe(proof_key);
+  }
 };
 
 KeyedHasher::KeyedHasher(Algo algo, ByteView key32) : algo_(algo), s_(std::make_unique<State>()) {
   assert(key32.size() == kKeySize);
+  derive(key32, "cairn chunk proof", s_->proof_key);
   if (algo_ == Algo::blake2b_keyed) {
     std::copy_n(key32.begin(), std::min(key32.size(), kKeySize), s_->key.begin());
     return;
@@ -113,11 +118,18 @@ KeyedHasher::~KeyedHasher() = default;
 KeyedHasher::KeyedHasher(KeyedHasher&&) noexcept = default;
 KeyedHasher& KeyedHasher::operator=(KeyedHasher&&) noexcept = default;
 
-Digest KeyedHasher::hash(ByteView data) const {
+Digest KeyedHasher::hash(ByteView data, Digest* proof) const {
   assert(s_);
   Digest d;
+  auto prove = [&](ByteView inner) {
+    if (proof) crypto::blake2b(proof->b, inner, s_->proof_key);
+  };
   if (algo_ == Algo::blake2b_keyed) {
-    crypto::blake2b(d.b, data, s_->key);
+    std::array<std::uint8_t, crypto::kBlake2bOutMax> inner;
+    crypto::blake2b(inner, data, s_->key);
+    std::copy_n(inner.begin(), kDigestSize, d.b.begin());
+    prove(inner);
+    crypto::wipe(inner);
     return d;
   }
   // The precomputed states are only read (copying duplicates them), so many threads may hash
@@ -129,6 +141,8 @@ Digest KeyedHasher::hash(ByteView data) const {
   h = *s_->outer;
   h.update(inner_hash);
   h.finish(d.b);
+  prove(inner_hash);
+  crypto::wipe(inner_hash);
   return d;
 }
 

@@ -87,6 +87,13 @@ enum class Algo : std::uint8_t { blake2b_keyed = 1, hmac_sha256 = 2 };
 std::string_view algo_name(Algo a);                       // "blake2b-keyed", "hmac-sha256"
 std::optional<Algo> algo_from_name(std::string_view s);
 
+// Format 2 (cairn-repository(5) CHUNKS), with K the 32-byte chunk_id_key and
+// P = derive(K, "cairn chunk proof") (32 bytes):
+//   hmac-sha256:   inner = SHA-256((K ^ ipad) || m), id = SHA-256((K ^ opad) || inner)  (HMAC)
+//   blake2b-keyed: inner = BLAKE2b-512(key = K, m),  id = inner[0..32]
+//   proof = BLAKE2b-256(key = P, inner)
+// The id reveals nothing of the rest of `inner`, so knowing an id (every writer can list them)
+// does not give its proof.
 // HMAC-SHA-256 runs on OpenSSL's SHA-256 (SHA-NI where the CPU has it) from inner/outer
 // states precomputed at construction; keyed BLAKE2b is libsodium's crypto_generichash with
 // the 32-byte key. Measured on this project's CI CPU (1 MiB, one core): HMAC-SHA-256 about
@@ -99,7 +106,11 @@ class KeyedHasher {
   KeyedHasher(KeyedHasher&&) noexcept;
   KeyedHasher& operator=(KeyedHasher&&) noexcept;
   Algo algo() const { return algo_; }
-  Digest hash(ByteView data) const;  // thread-safe
+  // The chunk id; with `proof`, in the same pass, the chunk's possession proof
+  // (cairn-repository(5) CHUNKS): a second keyed digest that only someone who held the
+  // plaintext can compute, because it is derived from the hash's inner state, which the id
+  // does not reveal. Thread-safe.
+  Digest hash(ByteView data, Digest* proof = nullptr) const;
 
  private:
   struct State;

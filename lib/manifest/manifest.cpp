@@ -204,6 +204,17 @@ Result<Entry> from_json(const json& j) {
       e.chunks.push_back(*id);
     }
   }
+  if (auto c = j.find("proofs"); c != j.end()) {
+    if (!c->is_array()) return bad(fmt::format("entry '{}': \"proofs\" is not an array", e.path));
+    e.proofs.reserve(c->size());
+    for (const auto& v : *c) {
+      auto d = v.is_string() ? hash::Digest::from_hex(v.get_ref<const std::string&>()) : std::nullopt;
+      if (!d) return bad(fmt::format("entry '{}': a chunk proof is not a 64-digit hex digest", e.path));
+      e.proofs.push_back(*d);
+    }
+    if (e.proofs.size() != e.chunks.size())
+      return bad(fmt::format("entry '{}' has {} chunk proofs for {} chunks", e.path, e.proofs.size(), e.chunks.size()));
+  }
   return e;
 }
 
@@ -280,7 +291,7 @@ bool path_less(std::string_view a, std::string_view b) {
 
 std::string encode_entry(const Entry& e) {
   std::string out;
-  out.reserve(256 + e.chunks.size() * 67);
+  out.reserve(256 + e.chunks.size() * 67 + e.proofs.size() * 67);
   out.push_back('{');
   put_bytes_field(out, "path", e.path, true);
   put_key(out, "type");
@@ -342,6 +353,16 @@ std::string encode_entry(const Entry& e) {
       if (i) out.push_back(',');
       out.push_back('"');
       out += e.chunks[i].hex();
+      out.push_back('"');
+    }
+    out.push_back(']');
+  }
+  if (!e.proofs.empty()) {
+    out += ",\"proofs\":[";
+    for (std::size_t i = 0; i < e.proofs.size(); ++i) {
+      if (i) out.push_back(',');
+      out.push_back('"');
+      out += e.proofs[i].hex();
       out.push_back('"');
     }
     out.push_back(']');

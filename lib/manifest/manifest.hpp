@@ -61,6 +61,10 @@ struct Entry {
   bool inline_content = false;  // "inline": content frames follow the entry line
   Change status = Change::none;
   std::vector<hash::ChunkId> chunks;  // written when non-empty or when digest is set
+  // One possession proof per chunk (cairn-repository(5) CHUNKS), written when non-empty:
+  // cairn-pack fills them for the stored manifest and checks that an entry it reuses
+  // unchanged carries one per chunk; readers check each against the chunk's plaintext.
+  std::vector<hash::Digest> proofs;
   std::optional<hash::Digest> digest;  // BLAKE2b-256 of the whole content
 
   bool operator==(const Entry&) const = default;

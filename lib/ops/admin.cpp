@@ -4,6 +4,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <map>
+#include <set>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -24,6 +27,68 @@ Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Wr
                                             std::filesystem::absolute(o.repo).string(), ctx.cat->file().string()))));
   return Outcome{};
 }
+
+namespace {
+
+struct WriterInfo {
+  std::uint64_t sets = 0;
+  std::int64_t newest_ns = 0;
+};
+
+// Every writer that signed a set in the repository, from the set headers (any key reads them).
+Result<std::map<std::string, WriterInfo>> writers_of(repo::Repository& r, std::vector<hash::SetId>* sets_of = nullptr,
+                                                     const std::string& only = {}) {
+  std::map<std::string, WriterInfo> out;
+  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
+  for (const auto& id : ids) {
+    auto s = r.read_set(id);
+    if (!s) continue;  // damaged or already refused: nothing to keep
+    const std::string w = to_hex(s->header.writer);
+    auto& info = out[w];
+    ++info.sets;
+    info.newest_ns = std::max(info.newest_ns, s->header.time_ns);
+    if (sets_of && w == only) sets_of->push_back(id);
+  }
+  return out;
+}
+
+Result<Outcome> list_writers(repo::Repository& r, io::Writer& out) {
+  CAIRN_TRY_ASSIGN(auto writers, writers_of(r));
+  CAIRN_TRY_ASSIGN(auto revs, r.revocations());
+  std::set<std::string> revoked;
+  for (const auto& v : revs) revoked.insert(to_hex(v.writer));
+  const std::string mine = to_hex(r.keys().writer_id);
+  writers.try_emplace(mine);
+  for (const auto& v : revoked) writers.try_emplace(v);
+  for (const auto& [w, info] : writers) {
+    std::string flags;
+    if (w == mine) flags += " (current)";
+    if (revoked.contains(w)) flags += " (revoked)";
+    CAIRN_TRY(out.write(as_bytes(fmt::format("{} {} sets, newest {}{}\n", w, info.sets,
+                                             info.sets ? format_time(info.newest_ns) : "-", flags))));
+  }
+  return Outcome{};
+}
+
+Result<Outcome> revoke_writer(repo::Repository& r, const KeyOptions& o, io::Writer& out) {
+  if (!r.keys().can_admin()) return Error{Errc::auth, "this key is write-only: only a full key can revoke a writer"};
+  auto id = from_hex(o.slot);
+  if (!id || id->size() != crypto::kWriterIdSize)
+    return Error{Errc::usage, fmt::format("'{}' is not a writer id (32 hex digits, as 'cairn key writers' shows)", o.slot)};
+  if (*id == r.keys().writer_id)
+    return Error{Errc::usage, "refusing to revoke the writer of the key in use: unlock with another full key"};
+  repo::Revocation rev;
+  rev.writer = *id;
+  rev.reason = o.reason;
+  // The sets it wrote so far stay readable; anything it signs from now on is refused.
+  // A writer that has written nothing yet (a key file just handed out) can be revoked too.
+  CAIRN_TRY(writers_of(r, &rev.keep, to_hex(*id)));
+  CAIRN_TRY_ASSIGN(std::string path, r.write_revocation(rev));
+  CAIRN_TRY(out.write(as_bytes(fmt::format("+{}\n", path))));
+  return Outcome{};
+}
+
+}  // namespace
 
 Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(auto r, open_repo(o.repo));
@@ -61,8 +126,11 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
       if (o.new_passphrase.empty()) return Error{Errc::usage, "no passphrase for the exported key: use --new-passphrase-file"};
       CAIRN_TRY_ASSIGN(Bytes slot, r->export_slot(o.new_passphrase, o.write_only, kdf));
       CAIRN_TRY(io::write_file_atomic(*o.file, slot, 0600, true));
+      // A write-only export is a writer of its own: 'cairn key writers --key-file FILE' names it.
       return Outcome{};
     }
+    case KeyVerb::writers: return list_writers(*r, out);
+    case KeyVerb::revoke: return revoke_writer(*r, o, out);
   }
   return Error{Errc::internal, "unknown key verb"};
 }

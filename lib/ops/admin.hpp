@@ -16,12 +16,13 @@ namespace cairn::ops {
 // Creates the repository and its catalog; prints the repository id and where both live.
 Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out);
 
-enum class KeyVerb { add, passwd, remove, list, export_key };
+enum class KeyVerb { add, passwd, remove, list, export_key, writers, revoke };
 struct KeyOptions {
   RepoOptions repo;
   KeyVerb verb = KeyVerb::list;
   std::string new_passphrase;          // add, passwd, export
-  std::string slot;                    // remove
+  std::string slot;                    // remove; revoke: the writer id (32 hex digits)
+  std::string reason;                  // revoke
   std::optional<std::filesystem::path> file;  // export
   bool write_only = false;             // export
 };

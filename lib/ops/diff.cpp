@@ -82,6 +82,7 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
       if (same_content(e, it->second)) {
         e.status = manifest::Change::unchanged;
         e.chunks = it->second.chunks;
+        e.proofs = it->second.proofs;
         e.digest = it->second.digest;
       } else {
         e.status = manifest::Change::modified;
@@ -107,6 +108,7 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
     manifest::Entry d = base[p];
     d.status = manifest::Change::deleted;
     d.chunks.clear();
+    d.proofs.clear();
     d.digest.reset();
     d.inline_content = false;
     CAIRN_TRY(w.entry(d));

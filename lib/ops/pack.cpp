@@ -71,29 +71,32 @@ class ChunkSink {
       : s_(s), c_(c), q_(q), type_(type), seen_(seen), bytes_new_(bytes_new) {
     buf_.reserve(c.params().max_size * 2);
   }
-  // Feeds bytes; chunk ids are appended to `ids` as chunks complete.
-  Status feed(ByteView b, std::vector<hash::ChunkId>& ids) {
+  // Feeds bytes; chunk ids and their possession proofs are appended to `ids` and `proofs` as
+  // chunks complete.
+  Status feed(ByteView b, std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
     append(buf_, b);
-    while (buf_.size() - pos_ >= c_.params().max_size) CAIRN_TRY(cut(false, ids));
+    while (buf_.size() - pos_ >= c_.params().max_size) CAIRN_TRY(cut(false, ids, proofs));
     compact();
     return {};
   }
-  Status finish(std::vector<hash::ChunkId>& ids) {
-    while (pos_ < buf_.size()) CAIRN_TRY(cut(true, ids));
+  Status finish(std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
+    while (pos_ < buf_.size()) CAIRN_TRY(cut(true, ids, proofs));
     buf_.clear();  // keeps its capacity for the next file
     pos_ = 0;
     return {};
   }
 
  private:
-  Status cut(bool eof, std::vector<hash::ChunkId>& ids) {
+  Status cut(bool eof, std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
     ByteView rest(buf_.data() + pos_, buf_.size() - pos_);
     std::size_t n = c_.next_cut(rest, eof);
     if (n == 0) return {};
     ByteView chunk = rest.first(n);
     pos_ += n;
-    hash::ChunkId id = s_.id_of(chunk);
+    hash::Digest proof;
+    hash::ChunkId id = s_.id_of(chunk, &proof);
     ids.push_back(id);
+    proofs.push_back(proof);
     if (!seen_.insert(id).second) return {};
     Bytes copy = pool_.copy_of(chunk);
     auto type = type_;
@@ -134,11 +137,12 @@ class MetaWriter final : public io::Writer {
   explicit MetaWriter(ChunkSink& sink) : sink_(sink) {}
   Status write(ByteView b) override {
     size_ += b.size();
-    return sink_.feed(b, ids);
+    return sink_.feed(b, ids, proofs);
   }
   Status flush() override { return {}; }
-  Status finish() { return sink_.finish(ids); }
+  Status finish() { return sink_.finish(ids, proofs); }
   std::vector<hash::ChunkId> ids;
+  std::vector<hash::Digest> proofs;
   std::uint64_t size() const { return size_; }
 
  private:
@@ -212,6 +216,7 @@ class Packer {
 
   const Stats& stats() const { return stats_; }
   const std::vector<hash::ChunkId>& manifest_chunks() const { return meta_out_.ids; }
+  const std::vector<hash::Digest>& manifest_proofs() const { return meta_out_.proofs; }
   std::uint64_t manifest_size() const { return meta_out_.size(); }
   const std::unordered_set<hash::ChunkId>& referenced() const { return seen_; }
 
@@ -220,23 +225,28 @@ class Packer {
   Result<bool> content(manifest::Reader& in, manifest::Entry& e, const RootMap& roots) {
     if (e.inline_content) {
       e.chunks.clear();
+      e.proofs.clear();
       std::uint64_t total = 0;
       Bytes frame;
       for (;;) {
         CAIRN_TRY_ASSIGN(std::size_t n, in.read_frame(frame));
         if (n == 0) break;
         total += n;
-        CAIRN_TRY(data_.feed(ByteView(frame.data(), n), e.chunks));
+        CAIRN_TRY(data_.feed(ByteView(frame.data(), n), e.chunks, e.proofs));
         obs_.advanced(n, 0);
         if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
       }
-      CAIRN_TRY(data_.finish(e.chunks));
+      CAIRN_TRY(data_.finish(e.chunks, e.proofs));
       e.size = total;
       stats_.bytes_read += total;
       obs_.advanced(0, 1);
       return true;
     }
-    if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty())) {
+    // An unchanged entry is reused only with one proof per chunk: the proofs come from the
+    // base set and show the chunks' plaintext was held (restore checks them; cairn-pack
+    // cannot, as it does not read the chunks back). Without them the file is read again.
+    if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty()) &&
+        e.proofs.size() == e.chunks.size()) {
       bool all = std::all_of(e.chunks.begin(), e.chunks.end(),
                              [&](const hash::ChunkId& id) { return ctx_.repo->locate(id).has_value(); });
       if (all) {
@@ -269,16 +279,17 @@ class Packer {
     if (!S_ISREG(before.st_mode)) return Error{Errc::bad_input, "is no longer a regular file"};
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     e.chunks.clear();
+    e.proofs.clear();
     std::uint64_t total = 0;
     for (;;) {
       CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
       if (n == 0) break;
       total += n;
-      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks));
+      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs));
       obs_.advanced(n, 0);
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
     }
-    CAIRN_TRY(data_.finish(e.chunks));
+    CAIRN_TRY(data_.finish(e.chunks, e.proofs));
     stats_.bytes_read += total;
     struct stat after;
     if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
@@ -431,6 +442,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.bytes_new = packer->stats().bytes_new;
   body.bytes_stored = session->stored_bytes();
   body.manifest = packer->manifest_chunks();
+  body.manifest_proofs = packer->manifest_proofs();
   body.manifest_size = packer->manifest_size();
   body.packs.assign(packs.begin(), packs.end());
   CAIRN_TRY_ASSIGN(auto written, ctx.repo->write_set(body));

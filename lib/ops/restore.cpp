@@ -286,9 +286,9 @@ class DirRestorer {
     io::Fd f(fd);
     auto cleanup = [&] { ::unlinkat(parent, tmp.c_str(), 0); };
     std::uint64_t off = 0;
-    for (const auto& id : e.chunks) {
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
       if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
-      auto data = r_.read_chunk(id);
+      auto data = read_entry_chunk(r_, e, i);
       if (!data) { cleanup(); return std::move(data).error(); }
       if (!e.sparse) {
         Status w = pwrite_all(fd, *data, off);
@@ -385,8 +385,8 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
     CAIRN_TRY(w->add(e));
     if (e.type != manifest::Type::file) continue;
     std::uint64_t total = 0;
-    for (const auto& id : e.chunks) {
-      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+      CAIRN_TRY_ASSIGN(Bytes data, read_entry_chunk(r, e, i));
       total += data.size();
       if (total > e.size) break;
       CAIRN_TRY(w->data(data));
@@ -407,8 +407,8 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
     if (e.type != manifest::Type::file)
       return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
     std::uint64_t total = 0;
-    for (const auto& id : e.chunks) {
-      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+      CAIRN_TRY_ASSIGN(Bytes data, read_entry_chunk(r, e, i));
       total += data.size();
       CAIRN_TRY(out.write(data));
     }

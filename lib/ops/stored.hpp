@@ -12,15 +12,18 @@
 
 namespace cairn::ops {
 
-// An io::Reader over a list of chunks, fetched one at a time.
+// An io::Reader over a list of chunks, fetched one at a time, each checked against its
+// possession proof.
 class ChunkReader final : public io::Reader {
  public:
-  ChunkReader(repo::Repository& r, std::vector<hash::ChunkId> ids) : r_(r), ids_(std::move(ids)) {}
+  ChunkReader(repo::Repository& r, std::vector<hash::ChunkId> ids, std::vector<hash::Digest> proofs)
+      : r_(r), ids_(std::move(ids)), proofs_(std::move(proofs)) {}
   Result<std::size_t> read(MutByteView buf) override;
 
  private:
   repo::Repository& r_;
   std::vector<hash::ChunkId> ids_;
+  std::vector<hash::Digest> proofs_;
   std::size_t next_ = 0, pos_ = 0;
   Bytes cur_;
 };
@@ -42,5 +45,11 @@ Error as_damage(Error e);
 
 // Errc::auth when the key cannot read set bodies (write-only).
 Result<StoredSet> open_stored_set(repo::Repository& r, const hash::SetId& id);
+
+// Reads chunk i of a manifest entry, checking its proof: an entry without one proof per chunk
+// is damage (a set of this format always has them). `what` names the set for messages.
+Result<Bytes> read_entry_chunk(repo::Repository& r, const manifest::Entry& e, std::size_t i);
+// Damage unless the entry has one proof per chunk.
+Status check_entry_proofs(const manifest::Entry& e);
 
 }  // namespace cairn::ops

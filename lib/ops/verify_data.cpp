@@ -12,6 +12,8 @@
 
 #include "compress/zstd.hpp"
 #include "ops/pipeline.hpp"
+#include "ops/stored.hpp"
+#include "ops/verify_report.hpp"
 #include "ops/verify_internal.hpp"
 #include "pack/pack.hpp"
 
@@ -78,6 +80,7 @@ constexpr std::uint64_t kQueueBytes = 256ull << 20;
 struct PackCheck {
   std::uint64_t bytes = 0;
   std::optional<PackDamage> damage;
+  std::vector<std::pair<hash::ChunkId, hash::Digest>> proofs;  // of the intact chunks
 };
 
 PackDamage whole_damage(std::string reason) {
@@ -122,10 +125,13 @@ Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hashe
     const ByteView sealed = bytes.subspan(e.offset, e.sealed_len);
     Status st =
         pack::open_blob(key->view(), keys.repo_id, e, sealed, dec, r.config().chunking.max_size, scratch, plain, what);
+    hash::Digest proof;
     if (!st)
       bad.push_back({e.id, st.error().message});
-    else if (hasher.hash(plain) != e.id.d)
+    else if (hasher.hash(plain, &proof) != e.id.d)
       bad.push_back({e.id, "its content does not match its id"});
+    else
+      out.proofs.emplace_back(e.id, proof);
   }
   if (bad.empty() && named_right) return out;
   if (bad.empty()) {
@@ -189,6 +195,57 @@ Status read_data(Run& run, const DataSubset& subset) {
     ++run.summary.packs_read;
     run.summary.bytes_read += results[i].bytes;
     if (results[i].damage) merge_damage(run, chosen[i], std::move(*results[i].damage));
+    for (const auto& [id, proof] : results[i].proofs) run.proofs.emplace(id, proof);
+    results[i].proofs = {};
+  }
+  return check_proofs(run);
+}
+
+Status check_proofs(Run& run) {
+  // Every chunk a set names must come with the proof its plaintext gives: a writer that only
+  // knew the id (every writer can list ids) cannot have computed it. Only chunks read above
+  // can be judged.
+  for (auto& s : run.sets) {
+    if (!s.selected || !s.body() || !s.damage.empty()) continue;
+    if (run.cancelled()) return cancelled_error();
+    std::string bad;
+    auto judge = [&](const hash::ChunkId& c, const hash::Digest* proof, std::string_view path) {
+      if (!bad.empty()) return;
+      auto it = run.proofs.find(c);
+      if (it == run.proofs.end()) return;
+      if (proof == nullptr || *proof != it->second)
+        bad = fmt::format("chunk {} ('{}') does not come with its possession proof: the set names a chunk its "
+                          "writer did not hold",
+                          c.hex(), printable_path(path));
+    };
+    const auto& body = *s.body();
+    for (std::size_t i = 0; i < body.manifest.size(); ++i)
+      judge(body.manifest[i], i < body.manifest_proofs.size() ? &body.manifest_proofs[i] : nullptr, "(manifest)");
+    if (bad.empty()) {
+      auto stored = open_stored_set(*run.ctx.repo, s.id);
+      if (!stored) {
+        if (!is_damage(stored.error())) return std::move(stored).error();
+        bad = stored.error().message;
+      } else {
+        manifest::Entry e;
+        for (;;) {
+          auto more = stored->manifest->next(e);
+          if (!more) {
+            if (!is_damage(more.error())) return std::move(more).error();
+            bad = more.error().message;
+            break;
+          }
+          if (!*more || !bad.empty()) break;
+          if (e.type != manifest::Type::file) continue;
+          for (std::size_t i = 0; i < e.chunks.size(); ++i)
+            judge(e.chunks[i], i < e.proofs.size() ? &e.proofs[i] : nullptr, e.path);
+        }
+      }
+    }
+    if (!bad.empty()) {
+      s.damage = bad;
+      if (s.detail.empty()) s.detail = bad;
+    }
   }
   return {};
 }

@@ -79,6 +79,8 @@ struct Run {
   std::vector<OtherDamage> other;
   std::vector<std::string> warnings, notes;
   std::set<hash::PackId> checked_packs;  // packs some checked set names
+  // --read-data: the possession proof of every intact chunk read, to check each set's claims.
+  std::unordered_map<hash::ChunkId, hash::Digest> proofs;
   bool read_all_data = false;            // --read-data over every pack of the checked sets
   Summary summary;
 
@@ -109,6 +111,8 @@ void count_garbage(Run& run);
 
 // verify_data.cpp
 Status read_data(Run& run, const DataSubset& subset);
+// After read_data: a set naming a chunk without that chunk's possession proof is damaged.
+Status check_proofs(Run& run);
 
 // verify_damage.cpp: fills PackDamage::lost, walks the sets that may depend on damage and
 // writes the damage section of the report (objects, then affected sets and files).

@@ -70,6 +70,9 @@ class Pool {
 class ChunkIndex {
  public:
   std::optional<Location> find(const hash::ChunkId& id) const;
+  // Every copy the indexes list, the first (the one find() returns) first. Two writers that
+  // stored the same chunk at once, or an index planted to point at garbage, make more than one.
+  std::vector<Location> find_all(const hash::ChunkId& id) const;
   void add(const std::vector<IndexPack>& packs);
   std::size_t size() const;
 
@@ -86,6 +89,8 @@ class ChunkIndex {
   std::vector<hash::PackId> packs_;
   std::unordered_map<hash::PackId, std::uint32_t> pack_no_;
   std::unordered_map<hash::ChunkId, Loc> chunks_;
+  std::unordered_multimap<hash::ChunkId, Loc> others_;  // further copies (rare)
+  Location to_location(const Loc& l) const;
 };
 
 class RepositoryImpl;
@@ -104,7 +109,8 @@ class RepositoryImpl final : public Repository {
 
   Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
                                                     std::vector<hash::PackId> allowed_packs) override;
-  Result<Bytes> read_chunk(const hash::ChunkId& id) override;
+  Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
+  Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) override;
   std::optional<Location> locate(const hash::ChunkId& id) const override { return index_.find(id); }
   Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) override;
 
@@ -113,6 +119,8 @@ class RepositoryImpl final : public Repository {
   Result<SetObject> read_set(const hash::SetId& id) override;
   Result<std::string> write_hold(HoldRecord r) override;
   Result<std::vector<HoldRecord>> list_holds() override;
+  Result<std::string> write_revocation(Revocation r) override;
+  Result<std::vector<Revocation>> revocations() override;
 
   Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) override;
   Result<std::vector<std::string>> list_keys() override;
@@ -130,6 +138,11 @@ class RepositoryImpl final : public Repository {
  private:
   Result<std::shared_ptr<const crypto::SecretBytes>> pack_key(const hash::PackId& pack);
   Result<SetObject> read_set_impl(const hash::SetId& id, bool want_body);
+  Result<Bytes> read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof);
+  Status check_writer(const SetObject& s);
+  // Revocations by writer id (hex), loaded on first use.
+  std::optional<std::unordered_map<std::string, Revocation>> revoked_;
+  std::mutex revoked_mu_;
 
   struct ReadScratch {
     compress::Decompressor d;

@@ -82,6 +82,16 @@ class Fields {
     CAIRN_TRY_ASSIGN(auto d, digest(*v, key));
     return std::optional<hash::Digest>{d};
   }
+  Status digest_list(const char* key, std::vector<hash::Digest>& out) const {
+    CAIRN_TRY_ASSIGN(const json* v, at(key));
+    if (!v->is_array()) return wrong(key);
+    out.reserve(v->size());
+    for (const auto& e : *v) {
+      CAIRN_TRY_ASSIGN(auto d, digest(e, key));
+      out.push_back(d);
+    }
+    return {};
+  }
   template <typename Tag>
   Status id_list(const char* key, std::vector<hash::Id<Tag>>& out) const {
     CAIRN_TRY_ASSIGN(const json* v, at(key));
@@ -118,6 +128,12 @@ Status check_utf8(std::string_view s, std::string_view field) {
   return {};
 }
 
+json digest_array(const std::vector<hash::Digest>& ds) {
+  json a = json::array();
+  for (const auto& d : ds) a.push_back(d.hex());
+  return a;
+}
+
 template <typename Tag>
 json id_array(const std::vector<hash::Id<Tag>>& ids) {
   json a = json::array();
@@ -151,7 +167,7 @@ Bytes encode_config(const Config& c, ByteView sign_sk) {
       {"zstd_level", c.zstd_level},
       {"pack_size", c.pack_size},
       {"box_pk", to_hex(c.box_pk)},
-      {"sign_pk", to_hex(c.sign_pk)},
+      {"admin_pk", to_hex(c.sign_pk)},
       {"created", c.created_unix},
   };
   const std::string text = dump(j);
@@ -201,7 +217,7 @@ Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view w
   c.zstd_level = static_cast<int>(level);
   CAIRN_TRY_ASSIGN(c.pack_size, f.u64("pack_size"));
   CAIRN_TRY_ASSIGN(c.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
-  CAIRN_TRY_ASSIGN(c.sign_pk, f.hex("sign_pk", crypto::kSignPublicKeySize));
+  CAIRN_TRY_ASSIGN(c.sign_pk, f.hex("admin_pk", crypto::kSignPublicKeySize));
   CAIRN_TRY_ASSIGN(c.created_unix, f.i64("created"));
   if (auto st = validate(c); !st) return corrupt(what, st.error().message);
   return c;
@@ -265,48 +281,80 @@ Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_k
 namespace {
 
 struct Envelope {
+  Bytes writer;              // the writer id (Signer::writer), empty for admin records
   ByteView header;           // the signed plaintext JSON
   std::optional<Bytes> body; // the opened body JSON, when asked for and the key can read
 };
 
-Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::string_view label,
+// Who signs an envelope: the writer identity of the key (sets), or the admin key (holds,
+// releases, revocations: only full keys hold it).
+enum class Signer { writer, admin };
+
+// A set's signer block, between the version and the header length:
+//   writer_id (16) | writer_pk (32) | writer_cert (64)
+constexpr std::size_t kSignerBlock = crypto::kWriterIdSize + crypto::kSignPublicKeySize + kSigSize;
+
+Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::string_view label, Signer signer,
                             const std::string& header, const std::string& body, const crypto::KeyMaterial& keys) {
   if (body.size() > std::numeric_limits<std::uint32_t>::max() - crypto::kSealOverhead)
     return Error{Errc::bad_input, fmt::format("{} body is too large", label)};
+  if (signer == Signer::admin && !keys.can_admin())
+    return Error{Errc::auth, fmt::format("this key is write-only: it cannot sign a {} record", label)};
   crypto::SecretBytes data_key(crypto::kKeySize);
   crypto::random_bytes(data_key.mut());
   Bytes out;
-  out.reserve(8 + 2 + 4 + header.size() + pack::kSealedKeySize + 4 + body.size() + crypto::kSealOverhead + kSigSize);
+  out.reserve(8 + 2 + kSignerBlock + 4 + header.size() + pack::kSealedKeySize + 4 + body.size() +
+              crypto::kSealOverhead + kSigSize);
   append(out, as_bytes(magic));
   put_le16(out, version);
+  if (signer == Signer::writer) {
+    append(out, keys.writer_id);
+    append(out, keys.writer_pk);
+    append(out, keys.writer_cert);
+  }
   put_le32(out, static_cast<std::uint32_t>(header.size()));
   append(out, as_bytes(header));
   append(out, crypto::box_seal(keys.box_pk, data_key.view()));
   put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
   crypto::seal_append(data_key.view(), as_bytes(body), concat_ad(keys.repo_id, label, as_bytes(header)), out);
-  append(out, crypto::sign(keys.sign_sk.view(), out));
+  append(out, crypto::sign(signer == Signer::writer ? keys.writer_sk.view() : keys.sign_sk.view(), out));
   return out;
 }
 
 // Verifies the signature before looking at anything else, then the layout; opens the body
 // when `want_body` and the key can read.
 Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint16_t version, std::string_view label,
-                               const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
-  constexpr std::size_t kFixed = 8 + 2 + 4 + pack::kSealedKeySize + 4 + kSigSize;
-  if (file.size() < kFixed) return corrupt(what, "too short");
+                               Signer signer, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
+  const std::size_t block = signer == Signer::writer ? kSignerBlock : 0;
+  const std::size_t fixed = 8 + 2 + block + 4 + pack::kSealedKeySize + 4 + kSigSize;
+  if (file.size() < 10) return corrupt(what, "too short");
   if (as_chars(file.first(8)) != magic) return corrupt(what, fmt::format("not a cairn {} (bad magic)", label));
-  const ByteView signed_part = file.first(file.size() - kSigSize);
-  if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize)))
-    return corrupt(what, "the signature does not verify");
+  // The version is read before anything is authenticated only to name it in a refusal.
   const auto v = get_le16(file.data() + 8);
   if (v != version)
-    return Error{Errc::unsupported_format, fmt::format("{}: {} format {} is not supported", what, label, v)};
-  const std::uint32_t hlen = get_le32(file.data() + 10);
-  if (hlen > kMaxSetHeaderJson || hlen > file.size() - kFixed) return corrupt(what, "the header length is impossible");
+    return Error{Errc::unsupported_format, fmt::format("{}: {} format {} is not supported (this cairn reads {})", what,
+                                                       label, v, version)};
+  if (file.size() < fixed) return corrupt(what, "too short");
+  const ByteView signed_part = file.first(file.size() - kSigSize);
   Envelope env;
-  env.header = file.subspan(14, hlen);
-  const ByteView sealed_key = file.subspan(14 + hlen, pack::kSealedKeySize);
-  const std::size_t body_at = 14 + hlen + pack::kSealedKeySize;
+  if (signer == Signer::writer) {
+    // The admin key certifies the writer; the writer signs the object.
+    const ByteView wid = file.subspan(10, crypto::kWriterIdSize);
+    const ByteView wpk = file.subspan(10 + crypto::kWriterIdSize, crypto::kSignPublicKeySize);
+    const ByteView cert = file.subspan(10 + crypto::kWriterIdSize + crypto::kSignPublicKeySize, kSigSize);
+    if (!crypto::verify(keys.sign_pk, crypto::writer_cert_message(keys.repo_id, wid, wpk), cert))
+      return corrupt(what, "its writer is not certified by this repository's admin key");
+    if (!crypto::verify(wpk, signed_part, file.last(kSigSize))) return corrupt(what, "the signature does not verify");
+    env.writer.assign(wid.begin(), wid.end());
+  } else if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize))) {
+    return corrupt(what, "the signature does not verify (it was not signed with this repository's admin key)");
+  }
+  const std::size_t hat = 10 + block;
+  const std::uint32_t hlen = get_le32(file.data() + hat);
+  if (hlen > kMaxSetHeaderJson || hlen > file.size() - fixed) return corrupt(what, "the header length is impossible");
+  env.header = file.subspan(hat + 4, hlen);
+  const ByteView sealed_key = file.subspan(hat + 4 + hlen, pack::kSealedKeySize);
+  const std::size_t body_at = hat + 4 + hlen + pack::kSealedKeySize;
   const std::uint32_t blen = get_le32(file.data() + body_at);
   if (blen < crypto::kSealOverhead || std::size_t{blen} != signed_part.size() - body_at - 4)
     return corrupt(what, "the body length does not match");
@@ -356,12 +404,15 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
       {"bytes_new", b.bytes_new},
       {"bytes_stored", b.bytes_stored},
       {"manifest", id_array(b.manifest)},
+      {"manifest_proofs", digest_array(b.manifest_proofs)},
       {"manifest_size", b.manifest_size},
       {"packs", id_array(b.packs)},
       {"legal_hold", b.legal_hold},
       {"hold_reason", b.hold_reason},
   };
-  return seal_envelope(kSetMagic, kSetVersion, "set", dump(hj), dump(bj), keys);
+  if (b.manifest_proofs.size() != b.manifest.size())
+    return Error{Errc::bad_input, "set body: one manifest proof per manifest chunk is needed"};
+  return seal_envelope(kSetMagic, kSetVersion, "set", Signer::writer, dump(hj), dump(bj), keys);
 }
 
 Result<SetHeader> parse_set_header(std::string_view text, ByteView repo_id, std::string_view what) {
@@ -370,6 +421,8 @@ Result<SetHeader> parse_set_header(std::string_view text, ByteView repo_id, std:
   CAIRN_TRY(check_repo_id(f, repo_id, what));
   SetHeader h;
   CAIRN_TRY_ASSIGN(h.seq, f.u64("seq"));
+  if (h.seq < 1 || h.seq > kMaxSeq)
+    return corrupt(what, fmt::format("its sequence number {} is outside 1..{}", h.seq, kMaxSeq));
   CAIRN_TRY_ASSIGN(auto prev, f.opt_digest("prev"));
   if (prev) h.prev = hash::SetId{*prev};
   CAIRN_TRY_ASSIGN(h.time_ns, f.i64("time_ns"));
@@ -393,6 +446,9 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
   CAIRN_TRY_ASSIGN(b.bytes_new, f.u64("bytes_new"));
   CAIRN_TRY_ASSIGN(b.bytes_stored, f.u64("bytes_stored"));
   CAIRN_TRY(f.id_list("manifest", b.manifest));
+  CAIRN_TRY(f.digest_list("manifest_proofs", b.manifest_proofs));
+  if (b.manifest_proofs.size() != b.manifest.size())
+    return corrupt(what, "it has not one manifest proof per manifest chunk");
   CAIRN_TRY_ASSIGN(b.manifest_size, f.u64("manifest_size"));
   CAIRN_TRY(f.id_list("packs", b.packs));
   CAIRN_TRY_ASSIGN(b.legal_hold, f.boolean("legal_hold"));
@@ -401,47 +457,21 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
 }
 
 Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
-  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kSetMagic, kSetVersion, "set", keys, want_body, what));
+  CAIRN_TRY_ASSIGN(Envelope env,
+                   open_envelope(file, kSetMagic, kSetVersion, "set", Signer::writer, keys, want_body, what));
   DecodedSet out;
   CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(env.header), keys.repo_id, what));
+  out.header.writer = std::move(env.writer);
   if (!env.body) return out;
   CAIRN_TRY_ASSIGN(SetBody b, parse_set_body(as_chars(*env.body), what));
   out.body = std::move(b);
   return out;
 }
 
-// ---- hold records
-
-namespace {
-
-// The proof that a full key wrote a hold record: keyed BLAKE2b-256 under a key derived from
-// box_sk (which write-only keys lack) of every field, each length-prefixed so no two records
-// share an input. The signature alone cannot show this: sign_sk is part of a write-only key.
-hash::Digest hold_proof(const HoldRecord& r, const crypto::KeyMaterial& keys) {
-  crypto::SecretBytes k(32);
-  hash::derive(keys.box_sk.view(), "cairn hold proof", k.mut());
-  hash::Blake2b mac(k.view());
-  auto field = [&](std::string_view v) {
-    Bytes len;
-    put_le32(len, static_cast<std::uint32_t>(v.size()));
-    mac.update(len);
-    mac.update(as_bytes(v));
-  };
-  field("cairn hold record v2");
-  field(to_hex(keys.repo_id));
-  field(r.set.hex());
-  field(std::to_string(r.time_ns));
-  field(r.hold ? "hold" : "release");
-  field(r.reason);
-  field(r.user);
-  field(r.host);
-  return mac.finish();
-}
-
-}  // namespace
+// ---- hold records and revocations: signed by the admin key (only full keys hold it)
 
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) {
-  if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot write hold records"};
+  if (!keys.can_admin()) return Error{Errc::auth, "this key is write-only: it cannot write hold records"};
   CAIRN_TRY(check_utf8(r.reason, "reason"));
   CAIRN_TRY(check_utf8(r.user, "user"));
   CAIRN_TRY(check_utf8(r.host, "host"));
@@ -455,14 +485,13 @@ Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) 
       {"reason", r.reason},
       {"user", r.user},
       {"host", r.host},
-      {"proof", hold_proof(r, keys).hex()},
   };
-  return seal_envelope(kHoldMagic, kHoldVersion, "hold", dump(hj), dump(bj), keys);
+  return seal_envelope(kHoldMagic, kHoldVersion, "hold", Signer::admin, dump(hj), dump(bj), keys);
 }
 
 Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what) {
   if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read hold records"};
-  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold", keys, true, what));
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold", Signer::admin, keys, true, what));
   HoldRecord r;
   {
     CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
@@ -479,10 +508,40 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, s
   CAIRN_TRY_ASSIGN(r.reason, f.str("reason"));
   CAIRN_TRY_ASSIGN(r.user, f.str("user"));
   CAIRN_TRY_ASSIGN(r.host, f.str("host"));
-  CAIRN_TRY_ASSIGN(Bytes proof, f.hex("proof", hash::kDigestSize));
-  const hash::Digest want = hold_proof(r, keys);
-  if (!crypto::equal(proof, want.view()))
-    return corrupt(what, "its proof does not verify (it was not written with a full key)");
+  return r;
+}
+
+bool is_revocation(ByteView file) { return file.size() >= 8 && as_chars(file.first(8)) == kRevocationMagic; }
+
+Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys) {
+  if (!keys.can_admin()) return Error{Errc::auth, "this key is write-only: it cannot revoke a writer"};
+  if (r.writer.size() != crypto::kWriterIdSize) return Error{Errc::bad_input, "a writer id has 16 bytes"};
+  CAIRN_TRY(check_utf8(r.reason, "reason"));
+  const json hj = {
+      {"repo_id", to_hex(keys.repo_id)},
+      {"writer", to_hex(r.writer)},
+      {"time_ns", r.time_ns},
+      {"keep", id_array(r.keep)},
+  };
+  const json bj = {{"reason", r.reason}};
+  return seal_envelope(kRevocationMagic, kRevocationVersion, "revocation", Signer::admin, dump(hj), dump(bj), keys);
+}
+
+Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys, std::string_view what) {
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kRevocationMagic, kRevocationVersion, "revocation", Signer::admin,
+                                               keys, true, what));
+  Revocation r;
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
+  Fields f(j, what);
+  CAIRN_TRY(check_repo_id(f, keys.repo_id, what));
+  CAIRN_TRY_ASSIGN(r.writer, f.hex("writer", crypto::kWriterIdSize));
+  CAIRN_TRY_ASSIGN(r.time_ns, f.i64("time_ns"));
+  CAIRN_TRY(f.id_list("keep", r.keep));
+  if (env.body) {
+    CAIRN_TRY_ASSIGN(json b, parse_object(as_chars(*env.body), what));
+    Fields bf(b, what);
+    CAIRN_TRY_ASSIGN(r.reason, bf.str("reason"));
+  }
   return r;
 }
 

@@ -3,13 +3,16 @@
 // targets call these directly. Every decoder authenticates before it parses.
 // Depends on: base, hash, crypto, pack (entries). Threads: pure functions.
 //
-//   config     "CAIRNCF1" | u32 json_len | JSON | Ed25519 signature (64) over all preceding bytes
+//   config     "CAIRNCF1" | u32 json_len | JSON | admin signature (64) over all preceding bytes
 //   index/<id> "CAIRNIX1" | u16 version=1 | seal(index_key, plain, ad = repo_id | "index")
 //              plain = u32 npacks | per pack: pack_id (32) | u32 count | entry (50) * count
-//   sets/<id>  "CAIRNST1" | u16 version=1 | u32 header_len | header JSON
+//   sets/<id>  "CAIRNST1" | u16 version=2 | writer_id (16) | writer_pk (32) | writer_cert (64)
+//              | u32 header_len | header JSON
 //              | box_seal(box_pk, data_key) (80) | u32 body_len
 //              | seal(data_key, body JSON, ad = repo_id | "set" | header JSON bytes)
-//              | Ed25519 signature (64) over all preceding bytes
+//              | the writer's Ed25519 signature (64) over all preceding bytes
+//   holds/<id> hold and release records ("CAIRNHL1", version 3) and writer revocations
+//              ("CAIRNRV1"): the set layout without the writer block, signed by the admin key
 // All integers little-endian. The JSON fields are listed in cairn-repository(5).
 #pragma once
 
@@ -30,11 +33,15 @@ inline constexpr std::string_view kConfigMagic = "CAIRNCF1";
 inline constexpr std::string_view kIndexMagic = "CAIRNIX1";
 inline constexpr std::string_view kSetMagic = "CAIRNST1";
 inline constexpr std::string_view kHoldMagic = "CAIRNHL1";
+inline constexpr std::string_view kRevocationMagic = "CAIRNRV1";
 inline constexpr std::uint16_t kIndexVersion = 1;
-inline constexpr std::uint16_t kSetVersion = 1;
-// Version 2 adds the proof (a MAC under a key derived from box_sk) that a full key wrote the
-// record; version 1 records, signed only, are refused.
-inline constexpr std::uint16_t kHoldVersion = 2;
+// Version 2: signed by the writer's own key, certified by the admin key.
+inline constexpr std::uint16_t kSetVersion = 2;
+// Version 3: signed by the admin key, which write-only keys lack (1 and 2 are refused).
+inline constexpr std::uint16_t kHoldVersion = 3;
+inline constexpr std::uint16_t kRevocationVersion = 1;
+// A set's seq is 1..kMaxSeq; anything else is damage (readers and SQLite stay far from 2^63).
+inline constexpr std::uint64_t kMaxSeq = 1ull << 48;
 // Limits on the JSON parts (checked before anything is allocated for them).
 inline constexpr std::size_t kMaxConfigJson = 64u << 10;
 inline constexpr std::size_t kMaxSetHeaderJson = 64u << 10;
@@ -77,12 +84,17 @@ Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bo
 Result<SetHeader> parse_set_header(std::string_view json, ByteView repo_id, std::string_view what);
 Result<SetBody> parse_set_body(std::string_view json, std::string_view what);
 
-// ---- hold records: the same signed envelope as a set object, magic "CAIRNHL1", header
-// {repo_id, set, time_ns}, sealed body {hold, reason, user, host, proof}. The proof is
-// keyed BLAKE2b-256 under derive(box_sk, "cairn hold proof") of every field, so a write-only
-// key (which can sign and seal) cannot make a record that decodes. Both need a full key
-// (Errc::auth otherwise); a record whose proof does not verify is Errc::corrupt.
+// ---- hold records: the envelope without a writer block, magic "CAIRNHL1", header
+// {repo_id, set, time_ns}, sealed body {hold, reason, user, host}, signed by the admin key, so
+// a write-only key (which lacks it) cannot make a record that decodes. Both need a full key
+// (Errc::auth otherwise); a record the admin key did not sign is Errc::corrupt.
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys);
 Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
+
+// ---- revocations (kept in holds/ beside hold records): header {repo_id, writer, time_ns,
+// keep}, body {reason}, signed by the admin key. Any key can read the header.
+bool is_revocation(ByteView file);  // by its magic, before anything is authenticated
+Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);
+Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
 
 }  // namespace cairn::repo

@@ -25,7 +25,8 @@
 
 namespace cairn::repo {
 
-inline constexpr int kFormatVersion = 1;
+// Format 2: admin and writer keys, chunk possession proofs, bounded seq (cairn-repository(5)).
+inline constexpr int kFormatVersion = 2;
 
 struct Config {
   int version = kFormatVersion;
@@ -34,7 +35,7 @@ struct Config {
   hash::Algo chunk_hash = hash::Algo::hmac_sha256;
   int zstd_level = 3;
   std::uint64_t pack_size = 32ull << 20;  // target pack size
-  Bytes box_pk, sign_pk;
+  Bytes box_pk, sign_pk;            // sign_pk: the admin key ("admin_pk" in the JSON)
   std::int64_t created_unix = 0;
 };
 
@@ -75,6 +76,7 @@ struct SetBody {  // the encrypted part of a set object (JSON inside)
   std::int64_t started_ns = 0, ended_ns = 0;
   std::uint64_t files = 0, bytes_read = 0, bytes_new = 0, bytes_stored = 0;
   std::vector<hash::ChunkId> manifest;  // chunks (BlobType::meta) holding the manifest stream
+  std::vector<hash::Digest> manifest_proofs;  // one possession proof per manifest chunk
   std::uint64_t manifest_size = 0;
   std::vector<hash::PackId> packs;      // every pack a restore of this set needs
   bool legal_hold = false;
@@ -85,6 +87,16 @@ struct SetHeader {  // the signed plaintext part of a set object
   std::uint64_t seq = 0;
   std::optional<hash::SetId> prev;
   std::int64_t time_ns = 0;
+  Bytes writer;  // the writer id (16 bytes) from the signer block: who wrote it
+};
+
+// A writer revoked by an admin (holds/<id>, magic CAIRNRV1): its sets other than `keep` (the
+// ones that existed when it was revoked) are refused as damage, and it can write no more.
+struct Revocation {
+  Bytes writer;                   // 16
+  std::int64_t time_ns = 0;
+  std::vector<hash::SetId> keep;
+  std::string reason;
 };
 
 // A legal hold placed on, or released from, a set after it was written (holds/<id>). Records
@@ -104,6 +116,14 @@ struct SetObject {
   std::optional<SetBody> body;  // absent when the key cannot read
 };
 
+// Writers choose seq (1 + the newest set's), so a writer can claim any number. The
+// plausible ceiling of a list of seqs is the highest one reached from 0 by steps of at most
+// kMaxSeqStep: a claim beyond a larger gap is one no chain of real sets supports. Writers
+// chain only to plausible sets, so one forged high seq cannot stop later backups, and
+// readers treat sets above the ceiling as damage.
+inline constexpr std::uint64_t kMaxSeqStep = 1ull << 24;
+std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs);
+
 class Repository;
 
 // One writing session: chunks go into packs; finish() seals the last pack, writes an index
@@ -115,7 +135,8 @@ class WriteSession {
   enum class Scope { any, own, packs };  // dedup against: everything / nothing / given packs
   virtual ~WriteSession() = default;
   // Computes the chunk id (thread-safe).
-  virtual hash::ChunkId id_of(ByteView plaintext) const = 0;
+  // With `proof`, also the chunk's possession proof (same pass, hash::KeyedHasher::hash).
+  virtual hash::ChunkId id_of(ByteView plaintext, hash::Digest* proof = nullptr) const = 0;
   // Stores the chunk unless already present (in scope). Returns true when new bytes were
   // written. Thread-safe: call from several threads; compression and encryption run in the
   // calling thread, appends to the current pack are serialized.
@@ -149,9 +170,15 @@ class Repository {
 
   virtual Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
                                                             std::vector<hash::PackId> allowed_packs = {}) = 0;
-  // Reads, authenticates, decompresses and re-hashes a chunk. Errc::corrupt on any mismatch,
-  // Errc::not_found if no index names it. Needs a full key (Errc::auth otherwise).
-  virtual Result<Bytes> read_chunk(const hash::ChunkId& id) = 0;
+  // Reads, authenticates, decompresses and re-hashes a chunk, and checks its possession proof
+  // (what a set's manifest says its writer computed from the plaintext): a set can only give
+  // out chunks its writer held. Errc::corrupt on any mismatch, Errc::not_found if no index
+  // names it. When a copy fails authentication, every other copy the indexes list is tried.
+  // Needs a full key (Errc::auth otherwise).
+  virtual Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) = 0;
+  // The same without a proof, for checks of the chunk store itself (verify --read-data);
+  // `proof`, when given, receives the chunk's proof. Never hand these bytes to a user.
+  virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof = nullptr) = 0;
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
   // A pack's own (trailing) index, read with two range reads and authenticated (verify and
   // index rebuilds use it). Errc::not_found if the pack is absent, corrupt if it fails.
@@ -170,6 +197,11 @@ class Repository {
   // names a record that fails authentication.
   virtual Result<std::string> write_hold(HoldRecord r) = 0;
   virtual Result<std::vector<HoldRecord>> list_holds() = 0;
+  // Writer revocations: write_revocation needs the admin key (a full key) and returns the
+  // record's path; revocations() reads and authenticates every revocation record (any key);
+  // a damaged one is Errc::corrupt. read_set refuses a revoked writer's sets not in `keep`.
+  virtual Result<std::string> write_revocation(Revocation r) = 0;
+  virtual Result<std::vector<Revocation>> revocations() = 0;
 
   // Key slots (keys/<slot-id>). add_key writes a new full slot from the current key, reads it
   // back and opens it before returning its id. remove_key refuses (Errc::usage) to remove the

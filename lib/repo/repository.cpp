@@ -48,12 +48,26 @@ Error as_damage(Error e) {
 
 // ---- ChunkIndex
 
+Location ChunkIndex::to_location(const Loc& l) const {
+  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type), l.flags};
+}
+
 std::optional<Location> ChunkIndex::find(const hash::ChunkId& id) const {
   std::shared_lock lock(mu_);
   auto it = chunks_.find(id);
   if (it == chunks_.end()) return std::nullopt;
-  const Loc& l = it->second;
-  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type), l.flags};
+  return to_location(it->second);
+}
+
+std::vector<Location> ChunkIndex::find_all(const hash::ChunkId& id) const {
+  std::shared_lock lock(mu_);
+  std::vector<Location> out;
+  auto it = chunks_.find(id);
+  if (it == chunks_.end()) return out;
+  out.push_back(to_location(it->second));
+  auto [b, e] = others_.equal_range(id);
+  for (; b != e; ++b) out.push_back(to_location(b->second));
+  return out;
 }
 
 void ChunkIndex::add(const std::vector<IndexPack>& packs) {
@@ -62,8 +76,16 @@ void ChunkIndex::add(const std::vector<IndexPack>& packs) {
     auto [it, added] = pack_no_.try_emplace(p.pack, static_cast<std::uint32_t>(packs_.size()));
     if (added) packs_.push_back(p.pack);
     const std::uint32_t no = it->second;
-    for (const auto& e : p.entries)
-      chunks_.try_emplace(e.id, Loc{e.offset, no, e.sealed_len, e.raw_size, e.type, e.flags});
+    for (const auto& e : p.entries) {
+      const Loc l{e.offset, no, e.sealed_len, e.raw_size, e.type, e.flags};
+      auto [at, fresh] = chunks_.try_emplace(e.id, l);
+      if (fresh || (at->second.pack == no && at->second.offset == l.offset)) continue;
+      // Another copy (the same pack may be listed by more than one index file: keep one).
+      auto [b, end] = others_.equal_range(e.id);
+      bool dup = false;
+      for (; b != end && !dup; ++b) dup = b->second.pack == no && b->second.offset == l.offset;
+      if (!dup) others_.emplace(e.id, l);
+    }
   }
 }
 
@@ -71,6 +93,31 @@ std::size_t ChunkIndex::size() const {
   std::shared_lock lock(mu_);
   return chunks_.size();
 }
+
+std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs) {
+  std::sort(seqs.begin(), seqs.end());
+  std::uint64_t top = 0;
+  for (auto q : seqs) {
+    if (q - top > kMaxSeqStep) break;
+    top = q;
+  }
+  return top;
+}
+
+namespace {
+std::uint64_t plausible_seq_ceiling(const std::vector<SetObject>& sets) {
+  std::vector<std::uint64_t> seqs;
+  seqs.reserve(sets.size());
+  for (const auto& s : sets) seqs.push_back(s.header.seq);
+  return repo::plausible_seq_ceiling(std::move(seqs));
+}
+
+// Two revocations of one writer: a set either kept is kept (each listed what existed then).
+void append_keep(Revocation& into, const Revocation& more) {
+  for (const auto& id : more.keep)
+    if (std::find(into.keep.begin(), into.keep.end(), id) == into.keep.end()) into.keep.push_back(id);
+}
+}  // namespace
 
 // ---- init
 
@@ -111,6 +158,24 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
 // ---- open
 
 namespace {
+
+// The "version" of a config's JSON, read without authenticating it; nullopt if unreadable.
+std::optional<std::uint64_t> peek_config_version(ByteView raw) {
+  if (raw.size() < 12 || as_chars(raw.first(8)) != kConfigMagic) return std::nullopt;
+  const std::uint32_t len = get_le32(raw.data() + 8);
+  if (len > kMaxConfigJson || raw.size() < 12 + std::size_t{len}) return std::nullopt;
+  auto text = as_chars(raw.subspan(12, len));
+  const auto at = text.find("\"version\":");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::uint64_t v = 0;
+  bool any = false;
+  for (std::size_t i = at + 10; i < text.size() && text[i] >= '0' && text[i] <= '9' && v < 1000000; ++i) {
+    v = v * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return v;
+}
 
 struct Unlocked {
   crypto::KeyMaterial keys;
@@ -184,9 +249,16 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key{Kind::config, "config"}));
   if (!config_info)
     return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
-  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
   const std::string what = fmt::format("config of repository '{}'", where);
   CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key{Kind::config, "config"}));
+  // Name an older format before any key is derived (the version is only read, not trusted:
+  // a config of this version is still verified below).
+  if (auto v = peek_config_version(raw); v && *v != static_cast<std::uint64_t>(kFormatVersion))
+    return Error{Errc::unsupported_format,
+                 fmt::format("repository '{}' is of format {}{}; this cairn reads format {} only: make a new "
+                             "repository with 'cairn init' and back up into it (an older cairn still reads this one)",
+                             where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
+  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
   // decode_config verifies the signature with the key's sign_pk before it parses anything.
   CAIRN_TRY_ASSIGN(Config c, decode_config(raw, un.keys.sign_pk, what));
   if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) || !same(c.sign_pk, un.keys.sign_pk))
@@ -196,6 +268,13 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
   CAIRN_TRY(repo->load_indexes());
+  // A revoked writer can write nothing more (its sets would be refused anyway).
+  CAIRN_TRY_ASSIGN(auto revs, repo->revocations());
+  for (const auto& r : revs)
+    if (r.writer == repo->keys().writer_id && !repo->keys().can_admin())
+      return Error{Errc::auth, fmt::format("this key (writer {}) was revoked: ask the repository's admin for a new "
+                                           "write-only key",
+                                           to_hex(r.writer))};
   return std::unique_ptr<Repository>(std::move(repo));
 }
 
@@ -251,25 +330,49 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(cons
   return shared;
 }
 
-Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id) {
-  if (!keys_.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
-  auto loc = index_.find(id);
-  if (!loc) return Error{Errc::not_found, fmt::format("chunk '{}' is not in the repository", id.hex())};
-  const std::string what = pack_what(loc->pack);
-  const auto context = [&](Error e) { return std::move(e.wrap(fmt::format("cannot read chunk '{}'", id.hex()))); };
-  auto key = pack_key(loc->pack);
-  if (!key) return context(std::move(key).error());
-  auto sealed = be_->get(Key{Kind::pack, loc->pack.hex()}, loc->offset, loc->length);
-  if (!sealed) return context(as_damage(std::move(sealed).error()));
-  const pack::Entry e{id, static_cast<std::uint8_t>(loc->type), loc->flags, loc->offset, loc->length, loc->raw_size};
+Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof) {
+  const std::string what = pack_what(loc.pack);
+  auto key = pack_key(loc.pack);
+  if (!key) return std::move(key).error();
+  auto sealed = be_->get(Key{Kind::pack, loc.pack.hex()}, loc.offset, loc.length);
+  if (!sealed) return as_damage(std::move(sealed).error());
+  const pack::Entry e{id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
   Bytes out;
   {
     auto lease = readers_.lease();
     CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, *sealed, lease->d, config_.chunking.max_size,
                               lease->scratch, out, what));
   }
-  if (hasher_.hash(out) != id.d)
+  if (hasher_.hash(out, proof) != id.d)
     return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what), "its content does not match its id");
+  return out;
+}
+
+Result<Bytes> RepositoryImpl::read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) {
+  if (!keys_.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
+  const auto copies = index_.find_all(id);
+  if (copies.empty()) return Error{Errc::not_found, fmt::format("chunk '{}' is not in the repository", id.hex())};
+  // Every copy the indexes list, until one authenticates: a planted index pointing at garbage
+  // cannot hide a good copy. The first copy's error is the one reported.
+  std::optional<Error> first;
+  for (const auto& loc : copies) {
+    auto r = read_copy(id, loc, proof);
+    if (r) return r;
+    if (!first) first = std::move(r).error();
+  }
+  return std::move(first->wrap(fmt::format("cannot read chunk '{}'{}", id.hex(),
+                                           copies.size() > 1 ? fmt::format(" ({} copies, none intact)", copies.size())
+                                                             : std::string())));
+}
+
+Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id, const hash::Digest& proof) {
+  hash::Digest got;
+  CAIRN_TRY_ASSIGN(Bytes out, read_chunk_unproven(id, &got));
+  if (!crypto::equal(got.view(), proof.view()))
+    return Error{Errc::corrupt,
+                 fmt::format("chunk '{}': its possession proof does not match (the set names a chunk its writer did "
+                             "not hold)",
+                             id.hex())};
   return out;
 }
 
@@ -312,21 +415,49 @@ Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want
   }
   CAIRN_TRY(check_content_address(*raw, id.d, what));
   CAIRN_TRY_ASSIGN(DecodedSet d, decode_set(*raw, keys_, want_body, what));
-  return SetObject{id, d.header, std::move(d.body)};
+  SetObject s{id, d.header, std::move(d.body)};
+  CAIRN_TRY(check_writer(s));
+  return s;
+}
+
+Status RepositoryImpl::check_writer(const SetObject& s) {
+  {
+    std::lock_guard lock(revoked_mu_);
+    if (!revoked_) {
+      CAIRN_TRY_ASSIGN(auto revs, revocations());
+      revoked_.emplace();
+      for (auto& r : revs) {
+        auto [it, fresh] = revoked_->try_emplace(to_hex(r.writer), r);
+        if (!fresh) append_keep(it->second, r);
+      }
+    }
+    auto it = revoked_->find(to_hex(s.header.writer));
+    if (it == revoked_->end()) return {};
+    const auto& keep = it->second.keep;
+    if (std::find(keep.begin(), keep.end(), s.id) != keep.end()) return {};
+  }
+  return Error{Errc::corrupt, fmt::format("set '{}' was written by writer {} after it was revoked", s.id.hex(),
+                                          to_hex(s.header.writer))};
 }
 
 Result<SetObject> RepositoryImpl::read_set(const hash::SetId& id) { return read_set_impl(id, true); }
 
 Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetBody& body) {
-  // The newest readable set (highest seq; ties by time, then id) becomes `prev`.
+  // The newest plausible readable set (highest seq; ties by time, then id) becomes `prev`.
   CAIRN_TRY_ASSIGN(auto ids, list_sets());
-  std::optional<SetObject> newest;
+  std::vector<SetObject> all;
   for (const auto& id : ids) {
     auto s = read_set_impl(id, /*want_body=*/false);
     if (!s) continue;  // damaged sets are verify's business; they cannot be `prev`
-    if (!newest || std::tie(s->header.seq, s->header.time_ns, s->id) >
+    all.push_back(std::move(*s));
+  }
+  std::optional<SetObject> newest;
+  const std::uint64_t ceiling = plausible_seq_ceiling(all);
+  for (auto& s : all) {
+    if (s.header.seq > ceiling) continue;  // a writer's claim nobody else's chain supports
+    if (!newest || std::tie(s.header.seq, s.header.time_ns, s.id) >
                        std::tie(newest->header.seq, newest->header.time_ns, newest->id))
-      newest = std::move(*s);
+      newest = std::move(s);
   }
   SetHeader h;
   h.seq = newest ? newest->header.seq + 1 : 1;
@@ -365,6 +496,7 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
     auto digest = hash::Digest::from_hex(name);
     if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
     CAIRN_TRY(check_content_address(raw, *digest, what));
+    if (is_revocation(raw)) continue;  // revocations() reads those
     CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(raw, keys_, what));
     recs.emplace_back(std::move(r), name);
   }
@@ -374,6 +506,42 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
   std::vector<HoldRecord> out;
   out.reserve(recs.size());
   for (auto& r : recs) out.push_back(std::move(r.first));
+  return out;
+}
+
+Result<std::string> RepositoryImpl::write_revocation(Revocation r) {
+  if (r.time_ns == 0)
+    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_revocation(r, keys_));
+  const Key k{Kind::hold, hash::blake2b(bytes).hex()};
+  auto st = be_->put(k, bytes, /*no_replace=*/true);
+  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  std::lock_guard lock(revoked_mu_);
+  revoked_.reset();  // reload on next use
+  return k.path();
+}
+
+Result<std::vector<Revocation>> RepositoryImpl::revocations() {
+  std::vector<std::string> names;
+  CAIRN_TRY(be_->list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(names.begin(), names.end());
+  std::vector<Revocation> out;
+  for (const auto& name : names) {
+    const std::string what = fmt::format("revocation record '{}'", name);
+    // Reading the magic first costs a whole get of each hold record; hold records are few
+    // and small (a few hundred bytes).
+    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::hold, name}));
+    if (!is_revocation(raw)) continue;
+    auto digest = hash::Digest::from_hex(name);
+    if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
+    CAIRN_TRY(check_content_address(raw, *digest, what));
+    CAIRN_TRY_ASSIGN(Revocation r, decode_revocation(raw, keys_, what));
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

@@ -59,7 +59,9 @@ class Session final : public WriteSession {
         allowed_(allowed.begin(), allowed.end()),
         workers_([level = repo.config().zstd_level] { return std::make_unique<Worker>(level); }) {}
 
-  hash::ChunkId id_of(ByteView plaintext) const override { return hash::ChunkId{repo_.hasher().hash(plaintext)}; }
+  hash::ChunkId id_of(ByteView plaintext, hash::Digest* proof) const override {
+    return hash::ChunkId{repo_.hasher().hash(plaintext, proof)};
+  }
 
   Result<bool> put(const hash::ChunkId& id, BlobType type, ByteView plaintext) override {
     const auto& cfg = repo_.config();

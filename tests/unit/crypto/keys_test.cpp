@@ -106,7 +106,7 @@ TEST_CASE("crypto::seal_slot: a slot opens with its passphrase to the same mater
   CHECK(as_chars(ByteView(f.slot).first(8)) == "CAIRNKEY");
   auto h = parse_slot_header(f.slot, "keys/a");
   REQUIRE(h.has_value());
-  CHECK(h->version == 1);
+  CHECK(h->version == 2);
   CHECK(h->kdf.ops == 1);
   CHECK(h->kdf.mem == (8ull << 20));
   auto r = open_slot(f.slot, kPass, "keys/a");
@@ -203,15 +203,16 @@ TEST_CASE("crypto::open_slot: bad magic, unknown version and absurd KDF costs ar
     const char* why;
   };
   const std::vector<Case> cases = {
-      {forged_slot(1, 1, mib8, "CAIRNKEZ"), "magic"},
-      {forged_slot(2, 1, mib8), "version 2"},
+      {forged_slot(2, 1, mib8, "CAIRNKEZ"), "magic"},
+      {forged_slot(3, 1, mib8), "version 3"},
       {forged_slot(0, 1, mib8), "version 0"},
-      {forged_slot(1, 0, mib8), "ops 0"},
-      {forged_slot(1, 101, mib8), "ops 101 (would run Argon2 101 times)"},
-      {forged_slot(1, ~0ull, mib8), "ops 2^64-1"},
-      {forged_slot(1, 1, 8191), "mem below 8 KiB"},
-      {forged_slot(1, 1, (4ull << 30) + 1), "mem above 4 GiB"},
-      {forged_slot(1, 1, ~0ull), "mem 2^64-1"},
+      {forged_slot(2, 0, mib8), "ops 0"},
+      {forged_slot(2, 11, mib8), "ops 11 (the ceiling is 10 passes)"},
+      {forged_slot(2, ~0ull, mib8), "ops 2^64-1"},
+      {forged_slot(2, 1, 8191), "mem below 8 KiB"},
+      {forged_slot(2, 1, (1ull << 30) + 1), "mem above 1 GiB"},
+      {forged_slot(2, 5, 1ull << 30), "5 passes over 1 GiB (the ceiling is 4 GiB-passes)"},
+      {forged_slot(2, 1, ~0ull), "mem 2^64-1"},
   };
   for (const auto& c : cases) {
     INFO(c.why);
@@ -222,8 +223,13 @@ TEST_CASE("crypto::open_slot: bad magic, unknown version and absurd KDF costs ar
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == Errc::corrupt);  // a wrong-passphrase Errc::auth would mean Argon2 ran
   }
+  // A slot of format 1 (cairn 0.1) is named as such, before any work.
+  auto old = open_slot(forged_slot(1, 1, mib8), kPass, "k");
+  REQUIRE_FALSE(old.has_value());
+  CHECK(old.error().code == Errc::unsupported_format);
+  CHECK(old.error().message.find("format 1") != std::string::npos);
   // The same forgery with sane parameters does reach Argon2 and the AEAD.
-  auto sane = open_slot(forged_slot(1, 1, mib8), kPass, "k");
+  auto sane = open_slot(forged_slot(2, 1, mib8), kPass, "k");
   REQUIRE_FALSE(sane.has_value());
   CHECK(sane.error().code == Errc::auth);
 }
@@ -238,8 +244,14 @@ TEST_CASE("crypto::open_slot: a write-only slot cannot read", "[crypto]") {
   CHECK(w.caps == Caps::write_only);
   CHECK_FALSE(w.can_read());
   CHECK(w.box_sk.empty());
+  CHECK(w.sign_sk.empty());  // no admin key: it cannot sign the config or admin records
+  CHECK_FALSE(w.can_admin());
   CHECK(w.box_pk == full.box_pk);
   CHECK(w.sign_pk == full.sign_pk);
+  // A writer identity of its own, certified by the admin key.
+  CHECK(w.writer_id != full.writer_id);
+  CHECK(w.writer_pk != full.writer_pk);
+  CHECK(verify(full.sign_pk, writer_cert_message(w.repo_id, w.writer_id, w.writer_pk), w.writer_cert));
   CHECK(equal(w.chunk_id_key.view(), full.chunk_id_key.view()));
   CHECK(equal(w.index_key.view(), full.index_key.view()));
 
@@ -250,7 +262,7 @@ TEST_CASE("crypto::open_slot: a write-only slot cannot read", "[crypto]") {
   REQUIRE(with_full.has_value());
   CHECK(equal(with_full->view(), data_key.view()));
   const std::vector<Bytes> candidates = {
-      vec(w.sign_sk.view().first(32)), vec(w.sign_sk.view().subspan(32)), vec(w.chunk_id_key.view()),
+      vec(w.writer_sk.view().first(32)), vec(w.writer_sk.view().subspan(32)), vec(w.chunk_id_key.view()),
       vec(w.gear_seed.view()),         vec(w.index_key.view()),            Bytes(32, 0),
       w.box_pk,                        w.repo_id,
   };

@@ -46,13 +46,13 @@ TEST_CASE("repo::WriteSession: a chunk round trip, compressed and raw", "[repo]"
   // readable in this process and after reopening (from the index file)
   auto reopened = t.open();
   for (auto* repo : {r.get(), reopened.get()}) {
-    auto a = repo->read_chunk(ids[0]);
+    auto a = repo->read_chunk_unproven(ids[0]);
     REQUIRE(a);
     CHECK(*a == text);
-    auto b = repo->read_chunk(ids[1]);
+    auto b = repo->read_chunk_unproven(ids[1]);
     REQUIRE(b);
     CHECK(*b == noise);
-    auto c = repo->read_chunk(ids[2]);
+    auto c = repo->read_chunk_unproven(ids[2]);
     REQUIRE(c);
     CHECK(*c == tiny);
     auto loc = repo->locate(ids[0]);
@@ -182,7 +182,7 @@ TEST_CASE("repo::WriteSession: packs roll over at pack_size", "[repo]") {
   CHECK(pack_ids.size() == 3);
   auto r2 = t.open();
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto got = r2->read_chunk(ids[i]);
+    auto got = r2->read_chunk_unproven(ids[i]);
     REQUIRE(got);
     CHECK(*got == chunks[i]);
   }
@@ -234,7 +234,7 @@ TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent
   for (int th = 0; th < 4; ++th) {
     threads.emplace_back([&] {
       for (const auto& c : chunks) {
-        auto got = r2->read_chunk((*s)->id_of(c));
+        auto got = r2->read_chunk_unproven((*s)->id_of(c));
         if (got && *got == c) ++good;
       }
     });
@@ -260,7 +260,7 @@ TEST_CASE("repo::WriteSession: a session dropped without finish leaves no index 
   CHECK(count_under(t.dir / "packs") == 1);  // garbage for prune, never a half-written file
   auto r2 = t.open();
   CHECK_FALSE(r2->locate(ida));
-  auto got = r2->read_chunk(ida);
+  auto got = r2->read_chunk_unproven(ida);
   REQUIRE_FALSE(got);
   CHECK(got.error().code == Errc::not_found);
 }
@@ -279,7 +279,7 @@ TEST_CASE("repo::WriteSession: refuses a chunk larger than the maximum chunk siz
   REQUIRE(ok);
   CHECK(*ok);
   REQUIRE((*s)->finish());
-  auto back = r->read_chunk((*s)->id_of(max));
+  auto back = r->read_chunk_unproven((*s)->id_of(max));
   REQUIRE(back);
   CHECK(*back == max);
 }

@@ -169,8 +169,13 @@ TEST_CASE("repo::decode_config: verifies the signature before parsing", "[repo]"
   auto forged = repo::decode_config(repo::encode_config(c, other.sign_sk.view()), k.sign_pk, "config");
   REQUIRE_FALSE(forged);
   CHECK(forged.error().code == Errc::corrupt);
+  // a write-only host re-signs the config with the only signing key it has (its writer key)
+  auto w = k.write_only();
+  auto resigned = repo::decode_config(repo::encode_config(c, w.writer_sk.view()), k.sign_pk, "config");
+  REQUIRE_FALSE(resigned);
+  CHECK(resigned.error().code == Errc::corrupt);
   // a valid signature over a config with another version: unsupported
-  c.version = 2;
+  c.version = 3;
   auto v2 = repo::decode_config(repo::encode_config(c, k.sign_sk.view()), k.sign_pk, "config");
   REQUIRE_FALSE(v2);
   CHECK(v2.error().code == Errc::unsupported_format);

@@ -69,7 +69,7 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
 
   // no reading chunks, old or new
   for (const auto& id : {old_id, new_id}) {
-    auto got = wo->read_chunk(id);
+    auto got = wo->read_chunk_unproven(id);
     REQUIRE_FALSE(got);
     CHECK(got.error().code == Errc::auth);
     CHECK(got.error().message == "this key is write-only: it cannot read data");
@@ -88,7 +88,7 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
 
   // the full key reads what the write-only key wrote
   auto reader = t.open();
-  auto got = reader->read_chunk(new_id);
+  auto got = reader->read_chunk_unproven(new_id);
   REQUIRE(got);
   CHECK(*got == new_chunk);
   auto body = reader->read_set(set->first);
@@ -180,21 +180,21 @@ TEST_CASE("repo::Repository: the passwd flow leaves a working slot at every step
   // 1. add the new passphrase: both open
   auto added = r->add_key("new pass", crypto::KdfParams::fast_for_tests());
   REQUIRE(added);
-  CHECK(t.open("pass")->read_chunk(id));
-  CHECK(t.open("new pass")->read_chunk(id));
+  CHECK(t.open("pass")->read_chunk_unproven(id));
+  CHECK(t.open("new pass")->read_chunk_unproven(id));
   // 2. remove the old slot (the one in use): allowed, the new slot is known to be full
   REQUIRE(r->remove_key(old_slot));
   CHECK(r->current_slot().empty());
   CHECK(open_error(t.dir, "pass") == Errc::auth);
   auto after = t.open("new pass");
-  auto got = after->read_chunk(id);
+  auto got = after->read_chunk_unproven(id);
   REQUIRE(got);
   CHECK(*got == data);
   auto keys = after->list_keys();
   REQUIRE(keys);
   CHECK(*keys == std::vector<std::string>{*added});
   // 3. the handle that made the change keeps working
-  auto again = r->read_chunk(id);
+  auto again = r->read_chunk_unproven(id);
   REQUIRE(again);
   CHECK(*again == data);
 }

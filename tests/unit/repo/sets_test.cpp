@@ -22,6 +22,7 @@ repo::SetBody sample_body(std::string source) {
   b.bytes_new = 77;
   b.bytes_stored = 66;
   b.manifest = {hash::ChunkId{hash::blake2b(as_bytes("m1"))}, hash::ChunkId{hash::blake2b(as_bytes("m2"))}};
+  b.manifest_proofs = {hash::blake2b(as_bytes("proof1")), hash::blake2b(as_bytes("proof2"))};
   b.manifest_size = 4096;
   b.packs = {hash::PackId{hash::blake2b(as_bytes("p1"))}};
   b.legal_hold = true;
@@ -42,6 +43,7 @@ void check_same(const repo::SetBody& a, const repo::SetBody& b) {
   CHECK(a.bytes_new == b.bytes_new);
   CHECK(a.bytes_stored == b.bytes_stored);
   CHECK(a.manifest == b.manifest);
+  CHECK(a.manifest_proofs == b.manifest_proofs);
   CHECK(a.manifest_size == b.manifest_size);
   CHECK(a.packs == b.packs);
   CHECK(a.legal_hold == b.legal_hold);
@@ -168,17 +170,142 @@ TEST_CASE("repo::decode_hold: a full key's record round trips; a write-only key 
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::auth);
 
-  // Code of its own on a host with a write-only key has the signing key and box_pk, so it can
-  // sign and seal a record; lacking box_sk, its proof is made with a key of its choosing.
-  auto forger = k.write_only();
-  forger.box_sk = crypto::SecretBytes(32);
-  crypto::random_bytes(forger.box_sk.mut());
-  forger.caps = k.caps;
-  REQUIRE(forger.can_read());
-  auto forged = repo::encode_hold(r, forger);
+  // Code of its own on a host with a write-only key holds box_pk and a signing key of its own
+  // (its writer key), so it can seal a record and sign it with that key, or any key of its
+  // choosing; lacking the admin secret key, the record does not decode.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto forger = k.write_only();
+    forger.caps = k.caps;
+    forger.box_sk = crypto::SecretBytes(32);
+    crypto::random_bytes(forger.box_sk.mut());
+    if (attempt == 0) {
+      forger.sign_sk = crypto::SecretBytes::copy_of(forger.writer_sk.view());  // its own writer key
+    } else {
+      auto kp = crypto::sign_keypair();  // a key of its choosing
+      forger.sign_sk = std::move(kp.sk);
+    }
+    REQUIRE(forger.can_admin());
+    auto forged = repo::encode_hold(r, forger);
+    REQUIRE(forged);
+    auto decoded = repo::decode_hold(*forged, k, "hold 'x'");
+    REQUIRE_FALSE(decoded);
+    CHECK(decoded.error().code == Errc::corrupt);
+    CHECK_THAT(decoded.error().message, Catch::Contains("hold 'x'") && Catch::Contains("admin key"));
+  }
+}
+
+TEST_CASE("repo::decode_set: a set names its writer; an uncertified writer is refused", "[repo]") {
+  SodiumInit sodium;
+  auto k = crypto::KeyMaterial::generate(Bytes(32, 7));
+  auto w = k.write_only();
+  repo::SetHeader h;
+  h.seq = 1;
+  h.time_ns = 5;
+  auto bytes = repo::encode_set(h, sample_body("x"), w);
+  REQUIRE(bytes);
+  auto ok = repo::decode_set(*bytes, k, true, "set");
+  REQUIRE(ok);
+  CHECK(ok->header.writer == w.writer_id);
+  CHECK(ok->header.writer != k.writer_id);
+  // A write-only host mints a writer key of its own: the admin key did not certify it.
+  auto rogue = w.clone();
+  auto kp = crypto::sign_keypair();
+  rogue.writer_pk = kp.pk;
+  rogue.writer_sk = std::move(kp.sk);
+  auto forged = repo::encode_set(h, sample_body("x"), rogue);
   REQUIRE(forged);
-  auto decoded = repo::decode_hold(*forged, k, "hold 'x'");
-  REQUIRE_FALSE(decoded);
-  CHECK(decoded.error().code == Errc::corrupt);
-  CHECK_THAT(decoded.error().message, Catch::Contains("hold 'x'") && Catch::Contains("proof does not verify"));
+  auto refused = repo::decode_set(*forged, k, true, "set 'f'");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::corrupt);
+  CHECK_THAT(refused.error().message, Catch::Contains("not certified"));
+}
+
+TEST_CASE("repo::decode_set: a seq outside 1..2^48 is damage", "[repo]") {
+  SodiumInit sodium;
+  auto k = crypto::KeyMaterial::generate(Bytes(32, 7));
+  for (std::uint64_t seq : std::vector<std::uint64_t>{0, (1ull << 48) + 1, (1ull << 63) - 1, ~0ull}) {
+    INFO(seq);
+    repo::SetHeader h;
+    h.seq = seq;
+    auto bytes = repo::encode_set(h, sample_body("x"), k.write_only());
+    REQUIRE(bytes);
+    auto d = repo::decode_set(*bytes, k, true, "set");
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == Errc::corrupt);
+  }
+}
+
+TEST_CASE("repo::plausible_seq_ceiling: one claim far beyond every chain is ignored", "[repo]") {
+  CHECK(repo::plausible_seq_ceiling({}) == 0);
+  CHECK(repo::plausible_seq_ceiling({1, 2, 3}) == 3);
+  CHECK(repo::plausible_seq_ceiling({3000, 3001}) == 3001);  // older sets pruned
+  CHECK(repo::plausible_seq_ceiling({1, 2, 1ull << 47}) == 2);
+  CHECK(repo::plausible_seq_ceiling({1, 2, (1ull << 47), (1ull << 47) + 1}) == 2);
+}
+
+TEST_CASE("repo::Repository::write_set: a forged high seq cannot stop later sets", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  auto a = r->write_set(sample_body("a"));
+  REQUIRE(a);
+  // The write-only host signs a set claiming the highest seq there is, and stores it directly.
+  repo::SetHeader h;
+  h.seq = 1ull << 48;
+  h.prev = a->first;
+  auto w = r->keys().write_only();
+  auto bytes = repo::encode_set(h, sample_body("forged"), w);
+  REQUIRE(bytes);
+  const auto id = hash::blake2b(*bytes);
+  REQUIRE(r->storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes));
+  // Later backups still chain to the real newest set, and stay in range.
+  for (int i = 0; i < 2; ++i) {
+    auto b = r->write_set(sample_body("b"));
+    REQUIRE(b);
+    auto s = r->read_set(b->first);
+    REQUIRE(s);
+    CHECK(s->header.seq == static_cast<std::uint64_t>(2 + i));
+  }
+}
+
+TEST_CASE("repo::Repository: a revoked writer's later sets are refused, its earlier ones kept", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  auto w = r->keys().write_only();
+  // Sets written by the write-only writer: one before, one after the revocation.
+  auto put = [&](const std::string& src, std::uint64_t seq) {
+    repo::SetHeader h;
+    h.seq = seq;
+    auto bytes = repo::encode_set(h, sample_body(src), w);
+    REQUIRE(bytes);
+    const hash::SetId id{hash::blake2b(*bytes)};
+    REQUIRE(r->storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes));
+    return id;
+  };
+  const auto before = put("before", 1);
+  repo::Revocation rev;
+  rev.writer = w.writer_id;
+  rev.keep = {before};
+  rev.reason = "host stolen";
+  REQUIRE(r->write_revocation(rev));
+  const auto after = put("after", 2);
+  auto r2 = t.open();
+  CHECK(r2->read_set(before));
+  auto refused = r2->read_set(after);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::corrupt);
+  CHECK_THAT(refused.error().message, Catch::Contains("revoked"));
+  // Hold records and revocations share holds/: list_holds is not confused by one.
+  auto holds = r2->list_holds();
+  REQUIRE(holds);
+  CHECK(holds->empty());
+  auto revs = r2->revocations();
+  REQUIRE(revs);
+  REQUIRE(revs->size() == 1);
+  CHECK((*revs)[0].reason == "host stolen");
+  // A write-only key cannot revoke.
+  repo::Revocation fake = rev;
+  fake.keep = {after};
+  auto no = repo::encode_revocation(fake, w);
+  REQUIRE_FALSE(no);
+  CHECK(no.error().code == Errc::auth);
 }

@@ -1,0 +1,167 @@
+// cairn-test-tool: what an attacker runs, for the adversarial CLI tests (tests/cli/trust/).
+// It uses the repository format's encoders directly and writes objects straight into storage,
+// as a host holding only a write-only key file (or only storage access) would: nothing here
+// goes through cairn-pack or any check the tools make on the way in.
+//
+//   cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE PROOF
+//       Lists every chunk id the index files name (index_key is in every key), writes a
+//       manifest whose one file "stolen" is made of all the data chunks, stores that manifest
+//       as meta chunks (with their true proofs: the forger holds the manifest's plaintext),
+//       and signs a set with the write-only key's writer key. PROOF says what stands in for
+//       the proofs of the chunks it never held: "zero", "id" (the chunk id itself) or "none".
+//       Prints the set id.
+//   cairn-test-tool resign-config REPO KEYFILE PASSFILE
+//       Re-signs the config with the only signing key a write-only key holds (its writer key).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "crypto/crypto.hpp"
+#include "io/file.hpp"
+#include "manifest/manifest.hpp"
+#include "repo/objects.hpp"
+#include "repo/repo.hpp"
+
+using namespace cairn;
+
+namespace {
+
+int fail(const std::string& m) {
+  std::fprintf(stderr, "cairn-test-tool: %s\n", m.c_str());
+  return 1;
+}
+
+Result<std::string> passphrase(const char* file) {
+  CAIRN_TRY_ASSIGN(Bytes b, io::read_file(file));
+  std::string s(b.begin(), b.end());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class StringWriter final : public io::Writer {
+ public:
+  Status write(ByteView b) override {
+    s.append(reinterpret_cast<const char*>(b.data()), b.size());
+    return {};
+  }
+  Status flush() override { return {}; }
+  std::string s;
+};
+
+Result<std::unique_ptr<repo::Repository>> open(const char* dir, const char* key, const char* pass) {
+  CAIRN_TRY_ASSIGN(std::string p, passphrase(pass));
+  return repo::Repository::open(dir, repo::Unlock{p, std::filesystem::path(key)});
+}
+
+int forge_set(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  const std::string source = argv[3];
+  const std::string how = argv[4];
+  const auto& k = repo.keys();
+  // Every data chunk the indexes list: the write-only key opens index files.
+  std::vector<hash::ChunkId> chunks;
+  std::uint64_t size = 0;
+  std::vector<hash::PackId> packs;
+  auto st = repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
+    CAIRN_TRY_ASSIGN(auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
+    for (const auto& p : ip) {
+      packs.push_back(p.pack);
+      for (const auto& e : p.entries)
+        if (e.type == static_cast<std::uint8_t>(repo::BlobType::data)) {
+          chunks.push_back(e.id);
+          size += e.raw_size;
+        }
+    }
+    return {};
+  });
+  if (!st) return fail(st.error().message);
+  if (chunks.empty()) return fail("no data chunks listed");
+  // The manifest, written by hand.
+  StringWriter text;
+  manifest::Writer w(text);
+  manifest::SetInfo info;
+  info.source = source;
+  info.host = "forger";
+  info.retention_class = "daily";
+  info.started_ns = 1;
+  manifest::Entry dir;
+  dir.path = ".";
+  dir.type = manifest::Type::dir;
+  dir.mode = 0755;
+  manifest::Entry e;
+  e.path = "stolen";
+  e.type = manifest::Type::file;
+  e.mode = 0644;
+  e.size = size;
+  e.chunks = chunks;
+  for (const auto& c : chunks) {
+    if (how == "zero") e.proofs.push_back(hash::Digest{});
+    else if (how == "id") e.proofs.push_back(c.d);
+  }
+  if (!w.header(info) || !w.entry(dir) || !w.entry(e) || !w.finish()) return fail("cannot write the manifest");
+  // Stored as meta chunks through a write session (packs + an index file), with true proofs.
+  auto s = repo.begin_write(repo::WriteSession::Scope::own);
+  if (!s) return fail(s.error().message);
+  repo::SetBody body;
+  body.source = source;
+  body.host = "forger";
+  body.retention_class = "daily";
+  body.kind = "full";
+  body.started_ns = 1;
+  body.ended_ns = 2;
+  body.files = 2;
+  const ByteView all = as_bytes(text.s);
+  for (std::size_t at = 0; at < all.size(); at += 64 * 1024) {
+    const ByteView piece = all.subspan(at, std::min<std::size_t>(64 * 1024, all.size() - at));
+    hash::Digest proof;
+    const auto id = (*s)->id_of(piece, &proof);
+    auto put = (*s)->put(id, repo::BlobType::meta, piece);
+    if (!put) return fail(put.error().message);
+    body.manifest.push_back(id);
+    body.manifest_proofs.push_back(proof);
+  }
+  body.manifest_size = all.size();
+  auto written = (*s)->finish();
+  if (!written) return fail(written.error().message);
+  for (const auto& path : *written)
+    if (path.starts_with("packs/")) packs.push_back(*hash::PackId::from_hex(path.substr(path.rfind('/') + 1)));
+  body.packs = packs;
+  repo::SetHeader h;
+  h.seq = 1000;
+  h.time_ns = 1;
+  auto bytes = repo::encode_set(h, body, k);
+  if (!bytes) return fail(bytes.error().message);
+  const hash::SetId id{hash::blake2b(*bytes)};
+  auto put = repo.storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes);
+  if (!put) return fail(put.error().message);
+  std::printf("%s\n", id.hex().c_str());
+  return 0;
+}
+
+int resign_config(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  repo::Config c = repo.config();
+  c.zstd_level = 19;  // any change an attacker wants
+  const Bytes forged = repo::encode_config(c, repo.keys().writer_sk.view());
+  auto st = repo.storage().put(backend::Key{backend::Kind::config, "config"}, forged);
+  if (!st) return fail(st.error().message);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!crypto::init()) return fail("libsodium");
+  const std::string verb = argc > 1 ? argv[1] : "";
+  if (verb == "forge-set" && argc == 7) return forge_set(argv + 2);
+  if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
+  return fail("usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | resign-config REPO "
+              "KEYFILE PASSFILE");
+}

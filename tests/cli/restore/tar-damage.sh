@@ -16,7 +16,7 @@ set -euo pipefail
 make_repo
 mkdir -p src/sub
 gen_file src/big.bin 3M 11
-gen_file src/sub/mid.bin 200K 12
+printf "small\n" >src/sub/small.txt  # big.bin is nearly all of the one pack
 printf 'hello\n' >src/a
 backup "$PWD/src" --source good >/dev/null
 

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <mutex>
 #include <random>
+#include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -86,12 +88,75 @@ std::string temp_name() {
   return fmt::format(".cairn-restore-{:x}-{:x}", rng() & 0xffffffff, counter++);
 }
 
+// What --special guards (cairn-restore(1) SPECIAL FILES): device nodes, the setuid and setgid
+// bits of anything but a directory, and file capabilities. Without --special they are left
+// out, and counted for one line at the end.
+struct SpecialCount {
+  std::atomic<std::uint64_t> devices{0}, setid{0}, caps{0};
+};
+
+constexpr std::string_view kCapabilityXattr = "security.capability";
+
+// False when the entry is not to be restored at all (a device node without --special);
+// otherwise takes out of `e` what --special alone restores.
+bool tame(manifest::Entry& e, bool special, SpecialCount& n) {
+  if (special) return true;
+  if (e.type == manifest::Type::chardev || e.type == manifest::Type::blockdev) {
+    ++n.devices;
+    return false;
+  }
+  // setgid on a directory only makes new files inherit its group: kept.
+  if (e.type != manifest::Type::dir && (e.mode & 06000) != 0) {
+    e.mode &= ~06000u;
+    ++n.setid;
+  }
+  auto cap = std::remove_if(e.xattrs.begin(), e.xattrs.end(), [](const auto& x) { return x.name == kCapabilityXattr; });
+  if (cap != e.xattrs.end()) {
+    e.xattrs.erase(cap, e.xattrs.end());
+    ++n.caps;
+  }
+  return true;
+}
+
+void report_special(const SpecialCount& n, Observer& obs) {
+  if (n.devices > 0)
+    obs.warning("", Error{Errc::unimplemented, fmt::format("{} device node{} not restored; --special restores them", n.devices.load(),
+                                                           n.devices == 1 ? " was" : "s were")});
+  if (n.setid > 0 || n.caps > 0)
+    obs.info(fmt::format("{} setuid/setgid bits cleared and {} file capabilities left out; --special restores them",
+                         n.setid.load(), n.caps.load()));
+}
+
+// A file's chunks, as the index sizes them, must add up to the size the set records: checked
+// before the first byte of the file is written, so a forged size (2^63) writes nothing, and
+// output never holds more than the chunks do. Errc::corrupt (a chunk in no index too).
+Status check_size(repo::Repository& r, const manifest::Entry& e) {
+  std::uint64_t sum = 0;
+  for (const auto& id : e.chunks) {
+    auto loc = r.locate(id);
+    if (!loc) return Error{Errc::corrupt, fmt::format("chunk {} is in no index (missing)", id.hex().substr(0, 12))};
+    sum += loc->raw_size;
+  }
+  if (sum != e.size)
+    return Error{Errc::corrupt, fmt::format("the set records {} bytes but its chunks hold {}", e.size, sum)};
+  return {};
+}
+
 // Open directories of the target, from its root down, reached one component at a time with
 // O_NOFOLLOW: a symlink (planted or restored) is never traversed.
 class DirWalker {
  public:
   explicit DirWalker(io::Fd root) { stack_.push_back({"", std::move(root)}); }
   int root() const { return stack_.front().fd.get(); }
+  // Records the directory this restore made (or took over) at `path`: from then on it is
+  // only entered while it is that same inode, so a directory swapped for another (by a
+  // local user who can write its parent) never receives the restore's files.
+  void note(const std::string& path, tree::Identity id) { made_[path] = id; }
+  std::optional<tree::Identity> made(const std::string& path) const {
+    auto it = made_.find(path);
+    if (it == made_.end()) return std::nullopt;
+    return it->second;
+  }
   // The directory that holds `path`; creates missing directories (0700 until their own
   // metadata is applied) when `create`.
   Result<int> parent_of(std::string_view path, bool create) {
@@ -108,19 +173,32 @@ class DirWalker {
     stack_.resize(keep);
     for (std::size_t i = keep - 1; i < comps.size(); ++i) {
       std::string name(comps[i]);
+      // comps[i] points into `path`: its end is where this directory's own path ends.
+      std::string sub(path.substr(0, static_cast<std::size_t>(comps[i].data() - path.data()) + comps[i].size()));
       int fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT && create) {
         if (::mkdirat(stack_.back().fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
-          return errno_error(errno, fmt::format("cannot create directory '{}'", path.substr(0, start)));
+          return errno_error(errno, fmt::format("cannot create directory '{}'", sub));
         fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+          struct stat st;
+          if (::fstat(fd, &st) == 0) note(sub, {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+        }
       }
       if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
-          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)",
-                                                    std::string(path.substr(0, path.find(comps[i]) + comps[i].size())))};
-        return errno_error(errno, fmt::format("cannot open directory '{}'", std::string(comps[i])));
+          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)", sub)};
+        return errno_error(errno, fmt::format("cannot open directory '{}'", sub));
       }
-      stack_.push_back({name, io::Fd{fd}});
+      io::Fd dir(fd);
+      if (auto want = made(sub)) {
+        struct stat st;
+        if (::fstat(fd, &st) != 0) return errno_error(errno, fmt::format("cannot stat directory '{}'", sub));
+        if (static_cast<std::uint64_t>(st.st_dev) != want->dev || static_cast<std::uint64_t>(st.st_ino) != want->ino)
+          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it was replaced by another directory "
+                                                    "while the restore ran (check who can write its parent)", sub)};
+      }
+      stack_.push_back({name, std::move(dir)});
     }
     return stack_.back().fd.get();
   }
@@ -131,6 +209,7 @@ class DirWalker {
     io::Fd fd;
   };
   std::vector<Level> stack_;
+  std::unordered_map<std::string, tree::Identity> made_;
 };
 
 std::string base_name(const std::string& path) {
@@ -159,13 +238,15 @@ bool all_zero(ByteView b) {
 
 class DirRestorer {
  public:
-  DirRestorer(repo::Repository& r, io::Fd root, const RestoreOptions& o, Observer& obs, const CancelToken& cancel)
-      : r_(r), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel) {
+  DirRestorer(repo::Repository& r, io::Fd root, const RestoreOptions& o, Observer& obs, const CancelToken& cancel,
+              SpecialCount& special)
+      : r_(r), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel), special_(special) {
     apply_.owner = ::geteuid() == 0;
     apply_.owners = &owners_;
   }
 
   Status run(StoredSet& m) {
+    set_id_ = m.obj.id.hex();
     WorkQueue q(o_.jobs ? o_.jobs : default_jobs(), 64ull << 20);
     manifest::Entry e;
     for (;;) {
@@ -174,6 +255,7 @@ class DirRestorer {
       if (!more) break;
       CAIRN_TRY(manifest::check_path(e.path));
       if (!selected(e.path, o_.patterns, &used_)) continue;
+      if (!tame(e, o_.special, special_)) continue;
       Status s = one(e, q);
       if (!s) {
         if (s.error().code == Errc::cancelled || s.error().code == Errc::io) {
@@ -192,9 +274,12 @@ class DirRestorer {
       if (!s) fail(path, s.error());
     }
     // Directory metadata last, deepest first, so creating children does not undo mtimes.
+    // Each directory is reached again from the target by descriptor and must still be the
+    // inode made for it: this is the window in which a local user who can write a parent
+    // swaps one for a symlink (see tree::apply_metadata).
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-      Status s = dir_meta(it->first, it->second);
-      if (!s) fail(it->first, s.error());
+      Status s = dir_meta(it->path, it->meta, it->id);
+      if (!s) fail(it->path, s.error());
     }
     if (damaged_ == 0) CAIRN_TRY(check_patterns_used(o_.patterns, used_));
     if (damaged_ > 0)
@@ -212,7 +297,7 @@ class DirRestorer {
 
   Status one(const manifest::Entry& e, WorkQueue& q) {
     if (e.path == ".") {
-      if (e.type == manifest::Type::dir) dirs_.emplace_back(".", meta_of(e));
+      if (e.type == manifest::Type::dir) dirs_.push_back({".", meta_of(e), {}});
       return {};
     }
     CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(e.path, true));
@@ -221,10 +306,17 @@ class DirRestorer {
       case manifest::Type::dir: {
         if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
           return errno_error(errno, "cannot create directory");
+        int dfd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0) {
+          if (errno == ELOOP || errno == ENOTDIR) return Error{Errc::bad_input, "exists in the target and is not a directory"};
+          return errno_error(errno, "cannot open directory");
+        }
+        io::Fd d(dfd);
         struct stat st;
-        if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
-          return Error{Errc::bad_input, "exists in the target and is not a directory"};
-        dirs_.emplace_back(e.path, meta_of(e));
+        if (::fstat(dfd, &st) != 0) return errno_error(errno, "cannot stat directory");
+        tree::Identity id{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+        walker_.note(e.path, id);
+        dirs_.push_back({e.path, meta_of(e), id});
         return {};
       }
       case manifest::Type::file: {
@@ -254,7 +346,7 @@ class DirRestorer {
       case manifest::Type::symlink: {
         std::string tmp = temp_name();
         if (::symlinkat(e.target.c_str(), parent, tmp.c_str()) != 0) return errno_error(errno, "cannot create symlink");
-        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_);
+        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_, identity_at(parent, tmp));
         if (!s) obs_.warning(e.path, s.error());
         return rename_into(parent, tmp, name);
       }
@@ -263,11 +355,18 @@ class DirRestorer {
       default: {
         std::string tmp = temp_name();
         CAIRN_TRY(tree::make_special(parent, tmp, tree_kind(e.type), e.mode, e.rdev_major, e.rdev_minor));
-        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_);
+        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_, identity_at(parent, tmp));
         if (!s) obs_.warning(e.path, s.error());
         return rename_into(parent, tmp, name);
       }
     }
+  }
+
+  // What `name` in `parent` is right after this restore made it (nullopt if it is gone).
+  static std::optional<tree::Identity> identity_at(int parent, const std::string& name) {
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+    return tree::Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
   }
 
   Status rename_into(int parent, const std::string& tmp, const std::string& name) {
@@ -280,6 +379,7 @@ class DirRestorer {
   }
 
   Status restore_file(int parent, const std::string& name, const manifest::Entry& e) {
+    CAIRN_TRY(check_size(r_, e));
     std::string tmp = temp_name();
     int fd = ::openat(parent, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return errno_error(errno, "cannot create file");
@@ -289,7 +389,11 @@ class DirRestorer {
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
       if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
       auto data = read_entry_chunk(r_, e, i);
-      if (!data) { cleanup(); return std::move(data).error(); }
+      if (!data) {
+        cleanup();
+        if (data.error().code == Errc::corrupt) data.error().wrap(fmt::format("set {}", set_id_));
+        return std::move(data).error();
+      }
       if (!e.sparse) {
         Status w = pwrite_all(fd, *data, off);
         if (!w) { cleanup(); return w; }
@@ -350,12 +454,12 @@ class DirRestorer {
     return rename_into(parent, tmp, base_name(path));
   }
 
-  Status dir_meta(const std::string& path, const tree::Meta& m) {
+  Status dir_meta(const std::string& path, const tree::Meta& m, std::optional<tree::Identity> id) {
     if (path == ".") {
       return tree::apply_metadata_fd(walker_.root(), m, apply_, ".");
     }
     CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, false));
-    return tree::apply_metadata(parent, base_name(path), m, apply_);
+    return tree::apply_metadata(parent, base_name(path), m, apply_, id);
   }
 
   repo::Repository& r_;
@@ -363,33 +467,78 @@ class DirRestorer {
   const RestoreOptions& o_;
   Observer& obs_;
   const CancelToken& cancel_;
+  SpecialCount& special_;
   tree::OwnerCache owners_;
   tree::ApplyOptions apply_;
+  std::string set_id_;  // for messages
   std::mutex mu_;
   std::atomic<int> failed_{0}, damaged_{0};
-  std::vector<std::pair<std::string, tree::Meta>> dirs_;
+  struct DirToDo {
+    std::string path;
+    tree::Meta meta;
+    std::optional<tree::Identity> id;  // the inode made for it (none for ".")
+  };
+  std::vector<DirToDo> dirs_;
   std::vector<std::pair<std::string, std::string>> hardlinks_;
   std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
 };
 
-Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, io::Writer& out,
-                   const CancelToken& cancel) {
+// The proper prefix of `path` ("a", "a/b" for "a/b/c") found in `links`, or nullptr.
+const std::string* under_symlink(std::string_view path, const std::set<std::string, std::less<>>& links) {
+  if (links.empty()) return nullptr;
+  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+    auto it = links.find(path.substr(0, slash));
+    if (it != links.end()) return &*it;
+  }
+  return nullptr;
+}
+
+// A pax stream of the selected entries. Every member stays inside the stream's root: names
+// and hard links' link names are relative without ".." (manifest::check_path), and none goes
+// through a symlink member written before it (a symlink's own target may point anywhere; the
+// extracting tar deals with that). A member is written only once its content is known to be
+// backed by the index (check_size), and its bytes only as they authenticate; on damage the
+// stream is cut off (tar::Writer::abandon), never padded or ended as if whole.
+Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, io::Writer& out, Observer& obs,
+                   const CancelToken& cancel, SpecialCount& special) {
   CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
   std::vector<char> used(o.patterns.size(), 0);
+  std::set<std::string, std::less<>> symlinks;
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
     CAIRN_TRY_ASSIGN(bool more, m.next(e));
     if (!more) break;
     if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
+    if (!tame(e, o.special, special)) continue;
+    CAIRN_TRY(manifest::check_path(e.path));
+    if (e.type == manifest::Type::hardlink) CAIRN_TRY(manifest::check_path(e.link));
+    const std::string* via = under_symlink(e.path, symlinks);
+    if (!via && e.type == manifest::Type::hardlink) {
+      via = under_symlink(e.link, symlinks);
+      if (!via && symlinks.count(e.link) != 0) via = &*symlinks.find(e.link);
+    }
+    if (via) {
+      obs.warning(e.path, Error{Errc::bad_input, fmt::format("left out of the tar stream: it {} the symlink '{}'",
+                                                             e.type == manifest::Type::hardlink ? "links through or to" : "goes through",
+                                                             *via)});
+      continue;
+    }
+    if (e.type == manifest::Type::file) {
+      Status ok = check_size(r, e);
+      if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
+    }
     CAIRN_TRY(w->add(e));
+    if (e.type == manifest::Type::symlink) symlinks.insert(e.path);
     if (e.type != manifest::Type::file) continue;
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      CAIRN_TRY_ASSIGN(Bytes data, read_entry_chunk(r, e, i));
-      total += data.size();
+      if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      auto data = read_entry_chunk(r, e, i);
+      if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
+      total += data->size();
       if (total > e.size) break;
-      CAIRN_TRY(w->data(data));
+      CAIRN_TRY(w->data(*data));
     }
     if (total != e.size)
       return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
@@ -406,11 +555,15 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
     if (e.path != want) continue;
     if (e.type != manifest::Type::file)
       return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
+    Status ok = check_size(r, e);
+    if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      CAIRN_TRY_ASSIGN(Bytes data, read_entry_chunk(r, e, i));
-      total += data.size();
-      CAIRN_TRY(out.write(data));
+      auto data = read_entry_chunk(r, e, i);
+      if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
+      total += data->size();
+      if (total > e.size) break;
+      CAIRN_TRY(out.write(*data));
     }
     if (total != e.size)
       return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
@@ -466,8 +619,10 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*ctx.repo, rec.id));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
+  SpecialCount special;
   if (o.tar) {
-    CAIRN_TRY(restore_tar(*ctx.repo, set, o, out, cancel));
+    CAIRN_TRY(restore_tar(*ctx.repo, set, o, out, obs, cancel, special));
+    report_special(special, obs);
     return Outcome{};
   }
   if (o.stdout_file) {
@@ -478,8 +633,10 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   std::filesystem::create_directories(*o.to, ec);
   if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
-  DirRestorer d(*ctx.repo, std::move(root), o, obs, cancel);
-  CAIRN_TRY(d.run(set));
+  DirRestorer d(*ctx.repo, std::move(root), o, obs, cancel, special);
+  Status done = d.run(set);
+  report_special(special, obs);
+  CAIRN_TRY(done);
   return Outcome{};
 }
 

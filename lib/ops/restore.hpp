@@ -4,7 +4,9 @@
 // from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
 // path through a symlink, including one planted in an existing target) can write outside the
 // target. Files are written under a temporary name, every chunk authenticated, the size
-// checked, and only then renamed to their final name.
+// checked, and only then renamed to their final name. Metadata is applied through
+// descriptors of the entries the restore made (tree::apply_metadata), so a local user who
+// swaps a restored directory for a symlink redirects nothing.
 // Depends on: repo, manifest, tree, tar, catalog. Threads: file contents are restored by a
 // bounded pool of workers.
 #pragma once
@@ -29,6 +31,9 @@ struct RestoreOptions {
   bool tar = false;                   // pax stream on stdout
   std::optional<std::string> stdout_file;  // one file's content on stdout
   bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
+  // --special: also device nodes, setuid/setgid bits (not on directories: kept anyway) and
+  // security.capability; without it they are skipped (devices: one warning) or cleared.
+  bool special = false;
   // --search: when the set lacks the --stdout file (or a pattern matches nothing in it), use
   // the newest older committed set of the same source that has it (e.g. one WAL segment
   // among many one-file sets: cairn-wal-restore). Costs one manifest read per set passed over.

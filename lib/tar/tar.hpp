@@ -45,7 +45,8 @@ class Reader {
 
 class Writer {
  public:
-  // A pax (restricted) stream to `out` (not owned).
+  // A pax (restricted) stream to `out` (not owned), unblocked: each byte reaches `out` as it is
+  // produced.
   static Result<std::unique_ptr<Writer>> open(io::Writer& out);
   ~Writer();
   Writer(const Writer&) = delete;
@@ -57,6 +58,11 @@ class Writer {
   Status data(ByteView b);
   // Writes the end-of-archive blocks and flushes; reports errors archive_write_free would hide.
   Status finish();
+  // Cuts the stream off where it stands, so that no reader takes it for a whole archive: no
+  // padding, no end-of-archive. Inside a member's content the stream just ends there; between
+  // members one block that is no valid header follows. Then flushes. A Writer destroyed
+  // without finish() is abandoned.
+  Status abandon();
 
  private:
   struct Impl;

@@ -22,17 +22,24 @@ struct Writer::Impl {
   std::uint64_t remaining = 0;  // content bytes still owed for the current file
   std::string current;
   bool finished = false;
+  bool abandoned = false;     // cut off: nothing more reaches `out`
+  std::uint64_t offset = 0;   // bytes handed to `out` so far
 
   explicit Impl(io::Writer& w) : out(w) {}
 
   static la_ssize_t write_cb(struct archive* ar, void* self, const void* buf, size_t n) {
     auto* me = static_cast<Impl*>(self);
+    if (me->abandoned) {
+      archive_set_error(ar, EIO, "the tar stream was cut off");
+      return -1;
+    }
     auto st = me->out.write(ByteView(static_cast<const std::uint8_t*>(buf), n));
     if (!st) {
       me->write_error = std::move(st).error();
       archive_set_error(ar, EIO, "%s", me->write_error->message.c_str());
       return -1;
     }
+    me->offset += n;
     return static_cast<la_ssize_t>(n);
   }
 
@@ -44,15 +51,22 @@ struct Writer::Impl {
 };
 
 Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Writer::~Writer() = default;
+// A writer dropped before finish() (an error, an interrupt) is abandoned: archive_write_free
+// would otherwise close the archive, padding the current member with zeros and adding a
+// valid end, and a reader would take the stream for whole.
+Writer::~Writer() {
+  if (impl_ && !impl_->finished) (void)abandon();
+}
 
 Result<std::unique_ptr<Writer>> Writer::open(io::Writer& out) {
   auto impl = std::make_unique<Impl>(out);
   impl->a.reset(archive_write_new());
   if (!impl->a) return Error{Errc::internal, "cannot allocate a libarchive writer"};
   archive* a = impl->a.get();
-  if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
-      archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+  // No blocking: every byte libarchive produces reaches `out` at once, so a stream cut off
+  // by abandon() ends exactly where the last authenticated byte went (no buffered block is
+  // completed with padding, and no end-of-archive follows).
+  if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
     return impl->error("cannot set up the tar writer");
   if (archive_write_open(a, impl.get(), nullptr, &Impl::write_cb, nullptr) != ARCHIVE_OK)
     return impl->error("cannot start the tar stream");
@@ -61,7 +75,7 @@ Result<std::unique_ptr<Writer>> Writer::open(io::Writer& out) {
 
 Status Writer::add(const manifest::Entry& e) {
   Impl& m = *impl_;
-  if (m.finished) return Error{Errc::internal, "tar writer used after finish()"};
+  if (m.finished || m.abandoned) return Error{Errc::internal, "tar writer used after finish() or abandon()"};
   if (m.remaining != 0)
     return Error{Errc::internal, fmt::format("tar member '{}' is missing {} bytes of content", m.current, m.remaining)};
   CAIRN_TRY(manifest::check_path(e.path));
@@ -126,6 +140,7 @@ Status Writer::add(const manifest::Entry& e) {
 
 Status Writer::data(ByteView b) {
   Impl& m = *impl_;
+  if (m.abandoned) return Error{Errc::internal, "tar writer used after abandon()"};
   if (b.size() > m.remaining)
     return Error{Errc::internal, fmt::format("tar member '{}' gets more content than its size", m.current)};
   while (!b.empty()) {
@@ -137,8 +152,25 @@ Status Writer::data(ByteView b) {
   return {};
 }
 
+Status Writer::abandon() {
+  Impl& m = *impl_;
+  if (m.finished || m.abandoned) return {};
+  m.abandoned = true;  // from here on libarchive's writes fail: archive_write_free adds nothing
+  if (m.remaining != 0) return m.out.flush();  // cut inside a member: no reader takes it whole
+  // Cut between members: a reader could take that for a complete archive (GNU tar accepts an
+  // archive without its end blocks). Skip the padding the last member is owed and add one block
+  // that is no header (its checksum fails, and it is not the zero block that ends an archive).
+  static constexpr std::string_view kMark = "cairn-restore: this tar stream was cut off here because the set's data is damaged\n";
+  std::string tail((512 - m.offset % 512) % 512 + 512, '\0');
+  for (std::size_t i = 0; i < tail.size(); ++i) tail[i] = kMark[i % kMark.size()];
+  CAIRN_TRY(m.out.write(ByteView(reinterpret_cast<const std::uint8_t*>(tail.data()), tail.size())));
+  m.offset += tail.size();
+  return m.out.flush();
+}
+
 Status Writer::finish() {
   Impl& m = *impl_;
+  if (m.abandoned) return Error{Errc::internal, "tar writer finished after it was abandoned"};
   if (m.finished) return Error{Errc::internal, "tar writer finished twice"};
   m.finished = true;
   if (m.remaining != 0)

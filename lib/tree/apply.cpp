@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "io/file.hpp"
 #include "tree/tree.hpp"
 
 namespace cairn::tree {
@@ -96,22 +97,58 @@ std::optional<std::uint32_t> OwnerCache::gid(const std::string& name) {
   return it->second;
 }
 
-Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt) {
+namespace {
+
+bool kind_matches(Kind k, mode_t mode) {
+  switch (k) {
+    case Kind::file: return S_ISREG(mode);
+    case Kind::dir: return S_ISDIR(mode);
+    case Kind::symlink: return S_ISLNK(mode);
+    case Kind::fifo: return S_ISFIFO(mode);
+    case Kind::socket: return S_ISSOCK(mode);
+    case Kind::chardev: return S_ISCHR(mode);
+    case Kind::blockdev: return S_ISBLK(mode);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt,
+                      std::optional<Identity> expect) {
+  // Pin the entry first: an O_PATH descriptor of `name` itself (never what it points to), checked
+  // to be of the kind (and, when given, the very inode) the restore made. Every later step works
+  // on that descriptor, so swapping `name` for a symlink (or anything else) in the meantime
+  // cannot redirect a chmod, chown, xattr or ACL to another file.
+  int pfd = ::openat(dir_fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (pfd < 0) return errno_error(errno, fmt::format("cannot open '{}' to apply its metadata", name));
+  io::Fd pin(pfd);
+  struct stat st;
+  if (::fstat(pfd, &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", name));
+  if (!kind_matches(m.kind, st.st_mode) ||
+      (expect && (static_cast<std::uint64_t>(st.st_dev) != expect->dev || static_cast<std::uint64_t>(st.st_ino) != expect->ino)))
+    return Error{Errc::bad_input, fmt::format("'{}' was replaced by something else while the restore ran; its metadata "
+                                              "is not applied (check who can write its directory)", name)};
   First f;
   const bool link = m.kind == Kind::symlink;
-  // Path-based calls (xattrs, ACLs) go through the directory fd, so no path above it is
-  // resolved again; the final component is never followed (l* calls; no ACLs on symlinks).
-  const std::string via = fmt::format("/proc/self/fd/{}/{}", dir_fd, name);
+  // For anything but a symlink, /proc/self/fd/N names the pinned inode itself (the kernel
+  // resolves it to the open file, not to a path): chmod, setxattr, ACLs and times go through
+  // it. A symlink cannot be reached that way (the magic link would be the object), so its
+  // xattrs and times use the parent descriptor and the name, without following it; it was
+  // just checked to be a symlink, and a symlink carries no mode and no ACL.
+  const std::string via = link ? fmt::format("/proc/self/fd/{}/{}", dir_fd, name) : fmt::format("/proc/self/fd/{}", pfd);
   if (opt.owner) {
     auto [uid, gid] = owner_of(m, opt);
-    if (::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+    if (::fchownat(pfd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       f.note(errno_error(errno, fmt::format("cannot change the owner of '{}'", name)));
   }
   if (opt.xattrs)
-    for (const auto& x : m.xattrs)
-      if (::lsetxattr(via.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0) != 0)
-        f.note(errno_error(errno, fmt::format("cannot set xattr '{}' on '{}'", x.name, name)));
-  if (!link && ::fchmodat(dir_fd, name.c_str(), m.mode & 07777, 0) != 0)
+    for (const auto& x : m.xattrs) {
+      int rc = link ? ::lsetxattr(via.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0)
+                    : ::setxattr(via.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
+      if (rc != 0) f.note(errno_error(errno, fmt::format("cannot set xattr '{}' on '{}'", x.name, name)));
+    }
+  if (!link && ::chmod(via.c_str(), m.mode & 07777) != 0)
     f.note(errno_error(errno, fmt::format("cannot change the mode of '{}'", name)));
   if (opt.acls && !link) {
     if (m.acl_access) f.note(set_acl_path(via, ACL_TYPE_ACCESS, *m.acl_access, name));
@@ -119,8 +156,8 @@ Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const 
   }
   if (opt.times) {
     timespec ts[2] = {{0, UTIME_OMIT}, to_ts(m.mtime_ns)};
-    if (::utimensat(dir_fd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0)
-      f.note(errno_error(errno, fmt::format("cannot set the times of '{}'", name)));
+    int rc = link ? ::utimensat(dir_fd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) : ::utimensat(AT_FDCWD, via.c_str(), ts, 0);
+    if (rc != 0) f.note(errno_error(errno, fmt::format("cannot set the times of '{}'", name)));
   }
   return std::move(f.st);
 }

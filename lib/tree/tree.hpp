@@ -112,10 +112,19 @@ struct ApplyOptions {
   bool times = true;
 };
 
+// Which inode a restore made (fstat's st_dev and st_ino), to recognise it later.
+struct Identity {
+  std::uint64_t dev = 0, ino = 0;
+};
+
 // Applies metadata to `name` in the open directory `dir_fd`, in this order: owner, xattrs,
-// mode (not for symlinks), ACLs (not for symlinks), mtime with nanoseconds (atime left as is;
-// AT_SYMLINK_NOFOLLOW). Every step is tried; the first failure is returned.
-Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt);
+// mode (not for symlinks), ACLs (not for symlinks), mtime with nanoseconds (atime left as is).
+// `name` is opened first with O_PATH|O_NOFOLLOW and checked to be of kind m.kind (and the inode
+// `expect`, when given): a symlink or anything else swapped in its place gets nothing
+// (Errc::bad_input) and no step ever follows a symlink. Every step is tried; the first
+// failure is returned.
+Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt,
+                      std::optional<Identity> expect = std::nullopt);
 // Same, on an open file or directory descriptor (not a symlink).
 Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what);
 

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   target->require_option(1);
   app.add_flag("--keep-going", opt.keep_going,
                "go on after a damaged or unwritable file; name each one (exit 4 or 3 at the end)");
+  app.add_flag("--special", opt.special,
+               "also restore device nodes, setuid/setgid bits and file capabilities "
+               "(default: skipped or cleared)");
   app.add_flag("--search", opt.search,
                "if SET lacks the --stdout FILE (or a PATH), use the newest older set of its "
                "source that has it");

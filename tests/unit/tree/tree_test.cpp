@@ -390,6 +390,52 @@ TEST_CASE("tree::apply_metadata: sets owner, mode, xattrs, ACLs and nanosecond m
   ::close(dir);
 }
 
+TEST_CASE("tree::apply_metadata: never through a symlink swapped in, nor on another inode", "[tree]") {
+  Scratch s;
+  write(s.dir / "outside", "secret");
+  ::chmod((s.dir / "outside").c_str(), 0600);
+  fs::create_directories(s.dir / "d");
+  int dir = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(dir >= 0);
+  struct stat made;
+  REQUIRE(::fstatat(dir, "d", &made, AT_SYMLINK_NOFOLLOW) == 0);
+  tree::Identity id{static_cast<std::uint64_t>(made.st_dev), static_cast<std::uint64_t>(made.st_ino)};
+  // The directory the restore made is swapped for a symlink to another file.
+  fs::rename(s.dir / "d", s.dir / "d-away");
+  fs::create_symlink(s.dir / "outside", s.dir / "d");
+  tree::Meta dm;
+  dm.kind = tree::Kind::dir;
+  dm.mode = 0777;
+  dm.mtime_ns = 42;
+  dm.xattrs = {tree::Xattr{"user.note", Bytes{'n', 'o'}}};
+  auto st = tree::apply_metadata(dir, "d", dm, tree::ApplyOptions{}, id);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::bad_input);
+  st = tree::apply_metadata(dir, "d", dm, tree::ApplyOptions{});  // the kind alone tells
+  REQUIRE_FALSE(st);
+  struct stat sb;
+  REQUIRE(::stat((s.dir / "outside").c_str(), &sb) == 0);
+  CHECK((sb.st_mode & 07777) == 0600);
+  CHECK(sb.st_mtim.tv_nsec != 42);
+  char buf[8];
+  CHECK(::getxattr((s.dir / "outside").c_str(), "user.note", buf, sizeof buf) < 0);
+  // Swapped for another directory: the kind matches, the inode does not.
+  fs::remove(s.dir / "d");
+  fs::create_directories(s.dir / "d");
+  st = tree::apply_metadata(dir, "d", dm, tree::ApplyOptions{}, id);
+  REQUIRE_FALSE(st);
+  REQUIRE(::stat((s.dir / "d").c_str(), &sb) == 0);
+  CHECK((sb.st_mode & 07777) != 0777);
+  // The real one, found again, gets its metadata.
+  fs::remove(s.dir / "d");
+  fs::rename(s.dir / "d-away", s.dir / "d");
+  CHECK(tree::apply_metadata(dir, "d", dm, tree::ApplyOptions{}, id));
+  REQUIRE(::stat((s.dir / "d").c_str(), &sb) == 0);
+  CHECK((sb.st_mode & 07777) == 0777);
+  CHECK(sb.st_mtim.tv_nsec == 42);
+  ::close(dir);
+}
+
 TEST_CASE("tree::make_special: creates FIFOs, refuses sockets", "[tree]") {
   Scratch s;
   int dir = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY);

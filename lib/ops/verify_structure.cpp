@@ -102,6 +102,14 @@ Status check_hold_records(Run& run) {
       run.other.push_back({"hold", name, "its content does not match its name"});
       continue;
     }
+    if (repo::is_revocation(*raw)) {  // writer revocations share holds/
+      auto rev = repo::decode_revocation(*raw, keys, fmt::format("revocation record '{}'", name));
+      if (!rev) {
+        if (!is_damage(rev.error())) return std::move(rev).error();
+        run.other.push_back({"revocation", name, rev.error().message});
+      }
+      continue;
+    }
     if (!keys.can_read()) continue;
     auto rec = repo::decode_hold(*raw, keys, fmt::format("hold record '{}'", name));
     if (!rec) {

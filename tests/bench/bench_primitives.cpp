@@ -312,7 +312,9 @@ WriteStats write_files_split(const Corpus& c, repo::Repository& r, unsigned thre
       while (!f.empty()) {
         const std::size_t n = ch.next_cut(f, true);
         const ByteView piece = f.first(n);
-        const auto id = (*ws)->id_of(piece);
+        hash::Digest proof;  // as cairn-pack does: the set records each chunk's possession proof
+        const auto id = (*ws)->id_of(piece, &proof);
+        g_sink = proof.b[0];
         auto put = (*ws)->put(id, repo::BlobType::data, piece);
         if (!put) {
           err.set(put.error());
@@ -349,7 +351,9 @@ WriteStats write_pack_shaped(const Corpus& c, repo::Repository& r, unsigned thre
       while (!f.empty()) {
         const std::size_t n = ch.next_cut(f, true);
         const ByteView piece = f.first(n);
-        const auto id = (*ws)->id_of(piece);
+        hash::Digest proof;
+        const auto id = (*ws)->id_of(piece, &proof);
+        g_sink = proof.b[0];
         ++chunks;
         auto* s = ws->get();
         auto st = q.submit(piece.size(), [s, id, piece, &fresh]() -> Status {

@@ -86,6 +86,28 @@ std::string temp_name() {
   return fmt::format(".cairn-restore-{:x}-{:x}", rng() & 0xffffffff, counter++);
 }
 
+// A chunk the signed set needs that no index file lists (an index or pack file was deleted)
+// is damage, exit 4, like a chunk that fails to authenticate; not a generic failure.
+Error missing_is_damage(Error e) {
+  if (e.code == Errc::not_found)
+    return Error{Errc::corrupt, fmt::format("{}: no index file lists it (an index or pack file is missing); run "
+                                            "'cairn-verify' to see what is damaged",
+                                            e.message)};
+  return e;
+}
+
+Result<Bytes> read_chunk(repo::Repository& r, const hash::ChunkId& id) {
+  auto b = r.read_chunk(id);
+  if (!b) return missing_is_damage(std::move(b).error());
+  return b;
+}
+
+Result<bool> next_entry(StoredSet& m, manifest::Entry& e) {
+  auto more = m.next(e);
+  if (!more) return missing_is_damage(std::move(more).error());
+  return more;
+}
+
 // Open directories of the target, from its root down, reached one component at a time with
 // O_NOFOLLOW: a symlink (planted or restored) is never traversed.
 class DirWalker {
@@ -170,7 +192,7 @@ class DirRestorer {
     manifest::Entry e;
     for (;;) {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      CAIRN_TRY_ASSIGN(bool more, m.next(e));
+      CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
       if (!more) break;
       CAIRN_TRY(manifest::check_path(e.path));
       if (!selected(e.path, o_.patterns, &used_)) continue;
@@ -288,7 +310,7 @@ class DirRestorer {
     std::uint64_t off = 0;
     for (const auto& id : e.chunks) {
       if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
-      auto data = r_.read_chunk(id);
+      auto data = read_chunk(r_, id);
       if (!data) { cleanup(); return std::move(data).error(); }
       if (!e.sparse) {
         Status w = pwrite_all(fd, *data, off);
@@ -379,14 +401,14 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
     if (!more) break;
     if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
     CAIRN_TRY(w->add(e));
     if (e.type != manifest::Type::file) continue;
     std::uint64_t total = 0;
     for (const auto& id : e.chunks) {
-      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+      CAIRN_TRY_ASSIGN(Bytes data, read_chunk(r, id));
       total += data.size();
       if (total > e.size) break;
       CAIRN_TRY(w->data(data));
@@ -401,14 +423,14 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
 Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want, io::Writer& out) {
   manifest::Entry e;
   for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
     if (!more) break;
     if (e.path != want) continue;
     if (e.type != manifest::Type::file)
       return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
     std::uint64_t total = 0;
     for (const auto& id : e.chunks) {
-      CAIRN_TRY_ASSIGN(Bytes data, r.read_chunk(id));
+      CAIRN_TRY_ASSIGN(Bytes data, read_chunk(r, id));
       total += data.size();
       CAIRN_TRY(out.write(data));
     }
@@ -421,11 +443,13 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
 
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
-  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(r, id));
+  auto opened = open_stored_set(r, id);
+  if (!opened) return missing_is_damage(std::move(opened).error());
+  StoredSet set = std::move(*opened);
   std::vector<char> used(o.patterns.size(), 0);
   manifest::Entry e;
   for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, set.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(set, e));
     if (!more) break;
     if (o.stdout_file) {
       if (e.path == *o.stdout_file) return true;
@@ -463,7 +487,10 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }
-  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*ctx.repo, rec.id));
+  auto opened = open_stored_set(*ctx.repo, rec.id);
+  if (!opened) return missing_is_damage(std::move(opened).error());
+  StoredSet set = std::move(*opened);
+  CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   if (o.tar) {

@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -109,6 +109,12 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 ALTER TABLE run ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE run ADD COLUMN retention_class TEXT NOT NULL DEFAULT '';
 CREATE INDEX run_source ON run(source, retention_class, started_ns);
+)sql",
+    // 3: when the catalog first recorded each set (freshness is judged from the earlier of
+    // that and the time the set claims). Rows already there get the time of the migration.
+    R"sql(
+ALTER TABLE backup_set ADD COLUMN first_seen_ns INTEGER;
+UPDATE backup_set SET first_seen_ns = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
 )sql",
 };
 
@@ -239,6 +245,12 @@ Status migrate(Connection& c, const std::string& repo_id_hex) {
 }  // namespace
 
 int schema_version() { return static_cast<int>(kMigrations.size()); }
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // --- text forms ---------------------------------------------------------------------------
 

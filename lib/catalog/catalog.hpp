@@ -56,8 +56,29 @@ struct SetRecord {
   std::uint64_t bytes_new = 0;         // bytes of chunks not already in the repository
   std::uint64_t bytes_stored = 0;      // bytes written to the repository (compressed, sealed)
   std::uint64_t duration_ms = 0;
+  // When this catalog first recorded the set, by the reader's clock (schema version 3).
+  // insert_set() stores the current time when unset; a row migrated from version 2 got the
+  // time of the migration.
+  std::optional<std::int64_t> first_seen_ns;
   bool operator==(const SetRecord&) const = default;
 };
+
+// Writer-chosen numbers are bounded (cairn-catalog(5)). A set whose snapshot time lies more
+// than kFutureSkewNs ahead of the reader's clock is never the latest or the newest good set;
+// sequence numbers above kMaxSeq are refused (a forged or damaged set).
+inline constexpr std::int64_t kFutureSkewNs = 3600LL * 1'000'000'000LL;
+inline constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 48;
+// The reader's clock: nanoseconds since the Unix epoch.
+std::int64_t wall_clock_ns();
+// True when `s` claims a snapshot time beyond the skew ahead of `now_ns`.
+inline bool from_the_future(const SetRecord& s, std::int64_t now_ns) {
+  return s.started_ns > now_ns && s.started_ns - now_ns > kFutureSkewNs;
+}
+// The time a set's age is judged from: the snapshot time it claims, or when this catalog
+// first saw it if that is earlier, so that a forged time cannot keep a set young.
+inline std::int64_t age_base_ns(const SetRecord& s) {
+  return s.first_seen_ns && *s.first_seen_ns < s.started_ns ? *s.first_seen_ns : s.started_ns;
+}
 
 // One run of a tool. Record it when the tool starts (ended_ns/exit_code unset) and call
 // finish_run() when it ends, so a run that was killed stays visible as unfinished.
@@ -181,7 +202,8 @@ class Catalog {
   Result<Transaction> begin();
 
   // --- sets (sets.cpp) ---
-  // Errc::exists if the id is already present. Atomic (a savepoint inside a transaction).
+  // Errc::exists if the id is already present; Errc::corrupt naming the set when its seq is
+  // above kMaxSeq. Atomic (a savepoint inside a transaction): a failure undoes only this set.
   Status insert_set(const SetRecord& s, const std::vector<hash::PackId>& packs);
   // All sets (every status), oldest first: ORDER BY started_ns, seq.
   Result<std::vector<SetRecord>> list_sets(std::optional<std::string> source = std::nullopt);
@@ -190,18 +212,23 @@ class Catalog {
   // caller's call. Errc::usage for an empty or non-hex prefix.
   Result<std::vector<SetRecord>> find_by_prefix(std::string_view prefix);
   // The newest *committed* set of `source` (by started_ns, then seq), optionally of one kind.
+  // Sets dated beyond kFutureSkewNs ahead of `now_ns` (default: wall_clock_ns()) never are.
   Result<std::optional<SetRecord>> latest(const std::string& source,
-                                          std::optional<SetKind> kind = std::nullopt);
-  // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given).
+                                          std::optional<SetKind> kind = std::nullopt,
+                                          std::optional<std::int64_t> now_ns = std::nullopt);
+  // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given),
+  // never one dated beyond kFutureSkewNs ahead of `now_ns` (default: wall_clock_ns()).
   Result<std::optional<SetRecord>> at_or_before(std::optional<std::string> source,
-                                                std::int64_t time_ns);
+                                                std::int64_t time_ns,
+                                                std::optional<std::int64_t> now_ns = std::nullopt);
   Status set_status(const hash::SetId& id, SetStatus s);            // Errc::not_found
   // Holding stores `reason`; releasing clears it (the audit log keeps the history).
   Status set_hold(const hash::SetId& id, bool hold, std::string_view reason);  // Errc::not_found
   Result<std::vector<hash::PackId>> packs_of(const hash::SetId& id);  // sorted; empty if unknown
   // Sets of *every* status that need `pack`, sorted; garbage collection must skip pruned ones.
   Result<std::vector<hash::SetId>> sets_using_pack(const hash::PackId& pack);
-  Result<std::uint64_t> max_seq();  // 0 when there are no sets
+  // The highest seq up to kMaxSeq (a row above it is ignored); 0 when there are no sets.
+  Result<std::uint64_t> max_seq();
 
   // --- history (history.cpp) ---
   Result<std::int64_t> record_run(const RunRecord& r);  // returns the new id

@@ -1,6 +1,7 @@
 // lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold.
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,7 @@ namespace {
 
 #define CAIRN_SET_COLUMNS                                                                    \
   "id, seq, source, host, kind, parent, retention_class, legal_hold, hold_reason, started_ns, " \
-  "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms"
+  "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms, first_seen_ns"
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
@@ -42,6 +43,7 @@ Result<SetRecord> read_set(const Stmt& s, const std::filesystem::path& file) {
   r.bytes_new = u64(s.int64(14));
   r.bytes_stored = u64(s.int64(15));
   r.duration_ms = u64(s.int64(16));
+  if (!s.is_null(17)) r.first_seen_ns = s.int64(17);
   return r;
 }
 
@@ -110,11 +112,16 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
   Connection& c = *conn_;
   const std::string id = r.id.hex();
   const std::string what = fmt::format("cannot insert set '{}'", id);
+  if (r.seq > kMaxSeq)
+    return Error{Errc::corrupt,
+                 fmt::format("set '{}' has sequence number {}, above the bound {} (2^48): a forged or damaged set "
+                             "object; it is not recorded in catalog '{}'",
+                             id, r.seq, kMaxSeq, c.file.string())};
   CAIRN_TRY_ASSIGN(Atomic a, Atomic::start(c));
   {
     CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO backup_set(" CAIRN_SET_COLUMNS ") VALUES "
                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                                       "?14, ?15, ?16, ?17)"));
+                                       "?14, ?15, ?16, ?17, ?18)"));
     s.bind_text(1, id);
     s.bind_int(2, i64(r.seq));
     s.bind_text(3, r.source);
@@ -132,6 +139,7 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
     s.bind_int(15, i64(r.bytes_new));
     s.bind_int(16, i64(r.bytes_stored));
     s.bind_int(17, i64(r.duration_ms));
+    s.bind_int(18, r.first_seen_ns.value_or(wall_clock_ns()));
     if (auto st = s.run(what); !st) {
       if (c.last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return Error{Errc::exists,
@@ -191,27 +199,38 @@ Result<std::vector<SetRecord>> Catalog::find_by_prefix(std::string_view prefix) 
   return read_sets(s, c.file, "cannot look up a set");
 }
 
-Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
-                                                 std::optional<SetKind> kind) {
+namespace {
+
+// The latest snapshot time a reader accepts at `now` (kFutureSkewNs ahead), without overflow.
+std::int64_t future_limit(std::optional<std::int64_t> now) {
+  const std::int64_t t = now.value_or(wall_clock_ns());
+  return t > INT64_MAX - kFutureSkewNs ? INT64_MAX : t + kFutureSkewNs;
+}
+
+}  // namespace
+
+Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std::optional<SetKind> kind,
+                                                 std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
                                      "WHERE source = ?1 AND status = 'committed' "
-                                     "AND (?2 IS NULL OR kind = ?2) "
+                                     "AND (?2 IS NULL OR kind = ?2) AND started_ns <= ?3 "
                                      "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
   s.bind_text(1, source);
   if (kind) s.bind_text(2, to_string(*kind)); else s.bind_null(2);
+  s.bind_int(3, future_limit(now_ns));
   return read_one(s, c.file, "cannot find the latest set");
 }
 
 Result<std::optional<SetRecord>> Catalog::at_or_before(std::optional<std::string> source,
-                                                       std::int64_t time_ns) {
+                                                       std::int64_t time_ns, std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
                                      "WHERE status = 'committed' AND started_ns <= ?2 "
                                      "AND (?1 IS NULL OR source = ?1) "
                                      "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
   s.bind_opt_text(1, source);
-  s.bind_int(2, time_ns);
+  s.bind_int(2, std::min(time_ns, future_limit(now_ns)));
   return read_one(s, c.file, "cannot find a set by time");
 }
 
@@ -267,7 +286,8 @@ Result<std::vector<hash::SetId>> Catalog::sets_using_pack(const hash::PackId& pa
 
 Result<std::uint64_t> Catalog::max_seq() {
   Connection& c = *conn_;
-  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT coalesce(max(seq), 0) FROM backup_set"));
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT coalesce(max(seq), 0) FROM backup_set WHERE seq <= ?1"));
+  s.bind_int(1, i64(kMaxSeq));
   CAIRN_TRY_ASSIGN(bool row, s.step("cannot read the highest sequence number"));
   return row ? u64(s.int64(0)) : std::uint64_t{0};
 }

@@ -141,6 +141,31 @@ catalog::SetRecord set_record(const repo::SetObject& obj) {
   return rec;
 }
 
+Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
+                         const std::filesystem::path& catalog_file) {
+  if (!obj.body) return {};
+  const repo::SetBody& b = *obj.body;
+  const auto differ = [&](std::string_view field, const std::string& cat, const std::string& set) {
+    return Error{Errc::corrupt,
+                 fmt::format("catalog '{}' disagrees with the signed set {}: {} {} in the catalog, {} in the set "
+                             "object; the catalog is damaged or was edited: run 'cairn catalog rebuild'",
+                             catalog_file.string(), rec.id.hex(), field, cat, set)};
+  };
+  const auto quoted = [](std::string_view v) { return fmt::format("'{}'", v); };
+  const auto when = [](std::int64_t ns) { return fmt::format("{} ({} ns)", format_time(ns), ns); };
+  if (rec.id != obj.id) return differ("id", rec.id.hex(), obj.id.hex());
+  if (rec.source != b.source) return differ("source", quoted(rec.source), quoted(b.source));
+  if (rec.host != b.host) return differ("host", quoted(rec.host), quoted(b.host));
+  if (rec.started_ns != b.started_ns) return differ("time", when(rec.started_ns), when(b.started_ns));
+  if (rec.seq != obj.header.seq)
+    return differ("sequence number", std::to_string(rec.seq), std::to_string(obj.header.seq));
+  if (rec.retention_class != b.retention_class)
+    return differ("class", quoted(rec.retention_class), quoted(b.retention_class));
+  if (rec.kind != catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental))
+    return differ("kind", quoted(catalog::to_string(rec.kind)), quoted(b.kind));
+  return {};
+}
+
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -43,6 +43,14 @@ std::int64_t now_ns();
 catalog::SetRecord set_record(const repo::SetObject& obj);
 std::string hostname();
 
+// The catalog is a cache, never an authority: the row `rec` the catalog gave for a set must
+// agree with the signed set object `obj` (with its body) on what the catalog used to choose
+// it: source, host, snapshot time (started_ns), sequence number, class and kind.
+// Errc::corrupt (exit 4) naming the first field that differs with both values and
+// 'cairn catalog rebuild' as the fix.
+Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
+                         const std::filesystem::path& catalog_file);
+
 // Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",
 // "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
 // before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.

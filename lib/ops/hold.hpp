@@ -44,6 +44,13 @@ struct HoldState {
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
     const std::vector<repo::HoldRecord>& records);
 
+// Every hold record of the repository that authenticates, oldest first (as
+// repo::Repository::list_holds). A record that does not (garbage under a valid name, a bad
+// signature, a newer format) is reported to `obs` as a warning naming it, counted in
+// `*warnings`, and skipped: one bogus record never blocks prune or rebuild. Skipping is
+// safe for retention: a hold the catalog records still keeps its set. Storage errors fail.
+Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs, int* warnings);
+
 // The user name for audit records (getpwuid of the real uid, else "uid N").
 std::string current_user();
 

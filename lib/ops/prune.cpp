@@ -91,10 +91,20 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
   for (const auto& r : recs) rec_of.emplace(r.id, &r);
   std::vector<retention::SetInfo> input;
   std::vector<Row> rows;
+  std::vector<Row> forgotten;  // pruned before: never back in the retention input
   for (const auto& [id, obj] : sets.readable) {
     const repo::SetBody& b = *obj.body;
     auto it = rec_of.find(id);
     Row row{id, b.started_ns, b.source, b.retention_class, b.kind, true, {}, it == rec_of.end() ? nullptr : it->second};
+    if (row.rec && row.rec->status == catalog::SetStatus::pruned) {
+      // The catalog remembers that this set was pruned: its object is back (uploaded again,
+      // or a prune stopped before removing it). It never counts again, is never committed
+      // again, and its object is removed again.
+      row.keep = false;
+      row.reason = "pruned before; its set object is back in the repository";
+      forgotten.push_back(std::move(row));
+      continue;
+    }
     retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, kind_of(b.kind), b.parent, false, {}, {}};
     if (row.rec) {  // the catalog's hold, or the repository's hold records (either keeps)
       si.legal_hold = row.rec->legal_hold;
@@ -114,6 +124,7 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
     rows[i].keep = decisions[i].keep;
     rows[i].reason = decisions[i].reason;
   }
+  for (auto& row : forgotten) rows.push_back(std::move(row));
   for (const auto& [id, why] : sets.unreadable) {
     auto it = rec_of.find(id);
     Row row{id, 0, {}, {}, {}, true, "unreadable: " + why, it == rec_of.end() ? nullptr : it->second};
@@ -140,10 +151,10 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
       if (!row.rec) continue;
       if (!row.keep && row.rec->status != catalog::SetStatus::pruned)
         CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::pruned));
-      if (row.keep && row.rec->status == catalog::SetStatus::pruned) {  // dropped once, kept now
-        CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::committed));
-        obs.info(fmt::format("set {} is kept again ({}): status committed", row.id.hex().substr(0, 12), row.reason));
-      }
+      if (!row.keep && row.rec->status == catalog::SetStatus::pruned)  // see plan(): never committed again
+        obs.warning(fmt::format("set {}", row.id.hex()),
+                    Error{Errc::corrupt, "it was pruned before but its set object is back in the repository "
+                                         "(uploaded again?): it stays pruned and its object is removed again"});
     }
     // Rows whose set object is gone (read before the repository was listed, so a set being
     // committed right now cannot be taken for one).
@@ -209,7 +220,8 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
                  fmt::format("the catalog lists {} set{} the repository does not hold (first: {}): nothing was "
                              "deleted; run 'cairn-verify' to see what is missing, then 'cairn catalog rebuild'",
                              missing, missing == 1 ? "" : "s", first_missing)};
-  CAIRN_TRY_ASSIGN(const auto hold_records, ctx.repo->list_holds());
+  int warnings = 0;
+  CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*ctx.repo, obs, &warnings));
   CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, hold_states(hold_records), now));
   CAIRN_TRY_ASSIGN(const Freed freed, freed_by(*ctx.repo, sets, rows));
 
@@ -241,16 +253,18 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   if (o.dry_run) {
     CAIRN_TRY(out.write(as_bytes(o.json ? summary(false, GcResult{}) : total + "\n")));
     CAIRN_TRY(out.flush());
-    return Outcome{};
+    return Outcome{warnings, {}};
   }
   obs.info(total);
 
   ObjectLines lines(out, o.json);
+  for (const auto& row : rows)
+    if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned) ++warnings;  // forget() names them
   CAIRN_TRY(forget(ctx, sets, rows, recs, lines, obs, cancel));
   if (!sets.unreadable.empty()) {
     for (const auto& [id, why] : sets.unreadable)
       obs.warning(fmt::format("set {}", id.hex()), Error{Errc::corrupt, why + "; no pack was deleted"});
-    return Outcome{static_cast<int>(sets.unreadable.size()), {}};
+    return Outcome{warnings + static_cast<int>(sets.unreadable.size()), {}};
   }
   CAIRN_TRY_ASSIGN(const GcResult gc,
                    collect(o, *ctx.repo, ctx.cat->file(), sets, now, lines, obs, cancel));
@@ -260,7 +274,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
                        o.grace_generations == 1 ? "" : "s", policy::format_duration(o.grace_ns), gc.rescued));
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
-  return Outcome{};
+  return Outcome{warnings, {}};
 }
 
 }  // namespace cairn::ops

@@ -69,14 +69,17 @@ Status remove_if_there(const fs::path& p) {
 fs::path with(const fs::path& p, std::string_view suffix) { return fs::path(p.string() + std::string(suffix)); }
 
 // The object's own row, with what only the old catalog knows: the hold made before hold
-// records existed, the damaged status and the measured duration.
+// records existed, the damaged or pruned status, the measured duration and when the set was
+// first seen. A set the old catalog records as pruned stays pruned even when its object is
+// back in the repository: a pruned set object uploaded again does not come back as committed.
 catalog::SetRecord record_of(const repo::SetObject& obj, const catalog::SetRecord* old) {
   catalog::SetRecord r = set_record(obj);
   if (!old) return r;
   r.legal_hold = old->legal_hold;
   r.hold_reason = old->hold_reason;
-  if (old->status == catalog::SetStatus::damaged) r.status = catalog::SetStatus::damaged;
+  if (old->status != catalog::SetStatus::committed) r.status = old->status;
   r.duration_ms = old->duration_ms;
+  if (old->first_seen_ns) r.first_seen_ns = old->first_seen_ns;
   return r;
 }
 
@@ -111,7 +114,7 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
 
   // Holds placed or released after a set was written: the repository's signed records win
   // over the old catalog (which may be stale or gone).
-  CAIRN_TRY_ASSIGN(const auto hold_records, repo->list_holds());
+  CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*repo, obs, &warnings));
   const auto holds = hold_states(hold_records);
   const std::optional<Old> old = open_old(file, repo_id, obs);
   const fs::path tmp = with(file, ".rebuild");
@@ -130,7 +133,18 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
         rec.legal_hold = h->second.held;
         rec.hold_reason = h->second.reason;
       }
-      CAIRN_TRY(cat.insert_set(rec, obj.body->packs));
+      if (prev && prev->status == catalog::SetStatus::pruned) {
+        obs.warning(fmt::format("set {}", obj.id.hex()),
+                    Error{Errc::corrupt, "the old catalog records it as pruned but its set object is in the repository "
+                                         "again: it stays pruned (cairn-prune removes the object again)"});
+        ++warnings;
+      }
+      if (Status st = cat.insert_set(rec, obj.body->packs); !st) {
+        if (st.error().code != Errc::corrupt && st.error().code != Errc::bad_input) return std::move(st).error();
+        obs.warning(fmt::format("set {}", obj.id.hex()), st.error());  // one bad set blocks no other
+        ++warnings;
+        continue;
+      }
       present.emplace(obj.id, true);
       ++from_repo;
     }

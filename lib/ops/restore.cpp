@@ -142,6 +142,28 @@ Status check_size(repo::Repository& r, const manifest::Entry& e) {
   return {};
 }
 
+// A chunk the signed set needs that no index file lists (an index or pack file was deleted)
+// is damage, exit 4, like a chunk that fails to authenticate; not a generic failure.
+Error missing_is_damage(Error e) {
+  if (e.code == Errc::not_found)
+    return Error{Errc::corrupt, fmt::format("{}: no index file lists it (an index or pack file is missing); run "
+                                            "'cairn-verify' to see what is damaged",
+                                            e.message)};
+  return e;
+}
+
+Result<Bytes> read_chunk(repo::Repository& r, const manifest::Entry& e, std::size_t i) {
+  auto b = read_entry_chunk(r, e, i);
+  if (!b) return missing_is_damage(std::move(b).error());
+  return b;
+}
+
+Result<bool> next_entry(StoredSet& m, manifest::Entry& e) {
+  auto more = m.next(e);
+  if (!more) return missing_is_damage(std::move(more).error());
+  return more;
+}
+
 // Open directories of the target, from its root down, reached one component at a time with
 // O_NOFOLLOW: a symlink (planted or restored) is never traversed.
 class DirWalker {
@@ -251,7 +273,7 @@ class DirRestorer {
     manifest::Entry e;
     for (;;) {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      CAIRN_TRY_ASSIGN(bool more, m.next(e));
+      CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
       if (!more) break;
       CAIRN_TRY(manifest::check_path(e.path));
       if (!selected(e.path, o_.patterns, &used_)) continue;
@@ -388,7 +410,7 @@ class DirRestorer {
     std::uint64_t off = 0;
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
       if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
-      auto data = read_entry_chunk(r_, e, i);
+      auto data = read_chunk(r_, e, i);
       if (!data) {
         cleanup();
         if (data.error().code == Errc::corrupt) data.error().wrap(fmt::format("set {}", set_id_));
@@ -507,7 +529,7 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
     if (!more) break;
     if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
     if (!tame(e, o.special, special)) continue;
@@ -534,7 +556,7 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
       if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      auto data = read_entry_chunk(r, e, i);
+      auto data = read_chunk(r, e, i);
       if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
       total += data->size();
       if (total > e.size) break;
@@ -550,7 +572,7 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
 Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want, io::Writer& out) {
   manifest::Entry e;
   for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, m.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
     if (!more) break;
     if (e.path != want) continue;
     if (e.type != manifest::Type::file)
@@ -559,7 +581,7 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
     if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      auto data = read_entry_chunk(r, e, i);
+      auto data = read_chunk(r, e, i);
       if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
       total += data->size();
       if (total > e.size) break;
@@ -574,11 +596,13 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
 
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
-  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(r, id));
+  auto opened = open_stored_set(r, id);
+  if (!opened) return missing_is_damage(std::move(opened).error());
+  StoredSet set = std::move(*opened);
   std::vector<char> used(o.patterns.size(), 0);
   manifest::Entry e;
   for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, set.next(e));
+    CAIRN_TRY_ASSIGN(bool more, next_entry(set, e));
     if (!more) break;
     if (o.stdout_file) {
       if (e.path == *o.stdout_file) return true;
@@ -616,7 +640,10 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }
-  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*ctx.repo, rec.id));
+  auto opened = open_stored_set(*ctx.repo, rec.id);
+  if (!opened) return missing_is_damage(std::move(opened).error());
+  StoredSet set = std::move(*opened);
+  CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   SpecialCount special;

@@ -344,7 +344,8 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
         l.missing_destinations.push_back(d);
   }
   if (x.last_good) {
-    l.age_ns = std::max<std::int64_t>(0, now_ns - x.last_good->started_ns);
+    // From when a reader first saw it, if earlier than the time its writer claims.
+    l.age_ns = std::max<std::int64_t>(0, now_ns - catalog::age_base_ns(*x.last_good));
     l.copies = 1 + static_cast<std::uint32_t>(x.destinations.size());
   }
   const std::uint64_t good = x.runs.ok + x.runs.warnings;
@@ -372,6 +373,7 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
   };
   const std::int64_t window_start = now_ns - kStatusWindowNs;
 
+  std::vector<std::string> r_warnings;
   CAIRN_TRY_ASSIGN(auto sets, cat.list_sets());
   for (const auto& s : sets) {
     StatusFacts& f = group(s.source, s.retention_class);
@@ -382,6 +384,13 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
     f.bytes_read += s.bytes_read;
     f.bytes_stored += s.bytes_stored;
     if (s.status == catalog::SetStatus::damaged) ++f.damaged;
+    if (s.status == catalog::SetStatus::committed && catalog::from_the_future(s, now_ns)) {
+      // A writer chose this time: it never becomes the newest good set (cairn-catalog(5)).
+      r_warnings.push_back(fmt::format("set {} of source '{}' claims a snapshot time of {}, more than 1h ahead of "
+                                       "this clock: not counted as its newest good set",
+                                       s.id.hex().substr(0, 12), s.source, format_time(s.started_ns)));
+      continue;
+    }
     if (s.status == catalog::SetStatus::committed &&
         (!f.last_good || std::tie(s.started_ns, s.seq) >= std::tie(f.last_good->started_ns, f.last_good->seq)))
       f.last_good = s;
@@ -401,6 +410,7 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
 
   StatusReport r;
   r.generated_ns = now_ns;
+  r.warnings = std::move(r_warnings);
   for (auto& [key, f] : groups) {
     if (f.last_good) {
       CAIRN_TRY_ASSIGN(auto placed, cat.placements_of(f.last_good->id));

@@ -137,10 +137,12 @@ Result<std::uint64_t> check_freshness(Run& run, std::int64_t max_age) {
   const std::int64_t now = now_ns();
   for (const auto& src : sources) {
     CAIRN_TRY_ASSIGN(auto recs, run.ctx.cat->list_sets(src));
+    // A set dated ahead of this clock (beyond the skew) is not counted, and a set's age runs
+    // from when the catalog first saw it if that is earlier than the time its writer claims.
     std::optional<std::int64_t> newest;
     for (const auto& r : recs)
-      if (r.status == catalog::SetStatus::committed && !bad.contains(r.id))
-        newest = std::max(newest.value_or(r.started_ns), r.started_ns);
+      if (r.status == catalog::SetStatus::committed && !bad.contains(r.id) && !catalog::from_the_future(r, now))
+        newest = std::max(newest.value_or(catalog::age_base_ns(r)), catalog::age_base_ns(r));
     if (newest && now - *newest <= max_age) continue;
     ++stale;
     std::optional<std::int64_t> age;

@@ -335,6 +335,11 @@ Status check_sets(Run& run) {
     ++run.summary.sets;
     if (!s.body() || !s.damage.empty()) continue;
     if (run.cancelled()) return cancelled_error();
+    // The catalog chose this set (SOURCE@latest, @TIME, a prefix) and others trust its rows:
+    // a row that disagrees with the signed object is damage of the catalog, not of the set.
+    if (s.rec)
+      if (Status agree = check_catalog_row(*s.rec, *s.obj, run.ctx.cat->file()); !agree)
+        run.other.push_back({"catalog", s.id.hex(), agree.error().message});
     run.obs.started(fmt::format("set {}", set_prefix(s.id)));
     check_set_packs(run, s);
     CAIRN_TRY(check_set_chunks(run, s));

@@ -18,6 +18,7 @@ CAIRN_BUILD_PACKAGES=(
   scdoc
   clang libclang-rt-14-dev
   zstd tar attr acl python3 curl
+  sqlite3  # tests/cli/catalog: edit a catalog file as its holder would
   systemd python3-yaml util-linux  # examples: systemd-analyze verify, YAML manifests, flock
   python3-aiosmtpd  # tests/cli/notify: the SMTP server alerts are sent to (RFC 5321)
 )

@@ -107,10 +107,12 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
   SetRecord full = make_set(set_id(0x01), "app", 100, 1);
   SetRecord inc = make_set(set_id(0x02), "app", 200, 2, SetKind::incremental);
   inc.parent = full.id;
+  full.first_seen_ns = 150;  // kept as given
   inc.legal_hold = true;
   inc.hold_reason = "case 42";
   inc.bytes_stored = (1ull << 40) + 7;  // > 32 bits survives
   std::int64_t run_id = 0;
+  const std::int64_t before_insert = wall_clock_ns();
   {
     Catalog c = open_ok(s.db());
     REQUIRE(c.insert_set(full, {pack_id(3), pack_id(1)}));
@@ -128,6 +130,9 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
   REQUIRE(sets);
   REQUIRE(sets->size() == 2);
   CHECK((*sets)[0] == full);
+  REQUIRE((*sets)[1].first_seen_ns);  // unset: the time of the insert
+  CHECK(*(*sets)[1].first_seen_ns >= before_insert);
+  inc.first_seen_ns = (*sets)[1].first_seen_ns;
   CHECK((*sets)[1] == inc);
   CHECK(*c.packs_of(full.id) == std::vector<hash::PackId>{pack_id(1), pack_id(3)});
   CHECK(*c.sets_using_pack(pack_id(1)) == std::vector<hash::SetId>{full.id, inc.id});

@@ -131,6 +131,72 @@ TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with no
   CHECK(t[1] == RunTally{"cairn-pack", "app", "daily", 1, 0, 0, 0, 0});
 }
 
+TEST_CASE("catalog::Catalog: a frozen version 2 catalog migrates to first_seen_ns; future sets are never latest",
+          "[catalog]") {
+  Scratch s;
+  {
+    std::ifstream in(fixtures() / "v2.sql");
+    REQUIRE(in);
+    std::stringstream sql;
+    sql << in.rdbuf();
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
+    const int rc = sqlite3_exec(raw, sql.str().c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  const std::int64_t before = wall_clock_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
+  Catalog c = open_ok(s.db());
+  const std::int64_t after = wall_clock_ns();
+  auto sets = c.list_sets().value();
+  REQUIRE(sets.size() == 3);
+  CHECK(sets[1].hold_reason == "case 42");  // nothing lost
+  for (const auto& r : sets) {
+    REQUIRE(r.first_seen_ns);  // the time of the migration
+    CHECK(*r.first_seen_ns >= before);
+    CHECK(*r.first_seen_ns <= after);
+  }
+  // Old sets stay as old as they claim; the far-future one is as old as the migration.
+  CHECK(age_base_ns(sets[0]) == sets[0].started_ns);
+  CHECK(age_base_ns(sets[2]) == *sets[2].first_seen_ns);
+  // The set dated in 2096 is never the latest; a reader whose clock is there sees it.
+  CHECK(c.latest("app").value()->id == sets[1].id);
+  CHECK(c.at_or_before(std::nullopt, INT64_MAX).value()->id == sets[1].id);
+  CHECK(c.latest("app", std::nullopt, 4000000000000000000).value()->id == sets[2].id);
+  CHECK(from_the_future(sets[2], after));
+  CHECK_FALSE(from_the_future(sets[2], sets[2].started_ns - kFutureSkewNs));
+}
+
+TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored, naming the set", "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  SetRecord r;
+  r.id.d.b.fill(0x44);
+  r.seq = 3;
+  r.source = "app";
+  REQUIRE(c.insert_set(r, {}));
+  SetRecord bad = r;
+  bad.id.d.b.fill(0x45);
+  bad.seq = (std::uint64_t{1} << 63) - 1;
+  auto st = c.insert_set(bad, {});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::corrupt);
+  CHECK(st.error().message.find(bad.id.hex()) != std::string::npos);
+  CHECK(c.max_seq().value() == 3);
+  // A row forged into the file (CHECK allows it) does not move the sequence either.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
+  const std::string sql = "UPDATE backup_set SET seq = 9223372036854775807 WHERE id = '" + r.id.hex() + "'";
+  const int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  REQUIRE(rc == SQLITE_OK);
+  CHECK(c.max_seq().value() == 0);
+  SetRecord next = r;
+  next.id.d.b.fill(0x46);
+  next.seq = 4;
+  CHECK(c.insert_set(next, {}));  // unrelated sets are still recorded
+}
+
 TEST_CASE("catalog::Catalog::run_tallies: counts runs per tool, source and class by outcome", "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());

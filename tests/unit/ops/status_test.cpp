@@ -41,6 +41,7 @@ catalog::SetRecord make_set(std::uint8_t n, std::string source, std::string cls,
   r.ended_ns = started_ns + kS;
   r.bytes_read = 4000;
   r.bytes_stored = 1000;
+  r.first_seen_ns = started_ns;  // as if recorded when made (the tests' clock is kNow)
   return r;
 }
 

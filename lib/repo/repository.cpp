@@ -214,11 +214,36 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
     return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
   std::size_t damaged = 0;
   std::optional<Error> last_damage;
+  // Cheapest first (the KDF cost a slot asks for, read from its cleartext header), so a slot
+  // planted with the most expensive parameters the ceiling allows is tried after the real
+  // one, not before it; a slot that cannot be read or parsed never stops the search.
+  struct Candidate {
+    std::uint64_t cost;
+    std::string name;
+    Bytes bytes;
+  };
+  std::vector<Candidate> candidates;
   for (const auto& name : slots) {
     auto bytes = be.get(Key{Kind::key, name});
-    if (!bytes) return std::move(bytes).error();
-    auto m = crypto::open_slot(*bytes, u.passphrase, name);
-    if (m) return Unlocked{std::move(*m), name, {}};
+    if (!bytes) {
+      if (bytes.error().code == Errc::not_found) continue;  // removed meanwhile
+      ++damaged;
+      last_damage = std::move(bytes).error();
+      continue;
+    }
+    auto h = crypto::parse_slot_header(*bytes, name);
+    if (!h) {
+      ++damaged;
+      last_damage = std::move(h).error();
+      continue;
+    }
+    candidates.push_back({h->kdf.ops * h->kdf.mem, name, std::move(*bytes)});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.cost < b.cost; });
+  for (const auto& c : candidates) {
+    auto m = crypto::open_slot(c.bytes, u.passphrase, c.name);
+    if (m) return Unlocked{std::move(*m), c.name, {}};
     if (m.error().code != Errc::auth) {
       ++damaged;
       last_damage = std::move(m).error();

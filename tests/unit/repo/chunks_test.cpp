@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "repo/objects.hpp"
 #include "repo/repo_fixture.hpp"
 
 using namespace cairn;
@@ -290,4 +291,45 @@ TEST_CASE("repo::Repository::read_pack_index: absent pack is not_found", "[repo]
   auto missing = r->read_pack_index(hash::PackId{hash::blake2b(as_bytes("nope"))});
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::not_found);
+}
+
+TEST_CASE("repo::Repository: a garbage pack behind an index file that sorts first hides no good copy", "[repo]") {
+  TestRepo t;
+  auto r = t.open();
+  const Bytes text = text_bytes(100'000, 9);
+  auto s = r->begin_write(Scope::any);
+  REQUIRE(s);
+  hash::Digest proof;
+  const auto id = (*s)->id_of(text, &proof);
+  REQUIRE((*s)->put(id, repo::BlobType::data, text));
+  auto paths = (*s)->finish();
+  REQUIRE(paths);
+  const std::string real_index = paths->back().substr(6);
+  // The attacker (any key: index_key is in write-only keys) writes a garbage "pack" and an
+  // index file pointing the chunk at it, ground until its name sorts before the real one, so
+  // that it is the copy found first.
+  const auto& k = r->keys();
+  const Bytes garbage = random_bytes(4096);
+  const hash::PackId fake{hash::blake2b(garbage)};
+  REQUIRE(r->storage().put(backend::Key{backend::Kind::pack, fake.hex()}, garbage));
+  repo::IndexPack ip;
+  ip.pack = fake;
+  ip.entries.push_back(pack::Entry{id, static_cast<std::uint8_t>(repo::BlobType::data), pack::kFlagZstd, 100, 1000,
+                                   static_cast<std::uint32_t>(text.size())});
+  Bytes planted;
+  std::string name;
+  for (int tries = 0; tries < 10000; ++tries) {
+    planted = repo::encode_index_file({ip}, k.index_key.view(), k.repo_id);
+    name = hash::blake2b(planted).hex();
+    if (name < real_index) break;
+  }
+  REQUIRE(name < real_index);
+  REQUIRE(r->storage().put(backend::Key{backend::Kind::index, name}, planted));
+
+  auto reopened = t.open();
+  REQUIRE(reopened->locate(id));
+  CHECK(reopened->locate(id)->pack == fake);  // the planted copy is the first one listed
+  auto back = reopened->read_chunk(id, proof);
+  REQUIRE(back);
+  CHECK(*back == text);
 }

@@ -113,7 +113,7 @@ Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observ
       skip(name, Error{Errc::corrupt, fmt::format("{}: its content does not match its name", what)});
       continue;
     }
-    if (repo::is_revocation(*raw)) continue;  // a writer revocation, not a hold (repo reads those)
+    if (repo::is_revocation(*raw) || repo::is_config_copy(*raw)) continue;  // admin records, not holds
     auto rec = repo::decode_hold(*raw, r.keys(), what);
     if (!rec) {
       const Errc c = rec.error().code;

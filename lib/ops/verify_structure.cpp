@@ -102,6 +102,7 @@ Status check_hold_records(Run& run) {
       run.other.push_back({"hold", name, "its content does not match its name"});
       continue;
     }
+    if (repo::is_config_copy(*raw)) continue;  // the config's signed copy: open() checks it when needed
     if (repo::is_revocation(*raw)) {  // writer revocations share holds/
       auto rev = repo::decode_revocation(*raw, keys, fmt::format("revocation record '{}'", name));
       if (!rev) {
@@ -128,6 +129,7 @@ Status scan_storage(Run& run) {
   }));
   CAIRN_TRY(for_each_index_pack(run, true, [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
   CAIRN_TRY(check_hold_records(run));
+  if (const auto& p = run.ctx.repo->config_problem(); !p.empty()) run.other.push_back({"config", "config", p});
   return check_key_slots(run);
 }
 

@@ -126,6 +126,8 @@ class RepositoryImpl final : public Repository {
   Result<std::vector<std::string>> list_keys() override;
   Status remove_key(std::string_view slot_name) override;
   std::string current_slot() const override { return slot_; }
+  const std::string& config_problem() const override { return config_problem_; }
+  void set_config_problem(std::string p) { config_problem_ = std::move(p); }
   Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const override;
 
   // For sessions and open().
@@ -156,6 +158,7 @@ class RepositoryImpl final : public Repository {
   chunker::Chunker chunker_;
   hash::KeyedHasher hasher_;
   std::string slot_;
+  std::string config_problem_;
   std::unordered_set<std::string> known_full_;
   ChunkIndex index_;
   Pool<ReadScratch> readers_;

@@ -511,6 +511,8 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, s
   return r;
 }
 
+bool is_config_copy(ByteView file) { return file.size() >= 8 && as_chars(file.first(8)) == kConfigMagic; }
+
 bool is_revocation(ByteView file) { return file.size() >= 8 && as_chars(file.first(8)) == kRevocationMagic; }
 
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys) {

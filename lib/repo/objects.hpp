@@ -94,6 +94,8 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, s
 // ---- revocations (kept in holds/ beside hold records): header {repo_id, writer, time_ns,
 // keep}, body {reason}, signed by the admin key. Any key can read the header.
 bool is_revocation(ByteView file);  // by its magic, before anything is authenticated
+// A signed copy of the config (holds/<id>, written by init beside the config).
+bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);
 Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
 

@@ -164,6 +164,9 @@ class Repository {
   virtual ~Repository() = default;
 
   virtual const Config& config() const = 0;
+  // Empty, or why the config file was refused and which signed copy stood in for it (then
+  // config() is the copy's; cairn-verify reports it as damage).
+  virtual const std::string& config_problem() const = 0;
   virtual const crypto::KeyMaterial& keys() const = 0;
   virtual backend::Backend& storage() = 0;
   virtual const chunker::Chunker& chunker() const = 0;

@@ -152,12 +152,39 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   // The slot first, the config last: a config marks a complete repository.
   const Bytes slot = crypto::seal_slot(k, passphrase, o.kdf);
   CAIRN_TRY(be->put(Key{Kind::key, random_hex(16)}, slot, /*no_replace=*/true));
-  return be->put(Key{Kind::config, "config"}, encode_config(c, k.sign_sk.view()), /*no_replace=*/true);
+  const Bytes config = encode_config(c, k.sign_sk.view());
+  // A signed copy among the admin records: content-addressed, so it cannot be overwritten by
+  // someone who may only add objects, and it stands in for a replaced config.
+  CAIRN_TRY(be->put(Key{Kind::hold, hash::blake2b(config).hex()}, config, /*no_replace=*/true));
+  return be->put(Key{Kind::config, "config"}, config, /*no_replace=*/true);
 }
 
 // ---- open
 
 namespace {
+
+// The signed copy of the config among the admin records (holds/<id>, written by init), as
+// `belongs` accepts it, with its repository-relative path; nullopt when none does.
+std::optional<std::pair<Config, std::string>> find_config_copy(
+    backend::Backend& be, const std::function<Result<Config>(ByteView, const std::string&)>& belongs) {
+  std::vector<std::string> names;
+  if (!be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+        names.push_back(info.key.name);
+        return {};
+      }))
+    return std::nullopt;
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const Key k{Kind::hold, name};
+    auto raw = be.get(k);
+    if (!raw || !is_config_copy(*raw)) continue;
+    auto d = hash::Digest::from_hex(name);
+    if (!d || hash::blake2b(*raw) != *d) continue;
+    auto c = belongs(*raw, k.path());
+    if (c) return std::pair{std::move(*c), k.path()};
+  }
+  return std::nullopt;
+}
 
 // The "version" of a config's JSON, read without authenticating it; nullopt if unreadable.
 std::optional<std::uint64_t> peek_config_version(ByteView raw) {
@@ -284,12 +311,30 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
                              "repository with 'cairn init' and back up into it (an older cairn still reads this one)",
                              where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
   CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
-  // decode_config verifies the signature with the key's sign_pk before it parses anything.
-  CAIRN_TRY_ASSIGN(Config c, decode_config(raw, un.keys.sign_pk, what));
-  if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) || !same(c.sign_pk, un.keys.sign_pk))
-    return corrupt_error(what, "it does not belong to this key");
+  // decode_config verifies the signature with the key's admin key before it parses anything.
+  auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
+    CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));
+    if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) || !same(c.sign_pk, un.keys.sign_pk))
+      return corrupt_error(name, "it does not belong to this key");
+    return c;
+  };
+  auto first = belongs(raw, what);
+  std::string problem;
+  if (!first && first.error().code == Errc::corrupt) {
+    // Replaced or damaged (a write-only host cannot sign a config, but put-only storage rights
+    // can overwrite one): the signed copy init left among the admin records stands in.
+    auto copy = find_config_copy(*be, belongs);
+    if (copy) {
+      problem = fmt::format("{}; its signed copy '{}' was used: copy that file over 'config' to repair it",
+                            first.error().message, copy->second);
+      first = std::move(copy->first);
+    }
+  }
+  if (!first) return std::move(first).error();
+  Config c = std::move(*first);
   auto repo = std::make_unique<RepositoryImpl>(std::move(be), std::move(tmp_dir), std::move(c), std::move(un.keys),
                                                un.slot);
+  repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
   CAIRN_TRY(repo->load_indexes());
@@ -521,7 +566,7 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
     auto digest = hash::Digest::from_hex(name);
     if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
     CAIRN_TRY(check_content_address(raw, *digest, what));
-    if (is_revocation(raw)) continue;  // revocations() reads those
+    if (is_revocation(raw) || is_config_copy(raw)) continue;  // not hold records
     CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(raw, keys_, what));
     recs.emplace_back(std::move(r), name);
   }

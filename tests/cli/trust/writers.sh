@@ -30,15 +30,22 @@ cairn key writers >writers.out
 grep -q "^$writer 1 sets" writers.out || { cat writers.out >&2; die "the writer's set is not counted"; }
 echo "the write-only key signs as a writer of its own"
 
-# a write-only host re-signs the config: refused, and nothing is lost
+# a write-only host re-signs the config (put-only rights can overwrite it): the forgery is
+# refused, the signed copy init left among the admin records stands in, so every set still
+# restores; verify calls the config damaged (exit 4) and says how to repair it
 cp "$CAIRN_REPO/config" config.real
 cairn-test-tool resign-config "$CAIRN_REPO" wo.key wo.pass
-expect_exit 4 cairn-restore "$admin_set" --to "$PWD/r1"
-grep -q "config" last.stderr || { cat last.stderr >&2; die "the refusal does not name the config"; }
-cp config.real "$CAIRN_REPO/config"
+cmp -s config.real "$CAIRN_REPO/config" && die "the forger did not replace the config"
 cairn-restore "$admin_set" --to "$PWD/r1" 2>/dev/null
 cmp src/a.txt r1/a.txt
-echo "a re-signed config is refused; the real one back, every set restores"
+expect_exit 4 cairn-verify
+grep -q "config" last.stdout || { cat last.stdout >&2; die "verify does not name the config"; }
+copy=$(sed -n "s|.*its signed copy '\(holds/[0-9a-f]*\)' was used.*|\1|p" last.stdout | head -n 1)
+[ -n "$copy" ] || { cat last.stdout >&2; die "verify does not name the signed copy"; }
+cp "$CAIRN_REPO/$copy" "$CAIRN_REPO/config"
+cmp config.real "$CAIRN_REPO/config"
+expect_exit 0 cairn-verify
+echo "a re-signed config is refused; its signed copy stands in, every set restores"
 
 # the write-only key cannot revoke, hold or release
 expect_exit 12 wo cairn key revoke "$mine"

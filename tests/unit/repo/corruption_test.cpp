@@ -73,14 +73,25 @@ struct TwoPacks {
 
 }  // namespace
 
-TEST_CASE("repo::Repository: a damaged config is refused", "[repo][corruption]") {
+TEST_CASE("repo::Repository: a damaged config is refused; its signed copy stands in", "[repo][corruption]") {
   for (auto d : kAllDamage) {
     TestRepo t;
+    const Bytes good = read_all(t.dir / "config");
     INFO(damage(t.dir / "config", d));
+    {
+      auto r = t.open();
+      CHECK_THAT(r->config_problem(), Catch::Contains("config") && Catch::Contains("holds/"));
+      CHECK(r->config().repo_id == r->keys().repo_id);
+    }
+    // without the copy, the damaged config is refused
+    for (const auto& f : files_in(t.dir / "holds"))
+      if (read_all(f) == good) fs::remove(f);
     CHECK(open_error(t.dir, "pass") == Errc::corrupt);
   }
-  TestRepo a, b;  // same passphrase, different repositories
+  TestRepo a, b;  // same passphrase, different repositories: b's copy does not belong to a
   INFO(replace_with(a.dir / "config", b.dir / "config"));
+  for (const auto& f : files_in(a.dir / "holds")) fs::remove(f);
+  for (const auto& f : files_in(b.dir / "holds")) fs::copy_file(f, a.dir / "holds" / f.filename());
   CHECK(open_error(a.dir, "pass") == Errc::corrupt);
 }
 

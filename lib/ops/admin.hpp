@@ -20,7 +20,7 @@ enum class KeyVerb { add, passwd, remove, list, export_key };
 struct KeyOptions {
   RepoOptions repo;
   KeyVerb verb = KeyVerb::list;
-  std::string new_passphrase;          // add, passwd, export
+  SecretText new_passphrase;           // add, passwd, export
   std::string slot;                    // remove
   std::optional<std::filesystem::path> file;  // export
   bool write_only = false;             // export

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -141,7 +142,33 @@ RemoteOptions RemoteOptions::from_env() {
 
 // ---- URLs
 
+std::optional<std::string> redact_password(std::string_view url) {
+  const std::size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;  // a path: ':' and '@' are just bytes
+  const std::string_view rest = url.substr(sep + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view userinfo = authority.substr(0, at);
+  const std::string_view tail = url.substr(sep + 3 + at);  // "@host/path..."
+  if (const std::size_t colon = userinfo.find(':'); colon != std::string_view::npos)
+    return fmt::format("{}{}:***{}", url.substr(0, sep + 3), userinfo.substr(0, colon), tail);
+  std::string lower(userinfo);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("%3a") != std::string::npos) return fmt::format("{}***{}", url.substr(0, sep + 3), tail);
+  return std::nullopt;
+}
+
 Result<Url> parse_url(std::string_view url) {
+  if (auto shown = redact_password(url)) {
+    const std::string_view scheme = url.substr(0, url.find("://"));
+    const char* where = scheme == "s3"      ? "AWS_SECRET_ACCESS_KEY (with AWS_ACCESS_KEY_ID)"
+                        : scheme == "azure" ? "AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN"
+                        : scheme == "sftp"  ? "a key file (--ssh-key or CAIRN_SSH_KEY)"
+                                            : "the environment (see cairn-push(1))";
+    return Error{Errc::usage,
+                 fmt::format("destination URL carries a password: put it in {} instead ('{}')", where, *shown)};
+  }
   Url u;
   const std::size_t sep = url.find("://");
   if (sep == std::string_view::npos) {

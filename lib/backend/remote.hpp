@@ -130,7 +130,15 @@ struct Url {
 };
 
 // Errc::usage for a malformed URL or an unknown scheme. Never contacts anything.
+// A URL whose userinfo carries a password ("sftp://user:pw@host/", "s3://key:secret@bucket",
+// any scheme) is refused before anything else is said about it: "destination URL carries a
+// password: put it in VARIABLE instead (URL)", the URL shown with its userinfo's password
+// replaced by "***" (redact_password): no message ever repeats the password.
 Result<Url> parse_url(std::string_view url);
+
+// `url` with the password of its userinfo replaced by "***" ("sftp://user:***@host/p"; the
+// whole userinfo when the separator is percent-encoded); nullopt when it carries none.
+std::optional<std::string> redact_password(std::string_view url);
 
 // The name under which the catalog records a destination: a local directory (a bare path or
 // file://) as file:// and its absolute, lexically normal path, so "dest", "./dest/" and

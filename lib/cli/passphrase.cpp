@@ -18,7 +18,7 @@ namespace {
 
 // Reads everything into a fixed buffer (no reallocation leaves copies of the secret in freed
 // memory), then copies it once into the result and wipes the buffer.
-Result<std::string> read_all(int fd, std::string_view what) {
+Result<SecretText> read_all(int fd, std::string_view what) {
   std::array<char, kMaxPassphraseSize + 1> buf;
   std::size_t n = 0;
   struct Wipe {
@@ -39,20 +39,20 @@ Result<std::string> read_all(int fd, std::string_view what) {
                                           what, kMaxPassphraseSize)};
   if (n > 0 && buf[n - 1] == '\n') --n;  // exactly one trailing newline
   if (n == 0) return Error{Errc::usage, fmt::format("the passphrase from {} is empty", what)};
-  return std::string(buf.data(), n);
+  return SecretText(std::string_view(buf.data(), n));
 }
 
 }  // namespace
 
-Result<std::string> read_passphrase_fd(int fd, std::string_view what) { return read_all(fd, what); }
+Result<SecretText> read_passphrase_fd(int fd, std::string_view what) { return read_all(fd, what); }
 
-Result<std::string> read_passphrase_file(const std::filesystem::path& file) {
+Result<SecretText> read_passphrase_file(const std::filesystem::path& file) {
   const std::string what = fmt::format("'{}'", file.string());
   CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDONLY));
   return read_all(fd.get(), what);
 }
 
-Result<std::string> load_passphrase(const std::filesystem::path& file, const char* fd_env) {
+Result<SecretText> load_passphrase(const std::filesystem::path& file, const char* fd_env) {
   if (!file.empty()) return read_passphrase_file(file);
   if (fd_env == nullptr || *fd_env == '\0')
     return Error{Errc::usage,
@@ -65,11 +65,6 @@ Result<std::string> load_passphrase(const std::filesystem::path& file, const cha
     return Error{Errc::usage,
                  fmt::format("CAIRN_PASSPHRASE_FD is not a file descriptor number: '{}'", text)};
   return read_passphrase_fd(fd, fmt::format("file descriptor {} (CAIRN_PASSPHRASE_FD)", fd));
-}
-
-void wipe(std::string& s) noexcept {
-  if (!s.empty()) explicit_bzero(s.data(), s.size());
-  s.clear();
 }
 
 }  // namespace cairn::cli

@@ -1,6 +1,7 @@
 // lib/cli/passphrase.hpp: where a passphrase comes from. Never argv: a file
 // (--passphrase-file, CAIRN_PASSPHRASE_FILE) or an inherited descriptor (CAIRN_PASSPHRASE_FD).
-// One trailing newline is stripped; an empty passphrase is refused.
+// One trailing newline is stripped; an empty passphrase is refused. The result is a
+// SecretText (base/secret.hpp): wiped when released, never in a core file.
 // Depends on: base, io. Threads: plain functions.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.hpp"
+#include "base/secret.hpp"
 
 namespace cairn::cli {
 
@@ -18,16 +20,13 @@ inline constexpr std::size_t kMaxPassphraseSize = 64 * 1024;
 
 // Reads fd to end of file (leaving it open). `what` names the source in errors,
 // e.g. "file descriptor 3 (CAIRN_PASSPHRASE_FD)".
-Result<std::string> read_passphrase_fd(int fd, std::string_view what);
-Result<std::string> read_passphrase_file(const std::filesystem::path& file);
+Result<SecretText> read_passphrase_fd(int fd, std::string_view what);
+Result<SecretText> read_passphrase_file(const std::filesystem::path& file);
 
 // The common rule: `file` when not empty (the flag or CAIRN_PASSPHRASE_FILE), else the
 // descriptor named by `fd_env` (the value of CAIRN_PASSPHRASE_FD; nullptr when unset).
 // Errc::usage when neither is given, when fd_env is not a descriptor number, or when the
 // passphrase is empty.
-Result<std::string> load_passphrase(const std::filesystem::path& file, const char* fd_env);
-
-// Overwrites the string's bytes before it is released (explicit_bzero).
-void wipe(std::string& s) noexcept;
+Result<SecretText> load_passphrase(const std::filesystem::path& file, const char* fd_env);
 
 }  // namespace cairn::cli

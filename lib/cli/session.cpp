@@ -36,9 +36,7 @@ Session::Session(std::string tool, CommonOptions o, std::unique_ptr<Reporter> r)
     : tool_(std::move(tool)), opt_(std::move(o)), reporter_(std::move(r)),
       in_(STDIN_FILENO, "standard input"), out_(STDOUT_FILENO, "standard output") {}
 
-Session::~Session() {
-  if (passphrase_) wipe(*passphrase_);
-}
+Session::~Session() = default;
 
 Result<std::filesystem::path> Session::repo() const {
   if (opt_.repo.empty())
@@ -56,7 +54,7 @@ std::optional<std::filesystem::path> Session::key_file() const {
   return std::filesystem::path(opt_.key_file);
 }
 
-Result<std::string> Session::passphrase() {
+Result<SecretText> Session::passphrase() {
   if (!passphrase_) {
     CAIRN_TRY_ASSIGN(passphrase_, load_passphrase(opt_.passphrase_file,
                                                   std::getenv("CAIRN_PASSPHRASE_FD")));

@@ -14,6 +14,7 @@
 
 #include "base/observer.hpp"
 #include "base/result.hpp"
+#include "base/secret.hpp"
 #include "cli/progress.hpp"
 #include "io/file.hpp"
 
@@ -56,7 +57,7 @@ class Session {
   std::optional<std::filesystem::path> key_file() const;
   // From --passphrase-file / CAIRN_PASSPHRASE_FILE, else CAIRN_PASSPHRASE_FD (see
   // passphrase.hpp). Read once and kept: a descriptor cannot be read twice.
-  Result<std::string> passphrase();
+  Result<SecretText> passphrase();
 
   Observer& observer() { return *reporter_; }
   Reporter& reporter() { return *reporter_; }
@@ -78,7 +79,7 @@ class Session {
   CancelToken cancel_;
   io::FdReader in_;
   io::FdWriter out_;
-  std::optional<std::string> passphrase_;
+  std::optional<SecretText> passphrase_;  // wiped when released
 };
 
 }  // namespace cairn::cli

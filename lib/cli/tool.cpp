@@ -256,7 +256,12 @@ int Tool::run(int argc, char** argv, Body body) {
 }
 
 int Tool::run(int argc, char** argv) {
+  ops::harden_process();  // no core file, no same-user ptrace: before any secret is read
   ::signal(SIGPIPE, SIG_DFL);  // when the reader goes away, the writer stops (STYLE.md C8)
+  if (const auto ignored = ops::ignored_test_switch(); !ignored.empty())
+    to_stderr(fmt::format("{}: warning: {} is ignored: this build has no test hooks (configure with "
+                          "-DCAIRN_TEST_HOOKS=ON to honour it)",
+                          name_, ignored));
   if (dispatch_ && argc > 1) {
     bool handled = false;
     const int code = dispatch_external(argc, argv, handled);

@@ -279,9 +279,26 @@ bool verify(ByteView pk, ByteView msg, ByteView sig) {
 
 // ---- Argon2id
 
+bool test_hooks() {
+#ifdef CAIRN_TEST_HOOKS
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string_view ignored_test_switch() {
+  if (test_hooks()) return {};
+  const char* fast = std::getenv("CAIRN_TEST_FAST_KDF");
+  return fast != nullptr && *fast != '\0' ? "CAIRN_TEST_FAST_KDF" : "";
+}
+
 KdfParams KdfParams::fresh() {
+#ifdef CAIRN_TEST_HOOKS
+  // Test builds only: a release build never makes a weak key slot, whatever its environment.
   const char* fast = std::getenv("CAIRN_TEST_FAST_KDF");
   if (fast != nullptr && std::string_view(fast) == "1") return fast_for_tests();
+#endif
   KdfParams p;
   p.salt.resize(kSaltSize);
   random_bytes(p.salt);

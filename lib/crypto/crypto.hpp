@@ -107,9 +107,17 @@ struct KdfParams {
   std::uint64_t ops = 3;
   std::uint64_t mem = 64ull << 20;       // bytes
   Bytes salt;                            // 16 bytes
-  static KdfParams fresh();              // defaults + a random salt
-  static KdfParams fast_for_tests();     // ops 1, mem 8 MiB (CAIRN_TEST_FAST_KDF=1)
+  // Defaults + a random salt; fast_for_tests() instead when CAIRN_TEST_FAST_KDF=1 and this
+  // build has test hooks (test_hooks()), never in a build without them.
+  static KdfParams fresh();
+  static KdfParams fast_for_tests();     // ops 1, mem 8 MiB
 };
+
+// Whether this build was configured with -DCAIRN_TEST_HOOKS=ON (test-only switches honoured).
+bool test_hooks();
+// The name of a test-only switch that is set in the environment but ignored because this
+// build has no test hooks ("CAIRN_TEST_FAST_KDF"), or empty: for a one-line warning.
+std::string_view ignored_test_switch();
 // Errc::bad_input unless 1 <= ops <= kKdfMaxOps, kKdfMinMem <= mem <= kKdfMaxMem,
 // ops x mem <= kKdfMaxWork and the salt has kSaltSize bytes. Use it on user-chosen parameters before seal_slot.
 Status check_kdf_params(const KdfParams& p);

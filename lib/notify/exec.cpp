@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "notify/notify.hpp"
-
-extern char** environ;
 
 namespace cairn::notify {
 
@@ -135,15 +135,17 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
   const std::string what = fmt::format("cannot run '{}'", command.string());
   const auto deadline = Clock::now() + timeout;
 
-  // The environment: ours, minus the names `env` sets, plus `env`.
+  // The environment: only the harmless variables of ours that a command needs to run
+  // (kPassedVariables), plus `env`. Nothing else is inherited: not the cloud credentials
+  // (AWS_*, AZURE_*), not CAIRN_* settings, not a caller's tokens.
   std::vector<std::string> vars;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string_view v(*e);
-    const std::string_view name = v.substr(0, v.find('='));
-    bool replaced = false;
-    for (const auto& x : env)
-      if (x.size() > name.size() && x[name.size()] == '=' && std::string_view(x).starts_with(name)) replaced = true;
-    if (!replaced) vars.emplace_back(v);
+  for (const char* name : kPassedVariables) {
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& x) {
+      return x.size() > std::strlen(name) && x[std::strlen(name)] == '=' && x.starts_with(name);
+    });
+    if (replaced) continue;
+    if (const char* v = std::getenv(name)) vars.push_back(fmt::format("{}={}", name, v));
+    else if (std::string_view(name) == "PATH") vars.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
   }
   for (const auto& x : env) vars.push_back(x);
   std::vector<char*> envp;

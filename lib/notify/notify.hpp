@@ -118,10 +118,14 @@ struct Settings {
 // a password file without a user.
 Result<Settings> settings_from_env(const GetEnv& getenv = process_env);
 
+// The only variables of the caller's environment an exec: command inherits (cairn(7)
+// NOTIFICATIONS); PATH defaults to /usr/local/bin:/usr/bin:/bin when unset.
+inline constexpr const char* kPassedVariables[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ"};
+
 // Runs `command` (absolute path, no arguments, no shell) with `input` on its stdin, its
-// stdout sent to our stderr (a tool's stdout carries its product), the environment plus
-// `env` ("NAME=value", replacing variables of the same name), no descriptor above 2, in a
-// process group of its own. Past `timeout` the group is killed. Errc::io when it cannot be
+// stdout sent to our stderr (a tool's stdout carries its product), a minimal environment
+// (kPassedVariables from ours, then `env`, "NAME=value" each, which wins over ours), no
+// descriptor above 2, in a process group of its own. Past `timeout` the group is killed. Errc::io when it cannot be
 // started, exits non-zero, is killed by a signal or times out.
 Status run_command(const std::filesystem::path& command, std::string_view input,
                    const std::vector<std::string>& env, std::chrono::milliseconds timeout);

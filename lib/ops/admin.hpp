@@ -20,7 +20,7 @@ enum class KeyVerb { add, passwd, remove, list, export_key, writers, revoke };
 struct KeyOptions {
   RepoOptions repo;
   KeyVerb verb = KeyVerb::list;
-  std::string new_passphrase;          // add, passwd, export
+  SecretText new_passphrase;           // add, passwd, export
   std::string slot;                    // remove; revoke: the writer id (32 hex digits)
   std::string reason;                  // revoke
   std::optional<std::filesystem::path> file;  // export

@@ -370,6 +370,9 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
 
 Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Observer& obs, const CancelToken& cancel) {
   if (o.dests.empty()) return Error{Errc::usage, "no destination given"};
+  // Every destination is checked before anything else runs: a bad one (or one that carries a
+  // password) is a usage error, whatever the state of the repository.
+  for (const auto& d : o.dests) CAIRN_TRY(backend::parse_url(d));
   std::optional<std::string> first_set;
   std::vector<Item> items;
   if (!o.all) CAIRN_TRY(read_items(in, first_set, items));

@@ -18,6 +18,7 @@
 #include "base/bytes.hpp"
 #include "base/observer.hpp"
 #include "base/result.hpp"
+#include "base/secret.hpp"
 #include "chunker/chunker.hpp"
 #include "crypto/keys.hpp"
 #include "hash/hash.hpp"
@@ -50,7 +51,7 @@ struct InitOptions {
 // How a tool unlocks the repository: a passphrase (tried against every key slot) or a key
 // file (an exported slot, e.g. a write-only key) with its own passphrase.
 struct Unlock {
-  std::string passphrase;
+  SecretText passphrase;  // wiped when released, never in a core file (base/secret.hpp)
   std::optional<std::filesystem::path> key_file;
 };
 

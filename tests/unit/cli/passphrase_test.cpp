@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <type_traits>
 
 #include "cli/passphrase.hpp"
 #include "scratch.hpp"
@@ -109,8 +110,8 @@ TEST_CASE("cli::load_passphrase: a closed descriptor is an error, not an empty p
   CHECK(r.error().message.find("CAIRN_PASSPHRASE_FD") != std::string::npos);
 }
 
-TEST_CASE("cli::wipe: clears the string", "[cli]") {
-  std::string s = "a passphrase long enough to live on the heap";
-  wipe(s);
-  CHECK(s.empty());
+TEST_CASE("cli::load_passphrase: a SecretText, not a std::string", "[cli]") {
+  // The passphrase never passes through a std::string whose freed buffer or inline bytes
+  // would keep a copy (base/secret.hpp).
+  static_assert(std::is_same_v<decltype(load_passphrase({}, nullptr)), cairn::Result<cairn::SecretText>>);
 }

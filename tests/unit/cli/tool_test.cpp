@@ -190,7 +190,7 @@ TEST_CASE("cli::Tool: the passphrase comes from --passphrase-file, read once", "
   const Run r = run({"--passphrase-file", file.string()}, [](Session& s) -> Result<ops::Outcome> {
     CAIRN_TRY_ASSIGN(auto a, s.passphrase());
     CAIRN_TRY_ASSIGN(auto b, s.passphrase());
-    return ops::Outcome{0, a == b ? a : "differs"};
+    return ops::Outcome{0, a == b.view() ? std::string(a.view()) : "differs"};
   });
   CHECK(r.out == "correct horse\n");
   const Run none = run({}, [](Session& s) -> Result<ops::Outcome> {

@@ -131,22 +131,29 @@ int closed_port() { return test::LoopbackServer::closed_port(); }
 
 }  // namespace
 
-TEST_CASE("notify::run_command: the event on stdin and in CAIRN_EVENT_*; stdout goes to stderr", "[notify]") {
+TEST_CASE("notify::run_command: the event on stdin and in CAIRN_EVENT_*, a minimal environment; stdout goes to stderr", "[notify]") {
   ScratchDir s;
   const fs::path out = s.dir / "out";
   const fs::path cmd = script(s.dir, "hook",
                               "cat > '" + out.string() + ".stdin'\n"
-                              "printf '%s|%s|%s' \"$CAIRN_EVENT_TOOL\" \"$CAIRN_EVENT_EXIT_CODE\" \"$X_KEEP\" > '" +
+                              "printf '%s|%s|%s|%s|%s' \"$CAIRN_EVENT_TOOL\" \"$CAIRN_EVENT_EXIT_CODE\" \"$LANG\" \"$X_DROP\" \"$AWS_SECRET_ACCESS_KEY\" > '" +
                                   out.string() + ".env'\n"
                                   "fd1=$(readlink /proc/$$/fd/1)\necho \"$fd1\" > '" + out.string() + ".fd1'\n");
-  ::setenv("X_KEEP", "kept", 1);
+  const char* lang = std::getenv("LANG");
+  const std::string saved_lang = lang != nullptr ? lang : "";
+  ::setenv("LANG", "kept", 1);
+  ::setenv("X_DROP", "dropped", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "dropped", 1);
   ::setenv("CAIRN_EVENT_TOOL", "stale", 1);
   const Status st = notify::run_command(cmd, "{\"a\":1}\n", notify::event_env(sample()), 5s);
-  ::unsetenv("X_KEEP");
+  if (lang != nullptr) ::setenv("LANG", saved_lang.c_str(), 1);
+  else ::unsetenv("LANG");
+  ::unsetenv("X_DROP");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
   ::unsetenv("CAIRN_EVENT_TOOL");
   REQUIRE(st);
   CHECK(slurp(out.string() + ".stdin") == "{\"a\":1}\n");
-  CHECK(slurp(out.string() + ".env") == "cairn-verify|4|kept");
+  CHECK(slurp(out.string() + ".env") == "cairn-verify|4|kept||");
   char ours[4096] = {};
   REQUIRE(::readlink("/proc/self/fd/2", ours, sizeof ours - 1) > 0);
   CHECK(slurp(out.string() + ".fd1") == std::string(ours) + "\n");

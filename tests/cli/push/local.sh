@@ -47,11 +47,11 @@ compare_trees "$src" out2
 echo "second push: restores the newer set"
 
 # --all to a new destination: the same objects as the repository
-(cd "$CAIRN_REPO" && find config keys packs index sets -type f | LC_ALL=C sort) >repo.objects
+(cd "$CAIRN_REPO" && find config keys packs index sets holds -type f | LC_ALL=C sort) >repo.objects
 cairn-push --all "$PWD/dest2" >all.out
 sed 's/^+//; s/ .*//' all.out | LC_ALL=C sort >pushed.objects
 diff -u repo.objects pushed.objects >&2 || die "--all did not push every object exactly once"
-(cd dest2 && find config keys packs index sets -type f | LC_ALL=C sort) >dest2.objects
+(cd dest2 && find config keys packs index sets holds -type f | LC_ALL=C sort) >dest2.objects
 diff -u repo.objects dest2.objects >&2 || die "dest2 does not hold the repository's objects"
 cairn-push --all "$PWD/dest2" >all-again.out
 [ ! -s all-again.out ] || die "a second --all sent objects again: $(head -n 3 all-again.out)"

@@ -25,8 +25,11 @@ Bytes frame(ByteView header, ByteView body) {
   crypto::random_bytes(data_key.mut());
   Bytes out;
   append(out, as_bytes(repo::kSetMagic));
-  out.push_back(1);
+  out.push_back(static_cast<std::uint8_t>(repo::kSetVersion));
   out.push_back(0);
+  append(out, k.writer_id);  // the writer block: the key's own certified writer
+  append(out, k.writer_pk);
+  append(out, k.writer_cert);
   put_le32(out, static_cast<std::uint32_t>(header.size()));
   append(out, header);
   append(out, crypto::box_seal(k.box_pk, data_key.view()));
@@ -35,7 +38,7 @@ Bytes frame(ByteView header, ByteView body) {
   append(ad, as_bytes("set"));
   append(ad, header);
   crypto::seal_append(data_key.view(), body, ad, out);
-  append(out, crypto::sign(k.sign_sk.view(), out));
+  append(out, crypto::sign(k.writer_sk.view(), out));
   return out;
 }
 
@@ -60,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (again) {
       auto back = repo::decode_set(*again, keys(), true, "fuzz");
       if (!back || !back->body || back->header.seq != set->header.seq || back->body->packs != set->body->packs ||
-          back->body->source != set->body->source)
+          back->body->source != set->body->source || back->body->manifest_proofs != set->body->manifest_proofs ||
+          back->header.writer != keys().writer_id)
         __builtin_trap();
     }
   }

@@ -347,26 +347,21 @@ std::string encode_entry(const Entry& e) {
     put_key(out, "digest");
     put_string(out, e.digest->hex());
   }
-  if (e.digest || !e.chunks.empty()) {
-    out += ",\"chunks\":[";
-    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+  // ,"key":["hex",...] for chunk ids and proofs alike
+  const auto hex_array = [&out](std::string_view key, const auto& items) {
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
       if (i) out.push_back(',');
       out.push_back('"');
-      out += e.chunks[i].hex();
+      out += items[i].hex();
       out.push_back('"');
     }
     out.push_back(']');
-  }
-  if (!e.proofs.empty()) {
-    out += ",\"proofs\":[";
-    for (std::size_t i = 0; i < e.proofs.size(); ++i) {
-      if (i) out.push_back(',');
-      out.push_back('"');
-      out += e.proofs[i].hex();
-      out.push_back('"');
-    }
-    out.push_back(']');
-  }
+  };
+  if (e.digest || !e.chunks.empty()) hex_array("chunks", e.chunks);
+  if (!e.proofs.empty()) hex_array("proofs", e.proofs);
   out.push_back('}');
   return out;
 }

@@ -142,6 +142,7 @@ class RepositoryImpl final : public Repository {
   Result<SetObject> read_set_impl(const hash::SetId& id, bool want_body);
   Result<Bytes> read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof);
   Status check_writer(const SetObject& s);
+  Result<std::string> put_admin_record(ByteView bytes);
   // Revocations by writer id (hex), loaded on first use.
   std::optional<std::unordered_map<std::string, Revocation>> revoked_;
   std::mutex revoked_mu_;

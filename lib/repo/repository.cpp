@@ -542,15 +542,26 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
   return std::pair{id, k.path()};
 }
 
-Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
-  if (r.time_ns == 0)
-    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
-  CAIRN_TRY_ASSIGN(Bytes bytes, encode_hold(r, keys_));
+namespace {
+std::int64_t now_or(std::int64_t t) {
+  return t != 0 ? t
+                : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+// An administrative record (holds/<id>): content-addressed, so an existing one is the same.
+Result<std::string> RepositoryImpl::put_admin_record(ByteView bytes) {
   const Key k{Kind::hold, hash::blake2b(bytes).hex()};
   auto st = be_->put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
   return k.path();
+}
+
+Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
+  r.time_ns = now_or(r.time_ns);
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_hold(r, keys_));
+  return put_admin_record(bytes);
 }
 
 Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
@@ -580,16 +591,12 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
 }
 
 Result<std::string> RepositoryImpl::write_revocation(Revocation r) {
-  if (r.time_ns == 0)
-    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  r.time_ns = now_or(r.time_ns);
   CAIRN_TRY_ASSIGN(Bytes bytes, encode_revocation(r, keys_));
-  const Key k{Kind::hold, hash::blake2b(bytes).hex()};
-  auto st = be_->put(k, bytes, /*no_replace=*/true);
-  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  CAIRN_TRY_ASSIGN(std::string path, put_admin_record(bytes));
   std::lock_guard lock(revoked_mu_);
   revoked_.reset();  // reload on next use
-  return k.path();
+  return path;
 }
 
 Result<std::vector<Revocation>> RepositoryImpl::revocations() {

@@ -428,6 +428,12 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     }));
     CAIRN_TRY(p.upload(dests, Kind::config, {Key{Kind::config, "config"}}, true));
     CAIRN_TRY(p.upload(dests, Kind::key, keys, true));
+    // And the config's signed copy among the admin records (cairn-repository(5) CONFIG), which
+    // stands in for a replaced config there too.
+    CAIRN_TRY_ASSIGN(Bytes config, ctx.repo->storage().get(Key{Kind::config, "config"}));
+    const Key copy{Kind::hold, hash::blake2b(config).hex()};
+    CAIRN_TRY_ASSIGN(auto has_copy, ctx.repo->storage().stat(copy));
+    if (has_copy) CAIRN_TRY(p.upload(dests, Kind::hold, {copy}, true));
   }
   if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up));
   for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold}) {

@@ -1,9 +1,9 @@
 // cairn-verify's damage report: the damaged or missing objects, then every set that depends on
 // them and, in each, exactly the files whose content cannot be restored as stored.
 //
-// A chunk of set S is bad when no index file lists it, when the pack a restore would read it
-// from (Repository::locate) is damaged for that chunk, or when it is among the chunks lost
-// from a damaged pack that S itself names (S's own copy: a full set must restore alone).
+// A chunk of set S is bad when no index file lists it, when every copy the index files list
+// is in a pack damaged for that chunk, or when it is among the chunks lost from a damaged pack
+// that S itself names (S's own copy: a full set must restore alone).
 // The chunks a wholly damaged or missing pack held come from the index files.
 #include <algorithm>
 
@@ -36,12 +36,19 @@ class Attribution {
   }
   bool names_damaged_pack() const { return !listed_.empty(); }
 
+  // Bad when lost from a damaged pack the set itself names (its own copy: a full set must
+  // restore alone, e.g. from a destination that holds only its packs), or when no copy the
+  // index files list is intact (reads try every copy, so a bad copy planted elsewhere does not
+  // make the chunk bad).
   bool bad(const hash::ChunkId& c) const {
-    auto loc = run_.ctx.repo->locate(c);
-    if (!loc) return true;
-    if (auto it = run_.packs.find(loc->pack); it != run_.packs.end())
-      if (it->second.whole || it->second.lost.contains(c)) return true;
-    return std::any_of(listed_.begin(), listed_.end(), [&](const PackDamage* d) { return d->lost.contains(c); });
+    if (std::any_of(listed_.begin(), listed_.end(), [&](const PackDamage* d) { return d->lost.contains(c); }))
+      return true;
+    const auto copies = run_.ctx.repo->locate_all(c);
+    for (const auto& loc : copies) {
+      auto it = run_.packs.find(loc.pack);
+      if (it == run_.packs.end() || !(it->second.whole || it->second.lost.contains(c))) return false;
+    }
+    return true;
   }
 
  private:

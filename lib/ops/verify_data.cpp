@@ -161,7 +161,9 @@ void merge_damage(Run& run, const hash::PackId& id, PackDamage d) {
 
 Status read_data(Run& run, const DataSubset& subset) {
   std::vector<hash::PackId> universe;
-  for (const auto& p : run.checked_packs) {
+  std::set<hash::PackId> all = run.checked_packs;
+  all.insert(run.copy_packs.begin(), run.copy_packs.end());
+  for (const auto& p : all) {
     auto known = run.packs.find(p);
     if (known != run.packs.end() && known->second.problem == PackProblem::missing) continue;
     if (run.stored.contains(p)) universe.push_back(p);

@@ -79,6 +79,10 @@ struct Run {
   std::vector<OtherDamage> other;
   std::vector<std::string> warnings, notes;
   std::set<hash::PackId> checked_packs;  // packs some checked set names
+  // Packs holding further copies of chunks the checked sets need (an index file may list a
+  // chunk twice: two writers at once, or one planted to point at garbage): --read-data reads
+  // them too, so a bad copy is named even though reads fall back to a good one.
+  std::set<hash::PackId> copy_packs;
   // --read-data: the possession proof of every intact chunk read, to check each set's claims.
   std::unordered_map<hash::ChunkId, hash::Digest> proofs;
   bool read_all_data = false;            // --read-data over every pack of the checked sets

@@ -291,7 +291,11 @@ void check_set_packs(Run& run, SetState& s) {
 
 // One chunk the set needs: known to an index file, in a pack that is in storage.
 void check_chunk(Run& run, SetState& s, const hash::ChunkId& c, std::string_view path) {
-  auto loc = run.ctx.repo->locate(c);
+  const auto copies = run.ctx.repo->locate_all(c);
+  for (std::size_t i = 1; i < copies.size(); ++i)
+    if (run.stored.contains(copies[i].pack)) run.copy_packs.insert(copies[i].pack);
+  if (!copies.empty() && run.stored.contains(copies[0].pack)) run.copy_packs.insert(copies[0].pack);
+  auto loc = copies.empty() ? std::nullopt : std::optional<repo::Location>(copies[0]);
   if (!loc) {
     run.missing_chunks.try_emplace(
         c, fmt::format("set {} needs it for '{}' but no index file lists it", set_prefix(s.id), printable_path(path)));

@@ -112,6 +112,7 @@ class RepositoryImpl final : public Repository {
   Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
   Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) override;
   std::optional<Location> locate(const hash::ChunkId& id) const override { return index_.find(id); }
+  std::vector<Location> locate_all(const hash::ChunkId& id) const override { return index_.find_all(id); }
   Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) override;
 
   Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;

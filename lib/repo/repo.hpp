@@ -184,6 +184,8 @@ class Repository {
   // `proof`, when given, receives the chunk's proof. Never hand these bytes to a user.
   virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof = nullptr) = 0;
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
+  // Every copy the index files list, locate()'s first (verify reads them all).
+  virtual std::vector<Location> locate_all(const hash::ChunkId& id) const = 0;
   // A pack's own (trailing) index, read with two range reads and authenticated (verify and
   // index rebuilds use it). Errc::not_found if the pack is absent, corrupt if it fails.
   virtual Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) = 0;

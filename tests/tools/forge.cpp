@@ -10,6 +10,10 @@
 //       and signs a set with the write-only key's writer key. PROOF says what stands in for
 //       the proofs of the chunks it never held: "zero", "id" (the chunk id itself) or "none".
 //       Prints the set id.
+//   cairn-test-tool plant-copy REPO KEYFILE PASSFILE
+//       Writes a garbage "pack" and an index file that lists every chunk of the repository in
+//       it, ground until its name sorts before every other index file (so its entries are the
+//       copies found first). Prints the garbage pack's id.
 //   cairn-test-tool resign-config REPO KEYFILE PASSFILE
 //       Re-signs the config with the only signing key a write-only key holds (its writer key).
 #include <cstdio>
@@ -143,6 +147,42 @@ int forge_set(char** argv) {
   return 0;
 }
 
+int plant_copy(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  const auto& k = repo.keys();
+  repo::IndexPack planted;
+  std::string lowest = std::string(64, 'f');
+  auto st = repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    lowest = std::min(lowest, info.key.name);
+    CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
+    CAIRN_TRY_ASSIGN(auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
+    for (const auto& p : ip)
+      for (auto e : p.entries) {
+        e.offset = 100;  // same sizes and flags, in a file of garbage
+        planted.entries.push_back(e);
+      }
+    return {};
+  });
+  if (!st) return fail(st.error().message);
+  Bytes garbage(1u << 20);
+  crypto::random_bytes(garbage);
+  planted.pack = hash::PackId{hash::blake2b(garbage)};
+  if (auto put = repo.storage().put(backend::Key{backend::Kind::pack, planted.pack.hex()}, garbage); !put)
+    return fail(put.error().message);
+  for (int tries = 0; tries < 100000; ++tries) {
+    const Bytes index = repo::encode_index_file({planted}, k.index_key.view(), k.repo_id);
+    const std::string name = hash::blake2b(index).hex();
+    if (name >= lowest) continue;
+    if (auto put = repo.storage().put(backend::Key{backend::Kind::index, name}, index); !put)
+      return fail(put.error().message);
+    std::printf("%s\n", planted.pack.hex().c_str());
+    return 0;
+  }
+  return fail("could not grind an index name");
+}
+
 int resign_config(char** argv) {
   auto r = open(argv[0], argv[1], argv[2]);
   if (!r) return fail(r.error().message);
@@ -162,6 +202,7 @@ int main(int argc, char** argv) {
   const std::string verb = argc > 1 ? argv[1] : "";
   if (verb == "forge-set" && argc == 7) return forge_set(argv + 2);
   if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
-  return fail("usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | resign-config REPO "
-              "KEYFILE PASSFILE");
+  if (verb == "plant-copy" && argc == 5) return plant_copy(argv + 2);
+  return fail("usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | resign-config|plant-copy "
+              "REPO KEYFILE PASSFILE");
 }

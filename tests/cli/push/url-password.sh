@@ -37,6 +37,10 @@ expect_exit 2 cairn-push --all "file://$PWD/good" "sftp://u:$pw@h/p"
 grep -q -- "$pw" last.stderr && die "the password was echoed"
 echo "with a good destination: nothing pushed"
 # an @ in the path or a user without a password is not a password
-expect_exit 12 cairn-push --all "sftp://backup@127.0.0.1:1/p@th" --known-hosts /dev/null
+# (it then fails on the connection: 12 without an SSH key in the environment, 13 with one, as
+# nothing listens on port 1; never 2, the usage refusal of a password)
+rc=0
+cairn-push --all "sftp://backup@127.0.0.1:1/p@th" --known-hosts /dev/null >last.stdout 2>last.stderr || rc=$?
+[ "$rc" = 12 ] || [ "$rc" = 13 ] || { cat last.stderr >&2; die "sftp://backup@127.0.0.1:1/p@th exited $rc, expected 12 or 13"; }
 grep -q "carries a password" last.stderr && die "a user name alone was taken for a password"
 echo "user without password: not refused as a password"

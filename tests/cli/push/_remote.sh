@@ -95,7 +95,7 @@ expect_refused() {  # expect_refused CODE DEST CMD...
 }
 
 tree_sums() {  # tree_sums DIR
-  (cd "$1" && find config keys packs index sets -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
+  (cd "$1" && find config keys packs index sets holds -type f 2>/dev/null | LC_ALL=C sort | while read -r f; do
     printf '%s %s %s\n' "$f" "$(stat -c %s "$f")" "$(sha256sum <"$f" | cut -d' ' -f1)"
   done)
 }

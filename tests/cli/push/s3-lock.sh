@@ -50,7 +50,7 @@ check_log() {  # check_log MODE DAYS: what the push of the last log sent
 import calendar, json, sys, time
 log, mode, days = sys.argv[1], sys.argv[2], int(sys.argv[3])
 want = time.time() + days * 86400
-seen = {"pack": 0, "index": 0, "set": 0, "part": 0}
+seen = {"pack": 0, "index": 0, "set": 0, "hold": 0, "part": 0}
 def fail(msg):
     sys.exit("error: " + msg)
 for line in open(log):
@@ -66,8 +66,10 @@ for line in open(log):
     if not upload:
         continue
     lock = h.get("x-amz-object-lock-mode")
-    if kind in ("packs", "index", "sets"):
-        seen[{"packs": "pack", "index": "index", "sets": "set"}[kind]] += 1
+    # holds/ (administrative records: holds, revocations, the config's signed copy) are
+    # content-addressed and locked like the objects they protect
+    if kind in ("packs", "index", "sets", "holds"):
+        seen[{"packs": "pack", "index": "index", "sets": "set", "holds": "hold"}[kind]] += 1
         if days == 0:
             if lock or "x-amz-object-lock-retain-until-date" in h:
                 fail("%s is locked, its class has no immutable-days" % path)

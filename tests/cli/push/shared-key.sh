@@ -4,7 +4,7 @@
 # config and key slot, as a second host would be set up: the same repository id and keys,
 # its own packs and catalog), push --all to one destination at the same time. Object names
 # cannot collide: packs, index files and sets are named by the hash of their bytes (and each
-# pack holds fresh random nonces), so the two hosts' objects are disjoint; config and key
+# pack holds fresh random nonces), so the two hosts' objects are disjoint; config, its signed copy and key
 # slots are the same bytes on both. Afterwards the destination holds the union, each name
 # with the content its host wrote, and each host's set restores from it alone. A directory
 # destination always; S3 too with CAIRN_TEST_REMOTE=1.
@@ -18,7 +18,7 @@ make_repo "$PWD/hostA"
 cat_a=$CAIRN_CATALOG
 mkdir -p hostB/packs hostB/index hostB/sets hostB/tmp
 cp -p hostA/config hostB/
-cp -rp hostA/keys hostB/
+cp -rp hostA/keys hostA/holds hostB/  # holds/: the config's signed copy
 cat_b=$PWD/catalogB.db
 
 backup() {  # backup REPO CATALOG SRC SEED: prints the set id
@@ -37,7 +37,8 @@ LC_ALL=C sort -u a.sums b.sums >union.sums
 clash=$(cut -d' ' -f1 union.sums | uniq -d)
 [ -z "$clash" ] || die "the hosts wrote different objects under one name: $clash"
 common=$(LC_ALL=C comm -12 <(cut -d' ' -f1 a.sums) <(cut -d' ' -f1 b.sums) | tr '\n' ' ')
-[[ $common =~ ^config\ keys/[0-9a-f]{32}\ $ ]] || die "expected config and the key slot in common, got: $common"
+[[ $common =~ ^config\ holds/[0-9a-f]{64}\ keys/[0-9a-f]{32}\ $ ]] \
+  || die "expected config, its signed copy and the key slot in common, got: $common"
 
 both_push() {  # both_push URL: the two hosts at once
   CAIRN_REPO=$PWD/hostA CAIRN_CATALOG=$cat_a cairn-push --all --jobs 3 "$1" >pushA.out 2>pushA.err &

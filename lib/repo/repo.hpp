@@ -120,8 +120,8 @@ struct SetObject {
 // Writers choose seq (1 + the newest set's), so a writer can claim any number. The
 // plausible ceiling of a list of seqs is the highest one reached from 0 by steps of at most
 // kMaxSeqStep: a claim beyond a larger gap is one no chain of real sets supports. Writers
-// chain only to plausible sets, so one forged high seq cannot stop later backups, and
-// readers treat sets above the ceiling as damage.
+// chain only to plausible sets, so one forged high seq cannot stop later backups (a seq
+// beyond kMaxSeq is damage to every reader).
 inline constexpr std::uint64_t kMaxSeqStep = 1ull << 24;
 std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs);
 

@@ -292,9 +292,9 @@ void check_set_packs(Run& run, SetState& s) {
 // One chunk the set needs: known to an index file, in a pack that is in storage.
 void check_chunk(Run& run, SetState& s, const hash::ChunkId& c, std::string_view path) {
   const auto copies = run.ctx.repo->locate_all(c);
-  for (std::size_t i = 1; i < copies.size(); ++i)
-    if (run.stored.contains(copies[i].pack)) run.copy_packs.insert(copies[i].pack);
-  if (!copies.empty() && run.stored.contains(copies[0].pack)) run.copy_packs.insert(copies[0].pack);
+  if (copies.size() > 1)  // rare: only then are there packs beyond the set's own to read
+    for (const auto& l : copies)
+      if (run.stored.contains(l.pack)) run.copy_packs.insert(l.pack);
   auto loc = copies.empty() ? std::nullopt : std::optional<repo::Location>(copies[0]);
   if (!loc) {
     run.missing_chunks.try_emplace(

@@ -137,6 +137,8 @@ class RepositoryImpl final : public Repository {
   const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
   Status load_indexes();
   void mark_full_slot(std::string name) { known_full_.insert(std::move(name)); }
+  // nullopt when `writer` is not revoked; else the sets its revocations keep.
+  Result<std::optional<std::vector<hash::SetId>>> revoked_keep(ByteView writer);
 
  private:
   Result<std::shared_ptr<const crypto::SecretBytes>> pack_key(const hash::PackId& pack);

@@ -339,12 +339,11 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
   CAIRN_TRY(repo->load_indexes());
   // A revoked writer can write nothing more (its sets would be refused anyway).
-  CAIRN_TRY_ASSIGN(auto revs, repo->revocations());
-  for (const auto& r : revs)
-    if (r.writer == repo->keys().writer_id && !repo->keys().can_admin())
-      return Error{Errc::auth, fmt::format("this key (writer {}) was revoked: ask the repository's admin for a new "
-                                           "write-only key",
-                                           to_hex(r.writer))};
+  CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
+  if (keep && !repo->keys().can_admin())
+    return Error{Errc::auth, fmt::format("this key (writer {}) was revoked: ask the repository's admin for a new "
+                                         "write-only key",
+                                         to_hex(repo->keys().writer_id))};
   return std::unique_ptr<Repository>(std::move(repo));
 }
 
@@ -490,22 +489,24 @@ Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want
   return s;
 }
 
-Status RepositoryImpl::check_writer(const SetObject& s) {
-  {
-    std::lock_guard lock(revoked_mu_);
-    if (!revoked_) {
-      CAIRN_TRY_ASSIGN(auto revs, revocations());
-      revoked_.emplace();
-      for (auto& r : revs) {
-        auto [it, fresh] = revoked_->try_emplace(to_hex(r.writer), r);
-        if (!fresh) append_keep(it->second, r);
-      }
+Result<std::optional<std::vector<hash::SetId>>> RepositoryImpl::revoked_keep(ByteView writer) {
+  std::lock_guard lock(revoked_mu_);
+  if (!revoked_) {  // read once per handle (open() asks first), again after write_revocation
+    CAIRN_TRY_ASSIGN(auto revs, revocations());
+    revoked_.emplace();
+    for (auto& r : revs) {
+      auto [it, fresh] = revoked_->try_emplace(to_hex(r.writer), r);
+      if (!fresh) append_keep(it->second, r);
     }
-    auto it = revoked_->find(to_hex(s.header.writer));
-    if (it == revoked_->end()) return {};
-    const auto& keep = it->second.keep;
-    if (std::find(keep.begin(), keep.end(), s.id) != keep.end()) return {};
   }
+  auto it = revoked_->find(to_hex(writer));
+  if (it == revoked_->end()) return std::optional<std::vector<hash::SetId>>{};
+  return std::optional<std::vector<hash::SetId>>{it->second.keep};
+}
+
+Status RepositoryImpl::check_writer(const SetObject& s) {
+  CAIRN_TRY_ASSIGN(auto keep, revoked_keep(s.header.writer));
+  if (!keep || std::find(keep->begin(), keep->end(), s.id) != keep->end()) return {};
   return Error{Errc::corrupt, fmt::format("set '{}' was written by writer {} after it was revoked", s.id.hex(),
                                           to_hex(s.header.writer))};
 }

@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "repo/objects.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -86,50 +85,11 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
 }
 
 Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs, int* warnings) {
-  using backend::Key;
-  using backend::Kind;
-  auto& be = r.storage();
-  std::vector<std::string> names;
-  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
-  std::vector<std::pair<repo::HoldRecord, std::string>> recs;
-  const auto skip = [&](const std::string& name, Error e) {
+  return r.list_holds([&](const std::string& name, Error e) {
     e.message = fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
     obs.warning(fmt::format("hold record {}", name), e);
     if (warnings) ++*warnings;
-  };
-  for (const auto& name : names) {
-    const std::string what = fmt::format("hold record '{}'", name);
-    auto raw = be.get(Key{Kind::hold, name});
-    if (!raw) {
-      if (raw.error().code == Errc::not_found) continue;  // removed meanwhile
-      return std::move(raw).error();
-    }
-    auto want = hash::Digest::from_hex(name);
-    if (!want || hash::blake2b(*raw) != *want) {
-      skip(name, Error{Errc::corrupt, fmt::format("{}: its content does not match its name", what)});
-      continue;
-    }
-    if (repo::is_revocation(*raw) || repo::is_config_copy(*raw)) continue;  // admin records, not holds
-    auto rec = repo::decode_hold(*raw, r.keys(), what);
-    if (!rec) {
-      const Errc c = rec.error().code;
-      if (c != Errc::corrupt && c != Errc::bad_input && c != Errc::unsupported_format) return std::move(rec).error();
-      skip(name, std::move(rec).error());
-      continue;
-    }
-    recs.emplace_back(std::move(*rec), name);
-  }
-  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first.time_ns, a.second) < std::tie(b.first.time_ns, b.second);
   });
-  std::vector<repo::HoldRecord> out;
-  out.reserve(recs.size());
-  for (auto& x : recs) out.push_back(std::move(x.first));
-  return out;
 }
 
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(

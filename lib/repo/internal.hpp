@@ -119,7 +119,7 @@ class RepositoryImpl final : public Repository {
   Result<std::vector<hash::SetId>> list_sets() override;
   Result<SetObject> read_set(const hash::SetId& id) override;
   Result<std::string> write_hold(HoldRecord r) override;
-  Result<std::vector<HoldRecord>> list_holds() override;
+  Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip) override;
   Result<std::string> write_revocation(Revocation r) override;
   Result<std::vector<Revocation>> revocations() override;
 

@@ -202,7 +202,11 @@ class Repository {
   // (time_ns, then id). Both need a full key (Errc::auth for a write-only key). Errc::corrupt
   // names a record that fails authentication.
   virtual Result<std::string> write_hold(HoldRecord r) = 0;
-  virtual Result<std::vector<HoldRecord>> list_holds() = 0;
+  // With `skip`, a record that is damaged (garbage under a valid name, a bad signature, another
+  // format) is passed to it, named, and left out instead of failing the whole list; storage
+  // errors still fail.
+  using SkipRecord = std::function<void(const std::string& name, Error why)>;
+  virtual Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip = {}) = 0;
   // Writer revocations: write_revocation needs the admin key (a full key) and returns the
   // record's path; revocations() reads and authenticates every revocation record (any key);
   // a damaged one is Errc::corrupt. read_set refuses a revoked writer's sets not in `keep`.

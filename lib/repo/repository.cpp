@@ -565,22 +565,37 @@ Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
   return put_admin_record(bytes);
 }
 
-Result<std::vector<HoldRecord>> RepositoryImpl::list_holds() {
+Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& skip) {
   std::vector<std::string> names;
   CAIRN_TRY(be_->list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
     names.push_back(info.key.name);
     return {};
   }));
+  std::sort(names.begin(), names.end());
   std::vector<std::pair<HoldRecord, std::string>> recs;
   for (const auto& name : names) {
     const std::string what = fmt::format("hold record '{}'", name);
-    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::hold, name}));
-    auto digest = hash::Digest::from_hex(name);
-    if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
-    CAIRN_TRY(check_content_address(raw, *digest, what));
-    if (is_revocation(raw) || is_config_copy(raw)) continue;  // not hold records
-    CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(raw, keys_, what));
-    recs.emplace_back(std::move(r), name);
+    auto raw = be_->get(Key{Kind::hold, name});
+    if (!raw) {
+      if (skip && raw.error().code == Errc::not_found) continue;  // removed meanwhile
+      return std::move(raw).error();
+    }
+    auto rec = [&]() -> Result<std::optional<HoldRecord>> {
+      auto digest = hash::Digest::from_hex(name);
+      if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
+      CAIRN_TRY(check_content_address(*raw, *digest, what));
+      if (is_revocation(*raw) || is_config_copy(*raw)) return std::optional<HoldRecord>{};  // not hold records
+      CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(*raw, keys_, what));
+      return std::optional<HoldRecord>{std::move(r)};
+    }();
+    if (!rec) {
+      const Errc c = rec.error().code;
+      if (!skip || (c != Errc::corrupt && c != Errc::bad_input && c != Errc::unsupported_format))
+        return std::move(rec).error();
+      skip(name, std::move(rec).error());
+      continue;
+    }
+    if (*rec) recs.emplace_back(std::move(**rec), name);
   }
   std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first.time_ns, a.second) < std::tie(b.first.time_ns, b.second);

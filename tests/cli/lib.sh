@@ -318,6 +318,13 @@ repo_fingerprint() {  # repo_fingerprint [DIR]
   (cd "${1:-$CAIRN_REPO}" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 
+flip_byte() {  # flip_byte FILE OFFSET: invert every bit of one byte, so it always changes
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  [ -n "$b" ] || die "flip_byte: $1 has no byte at offset $2"
+  # shellcheck disable=SC2059  # the format is the octal escape being built
+  printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
 file_blocks() { echo $(($(stat -c %b "$1") * 512)); }
 
 stream_begin() {  # stream_begin FILE SOURCE

@@ -59,7 +59,7 @@ echo "rebuilt from the repository alone: ls --json identical"
 # catalog and the records agree (a damaged release would leave only its hold to apply)
 rec=$(sed -n 's|^+holds/||p' hold.out)
 cp after.json keep.json
-printf 'X' | dd of="$CAIRN_REPO/holds/$rec" bs=1 seek=30 conv=notrunc 2>/dev/null
+flip_byte "$CAIRN_REPO/holds/$rec" 30
 expect_exit 3 cairn catalog rebuild
 grep -q "hold record '$rec'" last.stderr || die "the damaged record is not named: $(cat last.stderr)"
 cairn ls --json >now.json

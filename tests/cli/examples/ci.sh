@@ -27,6 +27,6 @@ sleep 2
 CAIRN_MAX_AGE=1s expect_exit 5 run_script
 echo "stale source: exit 5"
 pack=$(find "$CAIRN_REPO/packs" -type f | head -n 1)
-printf 'X' | dd of="$pack" bs=1 seek=200 conv=notrunc 2>/dev/null
+flip_byte "$pack" 200
 expect_exit 4 run_script --drill
 echo "damaged pack: exit 4"

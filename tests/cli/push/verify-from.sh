@@ -33,7 +33,7 @@ echo "verify --from: clean without the local repository"
 
 f=$dest/packs/${pack:0:2}/$pack
 size=$(stat -c %s "$f")
-printf '\xff' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc status=none
+flip_byte "$f" $((size / 2))
 expect_exit 4 cairn-verify --from "file://$dest" --read-data
 grep -q "^damaged pack $pack: " last.stdout || die "the damaged pack is not named: $(cat last.stdout)"
 grep -q "^affected set $set " last.stdout || die "the set it costs is not named: $(cat last.stdout)"

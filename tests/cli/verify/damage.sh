@@ -30,7 +30,7 @@ assert_eq "$(cat packs.all | xargs stat -c %s | awk '{ n += $1 } END { print n }
 echo "--read-data=I/3: every pack read exactly once"
 
 # flip one byte early in the pack: the first file's first chunk
-printf '\xff' | dd of="$pack" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip_byte "$pack" 300
 expect_exit 4 cairn-verify --read-data
 out=$(cat last.stdout last.stderr)
 grep -q "$(basename "$pack")" <<<"$out" || die "the damaged pack is not named"

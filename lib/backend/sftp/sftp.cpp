@@ -56,9 +56,8 @@ class SftpBackend final : public RemoteBackend {
     const std::string what = fmt::format("cannot get '{}'", display(k));
     net::Request req;
     req.url = url(remote(k));
-    if (offset != 0 || length != 0) {
-      const std::uint64_t last = length == 0 || offset + length < offset ? 0 : offset + length - 1;
-      req.range = last ? fmt::format("{}-{}", offset, last) : fmt::format("{}-", offset);
+    if (auto range = net::range_value(offset, length)) {
+      req.range = range->substr(std::string_view("bytes=").size());  // SFTP: "first-last" or "first-"
       req.expect_size = static_cast<std::size_t>(std::min<std::uint64_t>(length, 64ull << 20));
     }
     CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));

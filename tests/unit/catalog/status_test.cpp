@@ -17,17 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kRepo = std::string(64, 'a');
-// tests/data/catalogs. __FILE__ is relative to the build directory when ccache's
-// CCACHE_BASEDIR rewrote it, and ctest runs this binary in build/tests, not build/.
-fs::path fixtures() {
-  const fs::path p = fs::path(__FILE__).parent_path() / "../../data/catalogs";
-  if (p.is_relative()) {
-    std::error_code ec;
-    const fs::path build = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
-    if (!ec && fs::exists(build / p)) return build / p;
-  }
-  return p;
-}
+fs::path fixtures() { return fs::path(CAIRN_SOURCE_DIR) / "tests/data/catalogs"; }
 
 struct Scratch {
   fs::path dir;

@@ -14,7 +14,7 @@ using namespace cairn::manifest;
 
 namespace {
 
-const std::filesystem::path kFixtures = std::filesystem::path(__FILE__).parent_path() / "../../data/streams/v1";
+const std::filesystem::path kFixtures = std::filesystem::path(CAIRN_SOURCE_DIR) / "tests/data/streams/v1";
 
 Entry file(std::string path) {
   Entry e;

@@ -230,7 +230,7 @@ TEST_CASE("policy::load: reads a file; a missing one is not_found", "[policy]") 
 }
 
 TEST_CASE("policy::load: the shipped example policy parses", "[policy]") {
-  const fs::path example = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "examples" / "policy.toml";
+  const fs::path example = fs::path(CAIRN_SOURCE_DIR) / "examples" / "policy.toml";
   auto p = policy::load(example);
   if (!p) FAIL(p.error().message);
   CHECK(p->classes.size() >= 3);

@@ -58,7 +58,7 @@ struct Table {
   std::vector<std::string> lines;  // the file, for CAIRN_UPDATE_GOLDEN
 };
 
-fs::path table_file() { return fs::path(__FILE__).parent_path() / "cases.txt"; }
+fs::path table_file() { return fs::path(CAIRN_SOURCE_DIR) / "tests/unit/retention/cases.txt"; }
 
 std::string rest_after(const std::string& line, std::size_t words) {
   std::size_t pos = 0;

@@ -1,6 +1,7 @@
 #include "io/process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -17,7 +18,7 @@ namespace {
 void redirect(posix_spawn_file_actions_t& fa, int from, int to) {
   if (from == kDevNull)
     posix_spawn_file_actions_addopen(&fa, to, "/dev/null", to == 0 ? O_RDONLY : O_WRONLY, 0);
-  else if (from >= 0 && from != to)
+  else if (from >= 0)  // also from == to: glibc then clears close-on-exec
     posix_spawn_file_actions_adddup2(&fa, from, to);
 }
 
@@ -49,8 +50,26 @@ Result<pid_t> spawn(const Command& c, std::string_view what) {
   redirect(fa, c.out, 1);
   redirect(fa, c.err, 2);
   if (!c.dir.empty()) posix_spawn_file_actions_addchdir_np(&fa, c.dir.c_str());
+  if (c.fresh) posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  short flags = 0;
+  if (c.own_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  if (c.fresh) {
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    flags |= POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+  }
+  posix_spawnattr_setflags(&attr, flags);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, c.exe.c_str(), &fa, nullptr, argv.data(), c.env ? envp.data() : environ);
+  const int rc = ::posix_spawn(&pid, c.exe.c_str(), &fa, &attr, argv.data(), c.env ? envp.data() : environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return errno_error(rc, fmt::format("cannot run {}", what));
   return pid;

@@ -1,8 +1,8 @@
 // lib/io/process.hpp: running another program (posix_spawn) and waiting for it. One copy for
 // the tools' hooks, producers, checks and sub-tools; in io because a child's standard
-// descriptors are file descriptors of ours, and every module that starts programs (ops, cli)
-// may use io. notify's exec: targets keep their own fork/execve: they need a process group,
-// a deadline and the errno of a failed execve, which posix_spawn does not give.
+// descriptors are file descriptors of ours, and every module that starts programs (ops, cli,
+// notify) may use io. A program that cannot be run is an error of spawn (glibc's posix_spawn
+// reports a failed execve), never an exit status 127.
 // Depends on: base, POSIX. Threads: spawn is safe from any thread (posix_spawn).
 #pragma once
 
@@ -27,6 +27,8 @@ struct Command {
   std::optional<std::vector<std::string>> env;   // "NAME=value" each; nullopt: our environment
   std::filesystem::path dir;                     // its working directory; empty: ours
   int in = kInherit, out = kInherit, err = kInherit;  // kInherit, kDevNull or a descriptor of ours
+  bool own_group = false;   // in a process group of its own (its pid), to be killed as one
+  bool fresh = false;       // every signal at its default, none blocked, no descriptor above 2
 
   // /bin/sh -c `cmd`.
   static Command shell(const std::string& cmd);

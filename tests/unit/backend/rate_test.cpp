@@ -13,6 +13,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/rate.hpp"
+#include "base/tempdir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cairn;
@@ -24,16 +25,8 @@ namespace {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-rate-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-rate-").value();
+  fs::path dir = tmp.path();
 };
 
 }  // namespace

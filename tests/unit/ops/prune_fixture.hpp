@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/context.hpp"
@@ -70,14 +71,12 @@ struct InfoObserver final : Observer {
 };
 
 struct Fixture {
-  fs::path dir;
+  TempDir tmp = TempDir::create("cairn-prune-").value();
+  fs::path dir = tmp.path();
   ops::RepoOptions ro;
   fs::path policy_file;
 
   Fixture() {
-    char tmpl[] = "/tmp/cairn-prune-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
     REQUIRE(ops::init_process());
     repo::InitOptions io;
     io.chunking = chunker::Params{64u << 10, 128u << 10, 256u << 10};
@@ -89,10 +88,6 @@ struct Fixture {
     auto st = repo::init(ro.repo, "pass", io);
     if (!st) FAIL("init: " << st.error().message);
     policy_file = dir / "policy.toml";
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
   Fixture(const Fixture&) = delete;
   Fixture& operator=(const Fixture&) = delete;

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "base/tempdir.hpp"
 #include "io/file.hpp"
 
 namespace cairn::backend {
@@ -28,12 +29,8 @@ namespace fs = std::filesystem;
 
 class PackCache final : public Backend {
  public:
-  PackCache(std::unique_ptr<Backend> inner, fs::path dir, PackCacheOptions o)
-      : inner_(std::move(inner)), dir_(std::move(dir)), o_(o) {}
-  ~PackCache() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  PackCache(std::unique_ptr<Backend> inner, TempDir dir, PackCacheOptions o)
+      : inner_(std::move(inner)), tmp_(std::move(dir)), dir_(tmp_.path()), o_(o) {}
 
   Properties properties() const override { return inner_->properties(); }
   std::string location() const override { return inner_->location(); }
@@ -200,6 +197,7 @@ class PackCache final : public Backend {
   }
 
   std::unique_ptr<Backend> inner_;
+  TempDir tmp_;  // removed with the cache
   fs::path dir_;
   PackCacheOptions o_;
   std::mutex mu_;
@@ -213,10 +211,8 @@ class PackCache final : public Backend {
 
 Result<std::unique_ptr<Backend>> with_pack_cache(std::unique_ptr<Backend> inner, const std::filesystem::path& parent,
                                                  PackCacheOptions o) {
-  std::string tmpl = (parent / "cairn-packs-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    return errno_error(errno, fmt::format("cannot create a pack cache in '{}'", parent.string()));
-  return std::unique_ptr<Backend>(std::make_unique<PackCache>(std::move(inner), fs::path(tmpl), o));
+  CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-packs-", parent, "a pack cache"));
+  return std::unique_ptr<Backend>(std::make_unique<PackCache>(std::move(inner), std::move(dir), o));
 }
 
 }  // namespace cairn::backend

@@ -8,6 +8,7 @@
 
 #include "backend/azure/azure.hpp"
 #include "backend/remote.hpp"
+#include "base/env.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/sftp/sftp.hpp"
 #include "net/http.hpp"
@@ -16,10 +17,7 @@ namespace cairn::backend {
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
+std::string env(const char* name) { return process_env(name).value_or(""); }
 
 // "16777216", "512K", "16M", "1G"; nullopt for anything else.
 std::optional<std::uint64_t> parse_size(std::string_view s) {

@@ -246,12 +246,6 @@ Status migrate(Connection& c, const std::string& repo_id_hex) {
 
 int schema_version() { return static_cast<int>(kMigrations.size()); }
 
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // --- text forms ---------------------------------------------------------------------------
 
 std::string_view to_string(SetKind k) {
@@ -295,12 +289,6 @@ std::optional<VerifyKind> parse_verify_kind(std::string_view s) {
 }
 
 // --- location -----------------------------------------------------------------------------
-
-std::optional<std::string> process_env(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read before threads start
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
 
 Result<std::filesystem::path> locate(const std::optional<std::filesystem::path>& flag,
                                      std::string_view repo_id_hex, const GetEnv& getenv) {

@@ -17,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.hpp"
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "hash/hash.hpp"
 
 namespace cairn::catalog {
@@ -68,8 +70,6 @@ struct SetRecord {
 // sequence numbers above kMaxSeq are refused (a forged or damaged set).
 inline constexpr std::int64_t kFutureSkewNs = 3600LL * 1'000'000'000LL;
 inline constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 48;
-// The reader's clock: nanoseconds since the Unix epoch.
-std::int64_t wall_clock_ns();
 // True when `s` claims a snapshot time beyond the skew ahead of `now_ns`.
 inline bool from_the_future(const SetRecord& s, std::int64_t now_ns) {
   return s.started_ns > now_ns && s.started_ns - now_ns > kFutureSkewNs;
@@ -159,8 +159,6 @@ struct OpenOptions {
 // Where the catalog lives: `flag` (--catalog) if given, else $CAIRN_CATALOG, else
 // $XDG_STATE_HOME/cairn/<repo-id>.db with XDG_STATE_HOME defaulting to $HOME/.local/state.
 // `getenv` is injectable for tests; Errc::usage when nothing can be derived (no HOME).
-using GetEnv = std::function<std::optional<std::string>(const char* name)>;
-std::optional<std::string> process_env(const char* name);
 Result<std::filesystem::path> locate(const std::optional<std::filesystem::path>& flag,
                                      std::string_view repo_id_hex,
                                      const GetEnv& getenv = process_env);
@@ -212,12 +210,12 @@ class Catalog {
   // caller's call. Errc::usage for an empty or non-hex prefix.
   Result<std::vector<SetRecord>> find_by_prefix(std::string_view prefix);
   // The newest *committed* set of `source` (by started_ns, then seq), optionally of one kind.
-  // Sets dated beyond kFutureSkewNs ahead of `now_ns` (default: wall_clock_ns()) never are.
+  // Sets dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()) never are.
   Result<std::optional<SetRecord>> latest(const std::string& source,
                                           std::optional<SetKind> kind = std::nullopt,
                                           std::optional<std::int64_t> now_ns = std::nullopt);
   // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given),
-  // never one dated beyond kFutureSkewNs ahead of `now_ns` (default: wall_clock_ns()).
+  // never one dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()).
   Result<std::optional<SetRecord>> at_or_before(std::optional<std::string> source,
                                                 std::int64_t time_ns,
                                                 std::optional<std::int64_t> now_ns = std::nullopt);

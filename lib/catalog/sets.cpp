@@ -139,7 +139,7 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
     s.bind_int(15, i64(r.bytes_new));
     s.bind_int(16, i64(r.bytes_stored));
     s.bind_int(17, i64(r.duration_ms));
-    s.bind_int(18, r.first_seen_ns.value_or(wall_clock_ns()));
+    s.bind_int(18, r.first_seen_ns.value_or(now_ns()));
     if (auto st = s.run(what); !st) {
       if (c.last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return Error{Errc::exists,
@@ -203,7 +203,7 @@ namespace {
 
 // The latest snapshot time a reader accepts at `now` (kFutureSkewNs ahead), without overflow.
 std::int64_t future_limit(std::optional<std::int64_t> now) {
-  const std::int64_t t = now.value_or(wall_clock_ns());
+  const std::int64_t t = now.value_or(now_ns());
   return t > INT64_MAX - kFutureSkewNs ? INT64_MAX : t + kFutureSkewNs;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/bytes.hpp"
+#include "base/text.hpp"
 
 namespace cairn::cli {
 
@@ -96,36 +97,6 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string human_bytes(std::uint64_t n) {
-  if (n < 1024) return fmt::format("{} B", n);
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(n) / 1024.0;
-  std::size_t u = 0;
-  while (v >= 1024.0 && u + 1 < std::size(kUnits)) {
-    v /= 1024.0;
-    ++u;
-  }
-  return fmt::format("{:.1f} {}", v, kUnits[u]);
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-}
-
 std::string warning_line(std::string_view tool, std::string_view path, const Error& e) {
   if (path.empty()) return fmt::format("{}: warning: {}", tool, printable(e.message));
   return fmt::format("{}: warning: {}: {}", tool, printable(path), printable(e.message));
@@ -193,8 +164,8 @@ void TextProgress::draw_locked(Clock::time_point now) {
   const auto rate = secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / secs) : 0;
   const auto whole = static_cast<std::uint64_t>(secs);
   std::string text = fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_,
-                                 items_.load(std::memory_order_relaxed), human_bytes(bytes),
-                                 human_bytes(rate), whole / 60, whole % 60);
+                                 items_.load(std::memory_order_relaxed), format_bytes(bytes),
+                                 format_bytes(rate), whole / 60, whole % 60);
   if (!path_.empty()) text += "  " + printable(path_);
   truncate_columns(text, columns_ > 1 ? columns_ - 1 : columns_);
   write_all(fd_, "\r" + text + "\x1b[K");

@@ -23,11 +23,6 @@ namespace cairn::cli {
 // bytes that are not UTF-8 become \xNN (backslashes are doubled), so paths cannot forge lines.
 std::string printable(std::string_view s);
 
-// "512 B", "1.5 KiB", "3.2 GiB".
-std::string human_bytes(std::uint64_t n);
-
-// Appends `s` to `out` as a JSON string literal. `s` must be valid UTF-8 (see printable).
-void append_json_string(std::string& out, std::string_view s);
 
 // The human line for a per-item warning.
 std::string warning_line(std::string_view tool, std::string_view path, const Error& e);

@@ -1,7 +1,5 @@
 #include "cli/verb.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +8,7 @@
 
 #include <fmt/format.h>
 
-extern char** environ;
+#include "io/process.hpp"
 
 namespace cairn::cli {
 
@@ -107,20 +105,11 @@ Error exec_tool(const std::filesystem::path& exe, const std::vector<std::string>
 }
 
 int run_silently(const std::filesystem::path& exe, const std::vector<std::string>& args) {
-  posix_spawn_file_actions_t actions;
-  if (posix_spawn_file_actions_init(&actions) != 0) return -1;
-  for (int fd = 0; fd <= 2; ++fd)
-    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
-  auto argv = c_argv(args);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  io::Command c{.exe = exe, .argv = args, .in = io::kDevNull, .out = io::kDevNull, .err = io::kDevNull};
+  auto pid = io::spawn(c, exe.string());
+  if (!pid) return -1;
+  auto status = io::wait_status(*pid, exe.string());
+  return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
 }
 
 }  // namespace cairn::cli

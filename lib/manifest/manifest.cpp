@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
+
 namespace cairn::manifest {
 namespace {
 
@@ -17,32 +19,10 @@ constexpr std::array<std::string_view, 8> kTypeNames{"file", "dir", "symlink", "
                                                      "fifo", "socket", "chardev", "blockdev"};
 constexpr std::array<std::string_view, 5> kChangeNames{"", "added", "modified", "unchanged", "deleted"};
 
-// Appends `s` (valid UTF-8) as a JSON string literal.
-void put_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-}
 
 void put_key(std::string& out, std::string_view key) {
   out.push_back(',');
-  put_string(out, key);
+  append_json_string(out, key);
   out.push_back(':');
 }
 
@@ -56,13 +36,13 @@ void put_num(std::string& out, std::string_view key, T v) {
 void put_bytes_field(std::string& out, std::string_view key, std::string_view bytes, bool first = false) {
   if (!first) out.push_back(',');
   if (is_utf8(bytes)) {
-    put_string(out, key);
+    append_json_string(out, key);
     out.push_back(':');
-    put_string(out, bytes);
+    append_json_string(out, bytes);
   } else {
-    put_string(out, fmt::format("{}_b64", key));
+    append_json_string(out, fmt::format("{}_b64", key));
     out.push_back(':');
-    put_string(out, to_base64(as_bytes(bytes)));
+    append_json_string(out, to_base64(as_bytes(bytes)));
   }
 }
 
@@ -295,17 +275,17 @@ std::string encode_entry(const Entry& e) {
   out.push_back('{');
   put_bytes_field(out, "path", e.path, true);
   put_key(out, "type");
-  put_string(out, type_name(e.type));
+  append_json_string(out, type_name(e.type));
   put_num(out, "mode", e.mode);
   put_num(out, "uid", e.uid);
   put_num(out, "gid", e.gid);
   if (e.user && is_utf8(*e.user)) {
     put_key(out, "user");
-    put_string(out, *e.user);
+    append_json_string(out, *e.user);
   }
   if (e.group && is_utf8(*e.group)) {
     put_key(out, "group");
-    put_string(out, *e.group);
+    append_json_string(out, *e.group);
   }
   put_num(out, "size", e.size);
   put_num(out, "mtime_ns", e.mtime_ns);
@@ -324,28 +304,28 @@ std::string encode_entry(const Entry& e) {
     if (!is_utf8(x.name)) continue;
     out += any_xattr ? "," : ",\"xattrs\":{";
     any_xattr = true;
-    put_string(out, x.name);
+    append_json_string(out, x.name);
     out.push_back(':');
-    put_string(out, to_base64(x.value));
+    append_json_string(out, to_base64(x.value));
   }
   if (any_xattr) out.push_back('}');
   if (e.acl_access && is_utf8(*e.acl_access)) {
     put_key(out, "acl_access");
-    put_string(out, *e.acl_access);
+    append_json_string(out, *e.acl_access);
   }
   if (e.acl_default && is_utf8(*e.acl_default)) {
     put_key(out, "acl_default");
-    put_string(out, *e.acl_default);
+    append_json_string(out, *e.acl_default);
   }
   if (e.sparse) out += ",\"sparse\":true";
   if (e.inline_content) out += ",\"inline\":true";
   if (e.status != Change::none) {
     put_key(out, "status");
-    put_string(out, change_name(e.status));
+    append_json_string(out, change_name(e.status));
   }
   if (e.digest) {
     put_key(out, "digest");
-    put_string(out, e.digest->hex());
+    append_json_string(out, e.digest->hex());
   }
   // ,"key":["hex",...] for chunk ids and proofs alike
   const auto hex_array = [&out](std::string_view key, const auto& items) {

@@ -188,11 +188,6 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view name)
 std::string xml_escape(std::string_view s);
 std::string xml_unescape(std::string_view s);
 
-// "20130524T000000Z" and "Fri, 24 May 2013 00:00:00 GMT" for a Unix time (`zone` in place of
-// GMT: "+0000" for a mail's Date).
-std::string amz_date(std::int64_t unix_seconds);
-std::string rfc1123_date(std::int64_t unix_seconds, std::string_view zone = "GMT");
-
 // A random lower-case hex string (temporary names, block ids).
 std::string random_hex(std::size_t n);
 

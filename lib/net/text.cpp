@@ -40,13 +40,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-std::tm utc(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm;
-}
-
 }  // namespace
 
 std::string uri_encode(std::string_view s, bool keep_slash) {
@@ -175,21 +168,6 @@ std::string xml_unescape(std::string_view s) {
     i = semi;
   }
   return out;
-}
-
-std::string amz_date(std::int64_t unix_seconds) {
-  const std::tm tm = utc(unix_seconds);
-  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
-}
-
-std::string rfc1123_date(std::int64_t unix_seconds, std::string_view zone) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::tm tm = utc(unix_seconds);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} {}", kDays[tm.tm_wday % 7], tm.tm_mday,
-                     kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 }
 
 Result<Endpoint> parse_endpoint(std::string_view url) {

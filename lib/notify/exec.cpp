@@ -1,11 +1,9 @@
-// exec: targets: fork + execve (no shell), the event on stdin, bounded by a timeout.
-// Everything the child needs (argv, envp) is built before fork(); between fork() and
-// execve() the child makes only async-signal-safe calls. A close-on-exec pipe carries the
-// errno of a failed execve back, so "cannot run" is told apart from "exited 127".
+// exec: targets: the command run directly (io::spawn, no shell) in a process group of its
+// own with fresh signals, the event on stdin, bounded by a timeout. A command that cannot be
+// run is "cannot run", told apart from "exited 127".
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "io/process.hpp"
 #include "notify/notify.hpp"
 
 namespace cairn::notify {
@@ -132,7 +131,6 @@ std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
 
 Status run_command(const std::filesystem::path& command, std::string_view input,
                    const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
-  const std::string what = fmt::format("cannot run '{}'", command.string());
   const auto deadline = Clock::now() + timeout;
 
   // The environment: only the harmless variables of ours that a command needs to run
@@ -148,61 +146,19 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
     else if (std::string_view(name) == "PATH") vars.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
   }
   for (const auto& x : env) vars.push_back(x);
-  std::vector<char*> envp;
-  for (auto& v : vars) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::string path = command.string();
-  char* argv[] = {path.data(), nullptr};
 
-  Pipe in, report;
+  Pipe in;
   CAIRN_TRY(in.open());
-  CAIRN_TRY(report.open());
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);  // the child starts with no handler running
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // The child: async-signal-safe calls only.
-    ::setpgid(0, 0);
-    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    if (::dup2(in.read_end(), STDIN_FILENO) < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-      const int err = errno;
-      (void)!::write(report.write_end(), &err, sizeof err);
-      ::_exit(127);
-    }
-    // Nothing above 2 survives execve (a passphrase descriptor, the tool's own pipes).
-#ifdef SYS_close_range
-    if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
-#endif
-      for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    ::execve(argv[0], argv, envp.data());
-    const int err = errno;
-    (void)!::write(report.write_end(), &err, sizeof err);
-    ::_exit(127);
-  }
-  const int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) return errno_error(fork_errno, what);
-  ::setpgid(pid, pid);  // also from here: no race with a kill of the group below
+  io::Command c;
+  c.exe = command;
+  c.argv = {command.string()};
+  c.env = std::move(vars);
+  c.in = in.read_end();
+  c.out = STDERR_FILENO;
+  c.own_group = true;  // killed as a group on the deadline
+  c.fresh = true;      // nothing above 2 survives (a passphrase descriptor, the tool's own pipes)
+  CAIRN_TRY_ASSIGN(const pid_t pid, io::spawn(c, fmt::format("'{}'", command.string())));
   in.close_read();
-  report.close_write();
-
-  int exec_errno = 0;
-  for (;;) {
-    const ssize_t n = ::read(report.read_end(), &exec_errno, sizeof exec_errno);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
-    break;
-  }
-  if (exec_errno != 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return errno_error(exec_errno, what);
-  }
 
   const bool fed = feed(in.write_end(), input, deadline);
   in.close_write();
@@ -210,9 +166,7 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
   if (fed) status = wait_until(pid, deadline);
   if (!status) {
     kill_group(pid);
-    int st = 0;
-    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
+    (void)io::wait_status(pid, "the command");
     const auto ms = timeout.count();
     return Error{Errc::io, ms % 1000 == 0
                                ? fmt::format("the command did not finish within {} s and was killed", ms / 1000)

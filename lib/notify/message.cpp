@@ -1,13 +1,9 @@
 // What a notification says: the summary line, the JSON body, the email and the exec:
 // environment, all from one Event.
-#include <unistd.h>
-
-#include <ctime>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "net/http.hpp"
+#include "base/time.hpp"
 #include "notify/notify.hpp"
 
 namespace cairn::notify {
@@ -15,16 +11,6 @@ namespace cairn::notify {
 namespace {
 
 constexpr std::size_t kMaxLine = 998;  // RFC 5322 2.1.1, without the CRLF
-
-std::tm utc(std::int64_t unix_seconds) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm;
-}
-
-// "Tue, 04 Mar 2025 05:06:07 +0000" (RFC 5322 3.3).
-std::string mail_date(std::int64_t unix_seconds) { return net::rfc1123_date(unix_seconds, "+0000"); }
 
 // One line for a header: control characters (CR and LF above all) become spaces.
 std::string header_value(std::string_view s) {
@@ -118,12 +104,6 @@ std::string summary(const Event& e) {
 
 std::string subject(const Event& e) { return fmt::format("cairn: {} {} on {}", e.tool, verb(e.exit_code), e.host); }
 
-std::string rfc3339(std::int64_t unix_seconds) {
-  const std::tm tm = utc(unix_seconds);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 std::string to_json(const Event& e) {
   nlohmann::ordered_json j;
   j["schema"] = kSchema;
@@ -133,7 +113,7 @@ std::string to_json(const Event& e) {
   j["exit_code"] = e.exit_code;
   j["status"] = exit_meaning(e.exit_code);
   j["message"] = e.message;
-  j["time"] = rfc3339(e.time_unix);
+  j["time"] = format_time(e.time_unix * kNsPerSecond);
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -145,12 +125,12 @@ std::string email_message(const Event& e, std::string_view from, const std::vect
   body += fmt::format("tool:        {}\n", e.tool);
   body += fmt::format("host:        {}\n", e.host);
   body += fmt::format("exit status: {} ({})\n", e.exit_code, exit_meaning(e.exit_code));
-  body += fmt::format("time:        {}\n", rfc3339(e.time_unix));
+  body += fmt::format("time:        {}\n", format_time(e.time_unix * kNsPerSecond));
   if (!e.message.empty()) body += fmt::format("message:     {}\n", e.message);
   body += "\n-- \nsent by cairn: see --notify in cairn(7)\n";
 
   std::string m;
-  m += "Date: " + mail_date(e.time_unix) + "\r\n";
+  m += "Date: " + format_rfc5322(e.time_unix) + "\r\n";
   m += "From: " + header_value(from) + "\r\n";
   m += "To: " + to_list + "\r\n";
   m += "Subject: " + encoded_header(subject(e)) + "\r\n";
@@ -174,14 +154,8 @@ std::vector<std::string> event_env(const Event& e) {
       fmt::format("CAIRN_EVENT_STATUS={}", exit_meaning(e.exit_code)),
       "CAIRN_EVENT_MESSAGE=" + e.message,
       "CAIRN_EVENT_TEXT=" + summary(e),
-      "CAIRN_EVENT_TIME=" + rfc3339(e.time_unix),
+      "CAIRN_EVENT_TIME=" + format_time(e.time_unix * kNsPerSecond),
   };
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return std::string(buf);
 }
 
 }  // namespace cairn::notify

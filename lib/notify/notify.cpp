@@ -57,12 +57,6 @@ Status send_email(const Target& t, const Event& e, const Settings& s) {
 
 }  // namespace
 
-std::optional<std::string> process_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
 Result<Settings> settings_from_env(const GetEnv& getenv) {
   Settings s;
   if (auto t = getenv("CAIRN_NOTIFY_TIMEOUT"); t && !t->empty()) {
@@ -109,18 +103,9 @@ Result<std::vector<std::string>> command_line_targets(const std::vector<std::str
 
 Result<std::vector<std::string>> policy_targets(const std::optional<std::filesystem::path>& flag,
                                                 const GetEnv& getenv) {
-  std::filesystem::path file;
-  if (flag && !flag->empty()) {
-    file = *flag;
-  } else if (auto env = getenv("CAIRN_POLICY"); env && !env->empty()) {
-    file = *env;
-  } else {
-    file = std::filesystem::path(policy::kDefaultFile);
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) return std::vector<std::string>{};
-  }
-  CAIRN_TRY_ASSIGN(policy::Policy p, policy::load(file));
-  return p.notify.targets;
+  CAIRN_TRY_ASSIGN(auto p, policy::load_optional(flag, getenv));
+  if (!p) return std::vector<std::string>{};
+  return p->notify.targets;
 }
 
 std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e, const Settings& s) {

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.hpp"
 #include "base/result.hpp"
 
 namespace cairn::notify {
@@ -83,8 +84,6 @@ std::string_view exit_meaning(int exit_code);
 std::string summary(const Event& e);
 // "cairn: cairn-verify failed on db1".
 std::string subject(const Event& e);
-// "2025-03-04T05:06:07Z".
-std::string rfc3339(std::int64_t unix_seconds);
 // The webhook body and the exec: command's stdin, one line of JSON:
 //   {"schema":"cairn.notify/1","text":SUMMARY,"tool":..,"host":..,"exit_code":4,
 //    "status":"damage found","message":..,"time":"2025-03-04T05:06:07Z"}
@@ -100,14 +99,7 @@ std::string email_message(const Event& e, std::string_view from, const std::vect
 // _EXIT_CODE, _STATUS, _MESSAGE, _TEXT, _TIME.
 std::vector<std::string> event_env(const Event& e);
 
-// This host's name (gethostname), "localhost" if it has none.
-std::string host_name();
-
 // ---- sending
-
-using GetEnv = std::function<std::optional<std::string>(const char* name)>;
-// std::getenv as a GetEnv.
-std::optional<std::string> process_env(const char* name);
 
 struct Settings {
   std::chrono::milliseconds timeout = kDefaultTimeout;   // CAIRN_NOTIFY_TIMEOUT (1..300 s)

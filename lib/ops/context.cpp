@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "backend/cache.hpp"
+#include "base/tempdir.hpp"
 #include "backend/remote.hpp"
 
 namespace cairn::ops {
@@ -21,27 +22,6 @@ namespace cairn::ops {
 std::string Context::repo_id_hex() const { return to_hex(repo->config().repo_id); }
 
 namespace {
-
-// A directory under $TMPDIR, removed with everything in it when dropped.
-struct ScratchDir {
-  std::filesystem::path dir;
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-
-Result<std::shared_ptr<ScratchDir>> make_scratch() {
-  std::error_code ec;
-  auto base = std::filesystem::temp_directory_path(ec);
-  if (ec) base = "/tmp";
-  std::string tmpl = (base / "cairn-from-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    return errno_error(errno, fmt::format("cannot create a temporary directory in '{}'", base.string()));
-  auto s = std::make_shared<ScratchDir>();
-  s->dir = tmpl;
-  return s;
-}
 
 Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, const repo::Unlock& u,
                                                     const std::filesystem::path& tmp_dir) {
@@ -104,10 +84,11 @@ Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o) {
 Result<Context> open_context(const RepoOptions& o) {
   Context c;
   if (o.from) {
-    CAIRN_TRY_ASSIGN(auto scratch, make_scratch());
+    CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-from-"));
+    auto scratch = std::make_shared<TempDir>(std::move(dir));
     c.scratch = scratch;
-    CAIRN_TRY_ASSIGN(c.repo, open_from(*o.from, o.unlock, scratch->dir));
-    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->dir / "catalog.db", c.repo_id_hex()));
+    CAIRN_TRY_ASSIGN(c.repo, open_from(*o.from, o.unlock, scratch->path()));
+    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
     CAIRN_TRY(fill_catalog(*c.repo, cat));
     c.cat.emplace(std::move(cat));
     return c;
@@ -164,73 +145,6 @@ Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& o
   if (rec.kind != catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental))
     return differ("kind", quoted(catalog::to_string(rec.kind)), quoted(b.kind));
   return {};
-}
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
-Result<std::int64_t> parse_time(std::string_view s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  std::string str(s);
-  int n = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-    return Error{Errc::usage, fmt::format("cannot read time '{}': use ISO 8601, e.g. 2026-11-26T05:00:00Z", s)};
-  std::size_t pos = 10;
-  long offset_s = 0;
-  if (pos < str.size() && (str[pos] == 'T' || str[pos] == ' ')) {
-    int m2 = 0;
-    if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &m2) != 2)
-      return Error{Errc::usage, fmt::format("cannot read time '{}': expected HH:MM after the date", s)};
-    pos += 1 + static_cast<std::size_t>(m2);
-    if (pos < str.size() && str[pos] == ':') {
-      int m3 = 0;
-      if (std::sscanf(str.c_str() + pos + 1, "%2d%n", &sec, &m3) != 1)
-        return Error{Errc::usage, fmt::format("cannot read time '{}': bad seconds", s)};
-      pos += 1 + static_cast<std::size_t>(m3);
-    }
-  }
-  if (pos < str.size()) {
-    if (str[pos] == 'Z' && pos + 1 == str.size()) {
-      pos++;
-    } else if ((str[pos] == '+' || str[pos] == '-') && pos + 6 == str.size() && str[pos + 3] == ':') {
-      int oh = 0, om = 0;
-      if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2)
-        return Error{Errc::usage, fmt::format("cannot read time '{}': bad offset", s)};
-      offset_s = (oh * 3600L + om * 60L) * (str[pos] == '+' ? 1 : -1);
-      pos = str.size();
-    } else {
-      return Error{Errc::usage, fmt::format("cannot read time '{}': unexpected '{}'", s, str.substr(pos))};
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-    return Error{Errc::usage, fmt::format("cannot read time '{}': out of range", s)};
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  std::time_t t = ::timegm(&tm);
-  return (static_cast<std::int64_t>(t) - offset_s) * 1'000'000'000LL;
-}
-
-std::string format_time(std::int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000LL);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 Result<catalog::SetRecord> resolve_set(catalog::Catalog& cat, std::string_view ref) {

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "base/env.hpp"
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "catalog/catalog.hpp"
 #include "repo/repo.hpp"
 
@@ -36,12 +38,9 @@ Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
 // Opens the repository, then its catalog (created when absent).
 Result<Context> open_context(const RepoOptions& o);
 
-// Nanoseconds since the Unix epoch, now.
-std::int64_t now_ns();
 // The catalog row a readable set object gives (status committed; duration from its times).
 // The object must have its body.
 catalog::SetRecord set_record(const repo::SetObject& obj);
-std::string hostname();
 
 // The catalog is a cache, never an authority: the row `rec` the catalog gave for a set must
 // agree with the signed set object `obj` (with its body) on what the catalog used to choose
@@ -55,10 +54,5 @@ Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& o
 // "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
 // before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.
 Result<catalog::SetRecord> resolve_set(catalog::Catalog& cat, std::string_view ref);
-
-// Parses ISO 8601 "2026-11-26", "2026-11-26T05:00", "2026-11-26T05:00:00Z",
-// "2026-11-26 05:00:00+01:00" to ns since the epoch.
-Result<std::int64_t> parse_time(std::string_view s);
-std::string format_time(std::int64_t ns);  // "2026-11-26T05:00:00Z"
 
 }  // namespace cairn::ops

@@ -65,14 +65,14 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
     hr.hold = o.hold;
     hr.reason = o.hold ? o.reason : std::string();
     hr.user = current_user();
-    hr.host = hostname();
+    hr.host = host_name();
     CAIRN_TRY_ASSIGN(std::string path, ctx.repo->write_hold(std::move(hr)));
     CAIRN_TRY(out.write(as_bytes("+" + path + "\n")));
     CAIRN_TRY(cat.set_hold(rec.id, o.hold, o.reason));
     catalog::AuditRecord a;
     a.at_ns = now_ns();
     a.user = current_user();
-    a.host = hostname();
+    a.host = host_name();
     a.command = o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason) : fmt::format("cairn release {}", id);
     a.outcome = "ok";
     CAIRN_TRY(cat.append_audit(a));

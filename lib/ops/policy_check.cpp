@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/time.hpp"
+
 namespace cairn::ops {
 namespace {
 
@@ -21,7 +23,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep, st
 
 std::optional<std::string> dur(const std::optional<std::int64_t>& ns) {
   if (!ns) return std::nullopt;
-  return policy::format_duration(*ns);
+  return format_duration(*ns);
 }
 
 std::vector<std::string> objectives(const policy::Class& c) {
@@ -76,7 +78,7 @@ std::string describe_keep(const policy::Class& c) {
   period(c.keep_yearly, "year", "years");
   if (calendar) parts.back() += " (UTC)";
   if (c.keep_within_ns)
-    parts.push_back(fmt::format("every set less than {} older than the newest", policy::format_duration(*c.keep_within_ns)));
+    parts.push_back(fmt::format("every set less than {} older than the newest", format_duration(*c.keep_within_ns)));
   return join(parts, "; ", "; ");
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/time.hpp"
 #include "ops/prune_internal.hpp"
 #include "policy/policy.hpp"
 #include "retention/retention.hpp"
@@ -184,7 +185,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
     if (*o.grace_time == "0") {
       o.grace_ns = 0;
     } else {
-      CAIRN_TRY_ASSIGN(o.grace_ns, policy::parse_duration(*o.grace_time));
+      CAIRN_TRY_ASSIGN(o.grace_ns, parse_duration(*o.grace_time));
     }
   }
   if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
@@ -271,7 +272,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   obs.info(fmt::format("swept {} packs ({} bytes); {} packs wait for their grace period ({} set{} and {} after "
                        "being marked); {} in use again",
                        gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
-                       o.grace_generations == 1 ? "" : "s", policy::format_duration(o.grace_ns), gc.rescued));
+                       o.grace_generations == 1 ? "" : "s", format_duration(o.grace_ns), gc.rescued));
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
   return Outcome{warnings, {}};

@@ -301,13 +301,8 @@ Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::
     return u && u->scheme == backend::Url::Scheme::s3;
   });
   if (!s3 || sets.empty()) return std::optional<std::int64_t>{};
-  const fs::path file = policy::locate(o.policy);
-  auto pol = policy::load(file);
-  if (!pol) {
-    if (pol.error().code == Errc::not_found && file == fs::path(policy::kDefaultFile))
-      return std::optional<std::int64_t>{};
-    return std::move(pol).error();
-  }
+  CAIRN_TRY_ASSIGN(auto pol, policy::load_optional(o.policy));
+  if (!pol) return std::optional<std::int64_t>{};
   std::uint32_t days = 0;
   for (const auto& name : sets) {
     auto id = hash::SetId::from_hex(name);

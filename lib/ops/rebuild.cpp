@@ -170,7 +170,7 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
     }
     catalog::AuditRecord a;
     a.at_ns = now_ns();
-    a.host = hostname();
+    a.host = host_name();
     a.user = current_user();
     a.command = "cairn catalog rebuild";
     a.outcome = fmt::format("ok: {} sets from the repository, {} pruned kept from the old catalog", from_repo, carried);

@@ -2,9 +2,7 @@
 #include "ops/snap.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,12 +14,13 @@
 
 #include <fmt/format.h>
 
+#include "base/env.hpp"
+#include "base/time.hpp"
+#include "io/process.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/rdb.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
-
-extern char** environ;
 
 namespace cairn::ops {
 namespace {
@@ -42,43 +41,12 @@ struct Counting final : Observer {
   std::atomic<int> warnings{0};
 };
 
-std::int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
-// Runs `cmd` with /bin/sh -c; its stdout goes to our stderr (stdout carries the stream) and its
-// stdin is /dev/null.
-// Waits for `pid`; Errc::io unless it exited 0. `what` names it: "pre command 'CMD'".
-Status wait_command(pid_t pid, const std::string& what) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return errno_error(errno, fmt::format("cannot wait for {}", what));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (WIFEXITED(status))
-    return Error{Errc::io, fmt::format("{} failed with exit status {}", what, WEXITSTATUS(status))};
-  return Error{Errc::io, fmt::format("{} was killed by signal {}", what, WIFSIGNALED(status) ? WTERMSIG(status) : 0)};
-}
-
 // Starts /bin/sh -c `cmd` with stdin /dev/null and stdout to `out_fd` (our stderr when -1).
 Result<pid_t> spawn_command(const std::string& cmd, int out_fd, const std::string& what) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_fd >= 0 ? out_fd : 2, 1);
-  const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return errno_error(rc, fmt::format("cannot run {}", what));
-  return pid;
+  io::Command c = io::Command::shell(cmd);
+  c.in = io::kDevNull;
+  c.out = out_fd >= 0 ? out_fd : 2;
+  return io::spawn(c, what);
 }
 
 // Runs `cmd` with /bin/sh -c; its stdout goes to our stderr (stdout carries the stream) and its
@@ -86,7 +54,7 @@ Result<pid_t> spawn_command(const std::string& cmd, int out_fd, const std::strin
 Status run_hook(const std::string& cmd, std::string_view when) {
   const std::string what = fmt::format("{} command '{}'", when, cmd);
   CAIRN_TRY_ASSIGN(pid_t pid, spawn_command(cmd, -1, what));
-  return wait_command(pid, what);
+  return io::wait_success(pid, what);
 }
 
 // --from-command: the producer whose stdout is the input. Killed and reaped if the snapshot
@@ -110,9 +78,7 @@ class Producer {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     out_ = io::Fd();  // a producer blocked on a full pipe gets EPIPE
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    (void)io::wait_status(pid_, what_);
   }
   int fd() const { return out_.get(); }
   const std::string& what() const { return what_; }
@@ -133,7 +99,7 @@ class Producer {
     }
     out_ = io::Fd();
     const pid_t pid = std::exchange(pid_, -1);
-    return wait_command(pid, what_);
+    return io::wait_success(pid, what_);
   }
 
  private:
@@ -353,7 +319,7 @@ Status snap_tar(const SnapOptions& opt, io::Reader& in, manifest::Writer& w, Obs
 
 Result<manifest::SetInfo> set_info(const SnapOptions& opt) {
   manifest::SetInfo set;
-  set.host = opt.host.empty() ? hostname() : opt.host;
+  set.host = opt.host.empty() ? host_name() : opt.host;
   set.retention_class = opt.retention_class.empty() ? "daily" : opt.retention_class;
   set.started_ns = now_ns();
   if (opt.stdin_name) {

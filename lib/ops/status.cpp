@@ -11,6 +11,8 @@
 
 #include "backend/remote.hpp"
 #include "base/bytes.hpp"
+#include "base/text.hpp"
+#include "base/time.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -38,7 +40,7 @@ std::string group_name(const StatusFacts& f) { return fmt::format("'{}' ({})", f
 std::string restore_time(std::uint64_t ms) {
   if (ms < 1000) return fmt::format("{}ms", ms);
   if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000);
-  return short_duration(static_cast<std::int64_t>(ms) * 1'000'000);
+  return format_duration_short(static_cast<std::int64_t>(ms) * 1'000'000);
 }
 
 ObjectiveResult rpo(const StatusLine& l) {
@@ -48,8 +50,8 @@ ObjectiveResult rpo(const StatusLine& l) {
   if (!l.age_ns) {
     r.detail = l.facts.sets > 0 ? "no good set (every set is damaged)" : "no set yet";
   } else if (*l.age_ns > *l.rpo_ns) {
-    r.detail = fmt::format("newest good set is {} old, rpo {}", short_duration(*l.age_ns),
-                           policy::format_duration(*l.rpo_ns));
+    r.detail = fmt::format("newest good set is {} old, rpo {}", format_duration_short(*l.age_ns),
+                           format_duration(*l.rpo_ns));
   } else {
     r.state = ObjectiveState::ok;
   }
@@ -66,7 +68,7 @@ ObjectiveResult rto(const StatusLine& l, std::int64_t now_ns) {
     if (l.verify_every_ns && l.facts.first_ns && now_ns - *l.facts.first_ns > *l.verify_every_ns) {
       r.state = ObjectiveState::violated;
       r.detail = fmt::format("no restore drill, and the first set is {} old, verify-every {}",
-                             short_duration(now_ns - *l.facts.first_ns), policy::format_duration(*l.verify_every_ns));
+                             format_duration_short(now_ns - *l.facts.first_ns), format_duration(*l.verify_every_ns));
     }
     return r;
   }
@@ -78,7 +80,7 @@ ObjectiveResult rto(const StatusLine& l, std::int64_t now_ns) {
   if (static_cast<std::int64_t>(*d->restore_ms) * 1'000'000 > *l.rto_ns) {
     r.state = ObjectiveState::violated;
     r.detail = fmt::format("the last restore drill took {}, rto {}", restore_time(*d->restore_ms),
-                           policy::format_duration(*l.rto_ns));
+                           format_duration(*l.rto_ns));
     return r;
   }
   r.state = ObjectiveState::ok;
@@ -88,13 +90,13 @@ ObjectiveResult rto(const StatusLine& l, std::int64_t now_ns) {
 ObjectiveResult verify_cadence(const StatusLine& l, std::int64_t now_ns) {
   ObjectiveResult r{Objective::verify, ObjectiveState::unset, {}};
   if (!l.verify_every_ns) return r;
-  const std::string every = policy::format_duration(*l.verify_every_ns);
+  const std::string every = format_duration(*l.verify_every_ns);
   r.state = ObjectiveState::ok;
   if (l.facts.last_verify) {
     const std::int64_t age = now_ns - l.facts.last_verify->started_ns;
     if (age > *l.verify_every_ns) {
       r.state = ObjectiveState::violated;
-      r.detail = fmt::format("last successful verification {} ago, verify-every {}", short_duration(age), every);
+      r.detail = fmt::format("last successful verification {} ago, verify-every {}", format_duration_short(age), every);
     }
   } else if (!l.facts.first_ns) {
     r.state = ObjectiveState::unknown;
@@ -102,7 +104,7 @@ ObjectiveResult verify_cadence(const StatusLine& l, std::int64_t now_ns) {
   } else if (now_ns - *l.facts.first_ns > *l.verify_every_ns) {
     r.state = ObjectiveState::violated;
     r.detail = fmt::format("never verified, and the first set is {} old, verify-every {}",
-                           short_duration(now_ns - *l.facts.first_ns), every);
+                           format_duration_short(now_ns - *l.facts.first_ns), every);
   }
   return r;
 }
@@ -129,7 +131,7 @@ ObjectiveResult copies(const StatusLine& l) {
 
 // The table's cells: "X/LIMIT" with "-" for what is unknown or unset.
 std::string pair_cell(const std::optional<std::string>& value, const std::optional<std::int64_t>& limit) {
-  return fmt::format("{}/{}", value.value_or("-"), limit ? policy::format_duration(*limit) : "-");
+  return fmt::format("{}/{}", value.value_or("-"), limit ? format_duration(*limit) : "-");
 }
 
 std::string status_cell(const StatusLine& l, const StatusReport& r) {
@@ -145,8 +147,8 @@ std::string status_cell(const StatusLine& l, const StatusReport& r) {
 std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
   const auto& f = l.facts;
   std::optional<std::string> age, verified, drill;
-  if (l.age_ns) age = short_duration(*l.age_ns);
-  if (f.last_verify) verified = short_duration(r.generated_ns - f.last_verify->started_ns);
+  if (l.age_ns) age = format_duration_short(*l.age_ns);
+  if (f.last_verify) verified = format_duration_short(r.generated_ns - f.last_verify->started_ns);
   if (f.last_drill)
     drill = f.last_drill->ok && f.last_drill->restore_ms ? restore_time(*f.last_drill->restore_ms) : "failed";
   return {shown(f.source),
@@ -156,9 +158,9 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
           l.success_rate ? fmt::format("{:.0f}%", std::floor(*l.success_rate * 100)) : "-",
           pair_cell(verified, l.verify_every_ns),
           pair_cell(drill, l.rto_ns),
-          short_bytes(f.bytes_stored),
+          format_bytes(f.bytes_stored, ""),
           l.dedup_ratio ? fmt::format("{:.1f}x", *l.dedup_ratio) : "-",
-          short_bytes(static_cast<std::uint64_t>(std::llround(l.growth_per_day))),
+          format_bytes(static_cast<std::uint64_t>(std::llround(l.growth_per_day)), ""),
           fmt::format("{}/{}", l.copies, l.min_copies ? std::to_string(*l.min_copies) : "-"),
           status_cell(l, r)};
 }
@@ -281,29 +283,6 @@ int StatusReport::violated() const {
   int n = 0;
   for (const auto& l : lines) n += l.violated();
   return n;
-}
-
-std::string short_duration(std::int64_t ns) {
-  const std::int64_t s = std::max<std::int64_t>(ns, 0) / kSecond;
-  const auto two = [](std::int64_t big, const char* bu, std::int64_t small, const char* su) {
-    return small == 0 ? fmt::format("{}{}", big, bu) : fmt::format("{}{}{}{}", big, bu, small, su);
-  };
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return two(s / 60, "m", s % 60, "s");
-  if (s < 86400) return two(s / 3600, "h", s % 3600 / 60, "m");
-  return two(s / 86400, "d", s % 86400 / 3600, "h");
-}
-
-std::string short_bytes(std::uint64_t n) {
-  if (n < 1024) return fmt::format("{}B", n);
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(n) / 1024;
-  std::size_t u = 0;
-  while (v >= 1024 && u + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++u;
-  }
-  return fmt::format("{:.1f}{}", v, kUnits[u]);
 }
 
 std::string prometheus_label_value(std::string_view v) {
@@ -550,16 +529,9 @@ std::string format_status_prometheus(const StatusReport& r) {
 
 Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
   // The policy first: a broken or missing named policy fails before anything is read.
-  std::optional<policy::Policy> pol;
+  CAIRN_TRY_ASSIGN(std::optional<policy::Policy> pol, policy::load_optional(o.policy));
   std::optional<std::filesystem::path> pol_file;
-  const std::filesystem::path file = policy::locate(o.policy);
-  auto loaded = policy::load(file);
-  if (loaded) {
-    pol = std::move(*loaded);
-    pol_file = file;
-  } else if (!(loaded.error().code == Errc::not_found && !o.policy && file == policy::kDefaultFile)) {
-    return std::move(loaded).error();
-  }
+  if (pol) pol_file = policy::locate(o.policy);
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(StatusReport r, gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
   r.policy_file = pol_file;

@@ -126,9 +126,4 @@ std::string format_status_prometheus(const StatusReport& r);
 // that is not UTF-8 has its bytes >= 0x80 replaced by '?'.
 std::string prometheus_label_value(std::string_view v);
 
-// Compact durations for the table: "42s", "12m7s", "5h12m", "3d4h", "3d".
-std::string short_duration(std::int64_t ns);
-// Sizes for the table: "512B", "1.5KiB", "12.3MiB", "4.0GiB".
-std::string short_bytes(std::uint64_t n);
-
 }  // namespace cairn::ops

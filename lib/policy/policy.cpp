@@ -12,15 +12,10 @@
 
 #include <toml++/toml.h>
 
+#include "base/time.hpp"
+
 namespace cairn::policy {
 namespace {
-
-constexpr std::int64_t kSecond = 1'000'000'000LL;
-constexpr std::int64_t kMinute = 60 * kSecond;
-constexpr std::int64_t kHour = 60 * kMinute;
-constexpr std::int64_t kDay = 24 * kHour;
-constexpr std::int64_t kWeek = 7 * kDay;
-constexpr std::int64_t kMaxDuration = 36525 * kDay;  // 100 years
 
 int line_of(const toml::source_region& r) { return static_cast<int>(r.begin.line); }
 
@@ -246,59 +241,19 @@ Result<Policy> load(const std::filesystem::path& file) {
   return parse(text, file.string());
 }
 
-std::optional<std::string> process_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v) return std::nullopt;
-  return std::string(v);
-}
-
 std::filesystem::path locate(const std::optional<std::filesystem::path>& flag, const GetEnv& getenv) {
   if (flag && !flag->empty()) return *flag;
   if (auto env = getenv("CAIRN_POLICY"); env && !env->empty()) return *env;
   return std::filesystem::path(kDefaultFile);
 }
 
-Result<std::int64_t> parse_duration(std::string_view text) {
-  const auto bad = [&] {
-    return Error{Errc::usage, fmt::format("'{}' is not a duration (use e.g. 30d, 12h, 2w, 1d12h; units s m h d w)",
-                                          text)};
-  };
-  if (text.empty()) return bad();
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::int64_t n = 0;
-    std::size_t digits = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (++digits > 12) return bad();
-      n = n * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (digits == 0 || i == text.size()) return bad();
-    std::int64_t unit = 0;
-    switch (text[i]) {
-      case 's': unit = kSecond; break;
-      case 'm': unit = kMinute; break;
-      case 'h': unit = kHour; break;
-      case 'd': unit = kDay; break;
-      case 'w': unit = kWeek; break;
-      default: return bad();
-    }
-    ++i;
-    if (n > kMaxDuration / unit) return bad();
-    total += n * unit;
-    if (total > kMaxDuration) return bad();
-  }
-  if (total == 0) return Error{Errc::usage, fmt::format("duration '{}' is zero", text)};
-  return total;
-}
-
-std::string format_duration(std::int64_t ns) {
-  if (ns <= 0) return "0s";
-  for (const auto& [unit, suffix] : {std::pair{kWeek, 'w'}, std::pair{kDay, 'd'}, std::pair{kHour, 'h'},
-                                     std::pair{kMinute, 'm'}, std::pair{kSecond, 's'}})
-    if (ns % unit == 0) return fmt::format("{}{}", ns / unit, suffix);
-  return fmt::format("{}s", ns / kSecond);  // below a second: not expressible in policy units
+Result<std::optional<Policy>> load_optional(const std::optional<std::filesystem::path>& flag, const GetEnv& getenv) {
+  const std::filesystem::path file = locate(flag, getenv);
+  auto loaded = load(file);
+  if (loaded) return std::optional<Policy>(std::move(*loaded));
+  const bool named = (flag && !flag->empty()) || file != std::filesystem::path(kDefaultFile);
+  if (loaded.error().code == Errc::not_found && !named) return std::optional<Policy>();
+  return std::move(loaded).error();
 }
 
 }  // namespace cairn::policy

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.hpp"
 #include "base/result.hpp"
 
 namespace cairn::policy {
@@ -64,15 +65,12 @@ Result<Policy> load(const std::filesystem::path& file);
 
 // Which file: `flag` (--policy) if given, else $CAIRN_POLICY if set and not empty, else
 // kDefaultFile. `getenv` is injectable for tests.
-using GetEnv = std::function<std::optional<std::string>(const char* name)>;
-std::optional<std::string> process_env(const char* name);
 std::filesystem::path locate(const std::optional<std::filesystem::path>& flag,
                              const GetEnv& getenv = process_env);
 
-// Durations: one or more <count><unit> groups, units s, m (minutes), h, d, w: "30d", "12h",
-// "2w", "1d12h", "90m". Errc::usage for anything else, zero, or more than 100 years.
-Result<std::int64_t> parse_duration(std::string_view text);
-// One number in the largest unit that divides it exactly: "2w", "30d", "26h", "90m", "45s".
-std::string format_duration(std::int64_t ns);
+// The policy a tool applies when it has one: the file locate() names, which must read when
+// --policy or $CAIRN_POLICY named it; nullopt when neither did and kDefaultFile does not exist.
+Result<std::optional<Policy>> load_optional(const std::optional<std::filesystem::path>& flag,
+                                            const GetEnv& getenv = process_env);
 
 }  // namespace cairn::policy

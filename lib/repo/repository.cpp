@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "base/time.hpp"
 #include "repo/internal.hpp"
 
 namespace cairn::repo {
@@ -147,8 +148,7 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   crypto::KeyMaterial k = crypto::KeyMaterial::generate(c.repo_id);
   c.box_pk = k.box_pk;
   c.sign_pk = k.sign_pk;
-  c.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  c.created_unix = now_ns() / kNsPerSecond;
   // The slot first, the config last: a config marks a complete repository.
   const Bytes slot = crypto::seal_slot(k, passphrase, o.kdf);
   CAIRN_TRY(be->put(Key{Kind::key, random_hex(16)}, slot, /*no_replace=*/true));
@@ -533,8 +533,7 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
   SetHeader h;
   h.seq = newest ? newest->header.seq + 1 : 1;
   if (newest) h.prev = newest->id;
-  h.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::system_clock::now().time_since_epoch()).count();
+  h.time_ns = now_ns();
   CAIRN_TRY_ASSIGN(Bytes bytes, encode_set(h, body, keys_));
   const hash::SetId id{hash::blake2b(bytes)};
   const Key k{Kind::set, id.hex()};
@@ -544,11 +543,7 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
 }
 
 namespace {
-std::int64_t now_or(std::int64_t t) {
-  return t != 0 ? t
-                : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
-}
+std::int64_t now_or(std::int64_t t) { return t != 0 ? t : now_ns(); }
 }  // namespace
 
 // An administrative record (holds/<id>): content-addressed, so an existing one is the same.

@@ -8,10 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "base/time.hpp"
+
 namespace cairn::retention {
 namespace {
 
-constexpr std::int64_t kNsPerSecond = 1'000'000'000LL;
 constexpr std::int64_t kSecondsPerDay = 86400;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -98,7 +99,7 @@ void apply_rules(const std::vector<const SetInfo*>& newest_first, const policy::
       --b.count;
     }
     if (c.keep_within_ns && s.time_ns > newest - *c.keep_within_ns)
-      why.push_back(fmt::format("within {}", policy::format_duration(*c.keep_within_ns)));
+      why.push_back(fmt::format("within {}", format_duration(*c.keep_within_ns)));
   }
 }
 

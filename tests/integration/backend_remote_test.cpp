@@ -26,6 +26,7 @@
 #include "backend/conformance.hpp"
 #include "net/http.hpp"
 #include "backend/remote.hpp"
+#include "base/tempdir.hpp"
 #include "hash/sha256.hpp"
 #include "tcp_relay.hpp"
 
@@ -63,16 +64,8 @@ std::unique_ptr<Backend> open_ok(const std::string& url, const RemoteOptions& o)
 }
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-remote-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-remote-test-").value();
+  fs::path dir = tmp.path();
   fs::path write(const std::string& name, ByteView b) const {
     std::ofstream f(dir / name, std::ios::binary);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));

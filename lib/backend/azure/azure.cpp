@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "backend/azure/sharedkey.hpp"
+#include "base/time.hpp"
 #include "backend/object_store.hpp"
 #include "hash/sha256.hpp"
 
@@ -109,7 +110,7 @@ class AzureBackend final : public ObjectStore {
       query += c_.sas.reveal();
     }
     Params headers = std::move(call.headers);
-    headers.emplace_back("x-ms-date", net::rfc1123_date(static_cast<std::int64_t>(std::time(nullptr))));
+    headers.emplace_back("x-ms-date", format_rfc5322(static_cast<std::int64_t>(std::time(nullptr)), "GMT"));
     headers.emplace_back("x-ms-version", std::string(kApiVersion));
     if (call.body_md5) {
       CAIRN_TRY_ASSIGN(auto md5, md5_base64(call.body));

@@ -8,6 +8,7 @@
 
 #include "backend/object_store.hpp"
 #include "backend/s3/sigv4.hpp"
+#include "base/time.hpp"
 #include "hash/sha256.hpp"
 
 namespace cairn::backend::s3 {
@@ -173,7 +174,7 @@ class S3Backend final : public ObjectStore {
       payload_hash = std::move(d.sha256_hex);
       headers.emplace_back("content-md5", std::move(d.md5_base64));
     }
-    const std::string date = net::amz_date(static_cast<std::int64_t>(std::time(nullptr)));
+    const std::string date = format_utc_basic(static_cast<std::int64_t>(std::time(nullptr)));
     headers.emplace_back("host", ep_.host);
     headers.emplace_back("x-amz-date", date);
     headers.emplace_back("x-amz-content-sha256", payload_hash);
@@ -214,7 +215,7 @@ Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Co
     if (mode != "COMPLIANCE" && mode != "GOVERNANCE")
       return Error{Errc::usage,
                    fmt::format("unknown object lock mode '{}' (compliance or governance)", c.object_lock_mode)};
-    const std::string d = net::amz_date(*c.retain_until);  // 20270131T000000Z
+    const std::string d = format_utc_basic(*c.retain_until);  // 20270131T000000Z
     h.emplace_back("x-amz-object-lock-mode", mode);
     h.emplace_back("x-amz-object-lock-retain-until-date",
                    fmt::format("{}-{}-{}T{}:{}:{}Z", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2), d.substr(9, 2),

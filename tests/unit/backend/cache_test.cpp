@@ -11,6 +11,7 @@
 #include "backend/backend.hpp"
 #include "backend/cache.hpp"
 #include "backend/conformance.hpp"
+#include "base/tempdir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cairn;
@@ -19,16 +20,8 @@ using namespace cairn::backend;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-cache-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-cache-").value();
+  fs::path dir = tmp.path();
 };
 
 // Counts the ranged reads that reach the wrapped backend.

@@ -8,6 +8,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/conformance.hpp"
+#include "base/tempdir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cairn;
@@ -17,16 +18,8 @@ using backend::Kind;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-backend-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-backend-").value();
+  fs::path dir = tmp.path();
 };
 
 mode_t mode_of(const fs::path& p) {

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "backend/backend.hpp"
+#include "base/tempdir.hpp"
 #include "net/rate.hpp"
 
 namespace fs = std::filesystem;
@@ -25,16 +26,8 @@ namespace {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-rate-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-rate-").value();
+  fs::path dir = tmp.path();
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "backend/remote.hpp"
 #include "backend/sftp/sftp.hpp"
+#include "base/tempdir.hpp"
 #include "fake_server.hpp"
 
 namespace fs = std::filesystem;
@@ -22,16 +23,8 @@ using cairn::test::FakeServer;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-sftp-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-sftp-test-").value();
+  fs::path dir = tmp.path();
   fs::path file(const std::string& name, const std::string& content) const {
     std::ofstream(dir / name) << content;
     return dir / name;

@@ -12,6 +12,7 @@
 
 #include "backend/conformance.hpp"
 #include "backend/remote.hpp"
+#include "base/tempdir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cairn;
@@ -148,9 +149,8 @@ TEST_CASE("backend::open_url: remotes without credentials are refused before any
 }
 
 TEST_CASE("backend::open_url: file URLs and bare paths open a local repository", "[backend]") {
-  char tmpl[] = "/tmp/cairn-url-test-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const fs::path dir = tmpl;
+  const TempDir tmp = TempDir::create("cairn-url-test-").value();
+  const fs::path& dir = tmp.path();
   RemoteOptions o;
   auto missing = open_url((dir / "repo").string(), o);
   REQUIRE_FALSE(missing);  // not created unless asked
@@ -163,8 +163,6 @@ TEST_CASE("backend::open_url: file URLs and bare paths open a local repository",
   auto again = open_url((dir / "repo").string(), o);
   REQUIRE(again);
   cairn::test::run_conformance(**again, dir);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 TEST_CASE("backend::RemoteOptions::from_env: reads credentials and defaults", "[backend]") {

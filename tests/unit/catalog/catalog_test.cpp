@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "base/tempdir.hpp"
 #include "catalog/catalog.hpp"
 
 using namespace cairn;
@@ -26,16 +27,8 @@ const std::string kRepo = std::string(64, 'a');
 const std::string kOtherRepo = std::string(64, 'b');
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "cairn-catalog-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-catalog-").value();
+  fs::path dir = tmp.path();
   fs::path db() const { return dir / "cat.db"; }
 };
 
@@ -112,7 +105,7 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
   inc.hold_reason = "case 42";
   inc.bytes_stored = (1ull << 40) + 7;  // > 32 bits survives
   std::int64_t run_id = 0;
-  const std::int64_t before_insert = wall_clock_ns();
+  const std::int64_t before_insert = now_ns();
   {
     Catalog c = open_ok(s.db());
     REQUIRE(c.insert_set(full, {pack_id(3), pack_id(1)}));

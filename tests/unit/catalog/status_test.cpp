@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "base/tempdir.hpp"
 #include "catalog/catalog.hpp"
 
 using namespace cairn;
@@ -20,16 +21,8 @@ const std::string kRepo = std::string(64, 'a');
 fs::path fixtures() { return fs::path(CAIRN_SOURCE_DIR) / "tests/data/catalogs"; }
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "cairn-catstatus-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-catstatus-").value();
+  fs::path dir = tmp.path();
   fs::path db() const { return dir / "cat.db"; }
 };
 
@@ -135,9 +128,9 @@ TEST_CASE("catalog::Catalog: a frozen version 2 catalog migrates to first_seen_n
     sqlite3_close(raw);
     REQUIRE(rc == SQLITE_OK);
   }
-  const std::int64_t before = wall_clock_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
+  const std::int64_t before = now_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
   Catalog c = open_ok(s.db());
-  const std::int64_t after = wall_clock_ns();
+  const std::int64_t after = now_ns();
   auto sets = c.list_sets().value();
   REQUIRE(sets.size() == 3);
   CHECK(sets[1].hold_reason == "case 42");  // nothing lost

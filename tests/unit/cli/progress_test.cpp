@@ -68,19 +68,6 @@ TEST_CASE("cli::printable: escapes control characters and stray bytes", "[cli]")
   CHECK(printable(std::string("nul\0x", 5)) == "nul\\x00x");
 }
 
-TEST_CASE("cli::append_json_string: escapes quotes, backslashes and controls", "[cli]") {
-  std::string out;
-  append_json_string(out, "a\"b\\c\n\x01");
-  CHECK(out == "\"a\\\"b\\\\c\\n\\u0001\"");
-}
-
-TEST_CASE("cli::human_bytes: binary units with one decimal", "[cli]") {
-  CHECK(human_bytes(0) == "0 B");
-  CHECK(human_bytes(1023) == "1023 B");
-  CHECK(human_bytes(1536) == "1.5 KiB");
-  CHECK(human_bytes(5ull << 30) == "5.0 GiB");
-}
-
 TEST_CASE("cli::JsonProgress: start, throttled progress, warnings and done", "[cli]") {
   Pipe p;
   {

@@ -14,25 +14,16 @@
 #include <sstream>
 #include <string>
 
+#include "base/tempdir.hpp"
+
 namespace cairn::test {
 
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-cli-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return tmp_.path(); }
   std::filesystem::path write(const std::string& name, const std::string& content,
                               int mode = 0644) const {
-    auto p = path_ / name;
+    auto p = path() / name;
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << content;
     ::chmod(p.c_str(), static_cast<mode_t>(mode));
@@ -40,7 +31,7 @@ class ScratchDir {
   }
 
  private:
-  std::filesystem::path path_;
+  TempDir tmp_ = TempDir::create("cairn-cli-test-").value();
 };
 
 inline std::string slurp(const std::filesystem::path& p) {

@@ -91,9 +91,3 @@ TEST_CASE("net::classify: one reading of libcurl results", "[net]") {
   CHECK(classify(CURLE_REMOTE_FILE_NOT_FOUND, true) == Outcome::result);
   CHECK(classify(CURLE_WRITE_ERROR, false) == Outcome::failed);
 }
-
-TEST_CASE("net::rfc1123_date: GMT for HTTP, a numeric zone for mail", "[net]") {
-  CHECK(rfc1123_date(1369353600) == "Fri, 24 May 2013 00:00:00 GMT");
-  CHECK(rfc1123_date(1741064767, "+0000") == "Tue, 04 Mar 2025 05:06:07 +0000");
-  CHECK(amz_date(1369353600) == "20130524T000000Z");
-}

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../backend/fake_server.hpp"
+#include "base/tempdir.hpp"
 #include "notify/notify.hpp"
 
 using namespace cairn;
@@ -35,16 +36,8 @@ using namespace std::chrono_literals;
 namespace {
 
 struct ScratchDir {
-  fs::path dir;
-  ScratchDir() {
-    char tmpl[] = "/tmp/cairn-notify-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-notify-").value();
+  fs::path dir = tmp.path();
 };
 
 std::string slurp(const fs::path& p) {
@@ -363,7 +356,7 @@ TEST_CASE("notify::policy_targets: --policy, then CAIRN_POLICY; none without a p
   std::ofstream(a) << "[notify]\ntargets = [\"exec:/bin/a\"]\n";
   std::ofstream(b) << "[notify]\ntargets = [\"exec:/bin/b\", \"http://h/x\"]\n";
   std::map<std::string, std::string> env;
-  const notify::GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
+  const GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
     auto it = env.find(name);
     if (it == env.end()) return std::nullopt;
     return it->second;

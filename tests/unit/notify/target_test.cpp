@@ -19,7 +19,7 @@ std::string refusal(std::string_view spec) {
   return t.error().message;
 }
 
-notify::GetEnv env_of(const std::map<std::string, std::string>& m) {
+GetEnv env_of(const std::map<std::string, std::string>& m) {
   return [m](const char* name) -> std::optional<std::string> {
     auto it = m.find(name);
     if (it == m.end()) return std::nullopt;

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/context.hpp"
@@ -67,20 +68,14 @@ struct InfoObserver final : Observer {
 };
 
 struct Fixture {
-  fs::path dir;
+  TempDir tmp = TempDir::create("cairn-prune-").value();
+  fs::path dir = tmp.path();
   ops::RepoOptions ro;
   fs::path policy_file;
 
   Fixture() {
-    char tmpl[] = "/tmp/cairn-prune-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
     ro = test::init_ops_repo(dir);
     policy_file = dir / "policy.toml";
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
   Fixture(const Fixture&) = delete;
   Fixture& operator=(const Fixture&) = delete;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/tempdir.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/snap.hpp"
 
@@ -19,16 +20,8 @@ using manifest::Type;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-snap-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-snap-").value();
+  fs::path dir = tmp.path();
 };
 
 void write(const fs::path& p, std::string_view s) {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "base/tempdir.hpp"
 #include "ops/status.hpp"
 
 using namespace cairn;
@@ -76,16 +77,8 @@ ObjectiveState state(const StatusLine& l, Objective o) {
 }
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "cairn-status-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-status-").value();
+  fs::path dir = tmp.path();
 };
 
 // A strict reader of the text exposition format: every sample's metric has a TYPE line
@@ -250,18 +243,6 @@ TEST_CASE("ops::prometheus_label_value: escapes backslash, quote and newline, an
   CHECK(prometheus_label_value("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
   CHECK(prometheus_label_value("r\xc3\xa9sum\xc3\xa9") == "r\xc3\xa9sum\xc3\xa9");  // UTF-8 kept
   CHECK(prometheus_label_value("latin1-\xe9\xff") == "latin1-??");
-}
-
-TEST_CASE("ops::short_duration and short_bytes: compact table cells", "[ops]") {
-  CHECK(short_duration(9 * kS) == "9s");
-  CHECK(short_duration(727 * kS) == "12m7s");
-  CHECK(short_duration(5 * kH + 12 * 60 * kS + 5 * kS) == "5h12m");
-  CHECK(short_duration(3 * kD + 4 * kH) == "3d4h");
-  CHECK(short_duration(3 * kD) == "3d");
-  CHECK(short_duration(-5) == "0s");
-  CHECK(short_bytes(512) == "512B");
-  CHECK(short_bytes(1536) == "1.5KiB");
-  CHECK(short_bytes(5ull << 30) == "5.0GiB");
 }
 
 TEST_CASE("ops::gather_status: reads sets, runs, drills and placements per source and class", "[ops]") {

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/context.hpp"
@@ -31,18 +32,8 @@ namespace {
 constexpr std::int64_t kDay = 86400LL * 1'000'000'000LL;
 
 struct VerifyScratch {
-  fs::path dir;
-  VerifyScratch() {
-    char tmpl[] = "/tmp/cairn-verify-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~VerifyScratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  VerifyScratch(const VerifyScratch&) = delete;
-  VerifyScratch& operator=(const VerifyScratch&) = delete;
+  TempDir tmp = TempDir::create("cairn-verify-").value();
+  fs::path dir = tmp.path();
 };
 
 Bytes random_content(std::size_t n) { return test::random_bytes(n); }
@@ -393,7 +384,7 @@ TEST_CASE("ops::verify: --max-age fails with an objective error when the newest 
   INFO(empty.out);
   CHECK(empty.code() == Errc::objective);
 
-  fx.pack_set("old", {{"x", random_content(10 << 10)}}, ops::SetKindWanted::incremental, ops::now_ns() - 10 * kDay);
+  fx.pack_set("old", {{"x", random_content(10 << 10)}}, ops::SetKindWanted::incremental, now_ns() - 10 * kDay);
   fx.pack_set("new", {{"y", random_content(10 << 10)}});
 
   o.max_age = "3d";
@@ -419,7 +410,7 @@ TEST_CASE("ops::verify: --max-age fails with an objective error when the newest 
 TEST_CASE("ops::verify: damage wins over a stale source", "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("old", {{"x", one_pack()}, {"y", one_pack()}},
-                             ops::SetKindWanted::incremental, ops::now_ns() - 10 * kDay);
+                             ops::SetKindWanted::incremental, now_ns() - 10 * kDay);
   REQUIRE(fs::remove(fx.pack_file(fx.pack_of(a, "x"))));
   auto o = fx.options();
   o.max_age = "1d";

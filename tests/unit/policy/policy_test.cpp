@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/tempdir.hpp"
 #include "policy/policy.hpp"
 
 using namespace cairn;
@@ -26,16 +27,8 @@ std::string error_of(std::string_view text) {
 }
 
 struct ScratchDir {
-  fs::path dir;
-  ScratchDir() {
-    char tmpl[] = "/tmp/cairn-policy-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-policy-").value();
+  fs::path dir = tmp.path();
 };
 
 }  // namespace
@@ -156,44 +149,9 @@ TEST_CASE("policy::parse: a TOML syntax error names its line", "[policy]") {
   CHECK(dup.rfind("policy 'test.toml' line 3: ", 0) == 0);
 }
 
-TEST_CASE("policy::parse_duration: units, sums and refusals", "[policy]") {
-  const std::map<std::string, std::int64_t> good{
-      {"30d", 30 * kD},     {"12h", 12 * kH},           {"2w", 14 * kD},
-      {"90m", 90 * 60'000'000'000LL}, {"45s", 45'000'000'000LL}, {"1d12h", kD + 12 * kH},
-      {"1w2d3h4m5s", 9 * kD + 3 * kH + 4 * 60'000'000'000LL + 5'000'000'000LL}};
-  for (const auto& [text, ns] : good) {
-    INFO(text);
-    auto d = policy::parse_duration(text);
-    REQUIRE(d);
-    CHECK(*d == ns);
-  }
-  for (const char* bad : {"", "d", "30", "30x", "-1d", "1.5d", "30 d", " 30d", "0s", "99999999999999d", "1y"}) {
-    INFO(bad);
-    auto d = policy::parse_duration(bad);
-    REQUIRE_FALSE(d);
-    CHECK(d.error().code == Errc::usage);
-  }
-}
-
-TEST_CASE("policy::format_duration: one number in the largest exact unit; it reads back", "[policy]") {
-  CHECK(policy::format_duration(14 * kD) == "2w");
-  CHECK(policy::format_duration(30 * kD) == "30d");
-  CHECK(policy::format_duration(26 * kH) == "26h");
-  CHECK(policy::format_duration(kD + 12 * kH) == "36h");
-  CHECK(policy::format_duration(90 * 60'000'000'000LL) == "90m");
-  CHECK(policy::format_duration(45'000'000'000LL) == "45s");
-  for (const char* text : {"30d", "12h", "1w2d3h4m5s", "45s"}) {
-    auto d = policy::parse_duration(text);
-    REQUIRE(d);
-    auto back = policy::parse_duration(policy::format_duration(*d));
-    REQUIRE(back);
-    CHECK(*back == *d);
-  }
-}
-
 TEST_CASE("policy::locate: --policy, then CAIRN_POLICY, then /etc/cairn/policy.toml", "[policy]") {
   std::map<std::string, std::string> env;
-  const policy::GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
+  const GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
     auto it = env.find(name);
     if (it == env.end()) return std::nullopt;
     return it->second;
@@ -227,6 +185,46 @@ TEST_CASE("policy::load: reads a file; a missing one is not_found", "[policy]") 
   auto good = policy::load(f);
   REQUIRE(good);
   CHECK(good->find("daily")->keep_daily == 7u);
+}
+
+TEST_CASE("policy::load_optional: a named file must read; the default one may be absent", "[policy]") {
+  ScratchDir s;
+  const fs::path f = s.dir / "policy.toml";
+  std::map<std::string, std::string> env;
+  const GetEnv getenv = [&](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  if (!fs::exists(policy::kDefaultFile)) {
+    auto none = policy::load_optional(std::nullopt, getenv);
+    REQUIRE(none);
+    CHECK_FALSE(none->has_value());
+    env["CAIRN_POLICY"] = "";  // empty is unset
+    CHECK(policy::load_optional(std::nullopt, getenv).value() == std::nullopt);
+  }
+  auto flag_missing = policy::load_optional(f, getenv);
+  REQUIRE_FALSE(flag_missing);
+  CHECK(flag_missing.error().code == Errc::not_found);
+  env["CAIRN_POLICY"] = f.string();
+  auto env_missing = policy::load_optional(std::nullopt, getenv);
+  REQUIRE_FALSE(env_missing);
+  CHECK(env_missing.error().code == Errc::not_found);
+  {
+    std::ofstream out(f);
+    out << "[class.daily]\nkeep-daily = 7\n";
+  }
+  auto good = policy::load_optional(std::nullopt, getenv);
+  REQUIRE(good);
+  REQUIRE(good->has_value());
+  CHECK((*good)->find("daily")->keep_daily == 7u);
+  {
+    std::ofstream out(f, std::ios::trunc);
+    out << "bogus = 1\n";
+  }
+  auto bad = policy::load_optional(f, getenv);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::bad_input);
 }
 
 TEST_CASE("policy::load: the shipped example policy parses", "[policy]") {

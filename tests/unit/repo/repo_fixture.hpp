@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "repo/repo.hpp"
@@ -25,18 +26,8 @@ struct SodiumInit {
 
 // A scratch directory removed at the end of the test.
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-repo-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
+  TempDir tmp = TempDir::create("cairn-repo-").value();
+  fs::path dir = tmp.path();
 };
 
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/context.hpp"
@@ -66,20 +67,9 @@ Errc failed_with(const Result<T>& r) {
 
 // A scratch directory with a repository in it (init_ops_repo), removed at the end of the test.
 struct ScratchRepo {
-  std::filesystem::path dir;
-  ops::RepoOptions ro;
-  ScratchRepo() {
-    std::string t = (std::filesystem::temp_directory_path() / "cairn-ops-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    dir = t;
-    ro = init_ops_repo(dir);
-  }
-  ~ScratchRepo() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  ScratchRepo(const ScratchRepo&) = delete;
-  ScratchRepo& operator=(const ScratchRepo&) = delete;
+  TempDir tmp = TempDir::create("cairn-ops-").value();
+  std::filesystem::path dir = tmp.path();
+  ops::RepoOptions ro = init_ops_repo(dir);
 };
 
 // A manifest stream of `files` (inline content), as cairn-snap --stdin writes one.

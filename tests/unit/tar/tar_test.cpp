@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "base/tempdir.hpp"
 #include "tar/tar.hpp"
 
 using namespace cairn;
@@ -21,16 +22,8 @@ using manifest::Type;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-tar-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-tar-").value();
+  fs::path dir = tmp.path();
 };
 
 void write(const fs::path& p, std::string_view s) {

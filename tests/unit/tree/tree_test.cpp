@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 
+#include "base/tempdir.hpp"
 #include "tree/tree.hpp"
 
 using namespace cairn;
@@ -24,16 +25,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/cairn-tree-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  TempDir tmp = TempDir::create("cairn-tree-").value();
+  fs::path dir = tmp.path();
 };
 
 void write(const fs::path& p, std::string_view s) {

@@ -161,7 +161,7 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
     for (const auto& rec : recs) {
       if (rec.status == catalog::SetStatus::pruned || sets.readable.contains(rec.id) || sets.unreadable.contains(rec.id))
         continue;
-      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(Key{Kind::set, rec.id.hex()}));
+      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(Key::set(rec.id)));
       if (info) continue;
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::pruned));
       obs.info(fmt::format("set {} is not in the repository: status pruned", rec.id.hex().substr(0, 12)));
@@ -170,7 +170,7 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
   }
   std::vector<Key> drop;
   for (const auto& row : rows)
-    if (!row.keep) drop.push_back(Key{Kind::set, row.id.hex()});
+    if (!row.keep) drop.push_back(Key::set(row.id));
   return remove_reported(ctx.repo->storage(), drop, lines, cancel, [&](const Key& k) {
     if (auto id = hash::SetId::from_hex(k.name)) sets.readable.erase(*id);
   });
@@ -211,7 +211,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   for (const auto& r : recs) {
     if (r.status != catalog::SetStatus::committed || sets.readable.contains(r.id) || sets.unreadable.contains(r.id))
       continue;
-    CAIRN_TRY_ASSIGN(auto there, ctx.repo->storage().stat(backend::Key{backend::Kind::set, r.id.hex()}));
+    CAIRN_TRY_ASSIGN(auto there, ctx.repo->storage().stat(backend::Key::set(r.id)));
     if (there) continue;
     if (missing++ == 0) first_missing = r.id.hex();
   }

@@ -90,7 +90,7 @@ Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) 
   std::vector<IndexFile> out;
   for (const auto& name : names) {
     const std::string what = fmt::format("index file '{}'", name);
-    auto raw = r.storage().get(Key{Kind::index, name});
+    auto raw = r.storage().get(Key::index(name));
     if (!raw) {
       if (raw.error().code == Errc::not_found) continue;
       return std::move(raw).error();
@@ -109,7 +109,7 @@ Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) 
   return out;
 }
 
-std::string pack_path(const hash::PackId& p) { return Key{Kind::pack, p.hex()}.path(); }
+std::string pack_path(const hash::PackId& p) { return Key::pack(p).path(); }
 
 // Writes an index file for packs a set needs again, from each pack's own trailing index.
 Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, State& state, const fs::path& state_file,
@@ -127,7 +127,7 @@ Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, Stat
   }
   if (entries.empty()) return {};
   const Bytes bytes = repo::encode_index_file(entries, r.keys().index_key.view(), r.keys().repo_id);
-  const Key k{Kind::index, hash::blake2b(bytes).hex()};
+  const Key k = Key::index(hash::blake2b(bytes).hex());
   auto st = r.storage().put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
   state.pending.push_back("+" + k.path());
@@ -149,7 +149,7 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
   for (const auto& f : indexes)
     for (const auto& ip : f.packs) {
       if (stored.contains(ip.pack) || referenced.contains(ip.pack) || dangling.contains(ip.pack)) continue;
-      CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key{Kind::pack, ip.pack.hex()}));
+      CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key::pack(ip.pack)));
       if (info) stored.emplace(ip.pack, info->size);
       else dangling.insert(ip.pack);
     }
@@ -168,10 +168,10 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
     std::vector<repo::IndexPack> keep;
     for (const auto& ip : f->packs)
       if (!drop(ip.pack) && covered.insert(ip.pack).second) keep.push_back(ip);
-    const Key old{Kind::index, f->name};
+    const Key old = Key::index(f->name);
     if (!keep.empty()) {
       const Bytes bytes = repo::encode_index_file(keep, r.keys().index_key.view(), r.keys().repo_id);
-      const Key k{Kind::index, hash::blake2b(bytes).hex()};
+      const Key k = Key::index(hash::blake2b(bytes).hex());
       auto st = r.storage().put(k, bytes, /*no_replace=*/true);
       if (!st && st.error().code != Errc::exists) return std::move(st).error();
       state.pending.push_back("+" + k.path());
@@ -327,7 +327,7 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
     CAIRN_TRY(save_state(state_file, repo_id, state));
   }
   std::vector<Key> sweep_keys;
-  for (const auto& p : sweep) sweep_keys.push_back(Key{Kind::pack, p.hex()});
+  for (const auto& p : sweep) sweep_keys.push_back(Key::pack(p));
   CAIRN_TRY(remove_reported(r.storage(), sweep_keys, lines, cancel, [&](const Key& k) {
     if (const auto p = hash::PackId::from_hex(k.name)) {
       state.candidates.erase(*p);

@@ -145,7 +145,7 @@ class Pusher {
       if (d.failed()) continue;
       std::map<std::string, std::uint64_t> there;
       if (only_missing) {
-        Status st = kind == Kind::config ? stat_into(d, Key{Kind::config, "config"}, there)
+        Status st = kind == Kind::config ? stat_into(d, Key::config(), there)
                                          : d.b->list(kind, [&](const backend::ObjectInfo& i) -> Status {
                                              there[i.key.name] = i.size;
                                              return {};
@@ -348,7 +348,7 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
         for (const auto& pk : obj.body->packs) need.insert(pk.hex());
     }
     for (const auto& n : need)
-      if (!named.contains(n)) packs.push_back(Key{Kind::pack, n});
+      if (!named.contains(n)) packs.push_back(Key::pack(n));
   } else {
     CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
       if (!named.contains(i.key.name)) packs.push_back(i.key);
@@ -426,12 +426,12 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
       keys.push_back(i.key);
       return {};
     }));
-    CAIRN_TRY(p.upload(dests, Kind::config, {Key{Kind::config, "config"}}, true));
+    CAIRN_TRY(p.upload(dests, Kind::config, {Key::config()}, true));
     CAIRN_TRY(p.upload(dests, Kind::key, keys, true));
     // And the config's signed copy among the admin records (cairn-repository(5) CONFIG), which
     // stands in for a replaced config there too.
-    CAIRN_TRY_ASSIGN(Bytes config, ctx.repo->storage().get(Key{Kind::config, "config"}));
-    const Key copy{Kind::hold, hash::blake2b(config).hex()};
+    CAIRN_TRY_ASSIGN(Bytes config, ctx.repo->storage().get(Key::config()));
+    const Key copy = Key::hold(hash::blake2b(config).hex());
     CAIRN_TRY_ASSIGN(auto has_copy, ctx.repo->storage().stat(copy));
     if (has_copy) CAIRN_TRY(p.upload(dests, Kind::hold, {copy}, true));
   }
@@ -466,7 +466,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     }
     std::set<std::string> sets = d.sets_present;
     if (first_set && !sets.contains(*first_set)) {
-      auto info = d.b->stat(Key{Kind::set, *first_set});
+      auto info = d.b->stat(Key::set(*first_set));
       if (info && *info) sets.insert(*first_set);
     }
     for (const auto& name : sets) {

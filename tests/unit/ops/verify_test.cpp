@@ -207,7 +207,7 @@ struct Fixture {
   }
 
   fs::path pack_file(const hash::PackId& p) const {
-    return ro.repo / backend::Key{backend::Kind::pack, p.hex()}.path();
+    return ro.repo / backend::Key::pack(p).path();
   }
 
   catalog::Catalog catalog() const {
@@ -350,7 +350,7 @@ TEST_CASE("ops::verify: a set object that is gone or fails its signature is dama
   const auto forged = fx.pack_set("db", {{"b", random_content(10 << 10)}});
   const auto fine = fx.pack_set("etc", {{"c", random_content(10 << 10)}});
   const auto set_file = [&](const hash::SetId& id) {
-    return fx.ro.repo / backend::Key{backend::Kind::set, id.hex()}.path();
+    return fx.ro.repo / backend::Key::set(id).path();
   };
   REQUIRE(fs::remove(set_file(gone)));
   flip_byte(set_file(forged), 3);

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
-#include "ops/rdb.hpp"
+#include "rdb/rdb.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
 
@@ -276,7 +276,7 @@ Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs, con
 
 Status snap_stdin(const SnapOptions& opt, io::Reader& raw, manifest::Writer& w, Observer& obs,
                   const CancelToken& cancel) {
-  std::optional<RdbReader> rdb;
+  std::optional<rdb::RdbReader> rdb;
   if (opt.stdin_rdb) rdb.emplace(raw, "standard input");
   io::Reader& in = rdb ? static_cast<io::Reader&>(*rdb) : raw;
   manifest::Entry e;

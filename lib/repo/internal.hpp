@@ -117,6 +117,7 @@ class RepositoryImpl final : public Repository {
 
   Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;
   Result<std::vector<hash::SetId>> list_sets() override;
+  Result<bool> has_set(const hash::SetId& id) override;
   Result<SetObject> read_set(const hash::SetId& id) override;
   Result<std::string> write_hold(HoldRecord r) override;
   Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip) override;

@@ -194,6 +194,8 @@ class Repository {
   // and repository-relative path.
   virtual Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) = 0;
   virtual Result<std::vector<hash::SetId>> list_sets() = 0;
+  // Whether the repository holds the set object (unread: a damaged one counts too).
+  virtual Result<bool> has_set(const hash::SetId& id) = 0;
   // Verifies the signature and the id (hash of the bytes); decrypts the body if it can.
   virtual Result<SetObject> read_set(const hash::SetId& id) = 0;
 

@@ -475,6 +475,11 @@ Result<std::vector<hash::SetId>> RepositoryImpl::list_sets() {
   return out;
 }
 
+Result<bool> RepositoryImpl::has_set(const hash::SetId& id) {
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(Key::set(id)));
+  return info.has_value();
+}
+
 Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want_body) {
   const std::string what = fmt::format("set '{}'", id.hex());
   auto raw = be_->get(Key::set(id));

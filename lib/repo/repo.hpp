@@ -170,6 +170,17 @@ class Repository {
   virtual const std::string& config_problem() const = 0;
   virtual const crypto::KeyMaterial& keys() const = 0;
   virtual backend::Backend& storage() = 0;
+
+  // For replication (cairn-push): the repository's objects by key, as they are stored.
+  virtual Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) = 0;
+  // An object's stored size; nullopt when it is absent.
+  virtual Result<std::optional<std::uint64_t>> object_size(const backend::Key& k) = 0;
+  // The config's signed copy among the admin records (holds/<hash of config>), when present.
+  virtual Result<std::optional<backend::Key>> config_copy() = 0;
+  // A repository opened from a local directory: the file holding object `k`, and the
+  // directory for temporary files (tmp/); nullopt for any other.
+  virtual std::optional<std::filesystem::path> local_file(const backend::Key& k) const = 0;
+  virtual std::optional<std::filesystem::path> local_tmp_dir() const = 0;
   virtual const chunker::Chunker& chunker() const = 0;
 
   virtual Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,

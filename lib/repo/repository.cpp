@@ -292,7 +292,23 @@ Result<std::unique_ptr<Repository>> Repository::open(const fs::path& dir, const 
       return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", dir.string())};
     return std::move(be).error();
   }
-  return open(std::move(*be), u, dir / "tmp");
+  CAIRN_TRY_ASSIGN(auto repo, open(std::move(*be), u, dir / "tmp"));
+  static_cast<RepositoryImpl&>(*repo).set_local_dir(dir);
+  return repo;
+}
+
+Result<std::optional<std::uint64_t>> RepositoryImpl::object_size(const Key& k) {
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(k));
+  if (!info) return std::optional<std::uint64_t>{};
+  return std::optional<std::uint64_t>{info->size};
+}
+
+Result<std::optional<Key>> RepositoryImpl::config_copy() {
+  CAIRN_TRY_ASSIGN(Bytes config, be_->get(Key::config()));
+  const Key copy = Key::hold(hash::blake2b(config).hex());
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(copy));
+  if (!info) return std::optional<Key>{};
+  return std::optional<Key>{copy};
 }
 
 Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be, const Unlock& u,

@@ -1,6 +1,6 @@
 // lib/backend/backend.hpp: where repository files live. A backend knows only opaque files
 // named by Key{kind, name}; it knows nothing of chunks, packs or encryption (restic Handle).
-// Depends on: base, io. Threads: implementations are thread-safe.
+// Depends on: base, io, hash. Threads: implementations are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 #include <string_view>
+#include <utility>
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+#include "hash/hash.hpp"
 #include "io/file.hpp"
 
 namespace cairn::backend {
@@ -28,6 +30,15 @@ bool content_addressed(Kind k);
 struct Key {
   Kind kind;
   std::string name;  // hex id, or "config"
+  // Named constructors, one per kind: build keys with these rather than Key{Kind::..., name}.
+  static Key config() { return {Kind::config, "config"}; }
+  static Key slot(std::string name) { return {Kind::key, std::move(name)}; }  // keys/<name>
+  static Key pack(std::string name) { return {Kind::pack, std::move(name)}; }
+  static Key pack(const hash::PackId& id) { return pack(id.hex()); }
+  static Key index(std::string name) { return {Kind::index, std::move(name)}; }
+  static Key set(std::string name) { return {Kind::set, std::move(name)}; }
+  static Key set(const hash::SetId& id) { return set(id.hex()); }
+  static Key hold(std::string name) { return {Kind::hold, std::move(name)}; }
   std::string path() const;  // relative path, e.g. "packs/ab/ab12..."
   static std::optional<Key> from_path(std::string_view rel);  // inverse of path()
   // A well-formed name for its kind: "config"; 32 lower-case hex digits for a key slot; 64

@@ -56,7 +56,7 @@ std::string Key::path() const {
 }
 
 std::optional<Key> Key::from_path(std::string_view rel) {
-  if (rel == "config") return Key{Kind::config, "config"};
+  if (rel == "config") return Key::config();
   const auto slash = rel.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   const auto dir = rel.substr(0, slash);

@@ -138,7 +138,7 @@ class LocalBackend final : public Backend {
 
   Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
     if (kind == Kind::config) {
-      CAIRN_TRY_ASSIGN(auto info, stat(Key{Kind::config, "config"}));
+      CAIRN_TRY_ASSIGN(auto info, stat(Key::config()));
       if (info) CAIRN_TRY(each(*info));
       return {};
     }

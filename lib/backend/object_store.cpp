@@ -42,7 +42,7 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> parse_entries(
 
 Status RemoteBackend::list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) {
   if (kind == Kind::config) {
-    CAIRN_TRY_ASSIGN(auto info, stat(Key{Kind::config, "config"}));
+    CAIRN_TRY_ASSIGN(auto info, stat(Key::config()));
     if (info) CAIRN_TRY(each(*info));
     return {};
   }

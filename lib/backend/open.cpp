@@ -245,6 +245,13 @@ std::string canonical_name(std::string_view url) {
   return "file://" + s;
 }
 
+Capabilities capabilities(std::string_view url) {
+  auto u = parse_url(url);
+  Capabilities c;
+  c.object_lock = u && u->scheme == Url::Scheme::s3;
+  return c;
+}
+
 Result<std::unique_ptr<Backend>> open_url(std::string_view url, const RemoteOptions& opts) {
   CAIRN_TRY_ASSIGN(Url u, parse_url(url));
   switch (u.scheme) {

@@ -117,6 +117,13 @@ struct Url {
 // replaced by "***" (redact_password): no message ever repeats the password.
 Result<Url> parse_url(std::string_view url);
 
+// What the backend a URL names supports, known without contacting it. `object_lock`: uploads
+// can carry a retention (RemoteOptions::s3_retain_until). A malformed URL supports nothing.
+struct Capabilities {
+  bool object_lock = false;
+};
+Capabilities capabilities(std::string_view url);
+
 // `url` with the password of its userinfo replaced by "***" ("sftp://user:***@host/p"; the
 // whole userinfo when the separator is percent-encoded); nullopt when it carries none.
 std::optional<std::string> redact_password(std::string_view url);

@@ -53,8 +53,8 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
   {
     CAIRN_TRY_ASSIGN(auto tx, cat.begin());
     if (o.hold && rec.status == catalog::SetStatus::pruned) {
-      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(backend::Key{backend::Kind::set, id}));
-      if (!info)
+      CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(rec.id));
+      if (!there)
         return Error{Errc::not_found, fmt::format("set '{}' was pruned and is no longer in the repository", id)};
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::committed));
       obs.info(fmt::format("set {} was marked pruned but is still in the repository: committed again", id));

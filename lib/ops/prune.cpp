@@ -1,17 +1,21 @@
 // cairn-prune: the plan (retention over every set), forgetting the dropped sets, and the
-// output; the garbage collection is in prune_gc.cpp (see prune.hpp for the whole protocol).
+// output; the garbage collection is repo/gc (see prune.hpp for the whole protocol).
 #include "ops/prune.hpp"
 #include "ops/hold.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/time.hpp"
-#include "ops/prune_internal.hpp"
 #include "policy/policy.hpp"
+#include "repo/gc.hpp"
 #include "retention/retention.hpp"
 
 namespace cairn::ops {
@@ -26,11 +30,51 @@ std::filesystem::path prune_lock_file(const std::filesystem::path& catalog_file)
 
 namespace {
 
-using namespace prune_detail;
-using backend::Key;
-using backend::Kind;
+using namespace repo::gc;
 
 constexpr std::string_view kSchema = "cairn.prune/1";
+
+// Writes object lines ("-packs/ab/ID") or their JSON form to the product stream.
+class ObjectLines {
+ public:
+  ObjectLines(io::Writer& out, bool json) : out_(out), json_(json) {}
+  Status emit(char op, const std::string& path);
+  std::size_t count() const { return count_; }
+  // As a repo::gc::Report.
+  Report report() {
+    return [this](char op, const std::string& path) { return emit(op, path); };
+  }
+
+ private:
+  io::Writer& out_;
+  bool json_;
+  std::size_t count_ = 0;
+};
+
+Status ObjectLines::emit(char op, const std::string& path) {
+  ++count_;
+  std::string line;
+  if (json_)
+    line = nlohmann::json{{"schema", "cairn.prune/1"}, {"type", "object"}, {"op", std::string(1, op)}, {"path", path}}
+               .dump() + "\n";
+  else
+    line = fmt::format("{}{}\n", op, path);
+  CAIRN_TRY(out_.write(as_bytes(line)));
+  return out_.flush();  // each line as soon as its change is durable: a kill loses none
+}
+
+// flock(2) on the lock file; Errc::locked when another process holds it.
+Result<io::Fd> take_lock(const std::filesystem::path& file) {
+  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return Error{Errc::locked,
+                   fmt::format("another cairn-prune is working on this repository (lock '{}')", file.string())};
+    return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
+  }
+  return fd;
+}
+
 
 // One line of the plan.
 struct Row {
@@ -63,13 +107,12 @@ Result<Freed> freed_by(repo::Repository& r, const Sets& sets, const std::vector<
     for (const auto& p : it->second.body->packs) (row.keep ? kept : dropped).insert(p);
   }
   Freed f;
-  CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
-    auto id = hash::PackId::from_hex(info.key.name);
-    if (!id || kept.contains(*id)) return {};
-    ++(dropped.contains(*id) ? f.dropped_packs : f.unreferenced_packs);
-    f.bytes += info.size;
-    return {};
-  }));
+  CAIRN_TRY_ASSIGN(const auto stored, stored_packs(r));
+  for (const auto& [id, size] : stored) {
+    if (kept.contains(id)) continue;
+    ++(dropped.contains(id) ? f.dropped_packs : f.unreferenced_packs);
+    f.bytes += size;
+  }
   return f;
 }
 
@@ -162,19 +205,17 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
     for (const auto& rec : recs) {
       if (rec.status == catalog::SetStatus::pruned || sets.readable.contains(rec.id) || sets.unreadable.contains(rec.id))
         continue;
-      CAIRN_TRY_ASSIGN(auto info, ctx.repo->storage().stat(Key{Kind::set, rec.id.hex()}));
-      if (info) continue;
+      CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(rec.id));
+      if (there) continue;
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::pruned));
       obs.info(fmt::format("set {} is not in the repository: status pruned", rec.id.hex().substr(0, 12)));
     }
     CAIRN_TRY(tx.commit());
   }
-  std::vector<Key> drop;
+  std::vector<hash::SetId> drop;
   for (const auto& row : rows)
-    if (!row.keep) drop.push_back(Key{Kind::set, row.id.hex()});
-  return remove_reported(ctx.repo->storage(), drop, lines, cancel, [&](const Key& k) {
-    if (auto id = hash::SetId::from_hex(k.name)) sets.readable.erase(*id);
-  });
+    if (!row.keep) drop.push_back(row.id);
+  return remove_sets(*ctx.repo, drop, lines.report(), cancel, [&](const hash::SetId& id) { sets.readable.erase(id); });
 }
 
 }  // namespace
@@ -212,7 +253,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   for (const auto& r : recs) {
     if (r.status != catalog::SetStatus::committed || sets.readable.contains(r.id) || sets.unreadable.contains(r.id))
       continue;
-    CAIRN_TRY_ASSIGN(auto there, ctx.repo->storage().stat(backend::Key{backend::Kind::set, r.id.hex()}));
+    CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(r.id));
     if (there) continue;
     if (missing++ == 0) first_missing = r.id.hex();
   }
@@ -267,8 +308,8 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
       obs.warning(fmt::format("set {}", id.hex()), Error{Errc::corrupt, why + "; no pack was deleted"});
     return Outcome{warnings + static_cast<int>(sets.unreadable.size()), {}};
   }
-  CAIRN_TRY_ASSIGN(const GcResult gc,
-                   collect(o, *ctx.repo, ctx.cat->file(), sets, now, lines, obs, cancel));
+  const GcOptions gco{prune_state_file(ctx.cat->file()), o.grace_generations, o.grace_ns, now};
+  CAIRN_TRY_ASSIGN(const GcResult gc, collect(gco, *ctx.repo, sets, lines.report(), obs, cancel));
   obs.info(fmt::format("swept {} packs ({} bytes); {} packs wait for their grace period ({} set{} and {} after "
                        "being marked); {} in use again",
                        gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,

@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "crypto/crypto.hpp"
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
@@ -65,8 +65,9 @@ std::string pid_namespace();  // below, with remove_stale_staging
 
 class Pusher {
  public:
-  Pusher(const PushOptions& o, repo::Repository& src, io::Writer& out, Observer& obs, const CancelToken& cancel)
-      : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(o.repo.repo / "tmp") {
+  Pusher(const PushOptions& o, repo::Repository& src, fs::path stage_dir, io::Writer& out, Observer& obs,
+         const CancelToken& cancel)
+      : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(std::move(stage_dir)) {
     crypto::random_bytes(MutByteView(reinterpret_cast<std::uint8_t*>(&token_), sizeof token_));
   }
 
@@ -77,9 +78,9 @@ class Pusher {
   }
 
   Result<std::uint64_t> source_size(const Key& k) {
-    CAIRN_TRY_ASSIGN(auto info, src_.storage().stat(k));
-    if (!info) return Error{Errc::not_found, fmt::format("the repository holds no object '{}'", k.path())};
-    return info->size;
+    CAIRN_TRY_ASSIGN(auto size, src_.object_size(k));
+    if (!size) return Error{Errc::not_found, fmt::format("the repository holds no object '{}'", k.path())};
+    return *size;
   }
 
   // A private name for `src` in the repository's tmp/, which put_file may consume: a copy for
@@ -105,7 +106,7 @@ class Pusher {
   Status send(Dest& d, const Key& k, std::uint64_t size) {
     if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
     obs_.started(fmt::format("{} {}", k.path(), d.name));
-    CAIRN_TRY_ASSIGN(fs::path staged, stage(o_.repo.repo / k.path(), d.b->properties().local && o_.limit_rate == 0));
+    CAIRN_TRY_ASSIGN(fs::path staged, stage(*src_.local_file(k), d.b->properties().local && o_.limit_rate == 0));
     Status st = d.b->put_file(k, staged);
     ::unlink(staged.c_str());  // absent when put_file moved it
     if (!st)
@@ -145,7 +146,7 @@ class Pusher {
       if (d.failed()) continue;
       std::map<std::string, std::uint64_t> there;
       if (only_missing) {
-        Status st = kind == Kind::config ? stat_into(d, Key{Kind::config, "config"}, there)
+        Status st = kind == Kind::config ? stat_into(d, Key::config(), there)
                                          : d.b->list(kind, [&](const backend::ObjectInfo& i) -> Status {
                                              there[i.key.name] = i.size;
                                              return {};
@@ -292,15 +293,13 @@ void remove_stale_staging(const fs::path& tmp) {
 
 // S3 Object Lock: the retain-until time (Unix seconds) of what this run uploads, from the
 // policy's immutable_days of the classes of `sets` (the largest wins); nullopt when no
-// destination is S3, no policy applies or no class asks for immutability. The policy is
+// destination supports Object Lock (S3), no policy applies or no class asks for immutability. The policy is
 // --policy / CAIRN_POLICY (which must then read), else /etc/cairn/policy.toml if it exists.
 Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::Catalog& cat,
                                                  const std::vector<std::string>& sets) {
-  const bool s3 = std::any_of(o.dests.begin(), o.dests.end(), [](const std::string& d) {
-    auto u = backend::parse_url(d);
-    return u && u->scheme == backend::Url::Scheme::s3;
-  });
-  if (!s3 || sets.empty()) return std::optional<std::int64_t>{};
+  const bool lock = std::any_of(o.dests.begin(), o.dests.end(),
+                                [](const std::string& d) { return backend::capabilities(d).object_lock; });
+  if (!lock || sets.empty()) return std::optional<std::int64_t>{};
   CAIRN_TRY_ASSIGN(auto pol, policy::load_optional(o.policy));
   if (!pol) return std::optional<std::int64_t>{};
   std::uint32_t days = 0;
@@ -343,9 +342,9 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
         for (const auto& pk : obj.body->packs) need.insert(pk.hex());
     }
     for (const auto& n : need)
-      if (!named.contains(n)) packs.push_back(Key{Kind::pack, n});
+      if (!named.contains(n)) packs.push_back(Key::pack(n));
   } else {
-    CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
+    CAIRN_TRY(r.list_objects(Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
       if (!named.contains(i.key.name)) packs.push_back(i.key);
       return {};
     }));
@@ -354,7 +353,7 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
   CAIRN_TRY(p.upload(dests, Kind::pack, packs, /*only_missing=*/true));
   std::vector<Key> index;
   on_list(Kind::index);
-  CAIRN_TRY(r.storage().list(Kind::index, [&](const backend::ObjectInfo& i) -> Status {
+  CAIRN_TRY(r.list_objects(Kind::index, [&](const backend::ObjectInfo& i) -> Status {
     if (!named.contains(i.key.name)) index.push_back(i.key);
     return {};
   }));
@@ -373,11 +372,11 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   if (!o.all) CAIRN_TRY(read_items(in, first_set, items));
 
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  if (!ctx.repo->storage().properties().local)
-    return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};
+  const std::optional<fs::path> tmp = ctx.repo->local_tmp_dir();
+  if (!tmp) return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};
   std::error_code ec;
-  fs::create_directories(o.repo.repo / "tmp", ec);
-  remove_stale_staging(o.repo.repo / "tmp");
+  fs::create_directories(*tmp, ec);
+  remove_stale_staging(*tmp);
 
   // Sorted by kind: config, keys, packs, index files, sets.
   std::map<Kind, std::vector<Key>> up, down;
@@ -388,7 +387,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   }
   if (o.all) {
     for (Kind k : {Kind::pack, Kind::index, Kind::set, Kind::hold}) {
-      CAIRN_TRY(ctx.repo->storage().list(k, [&](const backend::ObjectInfo& i) -> Status {
+      CAIRN_TRY(ctx.repo->list_objects(k, [&](const backend::ObjectInfo& i) -> Status {
         up[k].push_back(i.key);
         return {};
       }));
@@ -413,22 +412,20 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     CAIRN_TRY_ASSIGN(d->b, backend::open_url(url, ro));
     dests.push_back(std::move(d));
   }
-  Pusher p(o, *ctx.repo, out, obs, cancel);
+  Pusher p(o, *ctx.repo, *tmp, out, obs, cancel);
   // Every destination holds config and every key slot before anything else arrives.
   if (any_up) {
     std::vector<Key> keys;
-    CAIRN_TRY(ctx.repo->storage().list(Kind::key, [&](const backend::ObjectInfo& i) -> Status {
+    CAIRN_TRY(ctx.repo->list_objects(Kind::key, [&](const backend::ObjectInfo& i) -> Status {
       keys.push_back(i.key);
       return {};
     }));
-    CAIRN_TRY(p.upload(dests, Kind::config, {Key{Kind::config, "config"}}, true));
+    CAIRN_TRY(p.upload(dests, Kind::config, {Key::config()}, true));
     CAIRN_TRY(p.upload(dests, Kind::key, keys, true));
     // And the config's signed copy among the admin records (cairn-repository(5) CONFIG), which
     // stands in for a replaced config there too.
-    CAIRN_TRY_ASSIGN(Bytes config, ctx.repo->storage().get(Key{Kind::config, "config"}));
-    const Key copy{Kind::hold, hash::blake2b(config).hex()};
-    CAIRN_TRY_ASSIGN(auto has_copy, ctx.repo->storage().stat(copy));
-    if (has_copy) CAIRN_TRY(p.upload(dests, Kind::hold, {copy}, true));
+    CAIRN_TRY_ASSIGN(auto copy, ctx.repo->config_copy());
+    if (copy) CAIRN_TRY(p.upload(dests, Kind::hold, {*copy}, true));
   }
   if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up));
   for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold}) {
@@ -461,7 +458,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     }
     std::set<std::string> sets = d.sets_present;
     if (first_set && !sets.contains(*first_set)) {
-      auto info = d.b->stat(Key{Kind::set, *first_set});
+      auto info = d.b->stat(Key::set(*first_set));
       if (info && *info) sets.insert(*first_set);
     }
     for (const auto& name : sets) {

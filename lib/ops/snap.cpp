@@ -18,7 +18,7 @@
 #include "base/time.hpp"
 #include "io/process.hpp"
 #include "manifest/manifest.hpp"
-#include "ops/rdb.hpp"
+#include "rdb/rdb.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
 
@@ -199,24 +199,17 @@ class DirSnap {
  private:
   // With --inline, opens the file (fd set); otherwise checks read access. false = skipped.
   Result<bool> check_readable(const tree::Node& n, io::Fd& fd) {
-    const int dir = n.dir_fd >= 0 ? n.dir_fd : AT_FDCWD;
-    const std::string name = n.dir_fd >= 0 ? n.name : n.abs.string();
     if (!opt_.inline_content) {
-      if (::faccessat(dir, name.c_str(), R_OK, AT_EACCESS) == 0) return true;
-      obs_.warning(n.path, errno_error(errno, fmt::format("cannot read '{}', skipped", n.abs.string())));
+      Status st = tree::check_walked_readable(n);
+      if (!st) obs_.warning(n.path, st.error());
+      return st.has_value();
+    }
+    auto f = tree::open_walked(n);
+    if (!f) {
+      obs_.warning(n.path, f.error());
       return false;
     }
-    int raw = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (raw < 0) {
-      obs_.warning(n.path, errno_error(errno, fmt::format("cannot open '{}', skipped", n.abs.string())));
-      return false;
-    }
-    fd = io::Fd(raw);
-    struct stat st;
-    if (::fstat(raw, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != n.ino || st.st_dev != n.dev) {
-      obs_.warning(n.path, Error{Errc::io, fmt::format("'{}' was replaced during the scan, skipped", n.abs.string())});
-      return false;
-    }
+    fd = std::move(*f);
     return true;
   }
 
@@ -242,7 +235,7 @@ Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs, con
 
 Status snap_stdin(const SnapOptions& opt, io::Reader& raw, manifest::Writer& w, Observer& obs,
                   const CancelToken& cancel) {
-  std::optional<RdbReader> rdb;
+  std::optional<rdb::RdbReader> rdb;
   if (opt.stdin_rdb) rdb.emplace(raw, "standard input");
   io::Reader& in = rdb ? static_cast<io::Reader&>(*rdb) : raw;
   manifest::Entry e;

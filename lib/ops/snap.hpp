@@ -25,7 +25,7 @@ struct SnapOptions {
   bool one_file_system = false;
   bool inline_content = false;               // directory files' content inline, as frames
   std::optional<std::string> stdin_name;     // --stdin NAME: one file read from `in`
-  bool stdin_rdb = false;                    // --rdb: `in` is a Redis RDB (ops/rdb.hpp): its
+  bool stdin_rdb = false;                    // --rdb: `in` is a Redis RDB (rdb/rdb.hpp): its
                                              // CRC64 end is checked, bytes after it dropped
   std::optional<std::string> tar_input;      // --tar FILE, "-" = `in`
   std::vector<std::string> pre, post;        // /bin/sh -c commands before/after the walk

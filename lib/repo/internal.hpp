@@ -107,6 +107,21 @@ class RepositoryImpl final : public Repository {
   backend::Backend& storage() override { return *be_; }
   const chunker::Chunker& chunker() const override { return chunker_; }
 
+  Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) override {
+    return be_->list(kind, each);
+  }
+  Result<std::optional<std::uint64_t>> object_size(const backend::Key& k) override;
+  Result<std::optional<backend::Key>> config_copy() override;
+  std::optional<std::filesystem::path> local_file(const backend::Key& k) const override {
+    if (!local_dir_) return std::nullopt;
+    return *local_dir_ / k.path();
+  }
+  std::optional<std::filesystem::path> local_tmp_dir() const override {
+    if (!local_dir_) return std::nullopt;
+    return tmp_dir_;
+  }
+  void set_local_dir(std::filesystem::path dir) { local_dir_ = std::move(dir); }
+
   Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
                                                     std::vector<hash::PackId> allowed_packs) override;
   Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
@@ -117,6 +132,7 @@ class RepositoryImpl final : public Repository {
 
   Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;
   Result<std::vector<hash::SetId>> list_sets() override;
+  Result<bool> has_set(const hash::SetId& id) override;
   Result<SetObject> read_set(const hash::SetId& id) override;
   Result<std::string> write_hold(HoldRecord r) override;
   Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip) override;
@@ -157,6 +173,7 @@ class RepositoryImpl final : public Repository {
 
   std::unique_ptr<backend::Backend> be_;
   std::filesystem::path tmp_dir_;
+  std::optional<std::filesystem::path> local_dir_;  // opened from a directory
   Config config_;
   crypto::KeyMaterial keys_;
   chunker::Chunker chunker_;

@@ -20,7 +20,7 @@ Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase, con
   if (!keys_.can_read()) return write_only_error();
   CAIRN_TRY(crypto::check_kdf_params(p));
   const Bytes slot = crypto::seal_slot(keys_, new_passphrase, p);
-  const Key k{Kind::key, random_hex(16)};
+  const Key k = Key::slot(random_hex(16));
   CAIRN_TRY(be_->put(k, slot, /*no_replace=*/true));
   // Read it back and open it: a slot is only trusted once it has round-tripped the storage.
   auto check = [&]() -> Status {
@@ -51,7 +51,7 @@ Result<std::vector<std::string>> RepositoryImpl::list_keys() {
 
 Status RepositoryImpl::remove_key(std::string_view slot_name) {
   if (!keys_.can_read()) return write_only_error();
-  const Key k{Kind::key, std::string(slot_name)};
+  const Key k = Key::slot(std::string(slot_name));
   if (!k.valid()) return Error{Errc::not_found, fmt::format("no key slot '{}'", slot_name)};
   CAIRN_TRY_ASSIGN(auto names, list_keys());
   if (std::find(names.begin(), names.end(), k.name) == names.end())

@@ -1,6 +1,6 @@
 // lib/repo/repo.hpp: the repository: config, keys, the chunk store (packs + index files) and
 // signed set objects. The byte formats are in cairn-repository(5) and pack/pack.hpp.
-// Depends on: base, io, hash, chunker, compress, crypto, pack, backend.
+// Depends on: base, io, hash, chunker, compress, crypto, pack, backend (manifest: stored.hpp).
 // Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put() may be
 // called from several threads at once; everything else is thread-compatible.
 #pragma once
@@ -170,6 +170,17 @@ class Repository {
   virtual const std::string& config_problem() const = 0;
   virtual const crypto::KeyMaterial& keys() const = 0;
   virtual backend::Backend& storage() = 0;
+
+  // For replication (cairn-push): the repository's objects by key, as they are stored.
+  virtual Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) = 0;
+  // An object's stored size; nullopt when it is absent.
+  virtual Result<std::optional<std::uint64_t>> object_size(const backend::Key& k) = 0;
+  // The config's signed copy among the admin records (holds/<hash of config>), when present.
+  virtual Result<std::optional<backend::Key>> config_copy() = 0;
+  // A repository opened from a local directory: the file holding object `k`, and the
+  // directory for temporary files (tmp/); nullopt for any other.
+  virtual std::optional<std::filesystem::path> local_file(const backend::Key& k) const = 0;
+  virtual std::optional<std::filesystem::path> local_tmp_dir() const = 0;
   virtual const chunker::Chunker& chunker() const = 0;
 
   virtual Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
@@ -194,6 +205,8 @@ class Repository {
   // and repository-relative path.
   virtual Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) = 0;
   virtual Result<std::vector<hash::SetId>> list_sets() = 0;
+  // Whether the repository holds the set object (unread: a damaged one counts too).
+  virtual Result<bool> has_set(const hash::SetId& id) = 0;
   // Verifies the signature and the id (hash of the bytes); decrypts the body if it can.
   virtual Result<SetObject> read_set(const hash::SetId& id) = 0;
 

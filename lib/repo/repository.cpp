@@ -151,12 +151,12 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   c.created_unix = now_ns() / kNsPerSecond;
   // The slot first, the config last: a config marks a complete repository.
   const Bytes slot = crypto::seal_slot(k, passphrase, o.kdf);
-  CAIRN_TRY(be->put(Key{Kind::key, random_hex(16)}, slot, /*no_replace=*/true));
+  CAIRN_TRY(be->put(Key::slot(random_hex(16)), slot, /*no_replace=*/true));
   const Bytes config = encode_config(c, k.sign_sk.view());
   // A signed copy among the admin records: content-addressed, so it cannot be overwritten by
   // someone who may only add objects, and it stands in for a replaced config.
-  CAIRN_TRY(be->put(Key{Kind::hold, hash::blake2b(config).hex()}, config, /*no_replace=*/true));
-  return be->put(Key{Kind::config, "config"}, config, /*no_replace=*/true);
+  CAIRN_TRY(be->put(Key::hold(hash::blake2b(config).hex()), config, /*no_replace=*/true));
+  return be->put(Key::config(), config, /*no_replace=*/true);
 }
 
 // ---- open
@@ -175,7 +175,7 @@ std::optional<std::pair<Config, std::string>> find_config_copy(
     return std::nullopt;
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
-    const Key k{Kind::hold, name};
+    const Key k = Key::hold(name);
     auto raw = be.get(k);
     if (!raw || !is_config_copy(*raw)) continue;
     auto d = hash::Digest::from_hex(name);
@@ -251,7 +251,7 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
   };
   std::vector<Candidate> candidates;
   for (const auto& name : slots) {
-    auto bytes = be.get(Key{Kind::key, name});
+    auto bytes = be.get(Key::slot(name));
     if (!bytes) {
       if (bytes.error().code == Errc::not_found) continue;  // removed meanwhile
       ++damaged;
@@ -292,17 +292,33 @@ Result<std::unique_ptr<Repository>> Repository::open(const fs::path& dir, const 
       return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", dir.string())};
     return std::move(be).error();
   }
-  return open(std::move(*be), u, dir / "tmp");
+  CAIRN_TRY_ASSIGN(auto repo, open(std::move(*be), u, dir / "tmp"));
+  static_cast<RepositoryImpl&>(*repo).set_local_dir(dir);
+  return repo;
+}
+
+Result<std::optional<std::uint64_t>> RepositoryImpl::object_size(const Key& k) {
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(k));
+  if (!info) return std::optional<std::uint64_t>{};
+  return std::optional<std::uint64_t>{info->size};
+}
+
+Result<std::optional<Key>> RepositoryImpl::config_copy() {
+  CAIRN_TRY_ASSIGN(Bytes config, be_->get(Key::config()));
+  const Key copy = Key::hold(hash::blake2b(config).hex());
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(copy));
+  if (!info) return std::optional<Key>{};
+  return std::optional<Key>{copy};
 }
 
 Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be, const Unlock& u,
                                                      fs::path tmp_dir) {
   const std::string where = be->location();
-  CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key{Kind::config, "config"}));
+  CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key::config()));
   if (!config_info)
     return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
   const std::string what = fmt::format("config of repository '{}'", where);
-  CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key{Kind::config, "config"}));
+  CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key::config()));
   // Name an older format before any key is derived (the version is only read, not trusted:
   // a config of this version is still verified below).
   if (auto v = peek_config_version(raw); v && *v != static_cast<std::uint64_t>(kFormatVersion))
@@ -367,7 +383,7 @@ Status RepositoryImpl::load_indexes() {
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     const std::string what = fmt::format("index file '{}'", name);
-    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::index, name}));
+    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::index(name)));
     CAIRN_TRY(check_content_address(raw, *hash::Digest::from_hex(name), what));
     CAIRN_TRY_ASSIGN(auto packs, decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
     index_.add(packs);
@@ -387,7 +403,7 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(cons
     std::lock_guard lock(key_cache_mu_);
     if (auto it = key_cache_.find(pack); it != key_cache_.end()) return it->second;
   }
-  auto header = be_->get(Key{Kind::pack, pack.hex()}, 0, pack::kHeaderSize);
+  auto header = be_->get(Key::pack(pack), 0, pack::kHeaderSize);
   if (!header) return as_damage(std::move(header).error());
   auto key = pack::open_data_key(*header, keys_.box_pk, keys_.box_sk.view(), pack_what(pack));
   if (!key) return as_damage(std::move(key).error());
@@ -403,7 +419,7 @@ Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location&
   const std::string what = pack_what(loc.pack);
   auto key = pack_key(loc.pack);
   if (!key) return std::move(key).error();
-  auto sealed = be_->get(Key{Kind::pack, loc.pack.hex()}, loc.offset, loc.length);
+  auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
   if (!sealed) return as_damage(std::move(sealed).error());
   const pack::Entry e{id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
   Bytes out;
@@ -446,7 +462,7 @@ Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id, const hash::Di
 }
 
 Result<std::vector<pack::Entry>> RepositoryImpl::read_pack_index(const hash::PackId& id) {
-  const Key k{Kind::pack, id.hex()};
+  const Key k = Key::pack(id);
   const std::string what = pack_what(id);
   CAIRN_TRY_ASSIGN(auto info, be_->stat(k));
   if (!info) return Error{Errc::not_found, fmt::format("{} does not exist", what)};
@@ -475,9 +491,14 @@ Result<std::vector<hash::SetId>> RepositoryImpl::list_sets() {
   return out;
 }
 
+Result<bool> RepositoryImpl::has_set(const hash::SetId& id) {
+  CAIRN_TRY_ASSIGN(auto info, be_->stat(Key::set(id)));
+  return info.has_value();
+}
+
 Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want_body) {
   const std::string what = fmt::format("set '{}'", id.hex());
-  auto raw = be_->get(Key{Kind::set, id.hex()});
+  auto raw = be_->get(Key::set(id));
   if (!raw) {
     if (raw.error().code == Errc::not_found) return Error{Errc::not_found, fmt::format("{} does not exist", what)};
     return std::move(raw).error();
@@ -536,7 +557,7 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
   h.time_ns = now_ns();
   CAIRN_TRY_ASSIGN(Bytes bytes, encode_set(h, body, keys_));
   const hash::SetId id{hash::blake2b(bytes)};
-  const Key k{Kind::set, id.hex()};
+  const Key k = Key::set(id);
   auto st = be_->put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
   return std::pair{id, k.path()};
@@ -548,7 +569,7 @@ std::int64_t now_or(std::int64_t t) { return t != 0 ? t : now_ns(); }
 
 // An administrative record (holds/<id>): content-addressed, so an existing one is the same.
 Result<std::string> RepositoryImpl::put_admin_record(ByteView bytes) {
-  const Key k{Kind::hold, hash::blake2b(bytes).hex()};
+  const Key k = Key::hold(hash::blake2b(bytes).hex());
   auto st = be_->put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
   return k.path();
@@ -570,7 +591,7 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
   std::vector<std::pair<HoldRecord, std::string>> recs;
   for (const auto& name : names) {
     const std::string what = fmt::format("hold record '{}'", name);
-    auto raw = be_->get(Key{Kind::hold, name});
+    auto raw = be_->get(Key::hold(name));
     if (!raw) {
       if (skip && raw.error().code == Errc::not_found) continue;  // removed meanwhile
       return std::move(raw).error();
@@ -622,7 +643,7 @@ Result<std::vector<Revocation>> RepositoryImpl::revocations() {
     const std::string what = fmt::format("revocation record '{}'", name);
     // Reading the magic first costs a whole get of each hold record; hold records are few
     // and small (a few hundred bytes).
-    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key{Kind::hold, name}));
+    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::hold(name)));
     if (!is_revocation(raw)) continue;
     auto digest = hash::Digest::from_hex(name);
     if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};

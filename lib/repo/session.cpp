@@ -142,7 +142,7 @@ class Session final : public WriteSession {
     if (sealed_.empty()) return written_;
     const auto& keys = repo_.keys();
     const Bytes file = encode_index_file(sealed_, keys.index_key.view(), keys.repo_id);
-    const Key k{Kind::index, hash::blake2b(file).hex()};
+    const Key k = Key::index(hash::blake2b(file).hex());
     auto st = repo_.storage().put(k, file, /*no_replace=*/true);
     if (!st && st.error().code != Errc::exists) {
       failed_ = st.error();
@@ -214,7 +214,7 @@ class Session final : public WriteSession {
   Status seal_unlocked(OpenPack& p) {
     CAIRN_TRY_ASSIGN(auto fin, p.writer->finish(repo_.keys().index_key.view()));
     CAIRN_TRY(p.fd.close());
-    const Key k{Kind::pack, fin.id.hex()};
+    const Key k = Key::pack(fin.id);
     // fsyncs, then renames (same filesystem) or copies; the name appears only when durable
     CAIRN_TRY(repo_.storage().put_file(k, p.tmp));
     std::lock_guard lock(mu_);

@@ -17,6 +17,7 @@
 #include "base/bytes.hpp"
 #include "base/observer.hpp"
 #include "base/result.hpp"
+#include "io/file.hpp"
 
 namespace cairn::tree {
 
@@ -78,6 +79,14 @@ Result<std::vector<std::string>> read_exclude_file(const std::filesystem::path& 
 
 // True when `rel` (a path relative to its root, no leading '/') or its basename matches a glob.
 bool excluded(std::string_view rel, const std::vector<std::string>& globs);
+
+// During a visit: the regular file `n` opened for reading at its directory (O_NOFOLLOW,
+// O_NONBLOCK), and checked to be the file the walk saw (not replaced since). The error names
+// n.abs and ends in ", skipped": the consumer warns and goes on.
+Result<io::Fd> open_walked(const Node& n);
+// During a visit: whether the file `n` can be read now (faccessat(2), effective ids); the
+// error as open_walked's.
+Status check_walked_readable(const Node& n);
 
 // ---- restore side -------------------------------------------------------------------------
 

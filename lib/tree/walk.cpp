@@ -393,4 +393,27 @@ Status walk(const std::vector<std::filesystem::path>& roots, const WalkOptions& 
   return {};
 }
 
+namespace {
+
+// Where a visit reaches `n`: its open directory and name, or (a root) its path.
+int walked_dir(const Node& n) { return n.dir_fd >= 0 ? n.dir_fd : AT_FDCWD; }
+std::string walked_name(const Node& n) { return n.dir_fd >= 0 ? n.name : n.abs.string(); }
+
+}  // namespace
+
+Result<io::Fd> open_walked(const Node& n) {
+  int raw = ::openat(walked_dir(n), walked_name(n).c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (raw < 0) return errno_error(errno, fmt::format("cannot open '{}', skipped", n.abs.string()));
+  io::Fd fd(raw);
+  struct stat st;
+  if (::fstat(raw, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != n.ino || st.st_dev != n.dev)
+    return Error{Errc::io, fmt::format("'{}' was replaced during the scan, skipped", n.abs.string())};
+  return fd;
+}
+
+Status check_walked_readable(const Node& n) {
+  if (::faccessat(walked_dir(n), walked_name(n).c_str(), R_OK, AT_EACCESS) == 0) return {};
+  return errno_error(errno, fmt::format("cannot read '{}', skipped", n.abs.string()));
+}
+
 }  // namespace cairn::tree

@@ -89,7 +89,7 @@ std::string with_port(const std::string& endpoint, std::uint16_t from, std::uint
 
 // Large objects: uploaded in parts above the threshold, read back whole and across part edges.
 void check_large(Backend& be, std::uint64_t part) {
-  const Key from_file{Kind::pack, random_name(64)};
+  const Key from_file = Key::pack(random_name(64));
   const Bytes big = pattern_bytes(static_cast<std::size_t>(2 * part + part / 2 + 17), 9);
   Scratch s;
   REQUIRE(be.put_file(from_file, s.write("big", big)));
@@ -106,7 +106,7 @@ void check_large(Backend& be, std::uint64_t part) {
   CHECK(*edge == Bytes(big.begin() + static_cast<std::ptrdiff_t>(part - 100),
                        big.begin() + static_cast<std::ptrdiff_t>(part + 100)));
   // From memory, with no_replace: goes up in parts too and still refuses to replace.
-  const Key slot{Kind::key, random_name(32)};
+  const Key slot = Key::slot(random_name(32));
   REQUIRE(be.put(slot, big, /*no_replace=*/true));
   auto again = be.put(slot, big, /*no_replace=*/true);
   REQUIRE_FALSE(again);
@@ -122,7 +122,7 @@ void check_large(Backend& be, std::uint64_t part) {
 // error after the retries.
 void check_connection_failures(const std::function<std::unique_ptr<Backend>(std::uint16_t relay_port)>& open,
                                std::uint16_t target) {
-  const Key k{Kind::index, random_name(64)};
+  const Key k = Key::index(random_name(64));
   const Bytes body = pattern_bytes(50'000, 5);
   {
     TcpRelay relay(target);
@@ -156,7 +156,7 @@ void check_concurrent(Backend& be) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach && errors[static_cast<std::size_t>(t)].empty(); ++i) {
-        const Key k{Kind::pack, random_name(64)};
+        const Key k = Key::pack(random_name(64));
         const Bytes b = pattern_bytes(10'000 + static_cast<std::size_t>(i) * 1000, static_cast<std::uint32_t>(t * 100 + i));
         auto& err = errors[static_cast<std::size_t>(t)];
         if (auto st = be.put(k, b); !st) err = st.error().message;
@@ -199,7 +199,7 @@ TEST_CASE("backend::S3: a wrong secret is an auth error", "[backend][.s3]") {
   auto o = options();
   o.aws_secret_access_key = SecretString(o.aws_secret_access_key.reveal() + "x");
   auto be = open_ok(fresh("CAIRN_TEST_S3_URL"), o);
-  const Key k{Kind::index, random_name(64)};
+  const Key k = Key::index(random_name(64));
   auto put = be->put(k, as_bytes("x"));
   REQUIRE_FALSE(put);
   CHECK(put.error().code == Errc::auth);
@@ -237,9 +237,9 @@ TEST_CASE("backend::S3: a listing runs over many pages", "[backend][.s3]") {
   auto be = open_ok(fresh("CAIRN_TEST_S3_URL"), o);
   std::set<std::string> names;
   for (int i = 0; i < 60; ++i) names.insert(random_name(32));
-  for (const auto& n : names) REQUIRE(be->put(Key{Kind::key, n}, as_bytes("k")));
+  for (const auto& n : names) REQUIRE(be->put(Key::slot(n), as_bytes("k")));
   CHECK(cairn::test::listed(*be, Kind::key) == names);
-  for (const auto& n : names) REQUIRE(be->remove(Key{Kind::key, n}));
+  for (const auto& n : names) REQUIRE(be->remove(Key::slot(n)));
   CHECK(cairn::test::listed(*be, Kind::key).empty());
 }
 
@@ -291,7 +291,7 @@ TEST_CASE("backend::Sftp: concurrent use and a path that needs quoting", "[backe
   const std::string odd = "odd dir+x=y&z~\xc3\xa9 \"q\" back\\slash";
   auto be = open_ok(fresh("CAIRN_TEST_SFTP_URL") + "/" + net::uri_encode(odd, false), options());
   check_concurrent(*be);
-  const Key slot{Kind::key, random_name(32)};  // replacing goes through the quote commands
+  const Key slot = Key::slot(random_name(32));  // replacing goes through the quote commands
   REQUIRE(be->put(slot, as_bytes("one")));
   REQUIRE(be->put(slot, as_bytes("two")));
   auto back = be->get(slot);
@@ -306,7 +306,7 @@ TEST_CASE("backend::Sftp: concurrent use and a path that needs quoting", "[backe
 TEST_CASE("backend::Sftp: large files and replacing a key object", "[backend][.sftp]") {
   auto be = open_ok(fresh("CAIRN_TEST_SFTP_URL"), options());
   check_large(*be, 3ull << 20);
-  const Key slot{Kind::key, random_name(32)};
+  const Key slot = Key::slot(random_name(32));
   for (int i = 0; i < 3; ++i) {
     const Bytes b = pattern_bytes(1000 + static_cast<std::size_t>(i), static_cast<std::uint32_t>(i));
     REQUIRE(be->put(slot, b));
@@ -320,7 +320,7 @@ TEST_CASE("backend::Sftp: large files and replacing a key object", "[backend][.s
 
 TEST_CASE("backend::Sftp: the host key pin is enforced", "[backend][.sftp]") {
   const std::string url = fresh("CAIRN_TEST_SFTP_URL");
-  const Key k{Kind::config, "config"};
+  const Key k = Key::config();
   auto base = options();
   const std::string key = base.ssh_host_sha256.empty() ? known_host_key() : "";
 
@@ -380,7 +380,7 @@ TEST_CASE("backend::Sftp: a key the server does not accept is an auth error", "[
   auto o = options();
   o.ssh_key = s.dir / "id_ed25519";
   auto be = open_ok(fresh("CAIRN_TEST_SFTP_URL"), o);
-  auto st = be->stat(Key{Kind::config, "config"});
+  auto st = be->stat(Key::config());
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::auth);
 }
@@ -422,7 +422,7 @@ TEST_CASE("backend::Azure: a wrong key is an auth error", "[backend][.azure]") {
   o.azure_key = SecretString(to_base64(wrong));
   o.azure_connection_string = SecretString{};
   auto be = open_ok(fresh("CAIRN_TEST_AZURE_URL"), o);
-  const Key k{Kind::index, random_name(64)};
+  const Key k = Key::index(random_name(64));
   auto put = be->put(k, as_bytes("x"));
   REQUIRE_FALSE(put);
   CHECK(put.error().code == Errc::auth);
@@ -454,7 +454,7 @@ TEST_CASE("backend::Azure: a SAS token instead of the key", "[backend][.azure]")
   o.azure_sas_token = SecretString("?" + sas);
   const std::string url = fresh("CAIRN_TEST_AZURE_URL");
   auto be = open_ok(url, o);
-  const Key k{Kind::set, random_name(64)};
+  const Key k = Key::set(random_name(64));
   const Bytes body = pattern_bytes(3000, 1);
   REQUIRE(be->put(k, body));
   auto back = be->get(k, 10, 20);
@@ -486,9 +486,9 @@ TEST_CASE("backend::Azure: a listing runs over many pages", "[backend][.azure]")
   auto be = open_ok(fresh("CAIRN_TEST_AZURE_URL"), o);
   std::set<std::string> names;
   for (int i = 0; i < 60; ++i) names.insert(random_name(32));
-  for (const auto& n : names) REQUIRE(be->put(Key{Kind::key, n}, Bytes{}));
+  for (const auto& n : names) REQUIRE(be->put(Key::slot(n), Bytes{}));
   CHECK(cairn::test::listed(*be, Kind::key) == names);
-  for (const auto& n : names) REQUIRE(be->remove(Key{Kind::key, n}));
+  for (const auto& n : names) REQUIRE(be->remove(Key::slot(n)));
 }
 
 TEST_CASE("backend::Azure: dropped connections and a dead server", "[backend][.azure]") {

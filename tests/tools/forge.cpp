@@ -141,7 +141,7 @@ int forge_set(char** argv) {
   auto bytes = repo::encode_set(h, body, k);
   if (!bytes) return fail(bytes.error().message);
   const hash::SetId id{hash::blake2b(*bytes)};
-  auto put = repo.storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes);
+  auto put = repo.storage().put(backend::Key::set(id), *bytes);
   if (!put) return fail(put.error().message);
   std::printf("%s\n", id.hex().c_str());
   return 0;
@@ -169,13 +169,13 @@ int plant_copy(char** argv) {
   Bytes garbage(1u << 20);
   crypto::random_bytes(garbage);
   planted.pack = hash::PackId{hash::blake2b(garbage)};
-  if (auto put = repo.storage().put(backend::Key{backend::Kind::pack, planted.pack.hex()}, garbage); !put)
+  if (auto put = repo.storage().put(backend::Key::pack(planted.pack), garbage); !put)
     return fail(put.error().message);
   for (int tries = 0; tries < 100000; ++tries) {
     const Bytes index = repo::encode_index_file({planted}, k.index_key.view(), k.repo_id);
     const std::string name = hash::blake2b(index).hex();
     if (name >= lowest) continue;
-    if (auto put = repo.storage().put(backend::Key{backend::Kind::index, name}, index); !put)
+    if (auto put = repo.storage().put(backend::Key::index(name), index); !put)
       return fail(put.error().message);
     std::printf("%s\n", planted.pack.hex().c_str());
     return 0;
@@ -190,7 +190,7 @@ int resign_config(char** argv) {
   repo::Config c = repo.config();
   c.zstd_level = 19;  // any change an attacker wants
   const Bytes forged = repo::encode_config(c, repo.keys().writer_sk.view());
-  auto st = repo.storage().put(backend::Key{backend::Kind::config, "config"}, forged);
+  auto st = repo.storage().put(backend::Key::config(), forged);
   if (!st) return fail(st.error().message);
   return 0;
 }

@@ -164,7 +164,7 @@ TEST_CASE("backend::Azure: sends Content-MD5 and SharedKey, maps 403 to auth", "
   o.retry.first_delay = std::chrono::milliseconds(1);
   auto be = open_url("azure://devstoreaccount1/cairn-test/pre", o);
   REQUIRE(be);
-  const Key k{Kind::key, std::string(32, 'b')};
+  const Key k = Key::slot(std::string(32, 'b'));
   auto st = (*be)->put(k, as_bytes("hello"));
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::auth);

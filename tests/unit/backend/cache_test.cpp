@@ -45,7 +45,7 @@ class Counting final : public Backend {
   std::unique_ptr<Backend> b_;
 };
 
-Key pack_key(char c) { return Key{Kind::pack, std::string(64, c)}; }
+Key pack_key(char c) { return Key::pack(std::string(64, c)); }
 
 }  // namespace
 

@@ -56,11 +56,11 @@ inline void run_conformance(backend::Backend& be,
                             const std::filesystem::path& scratch_file_dir = std::filesystem::temp_directory_path()) {
   using backend::Key;
   using backend::Kind;
-  const Key pack{Kind::pack, random_name(64)};
-  const Key pack2{Kind::pack, random_name(64)};
-  const Key index{Kind::index, random_name(64)};
-  const Key set{Kind::set, random_name(64)};
-  const Key slot{Kind::key, random_name(32)};
+  const Key pack = Key::pack(random_name(64));
+  const Key pack2 = Key::pack(random_name(64));
+  const Key index = Key::index(random_name(64));
+  const Key set = Key::set(random_name(64));
+  const Key slot = Key::slot(random_name(32));
   const Bytes body = pattern_bytes(300'000, 1);
   const Bytes small = pattern_bytes(100, 2);
 
@@ -159,7 +159,7 @@ inline void run_conformance(backend::Backend& be,
 
   // put_file.
   {
-    const Key from_file{Kind::pack, random_name(64)};
+    const Key from_file = Key::pack(random_name(64));
     const auto src = scratch_file_dir / ("conformance-" + random_name(8));
     const Bytes content = pattern_bytes(200'000, 4);
     {
@@ -177,8 +177,8 @@ inline void run_conformance(backend::Backend& be,
   }
 
   // Invalid names never reach the storage.
-  for (const Key& bad : {Key{Kind::pack, "../../etc/passwd"}, Key{Kind::index, "ABC"}, Key{Kind::key, ""},
-                         Key{Kind::set, std::string(64, 'g')}, Key{Kind::config, "other"}}) {
+  for (const Key& bad : {Key::pack("../../etc/passwd"), Key::index("ABC"), Key::slot(""),
+                         Key::set(std::string(64, 'g')), Key{Kind::config, "other"}}) {
     CHECK_FALSE(be.put(bad, small));
     CHECK_FALSE(be.get(bad));
     CHECK_FALSE(be.stat(bad));
@@ -198,7 +198,7 @@ inline void run_conformance(backend::Backend& be,
   CHECK_FALSE(listed(be, Kind::key).contains(slot.name));
 
   // config: a single object.
-  const Key config{Kind::config, "config"};
+  const Key config = Key::config();
   auto had_config = be.stat(config);
   REQUIRE(had_config);
   if (!had_config->has_value()) {

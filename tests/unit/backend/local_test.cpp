@@ -47,18 +47,18 @@ TEST_CASE("backend::Key: path and from_path are inverses", "[backend]") {
   const std::string id(64, 'a');
   const std::string id2 = "0f" + std::string(62, '1');
   const std::string slot(32, 'c');
-  for (const Key& k : {Key{Kind::config, "config"}, Key{Kind::key, slot}, Key{Kind::pack, id},
-                       Key{Kind::pack, id2}, Key{Kind::index, id}, Key{Kind::set, id}}) {
+  for (const Key& k : {Key::config(), Key::slot(slot), Key::pack(id),
+                       Key::pack(id2), Key::index(id), Key::set(id)}) {
     INFO(k.path());
     CHECK(k.valid());
     auto back = Key::from_path(k.path());
     REQUIRE(back);
     CHECK(*back == k);
   }
-  CHECK(Key{Kind::pack, id2}.path() == "packs/0f/" + id2);
-  CHECK(Key{Kind::key, slot}.path() == "keys/" + slot);
-  CHECK(Key{Kind::set, id}.path() == "sets/" + id);
-  CHECK(Key{Kind::index, id}.path() == "index/" + id);
+  CHECK(Key::pack(id2).path() == "packs/0f/" + id2);
+  CHECK(Key::slot(slot).path() == "keys/" + slot);
+  CHECK(Key::set(id).path() == "sets/" + id);
+  CHECK(Key::index(id).path() == "index/" + id);
 }
 
 TEST_CASE("backend::Key: from_path refuses malformed paths", "[backend]") {
@@ -87,7 +87,7 @@ TEST_CASE("backend::Local: creates 0700 directories and 0600 files, leaves no te
     CHECK(mode_of(root / sub) == 0700);
   }
   CHECK(mode_of(root) == 0700);
-  const Key k{Kind::pack, "ab" + std::string(62, '0')};
+  const Key k = Key::pack("ab" + std::string(62, '0'));
   REQUIRE((*be)->put(k, Bytes{1, 2, 3}));
   CHECK(mode_of(root / k.path()) == 0600);
   CHECK(mode_of(root / "packs/ab") == 0700);
@@ -112,8 +112,8 @@ TEST_CASE("backend::Local: list skips junk and temp files", "[backend]") {
   auto be = backend::open_local(s.dir, /*create=*/true);
   REQUIRE(be);
   const std::string id(64, 'd');
-  REQUIRE((*be)->put(Key{Kind::index, id}, Bytes{9}));
-  REQUIRE((*be)->put(Key{Kind::pack, id}, Bytes{9}));
+  REQUIRE((*be)->put(Key::index(id), Bytes{9}));
+  REQUIRE((*be)->put(Key::pack(id), Bytes{9}));
   std::ofstream(s.dir / "index" / "README") << "x";
   std::ofstream(s.dir / "index" / (".tmp-" + id)) << "x";
   std::ofstream(s.dir / "packs" / "dd" / "garbage") << "x";
@@ -130,7 +130,7 @@ TEST_CASE("backend::Local: put_file moves a file from the same filesystem", "[ba
   REQUIRE(be);
   const fs::path src = s.dir / "repo" / "tmp" / "staged";
   std::ofstream(src) << "pack bytes";
-  const Key k{Kind::pack, std::string(64, '7')};
+  const Key k = Key::pack(std::string(64, '7'));
   REQUIRE((*be)->put_file(k, src));
   CHECK_FALSE(fs::exists(src));
   auto g = (*be)->get(k);
@@ -150,7 +150,7 @@ TEST_CASE("backend::Local: recreates a missing tmp folder", "[backend]") {
   REQUIRE(be);
   fs::remove(s.dir / "tmp");
   fs::remove(s.dir / "sets");
-  const Key k{Kind::set, std::string(64, '1')};
+  const Key k = Key::set(std::string(64, '1'));
   REQUIRE((*be)->put(k, Bytes{1}));
   CHECK(fs::is_regular_file(s.dir / k.path()));
 }
@@ -160,14 +160,14 @@ TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at 
   auto be = backend::open_local(s.dir, /*create=*/true);
   REQUIRE(be);
   std::vector<Key> keys;
-  for (char c : {'1', '2', '3'}) keys.push_back(Key{Kind::set, std::string(64, c)});
-  for (char c : {'a', 'b'}) keys.push_back(Key{Kind::pack, std::string(64, c)});
+  for (char c : {'1', '2', '3'}) keys.push_back(Key::set(std::string(64, c)));
+  for (char c : {'a', 'b'}) keys.push_back(Key::pack(std::string(64, c)));
   for (const auto& k : keys) REQUIRE((*be)->put(k, as_bytes(k.name)));
-  const Key keep{Kind::set, std::string(64, '9')};
+  const Key keep = Key::set(std::string(64, '9'));
   REQUIRE((*be)->put(keep, Bytes{9}));
   REQUIRE((*be)->get(keys[3]));  // a pack read once: its descriptor is kept open
 
-  std::vector<Key> todo{keys[0], Key{Kind::set, std::string(64, '4')} /* absent: fine */, keys[1], keys[3], keys[4]};
+  std::vector<Key> todo{keys[0], Key::set(std::string(64, '4')) /* absent: fine */, keys[1], keys[3], keys[4]};
   std::vector<Key> reported;
   REQUIRE((*be)->remove_many(todo, [&](const Key& k) -> Status {
     CHECK_FALSE(fs::exists(s.dir / k.path()));  // gone before it is reported
@@ -183,7 +183,7 @@ TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at 
 
   // An invalid name stops the batch: what came before it is removed and reported, nothing after.
   reported.clear();
-  const std::vector<Key> bad{keys[2], Key{Kind::set, "../../etc"}, keep};
+  const std::vector<Key> bad{keys[2], Key::set("../../etc"), keep};
   auto st = (*be)->remove_many(bad, [&](const Key& k) -> Status {
     reported.push_back(k);
     return {};
@@ -198,7 +198,7 @@ TEST_CASE("backend::Local: a kept pack descriptor reads what was there when it w
   Scratch s;
   auto be = backend::open_local(s.dir, /*create=*/true);
   REQUIRE(be);
-  const Key k{Kind::pack, std::string(64, 'c')};
+  const Key k = Key::pack(std::string(64, 'c'));
   REQUIRE((*be)->put(k, as_bytes("0123456789")));
   auto a = (*be)->get(k, 2, 3);
   REQUIRE(a);

@@ -75,7 +75,7 @@ TEST_CASE("backend::open_local: a rate limit holds put_file to it and keeps the 
   }
   auto be = open_local(s.dir / "repo", true, 512u << 10);  // 512 KiB/s
   REQUIRE(be);
-  const Key k{Kind::pack, std::string(64, 'c')};
+  const Key k = Key::pack(std::string(64, 'c'));
   const auto t0 = Clock::now();
   REQUIRE((*be)->put_file(k, src));
   const double took = seconds_since(t0);

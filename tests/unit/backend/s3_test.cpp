@@ -35,7 +35,7 @@ RemoteOptions fast_options(const std::string& endpoint) {
   return o;
 }
 
-const Key kIndex{Kind::index, std::string(64, 'a')};
+const Key kIndex = Key::index(std::string(64, 'a'));
 
 }  // namespace
 
@@ -204,7 +204,7 @@ TEST_CASE("backend::S3: invalid names never reach the server", "[backend]") {
   FakeServer server([](int, const std::string&) { return std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); });
   auto be = open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
-  const Key bad{Kind::pack, "../../x"};
+  const Key bad = Key::pack("../../x");
   CHECK_FALSE((*be)->put(bad, as_bytes("x")));
   CHECK_FALSE((*be)->get(bad));
   CHECK_FALSE((*be)->stat(bad));
@@ -226,7 +226,7 @@ TEST_CASE("backend::S3: put_file uploads when write-only credentials may not sta
   ::close(fd);
   auto be = open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
-  auto st = (*be)->put_file(Key{Kind::pack, std::string(64, 'c')}, tmpl);
+  auto st = (*be)->put_file(Key::pack(std::string(64, 'c')), tmpl);
   ::unlink(tmpl);
   REQUIRE(st);
   CHECK(methods == std::vector<std::string>{"HEAD", "PUT"});

@@ -110,7 +110,7 @@ TEST_CASE("backend::Sftp: a refused connection is a network error after the retr
   auto be = open_url(fmt::format("sftp://u@127.0.0.1:{}/srv/repo/", port), o);
   REQUIRE(be);
   CHECK((*be)->location() == fmt::format("sftp://u@127.0.0.1:{}/srv/repo", port));
-  auto st = (*be)->stat(Key{Kind::config, "config"});
+  auto st = (*be)->stat(Key::config());
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::network);
   CHECK_THAT(st.error().message, Catch::Contains("tried 3 times"));

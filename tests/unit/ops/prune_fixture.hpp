@@ -133,8 +133,8 @@ struct Fixture {
   }
 
   bool exists(const backend::Key& k) const { return fs::exists(ro.repo / k.path()); }
-  bool pack_exists(const hash::PackId& p) const { return exists(backend::Key{backend::Kind::pack, p.hex()}); }
-  bool set_exists(const hash::SetId& s) const { return exists(backend::Key{backend::Kind::set, s.hex()}); }
+  bool pack_exists(const hash::PackId& p) const { return exists(backend::Key::pack(p)); }
+  bool set_exists(const hash::SetId& s) const { return exists(backend::Key::set(s)); }
 
   std::size_t count_files(std::string_view sub) const {
     std::size_t n = 0;

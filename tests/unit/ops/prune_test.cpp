@@ -27,7 +27,7 @@ std::string p12(const hash::SetId& id) { return id.hex().substr(0, 12); }
 
 std::uint64_t size_of(const Fixture& fx, const std::vector<hash::PackId>& packs) {
   std::uint64_t n = 0;
-  for (const auto& p : packs) n += fs::file_size(fx.ro.repo / backend::Key{backend::Kind::pack, p.hex()}.path());
+  for (const auto& p : packs) n += fs::file_size(fx.ro.repo / backend::Key::pack(p).path());
   return n;
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("ops::prune: drops what the policy says; packs go only after a new set
   CHECK(third.count_prefix("-packs/") == gone_later.size());
   for (const auto& pk : gone_later) {
     CHECK_FALSE(fx.pack_exists(pk));
-    CHECK(third.has("-" + backend::Key{backend::Kind::pack, pk.hex()}.path() + "\n"));
+    CHECK(third.has("-" + backend::Key::pack(pk).path() + "\n"));
   }
   check_lines(fx, third);
 
@@ -365,7 +365,7 @@ TEST_CASE("ops::prune: deletes nothing while the catalog lists a set the reposit
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 1\n");
   const std::size_t packs_before = fx.count_files("packs");
-  fs::remove(fx.ro.repo / backend::Key{backend::Kind::set, s.ids[3].hex()}.path());  // behind cairn's back
+  fs::remove(fx.ro.repo / backend::Key::set(s.ids[3]).path());  // behind cairn's back
   const Pruned run = fx.prune();
   REQUIRE_FALSE(run.result);
   CHECK(run.result.error().code == Errc::corrupt);
@@ -496,7 +496,7 @@ TEST_CASE("ops::prune: an interrupted sweep is reported again by the next run", 
   // The state a run leaves when killed after deleting a pack, before printing it.
   const fs::path state_file = ops::prune_state_file(*fx.ro.catalog);
   auto state = nlohmann::json::parse(std::ifstream(state_file));
-  const std::string path = backend::Key{backend::Kind::pack, victim.hex()}.path();
+  const std::string path = backend::Key::pack(victim).path();
   state["pending"] = {"-" + path};
   std::ofstream(state_file, std::ios::trunc) << state.dump();
   fs::remove(fx.ro.repo / path);
@@ -521,7 +521,7 @@ TEST_CASE("ops::prune: a marked pack that an index file names again waits a new 
     REQUIRE(entries);
     const Bytes bytes = repo::encode_index_file({repo::IndexPack{victim, *entries}}, r->keys().index_key.view(),
                                                 r->keys().repo_id);
-    REQUIRE(r->storage().put(backend::Key{backend::Kind::index, hash::blake2b(bytes).hex()}, bytes, true));
+    REQUIRE(r->storage().put(backend::Key::index(hash::blake2b(bytes).hex()), bytes, true));
   }
   fx.pack_set("app", "adhoc", kT0 + 10 * kDay, Files{{"x", random_content(1000)}});
   const Pruned second = fx.prune();

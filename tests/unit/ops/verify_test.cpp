@@ -20,7 +20,7 @@
 #include "ops/context.hpp"
 #include "ops/pack.hpp"
 #include "ops/process.hpp"
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify.hpp"
 #include "support/ops_repo.hpp"
 
@@ -122,7 +122,7 @@ struct Fixture {
   // The pack holding the (single) first chunk of `path` in set `id`.
   hash::PackId pack_of(const hash::SetId& id, std::string_view path) const {
     auto r = open();
-    auto set = ops::open_stored_set(*r, id);
+    auto set = repo::open_stored_set(*r, id);
     REQUIRE(set);
     manifest::Entry e;
     for (;;) {
@@ -140,7 +140,7 @@ struct Fixture {
   // The files of set `id` with a chunk that the repository locates in `pack`.
   std::set<std::string> files_in(const hash::SetId& id, const hash::PackId& pack) const {
     auto r = open();
-    auto set = ops::open_stored_set(*r, id);
+    auto set = repo::open_stored_set(*r, id);
     REQUIRE(set);
     std::set<std::string> out;
     manifest::Entry e;
@@ -163,7 +163,7 @@ struct Fixture {
   }
 
   fs::path pack_file(const hash::PackId& p) const {
-    return ro.repo / backend::Key{backend::Kind::pack, p.hex()}.path();
+    return ro.repo / backend::Key::pack(p).path();
   }
 
   catalog::Catalog catalog() const {
@@ -306,7 +306,7 @@ TEST_CASE("ops::verify: a set object that is gone or fails its signature is dama
   const auto forged = fx.pack_set("db", {{"b", random_content(10 << 10)}});
   const auto fine = fx.pack_set("etc", {{"c", random_content(10 << 10)}});
   const auto set_file = [&](const hash::SetId& id) {
-    return fx.ro.repo / backend::Key{backend::Kind::set, id.hex()}.path();
+    return fx.ro.repo / backend::Key::set(id).path();
   };
   REQUIRE(fs::remove(set_file(gone)));
   flip_byte(set_file(forged), 3);

@@ -311,7 +311,7 @@ TEST_CASE("repo::Repository: a garbage pack behind an index file that sorts firs
   const auto& k = r->keys();
   const Bytes garbage = random_bytes(4096);
   const hash::PackId fake{hash::blake2b(garbage)};
-  REQUIRE(r->storage().put(backend::Key{backend::Kind::pack, fake.hex()}, garbage));
+  REQUIRE(r->storage().put(backend::Key::pack(fake), garbage));
   repo::IndexPack ip;
   ip.pack = fake;
   ip.entries.push_back(pack::Entry{id, static_cast<std::uint8_t>(repo::BlobType::data), pack::kFlagZstd, 100, 1000,
@@ -324,7 +324,7 @@ TEST_CASE("repo::Repository: a garbage pack behind an index file that sorts firs
     if (name < real_index) break;
   }
   REQUIRE(name < real_index);
-  REQUIRE(r->storage().put(backend::Key{backend::Kind::index, name}, planted));
+  REQUIRE(r->storage().put(backend::Key::index(name), planted));
 
   auto reopened = t.open();
   REQUIRE(reopened->locate(id));

@@ -256,7 +256,7 @@ TEST_CASE("repo::Repository::write_set: a forged high seq cannot stop later sets
   auto bytes = repo::encode_set(h, sample_body("forged"), w);
   REQUIRE(bytes);
   const auto id = hash::blake2b(*bytes);
-  REQUIRE(r->storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes));
+  REQUIRE(r->storage().put(backend::Key::set(id.hex()), *bytes));
   // Later backups still chain to the real newest set, and stay in range.
   for (int i = 0; i < 2; ++i) {
     auto b = r->write_set(sample_body("b"));
@@ -278,7 +278,7 @@ TEST_CASE("repo::Repository: a revoked writer's later sets are refused, its earl
     auto bytes = repo::encode_set(h, sample_body(src), w);
     REQUIRE(bytes);
     const hash::SetId id{hash::blake2b(*bytes)};
-    REQUIRE(r->storage().put(backend::Key{backend::Kind::set, id.hex()}, *bytes));
+    REQUIRE(r->storage().put(backend::Key::set(id), *bytes));
     return id;
   };
   const auto before = put("before", 1);

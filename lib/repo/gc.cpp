@@ -1,4 +1,5 @@
-// cairn-prune's garbage collection: the state file, marking and the sweep (see prune.hpp).
+// cairn-prune's garbage collection: the state file, marking and the sweep (see gc.hpp and
+// ops/prune.hpp).
 //
 // State file (<catalog>.prune, JSON, written atomically):
 //   {"cairn":"prune-state","version":1,"repository":"<id>",
@@ -7,19 +8,17 @@
 // `pending` lists the changes of a sweep in progress, in the order cairn-push must apply
 // them; a run that finds it non-empty (the last one died) prints those lines again ("+" for
 // objects that exist, "-" for those that are gone), so destinations converge too.
-#include <fcntl.h>
-#include <sys/file.h>
-
 #include <algorithm>
-#include <cerrno>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ops/prune_internal.hpp"
+#include "io/file.hpp"
+#include "repo/gc.hpp"
 #include "repo/objects.hpp"
 
-namespace cairn::ops::prune_detail {
+namespace cairn::repo::gc {
 namespace {
 
 namespace fs = std::filesystem;
@@ -90,7 +89,7 @@ Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) 
   std::vector<IndexFile> out;
   for (const auto& name : names) {
     const std::string what = fmt::format("index file '{}'", name);
-    auto raw = r.storage().get(Key{Kind::index, name});
+    auto raw = r.storage().get(Key::index(name));
     if (!raw) {
       if (raw.error().code == Errc::not_found) continue;
       return std::move(raw).error();
@@ -109,11 +108,11 @@ Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) 
   return out;
 }
 
-std::string pack_path(const hash::PackId& p) { return Key{Kind::pack, p.hex()}.path(); }
+std::string pack_path(const hash::PackId& p) { return Key::pack(p).path(); }
 
 // Writes an index file for packs a set needs again, from each pack's own trailing index.
 Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, State& state, const fs::path& state_file,
-               const std::string& repo_id, ObjectLines& lines, GcResult& res, Observer& obs) {
+               const std::string& repo_id, const Report& report, GcResult& res, Observer& obs) {
   if (packs.empty()) return {};
   std::vector<repo::IndexPack> entries;
   for (const auto& p : packs) {
@@ -127,12 +126,12 @@ Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, Stat
   }
   if (entries.empty()) return {};
   const Bytes bytes = repo::encode_index_file(entries, r.keys().index_key.view(), r.keys().repo_id);
-  const Key k{Kind::index, hash::blake2b(bytes).hex()};
+  const Key k = Key::index(hash::blake2b(bytes).hex());
   auto st = r.storage().put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
   state.pending.push_back("+" + k.path());
   CAIRN_TRY(save_state(state_file, repo_id, state));
-  CAIRN_TRY(lines.emit('+', k.path()));
+  CAIRN_TRY(report('+', k.path()));
   res.rescued += entries.size();
   return {};
 }
@@ -142,14 +141,14 @@ Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, Stat
 // written here) covers already is not repeated.
 Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State& state,
               std::map<hash::PackId, std::uint64_t>& stored, const PackSet& referenced, const fs::path& state_file,
-              const std::string& repo_id, ObjectLines& lines, const CancelToken& cancel) {
+              const std::string& repo_id, const Report& report, const CancelToken& cancel) {
   // A pack missing from the listing is looked at again: a writer stores its packs before
   // its index file, so a pack named by a fresh index file exists by now.
   PackSet dangling;
   for (const auto& f : indexes)
     for (const auto& ip : f.packs) {
       if (stored.contains(ip.pack) || referenced.contains(ip.pack) || dangling.contains(ip.pack)) continue;
-      CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key{Kind::pack, ip.pack.hex()}));
+      CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key::pack(ip.pack)));
       if (info) stored.emplace(ip.pack, info->size);
       else dangling.insert(ip.pack);
     }
@@ -168,22 +167,37 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
     std::vector<repo::IndexPack> keep;
     for (const auto& ip : f->packs)
       if (!drop(ip.pack) && covered.insert(ip.pack).second) keep.push_back(ip);
-    const Key old{Kind::index, f->name};
+    const Key old = Key::index(f->name);
     if (!keep.empty()) {
       const Bytes bytes = repo::encode_index_file(keep, r.keys().index_key.view(), r.keys().repo_id);
-      const Key k{Kind::index, hash::blake2b(bytes).hex()};
+      const Key k = Key::index(hash::blake2b(bytes).hex());
       auto st = r.storage().put(k, bytes, /*no_replace=*/true);
       if (!st && st.error().code != Errc::exists) return std::move(st).error();
       state.pending.push_back("+" + k.path());
       state.pending.push_back("-" + old.path());
       CAIRN_TRY(save_state(state_file, repo_id, state));
-      CAIRN_TRY(lines.emit('+', k.path()));
+      CAIRN_TRY(report('+', k.path()));
     } else {
       state.pending.push_back("-" + old.path());
       CAIRN_TRY(save_state(state_file, repo_id, state));
     }
     CAIRN_TRY(r.storage().remove(old));
-    CAIRN_TRY(lines.emit('-', old.path()));
+    CAIRN_TRY(report('-', old.path()));
+  }
+  return {};
+}
+
+Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys, const Report& report,
+                       const CancelToken& cancel, const std::function<void(const backend::Key&)>& each) {
+  for (std::size_t at = 0; at < keys.size(); at += kRemoveGroup) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    const std::vector<backend::Key> group(keys.begin() + static_cast<std::ptrdiff_t>(at),
+                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kRemoveGroup)));
+    CAIRN_TRY(b.remove_many(group, [&](const backend::Key& k) -> Status {
+      CAIRN_TRY(report('-', k.path()));
+      each(k);
+      return {};
+    }));
   }
   return {};
 }
@@ -220,58 +234,35 @@ PackSet referenced_packs(const Sets& s) {
   return out;
 }
 
-Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys, ObjectLines& lines,
-                       const CancelToken& cancel, const std::function<void(const backend::Key&)>& each) {
-  for (std::size_t at = 0; at < keys.size(); at += kRemoveGroup) {
-    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    const std::vector<backend::Key> group(keys.begin() + static_cast<std::ptrdiff_t>(at),
-                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kRemoveGroup)));
-    CAIRN_TRY(b.remove_many(group, [&](const backend::Key& k) -> Status {
-      CAIRN_TRY(lines.emit('-', k.path()));
-      each(k);
-      return {};
-    }));
-  }
-  return {};
-}
-
-Status ObjectLines::emit(char op, const std::string& path) {
-  ++count_;
-  std::string line;
-  if (json_)
-    line = nlohmann::json{{"schema", "cairn.prune/1"}, {"type", "object"}, {"op", std::string(1, op)}, {"path", path}}
-               .dump() + "\n";
-  else
-    line = fmt::format("{}{}\n", op, path);
-  CAIRN_TRY(out_.write(as_bytes(line)));
-  return out_.flush();  // each line as soon as its change is durable: a kill loses none
-}
-
-Result<io::Fd> take_lock(const fs::path& file) {
-  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDWR | O_CREAT, 0600));
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
-      return Error{Errc::locked,
-                   fmt::format("another cairn-prune is working on this repository (lock '{}')", file.string())};
-    return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
-  }
-  return fd;
-}
-
-Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::path& catalog_file, Sets& sets,
-                         std::int64_t now, ObjectLines& lines, Observer& obs, const CancelToken& cancel) {
-  const std::string repo_id = to_hex(r.config().repo_id);
-  const fs::path state_file = prune_state_file(catalog_file);
-  State state = load_state(state_file, repo_id, obs);
-  const std::vector<std::string> crashed = std::move(state.pending);
-  state.pending.clear();
-  GcResult res;
-
+Result<std::map<hash::PackId, std::uint64_t>> stored_packs(Repository& r) {
   std::map<hash::PackId, std::uint64_t> stored;
   CAIRN_TRY(r.storage().list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
     if (auto id = hash::PackId::from_hex(info.key.name)) stored.emplace(*id, info.size);
     return {};
   }));
+  return stored;
+}
+
+Status remove_sets(Repository& r, const std::vector<hash::SetId>& ids, const Report& report,
+                   const CancelToken& cancel, const std::function<void(const hash::SetId&)>& each) {
+  std::vector<Key> keys;
+  for (const auto& id : ids) keys.push_back(Key::set(id));
+  return remove_reported(r.storage(), keys, report, cancel, [&](const Key& k) {
+    if (auto id = hash::SetId::from_hex(k.name)) each(*id);
+  });
+}
+
+Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report, Observer& obs,
+                         const CancelToken& cancel) {
+  const std::string repo_id = to_hex(r.config().repo_id);
+  const fs::path& state_file = o.state_file;
+  const std::int64_t now = o.now_ns;
+  State state = load_state(state_file, repo_id, obs);
+  const std::vector<std::string> crashed = std::move(state.pending);
+  state.pending.clear();
+  GcResult res;
+
+  CAIRN_TRY_ASSIGN(auto stored, stored_packs(r));
   PackSet referenced = referenced_packs(sets);
   const std::uint64_t generation = sets.generation;
 
@@ -298,13 +289,13 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
   for (const auto& [pack, size] : stored)
     if (!referenced.contains(pack) && !next.contains(pack)) next.emplace(pack, Mark{generation, now});
   state.candidates = std::move(next);
-  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, lines, res, obs));
+  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));
   CAIRN_TRY(save_state(state_file, repo_id, state));
 
   // Retire every candidate: index files are rewritten without it (new file first), so a
   // backup that opens the repository from now on cannot deduplicate against it. An index
   // entry of a pack that is gone and that no set needs is dropped too.
-  CAIRN_TRY(retire(r, indexes, state, stored, referenced, state_file, repo_id, lines, cancel));
+  CAIRN_TRY(retire(r, indexes, state, stored, referenced, state_file, repo_id, report, cancel));
 
   // The re-check, after the retirement: a set committed meanwhile protects its packs.
   CAIRN_TRY(scan_sets(r, sets, cancel));
@@ -319,7 +310,7 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
     else if (generation >= m.generation + need && now - m.marked_ns >= o.grace_ns) sweep.push_back(pack);
   }
   for (const auto& p : rescue) state.candidates.erase(p);
-  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, lines, res, obs));
+  CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));
 
   // Only now the packs: retired at least `need` sets and `grace` ago, and still unused.
   if (!sweep.empty()) {
@@ -327,8 +318,8 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
     CAIRN_TRY(save_state(state_file, repo_id, state));
   }
   std::vector<Key> sweep_keys;
-  for (const auto& p : sweep) sweep_keys.push_back(Key{Kind::pack, p.hex()});
-  CAIRN_TRY(remove_reported(r.storage(), sweep_keys, lines, cancel, [&](const Key& k) {
+  for (const auto& p : sweep) sweep_keys.push_back(Key::pack(p));
+  CAIRN_TRY(remove_reported(r.storage(), sweep_keys, report, cancel, [&](const Key& k) {
     if (const auto p = hash::PackId::from_hex(k.name)) {
       state.candidates.erase(*p);
       ++res.swept_packs;
@@ -343,7 +334,7 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
     auto key = Key::from_path(line.substr(1));
     if (!key || !key->valid()) continue;
     CAIRN_TRY_ASSIGN(auto info, r.storage().stat(*key));
-    if ((line[0] == '+') == info.has_value()) CAIRN_TRY(lines.emit(line[0], line.substr(1)));
+    if ((line[0] == '+') == info.has_value()) CAIRN_TRY(report(line[0], line.substr(1)));
   }
 
   state.pending.clear();
@@ -352,4 +343,4 @@ Result<GcResult> collect(const PruneOptions& o, repo::Repository& r, const fs::p
   return res;
 }
 
-}  // namespace cairn::ops::prune_detail
+}  // namespace cairn::repo::gc

@@ -1,4 +1,4 @@
-// lib/ops/rdb.hpp: a Redis RDB file read from a stream (cairn-snap --stdin NAME --rdb). The
+// lib/rdb/rdb.hpp: a Redis RDB file read from a stream (cairn-snap --stdin NAME --rdb). The
 // stream must start with the RDB magic ("REDIS" and a 4-digit version) and hold a whole RDB:
 // its end is the EOF opcode (0xff) followed by the CRC64 (Jones, as Redis computes it, little
 // endian) of every byte before the checksum. Bytes after that end are dropped: Redis 7.0's
@@ -15,7 +15,7 @@
 #include "base/result.hpp"
 #include "io/file.hpp"
 
-namespace cairn::ops {
+namespace cairn::rdb {
 
 // Redis' CRC-64 (the Jones polynomial, reflected, no final xor), continued from `crc`:
 // crc64_redis(0, "123456789") == 0xe9c6d914c4b8d9ca.
@@ -50,4 +50,4 @@ class RdbReader final : public io::Reader {
   bool magic_checked_ = false, eof_ = false, finished_ = false;
 };
 
-}  // namespace cairn::ops
+}  // namespace cairn::rdb

@@ -1,5 +1,5 @@
-// lib/ops/rdb.cpp: Redis RDB end detection for cairn-snap --stdin NAME --rdb (see rdb.hpp).
-#include "ops/rdb.hpp"
+// lib/rdb/rdb.cpp: Redis RDB end detection for cairn-snap --stdin NAME --rdb (see rdb.hpp).
+#include "rdb/rdb.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace cairn::ops {
+namespace cairn::rdb {
 
 namespace {
 
@@ -133,4 +133,4 @@ Result<std::size_t> RdbReader::read(MutByteView out) {
   }
 }
 
-}  // namespace cairn::ops
+}  // namespace cairn::rdb

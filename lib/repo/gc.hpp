@@ -1,0 +1,66 @@
+// lib/repo/gc.hpp: garbage collection of packs that no set needs, for cairn-prune (the
+// protocol is in ops/prune.hpp): reading every set object, marking unreferenced packs in a
+// state file, retiring them from the index files and sweeping them after a grace period.
+// Depends on: repo (and base, io, hash, backend). Threads: one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "base/observer.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::repo::gc {
+
+using PackSet = std::unordered_set<hash::PackId, hash::DigestHasher>;
+
+// Every set object of the repository, read and authenticated.
+struct Sets {
+  std::map<hash::SetId, SetObject> readable;      // with their bodies
+  std::map<hash::SetId, std::string> unreadable;  // and why
+  std::uint64_t generation = 0;                   // the highest seq seen
+};
+// Reads the set objects not read yet (a second call picks up sets written meanwhile). A set
+// removed between the listing and the read is skipped.
+Status scan_sets(Repository& r, Sets& s, const CancelToken& cancel);
+// The packs the readable sets need.
+PackSet referenced_packs(const Sets& s);
+// Every pack the repository holds, with its size.
+Result<std::map<hash::PackId, std::uint64_t>> stored_packs(Repository& r);
+
+// Told of each change once it is durable: '+' or '-' and the object's repository-relative
+// path ("-packs/ab/ID", "+index/ID"), in the order cairn-push must apply them.
+using Report = std::function<Status(char op, const std::string& path)>;
+
+// Removes set objects in groups of kRemoveGroup (backend::Backend::remove_many: one
+// directory sync per group), reporting "-sets/ID" for each once it is gone and then calling
+// `each(id)`. Checks `cancel` between groups only, so every object removed is also reported.
+inline constexpr std::size_t kRemoveGroup = 256;
+Status remove_sets(Repository& r, const std::vector<hash::SetId>& ids, const Report& report,
+                   const CancelToken& cancel, const std::function<void(const hash::SetId&)>& each);
+
+struct GcOptions {
+  std::filesystem::path state_file;     // the candidates and the sweep in progress
+  std::uint32_t grace_generations = 1;  // sets written since the mark (at least 1 is used)
+  std::int64_t grace_ns = 0;            // time since the mark
+  std::int64_t now_ns = 0;
+};
+
+struct GcResult {
+  std::size_t swept_packs = 0;
+  std::uint64_t swept_bytes = 0;
+  std::size_t candidates = 0;   // marked, waiting for the grace period
+  std::size_t rescued = 0;      // candidates a set references again
+};
+
+// Marks unreferenced packs and sweeps the ones whose grace period is over (ops/prune.hpp).
+// `sets` is re-scanned right before anything is deleted.
+Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report, Observer& obs,
+                         const CancelToken& cancel);
+
+}  // namespace cairn::repo::gc

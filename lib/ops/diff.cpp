@@ -13,7 +13,7 @@
 
 #include "manifest/manifest.hpp"
 #include "ops/snap.hpp"
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 using EntryMap = std::unordered_map<std::string, manifest::Entry>;
 
 Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
-  CAIRN_TRY_ASSIGN(StoredSet s, open_stored_set(r, id));
+  CAIRN_TRY_ASSIGN(repo::StoredSet s, repo::open_stored_set(r, id));
   EntryMap m;
   manifest::Entry e;
   for (;;) {

@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 
 namespace cairn::ops {
 namespace {

@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "crypto/crypto.hpp"
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::ops {

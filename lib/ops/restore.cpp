@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
-#include "ops/pipeline.hpp"
-#include "ops/stored.hpp"
+#include "base/work_queue.hpp"
+#include "repo/stored.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
 
@@ -153,12 +153,12 @@ Error missing_is_damage(Error e) {
 }
 
 Result<Bytes> read_chunk(repo::Repository& r, const manifest::Entry& e, std::size_t i) {
-  auto b = read_entry_chunk(r, e, i);
+  auto b = repo::read_entry_chunk(r, e, i);
   if (!b) return missing_is_damage(std::move(b).error());
   return b;
 }
 
-Result<bool> next_entry(StoredSet& m, manifest::Entry& e) {
+Result<bool> next_entry(repo::StoredSet& m, manifest::Entry& e) {
   auto more = m.next(e);
   if (!more) return missing_is_damage(std::move(more).error());
   return more;
@@ -267,7 +267,7 @@ class DirRestorer {
     apply_.owners = &owners_;
   }
 
-  Status run(StoredSet& m) {
+  Status run(repo::StoredSet& m) {
     set_id_ = m.obj.id.hex();
     WorkQueue q(o_.jobs ? o_.jobs : default_jobs(), 64ull << 20);
     manifest::Entry e;
@@ -521,7 +521,7 @@ const std::string* under_symlink(std::string_view path, const std::set<std::stri
 // extracting tar deals with that). A member is written only once its content is known to be
 // backed by the index (check_size), and its bytes only as they authenticate; on damage the
 // stream is cut off (tar::Writer::abandon), never padded or ended as if whole.
-Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, io::Writer& out, Observer& obs,
+Status restore_tar(repo::Repository& r, repo::StoredSet& m, const RestoreOptions& o, io::Writer& out, Observer& obs,
                    const CancelToken& cancel, SpecialCount& special) {
   CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
   std::vector<char> used(o.patterns.size(), 0);
@@ -569,7 +569,7 @@ Status restore_tar(repo::Repository& r, StoredSet& m, const RestoreOptions& o, i
   return w->finish();
 }
 
-Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want, io::Writer& out) {
+Status restore_stdout(repo::Repository& r, repo::StoredSet& m, const std::string& want, io::Writer& out) {
   manifest::Entry e;
   for (;;) {
     CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
@@ -596,9 +596,9 @@ Status restore_stdout(repo::Repository& r, StoredSet& m, const std::string& want
 
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
-  auto opened = open_stored_set(r, id);
+  auto opened = repo::open_stored_set(r, id);
   if (!opened) return missing_is_damage(std::move(opened).error());
-  StoredSet set = std::move(*opened);
+  repo::StoredSet set = std::move(*opened);
   std::vector<char> used(o.patterns.size(), 0);
   manifest::Entry e;
   for (;;) {
@@ -640,9 +640,9 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }
-  auto opened = open_stored_set(*ctx.repo, rec.id);
+  auto opened = repo::open_stored_set(*ctx.repo, rec.id);
   if (!opened) return missing_is_damage(std::move(opened).error());
-  StoredSet set = std::move(*opened);
+  repo::StoredSet set = std::move(*opened);
   CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify_internal.hpp"
 
 namespace cairn::ops::verify_detail {
@@ -67,7 +67,7 @@ Result<std::vector<std::string>> affected_files(Run& run, SetState& s, const Att
   };
   for (const auto& c : s.body()->manifest)
     if (a.bad(c)) return lost_manifest(Error{Errc::corrupt, fmt::format("chunk {} is damaged or missing", c.hex())});
-  auto stored = open_stored_set(*run.ctx.repo, s.id);
+  auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
   if (!stored) return lost_manifest(stored.error());
   manifest::Entry e;
   for (;;) {

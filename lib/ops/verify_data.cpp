@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "compress/zstd.hpp"
-#include "ops/pipeline.hpp"
-#include "ops/stored.hpp"
+#include "base/work_queue.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify_report.hpp"
 #include "ops/verify_internal.hpp"
 #include "pack/pack.hpp"
@@ -224,7 +224,7 @@ Status check_proofs(Run& run) {
     for (std::size_t i = 0; i < body.manifest.size(); ++i)
       judge(body.manifest[i], i < body.manifest_proofs.size() ? &body.manifest_proofs[i] : nullptr, "(manifest)");
     if (bad.empty()) {
-      auto stored = open_stored_set(*run.ctx.repo, s.id);
+      auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
       if (!stored) {
         if (!is_damage(stored.error())) return std::move(stored).error();
         bad = stored.error().message;

@@ -18,9 +18,9 @@
 
 #include <fmt/format.h>
 
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 #include "ops/restore.hpp"
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify_internal.hpp"
 
 extern char** environ;
@@ -326,7 +326,7 @@ Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path
   }
   const auto t1 = Clock::now();
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(scratch, O_RDONLY | O_DIRECTORY));
-  CAIRN_TRY_ASSIGN(StoredSet set, open_stored_set(*run.ctx.repo, rec.id));
+  CAIRN_TRY_ASSIGN(repo::StoredSet set, repo::open_stored_set(*run.ctx.repo, rec.id));
   TreeChecker checker(*run.ctx.repo, root.get(), run.cancel);
   CAIRN_TRY(checker.run(*set.manifest, run.o.jobs ? run.o.jobs : default_jobs()));
   res.line.check_ms = ms_since(t1);

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "crypto/keys.hpp"
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify_internal.hpp"
 #include "repo/objects.hpp"
 
@@ -318,7 +318,7 @@ Status manifest_damage(SetState& s, Error e) {
 
 Status check_set_chunks(Run& run, SetState& s) {
   for (const auto& c : s.body()->manifest) check_chunk(run, s, c, "(manifest)");
-  auto stored = open_stored_set(*run.ctx.repo, s.id);
+  auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
   if (!stored) return manifest_damage(s, std::move(stored).error());
   manifest::Entry e;
   for (;;) {

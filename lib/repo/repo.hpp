@@ -1,6 +1,6 @@
 // lib/repo/repo.hpp: the repository: config, keys, the chunk store (packs + index files) and
 // signed set objects. The byte formats are in cairn-repository(5) and pack/pack.hpp.
-// Depends on: base, io, hash, chunker, compress, crypto, pack, backend.
+// Depends on: base, io, hash, chunker, compress, crypto, pack, backend (manifest: stored.hpp).
 // Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put() may be
 // called from several threads at once; everything else is thread-compatible.
 #pragma once

@@ -17,7 +17,7 @@
 //     $TMPDIR or /tmp), then chunk + id + compress + encrypt + pack every file with
 //     WriteSession::put and finish() (packs fsync'd, index written), with
 //       (a) 1 thread; (b) --threads threads (default 2), each taking whole files;
-//       (c) cairn-pack's shape: this thread cuts and hashes, an ops::WorkQueue of --threads
+//       (c) cairn-pack's shape: this thread cuts and hashes, a WorkQueue of --threads
 //           workers puts (compress, encrypt, append).
 //   - the write path by stage: each stage timed alone, one core, on the write path's own chunks
 //     (stage_costs), and the ceiling that sets for 2 cores.
@@ -51,7 +51,7 @@
 #include "crypto/crypto.hpp"
 #include "hash/hash.hpp"
 #include "io/file.hpp"
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 #include "repo/repo.hpp"
 
 namespace {
@@ -344,7 +344,7 @@ WriteStats write_pack_shaped(const Corpus& c, repo::Repository& r, unsigned thre
   std::atomic<std::uint64_t> fresh{0};
   std::uint64_t chunks = 0;
   {
-    ops::WorkQueue q(threads, 96ull << 20);
+    WorkQueue q(threads, 96ull << 20);
     const auto& ch = r.chunker();
     for (std::size_t i = 0; i < c.files.size(); ++i) {
       ByteView f = c.file(i);

@@ -19,7 +19,7 @@
 #include "ops/context.hpp"
 #include "ops/pack.hpp"
 #include "ops/process.hpp"
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 #include "ops/verify.hpp"
 
 using namespace cairn;
@@ -166,7 +166,7 @@ struct Fixture {
   // The pack holding the (single) first chunk of `path` in set `id`.
   hash::PackId pack_of(const hash::SetId& id, std::string_view path) const {
     auto r = open();
-    auto set = ops::open_stored_set(*r, id);
+    auto set = repo::open_stored_set(*r, id);
     REQUIRE(set);
     manifest::Entry e;
     for (;;) {
@@ -184,7 +184,7 @@ struct Fixture {
   // The files of set `id` with a chunk that the repository locates in `pack`.
   std::set<std::string> files_in(const hash::SetId& id, const hash::PackId& pack) const {
     auto r = open();
-    auto set = ops::open_stored_set(*r, id);
+    auto set = repo::open_stored_set(*r, id);
     REQUIRE(set);
     std::set<std::string> out;
     manifest::Entry e;

@@ -1,6 +1,6 @@
-#include "ops/pipeline.hpp"
+#include "base/work_queue.hpp"
 
-namespace cairn::ops {
+namespace cairn {
 
 unsigned default_jobs() {
   unsigned n = std::thread::hardware_concurrency();
@@ -64,4 +64,4 @@ void WorkQueue::run() {
   }
 }
 
-}  // namespace cairn::ops
+}  // namespace cairn

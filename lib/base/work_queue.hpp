@@ -1,4 +1,4 @@
-// lib/ops/pipeline.hpp: a bounded work queue with a fixed set of worker threads.
+// lib/base/work_queue.hpp: a bounded work queue with a fixed set of worker threads.
 // The producer blocks when `max_bytes` of queued work is waiting (bounded memory); the first
 // error a job returns is kept and makes later submissions fail fast.
 // Depends on: base. Threads: submit() from one producer; jobs run on the workers.
@@ -14,7 +14,7 @@
 
 #include "base/result.hpp"
 
-namespace cairn::ops {
+namespace cairn {
 
 class WorkQueue {
  public:
@@ -42,4 +42,4 @@ class WorkQueue {
 
 unsigned default_jobs();
 
-}  // namespace cairn::ops
+}  // namespace cairn

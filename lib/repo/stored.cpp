@@ -1,10 +1,10 @@
-#include "ops/stored.hpp"
+#include "repo/stored.hpp"
 
 #include <cstring>
 
 #include <fmt/format.h>
 
-namespace cairn::ops {
+namespace cairn::repo {
 
 Result<std::size_t> ChunkReader::read(MutByteView buf) {
   while (pos_ == cur_.size()) {
@@ -20,7 +20,7 @@ Result<std::size_t> ChunkReader::read(MutByteView buf) {
   return n;
 }
 
-Result<StoredSet> open_stored_set(repo::Repository& r, const hash::SetId& id) {
+Result<StoredSet> open_stored_set(Repository& r, const hash::SetId& id) {
   StoredSet s;
   CAIRN_TRY_ASSIGN(s.obj, r.read_set(id));
   if (!s.obj.body)
@@ -38,7 +38,7 @@ Status check_entry_proofs(const manifest::Entry& e) {
   return {};
 }
 
-Result<Bytes> read_entry_chunk(repo::Repository& r, const manifest::Entry& e, std::size_t i) {
+Result<Bytes> read_entry_chunk(Repository& r, const manifest::Entry& e, std::size_t i) {
   CAIRN_TRY(check_entry_proofs(e));
   return r.read_chunk(e.chunks[i], e.proofs[i]);
 }
@@ -58,4 +58,4 @@ Result<bool> StoredSet::next(manifest::Entry& e) {
   return more;
 }
 
-}  // namespace cairn::ops
+}  // namespace cairn::repo

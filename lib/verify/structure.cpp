@@ -44,78 +44,80 @@ Status check_key_slots(Run& run) {
   return {};
 }
 
-}  // namespace
-
-Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each) {
-  const auto& keys = run.repo.keys();
+// Every object of `kind` (index files and hold records are named by the BLAKE2b of their
+// bytes), read whole, in name order: one removed meanwhile is skipped, one whose bytes do not
+// match its name goes to `mismatch` instead of `each`.
+Status for_each_named_object(Run& run, Kind kind, const std::function<void(const std::string&)>& mismatch,
+                             const std::function<Status(const std::string&, const Bytes&)>& each) {
   std::vector<std::string> names;
-  CAIRN_TRY(run.repo.list_objects(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+  CAIRN_TRY(run.repo.list_objects(kind, [&](const backend::ObjectInfo& info) -> Status {
     names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     if (run.cancelled()) return cancelled_error();
-    auto raw = run.repo.read_object(Key{Kind::index, name});
+    auto raw = run.repo.read_object(Key{kind, name});
     if (!raw) {
-      if (raw.error().code == Errc::not_found) continue;  // replaced meanwhile
+      if (raw.error().code == Errc::not_found) continue;  // replaced or removed meanwhile
       return std::move(raw).error();
     }
     auto want = hash::Digest::from_hex(name);
     if (!want || hash::blake2b(*raw) != *want) {
-      if (record_damage) run.other.push_back({"index", name, "its content does not match its name"});
+      mismatch(name);
       continue;
     }
-    auto packs =
-        repo::decode_index_file(*raw, keys.index_key.view(), keys.repo_id, fmt::format("index file '{}'", name));
-    if (!packs) {
-      if (!is_damage(packs.error())) return std::move(packs).error();
-      if (record_damage) run.other.push_back({"index", name, packs.error().message});
-      continue;
-    }
-    for (const auto& p : *packs) each(p);
+    CAIRN_TRY(each(name, *raw));
   }
   return {};
+}
+
+}  // namespace
+
+Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each) {
+  const auto& keys = run.repo.keys();
+  return for_each_named_object(
+      run, Kind::index,
+      [&](const std::string& name) {
+        if (record_damage) run.other.push_back({"index", name, "its content does not match its name"});
+      },
+      [&](const std::string& name, const Bytes& raw) -> Status {
+        auto packs =
+            repo::decode_index_file(raw, keys.index_key.view(), keys.repo_id, fmt::format("index file '{}'", name));
+        if (!packs) {
+          if (!is_damage(packs.error())) return std::move(packs).error();
+          if (record_damage) run.other.push_back({"index", name, packs.error().message});
+          return {};
+        }
+        for (const auto& p : *packs) each(p);
+        return {};
+      });
 }
 
 // Hold records (holds/<id>): each must match its name, and (with a full key) authenticate.
 Status check_hold_records(Run& run) {
   const auto& keys = run.repo.keys();
-  std::vector<std::string> names;
-  CAIRN_TRY(run.repo.list_objects(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    if (run.cancelled()) return cancelled_error();
-    auto raw = run.repo.read_object(Key{Kind::hold, name});
-    if (!raw) {
-      if (raw.error().code == Errc::not_found) continue;  // removed meanwhile
-      return std::move(raw).error();
-    }
-    auto want = hash::Digest::from_hex(name);
-    if (!want || hash::blake2b(*raw) != *want) {
-      run.other.push_back({"hold", name, "its content does not match its name"});
-      continue;
-    }
-    if (repo::is_config_copy(*raw)) continue;  // the config's signed copy: open() checks it when needed
-    if (repo::is_revocation(*raw)) {  // writer revocations share holds/
-      auto rev = repo::decode_revocation(*raw, keys, fmt::format("revocation record '{}'", name));
-      if (!rev) {
-        if (!is_damage(rev.error())) return std::move(rev).error();
-        run.other.push_back({"revocation", name, rev.error().message});
-      }
-      continue;
-    }
-    if (!keys.can_read()) continue;
-    auto rec = repo::decode_hold(*raw, keys, fmt::format("hold record '{}'", name));
-    if (!rec) {
-      if (!is_damage(rec.error())) return std::move(rec).error();
-      run.other.push_back({"hold", name, rec.error().message});
-    }
-  }
-  return {};
+  return for_each_named_object(
+      run, Kind::hold,
+      [&](const std::string& name) { run.other.push_back({"hold", name, "its content does not match its name"}); },
+      [&](const std::string& name, const Bytes& raw) -> Status {
+        if (repo::is_config_copy(raw)) return {};  // the config's signed copy: open() checks it when needed
+        if (repo::is_revocation(raw)) {  // writer revocations share holds/
+          auto rev = repo::decode_revocation(raw, keys, fmt::format("revocation record '{}'", name));
+          if (!rev) {
+            if (!is_damage(rev.error())) return std::move(rev).error();
+            run.other.push_back({"revocation", name, rev.error().message});
+          }
+          return {};
+        }
+        if (!keys.can_read()) return {};
+        auto rec = repo::decode_hold(raw, keys, fmt::format("hold record '{}'", name));
+        if (!rec) {
+          if (!is_damage(rec.error())) return std::move(rec).error();
+          run.other.push_back({"hold", name, rec.error().message});
+        }
+        return {};
+      });
 }
 
 Status scan_storage(Run& run) {

@@ -10,20 +10,17 @@
 //   --max-age           the newest good set of each source is younger than a duration
 // Damage is reported by object, then by the sets and files that depend on it; unreferenced
 // packs are counted as garbage, apart from damage. Every run is recorded in the catalog.
-// Depends on: repo, pack, manifest, catalog, ops (restore, stored sets). Threads: packs are
-// read and drill files re-hashed by a WorkQueue of `jobs` workers.
+// This is the use case; the checks are the verify module's engine (verify/engine.hpp).
+// Depends on: verify, repo, catalog, ops (restore). Threads: packs are read and drill files
+// re-hashed by a WorkQueue of `jobs` workers.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <random>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/observer.hpp"
-#include "hash/hash.hpp"
 #include "io/file.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
@@ -57,28 +54,5 @@ struct VerifyOptions {
 // Errc::objective (exit 5) when a source is stale and nothing is damaged, else an Outcome
 // whose warnings count findings that are neither (a broken seq/prev chain: exit 3).
 Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
-
-// ---- Pieces with their own tests.
-
-// "26h", "3d", "90m", "1w", "45s" (one unit, a positive whole number) to nanoseconds.
-// Errc::usage otherwise.
-Result<std::int64_t> parse_age(std::string_view text);
-// A duration for people: "3d 4h", "5h 12m", "42m 7s", "9s".
-std::string format_age(std::int64_t ns);
-
-// Which packs --read-data reads.
-struct DataSubset {
-  enum class Kind { all, percent, part } kind = Kind::all;
-  double percent = 100;  // Kind::percent: (0, 100]
-  unsigned index = 1;    // Kind::part: 1 <= index <= count
-  unsigned count = 1;
-};
-// "" or "all", "P%" (P a decimal in (0, 100]), "I/N" (1 <= I <= N). Errc::usage otherwise.
-Result<DataSubset> parse_subset(std::string_view text);
-// The packs of `sorted` (ascending ids) that `s` selects: a part keeps the packs whose
-// position p satisfies p % N == I - 1, so N runs with I = 1..N read every pack exactly once;
-// a percentage keeps round(P% of them) chosen at random, at least one.
-std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, const DataSubset& s,
-                                       std::mt19937_64& rng);
 
 }  // namespace cairn::ops

@@ -15,9 +15,11 @@
 #include <fmt/format.h>
 
 #include "backend/remote.hpp"
-#include "ops/verify_internal.hpp"
+#include "ops/verify_from.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::ops {
+
+using verify::is_damage;
 
 namespace {
 
@@ -65,7 +67,7 @@ Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
 
 }  // namespace
 
-Result<Context> open_destination(const VerifyOptions& o, Report& report) {
+Result<Context> open_destination(const VerifyOptions& o, verify::Report& report) {
   const std::string& dest = *o.from;
   RepoOptions ro;
   ro.unlock = o.repo.unlock;
@@ -92,10 +94,11 @@ Result<Context> open_destination(const VerifyOptions& o, Report& report) {
   return ctx;
 }
 
-Status record_destination(Run& run, std::uint64_t duration_ms) {
-  const std::string dest = backend::canonical_name(*run.o.from);  // as cairn-push records it
-  const std::string repo_id = run.ctx.repo_id_hex();
-  CAIRN_TRY_ASSIGN(const auto file, catalog::locate(run.o.repo.catalog, repo_id));
+Status record_destination(const VerifyOptions& o, const Context& ctx, const verify::Run& run,
+                          std::uint64_t duration_ms) {
+  const std::string dest = backend::canonical_name(*o.from);  // as cairn-push records it
+  const std::string repo_id = ctx.repo_id_hex();
+  CAIRN_TRY_ASSIGN(const auto file, catalog::locate(o.repo.catalog, repo_id));
   auto opened = catalog::Catalog::open(file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
   if (!opened) {
     if (opened.error().code == Errc::not_found) return {};  // no local catalog: nothing to record
@@ -104,7 +107,7 @@ Status record_destination(Run& run, std::uint64_t duration_ms) {
   catalog::Catalog& cat = *opened;
   const auto kind = run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
   const std::string scope =
-      run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *run.o.read_data) : "";
+      run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *o.read_data) : "";
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& s : run.sets) {
     if (!s.selected) continue;
@@ -124,4 +127,4 @@ Status record_destination(Run& run, std::uint64_t duration_ms) {
   return tx.commit();
 }
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::ops

@@ -239,6 +239,19 @@ class Repository {
   // The bytes of a key file holding the current key (write-only: without box_sk) sealed under
   // `passphrase`. A write-only key can export only a write-only key (Errc::auth otherwise).
   virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const = 0;
+
+  // For verification: objects as stored, neither authenticated nor decoded (cairn-verify
+  // checks what it reads). Keys are built as backend::Key{backend::Kind::..., name}.
+  // Every object of a kind (name and size), in the backend's order.
+  Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each);
+  // An object's bytes. Errc::not_found when it is absent.
+  Result<Bytes> read_object(const backend::Key& k);
+  // nullopt when the object is absent.
+  Result<std::optional<backend::ObjectInfo>> stat_object(const backend::Key& k);
+  // The set objects of the local repository at `dir`, sorted, listed without opening it (a set
+  // object is written after its packs and index file, so a listing taken before open() names
+  // only sets the index loaded at open() covers). nullopt when `dir` cannot be listed.
+  static std::optional<std::vector<hash::SetId>> list_sets_at(const std::filesystem::path& dir);
 };
 
 }  // namespace cairn::repo

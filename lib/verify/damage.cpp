@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "repo/stored.hpp"
-#include "ops/verify_internal.hpp"
+#include "verify/engine.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
 
 namespace {
 
@@ -43,7 +43,7 @@ class Attribution {
   bool bad(const hash::ChunkId& c) const {
     if (std::any_of(listed_.begin(), listed_.end(), [&](const PackDamage* d) { return d->lost.contains(c); }))
       return true;
-    const auto copies = run_.ctx.repo->locate_all(c);
+    const auto copies = run_.repo.locate_all(c);
     for (const auto& loc : copies) {
       auto it = run_.packs.find(loc.pack);
       if (it == run_.packs.end() || !(it->second.whole || it->second.lost.contains(c))) return false;
@@ -67,7 +67,7 @@ Result<std::vector<std::string>> affected_files(Run& run, SetState& s, const Att
   };
   for (const auto& c : s.body()->manifest)
     if (a.bad(c)) return lost_manifest(Error{Errc::corrupt, fmt::format("chunk {} is damaged or missing", c.hex())});
-  auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
+  auto stored = repo::open_stored_set(run.repo, s.id);
   if (!stored) return lost_manifest(stored.error());
   manifest::Entry e;
   for (;;) {
@@ -126,4 +126,4 @@ Status report_damage(Run& run) {
   return {};
 }
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

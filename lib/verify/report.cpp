@@ -1,13 +1,13 @@
-#include "ops/verify_report.hpp"
+#include "verify/report.hpp"
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
-#include "ops/context.hpp"
-#include "ops/verify.hpp"
+#include "base/time.hpp"
+#include "verify/engine.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
 
 namespace {
 
@@ -155,4 +155,4 @@ Status Report::summary(const Summary& s) {
   return line(dump(j));
 }
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

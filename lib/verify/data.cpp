@@ -13,11 +13,11 @@
 #include "compress/zstd.hpp"
 #include "base/work_queue.hpp"
 #include "repo/stored.hpp"
-#include "ops/verify_report.hpp"
-#include "ops/verify_internal.hpp"
+#include "verify/engine.hpp"
+#include "verify/report.hpp"
 #include "pack/pack.hpp"
 
-namespace cairn::ops {
+namespace cairn::verify {
 
 Result<DataSubset> parse_subset(std::string_view text) {
   DataSubset s;
@@ -71,8 +71,6 @@ std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, 
   return out;
 }
 
-namespace verify_detail {
-
 namespace {
 
 constexpr std::uint64_t kQueueBytes = 256ull << 20;
@@ -94,7 +92,7 @@ PackDamage whole_damage(std::string reason) {
 Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hasher, const hash::PackId& id) {
   PackCheck out;
   const std::string what = fmt::format("pack '{}'", id.hex());
-  auto data = r.storage().get(backend::Key{backend::Kind::pack, id.hex()});
+  auto data = r.read_object(backend::Key{backend::Kind::pack, id.hex()});
   if (!data) {
     if (data.error().code != Errc::not_found) return std::move(data).error();
     PackDamage d = whole_damage("it disappeared from storage while verify ran");
@@ -173,7 +171,7 @@ Status read_data(Run& run, const DataSubset& subset) {
   run.read_all_data = subset.kind == DataSubset::Kind::all;
   run.summary.read_data = true;
 
-  auto& repo = *run.ctx.repo;
+  auto& repo = run.repo;
   const hash::KeyedHasher hasher(repo.config().chunk_hash, repo.keys().chunk_id_key.view());
   std::vector<PackCheck> results(chosen.size());
   Status submitted;
@@ -224,7 +222,7 @@ Status check_proofs(Run& run) {
     for (std::size_t i = 0; i < body.manifest.size(); ++i)
       judge(body.manifest[i], i < body.manifest_proofs.size() ? &body.manifest_proofs[i] : nullptr, "(manifest)");
     if (bad.empty()) {
-      auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
+      auto stored = repo::open_stored_set(run.repo, s.id);
       if (!stored) {
         if (!is_damage(stored.error())) return std::move(stored).error();
         bad = stored.error().message;
@@ -252,5 +250,4 @@ Status check_proofs(Run& run) {
   return {};
 }
 
-}  // namespace verify_detail
-}  // namespace cairn::ops
+}  // namespace cairn::verify

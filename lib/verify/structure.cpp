@@ -9,10 +9,10 @@
 
 #include "crypto/keys.hpp"
 #include "repo/stored.hpp"
-#include "ops/verify_internal.hpp"
+#include "verify/engine.hpp"
 #include "repo/objects.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
 
 namespace {
 
@@ -31,10 +31,9 @@ void first_detail(SetState& s, std::string_view what) {
 }
 
 Status check_key_slots(Run& run) {
-  auto& be = run.ctx.repo->storage();
-  CAIRN_TRY_ASSIGN(auto names, run.ctx.repo->list_keys());
+  CAIRN_TRY_ASSIGN(auto names, run.repo.list_keys());
   for (const auto& name : names) {
-    auto raw = be.get(Key{Kind::key, name});
+    auto raw = run.repo.read_object(Key{Kind::key, name});
     if (!raw) {
       if (!is_damage(raw.error())) return std::move(raw).error();
       continue;  // removed meanwhile
@@ -45,105 +44,91 @@ Status check_key_slots(Run& run) {
   return {};
 }
 
-}  // namespace
-
-Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each) {
-  auto& be = run.ctx.repo->storage();
-  const auto& keys = run.ctx.repo->keys();
+// Every object of `kind` (index files and hold records are named by the BLAKE2b of their
+// bytes), read whole, in name order: one removed meanwhile is skipped, one whose bytes do not
+// match its name goes to `mismatch` instead of `each`.
+Status for_each_named_object(Run& run, Kind kind, const std::function<void(const std::string&)>& mismatch,
+                             const std::function<Status(const std::string&, const Bytes&)>& each) {
   std::vector<std::string> names;
-  CAIRN_TRY(be.list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+  CAIRN_TRY(run.repo.list_objects(kind, [&](const backend::ObjectInfo& info) -> Status {
     names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     if (run.cancelled()) return cancelled_error();
-    auto raw = be.get(Key{Kind::index, name});
+    auto raw = run.repo.read_object(Key{kind, name});
     if (!raw) {
-      if (raw.error().code == Errc::not_found) continue;  // replaced meanwhile
+      if (raw.error().code == Errc::not_found) continue;  // replaced or removed meanwhile
       return std::move(raw).error();
     }
     auto want = hash::Digest::from_hex(name);
     if (!want || hash::blake2b(*raw) != *want) {
-      if (record_damage) run.other.push_back({"index", name, "its content does not match its name"});
+      mismatch(name);
       continue;
     }
-    auto packs =
-        repo::decode_index_file(*raw, keys.index_key.view(), keys.repo_id, fmt::format("index file '{}'", name));
-    if (!packs) {
-      if (!is_damage(packs.error())) return std::move(packs).error();
-      if (record_damage) run.other.push_back({"index", name, packs.error().message});
-      continue;
-    }
-    for (const auto& p : *packs) each(p);
+    CAIRN_TRY(each(name, *raw));
   }
   return {};
+}
+
+}  // namespace
+
+Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each) {
+  const auto& keys = run.repo.keys();
+  return for_each_named_object(
+      run, Kind::index,
+      [&](const std::string& name) {
+        if (record_damage) run.other.push_back({"index", name, "its content does not match its name"});
+      },
+      [&](const std::string& name, const Bytes& raw) -> Status {
+        auto packs =
+            repo::decode_index_file(raw, keys.index_key.view(), keys.repo_id, fmt::format("index file '{}'", name));
+        if (!packs) {
+          if (!is_damage(packs.error())) return std::move(packs).error();
+          if (record_damage) run.other.push_back({"index", name, packs.error().message});
+          return {};
+        }
+        for (const auto& p : *packs) each(p);
+        return {};
+      });
 }
 
 // Hold records (holds/<id>): each must match its name, and (with a full key) authenticate.
 Status check_hold_records(Run& run) {
-  auto& be = run.ctx.repo->storage();
-  const auto& keys = run.ctx.repo->keys();
-  std::vector<std::string> names;
-  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    if (run.cancelled()) return cancelled_error();
-    auto raw = be.get(Key{Kind::hold, name});
-    if (!raw) {
-      if (raw.error().code == Errc::not_found) continue;  // removed meanwhile
-      return std::move(raw).error();
-    }
-    auto want = hash::Digest::from_hex(name);
-    if (!want || hash::blake2b(*raw) != *want) {
-      run.other.push_back({"hold", name, "its content does not match its name"});
-      continue;
-    }
-    if (repo::is_config_copy(*raw)) continue;  // the config's signed copy: open() checks it when needed
-    if (repo::is_revocation(*raw)) {  // writer revocations share holds/
-      auto rev = repo::decode_revocation(*raw, keys, fmt::format("revocation record '{}'", name));
-      if (!rev) {
-        if (!is_damage(rev.error())) return std::move(rev).error();
-        run.other.push_back({"revocation", name, rev.error().message});
-      }
-      continue;
-    }
-    if (!keys.can_read()) continue;
-    auto rec = repo::decode_hold(*raw, keys, fmt::format("hold record '{}'", name));
-    if (!rec) {
-      if (!is_damage(rec.error())) return std::move(rec).error();
-      run.other.push_back({"hold", name, rec.error().message});
-    }
-  }
-  return {};
+  const auto& keys = run.repo.keys();
+  return for_each_named_object(
+      run, Kind::hold,
+      [&](const std::string& name) { run.other.push_back({"hold", name, "its content does not match its name"}); },
+      [&](const std::string& name, const Bytes& raw) -> Status {
+        if (repo::is_config_copy(raw)) return {};  // the config's signed copy: open() checks it when needed
+        if (repo::is_revocation(raw)) {  // writer revocations share holds/
+          auto rev = repo::decode_revocation(raw, keys, fmt::format("revocation record '{}'", name));
+          if (!rev) {
+            if (!is_damage(rev.error())) return std::move(rev).error();
+            run.other.push_back({"revocation", name, rev.error().message});
+          }
+          return {};
+        }
+        if (!keys.can_read()) return {};
+        auto rec = repo::decode_hold(raw, keys, fmt::format("hold record '{}'", name));
+        if (!rec) {
+          if (!is_damage(rec.error())) return std::move(rec).error();
+          run.other.push_back({"hold", name, rec.error().message});
+        }
+        return {};
+      });
 }
 
 Status scan_storage(Run& run) {
-  auto& be = run.ctx.repo->storage();
-  CAIRN_TRY(be.list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
+  CAIRN_TRY(run.repo.list_objects(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
     if (auto id = hash::PackId::from_hex(info.key.name)) run.stored.emplace(*id, info.size);
     return {};
   }));
   CAIRN_TRY(for_each_index_pack(run, true, [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
   CAIRN_TRY(check_hold_records(run));
-  if (const auto& p = run.ctx.repo->config_problem(); !p.empty()) run.other.push_back({"config", "config", p});
+  if (const auto& p = run.repo.config_problem(); !p.empty()) run.other.push_back({"config", "config", p});
   return check_key_slots(run);
-}
-
-std::optional<std::vector<hash::SetId>> list_sets_early(const std::filesystem::path& dir) {
-  auto be = backend::open_local(dir, /*create=*/false);
-  if (!be) return std::nullopt;
-  std::vector<hash::SetId> ids;
-  Status st = (*be)->list(Kind::set, [&](const backend::ObjectInfo& info) -> Status {
-    if (auto id = hash::SetId::from_hex(info.key.name)) ids.push_back(*id);
-    return {};
-  });
-  if (!st) return std::nullopt;
-  std::sort(ids.begin(), ids.end());
-  return ids;
 }
 
 namespace {
@@ -153,7 +138,7 @@ Result<std::optional<SetState>> read_one(Run& run, const hash::SetId& id, std::o
   SetState s;
   s.id = id;
   s.rec = std::move(rec);
-  auto obj = run.ctx.repo->read_set(id);
+  auto obj = run.repo.read_set(id);
   if (obj) {
     s.obj = std::move(*obj);
   } else if (obj.error().code == Errc::not_found) {
@@ -187,8 +172,7 @@ Status select_sets(Run& run) {
     for (auto& s : run.sets) s.selected = true;
     return {};
   }
-  for (const auto& ref : run.o.sets) {
-    CAIRN_TRY_ASSIGN(auto rec, resolve_set(*run.ctx.cat, ref));
+  for (const auto& rec : run.o.sets) {
     auto it = std::find_if(run.sets.begin(), run.sets.end(), [&](const SetState& s) { return s.id == rec.id; });
     if (it == run.sets.end()) {
       CAIRN_TRY_ASSIGN(SetState s, catalog_only(run, rec));
@@ -207,9 +191,9 @@ Status load_sets(Run& run) {
   if (run.listed_sets) {
     ids = *run.listed_sets;
   } else {
-    CAIRN_TRY_ASSIGN(ids, run.ctx.repo->list_sets());
+    CAIRN_TRY_ASSIGN(ids, run.repo.list_sets());
   }
-  CAIRN_TRY_ASSIGN(auto recs, run.ctx.cat->list_sets());
+  CAIRN_TRY_ASSIGN(auto recs, run.cat.list_sets());
   std::unordered_map<hash::SetId, catalog::SetRecord> by_id;
   for (auto& r : recs) by_id.emplace(r.id, r);
   std::unordered_set<hash::SetId> seen;
@@ -224,7 +208,7 @@ Status load_sets(Run& run) {
   }
   for (const auto& r : recs) {
     if (r.status == catalog::SetStatus::pruned || seen.contains(r.id)) continue;
-    CAIRN_TRY_ASSIGN(auto now, run.ctx.repo->storage().stat(Key{Kind::set, r.id.hex()}));
+    CAIRN_TRY_ASSIGN(auto now, run.repo.stat_object(Key{Kind::set, r.id.hex()}));
     if (now) continue;  // committed since the listing: the next run checks it
     CAIRN_TRY_ASSIGN(SetState s, catalog_only(run, r));
     run.sets.push_back(std::move(s));
@@ -291,7 +275,7 @@ void check_set_packs(Run& run, SetState& s) {
 
 // One chunk the set needs: known to an index file, in a pack that is in storage.
 void check_chunk(Run& run, SetState& s, const hash::ChunkId& c, std::string_view path) {
-  const auto copies = run.ctx.repo->locate_all(c);
+  const auto copies = run.repo.locate_all(c);
   if (copies.size() > 1)  // rare: only then are there packs beyond the set's own to read
     for (const auto& l : copies)
       if (run.stored.contains(l.pack)) run.copy_packs.insert(l.pack);
@@ -318,7 +302,7 @@ Status manifest_damage(SetState& s, Error e) {
 
 Status check_set_chunks(Run& run, SetState& s) {
   for (const auto& c : s.body()->manifest) check_chunk(run, s, c, "(manifest)");
-  auto stored = repo::open_stored_set(*run.ctx.repo, s.id);
+  auto stored = repo::open_stored_set(run.repo, s.id);
   if (!stored) return manifest_damage(s, std::move(stored).error());
   manifest::Entry e;
   for (;;) {
@@ -343,8 +327,8 @@ Status check_sets(Run& run) {
     if (run.cancelled()) return cancelled_error();
     // The catalog chose this set (SOURCE@latest, @TIME, a prefix) and others trust its rows:
     // a row that disagrees with the signed object is damage of the catalog, not of the set.
-    if (s.rec)
-      if (Status agree = check_catalog_row(*s.rec, *s.obj, run.ctx.cat->file()); !agree)
+    if (s.rec && run.o.check_row)
+      if (Status agree = run.o.check_row(*s.rec, *s.obj); !agree)
         run.other.push_back({"catalog", s.id.hex(), agree.error().message});
     run.obs.started(fmt::format("set {}", set_prefix(s.id)));
     check_set_packs(run, s);
@@ -374,4 +358,4 @@ void count_garbage(Run& run) {
     run.notes.push_back("some set objects are damaged: packs only they name are counted as garbage");
 }
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

@@ -1,4 +1,4 @@
-// lib/ops/verify_report.hpp: the lines cairn-verify writes to stdout, as text (one finding a
+// lib/verify/report.hpp: the lines cairn-verify writes to stdout, as text (one finding a
 // line) or JSON Lines whose first key is "schema":"cairn.verify/1" (cairn-verify(1) OUTPUT).
 // Depends on: io, hash. Threads: one user at a time (the verify driver thread).
 #pragma once
@@ -12,7 +12,7 @@
 #include "hash/hash.hpp"
 #include "io/file.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
 
 inline constexpr std::string_view kSchema = "cairn.verify/1";
 
@@ -74,4 +74,4 @@ std::string printable_path(std::string_view path);
 // The short form of a set id used in per-file lines (12 hex digits, as cairn ls prints).
 std::string set_prefix(const hash::SetId& id);
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

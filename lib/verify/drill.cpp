@@ -1,7 +1,7 @@
-// cairn-verify --drill: restore a set into scratch space with ops::restore (which authenticates
-// every chunk and checks every file's size), time it, then read every restored file back, cut
-// it with the repository's chunker and compare its chunk ids with the set's: the restored
-// bytes are exactly the stored ones. With --check, an application check then runs in the
+// cairn-verify --drill: restore a set into scratch space with Options::restore (the use case
+// passes ops::restore, which authenticates every chunk and checks every file's size), time it,
+// then read every restored file back, cut it with the repository's chunker and compare its
+// chunk ids with the set's: the restored bytes are exactly the stored ones. With --check, an application check then runs in the
 // restored tree (e.g. pg_restore --list, redis-check-rdb, starting PostgreSQL on a restored
 // data directory). The scratch directory is removed and the drill recorded in the catalog with
 // its measured restore time.
@@ -18,14 +18,14 @@
 
 #include <fmt/format.h>
 
+#include "base/time.hpp"
 #include "base/work_queue.hpp"
-#include "ops/restore.hpp"
 #include "repo/stored.hpp"
-#include "ops/verify_internal.hpp"
+#include "verify/engine.hpp"
 
 extern char** environ;
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
 
 namespace {
 
@@ -35,11 +35,6 @@ using Clock = std::chrono::steady_clock;
 std::uint64_t ms_since(Clock::time_point t0) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
 }
-
-class DiscardWriter final : public io::Writer {
- public:
-  Status write(ByteView) override { return {}; }
-};
 
 // Keeps what restore reports per item; progress goes through to the caller's observer.
 class DrillObserver final : public Observer {
@@ -300,16 +295,9 @@ struct DrillResult {
 };
 
 Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path& scratch, DrillResult& res) {
-  RestoreOptions ro;
-  ro.repo = run.o.repo;
-  ro.set = rec.id.hex();
-  ro.to = scratch;
-  ro.keep_going = true;
-  ro.jobs = run.o.jobs;
-  DiscardWriter discard;
   DrillObserver dobs(run.obs);
   const auto t0 = Clock::now();
-  auto restored = restore(ro, discard, dobs, run.cancel);
+  Status restored = run.o.restore(rec.id, scratch, dobs);
   res.line.restore_ms = ms_since(t0);
   for (auto& [path, e] : dobs.problems) {
     if (is_damage(e))
@@ -326,8 +314,8 @@ Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path
   }
   const auto t1 = Clock::now();
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(scratch, O_RDONLY | O_DIRECTORY));
-  CAIRN_TRY_ASSIGN(repo::StoredSet set, repo::open_stored_set(*run.ctx.repo, rec.id));
-  TreeChecker checker(*run.ctx.repo, root.get(), run.cancel);
+  CAIRN_TRY_ASSIGN(repo::StoredSet set, repo::open_stored_set(run.repo, rec.id));
+  TreeChecker checker(run.repo, root.get(), run.cancel);
   CAIRN_TRY(checker.run(*set.manifest, run.o.jobs ? run.o.jobs : default_jobs()));
   res.line.check_ms = ms_since(t1);
   res.line.files = checker.files;
@@ -372,7 +360,7 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   v.detail = res.line.ok ? fmt::format("{}, {} bytes", files(res.line.files), res.line.bytes) : res.line.detail;
   if (res.line.ok && run.o.drill_check) v.detail += fmt::format("; check '{}' passed", *run.o.drill_check);
   if (res.line.ok) v.restore_ms = res.line.restore_ms;
-  auto recorded = run.ctx.cat->record_verify(v);
+  auto recorded = run.cat.record_verify(v);
   if (!recorded) run.obs.warning("catalog", recorded.error());
   return res;
 }
@@ -385,12 +373,12 @@ Result<std::vector<catalog::SetRecord>> drill_sets(Run& run) {
         out.push_back(*s.rec);
     return out;
   }
-  CAIRN_TRY_ASSIGN(auto all, run.ctx.cat->list_sets());
+  CAIRN_TRY_ASSIGN(auto all, run.cat.list_sets());
   std::set<std::string> sources;
   for (const auto& r : all)
     if (r.status == catalog::SetStatus::committed) sources.insert(r.source);
   for (const auto& src : sources) {
-    CAIRN_TRY_ASSIGN(auto latest, run.ctx.cat->latest(src));
+    CAIRN_TRY_ASSIGN(auto latest, run.cat.latest(src));
     if (latest) out.push_back(*latest);
   }
   return out;
@@ -414,4 +402,4 @@ Result<std::uint64_t> run_drills(Run& run) {
   return failed;
 }
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

@@ -1,30 +1,73 @@
-// lib/ops/verify_internal.hpp: the state one cairn-verify run builds up, shared by its phases:
-//   verify_structure.cpp  storage listing, index files, key slots, set objects, the seq/prev
-//                         chain, the packs and chunks every checked set needs
-//   verify_data.cpp       --read-data: packs read whole and every blob checked
-//   verify_damage.cpp     which sets and files depend on what is damaged; the damage report
-//   verify_drill.cpp      --drill: restore, re-check, time, record
-//   verify.cpp            options, the order of the phases, --max-age, catalog records
-// Not part of the module's interface (verify.hpp is).
+// lib/verify/engine.hpp: the verification engine of cairn-verify (cairn-verify(1)) and the state
+// one run builds up, shared by its phases:
+//   structure.cpp  storage listing, index files, key slots, set objects, the seq/prev chain, the
+//                  packs and chunks every checked set needs
+//   data.cpp       --read-data: packs read whole and every blob checked, possession proofs
+//   damage.cpp     which sets and files depend on what is damaged; the damage report
+//   drill.cpp      --drill: restore (through Options::restore), re-check, time, record
+//   engine.cpp     --max-age, option parsing pieces, what the phases share
+// The use case (ops/verify.cpp) opens the repository and catalog, runs the phases in order and
+// records the verdict in the catalog.
+// Depends on: base, io, hash, chunker, compress, crypto, pack, manifest, backend, repo, catalog.
 // Threads: a Run belongs to the driver thread; workers get only what they need.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "base/observer.hpp"
 #include "catalog/catalog.hpp"
-#include "ops/verify.hpp"
-#include "ops/verify_report.hpp"
 #include "repo/objects.hpp"
 #include "repo/repo.hpp"
+#include "verify/report.hpp"
 
-namespace cairn::ops::verify_detail {
+namespace cairn::verify {
+
+// "26h", "3d", "90m", "1w", "45s" (one unit, a positive whole number) to nanoseconds.
+// Errc::usage otherwise.
+Result<std::int64_t> parse_age(std::string_view text);
+// A duration for people: "3d 4h", "5h 12m", "42m 7s", "9s".
+std::string format_age(std::int64_t ns);
+
+// Which packs --read-data reads.
+struct DataSubset {
+  enum class Kind { all, percent, part } kind = Kind::all;
+  double percent = 100;  // Kind::percent: (0, 100]
+  unsigned index = 1;    // Kind::part: 1 <= index <= count
+  unsigned count = 1;
+};
+// "" or "all", "P%" (P a decimal in (0, 100]), "I/N" (1 <= I <= N). Errc::usage otherwise.
+Result<DataSubset> parse_subset(std::string_view text);
+// The packs of `sorted` (ascending ids) that `s` selects: a part keeps the packs whose
+// position p satisfies p % N == I - 1, so N runs with I = 1..N read every pack exactly once;
+// a percentage keeps round(P% of them) chosen at random, at least one.
+std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, const DataSubset& s,
+                                       std::mt19937_64& rng);
+
+// What the engine is asked to do; the use case fills it from the tool's options.
+struct Options {
+  std::vector<catalog::SetRecord> sets;  // the SET refs given, resolved; empty = every set
+  bool all = false;                      // --all
+  std::optional<std::filesystem::path> drill_to;  // scratch parent (default $TMPDIR or /tmp)
+  std::optional<std::string> drill_check;         // --check CMD (see ops::VerifyOptions)
+  std::optional<std::string> max_age;             // --max-age as given (for the report)
+  unsigned jobs = 0;                              // workers; 0 = one per core
+  // --drill: restores set `id` into the empty directory `to`, reporting per-item problems to
+  // `obs` as warnings (the use case calls the restore engine).
+  std::function<Status(const hash::SetId& id, const std::filesystem::path& to, Observer& obs)> restore;
+  // The catalog row of a checked set must agree with its signed object (Errc::corrupt when not).
+  std::function<Status(const catalog::SetRecord& rec, const repo::SetObject& obj)> check_row;
+};
 
 enum class PackProblem : std::uint8_t { missing, unindexed, damaged };
 
@@ -62,13 +105,14 @@ struct OtherDamage {  // key slots, index files
 };
 
 struct Run {
-  const VerifyOptions& o;
-  Context& ctx;
+  const Options& o;
+  repo::Repository& repo;
+  catalog::Catalog& cat;
   Report& report;
   Observer& obs;
   const CancelToken& cancel;
   std::int64_t started_ns = 0;
-  // The set objects listed before the repository was opened (see list_sets_early).
+  // The set objects listed before the repository was opened (Repository::list_sets_at).
   std::optional<std::vector<hash::SetId>> listed_sets;
 
   std::map<hash::PackId, std::uint64_t> stored;         // packs in storage, with their sizes
@@ -98,12 +142,7 @@ Error cancelled_error();
 // look" (a network or local I/O failure that should stop the run).
 bool is_damage(const Error& e);
 
-// verify_structure.cpp
-// The set objects in the local repository at `dir`, listed before it is opened: a set object
-// is written after its packs and index file, so the chunk index loaded at open, and the pack
-// listing after it, know everything these sets need even while backups run. nullopt when the
-// directory cannot be listed (opening the repository then says why).
-std::optional<std::vector<hash::SetId>> list_sets_early(const std::filesystem::path& dir);
+// structure.cpp
 // Every pack entry of every index file that authenticates; damaged index files are recorded
 // in run.other when `record_damage`.
 Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each);
@@ -113,24 +152,22 @@ void check_chain(Run& run);     // seq/prev: warnings and notes, never damage
 Status check_sets(Run& run);    // the packs and chunks each selected set needs
 void count_garbage(Run& run);
 
-// verify_data.cpp
+// data.cpp
 Status read_data(Run& run, const DataSubset& subset);
 // After read_data: a set naming a chunk without that chunk's possession proof is damaged.
 Status check_proofs(Run& run);
 
-// verify_damage.cpp: fills PackDamage::lost, walks the sets that may depend on damage and
+// damage.cpp: fills PackDamage::lost, walks the sets that may depend on damage and
 // writes the damage section of the report (objects, then affected sets and files).
 Status report_damage(Run& run);
 
-// verify_from.cpp: --from DEST. open_destination opens the destination's repository and a
-// scratch catalog of the set objects that read back (damaged ones are left to load_sets);
-// record_destination records the run in the local catalog, when one exists, with the
-// destination as target, and verified_at on the placements of the sets found whole.
-Result<Context> open_destination(const VerifyOptions& o, Report& report);
-Status record_destination(Run& run, std::uint64_t duration_ms);
+// engine.cpp: --max-age: the newest good set (committed in the catalog, not found damaged now)
+// of each source must be younger than `max_age` ns; writes a line per stale source. Returns
+// the number of stale sources.
+Result<std::uint64_t> check_freshness(Run& run, std::int64_t max_age);
 
-// verify_drill.cpp: runs the drills, writes their lines and records them. Returns the number
+// drill.cpp: runs the drills, writes their lines and records them. Returns the number
 // of failed drills.
 Result<std::uint64_t> run_drills(Run& run);
 
-}  // namespace cairn::ops::verify_detail
+}  // namespace cairn::verify

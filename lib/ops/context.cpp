@@ -119,27 +119,17 @@ Result<Context> open_context(const RepoOptions& o) {
   return c;
 }
 
-catalog::SetRecord set_record(const repo::SetObject& obj) {
-  const repo::SetBody& b = *obj.body;
+catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const repo::SetBody& b) {
   catalog::SetRecord rec;
-  rec.id = obj.id;
-  rec.seq = obj.header.seq;
-  rec.source = b.source;
-  rec.host = b.host;
-  rec.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
+  static_cast<model::SetSummary&>(rec) = b;
+  rec.id = id;
+  rec.seq = seq;
   rec.parent = b.parent;
-  rec.retention_class = b.retention_class;
-  rec.legal_hold = b.legal_hold;
-  rec.hold_reason = b.hold_reason;
-  rec.started_ns = b.started_ns;
-  rec.ended_ns = b.ended_ns;
-  rec.files = b.files;
-  rec.bytes_read = b.bytes_read;
-  rec.bytes_new = b.bytes_new;
-  rec.bytes_stored = b.bytes_stored;
   rec.duration_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
   return rec;
 }
+
+catalog::SetRecord set_record(const repo::SetObject& obj) { return set_record(obj.id, obj.header.seq, *obj.body); }
 
 Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
                          const std::filesystem::path& catalog_file) {
@@ -161,8 +151,7 @@ Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& o
     return differ("sequence number", std::to_string(rec.seq), std::to_string(obj.header.seq));
   if (rec.retention_class != b.retention_class)
     return differ("class", quoted(rec.retention_class), quoted(b.retention_class));
-  if (rec.kind != catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental))
-    return differ("kind", quoted(catalog::to_string(rec.kind)), quoted(b.kind));
+  if (rec.kind != b.kind) return differ("kind", quoted(model::to_string(rec.kind)), quoted(model::to_string(b.kind)));
   return {};
 }
 

@@ -38,8 +38,9 @@ Result<Context> open_context(const RepoOptions& o);
 
 // Nanoseconds since the Unix epoch, now.
 std::int64_t now_ns();
-// The catalog row a readable set object gives (status committed; duration from its times).
-// The object must have its body.
+// The catalog row a set gives: its summary, id, sequence number and parent (status
+// committed; duration from its times). The object must have its body.
+catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const repo::SetBody& b);
 catalog::SetRecord set_record(const repo::SetObject& obj);
 std::string hostname();
 

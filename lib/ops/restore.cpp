@@ -644,7 +644,7 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (!opened) return missing_is_damage(std::move(opened).error());
   StoredSet set = std::move(*opened);
   CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
-  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
+  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   SpecialCount special;
   if (o.tar) {

@@ -103,7 +103,7 @@ struct Fixture {
   }
 
   hash::SetId pack_set(const std::string& source, const std::string& klass, std::int64_t started_ns,
-                       const Files& files, ops::SetKindWanted kind = ops::SetKindWanted::incremental) const {
+                       const Files& files, model::SetKind kind = model::SetKind::incremental) const {
     io::StringWriter stream;
     manifest::Writer w(stream);
     REQUIRE(w.header(manifest::SetInfo{source, "testhost", klass, started_ns, {}}));

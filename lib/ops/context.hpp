@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "base/observer.hpp"
 #include "base/result.hpp"
 #include "catalog/catalog.hpp"
 #include "repo/repo.hpp"
@@ -33,8 +34,10 @@ struct Context {
 };
 
 Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
-// Opens the repository, then its catalog (created when absent).
-Result<Context> open_context(const RepoOptions& o);
+// Opens the repository, then its catalog (created when absent). With `from`, the scratch
+// catalog is filled by import_sets, which reports the set objects and hold records it leaves
+// out to `obs` (none: they are left out silently).
+Result<Context> open_context(const RepoOptions& o, Observer* obs = nullptr);
 
 // Nanoseconds since the Unix epoch, now.
 std::int64_t now_ns();

@@ -14,7 +14,7 @@
 #      sodium.h, sodium/   crypto              openssl/            crypto
 #      zstd.h, zdict.h, zstd_errors.h  compress
 #      sqlite3.h           catalog              archive.h, archive_entry.h  tar
-#      curl/               backend              toml++/             policy
+#      curl/               net                  toml++/             policy
 #      sys/acl.h, acl/libacl.h  tree            CLI/ (CLI11)        cli and tools/
 # Prints one line per violation, "file:line: what", and exits 1 if there is any.
 set -euo pipefail
@@ -56,7 +56,7 @@ owner_of() {
     zstd.h | zdict.h | zstd_errors.h) echo "compress" ;;
     sqlite3.h) echo "catalog" ;;
     archive.h | archive_entry.h) echo "tar" ;;
-    curl/*) echo "backend" ;;
+    curl/*) echo "net" ;;
     toml++/*) echo "policy" ;;
     sys/acl.h | acl/libacl.h) echo "tree" ;;
     CLI/*) echo "cli tools" ;;

@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "backend/backend.hpp"
-#include "backend/rate.hpp"
+#include "net/rate.hpp"
 #include "base/chandle.hpp"
 
 namespace cairn::backend {
@@ -53,7 +53,7 @@ Result<bool> make_dir(const fs::path& p) {
 class LocalBackend final : public Backend {
  public:
   LocalBackend(fs::path root, std::uint64_t limit_rate)
-      : root_(std::move(root)), limiter_(limit_rate ? std::make_unique<TokenBucket>(limit_rate) : nullptr) {}
+      : root_(std::move(root)), limiter_(limit_rate ? std::make_unique<net::TokenBucket>(limit_rate) : nullptr) {}
 
   Properties properties() const override { return Properties{8, true}; }
   std::string location() const override { return root_.string(); }
@@ -339,7 +339,7 @@ class LocalBackend final : public Backend {
   }
 
   fs::path root_;
-  std::unique_ptr<TokenBucket> limiter_;  // --limit-rate, else null
+  std::unique_ptr<net::TokenBucket> limiter_;  // --limit-rate, else null
   std::atomic<std::uint64_t> counter_{0};
   std::mutex open_mu_;  // guards open_ and open_tick_
   std::vector<CachedObject> open_;

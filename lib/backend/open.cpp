@@ -1,7 +1,4 @@
 // The URL registry: parse_url, open_url, RemoteOptions::from_env and backend::init.
-#include <curl/curl.h>
-#include <string.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,10 +7,10 @@
 #include <fmt/format.h>
 
 #include "backend/azure/azure.hpp"
-#include "backend/curl/http.hpp"
 #include "backend/remote.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/sftp/sftp.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend {
 
@@ -71,49 +68,22 @@ Result<std::string> clean_prefix(std::string_view url, std::string_view p) {
   return std::string(p);
 }
 
-curl::Settings http_settings(const RemoteOptions& o) {
-  curl::Settings s;
+net::Settings http_settings(const RemoteOptions& o) {
+  net::Settings s;
   s.retry = o.retry;
   s.connect_timeout = o.connect_timeout;
   s.stall_timeout = o.stall_timeout;
   s.max_idle = std::max(1u, o.max_connections);
-  if (o.limit_rate) s.limiter = std::make_shared<TokenBucket>(o.limit_rate);
+  if (o.limit_rate) s.limiter = std::make_shared<net::TokenBucket>(o.limit_rate);
   s.on_sent = o.on_sent;
   return s;
 }
 
 }  // namespace
 
-// ---- init, SecretString
+// ---- init
 
-Status init() {
-  const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (rc != CURLE_OK)
-    return Error{Errc::internal, fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(rc))};
-  return {};
-}
-
-void SecretString::wipe() noexcept {
-  if (!s_.empty()) ::explicit_bzero(s_.data(), s_.size());
-  s_.clear();
-}
-
-SecretString& SecretString::operator=(const SecretString& o) {
-  if (this != &o) {
-    wipe();
-    s_ = o.s_;
-  }
-  return *this;
-}
-
-SecretString& SecretString::operator=(SecretString&& o) noexcept {
-  if (this != &o) {
-    wipe();
-    s_ = std::move(o.s_);
-    o.wipe();
-  }
-  return *this;
-}
+Status init() { return net::init(); }
 
 // ---- options
 
@@ -183,7 +153,7 @@ Result<Url> parse_url(std::string_view url) {
     std::string_view p = rest;
     if (p.starts_with("localhost/")) p.remove_prefix(9);
     if (!p.starts_with('/')) return bad_url(url, "a file:// URL names an absolute path (file:///dir)");
-    auto decoded = curl::uri_decode(p);
+    auto decoded = net::uri_decode(p);
     if (!decoded) return bad_url(url, "malformed percent-escape");
     u.scheme = Url::Scheme::file;
     u.path = std::move(*decoded);
@@ -221,7 +191,7 @@ Result<Url> parse_url(std::string_view url) {
     if (slash == std::string_view::npos) return bad_url(url, "expected sftp://[user@]host[:port]/path");
     std::string_view auth = rest.substr(0, slash);
     if (const std::size_t at = auth.rfind('@'); at != std::string_view::npos) {
-      auto user = curl::uri_decode(auth.substr(0, at));
+      auto user = net::uri_decode(auth.substr(0, at));
       if (!user || user->empty() || user->find_first_of(":/\n") != std::string::npos)
         return bad_url(url, "a bad user name (a password in the URL is not accepted)");
       u.user = std::move(*user);
@@ -254,7 +224,7 @@ Result<Url> parse_url(std::string_view url) {
         return bad_url(url, fmt::format("'{}' is not a port", port));
       u.port = static_cast<std::uint16_t>(v);
     }
-    auto path = curl::uri_decode(rest.substr(slash));
+    auto path = net::uri_decode(rest.substr(slash));
     if (!path) return bad_url(url, "malformed percent-escape");
     if (path->find('\0') != std::string::npos || path->find('\n') != std::string::npos)
       return bad_url(url, "the path has control characters");

@@ -10,7 +10,7 @@
 // out, HTTP 408/429/5xx) with exponential backoff; 401/403 and a refused host key or login
 // map to Errc::auth, a missing object to Errc::not_found, the rest of the network to
 // Errc::network.
-// Depends on: base, io, hash (SHA-256/HMAC/MD5 for request signing), libcurl.
+// Depends on: base, io, hash (SHA-256/HMAC/MD5 for request signing), net (libcurl).
 // Threads: the returned backends are thread-safe; init() must run before any thread starts.
 #pragma once
 
@@ -25,36 +25,17 @@
 
 #include "backend/backend.hpp"
 #include "base/result.hpp"
+#include "net/http.hpp"
+#include "net/secret.hpp"
 
 namespace cairn::backend {
 
-// Wraps curl_global_init (not thread-safe before libcurl 7.84): call once from main, via
-// ops::init_process(). Safe to call more than once.
+// net::init() (curl_global_init, not thread-safe before libcurl 7.84): call once from main,
+// via ops::init_process(). Safe to call more than once.
 Status init();
 
-// A credential held in memory: never formatted, wiped when destroyed.
-class SecretString {
- public:
-  SecretString() = default;
-  explicit SecretString(std::string s) : s_(std::move(s)) {}
-  SecretString(const SecretString& o) : s_(o.s_) {}
-  SecretString& operator=(const SecretString& o);
-  SecretString(SecretString&& o) noexcept : s_(std::move(o.s_)) { o.wipe(); }
-  SecretString& operator=(SecretString&& o) noexcept;
-  ~SecretString() { wipe(); }
-  const std::string& reveal() const { return s_; }
-  bool empty() const { return s_.empty(); }
-
- private:
-  void wipe() noexcept;
-  std::string s_;
-};
-
-struct RetryPolicy {
-  unsigned attempts = 5;                         // tries in all, 1 = no retry
-  std::chrono::milliseconds first_delay{250};    // doubled after each failure, +-50% jitter
-  std::chrono::milliseconds max_delay{8000};
-};
+using net::RetryPolicy;
+using net::SecretString;
 
 struct RemoteOptions {
   // S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (else

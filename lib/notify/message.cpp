@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "net/http.hpp"
 #include "notify/notify.hpp"
 
 namespace cairn::notify {
@@ -23,14 +24,7 @@ std::tm utc(std::int64_t unix_seconds) {
 }
 
 // "Tue, 04 Mar 2025 05:06:07 +0000" (RFC 5322 3.3).
-std::string mail_date(std::int64_t unix_seconds) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::tm tm = utc(unix_seconds);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000", kDays[tm.tm_wday % 7], tm.tm_mday,
-                     kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
+std::string mail_date(std::int64_t unix_seconds) { return net::rfc1123_date(unix_seconds, "+0000"); }
 
 // One line for a header: control characters (CR and LF above all) become spaces.
 std::string header_value(std::string_view s) {

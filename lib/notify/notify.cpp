@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "backend/notify_transport.hpp"
+#include "net/notify_transport.hpp"
 #include "io/file.hpp"
 #include "policy/policy.hpp"
 
@@ -29,7 +29,7 @@ std::string random_token() {
   return s;
 }
 
-Result<backend::SecretString> read_password(const std::filesystem::path& file) {
+Result<net::SecretString> read_password(const std::filesystem::path& file) {
   auto bytes = io::read_file(file);
   if (!bytes) return Error{bytes.error().code, "CAIRN_SMTP_PASSWORD_FILE: " + bytes.error().message};
   std::string s(bytes->begin(), bytes->end());
@@ -37,11 +37,11 @@ Result<backend::SecretString> read_password(const std::filesystem::path& file) {
   if (!s.empty() && s.back() == '\n') s.pop_back();
   if (!s.empty() && s.back() == '\r') s.pop_back();
   if (s.empty()) return Error{Errc::usage, fmt::format("CAIRN_SMTP_PASSWORD_FILE '{}' is empty", file.string())};
-  return backend::SecretString(std::move(s));
+  return net::SecretString(std::move(s));
 }
 
 Status send_email(const Target& t, const Event& e, const Settings& s) {
-  backend::MailSubmission m;
+  net::MailSubmission m;
   m.server = t.smtp;
   m.to = t.to;
   m.from = t.from.empty() ? "cairn@" + e.host : t.from;
@@ -52,7 +52,7 @@ Status send_email(const Target& t, const Event& e, const Settings& s) {
     }
   }
   const std::string id = fmt::format("{}.{}.cairn@{}", random_token(), e.time_unix, e.host);
-  return backend::smtp_send(m, email_message(e, m.from, m.to, id), s.timeout, "");
+  return net::smtp_send(m, email_message(e, m.from, m.to, id), s.timeout, "");
 }
 
 }  // namespace
@@ -89,7 +89,7 @@ Result<Settings> settings_from_env(const GetEnv& getenv) {
 
 Status send(const Target& t, const Event& e, const Settings& s) {
   switch (t.kind) {
-    case Kind::webhook: return backend::http_post(t.url, "application/json", to_json(e), s.timeout, "");
+    case Kind::webhook: return net::http_post(t.url, "application/json", to_json(e), s.timeout, "");
     case Kind::email: return send_email(t, e, s);
     case Kind::exec: return run_command(t.command, to_json(e) + "\n", event_env(e), s.timeout);
   }

@@ -20,7 +20,7 @@
 // default 15), so a cron job never hangs on an alert. A failed notification is reported
 // by the caller and never changes the tool's exit status. Messages name a target only in
 // its redacted form (redact()): no userinfo, query values or webhook path tokens.
-// Depends on: base, io, backend (notify_transport: HTTP and SMTP through libcurl), policy
+// Depends on: base, io, net (notify_transport: HTTP and SMTP through libcurl), policy
 // (the [notify] table). Threads: plain functions; send() blocks for at most the timeout.
 #pragma once
 

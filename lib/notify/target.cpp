@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "notify/notify.hpp"
 
 namespace cairn::notify {
@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 4> kSchemes = {"http://", "https://", "ma
 bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 // RFC 3986 percent-decoding, shared with the backends' URL parsing.
-std::optional<std::string> percent_decode(std::string_view s) { return backend::curl::uri_decode(s); }
+std::optional<std::string> percent_decode(std::string_view s) { return net::uri_decode(s); }
 
 // local@domain in printable ASCII, without the characters that would let an address break
 // out of an SMTP command or a header: space, <, >, (, ), comma, semicolon, quotes, backslash.

@@ -13,6 +13,9 @@
 #   is_root                          true when running as uid 0
 #   expect_exit CODE CMD...          run CMD, fail unless it exits CODE; its stderr goes to
 #                                    ./last.stderr, its stdout to ./last.stdout
+#   expect_stderr PATTERN            fail unless a line of ./last.stderr matches PATTERN
+#                                    (grep -E): pins the message of a refusal expect_exit saw
+#                                    (tests/meta/check-cli-stderr.py wants one for each)
 #   assert_eq EXPECTED ACTUAL [WHAT] fail unless the two strings are equal
 #   gen_file PATH SIZE [SEED]        SIZE (bytes, or 10K/3M) of deterministic pseudo-random data
 #   gen_text PATH LINES              compressible text
@@ -51,6 +54,13 @@ expect_exit() {  # expect_exit CODE CMD...
     sed 's/^/  | /' last.stderr >&2
     return 1
   fi
+}
+
+expect_stderr() {  # expect_stderr PATTERN
+  grep -Eq -- "$1" last.stderr && return 0
+  echo "error: no line of stderr matches '$1'; its stderr:" >&2
+  sed 's/^/  | /' last.stderr >&2
+  return 1
 }
 
 assert_eq() {  # assert_eq EXPECTED ACTUAL [WHAT]

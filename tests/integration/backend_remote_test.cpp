@@ -24,7 +24,7 @@
 #include <fmt/format.h>
 
 #include "backend/conformance.hpp"
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "backend/remote.hpp"
 #include "hash/sha256.hpp"
 #include "tcp_relay.hpp"
@@ -82,7 +82,7 @@ struct Scratch {
 
 // The port of "http://127.0.0.1:PORT/..." (0 unless a loopback endpoint).
 std::uint16_t loopback_port(const std::string& endpoint) {
-  auto ep = curl::parse_endpoint(endpoint);
+  auto ep = net::parse_endpoint(endpoint);
   if (!ep || !ep->host.starts_with("127.0.0.1:")) return 0;
   return static_cast<std::uint16_t>(std::stoi(ep->host.substr(10)));
 }
@@ -296,7 +296,7 @@ TEST_CASE("backend::Sftp: conformance", "[backend][.sftp]") {
 
 TEST_CASE("backend::Sftp: concurrent use and a path that needs quoting", "[backend][.sftp]") {
   const std::string odd = "odd dir+x=y&z~\xc3\xa9 \"q\" back\\slash";
-  auto be = open_ok(fresh("CAIRN_TEST_SFTP_URL") + "/" + curl::uri_encode(odd, false), options());
+  auto be = open_ok(fresh("CAIRN_TEST_SFTP_URL") + "/" + net::uri_encode(odd, false), options());
   check_concurrent(*be);
   const Key slot{Kind::key, random_name(32)};  // replacing goes through the quote commands
   REQUIRE(be->put(slot, as_bytes("one")));
@@ -455,7 +455,7 @@ TEST_CASE("backend::Azure: a SAS token instead of the key", "[backend][.azure]")
                                           u->account);
   const std::string sig = to_base64(hash::hmac_sha256(*key, as_bytes(to_sign)));
   const std::string sas = "sv=2021-12-02&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00%3A00%3A00Z&spr=https%2Chttp&sig=" +
-                          curl::uri_encode(sig, false);
+                          net::uri_encode(sig, false);
   o.azure_key = SecretString{};
   o.azure_connection_string = SecretString{};
   o.azure_sas_token = SecretString("?" + sas);

@@ -3,7 +3,7 @@
 // List above the threshold (uncommitted blocks are dropped by the service after a week);
 // every body goes with Content-MD5, which the service verifies. Authorisation: SharedKey
 // with the account key, or a SAS token appended to every URL.
-// Depends on: backend, backend/curl, backend/azure/sharedkey. Threads: the backend is thread-safe.
+// Depends on: backend, net, backend/azure/sharedkey. Threads: the backend is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "backend/remote.hpp"
 
 namespace cairn::backend::azure {
@@ -31,7 +31,7 @@ struct Config {
   std::uint64_t multipart_threshold = 64ull << 20;
   std::uint64_t block_size = 16ull << 20;
   unsigned list_page_size = 0;  // maxresults; 0 = the service's default (5000)
-  curl::Settings http;
+  net::Settings http;
 };
 
 Result<std::unique_ptr<Backend>> open(Config c);

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "hash/sha256.hpp"
 
 namespace cairn::backend::azure {
@@ -54,8 +54,8 @@ Result<std::string> string_to_sign(const SignInput& in) {
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
-    auto name = curl::uri_decode(piece.substr(0, eq));
-    auto value = curl::uri_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
+    auto name = net::uri_decode(piece.substr(0, eq));
+    auto value = net::uri_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
     if (!name || !value) return Error{Errc::bad_input, "malformed percent-escape in a request query"};
     params[lower(*name)].push_back(std::move(*value));
   }

@@ -2,20 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <ctime>
 
 #include <fmt/format.h>
 
+#include "backend/object_store.hpp"
 #include "backend/s3/sigv4.hpp"
 #include "hash/sha256.hpp"
-#include "io/file.hpp"
 
 namespace cairn::backend::s3 {
 
 namespace {
 
-constexpr std::size_t kMaxXml = 16u << 20;  // a listing page or an error document
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 
@@ -25,7 +23,7 @@ struct BodyDigests {
 };
 
 // One pass over the body for both digests.
-Result<BodyDigests> digests(const curl::Body& body) {
+Result<BodyDigests> digests(const net::Body& body) {
   hash::Sha256 sha;
   hash::Md5 md5;
   CAIRN_TRY(body.for_each_piece([&](ByteView piece) {
@@ -35,13 +33,6 @@ Result<BodyDigests> digests(const curl::Body& body) {
   return BodyDigests{to_hex(sha.finish()), to_base64(md5.finish())};
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 // Virtual-hosted style needs a bucket name that is a valid DNS label chain without dots
 // (dots break the wildcard TLS certificate).
 bool vhost_compatible(std::string_view b) {
@@ -49,135 +40,47 @@ bool vhost_compatible(std::string_view b) {
          std::all_of(b.begin(), b.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
-struct Call {
-  std::string method = "GET";
-  std::string key;  // object key, unencoded; "" = the bucket
-  Params query;
-  Params headers;   // extra headers to send and sign, lower-case names
-  curl::Body body;
-  std::size_t max_response = kMaxXml;
-  std::size_t expect_size = 0;
-};
-
-class S3Backend final : public Backend {
+class S3Backend final : public ObjectStore {
  public:
-  S3Backend(Config c, curl::Endpoint ep, bool path_style)
-      : c_(std::move(c)), ep_(std::move(ep)), path_style_(path_style), http_(c_.http) {}
+  S3Backend(Config c, net::Endpoint ep, bool path_style)
+      : ObjectStore(c.http, c.prefix, "range"), c_(std::move(c)), ep_(std::move(ep)), path_style_(path_style) {}
 
-  Properties properties() const override { return Properties{std::max(1u, c_.http.max_idle), false}; }
   std::string location() const override {
     return c_.prefix.empty() ? "s3://" + c_.bucket : fmt::format("s3://{}/{}", c_.bucket, c_.prefix);
   }
 
-  Status put(const Key& k, ByteView body, bool no_replace) override {
-    CAIRN_TRY(check(k));
-    return upload(k, curl::Body::memory(body), no_replace);
-  }
-
-  Status put_file(const Key& k, const std::filesystem::path& src) override {
-    CAIRN_TRY(check(k));
-    return curl::put_file_streamed(*this, k, src, [&](curl::Body body) { return upload(k, std::move(body), false); });
-  }
-
-  Result<Bytes> get(const Key& k, std::uint64_t offset, std::uint64_t length) override {
-    CAIRN_TRY(check(k));
-    const std::string what = fmt::format("cannot get '{}'", display(k));
-    Call call;
-    call.key = object_key(k);
-    call.max_response = 0;
-    if (auto range = curl::range_value(offset, length)) {
-      call.headers.emplace_back("range", std::move(*range));
-      call.expect_size = static_cast<std::size_t>(std::min<std::uint64_t>(length, 64ull << 20));
-    }
-    CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
-    return curl::ranged_body(std::move(r), offset, length, what);
-  }
-
-  Result<std::optional<ObjectInfo>> stat(const Key& k) override {
-    CAIRN_TRY(check(k));
-    const std::string what = fmt::format("cannot stat '{}'", display(k));
-    Call call;
-    call.method = "HEAD";
-    call.key = object_key(k);
-    CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
-    if (r.status == 404) return std::optional<ObjectInfo>{};
-    if (r.status != 200) return curl::http_error(r, what);
-    std::uint64_t size = r.content_length >= 0 ? static_cast<std::uint64_t>(r.content_length) : 0;
-    if (auto cl = r.header("content-length"))
-      if (auto v = parse_u64(*cl)) size = *v;
-    return std::optional<ObjectInfo>{ObjectInfo{k, size}};
-  }
-
-  Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
-    if (kind == Kind::config) {
-      CAIRN_TRY_ASSIGN(auto info, stat(Key{Kind::config, "config"}));
-      if (info) CAIRN_TRY(each(*info));
-      return {};
-    }
-    const std::string root = c_.prefix.empty() ? "" : c_.prefix + "/";
-    const std::string want = root + std::string(kind_dir(kind)) + "/";
-    const std::string what = fmt::format("cannot list '{}/{}'", location(), kind_dir(kind));
-    std::optional<std::string> token;
-    do {
-      Call call;
-      call.query = {{"list-type", "2"}, {"prefix", want}};
-      if (token) call.query.emplace_back("continuation-token", *token);
-      if (c_.list_page_size) call.query.emplace_back("max-keys", std::to_string(c_.list_page_size));
-      CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
-      if (r.status != 200) return curl::http_error(r, what);
-      CAIRN_TRY_ASSIGN(auto page, parse_list(as_chars(r.body)));
-      for (const auto& [name, size] : page.objects) {
-        if (!name.starts_with(root)) continue;
-        auto key = Key::from_path(std::string_view(name).substr(root.size()));
-        if (!key || key->kind != kind) continue;  // junk, or another kind's folder
-        CAIRN_TRY(each(ObjectInfo{std::move(*key), size}));
-      }
-      token = std::move(page.next_token);
-    } while (token);
-    return {};
-  }
-
-  Status remove(const Key& k) override {
-    CAIRN_TRY(check(k));
-    const std::string what = fmt::format("cannot remove '{}'", display(k));
-    Call call;
-    call.method = "DELETE";
-    call.key = object_key(k);
-    CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
-    if (r.status == 200 || r.status == 204 || r.status == 404) return {};
-    return curl::http_error(r, what);
-  }
-
  private:
-  Status check(const Key& k) const {
-    if (!k.valid())
-      return Error{Errc::bad_input, fmt::format("invalid object name '{}' in '{}'", k.path(), location())};
-    return {};
-  }
-
-  std::string object_key(const Key& k) const { return c_.prefix.empty() ? k.path() : c_.prefix + "/" + k.path(); }
-  std::string display(const Key& k) const { return location() + "/" + k.path(); }
-
-  Status upload(const Key& k, const curl::Body& body, bool no_replace) {
+  Status upload(const Key& k, const net::Body& body, bool no_replace) override {
     const std::string what = fmt::format("cannot put '{}'", display(k));
     if (no_replace) {  // servers without conditional PUT (If-None-Match below) still refuse
       auto info = stat(k);
-      if (info && info->has_value()) return Error{Errc::exists, fmt::format("object '{}' already exists", display(k))};
+      if (info && info->has_value()) return exists_error(k);
       if (!info && info.error().code != Errc::auth) return std::move(info).error();
     }
     CAIRN_TRY_ASSIGN(auto extra, upload_headers(c_, k.kind));
     if (body.size() > c_.multipart_threshold) return multipart(k, body, no_replace, what, std::move(extra));
     Call call;
     call.method = "PUT";
-    call.key = object_key(k);
+    call.name = object_name(k);
     call.body = body;
     call.headers = std::move(extra);
     if (no_replace) call.headers.emplace_back("if-none-match", "*");
     CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
     if (r.status == 200) return {};
-    if (no_replace && (r.status == 412 || r.status == 409))
-      return Error{Errc::exists, fmt::format("object '{}' already exists", display(k))};
-    return curl::http_error(r, what);
+    if (no_replace && (r.status == 412 || r.status == 409)) return exists_error(k);
+    return net::http_error(r, what);
+  }
+
+  Result<Page> list_page(const std::string& prefix, const std::optional<std::string>& token,
+                         std::string_view what) override {
+    Call call;
+    call.query = {{"list-type", "2"}, {"prefix", prefix}};
+    if (token) call.query.emplace_back("continuation-token", *token);
+    if (c_.list_page_size) call.query.emplace_back("max-keys", std::to_string(c_.list_page_size));
+    CAIRN_TRY_ASSIGN(auto r, send(std::move(call), what));
+    if (r.status != 200) return net::http_error(r, what);
+    CAIRN_TRY_ASSIGN(auto page, parse_list(as_chars(r.body)));
+    return Page{std::move(page.objects), std::move(page.next_token)};
   }
 
   // Multipart uploads of `key` that a killed run left behind (they cost storage until
@@ -188,43 +91,43 @@ class S3Backend final : public Backend {
     list.query = {{"prefix", key}, {"uploads", ""}};
     auto r = send(std::move(list), what);
     if (!r || r->status != 200) return;
-    for (std::string_view up : curl::xml_elements(as_chars(r->body), "Upload")) {
-      auto k = curl::xml_text(up, "Key");
-      auto id = curl::xml_text(up, "UploadId");
+    for (std::string_view up : net::xml_elements(as_chars(r->body), "Upload")) {
+      auto k = net::xml_text(up, "Key");
+      auto id = net::xml_text(up, "UploadId");
       if (!k || *k != key || !id || id->empty()) continue;
       Call abort;
       abort.method = "DELETE";
-      abort.key = key;
+      abort.name = key;
       abort.query = {{"uploadId", *id}};
       (void)send(std::move(abort), what);
     }
   }
 
-  Status multipart(const Key& k, const curl::Body& body, bool no_replace, const std::string& what, Params extra) {
-    const std::string key = object_key(k);
+  Status multipart(const Key& k, const net::Body& body, bool no_replace, const std::string& what, Params extra) {
+    const std::string key = object_name(k);
     abort_stale(key, what);
     Call init;
     init.method = "POST";
-    init.key = key;
+    init.name = key;
     init.query = {{"uploads", ""}};
     init.headers = std::move(extra);
     CAIRN_TRY_ASSIGN(auto r, send(std::move(init), what));
-    if (r.status != 200) return curl::http_error(r, what);
-    auto upload_id = curl::xml_text(as_chars(r.body), "UploadId");
+    if (r.status != 200) return net::http_error(r, what);
+    auto upload_id = net::xml_text(as_chars(r.body), "UploadId");
     if (!upload_id || upload_id->empty())
       return Error{Errc::network, fmt::format("{}: the server sent no upload id", what)};
     auto st = upload_parts(key, *upload_id, body, no_replace, what, display(k));
     if (!st) {
       Call abort;  // best effort: a leftover upload costs storage, not correctness
       abort.method = "DELETE";
-      abort.key = key;
+      abort.name = key;
       abort.query = {{"uploadId", *upload_id}};
       (void)send(std::move(abort), what);
     }
     return st;
   }
 
-  Status upload_parts(const std::string& key, const std::string& upload_id, const curl::Body& body, bool no_replace,
+  Status upload_parts(const std::string& key, const std::string& upload_id, const net::Body& body, bool no_replace,
                       const std::string& what, const std::string& name) {
     const std::uint64_t part = part_size_for(body.size(), c_.part_size);
     std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
@@ -232,36 +135,36 @@ class S3Backend final : public Backend {
     for (std::uint64_t off = 0; off < body.size(); off += part, ++number) {
       Call put;
       put.method = "PUT";
-      put.key = key;
+      put.name = key;
       put.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
       put.body = body.slice(off, part);
       CAIRN_TRY_ASSIGN(auto r, send(std::move(put), fmt::format("{} (part {})", what, number)));
-      if (r.status != 200) return curl::http_error(r, fmt::format("{} (part {})", what, number));
+      if (r.status != 200) return net::http_error(r, fmt::format("{} (part {})", what, number));
       auto etag = r.header("etag");
       if (!etag) return Error{Errc::network, fmt::format("{} (part {}): no ETag in the answer", what, number)};
-      xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number, curl::xml_escape(*etag));
+      xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number, net::xml_escape(*etag));
     }
     xml += "</CompleteMultipartUpload>";
     Call done;
     done.method = "POST";
-    done.key = key;
+    done.name = key;
     done.query = {{"uploadId", upload_id}};
     done.headers.emplace_back("content-type", "application/xml");
     if (no_replace) done.headers.emplace_back("if-none-match", "*");
-    done.body = curl::Body::memory(as_bytes(xml));
+    done.body = net::Body::memory(as_bytes(xml));
     CAIRN_TRY_ASSIGN(auto r, send(std::move(done), what));
     // CompleteMultipartUpload can fail after its 200 status line: the error is in the body.
-    if (r.status == 200 && curl::xml_elements(as_chars(r.body), "Error").empty()) return {};
+    if (r.status == 200 && net::xml_elements(as_chars(r.body), "Error").empty()) return {};
     if (no_replace && (r.status == 412 || r.status == 409))
       return Error{Errc::exists, fmt::format("object '{}' already exists", name)};
     if (r.status == 200) r.status = 500;
-    return curl::http_error(r, what);
+    return net::http_error(r, what);
   }
 
-  Result<curl::Response> send(Call call, std::string_view what) {
+  Result<net::Response> send(Call call, std::string_view what) override {
     std::string path = ep_.path;
-    if (path_style_) path += "/" + curl::uri_encode(c_.bucket, false);
-    if (!call.key.empty() || !path_style_) path += "/" + curl::uri_encode(call.key, true);
+    if (path_style_) path += "/" + net::uri_encode(c_.bucket, false);
+    if (!call.name.empty() || !path_style_) path += "/" + net::uri_encode(call.name, true);
     const std::string query = canonical_query(call.query);
     Params headers = std::move(call.headers);
     std::string payload_hash(kEmptySha256);
@@ -270,7 +173,7 @@ class S3Backend final : public Backend {
       payload_hash = std::move(d.sha256_hex);
       headers.emplace_back("content-md5", std::move(d.md5_base64));
     }
-    const std::string date = curl::amz_date(static_cast<std::int64_t>(std::time(nullptr)));
+    const std::string date = net::amz_date(static_cast<std::int64_t>(std::time(nullptr)));
     headers.emplace_back("host", ep_.host);
     headers.emplace_back("x-amz-date", date);
     headers.emplace_back("x-amz-content-sha256", payload_hash);
@@ -287,22 +190,16 @@ class S3Backend final : public Backend {
     in.secret_key = c_.secret_key.reveal();
     const Signature sig = sign_v4(in);
 
-    curl::Request req;
-    req.method = call.method;
-    req.url = ep_.origin + path + (query.empty() ? "" : "?" + query);
+    std::vector<std::string> lines;
     for (const auto& [name, value] : headers)
-      if (name != "host") req.headers.push_back(fmt::format("{}: {}", name, value));
-    req.headers.push_back("Authorization: " + sig.authorization);
-    req.body = call.body;
-    req.max_response = call.max_response;
-    req.expect_size = call.expect_size;
-    return http_.perform(req, what);
+      if (name != "host") lines.push_back(fmt::format("{}: {}", name, value));
+    lines.push_back("Authorization: " + sig.authorization);
+    return perform(call, ep_.origin + path + (query.empty() ? "" : "?" + query), std::move(lines), what);
   }
 
- Config c_;
-  curl::Endpoint ep_;
+  Config c_;
+  net::Endpoint ep_;
   bool path_style_;
-  curl::Client http_;
 };
 
 }  // namespace
@@ -317,7 +214,7 @@ Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Co
     if (mode != "COMPLIANCE" && mode != "GOVERNANCE")
       return Error{Errc::usage,
                    fmt::format("unknown object lock mode '{}' (compliance or governance)", c.object_lock_mode)};
-    const std::string d = curl::amz_date(*c.retain_until);  // 20270131T000000Z
+    const std::string d = net::amz_date(*c.retain_until);  // 20270131T000000Z
     h.emplace_back("x-amz-object-lock-mode", mode);
     h.emplace_back("x-amz-object-lock-retain-until-date",
                    fmt::format("{}-{}-{}T{}:{}:{}Z", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2), d.substr(9, 2),
@@ -333,18 +230,10 @@ std::uint64_t part_size_for(std::uint64_t size, std::uint64_t wanted) {
 }
 
 Result<ListPage> parse_list(std::string_view xml) {
-  if (curl::xml_elements(xml, "ListBucketResult").empty())
-    return Error{Errc::network, "the listing is not a ListBucketResult document"};
   ListPage page;
-  for (std::string_view item : curl::xml_elements(xml, "Contents")) {
-    auto key = curl::xml_text(item, "Key");
-    auto size_text = curl::xml_text(item, "Size");
-    auto size = size_text ? parse_u64(*size_text) : std::nullopt;
-    if (!key || !size) return Error{Errc::network, "a listing entry lacks its Key or Size"};
-    page.objects.emplace_back(std::move(*key), *size);
-  }
-  if (curl::xml_text(xml, "IsTruncated").value_or("false") == "true") {
-    page.next_token = curl::xml_text(xml, "NextContinuationToken");
+  CAIRN_TRY_ASSIGN(page.objects, parse_entries(xml, "ListBucketResult", "a ListBucketResult", "Contents", "Key", "Size"));
+  if (net::xml_text(xml, "IsTruncated").value_or("false") == "true") {
+    page.next_token = net::xml_text(xml, "NextContinuationToken");
     if (!page.next_token || page.next_token->empty())
       return Error{Errc::network, "a truncated listing has no NextContinuationToken"};
   }
@@ -357,10 +246,10 @@ Result<std::unique_ptr<Backend>> open(Config c) {
                                          c.bucket)};
   if (c.region.empty()) c.region = "us-east-1";
   c.part_size = std::max(c.part_size, kMinPartSize);
-  curl::Endpoint ep;
+  net::Endpoint ep;
   bool path_style = true;
   if (!c.endpoint.empty()) {
-    CAIRN_TRY_ASSIGN(ep, curl::parse_endpoint(c.endpoint));
+    CAIRN_TRY_ASSIGN(ep, net::parse_endpoint(c.endpoint));
   } else if (vhost_compatible(c.bucket)) {
     path_style = false;
     ep.host = fmt::format("{}.s3.{}.amazonaws.com", c.bucket, c.region);

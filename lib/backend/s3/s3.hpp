@@ -4,7 +4,7 @@
 // run are found with ListMultipartUploads and aborted before a new one starts); every body
 // goes with its real SHA-256 in x-amz-content-sha256 and its Content-MD5, which S3 verifies.
 // get uses Range; list is ListObjectsV2.
-// Depends on: backend, backend/curl, backend/s3/sigv4. Threads: the backend is thread-safe.
+// Depends on: backend, net, backend/s3/sigv4. Threads: the backend is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "backend/remote.hpp"
 
 namespace cairn::backend::s3 {
@@ -38,7 +38,7 @@ struct Config {
   std::string storage_class;                // x-amz-storage-class; "" = none
   std::string object_lock_mode = "COMPLIANCE";
   std::optional<std::int64_t> retain_until;  // Unix seconds: Object Lock headers when set
-  curl::Settings http;
+  net::Settings http;
 };
 
 // The headers an upload of `kind` carries for `c` (lower-case names): storage class and

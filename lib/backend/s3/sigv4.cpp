@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "base/bytes.hpp"
 #include "hash/sha256.hpp"
 
@@ -36,8 +36,8 @@ hash::Sha256Digest hmac(ByteView key, std::string_view msg) { return hash::hmac_
 
 std::string canonical_query(Params params) {
   for (auto& [k, v] : params) {
-    k = curl::uri_encode(k, false);
-    v = curl::uri_encode(v, false);
+    k = net::uri_encode(k, false);
+    v = net::uri_encode(v, false);
   }
   std::sort(params.begin(), params.end());
   std::string out;

@@ -1,6 +1,5 @@
 #include "backend/sftp/sftp.hpp"
 
-#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,17 +9,11 @@
 
 #include <fmt/format.h>
 
-#include "io/file.hpp"
+#include "backend/object_store.hpp"
 
 namespace cairn::backend::sftp {
 
 namespace {
-
-// libcurl results (curl/curl.h is included by backend/curl only).
-constexpr int kQuoteError = 21;        // CURLE_QUOTE_ERROR: a quote command failed
-constexpr int kBadResume = 36;         // CURLE_BAD_DOWNLOAD_RESUME: offset past the end
-constexpr int kNotFound = 78;          // CURLE_REMOTE_FILE_NOT_FOUND
-
 
 bool is_pack_folder(std::string_view s) {
   auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
@@ -29,9 +22,10 @@ bool is_pack_folder(std::string_view s) {
 
 enum class Mode { replace, no_replace, keep_existing };
 
-class SftpBackend final : public Backend {
+class SftpBackend final : public RemoteBackend {
  public:
-  explicit SftpBackend(Config c) : c_(std::move(c)), http_(c_.http) {
+  explicit SftpBackend(Config c)
+      : RemoteBackend(c.http.max_idle), c_(std::move(c)), http_(net::make_client(c_.http)) {
     std::string host = c_.host.find(':') != std::string::npos ? "[" + c_.host + "]" : c_.host;
     if (c_.port != 0) host += fmt::format(":{}", c_.port);
     origin_ = "sftp://" + host;
@@ -39,7 +33,6 @@ class SftpBackend final : public Backend {
     root_ = c_.path == "/" ? "" : c_.path;
   }
 
-  Properties properties() const override { return Properties{std::max(1u, c_.http.max_idle), false}; }
   std::string location() const override {
     return fmt::format("sftp://{}@{}{}{}", c_.http.ssh_user, c_.host, c_.port ? fmt::format(":{}", c_.port) : "",
                        c_.path);
@@ -47,61 +40,47 @@ class SftpBackend final : public Backend {
 
   Status put(const Key& k, ByteView body, bool no_replace) override {
     CAIRN_TRY(check(k));
-    return write(k, curl::Body::memory(body), no_replace ? Mode::no_replace : Mode::replace);
+    return write(k, net::Body::memory(body), no_replace ? Mode::no_replace : Mode::replace);
   }
 
   Status put_file(const Key& k, const std::filesystem::path& src) override {
     CAIRN_TRY(check(k));
-    const bool keep = content_addressed(k.kind);
-    if (keep) {
-      // Already there: nothing to send. Write-only credentials may not stat: upload then.
-      auto info = stat(k);
-      if (info && info->has_value()) return {};
-      if (!info && info.error().code != Errc::auth) return std::move(info).error();
-    }
-    CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
-    return write(k, curl::Body::file(fd.get(), 0, static_cast<std::uint64_t>(st.st_size), src.string()),
-                 keep ? Mode::keep_existing : Mode::replace);
+    CAIRN_TRY_ASSIGN(const bool stored, stored_already(k));
+    if (stored) return {};
+    const Mode mode = content_addressed(k.kind) ? Mode::keep_existing : Mode::replace;
+    return with_file_body(src, [&](net::Body body) { return write(k, body, mode); });
   }
 
   Result<Bytes> get(const Key& k, std::uint64_t offset, std::uint64_t length) override {
     CAIRN_TRY(check(k));
     const std::string what = fmt::format("cannot get '{}'", display(k));
-    curl::Request req;
+    net::Request req;
     req.url = url(remote(k));
-    if (offset != 0 || length != 0) {
-      const std::uint64_t last = length == 0 || offset + length < offset ? 0 : offset + length - 1;
-      req.range = last ? fmt::format("{}-{}", offset, last) : fmt::format("{}-", offset);
+    if (auto range = net::range_value(offset, length)) {
+      req.range = range->substr(std::string_view("bytes=").size());  // SFTP: "first-last" or "first-"
       req.expect_size = static_cast<std::size_t>(std::min<std::uint64_t>(length, 64ull << 20));
     }
-    CAIRN_TRY_ASSIGN(auto r, http_.perform(req, what));
+    CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));
     if (r.curl_code == 0) return std::move(r.body);
-    if (r.curl_code == kBadResume) return Bytes{};  // the offset is past the end
+    if (r.curl_code == net::kPastTheEnd) return Bytes{};  // the offset is past the end
     return result_error(r, what);
   }
 
   Result<std::optional<ObjectInfo>> stat(const Key& k) override {
     CAIRN_TRY(check(k));
     const std::string what = fmt::format("cannot stat '{}'", display(k));
-    curl::Request req;
+    net::Request req;
     req.method = "HEAD";
     req.url = url(remote(k));
-    CAIRN_TRY_ASSIGN(auto r, http_.perform(req, what));
-    if (r.curl_code == kNotFound) return std::optional<ObjectInfo>{};
+    CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));
+    if (r.curl_code == net::kRemoteNotFound) return std::optional<ObjectInfo>{};
     if (r.curl_code != 0) return result_error(r, what);
     // libcurl reports no length for an empty file.
     const std::uint64_t size = r.content_length > 0 ? static_cast<std::uint64_t>(r.content_length) : 0;
     return std::optional<ObjectInfo>{ObjectInfo{k, size}};
   }
 
-  Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
-    if (kind == Kind::config) {
-      CAIRN_TRY_ASSIGN(auto info, stat(Key{Kind::config, "config"}));
-      if (info) CAIRN_TRY(each(*info));
-      return {};
-    }
+  Status list_kind(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
     const std::string dir = root_ + "/" + std::string(kind_dir(kind));
     CAIRN_TRY_ASSIGN(auto entries, read_dir(dir));
     if (kind != Kind::pack) return emit(entries, kind, "", each);
@@ -124,50 +103,44 @@ class SftpBackend final : public Backend {
   }
 
  private:
-  Status check(const Key& k) const {
-    if (!k.valid())
-      return Error{Errc::bad_input, fmt::format("invalid object name '{}' in '{}'", k.path(), location())};
-    return {};
-  }
   std::string remote(const Key& k) const { return root_ + "/" + k.path(); }
-  std::string url(std::string_view path) const { return origin_ + curl::uri_encode(path, true); }
-  std::string display(const Key& k) const { return location() + "/" + k.path(); }
+  std::string url(std::string_view path) const { return origin_ + net::uri_encode(path, true); }
 
-  Error result_error(const curl::Response& r, std::string_view what) const {
-    const Errc code = r.curl_code == kNotFound ? Errc::not_found : Errc::io;
+  Error result_error(const net::Response& r, std::string_view what) const {
+    const Errc code = r.curl_code == net::kRemoteNotFound ? Errc::not_found : Errc::io;
     return Error{code, fmt::format("{}: {}", what, r.curl_error)};
   }
 
   // Runs quote commands on their own (a NOBODY request on the root directory).
-  Result<curl::Response> run_quote(std::vector<std::string> cmds, std::string_view what) {
-    curl::Request req;
+  Result<net::Response> run_quote(std::vector<std::string> cmds, std::string_view what) {
+    net::Request req;
     req.method = "HEAD";
     req.url = url(root_ + "/");
     req.quote = std::move(cmds);
-    return http_.perform(req, what);
+    return http_->perform(req, what);
   }
 
   void drop_temp(const std::string& tmp, std::string_view what) {
     (void)run_quote({"*rm " + quote_path(tmp)}, what);  // best effort; '*': ignore a failure
   }
 
-  Status write(const Key& k, const curl::Body& body, Mode mode) {
+  Status write(const Key& k, const net::Body& body, Mode mode) {
     const std::string what = fmt::format("cannot put '{}'", display(k));
     const std::string dst = remote(k);
-    const std::string tmp = dst.substr(0, dst.rfind('/') + 1) + ".cairn-tmp-" + curl::random_hex(16);
-    curl::Request req;
+    const std::string tmp = dst.substr(0, dst.rfind('/') + 1) + ".cairn-tmp-" + net::random_hex(16);
+    net::Request req;
     req.method = "PUT";
     req.url = url(tmp);
     req.body = body;
     req.create_dirs = true;
     req.postquote = {"rename " + quote_path(tmp) + " " + quote_path(dst)};
-    auto r = http_.perform(req, what);
+    auto r = http_->perform(req, what);
     if (!r) {
       drop_temp(tmp, what);
       return std::move(r).error();
     }
     if (r->curl_code == 0) return {};
-    if (r->curl_code != kQuoteError) {  // the upload itself failed
+    if (r->curl_code != net::kQuoteFailed) {  // the upload itself failed
       drop_temp(tmp, what);
       return result_error(*r, what);
     }
@@ -177,11 +150,11 @@ class SftpBackend final : public Backend {
       CAIRN_TRY_ASSIGN(auto info, stat(k));
       if (!info) return result_error(*r, what);  // refused for another reason
       if (mode == Mode::keep_existing) return {};
-      return Error{Errc::exists, fmt::format("object '{}' already exists", display(k))};
+      return exists_error(k);
     }
     // Replace: move the old object aside, move the new one in, drop the old one; if the
     // second step fails, put the old one back.
-    const std::string old = dst.substr(0, dst.rfind('/') + 1) + ".cairn-old-" + curl::random_hex(16);
+    const std::string old = dst.substr(0, dst.rfind('/') + 1) + ".cairn-old-" + net::random_hex(16);
     CAIRN_TRY_ASSIGN(auto aside, run_quote({"rename " + quote_path(dst) + " " + quote_path(old)}, what));
     CAIRN_TRY_ASSIGN(auto in, run_quote({"rename " + quote_path(tmp) + " " + quote_path(dst)}, what));
     if (in.curl_code == 0) {
@@ -195,11 +168,11 @@ class SftpBackend final : public Backend {
 
   Result<std::vector<Entry>> read_dir(const std::string& dir) {
     const std::string what = fmt::format("cannot list '{}'", location() + dir.substr(root_.size()));
-    curl::Request req;
+    net::Request req;
     req.url = url(dir + "/");
     req.max_response = 256u << 20;
-    CAIRN_TRY_ASSIGN(auto r, http_.perform(req, what));
-    if (r.curl_code == kNotFound) return std::vector<Entry>{};  // nothing stored of that kind yet
+    CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));
+    if (r.curl_code == net::kRemoteNotFound) return std::vector<Entry>{};  // nothing stored of that kind yet
     if (r.curl_code != 0) return result_error(r, what);
     return parse_listing(as_chars(r.body));
   }
@@ -216,7 +189,7 @@ class SftpBackend final : public Backend {
   }
 
   Config c_;
-  curl::Client http_;
+  std::unique_ptr<net::Transport> http_;
   std::string origin_;  // sftp://host[:port]
   std::string root_;    // the root path without a trailing '/' ("" for "/")
 };

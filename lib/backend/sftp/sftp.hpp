@@ -8,7 +8,7 @@
 // libcurl: durability is the server's.
 // The host key is always pinned (SHA-256 fingerprint or a known_hosts file): open refuses
 // to go on without one.
-// Depends on: backend, backend/curl. Threads: the backend is thread-safe.
+// Depends on: backend, net. Threads: the backend is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "backend/remote.hpp"
 
 namespace cairn::backend::sftp {
@@ -27,7 +27,7 @@ struct Config {
   std::string host;
   std::uint16_t port = 0;  // 0 = 22
   std::string path;        // root directory: absolute, or "/~/..." for the login's home
-  curl::Settings http;     // sftp = true, with ssh_user, ssh_key and a pin filled in
+  net::Settings http;     // sftp = true, with ssh_user, ssh_key and a pin filled in
 };
 
 Result<std::unique_ptr<Backend>> open(Config c);

@@ -49,11 +49,13 @@ echo "cairn-diff's base: not the future-dated set"
 sqlite3 "$CAIRN_CATALOG" "UPDATE backup_set SET status = 'pruned' WHERE id = '$next'"
 
 expect_exit 5 cairn-verify --max-age 1h
+expect_stderr '^cairn-verify: error: 1 source is older than 1h$'
 grep -q "app" last.stdout || die "verify --max-age does not name the stale source: $(cat last.stdout)"
 echo "cairn-verify --max-age 1h: stale (exit 5)"
 
 printf '[class.daily]\nrpo = "1h"\n' >policy.toml
 expect_exit 5 cairn status --policy policy.toml
+expect_stderr '^cairn: error: 1 objective violated: '
 grep -q "2h" last.stdout || die "status does not judge from the real newest set: $(cat last.stdout)"
 echo "cairn status, rpo 1h: violated (exit 5)"
 
@@ -62,4 +64,5 @@ echo "cairn status, rpo 1h: violated (exit 5)"
 sqlite3 "$CAIRN_CATALOG" "UPDATE backup_set SET status = 'committed', first_seen_ns = $((now - 2 * hour))
                            WHERE id = '$next'"
 expect_exit 5 cairn-verify --max-age 1h
+expect_stderr '^cairn-verify: error: 1 source is older than 1h$'
 echo "a set first seen 2h ago is 2h old, even if it claims a later time"

@@ -32,8 +32,10 @@ refused() {  # refused WHAT PATTERN: restore and verify exit 4, name both values
   grep -q "cairn catalog rebuild" last.stderr || die "$1: restore does not name the fix: $(cat last.stderr)"
   [ ! -e out/v ] || die "$1: restore wrote $(cat out/v)"
   expect_exit 4 cairn-verify || die "$1: verify did not exit 4"
+  expect_stderr '^cairn-verify: error: damage found: '
   grep -Eq -- "^damaged catalog .*$2" last.stdout || die "$1: verify does not name it: $(cat last.stdout)"
   expect_exit 4 cairn-verify app@latest || die "$1: verify app@latest did not exit 4"
+  expect_stderr '^cairn-verify: error: damage found: '
   echo "$1: restore and verify exit 4, both values named"
 }
 

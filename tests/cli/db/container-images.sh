@@ -54,6 +54,8 @@ echo "cairn-restore --tar: $(wc -l <in.entries) entries equal the input's (name,
 
 sets_before=$(set_ids | wc -l)
 expect_exit 1 env FAIL_AFTER=3000000 "$examples/cairn-image-backup" app:prod
+expect_stderr "^cairn-image-backup: 'app:prod' was not stored \\(exit [0-9]+\\): nothing committed$"
 expect_exit 1 "$examples/cairn-image-backup" nosuch:1
+expect_stderr "^cairn-image-backup: 'nosuch:1' was not stored \\(exit [0-9]+\\): nothing committed$"
 assert_eq "$sets_before" "$(set_ids | wc -l)" "number of sets after two failed saves"
 echo "docker save failing (half way, and at once): nothing committed"

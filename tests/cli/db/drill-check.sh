@@ -46,6 +46,7 @@ PY
 echo "JSON report: app_check_ms"
 
 expect_exit 4 cairn-verify --drill app@latest --to "$PWD/drills" --check "echo failing; exit 7"
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "^drill $set (app .*): failed: the check 'echo failing; exit 7' failed with exit status 7$" last.stdout \
   || die "unexpected report: $(cat last.stdout)"
 [ -z "$(ls drills)" ] || die "a failed drill left its scratch directory: $(ls drills)"

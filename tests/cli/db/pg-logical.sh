@@ -41,6 +41,7 @@ grep -q ": ok, 1 file, .*application check passed" drill.out || die "no passed c
 echo "drill with pg_restore --list: ok"
 printf 'not a dump\n' >fake.dump
 expect_exit 4 cairn-verify --drill "pg-$db@latest" --check "pg_restore --list '$PWD/fake.dump'"
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "failed: the check 'pg_restore --list .*' failed with exit status 1" last.stdout \
   || die "the failed check is not reported: $(cat last.stdout)"
 echo "drill with a failing check: exit 4"
@@ -68,5 +69,6 @@ chmod +x fakebin/pg_dump
 expect_exit 1 env PATH="$PWD/fakebin:$PATH" "$examples/cairn-pg-dump" "$db"
 grep -q "nothing committed" last.stderr || die "no 'nothing committed' in: $(cat last.stderr)"
 expect_exit 1 "$examples/cairn-pg-dump" "${db}_does_not_exist"
+expect_stderr "^cairn-pg-dump: the dump of '${db}_does_not_exist' was not stored \\(exit [0-9]+\\): nothing committed$"
 assert_eq "$sets_before" "$(set_ids | wc -l)" "number of sets after two failed dumps"
 echo "failed pg_dump (half way, and at once): nothing committed"

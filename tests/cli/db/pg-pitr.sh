@@ -170,6 +170,7 @@ is_root && chown postgres: "$shared/000000010000000000000099"
 as_pg env CAIRN_ENV_FILE="$wo_env" "$examples/cairn-wal-archive" "$shared/000000010000000000000099" 000000010000000000000099 \
   || die "cairn-wal-archive with a write-only key failed"
 expect_exit 12 as_pg env CAIRN_ENV_FILE="$wo_env" "$examples/cairn-wal-restore" 000000010000000000000099 "$shared/wo.out"
+expect_stderr 'this key is write-only'
 pgenv "$examples/cairn-wal-restore" 000000010000000000000099 "$shared/full.out"
 cmp -s "$shared/full.out" "$shared/from-local" || die "the file archived with the write-only key reads back different"
 echo "write-only key: archives (and cannot restore); the full key restores what it archived"

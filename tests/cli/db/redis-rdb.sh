@@ -83,5 +83,6 @@ expect_exit 1 bash -c 'set -o pipefail; cairn-snap --stdin dump.rdb --rdb --sour
 grep -q "does not end with a whole Redis RDB file" last.stderr || die "unexpected message: $(cat last.stderr)"
 closed=$("$CAIRN_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect_exit 1 "$examples/cairn-redis-rdb" -- -h 127.0.0.1 -p "$closed"
+expect_stderr '^cairn-redis-rdb: the RDB was not stored \(exit [0-9]+\): nothing committed$'
 assert_eq "$sets_before" "$(set_ids | wc -l)" "number of sets after two failed backups"
 echo "a cut RDB, and a failed redis-cli: nothing committed"

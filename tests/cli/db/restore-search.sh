@@ -28,6 +28,7 @@ assert_eq "third segment" "$(cairn-restore wal@latest --search --stdout 00000001
 echo "wal@latest --search --stdout NAME: the newest set holding NAME"
 
 expect_exit 1 cairn-restore wal@latest --stdout 000000010000000000000001
+expect_stderr "^cairn-restore: error: the set holds no file '000000010000000000000001'$"
 echo "without --search: only the set SET names"
 
 expect_exit 1 cairn-restore wal@latest --search --stdout 000000010000000000000009
@@ -38,6 +39,7 @@ echo "a name no set holds: exit 1, nothing written"
 
 assert_eq "second segment, first copy" "$(cairn-restore "wal@$cutoff" --search --stdout 000000010000000000000002)" "segment 2 at $cutoff"
 expect_exit 1 cairn-restore "wal@$cutoff" --search --stdout other.file
+expect_stderr "no set of source 'wal' up to [0-9a-f]{12} holds 'other.file'"
 echo "wal@TIME --search: never a set newer than TIME"
 
 cairn-restore wal@latest --search --to out 000000010000000000000003

@@ -25,8 +25,10 @@ run_script --drill >ci.out 2>ci.err || { cat ci.err >&2; die "verify-backups --d
 echo "fresh repository: daily and drill pass"
 sleep 2
 CAIRN_MAX_AGE=1s expect_exit 5 run_script
+expect_stderr '^cairn-verify: error: 1 source is older than '
 echo "stale source: exit 5"
 pack=$(find "$CAIRN_REPO/packs" -type f | head -n 1)
 flip_byte "$pack" 200
 expect_exit 4 run_script --drill
+expect_stderr '^cairn-verify: error: damage found: '
 echo "damaged pack: exit 4"

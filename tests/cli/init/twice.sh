@@ -18,6 +18,7 @@ expect_exit 1 cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRA
 grep -q '^cairn: error: ' last.stderr || { cat last.stderr >&2; die "no error line"; }
 (umask 077 && printf 'another passphrase\n' >other)
 expect_exit 1 cairn init --repo "$CAIRN_REPO" --passphrase-file other
+expect_stderr "^cairn: error: .* already exists"
 assert_eq "$before" "$(repo_fingerprint)" "repository fingerprint after a second init"
 cairn-restore latest --to "$PWD/out" 2>/dev/null
 compare_trees src out
@@ -30,6 +31,7 @@ grep -qi 'passphrase' last.stderr || { cat last.stderr >&2; die "the usage error
 # an empty passphrase file is no passphrase either
 : >empty-pass
 expect_exit 2 cairn init --repo "$PWD/r3" --passphrase-file empty-pass
+expect_stderr "^cairn: error: the passphrase from 'empty-pass' is empty$"
 # the passphrase from a file descriptor works
 CAIRN_CATALOG=$PWD/r4.db CAIRN_PASSPHRASE_FD=3 env -u CAIRN_PASSPHRASE_FILE cairn init --repo "$PWD/r4" 3<other >/dev/null 2>&1 || die "init with CAIRN_PASSPHRASE_FD failed"
 CAIRN_REPO=$PWD/r4 CAIRN_PASSPHRASE_FILE=other CAIRN_CATALOG=$PWD/r4.db cairn ls >/dev/null 2>&1 \

@@ -25,6 +25,7 @@ refused() {  # refused PASSFILE: cairn ls and cairn-restore exit 12 with that pa
   expect_exit 12 with "$1" cairn ls
   grep -qi 'passphrase\|key' last.stderr || { cat last.stderr >&2; die "the error does not mention the passphrase"; }
   expect_exit 12 with "$1" cairn-restore latest --to "$PWD/never"
+  expect_stderr "^cairn-restore: error: wrong passphrase for repository '$CAIRN_REPO'$"
   [ ! -e never ] || [ -z "$(ls -A never)" ] || die "a refused passphrase restored files"
 }
 

@@ -51,6 +51,7 @@ assert_eq "cairn: 'frob' is not a cairn command. See 'cairn help'." "$(cat last.
 expect_exit 0 "$CAIRN_BIN/cairn" help snap || die "cairn help snap did not exit 0"
 grep -q -i "cairn-snap" last.stdout || die "cairn help snap: nothing about cairn-snap on stdout"
 expect_exit 2 "$CAIRN_BIN/cairn" help frob
+assert_eq "cairn: error: 'frob' is not a cairn command; see 'cairn help'" "$(cat last.stderr)" "cairn help frob"
 expect_exit 0 "$CAIRN_BIN/cairn" help init
 grep -q "^Usage: cairn init" last.stdout || die "cairn help init: no usage of 'cairn init'"
 exit 0

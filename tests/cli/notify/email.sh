@@ -14,6 +14,7 @@ start_receiver smtp mail
 port=$receiver_port
 expect_exit 4 cairn-verify --read-data \
   --notify "mailto:ops@example.org,dba@example.org?smtp=smtp://127.0.0.1:$port&from=cairn@backup.example.org"
+expect_stderr '^cairn-verify: error: damage found: '
 if grep -q 'cannot notify' last.stderr; then die "notifying failed: $(cat last.stderr)"; fi
 
 show_mail() {  # show_mail N DIR: the envelope and headers, the hostname replaced by HOST
@@ -44,6 +45,7 @@ printf 's3cret pw\n' >pw
 chmod 600 pw
 target="mailto:ops@example.org?smtp=smtp://127.0.0.1:$aport"
 CAIRN_SMTP_USER=cairn CAIRN_SMTP_PASSWORD_FILE=$PWD/pw expect_exit 4 cairn-verify --read-data --notify "$target"
+expect_stderr '^cairn-verify: error: damage found: '
 if grep -q 'cannot notify' last.stderr; then die "notifying with AUTH failed: $(cat last.stderr)"; fi
 echo "with AUTH: $(find authmail -name '*.eml' | wc -l) message, login $(cat authmail/001.login)"
 printf 'wrong\n' >pw

@@ -18,6 +18,7 @@ export GITHUB_TOKEN=$secret SOME_OTHER_VARIABLE=$secret
 export LANG=C.UTF-8
 # A tool that fails (its passphrase file is not there): the alert runs.
 expect_exit 1 cairn-verify --repo "$PWD/no-repo" --notify "exec:$PWD/hook.sh"
+expect_stderr '^cairn-verify: error: '
 [ -f hook.env ] || die "the hook did not run: $(cat last.stderr)"
 if grep -q "$secret" hook.env; then
   die "the hook saw a secret of the caller: $(grep "$secret" hook.env | cut -d= -f1 | tr '\n' ' ')"

@@ -23,6 +23,7 @@ paths() { for f in hook/*.meta.json; do json_field "$f" path; done | sort | tr '
 
 CAIRN_POLICY=$PWD/policy.toml expect_exit 4 cairn-verify --read-data \
   --notify "http://127.0.0.1:$port/from-flag" --notify "exec:$PWD/hook.sh"
+expect_stderr '^cairn-verify: error: damage found: '
 if grep -q 'cannot notify' last.stderr; then die "notifying failed: $(cat last.stderr)"; fi
 echo "CAIRN_POLICY and --notify: $(paths)"
 echo "exec: $(cat ran)"
@@ -30,6 +31,7 @@ echo "exec: $(cat ran)"
 rm -f hook/*.body hook/*.meta.json ran
 CAIRN_POLICY=$PWD/policy.toml CAIRN_NOTIFY="http://127.0.0.1:$port/from-env" \
   expect_exit 4 cairn-verify --read-data
+expect_stderr '^cairn-verify: error: damage found: '
 echo "CAIRN_POLICY and CAIRN_NOTIFY: $(paths)"
 
 # cairn-prune --policy FILE: the same file names the targets. It fails here (no repository

@@ -29,5 +29,6 @@ grep -q "hold record $name" last.stderr || die "rebuild does not name the record
 echo "cairn catalog rebuild: exit 3, names the record, rebuilds"
 
 expect_exit 4 cairn-verify
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "$name" last.stdout || die "cairn-verify does not name the record"
 echo "cairn-verify: exit 4, names it"

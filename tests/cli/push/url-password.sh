@@ -33,6 +33,7 @@ check "https://u:$pw@example.org/x" https
 # pushed together with a good destination, nothing goes anywhere
 mkdir good
 expect_exit 2 cairn-push --all "file://$PWD/good" "sftp://u:$pw@h/p"
+expect_stderr 'destination URL carries a password: put it in .* instead'
 [ -z "$(ls good)" ] || die "a destination was written although another one was refused"
 grep -q -- "$pw" last.stderr && die "the password was echoed"
 echo "with a good destination: nothing pushed"

@@ -42,6 +42,7 @@ echo "a flipped byte: exit 4, the pack and its set named"
 
 rm "dest2/packs/${pack:0:2}/$pack"
 expect_exit 4 cairn-verify --from "file://$PWD/dest2"
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "^missing pack $pack" last.stdout || die "the missing pack is not named: $(cat last.stdout)"
 echo "a missing pack: exit 4, named"
 
@@ -53,6 +54,7 @@ mv repo.away "$CAIRN_REPO"
 mv catalog.away "$CAIRN_CATALOG"
 
 expect_exit 4 cairn-verify --from "file://$dest" --read-data
+expect_stderr '^cairn-verify: error: damage found: '
 [ -n "$(placements "file://$dest" | grep "^$set file://$dest [0-9]* -\$")" ] || die "a damaged verify recorded verified_at: $(placements)"
 cp "$CAIRN_REPO/packs/${pack:0:2}/$pack" "$f"
 cairn-verify --from "$dest/" --read-data >/dev/null

@@ -22,5 +22,6 @@ for mode in "--to $PWD/out" "--tar" "--stdout v"; do
 done
 echo "cairn-restore: exit 4, names the missing chunk and the missing index"
 expect_exit 4 cairn-verify app@latest
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "^missing chunk" last.stdout || die "cairn-verify does not name the missing chunk: $(cat last.stdout)"
 echo "cairn-verify: exit 4, names the missing chunk"

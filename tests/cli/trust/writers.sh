@@ -39,6 +39,7 @@ cmp -s config.real "$CAIRN_REPO/config" && die "the forger did not replace the c
 cairn-restore "$admin_set" --to "$PWD/r1" 2>/dev/null
 cmp src/a.txt r1/a.txt
 expect_exit 4 cairn-verify
+expect_stderr '^cairn-verify: error: damage found: '
 grep -q "config" last.stdout || { cat last.stdout >&2; die "verify does not name the config"; }
 copy=$(sed -n "s|.*its signed copy '\(holds/[0-9a-f]*\)' was used.*|\1|p" last.stdout | head -n 1)
 [ -n "$copy" ] || { cat last.stdout >&2; die "verify does not name the signed copy"; }
@@ -49,7 +50,9 @@ echo "a re-signed config is refused; its signed copy stands in, every set restor
 
 # the write-only key cannot revoke, hold or release
 expect_exit 12 wo cairn key revoke "$mine"
+expect_stderr '^cairn: error: this key is write-only: only a full key can revoke a writer$'
 expect_exit 12 wo cairn hold "$admin_set" --reason x
+expect_stderr '^cairn: error: legal holds need a full key: this key is write-only$'
 
 # revoke: the writer's set so far is kept, the key can write no more
 cairn key revoke "$writer" --reason "host retired" >revoke.out

@@ -12,11 +12,12 @@
 #include <catch2/catch.hpp>
 
 #include "backend/backend.hpp"
-#include "backend/rate.hpp"
+#include "net/rate.hpp"
 
 namespace fs = std::filesystem;
 using namespace cairn;
 using namespace cairn::backend;
+using net::TokenBucket;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 #include "backend/remote.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/s3/sigv4.hpp"

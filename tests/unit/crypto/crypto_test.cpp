@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -438,28 +436,4 @@ TEST_CASE("crypto::check_kdf_params: refuses absurd or malformed parameters", "[
   p.ops = kKdfMaxOps;
   p.mem = kKdfMinMem;
   CHECK(check_kdf_params(p).has_value());
-}
-
-TEST_CASE("crypto::seal: throughput of XChaCha20-Poly1305 on 1 MiB", "[crypto][.bench]") {
-  init_crypto();
-  const SecretBytes key = random_key();
-  const Bytes pt = pattern(1 << 20);
-  Bytes out;
-  out.reserve(pt.size() + kSealOverhead);
-  const int iters = 512;
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < iters; ++i) {
-    out.clear();
-    seal_append(key.view(), pt, {}, out);
-  }
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "xchacha20poly1305 seal 1 MiB: " << static_cast<double>(pt.size()) * iters / s / 1e6 << " MB/s\n";
-  t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < iters; ++i) {
-    Bytes copy = out;
-    REQUIRE(open_in_place(key.view(), copy, {}, "x").has_value());
-  }
-  s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "xchacha20poly1305 open 1 MiB (incl. a copy): " << static_cast<double>(pt.size()) * iters / s / 1e6
-            << " MB/s\n";
 }

@@ -1,7 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <iostream>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -249,24 +247,4 @@ TEST_CASE("hash::derive: pinned output, prefix-stable, separated by context and 
   Bytes empty;
   derive(key, "cairn test", empty);  // no output asked: nothing happens
   CHECK(empty.empty());
-}
-
-TEST_CASE("hash::KeyedHasher: throughput on 1 MiB buffers", "[hash][.bench]") {
-  init_crypto();
-  const Bytes key = key_0_to_31();
-  for (std::size_t size : {std::size_t{1} << 20, std::size_t{4096}}) {
-    const Bytes data = pattern(size);
-    const std::size_t iters = (std::size_t{512} << 20) / size;
-    for (Algo a : {Algo::blake2b_keyed, Algo::hmac_sha256}) {
-      const KeyedHasher h(a, key);
-      std::uint8_t sink = 0;
-      const auto t0 = std::chrono::steady_clock::now();
-      for (std::size_t i = 0; i < iters; ++i) sink ^= h.hash(data).b[0];
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::cout << algo_name(a) << " " << size << " B: " << static_cast<double>(size * iters) / s / 1e6
-                << " MB/s (" << s / static_cast<double>(iters) * 1e6 << " us/call)" << (sink == 0 ? " " : "")
-                << "\n";
-    }
-  }
-  SUCCEED();
 }

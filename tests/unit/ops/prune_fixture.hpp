@@ -21,6 +21,7 @@
 #include "ops/process.hpp"
 #include "ops/prune.hpp"
 #include "ops/restore.hpp"
+#include "support/ops_repo.hpp"
 
 namespace prune_test {
 
@@ -32,13 +33,9 @@ constexpr std::int64_t kDay = 24 * kHour;
 // 2025-03-01T00:00:00Z: the sets of the tests are dated from here.
 constexpr std::int64_t kT0 = 1740787200LL * 1'000'000'000LL;
 
-inline Bytes random_content(std::size_t n) {
-  Bytes b(n);
-  crypto::random_bytes(b);
-  return b;
-}
+inline Bytes random_content(std::size_t n) { return test::random_bytes(n); }
 
-using Files = std::vector<std::pair<std::string, Bytes>>;
+using test::Files;
 
 struct Pruned {
   Result<ops::Outcome> result = Error{Errc::internal, "not run"};
@@ -78,16 +75,7 @@ struct Fixture {
     char tmpl[] = "/tmp/cairn-prune-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir = tmpl;
-    REQUIRE(ops::init_process());
-    repo::InitOptions io;
-    io.chunking = chunker::Params{64u << 10, 128u << 10, 256u << 10};
-    io.pack_size = 64u << 10;
-    io.kdf = crypto::KdfParams::fast_for_tests();
-    ro.repo = dir / "repo";
-    ro.unlock.passphrase = "pass";
-    ro.catalog = dir / "catalog.db";
-    auto st = repo::init(ro.repo, "pass", io);
-    if (!st) FAIL("init: " << st.error().message);
+    ro = test::init_ops_repo(dir);
     policy_file = dir / "policy.toml";
   }
   ~Fixture() {
@@ -104,31 +92,7 @@ struct Fixture {
 
   hash::SetId pack_set(const std::string& source, const std::string& klass, std::int64_t started_ns,
                        const Files& files, model::SetKind kind = model::SetKind::incremental) const {
-    io::StringWriter stream;
-    manifest::Writer w(stream);
-    REQUIRE(w.header(manifest::SetInfo{source, "testhost", klass, started_ns, {}}));
-    for (const auto& [path, content] : files) {
-      manifest::Entry e;
-      e.path = path;
-      e.type = manifest::Type::file;
-      e.mode = 0644;
-      e.inline_content = true;
-      REQUIRE(w.entry(e));
-      REQUIRE(w.frame(content));
-      REQUIRE(w.end_frames());
-    }
-    REQUIRE(w.finish());
-    ops::PackOptions po{ro, kind, 1};
-    io::MemReader in(as_bytes(stream.out));
-    io::StringWriter out;
-    CountingObserver obs;
-    CancelToken cancel;
-    auto r = ops::pack(po, in, out, obs, cancel);
-    if (!r) FAIL("pack: " << r.error().message);
-    // The set id is the first line of the output (cairn-pack(1)).
-    auto id = hash::SetId::from_hex(out.out.substr(0, out.out.find('\n')));
-    REQUIRE(id);
-    return *id;
+    return test::pack_files(ro, source, klass, started_ns, files, kind);
   }
 
   ops::PruneOptions options(bool dry_run = false) const {
@@ -189,23 +153,7 @@ struct Fixture {
   // Restores set `id` into a fresh directory and checks every file against `files`.
   void check_restores(const hash::SetId& id, const Files& files) const {
     static int n = 0;
-    const fs::path to = dir / ("restore-" + std::to_string(++n));
-    ops::RestoreOptions o;
-    o.repo = ro;
-    o.set = id.hex();
-    o.to = to;
-    o.jobs = 1;
-    io::StringWriter out;
-    CountingObserver obs;
-    CancelToken cancel;
-    auto r = ops::restore(o, out, obs, cancel);
-    if (!r) FAIL("restore of " << id.hex() << ": " << r.error().message);
-    for (const auto& [path, content] : files) {
-      std::ifstream in(to / path, std::ios::binary);
-      REQUIRE(in.good());
-      std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      CHECK(got == std::string(as_chars(content)));
-    }
+    test::check_restores(ro, id.hex(), dir / ("restore-" + std::to_string(++n)), files);
   }
 };
 

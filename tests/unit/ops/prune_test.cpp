@@ -244,24 +244,6 @@ class GatedReader final : public io::Reader {
   bool reached_ = false, released_ = false;
 };
 
-std::string stream_of(const std::string& source, const std::string& klass, std::int64_t started, const Files& files) {
-  io::StringWriter stream;
-  manifest::Writer w(stream);
-  REQUIRE(w.header(manifest::SetInfo{source, "testhost", klass, started, {}}));
-  for (const auto& [path, content] : files) {
-    manifest::Entry e;
-    e.path = path;
-    e.type = manifest::Type::file;
-    e.mode = 0644;
-    e.inline_content = true;
-    REQUIRE(w.entry(e));
-    REQUIRE(w.frame(content));
-    REQUIRE(w.end_frames());
-  }
-  REQUIRE(w.finish());
-  return stream.out;
-}
-
 }  // namespace
 
 TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps the pack it reuses", "[ops][prune]") {
@@ -273,7 +255,7 @@ TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps
   fx.pack_set("app", "daily", kT0 + kDay, Files{{"other", random_content(100u << 10)}});
 
   // A backup of the same content starts now and waits after opening the repository.
-  GatedReader in(stream_of("web", "adhoc", kT0 + 2 * kDay, a_files));
+  GatedReader in(test::manifest_stream("web", "adhoc", kT0 + 2 * kDay, a_files));
   io::StringWriter pack_out;
   Result<ops::Outcome> packed = Error{Errc::internal, "not run"};
   std::thread writer([&] {

@@ -21,6 +21,7 @@
 #include "ops/process.hpp"
 #include "ops/stored.hpp"
 #include "ops/verify.hpp"
+#include "support/ops_repo.hpp"
 
 using namespace cairn;
 namespace fs = std::filesystem;
@@ -44,11 +45,7 @@ struct VerifyScratch {
   VerifyScratch& operator=(const VerifyScratch&) = delete;
 };
 
-Bytes random_content(std::size_t n) {
-  Bytes b(n);
-  crypto::random_bytes(b);
-  return b;
-}
+Bytes random_content(std::size_t n) { return test::random_bytes(n); }
 
 // Random content of exactly the minimum chunk size of the Fixture's repository: the chunker
 // cannot cut it, so it is one chunk, and that chunk fills a pack of its own.
@@ -98,45 +95,13 @@ struct Fixture {
   ops::RepoOptions ro;
 
   Fixture() {
-    REQUIRE(ops::init_process());
-    repo::InitOptions io;
-    io.chunking = chunker::Params{64u << 10, 128u << 10, 256u << 10};
-    io.pack_size = 64u << 10;
-    io.kdf = crypto::KdfParams::fast_for_tests();
-    ro.repo = scratch.dir / "repo";
-    ro.unlock.passphrase = "pass";
-    ro.catalog = scratch.dir / "catalog.db";
-    auto st = repo::init(ro.repo, "pass", io);
-    if (!st) FAIL("init: " << st.error().message);
+    ro = test::init_ops_repo(scratch.dir);
   }
 
   // Packs one set of regular files with inline content; returns the set id.
   hash::SetId pack_set(const std::string& source, const std::vector<std::pair<std::string, Bytes>>& files,
                        model::SetKind kind = model::SetKind::incremental, std::int64_t started_ns = 0) {
-    io::StringWriter stream;
-    manifest::Writer w(stream);
-    REQUIRE(w.header(manifest::SetInfo{source, "testhost", "daily", started_ns, {}}));
-    for (const auto& [path, content] : files) {
-      manifest::Entry e;
-      e.path = path;
-      e.type = manifest::Type::file;
-      e.mode = 0644;
-      e.inline_content = true;
-      REQUIRE(w.entry(e));
-      REQUIRE(w.frame(content));
-      REQUIRE(w.end_frames());
-    }
-    REQUIRE(w.finish());
-    ops::PackOptions po{ro, kind, 1};  // one worker: chunks land in packs in input order
-    io::MemReader in(as_bytes(stream.out));
-    io::StringWriter out;
-    CountingObserver obs;
-    CancelToken cancel;
-    auto r = ops::pack(po, in, out, obs, cancel);
-    if (!r) FAIL("pack: " << r.error().message);
-    auto id = hash::SetId::from_hex(out.out.substr(0, out.out.find('\n')));  // the first line
-    REQUIRE(id);
-    return *id;
+    return test::pack_files(ro, source, "daily", started_ns, files, kind);
   }
 
   ops::VerifyOptions options() const {

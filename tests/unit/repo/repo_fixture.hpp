@@ -13,6 +13,7 @@
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "repo/repo.hpp"
+#include "support/repo.hpp"  // small_options, random_bytes
 
 namespace cairn::test {
 
@@ -38,15 +39,6 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-// Small limits so tests are fast: chunks up to 256 KiB, packs of about 64 KiB, cheap Argon2.
-inline repo::InitOptions small_options() {
-  repo::InitOptions o;
-  o.chunking = chunker::Params{64u << 10, 128u << 10, 256u << 10};
-  o.pack_size = 64u << 10;
-  o.zstd_level = 3;
-  o.kdf = crypto::KdfParams::fast_for_tests();
-  return o;
-}
 
 inline std::unique_ptr<repo::Repository> open_ok(const fs::path& dir, std::string pass,
                                                  std::optional<fs::path> key_file = std::nullopt) {
@@ -66,12 +58,6 @@ struct TestRepo {
   }
   std::unique_ptr<repo::Repository> open(std::string pass = "pass") const { return open_ok(dir, std::move(pass)); }
 };
-
-inline Bytes random_bytes(std::size_t n) {
-  Bytes b(n);
-  crypto::random_bytes(b);
-  return b;
-}
 
 inline Bytes text_bytes(std::size_t n, std::uint32_t seed) {  // compressible
   static constexpr std::string_view kWords[] = {"cairn ", "backup ", "pack ", "chunk ", "stone ", "trail "};

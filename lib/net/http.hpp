@@ -1,7 +1,8 @@
-// lib/backend/curl/http.hpp: the one place that drives libcurl, for the S3, Azure and SFTP
-// backends. A Client keeps a pool of easy handles (each keeps its connections alive between
-// requests), performs a Request with the retry policy, and hands back the Response.
-// Depends on: base, io, libcurl. Threads: Client::perform is thread-safe (one handle per call).
+// lib/net/http.hpp: the one place that drives libcurl for the S3, Azure and SFTP backends. A
+// Client keeps a pool of easy handles (each keeps its connections alive between requests),
+// performs one attempt of a Request and hands back the Response; Retrying decorates any
+// Transport with the retry policy; make_client builds the two for a Settings.
+// Depends on: base, io, libcurl. Threads: perform is thread-safe (one handle per call).
 #pragma once
 
 #include <chrono>
@@ -15,12 +16,21 @@
 #include <utility>
 #include <vector>
 
-#include "backend/rate.hpp"
-#include "backend/remote.hpp"
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+#include "net/rate.hpp"
 
-namespace cairn::backend::curl {
+namespace cairn::net {
+
+// Wraps curl_global_init (not thread-safe before libcurl 7.84): call once from main, via
+// backend::init() (ops::init_process). Safe to call more than once.
+Status init();
+
+struct RetryPolicy {
+  unsigned attempts = 5;                         // tries in all, 1 = no retry
+  std::chrono::milliseconds first_delay{250};    // doubled after each failure, +-50% jitter
+  std::chrono::milliseconds max_delay{8000};
+};
 
 // The bytes of an upload: none, a memory buffer, or a range of an open local file. Readable
 // at any position, so a retried request (or libcurl rewinding) can send them again.
@@ -62,8 +72,8 @@ struct Request {
 
 struct Response {
   long status = 0;  // HTTP status; 0 for SFTP
-  // A libcurl result the caller must interpret (SFTP: 78 no such file, 21 a quote command
-  // failed, 36 an offset beyond the end, 73 exists, 70 disk full); 0 when all went well.
+  // A libcurl result the caller must interpret (SFTP: kRemoteNotFound, kQuoteFailed,
+  // kPastTheEnd, 73 exists, 70 disk full); 0 when all went well.
   int curl_code = 0;
   std::string curl_error;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
@@ -72,10 +82,15 @@ struct Response {
   std::optional<std::string_view> header(std::string_view lower_name) const;
 };
 
+// The values of Response::curl_code that SFTP callers tell apart (CURLE_*, checked in http.cpp).
+inline constexpr int kQuoteFailed = 21;     // CURLE_QUOTE_ERROR: a quote command failed
+inline constexpr int kPastTheEnd = 36;      // CURLE_BAD_DOWNLOAD_RESUME: an offset past the end
+inline constexpr int kRemoteNotFound = 78;  // CURLE_REMOTE_FILE_NOT_FOUND
+
 // Settings applied to every request of a Client.
 struct Settings {
   bool sftp = false;
-  RetryPolicy retry;
+  RetryPolicy retry;  // applied by make_client's Retrying decorator, not by Client
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::seconds stall_timeout{120};
   unsigned max_idle = 4;  // easy handles (and their connections) kept between requests
@@ -91,20 +106,26 @@ struct Settings {
   std::string ssh_known_hosts;  // a known_hosts file, used when ssh_host_sha256 is ""
 };
 
-class Client {
+// Something that performs a Request: a Client, or a decorator over one.
+class Transport {
  public:
-  explicit Client(Settings s);
-  ~Client();
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  // Performs `r`, retrying connection failures, timeouts, dropped transfers and HTTP
-  // 408/429/5xx. Errors: Errc::network (still failing after the last try), Errc::auth (a
+  virtual ~Transport() = default;
+  // Errors: Errc::network (a connection failure, time out or dropped transfer), Errc::auth (a
   // refused login, host key or permission), Errc::io (a local read of the body failed, or a
   // response over max_response). Any HTTP status comes back as a Response. `what` names the
   // subject in messages (never the URL: it may carry a SAS token).
-  Result<Response> perform(const Request& r, std::string_view what);
-  const Settings& settings() const { return s_; }
+  virtual Result<Response> perform(const Request& r, std::string_view what) = 0;
+};
+
+// One attempt per perform, on a pooled easy handle.
+class Client final : public Transport {
+ public:
+  explicit Client(Settings s);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Result<Response> perform(const Request& r, std::string_view what) override;
 
  private:
   struct Handle;
@@ -116,6 +137,21 @@ class Client {
   std::mutex mu_;
   std::vector<Handle*> idle_;
 };
+
+// Retries what `inner` performs while it fails with Errc::network or answers HTTP
+// 408/429/5xx, with exponential backoff; the last failure says "(tried N times)".
+class Retrying final : public Transport {
+ public:
+  Retrying(std::unique_ptr<Transport> inner, RetryPolicy p) : inner_(std::move(inner)), p_(p) {}
+  Result<Response> perform(const Request& r, std::string_view what) override;
+
+ private:
+  std::unique_ptr<Transport> inner_;
+  RetryPolicy p_;
+};
+
+// A Client for `s`, retried per s.retry.
+std::unique_ptr<Transport> make_client(Settings s);
 
 // The Error for an HTTP response that is not a success: 401/403 -> auth, 404 -> not_found,
 // 408/429/5xx -> network, others -> io; the message carries the status and, when the body is
@@ -129,12 +165,6 @@ std::optional<std::string> range_value(std::uint64_t offset, std::uint64_t lengt
 // A GET's bytes for that range: 206 as sent; 416 none (the range starts at or past the end);
 // 200 whole, with the range cut out here when the server ignored Range; else http_error.
 Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length, std::string_view what);
-
-// Backend::put_file for the HTTP backends: a content-addressed object already there is left
-// alone (write-only credentials that may not stat upload anyway); otherwise `src` is streamed
-// through `upload` as a file body.
-Status put_file_streamed(Backend& b, const Key& k, const std::filesystem::path& src,
-                         const std::function<Status(Body)>& upload);
 
 // An HTTP(S) endpoint URL split for request building: "http://127.0.0.1:9000/base" gives
 // origin "http://127.0.0.1:9000", host "127.0.0.1:9000" (the Host header), path "/base".
@@ -158,11 +188,12 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view name)
 std::string xml_escape(std::string_view s);
 std::string xml_unescape(std::string_view s);
 
-// "20130524T000000Z" and "Fri, 24 May 2013 00:00:00 GMT" for a Unix time.
+// "20130524T000000Z" and "Fri, 24 May 2013 00:00:00 GMT" for a Unix time (`zone` in place of
+// GMT: "+0000" for a mail's Date).
 std::string amz_date(std::int64_t unix_seconds);
-std::string rfc1123_date(std::int64_t unix_seconds);
+std::string rfc1123_date(std::int64_t unix_seconds, std::string_view zone = "GMT");
 
 // A random lower-case hex string (temporary names, block ids).
 std::string random_hex(std::size_t n);
 
-}  // namespace cairn::backend::curl
+}  // namespace cairn::net

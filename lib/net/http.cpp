@@ -1,11 +1,9 @@
 // The libcurl driver: handle pool, request options, retries and the mapping of libcurl
 // results onto Errc.
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,23 +14,13 @@
 #include <fmt/format.h>
 
 #include "base/chandle.hpp"
-#include "io/file.hpp"
+#include "net/easy.hpp"
 
-namespace cairn::backend::curl {
+namespace cairn::net {
 
 namespace {
 
-using Slist = CHandle<curl_slist, &curl_slist_free_all>;
-
 constexpr std::size_t kPiece = 1u << 20;
-
-Status append_slist(Slist& list, const std::string& s) {
-  curl_slist* n = curl_slist_append(list.get(), s.c_str());
-  if (!n) return Error{Errc::internal, "out of memory building a request"};
-  (void)list.release();
-  list.reset(n);
-  return {};
-}
 
 // ---- callbacks
 
@@ -108,9 +96,33 @@ int ssh_key_cb(CURL*, const curl_khkey*, const curl_khkey*, curl_khmatch match, 
   return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
 }
 
-// ---- classification of libcurl results
+static_assert(kQuoteFailed == CURLE_QUOTE_ERROR && kPastTheEnd == CURLE_BAD_DOWNLOAD_RESUME &&
+              kRemoteNotFound == CURLE_REMOTE_FILE_NOT_FOUND);
 
-enum class Outcome { ok, transient, auth, result, failed };
+bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
+
+std::string auth_message(CURLcode rc, const Settings& s, std::string_view detail) {
+  if (rc == CURLE_PEER_FAILED_VERIFICATION && s.sftp)
+    return fmt::format("the server's host key is unknown or does not match the pinned one ({}): {}",
+                       s.ssh_host_sha256.empty() ? "known_hosts '" + s.ssh_known_hosts + "'"
+                                                 : std::string("CAIRN_SSH_HOST_SHA256"),
+                       detail);
+  if (rc == CURLE_LOGIN_DENIED && s.sftp)
+    return fmt::format("the server refused the login of '{}' with key '{}': {}", s.ssh_user, s.ssh_key, detail);
+  return std::string(detail);
+}
+
+}  // namespace
+
+Status append_slist(Slist& list, const std::string& s) {
+  curl_slist* n = curl_slist_append(list.get(), s.c_str());
+  if (!n) return Error{Errc::internal, "out of memory building a request"};
+  (void)list.release();
+  list.reset(n);
+  return {};
+}
+
+// ---- classification of libcurl results
 
 Outcome classify(CURLcode rc, bool sftp) {
   switch (rc) {
@@ -126,6 +138,7 @@ Outcome classify(CURLcode rc, bool sftp) {
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_USE_SSL_FAILED:  // SMTP: STARTTLS required but refused
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_HTTP3:
@@ -149,20 +162,12 @@ Outcome classify(CURLcode rc, bool sftp) {
   }
 }
 
-bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
-
-std::string auth_message(CURLcode rc, const Settings& s, std::string_view detail) {
-  if (rc == CURLE_PEER_FAILED_VERIFICATION && s.sftp)
-    return fmt::format("the server's host key is unknown or does not match the pinned one ({}): {}",
-                       s.ssh_host_sha256.empty() ? "known_hosts '" + s.ssh_known_hosts + "'"
-                                                 : std::string("CAIRN_SSH_HOST_SHA256"),
-                       detail);
-  if (rc == CURLE_LOGIN_DENIED && s.sftp)
-    return fmt::format("the server refused the login of '{}' with key '{}': {}", s.ssh_user, s.ssh_key, detail);
-  return std::string(detail);
+Status init() {
+  const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK)
+    return Error{Errc::internal, fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(rc))};
+  return {};
 }
-
-}  // namespace
 
 // ---- Body
 
@@ -275,19 +280,24 @@ void Client::release(Handle* h) {
 }
 
 Result<Response> Client::perform(const Request& r, std::string_view what) {
-  const unsigned attempts = std::max(1u, s_.retry.attempts);
-  std::chrono::milliseconds delay = s_.retry.first_delay;
+  Handle* h = acquire();
+  if (!h) return Error{Errc::internal, fmt::format("{}: cannot create a libcurl handle", what)};
+  auto res = attempt(*h, r, what);
+  // A broken connection goes with its handle. So does an SFTP session after a read past the
+  // end: libcurl 7.88 leaves that file handle open, and only closing the session frees it.
+  const bool dropped = !res && res.error().code == Errc::network;
+  if (dropped || (res && res->curl_code == CURLE_BAD_DOWNLOAD_RESUME)) delete h;
+  else release(h);
+  return res;
+}
+
+Result<Response> Retrying::perform(const Request& r, std::string_view what) {
+  const unsigned attempts = std::max(1u, p_.attempts);
+  std::chrono::milliseconds delay = p_.first_delay;
   for (unsigned i = 1;; ++i) {
-    Handle* h = acquire();
-    if (!h) return Error{Errc::internal, fmt::format("{}: cannot create a libcurl handle", what)};
-    auto res = attempt(*h, r, what);
-    // A handle whose transfer failed may hold a broken connection: drop it.
-    const bool dropped = !res && res.error().code == Errc::network;
-    const bool transient = dropped || (res && !s_.sftp && transient_status(res->status));
-    // A broken connection goes with its handle. So does an SFTP session after a read past the
-    // end: libcurl 7.88 leaves that file handle open, and only closing the session frees it.
-    if (dropped || (res && res->curl_code == CURLE_BAD_DOWNLOAD_RESUME)) delete h;
-    else release(h);
+    auto res = inner_->perform(r, what);
+    // SFTP answers carry no HTTP status (0): only their network failures are retried.
+    const bool transient = res ? transient_status(res->status) : res.error().code == Errc::network;
     if (!transient || i >= attempts) {
       if (!res && res.error().code == Errc::network && attempts > 1)
         res.error().message += fmt::format(" (tried {} times)", attempts);
@@ -297,8 +307,13 @@ Result<Response> Client::perform(const Request& r, std::string_view what) {
     const double jitter = 0.5 + static_cast<double>(rd() % 1001) / 1000.0;  // 0.5 .. 1.5
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<std::int64_t>(
         static_cast<double>(delay.count()) * jitter)));
-    delay = std::min(delay * 2, s_.retry.max_delay);
+    delay = std::min(delay * 2, p_.max_delay);
   }
+}
+
+std::unique_ptr<Transport> make_client(Settings s) {
+  const RetryPolicy retry = s.retry;
+  return std::make_unique<Retrying>(std::make_unique<Client>(std::move(s)), retry);
 }
 
 Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view what) {
@@ -426,17 +441,4 @@ Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length
   return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset), all.begin() + static_cast<std::ptrdiff_t>(offset + n));
 }
 
-Status put_file_streamed(Backend& b, const Key& k, const std::filesystem::path& src,
-                         const std::function<Status(Body)>& upload) {
-  if (content_addressed(k.kind)) {
-    auto info = b.stat(k);
-    if (info && info->has_value()) return {};
-    if (!info && info.error().code != Errc::auth) return std::move(info).error();
-  }
-  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
-  return upload(Body::file(fd.get(), 0, static_cast<std::uint64_t>(st.st_size), src.string()));
-}
-
-}  // namespace cairn::backend::curl
+}  // namespace cairn::net

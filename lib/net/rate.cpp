@@ -1,9 +1,9 @@
-#include "backend/rate.hpp"
+#include "net/rate.hpp"
 
 #include <algorithm>
 #include <thread>
 
-namespace cairn::backend {
+namespace cairn::net {
 
 namespace {
 constexpr double kMinCapacity = 16.0 * 1024;
@@ -49,4 +49,4 @@ std::chrono::nanoseconds TokenBucket::wait_for(std::uint64_t n) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(-after / static_cast<double>(rate_) * 1e9));
 }
 
-}  // namespace cairn::backend
+}  // namespace cairn::net

@@ -1,7 +1,7 @@
 // The webhook and SMTP transports for lib/notify: one libcurl easy handle per call, one
-// attempt, CURLOPT_TIMEOUT_MS over the whole exchange. (Not curl::Client: an alert wants a
+// attempt, CURLOPT_TIMEOUT_MS over the whole exchange. (Not net::Client: an alert wants a
 // total time limit rather than retries and a stall timeout, and SMTP needs its own options.)
-#include "backend/notify_transport.hpp"
+#include "net/notify_transport.hpp"
 
 #include <curl/curl.h>
 
@@ -10,25 +10,16 @@
 
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
 #include "base/chandle.hpp"
+#include "net/easy.hpp"
+#include "net/http.hpp"
 
-namespace cairn::backend {
+namespace cairn::net {
 
 namespace {
 
 using Easy = CHandle<CURL, &curl_easy_cleanup>;
-using Slist = CHandle<curl_slist, &curl_slist_free_all>;
-
 constexpr std::size_t kMaxAnswer = 64u << 10;  // what a webhook answers is read, up to this
-
-Status append(Slist& list, const std::string& s) {
-  curl_slist* n = curl_slist_append(list.get(), s.c_str());
-  if (n == nullptr) return Error{Errc::internal, "out of memory building a request"};
-  (void)list.release();
-  list.reset(n);
-  return {};
-}
 
 struct Source {
   std::string_view data;
@@ -61,25 +52,12 @@ std::string said(std::string_view what, std::string_view detail) {
 Error curl_failure(CURLcode rc, const char* errbuf, std::string_view what) {
   const std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
   Errc code = Errc::io;
-  switch (rc) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_USE_SSL_FAILED:
-      code = Errc::network;
-      break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_LOGIN_DENIED:
-    case CURLE_AUTH_ERROR:
-      code = Errc::auth;
-      break;
-    default:  // a refused upload, a garbled answer, ...: io
-      break;
+  switch (classify(rc, false)) {
+    case Outcome::transient: code = Errc::network; break;
+    case Outcome::auth: code = Errc::auth; break;
+    case Outcome::ok:
+    case Outcome::result:
+    case Outcome::failed: break;  // a refused upload, a garbled answer, ...: io
   }
   if (rc == CURLE_OPERATION_TIMEDOUT) return Error{code, said(what, fmt::format("timed out ({})", detail))};
   return Error{code, said(what, detail)};
@@ -124,8 +102,8 @@ Status http_post(std::string_view url, std::string_view content_type, std::strin
   char errbuf[CURL_ERROR_SIZE] = {};
   const std::string u(url);
   Slist headers;
-  CAIRN_TRY(append(headers, fmt::format("Content-Type: {}", content_type)));
-  CAIRN_TRY(append(headers, "Expect:"));  // no 100-continue round trip
+  CAIRN_TRY(append_slist(headers, fmt::format("Content-Type: {}", content_type)));
+  CAIRN_TRY(append_slist(headers, "Expect:"));  // no 100-continue round trip
   Bytes answer;
   common_options(c, errbuf, timeout);
   curl_easy_setopt(c, CURLOPT_URL, u.c_str());
@@ -139,11 +117,11 @@ Status http_post(std::string_view url, std::string_view content_type, std::strin
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
   const CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) return curl_failure(rc, errbuf, what);
-  curl::Response resp;
+  net::Response resp;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   if (resp.status >= 200 && resp.status < 300) return {};
   resp.body = std::move(answer);
-  Error e = curl::http_error(resp, "-");  // "-: HTTP 500 ...": the subject is ours to name
+  Error e = net::http_error(resp, "-");  // "-: HTTP 500 ...": the subject is ours to name
   e.message = said(what, std::string_view(e.message).substr(3));
   return e;
 }
@@ -159,7 +137,7 @@ Status smtp_send(const MailSubmission& m, std::string_view message,
   CURL* c = easy.get();
   char errbuf[CURL_ERROR_SIZE] = {};
   Slist rcpt;
-  for (const auto& to : m.to) CAIRN_TRY(append(rcpt, "<" + to + ">"));
+  for (const auto& to : m.to) CAIRN_TRY(append_slist(rcpt, "<" + to + ">"));
   const std::string from = "<" + m.from + ">";
   Source src{message, 0};
   common_options(c, errbuf, timeout);
@@ -198,4 +176,4 @@ Status smtp_send(const MailSubmission& m, std::string_view message,
   return curl_failure(rc, errbuf, what);
 }
 
-}  // namespace cairn::backend
+}  // namespace cairn::net

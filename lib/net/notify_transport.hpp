@@ -1,9 +1,9 @@
-// lib/backend/notify_transport.hpp: the two network transports of lib/notify (alerts): an
+// lib/net/notify_transport.hpp: the two network transports of lib/notify (alerts): an
 // HTTP(S) POST of a small body (a webhook) and an SMTP submission of one RFC 5322 message,
-// both through libcurl, which only lib/backend may include. Each call is one attempt with a
+// both through libcurl, which only lib/net may include. Each call is one attempt with a
 // hard time limit on the whole exchange (connect, TLS, request, answer), so a cron job never
 // hangs on an alert; nothing is retried.
-// Depends on: base, libcurl. Threads: each call uses its own handle; call backend::init()
+// Depends on: base, libcurl. Threads: each call uses its own handle; call net::init()
 // (ops::init_process) first.
 #pragma once
 
@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "backend/remote.hpp"
 #include "base/result.hpp"
+#include "net/secret.hpp"
 
-namespace cairn::backend {
+namespace cairn::net {
 
 // POSTs `body` to an http:// or https:// `url` with the given Content-Type; a 2xx answer is
 // success. Errors (the message starts with "`what`: " unless `what` is empty; it must not
@@ -42,4 +42,4 @@ struct MailSubmission {
 Status smtp_send(const MailSubmission& m, std::string_view message,
                  std::chrono::milliseconds timeout, std::string_view what);
 
-}  // namespace cairn::backend
+}  // namespace cairn::net

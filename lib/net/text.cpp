@@ -1,12 +1,12 @@
-// Text helpers shared by the HTTP backends: percent-encoding, a minimal XML reader, dates.
+// Text helpers shared by the HTTP backends and notify: percent-encoding, a minimal XML reader, dates.
 #include <ctime>
 #include <random>
 
 #include <fmt/format.h>
 
-#include "backend/curl/http.hpp"
+#include "net/http.hpp"
 
-namespace cairn::backend::curl {
+namespace cairn::net {
 
 namespace {
 
@@ -183,13 +183,13 @@ std::string amz_date(std::int64_t unix_seconds) {
                      tm.tm_min, tm.tm_sec);
 }
 
-std::string rfc1123_date(std::int64_t unix_seconds) {
+std::string rfc1123_date(std::int64_t unix_seconds, std::string_view zone) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::tm tm = utc(unix_seconds);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
-                     kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} {}", kDays[tm.tm_wday % 7], tm.tm_mday,
+                     kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 }
 
 Result<Endpoint> parse_endpoint(std::string_view url) {
@@ -248,4 +248,4 @@ std::string random_hex(std::size_t n) {
   return s;
 }
 
-}  // namespace cairn::backend::curl
+}  // namespace cairn::net

@@ -1,4 +1,4 @@
-// lib/backend/rate.hpp: a token bucket that holds the bytes a destination sends to a rate
+// lib/net/rate.hpp: a token bucket that holds the bytes a destination sends to a rate
 // (cairn-push --limit-rate), shared by every transfer to that destination: parallel uploads
 // together stay under the limit. The bucket holds at most a tenth of a second's worth of
 // tokens (at least 16 KiB), so a burst after an idle spell is short.
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <mutex>
 
-namespace cairn::backend {
+namespace cairn::net {
 
 class TokenBucket {
  public:
@@ -35,4 +35,4 @@ class TokenBucket {
   Clock::time_point last_;
 };
 
-}  // namespace cairn::backend
+}  // namespace cairn::net

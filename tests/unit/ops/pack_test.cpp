@@ -1,0 +1,137 @@
+// ops::pack on its own: a manifest stream in, a committed set (objects, catalog row) out.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "ops/pack.hpp"
+#include "support/ops_repo.hpp"
+
+using namespace cairn;
+using namespace cairn::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::size_t count_files(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it)
+    n += it->is_regular_file() ? 1 : 0;
+  return n;
+}
+
+catalog::Catalog open_catalog(const ops::RepoOptions& ro) {
+  auto ctx = ops::open_context(ro);
+  if (!ctx) FAIL("open_context: " << ctx.error().message);
+  return std::move(*ctx->cat);
+}
+
+Ran try_pack(const ops::RepoOptions& ro, const std::string& stream) {
+  const ops::PackOptions po{ro, model::SetKind::incremental, 1};
+  return run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); }, stream);
+}
+
+}  // namespace
+
+TEST_CASE("ops::pack: prints the set id, then a +REL line for each object it wrote", "[ops][pack]") {
+  ScratchRepo s;
+  const Files files{{"a.bin", random_bytes(200u << 10)}, {"docs/b.txt", bytes_of("hello, cairn\n")}};
+  const auto lines = lines_of(pack_stream(s.ro, manifest_stream("app", "daily", 0, files)));
+  REQUIRE(lines.size() >= 3);  // the id, at least one pack, the set object
+  auto id = hash::SetId::from_hex(lines[0]);
+  REQUIRE(id);
+  std::size_t packs = 0, sets = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    REQUIRE(lines[i].size() > 1);
+    CHECK(lines[i][0] == '+');
+    const std::string rel = lines[i].substr(1);
+    CHECK(fs::is_regular_file(s.ro.repo / rel));
+    packs += rel.rfind("packs/", 0) == 0 ? 1 : 0;
+    if (rel.rfind("sets/", 0) == 0) {
+      ++sets;
+      CHECK(rel.find(id->hex()) != std::string::npos);
+      CHECK(i == lines.size() - 1);  // the set object is written (and printed) last
+    }
+  }
+  CHECK(packs >= 1);
+  CHECK(sets == 1);
+  // The catalog knows the set as the stream described it.
+  auto rec = open_catalog(s.ro).get_set(*id);
+  REQUIRE(rec);
+  REQUIRE(rec->has_value());
+  CHECK((*rec)->source == "app");
+  CHECK((*rec)->host == "testhost");
+  CHECK((*rec)->retention_class == "daily");
+  // And it restores byte for byte.
+  check_restores(s.ro, id->hex(), s.dir / "out", files);
+}
+
+TEST_CASE("ops::pack: content the repository holds already is not stored again", "[ops][pack]") {
+  ScratchRepo s;
+  const Files files{{"big.bin", random_bytes(300u << 10)}, {"small.bin", random_bytes(70u << 10)}};
+  const hash::SetId first = pack_files(s.ro, "app", "daily", 0, files);
+  const std::size_t packs = count_files(s.ro.repo / "packs");
+  REQUIRE(packs > 0);
+  REQUIRE(packs >= 4);  // 370 KiB of random data in packs of about 64 KiB
+  // The same bytes under other names, in another source: at most one new pack (for its stored
+  // manifest, which differs), no data stored again.
+  const Files renamed{{"copy-of-big.bin", files[0].second}, {"x/small.bin", files[1].second}};
+  const auto lines = lines_of(pack_stream(s.ro, manifest_stream("other", "daily", 0, renamed)));
+  CHECK(count_files(s.ro.repo / "packs") <= packs + 1);
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("+packs/", 0) == 0; }) <= 1);
+  auto second = hash::SetId::from_hex(lines.at(0));
+  REQUIRE(second);
+  CHECK(*second != first);
+  check_restores(s.ro, second->hex(), s.dir / "out", renamed);
+}
+
+TEST_CASE("ops::pack: a stream that ends before its trailer commits no set", "[ops][pack]") {
+  ScratchRepo s;
+  const std::string whole = manifest_stream("app", "daily", 0, Files{{"a.bin", random_bytes(100u << 10)}});
+  // Everything but the trailer: the stream as a failed cairn-snap --from-command leaves it.
+  io::StringWriter cut;
+  {
+    manifest::Writer w(cut);
+    REQUIRE(w.header(manifest::SetInfo{"app", "testhost", "daily", 0, {}}));
+    manifest::Entry e;
+    e.path = "a.bin";
+    e.type = manifest::Type::file;
+    e.mode = 0644;
+    e.inline_content = true;
+    REQUIRE(w.entry(e));
+    REQUIRE(w.frame(random_bytes(100u << 10)));
+    REQUIRE(w.end_frames());
+  }
+  REQUIRE(cut.out.size() < whole.size());
+  auto r = try_pack(s.ro, cut.out);
+  REQUIRE(!r.result);
+  CHECK(r.out.find("+sets/") == std::string::npos);
+  CHECK(count_files(s.ro.repo / "sets") == 0);
+  auto sets = open_catalog(s.ro).list_sets();
+  REQUIRE(sets);
+  CHECK(sets->empty());
+  // The repository takes the whole stream afterwards.
+  CHECK(try_pack(s.ro, whole).result);
+}
+
+TEST_CASE("ops::pack: input that is not a manifest stream is refused", "[ops][pack]") {
+  ScratchRepo s;
+  CHECK(!try_pack(s.ro, "this is not a manifest stream\n").result);
+  CHECK(count_files(s.ro.repo / "sets") == 0);
+}
+
+TEST_CASE("ops::pack: each set gets the next sequence number", "[ops][pack]") {
+  ScratchRepo s;
+  const hash::SetId a = pack_files(s.ro, "app", "daily", 0, Files{{"a", bytes_of("one")}});
+  const hash::SetId b = pack_files(s.ro, "db", "daily", 0, Files{{"b", bytes_of("two")}});
+  auto cat = open_catalog(s.ro);
+  auto ra = cat.get_set(a), rb = cat.get_set(b);
+  REQUIRE(ra);
+  REQUIRE(rb);
+  REQUIRE(ra->has_value());
+  REQUIRE(rb->has_value());
+  CHECK((*rb)->seq == (*ra)->seq + 1);
+}

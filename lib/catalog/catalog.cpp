@@ -248,14 +248,6 @@ int schema_version() { return static_cast<int>(kMigrations.size()); }
 
 // --- text forms ---------------------------------------------------------------------------
 
-std::string_view to_string(SetKind k) {
-  switch (k) {
-    case SetKind::full: return "full";
-    case SetKind::differential: return "differential";
-    case SetKind::incremental: return "incremental";
-  }
-  return "full";
-}
 std::string_view to_string(SetStatus s) {
   switch (s) {
     case SetStatus::committed: return "committed";
@@ -271,11 +263,6 @@ std::string_view to_string(VerifyKind k) {
     case VerifyKind::drill: return "drill";
   }
   return "structure";
-}
-std::optional<SetKind> parse_set_kind(std::string_view s) {
-  for (auto k : {SetKind::full, SetKind::differential, SetKind::incremental})
-    if (to_string(k) == s) return k;
-  return std::nullopt;
 }
 std::optional<SetStatus> parse_set_status(std::string_view s) {
   for (auto k : {SetStatus::committed, SetStatus::pruned, SetStatus::damaged})

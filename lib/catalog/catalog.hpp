@@ -2,7 +2,7 @@
 // each set was pushed, runs, verifies/drills and an append-only audit log. It answers
 // `cairn ls`, `cairn status` and point-in-time selection without touching the repository;
 // the repository stays the source of truth (`cairn catalog rebuild`). Schema: cairn-catalog(5).
-// Depends on: base, hash (typed ids), sqlite3 (only this module includes sqlite3.h).
+// Depends on: base, hash (typed ids), model (set kind and summary), sqlite3 (only this module includes sqlite3.h).
 // Threads: Catalog is thread-compatible (one connection; one user at a time). Several
 // processes may use one catalog file at once: WAL mode, writers wait up to busy_timeout.
 #pragma once
@@ -21,42 +21,30 @@
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "hash/hash.hpp"
+#include "model/set.hpp"
 
 namespace cairn::catalog {
 
 // Number of schema migrations this code knows; equals PRAGMA user_version after open().
 int schema_version();
 
-enum class SetKind : std::uint8_t { full, differential, incremental };
 enum class SetStatus : std::uint8_t { committed, pruned, damaged };
 enum class VerifyKind : std::uint8_t { structure, read_data, drill };
 
-// Text forms as stored in SQL: "full", "committed", "read-data", ...
-std::string_view to_string(SetKind k);
+// Text forms as stored in SQL: "committed", "read-data", ... (set kinds: model::to_string)
 std::string_view to_string(SetStatus s);
 std::string_view to_string(VerifyKind k);
-std::optional<SetKind> parse_set_kind(std::string_view s);
 std::optional<SetStatus> parse_set_status(std::string_view s);
 std::optional<VerifyKind> parse_verify_kind(std::string_view s);
 
-// One backup set (a row of backup_set). Times are nanoseconds since the Unix epoch (UTC).
-struct SetRecord {
+// One backup set (a row of backup_set): the set's summary (source, e.g. "app"; host; class,
+// a name from the policy, e.g. "daily"; kind; times; sizes; the hold it was written with, or
+// the one placed later) and what the catalog adds.
+struct SetRecord : model::SetSummary {
   hash::SetId id;
   std::uint64_t seq = 0;               // repository sequence number of the signed set
-  std::string source;                  // e.g. "app", "pg"
-  std::string host;
-  SetKind kind = SetKind::full;
   std::optional<hash::SetId> parent;   // the set a differential/incremental builds on
-  std::string retention_class;         // a class name from the policy, e.g. "daily"
-  bool legal_hold = false;
-  std::string hold_reason;             // empty when not held
-  std::int64_t started_ns = 0;         // snapshot time: point-in-time selection uses this
-  std::int64_t ended_ns = 0;
   SetStatus status = SetStatus::committed;
-  std::uint64_t files = 0;
-  std::uint64_t bytes_read = 0;        // bytes read from the source
-  std::uint64_t bytes_new = 0;         // bytes of chunks not already in the repository
-  std::uint64_t bytes_stored = 0;      // bytes written to the repository (compressed, sealed)
   std::uint64_t duration_ms = 0;
   // When this catalog first recorded the set, by the reader's clock (schema version 3).
   // insert_set() stores the current time when unset; a row migrated from version 2 got the
@@ -212,7 +200,7 @@ class Catalog {
   // The newest *committed* set of `source` (by started_ns, then seq), optionally of one kind.
   // Sets dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()) never are.
   Result<std::optional<SetRecord>> latest(const std::string& source,
-                                          std::optional<SetKind> kind = std::nullopt,
+                                          std::optional<model::SetKind> kind = std::nullopt,
                                           std::optional<std::int64_t> now_ns = std::nullopt);
   // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given),
   // never one dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()).

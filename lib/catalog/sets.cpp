@@ -25,7 +25,7 @@ Result<SetRecord> read_set(const Stmt& s, const std::filesystem::path& file) {
   r.source = s.text(2);
   r.host = s.text(3);
   const std::string kind = s.text(4);
-  auto k = parse_set_kind(kind);
+  auto k = model::parse_set_kind(kind);
   if (!k) return bad_value(file, "set kind", kind);  // CHECK() prevents this short of tampering
   r.kind = *k;
   CAIRN_TRY_ASSIGN(r.parent, opt_id_column<hash::SetTag>(s, 5, file));
@@ -126,7 +126,7 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
     s.bind_int(2, i64(r.seq));
     s.bind_text(3, r.source);
     s.bind_text(4, r.host);
-    s.bind_text(5, to_string(r.kind));
+    s.bind_text(5, model::to_string(r.kind));
     if (r.parent) s.bind_text(6, r.parent->hex()); else s.bind_null(6);
     s.bind_text(7, r.retention_class);
     s.bind_int(8, r.legal_hold ? 1 : 0);
@@ -209,7 +209,7 @@ std::int64_t future_limit(std::optional<std::int64_t> now) {
 
 }  // namespace
 
-Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std::optional<SetKind> kind,
+Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std::optional<model::SetKind> kind,
                                                  std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
@@ -217,7 +217,7 @@ Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std:
                                      "AND (?2 IS NULL OR kind = ?2) AND started_ns <= ?3 "
                                      "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
   s.bind_text(1, source);
-  if (kind) s.bind_text(2, to_string(*kind)); else s.bind_null(2);
+  if (kind) s.bind_text(2, model::to_string(*kind)); else s.bind_null(2);
   s.bind_int(3, future_limit(now_ns));
   return read_one(s, c.file, "cannot find the latest set");
 }

@@ -154,7 +154,7 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
                           {"time", format_time(s.started_ns)},
                           {"source", s.source},
                           {"host", s.host},
-                          {"kind", catalog::to_string(s.kind)},
+                          {"kind", model::to_string(s.kind)},
                           {"parent", s.parent ? nlohmann::ordered_json(s.parent->hex()) : nlohmann::ordered_json()},
                           {"seq", s.seq},
                           {"class", s.retention_class},
@@ -168,7 +168,7 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source, s.host,
-                         catalog::to_string(s.kind), s.retention_class, catalog::to_string(s.status), s.files,
+                         model::to_string(s.kind), s.retention_class, catalog::to_string(s.status), s.files,
                          s.bytes_read, s.bytes_new, s.bytes_stored, s.legal_hold ? "held" : "-");
     }
     CAIRN_TRY(out.write(as_bytes(line)));

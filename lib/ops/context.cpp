@@ -16,6 +16,7 @@
 #include "backend/cache.hpp"
 #include "base/tempdir.hpp"
 #include "backend/remote.hpp"
+#include "ops/import.hpp"
 
 namespace cairn::ops {
 
@@ -33,39 +34,12 @@ Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, cons
 }
 
 // The catalog rows of every set object `r` holds (a repository restored alone).
-Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
+Status fill_catalog(repo::Repository& r, catalog::Catalog& cat, Observer* obs) {
   if (!r.keys().can_read())
     return Error{Errc::auth, "reading a destination needs a full key: a write-only key cannot read set bodies"};
-  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
-  std::vector<repo::SetObject> objs;
-  for (const auto& id : ids) {
-    auto obj = r.read_set(id);
-    if (!obj) {
-      if (obj.error().code == Errc::not_found) continue;
-      return obj.error();
-    }
-    if (!obj->body) return Error{Errc::auth, fmt::format("the body of set '{}' cannot be read", id.hex())};
-    objs.push_back(std::move(*obj));
-  }
-  std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
-    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
-  });
-  // Holds placed after a set was written live in hold records (cairn-repository(5)).
-  // A damaged (or newer-format) hold record must not stop a disaster recovery: holds do not
-  // matter to a restore, and cairn-verify reports the record. This catalog is scratch.
-  auto listed = r.list_holds();
-  const std::vector<repo::HoldRecord> holds = listed ? std::move(*listed) : std::vector<repo::HoldRecord>{};
-  std::unordered_map<hash::SetId, const repo::HoldRecord*, hash::DigestHasher> newest_hold;
-  for (const auto& h : holds) newest_hold[h.set] = &h;  // oldest first: the last one wins
+  CountingObserver quiet;
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
-  for (const auto& obj : objs) {
-    catalog::SetRecord rec = set_record(obj);
-    if (auto h = newest_hold.find(obj.id); h != newest_hold.end()) {
-      rec.legal_hold = h->second->hold;
-      rec.hold_reason = h->second->hold ? h->second->reason : std::string();
-    }
-    CAIRN_TRY(cat.insert_set(rec, obj.body->packs));
-  }
+  CAIRN_TRY(import_sets(r, cat, obs ? *obs : quiet));
   return tx.commit();
 }
 
@@ -81,7 +55,7 @@ Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o) {
   return repo::Repository::open(o.repo, o.unlock);
 }
 
-Result<Context> open_context(const RepoOptions& o) {
+Result<Context> open_context(const RepoOptions& o, Observer* obs) {
   Context c;
   if (o.from) {
     CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-from-"));
@@ -89,7 +63,7 @@ Result<Context> open_context(const RepoOptions& o) {
     c.scratch = scratch;
     CAIRN_TRY_ASSIGN(c.repo, open_from(*o.from, o.unlock, scratch->path()));
     CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
-    CAIRN_TRY(fill_catalog(*c.repo, cat));
+    CAIRN_TRY(fill_catalog(*c.repo, cat, obs));
     c.cat.emplace(std::move(cat));
     return c;
   }
@@ -100,27 +74,17 @@ Result<Context> open_context(const RepoOptions& o) {
   return c;
 }
 
-catalog::SetRecord set_record(const repo::SetObject& obj) {
-  const repo::SetBody& b = *obj.body;
+catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const repo::SetBody& b) {
   catalog::SetRecord rec;
-  rec.id = obj.id;
-  rec.seq = obj.header.seq;
-  rec.source = b.source;
-  rec.host = b.host;
-  rec.kind = catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental);
+  static_cast<model::SetSummary&>(rec) = b;
+  rec.id = id;
+  rec.seq = seq;
   rec.parent = b.parent;
-  rec.retention_class = b.retention_class;
-  rec.legal_hold = b.legal_hold;
-  rec.hold_reason = b.hold_reason;
-  rec.started_ns = b.started_ns;
-  rec.ended_ns = b.ended_ns;
-  rec.files = b.files;
-  rec.bytes_read = b.bytes_read;
-  rec.bytes_new = b.bytes_new;
-  rec.bytes_stored = b.bytes_stored;
   rec.duration_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
   return rec;
 }
+
+catalog::SetRecord set_record(const repo::SetObject& obj) { return set_record(obj.id, obj.header.seq, *obj.body); }
 
 Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
                          const std::filesystem::path& catalog_file) {
@@ -142,8 +106,7 @@ Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& o
     return differ("sequence number", std::to_string(rec.seq), std::to_string(obj.header.seq));
   if (rec.retention_class != b.retention_class)
     return differ("class", quoted(rec.retention_class), quoted(b.retention_class));
-  if (rec.kind != catalog::parse_set_kind(b.kind).value_or(catalog::SetKind::incremental))
-    return differ("kind", quoted(catalog::to_string(rec.kind)), quoted(b.kind));
+  if (rec.kind != b.kind) return differ("kind", quoted(model::to_string(rec.kind)), quoted(model::to_string(b.kind)));
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/env.hpp"
+#include "base/observer.hpp"
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "catalog/catalog.hpp"
@@ -35,11 +36,14 @@ struct Context {
 };
 
 Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
-// Opens the repository, then its catalog (created when absent).
-Result<Context> open_context(const RepoOptions& o);
+// Opens the repository, then its catalog (created when absent). With `from`, the scratch
+// catalog is filled by import_sets, which reports the set objects and hold records it leaves
+// out to `obs` (none: they are left out silently).
+Result<Context> open_context(const RepoOptions& o, Observer* obs = nullptr);
 
-// The catalog row a readable set object gives (status committed; duration from its times).
-// The object must have its body.
+// The catalog row a set gives: its summary, id, sequence number and parent (status
+// committed; duration from its times). The object must have its body.
+catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const repo::SetBody& b);
 catalog::SetRecord set_record(const repo::SetObject& obj);
 
 // The catalog is a cache, never an authority: the row `rec` the catalog gave for a set must

@@ -49,7 +49,7 @@ bool same_meta(const manifest::Entry& a, const manifest::Entry& b) {
 
 Result<std::optional<catalog::SetRecord>> base_set(Context& ctx, const DiffOptions& o, const std::string& source) {
   if (!o.against) return ctx.cat->latest(source);
-  if (*o.against == "last-full") return ctx.cat->latest(source, catalog::SetKind::full);
+  if (*o.against == "last-full") return ctx.cat->latest(source, model::SetKind::full);
   CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, *o.against));
   return std::optional<catalog::SetRecord>(rec);
 }

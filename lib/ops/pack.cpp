@@ -321,14 +321,6 @@ class Packer {
   Bytes buf_;
 };
 
-catalog::SetKind to_catalog(SetKindWanted k) {
-  switch (k) {
-    case SetKindWanted::full: return catalog::SetKind::full;
-    case SetKindWanted::differential: return catalog::SetKind::differential;
-    default: return catalog::SetKind::incremental;
-  }
-}
-
 // Passes everything on, counting warnings (they make the run's exit status 3).
 struct CountingForwarder final : Observer {
   explicit CountingForwarder(Observer& to) : to_(to) {}
@@ -388,22 +380,22 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
 
   // What this set may share: an incremental anything, a differential the last full set's
   // packs, a full set nothing outside itself.
-  SetKindWanted kind = o.kind;
+  model::SetKind kind = o.kind;
   std::optional<catalog::SetRecord> parent;
   std::vector<hash::PackId> allowed;
-  if (kind == SetKindWanted::differential) {
-    CAIRN_TRY_ASSIGN(parent, cat.latest(info.source, catalog::SetKind::full));
+  if (kind == model::SetKind::differential) {
+    CAIRN_TRY_ASSIGN(parent, cat.latest(info.source, model::SetKind::full));
     if (!parent) {
       obs.info(fmt::format("no full set of source '{}' yet: storing a full set", info.source));
-      kind = SetKindWanted::full;
+      kind = model::SetKind::full;
     } else {
       CAIRN_TRY_ASSIGN(allowed, cat.packs_of(parent->id));
     }
-  } else if (kind == SetKindWanted::incremental) {
+  } else if (kind == model::SetKind::incremental) {
     CAIRN_TRY_ASSIGN(parent, cat.latest(info.source));
   }
-  auto scope = kind == SetKindWanted::full           ? repo::WriteSession::Scope::own
-               : kind == SetKindWanted::differential ? repo::WriteSession::Scope::packs
+  auto scope = kind == model::SetKind::full           ? repo::WriteSession::Scope::own
+               : kind == model::SetKind::differential ? repo::WriteSession::Scope::packs
                                                      : repo::WriteSession::Scope::any;
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
 
@@ -433,7 +425,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.source = info.source;
   body.host = info.host;
   body.retention_class = info.retention_class;
-  body.kind = std::string(catalog::to_string(to_catalog(kind)));
+  body.kind = kind;
   if (parent) body.parent = parent->id;
   body.started_ns = info.started_ns ? info.started_ns : t0;
   body.ended_ns = now_ns();
@@ -446,33 +438,18 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.manifest_size = packer->manifest_size();
   body.packs.assign(packs.begin(), packs.end());
   CAIRN_TRY_ASSIGN(auto written, ctx.repo->write_set(body));
-  made = written.first;
+  made = written.id;
 
-  catalog::SetRecord rec;
-  rec.id = written.first;
-  CAIRN_TRY_ASSIGN(rec.seq, cat.max_seq());
-  rec.seq += 1;
-  if (auto so = ctx.repo->read_set(written.first); so) rec.seq = so->header.seq;
-  rec.source = body.source;
-  rec.host = body.host;
-  rec.kind = to_catalog(kind);
-  rec.parent = body.parent;
-  rec.retention_class = body.retention_class;
-  rec.started_ns = body.started_ns;
-  rec.ended_ns = body.ended_ns;
-  rec.files = body.files;
-  rec.bytes_read = body.bytes_read;
-  rec.bytes_new = body.bytes_new;
-  rec.bytes_stored = body.bytes_stored;
-  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) / 1'000'000);
+  catalog::SetRecord rec = set_record(written.id, written.header.seq, body);
+  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) / 1'000'000);  // this run's, not the snapshot's
   CAIRN_TRY(cat.insert_set(rec, body.packs));
 
-  CAIRN_TRY(out.write(as_bytes(written.first.hex() + "\n")));
+  CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
   for (auto& p : objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
-  CAIRN_TRY(out.write(as_bytes("+" + written.second + "\n")));
+  CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
   CAIRN_TRY(out.flush());
-  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored", written.first.hex().substr(0, 12),
-                       body.kind, body.files, body.bytes_read, body.bytes_new, body.bytes_stored));
+  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored", written.id.hex().substr(0, 12),
+                       model::to_string(body.kind), body.files, body.bytes_read, body.bytes_new, body.bytes_stored));
   return Outcome{};  // the set id is already the first line of the output
 }
 

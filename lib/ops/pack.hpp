@@ -6,16 +6,15 @@
 
 #include "base/observer.hpp"
 #include "io/file.hpp"
+#include "model/set.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
 
 namespace cairn::ops {
 
-enum class SetKindWanted { incremental, differential, full };
-
 struct PackOptions {
   RepoOptions repo;
-  SetKindWanted kind = SetKindWanted::incremental;
+  model::SetKind kind = model::SetKind::incremental;
   unsigned jobs = 0;  // worker threads for compress+encrypt; 0 = one per core
 };
 

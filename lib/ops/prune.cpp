@@ -86,12 +86,6 @@ struct Row {
   const catalog::SetRecord* rec = nullptr;  // the catalog's row, if any
 };
 
-retention::Kind kind_of(std::string_view k) {
-  if (k == "full") return retention::Kind::full;
-  if (k == "differential") return retention::Kind::differential;
-  return retention::Kind::incremental;  // the safe reading of anything else: it has a chain
-}
-
 // What the sweep would free once the dropped sets are gone: packs that only dropped sets
 // need, and packs no set needs at all.
 struct Freed {
@@ -139,7 +133,7 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
   for (const auto& [id, obj] : sets.readable) {
     const repo::SetBody& b = *obj.body;
     auto it = rec_of.find(id);
-    Row row{id, b.started_ns, b.source, b.retention_class, b.kind, true, {}, it == rec_of.end() ? nullptr : it->second};
+    Row row{id, b.started_ns, b.source, b.retention_class, std::string(model::to_string(b.kind)), true, {}, it == rec_of.end() ? nullptr : it->second};
     if (row.rec && row.rec->status == catalog::SetStatus::pruned) {
       // The catalog remembers that this set was pruned: its object is back (uploaded again,
       // or a prune stopped before removing it). It never counts again, is never committed
@@ -149,7 +143,7 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
       forgotten.push_back(std::move(row));
       continue;
     }
-    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, kind_of(b.kind), b.parent, false, {}, {}};
+    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, b.kind, b.parent, false, {}, {}};
     if (row.rec) {  // the catalog's hold, or the repository's hold records (either keeps)
       si.legal_hold = row.rec->legal_hold;
       si.hold_reason = row.rec->hold_reason;
@@ -176,7 +170,7 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
       row.time_ns = row.rec->started_ns;
       row.source = row.rec->source;
       row.klass = row.rec->retention_class;
-      row.kind = std::string(catalog::to_string(row.rec->kind));
+      row.kind = std::string(model::to_string(row.rec->kind));
     }
     rows.push_back(std::move(row));
   }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "ops/hold.hpp"
+#include "ops/import.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -68,19 +69,16 @@ Status remove_if_there(const fs::path& p) {
 
 fs::path with(const fs::path& p, std::string_view suffix) { return fs::path(p.string() + std::string(suffix)); }
 
-// The object's own row, with what only the old catalog knows: the hold made before hold
+// The object's own row `r`, with what only the old catalog knows: the hold made before hold
 // records existed, the damaged or pruned status, the measured duration and when the set was
 // first seen. A set the old catalog records as pruned stays pruned even when its object is
 // back in the repository: a pruned set object uploaded again does not come back as committed.
-catalog::SetRecord record_of(const repo::SetObject& obj, const catalog::SetRecord* old) {
-  catalog::SetRecord r = set_record(obj);
-  if (!old) return r;
-  r.legal_hold = old->legal_hold;
-  r.hold_reason = old->hold_reason;
-  if (old->status != catalog::SetStatus::committed) r.status = old->status;
-  r.duration_ms = old->duration_ms;
-  if (old->first_seen_ns) r.first_seen_ns = old->first_seen_ns;
-  return r;
+void keep_old(catalog::SetRecord& r, const catalog::SetRecord& old) {
+  r.legal_hold = old.legal_hold;
+  r.hold_reason = old.hold_reason;
+  if (old.status != catalog::SetStatus::committed) r.status = old.status;
+  r.duration_ms = old.duration_ms;
+  if (old.first_seen_ns) r.first_seen_ns = old.first_seen_ns;
 }
 
 }  // namespace
@@ -92,30 +90,7 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
   const std::string repo_id = to_hex(repo->config().repo_id);
   CAIRN_TRY_ASSIGN(const fs::path file, catalog::locate(o.repo.catalog, repo_id));
 
-  // Every set object, oldest first.
-  std::vector<repo::SetObject> objs;
   int warnings = 0;
-  CAIRN_TRY_ASSIGN(auto ids, repo->list_sets());
-  for (const auto& id : ids) {
-    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    auto obj = repo->read_set(id);
-    if (!obj) {
-      if (obj.error().code == Errc::not_found) continue;  // pruned meanwhile
-      obs.warning(fmt::format("set {}", id.hex()), obj.error());
-      ++warnings;
-      continue;
-    }
-    if (!obj->body) return Error{Errc::auth, fmt::format("the body of set '{}' cannot be read", id.hex())};
-    objs.push_back(std::move(*obj));
-  }
-  std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
-    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
-  });
-
-  // Holds placed or released after a set was written: the repository's signed records win
-  // over the old catalog (which may be stale or gone).
-  CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*repo, obs, &warnings));
-  const auto holds = hold_states(hold_records);
   const std::optional<Old> old = open_old(file, repo_id, obs);
   const fs::path tmp = with(file, ".rebuild");
   for (const char* s : {"", "-wal", "-shm", "-journal"}) CAIRN_TRY(remove_if_there(with(tmp, s)));
@@ -123,31 +98,27 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
   {
     CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(tmp, repo_id));
     CAIRN_TRY_ASSIGN(auto tx, cat.begin());
-    std::unordered_map<hash::SetId, bool, hash::DigestHasher> present;
-    for (const auto& obj : objs) {
-      const catalog::SetRecord* prev = nullptr;
-      if (old)
-        if (auto it = old->sets.find(obj.id); it != old->sets.end()) prev = &it->second;
-      catalog::SetRecord rec = record_of(obj, prev);
-      if (auto h = holds.find(obj.id); h != holds.end()) {
-        rec.legal_hold = h->second.held;
-        rec.hold_reason = h->second.reason;
-      }
-      if (prev && prev->status == catalog::SetStatus::pruned) {
+    // Every set object, oldest first; holds placed or released after a set was written: the
+    // repository's signed records win over the old catalog (which may be stale or gone).
+    ImportOptions imp;
+    imp.cancel = &cancel;
+    imp.adjust = [&](const repo::SetObject& obj, catalog::SetRecord& rec) {
+      if (!old) return;
+      auto it = old->sets.find(obj.id);
+      if (it == old->sets.end()) return;
+      keep_old(rec, it->second);
+      if (it->second.status == catalog::SetStatus::pruned) {
         obs.warning(fmt::format("set {}", obj.id.hex()),
                     Error{Errc::corrupt, "the old catalog records it as pruned but its set object is in the repository "
                                          "again: it stays pruned (cairn-prune removes the object again)"});
         ++warnings;
       }
-      if (Status st = cat.insert_set(rec, obj.body->packs); !st) {
-        if (st.error().code != Errc::corrupt && st.error().code != Errc::bad_input) return std::move(st).error();
-        obs.warning(fmt::format("set {}", obj.id.hex()), st.error());  // one bad set blocks no other
-        ++warnings;
-        continue;
-      }
-      present.emplace(obj.id, true);
-      ++from_repo;
-    }
+    };
+    CAIRN_TRY_ASSIGN(const Imported imported, import_sets(*repo, cat, obs, imp));
+    warnings += imported.warnings;
+    std::unordered_map<hash::SetId, bool, hash::DigestHasher> present;
+    for (const auto& id : imported.ids) present.emplace(id, true);
+    from_repo = imported.ids.size();
     if (old) {
       // Rows of sets the repository no longer holds stay, as pruned (their history).
       std::vector<const catalog::SetRecord*> gone;

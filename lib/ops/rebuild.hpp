@@ -22,8 +22,8 @@ struct RebuildOptions {
 };
 
 // Outcome::result: "catalog 'FILE': N sets from the repository, M pruned kept from the old
-// catalog". Outcome::warnings counts set objects that could not be read (left out, named
-// through obs.warning). Errc::auth for a write-only key (set bodies cannot be read).
+// catalog". Outcome::warnings counts the damaged set objects and hold records import_sets
+// left out (named through obs.warning). Errc::auth for a write-only key (set bodies cannot be read).
 Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const CancelToken& cancel);
 
 }  // namespace cairn::ops

@@ -635,7 +635,7 @@ Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& r
 Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
   int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
   if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
   CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, o.set));
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
@@ -644,7 +644,7 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (!opened) return missing_is_damage(std::move(opened).error());
   repo::StoredSet set = std::move(*opened);
   CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
-  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == catalog::SetKind::full ? "full" : "set",
+  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   SpecialCount special;
   if (o.tar) {

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "backend/remote.hpp"
+#include "ops/import.hpp"
 #include "ops/verify_from.hpp"
 
 namespace cairn::ops {
@@ -44,24 +45,12 @@ Result<std::shared_ptr<FromScratch>> make_scratch() {
   return s;
 }
 
-// The catalog rows of every set object that reads back whole. Set objects that do not are
-// left out here: load_sets reads them again and reports them as damage.
+// The catalog rows of every set object that reads back whole (import_sets). The warnings
+// for those that do not stay here: load_sets reads them again and reports them as damage.
 Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
-  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
-  std::vector<repo::SetObject> objs;
-  for (const auto& id : ids) {
-    auto obj = r.read_set(id);
-    if (!obj) {
-      if (is_damage(obj.error())) continue;
-      return std::move(obj).error();
-    }
-    if (obj->body) objs.push_back(std::move(*obj));
-  }
-  std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
-    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
-  });
+  CountingObserver damage_reported_later;
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
-  for (const auto& obj : objs) CAIRN_TRY(cat.insert_set(set_record(obj), obj.body->packs));
+  CAIRN_TRY(import_sets(r, cat, damage_reported_later));
   return tx.commit();
 }
 

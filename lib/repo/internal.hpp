@@ -130,7 +130,7 @@ class RepositoryImpl final : public Repository {
   std::vector<Location> locate_all(const hash::ChunkId& id) const override { return index_.find_all(id); }
   Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) override;
 
-  Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) override;
+  Result<WrittenSet> write_set(const SetBody& body) override;
   Result<std::vector<hash::SetId>> list_sets() override;
   Result<bool> has_set(const hash::SetId& id) override;
   Result<SetObject> read_set(const hash::SetId& id) override;

@@ -383,7 +383,6 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
   CAIRN_TRY(check_utf8(b.source, "source"));
   CAIRN_TRY(check_utf8(b.host, "host"));
   CAIRN_TRY(check_utf8(b.retention_class, "retention_class"));
-  CAIRN_TRY(check_utf8(b.kind, "kind"));
   CAIRN_TRY(check_utf8(b.hold_reason, "hold_reason"));
   const json hj = {
       {"repo_id", to_hex(keys.repo_id)},
@@ -395,7 +394,7 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
       {"source", b.source},
       {"host", b.host},
       {"retention_class", b.retention_class},
-      {"kind", b.kind},
+      {"kind", model::to_string(b.kind)},
       {"parent", b.parent ? json(b.parent->hex()) : json(nullptr)},
       {"started_ns", b.started_ns},
       {"ended_ns", b.ended_ns},
@@ -436,7 +435,10 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
   CAIRN_TRY_ASSIGN(b.source, f.str("source"));
   CAIRN_TRY_ASSIGN(b.host, f.str("host"));
   CAIRN_TRY_ASSIGN(b.retention_class, f.str("retention_class"));
-  CAIRN_TRY_ASSIGN(b.kind, f.str("kind"));
+  CAIRN_TRY_ASSIGN(const std::string kind, f.str("kind"));
+  auto k = model::parse_set_kind(kind);
+  if (!k) return corrupt(what, k.error().message);
+  b.kind = *k;
   CAIRN_TRY_ASSIGN(auto parent, f.opt_digest("parent"));
   if (parent) b.parent = hash::SetId{*parent};
   CAIRN_TRY_ASSIGN(b.started_ns, f.i64("started_ns"));

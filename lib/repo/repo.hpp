@@ -1,6 +1,6 @@
 // lib/repo/repo.hpp: the repository: config, keys, the chunk store (packs + index files) and
 // signed set objects. The byte formats are in cairn-repository(5) and pack/pack.hpp.
-// Depends on: base, io, hash, chunker, compress, crypto, pack, backend (manifest: stored.hpp).
+// Depends on: base, io, hash, chunker, compress, crypto, pack, backend, model (manifest: stored.hpp).
 // Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put() may be
 // called from several threads at once; everything else is thread-compatible.
 #pragma once
@@ -22,6 +22,7 @@
 #include "chunker/chunker.hpp"
 #include "crypto/keys.hpp"
 #include "hash/hash.hpp"
+#include "model/set.hpp"
 #include "pack/pack.hpp"
 
 namespace cairn::repo {
@@ -71,17 +72,14 @@ struct Location {
   std::uint8_t flags = 0;     // pack::kFlagZstd: the payload is compressed
 };
 
-struct SetBody {  // the encrypted part of a set object (JSON inside)
-  std::string source, host, retention_class, kind;  // kind: full | differential | incremental
-  std::optional<hash::SetId> parent;                // the set diffed against
-  std::int64_t started_ns = 0, ended_ns = 0;
-  std::uint64_t files = 0, bytes_read = 0, bytes_new = 0, bytes_stored = 0;
+// The encrypted part of a set object (JSON inside): the set's summary (kind in its text form,
+// an unknown one is damage), and what a restore needs.
+struct SetBody : model::SetSummary {
+  std::optional<hash::SetId> parent;    // the set diffed against
   std::vector<hash::ChunkId> manifest;  // chunks (BlobType::meta) holding the manifest stream
   std::vector<hash::Digest> manifest_proofs;  // one possession proof per manifest chunk
   std::uint64_t manifest_size = 0;
   std::vector<hash::PackId> packs;      // every pack a restore of this set needs
-  bool legal_hold = false;
-  std::string hold_reason;
 };
 
 struct SetHeader {  // the signed plaintext part of a set object
@@ -115,6 +113,14 @@ struct SetObject {
   hash::SetId id;
   SetHeader header;
   std::optional<SetBody> body;  // absent when the key cannot read
+};
+
+// A set object just stored: its id, the header it was signed with (seq, prev) and its
+// repository-relative path.
+struct WrittenSet {
+  hash::SetId id;
+  SetHeader header;
+  std::string path;
 };
 
 // Writers choose seq (1 + the newest set's), so a writer can claim any number. The
@@ -201,9 +207,8 @@ class Repository {
   // index rebuilds use it). Errc::not_found if the pack is absent, corrupt if it fails.
   virtual Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) = 0;
 
-  // Signs and stores a set object; fills seq/prev from the current newest set. Returns its id
-  // and repository-relative path.
-  virtual Result<std::pair<hash::SetId, std::string>> write_set(const SetBody& body) = 0;
+  // Signs and stores a set object; fills seq/prev from the current newest set.
+  virtual Result<WrittenSet> write_set(const SetBody& body) = 0;
   virtual Result<std::vector<hash::SetId>> list_sets() = 0;
   // Whether the repository holds the set object (unread: a damaged one counts too).
   virtual Result<bool> has_set(const hash::SetId& id) = 0;

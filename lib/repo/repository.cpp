@@ -534,7 +534,7 @@ Status RepositoryImpl::check_writer(const SetObject& s) {
 
 Result<SetObject> RepositoryImpl::read_set(const hash::SetId& id) { return read_set_impl(id, true); }
 
-Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetBody& body) {
+Result<WrittenSet> RepositoryImpl::write_set(const SetBody& body) {
   // The newest plausible readable set (highest seq; ties by time, then id) becomes `prev`.
   CAIRN_TRY_ASSIGN(auto ids, list_sets());
   std::vector<SetObject> all;
@@ -560,7 +560,7 @@ Result<std::pair<hash::SetId, std::string>> RepositoryImpl::write_set(const SetB
   const Key k = Key::set(id);
   auto st = be_->put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
-  return std::pair{id, k.path()};
+  return WrittenSet{id, std::move(h), k.path()};
 }
 
 namespace {

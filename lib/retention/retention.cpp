@@ -179,8 +179,8 @@ std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Poli
     if (!reasons[s.id].empty()) kept.push_back(&s);
   std::sort(kept.begin(), kept.end(), newer);
   const auto follows_parent = [&](const SetInfo& s) {
-    if (!s.parent || s.kind == Kind::full) return false;
-    if (s.kind == Kind::differential) return true;
+    if (!s.parent || s.kind == model::SetKind::full) return false;
+    if (s.kind == model::SetKind::differential) return true;
     const policy::Class* c = pol.find(s.retention_class);
     return c && c->incremental_chains;
   };

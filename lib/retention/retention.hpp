@@ -1,7 +1,7 @@
 // lib/retention/retention.hpp: retention as a pure function: sets + policy + now -> keep or
 // drop, with a reason for every set (restic ApplyPolicy + KeepReason). No I/O, no clock, no
 // time zone: every calendar bucket is a UTC one, so DST changes cannot move a set.
-// Depends on: base, hash (set ids), policy. Threads: pure functions.
+// Depends on: base, hash (set ids), model (set kinds), policy. Threads: pure functions.
 //
 // Semantics, per group of sets with the same (source, class):
 //   - a set dated after `now` is kept ("in the future") and takes no part in the rules;
@@ -32,18 +32,17 @@
 #include <vector>
 
 #include "hash/hash.hpp"
+#include "model/set.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::retention {
-
-enum class Kind : std::uint8_t { full, differential, incremental };
 
 struct SetInfo {
   hash::SetId id;
   std::string source;
   std::string retention_class;
   std::int64_t time_ns = 0;              // the snapshot time (ns since the Unix epoch, UTC)
-  Kind kind = Kind::full;
+  model::SetKind kind = model::SetKind::full;
   std::optional<hash::SetId> parent;     // the set a differential/incremental builds on
   bool legal_hold = false;
   std::string hold_reason;

@@ -115,7 +115,7 @@ int forge_set(char** argv) {
   body.source = source;
   body.host = "forger";
   body.retention_class = "daily";
-  body.kind = "full";
+  body.kind = model::SetKind::full;
   body.started_ns = 1;
   body.ended_ns = 2;
   body.files = 2;

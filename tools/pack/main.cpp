@@ -12,10 +12,10 @@ int main(int argc, char** argv) {
   ops::PackOptions opt;
   auto& app = tool.app();
   auto* full = app.add_flag_callback(
-      "--full", [&] { opt.kind = ops::SetKindWanted::full; },
+      "--full", [&] { opt.kind = model::SetKind::full; },
       "store every chunk the set needs in its own packs (restorable alone)");
   auto* diff = app.add_flag_callback(
-      "--differential", [&] { opt.kind = ops::SetKindWanted::differential; },
+      "--differential", [&] { opt.kind = model::SetKind::differential; },
       "reuse only chunks of the last full set of the source");
   full->excludes(diff);
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")

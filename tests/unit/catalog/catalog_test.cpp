@@ -19,6 +19,7 @@
 
 using namespace cairn;
 using namespace cairn::catalog;
+using model::SetKind;
 namespace fs = std::filesystem;
 
 namespace {
@@ -506,12 +507,9 @@ TEST_CASE("catalog::locate: --catalog, then CAIRN_CATALOG, then the XDG state di
 }
 
 TEST_CASE("catalog::to_string: text forms round-trip", "[catalog]") {
-  for (auto k : {SetKind::full, SetKind::differential, SetKind::incremental})
-    CHECK(parse_set_kind(to_string(k)) == k);
   for (auto st : {SetStatus::committed, SetStatus::pruned, SetStatus::damaged})
     CHECK(parse_set_status(to_string(st)) == st);
   for (auto k : {VerifyKind::structure, VerifyKind::read_data, VerifyKind::drill})
     CHECK(parse_verify_kind(to_string(k)) == k);
   CHECK(to_string(VerifyKind::read_data) == "read-data");
-  CHECK_FALSE(parse_set_kind("Full").has_value());
 }

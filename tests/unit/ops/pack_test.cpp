@@ -29,7 +29,7 @@ catalog::Catalog open_catalog(const ops::RepoOptions& ro) {
 }
 
 Ran try_pack(const ops::RepoOptions& ro, const std::string& stream) {
-  const ops::PackOptions po{ro, ops::SetKindWanted::incremental, 1};
+  const ops::PackOptions po{ro, model::SetKind::incremental, 1};
   return run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); }, stream);
 }
 

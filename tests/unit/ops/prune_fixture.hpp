@@ -86,7 +86,7 @@ struct Fixture {
   }
 
   hash::SetId pack_set(const std::string& source, const std::string& klass, std::int64_t started_ns,
-                       const Files& files, ops::SetKindWanted kind = ops::SetKindWanted::incremental) const {
+                       const Files& files, model::SetKind kind = model::SetKind::incremental) const {
     return test::pack_files(ro, source, klass, started_ns, files, kind);
   }
 

@@ -261,7 +261,7 @@ TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps
   std::thread writer([&] {
     CountingObserver obs;
     CancelToken cancel;
-    packed = ops::pack(ops::PackOptions{fx.ro, ops::SetKindWanted::incremental, 1}, in, pack_out, obs, cancel);
+    packed = ops::pack(ops::PackOptions{fx.ro, model::SetKind::incremental, 1}, in, pack_out, obs, cancel);
   });
   in.wait_reached();
 
@@ -429,10 +429,10 @@ TEST_CASE("ops::prune: a kept differential set keeps its full set", "[ops][prune
   Fixture fx;
   fx.policy("[class.daily]\nkeep-last = 1\n");
   const Files base{{"a", random_content(100u << 10)}, {"b", random_content(100u << 10)}};
-  const auto f = fx.pack_set("db", "daily", kT0, base, ops::SetKindWanted::full);
+  const auto f = fx.pack_set("db", "daily", kT0, base, model::SetKind::full);
   Files changed = base;
   changed[1].second = random_content(100u << 10);
-  const auto d = fx.pack_set("db", "daily", kT0 + kDay, changed, ops::SetKindWanted::differential);
+  const auto d = fx.pack_set("db", "daily", kT0 + kDay, changed, model::SetKind::differential);
   const Pruned p = fx.prune();
   REQUIRE(p.result);
   CHECK(p.out.empty());

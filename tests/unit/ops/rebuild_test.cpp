@@ -28,10 +28,10 @@ struct Mixed {
   hash::SetId full, diff, incr;
   explicit Mixed(const Fixture& fx) {
     const Files base{{"a", random_content(100u << 10)}, {"b", random_content(20u << 10)}};
-    full = fx.pack_set("db", "critical", kT0, base, ops::SetKindWanted::full);
+    full = fx.pack_set("db", "critical", kT0, base, model::SetKind::full);
     Files changed = base;
     changed[1].second = random_content(30u << 10);
-    diff = fx.pack_set("db", "critical", kT0 + kHour, changed, ops::SetKindWanted::differential);
+    diff = fx.pack_set("db", "critical", kT0 + kHour, changed, model::SetKind::differential);
     incr = fx.pack_set("app", "daily", kT0 + 2 * kHour, Files{{"c", random_content(50u << 10)}});
   }
 };
@@ -75,7 +75,7 @@ TEST_CASE("ops::rebuild_catalog: recreates every set from the repository alone",
     CHECK(got.bytes_stored == want.bytes_stored);
     CHECK(cat.packs_of(got.id).value() == packs_before[got.id]);
   }
-  CHECK((*after)[1].kind == catalog::SetKind::differential);
+  CHECK((*after)[1].kind == model::SetKind::differential);
   CHECK((*after)[1].parent == m.full);
   // The catalog's own audit log records the rebuild.
   auto audit = cat.audit_log(0);

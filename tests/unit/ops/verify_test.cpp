@@ -91,7 +91,7 @@ struct Fixture {
 
   // Packs one set of regular files with inline content; returns the set id.
   hash::SetId pack_set(const std::string& source, const std::vector<std::pair<std::string, Bytes>>& files,
-                       ops::SetKindWanted kind = ops::SetKindWanted::incremental, std::int64_t started_ns = 0) {
+                       model::SetKind kind = model::SetKind::incremental, std::int64_t started_ns = 0) {
     return test::pack_files(ro, source, "daily", started_ns, files, kind);
   }
 
@@ -195,7 +195,7 @@ std::string prefix(const hash::SetId& id) { return id.hex().substr(0, 12); }
 TEST_CASE("ops::verify: a clean repository verifies, with and without --read-data, and is recorded", "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("app", {{"one", one_pack()}, {"two", one_pack()}});
-  const auto b = fx.pack_set("db", {{"dump", random_content(150 << 10)}}, ops::SetKindWanted::full);
+  const auto b = fx.pack_set("db", {{"dump", random_content(150 << 10)}}, model::SetKind::full);
 
   auto plain = fx.verify(fx.options());
   INFO(plain.out);
@@ -239,7 +239,7 @@ TEST_CASE("ops::verify: --read-data names a damaged pack, the set that needs it 
   // A full set has its own packs, so the damage below cannot reach it. (Its content differs:
   // a chunk stored twice is read from whichever copy the index lists first.)
   const auto b = fx.pack_set("app", {{"b1", one_pack()}, {"b2", one_pack()}},
-                             ops::SetKindWanted::full);
+                             model::SetKind::full);
   const auto damaged = fx.pack_of(a, "a1");
   REQUIRE(damaged == fx.pack_of(a, "a3"));
   REQUIRE(damaged != fx.pack_of(a, "a2"));
@@ -384,7 +384,7 @@ TEST_CASE("ops::verify: --max-age fails with an objective error when the newest 
   INFO(empty.out);
   CHECK(empty.code() == Errc::objective);
 
-  fx.pack_set("old", {{"x", random_content(10 << 10)}}, ops::SetKindWanted::incremental, now_ns() - 10 * kDay);
+  fx.pack_set("old", {{"x", random_content(10 << 10)}}, model::SetKind::incremental, now_ns() - 10 * kDay);
   fx.pack_set("new", {{"y", random_content(10 << 10)}});
 
   o.max_age = "3d";
@@ -410,7 +410,7 @@ TEST_CASE("ops::verify: --max-age fails with an objective error when the newest 
 TEST_CASE("ops::verify: damage wins over a stale source", "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("old", {{"x", one_pack()}, {"y", one_pack()}},
-                             ops::SetKindWanted::incremental, now_ns() - 10 * kDay);
+                             model::SetKind::incremental, now_ns() - 10 * kDay);
   REQUIRE(fs::remove(fx.pack_file(fx.pack_of(a, "x"))));
   auto o = fx.options();
   o.max_age = "1d";

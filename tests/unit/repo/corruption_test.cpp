@@ -178,11 +178,11 @@ TEST_CASE("repo::Repository: a damaged or swapped index file is refused at open"
 TEST_CASE("repo::Repository: a damaged or swapped set is refused", "[repo][corruption]") {
   auto make = [](TestRepo& t) {
     auto r = t.open();
-    auto a = r->write_set(repo::SetBody{.source = "a", .files = 1});
-    auto b = r->write_set(repo::SetBody{.source = "b", .files = 2});
+    auto a = r->write_set(repo::SetBody{{.source = "a", .files = 1}});
+    auto b = r->write_set(repo::SetBody{{.source = "b", .files = 2}});
     REQUIRE(a);
     REQUIRE(b);
-    return std::pair{a->first, b->first};
+    return std::pair{a->id, b->id};
   };
   for (auto d : kAllDamage) {
     TestRepo t;

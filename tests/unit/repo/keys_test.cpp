@@ -32,7 +32,7 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
   auto full = t.open();
   const Bytes old_chunk = random_bytes(20'000);
   const auto old_id = store(*full, {old_chunk})[0];
-  auto old_set = full->write_set(repo::SetBody{.source = "full"});
+  auto old_set = full->write_set(repo::SetBody{{.source = "full"}});
   REQUIRE(old_set);
   const fs::path key_file = export_write_only(*full, t.scratch.dir, "wo-pass");
 
@@ -60,12 +60,12 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
   CHECK(snapshot(t.dir / "packs").size() == before.size() + 1);
 
   // a set: written, chained, but its body is unreadable to the writer
-  auto set = wo->write_set(repo::SetBody{.source = "wo", .host = "h1"});
+  auto set = wo->write_set(repo::SetBody{{.source = "wo", .host = "h1"}});
   REQUIRE(set);
-  auto seen = wo->read_set(set->first);
+  auto seen = wo->read_set(set->id);
   REQUIRE(seen);
   CHECK(seen->header.seq == 2);
-  CHECK(seen->header.prev == old_set->first);
+  CHECK(seen->header.prev == old_set->id);
   CHECK_FALSE(seen->body);
 
   // no reading chunks, old or new
@@ -92,7 +92,7 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
   auto got = reader->read_chunk_unproven(new_id);
   REQUIRE(got);
   CHECK(*got == new_chunk);
-  auto body = reader->read_set(set->first);
+  auto body = reader->read_set(set->id);
   REQUIRE(body);
   REQUIRE(body->body);
   CHECK(body->body->source == "wo");

@@ -13,7 +13,7 @@ repo::SetBody sample_body(std::string source) {
   b.source = std::move(source);
   b.host = "db1.example.org";
   b.retention_class = "daily";
-  b.kind = "incremental";
+  b.kind = model::SetKind::incremental;
   b.parent = hash::SetId{hash::blake2b(as_bytes("parent"))};
   b.started_ns = 1'700'000'000'000'000'000;
   b.ended_ns = b.started_ns + 5'000'000'000;
@@ -63,10 +63,10 @@ TEST_CASE("repo::Repository::write_set: sets chain by seq and prev", "[repo]") {
   for (int i = 0; i < 3; ++i) {
     auto w = r->write_set(sample_body("src" + std::to_string(i)));
     REQUIRE(w);
-    CHECK(w->second == "sets/" + w->first.hex());
-    CHECK(fs::is_regular_file(t.dir / w->second));
-    CHECK(hash::blake2b(read_all(t.dir / w->second)) == w->first.d);  // content-addressed
-    ids.push_back(w->first);
+    CHECK(w->path == "sets/" + w->id.hex());
+    CHECK(fs::is_regular_file(t.dir / w->path));
+    CHECK(hash::blake2b(read_all(t.dir / w->path)) == w->id.d);  // content-addressed
+    ids.push_back(w->id);
   }
   auto listed = r->list_sets();
   REQUIRE(listed);
@@ -92,13 +92,13 @@ TEST_CASE("repo::Repository::write_set: an unreadable set cannot become prev", "
   REQUIRE(a);
   auto b = r->write_set(sample_body("b"));
   REQUIRE(b);
-  damage(t.dir / b->second, Damage::flip_middle);  // seq 2 is now unreadable
+  damage(t.dir / b->path, Damage::flip_middle);  // seq 2 is now unreadable
   auto c = r->write_set(sample_body("c"));
   REQUIRE(c);
-  auto s = r->read_set(c->first);
+  auto s = r->read_set(c->id);
   REQUIRE(s);
   CHECK(s->header.seq == 2);
-  CHECK(s->header.prev == a->first);
+  CHECK(s->header.prev == a->id);
 }
 
 TEST_CASE("repo::Repository::write_set: refuses strings that are not UTF-8", "[repo]") {
@@ -251,7 +251,7 @@ TEST_CASE("repo::Repository::write_set: a forged high seq cannot stop later sets
   // The write-only host signs a set claiming the highest seq there is, and stores it directly.
   repo::SetHeader h;
   h.seq = 1ull << 48;
-  h.prev = a->first;
+  h.prev = a->id;
   auto w = r->keys().write_only();
   auto bytes = repo::encode_set(h, sample_body("forged"), w);
   REQUIRE(bytes);
@@ -261,7 +261,7 @@ TEST_CASE("repo::Repository::write_set: a forged high seq cannot stop later sets
   for (int i = 0; i < 2; ++i) {
     auto b = r->write_set(sample_body("b"));
     REQUIRE(b);
-    auto s = r->read_set(b->first);
+    auto s = r->read_set(b->id);
     REQUIRE(s);
     CHECK(s->header.seq == static_cast<std::uint64_t>(2 + i));
   }

@@ -107,9 +107,9 @@ Table load_table() {
       s.time_ns = utc(when);
       s.source = source;
       s.retention_class = klass;
-      if (kind == "full") s.kind = retention::Kind::full;
-      else if (kind == "diff") s.kind = retention::Kind::differential;
-      else if (kind == "incr") s.kind = retention::Kind::incremental;
+      if (kind == "full") s.kind = model::SetKind::full;
+      else if (kind == "diff") s.kind = model::SetKind::differential;
+      else if (kind == "incr") s.kind = model::SetKind::incremental;
       else FAIL("bad kind in: " << line);
       std::string opt;
       while (words >> opt) {
@@ -297,7 +297,7 @@ TEST_CASE("retention::apply: a pinned set is kept with its reason and keeps its 
   f.time_ns = utc("2025-03-01T00:00:00Z");
   d.time_ns = utc("2025-03-02T00:00:00Z");
   n.time_ns = utc("2025-03-03T00:00:00Z");
-  d.kind = retention::Kind::differential;
+  d.kind = model::SetKind::differential;
   d.parent = f.id;
   d.pinned = "not in the catalog";
   const auto out = retention::apply({f, d, n}, *pol, utc("2025-04-01T00:00:00Z"));

@@ -116,7 +116,7 @@ Ran run_op(Op&& op, std::string_view input = {}) {
 // ops::pack of `stream` with one worker (chunks land in packs in input order); returns what
 // cairn-pack prints (the set id, then "+REL" per object written).
 inline std::string pack_stream(const ops::RepoOptions& ro, const std::string& stream,
-                               ops::SetKindWanted kind = ops::SetKindWanted::incremental) {
+                               model::SetKind kind = model::SetKind::incremental) {
   const ops::PackOptions po{ro, kind, 1};
   Ran r = run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); }, stream);
   if (!r.result) FAIL("pack: " << r.result.error().message);
@@ -126,7 +126,7 @@ inline std::string pack_stream(const ops::RepoOptions& ro, const std::string& st
 // Packs one set of `files`; returns its id (the first line cairn-pack prints).
 inline hash::SetId pack_files(const ops::RepoOptions& ro, const std::string& source, const std::string& klass,
                               std::int64_t started_ns, const Files& files,
-                              ops::SetKindWanted kind = ops::SetKindWanted::incremental) {
+                              model::SetKind kind = model::SetKind::incremental) {
   const std::string out = pack_stream(ro, manifest_stream(source, klass, started_ns, files), kind);
   auto id = hash::SetId::from_hex(out.substr(0, out.find('\n')));
   REQUIRE(id);

@@ -1,0 +1,41 @@
+// lib/model/set.hpp: the facts about a backup set that several modules share: its kind, and
+// the summary its writer records. The set object's body (repo::SetBody) and the catalog's row
+// (catalog::SetRecord) are both a SetSummary plus what only they hold, so the row is filled
+// from the body in one assignment (ops::set_record) and no field is copied by hand.
+// Depends on: base. Threads: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace cairn::model {
+
+// What a set shares with older sets of its source: an incremental set anything, a
+// differential set the packs of the last full set, a full set nothing outside itself.
+enum class SetKind : std::uint8_t { full, differential, incremental };
+
+// The text forms "full", "differential", "incremental", as set objects (cairn-repository(5))
+// and the catalog (cairn-catalog(5)) store them. Any other text is Errc::bad_input naming
+// it: an unknown kind is never read as one of the three.
+std::string_view to_string(SetKind k);
+Result<SetKind> parse_set_kind(std::string_view s);
+
+// What the writer of a set records about it. Times are nanoseconds since the Unix epoch (UTC).
+struct SetSummary {
+  std::string source, host, retention_class;
+  SetKind kind = SetKind::full;
+  std::int64_t started_ns = 0;   // snapshot time: point-in-time selection uses this
+  std::int64_t ended_ns = 0;
+  std::uint64_t files = 0;
+  std::uint64_t bytes_read = 0;    // bytes read from the source
+  std::uint64_t bytes_new = 0;     // bytes of chunks not already in the repository
+  std::uint64_t bytes_stored = 0;  // bytes written to the repository (compressed, sealed)
+  bool legal_hold = false;         // placed when the set was written (later: hold records)
+  std::string hold_reason;         // empty when not held
+  bool operator==(const SetSummary&) const = default;
+};
+
+}  // namespace cairn::model

@@ -1,0 +1,38 @@
+// lib/ops/import.hpp: the one disaster-recovery import path: a catalog's rows made from the set
+// objects of a repository alone (cairn-restore --from and cairn-verify --from fill a scratch
+// catalog with it; cairn catalog rebuild a new one).
+// Depends on: repo, catalog. Threads: one.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "base/observer.hpp"
+#include "catalog/catalog.hpp"
+#include "hash/hash.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::ops {
+
+struct ImportOptions {
+  const CancelToken* cancel = nullptr;  // polled between set objects
+  // Called with each set's row (set_record) before the hold records apply and it is inserted:
+  // rebuild adds here what only the old catalog knows.
+  std::function<void(const repo::SetObject&, catalog::SetRecord&)> adjust;
+};
+
+struct Imported {
+  std::vector<hash::SetId> ids;  // the sets inserted, oldest first (seq, time, id)
+  int warnings = 0;              // set objects and hold records left out
+};
+
+// Inserts a row into `cat` for every set object of `r`, oldest first, with the hold state
+// the repository's hold records give (ops::readable_holds); the caller holds the catalog
+// transaction. A set object gone meanwhile is passed over. A damaged one (it fails to
+// authenticate or to decode, or the catalog refuses its row) is reported to `obs` as a
+// warning naming it, counted and left out: one bad set never stops the others from being
+// imported. A key that cannot read set bodies is Errc::auth; any other error (storage,
+// network, the catalog file) stops the import.
+Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs, const ImportOptions& o = {});
+
+}  // namespace cairn::ops

@@ -10,6 +10,7 @@
 
 #include "base/result.hpp"
 #include "catalog/catalog.hpp"
+#include "ops/run_log.hpp"
 #include "repo/repo.hpp"
 
 namespace cairn::ops {
@@ -22,18 +23,21 @@ struct RepoOptions {
   // environment) opened instead of `repo`. Its catalog is built from its set objects in a
   // temporary file (the local catalog is not used), removed when the Context goes away.
   std::optional<std::string> from;
+  // The tool's run, recorded in the catalog once it is open (not a `from` catalog, which is
+  // scratch); nullptr: none (run_log.hpp).
+  RunLog* run = nullptr;
 };
 
 // An open repository and its catalog, as used by one run.
 struct Context {
   std::shared_ptr<void> scratch;  // a temporary directory (with `from`), removed last
   std::unique_ptr<repo::Repository> repo;
-  std::optional<catalog::Catalog> cat;
+  std::shared_ptr<catalog::Catalog> cat;  // shared with the RunLog, which outlives the use case
   std::string repo_id_hex() const;
 };
 
 Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
-// Opens the repository, then its catalog (created when absent).
+// Opens the repository, then its catalog (created when absent), and begins o.run in it.
 Result<Context> open_context(const RepoOptions& o);
 
 // Nanoseconds since the Unix epoch, now.

@@ -66,8 +66,15 @@ constexpr Exit exit_for(Errc c) {
     case Errc::cancelled: return Exit::interrupted;
     case Errc::no_repo: return Exit::no_repo;
     case Errc::objective: return Exit::objective;
-    default: return Exit::failure;
+    case Errc::bad_input:
+    case Errc::unsupported_format:
+    case Errc::not_found:
+    case Errc::exists:
+    case Errc::io:
+    case Errc::unimplemented:
+    case Errc::internal: return Exit::failure;
   }
+  return Exit::failure;  // not an Errc: -Wswitch names a new one above
 }
 
 // An Error built from errno, naming the subject: "cannot open 'x': No such file or directory".

@@ -8,6 +8,7 @@ Result<ops::RepoOptions> repo_options(Session& s) {
   CAIRN_TRY_ASSIGN(o.unlock.passphrase, s.passphrase());
   o.unlock.key_file = s.key_file();
   o.catalog = s.catalog();
+  o.run = s.run();
   return o;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/passphrase.hpp"
+#include "ops/context.hpp"
 
 namespace cairn::cli {
 
@@ -60,6 +61,11 @@ Result<SecretText> Session::passphrase() {
                                                   std::getenv("CAIRN_PASSPHRASE_FD")));
   }
   return *passphrase_;
+}
+
+Status Session::finish_run(int exit_code, std::string_view message) {
+  if (!run_) return {};
+  return run_->finish(now_ns(), exit_code, message);
 }
 
 Result<std::reference_wrapper<io::FdReader>> Session::stdin_stream(bool refuse_tty) {

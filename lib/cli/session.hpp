@@ -1,7 +1,7 @@
 // lib/cli/session.hpp: what a tool's body gets from cli::Tool: the common options (already
 // parsed and resolved against the environment), the passphrase, the Observer, the cancel
 // token, and stdin/stdout as io objects.
-// Depends on: base, io. Threads: the Session is thread-compatible; observer() and cancel()
+// Depends on: base, io, ops (run_log). Threads: the Session is thread-compatible; observer() and cancel()
 // may be used from any thread.
 #pragma once
 
@@ -17,6 +17,7 @@
 #include "base/secret.hpp"
 #include "cli/progress.hpp"
 #include "io/file.hpp"
+#include "ops/run_log.hpp"
 
 namespace cairn::cli {
 
@@ -63,6 +64,13 @@ class Session {
   Reporter& reporter() { return *reporter_; }
   CancelToken& cancel() { return cancel_; }
 
+  // The run, when the tool records runs (Tool::record_runs): repo_options() hands it to ops,
+  // which begins it in the catalog; Tool finishes it. nullptr otherwise.
+  void record_run(std::int64_t started_ns) { run_.emplace(tool_, started_ns); }
+  ops::RunLog* run() { return run_ ? &*run_ : nullptr; }
+  // Ends the run in the catalog (nothing when it never began).
+  Status finish_run(int exit_code, std::string_view message);
+
   io::FdReader& stdin_reader() { return in_; }
   io::FdWriter& stdout_writer() { return out_; }
   // The same, but Errc::usage when refuse_tty and the descriptor is a terminal: a binary or
@@ -80,6 +88,7 @@ class Session {
   io::FdReader in_;
   io::FdWriter out_;
   std::optional<SecretText> passphrase_;  // wiped when released
+  std::optional<ops::RunLog> run_;
 };
 
 }  // namespace cairn::cli

@@ -24,6 +24,7 @@
 #include "cli/units.hpp"
 #include "cli/verb.hpp"
 #include "notify/notify.hpp"
+#include "ops/context.hpp"
 #include "ops/process.hpp"
 
 namespace cairn::cli {
@@ -286,63 +287,50 @@ int Tool::run(int argc, char** argv) {
   // command before an unknown option.
   const Body* body = chosen_body();
   if (body == nullptr) {
-    to_stderr(fmt::format("{}: error: a command is required", name_));
+    print_error("a command is required");
     to_stderr(fmt::format("Try '{} --help'.", command_path()));
     return static_cast<int>(Exit::usage);
   }
   // --notify targets are checked now: a typo is a usage error, not an alert lost later.
   auto targets = notify::command_line_targets(opt_.notify);
-  if (!targets) {
-    to_stderr(fmt::format("{}: error: {}", name_, printable(targets.error().message)));
-    return static_cast<int>(exit_for(targets.error().code));
-  }
+  if (!targets) return print_error(targets.error());
   opt_.notify = std::move(targets).value();
   if (!opt_.notify.empty()) {
-    if (auto settings = notify::settings_from_env(); !settings) {
-      to_stderr(fmt::format("{}: error: {}", name_, printable(settings.error().message)));
-      return static_cast<int>(exit_for(settings.error().code));
-    }
+    if (auto settings = notify::settings_from_env(); !settings) return print_error(settings.error());
   }
   auto session = Session::open(name_, opt_);
-  if (!session) {
-    to_stderr(fmt::format("{}: error: {}", name_, printable(session.error().message)));
-    return alert(name_, app_, opt_, static_cast<int>(exit_for(session.error().code)),
-                 session.error().message);
-  }
+  if (!session) return alert(name_, app_, opt_, print_error(session.error()), session.error().message);
   Session& s = **session;
+  if (record_runs_) s.record_run(now_ns());
+  Result<ops::Outcome> r = ops::Outcome{};
   if (Status st = ops::init_process(); !st) {
-    const std::string message = st.error().message;
-    return alert(name_, app_, opt_, finish(s, std::move(st).error()), message);
-  }
-  Result<ops::Outcome> r = [&] {
+    r = std::move(st).error();
+  } else {
     SignalScope signals(s.cancel());
-    return run_guarded(*body, s);
-  }();
-  std::string message;  // what the alert says, beyond the exit status
-  if (!r) {
-    message = r.error().message;
-  } else if (const auto n = std::max<std::uint64_t>(
-                 r->warnings > 0 ? static_cast<std::uint64_t>(r->warnings) : 0, s.reporter().warnings());
-             n > 0) {
-    message = fmt::format("{} {} problems (named on standard error)", n, n == 1 ? "item had" : "items had");
+    r = run_guarded(*body, s);
   }
-  // An Outcome's own exit code is an answer, not a failure (cairn-diff --exit-code: 1 = the
-  // trees differ): nothing to alert.
-  const bool answer = r && r->exit_code != 0;
-  const int code = finish(s, std::move(r));
-  return answer ? code : alert(name_, app_, opt_, code, message);
+  return finish(s, std::move(r));
+}
+
+int Tool::print_error(const Error& e) const {
+  print_error(e.message);
+  return static_cast<int>(exit_for(e.code));
+}
+
+void Tool::print_error(std::string_view message) const {
+  to_stderr(fmt::format("{}: error: {}", name_, printable(message)));
 }
 
 int Tool::parse_error(const CLI::ParseError& e) {
   if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {  // --help, --version
     app_.exit(e);
     if (Status st = flush_cout(); !st) {
-      to_stderr(fmt::format("{}: error: {}", name_, st.error().message));
+      print_error(st.error().message);
       return static_cast<int>(Exit::failure);
     }
     return static_cast<int>(Exit::ok);
   }
-  to_stderr(fmt::format("{}: error: {}", name_, printable(one_line(e.what()))));
+  print_error(one_line(e.what()));
   to_stderr(fmt::format("Try '{} --help'.", command_path()));
   return static_cast<int>(Exit::usage);
 }
@@ -369,9 +357,7 @@ int Tool::dispatch_external(int argc, char** argv, bool& handled) {
   std::vector<std::string> child{fmt::format("{}-{}", name_, verb)};
   for (std::size_t i = 0; i < args.size(); ++i)
     if (i != *at) child.emplace_back(args[i]);
-  const Error e = exec_tool(*exe, child);
-  to_stderr(fmt::format("{}: error: {}", name_, printable(e.message)));
-  return static_cast<int>(exit_for(e.code));
+  return print_error(exec_tool(*exe, child));
 }
 
 std::string Tool::command_path() const {
@@ -398,35 +384,43 @@ const Body* Tool::chosen_body() const {
 
 int Tool::finish(Session& s, Result<ops::Outcome> r) {
   Reporter& rep = s.reporter();
-  if (!r) {
-    const Error& e = r.error();
-    int code = static_cast<int>(exit_for(e.code));
-    if (s.cancel().cancelled()) code = static_cast<int>(Exit::interrupted);
+  int answer = 0;  // an Outcome's own exit code (cairn-diff --exit-code: 1 = the trees differ)
+  if (r) {
+    answer = r->exit_code;
+    Status st;
+    if (!r->result.empty()) st = s.stdout_writer().write(as_bytes(r->result + "\n"));
+    if (st) st = s.stdout_writer().flush();
+    if (st) st = flush_cout();
+    if (!st) r = std::move(st).error();  // ENOSPC on a redirected stdout is a failure (STYLE.md C8)
+  } else {
     (void)s.stdout_writer().flush();  // what was written is the stream's business now
-    rep.finish(code);
-    to_stderr(fmt::format("{}: error: {}", name_, printable(e.message)));
-    return code;
   }
-  const ops::Outcome& out = r.value();
-  const std::uint64_t warnings =
-      std::max<std::uint64_t>(out.warnings > 0 ? static_cast<std::uint64_t>(out.warnings) : 0,
-                              rep.warnings());
-  Status st;
-  if (!out.result.empty()) st = s.stdout_writer().write(as_bytes(out.result + "\n"));
-  if (st) st = s.stdout_writer().flush();
-  if (st) st = flush_cout();
-  if (!st) {  // ENOSPC on a redirected stdout is a failure, not a success (STYLE.md C8)
-    rep.finish(static_cast<int>(Exit::failure));
-    to_stderr(fmt::format("{}: error: {}", name_, printable(st.error().message)));
-    return static_cast<int>(Exit::failure);
-  }
-  int code = static_cast<int>(warnings > 0 ? Exit::partial : Exit::ok);
-  if (out.exit_code != 0) code = out.exit_code;  // e.g. cairn-diff --exit-code: 1 = differ
+  // The one count of warnings: those the Observer was told of, or the use case's own count
+  // when it is larger (problems named elsewhere, e.g. in cairn-verify's report).
+  const auto warnings = [&] {
+    const int own = r ? r->warnings : 0;
+    return std::max<std::uint64_t>(own > 0 ? static_cast<std::uint64_t>(own) : 0, rep.warnings());
+  };
+  const auto exit_code = [&] {
+    if (!r) return static_cast<int>(s.cancel().cancelled() ? Exit::interrupted : exit_for(r.error().code));
+    if (answer != 0) return answer;
+    return static_cast<int>(warnings() > 0 ? Exit::partial : Exit::ok);
+  };
+  // The run ends in the catalog whatever the outcome; failing to say so is one more warning.
+  if (Status st = s.finish_run(exit_code(), r ? "ok" : r.error().message); !st) rep.warning("catalog", st.error());
+  const int code = exit_code();
+  const std::uint64_t n = warnings();
   rep.finish(code);
-  if (warnings > 0)
-    to_stderr(fmt::format("{}: warning: {} {} problems (named above)", name_, warnings,
-                          warnings == 1 ? "item had" : "items had"));
-  return code;
+  std::string message;  // what the alert says, beyond the exit status
+  if (!r) {
+    message = r.error().message;
+    print_error(message);
+  } else if (n > 0) {
+    message = fmt::format("{} {} problems (named on standard error)", n, n == 1 ? "item had" : "items had");
+    to_stderr(fmt::format("{}: warning: {} {} problems (named above)", name_, n, n == 1 ? "item had" : "items had"));
+  }
+  // An answer is not a failure: nothing to alert.
+  return r && answer != 0 ? code : alert(name_, app_, opt_, code, message);
 }
 
 namespace {

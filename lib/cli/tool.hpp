@@ -50,6 +50,11 @@ class Tool {
   // "cairn: 'frob' is not a cairn command. See 'cairn help'.".
   void dispatch_verbs() { dispatch_ = true; }
 
+  // Records each run in the catalog (catalog::RunRecord, counted by `cairn status`) once the
+  // body opens it through cli::repo_options(): for the tools that change or check the
+  // repository; the read-only commands of the front command (`cairn ls`, `status`...) do not.
+  void record_runs() { record_runs_ = true; }
+
   // Runs the tool with one body for the whole tool; returns the process exit code.
   int run(int argc, char** argv, Body body);
   // Runs the body of the command that was chosen (see command()).
@@ -61,7 +66,12 @@ class Tool {
   int dispatch_external(int argc, char** argv, bool& handled);
   std::string command_path() const;
   const Body* chosen_body() const;
+  // Everything after the body: the result line, the exit status, the one error or warning
+  // summary line, the run's end in the catalog, and the alert.
   int finish(Session& s, Result<ops::Outcome> r);
+  // The one error line, "<tool>: error: <message>"; the first returns e's exit status.
+  int print_error(const Error& e) const;
+  void print_error(std::string_view message) const;
 
   std::string name_;
   CLI::App app_;
@@ -69,6 +79,7 @@ class Tool {
   Body root_body_;
   std::map<const CLI::App*, Body> bodies_;
   bool dispatch_ = false;
+  bool record_runs_ = false;
 };
 
 // Adds an option taking a size ("64K", "1M", "2G"; units.hpp) stored as bytes in `into`.

@@ -64,13 +64,14 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
     CAIRN_TRY_ASSIGN(c.repo, open_from(*o.from, o.unlock, scratch->path()));
     CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
     CAIRN_TRY(fill_catalog(*c.repo, cat, obs));
-    c.cat.emplace(std::move(cat));
+    c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
     return c;
   }
   CAIRN_TRY_ASSIGN(c.repo, open_repo(o));
   CAIRN_TRY_ASSIGN(auto file, catalog::locate(o.catalog, c.repo_id_hex()));
   CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(file, c.repo_id_hex()));
-  c.cat.emplace(std::move(cat));
+  c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
+  if (o.run) CAIRN_TRY(o.run->begin(c.cat));
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "catalog/catalog.hpp"
+#include "ops/run_log.hpp"
 #include "repo/repo.hpp"
 
 namespace cairn::ops {
@@ -25,20 +26,23 @@ struct RepoOptions {
   // environment) opened instead of `repo`. Its catalog is built from its set objects in a
   // temporary file (the local catalog is not used), removed when the Context goes away.
   std::optional<std::string> from;
+  // The tool's run, recorded in the catalog once it is open (not a `from` catalog, which is
+  // scratch); nullptr: none (run_log.hpp).
+  RunLog* run = nullptr;
 };
 
 // An open repository and its catalog, as used by one run.
 struct Context {
   std::shared_ptr<void> scratch;  // a temporary directory (with `from`), removed last
   std::unique_ptr<repo::Repository> repo;
-  std::optional<catalog::Catalog> cat;
+  std::shared_ptr<catalog::Catalog> cat;  // shared with the RunLog, which outlives the use case
   std::string repo_id_hex() const;
 };
 
 Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
-// Opens the repository, then its catalog (created when absent). With `from`, the scratch
-// catalog is filled by import_sets, which reports the set objects and hold records it leaves
-// out to `obs` (none: they are left out silently).
+// Opens the repository, then its catalog (created when absent), and begins o.run in it. With
+// `from`, the scratch catalog is filled by import_sets, which reports the set objects and hold
+// records it leaves out to `obs` (none: they are left out silently).
 Result<Context> open_context(const RepoOptions& o, Observer* obs = nullptr);
 
 // The catalog row a set gives: its summary, id, sequence number and parent (status

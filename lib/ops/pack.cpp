@@ -321,21 +321,6 @@ class Packer {
   Bytes buf_;
 };
 
-// Passes everything on, counting warnings (they make the run's exit status 3).
-struct CountingForwarder final : Observer {
-  explicit CountingForwarder(Observer& to) : to_(to) {}
-  void started(std::string_view path) override { to_.started(path); }
-  void advanced(std::uint64_t bytes, std::uint64_t items) override { to_.advanced(bytes, items); }
-  void warning(std::string_view path, const Error& e) override {
-    ++warnings;
-    to_.warning(path, e);
-  }
-  void info(std::string_view line) override { to_.info(line); }
-  std::atomic<std::uint64_t> warnings{0};
-
- private:
-  Observer& to_;
-};
 
 // Everything after the catalog is open; `made` is set once the set object is written.
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx, io::Writer& out,
@@ -349,24 +334,17 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
   const std::int64_t t0 = now_ns();
   manifest::Reader reader(in, "stdin");
   CAIRN_TRY(reader.open());  // refuse a wrong stream before touching the repository
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   const auto& info = reader.set();
   if (info.source.empty()) return Error{Errc::bad_input, "the manifest header names no source"};
-  // The run is recorded before the work and finished after it, whatever the outcome, so a
-  // failed or killed pack counts against its source and class in `cairn status`.
-  catalog::RunRecord run;
-  run.tool = "cairn-pack";
-  run.started_ns = t0;
-  run.source = info.source;
-  run.retention_class = info.retention_class;
-  CAIRN_TRY_ASSIGN(const std::int64_t run_id, ctx.cat->record_run(run));
-  CountingForwarder counted(obs);
+  // The run (o.repo.run) counts against this source and class in `cairn status`.
+  if (o.repo.run) {
+    o.repo.run->source = info.source;
+    o.repo.run->retention_class = info.retention_class;
+  }
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   std::optional<hash::SetId> made;
-  Result<Outcome> r = pack_into(o, reader, ctx, out, counted, cancel, t0, made);
-  int code = static_cast<int>(r ? (counted.warnings > 0 ? Exit::partial : Exit::ok) : exit_for(r.error().code));
-  if (cancel.cancelled()) code = static_cast<int>(Exit::interrupted);
-  if (Status st = ctx.cat->finish_run(run_id, now_ns(), code, made, r ? "ok" : r.error().message); !st)
-    obs.warning("catalog", st.error());
+  Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, made);
+  if (o.repo.run) o.repo.run->set = made;
   return r;
 }
 

@@ -1,146 +1,19 @@
 #include "ops/restore.hpp"
 
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
-#include <random>
-#include <set>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
-#include "manifest/manifest.hpp"
+#include "base/time.hpp"
 #include "base/work_queue.hpp"
 #include "repo/stored.hpp"
-#include "tar/tar.hpp"
-#include "tree/tree.hpp"
+#include "restore/restore.hpp"
 
 namespace cairn::ops {
 
-bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used) {
-  if (patterns.empty()) return true;
-  std::string p(path);
-  auto slash = p.rfind('/');
-  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
-  bool any = false;
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    std::string_view q = patterns[i];
-    while (q.size() > 1 && q.back() == '/') q.remove_suffix(1);
-    if (q.starts_with("./")) q.remove_prefix(2);
-    std::string qs(q);
-    bool hit = p == q || q == "." ||
-               (p.size() > q.size() && p.compare(0, q.size(), q) == 0 && p[q.size()] == '/') ||
-               ::fnmatch(qs.c_str(), p.c_str(), 0) == 0 || ::fnmatch(qs.c_str(), base.c_str(), 0) == 0;
-    if (!hit) continue;
-    any = true;
-    if (!used) break;
-    (*used)[i] = 1;
-  }
-  return any;
-}
-
-// Errc::not_found naming every pattern that selected nothing.
-Status check_patterns_used(const std::vector<std::string>& patterns, const std::vector<char>& used) {
-  std::string missing;
-  for (std::size_t i = 0; i < patterns.size(); ++i)
-    if (!used[i]) missing += (missing.empty() ? "'" : ", '") + patterns[i] + "'";
-  if (missing.empty()) return {};
-  return Error{Errc::not_found, fmt::format("nothing in the set matches {}", missing)};
-}
-
 namespace {
-
-tree::Kind tree_kind(manifest::Type t) {
-  switch (t) {
-    case manifest::Type::dir: return tree::Kind::dir;
-    case manifest::Type::symlink: return tree::Kind::symlink;
-    case manifest::Type::fifo: return tree::Kind::fifo;
-    case manifest::Type::socket: return tree::Kind::socket;
-    case manifest::Type::chardev: return tree::Kind::chardev;
-    case manifest::Type::blockdev: return tree::Kind::blockdev;
-    default: return tree::Kind::file;
-  }
-}
-
-tree::Meta meta_of(const manifest::Entry& e) {
-  tree::Meta m;
-  m.kind = tree_kind(e.type);
-  m.mode = e.mode;
-  m.uid = e.uid;
-  m.gid = e.gid;
-  m.user = e.user;
-  m.group = e.group;
-  m.mtime_ns = e.mtime_ns;
-  for (auto& x : e.xattrs) m.xattrs.push_back(tree::Xattr{x.name, x.value});
-  m.acl_access = e.acl_access;
-  m.acl_default = e.acl_default;
-  return m;
-}
-
-std::string temp_name() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return fmt::format(".cairn-restore-{:x}-{:x}", rng() & 0xffffffff, counter++);
-}
-
-// What --special guards (cairn-restore(1) SPECIAL FILES): device nodes, the setuid and setgid
-// bits of anything but a directory, and file capabilities. Without --special they are left
-// out, and counted for one line at the end.
-struct SpecialCount {
-  std::atomic<std::uint64_t> devices{0}, setid{0}, caps{0};
-};
-
-constexpr std::string_view kCapabilityXattr = "security.capability";
-
-// False when the entry is not to be restored at all (a device node without --special);
-// otherwise takes out of `e` what --special alone restores.
-bool tame(manifest::Entry& e, bool special, SpecialCount& n) {
-  if (special) return true;
-  if (e.type == manifest::Type::chardev || e.type == manifest::Type::blockdev) {
-    ++n.devices;
-    return false;
-  }
-  // setgid on a directory only makes new files inherit its group: kept.
-  if (e.type != manifest::Type::dir && (e.mode & 06000) != 0) {
-    e.mode &= ~06000u;
-    ++n.setid;
-  }
-  auto cap = std::remove_if(e.xattrs.begin(), e.xattrs.end(), [](const auto& x) { return x.name == kCapabilityXattr; });
-  if (cap != e.xattrs.end()) {
-    e.xattrs.erase(cap, e.xattrs.end());
-    ++n.caps;
-  }
-  return true;
-}
-
-void report_special(const SpecialCount& n, Observer& obs) {
-  if (n.devices > 0)
-    obs.warning("", Error{Errc::unimplemented, fmt::format("{} device node{} not restored; --special restores them", n.devices.load(),
-                                                           n.devices == 1 ? " was" : "s were")});
-  if (n.setid > 0 || n.caps > 0)
-    obs.info(fmt::format("{} setuid/setgid bits cleared and {} file capabilities left out; --special restores them",
-                         n.setid.load(), n.caps.load()));
-}
-
-// A file's chunks, as the index sizes them, must add up to the size the set records: checked
-// before the first byte of the file is written, so a forged size (2^63) writes nothing, and
-// output never holds more than the chunks do. Errc::corrupt (a chunk in no index too).
-Status check_size(repo::Repository& r, const manifest::Entry& e) {
-  std::uint64_t sum = 0;
-  for (const auto& id : e.chunks) {
-    auto loc = r.locate(id);
-    if (!loc) return Error{Errc::corrupt, fmt::format("chunk {} is in no index (missing)", id.hex().substr(0, 12))};
-    sum += loc->raw_size;
-  }
-  if (sum != e.size)
-    return Error{Errc::corrupt, fmt::format("the set records {} bytes but its chunks hold {}", e.size, sum)};
-  return {};
-}
 
 // A chunk the signed set needs that no index file lists (an index or pack file was deleted)
 // is damage, exit 4, like a chunk that fails to authenticate; not a generic failure.
@@ -152,462 +25,56 @@ Error missing_is_damage(Error e) {
   return e;
 }
 
-Result<Bytes> read_chunk(repo::Repository& r, const manifest::Entry& e, std::size_t i) {
-  auto b = repo::read_entry_chunk(r, e, i);
-  if (!b) return missing_is_damage(std::move(b).error());
-  return b;
-}
-
-Result<bool> next_entry(repo::StoredSet& m, manifest::Entry& e) {
-  auto more = m.next(e);
-  if (!more) return missing_is_damage(std::move(more).error());
-  return more;
-}
-
-// Open directories of the target, from its root down, reached one component at a time with
-// O_NOFOLLOW: a symlink (planted or restored) is never traversed.
-class DirWalker {
+// A stored set as the restore engine reads it.
+class StoredSource final : public restore::Source {
  public:
-  explicit DirWalker(io::Fd root) { stack_.push_back({"", std::move(root)}); }
-  int root() const { return stack_.front().fd.get(); }
-  // Records the directory this restore made (or took over) at `path`: from then on it is
-  // only entered while it is that same inode, so a directory swapped for another (by a
-  // local user who can write its parent) never receives the restore's files.
-  void note(const std::string& path, tree::Identity id) { made_[path] = id; }
-  std::optional<tree::Identity> made(const std::string& path) const {
-    auto it = made_.find(path);
-    if (it == made_.end()) return std::nullopt;
-    return it->second;
+  StoredSource(repo::Repository& r, repo::StoredSet set) : r_(r), set_(std::move(set)) {}
+  const hash::SetId& id() const override { return set_.obj.id; }
+  Result<bool> next(manifest::Entry& e) override {
+    auto more = set_.next(e);
+    if (!more) return missing_is_damage(std::move(more).error());
+    return more;
   }
-  // The directory that holds `path`; creates missing directories (0700 until their own
-  // metadata is applied) when `create`.
-  Result<int> parent_of(std::string_view path, bool create) {
-    std::vector<std::string_view> comps;
-    std::size_t start = 0;
-    for (;;) {
-      auto slash = path.find('/', start);
-      if (slash == std::string_view::npos) break;
-      comps.push_back(path.substr(start, slash - start));
-      start = slash + 1;
-    }
-    std::size_t keep = 1;
-    while (keep < stack_.size() && keep - 1 < comps.size() && stack_[keep].name == comps[keep - 1]) ++keep;
-    stack_.resize(keep);
-    for (std::size_t i = keep - 1; i < comps.size(); ++i) {
-      std::string name(comps[i]);
-      // comps[i] points into `path`: its end is where this directory's own path ends.
-      std::string sub(path.substr(0, static_cast<std::size_t>(comps[i].data() - path.data()) + comps[i].size()));
-      int fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0 && errno == ENOENT && create) {
-        if (::mkdirat(stack_.back().fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
-          return errno_error(errno, fmt::format("cannot create directory '{}'", sub));
-        fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-          struct stat st;
-          if (::fstat(fd, &st) == 0) note(sub, {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
-        }
-      }
-      if (fd < 0) {
-        if (errno == ELOOP || errno == ENOTDIR)
-          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)", sub)};
-        return errno_error(errno, fmt::format("cannot open directory '{}'", sub));
-      }
-      io::Fd dir(fd);
-      if (auto want = made(sub)) {
-        struct stat st;
-        if (::fstat(fd, &st) != 0) return errno_error(errno, fmt::format("cannot stat directory '{}'", sub));
-        if (static_cast<std::uint64_t>(st.st_dev) != want->dev || static_cast<std::uint64_t>(st.st_ino) != want->ino)
-          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it was replaced by another directory "
-                                                    "while the restore ran (check who can write its parent)", sub)};
-      }
-      stack_.push_back({name, std::move(dir)});
-    }
-    return stack_.back().fd.get();
+  Result<Bytes> chunk(const manifest::Entry& e, std::size_t i) override {
+    auto b = repo::read_entry_chunk(r_, e, i);
+    if (!b) return missing_is_damage(std::move(b).error());
+    return b;
   }
+  const repo::StoredSet& set() const { return set_; }
 
  private:
-  struct Level {
-    std::string name;
-    io::Fd fd;
-  };
-  std::vector<Level> stack_;
-  std::unordered_map<std::string, tree::Identity> made_;
-};
-
-std::string base_name(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-constexpr std::size_t kBlock = 4096;
-
-Status pwrite_all(int fd, ByteView b, std::uint64_t off) {
-  std::size_t done = 0;
-  while (done < b.size()) {
-    ssize_t n = ::pwrite(fd, b.data() + done, b.size() - done, static_cast<off_t>(off + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error(errno, "cannot write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
-bool all_zero(ByteView b) {
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
-}
-
-class DirRestorer {
- public:
-  DirRestorer(repo::Repository& r, io::Fd root, const RestoreOptions& o, Observer& obs, const CancelToken& cancel,
-              SpecialCount& special)
-      : r_(r), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel), special_(special) {
-    apply_.owner = ::geteuid() == 0;
-    apply_.owners = &owners_;
-  }
-
-  Status run(repo::StoredSet& m) {
-    set_id_ = m.obj.id.hex();
-    WorkQueue q(o_.jobs ? o_.jobs : default_jobs(), 64ull << 20);
-    manifest::Entry e;
-    for (;;) {
-      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
-      if (!more) break;
-      CAIRN_TRY(manifest::check_path(e.path));
-      if (!selected(e.path, o_.patterns, &used_)) continue;
-      if (!tame(e, o_.special, special_)) continue;
-      Status s = one(e, q);
-      if (!s) {
-        if (s.error().code == Errc::cancelled || s.error().code == Errc::io) {
-          (void)q.wait();
-          return std::move(s).error();
-        }
-        fail(e.path, s.error());
-        if (!o_.keep_going && s.error().code == Errc::corrupt) break;
-      }
-      if (!o_.keep_going && failed_ > 0 && damaged_ > 0) break;
-    }
-    Status w = q.wait();
-    if (!w) return w;
-    for (auto& [path, link] : hardlinks_) {
-      Status s = make_hardlink(path, link);
-      if (!s) fail(path, s.error());
-    }
-    // Directory metadata last, deepest first, so creating children does not undo mtimes.
-    // Each directory is reached again from the target by descriptor and must still be the
-    // inode made for it: this is the window in which a local user who can write a parent
-    // swaps one for a symlink (see tree::apply_metadata).
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-      Status s = dir_meta(it->path, it->meta, it->id);
-      if (!s) fail(it->path, s.error());
-    }
-    if (damaged_ == 0) CAIRN_TRY(check_patterns_used(o_.patterns, used_));
-    if (damaged_ > 0)
-      return Error{Errc::corrupt, fmt::format("{} of the files could not be restored because of damaged data (named above)", damaged_.load())};
-    return {};
-  }
-  int failed() const { return failed_; }
-
- private:
-  void fail(const std::string& path, const Error& e) {
-    ++failed_;
-    if (e.code == Errc::corrupt) ++damaged_;
-    obs_.warning(path, e);
-  }
-
-  Status one(const manifest::Entry& e, WorkQueue& q) {
-    if (e.path == ".") {
-      if (e.type == manifest::Type::dir) dirs_.push_back({".", meta_of(e), {}});
-      return {};
-    }
-    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(e.path, true));
-    std::string name = base_name(e.path);
-    switch (e.type) {
-      case manifest::Type::dir: {
-        if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
-          return errno_error(errno, "cannot create directory");
-        int dfd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0) {
-          if (errno == ELOOP || errno == ENOTDIR) return Error{Errc::bad_input, "exists in the target and is not a directory"};
-          return errno_error(errno, "cannot open directory");
-        }
-        io::Fd d(dfd);
-        struct stat st;
-        if (::fstat(dfd, &st) != 0) return errno_error(errno, "cannot stat directory");
-        tree::Identity id{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-        walker_.note(e.path, id);
-        dirs_.push_back({e.path, meta_of(e), id});
-        return {};
-      }
-      case manifest::Type::file: {
-        int dfd = ::dup(parent);
-        if (dfd < 0) return errno_error(errno, "dup");
-        auto shared = std::make_shared<io::Fd>(dfd);
-        auto entry = std::make_shared<manifest::Entry>(e);
-        // Each queued file holds a directory descriptor until it has run: counting at least
-        // 256 KiB per file keeps a tree of small files (a PostgreSQL data directory) to a few
-        // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
-        const std::uint64_t budget = std::clamp<std::uint64_t>(e.size, 256u << 10, 8u << 20) + 4096;
-        return q.submit(budget, [this, shared, entry, name]() -> Status {
-          Status s = restore_file(shared->get(), name, *entry);
-          if (!s) {
-            // Damage is per file (named, the others go on); anything else (a full disk, an
-            // I/O error, an interrupt) stops the restore.
-            if (s.error().code != Errc::corrupt && s.error().code != Errc::bad_input) return s;
-            std::lock_guard l(mu_);
-            fail(entry->path, s.error());
-          }
-          return {};
-        });
-      }
-      case manifest::Type::hardlink:
-        hardlinks_.emplace_back(e.path, e.link);
-        return {};
-      case manifest::Type::symlink: {
-        std::string tmp = temp_name();
-        if (::symlinkat(e.target.c_str(), parent, tmp.c_str()) != 0) return errno_error(errno, "cannot create symlink");
-        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_, identity_at(parent, tmp));
-        if (!s) obs_.warning(e.path, s.error());
-        return rename_into(parent, tmp, name);
-      }
-      case manifest::Type::socket:
-        return {};  // a socket is a live endpoint: nothing to restore (see cairn-restore(1))
-      default: {
-        std::string tmp = temp_name();
-        CAIRN_TRY(tree::make_special(parent, tmp, tree_kind(e.type), e.mode, e.rdev_major, e.rdev_minor));
-        Status s = tree::apply_metadata(parent, tmp, meta_of(e), apply_, identity_at(parent, tmp));
-        if (!s) obs_.warning(e.path, s.error());
-        return rename_into(parent, tmp, name);
-      }
-    }
-  }
-
-  // What `name` in `parent` is right after this restore made it (nullopt if it is gone).
-  static std::optional<tree::Identity> identity_at(int parent, const std::string& name) {
-    struct stat st;
-    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
-    return tree::Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
-  }
-
-  Status rename_into(int parent, const std::string& tmp, const std::string& name) {
-    if (::renameat(parent, tmp.c_str(), parent, name.c_str()) != 0) {
-      int err = errno;
-      ::unlinkat(parent, tmp.c_str(), 0);
-      return errno_error(err, "cannot rename into place");
-    }
-    return {};
-  }
-
-  Status restore_file(int parent, const std::string& name, const manifest::Entry& e) {
-    CAIRN_TRY(check_size(r_, e));
-    std::string tmp = temp_name();
-    int fd = ::openat(parent, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return errno_error(errno, "cannot create file");
-    io::Fd f(fd);
-    auto cleanup = [&] { ::unlinkat(parent, tmp.c_str(), 0); };
-    std::uint64_t off = 0;
-    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      if (cancel_.cancelled()) { cleanup(); return Error{Errc::cancelled, "interrupted"}; }
-      auto data = read_chunk(r_, e, i);
-      if (!data) {
-        cleanup();
-        if (data.error().code == Errc::corrupt) data.error().wrap(fmt::format("set {}", set_id_));
-        return std::move(data).error();
-      }
-      if (!e.sparse) {
-        Status w = pwrite_all(fd, *data, off);
-        if (!w) { cleanup(); return w; }
-        off += data->size();
-        obs_.advanced(data->size(), 0);
-        continue;
-      }
-      // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
-      ByteView rest(*data);
-      while (!rest.empty()) {
-        std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
-        ByteView block = rest.first(n);
-        bool hole = all_zero(block);
-        if (!hole) {
-          // Extend the run to the next zero block (or the end) and write it in one go.
-          while (n < rest.size()) {
-            std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
-            if (all_zero(rest.subspan(n, m))) break;
-            n += m;
-          }
-          Status w = pwrite_all(fd, rest.first(n), off);
-          if (!w) { cleanup(); return w; }
-        }
-        off += n;
-        rest = rest.subspan(n);
-      }
-      obs_.advanced(data->size(), 0);
-    }
-    if (off != e.size) {
-      cleanup();
-      return Error{Errc::corrupt, fmt::format("restored {} bytes but the set records {}", off, e.size)};
-    }
-    // Only a sparse file needs its size set (a trailing hole was skipped, not written); any
-    // other file was created empty (O_EXCL) and written from 0 to exactly `off`.
-    if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0) {
-      int err = errno;
-      cleanup();
-      return errno_error(err, "cannot truncate");
-    }
-    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
-    if (!s) obs_.warning(e.path, s.error());
-    obs_.advanced(0, 1);
-    Status r = rename_into(parent, tmp, name);
-    if (!r) cleanup();
-    return r;
-  }
-
-  Status make_hardlink(const std::string& path, const std::string& link) {
-    CAIRN_TRY(manifest::check_path(link));
-    CAIRN_TRY_ASSIGN(int src_parent, walker_.parent_of(link, false));
-    int sfd = ::dup(src_parent);
-    if (sfd < 0) return errno_error(errno, "dup");
-    io::Fd src(sfd);
-    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, true));
-    std::string tmp = temp_name();
-    if (::linkat(src.get(), base_name(link).c_str(), parent, tmp.c_str(), 0) != 0)
-      return errno_error(errno, fmt::format("cannot link to '{}'", link));
-    return rename_into(parent, tmp, base_name(path));
-  }
-
-  Status dir_meta(const std::string& path, const tree::Meta& m, std::optional<tree::Identity> id) {
-    if (path == ".") {
-      return tree::apply_metadata_fd(walker_.root(), m, apply_, ".");
-    }
-    CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, false));
-    return tree::apply_metadata(parent, base_name(path), m, apply_, id);
-  }
-
   repo::Repository& r_;
-  DirWalker walker_;
-  const RestoreOptions& o_;
-  Observer& obs_;
-  const CancelToken& cancel_;
-  SpecialCount& special_;
-  tree::OwnerCache owners_;
-  tree::ApplyOptions apply_;
-  std::string set_id_;  // for messages
-  std::mutex mu_;
-  std::atomic<int> failed_{0}, damaged_{0};
-  struct DirToDo {
-    std::string path;
-    tree::Meta meta;
-    std::optional<tree::Identity> id;  // the inode made for it (none for ".")
-  };
-  std::vector<DirToDo> dirs_;
-  std::vector<std::pair<std::string, std::string>> hardlinks_;
-  std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
+  repo::StoredSet set_;
 };
 
-// The proper prefix of `path` ("a", "a/b" for "a/b/c") found in `links`, or nullptr.
-const std::string* under_symlink(std::string_view path, const std::set<std::string, std::less<>>& links) {
-  if (links.empty()) return nullptr;
-  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
-    auto it = links.find(path.substr(0, slash));
-    if (it != links.end()) return &*it;
-  }
-  return nullptr;
+Result<StoredSource> open_source(repo::Repository& r, const hash::SetId& id) {
+  auto opened = open_stored_set(r, id);
+  if (!opened) return missing_is_damage(std::move(opened).error());
+  return StoredSource(r, std::move(*opened));
 }
 
-// A pax stream of the selected entries. Every member stays inside the stream's root: names
-// and hard links' link names are relative without ".." (manifest::check_path), and none goes
-// through a symlink member written before it (a symlink's own target may point anywhere; the
-// extracting tar deals with that). A member is written only once its content is known to be
-// backed by the index (check_size), and its bytes only as they authenticate; on damage the
-// stream is cut off (tar::Writer::abandon), never padded or ended as if whole.
-Status restore_tar(repo::Repository& r, repo::StoredSet& m, const RestoreOptions& o, io::Writer& out, Observer& obs,
-                   const CancelToken& cancel, SpecialCount& special) {
-  CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
-  std::vector<char> used(o.patterns.size(), 0);
-  std::set<std::string, std::less<>> symlinks;
-  manifest::Entry e;
-  for (;;) {
-    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
-    if (!more) break;
-    if (!selected(e.path, o.patterns, &used) || e.type == manifest::Type::socket) continue;
-    if (!tame(e, o.special, special)) continue;
-    CAIRN_TRY(manifest::check_path(e.path));
-    if (e.type == manifest::Type::hardlink) CAIRN_TRY(manifest::check_path(e.link));
-    const std::string* via = under_symlink(e.path, symlinks);
-    if (!via && e.type == manifest::Type::hardlink) {
-      via = under_symlink(e.link, symlinks);
-      if (!via && symlinks.count(e.link) != 0) via = &*symlinks.find(e.link);
-    }
-    if (via) {
-      obs.warning(e.path, Error{Errc::bad_input, fmt::format("left out of the tar stream: it {} the symlink '{}'",
-                                                             e.type == manifest::Type::hardlink ? "links through or to" : "goes through",
-                                                             *via)});
-      continue;
-    }
-    if (e.type == manifest::Type::file) {
-      Status ok = check_size(r, e);
-      if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
-    }
-    CAIRN_TRY(w->add(e));
-    if (e.type == manifest::Type::symlink) symlinks.insert(e.path);
-    if (e.type != manifest::Type::file) continue;
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      auto data = read_chunk(r, e, i);
-      if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
-      total += data->size();
-      if (total > e.size) break;
-      CAIRN_TRY(w->data(*data));
-    }
-    if (total != e.size)
-      return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
-  }
-  CAIRN_TRY(check_patterns_used(o.patterns, used));
-  return w->finish();
-}
+class QueueWorkers final : public restore::Workers {
+ public:
+  explicit QueueWorkers(unsigned jobs) : q_(jobs ? jobs : default_jobs(), 64ull << 20) {}
+  Status submit(std::uint64_t bytes, std::function<Status()> job) override { return q_.submit(bytes, std::move(job)); }
+  Status wait() override { return q_.wait(); }
 
-Status restore_stdout(repo::Repository& r, repo::StoredSet& m, const std::string& want, io::Writer& out) {
-  manifest::Entry e;
-  for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, next_entry(m, e));
-    if (!more) break;
-    if (e.path != want) continue;
-    if (e.type != manifest::Type::file)
-      return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
-    Status ok = check_size(r, e);
-    if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
-      auto data = read_chunk(r, e, i);
-      if (!data) return std::move(data).error().wrap(fmt::format("set {}: '{}'", m.obj.id.hex(), e.path));
-      total += data->size();
-      if (total > e.size) break;
-      CAIRN_TRY(out.write(*data));
-    }
-    if (total != e.size)
-      return Error{Errc::corrupt, fmt::format("'{}': the set records {} bytes but its chunks hold {}", e.path, e.size, total)};
-    return out.flush();
-  }
-  return Error{Errc::not_found, fmt::format("the set holds no file '{}'", want)};
-}
+ private:
+  WorkQueue q_;
+};
 
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
-  auto opened = repo::open_stored_set(r, id);
-  if (!opened) return missing_is_damage(std::move(opened).error());
-  repo::StoredSet set = std::move(*opened);
+  CAIRN_TRY_ASSIGN(auto set, open_source(r, id));
   std::vector<char> used(o.patterns.size(), 0);
   manifest::Entry e;
   for (;;) {
-    CAIRN_TRY_ASSIGN(bool more, next_entry(set, e));
+    CAIRN_TRY_ASSIGN(bool more, set.next(e));
     if (!more) break;
     if (o.stdout_file) {
       if (e.path == *o.stdout_file) return true;
     } else {
-      selected(e.path, o.patterns, &used);
+      restore::selected(e.path, o.patterns, &used);
     }
   }
   return !o.stdout_file && std::all_of(used.begin(), used.end(), [](char u) { return u != 0; });
@@ -640,30 +107,26 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }
-  auto opened = repo::open_stored_set(*ctx.repo, rec.id);
-  if (!opened) return missing_is_damage(std::move(opened).error());
-  repo::StoredSet set = std::move(*opened);
-  CAIRN_TRY(check_catalog_row(rec, set.obj, ctx.cat->file()));
+  if (o.repo.run) o.repo.run->set = rec.id;
+  CAIRN_TRY_ASSIGN(auto set, open_source(*ctx.repo, rec.id));
+  CAIRN_TRY(check_catalog_row(rec, set.set().obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
-  SpecialCount special;
+  const restore::Options ro{o.patterns, o.keep_going, o.special};
   if (o.tar) {
-    CAIRN_TRY(restore_tar(*ctx.repo, set, o, out, obs, cancel, special));
-    report_special(special, obs);
+    CAIRN_TRY(restore::to_tar(*ctx.repo, set, ro, out, obs, cancel));
     return Outcome{};
   }
   if (o.stdout_file) {
-    CAIRN_TRY(restore_stdout(*ctx.repo, set, *o.stdout_file, out));
+    CAIRN_TRY(restore::file_to(*ctx.repo, set, *o.stdout_file, out, cancel));
     return Outcome{};
   }
   std::error_code ec;
   std::filesystem::create_directories(*o.to, ec);
   if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
-  DirRestorer d(*ctx.repo, std::move(root), o, obs, cancel, special);
-  Status done = d.run(set);
-  report_special(special, obs);
-  CAIRN_TRY(done);
+  QueueWorkers workers(o.jobs);
+  CAIRN_TRY(restore::to_dir(*ctx.repo, set, std::move(root), ro, workers, obs, cancel));
   return Outcome{};
 }
 

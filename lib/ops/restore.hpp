@@ -1,14 +1,10 @@
 // lib/ops/restore.hpp: cairn-restore: a set (or part of it) into a directory, as a pax stream,
-// or one file's content to stdout.
-// Safety: every path is checked (manifest::check_path) and resolved one component at a time
-// from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
-// path through a symlink, including one planted in an existing target) can write outside the
-// target. Files are written under a temporary name, every chunk authenticated, the size
-// checked, and only then renamed to their final name. Metadata is applied through
-// descriptors of the entries the restore made (tree::apply_metadata), so a local user who
-// swaps a restored directory for a symlink redirects nothing.
-// Depends on: repo, manifest, tree, tar, catalog. Threads: file contents are restored by a
-// bounded pool of workers.
+// or one file's content to stdout. The use case: opens the repository and its catalog,
+// resolves the set (and --search), checks the catalog row against the signed set object,
+// and hands the set to the restore engine (lib/restore, which says how it stays inside the
+// target).
+// Depends on: repo, catalog, restore. Threads: file contents are restored by a bounded pool
+// of workers.
 #pragma once
 
 #include <filesystem>
@@ -42,10 +38,5 @@ struct RestoreOptions {
 };
 
 Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
-
-// True when `path` is selected by `patterns` (empty = everything): equal to a pattern, inside
-// a pattern that names a directory, or matching a glob (on the whole path or the basename).
-// When `used` is given (one flag per pattern), marks every pattern that matches.
-bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used = nullptr);
 
 }  // namespace cairn::ops

@@ -146,7 +146,8 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
     ctx.repo = std::move(*opened);
     CAIRN_TRY_ASSIGN(auto cat_file, catalog::locate(o.repo.catalog, ctx.repo_id_hex()));
     CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(cat_file, ctx.repo_id_hex()));
-    ctx.cat.emplace(std::move(cat));
+    ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
+    if (o.repo.run) CAIRN_TRY(o.repo.run->begin(ctx.cat));
   }
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth, "this key is write-only: verifying needs a key that can read the repository"};

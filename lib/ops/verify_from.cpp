@@ -79,7 +79,7 @@ Result<Context> open_destination(const VerifyOptions& o, verify::Report& report)
   ctx.scratch = scratch;
   CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->dir / "catalog.db", ctx.repo_id_hex()));
   CAIRN_TRY(fill_catalog(*ctx.repo, cat));
-  ctx.cat.emplace(std::move(cat));
+  ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
   return ctx;
 }
 

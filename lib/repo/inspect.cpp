@@ -6,10 +6,6 @@
 
 namespace cairn::repo {
 
-Status Repository::list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) {
-  return storage().list(kind, each);
-}
-
 Result<Bytes> Repository::read_object(const backend::Key& k) { return storage().get(k); }
 
 Result<std::optional<backend::ObjectInfo>> Repository::stat_object(const backend::Key& k) { return storage().stat(k); }

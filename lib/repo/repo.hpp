@@ -246,9 +246,7 @@ class Repository {
   virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const = 0;
 
   // For verification: objects as stored, neither authenticated nor decoded (cairn-verify
-  // checks what it reads). Keys are built as backend::Key{backend::Kind::..., name}.
-  // Every object of a kind (name and size), in the backend's order.
-  Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each);
+  // checks what it reads; it lists them with list_objects above).
   // An object's bytes. Errc::not_found when it is absent.
   Result<Bytes> read_object(const backend::Key& k);
   // nullopt when the object is absent.

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool{"cairn-pack",
                  "Chunk, deduplicate, compress and encrypt what a manifest stream on standard "
                  "input names into the repository, and commit the set."};
+  tool.record_runs();  // in the catalog, for `cairn status`
   ops::PackOptions opt;
   auto& app = tool.app();
   auto* full = app.add_flag_callback(

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool{"cairn-prune",
                  "Apply the retention policy: forget the sets it drops and delete the objects "
                  "no kept set needs, printing them as -path lines for cairn-push."};
+  tool.record_runs();  // in the catalog, for `cairn status`
   ops::PruneOptions opt;
   auto& app = tool.app();
   app.add_flag("-n,--dry-run", opt.dry_run, "print the plan (keep or drop, with the reason for "

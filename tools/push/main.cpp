@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool{"cairn-push",
                  "Copy the repository objects named on standard input (+path upload, -path "
                  "delete), or all of them, to one or more destinations."};
+  tool.record_runs();  // in the catalog, for `cairn status`
   struct {
     std::vector<std::string> dests;
     bool all = false;

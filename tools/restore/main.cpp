@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool{"cairn-restore",
                  "Restore a set, or the paths and globs given, into a directory, as a tar stream "
                  "on standard output, or one file's content on standard output."};
+  tool.record_runs();  // in the catalog, for `cairn status`
   ops::RestoreOptions opt;
   std::string from;
   auto& app = tool.app();

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool{"cairn-verify",
                  "Check sets, the repository or a destination: structure, stored data, restore "
                  "drills and freshness."};
+  tool.record_runs();  // in the catalog, for `cairn status`
   ops::VerifyOptions opt;
   auto& app = tool.app();
   app.add_option("SET", opt.sets,

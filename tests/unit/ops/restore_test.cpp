@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ops/restore.hpp"
+#include "restore/restore.hpp"
 #include "support/ops_repo.hpp"
 
 using namespace cairn;
@@ -160,14 +161,14 @@ TEST_CASE("ops::restore: a damaged pack fails its file, never written under its 
 
 TEST_CASE("ops::selected: a path, a directory with its subtree, or a glob", "[ops][restore]") {
   const std::vector<std::string> pats{"docs", "*.log", "etc/hosts"};
-  CHECK(ops::selected("docs", pats));
-  CHECK(ops::selected("docs/a/b.txt", pats));
-  CHECK(!ops::selected("docsx/a.txt", pats));
-  CHECK(ops::selected("var/log/x.log", pats));
-  CHECK(ops::selected("etc/hosts", pats));
-  CHECK(!ops::selected("etc/hosts.allow", pats));
-  CHECK(ops::selected("anything", {}));
+  CHECK(restore::selected("docs", pats));
+  CHECK(restore::selected("docs/a/b.txt", pats));
+  CHECK(!restore::selected("docsx/a.txt", pats));
+  CHECK(restore::selected("var/log/x.log", pats));
+  CHECK(restore::selected("etc/hosts", pats));
+  CHECK(!restore::selected("etc/hosts.allow", pats));
+  CHECK(restore::selected("anything", {}));
   std::vector<char> used(pats.size(), 0);
-  CHECK(ops::selected("a.log", pats, &used));
+  CHECK(restore::selected("a.log", pats, &used));
   CHECK(used == std::vector<char>{0, 1, 0});
 }

@@ -1,0 +1,74 @@
+// lib/restore/restore.hpp: the restore engine: a set's entries into a directory, as a pax
+// stream, or one file's content to a writer. ops::restore (the use case) opens the repository
+// and its catalog, resolves the set and hands it over as a Source.
+// Safety: every path is checked (manifest::check_path) and resolved one component at a time
+// from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
+// path through a symlink, including one planted in an existing target) can write outside the
+// target. Files are written under a temporary name, every chunk authenticated, the size
+// checked, and only then renamed to their final name. Metadata is applied through
+// descriptors of the entries the restore made (tree::apply_metadata), so a local user who
+// swaps a restored directory for a symlink redirects nothing.
+// Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
+// Workers it is given; Source::chunk() is called from them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/observer.hpp"
+#include "base/result.hpp"
+#include "io/file.hpp"
+#include "manifest/manifest.hpp"
+#include "repo/repo.hpp"
+
+namespace cairn::restore {
+
+// The set being restored: its entries in manifest order and each file's chunks, every one
+// authenticated against the set's possession proof before it is returned. Damage (including
+// a chunk no index lists) is Errc::corrupt.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual const hash::SetId& id() const = 0;
+  virtual Result<bool> next(manifest::Entry& e) = 0;
+  // Chunk i of file entry `e`; called from several threads at once.
+  virtual Result<Bytes> chunk(const manifest::Entry& e, std::size_t i) = 0;
+};
+
+// A bounded pool that restores file contents (a WorkQueue): a job holds `bytes` until it ran.
+class Workers {
+ public:
+  virtual ~Workers() = default;
+  virtual Status submit(std::uint64_t bytes, std::function<Status()> job) = 0;
+  // Waits until every job has run; the first error a job returned.
+  virtual Status wait() = 0;
+};
+
+struct Options {
+  std::vector<std::string> patterns;  // paths (with their subtrees) or globs; empty = all
+  bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
+  // --special: also device nodes, setuid/setgid bits (not on directories: kept anyway) and
+  // security.capability; without it they are skipped (devices: one warning) or cleared.
+  bool special = false;
+};
+
+// Into the directory `root` (open, O_DIRECTORY). A damaged or unplaceable entry is named to
+// `obs` and the others go on (damage stops it unless keep_going; Errc::corrupt at the end);
+// anything else (a full disk, an interrupt) stops it.
+Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, Workers& workers, Observer& obs,
+              const CancelToken& cancel);
+// A pax stream of the selected entries; on damage the stream is cut off, never ended as if whole.
+Status to_tar(repo::Repository& r, Source& set, const Options& o, io::Writer& out, Observer& obs,
+              const CancelToken& cancel);
+// The content of the file `path`.
+Status file_to(repo::Repository& r, Source& set, const std::string& path, io::Writer& out, const CancelToken& cancel);
+
+// True when `path` is selected by `patterns` (empty = everything): equal to a pattern, inside
+// a pattern that names a directory, or matching a glob (on the whole path or the basename).
+// When `used` is given (one flag per pattern), marks every pattern that matches.
+bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used = nullptr);
+
+}  // namespace cairn::restore

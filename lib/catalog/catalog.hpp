@@ -242,4 +242,9 @@ class Catalog {
   std::unique_ptr<Connection> conn_;
 };
 
+// Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",
+// "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
+// before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.
+Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref);
+
 }  // namespace cairn::catalog

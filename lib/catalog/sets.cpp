@@ -1,4 +1,4 @@
-// lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold.
+// lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold; resolve_set.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -290,6 +290,49 @@ Result<std::uint64_t> Catalog::max_seq() {
   s.bind_int(1, i64(kMaxSeq));
   CAIRN_TRY_ASSIGN(bool row, s.step("cannot read the highest sequence number"));
   return row ? u64(s.int64(0)) : std::uint64_t{0};
+}
+
+Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
+  auto at = ref.find('@');
+  if (ref == "latest" || at != std::string_view::npos) {
+    std::string source = at == std::string_view::npos ? std::string() : std::string(ref.substr(0, at));
+    std::string_view when = at == std::string_view::npos ? ref : ref.substr(at + 1);
+    std::optional<SetRecord> found;
+    if (when == "latest") {
+      if (source.empty()) {
+        CAIRN_TRY_ASSIGN(found, cat.at_or_before(std::nullopt, INT64_MAX));
+      } else {
+        CAIRN_TRY_ASSIGN(found, cat.latest(source));
+      }
+    } else {
+      CAIRN_TRY_ASSIGN(std::int64_t t, parse_time(when));
+      std::optional<std::string> src;
+      if (!source.empty()) src = source;
+      CAIRN_TRY_ASSIGN(found, cat.at_or_before(src, t));
+    }
+    if (!found) {
+      // Damaged sets are never "latest"; say so rather than suggest there is nothing at all.
+      CAIRN_TRY_ASSIGN(auto all, cat.list_sets(source.empty() ? std::nullopt : std::optional<std::string>(source)));
+      const auto damaged = std::count_if(all.begin(), all.end(), [](const SetRecord& r) {
+        return r.status == SetStatus::damaged;
+      });
+      if (damaged > 0)
+        return Error{Errc::not_found,
+                     fmt::format("no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
+                                 "them with 'cairn ls{}' and restore one by id to get what is intact",
+                                 ref, damaged, damaged == 1 ? "" : "s", source.empty() ? "" : " " + source)};
+      return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
+    }
+    return *found;
+  }
+  CAIRN_TRY_ASSIGN(auto matches, cat.find_by_prefix(ref));
+  std::vector<SetRecord> live;
+  for (auto& m : matches)
+    if (m.status != SetStatus::pruned) live.push_back(m);
+  if (live.empty()) return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
+  if (live.size() > 1)
+    return Error{Errc::usage, fmt::format("set prefix '{}' is ambiguous ({} sets): give more digits", ref, live.size())};
+  return live.front();
 }
 
 }  // namespace cairn::catalog

@@ -58,9 +58,4 @@ catalog::SetRecord set_record(const repo::SetObject& obj);
 Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
                          const std::filesystem::path& catalog_file);
 
-// Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",
-// "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
-// before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.
-Result<catalog::SetRecord> resolve_set(catalog::Catalog& cat, std::string_view ref);
-
 }  // namespace cairn::ops

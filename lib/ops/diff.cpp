@@ -50,7 +50,7 @@ bool same_meta(const manifest::Entry& a, const manifest::Entry& b) {
 Result<std::optional<catalog::SetRecord>> base_set(Context& ctx, const DiffOptions& o, const std::string& source) {
   if (!o.against) return ctx.cat->latest(source);
   if (*o.against == "last-full") return ctx.cat->latest(source, model::SetKind::full);
-  CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, *o.against));
+  CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, *o.against));
   return std::optional<catalog::SetRecord>(rec);
 }
 
@@ -140,7 +140,7 @@ Result<EntryMap> load_dir(const std::string& dir, Observer& obs, const CancelTok
 Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
   if (o.args.size() != 2) return Error{Errc::usage, "give two arguments (SET SET or SET DIR), or none to read a manifest stream"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  CAIRN_TRY_ASSIGN(auto a_rec, resolve_set(*ctx.cat, o.args[0]));
+  CAIRN_TRY_ASSIGN(auto a_rec, catalog::resolve_set(*ctx.cat, o.args[0]));
   CAIRN_TRY_ASSIGN(EntryMap a, load_set(*ctx.repo, a_rec.id));
   EntryMap b;
   std::error_code ec;
@@ -148,7 +148,7 @@ Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs
   if (b_is_dir) {
     CAIRN_TRY_ASSIGN(b, load_dir(o.args[1], obs, cancel));
   } else {
-    CAIRN_TRY_ASSIGN(auto b_rec, resolve_set(*ctx.cat, o.args[1]));
+    CAIRN_TRY_ASSIGN(auto b_rec, catalog::resolve_set(*ctx.cat, o.args[1]));
     CAIRN_TRY_ASSIGN(b, load_set(*ctx.repo, b_rec.id));
   }
   std::map<std::string, char, bool (*)(const std::string&, const std::string&)> changes(

@@ -27,7 +27,7 @@ namespace {
 
 // A set by reference; unlike resolve_set, a full id or prefix may name a pruned set too.
 Result<catalog::SetRecord> find_set(catalog::Catalog& cat, std::string_view ref) {
-  auto r = resolve_set(cat, ref);
+  auto r = catalog::resolve_set(cat, ref);
   if (r || r.error().code != Errc::not_found || ref.find('@') != std::string_view::npos || ref == "latest") return r;
   auto all = cat.find_by_prefix(ref);
   if (!all || all->size() != 1) return r;

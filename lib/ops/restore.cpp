@@ -103,7 +103,7 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
   if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
-  CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, o.set));
+  CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, o.set));
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }

@@ -97,7 +97,7 @@ class DiscardWriter final : public io::Writer {
 Result<verify::Options> engine_options(const VerifyOptions& o, Context& ctx, const CancelToken& cancel) {
   verify::Options e;
   for (const auto& ref : o.sets) {
-    CAIRN_TRY_ASSIGN(auto rec, resolve_set(*ctx.cat, ref));
+    CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, ref));
     e.sets.push_back(std::move(rec));
   }
   e.all = o.all;

@@ -92,7 +92,7 @@ PackDamage whole_damage(std::string reason) {
 Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hasher, const hash::PackId& id) {
   PackCheck out;
   const std::string what = fmt::format("pack '{}'", id.hex());
-  auto data = r.read_object(backend::Key{backend::Kind::pack, id.hex()});
+  auto data = r.read_object(backend::Key::pack(id));
   if (!data) {
     if (data.error().code != Errc::not_found) return std::move(data).error();
     PackDamage d = whole_damage("it disappeared from storage while verify ran");

@@ -33,7 +33,7 @@ void first_detail(SetState& s, std::string_view what) {
 Status check_key_slots(Run& run) {
   CAIRN_TRY_ASSIGN(auto names, run.repo.list_keys());
   for (const auto& name : names) {
-    auto raw = run.repo.read_object(Key{Kind::key, name});
+    auto raw = run.repo.read_object(Key::slot(name));
     if (!raw) {
       if (!is_damage(raw.error())) return std::move(raw).error();
       continue;  // removed meanwhile
@@ -49,15 +49,16 @@ Status check_key_slots(Run& run) {
 // match its name goes to `mismatch` instead of `each`.
 Status for_each_named_object(Run& run, Kind kind, const std::function<void(const std::string&)>& mismatch,
                              const std::function<Status(const std::string&, const Bytes&)>& each) {
-  std::vector<std::string> names;
+  std::vector<Key> keys;
   CAIRN_TRY(run.repo.list_objects(kind, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
+    keys.push_back(info.key);
     return {};
   }));
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.name < b.name; });
+  for (const auto& key : keys) {
     if (run.cancelled()) return cancelled_error();
-    auto raw = run.repo.read_object(Key{kind, name});
+    const std::string& name = key.name;
+    auto raw = run.repo.read_object(key);
     if (!raw) {
       if (raw.error().code == Errc::not_found) continue;  // replaced or removed meanwhile
       return std::move(raw).error();
@@ -208,7 +209,7 @@ Status load_sets(Run& run) {
   }
   for (const auto& r : recs) {
     if (r.status == catalog::SetStatus::pruned || seen.contains(r.id)) continue;
-    CAIRN_TRY_ASSIGN(auto now, run.repo.stat_object(Key{Kind::set, r.id.hex()}));
+    CAIRN_TRY_ASSIGN(auto now, run.repo.stat_object(Key::set(r.id)));
     if (now) continue;  // committed since the listing: the next run checks it
     CAIRN_TRY_ASSIGN(SetState s, catalog_only(run, r));
     run.sets.push_back(std::move(s));

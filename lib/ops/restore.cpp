@@ -53,16 +53,6 @@ Result<StoredSource> open_source(repo::Repository& r, const hash::SetId& id) {
   return StoredSource(r, std::move(*opened));
 }
 
-class QueueWorkers final : public restore::Workers {
- public:
-  explicit QueueWorkers(unsigned jobs) : q_(jobs ? jobs : default_jobs(), 64ull << 20) {}
-  Status submit(std::uint64_t bytes, std::function<Status()> job) override { return q_.submit(bytes, std::move(job)); }
-  Status wait() override { return q_.wait(); }
-
- private:
-  WorkQueue q_;
-};
-
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
   CAIRN_TRY_ASSIGN(auto set, open_source(r, id));
@@ -125,7 +115,7 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   std::filesystem::create_directories(*o.to, ec);
   if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
-  QueueWorkers workers(o.jobs);
+  WorkQueue workers(o.jobs ? o.jobs : default_jobs(), 64ull << 20);
   CAIRN_TRY(restore::to_dir(*ctx.repo, set, std::move(root), ro, workers, obs, cancel));
   return Outcome{};
 }

@@ -4,10 +4,7 @@
 // from the destination's own set objects. The verdict is recorded in the local catalog when
 // one exists for the repository: a verification with the destination as target, and
 // verified_at on the placement of every set found whole there.
-#include <stdlib.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <tuple>
@@ -15,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "backend/remote.hpp"
+#include "base/tempdir.hpp"
 #include "ops/import.hpp"
 #include "ops/verify_from.hpp"
 
@@ -23,27 +21,6 @@ namespace cairn::ops {
 using verify::is_damage;
 
 namespace {
-
-// A scratch directory for the destination's catalog, removed with everything in it.
-struct FromScratch {
-  std::filesystem::path dir;
-  ~FromScratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-
-Result<std::shared_ptr<FromScratch>> make_scratch() {
-  std::error_code ec;
-  auto base = std::filesystem::temp_directory_path(ec);
-  if (ec) base = "/tmp";
-  std::string tmpl = (base / "cairn-verify-from-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    return errno_error(errno, fmt::format("cannot create a temporary directory in '{}'", base.string()));
-  auto s = std::make_shared<FromScratch>();
-  s->dir = tmpl;
-  return s;
-}
 
 // The catalog rows of every set object that reads back whole (import_sets). The warnings
 // for those that do not stay here: load_sets reads them again and reports them as damage.
@@ -75,9 +52,10 @@ Result<Context> open_destination(const VerifyOptions& o, verify::Report& report)
   ctx.repo = std::move(*opened);
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth, "this key is write-only: verifying needs a key that can read the repository"};
-  CAIRN_TRY_ASSIGN(auto scratch, make_scratch());
+  CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-verify-from-"));
+  auto scratch = std::make_shared<TempDir>(std::move(dir));
   ctx.scratch = scratch;
-  CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->dir / "catalog.db", ctx.repo_id_hex()));
+  CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", ctx.repo_id_hex()));
   CAIRN_TRY(fill_catalog(*ctx.repo, cat));
   ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
   return ctx;

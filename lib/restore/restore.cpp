@@ -324,7 +324,7 @@ class DirRestorer {
   }
 
   // Every job it queues on `q` uses this object: the caller waits for `q` before it goes.
-  Status run(Workers& q) {
+  Status run(WorkQueue& q) {
     manifest::Entry e;
     for (;;) {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
@@ -372,7 +372,7 @@ class DirRestorer {
     obs_.warning(path, e);
   }
 
-  Status one(const manifest::Entry& e, Workers& q) {
+  Status one(const manifest::Entry& e, WorkQueue& q) {
     if (e.path == ".") {
       if (e.type == manifest::Type::dir) dirs_.push_back({".", meta_of(e), {}});
       return {};
@@ -589,7 +589,7 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
 
 }  // namespace
 
-Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, Workers& workers, Observer& obs,
+Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers, Observer& obs,
               const CancelToken& cancel) {
   SpecialCount special;
   DirRestorer d(r, set, std::move(root), o, obs, cancel, special);

@@ -9,7 +9,7 @@
 // descriptors of the entries the restore made (tree::apply_metadata), so a local user who
 // swaps a restored directory for a symlink redirects nothing.
 // Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
-// Workers it is given; Source::chunk() is called from them.
+// WorkQueue it is given; Source::chunk() is called from them.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@
 
 #include "base/observer.hpp"
 #include "base/result.hpp"
+#include "base/work_queue.hpp"
 #include "io/file.hpp"
 #include "manifest/manifest.hpp"
 #include "repo/repo.hpp"
@@ -38,15 +39,6 @@ class Source {
   virtual Result<Bytes> chunk(const manifest::Entry& e, std::size_t i) = 0;
 };
 
-// A bounded pool that restores file contents (a WorkQueue): a job holds `bytes` until it ran.
-class Workers {
- public:
-  virtual ~Workers() = default;
-  virtual Status submit(std::uint64_t bytes, std::function<Status()> job) = 0;
-  // Waits until every job has run; the first error a job returned.
-  virtual Status wait() = 0;
-};
-
 struct Options {
   std::vector<std::string> patterns;  // paths (with their subtrees) or globs; empty = all
   bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
@@ -58,7 +50,7 @@ struct Options {
 // Into the directory `root` (open, O_DIRECTORY). A damaged or unplaceable entry is named to
 // `obs` and the others go on (damage stops it unless keep_going; Errc::corrupt at the end);
 // anything else (a full disk, an interrupt) stops it.
-Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, Workers& workers, Observer& obs,
+Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers, Observer& obs,
               const CancelToken& cancel);
 // A pax stream of the selected entries; on damage the stream is cut off, never ended as if whole.
 Status to_tar(repo::Repository& r, Source& set, const Options& o, io::Writer& out, Observer& obs,

@@ -6,10 +6,8 @@
 // data directory). The scratch directory is removed and the drill recorded in the catalog with
 // its measured restore time.
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,8 +16,10 @@
 
 #include <fmt/format.h>
 
+#include "base/tempdir.hpp"
 #include "base/time.hpp"
 #include "base/work_queue.hpp"
+#include "io/process.hpp"
 #include "repo/stored.hpp"
 #include "verify/engine.hpp"
 
@@ -62,7 +62,7 @@ struct Mismatch {
 
 // ---- scratch space
 
-Result<fs::path> make_scratch(const std::optional<fs::path>& parent) {
+Result<TempDir> make_scratch(const std::optional<fs::path>& parent) {
   fs::path base = "/tmp";
   if (parent) {
     base = *parent;
@@ -72,10 +72,7 @@ Result<fs::path> make_scratch(const std::optional<fs::path>& parent) {
   } else if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t != '\0') {
     base = t;
   }
-  std::string tmpl = (base / "cairn-drill-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    return errno_error(errno, fmt::format("cannot create a directory in '{}'", base.string()));
-  return fs::path(tmpl);
+  return TempDir::create("cairn-drill-", base, "a directory");
 }
 
 // Restored directories may deny their owner write or search permission: grant it before removal.
@@ -264,26 +261,18 @@ std::string run_check(const std::string& cmd, const fs::path& dir, const catalog
   env.push_back("CAIRN_DRILL_DIR=" + dir.string());
   env.push_back("CAIRN_SET=" + rec.id.hex());
   env.push_back("CAIRN_SOURCE=" + rec.source);
-  std::vector<char*> envp;
-  for (auto& v : env) envp.push_back(v.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, 2, 1);
-  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
-  const char* argv[] = {"sh", "-c", cmd.c_str(), nullptr};
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, "/bin/sh", &fa, nullptr, const_cast<char* const*>(argv), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return fmt::format("cannot run the check '{}': {}", cmd, std::strerror(rc));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return fmt::format("cannot wait for the check '{}': {}", cmd, std::strerror(errno));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  if (WIFEXITED(status)) return fmt::format("the check '{}' failed with exit status {}", cmd, WEXITSTATUS(status));
-  return fmt::format("the check '{}' was killed by signal {}", cmd, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  io::Command c = io::Command::shell(cmd);
+  c.env = std::move(env);
+  c.dir = dir;
+  c.in = io::kDevNull;
+  c.out = 2;
+  const std::string what = fmt::format("the check '{}'", cmd);
+  auto pid = io::spawn(c, what);
+  if (!pid) return pid.error().message;
+  auto status = io::wait_status(*pid, what);
+  if (!status) return status.error().message;
+  if (auto why = io::failure(*status)) return fmt::format("{} {}", what, *why);
+  return {};
 }
 
 // ---- one drill
@@ -334,7 +323,8 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   res.line.started_ns = rec.started_ns;
   const std::int64_t started = now_ns();
   const auto t0 = Clock::now();
-  CAIRN_TRY_ASSIGN(fs::path scratch, make_scratch(run.o.drill_to));
+  CAIRN_TRY_ASSIGN(TempDir scratch_dir, make_scratch(run.o.drill_to));
+  const fs::path scratch = scratch_dir.path();
   Status st = restore_and_check(run, rec, scratch, res);
   if (st && run.o.drill_check && res.mismatches.empty() && res.line.detail.empty() && !run.cancelled()) {
     run.obs.started(fmt::format("drill {}: check", set_prefix(rec.id)));
@@ -342,7 +332,7 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
     res.line.detail = run_check(*run.o.drill_check, scratch, rec);
     if (res.line.detail.empty()) res.line.app_check_ms = ms_since(tc);
   }
-  Status removed = remove_scratch(scratch);
+  Status removed = remove_scratch(scratch_dir.release());
   if (!removed) run.obs.warning(scratch.string(), removed.error());
   if (!st) {
     if (st.error().code == Errc::cancelled) return std::move(st).error();

@@ -52,15 +52,6 @@ Result<std::int64_t> parse_age(std::string_view text) {
   return n * unit;
 }
 
-std::string format_age(std::int64_t ns) {
-  const std::int64_t s = ns < 0 ? 0 : ns / kSecond;
-  const std::int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60;
-  if (d > 0) return fmt::format("{}d {}h", d, h);
-  if (h > 0) return fmt::format("{}h {}m", h, m);
-  if (m > 0) return fmt::format("{}m {}s", m, sec);
-  return fmt::format("{}s", sec);
-}
-
 const std::string& SetState::source() const {
   static const std::string unknown = "?";
   if (rec) return rec->source;

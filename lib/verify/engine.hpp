@@ -36,8 +36,6 @@ namespace cairn::verify {
 // "26h", "3d", "90m", "1w", "45s" (one unit, a positive whole number) to nanoseconds.
 // Errc::usage otherwise.
 Result<std::int64_t> parse_age(std::string_view text);
-// A duration for people: "3d 4h", "5h 12m", "42m 7s", "9s".
-std::string format_age(std::int64_t ns);
 
 // Which packs --read-data reads.
 struct DataSubset {

@@ -126,7 +126,7 @@ Status Report::stale(std::string_view source, std::optional<std::int64_t> age_ns
   if (!json_) {
     if (source.empty()) return line(fmt::format("stale: the catalog has no sets (max {})", max));
     if (!age_ns) return line(fmt::format("stale source '{}': no good set (max {})", source, max));
-    return line(fmt::format("stale source '{}': newest set is {} old (max {})", source, format_age(*age_ns), max));
+    return line(fmt::format("stale source '{}': newest set is {} old (max {})", source, format_duration_short(*age_ns, " ", true), max));
   }
   Json j = record("stale");
   j["source"] = source;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "backend/backend.hpp"
+#include "base/time.hpp"
 #include "catalog/catalog.hpp"
 #include "io/file.hpp"
 #include "repo/repo.hpp"
@@ -109,9 +110,9 @@ TEST_CASE("verify::parse_age: whole numbers with one unit", "[verify]") {
     REQUIRE(!r);
     CHECK(r.error().code == Errc::usage);
   }
-  CHECK(verify::format_age(3 * 86400 * s + 4 * 3600 * s + 59 * s) == "3d 4h");
-  CHECK(verify::format_age(5 * 3600 * s + 12 * 60 * s) == "5h 12m");
-  CHECK(verify::format_age(9 * s) == "9s");
+  CHECK(format_duration_short(3 * 86400 * s + 4 * 3600 * s + 59 * s, " ", true) == "3d 4h");
+  CHECK(format_duration_short(5 * 3600 * s + 12 * 60 * s, " ", true) == "5h 12m");
+  CHECK(format_duration_short(9 * s, " ", true) == "9s");
 }
 
 TEST_CASE("verify::parse_subset and select_packs: parts cover every pack once, percentages at least one",

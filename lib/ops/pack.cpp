@@ -1,326 +1,16 @@
-// cairn-pack's pipeline. The calling thread reads the manifest stream and the file contents,
-// cuts chunks and computes their ids (so the stored manifest can be written in input order);
-// WorkQueue workers compress, encrypt and append new chunks to packs. The queue is bounded by
-// bytes, so memory stays bounded whatever the input size. The set object is written only
-// after the input stream's trailer verified and every chunk is durably in a pack: a failure
-// anywhere before that commits nothing.
+// cairn-pack: decides the set's kind and parent, runs the write path (repo/ingest.hpp), then
+// writes the set object and its catalog row. The set object is written only after the input
+// stream's trailer verified and every chunk is durably in a pack: a failure anywhere before
+// that commits nothing.
 #include "ops/pack.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include <algorithm>
-#include <atomic>
-#include <map>
-#include <mutex>
-#include <set>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
-#include "base/work_queue.hpp"
+#include "repo/ingest.hpp"
 
 namespace cairn::ops {
 namespace {
-
-// The queue holds chunks read but not yet stored: enough for each worker to have one chunk of
-// the largest size waiting, and at least 16 MiB. Measured on 2 cores (scale-1 make-dataset
-// tree, first backup): 96 MiB ran no faster than 16 MiB and cost 80-140 MiB more peak RSS.
-std::uint64_t queue_bytes(unsigned workers, std::uint64_t max_chunk) {
-  return std::max<std::uint64_t>(16ull << 20, std::uint64_t{workers} * max_chunk);
-}
-
-// The copies of new chunks handed to the workers come from here and return when stored: a
-// fresh multi-MiB allocation per chunk costs page faults (glibc maps large blocks anew each
-// time). At most kKeepBytes of spare capacity is kept.
-class BufferPool {
- public:
-  Bytes copy_of(ByteView b) {
-    Bytes out;
-    {
-      std::lock_guard l(mu_);
-      if (!free_.empty()) {
-        out = std::move(free_.back());
-        free_.pop_back();
-        kept_ -= out.capacity();
-      }
-    }
-    out.assign(b.begin(), b.end());
-    return out;
-  }
-  void give_back(Bytes b) {
-    std::lock_guard l(mu_);
-    if (kept_ + b.capacity() > kKeepBytes) return;
-    kept_ += b.capacity();
-    free_.push_back(std::move(b));
-  }
-
- private:
-  static constexpr std::size_t kKeepBytes = 16u << 20;
-  std::mutex mu_;
-  std::vector<Bytes> free_;
-  std::size_t kept_ = 0;
-};
-
-// Cuts a byte stream into chunks and submits the new ones for storage.
-class ChunkSink {
- public:
-  ChunkSink(repo::WriteSession& s, const chunker::Chunker& c, WorkQueue& q, repo::BlobType type,
-            std::unordered_set<hash::ChunkId>& seen, std::atomic<std::uint64_t>& bytes_new)
-      : s_(s), c_(c), q_(q), type_(type), seen_(seen), bytes_new_(bytes_new) {
-    buf_.reserve(c.params().max_size * 2);
-  }
-  // Feeds bytes; chunk ids and their possession proofs are appended to `ids` and `proofs` as
-  // chunks complete.
-  Status feed(ByteView b, std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
-    append(buf_, b);
-    while (buf_.size() - pos_ >= c_.params().max_size) CAIRN_TRY(cut(false, ids, proofs));
-    compact();
-    return {};
-  }
-  Status finish(std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
-    while (pos_ < buf_.size()) CAIRN_TRY(cut(true, ids, proofs));
-    buf_.clear();  // keeps its capacity for the next file
-    pos_ = 0;
-    return {};
-  }
-
- private:
-  Status cut(bool eof, std::vector<hash::ChunkId>& ids, std::vector<hash::Digest>& proofs) {
-    ByteView rest(buf_.data() + pos_, buf_.size() - pos_);
-    std::size_t n = c_.next_cut(rest, eof);
-    if (n == 0) return {};
-    ByteView chunk = rest.first(n);
-    pos_ += n;
-    hash::Digest proof;
-    hash::ChunkId id = s_.id_of(chunk, &proof);
-    ids.push_back(id);
-    proofs.push_back(proof);
-    if (!seen_.insert(id).second) return {};
-    Bytes copy = pool_.copy_of(chunk);
-    auto type = type_;
-    auto* s = &s_;
-    auto* bytes_new = &bytes_new_;
-    auto* pool = &pool_;
-    std::uint64_t size = copy.size();
-    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
-      auto fresh = s->put(id, type, data);
-      if (fresh && *fresh) *bytes_new += data.size();
-      pool->give_back(std::move(data));
-      if (!fresh) return std::move(fresh).error();
-      return {};
-    });
-  }
-  // Drops the consumed front of the buffer once it is at least max_size long, so each byte is
-  // moved about once (compacting after every cut moved up to max_size per chunk).
-  void compact() {
-    if (pos_ < c_.params().max_size) return;
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
-    pos_ = 0;
-  }
-
-  repo::WriteSession& s_;
-  const chunker::Chunker& c_;
-  WorkQueue& q_;
-  repo::BlobType type_;
-  std::unordered_set<hash::ChunkId>& seen_;
-  std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
-  Bytes buf_;
-  std::size_t pos_ = 0;
-  BufferPool pool_;  // outlives the tasks: the queue is drained before a sink goes away
-};
-
-// The stored manifest is itself chunked (BlobType::meta): it deduplicates between sets.
-class MetaWriter final : public io::Writer {
- public:
-  explicit MetaWriter(ChunkSink& sink) : sink_(sink) {}
-  Status write(ByteView b) override {
-    size_ += b.size();
-    return sink_.feed(b, ids, proofs);
-  }
-  Status flush() override { return {}; }
-  Status finish() { return sink_.finish(ids, proofs); }
-  std::vector<hash::ChunkId> ids;
-  std::vector<hash::Digest> proofs;
-  std::uint64_t size() const { return size_; }
-
- private:
-  ChunkSink& sink_;
-  std::uint64_t size_ = 0;
-};
-
-// Maps a manifest path to the file on disk, from the header's roots.
-class RootMap {
- public:
-  explicit RootMap(const std::vector<std::string>& roots) {
-    for (auto& r : roots) {
-      std::filesystem::path p = std::filesystem::absolute(r).lexically_normal();
-      if (p.filename().empty()) p = p.parent_path();
-      roots_.push_back(p);
-    }
-  }
-  std::optional<std::filesystem::path> resolve(const std::string& path) const {
-    if (roots_.empty()) return std::nullopt;
-    if (roots_.size() == 1) return path == "." ? roots_[0] : roots_[0] / path;
-    auto slash = path.find('/');
-    std::string first = path.substr(0, slash);
-    for (auto& r : roots_)
-      if (r.filename() == first)
-        return slash == std::string::npos ? r : r / path.substr(slash + 1);
-    return std::nullopt;
-  }
-
- private:
-  std::vector<std::filesystem::path> roots_;
-};
-
-struct Stats {
-  std::uint64_t files = 0, bytes_read = 0;
-  std::atomic<std::uint64_t> bytes_new{0};
-};
-
-class Packer {
- public:
-  Packer(Context& ctx, repo::WriteSession& s, WorkQueue& q, Observer& obs, const CancelToken& cancel,
-         bool reuse_unchanged)
-      : ctx_(ctx), s_(s), q_(q), obs_(obs), cancel_(cancel), reuse_(reuse_unchanged),
-        data_(s, ctx.repo->chunker(), q, repo::BlobType::data, seen_, stats_.bytes_new),
-        meta_(s, ctx.repo->chunker(), q, repo::BlobType::meta, seen_, stats_.bytes_new),
-        meta_out_(meta_), stored_(meta_out_) {}
-
-  Status run(manifest::Reader& in, const RootMap& roots) {
-    manifest::SetInfo info = in.set();
-    CAIRN_TRY(stored_.header(info));
-    manifest::Entry e;
-    buf_.resize(4u << 20);
-    for (;;) {
-      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      CAIRN_TRY_ASSIGN(bool more, in.next(e));
-      if (!more) break;
-      if (e.status == manifest::Change::deleted) continue;
-      bool keep = true;
-      if (e.type == manifest::Type::file) {
-        CAIRN_TRY_ASSIGN(keep, content(in, e, roots));
-      }
-      if (!keep) continue;
-      e.status = manifest::Change::none;
-      e.inline_content = false;
-      ++stats_.files;
-      CAIRN_TRY(stored_.entry(e));
-    }
-    CAIRN_TRY(stored_.finish());
-    CAIRN_TRY(meta_out_.finish());
-    return {};
-  }
-
-  const Stats& stats() const { return stats_; }
-  const std::vector<hash::ChunkId>& manifest_chunks() const { return meta_out_.ids; }
-  const std::vector<hash::Digest>& manifest_proofs() const { return meta_out_.proofs; }
-  std::uint64_t manifest_size() const { return meta_out_.size(); }
-  const std::unordered_set<hash::ChunkId>& referenced() const { return seen_; }
-
- private:
-  // Fills e.chunks (and e.size for streamed content). false = the entry is dropped (warned).
-  Result<bool> content(manifest::Reader& in, manifest::Entry& e, const RootMap& roots) {
-    if (e.inline_content) {
-      e.chunks.clear();
-      e.proofs.clear();
-      std::uint64_t total = 0;
-      Bytes frame;
-      for (;;) {
-        CAIRN_TRY_ASSIGN(std::size_t n, in.read_frame(frame));
-        if (n == 0) break;
-        total += n;
-        CAIRN_TRY(data_.feed(ByteView(frame.data(), n), e.chunks, e.proofs));
-        obs_.advanced(n, 0);
-        if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-      }
-      CAIRN_TRY(data_.finish(e.chunks, e.proofs));
-      e.size = total;
-      stats_.bytes_read += total;
-      obs_.advanced(0, 1);
-      return true;
-    }
-    // An unchanged entry is reused only with one proof per chunk: the proofs come from the
-    // base set and show the chunks' plaintext was held (restore checks them; cairn-pack
-    // cannot, as it does not read the chunks back). Without them the file is read again.
-    if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty()) &&
-        e.proofs.size() == e.chunks.size()) {
-      bool all = std::all_of(e.chunks.begin(), e.chunks.end(),
-                             [&](const hash::ChunkId& id) { return ctx_.repo->locate(id).has_value(); });
-      if (all) {
-        for (auto& id : e.chunks) seen_.insert(id);
-        obs_.advanced(0, 1);
-        return true;
-      }
-    }
-    auto file = roots.resolve(e.path);
-    if (!file) {
-      obs_.warning(e.path, Error{Errc::not_found, "no root in the manifest header holds this path"});
-      return false;
-    }
-    auto r = read_file(*file, e);
-    if (!r) {
-      if (r.error().code == Errc::cancelled) return std::move(r).error();
-      obs_.warning(e.path, r.error());
-      return false;
-    }
-    obs_.advanced(0, 1);
-    return true;
-  }
-
-  Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return errno_error(errno, "cannot open");
-    io::Fd owner(fd);
-    struct stat before;
-    if (::fstat(fd, &before) != 0) return errno_error(errno, "cannot stat");
-    if (!S_ISREG(before.st_mode)) return Error{Errc::bad_input, "is no longer a regular file"};
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    e.chunks.clear();
-    e.proofs.clear();
-    std::uint64_t total = 0;
-    for (;;) {
-      CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
-      if (n == 0) break;
-      total += n;
-      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs));
-      obs_.advanced(n, 0);
-      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    }
-    CAIRN_TRY(data_.finish(e.chunks, e.proofs));
-    stats_.bytes_read += total;
-    struct stat after;
-    if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
-    bool changed = static_cast<std::uint64_t>(after.st_size) != total ||
-                   after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                   after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-                   (e.size != total && e.mtime_ns != 0);
-    e.size = total;
-    if (changed) {
-      // Keep what was read (it is consistent chunk by chunk) but say so: exit 3.
-      e.mtime_ns = std::int64_t(after.st_mtim.tv_sec) * 1'000'000'000 + after.st_mtim.tv_nsec;
-      e.ctime_ns = std::int64_t(after.st_ctim.tv_sec) * 1'000'000'000 + after.st_ctim.tv_nsec;
-      obs_.warning(e.path, Error{Errc::io, "changed while it was read; stored as read"});
-    }
-    return {};
-  }
-
-  Context& ctx_;
-  repo::WriteSession& s_;
-  WorkQueue& q_;
-  Observer& obs_;
-  const CancelToken& cancel_;
-  bool reuse_;
-  Stats stats_;
-  std::unordered_set<hash::ChunkId> seen_;
-  ChunkSink data_, meta_;
-  MetaWriter meta_out_;
-  manifest::Writer stored_;
-  Bytes buf_;
-};
-
 
 // Everything after the catalog is open; `made` is set once the set object is written.
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx, io::Writer& out,
@@ -377,27 +67,8 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
                                                      : repo::WriteSession::Scope::any;
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
 
-  RootMap roots(info.roots);
-  std::optional<Packer> packer;
-  {
-    const unsigned workers = o.jobs ? o.jobs : default_jobs();
-    WorkQueue q(workers, queue_bytes(workers, ctx.repo->chunker().params().max_size));
-    packer.emplace(ctx, *session, q, obs, cancel, scope == repo::WriteSession::Scope::any);
-    Status s = packer->run(reader, roots);
-    Status w = q.wait();
-    if (!s) return std::move(s).error();
-    if (!w) return std::move(w).error();
-  }
-  CAIRN_TRY_ASSIGN(auto objects, session->finish());
-
-  // Every pack a restore of this set needs.
-  std::set<hash::PackId> packs;
-  for (const auto& id : packer->referenced()) {
-    auto loc = session->locate(id);
-    if (!loc) loc = ctx.repo->locate(id);
-    if (!loc) return Error{Errc::internal, fmt::format("chunk {} was stored but cannot be located", id.hex())};
-    packs.insert(loc->pack);
-  }
+  repo::IngestOptions how{o.jobs, scope == repo::WriteSession::Scope::any};
+  CAIRN_TRY_ASSIGN(auto got, repo::ingest(*ctx.repo, *session, reader, how, obs, cancel));
 
   repo::SetBody body;
   body.source = info.source;
@@ -407,14 +78,14 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   if (parent) body.parent = parent->id;
   body.started_ns = info.started_ns ? info.started_ns : t0;
   body.ended_ns = now_ns();
-  body.files = packer->stats().files;
-  body.bytes_read = packer->stats().bytes_read;
-  body.bytes_new = packer->stats().bytes_new;
-  body.bytes_stored = session->stored_bytes();
-  body.manifest = packer->manifest_chunks();
-  body.manifest_proofs = packer->manifest_proofs();
-  body.manifest_size = packer->manifest_size();
-  body.packs.assign(packs.begin(), packs.end());
+  body.files = got.files;
+  body.bytes_read = got.bytes_read;
+  body.bytes_new = got.bytes_new;
+  body.bytes_stored = got.bytes_stored;
+  body.manifest = std::move(got.manifest);
+  body.manifest_proofs = std::move(got.manifest_proofs);
+  body.manifest_size = got.manifest_size;
+  body.packs = std::move(got.packs);
   CAIRN_TRY_ASSIGN(auto written, ctx.repo->write_set(body));
   made = written.id;
 
@@ -423,7 +94,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   CAIRN_TRY(cat.insert_set(rec, body.packs));
 
   CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
-  for (auto& p : objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
+  for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
   CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
   CAIRN_TRY(out.flush());
   obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored", written.id.hex().substr(0, 12),

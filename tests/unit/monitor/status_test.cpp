@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/tempdir.hpp"
-#include "ops/status.hpp"
+#include "monitor/status.hpp"
 
 using namespace cairn;
 using namespace cairn::ops;

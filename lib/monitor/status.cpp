@@ -1,4 +1,4 @@
-#include "ops/status.hpp"
+#include "monitor/status.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// lib/ops/status.hpp: `cairn status`: per source and retention class, what the catalog
+// lib/monitor/status.hpp: `cairn status`: per source and retention class, what the catalog
 // records (newest good set, pack runs of the last 30 days, verifications, restore drills,
 // sizes, copies) against the class's recovery objectives in the policy (RPO, RTO, verify
 // cadence, minimum copies). A table for people, JSON Lines for scripts ("cairn.status/1"),

@@ -12,7 +12,7 @@
 #include "ops/hold.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
-#include "monitor/status.hpp"
+#include "ops/status.hpp"
 
 namespace cairn::cli {
 

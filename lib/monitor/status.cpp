@@ -14,7 +14,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 
-namespace cairn::ops {
+namespace cairn::monitor {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -527,31 +527,14 @@ std::string format_status_prometheus(const StatusReport& r) {
   return out;
 }
 
-Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
-  // The policy first: a broken or missing named policy fails before anything is read.
-  CAIRN_TRY_ASSIGN(std::optional<policy::Policy> pol, policy::load_optional(o.policy));
-  std::optional<std::filesystem::path> pol_file;
-  if (pol) pol_file = policy::locate(o.policy);
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  CAIRN_TRY_ASSIGN(StatusReport r, gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
-  r.policy_file = pol_file;
-
-  CAIRN_TRY(out.write(as_bytes(o.json ? format_status_json(r) : format_status_table(r))));
-  CAIRN_TRY(out.flush());
-  if (o.prometheus) {
-    CAIRN_TRY_ASSIGN(auto f, io::AtomicFile::create(*o.prometheus, 0644));
-    CAIRN_TRY(f.write(as_bytes(format_status_prometheus(r))));
-    CAIRN_TRY(f.commit());
-  }
-  if (const int n = r.violated(); n > 0) {
-    std::string which;
-    for (const auto& l : r.lines)
-      for (const auto& ob : l.objectives)
-        if (ob.state == ObjectiveState::violated)
-          which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective), group_name(l.facts));
-    return Error{Errc::objective, fmt::format("{} {} violated: {}", n, n == 1 ? "objective" : "objectives", which)};
-  }
-  return Outcome{};
+std::string violations_summary(const StatusReport& r) {
+  const int n = r.violated();
+  std::string which;
+  for (const auto& l : r.lines)
+    for (const auto& ob : l.objectives)
+      if (ob.state == ObjectiveState::violated)
+        which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective), group_name(l.facts));
+  return fmt::format("{} {} violated: {}", n, n == 1 ? "objective" : "objectives", which);
 }
 
-}  // namespace cairn::ops
+}  // namespace cairn::monitor

@@ -1,10 +1,10 @@
-// lib/monitor/status.hpp: `cairn status`: per source and retention class, what the catalog
-// records (newest good set, pack runs of the last 30 days, verifications, restore drills,
-// sizes, copies) against the class's recovery objectives in the policy (RPO, RTO, verify
-// cadence, minimum copies). A table for people, JSON Lines for scripts ("cairn.status/1"),
-// and a Prometheus textfile for node_exporter (metrics listed in cairn(7)).
-// Exit 5 (Errc::objective) when an objective is violated, after the whole report is written.
-// Depends on: catalog, policy, io. Threads: plain functions.
+// lib/monitor/status.hpp: the engine of `cairn status` (ops/status.hpp is the use case):
+// per source and retention class, what the catalog records (newest good set, pack runs of
+// the last 30 days, verifications, restore drills, sizes, copies) against the class's
+// recovery objectives in the policy (RPO, RTO, verify cadence, minimum copies). A table for
+// people, JSON Lines for scripts ("cairn.status/1"), and a Prometheus textfile for
+// node_exporter (metrics listed in cairn(7)).
+// Depends on: catalog, policy, backend (canonical destination names). Threads: plain functions.
 #pragma once
 
 #include <array>
@@ -15,28 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "catalog/catalog.hpp"
-#include "io/file.hpp"
-#include "ops/context.hpp"
-#include "ops/outcome.hpp"
 #include "policy/policy.hpp"
 
-namespace cairn::ops {
-
-struct StatusOptions {
-  RepoOptions repo;
-  // --policy / CAIRN_POLICY: must exist and parse. Without one, /etc/cairn/policy.toml is
-  // used when it exists; when it does not, status still reports, with no objectives.
-  std::optional<std::filesystem::path> policy;
-  bool json = false;                                // JSON Lines instead of the table
-  std::optional<std::filesystem::path> prometheus;  // also write this node_exporter textfile
-};
-
-// Writes the report to `out` (and the textfile, atomically). Errc::objective naming every
-// violated objective when there is one; the policy's error when it is missing or broken.
-Result<Outcome> status(const StatusOptions& o, io::Writer& out);
-
-// ---- Pieces with their own tests.
+namespace cairn::monitor {
 
 // How far back `cairn status` looks for pack runs (success rate) and growth.
 inline constexpr std::int64_t kStatusWindowNs = 30LL * 86400 * 1'000'000'000;
@@ -125,5 +108,7 @@ std::string format_status_prometheus(const StatusReport& r);
 // A label value escaped for the exposition format: \ as \\, " as \", newline as \n; a value
 // that is not UTF-8 has its bytes >= 0x80 replaced by '?'.
 std::string prometheus_label_value(std::string_view v);
+// "N objectives violated: rpo of 'app' (daily), ...": the error `cairn status` exits with.
+std::string violations_summary(const StatusReport& r);
 
-}  // namespace cairn::ops
+}  // namespace cairn::monitor

@@ -1,0 +1,30 @@
+#include "ops/status.hpp"
+
+#include "base/bytes.hpp"
+#include "base/time.hpp"
+#include "monitor/status.hpp"
+#include "policy/policy.hpp"
+
+namespace cairn::ops {
+
+Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
+  // The policy first: a broken or missing named policy fails before anything is read.
+  CAIRN_TRY_ASSIGN(std::optional<policy::Policy> pol, policy::load_optional(o.policy));
+  std::optional<std::filesystem::path> pol_file;
+  if (pol) pol_file = policy::locate(o.policy);
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  CAIRN_TRY_ASSIGN(monitor::StatusReport r, monitor::gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
+  r.policy_file = pol_file;
+
+  CAIRN_TRY(out.write(as_bytes(o.json ? monitor::format_status_json(r) : monitor::format_status_table(r))));
+  CAIRN_TRY(out.flush());
+  if (o.prometheus) {
+    CAIRN_TRY_ASSIGN(auto f, io::AtomicFile::create(*o.prometheus, 0644));
+    CAIRN_TRY(f.write(as_bytes(monitor::format_status_prometheus(r))));
+    CAIRN_TRY(f.commit());
+  }
+  if (r.violated() > 0) return Error{Errc::objective, monitor::violations_summary(r)};
+  return Outcome{};
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,30 @@
+// lib/ops/status.hpp: `cairn status`, the use case: load the policy, open the catalog, let
+// the status engine (monitor/status.hpp) gather and evaluate, write the table or JSON Lines
+// and the optional Prometheus textfile (atomically).
+// Exit 5 (Errc::objective) when an objective is violated, after the whole report is written.
+// Depends on: monitor, policy, io. Threads: plain functions.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include "io/file.hpp"
+#include "ops/context.hpp"
+#include "ops/outcome.hpp"
+
+namespace cairn::ops {
+
+struct StatusOptions {
+  RepoOptions repo;
+  // --policy / CAIRN_POLICY: must exist and parse. Without one, /etc/cairn/policy.toml is
+  // used when it exists; when it does not, status still reports, with no objectives.
+  std::optional<std::filesystem::path> policy;
+  bool json = false;                                // JSON Lines instead of the table
+  std::optional<std::filesystem::path> prometheus;  // also write this node_exporter textfile
+};
+
+// Writes the report to `out` (and the textfile, atomically). Errc::objective naming every
+// violated objective when there is one; the policy's error when it is missing or broken.
+Result<Outcome> status(const StatusOptions& o, io::Writer& out);
+
+}  // namespace cairn::ops

@@ -11,10 +11,10 @@
 #include <string>
 
 #include "base/tempdir.hpp"
-#include "ops/status.hpp"
+#include "monitor/status.hpp"
 
 using namespace cairn;
-using namespace cairn::ops;
+using namespace cairn::monitor;
 namespace fs = std::filesystem;
 
 namespace {
@@ -114,7 +114,7 @@ std::map<std::string, double> parse_exposition(const std::string& text, std::set
 
 }  // namespace
 
-TEST_CASE("ops::evaluate_status: a newest set older than the rpo violates it", "[ops]") {
+TEST_CASE("monitor::evaluate_status: a newest set older than the rpo violates it", "[monitor]") {
   policy::Class cls;
   cls.rpo_ns = 26 * kH;
   auto fresh = evaluate_status(facts_with_set(2 * kH), &cls, kNow);
@@ -139,7 +139,7 @@ TEST_CASE("ops::evaluate_status: a newest set older than the rpo violates it", "
   for (const auto& o : free.objectives) CHECK(o.state == ObjectiveState::unset);
 }
 
-TEST_CASE("ops::evaluate_status: the last drill's restore time is checked against the rto", "[ops]") {
+TEST_CASE("monitor::evaluate_status: the last drill's restore time is checked against the rto", "[monitor]") {
   policy::Class cls;
   cls.rto_ns = 2 * kH;
   StatusFacts f = facts_with_set(kH);
@@ -167,8 +167,8 @@ TEST_CASE("ops::evaluate_status: the last drill's restore time is checked agains
   CHECK(state(evaluate_status(f, &cls, kNow), Objective::rto) == ObjectiveState::violated);
 }
 
-TEST_CASE("ops::evaluate_status: verify cadence counts from the last good verification, else the first set",
-          "[ops]") {
+TEST_CASE("monitor::evaluate_status: verify cadence counts from the last good verification, else the first set",
+          "[monitor]") {
   policy::Class cls;
   cls.verify_every_ns = 7 * kD;
   StatusFacts f = facts_with_set(kH);
@@ -190,8 +190,8 @@ TEST_CASE("ops::evaluate_status: verify cadence counts from the last good verifi
   CHECK_THAT(old.objectives[2].detail, Catch::Contains("8d ago"));
 }
 
-TEST_CASE("ops::evaluate_status: copies are the local repository plus each destination holding the newest set",
-          "[ops]") {
+TEST_CASE("monitor::evaluate_status: copies are the local repository plus each destination holding the newest set",
+          "[monitor]") {
   policy::Class cls;
   cls.min_copies = 3;
   cls.destinations = {"s3://dr-east/app", "sftp://nas/app"};
@@ -210,7 +210,7 @@ TEST_CASE("ops::evaluate_status: copies are the local repository plus each desti
   CHECK(evaluate_status(f, &cls, kNow).copies == 0);
 }
 
-TEST_CASE("ops::evaluate_status: success rate, dedup ratio and growth per day", "[ops]") {
+TEST_CASE("monitor::evaluate_status: success rate, dedup ratio and growth per day", "[monitor]") {
   StatusFacts f = facts_with_set(kH);
   f.runs.ok = 6;
   f.runs.warnings = 1;
@@ -238,14 +238,14 @@ TEST_CASE("ops::evaluate_status: success rate, dedup ratio and growth per day", 
   CHECK_FALSE(empty.dedup_ratio);
 }
 
-TEST_CASE("ops::prometheus_label_value: escapes backslash, quote and newline, and stays UTF-8", "[ops]") {
+TEST_CASE("monitor::prometheus_label_value: escapes backslash, quote and newline, and stays UTF-8", "[monitor]") {
   CHECK(prometheus_label_value("plain") == "plain");
   CHECK(prometheus_label_value("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
   CHECK(prometheus_label_value("r\xc3\xa9sum\xc3\xa9") == "r\xc3\xa9sum\xc3\xa9");  // UTF-8 kept
   CHECK(prometheus_label_value("latin1-\xe9\xff") == "latin1-??");
 }
 
-TEST_CASE("ops::gather_status: reads sets, runs, drills and placements per source and class", "[ops]") {
+TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per source and class", "[monitor]") {
   Scratch s;
   auto opened = catalog::Catalog::open(s.dir / "cat.db", std::string(64, 'c'));
   REQUIRE(opened);
@@ -333,7 +333,7 @@ TEST_CASE("ops::gather_status: reads sets, runs, drills and placements per sourc
   CHECK_THAT(json, Catch::StartsWith("{\"schema\":\"cairn.status/1\",\"source\":\"app\""));
 }
 
-TEST_CASE("ops::format_status_prometheus: valid exposition format with every metric typed", "[ops]") {
+TEST_CASE("monitor::format_status_prometheus: valid exposition format with every metric typed", "[monitor]") {
   StatusReport r;
   r.generated_ns = kNow;
   r.policy_file = "/etc/cairn/policy.toml";

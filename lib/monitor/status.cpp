@@ -1,0 +1,540 @@
+#include "monitor/status.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "backend/remote.hpp"
+#include "base/bytes.hpp"
+#include "base/text.hpp"
+#include "base/time.hpp"
+
+namespace cairn::monitor {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kDay = 86400 * kSecond;
+
+double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+// Control characters would break a table line; the JSON output keeps names exact.
+std::string shown(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
+}
+
+std::string group_name(const StatusFacts& f) { return fmt::format("'{}' ({})", f.source, f.retention_class); }
+
+std::string restore_time(std::uint64_t ms) {
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000);
+  return format_duration_short(static_cast<std::int64_t>(ms) * 1'000'000);
+}
+
+ObjectiveResult rpo(const StatusLine& l) {
+  ObjectiveResult r{Objective::rpo, ObjectiveState::unset, {}};
+  if (!l.rpo_ns) return r;
+  r.state = ObjectiveState::violated;
+  if (!l.age_ns) {
+    r.detail = l.facts.sets > 0 ? "no good set (every set is damaged)" : "no set yet";
+  } else if (*l.age_ns > *l.rpo_ns) {
+    r.detail = fmt::format("newest good set is {} old, rpo {}", format_duration_short(*l.age_ns),
+                           format_duration(*l.rpo_ns));
+  } else {
+    r.state = ObjectiveState::ok;
+  }
+  return r;
+}
+
+ObjectiveResult rto(const StatusLine& l, std::int64_t now_ns) {
+  ObjectiveResult r{Objective::rto, ObjectiveState::unset, {}};
+  if (!l.rto_ns) return r;
+  const auto& d = l.facts.last_drill;
+  if (!d) {
+    r.state = ObjectiveState::unknown;
+    r.detail = "no restore drill yet";
+    if (l.verify_every_ns && l.facts.first_ns && now_ns - *l.facts.first_ns > *l.verify_every_ns) {
+      r.state = ObjectiveState::violated;
+      r.detail = fmt::format("no restore drill, and the first set is {} old, verify-every {}",
+                             format_duration_short(now_ns - *l.facts.first_ns), format_duration(*l.verify_every_ns));
+    }
+    return r;
+  }
+  if (!d->ok || !d->restore_ms) {
+    r.state = ObjectiveState::violated;
+    r.detail = fmt::format("the last restore drill ({}) failed: {}", format_time(d->started_ns), d->detail);
+    return r;
+  }
+  if (static_cast<std::int64_t>(*d->restore_ms) * 1'000'000 > *l.rto_ns) {
+    r.state = ObjectiveState::violated;
+    r.detail = fmt::format("the last restore drill took {}, rto {}", restore_time(*d->restore_ms),
+                           format_duration(*l.rto_ns));
+    return r;
+  }
+  r.state = ObjectiveState::ok;
+  return r;
+}
+
+ObjectiveResult verify_cadence(const StatusLine& l, std::int64_t now_ns) {
+  ObjectiveResult r{Objective::verify, ObjectiveState::unset, {}};
+  if (!l.verify_every_ns) return r;
+  const std::string every = format_duration(*l.verify_every_ns);
+  r.state = ObjectiveState::ok;
+  if (l.facts.last_verify) {
+    const std::int64_t age = now_ns - l.facts.last_verify->started_ns;
+    if (age > *l.verify_every_ns) {
+      r.state = ObjectiveState::violated;
+      r.detail = fmt::format("last successful verification {} ago, verify-every {}", format_duration_short(age), every);
+    }
+  } else if (!l.facts.first_ns) {
+    r.state = ObjectiveState::unknown;
+    r.detail = "no set yet";
+  } else if (now_ns - *l.facts.first_ns > *l.verify_every_ns) {
+    r.state = ObjectiveState::violated;
+    r.detail = fmt::format("never verified, and the first set is {} old, verify-every {}",
+                           format_duration_short(now_ns - *l.facts.first_ns), every);
+  }
+  return r;
+}
+
+ObjectiveResult copies(const StatusLine& l) {
+  ObjectiveResult r{Objective::copies, ObjectiveState::unset, {}};
+  if (!l.min_copies || *l.min_copies == 0) return r;
+  r.state = l.copies >= *l.min_copies ? ObjectiveState::ok : ObjectiveState::violated;
+  if (r.state == ObjectiveState::violated) {
+    if (!l.facts.last_good) {
+      r.detail = fmt::format("no good set, min-copies {}", *l.min_copies);
+    } else {
+      r.detail = fmt::format("the newest good set has {} {}, min-copies {}", l.copies,
+                             l.copies == 1 ? "copy" : "copies", *l.min_copies);
+      if (!l.missing_destinations.empty()) {
+        std::string missing;
+        for (const auto& d : l.missing_destinations) missing += (missing.empty() ? "" : ", ") + d;
+        r.detail += fmt::format(" (not on {})", missing);
+      }
+    }
+  }
+  return r;
+}
+
+// The table's cells: "X/LIMIT" with "-" for what is unknown or unset.
+std::string pair_cell(const std::optional<std::string>& value, const std::optional<std::int64_t>& limit) {
+  return fmt::format("{}/{}", value.value_or("-"), limit ? format_duration(*limit) : "-");
+}
+
+std::string status_cell(const StatusLine& l, const StatusReport& r) {
+  std::string bad;
+  for (const auto& o : l.objectives)
+    if (o.state == ObjectiveState::violated) bad += (bad.empty() ? "" : ",") + std::string(to_string(o.objective));
+  if (!bad.empty()) return "violated:" + bad;
+  if (!r.policy_file) return "no-policy";
+  if (!l.class_in_policy) return "no-class";
+  return "ok";
+}
+
+std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
+  const auto& f = l.facts;
+  std::optional<std::string> age, verified, drill;
+  if (l.age_ns) age = format_duration_short(*l.age_ns);
+  if (f.last_verify) verified = format_duration_short(r.generated_ns - f.last_verify->started_ns);
+  if (f.last_drill)
+    drill = f.last_drill->ok && f.last_drill->restore_ms ? restore_time(*f.last_drill->restore_ms) : "failed";
+  return {shown(f.source),
+          shown(f.retention_class),
+          f.last_good ? format_time(f.last_good->started_ns) : "-",
+          pair_cell(age, l.rpo_ns),
+          l.success_rate ? fmt::format("{:.0f}%", std::floor(*l.success_rate * 100)) : "-",
+          pair_cell(verified, l.verify_every_ns),
+          pair_cell(drill, l.rto_ns),
+          format_bytes(f.bytes_stored, ""),
+          l.dedup_ratio ? fmt::format("{:.1f}x", *l.dedup_ratio) : "-",
+          format_bytes(static_cast<std::uint64_t>(std::llround(l.growth_per_day)), ""),
+          fmt::format("{}/{}", l.copies, l.min_copies ? std::to_string(*l.min_copies) : "-"),
+          status_cell(l, r)};
+}
+
+Json opt_num(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+Json opt_seconds(const std::optional<std::int64_t>& ns) {
+  return ns ? Json(seconds(*ns)) : Json(nullptr);
+}
+
+Json status_json(const StatusLine& l, const StatusReport& r) {
+  const auto& f = l.facts;
+  Json j;
+  j["schema"] = "cairn.status/1";
+  j["source"] = f.source;
+  j["class"] = f.retention_class;
+  j["policy"] = r.policy_file ? Json(r.policy_file->string()) : Json(nullptr);
+  j["class_in_policy"] = l.class_in_policy;
+  j["sets"] = f.sets;
+  j["damaged_sets"] = f.damaged;
+  j["last_set"] = f.last_good ? Json{{"id", f.last_good->id.hex()},
+                                     {"time", format_time(f.last_good->started_ns)},
+                                     {"age_seconds", seconds(*l.age_ns)}}
+                              : Json(nullptr);
+  j["rpo_seconds"] = opt_seconds(l.rpo_ns);
+  j["runs_30d"] = {{"ok", f.runs.ok},
+                   {"warnings", f.runs.warnings},
+                   {"failed", f.runs.failed},
+                   {"abandoned", f.runs.abandoned},
+                   {"running", f.runs.running}};
+  j["success_rate"] = opt_num(l.success_rate);
+  j["last_verify"] = f.last_verify ? Json{{"time", format_time(f.last_verify->started_ns)},
+                                          {"kind", catalog::to_string(f.last_verify->kind)},
+                                          {"age_seconds", seconds(r.generated_ns - f.last_verify->started_ns)}}
+                                   : Json(nullptr);
+  j["verify_every_seconds"] = opt_seconds(l.verify_every_ns);
+  if (f.last_drill) {
+    const auto& d = *f.last_drill;
+    j["last_drill"] = {{"time", format_time(d.started_ns)},
+                       {"set", d.set_id ? Json(d.set_id->hex()) : Json(nullptr)},
+                       {"ok", d.ok},
+                       {"restore_seconds",
+                        d.restore_ms ? Json(static_cast<double>(*d.restore_ms) / 1000) : Json(nullptr)}};
+  } else {
+    j["last_drill"] = nullptr;
+  }
+  j["rto_seconds"] = opt_seconds(l.rto_ns);
+  j["stored_bytes"] = f.bytes_stored;
+  j["read_bytes"] = f.bytes_read;
+  j["dedup_ratio"] = opt_num(l.dedup_ratio);
+  j["growth_bytes_per_day"] = l.growth_per_day;
+  j["copies"] = l.copies;
+  j["min_copies"] = l.min_copies ? Json(*l.min_copies) : Json(nullptr);
+  j["destinations"] = f.destinations;
+  j["missing_destinations"] = l.missing_destinations;
+  Json obj = Json::object();
+  for (const auto& o : l.objectives) {
+    Json one = {{"state", to_string(o.state)}};
+    if (!o.detail.empty()) one["detail"] = o.detail;
+    obj[std::string(to_string(o.objective))] = one;
+  }
+  j["objectives"] = obj;
+  j["status"] = l.violated() > 0 ? "violated" : "ok";
+  return j;
+}
+
+// ---- Prometheus --------------------------------------------------------------------------
+
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::string samples;
+};
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::string labels(const StatusFacts& f, std::string_view extra_name = {}, std::string_view extra = {}) {
+  std::string s = fmt::format("{{source=\"{}\",class=\"{}\"", prometheus_label_value(f.source),
+                              prometheus_label_value(f.retention_class));
+  if (!extra_name.empty()) s += fmt::format(",{}=\"{}\"", extra_name, prometheus_label_value(extra));
+  return s + "}";
+}
+
+void sample(Family& fam, const std::string& label_set, double v) {
+  fam.samples += fmt::format("{}{} {}\n", fam.name, label_set, number(v));
+}
+
+}  // namespace
+
+std::string_view to_string(Objective o) {
+  switch (o) {
+    case Objective::rpo: return "rpo";
+    case Objective::rto: return "rto";
+    case Objective::verify: return "verify";
+    case Objective::copies: return "copies";
+  }
+  return "rpo";
+}
+
+std::string_view to_string(ObjectiveState s) {
+  switch (s) {
+    case ObjectiveState::unset: return "unset";
+    case ObjectiveState::ok: return "ok";
+    case ObjectiveState::unknown: return "unknown";
+    case ObjectiveState::violated: return "violated";
+  }
+  return "unset";
+}
+
+int StatusLine::violated() const {
+  return static_cast<int>(std::count_if(objectives.begin(), objectives.end(),
+                                        [](const ObjectiveResult& o) { return o.state == ObjectiveState::violated; }));
+}
+
+int StatusReport::violated() const {
+  int n = 0;
+  for (const auto& l : lines) n += l.violated();
+  return n;
+}
+
+std::string prometheus_label_value(std::string_view v) {
+  // The format is UTF-8: a name that is not (paths are bytes) loses its other bytes to '?'.
+  const bool utf8 = is_utf8(v);
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (!utf8 && static_cast<unsigned char>(c) >= 0x80)
+      out += '?';
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns) {
+  StatusLine l;
+  l.facts = std::move(f);
+  const StatusFacts& x = l.facts;
+  if (cls) {
+    l.class_in_policy = true;
+    l.rpo_ns = cls->rpo_ns;
+    l.rto_ns = cls->rto_ns;
+    l.verify_every_ns = cls->verify_every_ns;
+    l.min_copies = cls->min_copies;
+    // Placements are recorded under backend::canonical_name ("file:///abs" for a directory),
+    // so the policy's spelling ("/mnt/nas/cairn", "./dest") is compared the same way.
+    for (const auto& d : cls->destinations)
+      if (!std::binary_search(x.destinations.begin(), x.destinations.end(), backend::canonical_name(d)) &&
+          !std::binary_search(x.destinations.begin(), x.destinations.end(), d))
+        l.missing_destinations.push_back(d);
+  }
+  if (x.last_good) {
+    // From when a reader first saw it, if earlier than the time its writer claims.
+    l.age_ns = std::max<std::int64_t>(0, now_ns - catalog::age_base_ns(*x.last_good));
+    l.copies = 1 + static_cast<std::uint32_t>(x.destinations.size());
+  }
+  const std::uint64_t good = x.runs.ok + x.runs.warnings;
+  const std::uint64_t finished = good + x.runs.failed + x.runs.abandoned;
+  if (finished > 0) l.success_rate = static_cast<double>(good) / static_cast<double>(finished);
+  if (x.bytes_stored > 0) l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
+  if (x.first_ns) {
+    const std::int64_t span = std::clamp<std::int64_t>(now_ns - *x.first_ns, kDay, kStatusWindowNs);
+    l.growth_per_day = static_cast<double>(x.window_stored) / (static_cast<double>(span) / static_cast<double>(kDay));
+  }
+  l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
+  return l;
+}
+
+Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol, std::int64_t now_ns) {
+  using Key = std::pair<std::string, std::string>;
+  std::map<Key, StatusFacts> groups;
+  const auto group = [&](const std::string& source, const std::string& cls) -> StatusFacts& {
+    auto [it, fresh] = groups.try_emplace(Key{source, cls});
+    if (fresh) {
+      it->second.source = source;
+      it->second.retention_class = cls;
+    }
+    return it->second;
+  };
+  const std::int64_t window_start = now_ns - kStatusWindowNs;
+
+  std::vector<std::string> r_warnings;
+  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets());
+  for (const auto& s : sets) {
+    StatusFacts& f = group(s.source, s.retention_class);
+    f.first_ns = std::min(f.first_ns.value_or(s.started_ns), s.started_ns);
+    if (s.started_ns >= window_start) f.window_stored += s.bytes_stored;
+    if (s.status == catalog::SetStatus::pruned) continue;
+    ++f.sets;
+    f.bytes_read += s.bytes_read;
+    f.bytes_stored += s.bytes_stored;
+    if (s.status == catalog::SetStatus::damaged) ++f.damaged;
+    if (s.status == catalog::SetStatus::committed && catalog::from_the_future(s, now_ns)) {
+      // A writer chose this time: it never becomes the newest good set (cairn-catalog(5)).
+      r_warnings.push_back(fmt::format("set {} of source '{}' claims a snapshot time of {}, more than 1h ahead of "
+                                       "this clock: not counted as its newest good set",
+                                       s.id.hex().substr(0, 12), s.source, format_time(s.started_ns)));
+      continue;
+    }
+    if (s.status == catalog::SetStatus::committed &&
+        (!f.last_good || std::tie(s.started_ns, s.seq) >= std::tie(f.last_good->started_ns, f.last_good->seq)))
+      f.last_good = s;
+  }
+  // Sources whose every set was pruned are gone, unless they still run.
+  std::erase_if(groups, [](const auto& kv) { return kv.second.sets == 0; });
+  CAIRN_TRY_ASSIGN(auto runs, cat.run_tallies(window_start, now_ns - kAbandonedRunNs));
+  for (const auto& t : runs)
+    if (t.tool == "cairn-pack" && !t.source.empty()) group(t.source, t.retention_class).runs = t;
+  CAIRN_TRY_ASSIGN(auto verifies, cat.verify_summaries());
+  for (auto& v : verifies) {
+    auto it = groups.find(Key{v.source, v.retention_class});
+    if (it == groups.end()) continue;
+    it->second.last_verify = std::move(v.last_ok);
+    it->second.last_drill = std::move(v.last_drill);
+  }
+
+  StatusReport r;
+  r.generated_ns = now_ns;
+  r.warnings = std::move(r_warnings);
+  for (auto& [key, f] : groups) {
+    if (f.last_good) {
+      CAIRN_TRY_ASSIGN(auto placed, cat.placements_of(f.last_good->id));
+      for (const auto& p : placed)
+        if (p.pushed_at_ns) f.destinations.push_back(p.destination);
+      std::sort(f.destinations.begin(), f.destinations.end());
+    }
+    const policy::Class* cls = pol ? pol->find(key.second) : nullptr;
+    if (pol && !cls)
+      r.warnings.push_back(fmt::format("class '{}' of source '{}' is not in policy '{}': no objectives checked",
+                                       key.second, key.first, pol->origin));
+    r.lines.push_back(evaluate_status(std::move(f), cls, now_ns));
+  }
+
+  CAIRN_TRY_ASSIGN(auto all_runs, cat.run_tallies(INT64_MIN, now_ns - kAbandonedRunNs));
+  for (const auto& t : all_runs) {
+    if (r.runs_total.empty() || r.runs_total.back().tool != t.tool) {
+      r.runs_total.emplace_back();
+      r.runs_total.back().tool = t.tool;
+    }
+    auto& sum = r.runs_total.back();
+    sum.ok += t.ok;
+    sum.warnings += t.warnings;
+    sum.failed += t.failed;
+    sum.abandoned += t.abandoned;
+    sum.running += t.running;
+  }
+  return r;
+}
+
+std::string format_status_table(const StatusReport& r) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO", "STORED", "DEDUP",
+                  "GROWTH/DAY", "COPIES", "STATUS"});
+  for (const auto& l : r.lines) rows.push_back(table_row(l, r));
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  if (!r.policy_file)
+    out += fmt::format("no policy: '{}' does not exist, so no objectives are checked\n", policy::kDefaultFile);
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
+    out += line + "\n";
+  }
+  for (const auto& l : r.lines)
+    for (const auto& o : l.objectives)
+      if (o.state == ObjectiveState::violated)
+        out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective), shown(group_name(l.facts)),
+                           shown(o.detail));
+  for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", shown(w));
+  const int n = r.violated();
+  out += fmt::format("{} {} violated\n", n, n == 1 ? "objective" : "objectives");
+  return out;
+}
+
+std::string format_status_json(const StatusReport& r) {
+  std::string out;
+  for (const auto& l : r.lines) out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  return out;
+}
+
+std::string format_status_prometheus(const StatusReport& r) {
+  std::vector<Family> fams = {
+      {"cairn_status_generated_timestamp_seconds", "gauge", "When cairn status wrote these metrics.", {}},
+      {"cairn_sets", "gauge", "Backup sets of a source and class that are not pruned.", {}},
+      {"cairn_damaged_sets", "gauge", "Backup sets of a source and class that verification found damaged.", {}},
+      {"cairn_last_success_timestamp_seconds", "gauge", "Snapshot time of the newest good set.", {}},
+      {"cairn_last_set_age_seconds", "gauge", "Age of the newest good set.", {}},
+      {"cairn_rpo_seconds", "gauge", "Recovery point objective of the class.", {}},
+      {"cairn_success_ratio", "gauge", "Share of cairn-pack runs of the last 30 days that succeeded.", {}},
+      {"cairn_last_verify_timestamp_seconds", "gauge", "Start of the newest successful verification of a set.", {}},
+      {"cairn_verify_every_seconds", "gauge", "Verification cadence of the class.", {}},
+      {"cairn_last_drill_timestamp_seconds", "gauge", "Start of the newest restore drill.", {}},
+      {"cairn_last_drill_success", "gauge", "1 if the newest restore drill succeeded, else 0.", {}},
+      {"cairn_last_drill_restore_seconds", "gauge", "Measured restore time of the newest restore drill.", {}},
+      {"cairn_rto_seconds", "gauge", "Recovery time objective of the class.", {}},
+      {"cairn_stored_bytes", "gauge", "Bytes the sets not pruned added to the repository.", {}},
+      {"cairn_dedup_ratio", "gauge", "Bytes read from the source over bytes stored, for the sets not pruned.", {}},
+      {"cairn_growth_bytes_per_day", "gauge", "Bytes stored per day over the last 30 days.", {}},
+      {"cairn_copies", "gauge", "Copies of the newest good set: the local repository and each destination.", {}},
+      {"cairn_min_copies", "gauge", "Minimum copies the class requires.", {}},
+      {"cairn_objective_violated", "gauge", "1 if the objective is violated, else 0 (objectives the class sets).", {}},
+      {"cairn_runs_total", "counter", "Finished runs of a tool by result; unfinished after 24h counts as failed.", {}},
+  };
+  const auto fam = [&](std::string_view name) -> Family& {
+    for (auto& f : fams)
+      if (name == f.name) return f;
+    return fams.front();  // not reached: every name used below is in the list
+  };
+  sample(fam("cairn_status_generated_timestamp_seconds"), "", seconds(r.generated_ns));
+  for (const auto& l : r.lines) {
+    const auto& f = l.facts;
+    const std::string ls = labels(f);
+    sample(fam("cairn_sets"), ls, static_cast<double>(f.sets));
+    sample(fam("cairn_damaged_sets"), ls, static_cast<double>(f.damaged));
+    if (f.last_good) {
+      sample(fam("cairn_last_success_timestamp_seconds"), ls, seconds(f.last_good->started_ns));
+      sample(fam("cairn_last_set_age_seconds"), ls, seconds(*l.age_ns));
+    }
+    if (l.rpo_ns) sample(fam("cairn_rpo_seconds"), ls, seconds(*l.rpo_ns));
+    if (l.success_rate) sample(fam("cairn_success_ratio"), ls, *l.success_rate);
+    if (f.last_verify) sample(fam("cairn_last_verify_timestamp_seconds"), ls, seconds(f.last_verify->started_ns));
+    if (l.verify_every_ns) sample(fam("cairn_verify_every_seconds"), ls, seconds(*l.verify_every_ns));
+    if (f.last_drill) {
+      sample(fam("cairn_last_drill_timestamp_seconds"), ls, seconds(f.last_drill->started_ns));
+      sample(fam("cairn_last_drill_success"), ls, f.last_drill->ok ? 1 : 0);
+      if (f.last_drill->ok && f.last_drill->restore_ms)
+        sample(fam("cairn_last_drill_restore_seconds"), ls, static_cast<double>(*f.last_drill->restore_ms) / 1000);
+    }
+    if (l.rto_ns) sample(fam("cairn_rto_seconds"), ls, seconds(*l.rto_ns));
+    sample(fam("cairn_stored_bytes"), ls, static_cast<double>(f.bytes_stored));
+    if (l.dedup_ratio) sample(fam("cairn_dedup_ratio"), ls, *l.dedup_ratio);
+    sample(fam("cairn_growth_bytes_per_day"), ls, l.growth_per_day);
+    sample(fam("cairn_copies"), ls, l.copies);
+    if (l.min_copies) sample(fam("cairn_min_copies"), ls, *l.min_copies);
+    for (const auto& o : l.objectives)
+      if (o.state != ObjectiveState::unset)
+        sample(fam("cairn_objective_violated"), labels(f, "objective", to_string(o.objective)),
+               o.state == ObjectiveState::violated ? 1 : 0);
+  }
+  for (const auto& t : r.runs_total) {
+    const auto run_labels = [&](std::string_view result) {
+      return fmt::format("{{tool=\"{}\",result=\"{}\"}}", prometheus_label_value(t.tool), result);
+    };
+    sample(fam("cairn_runs_total"), run_labels("ok"), static_cast<double>(t.ok));
+    sample(fam("cairn_runs_total"), run_labels("warnings"), static_cast<double>(t.warnings));
+    sample(fam("cairn_runs_total"), run_labels("failed"), static_cast<double>(t.failed + t.abandoned));
+  }
+  std::string out;
+  for (const auto& f : fams)
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}", f.name, f.help, f.name, f.type, f.samples);
+  return out;
+}
+
+std::string violations_summary(const StatusReport& r) {
+  const int n = r.violated();
+  std::string which;
+  for (const auto& l : r.lines)
+    for (const auto& ob : l.objectives)
+      if (ob.state == ObjectiveState::violated)
+        which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective), group_name(l.facts));
+  return fmt::format("{} {} violated: {}", n, n == 1 ? "objective" : "objectives", which);
+}
+
+}  // namespace cairn::monitor

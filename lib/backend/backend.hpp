@@ -8,9 +8,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
@@ -80,7 +80,8 @@ class Backend {
   // at the first error (of a removal or of `removed`). Absent keys count as removed. This
   // default removes one by one; the directory backend syncs each directory once per call
   // instead of once per object (a prune that forgets thousands of sets).
-  virtual Status remove_many(const std::vector<Key>& keys, const std::function<Status(const Key&)>& removed) {
+  virtual Status remove_many(const std::vector<Key>& keys,
+                             const std::function<Status(const Key&)>& removed) {
     for (const auto& k : keys) {
       CAIRN_TRY(remove(k));
       CAIRN_TRY(removed(k));
@@ -93,6 +94,7 @@ class Backend {
 Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create);
 // The same, writing at most `limit_rate` bytes a second (0 = no limit): put_file then copies
 // the object in through a token bucket instead of moving it.
-Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create, std::uint64_t limit_rate);
+Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& dir, bool create,
+                                            std::uint64_t limit_rate);
 
 }  // namespace cairn::backend

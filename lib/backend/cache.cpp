@@ -34,7 +34,9 @@ class PackCache final : public Backend {
 
   Properties properties() const override { return inner_->properties(); }
   std::string location() const override { return inner_->location(); }
-  Status put(const Key& k, ByteView body, bool no_replace) override { return inner_->put(k, body, no_replace); }
+  Status put(const Key& k, ByteView body, bool no_replace) override {
+    return inner_->put(k, body, no_replace);
+  }
   Status put_file(const Key& k, const fs::path& src) override { return inner_->put_file(k, src); }
   Result<std::optional<ObjectInfo>> stat(const Key& k) override { return inner_->stat(k); }
   Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
@@ -102,7 +104,8 @@ class PackCache final : public Backend {
   // an error (or a pack too large for the cache) means "do not cache it".
   Result<std::uint64_t> fetch(const Key& k) {
     CAIRN_TRY_ASSIGN(auto info, inner_->stat(k));
-    if (!info) return Error{Errc::not_found, fmt::format("no pack '{}' at '{}'", k.name, location())};
+    if (!info)
+      return Error{Errc::not_found, fmt::format("no pack '{}' at '{}'", k.name, location())};
     const std::uint64_t size = info->size;
     if (size == 0 || size > o_.max_bytes) return Error{Errc::io, "not cached"};
     const fs::path part = dir_ / (k.name + ".part");
@@ -123,10 +126,13 @@ class PackCache final : public Backend {
         const std::uint64_t off = i * piece, n = std::min(piece, size - off);
         auto data = inner_->get(k, off, n);
         Status st;
-        if (!data) st = std::move(data).error();
+        if (!data)
+          st = std::move(data).error();
         else if (data->size() != n)
-          st = Error{Errc::corrupt, fmt::format("pack '{}' at '{}' is shorter than listed", k.name, location())};
-        else if (::pwrite(fd.get(), data->data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
+          st = Error{Errc::corrupt,
+                     fmt::format("pack '{}' at '{}' is shorter than listed", k.name, location())};
+        else if (::pwrite(fd.get(), data->data(), n, static_cast<off_t>(off)) !=
+                 static_cast<ssize_t>(n))
           st = errno_error(errno, fmt::format("cannot write '{}'", part.string()));
         if (!st) {
           std::lock_guard l(err_mu);
@@ -135,7 +141,8 @@ class PackCache final : public Backend {
         }
       }
     };
-    const unsigned threads = static_cast<unsigned>(std::min<std::uint64_t>(std::max(1u, o_.parallel), pieces));
+    const unsigned threads =
+        static_cast<unsigned>(std::min<std::uint64_t>(std::max(1u, o_.parallel), pieces));
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
@@ -152,14 +159,16 @@ class PackCache final : public Backend {
     return size;
   }
 
-  Result<Bytes> read_cached(const Key& k, std::uint64_t size, std::uint64_t offset, std::uint64_t length) {
+  Result<Bytes> read_cached(const Key& k, std::uint64_t size, std::uint64_t offset,
+                            std::uint64_t length) {
     if (offset >= size) return Bytes{};
     const std::uint64_t n = std::min(length, size - offset);
     CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file_of(k), O_RDONLY));
     Bytes out(static_cast<std::size_t>(n));
     std::size_t got = 0;
     while (got < out.size()) {
-      const ssize_t r = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+      const ssize_t r =
+          ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return errno_error(errno, fmt::format("cannot read '{}'", file_of(k).string()));
@@ -209,7 +218,8 @@ class PackCache final : public Backend {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> with_pack_cache(std::unique_ptr<Backend> inner, const std::filesystem::path& parent,
+Result<std::unique_ptr<Backend>> with_pack_cache(std::unique_ptr<Backend> inner,
+                                                 const std::filesystem::path& parent,
                                                  PackCacheOptions o) {
   CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-packs-", parent, "a pack cache"));
   return std::unique_ptr<Backend>(std::make_unique<PackCache>(std::move(inner), std::move(dir), o));

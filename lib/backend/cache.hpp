@@ -27,7 +27,8 @@ struct PackCacheOptions {
 };
 
 // Errc::io when the cache directory cannot be created under `parent`.
-Result<std::unique_ptr<Backend>> with_pack_cache(std::unique_ptr<Backend> inner, const std::filesystem::path& parent,
+Result<std::unique_ptr<Backend>> with_pack_cache(std::unique_ptr<Backend> inner,
+                                                 const std::filesystem::path& parent,
                                                  PackCacheOptions o = {});
 
 }  // namespace cairn::backend

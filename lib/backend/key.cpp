@@ -7,7 +7,8 @@ namespace cairn::backend {
 namespace {
 
 bool is_lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 constexpr std::size_t kIdHexLen = 64;    // BLAKE2b-256 content address
@@ -62,10 +63,14 @@ std::optional<Key> Key::from_path(std::string_view rel) {
   const auto dir = rel.substr(0, slash);
   auto rest = rel.substr(slash + 1);
   Key k{Kind::config, {}};
-  if (dir == "keys") k.kind = Kind::key;
-  else if (dir == "index") k.kind = Kind::index;
-  else if (dir == "sets") k.kind = Kind::set;
-  else if (dir == "holds") k.kind = Kind::hold;
+  if (dir == "keys")
+    k.kind = Kind::key;
+  else if (dir == "index")
+    k.kind = Kind::index;
+  else if (dir == "sets")
+    k.kind = Kind::set;
+  else if (dir == "holds")
+    k.kind = Kind::hold;
   else if (dir == "packs") {
     k.kind = Kind::pack;
     if (rest.size() < 3 || rest[2] != '/') return std::nullopt;

@@ -19,8 +19,8 @@
 #include <fmt/format.h>
 
 #include "backend/backend.hpp"
-#include "net/rate.hpp"
 #include "base/chandle.hpp"
+#include "net/rate.hpp"
 
 namespace cairn::backend {
 
@@ -33,7 +33,6 @@ constexpr mode_t kDirMode = 0700;
 constexpr mode_t kFileMode = 0600;
 constexpr std::array<std::string_view, 5> kSubdirs{"keys", "packs", "index", "sets", "tmp"};
 
-
 bool is_pack_folder(std::string_view s) {  // "00".."ff"
   auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
   return s.size() == 2 && hex(s[0]) && hex(s[1]);
@@ -45,7 +44,8 @@ Result<bool> make_dir(const fs::path& p) {
   if (errno == EEXIST) {
     struct stat st {};
     if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
-    return Error{Errc::io, fmt::format("cannot create directory '{}': a file is in the way", p.string())};
+    return Error{Errc::io,
+                 fmt::format("cannot create directory '{}': a file is in the way", p.string())};
   }
   return errno_error(errno, fmt::format("cannot create directory '{}'", p.string()));
 }
@@ -53,7 +53,8 @@ Result<bool> make_dir(const fs::path& p) {
 class LocalBackend final : public Backend {
  public:
   LocalBackend(fs::path root, std::uint64_t limit_rate)
-      : root_(std::move(root)), limiter_(limit_rate ? std::make_unique<net::TokenBucket>(limit_rate) : nullptr) {}
+      : root_(std::move(root)),
+        limiter_(limit_rate ? std::make_unique<net::TokenBucket>(limit_rate) : nullptr) {}
 
   Properties properties() const override { return Properties{8, true}; }
   std::string location() const override { return root_.string(); }
@@ -72,7 +73,8 @@ class LocalBackend final : public Backend {
     forget_open(root_ / k.path());
     {  // the object must be durable before its name is
       CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
-      if (::fsync(fd.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", src.string()));
+      if (::fsync(fd.get()) != 0)
+        return errno_error(errno, fmt::format("cannot fsync '{}'", src.string()));
     }
     CAIRN_TRY(parent_dir(k));
     const bool keep_existing = content_addressed(k.kind);
@@ -81,7 +83,8 @@ class LocalBackend final : public Backend {
       const int err = rename_file(src, dst, keep_existing);
       if (err == 0 || (keep_existing && err == EEXIST)) return io::fsync_dir(dst.parent_path());
       if (err != EXDEV)
-        return errno_error(err, fmt::format("cannot rename '{}' into '{}'", src.string(), dst.string()));
+        return errno_error(err,
+                           fmt::format("cannot rename '{}' into '{}'", src.string(), dst.string()));
     } else if (keep_existing) {  // nothing to send
       struct stat st {};
       if (::stat(dst.c_str(), &st) == 0) return {};
@@ -113,7 +116,8 @@ class LocalBackend final : public Backend {
     Bytes out(static_cast<std::size_t>(n));
     std::size_t got = 0;
     while (got < out.size()) {
-      ssize_t r = ::pread(obj->fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+      ssize_t r = ::pread(obj->fd.get(), out.data() + got, out.size() - got,
+                          static_cast<off_t>(offset + got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return errno_error(errno, fmt::format("cannot read '{}'", p.string()));
@@ -157,7 +161,8 @@ class LocalBackend final : public Backend {
 
   // Unlinks each (absent is fine), then fsyncs each directory changed once, then reports the
   // ones removed; the caller chooses how many to pass at a time (cairn-prune: 256).
-  Status remove_many(const std::vector<Key>& keys, const std::function<Status(const Key&)>& removed) override {
+  Status remove_many(const std::vector<Key>& keys,
+                     const std::function<Status(const Key&)>& removed) override {
     std::set<fs::path> dirs;
     std::size_t done = 0;
     Status failed;
@@ -209,13 +214,16 @@ class LocalBackend final : public Backend {
     }
     CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(p, O_RDONLY));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", p.string()));
-    auto obj = std::make_shared<OpenObject>(OpenObject{std::move(fd), static_cast<std::uint64_t>(st.st_size)});
+    if (::fstat(fd.get(), &st) != 0)
+      return errno_error(errno, fmt::format("cannot stat '{}'", p.string()));
+    auto obj = std::make_shared<OpenObject>(
+        OpenObject{std::move(fd), static_cast<std::uint64_t>(st.st_size)});
     if (cacheable) {
       std::lock_guard l(open_mu_);
       if (open_.size() >= kOpenPacks) {
-        auto oldest = std::min_element(open_.begin(), open_.end(),
-                                       [](const auto& a, const auto& b) { return a.used < b.used; });
+        auto oldest =
+            std::min_element(open_.begin(), open_.end(),
+                             [](const auto& a, const auto& b) { return a.used < b.used; });
         open_.erase(oldest);  // a reader still holding it keeps it open until it is done
       }
       open_.push_back(CachedObject{p.native(), obj, ++open_tick_});
@@ -233,7 +241,9 @@ class LocalBackend final : public Backend {
     fs::path path;
     bool placed = false;
     Temp() = default;
-    Temp(Temp&& o) noexcept : fd(std::move(o.fd)), path(std::move(o.path)), placed(o.placed) { o.placed = true; }
+    Temp(Temp&& o) noexcept : fd(std::move(o.fd)), path(std::move(o.path)), placed(o.placed) {
+      o.placed = true;
+    }
     Temp& operator=(Temp&&) = delete;
     ~Temp() {
       if (!placed && !path.empty()) ::unlink(path.c_str());
@@ -242,7 +252,8 @@ class LocalBackend final : public Backend {
 
   Status check(const Key& k) const {
     if (!k.valid())
-      return Error{Errc::bad_input, fmt::format("invalid object name '{}' in '{}'", k.path(), root_.string())};
+      return Error{Errc::bad_input,
+                   fmt::format("invalid object name '{}' in '{}'", k.path(), root_.string())};
     return {};
   }
 
@@ -263,13 +274,15 @@ class LocalBackend final : public Backend {
         CAIRN_TRY(make_dir(dir));
         continue;
       }
-      if (errno != EEXIST) return errno_error(errno, fmt::format("cannot create a file in '{}'", dir.string()));
+      if (errno != EEXIST)
+        return errno_error(errno, fmt::format("cannot create a file in '{}'", dir.string()));
     }
     return Error{Errc::io, fmt::format("cannot create a temporary file in '{}'", dir.string())};
   }
 
   static Status finish_temp(Temp& t) {
-    if (::fsync(t.fd.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", t.path.string()));
+    if (::fsync(t.fd.get()) != 0)
+      return errno_error(errno, fmt::format("cannot fsync '{}'", t.path.string()));
     return t.fd.close();
   }
 
@@ -289,8 +302,9 @@ class LocalBackend final : public Backend {
 
   // rename(2), or renameat2(RENAME_NOREPLACE) with `no_replace`; 0 or the errno.
   static int rename_file(const fs::path& src, const fs::path& dst, bool no_replace) {
-    const int rc = no_replace ? ::renameat2(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE)
-                              : ::rename(src.c_str(), dst.c_str());
+    const int rc = no_replace
+                       ? ::renameat2(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE)
+                       : ::rename(src.c_str(), dst.c_str());
     return rc == 0 ? 0 : errno;
   }
 
@@ -299,7 +313,8 @@ class LocalBackend final : public Backend {
     CAIRN_TRY(parent_dir(k));
     const fs::path dst = root_ / k.path();
     const int err = rename_file(tmp.path, dst, no_replace);
-    if (err == EEXIST && no_replace) return Error{Errc::exists, fmt::format("object '{}' already exists", k.path())};
+    if (err == EEXIST && no_replace)
+      return Error{Errc::exists, fmt::format("object '{}' already exists", k.path())};
     if (err != 0) return errno_error(err, fmt::format("cannot rename into '{}'", dst.string()));
     tmp.placed = true;
     return io::fsync_dir(dst.parent_path());
@@ -352,15 +367,17 @@ Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, 
   return open_local(where, create, 0);
 }
 
-Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, bool create, std::uint64_t limit_rate) {
+Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, bool create,
+                                            std::uint64_t limit_rate) {
   fs::path dir = where.lexically_normal();
   if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // "repo/" -> "repo"
   if (create) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
       if (dir.has_parent_path() && !fs::exists(dir.parent_path(), ec))
-        return Error{Errc::not_found, fmt::format("cannot create '{}': its parent directory does not exist",
-                                                  dir.string())};
+        return Error{
+            Errc::not_found,
+            fmt::format("cannot create '{}': its parent directory does not exist", dir.string())};
       CAIRN_TRY(make_dir(dir));
       if (dir.has_parent_path()) CAIRN_TRY(io::fsync_dir(dir.parent_path()));
     }
@@ -368,7 +385,8 @@ Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, 
     CAIRN_TRY(io::fsync_dir(dir));
   } else {
     struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) return errno_error(errno, fmt::format("cannot open '{}'", dir.string()));
+    if (::stat(dir.c_str(), &st) != 0)
+      return errno_error(errno, fmt::format("cannot open '{}'", dir.string()));
     if (!S_ISDIR(st.st_mode))
       return Error{Errc::not_found, fmt::format("cannot open '{}': not a directory", dir.string())};
   }

@@ -32,7 +32,8 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> parse_entries(
     std::optional<std::uint64_t> size;
     if (size_text) size = parse_u64(*size_text);
     if (!name || !size)
-      return Error{Errc::network, fmt::format("a listing entry lacks its {} or {}", name_tag, size_tag)};
+      return Error{Errc::network,
+                   fmt::format("a listing entry lacks its {} or {}", name_tag, size_tag)};
     out.emplace_back(std::move(*name), size.value_or(0));
   }
   return out;
@@ -51,7 +52,8 @@ Status RemoteBackend::list(Kind kind, const std::function<Status(const ObjectInf
 
 Status RemoteBackend::check(const Key& k) const {
   if (!k.valid())
-    return Error{Errc::bad_input, fmt::format("invalid object name '{}' in '{}'", k.path(), location())};
+    return Error{Errc::bad_input,
+                 fmt::format("invalid object name '{}' in '{}'", k.path(), location())};
   return {};
 }
 
@@ -71,7 +73,8 @@ Status RemoteBackend::with_file_body(const std::filesystem::path& src,
                                      const std::function<Status(net::Body)>& fn) {
   CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(src, O_RDONLY));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
+  if (::fstat(fd.get(), &st) != 0)
+    return errno_error(errno, fmt::format("cannot stat '{}'", src.string()));
   return fn(net::Body::file(fd.get(), 0, static_cast<std::uint64_t>(st.st_size), src.string()));
 }
 
@@ -90,7 +93,8 @@ ObjectStore::Call ObjectStore::object_call(std::string method, const Key& k) con
   return call;
 }
 
-Result<net::Response> ObjectStore::perform(const Call& call, std::string url, std::vector<std::string> header_lines,
+Result<net::Response> ObjectStore::perform(const Call& call, std::string url,
+                                           std::vector<std::string> header_lines,
                                            std::string_view what) {
   net::Request req;
   req.method = call.method;

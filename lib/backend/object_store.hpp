@@ -7,9 +7,9 @@
 // Depends on: backend, net. Threads: the backends are thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,7 +37,8 @@ Result<std::vector<std::pair<std::string, std::uint64_t>>> parse_entries(
 
 class RemoteBackend : public Backend {
  public:
-  explicit RemoteBackend(unsigned max_connections) : max_connections_(std::max(1u, max_connections)) {}
+  explicit RemoteBackend(unsigned max_connections)
+      : max_connections_(std::max(1u, max_connections)) {}
   Properties properties() const override { return Properties{max_connections_, false}; }
   // The config object by a stat (it lies outside the kind folders); the others by list_kind.
   Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) final;
@@ -52,7 +53,8 @@ class RemoteBackend : public Backend {
   // credentials that may not stat: false (upload anyway).
   Result<bool> stored_already(const Key& k);
   // Opens `src` and calls `fn` with its bytes as a file body.
-  static Status with_file_body(const std::filesystem::path& src, const std::function<Status(net::Body)>& fn);
+  static Status with_file_body(const std::filesystem::path& src,
+                               const std::function<Status(net::Body)>& fn);
 
  private:
   unsigned max_connections_;
@@ -89,13 +91,15 @@ class ObjectStore : public RemoteBackend {
   // `range_header`: the header a ranged get sends ("range", "x-ms-range").
   ObjectStore(const net::Settings& http, std::string prefix, std::string range_header);
 
-  std::string object_name(const Key& k) const { return prefix_.empty() ? k.path() : prefix_ + "/" + k.path(); }
+  std::string object_name(const Key& k) const {
+    return prefix_.empty() ? k.path() : prefix_ + "/" + k.path();
+  }
   // A call of `method` on the object of `k`, without a body.
   Call object_call(std::string method, const Key& k) const;
   // Performs `call` at `url` ("origin/path?query") with these "Name: value" header lines (as
   // the service signed them): what each send() ends with.
-  Result<net::Response> perform(const Call& call, std::string url, std::vector<std::string> header_lines,
-                                std::string_view what);
+  Result<net::Response> perform(const Call& call, std::string url,
+                                std::vector<std::string> header_lines, std::string_view what);
 
   virtual Result<net::Response> send(Call call, std::string_view what) = 0;
   // put and put_file: one request, or a multipart upload (`body` is readable again).

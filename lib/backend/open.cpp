@@ -8,9 +8,9 @@
 
 #include "backend/azure/azure.hpp"
 #include "backend/remote.hpp"
-#include "base/env.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/sftp/sftp.hpp"
+#include "base/env.hpp"
 #include "net/http.hpp"
 
 namespace cairn::backend {
@@ -28,7 +28,8 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
   }
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v > (~0ull) / unit) return std::nullopt;
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v > (~0ull) / unit)
+    return std::nullopt;
   return v * unit;
 }
 
@@ -40,7 +41,8 @@ bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9
 
 bool valid_bucket(std::string_view b) {
   return b.size() >= 3 && b.size() <= 63 && lower_alnum(b.front()) && lower_alnum(b.back()) &&
-         std::all_of(b.begin(), b.end(), [](char c) { return lower_alnum(c) || c == '-' || c == '.'; }) &&
+         std::all_of(b.begin(), b.end(),
+                     [](char c) { return lower_alnum(c) || c == '-' || c == '.'; }) &&
          b.find("..") == std::string_view::npos;
 }
 
@@ -58,10 +60,12 @@ Result<std::string> clean_prefix(std::string_view url, std::string_view p) {
   while (!rest.empty()) {
     const std::size_t slash = rest.find('/');
     const std::string_view seg = rest.substr(0, slash);
-    if (seg.empty() || seg == "." || seg == "..") return bad_url(url, "the prefix has an empty, '.' or '..' part");
+    if (seg.empty() || seg == "." || seg == "..")
+      return bad_url(url, "the prefix has an empty, '.' or '..' part");
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
   }
-  if (std::any_of(p.begin(), p.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+  if (std::any_of(p.begin(), p.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
     return bad_url(url, "the prefix has control characters");
   return std::string(p);
 }
@@ -90,8 +94,10 @@ RemoteOptions RemoteOptions::from_env() {
   o.aws_access_key_id = env("AWS_ACCESS_KEY_ID");
   o.aws_secret_access_key = SecretString(env("AWS_SECRET_ACCESS_KEY"));
   o.aws_session_token = SecretString(env("AWS_SESSION_TOKEN"));
-  if (auto r = env("AWS_REGION"); !r.empty()) o.aws_region = r;
-  else if (auto d = env("AWS_DEFAULT_REGION"); !d.empty()) o.aws_region = d;
+  if (auto r = env("AWS_REGION"); !r.empty())
+    o.aws_region = r;
+  else if (auto d = env("AWS_DEFAULT_REGION"); !d.empty())
+    o.aws_region = d;
   o.s3_endpoint = env("CAIRN_S3_ENDPOINT");
   o.azure_account = env("AZURE_STORAGE_ACCOUNT");
   o.azure_key = SecretString(env("AZURE_STORAGE_KEY"));
@@ -99,12 +105,17 @@ RemoteOptions RemoteOptions::from_env() {
   o.azure_connection_string = SecretString(env("AZURE_STORAGE_CONNECTION_STRING"));
   o.azure_endpoint = env("CAIRN_AZURE_ENDPOINT");
   const std::string home = env("HOME");
-  if (auto k = env("CAIRN_SSH_KEY"); !k.empty()) o.ssh_key = k;
-  else if (!home.empty()) o.ssh_key = std::filesystem::path(home) / ".ssh" / "id_ed25519";
-  if (auto kh = env("CAIRN_SSH_KNOWN_HOSTS"); !kh.empty()) o.ssh_known_hosts = kh;
-  else if (!home.empty()) o.ssh_known_hosts = std::filesystem::path(home) / ".ssh" / "known_hosts";
+  if (auto k = env("CAIRN_SSH_KEY"); !k.empty())
+    o.ssh_key = k;
+  else if (!home.empty())
+    o.ssh_key = std::filesystem::path(home) / ".ssh" / "id_ed25519";
+  if (auto kh = env("CAIRN_SSH_KNOWN_HOSTS"); !kh.empty())
+    o.ssh_known_hosts = kh;
+  else if (!home.empty())
+    o.ssh_known_hosts = std::filesystem::path(home) / ".ssh" / "known_hosts";
   o.ssh_host_sha256 = env("CAIRN_SSH_HOST_SHA256");
-  if (auto size = parse_size(env("CAIRN_PART_SIZE")); size && *size > 0) o.multipart_threshold = o.part_size = *size;
+  if (auto size = parse_size(env("CAIRN_PART_SIZE")); size && *size > 0)
+    o.multipart_threshold = o.part_size = *size;
   return o;
 }
 
@@ -122,8 +133,10 @@ std::optional<std::string> redact_password(std::string_view url) {
   if (const std::size_t colon = userinfo.find(':'); colon != std::string_view::npos)
     return fmt::format("{}{}:***{}", url.substr(0, sep + 3), userinfo.substr(0, colon), tail);
   std::string lower(userinfo);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower.find("%3a") != std::string::npos) return fmt::format("{}***{}", url.substr(0, sep + 3), tail);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("%3a") != std::string::npos)
+    return fmt::format("{}***{}", url.substr(0, sep + 3), tail);
   return std::nullopt;
 }
 
@@ -135,7 +148,8 @@ Result<Url> parse_url(std::string_view url) {
                         : scheme == "sftp"  ? "a key file (--ssh-key or CAIRN_SSH_KEY)"
                                             : "the environment (see cairn-push(1))";
     return Error{Errc::usage,
-                 fmt::format("destination URL carries a password: put it in {} instead ('{}')", where, *shown)};
+                 fmt::format("destination URL carries a password: put it in {} instead ('{}')",
+                             where, *shown)};
   }
   Url u;
   const std::size_t sep = url.find("://");
@@ -150,7 +164,8 @@ Result<Url> parse_url(std::string_view url) {
   if (scheme == "file") {
     std::string_view p = rest;
     if (p.starts_with("localhost/")) p.remove_prefix(9);
-    if (!p.starts_with('/')) return bad_url(url, "a file:// URL names an absolute path (file:///dir)");
+    if (!p.starts_with('/'))
+      return bad_url(url, "a file:// URL names an absolute path (file:///dir)");
     auto decoded = net::uri_decode(p);
     if (!decoded) return bad_url(url, "malformed percent-escape");
     u.scheme = Url::Scheme::file;
@@ -161,7 +176,8 @@ Result<Url> parse_url(std::string_view url) {
     const std::size_t slash = rest.find('/');
     u.scheme = Url::Scheme::s3;
     u.bucket = std::string(rest.substr(0, slash));
-    if (!valid_bucket(u.bucket)) return bad_url(url, fmt::format("'{}' is not a valid bucket name", u.bucket));
+    if (!valid_bucket(u.bucket))
+      return bad_url(url, fmt::format("'{}' is not a valid bucket name", u.bucket));
     if (slash != std::string_view::npos) {
       CAIRN_TRY_ASSIGN(u.path, clean_prefix(url, rest.substr(slash + 1)));
     }
@@ -171,13 +187,16 @@ Result<Url> parse_url(std::string_view url) {
     u.scheme = Url::Scheme::azure;
     const std::size_t s1 = rest.find('/');
     u.account = std::string(rest.substr(0, s1));
-    if (u.account.size() < 3 || u.account.size() > 24 || !std::all_of(u.account.begin(), u.account.end(), lower_alnum))
+    if (u.account.size() < 3 || u.account.size() > 24 ||
+        !std::all_of(u.account.begin(), u.account.end(), lower_alnum))
       return bad_url(url, fmt::format("'{}' is not a valid storage account name", u.account));
-    if (s1 == std::string_view::npos) return bad_url(url, "expected azure://account/container[/prefix]");
+    if (s1 == std::string_view::npos)
+      return bad_url(url, "expected azure://account/container[/prefix]");
     const std::string_view after = rest.substr(s1 + 1);
     const std::size_t s2 = after.find('/');
     u.bucket = std::string(after.substr(0, s2));
-    if (!valid_container(u.bucket)) return bad_url(url, fmt::format("'{}' is not a valid container name", u.bucket));
+    if (!valid_container(u.bucket))
+      return bad_url(url, fmt::format("'{}' is not a valid container name", u.bucket));
     if (s2 != std::string_view::npos) {
       CAIRN_TRY_ASSIGN(u.path, clean_prefix(url, after.substr(s2 + 1)));
     }
@@ -186,7 +205,8 @@ Result<Url> parse_url(std::string_view url) {
   if (scheme == "sftp") {
     u.scheme = Url::Scheme::sftp;
     const std::size_t slash = rest.find('/');
-    if (slash == std::string_view::npos) return bad_url(url, "expected sftp://[user@]host[:port]/path");
+    if (slash == std::string_view::npos)
+      return bad_url(url, "expected sftp://[user@]host[:port]/path");
     std::string_view auth = rest.substr(0, slash);
     if (const std::size_t at = auth.rfind('@'); at != std::string_view::npos) {
       auto user = net::uri_decode(auth.substr(0, at));
@@ -212,7 +232,8 @@ Result<Url> parse_url(std::string_view url) {
     }
     if (u.host.empty()) return bad_url(url, "no host");
     if (std::any_of(u.host.begin(), u.host.end(), [](char c) {
-          return !(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '_');
+          return !(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                   c == ':' || c == '_');
         }))
       return bad_url(url, fmt::format("'{}' is not a host name", u.host));
     if (!port.empty()) {

@@ -82,7 +82,7 @@ struct RemoteOptions {
   // Every remote.
   RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{30'000};
-  std::chrono::seconds stall_timeout{120};   // a transfer below 1 byte/s this long fails
+  std::chrono::seconds stall_timeout{120};  // a transfer below 1 byte/s this long fails
   // CAIRN_PART_SIZE (bytes, or with a K, M or G suffix) sets both: objects larger than it go
   // up in parts of that size.
   std::uint64_t multipart_threshold = 64ull << 20;  // larger objects go up in parts

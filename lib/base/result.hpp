@@ -15,26 +15,45 @@ namespace cairn {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT: implicit on purpose
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}      // NOLINT: implicit on purpose
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+      Result(U&& u)
+      : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
-  T& value() & { assert(has_value()); return std::get<0>(v_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const& { assert(!has_value()); return std::get<1>(v_); }
-  Error& error() & { assert(!has_value()); return std::get<1>(v_); }
-  Error&& error() && { assert(!has_value()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
+  Error& error() & {
+    assert(!has_value());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -48,9 +67,18 @@ class [[nodiscard]] Result<void> {
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
   void value() const { assert(ok_); }
-  const Error& error() const& { assert(!ok_); return e_; }
-  Error& error() & { assert(!ok_); return e_; }
-  Error&& error() && { assert(!ok_); return std::move(e_); }
+  const Error& error() const& {
+    assert(!ok_);
+    return e_;
+  }
+  Error& error() & {
+    assert(!ok_);
+    return e_;
+  }
+  Error&& error() && {
+    assert(!ok_);
+    return std::move(e_);
+  }
 
  private:
   Error e_;
@@ -65,16 +93,16 @@ using Status = Result<void>;
 #define CAIRN_CONCAT(a, b) CAIRN_CONCAT_(a, b)
 
 // CAIRN_TRY(expr): return the error of a Result/Status expression, else continue.
-#define CAIRN_TRY(expr)                                   \
-  do {                                                    \
-    auto&& cairn_try_r_ = (expr);                         \
-    if (!cairn_try_r_.has_value())                        \
-      return std::move(cairn_try_r_).error();             \
+#define CAIRN_TRY(expr)                                                    \
+  do {                                                                     \
+    auto&& cairn_try_r_ = (expr);                                          \
+    if (!cairn_try_r_.has_value()) return std::move(cairn_try_r_).error(); \
   } while (0)
 
 // CAIRN_TRY_ASSIGN(decl, expr): `decl = std::move(*expr)` or return its error.
-#define CAIRN_TRY_ASSIGN(decl, expr) CAIRN_TRY_ASSIGN_(CAIRN_CONCAT(cairn_try_v_, __LINE__), decl, expr)
-#define CAIRN_TRY_ASSIGN_(tmp, decl, expr)                \
-  auto tmp = (expr);                                      \
-  if (!tmp.has_value()) return std::move(tmp).error();    \
+#define CAIRN_TRY_ASSIGN(decl, expr) \
+  CAIRN_TRY_ASSIGN_(CAIRN_CONCAT(cairn_try_v_, __LINE__), decl, expr)
+#define CAIRN_TRY_ASSIGN_(tmp, decl, expr)             \
+  auto tmp = (expr);                                   \
+  if (!tmp.has_value()) return std::move(tmp).error(); \
   decl = std::move(tmp).value()

@@ -35,7 +35,9 @@ SecretText& SecretText::operator=(const SecretText& o) {
 }
 
 SecretText::SecretText(SecretText&& o) noexcept
-    : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), mapped_(std::exchange(o.mapped_, 0)) {}
+    : p_(std::exchange(o.p_, nullptr)),
+      n_(std::exchange(o.n_, 0)),
+      mapped_(std::exchange(o.mapped_, 0)) {}
 
 SecretText& SecretText::operator=(SecretText&& o) noexcept {
   if (this != &o) {

@@ -19,8 +19,8 @@ class SecretText {
   SecretText() = default;
   // Copies `text` (the caller wipes its own copy); throws std::bad_alloc. Implicit, so that
   // Unlock{"pass", {}} reads as before.
-  SecretText(std::string_view text);                                   // NOLINT
-  SecretText(const char* text) : SecretText(std::string_view(text)) {}  // NOLINT
+  SecretText(std::string_view text);                                           // NOLINT
+  SecretText(const char* text) : SecretText(std::string_view(text)) {}         // NOLINT
   SecretText(const std::string& text) : SecretText(std::string_view(text)) {}  // NOLINT
   SecretText(const SecretText& o) : SecretText(o.view()) {}
   SecretText& operator=(const SecretText& o);

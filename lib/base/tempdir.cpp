@@ -9,7 +9,8 @@
 
 namespace cairn {
 
-Result<TempDir> TempDir::create(std::string_view prefix, const std::filesystem::path& parent, std::string_view what) {
+Result<TempDir> TempDir::create(std::string_view prefix, const std::filesystem::path& parent,
+                                std::string_view what) {
   std::filesystem::path base = parent;
   if (base.empty()) {
     std::error_code ec;

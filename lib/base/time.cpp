@@ -25,11 +25,14 @@ std::tm utc(std::int64_t unix_seconds) {
 }  // namespace
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string format_time(std::int64_t ns) { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc(ns / kNsPerSecond)); }
+std::string format_time(std::int64_t ns) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", utc(ns / kNsPerSecond));
+}
 
 std::string format_utc_basic(std::int64_t unix_seconds) {
   return fmt::format("{:%Y%m%dT%H%M%SZ}", utc(unix_seconds));
@@ -41,8 +44,8 @@ std::string format_rfc5322(std::int64_t unix_seconds, std::string_view zone) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::tm tm = utc(unix_seconds);
-  return fmt::format("{}, {:%d} {} {:%Y %H:%M:%S} {}", kDays[tm.tm_wday % 7], tm, kMonths[tm.tm_mon % 12], tm,
-                     zone);
+  return fmt::format("{}, {:%d} {} {:%Y %H:%M:%S} {}", kDays[tm.tm_wday % 7], tm,
+                     kMonths[tm.tm_mon % 12], tm, zone);
 }
 
 Result<std::int64_t> parse_time(std::string_view s) {
@@ -50,13 +53,15 @@ Result<std::int64_t> parse_time(std::string_view s) {
   std::string str(s);
   int n = 0;
   if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-    return Error{Errc::usage, fmt::format("cannot read time '{}': use ISO 8601, e.g. 2026-11-26T05:00:00Z", s)};
+    return Error{Errc::usage,
+                 fmt::format("cannot read time '{}': use ISO 8601, e.g. 2026-11-26T05:00:00Z", s)};
   std::size_t pos = 10;
   long offset_s = 0;
   if (pos < str.size() && (str[pos] == 'T' || str[pos] == ' ')) {
     int m2 = 0;
     if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &m2) != 2)
-      return Error{Errc::usage, fmt::format("cannot read time '{}': expected HH:MM after the date", s)};
+      return Error{Errc::usage,
+                   fmt::format("cannot read time '{}': expected HH:MM after the date", s)};
     pos += 1 + static_cast<std::size_t>(m2);
     if (pos < str.size() && str[pos] == ':') {
       int m3 = 0;
@@ -68,14 +73,16 @@ Result<std::int64_t> parse_time(std::string_view s) {
   if (pos < str.size()) {
     if (str[pos] == 'Z' && pos + 1 == str.size()) {
       pos++;
-    } else if ((str[pos] == '+' || str[pos] == '-') && pos + 6 == str.size() && str[pos + 3] == ':') {
+    } else if ((str[pos] == '+' || str[pos] == '-') && pos + 6 == str.size() &&
+               str[pos + 3] == ':') {
       int oh = 0, om = 0;
       if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2)
         return Error{Errc::usage, fmt::format("cannot read time '{}': bad offset", s)};
       offset_s = (oh * 3600L + om * 60L) * (str[pos] == '+' ? 1 : -1);
       pos = str.size();
     } else {
-      return Error{Errc::usage, fmt::format("cannot read time '{}': unexpected '{}'", s, str.substr(pos))};
+      return Error{Errc::usage,
+                   fmt::format("cannot read time '{}': unexpected '{}'", s, str.substr(pos))};
     }
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
@@ -93,8 +100,10 @@ Result<std::int64_t> parse_time(std::string_view s) {
 
 Result<std::int64_t> parse_duration(std::string_view text) {
   const auto bad = [&] {
-    return Error{Errc::usage, fmt::format("'{}' is not a duration (use e.g. 30d, 12h, 2w, 1d12h; units s m h d w)",
-                                          text)};
+    return Error{
+        Errc::usage,
+        fmt::format("'{}' is not a duration (use e.g. 30d, 12h, 2w, 1d12h; units s m h d w)",
+                    text)};
   };
   if (text.empty()) return bad();
   std::int64_t total = 0;
@@ -128,8 +137,9 @@ Result<std::int64_t> parse_duration(std::string_view text) {
 
 std::string format_duration(std::int64_t ns) {
   if (ns <= 0) return "0s";
-  for (const auto& [unit, suffix] : {std::pair{kNsPerWeek, 'w'}, std::pair{kNsPerDay, 'd'}, std::pair{kNsPerHour, 'h'},
-                                     std::pair{kNsPerMinute, 'm'}, std::pair{kNsPerSecond, 's'}})
+  for (const auto& [unit, suffix] :
+       {std::pair{kNsPerWeek, 'w'}, std::pair{kNsPerDay, 'd'}, std::pair{kNsPerHour, 'h'},
+        std::pair{kNsPerMinute, 'm'}, std::pair{kNsPerSecond, 's'}})
     if (ns % unit == 0) return fmt::format("{}{}", ns / unit, suffix);
   return fmt::format("{}s", ns / kNsPerSecond);  // below a second: not expressible in policy units
 }
@@ -137,7 +147,8 @@ std::string format_duration(std::int64_t ns) {
 std::string format_duration_short(std::int64_t ns, std::string_view sep, bool keep_zero) {
   const std::int64_t s = std::max<std::int64_t>(ns, 0) / kNsPerSecond;
   const auto two = [&](std::int64_t big, const char* bu, std::int64_t small, const char* su) {
-    return small == 0 && !keep_zero ? fmt::format("{}{}", big, bu) : fmt::format("{}{}{}{}{}", big, bu, sep, small, su);
+    return small == 0 && !keep_zero ? fmt::format("{}{}", big, bu)
+                                    : fmt::format("{}{}{}{}{}", big, bu, sep, small, su);
   };
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return two(s / 60, "m", s % 60, "s");

@@ -45,6 +45,7 @@ std::string format_duration(std::int64_t ns);
 // A rounded-down duration in its two largest units, for people: "9s", "12m7s", "5h12m",
 // "3d4h"; `sep` goes between the two ("3d 4h"). A zero second unit is left out ("3d")
 // unless `keep_zero` ("3d 0h"). Negative is "0s".
-std::string format_duration_short(std::int64_t ns, std::string_view sep = "", bool keep_zero = false);
+std::string format_duration_short(std::int64_t ns, std::string_view sep = "",
+                                  bool keep_zero = false);
 
 }  // namespace cairn

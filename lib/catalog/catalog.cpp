@@ -153,7 +153,8 @@ Status create_private(const std::filesystem::path& file) {
 }
 
 // A single-value query (PRAGMA or SELECT), as text.
-Result<std::optional<std::string>> query_text(Connection& c, const char* sql, std::string_view what) {
+Result<std::optional<std::string>> query_text(Connection& c, const char* sql,
+                                              std::string_view what) {
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare(sql));
   CAIRN_TRY_ASSIGN(bool row, s.step(what));
   if (!row || s.is_null(0)) return std::optional<std::string>{};
@@ -187,12 +188,14 @@ Status integrity(Connection& c) {
 
 Status migrate(Connection& c, const std::string& repo_id_hex) {
   const int known = static_cast<int>(kMigrations.size());
-  CAIRN_TRY_ASSIGN(std::int64_t have, query_int(c, "PRAGMA user_version", "cannot read schema version"));
+  CAIRN_TRY_ASSIGN(std::int64_t have,
+                   query_int(c, "PRAGMA user_version", "cannot read schema version"));
   if (have > known)
-    return Error{Errc::unsupported_format,
-                 fmt::format("catalog '{}' has schema version {}, this cairn knows versions up to {}; "
-                             "upgrade cairn, or use --catalog to choose another catalog",
-                             c.file.string(), have, known)};
+    return Error{
+        Errc::unsupported_format,
+        fmt::format("catalog '{}' has schema version {}, this cairn knows versions up to {}; "
+                    "upgrade cairn, or use --catalog to choose another catalog",
+                    c.file.string(), have, known)};
   if (have < known) {
     CAIRN_TRY(c.exec("BEGIN IMMEDIATE", "cannot start migration"));
     struct Rollback {
@@ -218,7 +221,8 @@ Status migrate(Connection& c, const std::string& repo_id_hex) {
       CAIRN_TRY(c.exec(kMigrations[static_cast<std::size_t>(v)],
                        fmt::format("cannot migrate to schema version {}", v + 1)));
     if (from == 0) {
-      CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO meta(key, value) VALUES ('repository_id', ?1)"));
+      CAIRN_TRY_ASSIGN(Stmt s,
+                       c.prepare("INSERT INTO meta(key, value) VALUES ('repository_id', ?1)"));
       s.bind_text(1, repo_id_hex);
       CAIRN_TRY(s.run("cannot record the repository id"));
     }
@@ -235,10 +239,9 @@ Status migrate(Connection& c, const std::string& repo_id_hex) {
   if (!owner)
     return Error{Errc::corrupt, corrupt_message(c.file, "no repository id in table meta")};
   if (*owner != repo_id_hex)
-    return Error{Errc::bad_input,
-                 fmt::format("catalog '{}' belongs to repository {}, not {}; "
-                             "use --catalog to choose another",
-                             c.file.string(), *owner, repo_id_hex)};
+    return Error{Errc::bad_input, fmt::format("catalog '{}' belongs to repository {}, not {}; "
+                                              "use --catalog to choose another",
+                                              c.file.string(), *owner, repo_id_hex)};
   return {};
 }
 
@@ -325,8 +328,7 @@ Error Connection::error(int rc, std::string_view what) {
                    fmt::format("catalog '{}' is busy: another process holds it ({}): {}",
                                file.string(), what, detail)};
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Error{Errc::corrupt, corrupt_message(file, detail)};
+    case SQLITE_NOTADB: return Error{Errc::corrupt, corrupt_message(file, detail)};
     case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
@@ -335,9 +337,11 @@ Error Connection::error(int rc, std::string_view what) {
     case SQLITE_NOMEM:
       return Error{Errc::io, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
     case SQLITE_CONSTRAINT:
-      return Error{Errc::bad_input, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
+      return Error{Errc::bad_input,
+                   fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
     default:
-      return Error{Errc::internal, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
+      return Error{Errc::internal,
+                   fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
   }
 }
 
@@ -409,8 +413,8 @@ Result<Catalog> Catalog::open(const std::filesystem::path& file, const std::stri
   auto conn = std::make_unique<Connection>();
   conn->file = file;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   conn->db.reset(raw);  // owned before rc is inspected: open allocates even when it fails
   if (rc != SQLITE_OK) {
     if (is_damage(rc)) return conn->error(rc, "cannot open");

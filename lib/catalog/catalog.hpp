@@ -2,9 +2,9 @@
 // each set was pushed, runs, verifies/drills and an append-only audit log. It answers
 // `cairn ls`, `cairn status` and point-in-time selection without touching the repository;
 // the repository stays the source of truth (`cairn catalog rebuild`). Schema: cairn-catalog(5).
-// Depends on: base, hash (typed ids), model (set kind and summary), sqlite3 (only this module includes sqlite3.h).
-// Threads: Catalog is thread-compatible (one connection; one user at a time). Several
-// processes may use one catalog file at once: WAL mode, writers wait up to busy_timeout.
+// Depends on: base, hash (typed ids), model (set kind and summary), sqlite3 (only this module
+// includes sqlite3.h). Threads: Catalog is thread-compatible (one connection; one user at a time).
+// Several processes may use one catalog file at once: WAL mode, writers wait up to busy_timeout.
 #pragma once
 
 #include <chrono>
@@ -42,8 +42,8 @@ std::optional<VerifyKind> parse_verify_kind(std::string_view s);
 // the one placed later) and what the catalog adds.
 struct SetRecord : model::SetSummary {
   hash::SetId id;
-  std::uint64_t seq = 0;               // repository sequence number of the signed set
-  std::optional<hash::SetId> parent;   // the set a differential/incremental builds on
+  std::uint64_t seq = 0;              // repository sequence number of the signed set
+  std::optional<hash::SetId> parent;  // the set a differential/incremental builds on
   SetStatus status = SetStatus::committed;
   std::uint64_t duration_ms = 0;
   // When this catalog first recorded the set, by the reader's clock (schema version 3).
@@ -71,23 +71,23 @@ inline std::int64_t age_base_ns(const SetRecord& s) {
 // One run of a tool. Record it when the tool starts (ended_ns/exit_code unset) and call
 // finish_run() when it ends, so a run that was killed stays visible as unfinished.
 struct RunRecord {
-  std::int64_t id = 0;                 // assigned by record_run()
-  std::string tool;                    // "cairn-pack", ...
+  std::int64_t id = 0;  // assigned by record_run()
+  std::string tool;     // "cairn-pack", ...
   std::int64_t started_ns = 0;
   std::optional<std::int64_t> ended_ns;
   std::optional<int> exit_code;
-  std::optional<hash::SetId> set_id;   // the set the run produced or worked on
-  std::string message;                 // one line: the error, or a summary
-  std::string source;                  // the source the run backed up; "" when unknown
-  std::string retention_class;         // its class; "" when unknown (schema version 2)
+  std::optional<hash::SetId> set_id;  // the set the run produced or worked on
+  std::string message;                // one line: the error, or a summary
+  std::string source;                 // the source the run backed up; "" when unknown
+  std::string retention_class;        // its class; "" when unknown (schema version 2)
   bool operator==(const RunRecord&) const = default;
 };
 
 // One verification: structure check, --read-data, or a restore drill (with its measured RTO).
 struct VerifyRecord {
-  std::int64_t id = 0;                 // assigned by record_verify()
-  std::optional<hash::SetId> set_id;   // unset when a whole repository/destination was checked
-  std::string target;                  // "" for the local repository, else a destination URL
+  std::int64_t id = 0;                // assigned by record_verify()
+  std::optional<hash::SetId> set_id;  // unset when a whole repository/destination was checked
+  std::string target;                 // "" for the local repository, else a destination URL
   VerifyKind kind = VerifyKind::structure;
   std::int64_t started_ns = 0;
   std::uint64_t duration_ms = 0;
@@ -100,7 +100,7 @@ struct VerifyRecord {
 // Where a set's objects live. Upserted: an unset time keeps the stored value.
 struct PlacementRecord {
   hash::SetId set_id;
-  std::string destination;             // URL as given to cairn-push
+  std::string destination;  // URL as given to cairn-push
   std::optional<std::int64_t> pushed_at_ns;
   std::optional<std::int64_t> verified_at_ns;
   bool operator==(const PlacementRecord&) const = default;
@@ -108,25 +108,25 @@ struct PlacementRecord {
 
 // One line of the append-only audit log (rows can be neither updated nor deleted).
 struct AuditRecord {
-  std::int64_t id = 0;                 // assigned by append_audit(); strictly increasing
+  std::int64_t id = 0;  // assigned by append_audit(); strictly increasing
   std::int64_t at_ns = 0;
   std::string user;
   std::string host;
-  std::string command;                 // the command line, secrets never included
-  std::string outcome;                 // "ok", or the error line
+  std::string command;  // the command line, secrets never included
+  std::string outcome;  // "ok", or the error line
   bool operator==(const AuditRecord&) const = default;
 };
 
 // Runs of one tool for one source and class, by outcome (Catalog::run_tallies).
 struct RunTally {
   std::string tool;
-  std::string source;                  // "" for runs that named none
+  std::string source;  // "" for runs that named none
   std::string retention_class;
-  std::uint64_t ok = 0;                // exit status 0
-  std::uint64_t warnings = 0;          // exit status 3 (completed with warnings)
-  std::uint64_t failed = 0;            // any other exit status
-  std::uint64_t abandoned = 0;         // never finished, started before `abandoned_before_ns`
-  std::uint64_t running = 0;           // not finished yet, started since
+  std::uint64_t ok = 0;         // exit status 0
+  std::uint64_t warnings = 0;   // exit status 3 (completed with warnings)
+  std::uint64_t failed = 0;     // any other exit status
+  std::uint64_t abandoned = 0;  // never finished, started before `abandoned_before_ns`
+  std::uint64_t running = 0;    // not finished yet, started since
   bool operator==(const RunTally&) const = default;
 };
 
@@ -140,8 +140,8 @@ struct VerifySummary {
 };
 
 struct OpenOptions {
-  bool create = true;                              // false: Errc::not_found when absent
-  std::chrono::milliseconds busy_timeout{10000};   // how long a writer waits for another
+  bool create = true;                             // false: Errc::not_found when absent
+  std::chrono::milliseconds busy_timeout{10000};  // how long a writer waits for another
 };
 
 // Where the catalog lives: `flag` (--catalog) if given, else $CAIRN_CATALOG, else
@@ -207,7 +207,7 @@ class Catalog {
   Result<std::optional<SetRecord>> at_or_before(std::optional<std::string> source,
                                                 std::int64_t time_ns,
                                                 std::optional<std::int64_t> now_ns = std::nullopt);
-  Status set_status(const hash::SetId& id, SetStatus s);            // Errc::not_found
+  Status set_status(const hash::SetId& id, SetStatus s);  // Errc::not_found
   // Holding stores `reason`; releasing clears it (the audit log keeps the history).
   Status set_hold(const hash::SetId& id, bool hold, std::string_view reason);  // Errc::not_found
   Result<std::vector<hash::PackId>> packs_of(const hash::SetId& id);  // sorted; empty if unknown
@@ -231,7 +231,8 @@ class Catalog {
 
   // --- status queries (status.cpp), for `cairn status` ---
   // Runs started at or after `since_ns`, counted per tool, source and class (sorted by them).
-  Result<std::vector<RunTally>> run_tallies(std::int64_t since_ns, std::int64_t abandoned_before_ns);
+  Result<std::vector<RunTally>> run_tallies(std::int64_t since_ns,
+                                            std::int64_t abandoned_before_ns);
   // Per source and class of the verified sets (sorted by them): the newest successful
   // verification of any kind, and the newest drill whatever its result. Verifications of a
   // whole repository (no set) or of sets not in the catalog are not counted.

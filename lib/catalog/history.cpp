@@ -49,7 +49,8 @@ Status Catalog::finish_run(std::int64_t id, std::int64_t ended_ns, int exit_code
   s.bind_text(5, message);
   CAIRN_TRY(s.run(fmt::format("cannot finish run {}", id)));
   if (sqlite3_changes(c.db.get()) == 0)
-    return Error{Errc::not_found, fmt::format("run {} is not in catalog '{}'", id, c.file.string())};
+    return Error{Errc::not_found,
+                 fmt::format("run {} is not in catalog '{}'", id, c.file.string())};
   return {};
 }
 
@@ -91,8 +92,9 @@ Result<std::int64_t> Catalog::record_verify(const VerifyRecord& v) {
   s.bind_int(5, static_cast<std::int64_t>(v.duration_ms));
   s.bind_int(6, v.ok ? 1 : 0);
   s.bind_text(7, v.detail);
-  s.bind_opt_int(8, v.restore_ms ? std::optional<std::int64_t>(static_cast<std::int64_t>(*v.restore_ms))
-                             : std::nullopt);
+  s.bind_opt_int(8, v.restore_ms
+                        ? std::optional<std::int64_t>(static_cast<std::int64_t>(*v.restore_ms))
+                        : std::nullopt);
   CAIRN_TRY(s.run("cannot record a verification"));
   return inserted_id(c);
 }
@@ -127,20 +129,20 @@ Result<std::vector<VerifyRecord>> Catalog::verifies(std::optional<hash::SetId> s
 
 Status Catalog::record_placement(const PlacementRecord& p) {
   Connection& c = *conn_;
-  CAIRN_TRY_ASSIGN(Stmt s, c.prepare(
-                               "INSERT INTO placement(set_id, destination, pushed_at_ns, "
-                               "verified_at_ns) VALUES (?1, ?2, ?3, ?4) "
-                               "ON CONFLICT(set_id, destination) DO UPDATE SET "
-                               "pushed_at_ns = coalesce(excluded.pushed_at_ns, pushed_at_ns), "
-                               "verified_at_ns = coalesce(excluded.verified_at_ns, verified_at_ns)"));
+  CAIRN_TRY_ASSIGN(Stmt s,
+                   c.prepare("INSERT INTO placement(set_id, destination, pushed_at_ns, "
+                             "verified_at_ns) VALUES (?1, ?2, ?3, ?4) "
+                             "ON CONFLICT(set_id, destination) DO UPDATE SET "
+                             "pushed_at_ns = coalesce(excluded.pushed_at_ns, pushed_at_ns), "
+                             "verified_at_ns = coalesce(excluded.verified_at_ns, verified_at_ns)"));
   s.bind_text(1, p.set_id.hex());
   s.bind_text(2, p.destination);
   s.bind_opt_int(3, p.pushed_at_ns);
   s.bind_opt_int(4, p.verified_at_ns);
   if (auto st = s.run(fmt::format("cannot record where set '{}' lives", p.set_id.hex())); !st) {
     if (c.last_rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-      return Error{Errc::not_found, fmt::format("set '{}' is not in catalog '{}'", p.set_id.hex(),
-                                                c.file.string())};
+      return Error{Errc::not_found,
+                   fmt::format("set '{}' is not in catalog '{}'", p.set_id.hex(), c.file.string())};
     return st;
   }
   return {};

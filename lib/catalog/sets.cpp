@@ -1,4 +1,5 @@
-// lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold; resolve_set.
+// lib/catalog/sets.cpp: backup_set and set_pack: insert, lookups, status and legal hold;
+// resolve_set.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -11,7 +12,7 @@
 namespace cairn::catalog {
 namespace {
 
-#define CAIRN_SET_COLUMNS                                                                    \
+#define CAIRN_SET_COLUMNS                                                                       \
   "id, seq, source, host, kind, parent, retention_class, legal_hold, hold_reason, started_ns, " \
   "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms, first_seen_ns"
 
@@ -76,12 +77,14 @@ class Atomic {
     CAIRN_TRY(c.exec(nested ? "SAVEPOINT cairn_op" : "BEGIN IMMEDIATE", "cannot start a change"));
     return Atomic{c, nested};
   }
-  Atomic(Atomic&& o) noexcept : c_(o.c_), nested_(o.nested_), open_(std::exchange(o.open_, false)) {}
+  Atomic(Atomic&& o) noexcept
+      : c_(o.c_), nested_(o.nested_), open_(std::exchange(o.open_, false)) {}
   Atomic& operator=(Atomic&&) = delete;
   ~Atomic() {
     if (!open_) return;
     if (nested_) {
-      sqlite3_exec(c_.db.get(), "ROLLBACK TO cairn_op; RELEASE cairn_op", nullptr, nullptr, nullptr);
+      sqlite3_exec(c_.db.get(), "ROLLBACK TO cairn_op; RELEASE cairn_op", nullptr, nullptr,
+                   nullptr);
     } else {
       sqlite3_exec(c_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
@@ -113,10 +116,12 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
   const std::string id = r.id.hex();
   const std::string what = fmt::format("cannot insert set '{}'", id);
   if (r.seq > kMaxSeq)
-    return Error{Errc::corrupt,
-                 fmt::format("set '{}' has sequence number {}, above the bound {} (2^48): a forged or damaged set "
-                             "object; it is not recorded in catalog '{}'",
-                             id, r.seq, kMaxSeq, c.file.string())};
+    return Error{
+        Errc::corrupt,
+        fmt::format(
+            "set '{}' has sequence number {}, above the bound {} (2^48): a forged or damaged set "
+            "object; it is not recorded in catalog '{}'",
+            id, r.seq, kMaxSeq, c.file.string())};
   CAIRN_TRY_ASSIGN(Atomic a, Atomic::start(c));
   {
     CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO backup_set(" CAIRN_SET_COLUMNS ") VALUES "
@@ -127,7 +132,10 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
     s.bind_text(3, r.source);
     s.bind_text(4, r.host);
     s.bind_text(5, model::to_string(r.kind));
-    if (r.parent) s.bind_text(6, r.parent->hex()); else s.bind_null(6);
+    if (r.parent)
+      s.bind_text(6, r.parent->hex());
+    else
+      s.bind_null(6);
     s.bind_text(7, r.retention_class);
     s.bind_int(8, r.legal_hold ? 1 : 0);
     s.bind_text(9, r.hold_reason);
@@ -209,7 +217,8 @@ std::int64_t future_limit(std::optional<std::int64_t> now) {
 
 }  // namespace
 
-Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std::optional<model::SetKind> kind,
+Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
+                                                 std::optional<model::SetKind> kind,
                                                  std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
@@ -217,13 +226,17 @@ Result<std::optional<SetRecord>> Catalog::latest(const std::string& source, std:
                                      "AND (?2 IS NULL OR kind = ?2) AND started_ns <= ?3 "
                                      "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
   s.bind_text(1, source);
-  if (kind) s.bind_text(2, model::to_string(*kind)); else s.bind_null(2);
+  if (kind)
+    s.bind_text(2, model::to_string(*kind));
+  else
+    s.bind_null(2);
   s.bind_int(3, future_limit(now_ns));
   return read_one(s, c.file, "cannot find the latest set");
 }
 
 Result<std::optional<SetRecord>> Catalog::at_or_before(std::optional<std::string> source,
-                                                       std::int64_t time_ns, std::optional<std::int64_t> now_ns) {
+                                                       std::int64_t time_ns,
+                                                       std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
                                      "WHERE status = 'committed' AND started_ns <= ?2 "
@@ -286,7 +299,8 @@ Result<std::vector<hash::SetId>> Catalog::sets_using_pack(const hash::PackId& pa
 
 Result<std::uint64_t> Catalog::max_seq() {
   Connection& c = *conn_;
-  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT coalesce(max(seq), 0) FROM backup_set WHERE seq <= ?1"));
+  CAIRN_TRY_ASSIGN(Stmt s,
+                   c.prepare("SELECT coalesce(max(seq), 0) FROM backup_set WHERE seq <= ?1"));
   s.bind_int(1, i64(kMaxSeq));
   CAIRN_TRY_ASSIGN(bool row, s.step("cannot read the highest sequence number"));
   return row ? u64(s.int64(0)) : std::uint64_t{0};
@@ -295,7 +309,8 @@ Result<std::uint64_t> Catalog::max_seq() {
 Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
   auto at = ref.find('@');
   if (ref == "latest" || at != std::string_view::npos) {
-    std::string source = at == std::string_view::npos ? std::string() : std::string(ref.substr(0, at));
+    std::string source =
+        at == std::string_view::npos ? std::string() : std::string(ref.substr(0, at));
     std::string_view when = at == std::string_view::npos ? ref : ref.substr(at + 1);
     std::optional<SetRecord> found;
     if (when == "latest") {
@@ -312,15 +327,19 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     }
     if (!found) {
       // Damaged sets are never "latest"; say so rather than suggest there is nothing at all.
-      CAIRN_TRY_ASSIGN(auto all, cat.list_sets(source.empty() ? std::nullopt : std::optional<std::string>(source)));
+      CAIRN_TRY_ASSIGN(
+          auto all,
+          cat.list_sets(source.empty() ? std::nullopt : std::optional<std::string>(source)));
       const auto damaged = std::count_if(all.begin(), all.end(), [](const SetRecord& r) {
         return r.status == SetStatus::damaged;
       });
       if (damaged > 0)
-        return Error{Errc::not_found,
-                     fmt::format("no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
-                                 "them with 'cairn ls{}' and restore one by id to get what is intact",
-                                 ref, damaged, damaged == 1 ? "" : "s", source.empty() ? "" : " " + source)};
+        return Error{
+            Errc::not_found,
+            fmt::format(
+                "no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
+                "them with 'cairn ls{}' and restore one by id to get what is intact",
+                ref, damaged, damaged == 1 ? "" : "s", source.empty() ? "" : " " + source)};
       return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
     }
     return *found;
@@ -331,7 +350,9 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     if (m.status != SetStatus::pruned) live.push_back(m);
   if (live.empty()) return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
   if (live.size() > 1)
-    return Error{Errc::usage, fmt::format("set prefix '{}' is ambiguous ({} sets): give more digits", ref, live.size())};
+    return Error{
+        Errc::usage,
+        fmt::format("set prefix '{}' is ambiguous ({} sets): give more digits", ref, live.size())};
   return live.front();
 }
 

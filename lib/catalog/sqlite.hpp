@@ -105,7 +105,7 @@ Result<hash::Id<Tag>> id_column(const Stmt& s, int col, const std::filesystem::p
 }
 template <typename Tag>
 Result<std::optional<hash::Id<Tag>>> opt_id_column(const Stmt& s, int col,
-                                                    const std::filesystem::path& file) {
+                                                   const std::filesystem::path& file) {
   if (s.is_null(col)) return std::optional<hash::Id<Tag>>{};
   CAIRN_TRY_ASSIGN(auto id, id_column<Tag>(s, col, file));
   return std::optional<hash::Id<Tag>>{id};

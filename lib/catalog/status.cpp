@@ -12,7 +12,8 @@ std::uint64_t count(const Stmt& s, int col) {
 
 // Columns `at`..`at + 8` of a verify row: id, set_id, target, kind, started_ns, duration_ms,
 // ok, detail, restore_ms. A NULL id means no row (an outer join that found none).
-Result<std::optional<VerifyRecord>> verify_columns(const Stmt& s, int at, const std::filesystem::path& file) {
+Result<std::optional<VerifyRecord>> verify_columns(const Stmt& s, int at,
+                                                   const std::filesystem::path& file) {
   if (s.is_null(at)) return std::optional<VerifyRecord>{};
   VerifyRecord v;
   v.id = s.int64(at);
@@ -32,25 +33,25 @@ Result<std::optional<VerifyRecord>> verify_columns(const Stmt& s, int at, const 
 
 }  // namespace
 
-Result<std::vector<RunTally>> Catalog::run_tallies(std::int64_t since_ns, std::int64_t abandoned_before_ns) {
+Result<std::vector<RunTally>> Catalog::run_tallies(std::int64_t since_ns,
+                                                   std::int64_t abandoned_before_ns) {
   Connection& c = *conn_;
-  CAIRN_TRY_ASSIGN(Stmt s, c.prepare(
-                               "SELECT tool, source, retention_class, "
-                               "sum(exit_code = 0), sum(exit_code = 3), "
-                               "sum(exit_code IS NOT NULL AND exit_code NOT IN (0, 3)), "
-                               "sum(exit_code IS NULL AND started_ns < ?2), "
-                               "sum(exit_code IS NULL AND started_ns >= ?2) "
-                               "FROM run WHERE started_ns >= ?1 "
-                               "GROUP BY tool, source, retention_class "
-                               "ORDER BY tool, source, retention_class"));
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT tool, source, retention_class, "
+                                     "sum(exit_code = 0), sum(exit_code = 3), "
+                                     "sum(exit_code IS NOT NULL AND exit_code NOT IN (0, 3)), "
+                                     "sum(exit_code IS NULL AND started_ns < ?2), "
+                                     "sum(exit_code IS NULL AND started_ns >= ?2) "
+                                     "FROM run WHERE started_ns >= ?1 "
+                                     "GROUP BY tool, source, retention_class "
+                                     "ORDER BY tool, source, retention_class"));
   s.bind_int(1, since_ns);
   s.bind_int(2, abandoned_before_ns);
   std::vector<RunTally> out;
   for (;;) {
     CAIRN_TRY_ASSIGN(bool row, s.step("cannot count runs"));
     if (!row) break;
-    out.push_back(RunTally{s.text(0), s.text(1), s.text(2), count(s, 3), count(s, 4), count(s, 5), count(s, 6),
-                           count(s, 7)});
+    out.push_back(RunTally{s.text(0), s.text(1), s.text(2), count(s, 3), count(s, 4), count(s, 5),
+                           count(s, 6), count(s, 7)});
   }
   return out;
 }
@@ -61,23 +62,27 @@ Result<std::vector<VerifySummary>> Catalog::verify_summaries() {
   // functions: SQLite >= 3.25). One pass over verify joined to backup_set.
   CAIRN_TRY_ASSIGN(
       Stmt s,
-      c.prepare("WITH v AS ("
-                "  SELECT b.source AS source, b.retention_class AS class, v.id, v.set_id, v.target, v.kind,"
-                "    v.started_ns, v.duration_ms, v.ok, v.detail, v.restore_ms,"
-                "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.ok = 1"
-                "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_ok,"
-                "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.kind = 'drill'"
-                "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_drill"
-                "  FROM verify v JOIN backup_set b ON b.id = v.set_id),"
-                " g AS (SELECT DISTINCT source, class FROM v)"
-                " SELECT g.source, g.class,"
-                "   o.id, o.set_id, o.target, o.kind, o.started_ns, o.duration_ms, o.ok, o.detail, o.restore_ms,"
-                "   d.id, d.set_id, d.target, d.kind, d.started_ns, d.duration_ms, d.ok, d.detail, d.restore_ms"
-                " FROM g"
-                " LEFT JOIN v o ON o.source = g.source AND o.class = g.class AND o.ok = 1 AND o.by_ok = 1"
-                " LEFT JOIN v d ON d.source = g.source AND d.class = g.class AND d.kind = 'drill'"
-                "   AND d.by_drill = 1"
-                " ORDER BY g.source, g.class"));
+      c.prepare(
+          "WITH v AS ("
+          "  SELECT b.source AS source, b.retention_class AS class, v.id, v.set_id, v.target, "
+          "v.kind,"
+          "    v.started_ns, v.duration_ms, v.ok, v.detail, v.restore_ms,"
+          "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.ok = 1"
+          "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_ok,"
+          "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.kind = 'drill'"
+          "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_drill"
+          "  FROM verify v JOIN backup_set b ON b.id = v.set_id),"
+          " g AS (SELECT DISTINCT source, class FROM v)"
+          " SELECT g.source, g.class,"
+          "   o.id, o.set_id, o.target, o.kind, o.started_ns, o.duration_ms, o.ok, o.detail, "
+          "o.restore_ms,"
+          "   d.id, d.set_id, d.target, d.kind, d.started_ns, d.duration_ms, d.ok, d.detail, "
+          "d.restore_ms"
+          " FROM g"
+          " LEFT JOIN v o ON o.source = g.source AND o.class = g.class AND o.ok = 1 AND o.by_ok = 1"
+          " LEFT JOIN v d ON d.source = g.source AND d.class = g.class AND d.kind = 'drill'"
+          "   AND d.by_drill = 1"
+          " ORDER BY g.source, g.class"));
   std::vector<VerifySummary> out;
   for (;;) {
     CAIRN_TRY_ASSIGN(bool row, s.step("cannot summarize verifications"));

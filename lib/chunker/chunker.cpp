@@ -62,12 +62,16 @@ inline std::size_t scan(const std::uint8_t* p, std::size_t begin, std::size_t en
 }  // namespace
 
 Status Params::validate() const {
-  if (min_size < kMinAllowed || max_size > kMaxAllowed || !(min_size < avg_size) || !(avg_size < max_size))
-    return Error{Errc::usage,
-                 fmt::format("invalid chunk sizes min {} avg {} max {}: need 64 KiB <= min < avg < max <= 64 MiB",
-                             min_size, avg_size, max_size)};
+  if (min_size < kMinAllowed || max_size > kMaxAllowed || !(min_size < avg_size) ||
+      !(avg_size < max_size))
+    return Error{
+        Errc::usage,
+        fmt::format(
+            "invalid chunk sizes min {} avg {} max {}: need 64 KiB <= min < avg < max <= 64 MiB",
+            min_size, avg_size, max_size)};
   if (!std::has_single_bit(avg_size))
-    return Error{Errc::usage, fmt::format("invalid average chunk size {}: must be a power of two", avg_size)};
+    return Error{Errc::usage,
+                 fmt::format("invalid average chunk size {}: must be a power of two", avg_size)};
   return {};
 }
 

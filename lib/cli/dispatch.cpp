@@ -24,8 +24,8 @@ Result<ops::Outcome> help(Tool& tool, Session& s, const std::string& verb) {
   if (verb.empty()) {
     // Not app().help(): after parsing, that shows the help of the chosen command ("help").
     CLI::App& app = tool.app();
-    CAIRN_TRY(write_text(out, app.get_formatter()->make_help(&app, app.get_name(),
-                                                             CLI::AppFormatMode::Normal)));
+    CAIRN_TRY(write_text(
+        out, app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal)));
     return ops::Outcome{};
   }
   if (CLI::App* sub = find_command(tool.app(), verb)) {

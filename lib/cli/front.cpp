@@ -17,32 +17,35 @@
 namespace cairn::cli {
 
 int run_front(int argc, char** argv) {
-  Tool tool{"cairn", "Composable backup and disaster-recovery tools: repository, keys, "
-                          "catalog and policy commands."};
+  Tool tool{"cairn",
+            "Composable backup and disaster-recovery tools: repository, keys, "
+            "catalog and policy commands."};
   tool.dispatch_verbs();
   auto& app = tool.app();
-  app.footer("Tools, run as 'cairn VERB ARGS...' or 'cairn-VERB ARGS...': snap, diff, pack, "
-             "push, verify, restore, prune.\nSee cairn(1), and cairn(7) for the overview.");
+  app.footer(
+      "Tools, run as 'cairn VERB ARGS...' or 'cairn-VERB ARGS...': snap, diff, pack, "
+      "push, verify, restore, prune.\nSee cairn(1), and cairn(7) for the overview.");
 
   repo::InitOptions init;
-  auto& in = tool.command(app, "init", "create a repository in --repo (new passphrase: "
-                                       "--passphrase-file or CAIRN_PASSPHRASE_FD)",
+  auto& in = tool.command(app, "init",
+                          "create a repository in --repo (new passphrase: "
+                          "--passphrase-file or CAIRN_PASSPHRASE_FD)",
                           [&](Session& s) -> Result<ops::Outcome> {
                             CAIRN_TRY_ASSIGN(auto ro, repo_options(s));
                             return ops::init(ro, init, s.stdout_writer());
                           });
-  add_size_option(in, "--chunk-min", init.chunking.min_size, "smallest chunk")
-      ->default_str("512K");
+  add_size_option(in, "--chunk-min", init.chunking.min_size, "smallest chunk")->default_str("512K");
   add_size_option(in, "--chunk-avg", init.chunking.avg_size, "average chunk, a power of 2")
       ->default_str("1M");
-  add_size_option(in, "--chunk-max", init.chunking.max_size, "largest chunk")
-      ->default_str("8M");
+  add_size_option(in, "--chunk-max", init.chunking.max_size, "largest chunk")->default_str("8M");
   in.add_option("--compression", init.zstd_level, "zstd level, 1 to 19")
-      ->check(CLI::Range(1, 19))->type_name("LEVEL")->capture_default_str();
-  add_choice_option(in, "--hash", init.chunk_hash,
-                         {{"hmac-sha256", hash::Algo::hmac_sha256},
-                          {"blake2b-keyed", hash::Algo::blake2b_keyed}},
-                         "keyed chunk-id hash: hmac-sha256 or blake2b-keyed")
+      ->check(CLI::Range(1, 19))
+      ->type_name("LEVEL")
+      ->capture_default_str();
+  add_choice_option(
+      in, "--hash", init.chunk_hash,
+      {{"hmac-sha256", hash::Algo::hmac_sha256}, {"blake2b-keyed", hash::Algo::blake2b_keyed}},
+      "keyed chunk-id hash: hmac-sha256 or blake2b-keyed")
       ->default_str("hmac-sha256");
   add_size_option(in, "--pack-size", init.pack_size, "target pack size")->default_str("32M");
 
@@ -61,14 +64,18 @@ int run_front(int argc, char** argv) {
   const char* new_help = "read the new passphrase from FILE";
   auto& k = tool.group(app, "key", "manage the repository's key slots and key files");
   tool.command(k, "add", "add a key slot with a new passphrase", key_body(ops::KeyVerb::add))
-      .add_option("--new-passphrase-file", new_passphrase_file, new_help)->type_name("FILE")
+      .add_option("--new-passphrase-file", new_passphrase_file, new_help)
+      ->type_name("FILE")
       ->required();
   tool.command(k, "passwd", "change the passphrase of the slot that opens",
                key_body(ops::KeyVerb::passwd))
-      .add_option("--new-passphrase-file", new_passphrase_file, new_help)->type_name("FILE")
+      .add_option("--new-passphrase-file", new_passphrase_file, new_help)
+      ->type_name("FILE")
       ->required();
-  tool.command(k, "remove", "remove a key slot (never the last one)", key_body(ops::KeyVerb::remove))
-      .add_option("SLOT", key.slot, "the slot id, as 'cairn key list' shows it")->required();
+  tool.command(k, "remove", "remove a key slot (never the last one)",
+               key_body(ops::KeyVerb::remove))
+      .add_option("SLOT", key.slot, "the slot id, as 'cairn key list' shows it")
+      ->required();
   tool.command(k, "list", "list the key slots", key_body(ops::KeyVerb::list));
   auto& ex = tool.command(k, "export", "write a key file for --key-file",
                           key_body(ops::KeyVerb::export_key));
@@ -79,7 +86,8 @@ int run_front(int argc, char** argv) {
                key_body(ops::KeyVerb::writers));
   auto& rv = tool.command(k, "revoke", "refuse a writer's future sets (its sets so far are kept)",
                           key_body(ops::KeyVerb::revoke));
-  rv.add_option("WRITER", key.slot, "the writer id, as 'cairn key writers' or 'cairn key export' shows it")
+  rv.add_option("WRITER", key.slot,
+                "the writer id, as 'cairn key writers' or 'cairn key export' shows it")
       ->required();
   rv.add_option("--reason", key.reason, "why (kept in the revocation record)");
 
@@ -94,8 +102,9 @@ int run_front(int argc, char** argv) {
       .add_option("SOURCE", ls.source, "only this source");
   tool.add_json_flag(*app.get_subcommand("ls"), "one JSON object a line (schema cairn.ls/1)");
   std::string status_policy;
-  auto& st = tool.command(app, "status", "objectives per source and class (exit 5 when one "
-                                         "is violated)",
+  auto& st = tool.command(app, "status",
+                          "objectives per source and class (exit 5 when one "
+                          "is violated)",
                           [&](Session& s) -> Result<ops::Outcome> {
                             ops::StatusOptions o;
                             CAIRN_TRY_ASSIGN(o.repo, repo_options(s));
@@ -117,16 +126,18 @@ int run_front(int argc, char** argv) {
                  ops::RebuildOptions o;
                  CAIRN_TRY_ASSIGN(o.repo, repo_options(s));
                  // --repo may name a destination (s3://, azure://, sftp://, file://): read alone.
-                 if (o.repo.repo.string().find("://") != std::string::npos) o.repo.from = o.repo.repo.string();
+                 if (o.repo.repo.string().find("://") != std::string::npos)
+                   o.repo.from = o.repo.repo.string();
                  return ops::rebuild_catalog(o, s.observer(), s.cancel());
                });
   auto& pol = tool.group(app, "policy", "work with the retention policy");
-  tool.command(pol, "check", "parse and check a policy file", [&](Session& s) -> Result<ops::Outcome> {
-        ops::PolicyCheckOptions o;
-        if (!policy.empty()) o.file = policy;
-        o.json = s.json();
-        return ops::policy_check(o, s.stdout_writer());
-      })
+  tool.command(pol, "check", "parse and check a policy file",
+               [&](Session& s) -> Result<ops::Outcome> {
+                 ops::PolicyCheckOptions o;
+                 if (!policy.empty()) o.file = policy;
+                 o.json = s.json();
+                 return ops::policy_check(o, s.stdout_writer());
+               })
       .add_option("FILE", policy, "the policy (default: CAIRN_POLICY, /etc/cairn/policy.toml)")
       ->envname("CAIRN_POLICY");
   const auto hold_body = [&](bool on) -> Body {
@@ -139,11 +150,13 @@ int run_front(int argc, char** argv) {
       return ops::hold(o, s.stdout_writer(), s.observer());
     };
   };
-  auto& hold = tool.command(app, "hold", "put a set under legal hold (prune keeps it)", hold_body(true));
+  auto& hold =
+      tool.command(app, "hold", "put a set under legal hold (prune keeps it)", hold_body(true));
   hold.add_option("SET", set, "the set")->required();
   hold.add_option("--reason", reason, "why, for the audit log")->required()->type_name("TEXT");
   tool.command(app, "release", "release a set's legal hold", hold_body(false))
-      .add_option("SET", set, "the set")->required();
+      .add_option("SET", set, "the set")
+      ->required();
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

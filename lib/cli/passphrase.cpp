@@ -35,8 +35,8 @@ Result<SecretText> read_all(int fd, std::string_view what) {
     n += static_cast<std::size_t>(got);
   }
   if (n > kMaxPassphraseSize)
-    return Error{Errc::usage, fmt::format("the passphrase from {} is longer than {} bytes",
-                                          what, kMaxPassphraseSize)};
+    return Error{Errc::usage, fmt::format("the passphrase from {} is longer than {} bytes", what,
+                                          kMaxPassphraseSize)};
   if (n > 0 && buf[n - 1] == '\n') --n;  // exactly one trailing newline
   if (n == 0) return Error{Errc::usage, fmt::format("the passphrase from {} is empty", what)};
   return SecretText(std::string_view(buf.data(), n));

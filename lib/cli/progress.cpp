@@ -105,7 +105,11 @@ std::string warning_line(std::string_view tool, std::string_view path, const Err
 // ---- TextProgress
 
 TextProgress::TextProgress(int fd, std::string tool, Timing timing)
-    : fd_(fd), tool_(std::move(tool)), timing_(timing), start_(Clock::now()), columns_(80),
+    : fd_(fd),
+      tool_(std::move(tool)),
+      timing_(timing),
+      start_(Clock::now()),
+      columns_(80),
       next_draw_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(timing.delay).count()) {
   struct winsize ws {};
   if (::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns_ = ws.ws_col;
@@ -154,7 +158,8 @@ void TextProgress::maybe_draw() {
   if (t < next_draw_ns_.load(std::memory_order_relaxed)) return;
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock || finished_.load() || t < next_draw_ns_.load()) return;
-  next_draw_ns_.store(t + std::chrono::duration_cast<std::chrono::nanoseconds>(timing_.interval).count());
+  next_draw_ns_.store(
+      t + std::chrono::duration_cast<std::chrono::nanoseconds>(timing_.interval).count());
   draw_locked(now);
 }
 
@@ -163,9 +168,9 @@ void TextProgress::draw_locked(Clock::time_point now) {
   const std::uint64_t bytes = bytes_.load(std::memory_order_relaxed);
   const auto rate = secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / secs) : 0;
   const auto whole = static_cast<std::uint64_t>(secs);
-  std::string text = fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_,
-                                 items_.load(std::memory_order_relaxed), format_bytes(bytes),
-                                 format_bytes(rate), whole / 60, whole % 60);
+  std::string text =
+      fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_, items_.load(std::memory_order_relaxed),
+                  format_bytes(bytes), format_bytes(rate), whole / 60, whole % 60);
   if (!path_.empty()) text += "  " + printable(path_);
   truncate_columns(text, columns_ > 1 ? columns_ - 1 : columns_);
   write_all(fd_, "\r" + text + "\x1b[K");
@@ -198,9 +203,8 @@ std::string JsonProgress::begin(std::string_view event) const {
 }
 
 void JsonProgress::append_counters(std::string& r, Clock::time_point now) const {
-  r += fmt::format(",\"elapsed_ms\":{},\"bytes\":{},\"items\":{}",
-                   ns_since(start_, now) / 1000000, bytes_.load(std::memory_order_relaxed),
-                   items_.load(std::memory_order_relaxed));
+  r += fmt::format(",\"elapsed_ms\":{},\"bytes\":{},\"items\":{}", ns_since(start_, now) / 1000000,
+                   bytes_.load(std::memory_order_relaxed), items_.load(std::memory_order_relaxed));
 }
 
 void JsonProgress::emit(const std::string& record) {
@@ -271,7 +275,10 @@ void JsonProgress::finish(std::uint64_t warnings, int exit_code) {
 
 Reporter::Reporter(std::string tool, int err_fd, bool verbose, std::unique_ptr<TextProgress> text,
                    std::unique_ptr<JsonProgress> json)
-    : tool_(std::move(tool)), err_fd_(err_fd), verbose_(verbose), text_(std::move(text)),
+    : tool_(std::move(tool)),
+      err_fd_(err_fd),
+      verbose_(verbose),
+      text_(std::move(text)),
       json_(std::move(json)) {}
 
 Reporter::~Reporter() {

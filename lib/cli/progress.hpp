@@ -23,7 +23,6 @@ namespace cairn::cli {
 // bytes that are not UTF-8 become \xNN (backslashes are doubled), so paths cannot forge lines.
 std::string printable(std::string_view s);
 
-
 // The human line for a per-item warning.
 std::string warning_line(std::string_view tool, std::string_view path, const Error& e);
 
@@ -42,7 +41,7 @@ class TextProgress final : public Observer {
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
   void warning(std::string_view path, const Error& e) override;  // a line above the status line
-  void info(std::string_view line) override;                      // likewise
+  void info(std::string_view line) override;                     // likewise
   // Prints a whole line (no trailing newline) above the status line.
   void print_line(std::string_view line);
   // Erases the status line; later calls draw nothing.
@@ -61,9 +60,9 @@ class TextProgress final : public Observer {
   std::atomic<std::uint64_t> bytes_{0}, items_{0};
   std::atomic<std::int64_t> next_draw_ns_;  // since start_
   std::atomic<bool> finished_{false};
-  std::mutex mu_;        // guards path_, shown_ and the fd's output
+  std::mutex mu_;  // guards path_, shown_ and the fd's output
   std::string path_;
-  bool shown_ = false;   // a status line is on screen
+  bool shown_ = false;  // a status line is on screen
 };
 
 class JsonProgress final : public Observer {

@@ -34,14 +34,16 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
 }
 
 Session::Session(std::string tool, CommonOptions o, std::unique_ptr<Reporter> r)
-    : tool_(std::move(tool)), opt_(std::move(o)), reporter_(std::move(r)),
-      in_(STDIN_FILENO, "standard input"), out_(STDOUT_FILENO, "standard output") {}
+    : tool_(std::move(tool)),
+      opt_(std::move(o)),
+      reporter_(std::move(r)),
+      in_(STDIN_FILENO, "standard input"),
+      out_(STDOUT_FILENO, "standard output") {}
 
 Session::~Session() = default;
 
 Result<std::filesystem::path> Session::repo() const {
-  if (opt_.repo.empty())
-    return Error{Errc::usage, "no repository given: use --repo or CAIRN_REPO"};
+  if (opt_.repo.empty()) return Error{Errc::usage, "no repository given: use --repo or CAIRN_REPO"};
   return std::filesystem::path(opt_.repo);
 }
 
@@ -57,8 +59,8 @@ std::optional<std::filesystem::path> Session::key_file() const {
 
 Result<SecretText> Session::passphrase() {
   if (!passphrase_) {
-    CAIRN_TRY_ASSIGN(passphrase_, load_passphrase(opt_.passphrase_file,
-                                                  std::getenv("CAIRN_PASSPHRASE_FD")));
+    CAIRN_TRY_ASSIGN(passphrase_,
+                     load_passphrase(opt_.passphrase_file, std::getenv("CAIRN_PASSPHRASE_FD")));
   }
   return *passphrase_;
 }

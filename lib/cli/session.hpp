@@ -1,8 +1,8 @@
 // lib/cli/session.hpp: what a tool's body gets from cli::Tool: the common options (already
 // parsed and resolved against the environment), the passphrase, the Observer, the cancel
 // token, and stdin/stdout as io objects.
-// Depends on: base, io, ops (run_log). Threads: the Session is thread-compatible; observer() and cancel()
-// may be used from any thread.
+// Depends on: base, io, ops (run_log). Threads: the Session is thread-compatible; observer() and
+// cancel() may be used from any thread.
 #pragma once
 
 #include <filesystem>
@@ -23,14 +23,14 @@ namespace cairn::cli {
 
 // The flags every tool takes (cairn(7) "COMMON OPTIONS"); environment already applied.
 struct CommonOptions {
-  bool quiet = false;            // -q: no progress, no -v lines (warnings still print)
-  bool verbose = false;          // -v: info lines on stderr
-  bool json = false;             // --json, on the tools that offer it
-  int progress_fd = -1;          // --progress-fd N: JSON Lines progress (cairn.progress/1)
-  std::string repo;              // --repo, CAIRN_REPO
-  std::string catalog;           // --catalog, CAIRN_CATALOG (empty: ops picks its default)
-  std::string passphrase_file;   // --passphrase-file, CAIRN_PASSPHRASE_FILE
-  std::string key_file;          // --key-file, CAIRN_KEY_FILE
+  bool quiet = false;               // -q: no progress, no -v lines (warnings still print)
+  bool verbose = false;             // -v: info lines on stderr
+  bool json = false;                // --json, on the tools that offer it
+  int progress_fd = -1;             // --progress-fd N: JSON Lines progress (cairn.progress/1)
+  std::string repo;                 // --repo, CAIRN_REPO
+  std::string catalog;              // --catalog, CAIRN_CATALOG (empty: ops picks its default)
+  std::string passphrase_file;      // --passphrase-file, CAIRN_PASSPHRASE_FILE
+  std::string key_file;             // --key-file, CAIRN_KEY_FILE
   std::vector<std::string> notify;  // --notify TARGET (repeatable), else CAIRN_NOTIFY; checked
                                     // by Tool::run, used when the tool fails (notify.hpp)
 };

@@ -105,7 +105,8 @@ Error exec_tool(const std::filesystem::path& exe, const std::vector<std::string>
 }
 
 int run_silently(const std::filesystem::path& exe, const std::vector<std::string>& args) {
-  io::Command c{.exe = exe, .argv = args, .in = io::kDevNull, .out = io::kDevNull, .err = io::kDevNull};
+  io::Command c{
+      .exe = exe, .argv = args, .in = io::kDevNull, .out = io::kDevNull, .err = io::kDevNull};
   auto pid = io::spawn(c, exe.string());
   if (!pid) return -1;
   auto status = io::wait_status(*pid, exe.string());

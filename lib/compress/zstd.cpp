@@ -70,8 +70,8 @@ Result<bool> Compressor::compress(ByteView in, Bytes& out) {
       std::memcpy(sample.data() + i * kSliceSize, in.data() + i * stride, kSliceSize);
     Bytes& sout = s_->sample_out;
     sout.resize(worthwhile_size(kSampleSize));
-    const std::size_t r = ZSTD_compressCCtx(s_->sample_cctx.get(), sout.data(), sout.size(), sample.data(),
-                                            sample.size(), kSampleLevel);
+    const std::size_t r = ZSTD_compressCCtx(s_->sample_cctx.get(), sout.data(), sout.size(),
+                                            sample.data(), sample.size(), kSampleLevel);
     if (ZSTD_isError(r)) {
       if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall) return false;
       return zstd_error("compression", r);
@@ -80,7 +80,8 @@ Result<bool> Compressor::compress(ByteView in, Bytes& out) {
 
   // Capacity of exactly the worthwhile size: zstd stops as soon as the output would not fit.
   out.resize(worthwhile_size(in.size()));
-  const std::size_t r = ZSTD_compress2(s_->cctx.get(), out.data(), out.size(), in.data(), in.size());
+  const std::size_t r =
+      ZSTD_compress2(s_->cctx.get(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(r)) {
     out.clear();
     if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall) return false;
@@ -101,7 +102,8 @@ Decompressor& Decompressor::operator=(Decompressor&&) noexcept = default;
 
 Status Decompressor::decompress(ByteView in, std::size_t expected_size, Bytes& out) {
   out.clear();
-  if (!s_ || !s_->dctx) return Error{Errc::internal, "cannot allocate a zstd decompression context"};
+  if (!s_ || !s_->dctx)
+    return Error{Errc::internal, "cannot allocate a zstd decompression context"};
   // Exactly one regular zstd frame (no skippable frames, nothing after it).
   if (in.size() < 4 || get_le32(in.data()) != ZSTD_MAGICNUMBER) return corrupt("not a zstd frame");
   const unsigned long long content = ZSTD_getFrameContentSize(in.data(), in.size());
@@ -110,10 +112,12 @@ Status Decompressor::decompress(ByteView in, std::size_t expected_size, Bytes& o
     return corrupt(fmt::format("frame holds {} bytes, expected {}", content, expected_size));
   const std::size_t frame = ZSTD_findFrameCompressedSize(in.data(), in.size());
   if (ZSTD_isError(frame)) return corrupt(ZSTD_getErrorName(frame));
-  if (frame != in.size()) return corrupt(fmt::format("{} bytes after the frame", in.size() - frame));
+  if (frame != in.size())
+    return corrupt(fmt::format("{} bytes after the frame", in.size() - frame));
 
   out.resize(expected_size);
-  const std::size_t r = ZSTD_decompressDCtx(s_->dctx.get(), out.data(), out.size(), in.data(), in.size());
+  const std::size_t r =
+      ZSTD_decompressDCtx(s_->dctx.get(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(r)) {
     out.clear();
     return corrupt(ZSTD_getErrorName(r));

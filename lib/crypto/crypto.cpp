@@ -34,12 +34,14 @@ namespace {
 constexpr std::size_t kDerivedKeySize = 32;
 
 Error auth_failed(std::string_view what) {
-  return Error{Errc::corrupt, fmt::format("'{}' failed authentication (corrupt or tampered)", what)};
+  return Error{Errc::corrupt,
+               fmt::format("'{}' failed authentication (corrupt or tampered)", what)};
 }
 
 Error too_short(std::string_view what, std::size_t have, std::size_t need) {
   return Error{Errc::corrupt,
-               fmt::format("'{}' is too short to be sealed ({} bytes, at least {} needed)", what, have, need)};
+               fmt::format("'{}' is too short to be sealed ({} bytes, at least {} needed)", what,
+                           have, need)};
 }
 
 // sodium_mlock() already asks for MADV_DONTDUMP on Linux; repeat it so a libsodium built
@@ -136,8 +138,8 @@ void ossl_check(int ok) {
 }
 
 // Writes ciphertext || tag (plaintext.size() + kTagSize bytes) to `c`.
-void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce, ByteView plaintext,
-                          ByteView ad, std::uint8_t* c) {
+void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce,
+                          ByteView plaintext, ByteView ad, std::uint8_t* c) {
   thread_local CipherCtx ctx{EVP_CIPHER_CTX_new()};
   if (!ctx) throw std::bad_alloc();
   EVP_CIPHER_CTX* x = ctx.get();
@@ -157,7 +159,8 @@ void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uin
   std::memcpy(n12.data() + 4, nonce + 16, 8);
   ossl_check(EVP_EncryptInit_ex2(x, cipher, subkey.data(), n12.data(), nullptr));
   int len = 0;
-  if (!ad.empty()) ossl_check(EVP_EncryptUpdate(x, nullptr, &len, ad.data(), static_cast<int>(ad.size())));
+  if (!ad.empty())
+    ossl_check(EVP_EncryptUpdate(x, nullptr, &len, ad.data(), static_cast<int>(ad.size())));
   constexpr std::size_t kStep = std::size_t{1} << 30;  // EVP lengths are int
   std::size_t done = 0;
   while (done < plaintext.size()) {
@@ -166,7 +169,8 @@ void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uin
     done += static_cast<std::size_t>(len);
   }
   ossl_check(EVP_EncryptFinal_ex(x, c + done, &len));
-  ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), c + plaintext.size()));
+  ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize),
+                                 c + plaintext.size()));
 }
 
 }  // namespace
@@ -182,8 +186,9 @@ void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out) {
     return;
   }
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &clen, plaintext.data(), plaintext.size(),
-                                             ad.data(), ad.size(), nullptr, nonce, key.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &clen, plaintext.data(),
+                                             plaintext.size(), ad.data(), ad.size(), nullptr, nonce,
+                                             key.data());
   assert(clen == plaintext.size() + kTagSize);
 }
 
@@ -194,15 +199,16 @@ Bytes seal(ByteView key, ByteView plaintext, ByteView ad) {
   return out;
 }
 
-Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad, std::string_view what) {
+Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad,
+                                  std::string_view what) {
   assert(key.size() == kKeySize);
   if (sealed.size() < kSealOverhead) return too_short(what, sealed.size(), kSealOverhead);
   const std::uint8_t* nonce = sealed.data();
   std::uint8_t* c = sealed.data() + kNonceSize;
   const std::size_t mlen = sealed.size() - kSealOverhead;
   // The tag is checked before anything is decrypted; in-place (m == c) is supported.
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, nullptr, c, mlen, c + mlen, ad.data(), ad.size(),
-                                                          nonce, key.data()) != 0)
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, nullptr, c, mlen, c + mlen, ad.data(),
+                                                          ad.size(), nonce, key.data()) != 0)
     return auth_failed(what);
   return sealed.subspan(kNonceSize, mlen);
 }
@@ -215,8 +221,8 @@ Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::st
   out.resize(mlen);
   const std::uint8_t* nonce = sealed.data();
   const std::uint8_t* c = sealed.data() + kNonceSize;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out.data(), nullptr, c, mlen, c + mlen, ad.data(),
-                                                          ad.size(), nonce, key.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+          out.data(), nullptr, c, mlen, c + mlen, ad.data(), ad.size(), nonce, key.data()) != 0) {
     out.clear();
     return auth_failed(what);
   }
@@ -253,7 +259,8 @@ Result<SecretBytes> box_open(ByteView pk, ByteView sk, ByteView sealed, std::str
   // A zero-length message still needs a valid (non-null) output pointer for libsodium.
   std::uint8_t dummy = 0;
   std::uint8_t* m = out.empty() ? &dummy : out.data();
-  if (crypto_box_seal_open(m, sealed.data(), sealed.size(), pk.data(), sk.data()) != 0) return auth_failed(what);
+  if (crypto_box_seal_open(m, sealed.data(), sealed.size(), pk.data(), sk.data()) != 0)
+    return auth_failed(what);
   return out;
 }
 
@@ -317,23 +324,26 @@ KdfParams KdfParams::fast_for_tests() {
 Status check_kdf_params(const KdfParams& p) {
   static_assert(kKdfMinMem >= crypto_pwhash_argon2id_MEMLIMIT_MIN);
   if (p.ops < crypto_pwhash_argon2id_OPSLIMIT_MIN || p.ops > kKdfMaxOps)
-    return Error{Errc::bad_input, fmt::format("argon2id ops {} is outside 1..{}", p.ops, kKdfMaxOps)};
-  if (p.mem < kKdfMinMem || p.mem > kKdfMaxMem || p.mem > crypto_pwhash_argon2id_MEMLIMIT_MAX)
     return Error{Errc::bad_input,
-                 fmt::format("argon2id memory {} bytes is outside {}..{}", p.mem, kKdfMinMem, kKdfMaxMem)};
+                 fmt::format("argon2id ops {} is outside 1..{}", p.ops, kKdfMaxOps)};
+  if (p.mem < kKdfMinMem || p.mem > kKdfMaxMem || p.mem > crypto_pwhash_argon2id_MEMLIMIT_MAX)
+    return Error{Errc::bad_input, fmt::format("argon2id memory {} bytes is outside {}..{}", p.mem,
+                                              kKdfMinMem, kKdfMaxMem)};
   if (p.ops * p.mem > kKdfMaxWork)
-    return Error{Errc::bad_input, fmt::format("argon2id {} passes over {} MiB exceed the ceiling of {} GiB-passes",
-                                              p.ops, p.mem >> 20, kKdfMaxWork >> 30)};
+    return Error{Errc::bad_input,
+                 fmt::format("argon2id {} passes over {} MiB exceed the ceiling of {} GiB-passes",
+                             p.ops, p.mem >> 20, kKdfMaxWork >> 30)};
   if (p.salt.size() != kSaltSize)
-    return Error{Errc::bad_input, fmt::format("argon2id salt has {} bytes, not {}", p.salt.size(), kSaltSize)};
+    return Error{Errc::bad_input,
+                 fmt::format("argon2id salt has {} bytes, not {}", p.salt.size(), kSaltSize)};
   return {};
 }
 
 Result<SecretBytes> derive_key(std::string_view passphrase, const KdfParams& p) {
   CAIRN_TRY(check_kdf_params(p));
   SecretBytes key(kDerivedKeySize);
-  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), p.salt.data(), p.ops,
-                    static_cast<std::size_t>(p.mem), crypto_pwhash_ALG_ARGON2ID13) != 0)
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), p.salt.data(),
+                    p.ops, static_cast<std::size_t>(p.mem), crypto_pwhash_ALG_ARGON2ID13) != 0)
     return Error{Errc::io, fmt::format("argon2id could not allocate {} MiB", p.mem >> 20)};
   return key;
 }

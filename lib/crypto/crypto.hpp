@@ -64,7 +64,8 @@ Result<Bytes> open(ByteView key, ByteView sealed, ByteView ad, std::string_view 
 Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::string_view what);
 // As open(), decrypting in place without allocating: returns the plaintext, a view into
 // `sealed` (after the nonce). On failure `sealed` is left unspecified.
-Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad, std::string_view what);
+Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad,
+                                  std::string_view what);
 
 // ---- Sealed boxes: anonymous encryption to an X25519 public key (crypto_box_seal).
 inline constexpr std::size_t kBoxPublicKeySize = 32;
@@ -97,20 +98,20 @@ inline constexpr std::size_t kSaltSize = 16;
 // a slot planted by someone who can write the storage costs any command at most a few
 // seconds: at most 10 passes, at most 1 GiB, and passes x memory at most 4 GiB.
 inline constexpr std::uint64_t kKdfMaxOps = 10;
-inline constexpr std::uint64_t kKdfMinMem = 8ull << 10;     // Argon2's own minimum, 8 KiB
+inline constexpr std::uint64_t kKdfMinMem = 8ull << 10;  // Argon2's own minimum, 8 KiB
 inline constexpr std::uint64_t kKdfMaxMem = 1ull << 30;
-inline constexpr std::uint64_t kKdfMaxWork = 4ull << 30;    // ops x mem
+inline constexpr std::uint64_t kKdfMaxWork = 4ull << 30;  // ops x mem
 struct KdfParams {
   // Every tool of a pipeline (snap | diff | pack) opens the repository and pays this once, at
   // the same time: 3 passes over 64 MiB (about 0.3 s here) stays well above OWASP's Argon2id
   // floor (19 MiB, 2 passes) without making a nightly pipeline hold 3 x 256 MiB.
   std::uint64_t ops = 3;
-  std::uint64_t mem = 64ull << 20;       // bytes
-  Bytes salt;                            // 16 bytes
+  std::uint64_t mem = 64ull << 20;  // bytes
+  Bytes salt;                       // 16 bytes
   // Defaults + a random salt; fast_for_tests() instead when CAIRN_TEST_FAST_KDF=1 and this
   // build has test hooks (test_hooks()), never in a build without them.
   static KdfParams fresh();
-  static KdfParams fast_for_tests();     // ops 1, mem 8 MiB
+  static KdfParams fast_for_tests();  // ops 1, mem 8 MiB
 };
 
 // Whether this build was configured with -DCAIRN_TEST_HOOKS=ON (test-only switches honoured).
@@ -119,7 +120,8 @@ bool test_hooks();
 // build has no test hooks ("CAIRN_TEST_FAST_KDF"), or empty: for a one-line warning.
 std::string_view ignored_test_switch();
 // Errc::bad_input unless 1 <= ops <= kKdfMaxOps, kKdfMinMem <= mem <= kKdfMaxMem,
-// ops x mem <= kKdfMaxWork and the salt has kSaltSize bytes. Use it on user-chosen parameters before seal_slot.
+// ops x mem <= kKdfMaxWork and the salt has kSaltSize bytes. Use it on user-chosen parameters
+// before seal_slot.
 Status check_kdf_params(const KdfParams& p);
 // A 32-byte key. Errc::bad_input for parameters check_kdf_params refuses; Errc::io when
 // Argon2 cannot allocate its memory.

@@ -29,8 +29,8 @@ void wipe(MutByteView b) {
 void blake2b(MutByteView out, ByteView data, ByteView key) {
   assert(out.size() >= kBlake2bOutMin && out.size() <= kBlake2bOutMax);
   assert(key.empty() || (key.size() >= kBlake2bKeyMin && key.size() <= kBlake2bKeyMax));
-  crypto_generichash(out.data(), out.size(), data.data(), data.size(), key.empty() ? nullptr : key.data(),
-                     key.size());
+  crypto_generichash(out.data(), out.size(), data.data(), data.size(),
+                     key.empty() ? nullptr : key.data(), key.size());
 }
 
 // ---- Blake2bState
@@ -46,7 +46,8 @@ Blake2bState::Blake2bState(std::size_t out_size, ByteView key) : s_(std::make_un
   assert(out_size >= kBlake2bOutMin && out_size <= kBlake2bOutMax);
   assert(key.empty() || (key.size() >= kBlake2bKeyMin && key.size() <= kBlake2bKeyMax));
   s_->out_size = out_size;
-  const int rc = crypto_generichash_init(&s_->st, key.empty() ? nullptr : key.data(), key.size(), out_size);
+  const int rc =
+      crypto_generichash_init(&s_->st, key.empty() ? nullptr : key.data(), key.size(), out_size);
   assert(rc == 0);
   (void)rc;
 }
@@ -77,7 +78,8 @@ Digester::Digester(Algo a) : s_(std::make_unique<State>()) {
   s_->algo = a;
   s_->ctx.reset(EVP_MD_CTX_new());
   if (!s_->ctx) throw std::bad_alloc();
-  ossl_check(EVP_DigestInit_ex2(s_->ctx.get(), a == Algo::sha256 ? EVP_sha256() : EVP_md5(), nullptr));
+  ossl_check(
+      EVP_DigestInit_ex2(s_->ctx.get(), a == Algo::sha256 ? EVP_sha256() : EVP_md5(), nullptr));
 }
 Digester::~Digester() = default;
 Digester::Digester(Digester&&) noexcept = default;
@@ -120,7 +122,8 @@ void hmac_sha256(ByteView key, ByteView data, MutByteView out) {
   // A zero-length key still needs a non-null pointer for OpenSSL.
   static constexpr std::uint8_t kEmpty = 0;
   const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (!HMAC(EVP_sha256(), k, static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len))
+  if (!HMAC(EVP_sha256(), k, static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+            &len))
     throw std::bad_alloc();
   assert(len == out.size());
 }

@@ -113,7 +113,8 @@ Result<KeyMaterial> parse_material(ByteView b, std::string_view what) {
   auto field = [&](std::size_t off, std::size_t n) { return b.subspan(off, n); };
   KeyMaterial m;
   const std::uint8_t caps = b[kOffCaps];
-  if (caps != static_cast<std::uint8_t>(Caps::full) && caps != static_cast<std::uint8_t>(Caps::write_only))
+  if (caps != static_cast<std::uint8_t>(Caps::full) &&
+      caps != static_cast<std::uint8_t>(Caps::write_only))
     return corrupt(what, fmt::format("has unknown capabilities {}", caps));
   m.caps = static_cast<Caps>(caps);
   const ByteView id = field(kOffRepoId, kIdSize);
@@ -218,23 +219,30 @@ KeyMaterial KeyMaterial::write_only() const {
 
 Result<SlotHeader> parse_slot_header(ByteView slot, std::string_view what) {
   if (slot.size() < kSlotHeaderSize)
-    return corrupt(what, fmt::format("is truncated ({} bytes, a key slot has {})", slot.size(), kSlotSize));
-  if (as_chars(slot.first(kMagic.size())) != kMagic) return corrupt(what, "is not a cairn key slot (bad magic)");
+    return corrupt(
+        what, fmt::format("is truncated ({} bytes, a key slot has {})", slot.size(), kSlotSize));
+  if (as_chars(slot.first(kMagic.size())) != kMagic)
+    return corrupt(what, "is not a cairn key slot (bad magic)");
   SlotHeader h;
   h.version = static_cast<std::uint16_t>(slot[8] | (slot[9] << 8));
   if (h.version == 1)
-    return Error{Errc::unsupported_format,
-                 fmt::format("key slot '{}' is of format 1 (cairn 0.1), which this cairn no longer reads: make a "
-                             "new repository with 'cairn init' and back up into it",
-                             what)};
-  if (h.version != kSlotVersion) return corrupt(what, fmt::format("has unknown version {}", h.version));
+    return Error{
+        Errc::unsupported_format,
+        fmt::format(
+            "key slot '{}' is of format 1 (cairn 0.1), which this cairn no longer reads: make a "
+            "new repository with 'cairn init' and back up into it",
+            what)};
+  if (h.version != kSlotVersion)
+    return corrupt(what, fmt::format("has unknown version {}", h.version));
   h.kdf.ops = get_le64(slot.data() + 10);
   h.kdf.mem = get_le64(slot.data() + 18);
   const ByteView salt = slot.subspan(26, kSaltSize);
   h.kdf.salt.assign(salt.begin(), salt.end());
-  if (auto st = check_kdf_params(h.kdf); !st) return corrupt(what, fmt::format("is refused: {}", st.error().message));
+  if (auto st = check_kdf_params(h.kdf); !st)
+    return corrupt(what, fmt::format("is refused: {}", st.error().message));
   if (slot.size() != kSlotSize)
-    return corrupt(what, fmt::format("has the wrong size ({} bytes, a key slot has {})", slot.size(), kSlotSize));
+    return corrupt(what, fmt::format("has the wrong size ({} bytes, a key slot has {})",
+                                     slot.size(), kSlotSize));
   return h;
 }
 

@@ -31,19 +31,19 @@ namespace cairn::crypto {
 enum class Caps : std::uint8_t { full = 1, write_only = 2 };
 
 struct KeyMaterial {
-  Bytes repo_id;            // 32
+  Bytes repo_id;  // 32
   Caps caps = Caps::full;
-  Bytes box_pk;             // 32
-  SecretBytes box_sk;       // 32, empty when write-only
-  Bytes sign_pk;            // 32: the admin public key (in the config)
-  SecretBytes sign_sk;      // 64, empty when write-only
-  Bytes writer_id;          // 16: names this key's writer in the sets it signs
-  Bytes writer_pk;          // 32
-  SecretBytes writer_sk;    // 64
-  Bytes writer_cert;        // 64: the admin's signature of writer_cert_message()
-  SecretBytes chunk_id_key; // 32
-  SecretBytes gear_seed;    // 32
-  SecretBytes index_key;    // 32
+  Bytes box_pk;              // 32
+  SecretBytes box_sk;        // 32, empty when write-only
+  Bytes sign_pk;             // 32: the admin public key (in the config)
+  SecretBytes sign_sk;       // 64, empty when write-only
+  Bytes writer_id;           // 16: names this key's writer in the sets it signs
+  Bytes writer_pk;           // 32
+  SecretBytes writer_sk;     // 64
+  Bytes writer_cert;         // 64: the admin's signature of writer_cert_message()
+  SecretBytes chunk_id_key;  // 32
+  SecretBytes gear_seed;     // 32
+  SecretBytes index_key;     // 32
 
   static KeyMaterial generate(ByteView repo_id);
   bool can_read() const { return caps == Caps::full && !box_sk.empty(); }
@@ -62,7 +62,7 @@ Bytes writer_cert_message(ByteView repo_id, ByteView writer_id, ByteView writer_
 inline constexpr std::size_t kSlotHeaderSize = 8 + 2 + 8 + 8 + 16;
 inline constexpr std::uint16_t kSlotVersion = 2;
 inline constexpr std::size_t kMaterialSize =
-    32 + 1 + 32 + 32 + 32 + 64 + kWriterIdSize + 32 + 64 + 64 + 32 + 32 + 32;  // 465
+    32 + 1 + 32 + 32 + 32 + 64 + kWriterIdSize + 32 + 64 + 64 + 32 + 32 + 32;              // 465
 inline constexpr std::size_t kSlotSize = kSlotHeaderSize + kSealOverhead + kMaterialSize;  // 371
 
 // The cleartext header of a slot, checked (magic, version, size, sane KDF parameters) but

@@ -83,8 +83,8 @@ std::optional<Algo> algo_from_name(std::string_view s) {
 struct KeyedHasher::State {
   std::array<std::uint8_t, kKeySize> key{};  // blake2b_keyed only
   std::array<std::uint8_t, kKeySize> proof_key{};
-  std::optional<crypto::Digester> inner;      // hmac_sha256: SHA-256 state after (key ^ ipad)
-  std::optional<crypto::Digester> outer;      // hmac_sha256: SHA-256 state after (key ^ opad)
+  std::optional<crypto::Digester> inner;  // hmac_sha256: SHA-256 state after (key ^ ipad)
+  std::optional<crypto::Digester> outer;  // hmac_sha256: SHA-256 state after (key ^ opad)
   ~State() {
     crypto::wipe(key);
     crypto::wipe(proof_key);
@@ -155,7 +155,8 @@ void derive(ByteView key32, std::string_view context, MutByteView out) {
   std::array<std::uint8_t, kBlock> block{};
   std::size_t done = 0;
   for (std::uint64_t i = 0; done < out.size(); ++i) {
-    for (std::size_t j = 0; j < counter.size(); ++j) counter[j] = static_cast<std::uint8_t>(i >> (8 * j));
+    for (std::size_t j = 0; j < counter.size(); ++j)
+      counter[j] = static_cast<std::uint8_t>(i >> (8 * j));
     crypto::Blake2bState st(kBlock, key32);
     st.update(as_bytes(context));
     st.update(counter);

@@ -60,7 +60,9 @@ struct DigestHasher {
     return v;
   }
   template <typename Tag>
-  std::size_t operator()(const Id<Tag>& i) const noexcept { return (*this)(i.d); }
+  std::size_t operator()(const Id<Tag>& i) const noexcept {
+    return (*this)(i.d);
+  }
 };
 
 // Unkeyed BLAKE2b-256 of a buffer (content address of repository files).
@@ -84,7 +86,7 @@ class Blake2b {
 
 // The keyed 256-bit chunk-id function; which one a repository uses is in its config.
 enum class Algo : std::uint8_t { blake2b_keyed = 1, hmac_sha256 = 2 };
-std::string_view algo_name(Algo a);                       // "blake2b-keyed", "hmac-sha256"
+std::string_view algo_name(Algo a);  // "blake2b-keyed", "hmac-sha256"
 std::optional<Algo> algo_from_name(std::string_view s);
 
 // Format 2 (cairn-repository(5) CHUNKS), with K the 32-byte chunk_id_key and
@@ -128,9 +130,13 @@ void derive(ByteView key32, std::string_view context, MutByteView out);
 
 template <>
 struct std::hash<cairn::hash::Digest> {
-  std::size_t operator()(const cairn::hash::Digest& d) const noexcept { return cairn::hash::DigestHasher{}(d); }
+  std::size_t operator()(const cairn::hash::Digest& d) const noexcept {
+    return cairn::hash::DigestHasher{}(d);
+  }
 };
 template <typename Tag>
 struct std::hash<cairn::hash::Id<Tag>> {
-  std::size_t operator()(const cairn::hash::Id<Tag>& i) const noexcept { return cairn::hash::DigestHasher{}(i.d); }
+  std::size_t operator()(const cairn::hash::Id<Tag>& i) const noexcept {
+    return cairn::hash::DigestHasher{}(i.d);
+  }
 };

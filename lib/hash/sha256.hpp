@@ -1,8 +1,8 @@
 // lib/hash/sha256.hpp: SHA-256, HMAC-SHA-256 and MD5 for transport protocols: S3 SigV4
 // (payload hashes, request signing), Azure SharedKey, Content-MD5 of uploads. Content
 // addresses are BLAKE2b (hash.hpp); nothing here names repository objects.
-// Depends on: base, crypto (OpenSSL libcrypto through crypto/digest.hpp). Threads: free functions are thread-safe; the
-// streaming classes are thread-compatible (one user at a time).
+// Depends on: base, crypto (OpenSSL libcrypto through crypto/digest.hpp). Threads: free functions
+// are thread-safe; the streaming classes are thread-compatible (one user at a time).
 #pragma once
 
 #include <array>

@@ -82,7 +82,8 @@ Result<Bytes> read_file(const std::filesystem::path& p) {
 
 Status fsync_dir(const std::filesystem::path& dir) {
   CAIRN_TRY_ASSIGN(Fd fd, open_file(dir, O_RDONLY | O_DIRECTORY));
-  if (::fsync(fd.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", dir.string()));
+  if (::fsync(fd.get()) != 0)
+    return errno_error(errno, fmt::format("cannot fsync '{}'", dir.string()));
   return {};
 }
 
@@ -142,8 +143,9 @@ Result<bool> LineReader::next(std::string& line) {
   std::size_t scan = pos_;
   for (;;) {
     auto* begin = buf_.data() + scan;
-    auto* nl = scan < buf_.size() ? static_cast<std::uint8_t*>(std::memchr(begin, '\n', buf_.size() - scan))
-                                   : nullptr;  // memchr on an empty (null) buffer is UB
+    auto* nl = scan < buf_.size()
+                   ? static_cast<std::uint8_t*>(std::memchr(begin, '\n', buf_.size() - scan))
+                   : nullptr;  // memchr on an empty (null) buffer is UB
     if (nl) {
       std::size_t end = static_cast<std::size_t>(nl - buf_.data());
       line.assign(reinterpret_cast<const char*>(buf_.data() + pos_), end - pos_);
@@ -189,7 +191,8 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& final, int mo
     auto tmp = dir / fmt::format(".tmp-{}-{:08x}{:08x}", final.filename().string(), rd(), rd());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0) return AtomicFile{Fd{fd}, tmp, final};
-    if (errno != EEXIST) return errno_error(errno, fmt::format("cannot create a file in '{}'", dir.string()));
+    if (errno != EEXIST)
+      return errno_error(errno, fmt::format("cannot create a file in '{}'", dir.string()));
   }
   return Error{Errc::io, fmt::format("cannot create a temporary file in '{}'", dir.string())};
 }
@@ -206,10 +209,12 @@ AtomicFile::~AtomicFile() {
 Status AtomicFile::write(ByteView b) { return write_full(fd_.get(), b, tmp_.string()); }
 
 Status AtomicFile::commit(bool no_replace) {
-  if (::fsync(fd_.get()) != 0) return errno_error(errno, fmt::format("cannot fsync '{}'", tmp_.string()));
+  if (::fsync(fd_.get()) != 0)
+    return errno_error(errno, fmt::format("cannot fsync '{}'", tmp_.string()));
   CAIRN_TRY(fd_.close());
-  int rc = no_replace ? ::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, final_.c_str(), RENAME_NOREPLACE)
-                      : ::rename(tmp_.c_str(), final_.c_str());
+  int rc = no_replace
+               ? ::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, final_.c_str(), RENAME_NOREPLACE)
+               : ::rename(tmp_.c_str(), final_.c_str());
   if (rc != 0) return errno_error(errno, fmt::format("cannot rename into '{}'", final_.string()));
   done_ = true;
   auto dir = final_.parent_path();

@@ -25,7 +25,11 @@ class Fd {
   ~Fd();
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
-  int release() { int f = fd_; fd_ = -1; return f; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
   Status close();
 
  private:
@@ -92,7 +96,10 @@ class FdWriter final : public Writer {
 
 class StringWriter final : public Writer {
  public:
-  Status write(ByteView b) override { out.append(as_chars(b)); return {}; }
+  Status write(ByteView b) override {
+    out.append(as_chars(b));
+    return {};
+  }
   std::string out;
 };
 
@@ -142,6 +149,7 @@ class AtomicFile {
 };
 
 // Convenience: write a whole buffer atomically.
-Status write_file_atomic(const std::filesystem::path& p, ByteView b, int mode = 0644, bool no_replace = false);
+Status write_file_atomic(const std::filesystem::path& p, ByteView b, int mode = 0644,
+                         bool no_replace = false);
 
 }  // namespace cairn::io

@@ -45,7 +45,8 @@ Result<pid_t> spawn(const Command& c, std::string_view what) {
   auto argv = c_strings(args);
   auto envp = c_strings(vars);
   posix_spawn_file_actions_t fa;
-  if (const int rc = posix_spawn_file_actions_init(&fa); rc != 0) return errno_error(rc, fmt::format("cannot run {}", what));
+  if (const int rc = posix_spawn_file_actions_init(&fa); rc != 0)
+    return errno_error(rc, fmt::format("cannot run {}", what));
   redirect(fa, c.in, 0);
   redirect(fa, c.out, 1);
   redirect(fa, c.err, 2);
@@ -68,7 +69,8 @@ Result<pid_t> spawn(const Command& c, std::string_view what) {
   }
   posix_spawnattr_setflags(&attr, flags);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, c.exe.c_str(), &fa, &attr, argv.data(), c.env ? envp.data() : environ);
+  const int rc =
+      ::posix_spawn(&pid, c.exe.c_str(), &fa, &attr, argv.data(), c.env ? envp.data() : environ);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return errno_error(rc, fmt::format("cannot run {}", what));

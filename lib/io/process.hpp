@@ -22,13 +22,13 @@ inline constexpr int kInherit = -1;  // the child gets our descriptor
 inline constexpr int kDevNull = -2;  // the child gets /dev/null
 
 struct Command {
-  std::filesystem::path exe;                     // run as named (no PATH search)
-  std::vector<std::string> argv;                 // argv[0] is the program's name
-  std::optional<std::vector<std::string>> env;   // "NAME=value" each; nullopt: our environment
-  std::filesystem::path dir;                     // its working directory; empty: ours
+  std::filesystem::path exe;                          // run as named (no PATH search)
+  std::vector<std::string> argv;                      // argv[0] is the program's name
+  std::optional<std::vector<std::string>> env;        // "NAME=value" each; nullopt: our environment
+  std::filesystem::path dir;                          // its working directory; empty: ours
   int in = kInherit, out = kInherit, err = kInherit;  // kInherit, kDevNull or a descriptor of ours
-  bool own_group = false;   // in a process group of its own (its pid), to be killed as one
-  bool fresh = false;       // every signal at its default, none blocked, no descriptor above 2
+  bool own_group = false;  // in a process group of its own (its pid), to be killed as one
+  bool fresh = false;      // every signal at its default, none blocked, no descriptor above 2
 
   // /bin/sh -c `cmd`.
   static Command shell(const std::string& cmd);

@@ -15,10 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 8> kTypeNames{"file", "dir", "symlink", "hardlink",
+constexpr std::array<std::string_view, 8> kTypeNames{"file", "dir",    "symlink", "hardlink",
                                                      "fifo", "socket", "chardev", "blockdev"};
-constexpr std::array<std::string_view, 5> kChangeNames{"", "added", "modified", "unchanged", "deleted"};
-
+constexpr std::array<std::string_view, 5> kChangeNames{"", "added", "modified", "unchanged",
+                                                       "deleted"};
 
 void put_key(std::string& out, std::string_view key) {
   out.push_back(',');
@@ -33,7 +33,8 @@ void put_num(std::string& out, std::string_view key, T v) {
 }
 
 // "path":"..." or "path_b64":"..." depending on whether the bytes are UTF-8.
-void put_bytes_field(std::string& out, std::string_view key, std::string_view bytes, bool first = false) {
+void put_bytes_field(std::string& out, std::string_view key, std::string_view bytes,
+                     bool first = false) {
   if (!first) out.push_back(',');
   if (is_utf8(bytes)) {
     append_json_string(out, key);
@@ -67,7 +68,8 @@ Result<std::optional<std::string>> get_bytes_field(const json& j, const std::str
 }
 
 template <typename T>
-Status get_unsigned(const json& j, const char* key, T& out, std::uint64_t max = std::numeric_limits<T>::max()) {
+Status get_unsigned(const json& j, const char* key, T& out,
+                    std::uint64_t max = std::numeric_limits<T>::max()) {
   auto it = j.find(key);
   if (it == j.end()) return {};
   if (!it->is_number_unsigned() || it->get<std::uint64_t>() > max)
@@ -80,7 +82,8 @@ Status get_signed(const json& j, const char* key, std::int64_t& out) {
   auto it = j.find(key);
   if (it == j.end()) return {};
   if (it->is_number_unsigned()) {
-    if (it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    if (it->get<std::uint64_t>() >
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return bad(fmt::format("\"{}\" is out of range", key));
   } else if (!it->is_number_integer()) {
     return bad(fmt::format("\"{}\" is not an integer", key));
@@ -120,9 +123,12 @@ Result<Entry> from_json(const json& j) {
   e.path = std::move(*path);
   CAIRN_TRY(check_path(e.path));
   auto t = j.find("type");
-  if (t == j.end() || !t->is_string()) return bad(fmt::format("entry '{}' has no \"type\"", e.path));
+  if (t == j.end() || !t->is_string())
+    return bad(fmt::format("entry '{}' has no \"type\"", e.path));
   auto type = type_from_name(t->get_ref<const std::string&>());
-  if (!type) return bad(fmt::format("entry '{}' has unknown type '{}'", e.path, t->get_ref<const std::string&>()));
+  if (!type)
+    return bad(
+        fmt::format("entry '{}' has unknown type '{}'", e.path, t->get_ref<const std::string&>()));
   e.type = *type;
   CAIRN_TRY(get_unsigned(j, "mode", e.mode, 07777));
   CAIRN_TRY(get_unsigned(j, "uid", e.uid));
@@ -156,10 +162,12 @@ Result<Entry> from_json(const json& j) {
       if (!it.value().is_string())
         return bad(fmt::format("entry '{}': xattr '{}' is not a base64 string", e.path, it.key()));
       auto v = from_base64(it.value().get_ref<const std::string&>());
-      if (!v) return bad(fmt::format("entry '{}': xattr '{}' is not valid base64", e.path, it.key()));
+      if (!v)
+        return bad(fmt::format("entry '{}': xattr '{}' is not valid base64", e.path, it.key()));
       e.xattrs.push_back(Xattr{it.key(), std::move(*v)});
     }
-    std::sort(e.xattrs.begin(), e.xattrs.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    std::sort(e.xattrs.begin(), e.xattrs.end(),
+              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
   }
   CAIRN_TRY(get_opt_string(j, "acl_access", e.acl_access));
   CAIRN_TRY(get_opt_string(j, "acl_default", e.acl_default));
@@ -167,11 +175,13 @@ Result<Entry> from_json(const json& j) {
   CAIRN_TRY(get_bool(j, "inline", e.inline_content));
   if (auto s = j.find("status"); s != j.end()) {
     auto c = s->is_string() ? change_from_name(s->get_ref<const std::string&>()) : std::nullopt;
-    if (!c || *c == Change::none) return bad(fmt::format("entry '{}' has an unknown \"status\"", e.path));
+    if (!c || *c == Change::none)
+      return bad(fmt::format("entry '{}' has an unknown \"status\"", e.path));
     e.status = *c;
   }
   if (auto d = j.find("digest"); d != j.end()) {
-    auto dg = d->is_string() ? hash::Digest::from_hex(d->get_ref<const std::string&>()) : std::nullopt;
+    auto dg =
+        d->is_string() ? hash::Digest::from_hex(d->get_ref<const std::string&>()) : std::nullopt;
     if (!dg) return bad(fmt::format("entry '{}': \"digest\" is not a 64-digit hex digest", e.path));
     e.digest = *dg;
   }
@@ -179,7 +189,8 @@ Result<Entry> from_json(const json& j) {
     if (!c->is_array()) return bad(fmt::format("entry '{}': \"chunks\" is not an array", e.path));
     e.chunks.reserve(c->size());
     for (const auto& v : *c) {
-      auto id = v.is_string() ? hash::ChunkId::from_hex(v.get_ref<const std::string&>()) : std::nullopt;
+      auto id =
+          v.is_string() ? hash::ChunkId::from_hex(v.get_ref<const std::string&>()) : std::nullopt;
       if (!id) return bad(fmt::format("entry '{}': a chunk id is not a 64-digit hex id", e.path));
       e.chunks.push_back(*id);
     }
@@ -188,12 +199,15 @@ Result<Entry> from_json(const json& j) {
     if (!c->is_array()) return bad(fmt::format("entry '{}': \"proofs\" is not an array", e.path));
     e.proofs.reserve(c->size());
     for (const auto& v : *c) {
-      auto d = v.is_string() ? hash::Digest::from_hex(v.get_ref<const std::string&>()) : std::nullopt;
-      if (!d) return bad(fmt::format("entry '{}': a chunk proof is not a 64-digit hex digest", e.path));
+      auto d =
+          v.is_string() ? hash::Digest::from_hex(v.get_ref<const std::string&>()) : std::nullopt;
+      if (!d)
+        return bad(fmt::format("entry '{}': a chunk proof is not a 64-digit hex digest", e.path));
       e.proofs.push_back(*d);
     }
     if (e.proofs.size() != e.chunks.size())
-      return bad(fmt::format("entry '{}' has {} chunk proofs for {} chunks", e.path, e.proofs.size(), e.chunks.size()));
+      return bad(fmt::format("entry '{}' has {} chunk proofs for {} chunks", e.path,
+                             e.proofs.size(), e.chunks.size()));
   }
   return e;
 }
@@ -240,14 +254,17 @@ Status check_path(std::string_view path) {
   auto quoted = [&] { return is_utf8(path) ? std::string(path) : to_base64(as_bytes(path)); };
   if (path == ".") return {};
   if (path.empty()) return bad("entry has an empty path");
-  if (path.find('\0') != std::string_view::npos) return bad(fmt::format("path '{}' contains a NUL byte", quoted()));
+  if (path.find('\0') != std::string_view::npos)
+    return bad(fmt::format("path '{}' contains a NUL byte", quoted()));
   if (path.front() == '/') return bad(fmt::format("path '{}' is absolute", quoted()));
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path.find('/', start);
-    auto comp = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    auto comp =
+        path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     if (comp.empty()) return bad(fmt::format("path '{}' has an empty component", quoted()));
-    if (comp == "." || comp == "..") return bad(fmt::format("path '{}' has a '{}' component", quoted(), comp));
+    if (comp == "." || comp == "..")
+      return bad(fmt::format("path '{}' has a '{}' component", quoted(), comp));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
@@ -383,7 +400,8 @@ Status Writer::frame(ByteView data) {
 }
 
 Status Writer::end_frames() {
-  if (!in_frames_) return Error{Errc::internal, "manifest end_frames() after an entry that is not inline"};
+  if (!in_frames_)
+    return Error{Errc::internal, "manifest end_frames() after an entry that is not inline"};
   in_frames_ = false;
   return w_.end_frames();
 }

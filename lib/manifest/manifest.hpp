@@ -51,13 +51,13 @@ struct Entry {
   std::optional<std::string> user, group;  // absent when unknown or not valid UTF-8
   std::uint64_t size = 0;  // file size; 0 for --stdin entries (the frames carry the length)
   std::int64_t mtime_ns = 0, ctime_ns = 0;
-  std::uint64_t ino = 0, dev = 0, nlink = 0;  // 0 = unknown (tar/stdin input)
+  std::uint64_t ino = 0, dev = 0, nlink = 0;     // 0 = unknown (tar/stdin input)
   std::uint32_t rdev_major = 0, rdev_minor = 0;  // chardev/blockdev only
-  std::string target;  // symlink: target bytes exactly
-  std::string link;    // hardlink: path of the first entry of the group (a "file")
+  std::string target;                            // symlink: target bytes exactly
+  std::string link;           // hardlink: path of the first entry of the group (a "file")
   std::vector<Xattr> xattrs;  // sorted by name
   std::optional<std::string> acl_access, acl_default;  // acl_to_any_text, numeric ids, ','
-  bool sparse = false;          // st_blocks*512 < size
+  bool sparse = false;                                 // st_blocks*512 < size
   bool inline_content = false;  // "inline": content frames follow the entry line
   Change status = Change::none;
   std::vector<hash::ChunkId> chunks;  // written when non-empty or when digest is set
@@ -106,7 +106,8 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(io::Reader& in, std::string source = "stdin") : r_(in, stream::kManifest, std::move(source)) {}
+  explicit Reader(io::Reader& in, std::string source = "stdin")
+      : r_(in, stream::kManifest, std::move(source)) {}
   // Reads and checks the header; call once before next().
   Status open();
   const SetInfo& set() const { return set_; }

@@ -16,7 +16,8 @@ std::string_view to_string(SetKind k) {
 Result<SetKind> parse_set_kind(std::string_view s) {
   for (auto k : {SetKind::full, SetKind::differential, SetKind::incremental})
     if (to_string(k) == s) return k;
-  return Error{Errc::bad_input, fmt::format("unknown set kind '{}' (full, differential or incremental)", s)};
+  return Error{Errc::bad_input,
+               fmt::format("unknown set kind '{}' (full, differential or incremental)", s)};
 }
 
 }  // namespace cairn::model

@@ -27,7 +27,7 @@ Result<SetKind> parse_set_kind(std::string_view s);
 struct SetSummary {
   std::string source, host, retention_class;
   SetKind kind = SetKind::full;
-  std::int64_t started_ns = 0;   // snapshot time: point-in-time selection uses this
+  std::int64_t started_ns = 0;  // snapshot time: point-in-time selection uses this
   std::int64_t ended_ns = 0;
   std::uint64_t files = 0;
   std::uint64_t bytes_read = 0;    // bytes read from the source

@@ -35,7 +35,9 @@ std::string shown(std::string_view s) {
   return out;
 }
 
-std::string group_name(const StatusFacts& f) { return fmt::format("'{}' ({})", f.source, f.retention_class); }
+std::string group_name(const StatusFacts& f) {
+  return fmt::format("'{}' ({})", f.source, f.retention_class);
+}
 
 std::string restore_time(std::uint64_t ms) {
   if (ms < 1000) return fmt::format("{}ms", ms);
@@ -68,13 +70,15 @@ ObjectiveResult rto(const StatusLine& l, std::int64_t now_ns) {
     if (l.verify_every_ns && l.facts.first_ns && now_ns - *l.facts.first_ns > *l.verify_every_ns) {
       r.state = ObjectiveState::violated;
       r.detail = fmt::format("no restore drill, and the first set is {} old, verify-every {}",
-                             format_duration_short(now_ns - *l.facts.first_ns), format_duration(*l.verify_every_ns));
+                             format_duration_short(now_ns - *l.facts.first_ns),
+                             format_duration(*l.verify_every_ns));
     }
     return r;
   }
   if (!d->ok || !d->restore_ms) {
     r.state = ObjectiveState::violated;
-    r.detail = fmt::format("the last restore drill ({}) failed: {}", format_time(d->started_ns), d->detail);
+    r.detail = fmt::format("the last restore drill ({}) failed: {}", format_time(d->started_ns),
+                           d->detail);
     return r;
   }
   if (static_cast<std::int64_t>(*d->restore_ms) * 1'000'000 > *l.rto_ns) {
@@ -96,7 +100,8 @@ ObjectiveResult verify_cadence(const StatusLine& l, std::int64_t now_ns) {
     const std::int64_t age = now_ns - l.facts.last_verify->started_ns;
     if (age > *l.verify_every_ns) {
       r.state = ObjectiveState::violated;
-      r.detail = fmt::format("last successful verification {} ago, verify-every {}", format_duration_short(age), every);
+      r.detail = fmt::format("last successful verification {} ago, verify-every {}",
+                             format_duration_short(age), every);
     }
   } else if (!l.facts.first_ns) {
     r.state = ObjectiveState::unknown;
@@ -130,14 +135,16 @@ ObjectiveResult copies(const StatusLine& l) {
 }
 
 // The table's cells: "X/LIMIT" with "-" for what is unknown or unset.
-std::string pair_cell(const std::optional<std::string>& value, const std::optional<std::int64_t>& limit) {
+std::string pair_cell(const std::optional<std::string>& value,
+                      const std::optional<std::int64_t>& limit) {
   return fmt::format("{}/{}", value.value_or("-"), limit ? format_duration(*limit) : "-");
 }
 
 std::string status_cell(const StatusLine& l, const StatusReport& r) {
   std::string bad;
   for (const auto& o : l.objectives)
-    if (o.state == ObjectiveState::violated) bad += (bad.empty() ? "" : ",") + std::string(to_string(o.objective));
+    if (o.state == ObjectiveState::violated)
+      bad += (bad.empty() ? "" : ",") + std::string(to_string(o.objective));
   if (!bad.empty()) return "violated:" + bad;
   if (!r.policy_file) return "no-policy";
   if (!l.class_in_policy) return "no-class";
@@ -150,7 +157,8 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
   if (l.age_ns) age = format_duration_short(*l.age_ns);
   if (f.last_verify) verified = format_duration_short(r.generated_ns - f.last_verify->started_ns);
   if (f.last_drill)
-    drill = f.last_drill->ok && f.last_drill->restore_ms ? restore_time(*f.last_drill->restore_ms) : "failed";
+    drill = f.last_drill->ok && f.last_drill->restore_ms ? restore_time(*f.last_drill->restore_ms)
+                                                         : "failed";
   return {shown(f.source),
           shown(f.retention_class),
           f.last_good ? format_time(f.last_good->started_ns) : "-",
@@ -191,18 +199,20 @@ Json status_json(const StatusLine& l, const StatusReport& r) {
                    {"abandoned", f.runs.abandoned},
                    {"running", f.runs.running}};
   j["success_rate"] = opt_num(l.success_rate);
-  j["last_verify"] = f.last_verify ? Json{{"time", format_time(f.last_verify->started_ns)},
-                                          {"kind", catalog::to_string(f.last_verify->kind)},
-                                          {"age_seconds", seconds(r.generated_ns - f.last_verify->started_ns)}}
-                                   : Json(nullptr);
+  j["last_verify"] =
+      f.last_verify ? Json{{"time", format_time(f.last_verify->started_ns)},
+                           {"kind", catalog::to_string(f.last_verify->kind)},
+                           {"age_seconds", seconds(r.generated_ns - f.last_verify->started_ns)}}
+                    : Json(nullptr);
   j["verify_every_seconds"] = opt_seconds(l.verify_every_ns);
   if (f.last_drill) {
     const auto& d = *f.last_drill;
-    j["last_drill"] = {{"time", format_time(d.started_ns)},
-                       {"set", d.set_id ? Json(d.set_id->hex()) : Json(nullptr)},
-                       {"ok", d.ok},
-                       {"restore_seconds",
-                        d.restore_ms ? Json(static_cast<double>(*d.restore_ms) / 1000) : Json(nullptr)}};
+    j["last_drill"] = {
+        {"time", format_time(d.started_ns)},
+        {"set", d.set_id ? Json(d.set_id->hex()) : Json(nullptr)},
+        {"ok", d.ok},
+        {"restore_seconds",
+         d.restore_ms ? Json(static_cast<double>(*d.restore_ms) / 1000) : Json(nullptr)}};
   } else {
     j["last_drill"] = nullptr;
   }
@@ -241,10 +251,12 @@ std::string number(double v) {
   return fmt::format("{}", v);
 }
 
-std::string labels(const StatusFacts& f, std::string_view extra_name = {}, std::string_view extra = {}) {
+std::string labels(const StatusFacts& f, std::string_view extra_name = {},
+                   std::string_view extra = {}) {
   std::string s = fmt::format("{{source=\"{}\",class=\"{}\"", prometheus_label_value(f.source),
                               prometheus_label_value(f.retention_class));
-  if (!extra_name.empty()) s += fmt::format(",{}=\"{}\"", extra_name, prometheus_label_value(extra));
+  if (!extra_name.empty())
+    s += fmt::format(",{}=\"{}\"", extra_name, prometheus_label_value(extra));
   return s + "}";
 }
 
@@ -275,8 +287,9 @@ std::string_view to_string(ObjectiveState s) {
 }
 
 int StatusLine::violated() const {
-  return static_cast<int>(std::count_if(objectives.begin(), objectives.end(),
-                                        [](const ObjectiveResult& o) { return o.state == ObjectiveState::violated; }));
+  return static_cast<int>(
+      std::count_if(objectives.begin(), objectives.end(),
+                    [](const ObjectiveResult& o) { return o.state == ObjectiveState::violated; }));
 }
 
 int StatusReport::violated() const {
@@ -318,7 +331,8 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
     // Placements are recorded under backend::canonical_name ("file:///abs" for a directory),
     // so the policy's spelling ("/mnt/nas/cairn", "./dest") is compared the same way.
     for (const auto& d : cls->destinations)
-      if (!std::binary_search(x.destinations.begin(), x.destinations.end(), backend::canonical_name(d)) &&
+      if (!std::binary_search(x.destinations.begin(), x.destinations.end(),
+                              backend::canonical_name(d)) &&
           !std::binary_search(x.destinations.begin(), x.destinations.end(), d))
         l.missing_destinations.push_back(d);
   }
@@ -330,16 +344,19 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
   const std::uint64_t good = x.runs.ok + x.runs.warnings;
   const std::uint64_t finished = good + x.runs.failed + x.runs.abandoned;
   if (finished > 0) l.success_rate = static_cast<double>(good) / static_cast<double>(finished);
-  if (x.bytes_stored > 0) l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
+  if (x.bytes_stored > 0)
+    l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
   if (x.first_ns) {
     const std::int64_t span = std::clamp<std::int64_t>(now_ns - *x.first_ns, kDay, kStatusWindowNs);
-    l.growth_per_day = static_cast<double>(x.window_stored) / (static_cast<double>(span) / static_cast<double>(kDay));
+    l.growth_per_day = static_cast<double>(x.window_stored) /
+                       (static_cast<double>(span) / static_cast<double>(kDay));
   }
   l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
   return l;
 }
 
-Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol, std::int64_t now_ns) {
+Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol,
+                                   std::int64_t now_ns) {
   using Key = std::pair<std::string, std::string>;
   std::map<Key, StatusFacts> groups;
   const auto group = [&](const std::string& source, const std::string& cls) -> StatusFacts& {
@@ -365,13 +382,15 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
     if (s.status == catalog::SetStatus::damaged) ++f.damaged;
     if (s.status == catalog::SetStatus::committed && catalog::from_the_future(s, now_ns)) {
       // A writer chose this time: it never becomes the newest good set (cairn-catalog(5)).
-      r_warnings.push_back(fmt::format("set {} of source '{}' claims a snapshot time of {}, more than 1h ahead of "
-                                       "this clock: not counted as its newest good set",
-                                       s.id.hex().substr(0, 12), s.source, format_time(s.started_ns)));
+      r_warnings.push_back(
+          fmt::format("set {} of source '{}' claims a snapshot time of {}, more than 1h ahead of "
+                      "this clock: not counted as its newest good set",
+                      s.id.hex().substr(0, 12), s.source, format_time(s.started_ns)));
       continue;
     }
     if (s.status == catalog::SetStatus::committed &&
-        (!f.last_good || std::tie(s.started_ns, s.seq) >= std::tie(f.last_good->started_ns, f.last_good->seq)))
+        (!f.last_good ||
+         std::tie(s.started_ns, s.seq) >= std::tie(f.last_good->started_ns, f.last_good->seq)))
       f.last_good = s;
   }
   // Sources whose every set was pruned are gone, unless they still run.
@@ -399,8 +418,9 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
     }
     const policy::Class* cls = pol ? pol->find(key.second) : nullptr;
     if (pol && !cls)
-      r.warnings.push_back(fmt::format("class '{}' of source '{}' is not in policy '{}': no objectives checked",
-                                       key.second, key.first, pol->origin));
+      r.warnings.push_back(
+          fmt::format("class '{}' of source '{}' is not in policy '{}': no objectives checked",
+                      key.second, key.first, pol->origin));
     r.lines.push_back(evaluate_status(std::move(f), cls, now_ns));
   }
 
@@ -422,15 +442,16 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
 
 std::string format_status_table(const StatusReport& r) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO", "STORED", "DEDUP",
-                  "GROWTH/DAY", "COPIES", "STATUS"});
+  rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO",
+                  "STORED", "DEDUP", "GROWTH/DAY", "COPIES", "STATUS"});
   for (const auto& l : r.lines) rows.push_back(table_row(l, r));
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
   if (!r.policy_file)
-    out += fmt::format("no policy: '{}' does not exist, so no objectives are checked\n", policy::kDefaultFile);
+    out += fmt::format("no policy: '{}' does not exist, so no objectives are checked\n",
+                       policy::kDefaultFile);
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i)
@@ -440,8 +461,8 @@ std::string format_status_table(const StatusReport& r) {
   for (const auto& l : r.lines)
     for (const auto& o : l.objectives)
       if (o.state == ObjectiveState::violated)
-        out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective), shown(group_name(l.facts)),
-                           shown(o.detail));
+        out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective),
+                           shown(group_name(l.facts)), shown(o.detail));
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", shown(w));
   const int n = r.violated();
   out += fmt::format("{} {} violated\n", n, n == 1 ? "objective" : "objectives");
@@ -450,32 +471,63 @@ std::string format_status_table(const StatusReport& r) {
 
 std::string format_status_json(const StatusReport& r) {
   std::string out;
-  for (const auto& l : r.lines) out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  for (const auto& l : r.lines)
+    out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   return out;
 }
 
 std::string format_status_prometheus(const StatusReport& r) {
   std::vector<Family> fams = {
-      {"cairn_status_generated_timestamp_seconds", "gauge", "When cairn status wrote these metrics.", {}},
+      {"cairn_status_generated_timestamp_seconds",
+       "gauge",
+       "When cairn status wrote these metrics.",
+       {}},
       {"cairn_sets", "gauge", "Backup sets of a source and class that are not pruned.", {}},
-      {"cairn_damaged_sets", "gauge", "Backup sets of a source and class that verification found damaged.", {}},
-      {"cairn_last_success_timestamp_seconds", "gauge", "Snapshot time of the newest good set.", {}},
+      {"cairn_damaged_sets",
+       "gauge",
+       "Backup sets of a source and class that verification found damaged.",
+       {}},
+      {"cairn_last_success_timestamp_seconds",
+       "gauge",
+       "Snapshot time of the newest good set.",
+       {}},
       {"cairn_last_set_age_seconds", "gauge", "Age of the newest good set.", {}},
       {"cairn_rpo_seconds", "gauge", "Recovery point objective of the class.", {}},
-      {"cairn_success_ratio", "gauge", "Share of cairn-pack runs of the last 30 days that succeeded.", {}},
-      {"cairn_last_verify_timestamp_seconds", "gauge", "Start of the newest successful verification of a set.", {}},
+      {"cairn_success_ratio",
+       "gauge",
+       "Share of cairn-pack runs of the last 30 days that succeeded.",
+       {}},
+      {"cairn_last_verify_timestamp_seconds",
+       "gauge",
+       "Start of the newest successful verification of a set.",
+       {}},
       {"cairn_verify_every_seconds", "gauge", "Verification cadence of the class.", {}},
       {"cairn_last_drill_timestamp_seconds", "gauge", "Start of the newest restore drill.", {}},
       {"cairn_last_drill_success", "gauge", "1 if the newest restore drill succeeded, else 0.", {}},
-      {"cairn_last_drill_restore_seconds", "gauge", "Measured restore time of the newest restore drill.", {}},
+      {"cairn_last_drill_restore_seconds",
+       "gauge",
+       "Measured restore time of the newest restore drill.",
+       {}},
       {"cairn_rto_seconds", "gauge", "Recovery time objective of the class.", {}},
       {"cairn_stored_bytes", "gauge", "Bytes the sets not pruned added to the repository.", {}},
-      {"cairn_dedup_ratio", "gauge", "Bytes read from the source over bytes stored, for the sets not pruned.", {}},
+      {"cairn_dedup_ratio",
+       "gauge",
+       "Bytes read from the source over bytes stored, for the sets not pruned.",
+       {}},
       {"cairn_growth_bytes_per_day", "gauge", "Bytes stored per day over the last 30 days.", {}},
-      {"cairn_copies", "gauge", "Copies of the newest good set: the local repository and each destination.", {}},
+      {"cairn_copies",
+       "gauge",
+       "Copies of the newest good set: the local repository and each destination.",
+       {}},
       {"cairn_min_copies", "gauge", "Minimum copies the class requires.", {}},
-      {"cairn_objective_violated", "gauge", "1 if the objective is violated, else 0 (objectives the class sets).", {}},
-      {"cairn_runs_total", "counter", "Finished runs of a tool by result; unfinished after 24h counts as failed.", {}},
+      {"cairn_objective_violated",
+       "gauge",
+       "1 if the objective is violated, else 0 (objectives the class sets).",
+       {}},
+      {"cairn_runs_total",
+       "counter",
+       "Finished runs of a tool by result; unfinished after 24h counts as failed.",
+       {}},
   };
   const auto fam = [&](std::string_view name) -> Family& {
     for (auto& f : fams)
@@ -494,13 +546,16 @@ std::string format_status_prometheus(const StatusReport& r) {
     }
     if (l.rpo_ns) sample(fam("cairn_rpo_seconds"), ls, seconds(*l.rpo_ns));
     if (l.success_rate) sample(fam("cairn_success_ratio"), ls, *l.success_rate);
-    if (f.last_verify) sample(fam("cairn_last_verify_timestamp_seconds"), ls, seconds(f.last_verify->started_ns));
-    if (l.verify_every_ns) sample(fam("cairn_verify_every_seconds"), ls, seconds(*l.verify_every_ns));
+    if (f.last_verify)
+      sample(fam("cairn_last_verify_timestamp_seconds"), ls, seconds(f.last_verify->started_ns));
+    if (l.verify_every_ns)
+      sample(fam("cairn_verify_every_seconds"), ls, seconds(*l.verify_every_ns));
     if (f.last_drill) {
       sample(fam("cairn_last_drill_timestamp_seconds"), ls, seconds(f.last_drill->started_ns));
       sample(fam("cairn_last_drill_success"), ls, f.last_drill->ok ? 1 : 0);
       if (f.last_drill->ok && f.last_drill->restore_ms)
-        sample(fam("cairn_last_drill_restore_seconds"), ls, static_cast<double>(*f.last_drill->restore_ms) / 1000);
+        sample(fam("cairn_last_drill_restore_seconds"), ls,
+               static_cast<double>(*f.last_drill->restore_ms) / 1000);
     }
     if (l.rto_ns) sample(fam("cairn_rto_seconds"), ls, seconds(*l.rto_ns));
     sample(fam("cairn_stored_bytes"), ls, static_cast<double>(f.bytes_stored));
@@ -519,7 +574,8 @@ std::string format_status_prometheus(const StatusReport& r) {
     };
     sample(fam("cairn_runs_total"), run_labels("ok"), static_cast<double>(t.ok));
     sample(fam("cairn_runs_total"), run_labels("warnings"), static_cast<double>(t.warnings));
-    sample(fam("cairn_runs_total"), run_labels("failed"), static_cast<double>(t.failed + t.abandoned));
+    sample(fam("cairn_runs_total"), run_labels("failed"),
+           static_cast<double>(t.failed + t.abandoned));
   }
   std::string out;
   for (const auto& f : fams)
@@ -533,7 +589,8 @@ std::string violations_summary(const StatusReport& r) {
   for (const auto& l : r.lines)
     for (const auto& ob : l.objectives)
       if (ob.state == ObjectiveState::violated)
-        which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective), group_name(l.facts));
+        which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective),
+                             group_name(l.facts));
   return fmt::format("{} {} violated: {}", n, n == 1 ? "objective" : "objectives", which);
 }
 

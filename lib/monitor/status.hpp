@@ -27,8 +27,8 @@ inline constexpr std::int64_t kStatusWindowNs = 30LL * 86400 * 1'000'000'000;
 inline constexpr std::int64_t kAbandonedRunNs = 24LL * 3600 * 1'000'000'000;
 
 enum class Objective : std::uint8_t { rpo, rto, verify, copies };
-inline constexpr std::array<Objective, 4> kObjectives{Objective::rpo, Objective::rto, Objective::verify,
-                                                      Objective::copies};
+inline constexpr std::array<Objective, 4> kObjectives{Objective::rpo, Objective::rto,
+                                                      Objective::verify, Objective::copies};
 // unset: the class sets no such objective (or there is no policy, or the class is not in it).
 enum class ObjectiveState : std::uint8_t { unset, ok, unknown, violated };
 std::string_view to_string(Objective o);       // "rpo", "rto", "verify", "copies"
@@ -97,7 +97,8 @@ struct StatusReport {
 
 // Reads the catalog and evaluates every source and class that has a set not pruned, or a
 // cairn-pack run in the window.
-Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol, std::int64_t now_ns);
+Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol,
+                                   std::int64_t now_ns);
 
 // The table, then a line per violated objective, the warnings, and "N objectives violated".
 std::string format_status_table(const StatusReport& r);

@@ -83,7 +83,8 @@ size_t header_cb(char* buf, size_t size, size_t nitems, void* userp) {
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return n;
   std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
@@ -108,7 +109,8 @@ std::string auth_message(CURLcode rc, const Settings& s, std::string_view detail
                                                  : std::string("CAIRN_SSH_HOST_SHA256"),
                        detail);
   if (rc == CURLE_LOGIN_DENIED && s.sftp)
-    return fmt::format("the server refused the login of '{}' with key '{}': {}", s.ssh_user, s.ssh_key, detail);
+    return fmt::format("the server refused the login of '{}' with key '{}': {}", s.ssh_user,
+                       s.ssh_key, detail);
   return std::string(detail);
 }
 
@@ -148,16 +150,14 @@ Outcome classify(CURLcode rc, bool sftp) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_LOGIN_DENIED:
     case CURLE_REMOTE_ACCESS_DENIED:
-    case CURLE_AUTH_ERROR:
-      return Outcome::auth;
+    case CURLE_AUTH_ERROR: return Outcome::auth;
     case CURLE_REMOTE_FILE_NOT_FOUND:
     case CURLE_QUOTE_ERROR:
     case CURLE_BAD_DOWNLOAD_RESUME:
     case CURLE_RANGE_ERROR:
     case CURLE_REMOTE_FILE_EXISTS:
     case CURLE_REMOTE_DISK_FULL:
-    case CURLE_UPLOAD_FAILED:
-      return Outcome::result;
+    case CURLE_UPLOAD_FAILED: return Outcome::result;
     default: return Outcome::failed;
   }
 }
@@ -165,7 +165,8 @@ Outcome classify(CURLcode rc, bool sftp) {
 Status init() {
   const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK)
-    return Error{Errc::internal, fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(rc))};
+    return Error{Errc::internal,
+                 fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(rc))};
   return {};
 }
 
@@ -192,8 +193,10 @@ Body Body::slice(std::uint64_t offset, std::uint64_t n) const {
   offset = std::min(offset, size_);
   n = std::min(n, size_ - offset);
   out.size_ = n;
-  if (fd_ >= 0) out.offset_ = offset_ + offset;
-  else out.mem_ = mem_.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
+  if (fd_ >= 0)
+    out.offset_ = offset_ + offset;
+  else
+    out.mem_ = mem_.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
   return out;
 }
 
@@ -206,12 +209,15 @@ Result<std::size_t> Body::read_at(std::uint64_t pos, MutByteView out) const {
   }
   std::size_t got = 0;
   while (got < n) {
-    const ssize_t r = ::pread(fd_, out.data() + got, n - got, static_cast<off_t>(offset_ + pos + got));
+    const ssize_t r =
+        ::pread(fd_, out.data() + got, n - got, static_cast<off_t>(offset_ + pos + got));
     if (r < 0) {
       if (errno == EINTR) continue;
       return errno_error(errno, fmt::format("cannot read '{}'", name_));
     }
-    if (r == 0) return Error{Errc::io, fmt::format("cannot read '{}': it shrank while being uploaded", name_)};
+    if (r == 0)
+      return Error{Errc::io,
+                   fmt::format("cannot read '{}': it shrank while being uploaded", name_)};
     got += static_cast<std::size_t>(r);
   }
   return n;
@@ -275,8 +281,10 @@ Client::Handle* Client::acquire() {
 
 void Client::release(Handle* h) {
   std::lock_guard lock(mu_);
-  if (idle_.size() < std::max(1u, s_.max_idle)) idle_.push_back(h);
-  else delete h;
+  if (idle_.size() < std::max(1u, s_.max_idle))
+    idle_.push_back(h);
+  else
+    delete h;
 }
 
 Result<Response> Client::perform(const Request& r, std::string_view what) {
@@ -286,8 +294,10 @@ Result<Response> Client::perform(const Request& r, std::string_view what) {
   // A broken connection goes with its handle. So does an SFTP session after a read past the
   // end: libcurl 7.88 leaves that file handle open, and only closing the session frees it.
   const bool dropped = !res && res.error().code == Errc::network;
-  if (dropped || (res && res->curl_code == CURLE_BAD_DOWNLOAD_RESUME)) delete h;
-  else release(h);
+  if (dropped || (res && res->curl_code == CURLE_BAD_DOWNLOAD_RESUME))
+    delete h;
+  else
+    release(h);
   return res;
 }
 
@@ -305,8 +315,8 @@ Result<Response> Retrying::perform(const Request& r, std::string_view what) {
     }
     std::random_device rd;
     const double jitter = 0.5 + static_cast<double>(rd() % 1001) / 1000.0;  // 0.5 .. 1.5
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<std::int64_t>(
-        static_cast<double>(delay.count()) * jitter)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(delay.count()) * jitter)));
     delay = std::min(delay * 2, p_.max_delay);
   }
 }
@@ -361,7 +371,8 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
     if (r.method == "PUT") {
       curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, body_size);
-      if (r.create_dirs) curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR));
+      if (r.create_dirs)
+        curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR));
     } else if (r.method == "HEAD") {
       curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (!r.range.empty()) {
@@ -379,7 +390,8 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
     bool has_content_type = false;
     for (const auto& hd : r.headers) {
       CAIRN_TRY(append_slist(headers, hd));
-      if (hd.size() >= 13 && strncasecmp(hd.c_str(), "content-type:", 13) == 0) has_content_type = true;
+      if (hd.size() >= 13 && strncasecmp(hd.c_str(), "content-type:", 13) == 0)
+        has_content_type = true;
     }
     if (r.method == "GET") {
       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -405,7 +417,8 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
   curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
   resp.content_length = cl;
   if (!s_.sftp) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-  const std::string detail = h.errbuf[0] ? std::string(h.errbuf) : std::string(curl_easy_strerror(rc));
+  const std::string detail =
+      h.errbuf[0] ? std::string(h.errbuf) : std::string(curl_easy_strerror(rc));
 
   switch (classify(rc, s_.sftp)) {
     case Outcome::ok: return resp;
@@ -415,12 +428,14 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
       resp.curl_error = detail;
       return resp;
     case Outcome::transient: return Error{Errc::network, fmt::format("{}: {}", what, detail)};
-    case Outcome::auth: return Error{Errc::auth, fmt::format("{}: {}", what, auth_message(rc, s_, detail))};
+    case Outcome::auth:
+      return Error{Errc::auth, fmt::format("{}: {}", what, auth_message(rc, s_, detail))};
     case Outcome::failed: break;
   }
   if (!rs.error) return std::move(rs.error).error().wrap(what);
   if (ws.over)
-    return Error{Errc::io, fmt::format("{}: the response is larger than the {} bytes expected", what, ws.max)};
+    return Error{Errc::io, fmt::format("{}: the response is larger than the {} bytes expected",
+                                       what, ws.max)};
   return Error{Errc::io, fmt::format("{}: {}", what, detail)};
 }
 
@@ -430,15 +445,18 @@ std::optional<std::string> range_value(std::uint64_t offset, std::uint64_t lengt
   return last ? fmt::format("bytes={}-{}", offset, last) : fmt::format("bytes={}-", offset);
 }
 
-Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length, std::string_view what) {
+Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length,
+                          std::string_view what) {
   if (r.status == 416) return Bytes{};
   if (r.status == 206) return std::move(r.body);
   if (r.status != 200) return http_error(r, what);
   if (offset == 0 && length == 0) return std::move(r.body);
   const Bytes& all = r.body;  // the server ignored Range and sent everything
   if (offset >= all.size()) return Bytes{};
-  const std::uint64_t n = length == 0 ? all.size() - offset : std::min<std::uint64_t>(length, all.size() - offset);
-  return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset), all.begin() + static_cast<std::ptrdiff_t>(offset + n));
+  const std::uint64_t n =
+      length == 0 ? all.size() - offset : std::min<std::uint64_t>(length, all.size() - offset);
+  return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset),
+               all.begin() + static_cast<std::ptrdiff_t>(offset + n));
 }
 
 }  // namespace cairn::net

@@ -27,8 +27,8 @@ namespace cairn::net {
 Status init();
 
 struct RetryPolicy {
-  unsigned attempts = 5;                         // tries in all, 1 = no retry
-  std::chrono::milliseconds first_delay{250};    // doubled after each failure, +-50% jitter
+  unsigned attempts = 5;                       // tries in all, 1 = no retry
+  std::chrono::milliseconds first_delay{250};  // doubled after each failure, +-50% jitter
   std::chrono::milliseconds max_delay{8000};
 };
 
@@ -60,14 +60,14 @@ struct Request {
   // ends in '/'), PUT (upload), HEAD (stat, or run `quote` only).
   std::string method = "GET";
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  Body body;                         // PUT and POST
-  std::string range;                 // SFTP only: "first-last" or "first-"
-  std::vector<std::string> quote;    // SFTP commands before the transfer
+  std::vector<std::string> headers;    // "Name: value"
+  Body body;                           // PUT and POST
+  std::string range;                   // SFTP only: "first-last" or "first-"
+  std::vector<std::string> quote;      // SFTP commands before the transfer
   std::vector<std::string> postquote;  // ... and after it
-  bool create_dirs = false;          // SFTP upload: create missing parent directories
-  std::size_t max_response = 0;      // refuse a larger response body; 0 = no limit
-  std::size_t expect_size = 0;       // a hint to reserve the response body
+  bool create_dirs = false;            // SFTP upload: create missing parent directories
+  std::size_t max_response = 0;        // refuse a larger response body; 0 = no limit
+  std::size_t expect_size = 0;         // a hint to reserve the response body
 };
 
 struct Response {
@@ -164,7 +164,8 @@ Error http_error(const Response& r, std::string_view what);
 std::optional<std::string> range_value(std::uint64_t offset, std::uint64_t length);
 // A GET's bytes for that range: 206 as sent; 416 none (the range starts at or past the end);
 // 200 whole, with the range cut out here when the server ignored Range; else http_error.
-Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length, std::string_view what);
+Result<Bytes> ranged_body(Response r, std::uint64_t offset, std::uint64_t length,
+                          std::string_view what);
 
 // An HTTP(S) endpoint URL split for request building: "http://127.0.0.1:9000/base" gives
 // origin "http://127.0.0.1:9000", host "127.0.0.1:9000" (the Host header), path "/base".

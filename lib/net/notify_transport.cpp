@@ -59,7 +59,8 @@ Error curl_failure(CURLcode rc, const char* errbuf, std::string_view what) {
     case Outcome::result:
     case Outcome::failed: break;  // a refused upload, a garbled answer, ...: io
   }
-  if (rc == CURLE_OPERATION_TIMEDOUT) return Error{code, said(what, fmt::format("timed out ({})", detail))};
+  if (rc == CURLE_OPERATION_TIMEDOUT)
+    return Error{code, said(what, fmt::format("timed out ({})", detail))};
   return Error{code, said(what, detail)};
 }
 
@@ -84,8 +85,10 @@ bool loopback_host(std::string_view server) {
   if (!rest.starts_with("127.")) return false;
   int dots = 0;
   for (char c : rest) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      return false;
   }
   return dots == 3;
 }
@@ -153,7 +156,8 @@ Status smtp_send(const MailSubmission& m, std::string_view message,
   if (!smtps) {
     // STARTTLS when offered; a password is never sent in the clear to another host.
     const bool require = credentials && !loopback_host(m.server);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(require ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     static_cast<long>(require ? CURLUSESSL_ALL : CURLUSESSL_TRY));
   }
   if (credentials) {
     curl_easy_setopt(c, CURLOPT_USERNAME, m.user.c_str());
@@ -167,12 +171,16 @@ Status smtp_send(const MailSubmission& m, std::string_view message,
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
   const std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
   if (rc == CURLE_LOGIN_DENIED || reply == 534 || reply == 535)
-    return Error{Errc::auth, said(what, fmt::format("the server refused the login of '{}': {}", m.user, detail))};
+    return Error{Errc::auth, said(what, fmt::format("the server refused the login of '{}': {}",
+                                                    m.user, detail))};
   if (reply == 530)
-    return Error{Errc::auth, said(what, fmt::format("the server requires a login (set CAIRN_SMTP_USER and "
-                                                    "CAIRN_SMTP_PASSWORD_FILE): {}", detail))};
+    return Error{Errc::auth,
+                 said(what, fmt::format("the server requires a login (set CAIRN_SMTP_USER and "
+                                        "CAIRN_SMTP_PASSWORD_FILE): {}",
+                                        detail))};
   if (reply >= 500 && reply < 600)
-    return Error{Errc::bad_input, said(what, fmt::format("the server answered {}: {}", reply, detail))};
+    return Error{Errc::bad_input,
+                 said(what, fmt::format("the server answered {}: {}", reply, detail))};
   return curl_failure(rc, errbuf, what);
 }
 

@@ -33,7 +33,8 @@ void TokenBucket::take(std::uint64_t n) {
       // back at zero, so waiting callers queue in arrival order.
       tokens_ -= piece;
       if (tokens_ < 0)
-        wait = std::chrono::nanoseconds(static_cast<std::int64_t>(-tokens_ / static_cast<double>(rate_) * 1e9));
+        wait = std::chrono::nanoseconds(
+            static_cast<std::int64_t>(-tokens_ / static_cast<double>(rate_) * 1e9));
     }
     if (wait.count() > 0) std::this_thread::sleep_for(wait);
     n -= static_cast<std::uint64_t>(piece);
@@ -46,7 +47,8 @@ std::chrono::nanoseconds TokenBucket::wait_for(std::uint64_t n) {
   refill_locked(Clock::now());
   const double after = tokens_ - static_cast<double>(n);
   if (after >= 0) return std::chrono::nanoseconds{0};
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(-after / static_cast<double>(rate_) * 1e9));
+  return std::chrono::nanoseconds(
+      static_cast<std::int64_t>(-after / static_cast<double>(rate_) * 1e9));
 }
 
 }  // namespace cairn::net

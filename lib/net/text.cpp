@@ -1,4 +1,5 @@
-// Text helpers shared by the HTTP backends and notify: percent-encoding, a minimal XML reader, dates.
+// Text helpers shared by the HTTP backends and notify: percent-encoding, a minimal XML reader,
+// dates.
 #include <ctime>
 #include <random>
 
@@ -11,8 +12,8 @@ namespace cairn::net {
 namespace {
 
 bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
 }
 
 int hex_value(char c) {
@@ -139,11 +140,16 @@ std::string xml_unescape(std::string_view s) {
       continue;
     }
     const std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "lt") out.push_back('<');
-    else if (ent == "gt") out.push_back('>');
-    else if (ent == "amp") out.push_back('&');
-    else if (ent == "quot") out.push_back('"');
-    else if (ent == "apos") out.push_back('\'');
+    if (ent == "lt")
+      out.push_back('<');
+    else if (ent == "gt")
+      out.push_back('>');
+    else if (ent == "amp")
+      out.push_back('&');
+    else if (ent == "quot")
+      out.push_back('"');
+    else if (ent == "apos")
+      out.push_back('\'');
     else if (ent.size() > 1 && ent[0] == '#') {
       std::uint32_t cp = 0;
       const bool hex = ent[1] == 'x' || ent[1] == 'X';
@@ -176,11 +182,15 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   };
   std::string_view rest;
   std::string scheme;
-  if (url.starts_with("http://")) scheme = "http";
-  else if (url.starts_with("https://")) scheme = "https";
-  else return bad("it must start with http:// or https://");
+  if (url.starts_with("http://"))
+    scheme = "http";
+  else if (url.starts_with("https://"))
+    scheme = "https";
+  else
+    return bad("it must start with http:// or https://");
   rest = url.substr(scheme.size() + 3);
-  if (rest.find_first_of("?#@") != std::string_view::npos) return bad("no query, fragment or user allowed");
+  if (rest.find_first_of("?#@") != std::string_view::npos)
+    return bad("no query, fragment or user allowed");
   const std::size_t slash = rest.find('/');
   Endpoint e;
   e.host = std::string(rest.substr(0, slash));
@@ -193,9 +203,12 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
 
 Error http_error(const Response& r, std::string_view what) {
   Errc code = Errc::io;
-  if (r.status == 401 || r.status == 403) code = Errc::auth;
-  else if (r.status == 404) code = Errc::not_found;
-  else if (r.status == 408 || r.status == 429 || r.status >= 500) code = Errc::network;
+  if (r.status == 401 || r.status == 403)
+    code = Errc::auth;
+  else if (r.status == 404)
+    code = Errc::not_found;
+  else if (r.status == 408 || r.status == 429 || r.status >= 500)
+    code = Errc::network;
   std::string detail = fmt::format("HTTP {}", r.status);
   const std::string_view body = as_chars(r.body);
   if (auto c = xml_text(body, "Code")) {
@@ -209,7 +222,8 @@ Error http_error(const Response& r, std::string_view what) {
     if (msg.size() > 300) msg.resize(300);
     detail += ": " + msg;
   } else if (code == Errc::auth) {  // a HEAD answer has no body to explain it
-    detail += ": access denied (check the credentials: access key and secret, account key or SAS token)";
+    detail +=
+        ": access denied (check the credentials: access key and secret, account key or SAS token)";
   }
   return Error{code, fmt::format("{}: {}", what, detail)};
 }

@@ -65,8 +65,7 @@ class NoSigpipe {
       sigemptyset(&s);
       sigaddset(&s, SIGPIPE);
       const timespec zero{0, 0};
-      while (::sigtimedwait(&s, nullptr, &zero) == SIGPIPE) {
-      }
+      while (::sigtimedwait(&s, nullptr, &zero) == SIGPIPE) {}
     }
     ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
@@ -79,7 +78,8 @@ class NoSigpipe {
 };
 
 int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left, 1'000'000));
 }
 
@@ -142,8 +142,10 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
       return x.size() > std::strlen(name) && x[std::strlen(name)] == '=' && x.starts_with(name);
     });
     if (replaced) continue;
-    if (const char* v = std::getenv(name)) vars.push_back(fmt::format("{}={}", name, v));
-    else if (std::string_view(name) == "PATH") vars.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
+    if (const char* v = std::getenv(name))
+      vars.push_back(fmt::format("{}={}", name, v));
+    else if (std::string_view(name) == "PATH")
+      vars.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
   }
   for (const auto& x : env) vars.push_back(x);
 
@@ -168,11 +170,14 @@ Status run_command(const std::filesystem::path& command, std::string_view input,
     kill_group(pid);
     (void)io::wait_status(pid, "the command");
     const auto ms = timeout.count();
-    return Error{Errc::io, ms % 1000 == 0
-                               ? fmt::format("the command did not finish within {} s and was killed", ms / 1000)
-                               : fmt::format("the command did not finish within {} ms and was killed", ms)};
+    return Error{
+        Errc::io,
+        ms % 1000 == 0
+            ? fmt::format("the command did not finish within {} s and was killed", ms / 1000)
+            : fmt::format("the command did not finish within {} ms and was killed", ms)};
   }
-  if (*status == -1) return Error{Errc::io, "cannot learn the command's exit status (is SIGCHLD ignored?)"};
+  if (*status == -1)
+    return Error{Errc::io, "cannot learn the command's exit status (is SIGCHLD ignored?)"};
   if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
   if (WIFEXITED(*status))
     return Error{Errc::io, fmt::format("the command exited with status {}", WEXITSTATUS(*status))};

@@ -96,13 +96,15 @@ std::string_view exit_meaning(int exit_code) {
 }
 
 std::string summary(const Event& e) {
-  std::string s = fmt::format("{} {} on {} with exit status {} ({})", e.tool, verb(e.exit_code), e.host,
-                              e.exit_code, exit_meaning(e.exit_code));
+  std::string s = fmt::format("{} {} on {} with exit status {} ({})", e.tool, verb(e.exit_code),
+                              e.host, e.exit_code, exit_meaning(e.exit_code));
   if (!e.message.empty()) s += ": " + e.message;
   return s;
 }
 
-std::string subject(const Event& e) { return fmt::format("cairn: {} {} on {}", e.tool, verb(e.exit_code), e.host); }
+std::string subject(const Event& e) {
+  return fmt::format("cairn: {} {} on {}", e.tool, verb(e.exit_code), e.host);
+}
 
 std::string to_json(const Event& e) {
   nlohmann::ordered_json j;

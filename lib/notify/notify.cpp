@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "net/notify_transport.hpp"
 #include "io/file.hpp"
+#include "net/notify_transport.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::notify {
@@ -31,12 +31,14 @@ std::string random_token() {
 
 Result<net::SecretString> read_password(const std::filesystem::path& file) {
   auto bytes = io::read_file(file);
-  if (!bytes) return Error{bytes.error().code, "CAIRN_SMTP_PASSWORD_FILE: " + bytes.error().message};
+  if (!bytes)
+    return Error{bytes.error().code, "CAIRN_SMTP_PASSWORD_FILE: " + bytes.error().message};
   std::string s(bytes->begin(), bytes->end());
   ::explicit_bzero(bytes->data(), bytes->size());
   if (!s.empty() && s.back() == '\n') s.pop_back();
   if (!s.empty() && s.back() == '\r') s.pop_back();
-  if (s.empty()) return Error{Errc::usage, fmt::format("CAIRN_SMTP_PASSWORD_FILE '{}' is empty", file.string())};
+  if (s.empty())
+    return Error{Errc::usage, fmt::format("CAIRN_SMTP_PASSWORD_FILE '{}' is empty", file.string())};
   return net::SecretString(std::move(s));
 }
 
@@ -64,12 +66,15 @@ Result<Settings> settings_from_env(const GetEnv& getenv) {
     bool ok = t->size() <= 3;  // at most "300"
     for (std::size_t i = 0; ok && i < t->size(); ++i) {
       const char c = (*t)[i];
-      if (c < '0' || c > '9') ok = false;
-      else n = n * 10 + (c - '0');
+      if (c < '0' || c > '9')
+        ok = false;
+      else
+        n = n * 10 + (c - '0');
     }
     if (!ok || n < 1 || n > kMaxTimeoutSeconds)
-      return Error{Errc::usage, fmt::format("CAIRN_NOTIFY_TIMEOUT '{}' is not a number of seconds from 1 to {}", *t,
-                                            kMaxTimeoutSeconds)};
+      return Error{Errc::usage,
+                   fmt::format("CAIRN_NOTIFY_TIMEOUT '{}' is not a number of seconds from 1 to {}",
+                               *t, kMaxTimeoutSeconds)};
     s.timeout = std::chrono::seconds(n);
   }
   if (auto u = getenv("CAIRN_SMTP_USER"); u && !u->empty()) s.smtp_user = *u;
@@ -90,7 +95,8 @@ Status send(const Target& t, const Event& e, const Settings& s) {
   return Error{Errc::internal, "unknown notify target kind"};
 }
 
-Result<std::vector<std::string>> command_line_targets(const std::vector<std::string>& flags, const GetEnv& getenv) {
+Result<std::vector<std::string>> command_line_targets(const std::vector<std::string>& flags,
+                                                      const GetEnv& getenv) {
   std::vector<std::string> out = flags;
   if (out.empty())
     if (auto env = getenv("CAIRN_NOTIFY"); env) out = split_list(*env);
@@ -108,7 +114,8 @@ Result<std::vector<std::string>> policy_targets(const std::optional<std::filesys
   return p->notify.targets;
 }
 
-std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e, const Settings& s) {
+std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e,
+                            const Settings& s) {
   std::vector<Error> failures;
   std::vector<std::string_view> done;
   for (const auto& spec : targets) {
@@ -120,7 +127,8 @@ std::vector<Error> send_all(const std::vector<std::string>& targets, const Event
       continue;
     }
     if (Status st = send(*t, e, s); !st)
-      failures.push_back(Error{st.error().code, fmt::format("cannot notify '{}': {}", redact(spec), st.error().message)});
+      failures.push_back(Error{st.error().code, fmt::format("cannot notify '{}': {}", redact(spec),
+                                                            st.error().message)});
   }
   return failures;
 }

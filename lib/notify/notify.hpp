@@ -47,11 +47,11 @@ enum class Kind : std::uint8_t { webhook, email, exec };
 
 struct Target {
   Kind kind = Kind::webhook;
-  std::string url;                         // webhook
-  std::vector<std::string> to;             // email: bare addresses, at least one
-  std::string from;                        // email: "" = cairn@HOST
-  std::string smtp = "smtp://localhost";   // email: the submission server
-  std::filesystem::path command;           // exec: an absolute path
+  std::string url;                        // webhook
+  std::vector<std::string> to;            // email: bare addresses, at least one
+  std::string from;                       // email: "" = cairn@HOST
+  std::string smtp = "smtp://localhost";  // email: the submission server
+  std::filesystem::path command;          // exec: an absolute path
 };
 
 // Parses one target. Errc::usage "invalid notify target 'REDACTED': WHY" for anything else:
@@ -71,10 +71,10 @@ std::vector<std::string> split_list(std::string_view list);
 // ---- the event and its renderings
 
 struct Event {
-  std::string tool;          // "cairn-verify"
-  std::string host;          // this host's name
-  int exit_code = 1;         // the tool's exit status (cairn(7) EXIT STATUS)
-  std::string message;       // the error line without "<tool>: error: ", or a summary
+  std::string tool;     // "cairn-verify"
+  std::string host;     // this host's name
+  int exit_code = 1;    // the tool's exit status (cairn(7) EXIT STATUS)
+  std::string message;  // the error line without "<tool>: error: ", or a summary
   std::int64_t time_unix = 0;
 };
 
@@ -102,8 +102,8 @@ std::vector<std::string> event_env(const Event& e);
 // ---- sending
 
 struct Settings {
-  std::chrono::milliseconds timeout = kDefaultTimeout;   // CAIRN_NOTIFY_TIMEOUT (1..300 s)
-  std::string smtp_user;                                 // CAIRN_SMTP_USER
+  std::chrono::milliseconds timeout = kDefaultTimeout;      // CAIRN_NOTIFY_TIMEOUT (1..300 s)
+  std::string smtp_user;                                    // CAIRN_SMTP_USER
   std::optional<std::filesystem::path> smtp_password_file;  // CAIRN_SMTP_PASSWORD_FILE
 };
 // Errc::usage for a CAIRN_NOTIFY_TIMEOUT that is not a whole number of seconds in 1..300, or
@@ -117,8 +117,8 @@ inline constexpr const char* kPassedVariables[] = {"PATH", "HOME", "LANG", "LC_A
 // Runs `command` (absolute path, no arguments, no shell) with `input` on its stdin, its
 // stdout sent to our stderr (a tool's stdout carries its product), a minimal environment
 // (kPassedVariables from ours, then `env`, "NAME=value" each, which wins over ours), no
-// descriptor above 2, in a process group of its own. Past `timeout` the group is killed. Errc::io when it cannot be
-// started, exits non-zero, is killed by a signal or times out.
+// descriptor above 2, in a process group of its own. Past `timeout` the group is killed. Errc::io
+// when it cannot be started, exits non-zero, is killed by a signal or times out.
 Status run_command(const std::filesystem::path& command, std::string_view input,
                    const std::vector<std::string>& env, std::chrono::milliseconds timeout);
 
@@ -141,6 +141,7 @@ Result<std::vector<std::string>> policy_targets(const std::optional<std::filesys
 
 // Sends `e` to every target (duplicates once each), in order. Returns one Error per failed
 // target: "cannot notify 'REDACTED': CAUSE".
-std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e, const Settings& settings);
+std::vector<Error> send_all(const std::vector<std::string>& targets, const Event& e,
+                            const Settings& settings);
 
 }  // namespace cairn::notify

@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kSchemes = {"http://", "https://", "mailto:", "exec:"};
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // RFC 3986 percent-decoding, shared with the backends' URL parsing.
 std::optional<std::string> percent_decode(std::string_view s) { return net::uri_decode(s); }
@@ -39,9 +41,9 @@ struct UrlParts {
   std::string_view scheme;    // "https://"
   std::string_view userinfo;  // without the '@'
   bool has_userinfo = false;
-  std::string_view host;      // host[:port]
-  std::string_view path;      // "/..." or ""
-  std::string_view query;     // without the '?'
+  std::string_view host;   // host[:port]
+  std::string_view path;   // "/..." or ""
+  std::string_view query;  // without the '?'
   bool has_query = false;
   std::string_view fragment;
   bool has_fragment = false;
@@ -115,10 +117,12 @@ Error invalid(std::string_view spec, std::string_view why) {
 
 Result<Target> parse_webhook(std::string_view spec) {
   auto p = split_url(spec);
-  if (!p || !valid_host(p->host)) return invalid(spec, "a webhook URL needs a host: http(s)://HOST[:PORT]/PATH");
+  if (!p || !valid_host(p->host))
+    return invalid(spec, "a webhook URL needs a host: http(s)://HOST[:PORT]/PATH");
   for (char c : spec) {
     const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return invalid(spec, "spaces and control characters must be percent-encoded");
+    if (u <= 0x20 || u == 0x7f)
+      return invalid(spec, "spaces and control characters must be percent-encoded");
   }
   Target t;
   t.kind = Kind::webhook;
@@ -144,7 +148,8 @@ Result<Target> parse_mailto(std::string_view spec) {
       std::string_view a = l.substr(0, comma);
       while (!a.empty() && space(a.front())) a.remove_prefix(1);
       while (!a.empty() && space(a.back())) a.remove_suffix(1);
-      if (!valid_address(a)) return invalid(spec, fmt::format("'{}' is not an email address (local@domain)", a));
+      if (!valid_address(a))
+        return invalid(spec, fmt::format("'{}' is not an email address (local@domain)", a));
       t.to.emplace_back(a);
       if (comma == std::string_view::npos) break;
       l.remove_prefix(comma + 1);
@@ -158,7 +163,8 @@ Result<Target> parse_mailto(std::string_view spec) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (field.empty()) continue;
     const auto eq = field.find('=');
-    if (eq == std::string_view::npos) return invalid(spec, fmt::format("'{}' has no value (NAME=VALUE)", field));
+    if (eq == std::string_view::npos)
+      return invalid(spec, fmt::format("'{}' has no value (NAME=VALUE)", field));
     const std::string_view name = field.substr(0, eq);
     if (name == "to") {
       CAIRN_TRY(add_addresses(field.substr(eq + 1)));
@@ -167,20 +173,23 @@ Result<Target> parse_mailto(std::string_view spec) {
     auto value = percent_decode(field.substr(eq + 1));
     if (!value) return invalid(spec, "a malformed %-escape");
     if (name == "from") {
-      if (!valid_address(*value)) return invalid(spec, fmt::format("from '{}' is not an email address", *value));
+      if (!valid_address(*value))
+        return invalid(spec, fmt::format("from '{}' is not an email address", *value));
       t.from = *value;
     } else if (name == "smtp") {
       auto p = split_url(*value);
       if (!p || (p->scheme != "smtp://" && p->scheme != "smtps://"))
         return invalid(spec, "smtp= takes smtp://HOST[:PORT] or smtps://HOST[:PORT]");
       if (p->has_userinfo)
-        return invalid(spec, "no credentials in the target: set CAIRN_SMTP_USER and CAIRN_SMTP_PASSWORD_FILE");
+        return invalid(
+            spec, "no credentials in the target: set CAIRN_SMTP_USER and CAIRN_SMTP_PASSWORD_FILE");
       if (!valid_host(p->host)) return invalid(spec, "the smtp= URL has no host");
       if (p->has_query || p->has_fragment || (!p->path.empty() && p->path != "/"))
         return invalid(spec, "the smtp= URL takes no path, query or fragment");
       t.smtp = std::string(p->scheme) + std::string(p->host);
     } else {
-      return invalid(spec, fmt::format("unknown field '{}' (mailto: takes smtp=, from= and to=)", name));
+      return invalid(spec,
+                     fmt::format("unknown field '{}' (mailto: takes smtp=, from= and to=)", name));
     }
   }
   if (t.to.empty()) return invalid(spec, "no recipient: mailto:ADDRESS[?smtp=URL]");
@@ -227,7 +236,8 @@ std::string redact(std::string_view spec) {
         out += field;
       } else {
         const auto eq = field.find('=');
-        out += eq == std::string_view::npos ? std::string(field) : std::string(field.substr(0, eq)) + "=***";
+        out += eq == std::string_view::npos ? std::string(field)
+                                            : std::string(field.substr(0, eq)) + "=***";
       }
       if (amp == std::string_view::npos) break;
       query = query.substr(amp + 1);
@@ -248,7 +258,8 @@ std::vector<std::string> split_list(std::string_view list) {
       if (list[j] == ',') {
         const std::string_view next = list.substr(j + 1);
         const bool starts_target =
-            std::any_of(kSchemes.begin(), kSchemes.end(), [&](std::string_view s) { return next.starts_with(s); });
+            std::any_of(kSchemes.begin(), kSchemes.end(),
+                        [&](std::string_view s) { return next.starts_with(s); });
         if (starts_target || next.empty() || space(next.front()) || next.front() == ',') break;
       }
       ++j;

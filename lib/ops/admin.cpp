@@ -18,13 +18,16 @@ Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Wr
   // A new repository needs a new catalog: an existing file at an explicitly named catalog
   // path belongs to another repository. Refuse before creating anything.
   if (o.catalog && std::filesystem::exists(*o.catalog))
-    return Error{Errc::exists, fmt::format("catalog '{}' already exists (it belongs to another repository): "
-                                           "choose another --catalog or CAIRN_CATALOG", o.catalog->string())};
+    return Error{Errc::exists,
+                 fmt::format("catalog '{}' already exists (it belongs to another repository): "
+                             "choose another --catalog or CAIRN_CATALOG",
+                             o.catalog->string())};
   CAIRN_TRY(repo::init(o.repo, o.unlock.passphrase, init));
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o));
   std::string id = ctx.repo_id_hex();
-  CAIRN_TRY(out.write(as_bytes(fmt::format("created repository {} at '{}'\ncatalog: '{}'\n", id,
-                                            std::filesystem::absolute(o.repo).string(), ctx.cat->file().string()))));
+  CAIRN_TRY(out.write(
+      as_bytes(fmt::format("created repository {} at '{}'\ncatalog: '{}'\n", id,
+                           std::filesystem::absolute(o.repo).string(), ctx.cat->file().string()))));
   return Outcome{};
 }
 
@@ -36,7 +39,8 @@ struct WriterInfo {
 };
 
 // Every writer that signed a set in the repository, from the set headers (any key reads them).
-Result<std::map<std::string, WriterInfo>> writers_of(repo::Repository& r, std::vector<hash::SetId>* sets_of = nullptr,
+Result<std::map<std::string, WriterInfo>> writers_of(repo::Repository& r,
+                                                     std::vector<hash::SetId>* sets_of = nullptr,
                                                      const std::string& only = {}) {
   std::map<std::string, WriterInfo> out;
   CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
@@ -64,19 +68,25 @@ Result<Outcome> list_writers(repo::Repository& r, io::Writer& out) {
     std::string flags;
     if (w == mine) flags += " (current)";
     if (revoked.contains(w)) flags += " (revoked)";
-    CAIRN_TRY(out.write(as_bytes(fmt::format("{} {} sets, newest {}{}\n", w, info.sets,
-                                             info.sets ? format_time(info.newest_ns) : "-", flags))));
+    CAIRN_TRY(
+        out.write(as_bytes(fmt::format("{} {} sets, newest {}{}\n", w, info.sets,
+                                       info.sets ? format_time(info.newest_ns) : "-", flags))));
   }
   return Outcome{};
 }
 
 Result<Outcome> revoke_writer(repo::Repository& r, const KeyOptions& o, io::Writer& out) {
-  if (!r.keys().can_admin()) return Error{Errc::auth, "this key is write-only: only a full key can revoke a writer"};
+  if (!r.keys().can_admin())
+    return Error{Errc::auth, "this key is write-only: only a full key can revoke a writer"};
   auto id = from_hex(o.slot);
   if (!id || id->size() != crypto::kWriterIdSize)
-    return Error{Errc::usage, fmt::format("'{}' is not a writer id (32 hex digits, as 'cairn key writers' shows)", o.slot)};
+    return Error{
+        Errc::usage,
+        fmt::format("'{}' is not a writer id (32 hex digits, as 'cairn key writers' shows)",
+                    o.slot)};
   if (*id == r.keys().writer_id)
-    return Error{Errc::usage, "refusing to revoke the writer of the key in use: unlock with another full key"};
+    return Error{Errc::usage,
+                 "refusing to revoke the writer of the key in use: unlock with another full key"};
   repo::Revocation rev;
   rev.writer = *id;
   rev.reason = o.reason;
@@ -97,16 +107,19 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
     case KeyVerb::list: {
       CAIRN_TRY_ASSIGN(auto slots, r->list_keys());
       for (auto& s : slots)
-        CAIRN_TRY(out.write(as_bytes(fmt::format("{}{}\n", s, s == r->current_slot() ? " (current)" : ""))));
+        CAIRN_TRY(out.write(
+            as_bytes(fmt::format("{}{}\n", s, s == r->current_slot() ? " (current)" : ""))));
       return Outcome{};
     }
     case KeyVerb::add: {
-      if (o.new_passphrase.empty()) return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
+      if (o.new_passphrase.empty())
+        return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
       CAIRN_TRY(r->add_key(o.new_passphrase, kdf));
       return Outcome{};
     }
     case KeyVerb::passwd: {
-      if (o.new_passphrase.empty()) return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
+      if (o.new_passphrase.empty())
+        return Error{Errc::usage, "no new passphrase: use --new-passphrase-file"};
       if (o.repo.unlock.key_file)
         return Error{Errc::usage, "key passwd changes a repository slot: do not use --key-file"};
       std::string old = r->current_slot();
@@ -118,12 +131,11 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
       CAIRN_TRY(r->remove_key(old));
       return Outcome{};
     }
-    case KeyVerb::remove:
-      CAIRN_TRY(r->remove_key(o.slot));
-      return Outcome{};
+    case KeyVerb::remove: CAIRN_TRY(r->remove_key(o.slot)); return Outcome{};
     case KeyVerb::export_key: {
       if (!o.file) return Error{Errc::usage, "key export needs a FILE"};
-      if (o.new_passphrase.empty()) return Error{Errc::usage, "no passphrase for the exported key: use --new-passphrase-file"};
+      if (o.new_passphrase.empty())
+        return Error{Errc::usage, "no passphrase for the exported key: use --new-passphrase-file"};
       CAIRN_TRY_ASSIGN(Bytes slot, r->export_slot(o.new_passphrase, o.write_only, kdf));
       CAIRN_TRY(io::write_file_atomic(*o.file, slot, 0600, true));
       // A write-only export is a writer of its own: 'cairn key writers --key-file FILE' names it.
@@ -137,39 +149,43 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
 
 // cairn ls's table: READ is what the set read from its source (an incremental reads only what
 // changed), NEW what it added to the repository before compression, STORED what that took.
-constexpr std::string_view kLsRow = "{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:<9} {:>8} {:>14} {:>14} {:>14} {}\n";
+constexpr std::string_view kLsRow =
+    "{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:<9} {:>8} {:>14} {:>14} {:>14} {}\n";
 
 Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(o.source));
   if (!o.json)
-    CAIRN_TRY(out.write(as_bytes(fmt::format(kLsRow, "ID", "TIME", "SOURCE", "HOST", "KIND", "CLASS", "STATUS", "FILES",
-                                              "READ", "NEW", "STORED", "HOLD"))));
+    CAIRN_TRY(
+        out.write(as_bytes(fmt::format(kLsRow, "ID", "TIME", "SOURCE", "HOST", "KIND", "CLASS",
+                                       "STATUS", "FILES", "READ", "NEW", "STORED", "HOLD"))));
   for (const auto& s : sets) {
     if (s.status == catalog::SetStatus::pruned) continue;
     std::string line;
     if (o.json) {
-      nlohmann::ordered_json j = {{"schema", "cairn.ls/1"},
-                          {"id", s.id.hex()},
-                          {"time", format_time(s.started_ns)},
-                          {"source", s.source},
-                          {"host", s.host},
-                          {"kind", model::to_string(s.kind)},
-                          {"parent", s.parent ? nlohmann::ordered_json(s.parent->hex()) : nlohmann::ordered_json()},
-                          {"seq", s.seq},
-                          {"class", s.retention_class},
-                          {"status", catalog::to_string(s.status)},
-                          {"files", s.files},
-                          {"bytes_read", s.bytes_read},
-                          {"bytes_new", s.bytes_new},
-                          {"bytes_stored", s.bytes_stored},
-                          {"legal_hold", s.legal_hold},
-                          {"hold_reason", s.hold_reason}};
+      nlohmann::ordered_json j = {
+          {"schema", "cairn.ls/1"},
+          {"id", s.id.hex()},
+          {"time", format_time(s.started_ns)},
+          {"source", s.source},
+          {"host", s.host},
+          {"kind", model::to_string(s.kind)},
+          {"parent", s.parent ? nlohmann::ordered_json(s.parent->hex()) : nlohmann::ordered_json()},
+          {"seq", s.seq},
+          {"class", s.retention_class},
+          {"status", catalog::to_string(s.status)},
+          {"files", s.files},
+          {"bytes_read", s.bytes_read},
+          {"bytes_new", s.bytes_new},
+          {"bytes_stored", s.bytes_stored},
+          {"legal_hold", s.legal_hold},
+          {"hold_reason", s.hold_reason}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
-      line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source, s.host,
-                         model::to_string(s.kind), s.retention_class, catalog::to_string(s.status), s.files,
-                         s.bytes_read, s.bytes_new, s.bytes_stored, s.legal_hold ? "held" : "-");
+      line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source,
+                         s.host, model::to_string(s.kind), s.retention_class,
+                         catalog::to_string(s.status), s.files, s.bytes_read, s.bytes_new,
+                         s.bytes_stored, s.legal_hold ? "held" : "-");
     }
     CAIRN_TRY(out.write(as_bytes(line)));
   }

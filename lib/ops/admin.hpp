@@ -20,11 +20,11 @@ enum class KeyVerb { add, passwd, remove, list, export_key, writers, revoke };
 struct KeyOptions {
   RepoOptions repo;
   KeyVerb verb = KeyVerb::list;
-  SecretText new_passphrase;           // add, passwd, export
-  std::string slot;                    // remove; revoke: the writer id (32 hex digits)
-  std::string reason;                  // revoke
+  SecretText new_passphrase;                  // add, passwd, export
+  std::string slot;                           // remove; revoke: the writer id (32 hex digits)
+  std::string reason;                         // revoke
   std::optional<std::filesystem::path> file;  // export
-  bool write_only = false;             // export
+  bool write_only = false;                    // export
 };
 Result<Outcome> key(const KeyOptions& o, io::Writer& out);
 

@@ -3,19 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
-#include <tuple>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "backend/cache.hpp"
-#include "base/tempdir.hpp"
 #include "backend/remote.hpp"
+#include "base/tempdir.hpp"
 #include "ops/import.hpp"
 
 namespace cairn::ops {
@@ -36,7 +36,8 @@ Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, cons
 // The catalog rows of every set object `r` holds (a repository restored alone).
 Status fill_catalog(repo::Repository& r, catalog::Catalog& cat, Observer* obs) {
   if (!r.keys().can_read())
-    return Error{Errc::auth, "reading a destination needs a full key: a write-only key cannot read set bodies"};
+    return Error{Errc::auth,
+                 "reading a destination needs a full key: a write-only key cannot read set bodies"};
   CountingObserver quiet;
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   CAIRN_TRY(import_sets(r, cat, obs ? *obs : quiet));
@@ -62,7 +63,8 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
     auto scratch = std::make_shared<TempDir>(std::move(dir));
     c.scratch = scratch;
     CAIRN_TRY_ASSIGN(c.repo, open_from(*o.from, o.unlock, scratch->path()));
-    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
+    CAIRN_TRY_ASSIGN(auto cat,
+                     catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
     CAIRN_TRY(fill_catalog(*c.repo, cat, obs));
     c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
     return c;
@@ -81,33 +83,40 @@ catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const re
   rec.id = id;
   rec.seq = seq;
   rec.parent = b.parent;
-  rec.duration_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
+  rec.duration_ms =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, b.ended_ns - b.started_ns) / 1'000'000);
   return rec;
 }
 
-catalog::SetRecord set_record(const repo::SetObject& obj) { return set_record(obj.id, obj.header.seq, *obj.body); }
+catalog::SetRecord set_record(const repo::SetObject& obj) {
+  return set_record(obj.id, obj.header.seq, *obj.body);
+}
 
 Status check_catalog_row(const catalog::SetRecord& rec, const repo::SetObject& obj,
                          const std::filesystem::path& catalog_file) {
   if (!obj.body) return {};
   const repo::SetBody& b = *obj.body;
   const auto differ = [&](std::string_view field, const std::string& cat, const std::string& set) {
-    return Error{Errc::corrupt,
-                 fmt::format("catalog '{}' disagrees with the signed set {}: {} {} in the catalog, {} in the set "
-                             "object; the catalog is damaged or was edited: run 'cairn catalog rebuild'",
-                             catalog_file.string(), rec.id.hex(), field, cat, set)};
+    return Error{
+        Errc::corrupt,
+        fmt::format(
+            "catalog '{}' disagrees with the signed set {}: {} {} in the catalog, {} in the set "
+            "object; the catalog is damaged or was edited: run 'cairn catalog rebuild'",
+            catalog_file.string(), rec.id.hex(), field, cat, set)};
   };
   const auto quoted = [](std::string_view v) { return fmt::format("'{}'", v); };
   const auto when = [](std::int64_t ns) { return fmt::format("{} ({} ns)", format_time(ns), ns); };
   if (rec.id != obj.id) return differ("id", rec.id.hex(), obj.id.hex());
   if (rec.source != b.source) return differ("source", quoted(rec.source), quoted(b.source));
   if (rec.host != b.host) return differ("host", quoted(rec.host), quoted(b.host));
-  if (rec.started_ns != b.started_ns) return differ("time", when(rec.started_ns), when(b.started_ns));
+  if (rec.started_ns != b.started_ns)
+    return differ("time", when(rec.started_ns), when(b.started_ns));
   if (rec.seq != obj.header.seq)
     return differ("sequence number", std::to_string(rec.seq), std::to_string(obj.header.seq));
   if (rec.retention_class != b.retention_class)
     return differ("class", quoted(rec.retention_class), quoted(b.retention_class));
-  if (rec.kind != b.kind) return differ("kind", quoted(model::to_string(rec.kind)), quoted(model::to_string(b.kind)));
+  if (rec.kind != b.kind)
+    return differ("kind", quoted(model::to_string(rec.kind)), quoted(model::to_string(b.kind)));
   return {};
 }
 

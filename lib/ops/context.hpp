@@ -19,9 +19,9 @@
 namespace cairn::ops {
 
 struct RepoOptions {
-  std::filesystem::path repo;                         // --repo / CAIRN_REPO
-  repo::Unlock unlock;                                // passphrase (+ key file)
-  std::optional<std::filesystem::path> catalog;       // --catalog / CAIRN_CATALOG
+  std::filesystem::path repo;                    // --repo / CAIRN_REPO
+  repo::Unlock unlock;                           // passphrase (+ key file)
+  std::optional<std::filesystem::path> catalog;  // --catalog / CAIRN_CATALOG
   // cairn-restore --from: a destination URL (backend::open_url, credentials from the
   // environment) opened instead of `repo`. Its catalog is built from its set objects in a
   // temporary file (the local catalog is not used), removed when the Context goes away.

@@ -41,13 +41,14 @@ bool same_content(const manifest::Entry& now, const manifest::Entry& base) {
 }
 
 bool same_meta(const manifest::Entry& a, const manifest::Entry& b) {
-  return a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.size == b.size &&
-         a.mtime_ns == b.mtime_ns && a.target == b.target && a.link == b.link && a.xattrs == b.xattrs &&
-         a.acl_access == b.acl_access && a.acl_default == b.acl_default && a.rdev_major == b.rdev_major &&
-         a.rdev_minor == b.rdev_minor;
+  return a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid &&
+         a.size == b.size && a.mtime_ns == b.mtime_ns && a.target == b.target && a.link == b.link &&
+         a.xattrs == b.xattrs && a.acl_access == b.acl_access && a.acl_default == b.acl_default &&
+         a.rdev_major == b.rdev_major && a.rdev_minor == b.rdev_minor;
 }
 
-Result<std::optional<catalog::SetRecord>> base_set(Context& ctx, const DiffOptions& o, const std::string& source) {
+Result<std::optional<catalog::SetRecord>> base_set(Context& ctx, const DiffOptions& o,
+                                                   const std::string& source) {
   if (!o.against) return ctx.cat->latest(source);
   if (*o.against == "last-full") return ctx.cat->latest(source, model::SetKind::full);
   CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, *o.against));
@@ -63,9 +64,11 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
   EntryMap base;
   if (base_rec) {
     CAIRN_TRY_ASSIGN(base, load_set(*ctx.repo, base_rec->id));
-    obs.info(fmt::format("comparing with set {} ({} entries)", base_rec->id.hex().substr(0, 12), base.size()));
+    obs.info(fmt::format("comparing with set {} ({} entries)", base_rec->id.hex().substr(0, 12),
+                         base.size()));
   } else if (o.against) {
-    return Error{Errc::not_found, fmt::format("no base set '{}' for source '{}'", *o.against, reader.set().source)};
+    return Error{Errc::not_found,
+                 fmt::format("no base set '{}' for source '{}'", *o.against, reader.set().source)};
   }
   manifest::Writer w(out);
   CAIRN_TRY(w.header(reader.set()));
@@ -86,7 +89,9 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
         e.digest = it->second.digest;
       } else {
         e.status = manifest::Change::modified;
-        if (e.type != manifest::Type::file) e.status = same_meta(e, it->second) ? manifest::Change::unchanged : manifest::Change::modified;
+        if (e.type != manifest::Type::file)
+          e.status =
+              same_meta(e, it->second) ? manifest::Change::unchanged : manifest::Change::modified;
       }
       base.erase(it);
     }
@@ -103,7 +108,8 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
   // What the base had and the input does not: deleted (cairn-pack skips these).
   std::vector<std::string> gone;
   for (auto& [p, _] : base) gone.push_back(p);
-  std::sort(gone.begin(), gone.end(), [](const std::string& a, const std::string& b) { return manifest::path_less(a, b); });
+  std::sort(gone.begin(), gone.end(),
+            [](const std::string& a, const std::string& b) { return manifest::path_less(a, b); });
   for (auto& p : gone) {
     manifest::Entry d = base[p];
     d.status = manifest::Change::deleted;
@@ -137,8 +143,11 @@ Result<EntryMap> load_dir(const std::string& dir, Observer& obs, const CancelTok
   return m;
 }
 
-Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
-  if (o.args.size() != 2) return Error{Errc::usage, "give two arguments (SET SET or SET DIR), or none to read a manifest stream"};
+Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs,
+                            const CancelToken& cancel) {
+  if (o.args.size() != 2)
+    return Error{Errc::usage,
+                 "give two arguments (SET SET or SET DIR), or none to read a manifest stream"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto a_rec, catalog::resolve_set(*ctx.cat, o.args[0]));
   CAIRN_TRY_ASSIGN(EntryMap a, load_set(*ctx.repo, a_rec.id));
@@ -161,8 +170,10 @@ Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs
     }
     const auto& eb = it->second;
     bool content_same;
-    if (!b_is_dir) content_same = ea.chunks == eb.chunks && ea.size == eb.size;
-    else content_same = ea.type == eb.type && ea.size == eb.size && ea.mtime_ns == eb.mtime_ns;
+    if (!b_is_dir)
+      content_same = ea.chunks == eb.chunks && ea.size == eb.size;
+    else
+      content_same = ea.type == eb.type && ea.size == eb.size && ea.mtime_ns == eb.mtime_ns;
     if (!content_same || !same_meta(ea, eb)) changes.emplace(p, 'M');
   }
   for (auto& [p, _] : b)
@@ -174,20 +185,25 @@ Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs
     std::string line;
     if (o.json) {
       nlohmann::ordered_json j = {{"schema", "cairn.diff/1"}, {"change", std::string(1, c)}};
-      if (is_utf8(p)) j["path"] = p;
-      else j["path_b64"] = to_base64(as_bytes(p));
+      if (is_utf8(p))
+        j["path"] = p;
+      else
+        j["path_b64"] = to_base64(as_bytes(p));
       line = j.dump() + "\n";
     } else {
       std::string shown;
       for (unsigned char ch : p) {
-        if (ch < 0x20 || ch == 0x7f || ch == '\\') shown += fmt::format("\\x{:02x}", ch);
-        else shown += static_cast<char>(ch);
+        if (ch < 0x20 || ch == 0x7f || ch == '\\')
+          shown += fmt::format("\\x{:02x}", ch);
+        else
+          shown += static_cast<char>(ch);
       }
       line = fmt::format("{} {}\n", c, shown);
     }
     CAIRN_TRY(out.write(as_bytes(line)));
   }
-  if (o.stat) CAIRN_TRY(out.write(as_bytes(fmt::format("{} added, {} modified, {} deleted\n", na, nm, nd))));
+  if (o.stat)
+    CAIRN_TRY(out.write(as_bytes(fmt::format("{} added, {} modified, {} deleted\n", na, nm, nd))));
   CAIRN_TRY(out.flush());
   Outcome res;
   if (o.exit_code && !changes.empty()) res.exit_code = 1;  // diff(1): 1 = they differ
@@ -196,7 +212,8 @@ Result<Outcome> report_mode(const DiffOptions& o, io::Writer& out, Observer& obs
 
 }  // namespace
 
-Result<Outcome> diff(const DiffOptions& o, io::Reader& in, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+Result<Outcome> diff(const DiffOptions& o, io::Reader& in, io::Writer& out, Observer& obs,
+                     const CancelToken& cancel) {
   if (o.args.empty()) return pipe_mode(o, in, out, obs, cancel);
   return report_mode(o, out, obs, cancel);
 }

@@ -17,13 +17,15 @@ namespace cairn::ops {
 
 struct DiffOptions {
   RepoOptions repo;
-  std::optional<std::string> against;  // a set reference or "last-full"; default: latest of the source
-  std::vector<std::string> args;       // empty: pipe mode; two: report mode (SET SET | SET DIR)
-  bool json = false;                   // report mode: JSON Lines
-  bool stat = false;                   // report mode: a summary only
-  bool exit_code = false;              // report mode: exit 1 when something changed (diff(1))
+  // a set reference or "last-full"; default: latest of the source
+  std::optional<std::string> against;
+  std::vector<std::string> args;  // empty: pipe mode; two: report mode (SET SET | SET DIR)
+  bool json = false;              // report mode: JSON Lines
+  bool stat = false;              // report mode: a summary only
+  bool exit_code = false;         // report mode: exit 1 when something changed (diff(1))
 };
 
-Result<Outcome> diff(const DiffOptions& o, io::Reader& in, io::Writer& out, Observer& obs, const CancelToken& cancel);
+Result<Outcome> diff(const DiffOptions& o, io::Reader& in, io::Writer& out, Observer& obs,
+                     const CancelToken& cancel);
 
 }  // namespace cairn::ops

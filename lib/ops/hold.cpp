@@ -8,11 +8,8 @@
 
 #include <fmt/format.h>
 
-
 namespace cairn::ops {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::string current_user() {
   struct passwd pw {};
@@ -28,7 +25,9 @@ namespace {
 // A set by reference; unlike resolve_set, a full id or prefix may name a pruned set too.
 Result<catalog::SetRecord> find_set(catalog::Catalog& cat, std::string_view ref) {
   auto r = catalog::resolve_set(cat, ref);
-  if (r || r.error().code != Errc::not_found || ref.find('@') != std::string_view::npos || ref == "latest") return r;
+  if (r || r.error().code != Errc::not_found || ref.find('@') != std::string_view::npos ||
+      ref == "latest")
+    return r;
   auto all = cat.find_by_prefix(ref);
   if (!all || all->size() != 1) return r;
   return all->front();
@@ -37,7 +36,8 @@ Result<catalog::SetRecord> find_set(catalog::Catalog& cat, std::string_view ref)
 }  // namespace
 
 Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
-  if (o.hold && o.reason.empty()) return Error{Errc::usage, "a legal hold needs a reason: use --reason"};
+  if (o.hold && o.reason.empty())
+    return Error{Errc::usage, "a legal hold needs a reason: use --reason"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   catalog::Catalog& cat = *ctx.cat;
   // A write-only key (a backup host) may add sets but must not lift a hold that keeps one.
@@ -55,9 +55,11 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
     if (o.hold && rec.status == catalog::SetStatus::pruned) {
       CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(rec.id));
       if (!there)
-        return Error{Errc::not_found, fmt::format("set '{}' was pruned and is no longer in the repository", id)};
+        return Error{Errc::not_found,
+                     fmt::format("set '{}' was pruned and is no longer in the repository", id)};
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::committed));
-      obs.info(fmt::format("set {} was marked pruned but is still in the repository: committed again", id));
+      obs.info(fmt::format(
+          "set {} was marked pruned but is still in the repository: committed again", id));
     }
     // The repository first: a catalog lost after this point is rebuilt with the hold.
     repo::HoldRecord hr;
@@ -73,7 +75,8 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
     a.at_ns = now_ns();
     a.user = current_user();
     a.host = host_name();
-    a.command = o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason) : fmt::format("cairn release {}", id);
+    a.command = o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason)
+                       : fmt::format("cairn release {}", id);
     a.outcome = "ok";
     CAIRN_TRY(cat.append_audit(a));
     CAIRN_TRY(tx.commit());
@@ -84,9 +87,11 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
   return Outcome{};
 }
 
-Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs, int* warnings) {
+Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs,
+                                                     int* warnings) {
   return r.list_holds([&](const std::string& name, Error e) {
-    e.message = fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
+    e.message =
+        fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
     obs.warning(fmt::format("hold record {}", name), e);
     if (warnings) ++*warnings;
   });
@@ -95,7 +100,8 @@ Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observ
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
     const std::vector<repo::HoldRecord>& records) {
   std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> out;
-  for (const auto& r : records) out[r.set] = HoldState{r.hold, r.hold ? r.reason : std::string()};  // oldest first
+  for (const auto& r : records)
+    out[r.set] = HoldState{r.hold, r.hold ? r.reason : std::string()};  // oldest first
   return out;
 }
 

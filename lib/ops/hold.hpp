@@ -16,17 +16,17 @@
 #include "base/observer.hpp"
 #include "hash/hash.hpp"
 #include "io/file.hpp"
-#include "repo/repo.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
+#include "repo/repo.hpp"
 
 namespace cairn::ops {
 
 struct HoldOptions {
   RepoOptions repo;
-  std::string set;      // a set reference (resolve_set): id, prefix, latest, SOURCE@TIME...
-  bool hold = true;     // false: release
-  std::string reason;   // required to hold; recorded with the hold and in the audit log
+  std::string set;     // a set reference (resolve_set): id, prefix, latest, SOURCE@TIME...
+  bool hold = true;    // false: release
+  std::string reason;  // required to hold; recorded with the hold and in the audit log
 };
 
 // Holds or releases one set; Outcome::result is its full id. Holding a set that is already
@@ -49,7 +49,8 @@ std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
 // signature, a newer format) is reported to `obs` as a warning naming it, counted in
 // `*warnings`, and skipped: one bogus record never blocks prune or rebuild. Skipping is
 // safe for retention: a hold the catalog records still keeps its set. Storage errors fail.
-Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs, int* warnings);
+Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs,
+                                                     int* warnings);
 
 // The user name for audit records (getpwuid of the real uid, else "uid N").
 std::string current_user();

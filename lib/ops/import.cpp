@@ -17,7 +17,8 @@ bool is_damaged(const Error& e) {
 
 }  // namespace
 
-Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs, const ImportOptions& o) {
+Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs,
+                             const ImportOptions& o) {
   Imported done;
   const auto left_out = [&](const hash::SetId& id, const Error& e) {
     obs.warning(fmt::format("set {}", id.hex()), e);
@@ -34,11 +35,13 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
       left_out(id, obj.error());
       continue;
     }
-    if (!obj->body) return Error{Errc::auth, fmt::format("the body of set '{}' cannot be read", id.hex())};
+    if (!obj->body)
+      return Error{Errc::auth, fmt::format("the body of set '{}' cannot be read", id.hex())};
     objs.push_back(std::move(*obj));
   }
   std::sort(objs.begin(), objs.end(), [](const repo::SetObject& a, const repo::SetObject& b) {
-    return std::tie(a.header.seq, a.header.time_ns, a.id) < std::tie(b.header.seq, b.header.time_ns, b.id);
+    return std::tie(a.header.seq, a.header.time_ns, a.id) <
+           std::tie(b.header.seq, b.header.time_ns, b.id);
   });
 
   // Holds placed or released after a set was written live in hold records (cairn-repository(5)).

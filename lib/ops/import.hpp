@@ -33,6 +33,7 @@ struct Imported {
 // warning naming it, counted and left out: one bad set never stops the others from being
 // imported. A key that cannot read set bodies is Errc::auth; any other error (storage,
 // network, the catalog file) stops the import.
-Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs, const ImportOptions& o = {});
+Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs,
+                             const ImportOptions& o = {});
 
 }  // namespace cairn::ops

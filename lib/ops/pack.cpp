@@ -13,9 +13,9 @@ namespace cairn::ops {
 namespace {
 
 // Everything after the catalog is open; `made` is set once the set object is written.
-Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx, io::Writer& out,
-                          Observer& obs, const CancelToken& cancel, std::int64_t t0,
-                          std::optional<hash::SetId>& made);
+Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
+                          io::Writer& out, Observer& obs, const CancelToken& cancel,
+                          std::int64_t t0, std::optional<hash::SetId>& made);
 
 }  // namespace
 
@@ -40,9 +40,9 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
 
 namespace {
 
-Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx, io::Writer& out,
-                          Observer& obs, const CancelToken& cancel, std::int64_t t0,
-                          std::optional<hash::SetId>& made) {
+Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
+                          io::Writer& out, Observer& obs, const CancelToken& cancel,
+                          std::int64_t t0, std::optional<hash::SetId>& made) {
   auto& cat = *ctx.cat;
   const auto& info = reader.set();
 
@@ -64,7 +64,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   }
   auto scope = kind == model::SetKind::full           ? repo::WriteSession::Scope::own
                : kind == model::SetKind::differential ? repo::WriteSession::Scope::packs
-                                                     : repo::WriteSession::Scope::any;
+                                                      : repo::WriteSession::Scope::any;
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
 
   repo::IngestOptions how{o.jobs, scope == repo::WriteSession::Scope::any};
@@ -90,15 +90,17 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   made = written.id;
 
   catalog::SetRecord rec = set_record(written.id, written.header.seq, body);
-  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) / 1'000'000);  // this run's, not the snapshot's
+  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) /
+                                               1'000'000);  // this run's, not the snapshot's
   CAIRN_TRY(cat.insert_set(rec, body.packs));
 
   CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
   for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
   CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
   CAIRN_TRY(out.flush());
-  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored", written.id.hex().substr(0, 12),
-                       model::to_string(body.kind), body.files, body.bytes_read, body.bytes_new, body.bytes_stored));
+  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored",
+                       written.id.hex().substr(0, 12), model::to_string(body.kind), body.files,
+                       body.bytes_read, body.bytes_new, body.bytes_stored));
   return Outcome{};  // the set id is already the first line of the output
 }
 

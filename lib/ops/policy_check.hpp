@@ -14,8 +14,9 @@
 namespace cairn::ops {
 
 struct PolicyCheckOptions {
-  std::optional<std::filesystem::path> file;  // FILE; else CAIRN_POLICY, else /etc/cairn/policy.toml
-  bool json = false;                           // one JSON object a class, "schema":"cairn.policy/1"
+  // FILE; else CAIRN_POLICY, else /etc/cairn/policy.toml
+  std::optional<std::filesystem::path> file;
+  bool json = false;  // one JSON object a class, "schema":"cairn.policy/1"
 };
 
 // Errc::not_found when the file is absent, Errc::bad_input (exit 1) naming the line of the

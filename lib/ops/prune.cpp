@@ -55,8 +55,12 @@ Status ObjectLines::emit(char op, const std::string& path) {
   ++count_;
   std::string line;
   if (json_)
-    line = nlohmann::json{{"schema", "cairn.prune/1"}, {"type", "object"}, {"op", std::string(1, op)}, {"path", path}}
-               .dump() + "\n";
+    line = nlohmann::json{{"schema", "cairn.prune/1"},
+                          {"type", "object"},
+                          {"op", std::string(1, op)},
+                          {"path", path}}
+               .dump() +
+           "\n";
   else
     line = fmt::format("{}{}\n", op, path);
   CAIRN_TRY(out_.write(as_bytes(line)));
@@ -69,12 +73,12 @@ Result<io::Fd> take_lock(const std::filesystem::path& file) {
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK)
       return Error{Errc::locked,
-                   fmt::format("another cairn-prune is working on this repository (lock '{}')", file.string())};
+                   fmt::format("another cairn-prune is working on this repository (lock '{}')",
+                               file.string())};
     return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
   }
   return fd;
 }
-
 
 // One line of the plan.
 struct Row {
@@ -111,20 +115,23 @@ Result<Freed> freed_by(repo::Repository& r, const Sets& sets, const std::vector<
 }
 
 std::string plan_line(const Row& r) {
-  return fmt::format("{} {} {} {} {} {}", r.keep ? "keep" : "drop", r.id.hex().substr(0, 12), format_time(r.time_ns),
-                     r.source.empty() ? "-" : r.source, r.klass.empty() ? "-" : r.klass, r.reason);
+  return fmt::format("{} {} {} {} {} {}", r.keep ? "keep" : "drop", r.id.hex().substr(0, 12),
+                     format_time(r.time_ns), r.source.empty() ? "-" : r.source,
+                     r.klass.empty() ? "-" : r.klass, r.reason);
 }
 
 nlohmann::json plan_json(const Row& r) {
-  return {{"schema", kSchema}, {"type", "set"},     {"id", r.id.hex()},    {"time", format_time(r.time_ns)},
-          {"source", r.source}, {"class", r.klass}, {"kind", r.kind},      {"keep", r.keep},
+  return {{"schema", kSchema},  {"type", "set"},
+          {"id", r.id.hex()},   {"time", format_time(r.time_ns)},
+          {"source", r.source}, {"class", r.klass},
+          {"kind", r.kind},     {"keep", r.keep},
           {"reason", r.reason}};
 }
 
 // The decisions, oldest set first, for every set object and every catalog row that has one.
-Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const std::vector<catalog::SetRecord>& recs,
-                              const std::unordered_map<hash::SetId, HoldState, hash::DigestHasher>& holds,
-                              std::int64_t now) {
+Result<std::vector<Row>> plan(
+    const policy::Policy& pol, const Sets& sets, const std::vector<catalog::SetRecord>& recs,
+    const std::unordered_map<hash::SetId, HoldState, hash::DigestHasher>& holds, std::int64_t now) {
   std::unordered_map<hash::SetId, const catalog::SetRecord*, hash::DigestHasher> rec_of;
   for (const auto& r : recs) rec_of.emplace(r.id, &r);
   std::vector<retention::SetInfo> input;
@@ -133,7 +140,14 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
   for (const auto& [id, obj] : sets.readable) {
     const repo::SetBody& b = *obj.body;
     auto it = rec_of.find(id);
-    Row row{id, b.started_ns, b.source, b.retention_class, std::string(model::to_string(b.kind)), true, {}, it == rec_of.end() ? nullptr : it->second};
+    Row row{id,
+            b.started_ns,
+            b.source,
+            b.retention_class,
+            std::string(model::to_string(b.kind)),
+            true,
+            {},
+            it == rec_of.end() ? nullptr : it->second};
     if (row.rec && row.rec->status == catalog::SetStatus::pruned) {
       // The catalog remembers that this set was pruned: its object is back (uploaded again,
       // or a prune stopped before removing it). It never counts again, is never committed
@@ -143,7 +157,8 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
       forgotten.push_back(std::move(row));
       continue;
     }
-    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, b.kind, b.parent, false, {}, {}};
+    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, b.kind, b.parent, false,
+                          {}, {}};
     if (row.rec) {  // the catalog's hold, or the repository's hold records (either keeps)
       si.legal_hold = row.rec->legal_hold;
       si.hold_reason = row.rec->hold_reason;
@@ -165,7 +180,8 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
   for (auto& row : forgotten) rows.push_back(std::move(row));
   for (const auto& [id, why] : sets.unreadable) {
     auto it = rec_of.find(id);
-    Row row{id, 0, {}, {}, {}, true, "unreadable: " + why, it == rec_of.end() ? nullptr : it->second};
+    Row row{
+        id, 0, {}, {}, {}, true, "unreadable: " + why, it == rec_of.end() ? nullptr : it->second};
     if (row.rec) {
       row.time_ns = row.rec->started_ns;
       row.source = row.rec->source;
@@ -174,14 +190,16 @@ Result<std::vector<Row>> plan(const policy::Policy& pol, const Sets& sets, const
     }
     rows.push_back(std::move(row));
   }
-  std::sort(rows.begin(), rows.end(),
-            [](const Row& a, const Row& b) { return std::tie(a.time_ns, a.id) < std::tie(b.time_ns, b.id); });
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.time_ns, a.id) < std::tie(b.time_ns, b.id);
+  });
   return rows;
 }
 
 // Phase 1: the catalog first (one transaction), then the set objects.
-Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std::vector<catalog::SetRecord>& recs,
-              ObjectLines& lines, Observer& obs, const CancelToken& cancel) {
+Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
+              const std::vector<catalog::SetRecord>& recs, ObjectLines& lines, Observer& obs,
+              const CancelToken& cancel) {
   catalog::Catalog& cat = *ctx.cat;
   {
     CAIRN_TRY_ASSIGN(auto tx, cat.begin());
@@ -189,32 +207,38 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows, const std:
       if (!row.rec) continue;
       if (!row.keep && row.rec->status != catalog::SetStatus::pruned)
         CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::pruned));
-      if (!row.keep && row.rec->status == catalog::SetStatus::pruned)  // see plan(): never committed again
+      if (!row.keep &&
+          row.rec->status == catalog::SetStatus::pruned)  // see plan(): never committed again
         obs.warning(fmt::format("set {}", row.id.hex()),
-                    Error{Errc::corrupt, "it was pruned before but its set object is back in the repository "
-                                         "(uploaded again?): it stays pruned and its object is removed again"});
+                    Error{Errc::corrupt,
+                          "it was pruned before but its set object is back in the repository "
+                          "(uploaded again?): it stays pruned and its object is removed again"});
     }
     // Rows whose set object is gone (read before the repository was listed, so a set being
     // committed right now cannot be taken for one).
     for (const auto& rec : recs) {
-      if (rec.status == catalog::SetStatus::pruned || sets.readable.contains(rec.id) || sets.unreadable.contains(rec.id))
+      if (rec.status == catalog::SetStatus::pruned || sets.readable.contains(rec.id) ||
+          sets.unreadable.contains(rec.id))
         continue;
       CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(rec.id));
       if (there) continue;
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::pruned));
-      obs.info(fmt::format("set {} is not in the repository: status pruned", rec.id.hex().substr(0, 12)));
+      obs.info(fmt::format("set {} is not in the repository: status pruned",
+                           rec.id.hex().substr(0, 12)));
     }
     CAIRN_TRY(tx.commit());
   }
   std::vector<hash::SetId> drop;
   for (const auto& row : rows)
     if (!row.keep) drop.push_back(row.id);
-  return remove_sets(*ctx.repo, drop, lines.report(), cancel, [&](const hash::SetId& id) { sets.readable.erase(id); });
+  return remove_sets(*ctx.repo, drop, lines.report(), cancel,
+                     [&](const hash::SetId& id) { sets.readable.erase(id); });
 }
 
 }  // namespace
 
-Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
+                      const CancelToken& cancel) {
   PruneOptions o = opt;
   if (o.grace_time) {
     if (*o.grace_time == "0") {
@@ -229,7 +253,8 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   CAIRN_TRY_ASSIGN(policy::Policy pol, policy::load(policy_file));
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   if (!ctx.repo->keys().can_read())
-    return Error{Errc::auth, "cairn-prune needs a full key: a write-only key cannot read set bodies"};
+    return Error{Errc::auth,
+                 "cairn-prune needs a full key: a write-only key cannot read set bodies"};
   std::optional<io::Fd> lock;
   if (!o.dry_run) {
     CAIRN_TRY_ASSIGN(lock, take_lock(prune_lock_file(ctx.cat->file())));
@@ -245,17 +270,20 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
   std::size_t missing = 0;
   std::string first_missing;
   for (const auto& r : recs) {
-    if (r.status != catalog::SetStatus::committed || sets.readable.contains(r.id) || sets.unreadable.contains(r.id))
+    if (r.status != catalog::SetStatus::committed || sets.readable.contains(r.id) ||
+        sets.unreadable.contains(r.id))
       continue;
     CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(r.id));
     if (there) continue;
     if (missing++ == 0) first_missing = r.id.hex();
   }
   if (missing > 0)
-    return Error{Errc::corrupt,
-                 fmt::format("the catalog lists {} set{} the repository does not hold (first: {}): nothing was "
-                             "deleted; run 'cairn-verify' to see what is missing, then 'cairn catalog rebuild'",
-                             missing, missing == 1 ? "" : "s", first_missing)};
+    return Error{
+        Errc::corrupt,
+        fmt::format(
+            "the catalog lists {} set{} the repository does not hold (first: {}): nothing was "
+            "deleted; run 'cairn-verify' to see what is missing, then 'cairn catalog rebuild'",
+            missing, missing == 1 ? "" : "s", first_missing)};
   int warnings = 0;
   CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*ctx.repo, obs, &warnings));
   CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, hold_states(hold_records), now));
@@ -272,19 +300,26 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
       obs.info(plan_line(row));
     }
   }
-  const std::string total =
-      fmt::format("total: {} sets, keep {}, drop {}; frees {} bytes in {} packs once swept ({} only dropped sets "
-                  "need, {} unreferenced)",
-                  rows.size(), kept, dropped, freed.bytes, freed.dropped_packs + freed.unreferenced_packs,
-                  freed.dropped_packs, freed.unreferenced_packs);
+  const std::string total = fmt::format(
+      "total: {} sets, keep {}, drop {}; frees {} bytes in {} packs once swept ({} only dropped "
+      "sets "
+      "need, {} unreferenced)",
+      rows.size(), kept, dropped, freed.bytes, freed.dropped_packs + freed.unreferenced_packs,
+      freed.dropped_packs, freed.unreferenced_packs);
   const auto summary = [&](bool done, const GcResult& gc) {
-    return nlohmann::json{{"schema", kSchema},       {"type", "summary"},
-                          {"dry_run", !done},        {"sets", rows.size()},
-                          {"keep", kept},            {"drop", dropped},
-                          {"free_bytes", freed.bytes}, {"free_packs", freed.dropped_packs + freed.unreferenced_packs},
-                          {"swept_packs", gc.swept_packs}, {"swept_bytes", gc.swept_bytes},
+    return nlohmann::json{{"schema", kSchema},
+                          {"type", "summary"},
+                          {"dry_run", !done},
+                          {"sets", rows.size()},
+                          {"keep", kept},
+                          {"drop", dropped},
+                          {"free_bytes", freed.bytes},
+                          {"free_packs", freed.dropped_packs + freed.unreferenced_packs},
+                          {"swept_packs", gc.swept_packs},
+                          {"swept_bytes", gc.swept_bytes},
                           {"candidates", gc.candidates}}
-               .dump() + "\n";
+               .dump() +
+           "\n";
   };
   if (o.dry_run) {
     CAIRN_TRY(out.write(as_bytes(o.json ? summary(false, GcResult{}) : total + "\n")));
@@ -295,19 +330,22 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs, c
 
   ObjectLines lines(out, o.json);
   for (const auto& row : rows)
-    if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned) ++warnings;  // forget() names them
+    if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned)
+      ++warnings;  // forget() names them
   CAIRN_TRY(forget(ctx, sets, rows, recs, lines, obs, cancel));
   if (!sets.unreadable.empty()) {
     for (const auto& [id, why] : sets.unreadable)
-      obs.warning(fmt::format("set {}", id.hex()), Error{Errc::corrupt, why + "; no pack was deleted"});
+      obs.warning(fmt::format("set {}", id.hex()),
+                  Error{Errc::corrupt, why + "; no pack was deleted"});
     return Outcome{warnings + static_cast<int>(sets.unreadable.size()), {}};
   }
   const GcOptions gco{prune_state_file(ctx.cat->file()), o.grace_generations, o.grace_ns, now};
   CAIRN_TRY_ASSIGN(const GcResult gc, collect(gco, *ctx.repo, sets, lines.report(), obs, cancel));
-  obs.info(fmt::format("swept {} packs ({} bytes); {} packs wait for their grace period ({} set{} and {} after "
-                       "being marked); {} in use again",
-                       gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
-                       o.grace_generations == 1 ? "" : "s", format_duration(o.grace_ns), gc.rescued));
+  obs.info(fmt::format(
+      "swept {} packs ({} bytes); {} packs wait for their grace period ({} set{} and {} after "
+      "being marked); {} in use again",
+      gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
+      o.grace_generations == 1 ? "" : "s", format_duration(o.grace_ns), gc.rescued));
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
   return Outcome{warnings, {}};

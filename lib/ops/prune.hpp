@@ -41,13 +41,14 @@ namespace cairn::ops {
 
 struct PruneOptions {
   RepoOptions repo;
-  std::optional<std::filesystem::path> policy;  // --policy; else CAIRN_POLICY, /etc/cairn/policy.toml
-  bool dry_run = false;                         // print the plan, change nothing
-  bool json = false;                            // JSON Lines, "schema":"cairn.prune/1"
-  std::uint32_t grace_generations = 1;          // --grace-sets: sets written since the mark (>= 1)
+  // --policy; else CAIRN_POLICY, /etc/cairn/policy.toml
+  std::optional<std::filesystem::path> policy;
+  bool dry_run = false;                 // print the plan, change nothing
+  bool json = false;                    // JSON Lines, "schema":"cairn.prune/1"
+  std::uint32_t grace_generations = 1;  // --grace-sets: sets written since the mark (>= 1)
   std::int64_t grace_ns = 12LL * 3600 * 1'000'000'000;  // time since the mark
-  std::optional<std::string> grace_time;        // --grace-time "12h", "2d", "0": overrides grace_ns
-  std::optional<std::int64_t> now_ns;           // the clock, for tests; default: now
+  std::optional<std::string> grace_time;  // --grace-time "12h", "2d", "0": overrides grace_ns
+  std::optional<std::int64_t> now_ns;     // the clock, for tests; default: now
 };
 
 // Writes the plan (--dry-run: "keep|drop ID12 TIME SOURCE CLASS REASON" lines and a "total:"
@@ -55,7 +56,8 @@ struct PruneOptions {
 // a line, in the order cairn-push must apply them) to `out`; without --dry-run the plan goes
 // to obs.info. Errc::auth for a write-only key; Errc::locked when another prune holds the
 // lock. Outcome::warnings counts sets that could not be read (the sweep is skipped then).
-Result<Outcome> prune(const PruneOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
+Result<Outcome> prune(const PruneOptions& o, io::Writer& out, Observer& obs,
+                      const CancelToken& cancel);
 
 // The prune state file and lock of a catalog: "<catalog>.prune", "<catalog>.prune.lock".
 std::filesystem::path prune_state_file(const std::filesystem::path& catalog_file);

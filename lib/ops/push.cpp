@@ -15,8 +15,8 @@
 
 #include <fmt/format.h>
 
-#include "crypto/crypto.hpp"
 #include "base/work_queue.hpp"
+#include "crypto/crypto.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
@@ -65,8 +65,8 @@ std::string pid_namespace();  // below, with remove_stale_staging
 
 class Pusher {
  public:
-  Pusher(const PushOptions& o, repo::Repository& src, fs::path stage_dir, io::Writer& out, Observer& obs,
-         const CancelToken& cancel)
+  Pusher(const PushOptions& o, repo::Repository& src, fs::path stage_dir, io::Writer& out,
+         Observer& obs, const CancelToken& cancel)
       : o_(o), src_(src), out_(out), obs_(obs), cancel_(cancel), stage_dir_(std::move(stage_dir)) {
     crypto::random_bytes(MutByteView(reinterpret_cast<std::uint8_t*>(&token_), sizeof token_));
   }
@@ -79,7 +79,8 @@ class Pusher {
 
   Result<std::uint64_t> source_size(const Key& k) {
     CAIRN_TRY_ASSIGN(auto size, src_.object_size(k));
-    if (!size) return Error{Errc::not_found, fmt::format("the repository holds no object '{}'", k.path())};
+    if (!size)
+      return Error{Errc::not_found, fmt::format("the repository holds no object '{}'", k.path())};
     return *size;
   }
 
@@ -91,14 +92,15 @@ class Pusher {
   // name: link() and copy_file() both refuse one, and a fresh name is tried.
   Result<fs::path> stage(const fs::path& src, bool copy) {
     for (int attempt = 0;; ++attempt) {
-      const fs::path p =
-          stage_dir_ / fmt::format("push-{}-{}-{:016x}-{}", pidns_, ::getpid(), token_, counter_.fetch_add(1));
+      const fs::path p = stage_dir_ / fmt::format("push-{}-{}-{:016x}-{}", pidns_, ::getpid(),
+                                                  token_, counter_.fetch_add(1));
       std::error_code ec;
       if (!copy && ::link(src.c_str(), p.c_str()) == 0) return p;
       if (!copy && errno == EEXIST && attempt < 8) continue;
       if (fs::copy_file(src, p, fs::copy_options::none, ec)) return p;
       if (ec == std::errc::file_exists && attempt < 8) continue;
-      return Error{Errc::io, fmt::format("cannot copy '{}' to '{}': {}", src.string(), p.string(), ec.message())};
+      return Error{Errc::io, fmt::format("cannot copy '{}' to '{}': {}", src.string(), p.string(),
+                                         ec.message())};
     }
   }
 
@@ -106,16 +108,18 @@ class Pusher {
   Status send(Dest& d, const Key& k, std::uint64_t size) {
     if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
     obs_.started(fmt::format("{} {}", k.path(), d.name));
-    CAIRN_TRY_ASSIGN(fs::path staged, stage(*src_.local_file(k), d.b->properties().local && o_.limit_rate == 0));
+    CAIRN_TRY_ASSIGN(fs::path staged,
+                     stage(*src_.local_file(k), d.b->properties().local && o_.limit_rate == 0));
     Status st = d.b->put_file(k, staged);
     ::unlink(staged.c_str());  // absent when put_file moved it
     if (!st)
-      return Error{st.error().code,
-                   fmt::format("cannot push '{}' to '{}': {}", k.path(), d.name, st.error().message)};
+      return Error{st.error().code, fmt::format("cannot push '{}' to '{}': {}", k.path(), d.name,
+                                                st.error().message)};
     CAIRN_TRY_ASSIGN(auto info, d.b->stat(k));
     if (!info || info->size != size)
-      return Error{Errc::corrupt, fmt::format("'{}' at '{}' holds {} bytes after the upload, expected {}",
-                                              k.path(), d.name, info ? info->size : 0, size)};
+      return Error{Errc::corrupt,
+                   fmt::format("'{}' at '{}' holds {} bytes after the upload, expected {}",
+                               k.path(), d.name, info ? info->size : 0, size)};
     CAIRN_TRY(emit('+', k, d));
     obs_.advanced(d.b->properties().local ? size : 0, 1);  // remote bytes come through on_sent
     std::lock_guard lock(d.mu);
@@ -134,7 +138,8 @@ class Pusher {
 
   // Uploads `keys` of one kind to every destination still healthy; with `only_missing`, an
   // object the destination holds with the same size is skipped (one listing per kind).
-  Status upload(std::vector<std::unique_ptr<Dest>>& dests, Kind kind, const std::vector<Key>& keys, bool only_missing) {
+  Status upload(std::vector<std::unique_ptr<Dest>>& dests, Kind kind, const std::vector<Key>& keys,
+                bool only_missing) {
     if (keys.empty()) return {};
     std::map<std::string, std::uint64_t> sizes;
     for (const auto& k : keys) {
@@ -146,13 +151,15 @@ class Pusher {
       if (d.failed()) continue;
       std::map<std::string, std::uint64_t> there;
       if (only_missing) {
-        Status st = kind == Kind::config ? stat_into(d, Key::config(), there)
-                                         : d.b->list(kind, [&](const backend::ObjectInfo& i) -> Status {
-                                             there[i.key.name] = i.size;
-                                             return {};
-                                           });
+        Status st = kind == Kind::config
+                        ? stat_into(d, Key::config(), there)
+                        : d.b->list(kind, [&](const backend::ObjectInfo& i) -> Status {
+                            there[i.key.name] = i.size;
+                            return {};
+                          });
         if (!st) {
-          d.fail(Error{st.error().code, fmt::format("cannot push to '{}': {}", d.name, st.error().message)});
+          d.fail(Error{st.error().code,
+                       fmt::format("cannot push to '{}': {}", d.name, st.error().message)});
           continue;
         }
       }
@@ -198,8 +205,8 @@ class Pusher {
           Status st = d.b->remove(k);
           if (st) st = emit('-', k, d);
           if (!st) {
-            d.fail(Error{st.error().code,
-                         fmt::format("cannot delete '{}' at '{}': {}", k.path(), d.name, st.error().message)});
+            d.fail(Error{st.error().code, fmt::format("cannot delete '{}' at '{}': {}", k.path(),
+                                                      d.name, st.error().message)});
             return {};
           }
           std::lock_guard lock(d.mu);
@@ -248,11 +255,13 @@ Status read_items(io::Reader& in, std::optional<std::string>& set_id, std::vecto
       continue;
     }
     if (line[0] != '+' && line[0] != '-')
-      return Error{Errc::bad_input, fmt::format("cannot read input line {} '{}': expected +PATH or -PATH", n, line)};
+      return Error{Errc::bad_input,
+                   fmt::format("cannot read input line {} '{}': expected +PATH or -PATH", n, line)};
     auto key = Key::from_path(std::string_view(line).substr(1));
     if (!key || !key->valid())
       return Error{Errc::bad_input,
-                   fmt::format("cannot read input line {}: '{}' is not a repository object", n, line.substr(1))};
+                   fmt::format("cannot read input line {}: '{}' is not a repository object", n,
+                               line.substr(1))};
     items.push_back(Item{*key, line[0] == '-'});
   }
   return {};
@@ -284,8 +293,8 @@ void remove_stale_staging(const fs::path& tmp) {
       const std::string pid = name.substr(ours.size(), name.find('-', ours.size()) - ours.size());
       long v = 0;
       auto [p, err] = std::from_chars(pid.data(), pid.data() + pid.size(), v);
-      stale = err == std::errc{} && p == pid.data() + pid.size() && v > 0 && ::kill(static_cast<pid_t>(v), 0) != 0 &&
-              errno == ESRCH;
+      stale = err == std::errc{} && p == pid.data() + pid.size() && v > 0 &&
+              ::kill(static_cast<pid_t>(v), 0) != 0 && errno == ESRCH;
     }
     if (stale) ::unlink(it->path().c_str());
   }
@@ -293,12 +302,14 @@ void remove_stale_staging(const fs::path& tmp) {
 
 // S3 Object Lock: the retain-until time (Unix seconds) of what this run uploads, from the
 // policy's immutable_days of the classes of `sets` (the largest wins); nullopt when no
-// destination supports Object Lock (S3), no policy applies or no class asks for immutability. The policy is
+// destination supports Object Lock (S3), no policy applies or no class asks for immutability. The
+// policy is
 // --policy / CAIRN_POLICY (which must then read), else /etc/cairn/policy.toml if it exists.
 Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::Catalog& cat,
                                                  const std::vector<std::string>& sets) {
-  const bool lock = std::any_of(o.dests.begin(), o.dests.end(),
-                                [](const std::string& d) { return backend::capabilities(d).object_lock; });
+  const bool lock = std::any_of(o.dests.begin(), o.dests.end(), [](const std::string& d) {
+    return backend::capabilities(d).object_lock;
+  });
   if (!lock || sets.empty()) return std::optional<std::int64_t>{};
   CAIRN_TRY_ASSIGN(auto pol, policy::load_optional(o.policy));
   if (!pol) return std::optional<std::int64_t>{};
@@ -320,8 +331,8 @@ Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::
 // reached this destination (its first push, a weekly offline disk, a push that failed). So the
 // packs the set names, and the index files, are sent wherever they are missing, before the
 // set object. A write-only key cannot read the set's pack list: then every pack is checked.
-Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests, repo::Repository& r,
-                           const std::map<Kind, std::vector<Key>>& up) {
+Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
+                           repo::Repository& r, const std::map<Kind, std::vector<Key>>& up) {
   auto sets = up.find(Kind::set);
   if (sets == up.end() || sets->second.empty()) return {};
   std::set<std::string> named;  // objects of that kind already on the list
@@ -362,7 +373,8 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
 
 }  // namespace
 
-Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Observer& obs,
+                     const CancelToken& cancel) {
   if (o.dests.empty()) return Error{Errc::usage, "no destination given"};
   // Every destination is checked before anything else runs: a bad one (or one that carries a
   // password) is a usage error, whatever the state of the repository.
@@ -373,7 +385,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
 
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   const std::optional<fs::path> tmp = ctx.repo->local_tmp_dir();
-  if (!tmp) return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};
+  if (!tmp)
+    return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};
   std::error_code ec;
   fs::create_directories(*tmp, ec);
   remove_stale_staging(*tmp);
@@ -447,7 +460,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   // Placements: every set object known to be at a healthy destination.
   Outcome res;
   const std::int64_t now = now_ns();
-  const bool all_failed = std::all_of(dests.begin(), dests.end(), [](const auto& d) { return d->error.has_value(); });
+  const bool all_failed =
+      std::all_of(dests.begin(), dests.end(), [](const auto& d) { return d->error.has_value(); });
   for (auto& dp : dests) {
     Dest& d = *dp;
     if (d.error) {
@@ -464,16 +478,16 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     for (const auto& name : sets) {
       auto id = hash::SetId::from_hex(name);
       if (!id) continue;
-      Status st =
-          ctx.cat->record_placement(catalog::PlacementRecord{*id, backend::canonical_name(d.name), now, std::nullopt});
+      Status st = ctx.cat->record_placement(
+          catalog::PlacementRecord{*id, backend::canonical_name(d.name), now, std::nullopt});
       if (!st) {
         if (st.error().code != Errc::not_found) return st.error();
         obs.info(fmt::format("set {} is not in the catalog: its placement at '{}' is not recorded",
                              name.substr(0, 12), d.name));
       }
     }
-    obs.info(fmt::format("{}: {} objects sent ({} bytes), {} already there ({} bytes), {} deleted", d.name, d.sent,
-                         d.sent_bytes, d.skipped, d.skipped_bytes, d.removed));
+    obs.info(fmt::format("{}: {} objects sent ({} bytes), {} already there ({} bytes), {} deleted",
+                         d.name, d.sent, d.sent_bytes, d.skipped, d.skipped_bytes, d.removed));
   }
   if (all_failed) return *dests.front()->error;
   return res;

@@ -29,11 +29,12 @@ struct PushOptions {
   unsigned jobs = 0;               // parallel transfers; 0 = 4
   std::uint64_t limit_rate = 0;    // bytes/s per destination (all its transfers together); 0 = none
   // S3 Object Lock: packs, index files and set objects go up with retain-until = now + the
-  // largest immutable_days among the classes of the sets this run carries (remote.s3_object_lock_mode,
-  // COMPLIANCE by default). The policy: this file, else CAIRN_POLICY, else
-  // /etc/cairn/policy.toml when it exists. Objects already at the destination keep theirs.
+  // largest immutable_days among the classes of the sets this run carries
+  // (remote.s3_object_lock_mode, COMPLIANCE by default). The policy: this file, else CAIRN_POLICY,
+  // else /etc/cairn/policy.toml when it exists. Objects already at the destination keep theirs.
   std::optional<std::filesystem::path> policy;
-  backend::RemoteOptions remote;   // credentials, endpoints, S3 storage class (from the environment and flags)
+  // credentials, endpoints, S3 storage class (from the environment and flags)
+  backend::RemoteOptions remote;
 };
 
 // Without `all`, reads lines from `in`: an optional first line holding a 64-hex set id (as

@@ -19,8 +19,10 @@ namespace fs = std::filesystem;
 // What the old catalog knows that the repository does not.
 struct Old {
   std::unordered_map<hash::SetId, catalog::SetRecord, hash::DigestHasher> sets;
-  std::unordered_map<hash::SetId, std::vector<hash::PackId>, hash::DigestHasher> packs;  // of pruned rows
-  std::unordered_map<hash::SetId, std::vector<catalog::PlacementRecord>, hash::DigestHasher> placements;
+  // of pruned rows
+  std::unordered_map<hash::SetId, std::vector<hash::PackId>, hash::DigestHasher> packs;
+  std::unordered_map<hash::SetId, std::vector<catalog::PlacementRecord>, hash::DigestHasher>
+      placements;
   std::vector<catalog::RunRecord> runs;
   std::vector<catalog::VerifyRecord> verifies;
   std::vector<catalog::AuditRecord> audit;
@@ -47,27 +49,33 @@ Result<Old> read_old(catalog::Catalog& cat) {
 std::optional<Old> open_old(const fs::path& file, const std::string& repo_id, Observer& obs) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
-  auto cat = catalog::Catalog::open(file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
+  auto cat = catalog::Catalog::open(file, repo_id,
+                                    catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
   if (!cat) {
-    obs.info(fmt::format("the old catalog cannot be read ({}): its history and later legal holds are lost",
-                         cat.error().message));
+    obs.info(fmt::format(
+        "the old catalog cannot be read ({}): its history and later legal holds are lost",
+        cat.error().message));
     return std::nullopt;
   }
   auto old = read_old(*cat);
   if (!old) {
-    obs.info(fmt::format("the old catalog cannot be read ({}): its history and later legal holds are lost",
-                         old.error().message));
+    obs.info(fmt::format(
+        "the old catalog cannot be read ({}): its history and later legal holds are lost",
+        old.error().message));
     return std::nullopt;
   }
   return std::move(*old);
 }
 
 Status remove_if_there(const fs::path& p) {
-  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT)
+    return errno_error(errno, fmt::format("cannot remove '{}'", p.string()));
   return {};
 }
 
-fs::path with(const fs::path& p, std::string_view suffix) { return fs::path(p.string() + std::string(suffix)); }
+fs::path with(const fs::path& p, std::string_view suffix) {
+  return fs::path(p.string() + std::string(suffix));
+}
 
 // The object's own row `r`, with what only the old catalog knows: the hold made before hold
 // records existed, the damaged or pruned status, the measured duration and when the set was
@@ -86,7 +94,9 @@ void keep_old(catalog::SetRecord& r, const catalog::SetRecord& old) {
 Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const CancelToken& cancel) {
   CAIRN_TRY_ASSIGN(auto repo, open_repo(o.repo));
   if (!repo->keys().can_read())
-    return Error{Errc::auth, "rebuilding the catalog needs a full key: a write-only key cannot read set bodies"};
+    return Error{
+        Errc::auth,
+        "rebuilding the catalog needs a full key: a write-only key cannot read set bodies"};
   const std::string repo_id = to_hex(repo->config().repo_id);
   CAIRN_TRY_ASSIGN(const fs::path file, catalog::locate(o.repo.catalog, repo_id));
 
@@ -108,9 +118,11 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
       if (it == old->sets.end()) return;
       keep_old(rec, it->second);
       if (it->second.status == catalog::SetStatus::pruned) {
-        obs.warning(fmt::format("set {}", obj.id.hex()),
-                    Error{Errc::corrupt, "the old catalog records it as pruned but its set object is in the repository "
-                                         "again: it stays pruned (cairn-prune removes the object again)"});
+        obs.warning(
+            fmt::format("set {}", obj.id.hex()),
+            Error{Errc::corrupt,
+                  "the old catalog records it as pruned but its set object is in the repository "
+                  "again: it stays pruned (cairn-prune removes the object again)"});
         ++warnings;
       }
     };
@@ -124,12 +136,14 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
       std::vector<const catalog::SetRecord*> gone;
       for (const auto& [id, rec] : old->sets)
         if (!present.contains(id)) gone.push_back(&rec);
-      std::sort(gone.begin(), gone.end(), [](auto* a, auto* b) { return std::tie(a->seq, a->id) < std::tie(b->seq, b->id); });
+      std::sort(gone.begin(), gone.end(),
+                [](auto* a, auto* b) { return std::tie(a->seq, a->id) < std::tie(b->seq, b->id); });
       for (const auto* rec : gone) {
         catalog::SetRecord r = *rec;
         r.status = catalog::SetStatus::pruned;
         auto packs = old->packs.find(r.id);
-        CAIRN_TRY(cat.insert_set(r, packs == old->packs.end() ? std::vector<hash::PackId>{} : packs->second));
+        CAIRN_TRY(cat.insert_set(
+            r, packs == old->packs.end() ? std::vector<hash::PackId>{} : packs->second));
         present.emplace(r.id, true);
         ++carried;
       }
@@ -144,29 +158,34 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
     a.host = host_name();
     a.user = current_user();
     a.command = "cairn catalog rebuild";
-    a.outcome = fmt::format("ok: {} sets from the repository, {} pruned kept from the old catalog", from_repo, carried);
+    a.outcome = fmt::format("ok: {} sets from the repository, {} pruned kept from the old catalog",
+                            from_repo, carried);
     CAIRN_TRY(cat.append_audit(a));
     CAIRN_TRY(tx.commit());
   }  // closed: SQLite checkpoints the WAL into the file and removes it
   std::error_code ec;
   if (fs::exists(with(tmp, "-wal"), ec))
-    return Error{Errc::io, fmt::format("the rebuilt catalog '{}' kept a -wal file: not installed", tmp.string())};
+    return Error{Errc::io, fmt::format("the rebuilt catalog '{}' kept a -wal file: not installed",
+                                       tmp.string())};
 
   // Install: the old file stays as <file>.old; the rename replaces the catalog atomically.
   for (const char* s : {".old", ".old-wal", ".old-shm"}) CAIRN_TRY(remove_if_there(with(file, s)));
   if (fs::exists(file, ec) && ::link(file.c_str(), with(file, ".old").c_str()) != 0)
-    return errno_error(errno, fmt::format("cannot keep the old catalog as '{}'", with(file, ".old").string()));
+    return errno_error(
+        errno, fmt::format("cannot keep the old catalog as '{}'", with(file, ".old").string()));
   for (const char* s : {"-wal", "-shm"}) {
     const fs::path from = with(file, s), to = with(file, std::string(".old") + s);
     if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
       return errno_error(errno, fmt::format("cannot move '{}' aside", from.string()));
   }
   if (::rename(tmp.c_str(), file.c_str()) != 0)
-    return errno_error(errno, fmt::format("cannot install the rebuilt catalog as '{}'", file.string()));
+    return errno_error(errno,
+                       fmt::format("cannot install the rebuilt catalog as '{}'", file.string()));
   CAIRN_TRY(io::fsync_dir(file.parent_path().empty() ? fs::path(".") : file.parent_path()));
-  return Outcome{warnings,
-                 fmt::format("catalog '{}': {} sets from the repository, {} pruned kept from the old catalog",
-                             file.string(), from_repo, carried)};
+  return Outcome{
+      warnings,
+      fmt::format("catalog '{}': {} sets from the repository, {} pruned kept from the old catalog",
+                  file.string(), from_repo, carried)};
 }
 
 }  // namespace cairn::ops

@@ -23,7 +23,8 @@ struct RebuildOptions {
 
 // Outcome::result: "catalog 'FILE': N sets from the repository, M pruned kept from the old
 // catalog". Outcome::warnings counts the damaged set objects and hold records import_sets
-// left out (named through obs.warning). Errc::auth for a write-only key (set bodies cannot be read).
+// left out (named through obs.warning). Errc::auth for a write-only key (set bodies cannot be
+// read).
 Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const CancelToken& cancel);
 
 }  // namespace cairn::ops

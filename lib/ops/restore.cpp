@@ -19,9 +19,10 @@ namespace {
 // is damage, exit 4, like a chunk that fails to authenticate; not a generic failure.
 Error missing_is_damage(Error e) {
   if (e.code == Errc::not_found)
-    return Error{Errc::corrupt, fmt::format("{}: no index file lists it (an index or pack file is missing); run "
-                                            "'cairn-verify' to see what is damaged",
-                                            e.message)};
+    return Error{Errc::corrupt,
+                 fmt::format("{}: no index file lists it (an index or pack file is missing); run "
+                             "'cairn-verify' to see what is damaged",
+                             e.message)};
   return e;
 }
 
@@ -72,7 +73,8 @@ Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOpti
 
 // --search: `rec` if it has what is asked for, else the newest older committed set of its
 // source that has it (Errc::not_found naming what is missing when none has).
-Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& rec, const RestoreOptions& o) {
+Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& rec,
+                                       const RestoreOptions& o) {
   if (!o.stdout_file && o.patterns.empty())
     return Error{Errc::usage, "--search needs --stdout FILE or a PATH to look for"};
   CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(rec.source));  // oldest first
@@ -89,7 +91,8 @@ Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& r
 
 }  // namespace
 
-Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
+                        const CancelToken& cancel) {
   int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
   if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
@@ -100,7 +103,8 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (o.repo.run) o.repo.run->set = rec.id;
   CAIRN_TRY_ASSIGN(auto set, open_source(*ctx.repo, rec.id));
   CAIRN_TRY(check_catalog_row(rec, set.set().obj, ctx.cat->file()));
-  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source, rec.kind == model::SetKind::full ? "full" : "set",
+  obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source,
+                       rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
   const restore::Options ro{o.patterns, o.keep_going, o.special};
   if (o.tar) {
@@ -113,7 +117,8 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   }
   std::error_code ec;
   std::filesystem::create_directories(*o.to, ec);
-  if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
+  if (ec)
+    return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
   WorkQueue workers(o.jobs ? o.jobs : default_jobs(), 64ull << 20);
   CAIRN_TRY(restore::to_dir(*ctx.repo, set, std::move(root), ro, workers, obs, cancel));

@@ -24,9 +24,9 @@ struct RestoreOptions {
   std::string set;                    // id, prefix, latest, SOURCE@latest, @TIME, SOURCE@TIME
   std::vector<std::string> patterns;  // paths (with their subtrees) or globs; empty = all
   std::optional<std::filesystem::path> to;
-  bool tar = false;                   // pax stream on stdout
+  bool tar = false;                        // pax stream on stdout
   std::optional<std::string> stdout_file;  // one file's content on stdout
-  bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
+  bool keep_going = false;                 // go on after a damaged file (exit 4 at the end)
   // --special: also device nodes, setuid/setgid bits (not on directories: kept anyway) and
   // security.capability; without it they are skipped (devices: one warning) or cleared.
   bool special = false;
@@ -37,6 +37,7 @@ struct RestoreOptions {
   unsigned jobs = 0;
 };
 
-Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
+Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
+                        const CancelToken& cancel);
 
 }  // namespace cairn::ops

@@ -72,7 +72,8 @@ class Producer {
     return pr;
   }
   Producer() = default;
-  Producer(Producer&& o) noexcept : pid_(std::exchange(o.pid_, -1)), out_(std::move(o.out_)), what_(std::move(o.what_)) {}
+  Producer(Producer&& o) noexcept
+      : pid_(std::exchange(o.pid_, -1)), out_(std::move(o.out_)), what_(std::move(o.what_)) {}
   Producer& operator=(Producer&&) = delete;
   ~Producer() {
     if (pid_ <= 0) return;
@@ -162,8 +163,10 @@ class DirSnap {
     e.target = n.target;
     for (const auto& x : n.xattrs) {
       if (!is_utf8(x.name)) {
-        obs_.warning(n.path, Error{Errc::unimplemented, fmt::format("xattr of '{}' with a name that is not UTF-8 "
-                                                                    "not recorded", n.abs.string())});
+        obs_.warning(n.path, Error{Errc::unimplemented,
+                                   fmt::format("xattr of '{}' with a name that is not UTF-8 "
+                                               "not recorded",
+                                               n.abs.string())});
         continue;
       }
       e.xattrs.push_back(manifest::Xattr{x.name, x.value});
@@ -221,7 +224,8 @@ class DirSnap {
   Bytes buf_;
 };
 
-Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs, const CancelToken& cancel) {
+Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs,
+                 const CancelToken& cancel) {
   tree::WalkOptions wo;
   wo.one_file_system = opt.one_file_system;
   wo.excludes = opt.excludes;
@@ -265,7 +269,8 @@ Status snap_stdin(const SnapOptions& opt, io::Reader& raw, manifest::Writer& w, 
   CAIRN_TRY(w.end_frames());
   obs.advanced(0, 1);
   if (rdb && rdb->dropped() > 0)
-    obs.info(fmt::format("dropped {} bytes after the end of the RDB (redis-cli's end marker)", rdb->dropped()));
+    obs.info(fmt::format("dropped {} bytes after the end of the RDB (redis-cli's end marker)",
+                         rdb->dropped()));
   return {};
 }
 
@@ -293,7 +298,8 @@ Status snap_tar(const SnapOptions& opt, io::Reader& in, manifest::Writer& w, Obs
     if (e.inline_content) {
       std::size_t fill = 0;
       for (;;) {
-        CAIRN_TRY_ASSIGN(std::size_t n, reader->read(MutByteView(buf.data() + fill, buf.size() - fill)));
+        CAIRN_TRY_ASSIGN(std::size_t n,
+                         reader->read(MutByteView(buf.data() + fill, buf.size() - fill)));
         fill += n;
         if (fill == buf.size() || (n == 0 && fill > 0)) {
           CAIRN_TRY(w.frame(ByteView(buf.data(), fill)));
@@ -318,8 +324,10 @@ Result<manifest::SetInfo> set_info(const SnapOptions& opt) {
   if (opt.stdin_name) {
     set.source = *opt.stdin_name;
   } else if (opt.tar_input) {
-    set.source = *opt.tar_input == "-" ? "stdin" : std::filesystem::path(*opt.tar_input).filename().string();
-    if (*opt.tar_input != "-") set.roots.push_back(std::filesystem::absolute(*opt.tar_input).lexically_normal());
+    set.source =
+        *opt.tar_input == "-" ? "stdin" : std::filesystem::path(*opt.tar_input).filename().string();
+    if (*opt.tar_input != "-")
+      set.roots.push_back(std::filesystem::absolute(*opt.tar_input).lexically_normal());
   } else {
     for (const auto& r : opt.roots) {
       auto abs = std::filesystem::absolute(r).lexically_normal().string();
@@ -342,7 +350,8 @@ Status check_options(const SnapOptions& opt) {
     auto st = manifest::check_path(*opt.stdin_name);
     if (!st) return Error{Errc::usage, fmt::format("--stdin name: {}", st.error().message)};
   }
-  if (opt.tar_input && opt.tar_input->empty()) return Error{Errc::usage, "--tar needs a file name or '-'"};
+  if (opt.tar_input && opt.tar_input->empty())
+    return Error{Errc::usage, "--tar needs a file name or '-'"};
   if (opt.stdin_rdb && !opt.stdin_name) return Error{Errc::usage, "--rdb needs --stdin NAME"};
   if (opt.from_command && !opt.stdin_name && opt.tar_input != "-")
     return Error{Errc::usage, "--from-command needs --stdin NAME or --tar -"};
@@ -351,8 +360,9 @@ Status check_options(const SnapOptions& opt) {
     if (::stat(opt.roots[0].c_str(), &st) != 0)
       return errno_error(errno, fmt::format("cannot stat '{}'", opt.roots[0].string()));
     if (!S_ISDIR(st.st_mode))
-      return Error{Errc::usage, fmt::format("'{}' is not a directory (for one file, use --stdin NAME < FILE)",
-                                            opt.roots[0].string())};
+      return Error{Errc::usage,
+                   fmt::format("'{}' is not a directory (for one file, use --stdin NAME < FILE)",
+                               opt.roots[0].string())};
   }
   return {};
 }

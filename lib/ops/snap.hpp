@@ -17,18 +17,18 @@
 namespace cairn::ops {
 
 struct SnapOptions {
-  std::vector<std::filesystem::path> roots;  // directories to walk (a single root must be one)
+  std::vector<std::filesystem::path> roots;   // directories to walk (a single root must be one)
   std::string source, retention_class, host;  // defaults: first root's basename / stdin name /
                                               // tar file name; "daily"; gethostname()
   std::vector<std::string> excludes;          // fnmatch globs (tree::WalkOptions::excludes)
   std::optional<std::filesystem::path> exclude_file;
   bool one_file_system = false;
-  bool inline_content = false;               // directory files' content inline, as frames
-  std::optional<std::string> stdin_name;     // --stdin NAME: one file read from `in`
-  bool stdin_rdb = false;                    // --rdb: `in` is a Redis RDB (rdb/rdb.hpp): its
-                                             // CRC64 end is checked, bytes after it dropped
-  std::optional<std::string> tar_input;      // --tar FILE, "-" = `in`
-  std::vector<std::string> pre, post;        // /bin/sh -c commands before/after the walk
+  bool inline_content = false;            // directory files' content inline, as frames
+  std::optional<std::string> stdin_name;  // --stdin NAME: one file read from `in`
+  bool stdin_rdb = false;                 // --rdb: `in` is a Redis RDB (rdb/rdb.hpp): its
+                                          // CRC64 end is checked, bytes after it dropped
+  std::optional<std::string> tar_input;   // --tar FILE, "-" = `in`
+  std::vector<std::string> pre, post;     // /bin/sh -c commands before/after the walk
   // --from-command CMD (with --stdin NAME or --tar -): read the input from the standard output
   // of `/bin/sh -c CMD` instead of `in`. CMD's exit status is checked before the stream is
   // finished: a dump that fails half way (pg_dump, docker save) fails the snapshot, and the

@@ -13,10 +13,12 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
   std::optional<std::filesystem::path> pol_file;
   if (pol) pol_file = policy::locate(o.policy);
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  CAIRN_TRY_ASSIGN(monitor::StatusReport r, monitor::gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
+  CAIRN_TRY_ASSIGN(monitor::StatusReport r,
+                   monitor::gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
   r.policy_file = pol_file;
 
-  CAIRN_TRY(out.write(as_bytes(o.json ? monitor::format_status_json(r) : monitor::format_status_table(r))));
+  CAIRN_TRY(out.write(
+      as_bytes(o.json ? monitor::format_status_json(r) : monitor::format_status_table(r))));
   CAIRN_TRY(out.flush());
   if (o.prometheus) {
     CAIRN_TRY_ASSIGN(auto f, io::AtomicFile::create(*o.prometheus, 0644));

@@ -40,14 +40,17 @@ Result<Parsed> check_options(const VerifyOptions& o) {
 // in the catalog, and sets marked damaged that a full --read-data found whole are restored.
 Status record(const VerifyOptions& o, Run& run, std::uint64_t duration_ms) {
   auto& cat = run.cat;
-  const auto kind = run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
-  const std::string scope =
-      run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *o.read_data) : "";
+  const auto kind =
+      run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
+  const std::string scope = run.summary.read_data && !run.read_all_data
+                                ? fmt::format(" (read-data {})", *o.read_data)
+                                : "";
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& s : run.sets) {
     if (!s.selected || !s.rec) continue;
     const bool ok = s.damage.empty() && !s.affected && s.detail.empty();
-    catalog::VerifyRecord v{0, s.id, "", kind, run.started_ns, duration_ms, ok, (ok ? "ok" : s.detail) + scope, {}};
+    catalog::VerifyRecord v{
+        0, s.id, "", kind, run.started_ns, duration_ms, ok, (ok ? "ok" : s.detail) + scope, {}};
     CAIRN_TRY(cat.record_verify(v));
     if (!ok && s.rec->status == catalog::SetStatus::committed) {
       CAIRN_TRY(cat.set_status(s.id, catalog::SetStatus::damaged));
@@ -64,8 +67,8 @@ Status record(const VerifyOptions& o, Run& run, std::uint64_t duration_ms) {
       run.started_ns,
       duration_ms,
       m.damaged == 0,
-      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets, m.packs_checked,
-                  m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
+      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets,
+                  m.packs_checked, m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
       {}};
   CAIRN_TRY(cat.record_verify(all));
   return tx.commit();
@@ -94,7 +97,8 @@ class DiscardWriter final : public io::Writer {
 
 // What the engine is asked to do: the SET refs resolved in the catalog, and the restore engine
 // and the catalog-row check it calls.
-Result<verify::Options> engine_options(const VerifyOptions& o, Context& ctx, const CancelToken& cancel) {
+Result<verify::Options> engine_options(const VerifyOptions& o, Context& ctx,
+                                       const CancelToken& cancel) {
   verify::Options e;
   for (const auto& ref : o.sets) {
     CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, ref));
@@ -105,7 +109,8 @@ Result<verify::Options> engine_options(const VerifyOptions& o, Context& ctx, con
   e.drill_check = o.drill_check;
   e.max_age = o.max_age;
   e.jobs = o.jobs;
-  e.restore = [&o, &cancel](const hash::SetId& id, const std::filesystem::path& to, Observer& obs) -> Status {
+  e.restore = [&o, &cancel](const hash::SetId& id, const std::filesystem::path& to,
+                            Observer& obs) -> Status {
     RestoreOptions ro;
     ro.repo = o.repo;
     ro.set = id.hex();
@@ -124,7 +129,8 @@ Result<verify::Options> engine_options(const VerifyOptions& o, Context& ctx, con
 
 }  // namespace
 
-Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel) {
+Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
+                       const CancelToken& cancel) {
   CAIRN_TRY_ASSIGN(const Parsed p, check_options(o));
   const auto t0 = std::chrono::steady_clock::now();
   verify::Report report(out, o.json);
@@ -138,7 +144,8 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
     if (!opened) {
       // The config, the key slot that opened and every index file are authenticated at open.
       if (opened.error().code == Errc::corrupt) {
-        CAIRN_TRY(report.object("damaged", "repository", o.repo.repo.string(), opened.error().message));
+        CAIRN_TRY(
+            report.object("damaged", "repository", o.repo.repo.string(), opened.error().message));
         CAIRN_TRY(report.flush());
       }
       return std::move(opened).error();
@@ -150,7 +157,8 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
     if (o.repo.run) CAIRN_TRY(o.repo.run->begin(ctx.cat));
   }
   if (!ctx.repo->keys().can_read())
-    return Error{Errc::auth, "this key is write-only: verifying needs a key that can read the repository"};
+    return Error{Errc::auth,
+                 "this key is write-only: verifying needs a key that can read the repository"};
   CAIRN_TRY_ASSIGN(const verify::Options eo, engine_options(o, ctx, cancel));
   Run run{eo, *ctx.repo, *ctx.cat, report, obs, cancel};
   run.started_ns = now_ns();
@@ -170,17 +178,21 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, c
   CAIRN_TRY(report.summary(run.summary));
   CAIRN_TRY(report.flush());
   const auto ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
   if (Status st = o.from ? record_destination(o, ctx, run, ms) : record(o, run, ms); !st)
     obs.warning("catalog", st.error());
 
   if (run.summary.damaged > 0)
-    return Error{Errc::corrupt, fmt::format("damage found: {} damaged or missing objects or failed drills (listed on "
-                                            "standard output)",
-                                            run.summary.damaged)};
+    return Error{
+        Errc::corrupt,
+        fmt::format("damage found: {} damaged or missing objects or failed drills (listed on "
+                    "standard output)",
+                    run.summary.damaged)};
   if (stale > 0)
     return Error{Errc::objective,
-                 fmt::format("{} {} older than {}", stale, stale == 1 ? "source is" : "sources are", *o.max_age)};
+                 fmt::format("{} {} older than {}", stale, stale == 1 ? "source is" : "sources are",
+                             *o.max_age)};
   return Outcome{static_cast<int>(run.warnings.size()), {}, 0};
 }
 

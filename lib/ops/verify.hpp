@@ -38,21 +38,22 @@ struct VerifyOptions {
   // checked out, with CAIRN_DRILL_DIR, CAIRN_SET and CAIRN_SOURCE set and its stdout sent to
   // stderr; a non-zero exit fails the drill. Recorded in the drill's catalog detail.
   std::optional<std::string> drill_check;
-  std::optional<std::string> max_age;             // "26h", "3d", "90m", "1w", "30s"
+  std::optional<std::string> max_age;  // "26h", "3d", "90m", "1w", "30s"
   // --from: a destination URL (backend::open_url, credentials from the environment) checked
   // alone instead of the local repository; repo.repo is not used. Drills restore from it too.
   // The verdict goes to the local catalog when one exists (catalog / CAIRN_CATALOG / the
   // default for the repository id): a verification with the destination as target, and
   // verified_at on the placements of the sets found whole.
   std::optional<std::string> from;
-  bool json = false;                              // JSON Lines, "schema":"cairn.verify/1"
-  unsigned jobs = 0;                              // workers; 0 = one per core
+  bool json = false;  // JSON Lines, "schema":"cairn.verify/1"
+  unsigned jobs = 0;  // workers; 0 = one per core
 };
 
 // Runs the checks and writes the report to `out`. The report is written in full before the
 // result is known: Errc::corrupt (exit 4) when damage was found or a drill failed,
 // Errc::objective (exit 5) when a source is stale and nothing is damaged, else an Outcome
 // whose warnings count findings that are neither (a broken seq/prev chain: exit 3).
-Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs, const CancelToken& cancel);
+Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
+                       const CancelToken& cancel);
 
 }  // namespace cairn::ops

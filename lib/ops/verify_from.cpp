@@ -46,16 +46,19 @@ Result<Context> open_destination(const VerifyOptions& o, verify::Report& report)
       CAIRN_TRY(report.object("damaged", "repository", dest, e.message));
       CAIRN_TRY(report.flush());
     }
-    if (e.message.find(dest) == std::string::npos) e.message = fmt::format("destination '{}': {}", dest, e.message);
+    if (e.message.find(dest) == std::string::npos)
+      e.message = fmt::format("destination '{}': {}", dest, e.message);
     return e;
   }
   ctx.repo = std::move(*opened);
   if (!ctx.repo->keys().can_read())
-    return Error{Errc::auth, "this key is write-only: verifying needs a key that can read the repository"};
+    return Error{Errc::auth,
+                 "this key is write-only: verifying needs a key that can read the repository"};
   CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-verify-from-"));
   auto scratch = std::make_shared<TempDir>(std::move(dir));
   ctx.scratch = scratch;
-  CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(scratch->path() / "catalog.db", ctx.repo_id_hex()));
+  CAIRN_TRY_ASSIGN(auto cat,
+                   catalog::Catalog::open(scratch->path() / "catalog.db", ctx.repo_id_hex()));
   CAIRN_TRY(fill_catalog(*ctx.repo, cat));
   ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
   return ctx;
@@ -66,15 +69,18 @@ Status record_destination(const VerifyOptions& o, const Context& ctx, const veri
   const std::string dest = backend::canonical_name(*o.from);  // as cairn-push records it
   const std::string repo_id = ctx.repo_id_hex();
   CAIRN_TRY_ASSIGN(const auto file, catalog::locate(o.repo.catalog, repo_id));
-  auto opened = catalog::Catalog::open(file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
+  auto opened = catalog::Catalog::open(
+      file, repo_id, catalog::OpenOptions{false, std::chrono::milliseconds(10000)});
   if (!opened) {
     if (opened.error().code == Errc::not_found) return {};  // no local catalog: nothing to record
     return std::move(opened).error();
   }
   catalog::Catalog& cat = *opened;
-  const auto kind = run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
-  const std::string scope =
-      run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *o.read_data) : "";
+  const auto kind =
+      run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
+  const std::string scope = run.summary.read_data && !run.read_all_data
+                                ? fmt::format(" (read-data {})", *o.read_data)
+                                : "";
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& s : run.sets) {
     if (!s.selected) continue;
@@ -82,14 +88,23 @@ Status record_destination(const VerifyOptions& o, const Context& ctx, const veri
     if (!known) continue;  // a set of this repository the local catalog does not know
     const bool ok = s.damage.empty() && !s.affected && s.detail.empty();
     const std::string detail = (ok ? "ok" : s.detail) + scope;
-    CAIRN_TRY(cat.record_verify(catalog::VerifyRecord{0, s.id, dest, kind, run.started_ns, duration_ms, ok, detail, {}}));
-    if (ok) CAIRN_TRY(cat.record_placement(catalog::PlacementRecord{s.id, dest, std::nullopt, run.started_ns}));
+    CAIRN_TRY(cat.record_verify(
+        catalog::VerifyRecord{0, s.id, dest, kind, run.started_ns, duration_ms, ok, detail, {}}));
+    if (ok)
+      CAIRN_TRY(
+          cat.record_placement(catalog::PlacementRecord{s.id, dest, std::nullopt, run.started_ns}));
   }
   const auto& m = run.summary;
   CAIRN_TRY(cat.record_verify(catalog::VerifyRecord{
-      0, std::nullopt, dest, kind, run.started_ns, duration_ms, m.damaged == 0,
-      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets, m.packs_checked,
-                  m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
+      0,
+      std::nullopt,
+      dest,
+      kind,
+      run.started_ns,
+      duration_ms,
+      m.damaged == 0,
+      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets,
+                  m.packs_checked, m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
       {}}));
   return tx.commit();
 }

@@ -48,11 +48,14 @@ Status check_entry(const Entry& e, std::uint64_t blobs_end, std::string_view wha
   if (e.type < kMinType || e.type > kMaxType)
     return corrupt(what, fmt::format("chunk '{}' has unknown blob type {}", e.id.hex(), e.type));
   if ((e.flags & ~kKnownFlags) != 0)
-    return corrupt(what, fmt::format("chunk '{}' has unknown blob flags {:#x}", e.id.hex(), e.flags));
+    return corrupt(what,
+                   fmt::format("chunk '{}' has unknown blob flags {:#x}", e.id.hex(), e.flags));
   if (e.sealed_len < crypto::kSealOverhead)
-    return corrupt(what, fmt::format("chunk '{}' has an impossible length {}", e.id.hex(), e.sealed_len));
+    return corrupt(what,
+                   fmt::format("chunk '{}' has an impossible length {}", e.id.hex(), e.sealed_len));
   if (!(e.flags & kFlagZstd) && e.raw_size != e.sealed_len - crypto::kSealOverhead)
-    return corrupt(what, fmt::format("chunk '{}' is stored raw but its sizes disagree", e.id.hex()));
+    return corrupt(what,
+                   fmt::format("chunk '{}' is stored raw but its sizes disagree", e.id.hex()));
   if (e.offset < kHeaderSize)
     return corrupt(what, fmt::format("chunk '{}' overlaps the pack header", e.id.hex()));
   if (e.offset > std::numeric_limits<std::uint64_t>::max() - e.sealed_len)
@@ -62,8 +65,8 @@ Status check_entry(const Entry& e, std::uint64_t blobs_end, std::string_view wha
   return {};
 }
 
-Status decode_entries(ByteView& in, std::uint32_t count, std::uint64_t blobs_end, std::vector<Entry>& out,
-                      std::string_view what) {
+Status decode_entries(ByteView& in, std::uint32_t count, std::uint64_t blobs_end,
+                      std::vector<Entry>& out, std::string_view what) {
   if (in.size() / kEntrySize < count) return corrupt(what, "index is shorter than its entry count");
   out.reserve(out.size() + count);
   const std::uint8_t* p = in.data();
@@ -107,27 +110,31 @@ void seal_payload(ByteView data_key, ByteView repo_id, std::uint8_t type, const 
   crypto::seal_append(data_key, p.bytes, ad, out);
 }
 
-Status open_blob(ByteView data_key, ByteView repo_id, const Entry& e, ByteView sealed, compress::Decompressor& d,
-                 std::size_t max_raw, Bytes& scratch, Bytes& out, std::string_view what) {
+Status open_blob(ByteView data_key, ByteView repo_id, const Entry& e, ByteView sealed,
+                 compress::Decompressor& d, std::size_t max_raw, Bytes& scratch, Bytes& out,
+                 std::string_view what) {
   if (sealed.size() != e.sealed_len)
-    return corrupt(what, fmt::format("chunk '{}' is truncated ({} of {} bytes)", e.id.hex(), sealed.size(),
-                                     e.sealed_len));
+    return corrupt(what, fmt::format("chunk '{}' is truncated ({} of {} bytes)", e.id.hex(),
+                                     sealed.size(), e.sealed_len));
   if (e.raw_size > max_raw)
-    return corrupt(what, fmt::format("chunk '{}' claims {} bytes, more than the largest chunk ({})", e.id.hex(),
-                                     e.raw_size, max_raw));
+    return corrupt(what, fmt::format("chunk '{}' claims {} bytes, more than the largest chunk ({})",
+                                     e.id.hex(), e.raw_size, max_raw));
   const BlobAd ad = blob_ad(repo_id, e.type, e.flags, e.id);
   const auto not_authentic = [&] {
     return corrupt(what, fmt::format("chunk '{}' does not authenticate", e.id.hex()));
   };
   if (!(e.flags & kFlagZstd)) {
     if (!crypto::open_into(data_key, sealed, ad, out, "blob")) return not_authentic();
-    if (out.size() != e.raw_size) return corrupt(what, fmt::format("chunk '{}' has the wrong size", e.id.hex()));
+    if (out.size() != e.raw_size)
+      return corrupt(what, fmt::format("chunk '{}' has the wrong size", e.id.hex()));
     return {};
   }
   if (!crypto::open_into(data_key, sealed, ad, scratch, "blob")) return not_authentic();
   out.clear();
   auto st = d.decompress(scratch, e.raw_size, out);
-  if (!st) return corrupt(what, fmt::format("chunk '{}' does not decompress: {}", e.id.hex(), st.error().message));
+  if (!st)
+    return corrupt(
+        what, fmt::format("chunk '{}' does not decompress: {}", e.id.hex(), st.error().message));
   return {};
 }
 
@@ -155,8 +162,8 @@ Status Writer::emit(ByteView b) {
   return {};
 }
 
-Status Writer::add(const hash::ChunkId& id, std::uint8_t type, std::uint8_t flags, std::uint32_t raw_size,
-                   ByteView sealed) {
+Status Writer::add(const hash::ChunkId& id, std::uint8_t type, std::uint8_t flags,
+                   std::uint32_t raw_size, ByteView sealed) {
   assert(!finished_);
   if (sealed.size() > std::numeric_limits<std::uint32_t>::max())
     return Error{Errc::bad_input, fmt::format("chunk '{}' is too large for a pack", id.hex())};
@@ -183,12 +190,14 @@ Result<Writer::Finished> Writer::finish(ByteView index_key) {
 
 // ---- Reading.
 
-Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk, std::string_view what) {
+Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk,
+                                          std::string_view what) {
   if (header.size() < kHeaderSize) return corrupt(what, "shorter than a pack header");
   if (as_chars(header.first(8)) != kMagic) return corrupt(what, "not a cairn pack (bad magic)");
   const auto version = get_le16(header.data() + 8);
   if (version != kVersion)
-    return Error{Errc::unsupported_format, fmt::format("{}: pack format version {} is not supported", what, version)};
+    return Error{Errc::unsupported_format,
+                 fmt::format("{}: pack format version {} is not supported", what, version)};
   if (box_sk.size() != crypto::kBoxSecretKeySize)
     return Error{Errc::auth, "this key is write-only: it cannot read data"};
   auto key = crypto::box_open(box_pk, box_sk, header.subspan(10, kSealedKeySize), what);
@@ -198,7 +207,8 @@ Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, Byte
 }
 
 Result<IndexSpan> parse_trailer(ByteView tail, std::uint64_t file_size, std::string_view what) {
-  if (file_size < kMinPackSize || tail.size() != kTrailerSize) return corrupt(what, "too short to be a pack");
+  if (file_size < kMinPackSize || tail.size() != kTrailerSize)
+    return corrupt(what, "too short to be a pack");
   if (as_chars(tail.subspan(4)) != kEndMagic) return corrupt(what, "no pack trailer (truncated?)");
   const std::uint32_t len = get_le32(tail.data());
   if (len < crypto::kSealOverhead + 4 || len > file_size - kHeaderSize - kTrailerSize)
@@ -214,29 +224,33 @@ Bytes encode_index(const std::vector<Entry>& entries) {
   return plain;
 }
 
-Result<std::vector<Entry>> decode_index(ByteView plain, std::uint64_t blobs_end, std::string_view what) {
+Result<std::vector<Entry>> decode_index(ByteView plain, std::uint64_t blobs_end,
+                                        std::string_view what) {
   if (plain.size() < 4) return corrupt(what, "index too short");
   const std::uint32_t count = get_le32(plain.data());
   ByteView rest = plain.subspan(4);
-  if (rest.size() != std::size_t{count} * kEntrySize) return corrupt(what, "index size does not match its count");
+  if (rest.size() != std::size_t{count} * kEntrySize)
+    return corrupt(what, "index size does not match its count");
   std::vector<Entry> out;
   CAIRN_TRY(decode_entries(rest, count, blobs_end, out, what));
   return out;
 }
 
-Result<std::vector<Entry>> open_index(ByteView sealed, ByteView index_key, ByteView repo_id, std::uint64_t blobs_end,
-                                      std::string_view what) {
+Result<std::vector<Entry>> open_index(ByteView sealed, ByteView index_key, ByteView repo_id,
+                                      std::uint64_t blobs_end, std::string_view what) {
   auto plain = crypto::open(index_key, sealed, index_ad(repo_id), what);
   if (!plain) return corrupt(what, "the index does not authenticate");
   return decode_index(*plain, blobs_end, what);
 }
 
-Result<std::vector<Entry>> read_index(ByteView pack, ByteView index_key, ByteView repo_id, std::string_view what) {
+Result<std::vector<Entry>> read_index(ByteView pack, ByteView index_key, ByteView repo_id,
+                                      std::string_view what) {
   if (pack.size() < kMinPackSize) return corrupt(what, "too short to be a pack");
   if (as_chars(pack.first(8)) != kMagic) return corrupt(what, "not a cairn pack (bad magic)");
   if (get_le16(pack.data() + 8) != kVersion)
-    return Error{Errc::unsupported_format, fmt::format("{}: pack format version {} is not supported", what,
-                                                       get_le16(pack.data() + 8))};
+    return Error{Errc::unsupported_format,
+                 fmt::format("{}: pack format version {} is not supported", what,
+                             get_le16(pack.data() + 8))};
   CAIRN_TRY_ASSIGN(auto span, parse_trailer(pack.last(kTrailerSize), pack.size(), what));
   return open_index(pack.subspan(span.offset, span.length), index_key, repo_id, span.offset, what);
 }

@@ -37,7 +37,7 @@ inline constexpr std::string_view kMagic = "CAIRNPK1";
 inline constexpr std::string_view kEndMagic = "CAIRNPKE";
 inline constexpr std::uint16_t kVersion = 1;
 inline constexpr std::size_t kSealedKeySize = crypto::kBoxSealOverhead + crypto::kKeySize;  // 80
-inline constexpr std::size_t kHeaderSize = 8 + 2 + kSealedKeySize;                            // 90
+inline constexpr std::size_t kHeaderSize = 8 + 2 + kSealedKeySize;                          // 90
 inline constexpr std::size_t kTrailerSize = 4 + 8;
 inline constexpr std::size_t kEntrySize = 32 + 1 + 1 + 8 + 4 + 4;  // 50
 inline constexpr std::size_t kBlobAdSize = 32 + 1 + 1 + 32;        // 66
@@ -66,8 +66,8 @@ struct Entry {
 void append_entry(Bytes& out, const Entry& e);
 // Decodes `count` entries from the front of `in` and advances it. Each entry is checked with
 // check_entry(e, blobs_end). Errc::corrupt (naming `what`) when short or invalid.
-Status decode_entries(ByteView& in, std::uint32_t count, std::uint64_t blobs_end, std::vector<Entry>& out,
-                      std::string_view what);
+Status decode_entries(ByteView& in, std::uint32_t count, std::uint64_t blobs_end,
+                      std::vector<Entry>& out, std::string_view what);
 // Structural checks on one entry: offset >= kHeaderSize, sealed_len >= the AEAD overhead, known
 // type and flags, a raw blob's raw_size equal to its plaintext length, and (when blobs_end != 0)
 // the blob inside [kHeaderSize, blobs_end).
@@ -91,8 +91,9 @@ void seal_payload(ByteView data_key, ByteView repo_id, std::uint8_t type, const 
 // Authenticates and decrypts a blob and, when flagged, decompresses it into `out`, refusing a
 // raw_size above `max_raw` before any work. Does not re-hash: the caller holds the id key.
 // `scratch` holds the compressed payload between the two steps. Errc::corrupt on any failure.
-Status open_blob(ByteView data_key, ByteView repo_id, const Entry& e, ByteView sealed, compress::Decompressor& d,
-                 std::size_t max_raw, Bytes& scratch, Bytes& out, std::string_view what);
+Status open_blob(ByteView data_key, ByteView repo_id, const Entry& e, ByteView sealed,
+                 compress::Decompressor& d, std::size_t max_raw, Bytes& scratch, Bytes& out,
+                 std::string_view what);
 
 // ---- Writing.
 
@@ -140,7 +141,8 @@ class Writer {
 // Checks the magic and version of the first kHeaderSize bytes and opens the data key.
 // Errc::corrupt if the header is malformed or the key does not open (a write-only key has no
 // box_sk and never opens one).
-Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk, std::string_view what);
+Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk,
+                                          std::string_view what);
 
 struct IndexSpan {
   std::uint64_t offset = 0;  // of the sealed index; also the end of the blob area
@@ -151,11 +153,13 @@ Result<IndexSpan> parse_trailer(ByteView tail, std::uint64_t file_size, std::str
 
 Bytes encode_index(const std::vector<Entry>& entries);  // u32 count | entries (plain)
 // Parses a plain index (after authentication); entries must lie in the blob area.
-Result<std::vector<Entry>> decode_index(ByteView plain, std::uint64_t blobs_end, std::string_view what);
+Result<std::vector<Entry>> decode_index(ByteView plain, std::uint64_t blobs_end,
+                                        std::string_view what);
 // Authenticates (index_key, ad = repo_id | "pack-index") and parses a sealed index.
-Result<std::vector<Entry>> open_index(ByteView sealed, ByteView index_key, ByteView repo_id, std::uint64_t blobs_end,
-                                      std::string_view what);
+Result<std::vector<Entry>> open_index(ByteView sealed, ByteView index_key, ByteView repo_id,
+                                      std::uint64_t blobs_end, std::string_view what);
 // All of the above on a whole pack in memory (verify, fuzzing): header magic, trailer, index.
-Result<std::vector<Entry>> read_index(ByteView pack, ByteView index_key, ByteView repo_id, std::string_view what);
+Result<std::vector<Entry>> read_index(ByteView pack, ByteView index_key, ByteView repo_id,
+                                      std::string_view what);
 
 }  // namespace cairn::pack

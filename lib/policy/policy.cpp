@@ -56,38 +56,44 @@ class Checker {
                               std::uint32_t max) const {
     const auto* i = v.as_integer();
     if (!i)
-      return error(line_of(v.source()), fmt::format("'{}' in {} must be an integer, not {}", k.str(), where,
-                                                    type_name(v.type())));
+      return error(line_of(v.source()), fmt::format("'{}' in {} must be an integer, not {}",
+                                                    k.str(), where, type_name(v.type())));
     const std::int64_t n = i->get();
     if (n < 0 || n > static_cast<std::int64_t>(max))
-      return error(line_of(v.source()),
-                   fmt::format("'{}' in {} must be between 0 and {}, not {}", k.str(), where, max, n));
+      return error(line_of(v.source()), fmt::format("'{}' in {} must be between 0 and {}, not {}",
+                                                    k.str(), where, max, n));
     return static_cast<std::uint32_t>(n);
   }
 
-  Result<std::int64_t> duration(const toml::key& k, const toml::node& v, std::string_view where) const {
+  Result<std::int64_t> duration(const toml::key& k, const toml::node& v,
+                                std::string_view where) const {
     const auto* s = v.as_string();
     if (!s)
       return error(line_of(v.source()),
-                   fmt::format("'{}' in {} must be a duration string such as \"30d\", not {}", k.str(), where,
-                               type_name(v.type())));
+                   fmt::format("'{}' in {} must be a duration string such as \"30d\", not {}",
+                               k.str(), where, type_name(v.type())));
     auto d = parse_duration(s->get());
-    if (!d) return error(line_of(v.source()), fmt::format("'{}' in {}: {}", k.str(), where, d.error().message));
+    if (!d)
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {}: {}", k.str(), where, d.error().message));
     return *d;
   }
 
-  Result<std::vector<std::string>> strings(const toml::key& k, const toml::node& v, std::string_view where) const {
+  Result<std::vector<std::string>> strings(const toml::key& k, const toml::node& v,
+                                           std::string_view where) const {
     const auto* a = v.as_array();
     if (!a)
-      return error(line_of(v.source()), fmt::format("'{}' in {} must be an array of strings, not {}", k.str(),
-                                                    where, type_name(v.type())));
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {} must be an array of strings, not {}", k.str(), where,
+                               type_name(v.type())));
     std::vector<std::string> out;
     for (const auto& e : *a) {
       const auto* s = e.as_string();
       if (!s)
-        return error(line_of(e.source()), fmt::format("'{}' in {} must hold strings only, not {}", k.str(), where,
-                                                      type_name(e.type())));
-      if (s->get().empty()) return error(line_of(e.source()), fmt::format("'{}' in {}: empty string", k.str(), where));
+        return error(line_of(e.source()), fmt::format("'{}' in {} must hold strings only, not {}",
+                                                      k.str(), where, type_name(e.type())));
+      if (s->get().empty())
+        return error(line_of(e.source()), fmt::format("'{}' in {}: empty string", k.str(), where));
       out.push_back(s->get());
     }
     return out;
@@ -97,11 +103,12 @@ class Checker {
     const std::string where = fmt::format("[class.{}]", name.str());
     const auto* t = node.as_table();
     if (!t)
-      return error(line_of(node.source()),
-                   fmt::format("'class.{}' must be a table, not {}", name.str(), type_name(node.type())));
+      return error(line_of(node.source()), fmt::format("'class.{}' must be a table, not {}",
+                                                       name.str(), type_name(node.type())));
     if (!valid_class_name(name.str()))
       return error(line_of(name.source()),
-                   fmt::format("class name '{}' may hold only letters, digits, '-', '_' and '.'", name.str()));
+                   fmt::format("class name '{}' may hold only letters, digits, '-', '_' and '.'",
+                               name.str()));
     Class c;
     c.name = std::string(name.str());
     c.line = line_of(name.source());
@@ -135,8 +142,8 @@ class Checker {
       } else if (key == "incremental-chains") {
         const auto* b = v.as_boolean();
         if (!b)
-          return error(line_of(v.source()), fmt::format("'{}' in {} must be true or false, not {}", key, where,
-                                                        type_name(v.type())));
+          return error(line_of(v.source()), fmt::format("'{}' in {} must be true or false, not {}",
+                                                        key, where, type_name(v.type())));
         c.incremental_chains = b->get();
       } else if (key == "destinations") {
         CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
@@ -150,12 +157,14 @@ class Checker {
   Result<Notify> notify(const toml::key& name, const toml::node& node) const {
     const auto* t = node.as_table();
     if (!t)
-      return error(line_of(node.source()), fmt::format("'notify' must be a table, not {}", type_name(node.type())));
+      return error(line_of(node.source()),
+                   fmt::format("'notify' must be a table, not {}", type_name(node.type())));
     Notify n;
     n.line = line_of(name.source());
     for (const auto& [k, v] : *t) {
       if (k.str() != "targets")
-        return error(line_of(k.source()), fmt::format("unknown key '{}' in [notify] (only 'targets')", k.str()));
+        return error(line_of(k.source()),
+                     fmt::format("unknown key '{}' in [notify] (only 'targets')", k.str()));
       CAIRN_TRY_ASSIGN(n.targets, strings(k, v, "[notify]"));
       for (const auto& e : *v.as_array()) {
         const std::string_view target = e.as_string()->get();
@@ -202,11 +211,14 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
       continue;
     }
     if (k.str() != "class")
-      return check.error(line_of(k.source()),
-                         fmt::format("unknown key '{}' (only [class.NAME] and [notify] tables belong here)", k.str()));
+      return check.error(
+          line_of(k.source()),
+          fmt::format("unknown key '{}' (only [class.NAME] and [notify] tables belong here)",
+                      k.str()));
     const auto* classes = v.as_table();
     if (!classes)
-      return check.error(line_of(v.source()), fmt::format("'class' must be a table, not {}", type_name(v.type())));
+      return check.error(line_of(v.source()),
+                         fmt::format("'class' must be a table, not {}", type_name(v.type())));
     for (const auto& [name, node] : *classes) {
       CAIRN_TRY_ASSIGN(Class c, check.klass(name, node));
       p.classes.emplace(c.name, std::move(c));
@@ -221,8 +233,9 @@ Result<Policy> load(const std::filesystem::path& file) {
   if (!f) {
     const int err = errno;
     if (err == ENOENT)
-      return Error{Errc::not_found, fmt::format("policy file '{}' does not exist (use --policy or CAIRN_POLICY)",
-                                                file.string())};
+      return Error{Errc::not_found,
+                   fmt::format("policy file '{}' does not exist (use --policy or CAIRN_POLICY)",
+                               file.string())};
     return errno_error(err, fmt::format("cannot open policy file '{}'", file.string()));
   }
   constexpr std::size_t kMaxPolicy = 4u << 20;
@@ -232,22 +245,26 @@ Result<Policy> load(const std::filesystem::path& file) {
     const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
     text.append(buf, n);
     if (text.size() > kMaxPolicy)
-      return Error{Errc::bad_input, fmt::format("policy file '{}' is larger than 4 MiB", file.string())};
+      return Error{Errc::bad_input,
+                   fmt::format("policy file '{}' is larger than 4 MiB", file.string())};
     if (n < sizeof buf) {
-      if (std::ferror(f.get())) return errno_error(errno, fmt::format("cannot read policy file '{}'", file.string()));
+      if (std::ferror(f.get()))
+        return errno_error(errno, fmt::format("cannot read policy file '{}'", file.string()));
       break;
     }
   }
   return parse(text, file.string());
 }
 
-std::filesystem::path locate(const std::optional<std::filesystem::path>& flag, const GetEnv& getenv) {
+std::filesystem::path locate(const std::optional<std::filesystem::path>& flag,
+                             const GetEnv& getenv) {
   if (flag && !flag->empty()) return *flag;
   if (auto env = getenv("CAIRN_POLICY"); env && !env->empty()) return *env;
   return std::filesystem::path(kDefaultFile);
 }
 
-Result<std::optional<Policy>> load_optional(const std::optional<std::filesystem::path>& flag, const GetEnv& getenv) {
+Result<std::optional<Policy>> load_optional(const std::optional<std::filesystem::path>& flag,
+                                            const GetEnv& getenv) {
   const std::filesystem::path file = locate(flag, getenv);
   auto loaded = load(file);
   if (loaded) return std::optional<Policy>(std::move(*loaded));

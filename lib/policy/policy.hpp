@@ -51,9 +51,9 @@ struct Notify {
 };
 
 struct Policy {
-  std::string origin;                   // the file name (or "<string>"), for messages
-  std::map<std::string, Class> classes; // by name
-  Notify notify;                        // [notify]
+  std::string origin;                    // the file name (or "<string>"), for messages
+  std::map<std::string, Class> classes;  // by name
+  Notify notify;                         // [notify]
   const Class* find(std::string_view name) const;
 };
 

@@ -42,8 +42,8 @@ std::uint64_t crc64_redis(std::uint64_t crc, ByteView data) {
   while (n >= 8) {
     crc ^= get_le64(p);
     crc = kTables[7][crc & 0xff] ^ kTables[6][(crc >> 8) & 0xff] ^ kTables[5][(crc >> 16) & 0xff] ^
-          kTables[4][(crc >> 24) & 0xff] ^ kTables[3][(crc >> 32) & 0xff] ^ kTables[2][(crc >> 40) & 0xff] ^
-          kTables[1][(crc >> 48) & 0xff] ^ kTables[0][crc >> 56];
+          kTables[4][(crc >> 24) & 0xff] ^ kTables[3][(crc >> 32) & 0xff] ^
+          kTables[2][(crc >> 40) & 0xff] ^ kTables[1][(crc >> 48) & 0xff] ^ kTables[0][crc >> 56];
     p += 8;
     n -= 8;
   }
@@ -51,7 +51,8 @@ std::uint64_t crc64_redis(std::uint64_t crc, ByteView data) {
   return crc;
 }
 
-RdbReader::RdbReader(io::Reader& in, std::string what) : in_(in), what_(std::move(what)), buf_(kBuffer + kHold) {}
+RdbReader::RdbReader(io::Reader& in, std::string what)
+    : in_(in), what_(std::move(what)), buf_(kBuffer + kHold) {}
 
 Status RdbReader::refill() {
   if (head_ > 0) {
@@ -63,11 +64,14 @@ Status RdbReader::refill() {
   tail_ += n;
   if (n == 0) eof_ = true;
   if (!magic_checked_ && (tail_ >= kMagic || eof_)) {
-    const bool digits = tail_ >= kMagic && std::all_of(buf_.begin() + 5, buf_.begin() + kMagic,
-                                                       [](std::uint8_t c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        tail_ >= kMagic && std::all_of(buf_.begin() + 5, buf_.begin() + kMagic,
+                                       [](std::uint8_t c) { return c >= '0' && c <= '9'; });
     if (!digits || std::memcmp(buf_.data(), "REDIS", 5) != 0)
-      return Error{Errc::bad_input, fmt::format("{} is not a Redis RDB file (it does not start with 'REDIS' and "
-                                                "a version)", what_)};
+      return Error{Errc::bad_input,
+                   fmt::format("{} is not a Redis RDB file (it does not start with 'REDIS' and "
+                               "a version)",
+                               what_)};
     magic_checked_ = true;
   }
   return {};
@@ -81,7 +85,7 @@ Status RdbReader::finish() {
     if (total < trail + kMagic + 1 + 8) continue;
     const std::uint64_t end = total - trail;
     const std::uint64_t opcode = end - 9;  // 0xff, then the 8-byte checksum
-    if (opcode < passed_) continue;         // cannot happen: kHold covers every candidate
+    if (opcode < passed_) continue;        // cannot happen: kHold covers every candidate
     const std::uint8_t* at = buf_.data() + head_ + (opcode - passed_);
     if (at[0] != 0xff) continue;
     const std::uint64_t stored = get_le64(at + 1);
@@ -89,7 +93,8 @@ Status RdbReader::finish() {
       if (!unchecked) unchecked = end;
       continue;
     }
-    if (crc64_redis(crc_, ByteView(buf_.data() + head_, static_cast<std::size_t>(opcode + 1 - passed_))) == stored) {
+    if (crc64_redis(crc_, ByteView(buf_.data() + head_,
+                                   static_cast<std::size_t>(opcode + 1 - passed_))) == stored) {
       end_ = end;
       dropped_ = trail;
       finished_ = true;
@@ -102,9 +107,10 @@ Status RdbReader::finish() {
     finished_ = true;
     return {};
   }
-  return Error{Errc::bad_input, fmt::format("{} does not end with a whole Redis RDB file ({} bytes, no end "
-                                            "opcode with a matching CRC64 checksum): truncated or damaged",
-                                            what_, total)};
+  return Error{Errc::bad_input,
+               fmt::format("{} does not end with a whole Redis RDB file ({} bytes, no end "
+                           "opcode with a matching CRC64 checksum): truncated or damaged",
+                           what_, total)};
 }
 
 Result<std::size_t> RdbReader::read(MutByteView out) {

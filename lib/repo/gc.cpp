@@ -39,18 +39,21 @@ State load_state(const fs::path& file, const std::string& repo_id, Observer& obs
   auto bytes = io::read_file(file);
   if (!bytes) {
     if (bytes.error().code != Errc::not_found)
-      obs.info(fmt::format("cannot read prune state '{}' ({}): starting afresh", file.string(), bytes.error().message));
+      obs.info(fmt::format("cannot read prune state '{}' ({}): starting afresh", file.string(),
+                           bytes.error().message));
     return {};
   }
   State s;
   try {
     const auto j = nlohmann::json::parse(as_chars(*bytes));
-    if (j.at("cairn") != "prune-state" || j.at("version") != 1) throw std::runtime_error("not a prune state, version 1");
+    if (j.at("cairn") != "prune-state" || j.at("version") != 1)
+      throw std::runtime_error("not a prune state, version 1");
     if (j.at("repository") != repo_id) return {};  // another repository's: not ours to use
     for (const auto& [pack, m] : j.at("candidates").items()) {
       auto id = hash::PackId::from_hex(pack);
       if (!id) throw std::runtime_error("bad pack id");
-      s.candidates[*id] = Mark{m.at("generation").get<std::uint64_t>(), m.at("marked_ns").get<std::int64_t>()};
+      s.candidates[*id] =
+          Mark{m.at("generation").get<std::uint64_t>(), m.at("marked_ns").get<std::int64_t>()};
     }
     for (const auto& line : j.at("pending")) s.pending.push_back(line.get<std::string>());
   } catch (const std::exception& e) {
@@ -65,11 +68,15 @@ Status save_state(const fs::path& file, const std::string& repo_id, const State&
   nlohmann::json cand = nlohmann::json::object();
   for (const auto& [pack, m] : s.candidates)
     cand[pack.hex()] = {{"generation", m.generation}, {"marked_ns", m.marked_ns}};
-  const nlohmann::json j = {{"cairn", "prune-state"}, {"version", 1},   {"repository", repo_id},
-                            {"candidates", cand},     {"pending", s.pending}};
+  const nlohmann::json j = {{"cairn", "prune-state"},
+                            {"version", 1},
+                            {"repository", repo_id},
+                            {"candidates", cand},
+                            {"pending", s.pending}};
   const std::string text = j.dump() + "\n";
   auto st = io::write_file_atomic(file, as_bytes(text), 0600);
-  if (!st) return std::move(st.error().wrap(fmt::format("cannot save prune state '{}'", file.string())));
+  if (!st)
+    return std::move(st.error().wrap(fmt::format("cannot save prune state '{}'", file.string())));
   return {};
 }
 
@@ -111,14 +118,16 @@ Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) 
 std::string pack_path(const hash::PackId& p) { return Key::pack(p).path(); }
 
 // Writes an index file for packs a set needs again, from each pack's own trailing index.
-Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, State& state, const fs::path& state_file,
-               const std::string& repo_id, const Report& report, GcResult& res, Observer& obs) {
+Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, State& state,
+               const fs::path& state_file, const std::string& repo_id, const Report& report,
+               GcResult& res, Observer& obs) {
   if (packs.empty()) return {};
   std::vector<repo::IndexPack> entries;
   for (const auto& p : packs) {
     auto e = r.read_pack_index(p);
     if (!e) {  // damage (verify reports it); the other packs still get their entries
-      if (e.error().code != Errc::not_found && e.error().code != Errc::corrupt) return std::move(e).error();
+      if (e.error().code != Errc::not_found && e.error().code != Errc::corrupt)
+        return std::move(e).error();
       obs.warning(fmt::format("pack {}", p.hex()), e.error());
       continue;
     }
@@ -140,23 +149,30 @@ Status reindex(repo::Repository& r, const std::vector<hash::PackId>& packs, Stat
 // it: the new file first, then the old one goes. A pack that another index file (kept, or
 // written here) covers already is not repeated.
 Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State& state,
-              std::map<hash::PackId, std::uint64_t>& stored, const PackSet& referenced, const fs::path& state_file,
-              const std::string& repo_id, const Report& report, const CancelToken& cancel) {
+              std::map<hash::PackId, std::uint64_t>& stored, const PackSet& referenced,
+              const fs::path& state_file, const std::string& repo_id, const Report& report,
+              const CancelToken& cancel) {
   // A pack missing from the listing is looked at again: a writer stores its packs before
   // its index file, so a pack named by a fresh index file exists by now.
   PackSet dangling;
   for (const auto& f : indexes)
     for (const auto& ip : f.packs) {
-      if (stored.contains(ip.pack) || referenced.contains(ip.pack) || dangling.contains(ip.pack)) continue;
+      if (stored.contains(ip.pack) || referenced.contains(ip.pack) || dangling.contains(ip.pack))
+        continue;
       CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key::pack(ip.pack)));
-      if (info) stored.emplace(ip.pack, info->size);
-      else dangling.insert(ip.pack);
+      if (info)
+        stored.emplace(ip.pack, info->size);
+      else
+        dangling.insert(ip.pack);
     }
-  const auto drop = [&](const hash::PackId& p) { return state.candidates.contains(p) || dangling.contains(p); };
+  const auto drop = [&](const hash::PackId& p) {
+    return state.candidates.contains(p) || dangling.contains(p);
+  };
   PackSet covered;
   std::vector<const IndexFile*> rewrite;
   for (const auto& f : indexes) {
-    if (std::any_of(f.packs.begin(), f.packs.end(), [&](const repo::IndexPack& ip) { return drop(ip.pack); })) {
+    if (std::any_of(f.packs.begin(), f.packs.end(),
+                    [&](const repo::IndexPack& ip) { return drop(ip.pack); })) {
       rewrite.push_back(&f);
     } else {
       for (const auto& ip : f.packs) covered.insert(ip.pack);
@@ -169,7 +185,8 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
       if (!drop(ip.pack) && covered.insert(ip.pack).second) keep.push_back(ip);
     const Key old = Key::index(f->name);
     if (!keep.empty()) {
-      const Bytes bytes = repo::encode_index_file(keep, r.keys().index_key.view(), r.keys().repo_id);
+      const Bytes bytes =
+          repo::encode_index_file(keep, r.keys().index_key.view(), r.keys().repo_id);
       const Key k = Key::index(hash::blake2b(bytes).hex());
       auto st = r.storage().put(k, bytes, /*no_replace=*/true);
       if (!st && st.error().code != Errc::exists) return std::move(st).error();
@@ -187,12 +204,14 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
   return {};
 }
 
-Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys, const Report& report,
-                       const CancelToken& cancel, const std::function<void(const backend::Key&)>& each) {
+Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys,
+                       const Report& report, const CancelToken& cancel,
+                       const std::function<void(const backend::Key&)>& each) {
   for (std::size_t at = 0; at < keys.size(); at += kRemoveGroup) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    const std::vector<backend::Key> group(keys.begin() + static_cast<std::ptrdiff_t>(at),
-                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kRemoveGroup)));
+    const std::vector<backend::Key> group(
+        keys.begin() + static_cast<std::ptrdiff_t>(at),
+        keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kRemoveGroup)));
     CAIRN_TRY(b.remove_many(group, [&](const backend::Key& k) -> Status {
       CAIRN_TRY(report('-', k.path()));
       each(k);
@@ -252,8 +271,8 @@ Status remove_sets(Repository& r, const std::vector<hash::SetId>& ids, const Rep
   });
 }
 
-Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report, Observer& obs,
-                         const CancelToken& cancel) {
+Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report,
+                         Observer& obs, const CancelToken& cancel) {
   const std::string repo_id = to_hex(r.config().repo_id);
   const fs::path& state_file = o.state_file;
   const std::int64_t now = o.now_ns;
@@ -287,7 +306,8 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
     }
   }
   for (const auto& [pack, size] : stored)
-    if (!referenced.contains(pack) && !next.contains(pack)) next.emplace(pack, Mark{generation, now});
+    if (!referenced.contains(pack) && !next.contains(pack))
+      next.emplace(pack, Mark{generation, now});
   state.candidates = std::move(next);
   CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));
   CAIRN_TRY(save_state(state_file, repo_id, state));
@@ -300,14 +320,17 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   // The re-check, after the retirement: a set committed meanwhile protects its packs.
   CAIRN_TRY(scan_sets(r, sets, cancel));
   if (!sets.unreadable.empty())
-    return Error{Errc::corrupt, "a set object written during the sweep cannot be read: nothing was deleted"};
+    return Error{Errc::corrupt,
+                 "a set object written during the sweep cannot be read: nothing was deleted"};
   referenced = referenced_packs(sets);
   rescue.clear();
   std::vector<hash::PackId> sweep;
   const std::uint32_t need = std::max<std::uint32_t>(o.grace_generations, 1);
   for (const auto& [pack, m] : state.candidates) {
-    if (referenced.contains(pack)) rescue.push_back(pack);
-    else if (generation >= m.generation + need && now - m.marked_ns >= o.grace_ns) sweep.push_back(pack);
+    if (referenced.contains(pack))
+      rescue.push_back(pack);
+    else if (generation >= m.generation + need && now - m.marked_ns >= o.grace_ns)
+      sweep.push_back(pack);
   }
   for (const auto& p : rescue) state.candidates.erase(p);
   CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));

@@ -54,13 +54,13 @@ struct GcOptions {
 struct GcResult {
   std::size_t swept_packs = 0;
   std::uint64_t swept_bytes = 0;
-  std::size_t candidates = 0;   // marked, waiting for the grace period
-  std::size_t rescued = 0;      // candidates a set references again
+  std::size_t candidates = 0;  // marked, waiting for the grace period
+  std::size_t rescued = 0;     // candidates a set references again
 };
 
 // Marks unreferenced packs and sweeps the ones whose grace period is over (ops/prune.hpp).
 // `sets` is re-scanned right before anything is deleted.
-Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report, Observer& obs,
-                         const CancelToken& cancel);
+Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report,
+                         Observer& obs, const CancelToken& cancel);
 
 }  // namespace cairn::repo::gc

@@ -104,13 +104,14 @@ class ChunkSink {
     auto* bytes_new = &bytes_new_;
     auto* pool = &pool_;
     std::uint64_t size = copy.size();
-    return q_.submit(size, [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
-      auto fresh = s->put(id, type, data);
-      if (fresh && *fresh) *bytes_new += data.size();
-      pool->give_back(std::move(data));
-      if (!fresh) return std::move(fresh).error();
-      return {};
-    });
+    return q_.submit(size,
+                     [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
+                       auto fresh = s->put(id, type, data);
+                       if (fresh && *fresh) *bytes_new += data.size();
+                       pool->give_back(std::move(data));
+                       if (!fresh) return std::move(fresh).error();
+                       return {};
+                     });
   }
   // Drops the consumed front of the buffer once it is at least max_size long, so each byte is
   // moved about once (compacting after every cut moved up to max_size per chunk).
@@ -166,8 +167,7 @@ class RootMap {
     auto slash = path.find('/');
     std::string first = path.substr(0, slash);
     for (auto& r : roots_)
-      if (r.filename() == first)
-        return slash == std::string::npos ? r : r / path.substr(slash + 1);
+      if (r.filename() == first) return slash == std::string::npos ? r : r / path.substr(slash + 1);
     return std::nullopt;
   }
 
@@ -184,10 +184,16 @@ class Packer {
  public:
   Packer(Repository& r, WriteSession& s, WorkQueue& q, Observer& obs, const CancelToken& cancel,
          bool reuse_unchanged)
-      : r_(r), s_(s), q_(q), obs_(obs), cancel_(cancel), reuse_(reuse_unchanged),
+      : r_(r),
+        s_(s),
+        q_(q),
+        obs_(obs),
+        cancel_(cancel),
+        reuse_(reuse_unchanged),
         data_(s, r.chunker(), q, BlobType::data, seen_, stats_.bytes_new),
         meta_(s, r.chunker(), q, BlobType::meta, seen_, stats_.bytes_new),
-        meta_out_(meta_), stored_(meta_out_) {}
+        meta_out_(meta_),
+        stored_(meta_out_) {}
 
   Status run(manifest::Reader& in, const RootMap& roots) {
     manifest::SetInfo info = in.set();
@@ -257,7 +263,8 @@ class Packer {
     }
     auto file = roots.resolve(e.path);
     if (!file) {
-      obs_.warning(e.path, Error{Errc::not_found, "no root in the manifest header holds this path"});
+      obs_.warning(e.path,
+                   Error{Errc::not_found, "no root in the manifest header holds this path"});
       return false;
     }
     auto r = read_file(*file, e);
@@ -323,8 +330,8 @@ class Packer {
 
 }  // namespace
 
-Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in, const IngestOptions& o,
-                        Observer& obs, const CancelToken& cancel) {
+Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
+                        const IngestOptions& o, Observer& obs, const CancelToken& cancel) {
   RootMap roots(in.set().roots);
   std::optional<Packer> packer;
   {
@@ -344,7 +351,9 @@ Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in, co
   for (const auto& id : packer->referenced()) {
     auto loc = s.locate(id);
     if (!loc) loc = r.locate(id);
-    if (!loc) return Error{Errc::internal, fmt::format("chunk {} was stored but cannot be located", id.hex())};
+    if (!loc)
+      return Error{Errc::internal,
+                   fmt::format("chunk {} was stored but cannot be located", id.hex())};
     packs.insert(loc->pack);
   }
   out.packs.assign(packs.begin(), packs.end());

@@ -31,7 +31,7 @@ struct Ingested {
 
 // Stores every entry `in` (open()ed) names and finishes `s`. Unreadable files are warned
 // about on `obs` and left out; nothing is committed on error (no set is written here).
-Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in, const IngestOptions& o,
-                        Observer& obs, const CancelToken& cancel);
+Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
+                        const IngestOptions& o, Observer& obs, const CancelToken& cancel);
 
 }  // namespace cairn::repo

@@ -8,7 +8,9 @@ namespace cairn::repo {
 
 Result<Bytes> Repository::read_object(const backend::Key& k) { return storage().get(k); }
 
-Result<std::optional<backend::ObjectInfo>> Repository::stat_object(const backend::Key& k) { return storage().stat(k); }
+Result<std::optional<backend::ObjectInfo>> Repository::stat_object(const backend::Key& k) {
+  return storage().stat(k);
+}
 
 std::optional<std::vector<hash::SetId>> Repository::list_sets_at(const std::filesystem::path& dir) {
   auto be = backend::open_local(dir, /*create=*/false);

@@ -107,7 +107,8 @@ class RepositoryImpl final : public Repository {
   backend::Backend& storage() override { return *be_; }
   const chunker::Chunker& chunker() const override { return chunker_; }
 
-  Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) override {
+  Status list_objects(backend::Kind kind,
+                      const std::function<Status(const backend::ObjectInfo&)>& each) override {
     return be_->list(kind, each);
   }
   Result<std::optional<std::uint64_t>> object_size(const backend::Key& k) override;
@@ -122,12 +123,14 @@ class RepositoryImpl final : public Repository {
   }
   void set_local_dir(std::filesystem::path dir) { local_dir_ = std::move(dir); }
 
-  Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
-                                                    std::vector<hash::PackId> allowed_packs) override;
+  Result<std::unique_ptr<WriteSession>> begin_write(
+      WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs) override;
   Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
   Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) override;
   std::optional<Location> locate(const hash::ChunkId& id) const override { return index_.find(id); }
-  std::vector<Location> locate_all(const hash::ChunkId& id) const override { return index_.find_all(id); }
+  std::vector<Location> locate_all(const hash::ChunkId& id) const override {
+    return index_.find_all(id);
+  }
   Result<std::vector<pack::Entry>> read_pack_index(const hash::PackId& id) override;
 
   Result<WrittenSet> write_set(const SetBody& body) override;
@@ -145,7 +148,8 @@ class RepositoryImpl final : public Repository {
   std::string current_slot() const override { return slot_; }
   const std::string& config_problem() const override { return config_problem_; }
   void set_config_problem(std::string p) { config_problem_ = std::move(p); }
-  Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const override;
+  Result<Bytes> export_slot(std::string_view passphrase, bool write_only,
+                            const crypto::KdfParams& p) const override;
 
   // For sessions and open().
   const hash::KeyedHasher& hasher() const { return hasher_; }

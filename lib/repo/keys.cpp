@@ -12,11 +12,14 @@ using backend::Kind;
 
 namespace {
 
-Error write_only_error() { return Error{Errc::auth, "this key is write-only: it cannot manage key slots"}; }
+Error write_only_error() {
+  return Error{Errc::auth, "this key is write-only: it cannot manage key slots"};
+}
 
 }  // namespace
 
-Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase, const crypto::KdfParams& p) {
+Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase,
+                                            const crypto::KdfParams& p) {
   if (!keys_.can_read()) return write_only_error();
   CAIRN_TRY(crypto::check_kdf_params(p));
   const Bytes slot = crypto::seal_slot(keys_, new_passphrase, p);
@@ -28,7 +31,8 @@ Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase, con
     CAIRN_TRY_ASSIGN(crypto::KeyMaterial m, crypto::open_slot(back, new_passphrase, k.name));
     if (m.caps != crypto::Caps::full || m.repo_id != keys_.repo_id || m.box_pk != keys_.box_pk ||
         m.sign_pk != keys_.sign_pk || !crypto::equal(m.index_key.view(), keys_.index_key.view()))
-      return corrupt_error(fmt::format("key slot '{}'", k.name), "it does not read back as written");
+      return corrupt_error(fmt::format("key slot '{}'", k.name),
+                           "it does not read back as written");
     return {};
   };
   if (auto st = check(); !st) {
@@ -62,10 +66,12 @@ Status RepositoryImpl::remove_key(std::string_view slot_name) {
     return n != k.name && known_full_.contains(n);
   });
   if (!other_full)
-    return Error{Errc::usage,
-                 fmt::format("refusing to remove key slot '{}': no other key slot is known to give full access "
-                             "(add a key first, or unlock with another full key)",
-                             slot_name)};
+    return Error{
+        Errc::usage,
+        fmt::format(
+            "refusing to remove key slot '{}': no other key slot is known to give full access "
+            "(add a key first, or unlock with another full key)",
+            slot_name)};
   CAIRN_TRY(be_->remove(k));
   known_full_.erase(k.name);
   if (slot_ == k.name) slot_.clear();

@@ -23,7 +23,9 @@ void put_le16(Bytes& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
   out.push_back(static_cast<std::uint8_t>(v >> 8));
 }
-std::uint16_t get_le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint16_t get_le16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
 
 // Never throws: every string we dump was checked to be UTF-8; `replace` is a second fence.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -52,7 +54,8 @@ class Fields {
     CAIRN_TRY_ASSIGN(const json* v, at(key));
     if (v->is_number_unsigned()) {
       const auto u = v->get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return wrong(key);
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return wrong(key);
       return static_cast<std::int64_t>(u);
     }
     if (!v->is_number_integer()) return wrong(key);
@@ -105,7 +108,9 @@ class Fields {
   }
 
  private:
-  Error wrong(const char* key) const { return corrupt(what_, fmt::format("field '{}' is malformed", key)); }
+  Error wrong(const char* key) const {
+    return corrupt(what_, fmt::format("field '{}' is malformed", key));
+  }
   const json& j_;
   std::string_view what_;
 };
@@ -124,7 +129,8 @@ Bytes concat_ad(ByteView repo_id, std::string_view label, ByteView extra = {}) {
 }
 
 Status check_utf8(std::string_view s, std::string_view field) {
-  if (!is_utf8(s)) return Error{Errc::bad_input, fmt::format("set field '{}' is not valid UTF-8", field)};
+  if (!is_utf8(s))
+    return Error{Errc::bad_input, fmt::format("set field '{}' is not valid UTF-8", field)};
   return {};
 }
 
@@ -146,11 +152,11 @@ json id_array(const std::vector<hash::Id<Tag>>& ids) {
 Status validate(const Config& c) {
   if (auto st = c.chunking.validate(); !st) return Error{Errc::bad_input, st.error().message};
   if (c.zstd_level < kMinZstdLevel || c.zstd_level > kMaxZstdLevel)
-    return Error{Errc::bad_input,
-                 fmt::format("zstd level {} is outside {}..{}", c.zstd_level, kMinZstdLevel, kMaxZstdLevel)};
+    return Error{Errc::bad_input, fmt::format("zstd level {} is outside {}..{}", c.zstd_level,
+                                              kMinZstdLevel, kMaxZstdLevel)};
   if (c.pack_size < kMinPackSize || c.pack_size > kMaxPackSize)
-    return Error{Errc::bad_input,
-                 fmt::format("pack size {} is outside {}..{}", c.pack_size, kMinPackSize, kMaxPackSize)};
+    return Error{Errc::bad_input, fmt::format("pack size {} is outside {}..{}", c.pack_size,
+                                              kMinPackSize, kMaxPackSize)};
   if (!hash::algo_from_name(hash::algo_name(c.chunk_hash)))
     return Error{Errc::bad_input, "unknown chunk hash"};
   return {};
@@ -162,7 +168,8 @@ Bytes encode_config(const Config& c, ByteView sign_sk) {
   json j = {
       {"version", c.version},
       {"repo_id", to_hex(c.repo_id)},
-      {"chunker", {{"min", c.chunking.min_size}, {"avg", c.chunking.avg_size}, {"max", c.chunking.max_size}}},
+      {"chunker",
+       {{"min", c.chunking.min_size}, {"avg", c.chunking.avg_size}, {"max", c.chunking.max_size}}},
       {"chunk_hash", std::string(hash::algo_name(c.chunk_hash))},
       {"zstd_level", c.zstd_level},
       {"pack_size", c.pack_size},
@@ -182,11 +189,14 @@ Bytes encode_config(const Config& c, ByteView sign_sk) {
 Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view what) {
   constexpr std::size_t kFixed = 8 + 4 + kSigSize;
   if (file.size() < kFixed) return corrupt(what, "too short");
-  if (as_chars(file.first(8)) != kConfigMagic) return corrupt(what, "not a cairn config (bad magic)");
+  if (as_chars(file.first(8)) != kConfigMagic)
+    return corrupt(what, "not a cairn config (bad magic)");
   const std::uint32_t len = get_le32(file.data() + 8);
-  if (len > kMaxConfigJson || file.size() != kFixed + len) return corrupt(what, "the length does not match");
+  if (len > kMaxConfigJson || file.size() != kFixed + len)
+    return corrupt(what, "the length does not match");
   const ByteView signed_part = file.first(file.size() - kSigSize);
-  if (!crypto::verify(sign_pk, signed_part, file.last(kSigSize))) return corrupt(what, "the signature does not verify");
+  if (!crypto::verify(sign_pk, signed_part, file.last(kSigSize)))
+    return corrupt(what, "the signature does not verify");
   // Authenticated: now parse.
   CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(file.subspan(12, len)), what));
   Fields f(j, what);
@@ -194,8 +204,8 @@ Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view w
   CAIRN_TRY_ASSIGN(std::uint64_t version, f.u64("version"));
   if (version != static_cast<std::uint64_t>(kFormatVersion))
     return Error{Errc::unsupported_format,
-                 fmt::format("{}: repository format {} is not supported (this cairn reads {})", what, version,
-                             kFormatVersion)};
+                 fmt::format("{}: repository format {} is not supported (this cairn reads {})",
+                             what, version, kFormatVersion)};
   c.version = kFormatVersion;
   CAIRN_TRY_ASSIGN(c.repo_id, f.hex("repo_id", kIdSize));
   CAIRN_TRY_ASSIGN(const json* ch, f.at("chunker"));
@@ -213,7 +223,8 @@ Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view w
   if (!a) return corrupt(what, fmt::format("unknown chunk hash '{}'", algo));
   c.chunk_hash = *a;
   CAIRN_TRY_ASSIGN(std::int64_t level, f.i64("zstd_level"));
-  if (level < kMinZstdLevel || level > kMaxZstdLevel) return corrupt(what, "field 'zstd_level' is out of range");
+  if (level < kMinZstdLevel || level > kMaxZstdLevel)
+    return corrupt(what, "field 'zstd_level' is out of range");
   c.zstd_level = static_cast<int>(level);
   CAIRN_TRY_ASSIGN(c.pack_size, f.u64("pack_size"));
   CAIRN_TRY_ASSIGN(c.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
@@ -264,13 +275,14 @@ Result<std::vector<IndexPack>> parse_index_plain(ByteView plain, std::string_vie
   return out;
 }
 
-Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_key, ByteView repo_id,
-                                                 std::string_view what) {
+Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_key,
+                                                 ByteView repo_id, std::string_view what) {
   if (file.size() < 10 + crypto::kSealOverhead) return corrupt(what, "too short");
   if (as_chars(file.first(8)) != kIndexMagic) return corrupt(what, "not a cairn index (bad magic)");
   const auto version = get_le16(file.data() + 8);
   if (version != kIndexVersion)
-    return Error{Errc::unsupported_format, fmt::format("{}: index format {} is not supported", what, version)};
+    return Error{Errc::unsupported_format,
+                 fmt::format("{}: index format {} is not supported", what, version)};
   auto plain = crypto::open(index_key, file.subspan(10), concat_ad(repo_id, "index"), what);
   if (!plain) return corrupt(what, "it does not authenticate");
   return parse_index_plain(*plain, what);
@@ -281,9 +293,9 @@ Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_k
 namespace {
 
 struct Envelope {
-  Bytes writer;              // the writer id (Signer::writer), empty for admin records
-  ByteView header;           // the signed plaintext JSON
-  std::optional<Bytes> body; // the opened body JSON, when asked for and the key can read
+  Bytes writer;               // the writer id (Signer::writer), empty for admin records
+  ByteView header;            // the signed plaintext JSON
+  std::optional<Bytes> body;  // the opened body JSON, when asked for and the key can read
 };
 
 // Who signs an envelope: the writer identity of the key (sets), or the admin key (holds,
@@ -294,12 +306,14 @@ enum class Signer { writer, admin };
 //   writer_id (16) | writer_pk (32) | writer_cert (64)
 constexpr std::size_t kSignerBlock = crypto::kWriterIdSize + crypto::kSignPublicKeySize + kSigSize;
 
-Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::string_view label, Signer signer,
-                            const std::string& header, const std::string& body, const crypto::KeyMaterial& keys) {
+Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::string_view label,
+                            Signer signer, const std::string& header, const std::string& body,
+                            const crypto::KeyMaterial& keys) {
   if (body.size() > std::numeric_limits<std::uint32_t>::max() - crypto::kSealOverhead)
     return Error{Errc::bad_input, fmt::format("{} body is too large", label)};
   if (signer == Signer::admin && !keys.can_admin())
-    return Error{Errc::auth, fmt::format("this key is write-only: it cannot sign a {} record", label)};
+    return Error{Errc::auth,
+                 fmt::format("this key is write-only: it cannot sign a {} record", label)};
   crypto::SecretBytes data_key(crypto::kKeySize);
   crypto::random_bytes(data_key.mut());
   Bytes out;
@@ -316,24 +330,30 @@ Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::
   append(out, as_bytes(header));
   append(out, crypto::box_seal(keys.box_pk, data_key.view()));
   put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
-  crypto::seal_append(data_key.view(), as_bytes(body), concat_ad(keys.repo_id, label, as_bytes(header)), out);
-  append(out, crypto::sign(signer == Signer::writer ? keys.writer_sk.view() : keys.sign_sk.view(), out));
+  crypto::seal_append(data_key.view(), as_bytes(body),
+                      concat_ad(keys.repo_id, label, as_bytes(header)), out);
+  append(out,
+         crypto::sign(signer == Signer::writer ? keys.writer_sk.view() : keys.sign_sk.view(), out));
   return out;
 }
 
 // Verifies the signature before looking at anything else, then the layout; opens the body
 // when `want_body` and the key can read.
-Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint16_t version, std::string_view label,
-                               Signer signer, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
+Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint16_t version,
+                               std::string_view label, Signer signer,
+                               const crypto::KeyMaterial& keys, bool want_body,
+                               std::string_view what) {
   const std::size_t block = signer == Signer::writer ? kSignerBlock : 0;
   const std::size_t fixed = 8 + 2 + block + 4 + pack::kSealedKeySize + 4 + kSigSize;
   if (file.size() < 10) return corrupt(what, "too short");
-  if (as_chars(file.first(8)) != magic) return corrupt(what, fmt::format("not a cairn {} (bad magic)", label));
+  if (as_chars(file.first(8)) != magic)
+    return corrupt(what, fmt::format("not a cairn {} (bad magic)", label));
   // The version is read before anything is authenticated only to name it in a refusal.
   const auto v = get_le16(file.data() + 8);
   if (v != version)
-    return Error{Errc::unsupported_format, fmt::format("{}: {} format {} is not supported (this cairn reads {})", what,
-                                                       label, v, version)};
+    return Error{Errc::unsupported_format,
+                 fmt::format("{}: {} format {} is not supported (this cairn reads {})", what, label,
+                             v, version)};
   if (file.size() < fixed) return corrupt(what, "too short");
   const ByteView signed_part = file.first(file.size() - kSigSize);
   Envelope env;
@@ -341,17 +361,21 @@ Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint1
     // The admin key certifies the writer; the writer signs the object.
     const ByteView wid = file.subspan(10, crypto::kWriterIdSize);
     const ByteView wpk = file.subspan(10 + crypto::kWriterIdSize, crypto::kSignPublicKeySize);
-    const ByteView cert = file.subspan(10 + crypto::kWriterIdSize + crypto::kSignPublicKeySize, kSigSize);
+    const ByteView cert =
+        file.subspan(10 + crypto::kWriterIdSize + crypto::kSignPublicKeySize, kSigSize);
     if (!crypto::verify(keys.sign_pk, crypto::writer_cert_message(keys.repo_id, wid, wpk), cert))
       return corrupt(what, "its writer is not certified by this repository's admin key");
-    if (!crypto::verify(wpk, signed_part, file.last(kSigSize))) return corrupt(what, "the signature does not verify");
+    if (!crypto::verify(wpk, signed_part, file.last(kSigSize)))
+      return corrupt(what, "the signature does not verify");
     env.writer.assign(wid.begin(), wid.end());
   } else if (!crypto::verify(keys.sign_pk, signed_part, file.last(kSigSize))) {
-    return corrupt(what, "the signature does not verify (it was not signed with this repository's admin key)");
+    return corrupt(
+        what, "the signature does not verify (it was not signed with this repository's admin key)");
   }
   const std::size_t hat = 10 + block;
   const std::uint32_t hlen = get_le32(file.data() + hat);
-  if (hlen > kMaxSetHeaderJson || hlen > file.size() - fixed) return corrupt(what, "the header length is impossible");
+  if (hlen > kMaxSetHeaderJson || hlen > file.size() - fixed)
+    return corrupt(what, "the header length is impossible");
   env.header = file.subspan(hat + 4, hlen);
   const ByteView sealed_key = file.subspan(hat + 4 + hlen, pack::kSealedKeySize);
   const std::size_t body_at = hat + 4 + hlen + pack::kSealedKeySize;
@@ -361,8 +385,8 @@ Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint1
   if (!want_body || !keys.can_read()) return env;
   auto data_key = crypto::box_open(keys.box_pk, keys.box_sk.view(), sealed_key, what);
   if (!data_key) return corrupt(what, "the data key does not open");
-  auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen), concat_ad(keys.repo_id, label, env.header),
-                           what);
+  auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen),
+                           concat_ad(keys.repo_id, label, env.header), what);
   if (!body) return corrupt(what, "the body does not authenticate");
   env.body = std::move(*body);
   return env;
@@ -458,9 +482,10 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
   return b;
 }
 
-Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body, std::string_view what) {
-  CAIRN_TRY_ASSIGN(Envelope env,
-                   open_envelope(file, kSetMagic, kSetVersion, "set", Signer::writer, keys, want_body, what));
+Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body,
+                              std::string_view what) {
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kSetMagic, kSetVersion, "set", Signer::writer,
+                                               keys, want_body, what));
   DecodedSet out;
   CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(env.header), keys.repo_id, what));
   out.header.writer = std::move(env.writer);
@@ -473,7 +498,8 @@ Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bo
 // ---- hold records and revocations: signed by the admin key (only full keys hold it)
 
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) {
-  if (!keys.can_admin()) return Error{Errc::auth, "this key is write-only: it cannot write hold records"};
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot write hold records"};
   CAIRN_TRY(check_utf8(r.reason, "reason"));
   CAIRN_TRY(check_utf8(r.user, "user"));
   CAIRN_TRY(check_utf8(r.host, "host"));
@@ -491,9 +517,12 @@ Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) 
   return seal_envelope(kHoldMagic, kHoldVersion, "hold", Signer::admin, dump(hj), dump(bj), keys);
 }
 
-Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what) {
-  if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read hold records"};
-  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold", Signer::admin, keys, true, what));
+Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
+                               std::string_view what) {
+  if (!keys.can_read())
+    return Error{Errc::auth, "this key is write-only: it cannot read hold records"};
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold",
+                                               Signer::admin, keys, true, what));
   HoldRecord r;
   {
     CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
@@ -513,13 +542,19 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, s
   return r;
 }
 
-bool is_config_copy(ByteView file) { return file.size() >= 8 && as_chars(file.first(8)) == kConfigMagic; }
+bool is_config_copy(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kConfigMagic;
+}
 
-bool is_revocation(ByteView file) { return file.size() >= 8 && as_chars(file.first(8)) == kRevocationMagic; }
+bool is_revocation(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kRevocationMagic;
+}
 
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys) {
-  if (!keys.can_admin()) return Error{Errc::auth, "this key is write-only: it cannot revoke a writer"};
-  if (r.writer.size() != crypto::kWriterIdSize) return Error{Errc::bad_input, "a writer id has 16 bytes"};
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot revoke a writer"};
+  if (r.writer.size() != crypto::kWriterIdSize)
+    return Error{Errc::bad_input, "a writer id has 16 bytes"};
   CAIRN_TRY(check_utf8(r.reason, "reason"));
   const json hj = {
       {"repo_id", to_hex(keys.repo_id)},
@@ -528,12 +563,14 @@ Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& 
       {"keep", id_array(r.keep)},
   };
   const json bj = {{"reason", r.reason}};
-  return seal_envelope(kRevocationMagic, kRevocationVersion, "revocation", Signer::admin, dump(hj), dump(bj), keys);
+  return seal_envelope(kRevocationMagic, kRevocationVersion, "revocation", Signer::admin, dump(hj),
+                       dump(bj), keys);
 }
 
-Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys, std::string_view what) {
-  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kRevocationMagic, kRevocationVersion, "revocation", Signer::admin,
-                                               keys, true, what));
+Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys,
+                                     std::string_view what) {
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kRevocationMagic, kRevocationVersion,
+                                               "revocation", Signer::admin, keys, true, what));
   Revocation r;
   CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
   Fields f(j, what);

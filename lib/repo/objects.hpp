@@ -64,8 +64,8 @@ struct IndexPack {
   std::vector<pack::Entry> entries;
 };
 Bytes encode_index_file(const std::vector<IndexPack>& packs, ByteView index_key, ByteView repo_id);
-Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_key, ByteView repo_id,
-                                                 std::string_view what);
+Result<std::vector<IndexPack>> decode_index_file(ByteView file, ByteView index_key,
+                                                 ByteView repo_id, std::string_view what);
 // The plain part, after authentication (exposed for fuzzing).
 Result<std::vector<IndexPack>> parse_index_plain(ByteView plain, std::string_view what);
 
@@ -79,7 +79,8 @@ struct DecodedSet {
 };
 // Verifies the signature with keys.sign_pk before parsing anything, checks the header's
 // repo_id, then opens the body when keys.can_read() and `want_body`.
-Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body, std::string_view what);
+Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bool want_body,
+                              std::string_view what);
 // The JSON parts, after authentication (exposed for fuzzing).
 Result<SetHeader> parse_set_header(std::string_view json, ByteView repo_id, std::string_view what);
 Result<SetBody> parse_set_body(std::string_view json, std::string_view what);
@@ -89,7 +90,8 @@ Result<SetBody> parse_set_body(std::string_view json, std::string_view what);
 // a write-only key (which lacks it) cannot make a record that decodes. Both need a full key
 // (Errc::auth otherwise); a record the admin key did not sign is Errc::corrupt.
 Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys);
-Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
+Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
+                               std::string_view what);
 
 // ---- revocations (kept in holds/ beside hold records): header {repo_id, writer, time_ns,
 // keep}, body {reason}, signed by the admin key. Any key can read the header.
@@ -97,6 +99,7 @@ bool is_revocation(ByteView file);  // by its magic, before anything is authenti
 // A signed copy of the config (holds/<id>, written by init beside the config).
 bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);
-Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys, std::string_view what);
+Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys,
+                                     std::string_view what);
 
 }  // namespace cairn::repo

@@ -1,8 +1,8 @@
 // lib/repo/repo.hpp: the repository: config, keys, the chunk store (packs + index files) and
 // signed set objects. The byte formats are in cairn-repository(5) and pack/pack.hpp.
-// Depends on: base, io, hash, chunker, compress, crypto, pack, backend, model (manifest: stored.hpp).
-// Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put() may be
-// called from several threads at once; everything else is thread-compatible.
+// Depends on: base, io, hash, chunker, compress, crypto, pack, backend, model (manifest:
+// stored.hpp). Threads: Repository is thread-safe for reads (read_chunk); a WriteSession's put()
+// may be called from several threads at once; everything else is thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -32,12 +32,12 @@ inline constexpr int kFormatVersion = 2;
 
 struct Config {
   int version = kFormatVersion;
-  Bytes repo_id;                    // 32 random bytes
+  Bytes repo_id;  // 32 random bytes
   chunker::Params chunking;
   hash::Algo chunk_hash = hash::Algo::hmac_sha256;
   int zstd_level = 3;
   std::uint64_t pack_size = 32ull << 20;  // target pack size
-  Bytes box_pk, sign_pk;            // sign_pk: the admin key ("admin_pk" in the JSON)
+  Bytes box_pk, sign_pk;                  // sign_pk: the admin key ("admin_pk" in the JSON)
   std::int64_t created_unix = 0;
 };
 
@@ -65,21 +65,21 @@ enum class BlobType : std::uint8_t { data = 1, meta = 2 };  // meta = stored man
 // Where a chunk lives.
 struct Location {
   hash::PackId pack;
-  std::uint64_t offset = 0;   // of the sealed blob in the pack file
-  std::uint32_t length = 0;   // sealed length
-  std::uint32_t raw_size = 0; // plaintext size
+  std::uint64_t offset = 0;    // of the sealed blob in the pack file
+  std::uint32_t length = 0;    // sealed length
+  std::uint32_t raw_size = 0;  // plaintext size
   BlobType type = BlobType::data;
-  std::uint8_t flags = 0;     // pack::kFlagZstd: the payload is compressed
+  std::uint8_t flags = 0;  // pack::kFlagZstd: the payload is compressed
 };
 
 // The encrypted part of a set object (JSON inside): the set's summary (kind in its text form,
 // an unknown one is damage), and what a restore needs.
 struct SetBody : model::SetSummary {
-  std::optional<hash::SetId> parent;    // the set diffed against
-  std::vector<hash::ChunkId> manifest;  // chunks (BlobType::meta) holding the manifest stream
+  std::optional<hash::SetId> parent;          // the set diffed against
+  std::vector<hash::ChunkId> manifest;        // chunks (BlobType::meta) holding the manifest stream
   std::vector<hash::Digest> manifest_proofs;  // one possession proof per manifest chunk
   std::uint64_t manifest_size = 0;
-  std::vector<hash::PackId> packs;      // every pack a restore of this set needs
+  std::vector<hash::PackId> packs;  // every pack a restore of this set needs
 };
 
 struct SetHeader {  // the signed plaintext part of a set object
@@ -92,7 +92,7 @@ struct SetHeader {  // the signed plaintext part of a set object
 // A writer revoked by an admin (holds/<id>, magic CAIRNRV1): its sets other than `keep` (the
 // ones that existed when it was revoked) are refused as damage, and it can write no more.
 struct Revocation {
-  Bytes writer;                   // 16
+  Bytes writer;  // 16
   std::int64_t time_ns = 0;
   std::vector<hash::SetId> keep;
   std::string reason;
@@ -163,11 +163,12 @@ class Repository {
  public:
   // Errc::no_repo if there is no repository at `dir`; Errc::auth on a wrong passphrase;
   // Errc::corrupt if config or key slots fail authentication.
-  static Result<std::unique_ptr<Repository>> open(const std::filesystem::path& dir, const Unlock& u);
+  static Result<std::unique_ptr<Repository>> open(const std::filesystem::path& dir,
+                                                  const Unlock& u);
   // The same over any backend (a pushed destination); packs being written are staged as
   // temporary files in `tmp_dir` (for a local directory: its tmp/).
-  static Result<std::unique_ptr<Repository>> open(std::unique_ptr<backend::Backend> storage, const Unlock& u,
-                                                  std::filesystem::path tmp_dir);
+  static Result<std::unique_ptr<Repository>> open(std::unique_ptr<backend::Backend> storage,
+                                                  const Unlock& u, std::filesystem::path tmp_dir);
   virtual ~Repository() = default;
 
   virtual const Config& config() const = 0;
@@ -178,7 +179,8 @@ class Repository {
   virtual backend::Backend& storage() = 0;
 
   // For replication (cairn-push): the repository's objects by key, as they are stored.
-  virtual Status list_objects(backend::Kind kind, const std::function<Status(const backend::ObjectInfo&)>& each) = 0;
+  virtual Status list_objects(backend::Kind kind,
+                              const std::function<Status(const backend::ObjectInfo&)>& each) = 0;
   // An object's stored size; nullopt when it is absent.
   virtual Result<std::optional<std::uint64_t>> object_size(const backend::Key& k) = 0;
   // The config's signed copy among the admin records (holds/<hash of config>), when present.
@@ -189,8 +191,8 @@ class Repository {
   virtual std::optional<std::filesystem::path> local_tmp_dir() const = 0;
   virtual const chunker::Chunker& chunker() const = 0;
 
-  virtual Result<std::unique_ptr<WriteSession>> begin_write(WriteSession::Scope scope,
-                                                            std::vector<hash::PackId> allowed_packs = {}) = 0;
+  virtual Result<std::unique_ptr<WriteSession>> begin_write(
+      WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs = {}) = 0;
   // Reads, authenticates, decompresses and re-hashes a chunk, and checks its possession proof
   // (what a set's manifest says its writer computed from the plaintext): a set can only give
   // out chunks its writer held. Errc::corrupt on any mismatch, Errc::not_found if no index
@@ -199,7 +201,8 @@ class Repository {
   virtual Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) = 0;
   // The same without a proof, for checks of the chunk store itself (verify --read-data);
   // `proof`, when given, receives the chunk's proof. Never hand these bytes to a user.
-  virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof = nullptr) = 0;
+  virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id,
+                                            hash::Digest* proof = nullptr) = 0;
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
   // Every copy the index files list, locate()'s first (verify reads them all).
   virtual std::vector<Location> locate_all(const hash::ChunkId& id) const = 0;
@@ -236,14 +239,16 @@ class Repository {
   // last slot known to give full access: the one that unlocked this session (or the slot
   // identical to the key file used), and slots added by this session. Both need a full key
   // (Errc::auth for a write-only key).
-  virtual Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) = 0;
+  virtual Result<std::string> add_key(std::string_view new_passphrase,
+                                      const crypto::KdfParams& p) = 0;
   virtual Result<std::vector<std::string>> list_keys() = 0;
   virtual Status remove_key(std::string_view slot_name) = 0;
   // The slot that unlocked this session; empty when a key file did, or once it is removed.
   virtual std::string current_slot() const = 0;
   // The bytes of a key file holding the current key (write-only: without box_sk) sealed under
   // `passphrase`. A write-only key can export only a write-only key (Errc::auth otherwise).
-  virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only, const crypto::KdfParams& p) const = 0;
+  virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only,
+                                    const crypto::KdfParams& p) const = 0;
 
   // For verification: objects as stored, neither authenticated nor decoded (cairn-verify
   // checks what it reads; it lists them with list_objects above).

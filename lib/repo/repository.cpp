@@ -22,7 +22,8 @@ Error corrupt_error(std::string_view what, std::string_view why) {
 }
 
 Status check_content_address(ByteView bytes, const hash::Digest& name, std::string_view what) {
-  if (hash::blake2b(bytes) != name) return corrupt_error(what, "its content does not match its name");
+  if (hash::blake2b(bytes) != name)
+    return corrupt_error(what, "its content does not match its name");
   return {};
 }
 
@@ -50,7 +51,8 @@ Error as_damage(Error e) {
 // ---- ChunkIndex
 
 Location ChunkIndex::to_location(const Loc& l) const {
-  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type), l.flags};
+  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type),
+                  l.flags};
 }
 
 std::optional<Location> ChunkIndex::find(const hash::ChunkId& id) const {
@@ -116,7 +118,8 @@ std::uint64_t plausible_seq_ceiling(const std::vector<SetObject>& sets) {
 // Two revocations of one writer: a set either kept is kept (each listed what existed then).
 void append_keep(Revocation& into, const Revocation& more) {
   for (const auto& id : more.keep)
-    if (std::find(into.keep.begin(), into.keep.end(), id) == into.keep.end()) into.keep.push_back(id);
+    if (std::find(into.keep.begin(), into.keep.end(), id) == into.keep.end())
+      into.keep.push_back(id);
 }
 }  // namespace
 
@@ -136,10 +139,12 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
     return Error{Errc::exists, fmt::format("a repository already exists at '{}'", dir.string())};
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec))
-      return Error{Errc::exists, fmt::format("cannot create a repository at '{}': not a directory", dir.string())};
+      return Error{Errc::exists, fmt::format("cannot create a repository at '{}': not a directory",
+                                             dir.string())};
     if (!fs::is_empty(dir, ec) || ec)
       return Error{Errc::exists,
-                   fmt::format("cannot create a repository at '{}': the directory is not empty", dir.string())};
+                   fmt::format("cannot create a repository at '{}': the directory is not empty",
+                               dir.string())};
   }
   CAIRN_TRY_ASSIGN(auto be, backend::open_local(dir, /*create=*/true));
 
@@ -166,7 +171,8 @@ namespace {
 // The signed copy of the config among the admin records (holds/<id>, written by init), as
 // `belongs` accepts it, with its repository-relative path; nullopt when none does.
 std::optional<std::pair<Config, std::string>> find_config_copy(
-    backend::Backend& be, const std::function<Result<Config>(ByteView, const std::string&)>& belongs) {
+    backend::Backend& be,
+    const std::function<Result<Config>(ByteView, const std::string&)>& belongs) {
   std::vector<std::string> names;
   if (!be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
         names.push_back(info.key.name);
@@ -196,7 +202,8 @@ std::optional<std::uint64_t> peek_config_version(ByteView raw) {
   if (at == std::string_view::npos) return std::nullopt;
   std::uint64_t v = 0;
   bool any = false;
-  for (std::size_t i = at + 10; i < text.size() && text[i] >= '0' && text[i] <= '9' && v < 1000000; ++i) {
+  for (std::size_t i = at + 10; i < text.size() && text[i] >= '0' && text[i] <= '9' && v < 1000000;
+       ++i) {
     v = v * 10 + static_cast<std::uint64_t>(text[i] - '0');
     any = true;
   }
@@ -206,8 +213,8 @@ std::optional<std::uint64_t> peek_config_version(ByteView raw) {
 
 struct Unlocked {
   crypto::KeyMaterial keys;
-  std::string slot;        // keys/<slot> that opened, or empty for a key file
-  std::string same_as;     // for a key file: a slot in keys/ with identical bytes
+  std::string slot;     // keys/<slot> that opened, or empty for a key file
+  std::string same_as;  // for a key file: a slot in keys/ with identical bytes
 };
 
 Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
@@ -218,7 +225,8 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
     auto m = crypto::open_slot(*bytes, u.passphrase, u.key_file->string());
     if (!m) {
       if (m.error().code == Errc::auth)
-        return Error{Errc::auth, fmt::format("wrong passphrase for key file '{}'", u.key_file->string())};
+        return Error{Errc::auth,
+                     fmt::format("wrong passphrase for key file '{}'", u.key_file->string())};
       return std::move(m).error();
     }
     Unlocked out{std::move(*m), {}, {}};
@@ -238,7 +246,8 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
   }));
   std::sort(slots.begin(), slots.end());
   if (slots.empty())
-    return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
+    return Error{Errc::no_repo,
+                 fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
   std::size_t damaged = 0;
   std::optional<Error> last_damage;
   // Cheapest first (the KDF cost a slot asks for, read from its cleartext header), so a slot
@@ -278,8 +287,9 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
   }
   if (damaged == slots.size()) return std::move(*last_damage);
   if (damaged > 0)
-    return Error{Errc::auth, fmt::format("wrong passphrase for repository '{}' ({} damaged key slot{})", where,
-                                         damaged, damaged == 1 ? "" : "s")};
+    return Error{Errc::auth,
+                 fmt::format("wrong passphrase for repository '{}' ({} damaged key slot{})", where,
+                             damaged, damaged == 1 ? "" : "s")};
   return Error{Errc::auth, fmt::format("wrong passphrase for repository '{}'", where)};
 }
 
@@ -289,7 +299,9 @@ Result<std::unique_ptr<Repository>> Repository::open(const fs::path& dir, const 
   auto be = backend::open_local(dir, /*create=*/false);
   if (!be) {
     if (be.error().code == Errc::not_found)
-      return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", dir.string())};
+      return Error{
+          Errc::no_repo,
+          fmt::format("no cairn repository at '{}' (run 'cairn init' first)", dir.string())};
     return std::move(be).error();
   }
   CAIRN_TRY_ASSIGN(auto repo, open(std::move(*be), u, dir / "tmp"));
@@ -311,26 +323,31 @@ Result<std::optional<Key>> RepositoryImpl::config_copy() {
   return std::optional<Key>{copy};
 }
 
-Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be, const Unlock& u,
-                                                     fs::path tmp_dir) {
+Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be,
+                                                     const Unlock& u, fs::path tmp_dir) {
   const std::string where = be->location();
   CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key::config()));
   if (!config_info)
-    return Error{Errc::no_repo, fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
+    return Error{Errc::no_repo,
+                 fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
   const std::string what = fmt::format("config of repository '{}'", where);
   CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key::config()));
   // Name an older format before any key is derived (the version is only read, not trusted:
   // a config of this version is still verified below).
   if (auto v = peek_config_version(raw); v && *v != static_cast<std::uint64_t>(kFormatVersion))
-    return Error{Errc::unsupported_format,
-                 fmt::format("repository '{}' is of format {}{}; this cairn reads format {} only: make a new "
-                             "repository with 'cairn init' and back up into it (an older cairn still reads this one)",
-                             where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
+    return Error{
+        Errc::unsupported_format,
+        fmt::format(
+            "repository '{}' is of format {}{}; this cairn reads format {} only: make a new "
+            "repository with 'cairn init' and back up into it (an older cairn still reads this "
+            "one)",
+            where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
   CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
   // decode_config verifies the signature with the key's admin key before it parses anything.
   auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
     CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));
-    if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) || !same(c.sign_pk, un.keys.sign_pk))
+    if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) ||
+        !same(c.sign_pk, un.keys.sign_pk))
       return corrupt_error(name, "it does not belong to this key");
     return c;
   };
@@ -341,15 +358,16 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
     // can overwrite one): the signed copy init left among the admin records stands in.
     auto copy = find_config_copy(*be, belongs);
     if (copy) {
-      problem = fmt::format("{}; its signed copy '{}' was used: copy that file over 'config' to repair it",
-                            first.error().message, copy->second);
+      problem = fmt::format(
+          "{}; its signed copy '{}' was used: copy that file over 'config' to repair it",
+          first.error().message, copy->second);
       first = std::move(copy->first);
     }
   }
   if (!first) return std::move(first).error();
   Config c = std::move(*first);
-  auto repo = std::make_unique<RepositoryImpl>(std::move(be), std::move(tmp_dir), std::move(c), std::move(un.keys),
-                                               un.slot);
+  auto repo = std::make_unique<RepositoryImpl>(std::move(be), std::move(tmp_dir), std::move(c),
+                                               std::move(un.keys), un.slot);
   repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
@@ -357,9 +375,11 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   // A revoked writer can write nothing more (its sets would be refused anyway).
   CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
   if (keep && !repo->keys().can_admin())
-    return Error{Errc::auth, fmt::format("this key (writer {}) was revoked: ask the repository's admin for a new "
-                                         "write-only key",
-                                         to_hex(repo->keys().writer_id))};
+    return Error{
+        Errc::auth,
+        fmt::format("this key (writer {}) was revoked: ask the repository's admin for a new "
+                    "write-only key",
+                    to_hex(repo->keys().writer_id))};
   return std::unique_ptr<Repository>(std::move(repo));
 }
 
@@ -385,20 +405,22 @@ Status RepositoryImpl::load_indexes() {
     const std::string what = fmt::format("index file '{}'", name);
     CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::index(name)));
     CAIRN_TRY(check_content_address(raw, *hash::Digest::from_hex(name), what));
-    CAIRN_TRY_ASSIGN(auto packs, decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
+    CAIRN_TRY_ASSIGN(auto packs,
+                     decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
     index_.add(packs);
   }
   return {};
 }
 
-Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(WriteSession::Scope scope,
-                                                                  std::vector<hash::PackId> allowed_packs) {
+Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(
+    WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs) {
   return make_session(*this, scope, std::move(allowed_packs));
 }
 
 // ---- reading chunks
 
-Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(const hash::PackId& pack) {
+Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
+    const hash::PackId& pack) {
   {
     std::lock_guard lock(key_cache_mu_);
     if (auto it = key_cache_.find(pack); it != key_cache_.end()) return it->second;
@@ -415,28 +437,32 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(cons
   return shared;
 }
 
-Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof) {
+Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc,
+                                        hash::Digest* proof) {
   const std::string what = pack_what(loc.pack);
   auto key = pack_key(loc.pack);
   if (!key) return std::move(key).error();
   auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
   if (!sealed) return as_damage(std::move(sealed).error());
-  const pack::Entry e{id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
+  const pack::Entry e{
+      id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
   Bytes out;
   {
     auto lease = readers_.lease();
-    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, *sealed, lease->d, config_.chunking.max_size,
-                              lease->scratch, out, what));
+    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, *sealed, lease->d,
+                              config_.chunking.max_size, lease->scratch, out, what));
   }
   if (hasher_.hash(out, proof) != id.d)
-    return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what), "its content does not match its id");
+    return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what),
+                         "its content does not match its id");
   return out;
 }
 
 Result<Bytes> RepositoryImpl::read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) {
   if (!keys_.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
   const auto copies = index_.find_all(id);
-  if (copies.empty()) return Error{Errc::not_found, fmt::format("chunk '{}' is not in the repository", id.hex())};
+  if (copies.empty())
+    return Error{Errc::not_found, fmt::format("chunk '{}' is not in the repository", id.hex())};
   // Every copy the indexes list, until one authenticates: a planted index pointing at garbage
   // cannot hide a good copy. The first copy's error is the one reported.
   std::optional<Error> first;
@@ -445,19 +471,22 @@ Result<Bytes> RepositoryImpl::read_chunk_unproven(const hash::ChunkId& id, hash:
     if (r) return r;
     if (!first) first = std::move(r).error();
   }
-  return std::move(first->wrap(fmt::format("cannot read chunk '{}'{}", id.hex(),
-                                           copies.size() > 1 ? fmt::format(" ({} copies, none intact)", copies.size())
-                                                             : std::string())));
+  return std::move(first->wrap(
+      fmt::format("cannot read chunk '{}'{}", id.hex(),
+                  copies.size() > 1 ? fmt::format(" ({} copies, none intact)", copies.size())
+                                    : std::string())));
 }
 
 Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id, const hash::Digest& proof) {
   hash::Digest got;
   CAIRN_TRY_ASSIGN(Bytes out, read_chunk_unproven(id, &got));
   if (!crypto::equal(got.view(), proof.view()))
-    return Error{Errc::corrupt,
-                 fmt::format("chunk '{}': its possession proof does not match (the set names a chunk its writer did "
-                             "not hold)",
-                             id.hex())};
+    return Error{
+        Errc::corrupt,
+        fmt::format(
+            "chunk '{}': its possession proof does not match (the set names a chunk its writer did "
+            "not hold)",
+            id.hex())};
   return out;
 }
 
@@ -500,7 +529,8 @@ Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want
   const std::string what = fmt::format("set '{}'", id.hex());
   auto raw = be_->get(Key::set(id));
   if (!raw) {
-    if (raw.error().code == Errc::not_found) return Error{Errc::not_found, fmt::format("{} does not exist", what)};
+    if (raw.error().code == Errc::not_found)
+      return Error{Errc::not_found, fmt::format("{} does not exist", what)};
     return std::move(raw).error();
   }
   CAIRN_TRY(check_content_address(*raw, id.d, what));
@@ -528,11 +558,13 @@ Result<std::optional<std::vector<hash::SetId>>> RepositoryImpl::revoked_keep(Byt
 Status RepositoryImpl::check_writer(const SetObject& s) {
   CAIRN_TRY_ASSIGN(auto keep, revoked_keep(s.header.writer));
   if (!keep || std::find(keep->begin(), keep->end(), s.id) != keep->end()) return {};
-  return Error{Errc::corrupt, fmt::format("set '{}' was written by writer {} after it was revoked", s.id.hex(),
-                                          to_hex(s.header.writer))};
+  return Error{Errc::corrupt, fmt::format("set '{}' was written by writer {} after it was revoked",
+                                          s.id.hex(), to_hex(s.header.writer))};
 }
 
-Result<SetObject> RepositoryImpl::read_set(const hash::SetId& id) { return read_set_impl(id, true); }
+Result<SetObject> RepositoryImpl::read_set(const hash::SetId& id) {
+  return read_set_impl(id, true);
+}
 
 Result<WrittenSet> RepositoryImpl::write_set(const SetBody& body) {
   // The newest plausible readable set (highest seq; ties by time, then id) becomes `prev`.
@@ -600,7 +632,8 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
       auto digest = hash::Digest::from_hex(name);
       if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
       CAIRN_TRY(check_content_address(*raw, *digest, what));
-      if (is_revocation(*raw) || is_config_copy(*raw)) return std::optional<HoldRecord>{};  // not hold records
+      if (is_revocation(*raw) || is_config_copy(*raw))
+        return std::optional<HoldRecord>{};  // not hold records
       CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(*raw, keys_, what));
       return std::optional<HoldRecord>{std::move(r)};
     }();

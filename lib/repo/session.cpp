@@ -66,11 +66,13 @@ class Session final : public WriteSession {
   Result<bool> put(const hash::ChunkId& id, BlobType type, ByteView plaintext) override {
     const auto& cfg = repo_.config();
     if (plaintext.size() > cfg.chunking.max_size)
-      return Error{Errc::bad_input, fmt::format("chunk '{}' has {} bytes, more than the maximum chunk size {}",
-                                                id.hex(), plaintext.size(), cfg.chunking.max_size)};
+      return Error{Errc::bad_input,
+                   fmt::format("chunk '{}' has {} bytes, more than the maximum chunk size {}",
+                               id.hex(), plaintext.size(), cfg.chunking.max_size)};
     if (known(id)) return false;
     auto worker = workers_.lease();
-    CAIRN_TRY_ASSIGN(const pack::Payload payload, pack::make_payload(worker->c, plaintext, worker->zbuf));
+    CAIRN_TRY_ASSIGN(const pack::Payload payload,
+                     pack::make_payload(worker->c, plaintext, worker->zbuf));
     const auto t = static_cast<std::uint8_t>(type);
     const auto& repo_id = repo_.keys().repo_id;
 
@@ -96,15 +98,15 @@ class Session final : public WriteSession {
         pack::seal_payload(target->writer->data_key(), repo_id, t, id, payload, worker->sealed);
       }
       const std::uint64_t offset = target->writer->size();
-      if (auto st = target->writer->add(id, t, payload.flags, static_cast<std::uint32_t>(plaintext.size()),
-                                        worker->sealed);
+      if (auto st = target->writer->add(
+              id, t, payload.flags, static_cast<std::uint32_t>(plaintext.size()), worker->sealed);
           !st) {
         failed_ = st.error();
         return std::move(st).error();
       }
       const auto length = static_cast<std::uint32_t>(worker->sealed.size());
-      own_.emplace(id, OwnLoc{offset, target->seq, length, static_cast<std::uint32_t>(plaintext.size()), t,
-                              payload.flags});
+      own_.emplace(id, OwnLoc{offset, target->seq, length,
+                              static_cast<std::uint32_t>(plaintext.size()), t, payload.flags});
       stored_ += length;
       if (target->writer->size() >= cfg.pack_size) full = std::move(current_);
     }
@@ -119,7 +121,8 @@ class Session final : public WriteSession {
         const OwnLoc& l = it->second;
         const auto& pid = pack_ids_[l.seq];
         if (!pid) return std::nullopt;
-        return Location{*pid, l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type), l.flags};
+        return Location{*pid,   l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type),
+                        l.flags};
       }
     }
     return in_scope(id);

@@ -9,7 +9,8 @@ namespace cairn::repo {
 Result<std::size_t> ChunkReader::read(MutByteView buf) {
   while (pos_ == cur_.size()) {
     if (next_ == ids_.size()) return std::size_t{0};
-    if (next_ >= proofs_.size()) return Error{Errc::corrupt, "the set has no proof for a manifest chunk"};
+    if (next_ >= proofs_.size())
+      return Error{Errc::corrupt, "the set has no proof for a manifest chunk"};
     CAIRN_TRY_ASSIGN(cur_, r_.read_chunk(ids_[next_], proofs_[next_]));
     ++next_;
     pos_ = 0;
@@ -24,9 +25,11 @@ Result<StoredSet> open_stored_set(Repository& r, const hash::SetId& id) {
   StoredSet s;
   CAIRN_TRY_ASSIGN(s.obj, r.read_set(id));
   if (!s.obj.body)
-    return Error{Errc::auth, fmt::format("this key is write-only: it cannot read set {}", id.hex())};
+    return Error{Errc::auth,
+                 fmt::format("this key is write-only: it cannot read set {}", id.hex())};
   s.chunks = std::make_unique<ChunkReader>(r, s.obj.body->manifest, s.obj.body->manifest_proofs);
-  s.manifest = std::make_unique<manifest::Reader>(*s.chunks, fmt::format("set {}", id.hex().substr(0, 12)));
+  s.manifest =
+      std::make_unique<manifest::Reader>(*s.chunks, fmt::format("set {}", id.hex().substr(0, 12)));
   Status st = s.manifest->open();
   if (!st) return as_damage(std::move(st).error());
   return s;
@@ -34,7 +37,8 @@ Result<StoredSet> open_stored_set(Repository& r, const hash::SetId& id) {
 
 Status check_entry_proofs(const manifest::Entry& e) {
   if (e.proofs.size() != e.chunks.size())
-    return Error{Errc::corrupt, fmt::format("entry '{}' lacks the possession proofs of its chunks", e.path)};
+    return Error{Errc::corrupt,
+                 fmt::format("entry '{}' lacks the possession proofs of its chunks", e.path)};
   return {};
 }
 

@@ -20,7 +20,8 @@
 
 namespace cairn::restore {
 
-bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used) {
+bool selected(std::string_view path, const std::vector<std::string>& patterns,
+              std::vector<char>* used) {
   if (patterns.empty()) return true;
   std::string p(path);
   auto slash = p.rfind('/');
@@ -33,7 +34,8 @@ bool selected(std::string_view path, const std::vector<std::string>& patterns, s
     std::string qs(q);
     bool hit = p == q || q == "." ||
                (p.size() > q.size() && p.compare(0, q.size(), q) == 0 && p[q.size()] == '/') ||
-               ::fnmatch(qs.c_str(), p.c_str(), 0) == 0 || ::fnmatch(qs.c_str(), base.c_str(), 0) == 0;
+               ::fnmatch(qs.c_str(), p.c_str(), 0) == 0 ||
+               ::fnmatch(qs.c_str(), base.c_str(), 0) == 0;
     if (!hit) continue;
     any = true;
     if (!used) break;
@@ -45,7 +47,8 @@ bool selected(std::string_view path, const std::vector<std::string>& patterns, s
 namespace {
 
 // Errc::not_found naming every pattern that selected nothing.
-Status check_patterns_used(const std::vector<std::string>& patterns, const std::vector<char>& used) {
+Status check_patterns_used(const std::vector<std::string>& patterns,
+                           const std::vector<char>& used) {
   std::string missing;
   for (std::size_t i = 0; i < patterns.size(); ++i)
     if (!used[i]) missing += (missing.empty() ? "'" : ", '") + patterns[i] + "'";
@@ -136,7 +139,8 @@ bool tame(manifest::Entry& e, bool special, SpecialCount& n) {
     e.mode &= ~06000u;
     ++n.setid;
   }
-  auto cap = std::remove_if(e.xattrs.begin(), e.xattrs.end(), [](const auto& x) { return x.name == kCapabilityXattr; });
+  auto cap = std::remove_if(e.xattrs.begin(), e.xattrs.end(),
+                            [](const auto& x) { return x.name == kCapabilityXattr; });
   if (cap != e.xattrs.end()) {
     e.xattrs.erase(cap, e.xattrs.end());
     ++n.caps;
@@ -146,11 +150,13 @@ bool tame(manifest::Entry& e, bool special, SpecialCount& n) {
 
 void report_special(const SpecialCount& n, Observer& obs) {
   if (n.devices > 0)
-    obs.warning("", Error{Errc::unimplemented, fmt::format("{} device node{} not restored; --special restores them", n.devices.load(),
-                                                           n.devices == 1 ? " was" : "s were")});
+    obs.warning("", Error{Errc::unimplemented,
+                          fmt::format("{} device node{} not restored; --special restores them",
+                                      n.devices.load(), n.devices == 1 ? " was" : "s were")});
   if (n.setid > 0 || n.caps > 0)
-    obs.info(fmt::format("{} setuid/setgid bits cleared and {} file capabilities left out; --special restores them",
-                         n.setid.load(), n.caps.load()));
+    obs.info(fmt::format(
+        "{} setuid/setgid bits cleared and {} file capabilities left out; --special restores them",
+        n.setid.load(), n.caps.load()));
 }
 
 // A file's chunks, as the index sizes them, must add up to the size the set records: checked
@@ -160,11 +166,14 @@ Status check_size(repo::Repository& r, const manifest::Entry& e) {
   std::uint64_t sum = 0;
   for (const auto& id : e.chunks) {
     auto loc = r.locate(id);
-    if (!loc) return Error{Errc::corrupt, fmt::format("chunk {} is in no index (missing)", id.hex().substr(0, 12))};
+    if (!loc)
+      return Error{Errc::corrupt,
+                   fmt::format("chunk {} is in no index (missing)", id.hex().substr(0, 12))};
     sum += loc->raw_size;
   }
   if (sum != e.size)
-    return Error{Errc::corrupt, fmt::format("the set records {} bytes but its chunks hold {}", e.size, sum)};
+    return Error{Errc::corrupt,
+                 fmt::format("the set records {} bytes but its chunks hold {}", e.size, sum)};
   return {};
 }
 
@@ -206,14 +215,16 @@ Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& can
     auto data = set.chunk(e, i);
     if (!data) {
       const std::string id = set.id().hex();
-      return std::move(data).error().wrap(named ? fmt::format("set {}: {}", id, file) : fmt::format("set {}", id));
+      return std::move(data).error().wrap(named ? fmt::format("set {}: {}", id, file)
+                                                : fmt::format("set {}", id));
     }
     total += data->size();
     if (total > e.size) break;
     CAIRN_TRY(sink(*data));
   }
   if (total != e.size) {
-    Error bad{Errc::corrupt, fmt::format("the set records {} bytes but its chunks hold {}", e.size, total)};
+    Error bad{Errc::corrupt,
+              fmt::format("the set records {} bytes but its chunks hold {}", e.size, total)};
     if (named) bad.wrap(file);
     return bad;
   }
@@ -247,34 +258,48 @@ class DirWalker {
       start = slash + 1;
     }
     std::size_t keep = 1;
-    while (keep < stack_.size() && keep - 1 < comps.size() && stack_[keep].name == comps[keep - 1]) ++keep;
+    while (keep < stack_.size() && keep - 1 < comps.size() && stack_[keep].name == comps[keep - 1])
+      ++keep;
     stack_.resize(keep);
     for (std::size_t i = keep - 1; i < comps.size(); ++i) {
       std::string name(comps[i]);
       // comps[i] points into `path`: its end is where this directory's own path ends.
-      std::string sub(path.substr(0, static_cast<std::size_t>(comps[i].data() - path.data()) + comps[i].size()));
-      int fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      std::string sub(path.substr(
+          0, static_cast<std::size_t>(comps[i].data() - path.data()) + comps[i].size()));
+      int fd = ::openat(stack_.back().fd.get(), name.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT && create) {
         if (::mkdirat(stack_.back().fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
           return errno_error(errno, fmt::format("cannot create directory '{}'", sub));
-        fd = ::openat(stack_.back().fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = ::openat(stack_.back().fd.get(), name.c_str(),
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
           struct stat st;
-          if (::fstat(fd, &st) == 0) note(sub, {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+          if (::fstat(fd, &st) == 0)
+            note(sub,
+                 {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
         }
       }
       if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
-          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)", sub)};
+          return Error{
+              Errc::bad_input,
+              fmt::format("refusing to restore through '{}': it is not a directory (a symlink?)",
+                          sub)};
         return errno_error(errno, fmt::format("cannot open directory '{}'", sub));
       }
       io::Fd dir(fd);
       if (auto want = made(sub)) {
         struct stat st;
-        if (::fstat(fd, &st) != 0) return errno_error(errno, fmt::format("cannot stat directory '{}'", sub));
-        if (static_cast<std::uint64_t>(st.st_dev) != want->dev || static_cast<std::uint64_t>(st.st_ino) != want->ino)
-          return Error{Errc::bad_input, fmt::format("refusing to restore through '{}': it was replaced by another directory "
-                                                    "while the restore ran (check who can write its parent)", sub)};
+        if (::fstat(fd, &st) != 0)
+          return errno_error(errno, fmt::format("cannot stat directory '{}'", sub));
+        if (static_cast<std::uint64_t>(st.st_dev) != want->dev ||
+            static_cast<std::uint64_t>(st.st_ino) != want->ino)
+          return Error{
+              Errc::bad_input,
+              fmt::format("refusing to restore through '{}': it was replaced by another directory "
+                          "while the restore ran (check who can write its parent)",
+                          sub)};
       }
       stack_.push_back({name, std::move(dir)});
     }
@@ -316,9 +341,15 @@ bool all_zero(ByteView b) {
 
 class DirRestorer {
  public:
-  DirRestorer(repo::Repository& r, Source& set, io::Fd root, const Options& o, Observer& obs, const CancelToken& cancel,
-              SpecialCount& special)
-      : r_(r), set_(set), walker_(std::move(root)), o_(o), obs_(obs), cancel_(cancel), special_(special) {
+  DirRestorer(repo::Repository& r, Source& set, io::Fd root, const Options& o, Observer& obs,
+              const CancelToken& cancel, SpecialCount& special)
+      : r_(r),
+        set_(set),
+        walker_(std::move(root)),
+        o_(o),
+        obs_(obs),
+        cancel_(cancel),
+        special_(special) {
     apply_.owner = ::geteuid() == 0;
     apply_.owners = &owners_;
   }
@@ -359,7 +390,10 @@ class DirRestorer {
     }
     if (damaged_ == 0) CAIRN_TRY(check_patterns_used(o_.patterns, used_));
     if (damaged_ > 0)
-      return Error{Errc::corrupt, fmt::format("{} of the files could not be restored because of damaged data (named above)", damaged_.load())};
+      return Error{
+          Errc::corrupt,
+          fmt::format("{} of the files could not be restored because of damaged data (named above)",
+                      damaged_.load())};
     return {};
   }
   int failed() const { return failed_; }
@@ -385,13 +419,15 @@ class DirRestorer {
           return errno_error(errno, "cannot create directory");
         int dfd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0) {
-          if (errno == ELOOP || errno == ENOTDIR) return Error{Errc::bad_input, "exists in the target and is not a directory"};
+          if (errno == ELOOP || errno == ENOTDIR)
+            return Error{Errc::bad_input, "exists in the target and is not a directory"};
           return errno_error(errno, "cannot open directory");
         }
         io::Fd d(dfd);
         struct stat st;
         if (::fstat(dfd, &st) != 0) return errno_error(errno, "cannot stat directory");
-        tree::Identity id{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+        tree::Identity id{static_cast<std::uint64_t>(st.st_dev),
+                          static_cast<std::uint64_t>(st.st_ino)};
         walker_.note(e.path, id);
         dirs_.push_back({e.path, meta_of(e), id});
         return {};
@@ -414,14 +450,14 @@ class DirRestorer {
           return s;
         });
       }
-      case manifest::Type::hardlink:
-        hardlinks_.emplace_back(e.path, e.link);
-        return {};
+      case manifest::Type::hardlink: hardlinks_.emplace_back(e.path, e.link); return {};
       case manifest::Type::symlink: {
         TempEntry tmp(parent);
-        if (::symlinkat(e.target.c_str(), parent, tmp.name().c_str()) != 0) return errno_error(errno, "cannot create symlink");
+        if (::symlinkat(e.target.c_str(), parent, tmp.name().c_str()) != 0)
+          return errno_error(errno, "cannot create symlink");
         tmp.made();
-        Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_, identity_at(parent, tmp.name()));
+        Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_,
+                                        identity_at(parent, tmp.name()));
         if (!s) obs_.warning(e.path, s.error());
         return tmp.rename_to(name);
       }
@@ -429,9 +465,11 @@ class DirRestorer {
         return {};  // a socket is a live endpoint: nothing to restore (see cairn-restore(1))
       default: {
         TempEntry tmp(parent);
-        CAIRN_TRY(tree::make_special(parent, tmp.name(), tree_kind(e.type), e.mode, e.rdev_major, e.rdev_minor));
+        CAIRN_TRY(tree::make_special(parent, tmp.name(), tree_kind(e.type), e.mode, e.rdev_major,
+                                     e.rdev_minor));
         tmp.made();
-        Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_, identity_at(parent, tmp.name()));
+        Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_,
+                                        identity_at(parent, tmp.name()));
         if (!s) obs_.warning(e.path, s.error());
         return tmp.rename_to(name);
       }
@@ -442,13 +480,15 @@ class DirRestorer {
   static std::optional<tree::Identity> identity_at(int parent, const std::string& name) {
     struct stat st;
     if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
-    return tree::Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    return tree::Identity{static_cast<std::uint64_t>(st.st_dev),
+                          static_cast<std::uint64_t>(st.st_ino)};
   }
 
   Status restore_file(int parent, const std::string& name, const manifest::Entry& e) {
     CAIRN_TRY(check_size(r_, e));
     TempEntry tmp(parent);
-    int fd = ::openat(parent, tmp.name().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = ::openat(parent, tmp.name().c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return errno_error(errno, "cannot create file");
     tmp.made();
     io::Fd f(fd);
@@ -483,7 +523,8 @@ class DirRestorer {
     }));
     // Only a sparse file needs its size set (a trailing hole was skipped, not written); any
     // other file was created empty (O_EXCL) and written from 0 to exactly `off`.
-    if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0) return errno_error(errno, "cannot truncate");
+    if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0)
+      return errno_error(errno, "cannot truncate");
     Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
     if (!s) obs_.warning(e.path, s.error());
     obs_.advanced(0, 1);
@@ -534,9 +575,11 @@ class DirRestorer {
 };
 
 // The proper prefix of `path` ("a", "a/b" for "a/b/c") found in `links`, or nullptr.
-const std::string* under_symlink(std::string_view path, const std::set<std::string, std::less<>>& links) {
+const std::string* under_symlink(std::string_view path,
+                                 const std::set<std::string, std::less<>>& links) {
   if (links.empty()) return nullptr;
-  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+  for (std::size_t slash = path.find('/'); slash != std::string_view::npos;
+       slash = path.find('/', slash + 1)) {
     auto it = links.find(path.substr(0, slash));
     if (it != links.end()) return &*it;
   }
@@ -569,9 +612,12 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
       if (!via && symlinks.count(e.link) != 0) via = &*symlinks.find(e.link);
     }
     if (via) {
-      obs.warning(e.path, Error{Errc::bad_input, fmt::format("left out of the tar stream: it {} the symlink '{}'",
-                                                             e.type == manifest::Type::hardlink ? "links through or to" : "goes through",
-                                                             *via)});
+      obs.warning(e.path,
+                  Error{Errc::bad_input,
+                        fmt::format("left out of the tar stream: it {} the symlink '{}'",
+                                    e.type == manifest::Type::hardlink ? "links through or to"
+                                                                       : "goes through",
+                                    *via)});
       continue;
     }
     if (e.type == manifest::Type::file) {
@@ -589,8 +635,8 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
 
 }  // namespace
 
-Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers, Observer& obs,
-              const CancelToken& cancel) {
+Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers,
+              Observer& obs, const CancelToken& cancel) {
   SpecialCount special;
   DirRestorer d(r, set, std::move(root), o, obs, cancel, special);
   Status done = d.run(workers);
@@ -607,14 +653,16 @@ Status to_tar(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
   return {};
 }
 
-Status file_to(repo::Repository& r, Source& set, const std::string& want, io::Writer& out, const CancelToken& cancel) {
+Status file_to(repo::Repository& r, Source& set, const std::string& want, io::Writer& out,
+               const CancelToken& cancel) {
   manifest::Entry e;
   for (;;) {
     CAIRN_TRY_ASSIGN(bool more, set.next(e));
     if (!more) break;
     if (e.path != want) continue;
     if (e.type != manifest::Type::file)
-      return Error{Errc::usage, fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
+      return Error{Errc::usage,
+                   fmt::format("'{}' is a {}, not a file", want, manifest::type_name(e.type))};
     Status ok = check_size(r, e);
     if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
     CAIRN_TRY(copy_chunks(set, e, cancel, true, [&](ByteView data) { return out.write(data); }));

@@ -50,17 +50,19 @@ struct Options {
 // Into the directory `root` (open, O_DIRECTORY). A damaged or unplaceable entry is named to
 // `obs` and the others go on (damage stops it unless keep_going; Errc::corrupt at the end);
 // anything else (a full disk, an interrupt) stops it.
-Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers, Observer& obs,
-              const CancelToken& cancel);
+Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers,
+              Observer& obs, const CancelToken& cancel);
 // A pax stream of the selected entries; on damage the stream is cut off, never ended as if whole.
 Status to_tar(repo::Repository& r, Source& set, const Options& o, io::Writer& out, Observer& obs,
               const CancelToken& cancel);
 // The content of the file `path`.
-Status file_to(repo::Repository& r, Source& set, const std::string& path, io::Writer& out, const CancelToken& cancel);
+Status file_to(repo::Repository& r, Source& set, const std::string& path, io::Writer& out,
+               const CancelToken& cancel);
 
 // True when `path` is selected by `patterns` (empty = everything): equal to a pattern, inside
 // a pattern that names a directory, or matching a glob (on the whole path or the basename).
 // When `used` is given (one flag per pattern), marks every pattern that matches.
-bool selected(std::string_view path, const std::vector<std::string>& patterns, std::vector<char>* used = nullptr);
+bool selected(std::string_view path, const std::vector<std::string>& patterns,
+              std::vector<char>* used = nullptr);
 
 }  // namespace cairn::restore

@@ -31,11 +31,11 @@ struct Civil {
 Civil civil_from_days(std::int64_t z) {
   z += 719468;
   const std::int64_t era = floor_div(z, 146097);
-  const std::int64_t doe = z - era * 146097;                                  // [0, 146096]
+  const std::int64_t doe = z - era * 146097;                                       // [0, 146096]
   const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
   const std::int64_t y = yoe + era * 400;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);            // [0, 365]
-  const std::int64_t mp = (5 * doy + 2) / 153;                                 // [0, 11]
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);  // [0, 365]
+  const std::int64_t mp = (5 * doy + 2) / 153;                       // [0, 11]
   const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   return Civil{m <= 2 ? y + 1 : y, m, d};
@@ -50,7 +50,9 @@ std::int64_t days_from_civil(std::int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-std::int64_t day_of(std::int64_t ns) { return floor_div(floor_div(ns, kNsPerSecond), kSecondsPerDay); }
+std::int64_t day_of(std::int64_t ns) {
+  return floor_div(floor_div(ns, kNsPerSecond), kSecondsPerDay);
+}
 
 std::string short_id(const hash::SetId& id) { return id.hex().substr(0, 12); }
 
@@ -72,10 +74,12 @@ std::string join(const std::vector<std::string>& parts) {
 }
 
 // Applies one class's rules to its sets (not in the future), newest first.
-void apply_rules(const std::vector<const SetInfo*>& newest_first, const policy::Class& c,
-                 std::unordered_map<hash::SetId, std::vector<std::string>, hash::DigestHasher>& reasons) {
+void apply_rules(
+    const std::vector<const SetInfo*>& newest_first, const policy::Class& c,
+    std::unordered_map<hash::SetId, std::vector<std::string>, hash::DigestHasher>& reasons) {
   std::vector<Bucket> buckets;
-  const auto add = [&](std::string_view name, const std::optional<std::uint32_t>& n, std::string (*f)(std::int64_t)) {
+  const auto add = [&](std::string_view name, const std::optional<std::uint32_t>& n,
+                       std::string (*f)(std::int64_t)) {
     if (n && *n > 0) buckets.push_back(Bucket{name, *n, f, {}});
   };
   add("hourly", c.keep_hourly, &hour_label);
@@ -132,15 +136,19 @@ std::string month_label(std::int64_t ns) {
   return fmt::format("{:04}-{:02}", c.year, c.month);
 }
 
-std::string year_label(std::int64_t ns) { return fmt::format("{:04}", civil_from_days(day_of(ns)).year); }
+std::string year_label(std::int64_t ns) {
+  return fmt::format("{:04}", civil_from_days(day_of(ns)).year);
+}
 
-std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Policy& pol, std::int64_t now_ns) {
+std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Policy& pol,
+                            std::int64_t now_ns) {
   std::unordered_map<hash::SetId, std::vector<std::string>, hash::DigestHasher> reasons;
   std::unordered_map<hash::SetId, const SetInfo*, hash::DigestHasher> by_id;
   for (const auto& s : sets) {
     by_id.emplace(s.id, &s);
     auto& why = reasons[s.id];
-    if (s.legal_hold) why.push_back(s.hold_reason.empty() ? "legal hold" : "legal hold: " + s.hold_reason);
+    if (s.legal_hold)
+      why.push_back(s.hold_reason.empty() ? "legal hold" : "legal hold: " + s.hold_reason);
     if (!s.pinned.empty()) why.push_back(s.pinned);
   }
 
@@ -160,16 +168,19 @@ std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Poli
     std::sort(members.begin(), members.end(), newer);
     const policy::Class* c = pol.find(key.second);
     if (!c) {
-      for (const auto* s : members) reasons[s->id].push_back(fmt::format("class '{}' not in policy", key.second));
+      for (const auto* s : members)
+        reasons[s->id].push_back(fmt::format("class '{}' not in policy", key.second));
     } else if (!c->has_retention_rules()) {
       for (const auto* s : members) reasons[s->id].push_back("class has no retention rules");
     } else {
       apply_rules(members, *c, reasons);
     }
     if (c && c->immutable_days && *c->immutable_days > 0) {
-      const std::int64_t span = static_cast<std::int64_t>(*c->immutable_days) * kSecondsPerDay * kNsPerSecond;
+      const std::int64_t span =
+          static_cast<std::int64_t>(*c->immutable_days) * kSecondsPerDay * kNsPerSecond;
       for (const auto* s : members)
-        if (s->time_ns + span > now_ns) reasons[s->id].push_back("immutable until " + day_label(s->time_ns + span));
+        if (s->time_ns + span > now_ns)
+          reasons[s->id].push_back("immutable until " + day_label(s->time_ns + span));
     }
   }
 
@@ -199,8 +210,10 @@ std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Poli
   out.reserve(sets.size());
   for (const auto& s : sets) {
     const auto& why = reasons[s.id];
-    if (why.empty()) out.push_back(Decision{s.id, false, "matched no keep rule"});
-    else out.push_back(Decision{s.id, true, join(why)});
+    if (why.empty())
+      out.push_back(Decision{s.id, false, "matched no keep rule"});
+    else
+      out.push_back(Decision{s.id, true, join(why)});
   }
   return out;
 }

@@ -41,12 +41,12 @@ struct SetInfo {
   hash::SetId id;
   std::string source;
   std::string retention_class;
-  std::int64_t time_ns = 0;              // the snapshot time (ns since the Unix epoch, UTC)
+  std::int64_t time_ns = 0;  // the snapshot time (ns since the Unix epoch, UTC)
   model::SetKind kind = model::SetKind::full;
-  std::optional<hash::SetId> parent;     // the set a differential/incremental builds on
+  std::optional<hash::SetId> parent;  // the set a differential/incremental builds on
   bool legal_hold = false;
   std::string hold_reason;
-  std::string pinned;                    // non-empty: kept for this reason, outside the policy
+  std::string pinned;  // non-empty: kept for this reason, outside the policy
 };
 
 struct Decision {
@@ -57,7 +57,8 @@ struct Decision {
 };
 
 // One decision per input set, in input order.
-std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Policy& policy, std::int64_t now_ns);
+std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Policy& policy,
+                            std::int64_t now_ns);
 
 // The UTC calendar labels the buckets use (exposed for tests): "2025-03-04T05",
 // "2025-03-04", "2025-W10" (ISO 8601 week-numbering year and week), "2025-03", "2025".

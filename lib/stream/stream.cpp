@@ -43,19 +43,24 @@ Status check_header(const json& h, const Format& want, std::string_view source) 
   };
   if (!h.is_object() || !h.contains("cairn") || !h["cairn"].is_string() ||
       h["cairn"].get_ref<const std::string&>() != want.kind)
-    return Error{Errc::bad_input, fmt::format("expected {} on {}, got {}", with_article(want.kind), source, got())};
+    return Error{Errc::bad_input,
+                 fmt::format("expected {} on {}, got {}", with_article(want.kind), source, got())};
   auto v = h.find("version");
   auto small = [](const json& n) {
     return n.is_number_integer() && n.get<std::int64_t>() >= 0 && n.get<std::int64_t>() <= 1000000;
   };
   if (v == h.end() || !v->is_array() || v->size() != 2 || !small((*v)[0]) || !small((*v)[1]))
-    return Error{Errc::bad_input, fmt::format("{} on {} has no valid version", with_article(want.kind), source)};
+    return Error{Errc::bad_input,
+                 fmt::format("{} on {} has no valid version", with_article(want.kind), source)};
   int major = (*v)[0].get<int>(), minor = (*v)[1].get<int>();
-  if (std::find(want.readable_majors.begin(), want.readable_majors.end(), major) == want.readable_majors.end()) {
+  if (std::find(want.readable_majors.begin(), want.readable_majors.end(), major) ==
+      want.readable_majors.end()) {
     std::string majors;
-    for (int m : want.readable_majors) majors += fmt::format("{}{}.x", majors.empty() ? "" : ", ", m);
-    return Error{Errc::unsupported_format, fmt::format("{} format {}.{} is not supported by this cairn (reads {})",
-                                                       want.kind, major, minor, majors)};
+    for (int m : want.readable_majors)
+      majors += fmt::format("{}{}.x", majors.empty() ? "" : ", ", m);
+    return Error{Errc::unsupported_format,
+                 fmt::format("{} format {}.{} is not supported by this cairn (reads {})", want.kind,
+                             major, minor, majors)};
   }
   return {};
 }
@@ -70,8 +75,9 @@ Status Writer::put(ByteView b) {
 Status Writer::header(const json& extra) {
   if (started_) return Error{Errc::internal, "stream header written twice"};
   // "cairn" and "version" first (a json object would sort its keys), then the extra members.
-  std::string line = fmt::format("{{\"cairn\":{},\"version\":[{},{}]", json(std::string(format_.kind)).dump(),
-                                 format_.major, format_.minor);
+  std::string line =
+      fmt::format("{{\"cairn\":{},\"version\":[{},{}]", json(std::string(format_.kind)).dump(),
+                  format_.major, format_.minor);
   if (extra.is_object() && !extra.empty()) {
     std::string members;
     try {
@@ -89,7 +95,8 @@ Status Writer::header(const json& extra) {
 }
 
 Status Writer::record(std::string_view json_line) {
-  if (!started_ || finished_) return Error{Errc::internal, "stream record outside header and trailer"};
+  if (!started_ || finished_)
+    return Error{Errc::internal, "stream record outside header and trailer"};
   if (json_line.find('\n') != std::string_view::npos)
     return Error{Errc::internal, "stream record contains a newline"};
   in_frames_ = false;
@@ -100,7 +107,8 @@ Status Writer::record(std::string_view json_line) {
 
 Status Writer::frame(ByteView data) {
   if (data.empty()) return {};
-  if (!started_ || finished_ || records_ == 0) return Error{Errc::internal, "stream frame without a record"};
+  if (!started_ || finished_ || records_ == 0)
+    return Error{Errc::internal, "stream frame without a record"};
   in_frames_ = true;
   while (!data.empty()) {
     std::size_t n = std::min(data.size(), kMaxFrame);
@@ -113,15 +121,18 @@ Status Writer::frame(ByteView data) {
 }
 
 Status Writer::end_frames() {
-  if (!started_ || finished_ || records_ == 0) return Error{Errc::internal, "stream frames end without a record"};
+  if (!started_ || finished_ || records_ == 0)
+    return Error{Errc::internal, "stream frames end without a record"};
   in_frames_ = false;
   return put(as_bytes("0\n"));
 }
 
 Status Writer::finish() {
-  if (!started_ || finished_) return Error{Errc::internal, "stream finished twice or never started"};
+  if (!started_ || finished_)
+    return Error{Errc::internal, "stream finished twice or never started"};
   finished_ = true;
-  auto line = fmt::format("{{\"end\":true,\"entries\":{},\"digest\":\"{}\"}}\n", records_, digest_.finish().hex());
+  auto line = fmt::format("{{\"end\":true,\"entries\":{},\"digest\":\"{}\"}}\n", records_,
+                          digest_.finish().hex());
   CAIRN_TRY(out_.write(as_bytes(line)));
   return out_.flush();
 }
@@ -141,18 +152,20 @@ Status Reader::header(json& header) {
   auto got = lines_.next(buf_);
   if (!got && got.error().code != Errc::bad_input) return std::move(got).error();
   if (!got) {
-    return Error{Errc::bad_input, fmt::format("expected {} on {}, got {}", with_article(want_.kind), source_,
-                                              got.error().message.find("longer") != std::string::npos
-                                                  ? "an overlong first line"
-                                                  : "an incomplete first line")};
+    return Error{Errc::bad_input,
+                 fmt::format("expected {} on {}, got {}", with_article(want_.kind), source_,
+                             got.error().message.find("longer") != std::string::npos
+                                 ? "an overlong first line"
+                                 : "an incomplete first line")};
   }
   if (!*got)
-    return Error{Errc::bad_input, fmt::format("expected {} on {}, got empty input", with_article(want_.kind), source_)};
+    return Error{Errc::bad_input, fmt::format("expected {} on {}, got empty input",
+                                              with_article(want_.kind), source_)};
   line_ = 1;
   header = json::parse(buf_, nullptr, false);
   if (header.is_discarded())
-    return Error{Errc::bad_input,
-                 fmt::format("expected {} on {}, got data that is not JSON", with_article(want_.kind), source_)};
+    return Error{Errc::bad_input, fmt::format("expected {} on {}, got data that is not JSON",
+                                              with_article(want_.kind), source_)};
   CAIRN_TRY(check_header(header, want_, source_));
   version_ = {header["version"][0].get<int>(), header["version"][1].get<int>()};
   buf_.push_back('\n');
@@ -177,13 +190,14 @@ Result<bool> Reader::next(json& record) {
     auto e = std::move(got).error();
     if (e.code != Errc::bad_input) return e;
     if (e.message.find("longer than") != std::string::npos)
-      return Error{Errc::bad_input, fmt::format("{} line {}: longer than {} bytes", want_.kind, line_ + 1, kMaxLine)};
-    return Error{Errc::bad_input,
-                 fmt::format("{} stream is truncated: no trailer after {} entries", want_.kind, records_)};
+      return Error{Errc::bad_input, fmt::format("{} line {}: longer than {} bytes", want_.kind,
+                                                line_ + 1, kMaxLine)};
+    return Error{Errc::bad_input, fmt::format("{} stream is truncated: no trailer after {} entries",
+                                              want_.kind, records_)};
   }
   if (!*got)
-    return Error{Errc::bad_input,
-                 fmt::format("{} stream is truncated: no trailer after {} entries", want_.kind, records_)};
+    return Error{Errc::bad_input, fmt::format("{} stream is truncated: no trailer after {} entries",
+                                              want_.kind, records_)};
   ++line_;
   record = json::parse(buf_, nullptr, false);
   if (record.is_discarded()) return line_error("not valid JSON");
@@ -191,24 +205,27 @@ Result<bool> Reader::next(json& record) {
   if (record.contains("end")) {
     // The trailer.
     const auto& end = record["end"];
-    if (!end.is_boolean() || !end.get<bool>()) return line_error("malformed trailer (\"end\" is not true)");
+    if (!end.is_boolean() || !end.get<bool>())
+      return line_error("malformed trailer (\"end\" is not true)");
     auto n = record.find("entries");
     auto d = record.find("digest");
     if (n == record.end() || !n->is_number_unsigned() || d == record.end() || !d->is_string())
       return line_error("malformed trailer (needs \"entries\" and \"digest\")");
     if (n->get<std::uint64_t>() != records_)
-      return line_error(fmt::format("trailer counts {} entries but the stream has {}", n->get<std::uint64_t>(),
-                                    records_));
+      return line_error(fmt::format("trailer counts {} entries but the stream has {}",
+                                    n->get<std::uint64_t>(), records_));
     auto want = hash::Digest::from_hex(d->get_ref<const std::string&>());
     auto have = digest_.finish();
     if (!want || *want != have)
-      return line_error(fmt::format("trailer digest mismatch (stream altered or damaged): computed {}", have.hex()));
+      return line_error(fmt::format(
+          "trailer digest mismatch (stream altered or damaged): computed {}", have.hex()));
     done_ = true;
     // Nothing may follow the trailer.
     auto extra = lines_.next(buf_);
     if (!extra && extra.error().code != Errc::bad_input) return std::move(extra).error();
     if (!extra || *extra)
-      return Error{Errc::bad_input, fmt::format("{} stream has data after its trailer", want_.kind)};
+      return Error{Errc::bad_input,
+                   fmt::format("{} stream has data after its trailer", want_.kind)};
     return false;
   }
   buf_.push_back('\n');
@@ -223,20 +240,22 @@ Result<std::size_t> Reader::read_frame(Bytes& buf) {
   if (!got && got.error().code != Errc::bad_input) return std::move(got).error();
   if (!got || !*got) {
     frames_pending_ = false;
-    return Error{Errc::bad_input, fmt::format("{} stream is truncated: inside the content of entry {}", want_.kind,
-                                              records_)};
+    return Error{Errc::bad_input,
+                 fmt::format("{} stream is truncated: inside the content of entry {}", want_.kind,
+                             records_)};
   }
   auto n = parse_length(buf_);
   if (!n) {
     frames_pending_ = false;
-    return Error{Errc::bad_input, fmt::format("{} stream: bad content frame length after entry {}", want_.kind,
-                                              records_)};
+    return Error{Errc::bad_input, fmt::format("{} stream: bad content frame length after entry {}",
+                                              want_.kind, records_)};
   }
   if (*n > kMaxFrame) {
     frames_pending_ = false;
-    return Error{Errc::bad_input, fmt::format("{} stream: content frame of {} bytes after entry {} exceeds the {} "
-                                              "byte limit",
-                                              want_.kind, *n, records_, kMaxFrame)};
+    return Error{Errc::bad_input,
+                 fmt::format("{} stream: content frame of {} bytes after entry {} exceeds the {} "
+                             "byte limit",
+                             want_.kind, *n, records_, kMaxFrame)};
   }
   buf_.push_back('\n');
   digest_.update(as_bytes(buf_));
@@ -249,8 +268,9 @@ Result<std::size_t> Reader::read_frame(Bytes& buf) {
   if (!st && st.error().code != Errc::bad_input) return std::move(st).error();
   if (!st) {
     frames_pending_ = false;
-    return Error{Errc::bad_input, fmt::format("{} stream is truncated: inside the content of entry {}", want_.kind,
-                                              records_)};
+    return Error{Errc::bad_input,
+                 fmt::format("{} stream is truncated: inside the content of entry {}", want_.kind,
+                             records_)};
   }
   digest_.update(buf);
   return *n;

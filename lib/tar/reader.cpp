@@ -61,7 +61,8 @@ struct Reader::Impl {
   Error error(std::string_view what) {
     if (read_error) return *read_error;
     const char* msg = archive_error_string(a.get());
-    return Error{Errc::bad_input, fmt::format("{} tar stream on {}: {}", what, name, msg ? msg : "unknown error")};
+    return Error{Errc::bad_input,
+                 fmt::format("{} tar stream on {}: {}", what, name, msg ? msg : "unknown error")};
   }
 };
 
@@ -87,7 +88,8 @@ Result<bool> Reader::next(manifest::Entry& e, Observer& obs) {
     m.has_data = false;
     int rc = archive_read_next_header(m.a.get(), &ae);
     if (rc == ARCHIVE_EOF) {
-      if (m.total == 0) return Error{Errc::bad_input, fmt::format("tar stream on {} is empty", m.name)};
+      if (m.total == 0)
+        return Error{Errc::bad_input, fmt::format("tar stream on {} is empty", m.name)};
       return false;
     }
     if (rc == ARCHIVE_WARN && ae) {
@@ -101,8 +103,8 @@ Result<bool> Reader::next(manifest::Entry& e, Observer& obs) {
     std::string raw_name = raw ? raw : "";
     auto path = normalize_path(raw_name);
     if (!path) {
-      obs.warning(raw_name, Error{Errc::bad_input, fmt::format("skipped tar member '{}': {}", raw_name,
-                                                               path.error().message)});
+      obs.warning(raw_name, Error{Errc::bad_input, fmt::format("skipped tar member '{}': {}",
+                                                               raw_name, path.error().message)});
       continue;
     }
     manifest::Entry x;
@@ -112,17 +114,20 @@ Result<bool> Reader::next(manifest::Entry& e, Observer& obs) {
     x.gid = static_cast<std::uint32_t>(archive_entry_gid(ae));
     if (const char* u = archive_entry_uname(ae); u && *u) x.user = u;
     if (const char* g = archive_entry_gname(ae); g && *g) x.group = g;
-    x.mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(ae)) * 1000000000 + archive_entry_mtime_nsec(ae);
+    x.mtime_ns = static_cast<std::int64_t>(archive_entry_mtime(ae)) * 1000000000 +
+                 archive_entry_mtime_nsec(ae);
     if (archive_entry_ctime_is_set(ae))
-      x.ctime_ns = static_cast<std::int64_t>(archive_entry_ctime(ae)) * 1000000000 + archive_entry_ctime_nsec(ae);
+      x.ctime_ns = static_cast<std::int64_t>(archive_entry_ctime(ae)) * 1000000000 +
+                   archive_entry_ctime_nsec(ae);
     x.size = archive_entry_size_is_set(ae) ? static_cast<std::uint64_t>(archive_entry_size(ae)) : 0;
     if (const char* hl = archive_entry_hardlink(ae)) {
       auto link = normalize_path(hl);
       auto it = link ? m.seen.find(*link) : m.seen.end();
       if (!link || it == m.seen.end() || !it->second) {
-        obs.warning(x.path, Error{Errc::bad_input, fmt::format("skipped tar member '{}': hard link to '{}', which "
-                                                               "is not a file earlier in the archive",
-                                                               raw_name, hl)});
+        obs.warning(x.path, Error{Errc::bad_input,
+                                  fmt::format("skipped tar member '{}': hard link to '{}', which "
+                                              "is not a file earlier in the archive",
+                                              raw_name, hl)});
         continue;
       }
       x.type = manifest::Type::hardlink;
@@ -131,41 +136,59 @@ Result<bool> Reader::next(manifest::Entry& e, Observer& obs) {
     } else {
       switch (archive_entry_filetype(ae)) {
         case AE_IFREG: x.type = manifest::Type::file; break;
-        case AE_IFDIR: x.type = manifest::Type::dir; x.size = 0; break;
+        case AE_IFDIR:
+          x.type = manifest::Type::dir;
+          x.size = 0;
+          break;
         case AE_IFLNK: {
           x.type = manifest::Type::symlink;
           const char* t = archive_entry_symlink(ae);
           x.target = t ? t : "";
           x.size = x.target.size();
           if (x.target.empty()) {
-            obs.warning(x.path, Error{Errc::bad_input, fmt::format("skipped tar member '{}': symlink without a "
-                                                                   "target", raw_name)});
+            obs.warning(x.path, Error{Errc::bad_input,
+                                      fmt::format("skipped tar member '{}': symlink without a "
+                                                  "target",
+                                                  raw_name)});
             continue;
           }
           break;
         }
-        case AE_IFIFO: x.type = manifest::Type::fifo; x.size = 0; break;
-        case AE_IFSOCK: x.type = manifest::Type::socket; x.size = 0; break;
+        case AE_IFIFO:
+          x.type = manifest::Type::fifo;
+          x.size = 0;
+          break;
+        case AE_IFSOCK:
+          x.type = manifest::Type::socket;
+          x.size = 0;
+          break;
         case AE_IFCHR:
         case AE_IFBLK:
-          x.type = archive_entry_filetype(ae) == AE_IFCHR ? manifest::Type::chardev : manifest::Type::blockdev;
+          x.type = archive_entry_filetype(ae) == AE_IFCHR ? manifest::Type::chardev
+                                                          : manifest::Type::blockdev;
           x.rdev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(ae));
           x.rdev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(ae));
           x.size = 0;
           break;
         default:
-          obs.warning(x.path, Error{Errc::bad_input, fmt::format("skipped tar member '{}': unknown type", raw_name)});
+          obs.warning(x.path,
+                      Error{Errc::bad_input,
+                            fmt::format("skipped tar member '{}': unknown type", raw_name)});
           continue;
       }
     }
     if (x.path == "." && x.type != manifest::Type::dir) {
-      obs.warning(raw_name, Error{Errc::bad_input, fmt::format("skipped tar member '{}': the root must be a "
-                                                               "directory", raw_name)});
+      obs.warning(raw_name,
+                  Error{Errc::bad_input, fmt::format("skipped tar member '{}': the root must be a "
+                                                     "directory",
+                                                     raw_name)});
       continue;
     }
     if (m.seen.count(x.path)) {
-      obs.warning(x.path, Error{Errc::bad_input, fmt::format("skipped tar member '{}': its path appears earlier "
-                                                             "in the archive", raw_name)});
+      obs.warning(x.path, Error{Errc::bad_input,
+                                fmt::format("skipped tar member '{}': its path appears earlier "
+                                            "in the archive",
+                                            raw_name)});
       continue;
     }
     // Extended attributes (pax SCHILY.xattr / LIBARCHIVE.xattr).
@@ -184,10 +207,13 @@ Result<bool> Reader::next(manifest::Entry& e, Observer& obs) {
         x.xattrs.push_back(manifest::Xattr{std::string(xname), Bytes(p, p + xs)});
       }
       // libarchive's pax writer stores each xattr twice (LIBARCHIVE.xattr and SCHILY.xattr).
-      std::stable_sort(x.xattrs.begin(), x.xattrs.end(),
-                       [](const manifest::Xattr& l, const manifest::Xattr& r) { return l.name < r.name; });
+      std::stable_sort(
+          x.xattrs.begin(), x.xattrs.end(),
+          [](const manifest::Xattr& l, const manifest::Xattr& r) { return l.name < r.name; });
       x.xattrs.erase(std::unique(x.xattrs.begin(), x.xattrs.end(),
-                                 [](const manifest::Xattr& l, const manifest::Xattr& r) { return l.name == r.name; }),
+                                 [](const manifest::Xattr& l, const manifest::Xattr& r) {
+                                   return l.name == r.name;
+                                 }),
                      x.xattrs.end());
     }
     x.sparse = x.type == manifest::Type::file && archive_entry_sparse_count(ae) > 0;

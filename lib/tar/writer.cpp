@@ -22,8 +22,8 @@ struct Writer::Impl {
   std::uint64_t remaining = 0;  // content bytes still owed for the current file
   std::string current;
   bool finished = false;
-  bool abandoned = false;     // cut off: nothing more reaches `out`
-  std::uint64_t offset = 0;   // bytes handed to `out` so far
+  bool abandoned = false;    // cut off: nothing more reaches `out`
+  std::uint64_t offset = 0;  // bytes handed to `out` so far
 
   explicit Impl(io::Writer& w) : out(w) {}
 
@@ -66,7 +66,8 @@ Result<std::unique_ptr<Writer>> Writer::open(io::Writer& out) {
   // No blocking: every byte libarchive produces reaches `out` at once, so a stream cut off
   // by abandon() ends exactly where the last authenticated byte went (no buffered block is
   // completed with padding, and no end-of-archive follows).
-  if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
+  if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+      archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
     return impl->error("cannot set up the tar writer");
   if (archive_write_open(a, impl.get(), nullptr, &Impl::write_cb, nullptr) != ARCHIVE_OK)
     return impl->error("cannot start the tar stream");
@@ -75,9 +76,11 @@ Result<std::unique_ptr<Writer>> Writer::open(io::Writer& out) {
 
 Status Writer::add(const manifest::Entry& e) {
   Impl& m = *impl_;
-  if (m.finished || m.abandoned) return Error{Errc::internal, "tar writer used after finish() or abandon()"};
+  if (m.finished || m.abandoned)
+    return Error{Errc::internal, "tar writer used after finish() or abandon()"};
   if (m.remaining != 0)
-    return Error{Errc::internal, fmt::format("tar member '{}' is missing {} bytes of content", m.current, m.remaining)};
+    return Error{Errc::internal, fmt::format("tar member '{}' is missing {} bytes of content",
+                                             m.current, m.remaining)};
   CAIRN_TRY(manifest::check_path(e.path));
   ArchiveEntry ae(archive_entry_new());
   if (!ae) return Error{Errc::internal, "cannot allocate a tar entry"};
@@ -119,17 +122,20 @@ Status Writer::add(const manifest::Entry& e) {
       archive_entry_set_rdevminor(ae.get(), e.rdev_minor);
       break;
     case manifest::Type::socket:
-      return Error{Errc::unimplemented, fmt::format("socket '{}' cannot be stored in a tar stream", e.path)};
+      return Error{Errc::unimplemented,
+                   fmt::format("socket '{}' cannot be stored in a tar stream", e.path)};
   }
   for (const auto& x : e.xattrs)
     archive_entry_xattr_add_entry(ae.get(), x.name.c_str(), x.value.data(), x.value.size());
   // POSIX ACLs travel as pax SCHILY.acl.* records, which GNU tar --acls reads back.
-  if (e.acl_access &&
-      archive_entry_acl_from_text(ae.get(), e.acl_access->c_str(), ARCHIVE_ENTRY_ACL_TYPE_ACCESS) != ARCHIVE_OK)
-    return Error{Errc::bad_input, fmt::format("cannot store the ACL of '{}' in a tar stream", e.path)};
-  if (e.acl_default &&
-      archive_entry_acl_from_text(ae.get(), e.acl_default->c_str(), ARCHIVE_ENTRY_ACL_TYPE_DEFAULT) != ARCHIVE_OK)
-    return Error{Errc::bad_input, fmt::format("cannot store the default ACL of '{}' in a tar stream", e.path)};
+  if (e.acl_access && archive_entry_acl_from_text(ae.get(), e.acl_access->c_str(),
+                                                  ARCHIVE_ENTRY_ACL_TYPE_ACCESS) != ARCHIVE_OK)
+    return Error{Errc::bad_input,
+                 fmt::format("cannot store the ACL of '{}' in a tar stream", e.path)};
+  if (e.acl_default && archive_entry_acl_from_text(ae.get(), e.acl_default->c_str(),
+                                                   ARCHIVE_ENTRY_ACL_TYPE_DEFAULT) != ARCHIVE_OK)
+    return Error{Errc::bad_input,
+                 fmt::format("cannot store the default ACL of '{}' in a tar stream", e.path)};
   int rc = archive_write_header(m.a.get(), ae.get());
   if (rc == ARCHIVE_FATAL || rc == ARCHIVE_FAILED)
     return m.error(fmt::format("cannot write the tar header of '{}'", e.path));
@@ -142,7 +148,8 @@ Status Writer::data(ByteView b) {
   Impl& m = *impl_;
   if (m.abandoned) return Error{Errc::internal, "tar writer used after abandon()"};
   if (b.size() > m.remaining)
-    return Error{Errc::internal, fmt::format("tar member '{}' gets more content than its size", m.current)};
+    return Error{Errc::internal,
+                 fmt::format("tar member '{}' gets more content than its size", m.current)};
   while (!b.empty()) {
     la_ssize_t n = archive_write_data(m.a.get(), b.data(), b.size());
     if (n <= 0) return m.error(fmt::format("cannot write the content of '{}'", m.current));
@@ -160,7 +167,8 @@ Status Writer::abandon() {
   // Cut between members: a reader could take that for a complete archive (GNU tar accepts an
   // archive without its end blocks). Skip the padding the last member is owed and add one block
   // that is no header (its checksum fails, and it is not the zero block that ends an archive).
-  static constexpr std::string_view kMark = "cairn-restore: this tar stream was cut off here because the set's data is damaged\n";
+  static constexpr std::string_view kMark =
+      "cairn-restore: this tar stream was cut off here because the set's data is damaged\n";
   std::string tail((512 - m.offset % 512) % 512 + 512, '\0');
   for (std::size_t i = 0; i < tail.size(); ++i) tail[i] = kMark[i % kMark.size()];
   CAIRN_TRY(m.out.write(ByteView(reinterpret_cast<const std::uint8_t*>(tail.data()), tail.size())));
@@ -174,7 +182,8 @@ Status Writer::finish() {
   if (m.finished) return Error{Errc::internal, "tar writer finished twice"};
   m.finished = true;
   if (m.remaining != 0)
-    return Error{Errc::internal, fmt::format("tar member '{}' is missing {} bytes of content", m.current, m.remaining)};
+    return Error{Errc::internal, fmt::format("tar member '{}' is missing {} bytes of content",
+                                             m.current, m.remaining)};
   if (archive_write_close(m.a.get()) != ARCHIVE_OK) return m.error("cannot finish the tar stream");
   return m.out.flush();
 }

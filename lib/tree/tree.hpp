@@ -30,8 +30,8 @@ struct Xattr {
 
 // Everything lstat(2) and friends say about one filesystem object.
 struct Node {
-  std::string path;  // relative, '/'-separated: "." for the root of a single-root walk,
-                     // otherwise "<root basename>/..."
+  std::string path;           // relative, '/'-separated: "." for the root of a single-root walk,
+                              // otherwise "<root basename>/..."
   std::filesystem::path abs;  // the filesystem path (root as given + relative part)
   Kind kind = Kind::file;
   std::uint32_t mode = 0;  // st_mode & 07777
@@ -41,11 +41,12 @@ struct Node {
   std::int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
   std::uint64_t ino = 0, dev = 0, nlink = 0;
   std::uint32_t rdev_major = 0, rdev_minor = 0;
-  std::string target;          // symlink target bytes
-  std::optional<std::string> hardlink_of;  // regular file already seen under this path (same dev+ino)
-  std::vector<Xattr> xattrs;   // sorted by name; POSIX ACL xattrs excluded (see acl_*)
-  std::optional<std::string> acl_access, acl_default;  // "user::rw-,user:1000:r--,..." (numeric ids);
-                                                       // absent when equivalent to the mode
+  std::string target;  // symlink target bytes
+  // A regular file already seen under this path (same dev+ino).
+  std::optional<std::string> hardlink_of;
+  std::vector<Xattr> xattrs;  // sorted by name; POSIX ACL xattrs excluded (see acl_*)
+  // "user::rw-,user:1000:r--,..." (numeric ids); absent when equivalent to the mode.
+  std::optional<std::string> acl_access, acl_default;
   bool sparse = false;  // regular file with st_blocks*512 < st_size
 
   // During the callback only: the open parent directory and the name in it, so a consumer can
@@ -114,8 +115,8 @@ class OwnerCache {
 
 struct ApplyOptions {
   OwnerCache* owners = nullptr;  // optional: cache name lookups across calls
-  bool owner = false;          // chown (needs root); callers set it when geteuid() == 0
-  bool numeric_owner = false;  // ignore user/group names, use uid/gid as recorded
+  bool owner = false;            // chown (needs root); callers set it when geteuid() == 0
+  bool numeric_owner = false;    // ignore user/group names, use uid/gid as recorded
   bool xattrs = true;
   bool acls = true;
   bool times = true;
@@ -139,7 +140,7 @@ Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::st
 
 // Creates a FIFO, socket placeholder or device node `name` in `dir_fd` (mknodat). Sockets are
 // restored as nothing (skipped): returns Errc::unimplemented for them so the caller can warn.
-Status make_special(int dir_fd, const std::string& name, Kind kind, std::uint32_t mode, std::uint32_t rdev_major,
-                    std::uint32_t rdev_minor);
+Status make_special(int dir_fd, const std::string& name, Kind kind, std::uint32_t mode,
+                    std::uint32_t rdev_major, std::uint32_t rdev_minor);
 
 }  // namespace cairn::tree

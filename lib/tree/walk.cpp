@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <cerrno>
+#include <climits>
 #include <fstream>
 #include <map>
 #include <set>
@@ -28,7 +28,9 @@
 namespace cairn::tree {
 namespace {
 
-using AclHandle = std::unique_ptr<void, decltype([](void* p) { if (p) acl_free(p); })>;
+using AclHandle = std::unique_ptr<void, decltype([](void* p) {
+                                    if (p) acl_free(p);
+                                  })>;
 using DirHandle = CHandle<DIR, &closedir>;
 
 std::int64_t ns(const struct timespec& t) {
@@ -57,7 +59,8 @@ class NameCache {
     struct passwd pw, *res = nullptr;
     std::vector<char> buf(4096);
     int rc;
-    while ((rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &res)) == ERANGE && buf.size() < (1u << 20))
+    while ((rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &res)) == ERANGE &&
+           buf.size() < (1u << 20))
       buf.resize(buf.size() * 2);
     if (rc == 0 && res) name = std::string(res->pw_name);
     return users_.emplace(uid, std::move(name)).first->second;
@@ -69,7 +72,8 @@ class NameCache {
     struct group gr, *res = nullptr;
     std::vector<char> buf(4096);
     int rc;
-    while ((rc = getgrgid_r(gid, &gr, buf.data(), buf.size(), &res)) == ERANGE && buf.size() < (1u << 20))
+    while ((rc = getgrgid_r(gid, &gr, buf.data(), buf.size(), &res)) == ERANGE &&
+           buf.size() < (1u << 20))
       buf.resize(buf.size() * 2);
     if (rc == 0 && res) name = std::string(res->gr_name);
     return groups_.emplace(gid, std::move(name)).first->second;
@@ -117,12 +121,14 @@ Status read_xattrs(const std::string& path, std::vector<Xattr>& out, AclNames& a
     for (int attempt = 0; attempt < 8 && !ok; ++attempt) {
       ssize_t n = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
       if (n < 0 && errno == ENODATA) break;  // removed meanwhile
-      if (n < 0) return errno_error(errno, fmt::format("cannot read xattr '{}' of '{}'", name, path));
+      if (n < 0)
+        return errno_error(errno, fmt::format("cannot read xattr '{}' of '{}'", name, path));
       value.resize(static_cast<std::size_t>(n));
       n = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
       if (n < 0 && errno == ERANGE) continue;
       if (n < 0 && errno == ENODATA) break;
-      if (n < 0) return errno_error(errno, fmt::format("cannot read xattr '{}' of '{}'", name, path));
+      if (n < 0)
+        return errno_error(errno, fmt::format("cannot read xattr '{}' of '{}'", name, path));
       value.resize(static_cast<std::size_t>(n));
       ok = true;
     }
@@ -144,7 +150,8 @@ Result<std::optional<std::string>> read_acl(const std::string& path, acl_type_t 
     if (acl_equiv_mode(a, nullptr) == 0) return std::optional<std::string>();
   } else {
     acl_entry_t e;
-    if (acl_get_entry(a, ACL_FIRST_ENTRY, &e) != 1) return std::optional<std::string>();  // empty default ACL
+    if (acl_get_entry(a, ACL_FIRST_ENTRY, &e) != 1)
+      return std::optional<std::string>();  // empty default ACL
   }
   char* text = acl_to_any_text(a, nullptr, ',', TEXT_NUMERIC_IDS);
   if (!text) return errno_error(errno, fmt::format("cannot format the ACL of '{}'", path));
@@ -176,7 +183,8 @@ struct Walker {
   bool fill(Node& n, const struct stat& st) {
     auto k = kind_of(st.st_mode);
     if (!k) {
-      warn(n.path, Error{Errc::io, fmt::format("'{}' has an unknown file type, skipped", n.abs.string())});
+      warn(n.path,
+           Error{Errc::io, fmt::format("'{}' has an unknown file type, skipped", n.abs.string())});
       return false;
     }
     n.kind = *k;
@@ -232,13 +240,17 @@ struct Walker {
     if (opt.acls && n.kind != Kind::symlink) {
       if (acls.access) {
         auto a = read_acl(abs, ACL_TYPE_ACCESS);
-        if (a) n.acl_access = std::move(*a);
-        else warn(n.path, a.error());
+        if (a)
+          n.acl_access = std::move(*a);
+        else
+          warn(n.path, a.error());
       }
       if (n.kind == Kind::dir && acls.dflt) {
         auto d = read_acl(abs, ACL_TYPE_DEFAULT);
-        if (d) n.acl_default = std::move(*d);
-        else warn(n.path, d.error());
+        if (d)
+          n.acl_default = std::move(*d);
+        else
+          warn(n.path, d.error());
       }
     }
     if (n.kind == Kind::file && n.nlink > 1) {
@@ -250,17 +262,20 @@ struct Walker {
 
   // Visits the directory `n` (already emitted) below `fd`; `rel` is the path below the root.
   Status descend(int dir_fd, const Node& parent, const std::string& rel, std::uint64_t root_dev) {
-    int fd = dir_fd >= 0 ? ::openat(dir_fd, parent.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    int fd = dir_fd >= 0 ? ::openat(dir_fd, parent.name.c_str(),
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                          : ::open(parent.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      warn(parent.path, errno_error(errno, fmt::format("cannot open directory '{}'", parent.abs.string())));
+      warn(parent.path,
+           errno_error(errno, fmt::format("cannot open directory '{}'", parent.abs.string())));
       return {};
     }
     DirHandle dir(::fdopendir(fd));
     if (!dir) {
       int err = errno;
       ::close(fd);
-      warn(parent.path, errno_error(err, fmt::format("cannot read directory '{}'", parent.abs.string())));
+      warn(parent.path,
+           errno_error(err, fmt::format("cannot read directory '{}'", parent.abs.string())));
       return {};
     }
     std::vector<std::string> children;
@@ -269,7 +284,8 @@ struct Walker {
       struct dirent* d = ::readdir(dir.get());
       if (!d) {
         if (errno != 0)
-          warn(parent.path, errno_error(errno, fmt::format("cannot read directory '{}'", parent.abs.string())));
+          warn(parent.path,
+               errno_error(errno, fmt::format("cannot read directory '{}'", parent.abs.string())));
         break;
       }
       std::string_view nm(d->d_name);
@@ -291,7 +307,8 @@ struct Walker {
       if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         int err = errno;
         if (err == ENOENT)
-          warn(n.path, Error{Errc::not_found, fmt::format("'{}' vanished during the scan", n.abs.string())});
+          warn(n.path, Error{Errc::not_found,
+                             fmt::format("'{}' vanished during the scan", n.abs.string())});
         else
           warn(n.path, errno_error(err, fmt::format("cannot stat '{}'", n.abs.string())));
         continue;
@@ -347,7 +364,8 @@ Status walk(const std::vector<std::filesystem::path>& roots, const WalkOptions& 
   for (const auto& p : roots) {
     Root r{p, {}, {}};
     // Command-line roots are followed when they are symlinks (like find -H); nothing below is.
-    if (::lstat(p.c_str(), &r.st) != 0) return errno_error(errno, fmt::format("cannot stat '{}'", p.string()));
+    if (::lstat(p.c_str(), &r.st) != 0)
+      return errno_error(errno, fmt::format("cannot stat '{}'", p.string()));
     if (S_ISLNK(r.st.st_mode)) {
       char buf[PATH_MAX];
       if (!::realpath(p.c_str(), buf) || ::lstat(buf, &r.st) != 0)
@@ -367,8 +385,10 @@ Status walk(const std::vector<std::filesystem::path>& roots, const WalkOptions& 
           return errno_error(errno, fmt::format("cannot resolve '{}'", p.string()));
         base = std::filesystem::path(buf).filename().string();
         if (base.empty())
-          return Error{Errc::usage, fmt::format("'{}' has no name to store it under (give it with a single root)",
-                                                p.string())};
+          return Error{
+              Errc::usage,
+              fmt::format("'{}' has no name to store it under (give it with a single root)",
+                          p.string())};
       }
       r.base = base;
     }
@@ -377,8 +397,9 @@ Status walk(const std::vector<std::filesystem::path>& roots, const WalkOptions& 
   std::sort(rs.begin(), rs.end(), [](const Root& a, const Root& b) { return a.base < b.base; });
   for (std::size_t i = 1; i < rs.size(); ++i)
     if (rs[i].base == rs[i - 1].base)
-      return Error{Errc::usage, fmt::format("roots '{}' and '{}' have the same name '{}'", rs[i - 1].path.string(),
-                                            rs[i].path.string(), rs[i].base)};
+      return Error{Errc::usage,
+                   fmt::format("roots '{}' and '{}' have the same name '{}'",
+                               rs[i - 1].path.string(), rs[i].path.string(), rs[i].base)};
   Walker w{opt, obs, cancel, visit, {}, {}};
   for (const auto& r : rs) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
@@ -402,12 +423,14 @@ std::string walked_name(const Node& n) { return n.dir_fd >= 0 ? n.name : n.abs.s
 }  // namespace
 
 Result<io::Fd> open_walked(const Node& n) {
-  int raw = ::openat(walked_dir(n), walked_name(n).c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  int raw = ::openat(walked_dir(n), walked_name(n).c_str(),
+                     O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (raw < 0) return errno_error(errno, fmt::format("cannot open '{}', skipped", n.abs.string()));
   io::Fd fd(raw);
   struct stat st;
   if (::fstat(raw, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != n.ino || st.st_dev != n.dev)
-    return Error{Errc::io, fmt::format("'{}' was replaced during the scan, skipped", n.abs.string())};
+    return Error{Errc::io,
+                 fmt::format("'{}' was replaced during the scan, skipped", n.abs.string())};
   return fd;
 }
 

@@ -41,12 +41,14 @@ class Attribution {
   // index files list is intact (reads try every copy, so a bad copy planted elsewhere does not
   // make the chunk bad).
   bool bad(const hash::ChunkId& c) const {
-    if (std::any_of(listed_.begin(), listed_.end(), [&](const PackDamage* d) { return d->lost.contains(c); }))
+    if (std::any_of(listed_.begin(), listed_.end(),
+                    [&](const PackDamage* d) { return d->lost.contains(c); }))
       return true;
     const auto copies = run_.repo.locate_all(c);
     for (const auto& loc : copies) {
       auto it = run_.packs.find(loc.pack);
-      if (it == run_.packs.end() || !(it->second.whole || it->second.lost.contains(c))) return false;
+      if (it == run_.packs.end() || !(it->second.whole || it->second.lost.contains(c)))
+        return false;
     }
     return true;
   }
@@ -66,7 +68,9 @@ Result<std::vector<std::string>> affected_files(Run& run, SetState& s, const Att
     return files;
   };
   for (const auto& c : s.body()->manifest)
-    if (a.bad(c)) return lost_manifest(Error{Errc::corrupt, fmt::format("chunk {} is damaged or missing", c.hex())});
+    if (a.bad(c))
+      return lost_manifest(
+          Error{Errc::corrupt, fmt::format("chunk {} is damaged or missing", c.hex())});
   auto stored = repo::open_stored_set(run.repo, s.id);
   if (!stored) return lost_manifest(stored.error());
   manifest::Entry e;
@@ -76,13 +80,16 @@ Result<std::vector<std::string>> affected_files(Run& run, SetState& s, const Att
     if (!more) return lost_manifest(more.error());
     if (!*more) break;
     if (e.type != manifest::Type::file) continue;
-    if (std::any_of(e.chunks.begin(), e.chunks.end(), [&](const hash::ChunkId& c) { return a.bad(c); }))
+    if (std::any_of(e.chunks.begin(), e.chunks.end(),
+                    [&](const hash::ChunkId& c) { return a.bad(c); }))
       files.push_back(e.path);
   }
   return files;
 }
 
-std::string_view pack_state(PackProblem p) { return p == PackProblem::missing ? "missing" : "damaged"; }
+std::string_view pack_state(PackProblem p) {
+  return p == PackProblem::missing ? "missing" : "damaged";
+}
 
 Status report_objects(Run& run) {
   for (const auto& d : run.other) CAIRN_TRY(run.report.object("damaged", d.object, d.id, d.reason));
@@ -91,9 +98,11 @@ Status report_objects(Run& run) {
       CAIRN_TRY(run.report.object(s.missing ? "missing" : "damaged", "set", s.id.hex(), s.damage));
   for (const auto& [id, d] : run.packs) {
     CAIRN_TRY(run.report.object(pack_state(d.problem), "pack", id.hex(), d.reason));
-    for (const auto& b : d.bad) CAIRN_TRY(run.report.object("damaged", "chunk", b.id.hex(), b.reason));
+    for (const auto& b : d.bad)
+      CAIRN_TRY(run.report.object("damaged", "chunk", b.id.hex(), b.reason));
   }
-  for (const auto& [id, why] : run.missing_chunks) CAIRN_TRY(run.report.object("missing", "chunk", id.hex(), why));
+  for (const auto& [id, why] : run.missing_chunks)
+    CAIRN_TRY(run.report.object("missing", "chunk", id.hex(), why));
   return {};
 }
 
@@ -113,7 +122,8 @@ Status report_damage(Run& run) {
       if (files.empty() && !a.names_damaged_pack() && s.damage.empty()) continue;
       s.affected = true;
       if (s.detail.empty())
-        s.detail = !s.damage.empty() ? s.damage : fmt::format("{} files depend on damaged data", files.size());
+        s.detail = !s.damage.empty() ? s.damage
+                                     : fmt::format("{} files depend on damaged data", files.size());
       s.affected_files = std::move(files);
     }
   }

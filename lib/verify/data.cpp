@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "compress/zstd.hpp"
 #include "base/work_queue.hpp"
+#include "compress/zstd.hpp"
+#include "pack/pack.hpp"
 #include "repo/stored.hpp"
 #include "verify/engine.hpp"
 #include "verify/report.hpp"
-#include "pack/pack.hpp"
 
 namespace cairn::verify {
 
@@ -23,9 +23,11 @@ Result<DataSubset> parse_subset(std::string_view text) {
   DataSubset s;
   if (text.empty() || text == "all") return s;
   const auto bad = [&] {
-    return Error{Errc::usage, fmt::format("cannot read the --read-data subset '{}': use P% (0 < P <= 100) or I/N "
-                                          "(1 <= I <= N)",
-                                          text)};
+    return Error{
+        Errc::usage,
+        fmt::format("cannot read the --read-data subset '{}': use P% (0 < P <= 100) or I/N "
+                    "(1 <= I <= N)",
+                    text)};
   };
   const char* b = text.data();
   const char* e = text.data() + text.size();
@@ -42,7 +44,8 @@ Result<DataSubset> parse_subset(std::string_view text) {
   unsigned i = 0, n = 0;
   auto r1 = std::from_chars(b, b + slash, i);
   auto r2 = std::from_chars(b + slash + 1, e, n);
-  if (r1.ec != std::errc{} || r1.ptr != b + slash || r2.ec != std::errc{} || r2.ptr != e || i < 1 || i > n)
+  if (r1.ec != std::errc{} || r1.ptr != b + slash || r2.ec != std::errc{} || r2.ptr != e || i < 1 ||
+      i > n)
     return bad();
   s.kind = DataSubset::Kind::part;
   s.index = i;
@@ -54,15 +57,15 @@ std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, 
                                        std::mt19937_64& rng) {
   std::vector<hash::PackId> out;
   switch (s.kind) {
-    case DataSubset::Kind::all:
-      return sorted;
+    case DataSubset::Kind::all: return sorted;
     case DataSubset::Kind::part:
       for (std::size_t i = 0; i < sorted.size(); ++i)
         if (i % s.count == s.index - 1) out.push_back(sorted[i]);
       return out;
     case DataSubset::Kind::percent: {
       if (sorted.empty()) return out;
-      auto n = static_cast<std::size_t>(std::llround(static_cast<double>(sorted.size()) * s.percent / 100.0));
+      auto n = static_cast<std::size_t>(
+          std::llround(static_cast<double>(sorted.size()) * s.percent / 100.0));
       n = std::clamp<std::size_t>(n, 1, sorted.size());
       std::sample(sorted.begin(), sorted.end(), std::back_inserter(out), n, rng);
       return out;
@@ -89,7 +92,8 @@ PackDamage whole_damage(std::string reason) {
 }
 
 // Checks one pack read whole. Damage is a value; an Error means the pack could not be looked at.
-Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hasher, const hash::PackId& id) {
+Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hasher,
+                             const hash::PackId& id) {
   PackCheck out;
   const std::string what = fmt::format("pack '{}'", id.hex());
   auto data = r.read_object(backend::Key::pack(id));
@@ -110,7 +114,8 @@ Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hashe
     out.damage = whole_damage(name_note + entries.error().message);
     return out;
   }
-  auto key = pack::open_data_key(bytes.first(pack::kHeaderSize), keys.box_pk, keys.box_sk.view(), what);
+  auto key =
+      pack::open_data_key(bytes.first(pack::kHeaderSize), keys.box_pk, keys.box_sk.view(), what);
   if (!key) {
     out.damage = whole_damage(name_note + key.error().message);
     return out;
@@ -121,8 +126,8 @@ Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hashe
   for (const auto& e : *entries) {
     // read_index checked that every blob lies inside the pack's blob area.
     const ByteView sealed = bytes.subspan(e.offset, e.sealed_len);
-    Status st =
-        pack::open_blob(key->view(), keys.repo_id, e, sealed, dec, r.config().chunking.max_size, scratch, plain, what);
+    Status st = pack::open_blob(key->view(), keys.repo_id, e, sealed, dec,
+                                r.config().chunking.max_size, scratch, plain, what);
     hash::Digest proof;
     if (!st)
       bad.push_back({e.id, st.error().message});
@@ -139,7 +144,8 @@ Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hashe
   PackDamage d;
   d.problem = PackProblem::damaged;
   d.whole = false;
-  d.reason = fmt::format("{}{} of its {} chunks are damaged", name_note, bad.size(), entries->size());
+  d.reason =
+      fmt::format("{}{} of its {} chunks are damaged", name_note, bad.size(), entries->size());
   for (const auto& b : bad) d.lost.insert(b.id);
   d.bad = std::move(bad);
   out.damage = std::move(d);
@@ -214,13 +220,15 @@ Status check_proofs(Run& run) {
       auto it = run.proofs.find(c);
       if (it == run.proofs.end()) return;
       if (proof == nullptr || *proof != it->second)
-        bad = fmt::format("chunk {} ('{}') does not come with its possession proof: the set names a chunk its "
-                          "writer did not hold",
-                          c.hex(), printable_path(path));
+        bad = fmt::format(
+            "chunk {} ('{}') does not come with its possession proof: the set names a chunk its "
+            "writer did not hold",
+            c.hex(), printable_path(path));
     };
     const auto& body = *s.body();
     for (std::size_t i = 0; i < body.manifest.size(); ++i)
-      judge(body.manifest[i], i < body.manifest_proofs.size() ? &body.manifest_proofs[i] : nullptr, "(manifest)");
+      judge(body.manifest[i], i < body.manifest_proofs.size() ? &body.manifest_proofs[i] : nullptr,
+            "(manifest)");
     if (bad.empty()) {
       auto stored = repo::open_stored_set(run.repo, s.id);
       if (!stored) {

@@ -1,10 +1,10 @@
 // cairn-verify --drill: restore a set into scratch space with Options::restore (the use case
 // passes ops::restore, which authenticates every chunk and checks every file's size), time it,
 // then read every restored file back, cut it with the repository's chunker and compare its
-// chunk ids with the set's: the restored bytes are exactly the stored ones. With --check, an application check then runs in the
-// restored tree (e.g. pg_restore --list, redis-check-rdb, starting PostgreSQL on a restored
-// data directory). The scratch directory is removed and the drill recorded in the catalog with
-// its measured restore time.
+// chunk ids with the set's: the restored bytes are exactly the stored ones. With --check, an
+// application check then runs in the restored tree (e.g. pg_restore --list, redis-check-rdb,
+// starting PostgreSQL on a restored data directory). The scratch directory is removed and the drill
+// recorded in the catalog with its measured restore time.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -33,7 +33,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::uint64_t ms_since(Clock::time_point t0) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
 }
 
 // Keeps what restore reports per item; progress goes through to the caller's observer.
@@ -68,7 +69,8 @@ Result<TempDir> make_scratch(const std::optional<fs::path>& parent) {
     base = *parent;
     std::error_code ec;
     fs::create_directories(base, ec);
-    if (ec) return Error{Errc::io, fmt::format("cannot create '{}': {}", base.string(), ec.message())};
+    if (ec)
+      return Error{Errc::io, fmt::format("cannot create '{}': {}", base.string(), ec.message())};
   } else if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t != '\0') {
     base = t;
   }
@@ -87,7 +89,9 @@ Status remove_scratch(const fs::path& dir) {
   open_up(dir);
   std::error_code ec;
   fs::remove_all(dir, ec);
-  if (ec) return Error{Errc::io, fmt::format("cannot remove the drill directory '{}': {}", dir.string(), ec.message())};
+  if (ec)
+    return Error{Errc::io, fmt::format("cannot remove the drill directory '{}': {}", dir.string(),
+                                       ec.message())};
   return {};
 }
 
@@ -104,7 +108,8 @@ Result<io::Fd> open_parent(int root, std::string_view path) {
     std::string comp(path.substr(start, slash - start));
     int fd = ::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-      return errno_error(errno, fmt::format("cannot open directory '{}'", std::string(path.substr(0, slash))));
+      return errno_error(
+          errno, fmt::format("cannot open directory '{}'", std::string(path.substr(0, slash))));
     cur = io::Fd(fd);
     start = slash + 1;
   }
@@ -124,10 +129,11 @@ Result<struct stat> stat_entry(int root, std::string_view path) {
 }
 
 // Re-cuts a restored file and compares every chunk id and the size with the set.
-Status check_content(int fd, const manifest::Entry& e, const chunker::Chunker& ch, const hash::KeyedHasher& h) {
+Status check_content(int fd, const manifest::Entry& e, const chunker::Chunker& ch,
+                     const hash::KeyedHasher& h) {
   const std::size_t max = ch.params().max_size;
-  Bytes buf(std::clamp<std::size_t>(static_cast<std::size_t>(std::min<std::uint64_t>(e.size, 2 * max)) + 1, 64u << 10,
-                                    2 * max));
+  Bytes buf(std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::min<std::uint64_t>(e.size, 2 * max)) + 1, 64u << 10, 2 * max));
   std::size_t have = 0, pos = 0, k = 0;
   std::uint64_t total = 0, offset = 0;
   for (;;) {
@@ -137,8 +143,9 @@ Status check_content(int fd, const manifest::Entry& e, const chunker::Chunker& c
       pos = 0;
     }
     if (have == buf.size()) buf.resize(std::min(buf.size() * 2, 2 * max));
-    CAIRN_TRY_ASSIGN(std::size_t n,
-                     io::read_full(fd, MutByteView(buf.data() + have, buf.size() - have), "restored file"));
+    CAIRN_TRY_ASSIGN(
+        std::size_t n,
+        io::read_full(fd, MutByteView(buf.data() + have, buf.size() - have), "restored file"));
     have += n;
     total += n;
     const bool eof = n == 0;
@@ -147,7 +154,8 @@ Status check_content(int fd, const manifest::Entry& e, const chunker::Chunker& c
       const std::size_t cut = ch.next_cut(rest, eof);
       if (cut == 0) break;
       if (k >= e.chunks.size() || h.hash(rest.first(cut)) != e.chunks[k].d)
-        return Error{Errc::corrupt, fmt::format("its content differs from the set from byte {}", offset)};
+        return Error{Errc::corrupt,
+                     fmt::format("its content differs from the set from byte {}", offset)};
       ++k;
       pos += cut;
       offset += cut;
@@ -162,7 +170,10 @@ Status check_content(int fd, const manifest::Entry& e, const chunker::Chunker& c
 class TreeChecker {
  public:
   TreeChecker(repo::Repository& r, int root, const CancelToken& cancel)
-      : r_(r), root_(root), cancel_(cancel), hasher_(r.config().chunk_hash, r.keys().chunk_id_key.view()) {}
+      : r_(r),
+        root_(root),
+        cancel_(cancel),
+        hasher_(r.config().chunk_hash, r.keys().chunk_id_key.view()) {}
 
   Status run(manifest::Reader& m, unsigned jobs) {
     WorkQueue q(jobs, 64ull << 20);
@@ -211,7 +222,8 @@ class TreeChecker {
     if (cancel_.cancelled()) return;
     auto dir = open_parent(root_, e.path);
     if (!dir) return fail(e.path, dir.error().message);
-    int fd = ::openat(dir->get(), base_name(e.path).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    int fd = ::openat(dir->get(), base_name(e.path).c_str(),
+                      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) return fail(e.path, errno_error(errno, "missing after the restore").message);
     io::Fd f(fd);
     Status st = check_content(fd, e, r_.chunker(), hasher_);
@@ -220,21 +232,27 @@ class TreeChecker {
 
   void check_other(const manifest::Entry& e) {
     using manifest::Type;
-    if (e.type != Type::dir && e.type != Type::symlink && e.type != Type::hardlink) return;  // devices need root
+    if (e.type != Type::dir && e.type != Type::symlink && e.type != Type::hardlink)
+      return;  // devices need root
     auto st = stat_entry(root_, e.path);
     if (!st) return fail(e.path, st.error().message);
-    if (e.type == Type::dir && !S_ISDIR(st->st_mode)) return fail(e.path, "is not a directory after the restore");
+    if (e.type == Type::dir && !S_ISDIR(st->st_mode))
+      return fail(e.path, "is not a directory after the restore");
     if (e.type == Type::hardlink) {
       auto target = stat_entry(root_, e.link);
       if (!target || st->st_ino != target->st_ino || st->st_dev != target->st_dev)
-        return fail(e.path, fmt::format("is not a hard link to '{}' after the restore", printable_path(e.link)));
+        return fail(e.path, fmt::format("is not a hard link to '{}' after the restore",
+                                        printable_path(e.link)));
     }
     if (e.type == Type::symlink) {
       if (!S_ISLNK(st->st_mode)) return fail(e.path, "is not a symlink after the restore");
       auto dir = open_parent(root_, e.path);
       std::string target(static_cast<std::size_t>(st->st_size) + 1, '\0');
-      ssize_t n = dir ? ::readlinkat(dir->get(), base_name(e.path).c_str(), target.data(), target.size()) : -1;
-      if (n < 0 || static_cast<std::size_t>(n) != e.target.size() || target.compare(0, e.target.size(), e.target) != 0)
+      ssize_t n =
+          dir ? ::readlinkat(dir->get(), base_name(e.path).c_str(), target.data(), target.size())
+              : -1;
+      if (n < 0 || static_cast<std::size_t>(n) != e.target.size() ||
+          target.compare(0, e.target.size(), e.target) != 0)
         return fail(e.path, "its symlink target differs from the set");
     }
   }
@@ -255,7 +273,9 @@ std::string run_check(const std::string& cmd, const fs::path& dir, const catalog
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view v(*e);
-    if (v.starts_with("CAIRN_DRILL_DIR=") || v.starts_with("CAIRN_SET=") || v.starts_with("CAIRN_SOURCE=")) continue;
+    if (v.starts_with("CAIRN_DRILL_DIR=") || v.starts_with("CAIRN_SET=") ||
+        v.starts_with("CAIRN_SOURCE="))
+      continue;
     env.emplace_back(v);
   }
   env.push_back("CAIRN_DRILL_DIR=" + dir.string());
@@ -283,7 +303,8 @@ struct DrillResult {
   std::optional<Error> failure;  // an operational failure (not damage): stops the run
 };
 
-Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path& scratch, DrillResult& res) {
+Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path& scratch,
+                         DrillResult& res) {
   DrillObserver dobs(run.obs);
   const auto t0 = Clock::now();
   Status restored = run.o.restore(rec.id, scratch, dobs);
@@ -292,13 +313,15 @@ Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path
     if (is_damage(e))
       res.mismatches.push_back({path, e.message});
     else
-      run.obs.info(fmt::format("drill {}: '{}': {}", set_prefix(rec.id), printable_path(path), e.message));
+      run.obs.info(
+          fmt::format("drill {}: '{}': {}", set_prefix(rec.id), printable_path(path), e.message));
   }
   if (!restored) {
     if (!is_damage(restored.error())) return std::move(restored).error();
-    res.line.detail = res.mismatches.empty()
-                          ? fmt::format("restore failed: {}", restored.error().message)
-                          : fmt::format("{} could not be restored (named below)", files(res.mismatches.size()));
+    res.line.detail =
+        res.mismatches.empty()
+            ? fmt::format("restore failed: {}", restored.error().message)
+            : fmt::format("{} could not be restored (named below)", files(res.mismatches.size()));
     return {};
   }
   const auto t1 = Clock::now();
@@ -311,8 +334,8 @@ Status restore_and_check(Run& run, const catalog::SetRecord& rec, const fs::path
   res.line.bytes = checker.bytes;
   for (auto& m : checker.mismatches) res.mismatches.push_back(std::move(m));
   if (!res.mismatches.empty())
-    res.line.detail =
-        fmt::format("{} differ from the set after the restore (named below)", files(res.mismatches.size()));
+    res.line.detail = fmt::format("{} differ from the set after the restore (named below)",
+                                  files(res.mismatches.size()));
   return {};
 }
 
@@ -326,7 +349,8 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   CAIRN_TRY_ASSIGN(TempDir scratch_dir, make_scratch(run.o.drill_to));
   const fs::path scratch = scratch_dir.path();
   Status st = restore_and_check(run, rec, scratch, res);
-  if (st && run.o.drill_check && res.mismatches.empty() && res.line.detail.empty() && !run.cancelled()) {
+  if (st && run.o.drill_check && res.mismatches.empty() && res.line.detail.empty() &&
+      !run.cancelled()) {
     run.obs.started(fmt::format("drill {}: check", set_prefix(rec.id)));
     const auto tc = Clock::now();
     res.line.detail = run_check(*run.o.drill_check, scratch, rec);
@@ -347,8 +371,10 @@ Result<DrillResult> drill_one(Run& run, const catalog::SetRecord& rec) {
   v.started_ns = started;
   v.duration_ms = ms_since(t0);
   v.ok = res.line.ok;
-  v.detail = res.line.ok ? fmt::format("{}, {} bytes", files(res.line.files), res.line.bytes) : res.line.detail;
-  if (res.line.ok && run.o.drill_check) v.detail += fmt::format("; check '{}' passed", *run.o.drill_check);
+  v.detail = res.line.ok ? fmt::format("{}, {} bytes", files(res.line.files), res.line.bytes)
+                         : res.line.detail;
+  if (res.line.ok && run.o.drill_check)
+    v.detail += fmt::format("; check '{}' passed", *run.o.drill_check);
   if (res.line.ok) v.restore_ms = res.line.restore_ms;
   auto recorded = run.cat.record_verify(v);
   if (!recorded) run.obs.warning("catalog", recorded.error());
@@ -359,7 +385,8 @@ Result<std::vector<catalog::SetRecord>> drill_sets(Run& run) {
   std::vector<catalog::SetRecord> out;
   if (!run.o.sets.empty() || run.o.all) {
     for (const auto& s : run.sets)
-      if (s.selected && s.rec && !s.missing && (!run.o.sets.empty() || s.rec->status == catalog::SetStatus::committed))
+      if (s.selected && s.rec && !s.missing &&
+          (!run.o.sets.empty() || s.rec->status == catalog::SetStatus::committed))
         out.push_back(*s.rec);
     return out;
   }

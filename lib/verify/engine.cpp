@@ -20,35 +20,28 @@ constexpr std::int64_t kSecond = 1'000'000'000;
 
 Result<std::int64_t> parse_age(std::string_view text) {
   const auto bad = [&] {
-    return Error{Errc::usage, fmt::format("cannot read the duration '{}': use a whole number and one unit of s, m, h, "
-                                          "d or w, e.g. 26h or 7d",
-                                          text)};
+    return Error{
+        Errc::usage,
+        fmt::format("cannot read the duration '{}': use a whole number and one unit of s, m, h, "
+                    "d or w, e.g. 26h or 7d",
+                    text)};
   };
   if (text.size() < 2) return bad();
   std::int64_t unit = 0;
   switch (text.back()) {
-    case 's':
-      unit = kSecond;
-      break;
-    case 'm':
-      unit = 60 * kSecond;
-      break;
-    case 'h':
-      unit = 3600 * kSecond;
-      break;
-    case 'd':
-      unit = 86400 * kSecond;
-      break;
-    case 'w':
-      unit = 7 * 86400 * kSecond;
-      break;
-    default:
-      return bad();
+    case 's': unit = kSecond; break;
+    case 'm': unit = 60 * kSecond; break;
+    case 'h': unit = 3600 * kSecond; break;
+    case 'd': unit = 86400 * kSecond; break;
+    case 'w': unit = 7 * 86400 * kSecond; break;
+    default: return bad();
   }
   std::int64_t n = 0;
   const char* end = text.data() + text.size() - 1;
   auto [ptr, ec] = std::from_chars(text.data(), end, n);
-  if (ec != std::errc{} || ptr != end || n <= 0 || n > std::numeric_limits<std::int64_t>::max() / unit) return bad();
+  if (ec != std::errc{} || ptr != end || n <= 0 ||
+      n > std::numeric_limits<std::int64_t>::max() / unit)
+    return bad();
   return n * unit;
 }
 
@@ -79,10 +72,8 @@ bool is_damage(const Error& e) {
     case Errc::corrupt:
     case Errc::not_found:
     case Errc::bad_input:
-    case Errc::unsupported_format:
-      return true;
-    default:
-      return false;
+    case Errc::unsupported_format: return true;
+    default: return false;
   }
 }
 
@@ -107,7 +98,8 @@ Result<std::uint64_t> check_freshness(Run& run, std::int64_t max_age) {
     // from when the catalog first saw it if that is earlier than the time its writer claims.
     std::optional<std::int64_t> newest;
     for (const auto& r : recs)
-      if (r.status == catalog::SetStatus::committed && !bad.contains(r.id) && !catalog::from_the_future(r, now))
+      if (r.status == catalog::SetStatus::committed && !bad.contains(r.id) &&
+          !catalog::from_the_future(r, now))
         newest = std::max(newest.value_or(catalog::age_base_ns(r)), catalog::age_base_ns(r));
     if (newest && now - *newest <= max_age) continue;
     ++stale;

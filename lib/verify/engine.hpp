@@ -54,15 +54,16 @@ std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, 
 
 // What the engine is asked to do; the use case fills it from the tool's options.
 struct Options {
-  std::vector<catalog::SetRecord> sets;  // the SET refs given, resolved; empty = every set
-  bool all = false;                      // --all
+  std::vector<catalog::SetRecord> sets;           // the SET refs given, resolved; empty = every set
+  bool all = false;                               // --all
   std::optional<std::filesystem::path> drill_to;  // scratch parent (default $TMPDIR or /tmp)
   std::optional<std::string> drill_check;         // --check CMD (see ops::VerifyOptions)
   std::optional<std::string> max_age;             // --max-age as given (for the report)
   unsigned jobs = 0;                              // workers; 0 = one per core
   // --drill: restores set `id` into the empty directory `to`, reporting per-item problems to
   // `obs` as warnings (the use case calls the restore engine).
-  std::function<Status(const hash::SetId& id, const std::filesystem::path& to, Observer& obs)> restore;
+  std::function<Status(const hash::SetId& id, const std::filesystem::path& to, Observer& obs)>
+      restore;
   // The catalog row of a checked set must agree with its signed object (Errc::corrupt when not).
   std::function<Status(const catalog::SetRecord& rec, const repo::SetObject& obj)> check_row;
 };
@@ -127,7 +128,7 @@ struct Run {
   std::set<hash::PackId> copy_packs;
   // --read-data: the possession proof of every intact chunk read, to check each set's claims.
   std::unordered_map<hash::ChunkId, hash::Digest> proofs;
-  bool read_all_data = false;            // --read-data over every pack of the checked sets
+  bool read_all_data = false;  // --read-data over every pack of the checked sets
   Summary summary;
 
   bool cancelled() const { return cancel.cancelled(); }
@@ -143,7 +144,8 @@ bool is_damage(const Error& e);
 // structure.cpp
 // Every pack entry of every index file that authenticates; damaged index files are recorded
 // in run.other when `record_damage`.
-Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each);
+Status for_each_index_pack(Run& run, bool record_damage,
+                           const std::function<void(const repo::IndexPack&)>& each);
 Status scan_storage(Run& run);  // stored packs, index files, key slots
 Status load_sets(Run& run);     // every set object, catalog-only sets, the selection
 void check_chain(Run& run);     // seq/prev: warnings and notes, never damage

@@ -50,7 +50,8 @@ Status Report::line(std::string text) {
   return out_.write(as_bytes(text));
 }
 
-Status Report::object(std::string_view state, std::string_view object, std::string_view id, std::string_view reason) {
+Status Report::object(std::string_view state, std::string_view object, std::string_view id,
+                      std::string_view reason) {
   if (!json_) return line(fmt::format("{} {} {}: {}", state, object, id, reason));
   Json j = record(state);
   j["object"] = object;
@@ -59,8 +60,10 @@ Status Report::object(std::string_view state, std::string_view object, std::stri
   return line(dump(j));
 }
 
-Status Report::affected_set(const hash::SetId& id, std::string_view source, std::int64_t started_ns) {
-  if (!json_) return line(fmt::format("affected set {} ({} {})", id.hex(), source, format_time(started_ns)));
+Status Report::affected_set(const hash::SetId& id, std::string_view source,
+                            std::int64_t started_ns) {
+  if (!json_)
+    return line(fmt::format("affected set {} ({} {})", id.hex(), source, format_time(started_ns)));
   Json j = record("affected_set");
   j["set"] = id.hex();
   j["source"] = source;
@@ -92,10 +95,12 @@ Status Report::note(std::string_view message) {
 
 Status Report::drill(const DrillLine& d) {
   if (!json_) {
-    std::string head = fmt::format("drill {} ({} {})", d.set.hex(), d.source, format_time(d.started_ns));
+    std::string head =
+        fmt::format("drill {} ({} {})", d.set.hex(), d.source, format_time(d.started_ns));
     if (!d.ok) return line(fmt::format("{}: failed: {}", head, d.detail));
-    std::string text = fmt::format("{}: ok, {} {}, {} bytes restored in {} ms, checked in {} ms", head, d.files,
-                                   d.files == 1 ? "file" : "files", d.bytes, d.restore_ms, d.check_ms);
+    std::string text =
+        fmt::format("{}: ok, {} {}, {} bytes restored in {} ms, checked in {} ms", head, d.files,
+                    d.files == 1 ? "file" : "files", d.bytes, d.restore_ms, d.check_ms);
     if (d.app_check_ms) text += fmt::format(", application check passed in {} ms", *d.app_check_ms);
     return line(std::move(text));
   }
@@ -114,7 +119,9 @@ Status Report::drill(const DrillLine& d) {
 }
 
 Status Report::drill_file(const hash::SetId& id, std::string_view path, std::string_view reason) {
-  if (!json_) return line(fmt::format("drill mismatch {} {}: {}", set_prefix(id), printable_path(path), reason));
+  if (!json_)
+    return line(
+        fmt::format("drill mismatch {} {}: {}", set_prefix(id), printable_path(path), reason));
   Json j = record("drill_mismatch");
   j["set"] = id.hex();
   put_path(j, path);
@@ -122,11 +129,13 @@ Status Report::drill_file(const hash::SetId& id, std::string_view path, std::str
   return line(dump(j));
 }
 
-Status Report::stale(std::string_view source, std::optional<std::int64_t> age_ns, std::string_view max) {
+Status Report::stale(std::string_view source, std::optional<std::int64_t> age_ns,
+                     std::string_view max) {
   if (!json_) {
     if (source.empty()) return line(fmt::format("stale: the catalog has no sets (max {})", max));
     if (!age_ns) return line(fmt::format("stale source '{}': no good set (max {})", source, max));
-    return line(fmt::format("stale source '{}': newest set is {} old (max {})", source, format_duration_short(*age_ns, " ", true), max));
+    return line(fmt::format("stale source '{}': newest set is {} old (max {})", source,
+                            format_duration_short(*age_ns, " ", true), max));
   }
   Json j = record("stale");
   j["source"] = source;
@@ -138,8 +147,9 @@ Status Report::stale(std::string_view source, std::optional<std::int64_t> age_ns
 Status Report::summary(const Summary& s) {
   const std::uint64_t packs = s.read_data ? s.packs_read : s.packs_checked;
   if (!json_) {
-    std::string text = fmt::format("checked {} sets, {} packs ({} bytes read): {} damaged, {} garbage", s.sets, packs,
-                                   s.bytes_read, s.damaged, s.garbage);
+    std::string text =
+        fmt::format("checked {} sets, {} packs ({} bytes read): {} damaged, {} garbage", s.sets,
+                    packs, s.bytes_read, s.damaged, s.garbage);
     if (s.warnings > 0) text += fmt::format(", {} warnings", s.warnings);
     return line(std::move(text));
   }

@@ -45,7 +45,8 @@ class Report {
 
   // "damaged pack <id>: <reason>", "missing set <id>: <reason>", ...
   // state: "damaged" or "missing"; object: "pack", "set", "chunk", "key", "index".
-  Status object(std::string_view state, std::string_view object, std::string_view id, std::string_view reason);
+  Status object(std::string_view state, std::string_view object, std::string_view id,
+                std::string_view reason);
   // "affected set <id> (<source> <time>)"
   Status affected_set(const hash::SetId& id, std::string_view source, std::int64_t started_ns);
   // "affected file <set-prefix> <path>"

@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 
 #include "crypto/keys.hpp"
+#include "repo/objects.hpp"
 #include "repo/stored.hpp"
 #include "verify/engine.hpp"
-#include "repo/objects.hpp"
 
 namespace cairn::verify {
 
@@ -47,7 +47,8 @@ Status check_key_slots(Run& run) {
 // Every object of `kind` (index files and hold records are named by the BLAKE2b of their
 // bytes), read whole, in name order: one removed meanwhile is skipped, one whose bytes do not
 // match its name goes to `mismatch` instead of `each`.
-Status for_each_named_object(Run& run, Kind kind, const std::function<void(const std::string&)>& mismatch,
+Status for_each_named_object(Run& run, Kind kind,
+                             const std::function<void(const std::string&)>& mismatch,
                              const std::function<Status(const std::string&, const Bytes&)>& each) {
   std::vector<Key> keys;
   CAIRN_TRY(run.repo.list_objects(kind, [&](const backend::ObjectInfo& info) -> Status {
@@ -75,16 +76,18 @@ Status for_each_named_object(Run& run, Kind kind, const std::function<void(const
 
 }  // namespace
 
-Status for_each_index_pack(Run& run, bool record_damage, const std::function<void(const repo::IndexPack&)>& each) {
+Status for_each_index_pack(Run& run, bool record_damage,
+                           const std::function<void(const repo::IndexPack&)>& each) {
   const auto& keys = run.repo.keys();
   return for_each_named_object(
       run, Kind::index,
       [&](const std::string& name) {
-        if (record_damage) run.other.push_back({"index", name, "its content does not match its name"});
+        if (record_damage)
+          run.other.push_back({"index", name, "its content does not match its name"});
       },
       [&](const std::string& name, const Bytes& raw) -> Status {
-        auto packs =
-            repo::decode_index_file(raw, keys.index_key.view(), keys.repo_id, fmt::format("index file '{}'", name));
+        auto packs = repo::decode_index_file(raw, keys.index_key.view(), keys.repo_id,
+                                             fmt::format("index file '{}'", name));
         if (!packs) {
           if (!is_damage(packs.error())) return std::move(packs).error();
           if (record_damage) run.other.push_back({"index", name, packs.error().message});
@@ -100,11 +103,15 @@ Status check_hold_records(Run& run) {
   const auto& keys = run.repo.keys();
   return for_each_named_object(
       run, Kind::hold,
-      [&](const std::string& name) { run.other.push_back({"hold", name, "its content does not match its name"}); },
+      [&](const std::string& name) {
+        run.other.push_back({"hold", name, "its content does not match its name"});
+      },
       [&](const std::string& name, const Bytes& raw) -> Status {
-        if (repo::is_config_copy(raw)) return {};  // the config's signed copy: open() checks it when needed
+        if (repo::is_config_copy(raw))
+          return {};                     // the config's signed copy: open() checks it when needed
         if (repo::is_revocation(raw)) {  // writer revocations share holds/
-          auto rev = repo::decode_revocation(raw, keys, fmt::format("revocation record '{}'", name));
+          auto rev =
+              repo::decode_revocation(raw, keys, fmt::format("revocation record '{}'", name));
           if (!rev) {
             if (!is_damage(rev.error())) return std::move(rev).error();
             run.other.push_back({"revocation", name, rev.error().message});
@@ -126,16 +133,19 @@ Status scan_storage(Run& run) {
     if (auto id = hash::PackId::from_hex(info.key.name)) run.stored.emplace(*id, info.size);
     return {};
   }));
-  CAIRN_TRY(for_each_index_pack(run, true, [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
+  CAIRN_TRY(for_each_index_pack(run, true,
+                                [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
   CAIRN_TRY(check_hold_records(run));
-  if (const auto& p = run.repo.config_problem(); !p.empty()) run.other.push_back({"config", "config", p});
+  if (const auto& p = run.repo.config_problem(); !p.empty())
+    run.other.push_back({"config", "config", p});
   return check_key_slots(run);
 }
 
 namespace {
 
 // A set object read and verified; nullopt when it is absent (never written, or pruned).
-Result<std::optional<SetState>> read_one(Run& run, const hash::SetId& id, std::optional<catalog::SetRecord> rec) {
+Result<std::optional<SetState>> read_one(Run& run, const hash::SetId& id,
+                                         std::optional<catalog::SetRecord> rec) {
   SetState s;
   s.id = id;
   s.rec = std::move(rec);
@@ -174,7 +184,8 @@ Status select_sets(Run& run) {
     return {};
   }
   for (const auto& rec : run.o.sets) {
-    auto it = std::find_if(run.sets.begin(), run.sets.end(), [&](const SetState& s) { return s.id == rec.id; });
+    auto it = std::find_if(run.sets.begin(), run.sets.end(),
+                           [&](const SetState& s) { return s.id == rec.id; });
     if (it == run.sets.end()) {
       CAIRN_TRY_ASSIGN(SetState s, catalog_only(run, rec));
       run.sets.push_back(std::move(s));
@@ -243,18 +254,22 @@ void check_chain(Run& run) {
     const auto& h = s.obj->header;
     if (!h.prev) {
       if (h.seq != 1)
-        run.warnings.push_back(fmt::format("set {} has seq {} but names no predecessor", s.id.hex(), h.seq));
+        run.warnings.push_back(
+            fmt::format("set {} has seq {} but names no predecessor", s.id.hex(), h.seq));
     } else if (auto p = by_id.find(*h.prev); p != by_id.end()) {
       if (p->second->obj && p->second->obj->header.seq >= h.seq)
-        run.warnings.push_back(fmt::format("set {} (seq {}) follows set {} (seq {}): the sequence goes backwards",
-                                           s.id.hex(), h.seq, h.prev->hex(), p->second->obj->header.seq));
+        run.warnings.push_back(
+            fmt::format("set {} (seq {}) follows set {} (seq {}): the sequence goes backwards",
+                        s.id.hex(), h.seq, h.prev->hex(), p->second->obj->header.seq));
     } else {
-      run.notes.push_back(fmt::format("set {} (seq {}): its predecessor {} is not in the repository (pruned?)",
-                                      set_prefix(s.id), h.seq, set_prefix(*h.prev)));
+      run.notes.push_back(
+          fmt::format("set {} (seq {}): its predecessor {} is not in the repository (pruned?)",
+                      set_prefix(s.id), h.seq, set_prefix(*h.prev)));
     }
     if (!s.rec && h.seq < catalog_max)
-      run.notes.push_back(fmt::format("set {} (seq {}) is not in the catalog, whose newest set has seq {}", s.id.hex(),
-                                      h.seq, catalog_max));
+      run.notes.push_back(
+          fmt::format("set {} (seq {}) is not in the catalog, whose newest set has seq {}",
+                      s.id.hex(), h.seq, catalog_max));
   }
 }
 
@@ -283,13 +298,15 @@ void check_chunk(Run& run, SetState& s, const hash::ChunkId& c, std::string_view
   auto loc = copies.empty() ? std::nullopt : std::optional<repo::Location>(copies[0]);
   if (!loc) {
     run.missing_chunks.try_emplace(
-        c, fmt::format("set {} needs it for '{}' but no index file lists it", set_prefix(s.id), printable_path(path)));
+        c, fmt::format("set {} needs it for '{}' but no index file lists it", set_prefix(s.id),
+                       printable_path(path)));
     first_detail(s, fmt::format("chunk {} is missing", c.hex()));
     return;
   }
   if (!run.stored.contains(loc->pack)) {
-    add_pack_damage(run, loc->pack, PackProblem::missing,
-                    fmt::format("it holds chunks of set {} but it is not in storage", set_prefix(s.id)));
+    add_pack_damage(
+        run, loc->pack, PackProblem::missing,
+        fmt::format("it holds chunks of set {} but it is not in storage", set_prefix(s.id)));
     first_detail(s, fmt::format("pack {} is missing", loc->pack.hex()));
   }
 }
@@ -356,7 +373,8 @@ void count_garbage(Run& run) {
     run.summary.garbage_bytes += size;
   }
   if (unknown && run.summary.garbage > 0)
-    run.notes.push_back("some set objects are damaged: packs only they name are counted as garbage");
+    run.notes.push_back(
+        "some set objects are damaged: packs only they name are counted as garbage");
 }
 
 }  // namespace cairn::verify

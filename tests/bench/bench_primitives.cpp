@@ -21,7 +21,8 @@
 //           workers puts (compress, encrypt, append).
 //   - the write path by stage: each stage timed alone, one core, on the write path's own chunks
 //     (stage_costs), and the ceiling that sets for 2 cores.
-// --only LIST runs a subset (comma list of hash, zstd, seal, chunker, stages, write1, write, pack), e.g.
+// --only LIST runs a subset (comma list of hash, zstd, seal, chunker, stages, write1, write, pack),
+// e.g.
 // `--only write --reps 1` under valgrind --tool=callgrind.
 // The goal stated for cairn: write path on 2 cores >= 1.5x zstd -3 on 1 core.
 #include <fcntl.h>
@@ -46,12 +47,12 @@
 #include <fmt/format.h>
 
 #include "base/bytes.hpp"
+#include "base/work_queue.hpp"
 #include "chunker/chunker.hpp"
 #include "compress/zstd.hpp"
 #include "crypto/crypto.hpp"
 #include "hash/hash.hpp"
 #include "io/file.hpp"
-#include "base/work_queue.hpp"
 #include "repo/repo.hpp"
 
 namespace {
@@ -68,7 +69,9 @@ struct Corpus {
   Bytes bytes;
   std::vector<std::pair<std::size_t, std::size_t>> files;  // offset, length into bytes
   std::string origin;
-  ByteView file(std::size_t i) const { return ByteView(bytes).subspan(files[i].first, files[i].second); }
+  ByteView file(std::size_t i) const {
+    return ByteView(bytes).subspan(files[i].first, files[i].second);
+  }
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -79,7 +82,8 @@ struct Corpus {
 Corpus read_dir(const fs::path& dir, std::uint64_t max_bytes) {
   std::vector<fs::path> paths;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) paths.push_back(it->path());
   }
@@ -158,7 +162,8 @@ void append_text(Rng& r, const std::vector<std::string>& vocab, std::size_t n, B
 Corpus generate(std::size_t total) {
   Rng r(20240601);
   std::vector<std::string> vocab;
-  const char* syl[] = {"ka", "to", "ri", "mu", "ne", "sa", "lo", "vi", "de", "po", "zu", "fa", "gre", "ston"};
+  const char* syl[] = {"ka", "to", "ri", "mu", "ne", "sa",  "lo",
+                       "vi", "de", "po", "zu", "fa", "gre", "ston"};
   for (int i = 0; i < 2000; ++i) {
     std::string w;
     for (std::size_t k = 0, n = 1 + r.below(4); k < n; ++k) w += syl[r.below(std::size(syl))];
@@ -171,10 +176,12 @@ Corpus generate(std::size_t total) {
     fill();
     c.files.emplace_back(off, c.bytes.size() - off);
   };
-  // half text: many small files (1-64 KiB) and some large ones (1-16 MiB, at most 1/16 of the total)
+  // half text: many small files (1-64 KiB) and some large ones (1-16 MiB, at most 1/16 of the
+  // total)
   while (c.bytes.size() < total / 2) {
     const bool big = r.below(100) < 3;
-    const std::size_t n = big ? std::min((1 + r.below(16)) * kMiB, total / 16) : 1024 + r.below(64 * 1024);
+    const std::size_t n =
+        big ? std::min((1 + r.below(16)) * kMiB, total / 16) : 1024 + r.below(64 * 1024);
     add_file([&] { append_text(r, vocab, n, c.bytes); });
   }
   // a quarter random: files of 4-32 MiB (at most 1/16 of the total)
@@ -198,8 +205,8 @@ Corpus generate(std::size_t total) {
       std::memcpy(c.bytes.data() + c.bytes.size() - len, c.bytes.data() + off, len);
     });
   }
-  c.origin = fmt::format("generated: {} MiB, {} files (1/2 text, 1/4 random, 1/4 duplicates)", c.bytes.size() / kMiB,
-                         c.files.size());
+  c.origin = fmt::format("generated: {} MiB, {} files (1/2 text, 1/4 random, 1/4 duplicates)",
+                         c.bytes.size() / kMiB, c.files.size());
   return c;
 }
 
@@ -228,15 +235,16 @@ struct Row {
     fn();
     const double t = std::max(now_s() - t0, 1e-9), c = std::max(cpu_s() - c0, 1e-9);
     const double mb = static_cast<double>(bytes) / 1e6;
-    std::fprintf(stderr, "    %-44s %.2f s, %.0f MB/s, %.0f MB per CPU-s, %.2f cores\n", name.c_str(), t, mb / t,
-                 mb / c, c / t);
+    std::fprintf(stderr, "    %-44s %.2f s, %.0f MB/s, %.0f MB per CPU-s, %.2f cores\n",
+                 name.c_str(), t, mb / t, mb / c, c / t);
     if (mb / t > mbps) mbps = mb / t, cores = c / t;
     cpu_mbps = std::max(cpu_mbps, mb / c);
   }
 };
 
 // Runs `fn` `reps` times over `bytes`.
-Row measure(const std::string& name, int reps, std::uint64_t bytes, const std::function<void()>& fn) {
+Row measure(const std::string& name, int reps, std::uint64_t bytes,
+            const std::function<void()>& fn) {
   Row row{name};
   for (int i = 0; i < reps; ++i) row.run(bytes, fn);
   return row;
@@ -247,7 +255,8 @@ volatile std::uint8_t g_sink;  // keeps results alive
 // Runs `per_block` over the corpus in 1 MiB blocks.
 void over_blocks(const Corpus& c, const std::function<void(ByteView)>& per_block) {
   ByteView all(c.bytes);
-  for (std::size_t off = 0; off < all.size(); off += kBlock) per_block(all.subspan(off, std::min(kBlock, all.size() - off)));
+  for (std::size_t off = 0; off < all.size(); off += kBlock)
+    per_block(all.subspan(off, std::min(kBlock, all.size() - off)));
 }
 
 // ---------------------------------------------------------------- the write path
@@ -269,7 +278,8 @@ struct ScratchRepo {
 std::unique_ptr<ScratchRepo> make_repo(const fs::path& parent) {
   auto s = std::make_unique<ScratchRepo>();
   std::string tmpl = (parent / "cairn-bench-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) die(fmt::format("cannot create a scratch directory in '{}'", parent.string()));
+  if (!::mkdtemp(tmpl.data()))
+    die(fmt::format("cannot create a scratch directory in '{}'", parent.string()));
   s->dir = tmpl;
   repo::InitOptions o;
   o.kdf = crypto::KdfParams::fast_for_tests();
@@ -301,7 +311,8 @@ WriteStats write_files_split(const Corpus& c, repo::Repository& r, unsigned thre
   if (!ws) die(ws.error().message);
   std::vector<std::size_t> order(c.files.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return c.files[a].second > c.files[b].second; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return c.files[a].second > c.files[b].second; });
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> chunks{0}, fresh{0};
   FirstError err;
@@ -448,8 +459,9 @@ std::vector<Stage> stage_costs(const Corpus& c, const fs::path& repo_dir, int re
       auto fd = io::open_file(f, O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (!fd) die(fd.error().message);
       for (std::size_t off = 0; off < sealed_all.size(); off += kMiB) {
-        auto w = io::write_full(fd->get(), ByteView(sealed_all).subspan(off, std::min(kMiB, sealed_all.size() - off)),
-                                f.string());
+        auto w = io::write_full(
+            fd->get(), ByteView(sealed_all).subspan(off, std::min(kMiB, sealed_all.size() - off)),
+            f.string());
         if (!w) die(w.error().message);
       }
       if (::fsync(fd->get()) != 0) die("fsync failed");
@@ -488,23 +500,31 @@ Options parse(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--max-mib") o.max_mib = num(i);
-    else if (a == "--gen-mib") o.gen_mib = num(i);
-    else if (a == "--reps") o.reps = static_cast<int>(num(i));
-    else if (a == "--threads") o.threads = static_cast<unsigned>(num(i));
+    if (a == "--max-mib")
+      o.max_mib = num(i);
+    else if (a == "--gen-mib")
+      o.gen_mib = num(i);
+    else if (a == "--reps")
+      o.reps = static_cast<int>(num(i));
+    else if (a == "--threads")
+      o.threads = static_cast<unsigned>(num(i));
     else if (a == "--repo-dir") {
       if (i + 1 >= argc) die("'--repo-dir' needs a value");
       o.repo_dir = argv[++i];
     } else if (a == "--only") {
       if (i + 1 >= argc) die("'--only' needs a value");
       o.only = argv[++i];
-    } else if (a == "--tsv") o.tsv = true;
+    } else if (a == "--tsv")
+      o.tsv = true;
     else if (a == "-h" || a == "--help") {
-      std::puts("usage: bench_primitives [DIR] [--max-mib N] [--gen-mib N] [--reps N] [--threads N] "
-                "[--repo-dir DIR] [--only hash,zstd,seal,chunker,stages,write1,write,pack] [--tsv]");
+      std::puts(
+          "usage: bench_primitives [DIR] [--max-mib N] [--gen-mib N] [--reps N] [--threads N] "
+          "[--repo-dir DIR] [--only hash,zstd,seal,chunker,stages,write1,write,pack] [--tsv]");
       std::exit(0);
-    } else if (!a.empty() && a[0] != '-' && !o.dir) o.dir = a;
-    else die(fmt::format("unknown argument '{}' (see --help)", a));
+    } else if (!a.empty() && a[0] != '-' && !o.dir)
+      o.dir = a;
+    else
+      die(fmt::format("unknown argument '{}' (see --help)", a));
   }
   return o;
 }
@@ -520,7 +540,8 @@ int main(int argc, char** argv) {
   const Corpus c = o.dir ? read_dir(*o.dir, o.max_mib * kMiB) : generate(o.gen_mib * kMiB);
   if (c.bytes.empty()) die("no data");
   const std::uint64_t n = c.bytes.size();
-  std::fprintf(stderr, "bench_primitives: %s, %.1f MB\n", c.origin.c_str(), static_cast<double>(n) / 1e6);
+  std::fprintf(stderr, "bench_primitives: %s, %.1f MB\n", c.origin.c_str(),
+               static_cast<double>(n) / 1e6);
 
   Bytes key(32);
   crypto::random_bytes(key);
@@ -533,13 +554,11 @@ int main(int argc, char** argv) {
     }));
     rows.back().note = one;
     const hash::KeyedHasher kb(hash::Algo::blake2b_keyed, key), hm(hash::Algo::hmac_sha256, key);
-    rows.push_back(measure("keyed BLAKE2b-256 (KeyedHasher)", o.reps, n, [&] {
-      over_blocks(c, [&](ByteView b) { g_sink = kb.hash(b).b[0]; });
-    }));
+    rows.push_back(measure("keyed BLAKE2b-256 (KeyedHasher)", o.reps, n,
+                           [&] { over_blocks(c, [&](ByteView b) { g_sink = kb.hash(b).b[0]; }); }));
     rows.back().note = one;
-    rows.push_back(measure("HMAC-SHA-256 (KeyedHasher)", o.reps, n, [&] {
-      over_blocks(c, [&](ByteView b) { g_sink = hm.hash(b).b[0]; });
-    }));
+    rows.push_back(measure("HMAC-SHA-256 (KeyedHasher)", o.reps, n,
+                           [&] { over_blocks(c, [&](ByteView b) { g_sink = hm.hash(b).b[0]; }); }));
     rows.back().note = one;
   }
   Row zstd;
@@ -552,8 +571,10 @@ int main(int argc, char** argv) {
       over_blocks(c, [&](ByteView b) {
         auto r = z.compress(b, out);
         if (!r) die(r.error().message);
-        if (*r) zout += out.size();
-        else zout += b.size(), zraw += 1;
+        if (*r)
+          zout += out.size();
+        else
+          zout += b.size(), zraw += 1;
       });
     }));
     rows.back().note = fmt::format("{}; output {:.1f}% of input, {} of {} blocks stored raw", one,
@@ -587,8 +608,9 @@ int main(int argc, char** argv) {
         }
       }
     }));
-    rows.back().note = fmt::format("file by file, 1 core; {} chunks, mean {:.0f} KiB", cuts,
-                                   static_cast<double>(n) / 1024.0 / static_cast<double>(std::max<std::uint64_t>(cuts, 1)));
+    rows.back().note = fmt::format(
+        "file by file, 1 core; {} chunks, mean {:.0f} KiB", cuts,
+        static_cast<double>(n) / 1024.0 / static_cast<double>(std::max<std::uint64_t>(cuts, 1)));
   }
 
   std::vector<Stage> stages;
@@ -605,8 +627,8 @@ int main(int argc, char** argv) {
       auto scratch = make_repo(o.repo_dir);
       row.run(n, [&] { ws = fn(*scratch->repo); });
     }
-    row.note = fmt::format("{} chunks, {} new, {:.1f} MB stored ({:.1f}% of input)", ws.chunks, ws.fresh,
-                           static_cast<double>(ws.stored) / 1e6,
+    row.note = fmt::format("{} chunks, {} new, {:.1f} MB stored ({:.1f}% of input)", ws.chunks,
+                           ws.fresh, static_cast<double>(ws.stored) / 1e6,
                            100.0 * static_cast<double>(ws.stored) / static_cast<double>(n));
     rows.push_back(row);
     return row;
@@ -614,7 +636,8 @@ int main(int argc, char** argv) {
   if (o.want("write1") || o.want("write") || o.want("pack"))
     std::fprintf(stderr, "  write path: scratch repositories in %s\n", o.repo_dir.string().c_str());
   if (o.want("write1"))
-    write_row("write path, 1 thread", [&](repo::Repository& r) { return write_files_split(c, r, 1); });
+    write_row("write path, 1 thread",
+              [&](repo::Repository& r) { return write_files_split(c, r, 1); });
   Row wp, wq;
   if (o.want("write"))
     wp = write_row(fmt::format("write path, {} threads (files split)", o.threads),
@@ -632,44 +655,59 @@ int main(int argc, char** argv) {
   if (o.tsv) {
     std::printf("name\tMB/s\tMB/cpu-s\tcores\tnote\n");
     for (auto& r : rows)
-      std::printf("%s\t%.0f\t%.0f\t%.2f\t%s\n", r.name.c_str(), r.mbps, r.cpu_mbps, r.cores, r.note.c_str());
+      std::printf("%s\t%.0f\t%.0f\t%.2f\t%s\n", r.name.c_str(), r.mbps, r.cpu_mbps, r.cores,
+                  r.note.c_str());
     if (ratio(wp) > 0)
-      std::printf("ratio write-path-%u-threads/zstd-3-1-core\t%.2f\t%.2f\t\tgoal >= 1.5\n", o.threads, ratio(wp),
-                  ratio_cpu(wp));
+      std::printf("ratio write-path-%u-threads/zstd-3-1-core\t%.2f\t%.2f\t\tgoal >= 1.5\n",
+                  o.threads, ratio(wp), ratio_cpu(wp));
     if (ratio(wq) > 0)
-      std::printf("ratio write-path-pack-shape/zstd-3-1-core\t%.2f\t%.2f\t\tgoal >= 1.5\n", ratio(wq), ratio_cpu(wq));
+      std::printf("ratio write-path-pack-shape/zstd-3-1-core\t%.2f\t%.2f\t\tgoal >= 1.5\n",
+                  ratio(wq), ratio_cpu(wq));
     return 0;
   }
   std::printf("data: %s, %.1f MB; best of %d runs; MB = 10^6 bytes\n\n", c.origin.c_str(),
               static_cast<double>(n) / 1e6, o.reps);
-  std::printf("| %-48s | %8s | %8s | %5s | %s |\n", "measurement", "MB/s", "MB/CPU-s", "cores", "notes");
+  std::printf("| %-48s | %8s | %8s | %5s | %s |\n", "measurement", "MB/s", "MB/CPU-s", "cores",
+              "notes");
   std::printf("|---|---:|---:|---:|---|\n");
   for (auto& r : rows)
-    std::printf("| %-48s | %8.0f | %8.0f | %5.2f | %s |\n", r.name.c_str(), r.mbps, r.cpu_mbps, r.cores, r.note.c_str());
-  std::printf("\nMB/s: wall clock. MB/CPU-s: bytes per second of process CPU time (what one idle core does).\n");
+    std::printf("| %-48s | %8.0f | %8.0f | %5.2f | %s |\n", r.name.c_str(), r.mbps, r.cpu_mbps,
+                r.cores, r.note.c_str());
+  std::printf(
+      "\nMB/s: wall clock. MB/CPU-s: bytes per second of process CPU time (what one idle core "
+      "does).\n");
   if (!stages.empty()) {
     const double mb = static_cast<double>(n) / 1e6;
     double total = 0;
-    std::printf("\nThe write path by stage (each alone, 1 core, on its own chunks; ns per input byte):\n\n");
+    std::printf(
+        "\nThe write path by stage (each alone, 1 core, on its own chunks; ns per input "
+        "byte):\n\n");
     std::printf("| %-52s | %7s | %8s |\n", "stage", "ns/B", "MB/s");
     std::printf("|---|---:|---:|\n");
     for (const auto& s : stages) {
       total += s.seconds;
-      std::printf("| %-52s | %7.2f | %8.0f |\n", s.name.c_str(), s.seconds / mb * 1e3, mb / s.seconds);
+      std::printf("| %-52s | %7.2f | %8.0f |\n", s.name.c_str(), s.seconds / mb * 1e3,
+                  mb / s.seconds);
     }
     std::printf("| %-52s | %7.2f | %8.0f |\n", "sum", total / mb * 1e3, mb / total);
     if (zstd.mbps > 0)
-      std::printf("\nCeiling on %u cores with these stages overlapping perfectly: %.0f MB/s = %.2fx zstd -3 on 1 core.\n",
-                  o.threads, o.threads * mb / total, o.threads * mb / total / zstd.mbps);
+      std::printf(
+          "\nCeiling on %u cores with these stages overlapping perfectly: %.0f MB/s = %.2fx zstd "
+          "-3 on 1 core.\n",
+          o.threads, o.threads * mb / total, o.threads * mb / total / zstd.mbps);
   }
   auto verdict = [](double r) { return r >= 1.5 ? "met" : "MISSED"; };
   if (ratio(wp) > 0)
-    std::printf("write path (%u threads, files split) / zstd -3 (1 core) = %.2f wall-clock (goal >= 1.5: %s); "
-                "%.2f from CPU time with %u idle cores (%s)\n",
-                o.threads, ratio(wp), verdict(ratio(wp)), ratio_cpu(wp), o.threads, verdict(ratio_cpu(wp)));
+    std::printf(
+        "write path (%u threads, files split) / zstd -3 (1 core) = %.2f wall-clock (goal >= 1.5: "
+        "%s); "
+        "%.2f from CPU time with %u idle cores (%s)\n",
+        o.threads, ratio(wp), verdict(ratio(wp)), ratio_cpu(wp), o.threads, verdict(ratio_cpu(wp)));
   if (ratio(wq) > 0)
-    std::printf("write path (cairn-pack shape, 1 + %u) / zstd -3 (1 core) = %.2f wall-clock (goal >= 1.5: %s); "
-                "%.2f from CPU time with %u idle cores (%s)\n",
-                o.threads, ratio(wq), verdict(ratio(wq)), ratio_cpu(wq), o.threads, verdict(ratio_cpu(wq)));
+    std::printf(
+        "write path (cairn-pack shape, 1 + %u) / zstd -3 (1 core) = %.2f wall-clock (goal >= 1.5: "
+        "%s); "
+        "%.2f from CPU time with %u idle cores (%s)\n",
+        o.threads, ratio(wq), verdict(ratio(wq)), ratio_cpu(wq), o.threads, verdict(ratio_cpu(wq)));
   return 0;
 }

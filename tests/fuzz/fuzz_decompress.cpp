@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cairn::compress::Decompressor d;
   cairn::Bytes out;
   auto r = d.decompress(cairn::ByteView(data, size), kExpected, out);
-  if (r.has_value() ? out.size() != kExpected : (r.error().code != cairn::Errc::corrupt || !out.empty()))
+  if (r.has_value() ? out.size() != kExpected
+                    : (r.error().code != cairn::Errc::corrupt || !out.empty()))
     __builtin_trap();
   return 0;
 }

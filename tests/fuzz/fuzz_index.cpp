@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto packs = repo::decode_index_file(file, kIndexKey, kRepoId, "fuzz");
   if (packs) {
     // Accepted input must round-trip exactly.
-    auto again = repo::decode_index_file(repo::encode_index_file(*packs, kIndexKey, kRepoId), kIndexKey, kRepoId, "x");
+    auto again = repo::decode_index_file(repo::encode_index_file(*packs, kIndexKey, kRepoId),
+                                         kIndexKey, kRepoId, "x");
     if (!again || again->size() != packs->size()) __builtin_trap();
   }
   return 0;

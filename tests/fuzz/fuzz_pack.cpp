@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ByteView in(data + 1, size - 1);
   if (data[0] == 0) {
     (void)pack::read_index(in, kIndexKey, kRepoId, "fuzz");
-    if (in.size() >= pack::kTrailerSize) (void)pack::parse_trailer(in.last(pack::kTrailerSize), in.size(), "fuzz");
+    if (in.size() >= pack::kTrailerSize)
+      (void)pack::parse_trailer(in.last(pack::kTrailerSize), in.size(), "fuzz");
     return 0;
   }
   const Bytes whole = frame(in, data[0] * 64u);
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (entries) {
     // Whatever the parser accepts must re-encode to the same bytes and lie in the blob area.
     const Bytes again = pack::encode_index(*entries);
-    if (again.size() != in.size() || !std::equal(again.begin(), again.end(), in.begin())) __builtin_trap();
+    if (again.size() != in.size() || !std::equal(again.begin(), again.end(), in.begin()))
+      __builtin_trap();
     for (const auto& e : *entries)
       if (e.offset + e.sealed_len > pack::kHeaderSize + data[0] * 64u) __builtin_trap();
   }

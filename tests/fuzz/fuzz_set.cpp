@@ -62,8 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = repo::encode_set(set->header, *set->body, keys());
     if (again) {
       auto back = repo::decode_set(*again, keys(), true, "fuzz");
-      if (!back || !back->body || back->header.seq != set->header.seq || back->body->packs != set->body->packs ||
-          back->body->source != set->body->source || back->body->manifest_proofs != set->body->manifest_proofs ||
+      if (!back || !back->body || back->header.seq != set->header.seq ||
+          back->body->packs != set->body->packs || back->body->source != set->body->source ||
+          back->body->manifest_proofs != set->body->manifest_proofs ||
           back->header.writer != keys().writer_id)
         __builtin_trap();
     }

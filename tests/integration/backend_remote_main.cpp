@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   Catch::Session session;
   if (const int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
   const Catch::ConfigData& data = session.configData();
-  if (data.listTests || data.listTestNamesOnly || data.listTags || data.listReporters || data.showHelp)
+  if (data.listTests || data.listTestNamesOnly || data.listTags || data.listReporters ||
+      data.showHelp)
     return session.run();
 
   if (data.testsOrTags.empty()) {  // no selection: every test whose server is configured
@@ -40,7 +41,9 @@ int main(int argc, char** argv) {
     for (const auto& s : kServices)
       if (have(s.env)) spec += std::string(spec.empty() ? "" : ",") + "[" + s.tag + "]";
     if (spec.empty()) {
-      std::fprintf(stderr, "skipped: none of CAIRN_TEST_S3_URL, CAIRN_TEST_SFTP_URL, CAIRN_TEST_AZURE_URL is set\n");
+      std::fprintf(
+          stderr,
+          "skipped: none of CAIRN_TEST_S3_URL, CAIRN_TEST_SFTP_URL, CAIRN_TEST_AZURE_URL is set\n");
       return 77;
     }
     Catch::ConfigData d = data;
@@ -48,7 +51,8 @@ int main(int argc, char** argv) {
     session.useConfigData(d);
   } else {  // a selection (ctest runs one test by name): skip it when its server is not configured
     const auto& config = session.config();
-    for (const auto& tc : Catch::filterTests(Catch::getAllTestCasesSorted(config), config.testSpec(), config))
+    for (const auto& tc :
+         Catch::filterTests(Catch::getAllTestCasesSorted(config), config.testSpec(), config))
       for (const auto& s : kServices)
         for (const auto& tag : tc.lcaseTags)
           if (tag == s.tag && !have(s.env)) {

@@ -1,8 +1,9 @@
 // The remote backends against real servers (scripts/services/): the conformance suite, wrong
 // credentials, host-key pinning, large objects in parts, and connections that drop or die.
 // Environment (as the service scripts print it, plus):
-//   S3:    CAIRN_TEST_S3_URL=s3://bucket/prefix, CAIRN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-//   SFTP:  CAIRN_TEST_SFTP_URL=sftp://user@127.0.0.1:port/dir, CAIRN_SSH_KEY, CAIRN_SSH_KNOWN_HOSTS
+//   S3:    CAIRN_TEST_S3_URL=s3://bucket/prefix, CAIRN_S3_ENDPOINT, AWS_ACCESS_KEY_ID,
+//   AWS_SECRET_ACCESS_KEY SFTP:  CAIRN_TEST_SFTP_URL=sftp://user@127.0.0.1:port/dir, CAIRN_SSH_KEY,
+//   CAIRN_SSH_KNOWN_HOSTS
 //          (or CAIRN_SSH_HOST_SHA256)
 //   Azure: CAIRN_TEST_AZURE_URL=azure://account/container[/prefix], CAIRN_AZURE_ENDPOINT,
 //          AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING)
@@ -13,21 +14,21 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "backend/conformance.hpp"
-#include "net/http.hpp"
 #include "backend/remote.hpp"
 #include "base/tempdir.hpp"
 #include "hash/sha256.hpp"
+#include "net/http.hpp"
 #include "tcp_relay.hpp"
 
 namespace fs = std::filesystem;
@@ -120,8 +121,9 @@ void check_large(Backend& be, std::uint64_t part) {
 
 // Retries get through connections dropped at once; a server that goes away is a network
 // error after the retries.
-void check_connection_failures(const std::function<std::unique_ptr<Backend>(std::uint16_t relay_port)>& open,
-                               std::uint16_t target) {
+void check_connection_failures(
+    const std::function<std::unique_ptr<Backend>(std::uint16_t relay_port)>& open,
+    std::uint16_t target) {
   const Key k = Key::index(random_name(64));
   const Bytes body = pattern_bytes(50'000, 5);
   {
@@ -140,7 +142,8 @@ void check_connection_failures(const std::function<std::unique_ptr<Backend>(std:
     REQUIRE_FALSE(g);
     CHECK(g.error().code == Errc::network);
     CHECK_THAT(g.error().message, Catch::Contains("tried 3 times"));
-    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(20));  // it waited between tries
+    CHECK(std::chrono::steady_clock::now() - t0 >=
+          std::chrono::milliseconds(20));  // it waited between tries
   }
   TcpRelay relay(target);
   auto be = open(relay.port());
@@ -157,12 +160,17 @@ void check_concurrent(Backend& be) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach && errors[static_cast<std::size_t>(t)].empty(); ++i) {
         const Key k = Key::pack(random_name(64));
-        const Bytes b = pattern_bytes(10'000 + static_cast<std::size_t>(i) * 1000, static_cast<std::uint32_t>(t * 100 + i));
+        const Bytes b = pattern_bytes(10'000 + static_cast<std::size_t>(i) * 1000,
+                                      static_cast<std::uint32_t>(t * 100 + i));
         auto& err = errors[static_cast<std::size_t>(t)];
-        if (auto st = be.put(k, b); !st) err = st.error().message;
-        else if (auto g = be.get(k, 100, 500); !g) err = g.error().message;
-        else if (*g != Bytes(b.begin() + 100, b.begin() + 600)) err = "a range came back wrong";
-        else if (auto info = be.stat(k); !info || !info->has_value() || (*info)->size != b.size()) err = "stat disagrees";
+        if (auto st = be.put(k, b); !st)
+          err = st.error().message;
+        else if (auto g = be.get(k, 100, 500); !g)
+          err = g.error().message;
+        else if (*g != Bytes(b.begin() + 100, b.begin() + 600))
+          err = "a range came back wrong";
+        else if (auto info = be.stat(k); !info || !info->has_value() || (*info)->size != b.size())
+          err = "stat disagrees";
         keys[static_cast<std::size_t>(t)].push_back(k);
       }
     });
@@ -308,13 +316,15 @@ TEST_CASE("backend::Sftp: large files and replacing a key object", "[backend][.s
   check_large(*be, 3ull << 20);
   const Key slot = Key::slot(random_name(32));
   for (int i = 0; i < 3; ++i) {
-    const Bytes b = pattern_bytes(1000 + static_cast<std::size_t>(i), static_cast<std::uint32_t>(i));
+    const Bytes b =
+        pattern_bytes(1000 + static_cast<std::size_t>(i), static_cast<std::uint32_t>(i));
     REQUIRE(be->put(slot, b));
     auto back = be->get(slot);
     REQUIRE(back);
     CHECK(*back == b);
   }
-  CHECK(cairn::test::listed(*be, Kind::key) == std::set<std::string>{slot.name});  // no temporaries left
+  CHECK(cairn::test::listed(*be, Kind::key) ==
+        std::set<std::string>{slot.name});  // no temporaries left
   REQUIRE(be->remove(slot));
 }
 
@@ -373,7 +383,9 @@ TEST_CASE("backend::Sftp: a key the server does not accept is an auth error", "[
   Scratch s;
   // A fresh ed25519 key that the server has never seen.
   const fs::path key = s.dir / "id_ed25519";
-  if (std::system(fmt::format("ssh-keygen -q -t ed25519 -N '' -f '{}' </dev/null >/dev/null 2>&1", key.string()).c_str()) != 0) {
+  if (std::system(fmt::format("ssh-keygen -q -t ed25519 -N '' -f '{}' </dev/null >/dev/null 2>&1",
+                              key.string())
+                      .c_str()) != 0) {
     WARN("ssh-keygen is not available: test not run");
     return;
   }
@@ -396,9 +408,13 @@ TEST_CASE("backend::Sftp: dropped connections and a dead server", "[backend][.sf
   const std::string path = u->path + "/t" + random_name(12);
   const std::string user = u->user.empty() ? "" : u->user + "@";
   auto o = options();
-  if (o.ssh_host_sha256.empty()) o.ssh_host_sha256 = fingerprint(known_host_key());  // known_hosts names the port
+  if (o.ssh_host_sha256.empty())
+    o.ssh_host_sha256 = fingerprint(known_host_key());  // known_hosts names the port
   check_connection_failures(
-      [&](std::uint16_t relay) { return open_ok(fmt::format("sftp://{}127.0.0.1:{}{}", user, relay, path), o); }, port);
+      [&](std::uint16_t relay) {
+        return open_ok(fmt::format("sftp://{}127.0.0.1:{}{}", user, relay, path), o);
+      },
+      port);
 }
 
 // ---------------------------------------------------------------- Azure
@@ -444,11 +460,12 @@ TEST_CASE("backend::Azure: a SAS token instead of the key", "[backend][.azure]")
     WARN("AZURE_STORAGE_KEY is not set: SAS test not run");
     return;
   }
-  const std::string to_sign = fmt::format("{}\nrwdlac\nb\nsco\n\n2099-01-01T00:00:00Z\n\nhttps,http\n2021-12-02\n\n",
-                                          u->account);
+  const std::string to_sign = fmt::format(
+      "{}\nrwdlac\nb\nsco\n\n2099-01-01T00:00:00Z\n\nhttps,http\n2021-12-02\n\n", u->account);
   const std::string sig = to_base64(hash::hmac_sha256(*key, as_bytes(to_sign)));
-  const std::string sas = "sv=2021-12-02&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00%3A00%3A00Z&spr=https%2Chttp&sig=" +
-                          net::uri_encode(sig, false);
+  const std::string sas =
+      "sv=2021-12-02&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00%3A00%3A00Z&spr=https%2Chttp&sig=" +
+      net::uri_encode(sig, false);
   o.azure_key = SecretString{};
   o.azure_connection_string = SecretString{};
   o.azure_sas_token = SecretString("?" + sas);

@@ -70,19 +70,21 @@ int forge_set(char** argv) {
   std::vector<hash::ChunkId> chunks;
   std::uint64_t size = 0;
   std::vector<hash::PackId> packs;
-  auto st = repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-    CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
-    CAIRN_TRY_ASSIGN(auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
-    for (const auto& p : ip) {
-      packs.push_back(p.pack);
-      for (const auto& e : p.entries)
-        if (e.type == static_cast<std::uint8_t>(repo::BlobType::data)) {
-          chunks.push_back(e.id);
-          size += e.raw_size;
+  auto st =
+      repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+        CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
+        CAIRN_TRY_ASSIGN(
+            auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
+        for (const auto& p : ip) {
+          packs.push_back(p.pack);
+          for (const auto& e : p.entries)
+            if (e.type == static_cast<std::uint8_t>(repo::BlobType::data)) {
+              chunks.push_back(e.id);
+              size += e.raw_size;
+            }
         }
-    }
-    return {};
-  });
+        return {};
+      });
   if (!st) return fail(st.error().message);
   if (chunks.empty()) return fail("no data chunks listed");
   // The manifest, written by hand.
@@ -104,10 +106,13 @@ int forge_set(char** argv) {
   e.size = size;
   e.chunks = chunks;
   for (const auto& c : chunks) {
-    if (how == "zero") e.proofs.push_back(hash::Digest{});
-    else if (how == "id") e.proofs.push_back(c.d);
+    if (how == "zero")
+      e.proofs.push_back(hash::Digest{});
+    else if (how == "id")
+      e.proofs.push_back(c.d);
   }
-  if (!w.header(info) || !w.entry(dir) || !w.entry(e) || !w.finish()) return fail("cannot write the manifest");
+  if (!w.header(info) || !w.entry(dir) || !w.entry(e) || !w.finish())
+    return fail("cannot write the manifest");
   // Stored as meta chunks through a write session (packs + an index file), with true proofs.
   auto s = repo.begin_write(repo::WriteSession::Scope::own);
   if (!s) return fail(s.error().message);
@@ -133,7 +138,8 @@ int forge_set(char** argv) {
   auto written = (*s)->finish();
   if (!written) return fail(written.error().message);
   for (const auto& path : *written)
-    if (path.starts_with("packs/")) packs.push_back(*hash::PackId::from_hex(path.substr(path.rfind('/') + 1)));
+    if (path.starts_with("packs/"))
+      packs.push_back(*hash::PackId::from_hex(path.substr(path.rfind('/') + 1)));
   body.packs = packs;
   repo::SetHeader h;
   h.seq = 1000;
@@ -154,17 +160,19 @@ int plant_copy(char** argv) {
   const auto& k = repo.keys();
   repo::IndexPack planted;
   std::string lowest = std::string(64, 'f');
-  auto st = repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-    lowest = std::min(lowest, info.key.name);
-    CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
-    CAIRN_TRY_ASSIGN(auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
-    for (const auto& p : ip)
-      for (auto e : p.entries) {
-        e.offset = 100;  // same sizes and flags, in a file of garbage
-        planted.entries.push_back(e);
-      }
-    return {};
-  });
+  auto st =
+      repo.storage().list(backend::Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+        lowest = std::min(lowest, info.key.name);
+        CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
+        CAIRN_TRY_ASSIGN(
+            auto ip, repo::decode_index_file(raw, k.index_key.view(), k.repo_id, info.key.name));
+        for (const auto& p : ip)
+          for (auto e : p.entries) {
+            e.offset = 100;  // same sizes and flags, in a file of garbage
+            planted.entries.push_back(e);
+          }
+        return {};
+      });
   if (!st) return fail(st.error().message);
   Bytes garbage(1u << 20);
   crypto::random_bytes(garbage);
@@ -203,6 +211,8 @@ int main(int argc, char** argv) {
   if (verb == "forge-set" && argc == 7) return forge_set(argv + 2);
   if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
   if (verb == "plant-copy" && argc == 5) return plant_copy(argv + 2);
-  return fail("usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | resign-config|plant-copy "
-              "REPO KEYFILE PASSFILE");
+  return fail(
+      "usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | "
+      "resign-config|plant-copy "
+      "REPO KEYFILE PASSFILE");
 }

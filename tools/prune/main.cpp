@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
   tool.record_runs();  // in the catalog, for `cairn status`
   ops::PruneOptions opt;
   auto& app = tool.app();
-  app.add_flag("-n,--dry-run", opt.dry_run, "print the plan (keep or drop, with the reason for "
-                                            "each set) and change nothing");
+  app.add_flag("-n,--dry-run", opt.dry_run,
+               "print the plan (keep or drop, with the reason for "
+               "each set) and change nothing");
   app.add_option("--policy", opt.policy, "the policy file (default: /etc/cairn/policy.toml)")
       ->envname("CAIRN_POLICY")
       ->type_name("FILE");

@@ -41,16 +41,19 @@ int main(int argc, char** argv) {
   app.add_option("--known-hosts", opt.known_hosts, "pinned host keys for sftp://")
       ->envname("CAIRN_SSH_KNOWN_HOSTS")
       ->type_name("FILE");
-  app.add_option("--storage-class", opt.storage_class, "S3 storage class of packs, index files and sets")
+  app.add_option("--storage-class", opt.storage_class,
+                 "S3 storage class of packs, index files and sets")
       ->type_name("CLASS");
   app.add_option("--policy", opt.policy,
                  "retention policy: S3 Object Lock retain-until from the classes' immutable_days")
       ->envname("CAIRN_POLICY")
       ->type_name("FILE");
-  app.add_option("--object-lock-mode", opt.lock_mode, "S3 Object Lock mode: compliance or governance")
+  app.add_option("--object-lock-mode", opt.lock_mode,
+                 "S3 Object Lock mode: compliance or governance")
       ->check(CLI::IsMember({"compliance", "governance"}, CLI::ignore_case))
       ->type_name("MODE");
-  app.add_option("--stall-timeout", opt.stall_timeout, "fail a transfer that moves nothing for SECONDS")
+  app.add_option("--stall-timeout", opt.stall_timeout,
+                 "fail a transfer that moves nothing for SECONDS")
       ->check(CLI::Range(1u, 86400u))
       ->type_name("SECONDS");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {

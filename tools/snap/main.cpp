@@ -43,8 +43,9 @@ int main(int argc, char** argv) {
                  "with --stdin NAME or --tar -: read the input from CMD's output (/bin/sh -c); "
                  "if CMD fails, so does the snapshot and nothing is committed")
       ->type_name("CMD");
-  auto* tar = app.add_option("--tar", opt.tar_input, "describe the entries of a tar stream "
-                                                     "(FILE, or - for standard input)")
+  auto* tar = app.add_option("--tar", opt.tar_input,
+                             "describe the entries of a tar stream "
+                             "(FILE, or - for standard input)")
                   ->type_name("FILE|-");
   paths->excludes(in)->excludes(tar);
   in->excludes(tar)->excludes(inl);

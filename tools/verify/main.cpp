@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
                "restore into scratch space, check every byte, time it, record the RTO");
   app.add_option("--to", opt.drill_to, "scratch directory for --drill (default: TMPDIR)")
       ->type_name("DIR");
-  app.add_option("--check", opt.drill_check,
-                 "with --drill: run CMD (/bin/sh -c) in each restored tree; non-zero fails the drill")
+  app.add_option(
+         "--check", opt.drill_check,
+         "with --drill: run CMD (/bin/sh -c) in each restored tree; non-zero fails the drill")
       ->type_name("CMD");
   app.add_option("--max-age", opt.max_age,
                  "exit 5 when a source's newest good set is older than DUR (45s, 90m, 26h, 3d, 1w)")

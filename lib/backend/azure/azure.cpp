@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "backend/azure/sharedkey.hpp"
-#include "base/time.hpp"
 #include "backend/object_store.hpp"
+#include "base/time.hpp"
 #include "hash/sha256.hpp"
 
 namespace cairn::backend::azure {
@@ -15,7 +15,6 @@ namespace cairn::backend::azure {
 namespace {
 
 constexpr std::uint64_t kMaxBlocks = 50'000;
-
 
 Result<std::string> md5_base64(const net::Body& body) {
   hash::Md5 h;
@@ -26,7 +25,10 @@ Result<std::string> md5_base64(const net::Body& body) {
 class AzureBackend final : public ObjectStore {
  public:
   AzureBackend(Config c, net::Endpoint ep, Bytes key)
-      : ObjectStore(c.http, c.prefix, "x-ms-range"), c_(std::move(c)), ep_(std::move(ep)), key_(std::move(key)) {}
+      : ObjectStore(c.http, c.prefix, "x-ms-range"),
+        c_(std::move(c)),
+        ep_(std::move(ep)),
+        key_(std::move(key)) {}
   ~AzureBackend() override { std::fill(key_.begin(), key_.end(), std::uint8_t{0}); }
 
   std::string location() const override {
@@ -64,8 +66,10 @@ class AzureBackend final : public ObjectStore {
     return net::http_error(r, what);
   }
 
-  Status upload_blocks(const Key& k, const net::Body& body, bool no_replace, const std::string& what) {
-    const std::uint64_t block = std::max(c_.block_size, (body.size() + kMaxBlocks - 1) / kMaxBlocks);
+  Status upload_blocks(const Key& k, const net::Body& body, bool no_replace,
+                       const std::string& what) {
+    const std::uint64_t block =
+        std::max(c_.block_size, (body.size() + kMaxBlocks - 1) / kMaxBlocks);
     const std::string tag = net::random_hex(16);  // ids of this upload only, all the same length
     std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
     unsigned number = 0;
@@ -110,7 +114,8 @@ class AzureBackend final : public ObjectStore {
       query += c_.sas.reveal();
     }
     Params headers = std::move(call.headers);
-    headers.emplace_back("x-ms-date", format_rfc5322(static_cast<std::int64_t>(std::time(nullptr)), "GMT"));
+    headers.emplace_back("x-ms-date",
+                         format_rfc5322(static_cast<std::int64_t>(std::time(nullptr)), "GMT"));
     headers.emplace_back("x-ms-version", std::string(kApiVersion));
     if (call.body_md5) {
       CAIRN_TRY_ASSIGN(auto md5, md5_base64(call.body));
@@ -131,7 +136,8 @@ class AzureBackend final : public ObjectStore {
       CAIRN_TRY_ASSIGN(auto auth, authorization(in, key_));
       lines.push_back("Authorization: " + auth);
     }
-    return perform(call, ep_.origin + path + (query.empty() ? "" : "?" + query), std::move(lines), what);
+    return perform(call, ep_.origin + path + (query.empty() ? "" : "?" + query), std::move(lines),
+                   what);
   }
 
   Config c_;
@@ -140,16 +146,17 @@ class AzureBackend final : public ObjectStore {
 };
 
 bool valid_account(std::string_view a) {
-  return a.size() >= 3 && a.size() <= 24 &&
-         std::all_of(a.begin(), a.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+  return a.size() >= 3 && a.size() <= 24 && std::all_of(a.begin(), a.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+         });
 }
 
 }  // namespace
 
 Result<ListPage> parse_list(std::string_view xml) {
   ListPage page;
-  CAIRN_TRY_ASSIGN(page.blobs,
-                   parse_entries(xml, "EnumerationResults", "an EnumerationResults", "Blob", "Name", "Content-Length"));
+  CAIRN_TRY_ASSIGN(page.blobs, parse_entries(xml, "EnumerationResults", "an EnumerationResults",
+                                             "Blob", "Name", "Content-Length"));
   auto next = net::xml_text(xml, "NextMarker");
   if (next && !next->empty()) page.next_marker = std::move(next);
   return page;
@@ -162,8 +169,10 @@ Status resolve_credentials(const RemoteOptions& opts, Config& c) {
   }
   const bool env_account_ok = opts.azure_account.empty() || opts.azure_account == c.account;
   const bool cs_account_ok = cs.account == c.account;
-  if (env_account_ok && !opts.azure_key.empty()) c.key = opts.azure_key;
-  else if (cs_account_ok && !cs.key.empty()) c.key = cs.key;
+  if (env_account_ok && !opts.azure_key.empty())
+    c.key = opts.azure_key;
+  else if (cs_account_ok && !cs.key.empty())
+    c.key = cs.key;
   if (env_account_ok && !opts.azure_sas_token.empty()) {
     const std::string& s = opts.azure_sas_token.reveal();
     c.sas = SecretString(s.starts_with('?') ? s.substr(1) : s);
@@ -171,14 +180,18 @@ Status resolve_credentials(const RemoteOptions& opts, Config& c) {
     c.sas = cs.sas;
   }
   if (c.key.empty() && c.sas.empty())
-    return Error{Errc::auth, fmt::format("no credentials for Azure account '{}': set AZURE_STORAGE_KEY, "
-                                         "AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING",
-                                         c.account)};
+    return Error{Errc::auth,
+                 fmt::format("no credentials for Azure account '{}': set AZURE_STORAGE_KEY, "
+                             "AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING",
+                             c.account)};
   if (!c.key.empty() && !c.sas.empty()) c.sas = SecretString{};  // the key signs everything
-  if (!opts.azure_endpoint.empty()) c.endpoint = opts.azure_endpoint;
-  else if (cs_account_ok && !cs.blob_endpoint.empty()) c.endpoint = cs.blob_endpoint;
-  else c.endpoint = fmt::format("{}://{}.blob.{}", cs_account_ok ? cs.protocol : "https", c.account,
-                                cs_account_ok ? cs.suffix : "core.windows.net");
+  if (!opts.azure_endpoint.empty())
+    c.endpoint = opts.azure_endpoint;
+  else if (cs_account_ok && !cs.blob_endpoint.empty())
+    c.endpoint = cs.blob_endpoint;
+  else
+    c.endpoint = fmt::format("{}://{}.blob.{}", cs_account_ok ? cs.protocol : "https", c.account,
+                             cs_account_ok ? cs.suffix : "core.windows.net");
   return {};
 }
 
@@ -190,13 +203,15 @@ Result<std::unique_ptr<Backend>> open(Config c) {
   if (!c.key.empty()) {
     auto decoded = from_base64(c.key.reveal());
     if (!decoded || decoded->empty())
-      return Error{Errc::auth, fmt::format("the key of Azure account '{}' is not valid base64", c.account)};
+      return Error{Errc::auth,
+                   fmt::format("the key of Azure account '{}' is not valid base64", c.account)};
     key = std::move(*decoded);
   } else if (c.sas.empty()) {
     return Error{Errc::auth, fmt::format("no credentials for Azure account '{}'", c.account)};
   }
   c.block_size = std::max<std::uint64_t>(c.block_size, 1u << 20);
-  return std::unique_ptr<Backend>(std::make_unique<AzureBackend>(std::move(c), std::move(ep), std::move(key)));
+  return std::unique_ptr<Backend>(
+      std::make_unique<AzureBackend>(std::move(c), std::move(ep), std::move(key)));
 }
 
 }  // namespace cairn::backend::azure

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "net/http.hpp"
 #include "backend/remote.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend::azure {
 
@@ -24,10 +24,11 @@ inline constexpr std::string_view kApiVersion = "2021-12-02";
 struct Config {
   std::string account;
   std::string container;
-  std::string prefix;    // no leading or trailing '/'
-  std::string endpoint;  // e.g. https://acct.blob.core.windows.net, http://127.0.0.1:10000/devstoreaccount1
-  SecretString key;      // base64 account key, or empty with a SAS token
-  SecretString sas;      // without '?'
+  std::string prefix;  // no leading or trailing '/'
+  // e.g. https://acct.blob.core.windows.net, http://127.0.0.1:10000/devstoreaccount1
+  std::string endpoint;
+  SecretString key;  // base64 account key, or empty with a SAS token
+  SecretString sas;  // without '?'
   std::uint64_t multipart_threshold = 64ull << 20;
   std::uint64_t block_size = 16ull << 20;
   unsigned list_page_size = 0;  // maxresults; 0 = the service's default (5000)

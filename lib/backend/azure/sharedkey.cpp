@@ -6,20 +6,29 @@
 
 #include <fmt/format.h>
 
-#include "net/http.hpp"
 #include "hash/sha256.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend::azure {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kStandard{
-    "content-encoding", "content-language", "content-length", "content-md5",         "content-type", "date",
-    "if-modified-since", "if-match",        "if-none-match",  "if-unmodified-since", "range"};
+constexpr std::array<std::string_view, 11> kStandard{"content-encoding",
+                                                     "content-language",
+                                                     "content-length",
+                                                     "content-md5",
+                                                     "content-type",
+                                                     "date",
+                                                     "if-modified-since",
+                                                     "if-match",
+                                                     "if-none-match",
+                                                     "if-unmodified-since",
+                                                     "range"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -55,8 +64,10 @@ Result<std::string> string_to_sign(const SignInput& in) {
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
     auto name = net::uri_decode(piece.substr(0, eq));
-    auto value = net::uri_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
-    if (!name || !value) return Error{Errc::bad_input, "malformed percent-escape in a request query"};
+    auto value =
+        net::uri_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
+    if (!name || !value)
+      return Error{Errc::bad_input, "malformed percent-escape in a request query"};
     params[lower(*name)].push_back(std::move(*value));
   }
   for (auto& [k, values] : params) {
@@ -68,7 +79,8 @@ Result<std::string> string_to_sign(const SignInput& in) {
 
 Result<std::string> authorization(const SignInput& in, ByteView key) {
   CAIRN_TRY_ASSIGN(std::string text, string_to_sign(in));
-  return fmt::format("SharedKey {}:{}", in.account, to_base64(hash::hmac_sha256(key, as_bytes(text))));
+  return fmt::format("SharedKey {}:{}", in.account,
+                     to_base64(hash::hmac_sha256(key, as_bytes(text))));
 }
 
 Result<ConnectionString> parse_connection_string(std::string_view s) {
@@ -81,20 +93,28 @@ Result<ConnectionString> parse_connection_string(std::string_view s) {
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
     if (eq == std::string_view::npos || eq == 0)
-      return Error{Errc::usage, "malformed AZURE_STORAGE_CONNECTION_STRING: expected Name=value pairs"};
+      return Error{Errc::usage,
+                   "malformed AZURE_STORAGE_CONNECTION_STRING: expected Name=value pairs"};
     const std::string name = lower(trim(piece.substr(0, eq)));
     const std::string value(trim(piece.substr(eq + 1)));
-    if (name == "accountname") cs.account = value;
-    else if (name == "accountkey") cs.key = SecretString(value);
-    else if (name == "sharedaccesssignature") cs.sas = SecretString(value.starts_with('?') ? value.substr(1) : value);
-    else if (name == "blobendpoint") cs.blob_endpoint = value;
+    if (name == "accountname")
+      cs.account = value;
+    else if (name == "accountkey")
+      cs.key = SecretString(value);
+    else if (name == "sharedaccesssignature")
+      cs.sas = SecretString(value.starts_with('?') ? value.substr(1) : value);
+    else if (name == "blobendpoint")
+      cs.blob_endpoint = value;
     else if (name == "defaultendpointsprotocol") {
       cs.protocol = value;
       protocol_set = true;
-    } else if (name == "endpointsuffix") cs.suffix = value;
+    } else if (name == "endpointsuffix")
+      cs.suffix = value;
   }
   if (protocol_set && cs.protocol != "http" && cs.protocol != "https")
-    return Error{Errc::usage, "malformed AZURE_STORAGE_CONNECTION_STRING: DefaultEndpointsProtocol must be http or https"};
+    return Error{Errc::usage,
+                 "malformed AZURE_STORAGE_CONNECTION_STRING: DefaultEndpointsProtocol must be http "
+                 "or https"};
   return cs;
 }
 

@@ -15,8 +15,8 @@ namespace cairn::backend::s3 {
 
 namespace {
 
-constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
+constexpr std::string_view kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 struct BodyDigests {
   std::string sha256_hex;  // x-amz-content-sha256 (S3 verifies it)
@@ -38,16 +38,22 @@ Result<BodyDigests> digests(const net::Body& body) {
 // (dots break the wildcard TLS certificate).
 bool vhost_compatible(std::string_view b) {
   return b.find('.') == std::string_view::npos && !b.empty() &&
-         std::all_of(b.begin(), b.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+         std::all_of(b.begin(), b.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
 }
 
 class S3Backend final : public ObjectStore {
  public:
   S3Backend(Config c, net::Endpoint ep, bool path_style)
-      : ObjectStore(c.http, c.prefix, "range"), c_(std::move(c)), ep_(std::move(ep)), path_style_(path_style) {}
+      : ObjectStore(c.http, c.prefix, "range"),
+        c_(std::move(c)),
+        ep_(std::move(ep)),
+        path_style_(path_style) {}
 
   std::string location() const override {
-    return c_.prefix.empty() ? "s3://" + c_.bucket : fmt::format("s3://{}/{}", c_.bucket, c_.prefix);
+    return c_.prefix.empty() ? "s3://" + c_.bucket
+                             : fmt::format("s3://{}/{}", c_.bucket, c_.prefix);
   }
 
  private:
@@ -59,7 +65,8 @@ class S3Backend final : public ObjectStore {
       if (!info && info.error().code != Errc::auth) return std::move(info).error();
     }
     CAIRN_TRY_ASSIGN(auto extra, upload_headers(c_, k.kind));
-    if (body.size() > c_.multipart_threshold) return multipart(k, body, no_replace, what, std::move(extra));
+    if (body.size() > c_.multipart_threshold)
+      return multipart(k, body, no_replace, what, std::move(extra));
     Call call;
     call.method = "PUT";
     call.name = object_name(k);
@@ -104,7 +111,8 @@ class S3Backend final : public ObjectStore {
     }
   }
 
-  Status multipart(const Key& k, const net::Body& body, bool no_replace, const std::string& what, Params extra) {
+  Status multipart(const Key& k, const net::Body& body, bool no_replace, const std::string& what,
+                   Params extra) {
     const std::string key = object_name(k);
     abort_stale(key, what);
     Call init;
@@ -128,8 +136,8 @@ class S3Backend final : public ObjectStore {
     return st;
   }
 
-  Status upload_parts(const std::string& key, const std::string& upload_id, const net::Body& body, bool no_replace,
-                      const std::string& what, const std::string& name) {
+  Status upload_parts(const std::string& key, const std::string& upload_id, const net::Body& body,
+                      bool no_replace, const std::string& what, const std::string& name) {
     const std::uint64_t part = part_size_for(body.size(), c_.part_size);
     std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     unsigned number = 1;
@@ -142,8 +150,11 @@ class S3Backend final : public ObjectStore {
       CAIRN_TRY_ASSIGN(auto r, send(std::move(put), fmt::format("{} (part {})", what, number)));
       if (r.status != 200) return net::http_error(r, fmt::format("{} (part {})", what, number));
       auto etag = r.header("etag");
-      if (!etag) return Error{Errc::network, fmt::format("{} (part {}): no ETag in the answer", what, number)};
-      xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number, net::xml_escape(*etag));
+      if (!etag)
+        return Error{Errc::network,
+                     fmt::format("{} (part {}): no ETag in the answer", what, number)};
+      xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number,
+                         net::xml_escape(*etag));
     }
     xml += "</CompleteMultipartUpload>";
     Call done;
@@ -178,7 +189,8 @@ class S3Backend final : public ObjectStore {
     headers.emplace_back("host", ep_.host);
     headers.emplace_back("x-amz-date", date);
     headers.emplace_back("x-amz-content-sha256", payload_hash);
-    if (!c_.session_token.empty()) headers.emplace_back("x-amz-security-token", c_.session_token.reveal());
+    if (!c_.session_token.empty())
+      headers.emplace_back("x-amz-security-token", c_.session_token.reveal());
     SignInput in;
     in.method = call.method;
     in.canonical_uri = path;
@@ -195,7 +207,8 @@ class S3Backend final : public ObjectStore {
     for (const auto& [name, value] : headers)
       if (name != "host") lines.push_back(fmt::format("{}: {}", name, value));
     lines.push_back("Authorization: " + sig.authorization);
-    return perform(call, ep_.origin + path + (query.empty() ? "" : "?" + query), std::move(lines), what);
+    return perform(call, ep_.origin + path + (query.empty() ? "" : "?" + query), std::move(lines),
+                   what);
   }
 
   Config c_;
@@ -205,21 +218,24 @@ class S3Backend final : public ObjectStore {
 
 }  // namespace
 
-Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Config& c, Kind kind) {
+Result<std::vector<std::pair<std::string, std::string>>> upload_headers(const Config& c,
+                                                                        Kind kind) {
   std::vector<std::pair<std::string, std::string>> h;
   if (!content_addressed(kind)) return h;
   if (!c.storage_class.empty()) h.emplace_back("x-amz-storage-class", c.storage_class);
   if (c.retain_until) {
     std::string mode = c.object_lock_mode;
-    std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    std::transform(mode.begin(), mode.end(), mode.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
     if (mode != "COMPLIANCE" && mode != "GOVERNANCE")
       return Error{Errc::usage,
-                   fmt::format("unknown object lock mode '{}' (compliance or governance)", c.object_lock_mode)};
+                   fmt::format("unknown object lock mode '{}' (compliance or governance)",
+                               c.object_lock_mode)};
     const std::string d = format_utc_basic(*c.retain_until);  // 20270131T000000Z
     h.emplace_back("x-amz-object-lock-mode", mode);
     h.emplace_back("x-amz-object-lock-retain-until-date",
-                   fmt::format("{}-{}-{}T{}:{}:{}Z", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2), d.substr(9, 2),
-                               d.substr(11, 2), d.substr(13, 2)));
+                   fmt::format("{}-{}-{}T{}:{}:{}Z", d.substr(0, 4), d.substr(4, 2), d.substr(6, 2),
+                               d.substr(9, 2), d.substr(11, 2), d.substr(13, 2)));
   }
   return h;
 }
@@ -232,7 +248,8 @@ std::uint64_t part_size_for(std::uint64_t size, std::uint64_t wanted) {
 
 Result<ListPage> parse_list(std::string_view xml) {
   ListPage page;
-  CAIRN_TRY_ASSIGN(page.objects, parse_entries(xml, "ListBucketResult", "a ListBucketResult", "Contents", "Key", "Size"));
+  CAIRN_TRY_ASSIGN(page.objects, parse_entries(xml, "ListBucketResult", "a ListBucketResult",
+                                               "Contents", "Key", "Size"));
   if (net::xml_text(xml, "IsTruncated").value_or("false") == "true") {
     page.next_token = net::xml_text(xml, "NextContinuationToken");
     if (!page.next_token || page.next_token->empty())
@@ -243,8 +260,10 @@ Result<ListPage> parse_list(std::string_view xml) {
 
 Result<std::unique_ptr<Backend>> open(Config c) {
   if (c.access_key.empty() || c.secret_key.empty())
-    return Error{Errc::auth, fmt::format("no credentials for 's3://{}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                                         c.bucket)};
+    return Error{
+        Errc::auth,
+        fmt::format("no credentials for 's3://{}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                    c.bucket)};
   if (c.region.empty()) c.region = "us-east-1";
   c.part_size = std::max(c.part_size, kMinPartSize);
   net::Endpoint ep;
@@ -259,7 +278,8 @@ Result<std::unique_ptr<Backend>> open(Config c) {
     ep.host = fmt::format("s3.{}.amazonaws.com", c.region);
     ep.origin = "https://" + ep.host;
   }
-  return std::unique_ptr<Backend>(std::make_unique<S3Backend>(std::move(c), std::move(ep), path_style));
+  return std::unique_ptr<Backend>(
+      std::make_unique<S3Backend>(std::move(c), std::move(ep), path_style));
 }
 
 }  // namespace cairn::backend::s3

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "net/http.hpp"
 #include "backend/remote.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend::s3 {
 
@@ -35,7 +35,7 @@ struct Config {
   std::uint64_t part_size = 16ull << 20;
   unsigned list_page_size = 0;  // max-keys; 0 = the server's default (1000)
   // Uploads of content-addressed objects (pack, index, set, hold) carry these (RemoteOptions).
-  std::string storage_class;                // x-amz-storage-class; "" = none
+  std::string storage_class;  // x-amz-storage-class; "" = none
   std::string object_lock_mode = "COMPLIANCE";
   std::optional<std::int64_t> retain_until;  // Unix seconds: Object Lock headers when set
   net::Settings http;

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "net/http.hpp"
 #include "base/bytes.hpp"
 #include "hash/sha256.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend::s3 {
 
@@ -30,7 +30,9 @@ std::string fold(std::string_view v) {
   return out;
 }
 
-hash::Sha256Digest hmac(ByteView key, std::string_view msg) { return hash::hmac_sha256(key, as_bytes(msg)); }
+hash::Sha256Digest hmac(ByteView key, std::string_view msg) {
+  return hash::hmac_sha256(key, as_bytes(msg));
+}
 
 }  // namespace
 
@@ -54,7 +56,8 @@ Signature sign_v4(const SignInput& in) {
   Signature s;
   Params headers = in.headers;
   for (auto& [k, v] : headers) {
-    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(k.begin(), k.end(), k.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     v = fold(v);
   }
   std::sort(headers.begin(), headers.end());
@@ -64,8 +67,9 @@ Signature sign_v4(const SignInput& in) {
     if (!s.signed_headers.empty()) s.signed_headers.push_back(';');
     s.signed_headers += k;
   }
-  s.canonical_request = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", in.method, in.canonical_uri, in.canonical_query,
-                                    canonical_headers, s.signed_headers, in.payload_hash);
+  s.canonical_request =
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}", in.method, in.canonical_uri, in.canonical_query,
+                  canonical_headers, s.signed_headers, in.payload_hash);
   const std::string_view day = in.amz_date.substr(0, 8);
   const std::string scope = fmt::format("{}/{}/{}/aws4_request", day, in.region, in.service);
   s.string_to_sign = fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", in.amz_date, scope,
@@ -78,9 +82,10 @@ Signature sign_v4(const SignInput& in) {
   auto k_service = hmac(k_region, in.service);
   auto k_signing = hmac(k_service, "aws4_request");
   s.signature = to_hex(hmac(k_signing, s.string_to_sign));
-  for (auto* k : {&k_date, &k_region, &k_service, &k_signing}) ::explicit_bzero(k->data(), k->size());
-  s.authorization = fmt::format("AWS4-HMAC-SHA256 Credential={}/{},SignedHeaders={},Signature={}", in.access_key,
-                                scope, s.signed_headers, s.signature);
+  for (auto* k : {&k_date, &k_region, &k_service, &k_signing})
+    ::explicit_bzero(k->data(), k->size());
+  s.authorization = fmt::format("AWS4-HMAC-SHA256 Credential={}/{},SignedHeaders={},Signature={}",
+                                in.access_key, scope, s.signed_headers, s.signature);
   return s;
 }
 

@@ -34,8 +34,8 @@ class SftpBackend final : public RemoteBackend {
   }
 
   std::string location() const override {
-    return fmt::format("sftp://{}@{}{}{}", c_.http.ssh_user, c_.host, c_.port ? fmt::format(":{}", c_.port) : "",
-                       c_.path);
+    return fmt::format("sftp://{}@{}{}{}", c_.http.ssh_user, c_.host,
+                       c_.port ? fmt::format(":{}", c_.port) : "", c_.path);
   }
 
   Status put(const Key& k, ByteView body, bool no_replace) override {
@@ -57,7 +57,8 @@ class SftpBackend final : public RemoteBackend {
     net::Request req;
     req.url = url(remote(k));
     if (auto range = net::range_value(offset, length)) {
-      req.range = range->substr(std::string_view("bytes=").size());  // SFTP: "first-last" or "first-"
+      req.range =
+          range->substr(std::string_view("bytes=").size());  // SFTP: "first-last" or "first-"
       req.expect_size = static_cast<std::size_t>(std::min<std::uint64_t>(length, 64ull << 20));
     }
     CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));
@@ -76,7 +77,8 @@ class SftpBackend final : public RemoteBackend {
     if (r.curl_code == net::kRemoteNotFound) return std::optional<ObjectInfo>{};
     if (r.curl_code != 0) return result_error(r, what);
     // libcurl reports no length for an empty file.
-    const std::uint64_t size = r.content_length > 0 ? static_cast<std::uint64_t>(r.content_length) : 0;
+    const std::uint64_t size =
+        r.content_length > 0 ? static_cast<std::uint64_t>(r.content_length) : 0;
     return std::optional<ObjectInfo>{ObjectInfo{k, size}};
   }
 
@@ -155,13 +157,16 @@ class SftpBackend final : public RemoteBackend {
     // Replace: move the old object aside, move the new one in, drop the old one; if the
     // second step fails, put the old one back.
     const std::string old = dst.substr(0, dst.rfind('/') + 1) + ".cairn-old-" + net::random_hex(16);
-    CAIRN_TRY_ASSIGN(auto aside, run_quote({"rename " + quote_path(dst) + " " + quote_path(old)}, what));
-    CAIRN_TRY_ASSIGN(auto in, run_quote({"rename " + quote_path(tmp) + " " + quote_path(dst)}, what));
+    CAIRN_TRY_ASSIGN(auto aside,
+                     run_quote({"rename " + quote_path(dst) + " " + quote_path(old)}, what));
+    CAIRN_TRY_ASSIGN(auto in,
+                     run_quote({"rename " + quote_path(tmp) + " " + quote_path(dst)}, what));
     if (in.curl_code == 0) {
       if (aside.curl_code == 0) (void)run_quote({"*rm " + quote_path(old)}, what);
       return {};
     }
-    if (aside.curl_code == 0) (void)run_quote({"rename " + quote_path(old) + " " + quote_path(dst)}, what);
+    if (aside.curl_code == 0)
+      (void)run_quote({"rename " + quote_path(old) + " " + quote_path(dst)}, what);
     drop_temp(tmp, what);
     return result_error(in, what);
   }
@@ -172,7 +177,8 @@ class SftpBackend final : public RemoteBackend {
     req.url = url(dir + "/");
     req.max_response = 256u << 20;
     CAIRN_TRY_ASSIGN(auto r, http_->perform(req, what));
-    if (r.curl_code == net::kRemoteNotFound) return std::vector<Entry>{};  // nothing stored of that kind yet
+    if (r.curl_code == net::kRemoteNotFound)
+      return std::vector<Entry>{};  // nothing stored of that kind yet
     if (r.curl_code != 0) return result_error(r, what);
     return parse_listing(as_chars(r.body));
   }
@@ -196,7 +202,8 @@ class SftpBackend final : public RemoteBackend {
 
 bool readable_file(const std::filesystem::path& p) {
   struct stat st {};
-  return !p.empty() && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), R_OK) == 0;
+  return !p.empty() && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         ::access(p.c_str(), R_OK) == 0;
 }
 
 std::string login_name() {
@@ -244,7 +251,8 @@ std::vector<Entry> parse_listing(std::string_view text) {
 
 std::string quote_path(std::string_view path) {
   // Unquoted when possible: libcurl expands a leading "/~/" only in unquoted paths.
-  if (!path.empty() && path.find_first_of(" \t\"'\\") == std::string_view::npos) return std::string(path);
+  if (!path.empty() && path.find_first_of(" \t\"'\\") == std::string_view::npos)
+    return std::string(path);
   std::string out = "\"";
   for (char c : path) {
     if (c == '"' || c == '\\') out.push_back('\\');
@@ -259,8 +267,9 @@ Status resolve_credentials(const RemoteOptions& opts, std::string_view user, Con
   s.sftp = true;
   s.ssh_user = user.empty() ? login_name() : std::string(user);
   if (!readable_file(opts.ssh_key))
-    return Error{Errc::auth, fmt::format("cannot read the ssh key '{}' for '{}' (set CAIRN_SSH_KEY)",
-                                         opts.ssh_key.string(), c.host)};
+    return Error{Errc::auth,
+                 fmt::format("cannot read the ssh key '{}' for '{}' (set CAIRN_SSH_KEY)",
+                             opts.ssh_key.string(), c.host)};
   s.ssh_key = opts.ssh_key.string();
   const std::filesystem::path pub = opts.ssh_key.string() + ".pub";
   s.ssh_pubkey = readable_file(pub) ? pub.string() : "";
@@ -268,11 +277,13 @@ Status resolve_credentials(const RemoteOptions& opts, std::string_view user, Con
   if (pin.starts_with("SHA256:")) pin.erase(0, 7);
   while (!pin.empty() && pin.back() == '=') pin.pop_back();
   if (!pin.empty()) {
-    const bool b64 = pin.size() == 43 && std::all_of(pin.begin(), pin.end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/';
-    });
+    const bool b64 =
+        pin.size() == 43 && std::all_of(pin.begin(), pin.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/';
+        });
     if (!b64)
-      return Error{Errc::usage, fmt::format("CAIRN_SSH_HOST_SHA256 is not a SHA-256 fingerprint: '{}'", pin)};
+      return Error{Errc::usage,
+                   fmt::format("CAIRN_SSH_HOST_SHA256 is not a SHA-256 fingerprint: '{}'", pin)};
     s.ssh_host_sha256 = pin;
     return {};
   }
@@ -280,20 +291,25 @@ Status resolve_credentials(const RemoteOptions& opts, std::string_view user, Con
     s.ssh_known_hosts = opts.ssh_known_hosts.string();
     return {};
   }
-  return Error{Errc::auth, fmt::format("refusing to connect to '{}' without a pinned host key: set "
-                                       "CAIRN_SSH_HOST_SHA256, or CAIRN_SSH_KNOWN_HOSTS to a known_hosts file "
-                                       "listing it ('{}' cannot be read)",
-                                       c.host, opts.ssh_known_hosts.string())};
+  return Error{Errc::auth,
+               fmt::format("refusing to connect to '{}' without a pinned host key: set "
+                           "CAIRN_SSH_HOST_SHA256, or CAIRN_SSH_KNOWN_HOSTS to a known_hosts file "
+                           "listing it ('{}' cannot be read)",
+                           c.host, opts.ssh_known_hosts.string())};
 }
 
 Result<std::unique_ptr<Backend>> open(Config c) {
   if (c.host.empty()) return Error{Errc::usage, "an sftp:// location needs a host"};
   if (c.path.empty() || c.path[0] != '/')
-    return Error{Errc::usage, fmt::format("the sftp path '{}' must be absolute (or start with /~/)", c.path)};
+    return Error{Errc::usage,
+                 fmt::format("the sftp path '{}' must be absolute (or start with /~/)", c.path)};
   if (c.http.ssh_host_sha256.empty() && c.http.ssh_known_hosts.empty())
-    return Error{Errc::auth, fmt::format("refusing to connect to '{}' without a pinned host key", c.host)};
+    return Error{Errc::auth,
+                 fmt::format("refusing to connect to '{}' without a pinned host key", c.host)};
   if (c.path.starts_with("/~/") && c.path.find_first_of(" \t\"'\\") != std::string::npos)
-    return Error{Errc::usage, fmt::format("a home-relative sftp path cannot hold spaces or quotes: '{}'", c.path)};
+    return Error{
+        Errc::usage,
+        fmt::format("a home-relative sftp path cannot hold spaces or quotes: '{}'", c.path)};
   c.http.sftp = true;
   return std::unique_ptr<Backend>(std::make_unique<SftpBackend>(std::move(c)));
 }

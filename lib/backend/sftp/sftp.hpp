@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "net/http.hpp"
 #include "backend/remote.hpp"
+#include "net/http.hpp"
 
 namespace cairn::backend::sftp {
 
@@ -27,7 +27,7 @@ struct Config {
   std::string host;
   std::uint16_t port = 0;  // 0 = 22
   std::string path;        // root directory: absolute, or "/~/..." for the login's home
-  net::Settings http;     // sftp = true, with ssh_user, ssh_key and a pin filled in
+  net::Settings http;      // sftp = true, with ssh_user, ssh_key and a pin filled in
 };
 
 Result<std::unique_ptr<Backend>> open(Config c);

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "backend/azure/azure.hpp"
 #include "backend/azure/sharedkey.hpp"
@@ -24,7 +24,8 @@ Bytes dev_key() { return *from_base64(kDevKey); }
 
 }  // namespace
 
-TEST_CASE("backend::azure::authorization: a block upload signs as the reference signer does", "[backend]") {
+TEST_CASE("backend::azure::authorization: a block upload signs as the reference signer does",
+          "[backend]") {
   // azure_sign.sign("PUT", URL, headers, "devstoreaccount1", KEY, now=1700000000)
   azure::SignInput in;
   in.method = "PUT";
@@ -39,10 +40,11 @@ TEST_CASE("backend::azure::authorization: a block upload signs as the reference 
                 {"x-ms-version", "2021-12-02"}};
   auto text = azure::string_to_sign(in);
   REQUIRE(text);
-  CHECK(*text ==
-        "PUT\n\n\n5\nXUFAKrxLKna5cZ2REBfFkg==\n\n\n\n\n*\n\n\n"
-        "x-ms-blob-type:BlockBlob\nx-ms-date:Tue, 14 Nov 2023 22:13:20 GMT\nx-ms-version:2021-12-02\n"
-        "/devstoreaccount1/devstoreaccount1/cairn-test/p/keys/abc\nblockid:YWJj+ZA==\ncomp:block");
+  CHECK(
+      *text ==
+      "PUT\n\n\n5\nXUFAKrxLKna5cZ2REBfFkg==\n\n\n\n\n*\n\n\n"
+      "x-ms-blob-type:BlockBlob\nx-ms-date:Tue, 14 Nov 2023 22:13:20 GMT\nx-ms-version:2021-12-02\n"
+      "/devstoreaccount1/devstoreaccount1/cairn-test/p/keys/abc\nblockid:YWJj+ZA==\ncomp:block");
   auto auth = azure::authorization(in, dev_key());
   REQUIRE(auth);
   CHECK(*auth == "SharedKey devstoreaccount1:btQhhK7EgfaroloueOws7gSq2/chwdJiUeQvWbAbNOI=");
@@ -66,7 +68,8 @@ TEST_CASE("backend::azure::authorization: a listing with a range header", "[back
   CHECK_FALSE(azure::string_to_sign(in));
 }
 
-TEST_CASE("backend::azure::string_to_sign: an empty body signs an empty Content-Length", "[backend]") {
+TEST_CASE("backend::azure::string_to_sign: an empty body signs an empty Content-Length",
+          "[backend]") {
   azure::SignInput in;
   in.method = "PUT";
   in.account = "a";
@@ -93,7 +96,8 @@ TEST_CASE("backend::azure::parse_connection_string: names, values with '=', erro
   CHECK_FALSE(azure::parse_connection_string("DefaultEndpointsProtocol=ftp"));
 }
 
-TEST_CASE("backend::azure::resolve_credentials: key, connection string, SAS and endpoint", "[backend]") {
+TEST_CASE("backend::azure::resolve_credentials: key, connection string, SAS and endpoint",
+          "[backend]") {
   RemoteOptions o;
   azure::Config c;
   c.account = "acct";
@@ -111,8 +115,9 @@ TEST_CASE("backend::azure::resolve_credentials: key, connection string, SAS and 
   other.account = "other";
   o.azure_account = "acct";
   CHECK_FALSE(azure::resolve_credentials(o, other));
-  o.azure_connection_string =
-      SecretString("AccountName=other;AccountKey=b3RoZXI=;DefaultEndpointsProtocol=http;EndpointSuffix=example.net");
+  o.azure_connection_string = SecretString(
+      "AccountName=other;AccountKey=b3RoZXI=;DefaultEndpointsProtocol=http;EndpointSuffix=example."
+      "net");
   REQUIRE(azure::resolve_credentials(o, other));
   CHECK(other.key.reveal() == "b3RoZXI=");
   CHECK(other.endpoint == "http://other.blob.example.net");
@@ -130,11 +135,14 @@ TEST_CASE("backend::azure::resolve_credentials: key, connection string, SAS and 
 
 TEST_CASE("backend::azure::parse_list: names, sizes and the next marker", "[backend]") {
   const std::string xml =
-      "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://x/\" "
+      "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults "
+      "ServiceEndpoint=\"http://x/\" "
       "ContainerName=\"c\"><Prefix>p/</Prefix><Blobs><Blob><Name>p/keys/ab</Name><Properties>"
-      "<Creation-Time>Tue, 14 Nov 2023 22:13:20 GMT</Creation-Time><Content-Length>77</Content-Length>"
+      "<Creation-Time>Tue, 14 Nov 2023 22:13:20 "
+      "GMT</Creation-Time><Content-Length>77</Content-Length>"
       "<Content-Type>application/octet-stream</Content-Type></Properties></Blob>"
-      "<Blob><Name>p/&lt;odd&gt;</Name><Properties><Content-Length>0</Content-Length></Properties></Blob>"
+      "<Blob><Name>p/&lt;odd&gt;</Name><Properties><Content-Length>0</Content-Length></"
+      "Properties></Blob>"
       "</Blobs><NextMarker>2!96!MDAwMDE=</NextMarker></EnumerationResults>";
   auto p = azure::parse_list(xml);
   REQUIRE(p);
@@ -154,9 +162,11 @@ TEST_CASE("backend::Azure: sends Content-MD5 and SharedKey, maps 403 to auth", "
   FakeServer server([&](int, const std::string& req) {
     seen = req;
     const std::string body =
-        "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate "
+        "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to "
+        "authenticate "
         "the request.\nRequestId:1</Message></Error>";
-    return fmt::format("HTTP/1.1 403 X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.size(), body);
+    return fmt::format("HTTP/1.1 403 X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                       body.size(), body);
   });
   RemoteOptions o;
   o.azure_key = SecretString(kDevKey);
@@ -168,16 +178,19 @@ TEST_CASE("backend::Azure: sends Content-MD5 and SharedKey, maps 403 to auth", "
   auto st = (*be)->put(k, as_bytes("hello"));
   REQUIRE_FALSE(st);
   CHECK(st.error().code == Errc::auth);
-  CHECK_THAT(st.error().message, Catch::Contains("403 AuthenticationFailed: Server failed to authenticate"));
+  CHECK_THAT(st.error().message,
+             Catch::Contains("403 AuthenticationFailed: Server failed to authenticate"));
   CHECK_THAT(st.error().message, !Catch::Contains("RequestId"));
   CHECK(server.connections() == 1);  // 403 is not retried
-  CHECK_THAT(seen, Catch::StartsWith("PUT /devstoreaccount1/cairn-test/pre/keys/" + std::string(32, 'b') + " HTTP/1.1"));
+  CHECK_THAT(seen, Catch::StartsWith("PUT /devstoreaccount1/cairn-test/pre/keys/" +
+                                     std::string(32, 'b') + " HTTP/1.1"));
   CHECK_THAT(seen, Catch::Contains("content-md5: XUFAKrxLKna5cZ2REBfFkg==\r\n"));  // MD5("hello")
   CHECK_THAT(seen, Catch::Contains("x-ms-blob-type: BlockBlob\r\n"));
   CHECK_THAT(seen, Catch::Contains("Authorization: SharedKey devstoreaccount1:"));
 }
 
-TEST_CASE("backend::Azure: a refused connection is a network error after the retries", "[backend]") {
+TEST_CASE("backend::Azure: a refused connection is a network error after the retries",
+          "[backend]") {
   RemoteOptions o;
   o.azure_key = SecretString(kDevKey);
   o.azure_endpoint = fmt::format("http://127.0.0.1:{}/devstoreaccount1", FakeServer::closed_port());

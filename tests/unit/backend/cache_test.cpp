@@ -38,7 +38,9 @@ class Counting final : public Backend {
     return b_->get(k, off, len);
   }
   Result<std::optional<ObjectInfo>> stat(const Key& k) override { return b_->stat(k); }
-  Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override { return b_->list(kind, each); }
+  Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
+    return b_->list(kind, each);
+  }
   Status remove(const Key& k) override { return b_->remove(k); }
 
  private:
@@ -49,7 +51,8 @@ Key pack_key(char c) { return Key::pack(std::string(64, c)); }
 
 }  // namespace
 
-TEST_CASE("backend::with_pack_cache: direct reads first, then the whole pack once, in pieces", "[backend]") {
+TEST_CASE("backend::with_pack_cache: direct reads first, then the whole pack once, in pieces",
+          "[backend]") {
   Scratch s;
   auto local = open_local(s.dir / "repo", true);
   REQUIRE(local);
@@ -63,7 +66,9 @@ TEST_CASE("backend::with_pack_cache: direct reads first, then the whole pack onc
   auto cached = with_pack_cache(std::move(counting), s.dir, o);
   REQUIRE(cached);
   Backend& be = **cached;
-  auto slice = [&](std::uint64_t off, std::uint64_t n) { return Bytes(body.begin() + off, body.begin() + off + n); };
+  auto slice = [&](std::uint64_t off, std::uint64_t n) {
+    return Bytes(body.begin() + off, body.begin() + off + n);
+  };
 
   for (std::uint64_t off : {10u, 500'000u}) {  // direct
     auto r = be.get(pack_key('a'), off, 1000);
@@ -87,15 +92,19 @@ TEST_CASE("backend::with_pack_cache: direct reads first, then the whole pack onc
   CHECK(*all == body);
   CHECK(c.whole == 1);  // whole reads pass through
   int dirs = 0;
-  for (const auto& e : fs::directory_iterator(s.dir)) dirs += e.path().filename().string().starts_with("cairn-packs-");
+  for (const auto& e : fs::directory_iterator(s.dir))
+    dirs += e.path().filename().string().starts_with("cairn-packs-");
   CHECK(dirs == 1);
   cached->reset();
   dirs = 0;
-  for (const auto& e : fs::directory_iterator(s.dir)) dirs += e.path().filename().string().starts_with("cairn-packs-");
+  for (const auto& e : fs::directory_iterator(s.dir))
+    dirs += e.path().filename().string().starts_with("cairn-packs-");
   CHECK(dirs == 0);  // removed with the backend
 }
 
-TEST_CASE("backend::with_pack_cache: bounded: least recently used packs go, oversized ones never come", "[backend]") {
+TEST_CASE(
+    "backend::with_pack_cache: bounded: least recently used packs go, oversized ones never come",
+    "[backend]") {
   Scratch s;
   auto local = open_local(s.dir / "repo", true);
   REQUIRE(local);
@@ -115,7 +124,7 @@ TEST_CASE("backend::with_pack_cache: bounded: least recently used packs go, over
   Backend& be = **cached;
   REQUIRE(be.get(pack_key('a'), 0, 10));
   REQUIRE(be.get(pack_key('a'), 10, 10));
-  CHECK(c.ranged == 1);  // fetched once, then cached
+  CHECK(c.ranged == 1);                   // fetched once, then cached
   REQUIRE(be.get(pack_key('b'), 0, 10));  // fetched; a goes
   CHECK(c.ranged == 2);
   REQUIRE(be.get(pack_key('b'), 5, 10));

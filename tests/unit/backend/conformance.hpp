@@ -52,8 +52,8 @@ inline std::set<std::string> listed(backend::Backend& be, backend::Kind kind) {
 }
 
 // `scratch_file_dir`: a local directory where the suite may create a file for put_file().
-inline void run_conformance(backend::Backend& be,
-                            const std::filesystem::path& scratch_file_dir = std::filesystem::temp_directory_path()) {
+inline void run_conformance(backend::Backend& be, const std::filesystem::path& scratch_file_dir =
+                                                      std::filesystem::temp_directory_path()) {
   using backend::Key;
   using backend::Kind;
   const Key pack = Key::pack(random_name(64));
@@ -164,7 +164,8 @@ inline void run_conformance(backend::Backend& be,
     const Bytes content = pattern_bytes(200'000, 4);
     {
       std::ofstream f(src, std::ios::binary);
-      f.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
+      f.write(reinterpret_cast<const char*>(content.data()),
+              static_cast<std::streamsize>(content.size()));
     }
     REQUIRE(be.put_file(from_file, src));
     auto g = be.get(from_file);

@@ -47,8 +47,8 @@ TEST_CASE("backend::Key: path and from_path are inverses", "[backend]") {
   const std::string id(64, 'a');
   const std::string id2 = "0f" + std::string(62, '1');
   const std::string slot(32, 'c');
-  for (const Key& k : {Key::config(), Key::slot(slot), Key::pack(id),
-                       Key::pack(id2), Key::index(id), Key::set(id)}) {
+  for (const Key& k : {Key::config(), Key::slot(slot), Key::pack(id), Key::pack(id2),
+                       Key::index(id), Key::set(id)}) {
     INFO(k.path());
     CHECK(k.valid());
     auto back = Key::from_path(k.path());
@@ -67,16 +67,17 @@ TEST_CASE("backend::Key: from_path refuses malformed paths", "[backend]") {
     INFO(p);
     CHECK_FALSE(Key::from_path(p));
   }
-  CHECK_FALSE(Key::from_path("packs/" + id));                    // missing the xx/ folder
-  CHECK_FALSE(Key::from_path("packs/bb/" + id));                 // folder does not match the name
-  CHECK_FALSE(Key::from_path("index/" + id.substr(1)));          // 63 digits
-  CHECK_FALSE(Key::from_path("keys/" + id));                     // a slot id has 32 digits
-  CHECK_FALSE(Key::from_path("sets/" + std::string(64, 'A')));   // upper case is not canonical
+  CHECK_FALSE(Key::from_path("packs/" + id));                   // missing the xx/ folder
+  CHECK_FALSE(Key::from_path("packs/bb/" + id));                // folder does not match the name
+  CHECK_FALSE(Key::from_path("index/" + id.substr(1)));         // 63 digits
+  CHECK_FALSE(Key::from_path("keys/" + id));                    // a slot id has 32 digits
+  CHECK_FALSE(Key::from_path("sets/" + std::string(64, 'A')));  // upper case is not canonical
   CHECK_FALSE(Key::from_path("tmp/" + id));
   CHECK_FALSE(Key::from_path("index/../" + id.substr(3)));
 }
 
-TEST_CASE("backend::Local: creates 0700 directories and 0600 files, leaves no temp files", "[backend]") {
+TEST_CASE("backend::Local: creates 0700 directories and 0600 files, leaves no temp files",
+          "[backend]") {
   Scratch s;
   const fs::path root = s.dir / "repo";
   auto be = backend::open_local(root, /*create=*/true);
@@ -118,7 +119,7 @@ TEST_CASE("backend::Local: list skips junk and temp files", "[backend]") {
   std::ofstream(s.dir / "index" / (".tmp-" + id)) << "x";
   std::ofstream(s.dir / "packs" / "dd" / "garbage") << "x";
   fs::create_directory(s.dir / "packs" / "zz");
-  std::ofstream(s.dir / "packs" / "zz" / id) << "x";  // wrong folder
+  std::ofstream(s.dir / "packs" / "zz" / id) << "x";             // wrong folder
   fs::create_directory(s.dir / "index" / std::string(64, 'e'));  // a directory, not a file
   CHECK(test::listed(**be, Kind::index) == std::set<std::string>{id});
   CHECK(test::listed(**be, Kind::pack) == std::set<std::string>{id});
@@ -155,7 +156,8 @@ TEST_CASE("backend::Local: recreates a missing tmp folder", "[backend]") {
   CHECK(fs::is_regular_file(s.dir / k.path()));
 }
 
-TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at an error", "[backend]") {
+TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at an error",
+          "[backend]") {
   Scratch s;
   auto be = backend::open_local(s.dir, /*create=*/true);
   REQUIRE(be);
@@ -167,7 +169,8 @@ TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at 
   REQUIRE((*be)->put(keep, Bytes{9}));
   REQUIRE((*be)->get(keys[3]));  // a pack read once: its descriptor is kept open
 
-  std::vector<Key> todo{keys[0], Key::set(std::string(64, '4')) /* absent: fine */, keys[1], keys[3], keys[4]};
+  std::vector<Key> todo{keys[0], Key::set(std::string(64, '4')) /* absent: fine */, keys[1],
+                        keys[3], keys[4]};
   std::vector<Key> reported;
   REQUIRE((*be)->remove_many(todo, [&](const Key& k) -> Status {
     CHECK_FALSE(fs::exists(s.dir / k.path()));  // gone before it is reported
@@ -194,7 +197,8 @@ TEST_CASE("backend::Local: remove_many removes in order, reports each, stops at 
   CHECK(test::listed(**be, Kind::set) == std::set<std::string>{keep.name});
 }
 
-TEST_CASE("backend::Local: a kept pack descriptor reads what was there when it was opened", "[backend]") {
+TEST_CASE("backend::Local: a kept pack descriptor reads what was there when it was opened",
+          "[backend]") {
   Scratch s;
   auto be = backend::open_local(s.dir, /*create=*/true);
   REQUIRE(be);

@@ -23,7 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 struct Scratch {
   TempDir tmp = TempDir::create("cairn-rate-").value();
@@ -32,7 +34,8 @@ struct Scratch {
 
 }  // namespace
 
-TEST_CASE("backend::TokenBucket: N bytes from several threads take at least N/rate, less one burst", "[backend]") {
+TEST_CASE("backend::TokenBucket: N bytes from several threads take at least N/rate, less one burst",
+          "[backend]") {
   constexpr std::uint64_t kRate = 1u << 20;  // 1 MiB/s: the burst is 104857 bytes
   TokenBucket bucket(kRate);
   constexpr std::uint64_t kEach = 160u << 10, kThreads = 3;  // 480 KiB in 16 KiB pieces
@@ -44,7 +47,8 @@ TEST_CASE("backend::TokenBucket: N bytes from several threads take at least N/ra
     });
   for (auto& t : threads) t.join();
   const double took = seconds_since(t0);
-  const double least = static_cast<double>(kEach * kThreads - kRate / 10) / static_cast<double>(kRate);
+  const double least =
+      static_cast<double>(kEach * kThreads - kRate / 10) / static_cast<double>(kRate);
   CHECK(took >= least * 0.95);
   CHECK(took < least + 2.0);
 }
@@ -65,7 +69,8 @@ TEST_CASE("backend::TokenBucket: rate 0 never waits", "[backend]") {
   CHECK(bucket.wait_for(1u << 30) == std::chrono::nanoseconds{0});
 }
 
-TEST_CASE("backend::open_local: a rate limit holds put_file to it and keeps the source", "[backend]") {
+TEST_CASE("backend::open_local: a rate limit holds put_file to it and keeps the source",
+          "[backend]") {
   Scratch s;
   const fs::path src = s.dir / "object";
   {

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
-#include "net/http.hpp"
 #include "backend/remote.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/s3/sigv4.hpp"
 #include "fake_server.hpp"
+#include "net/http.hpp"
 
 using namespace cairn;
 using namespace cairn::backend;
@@ -22,7 +22,8 @@ using cairn::test::FakeServer;
 
 namespace {
 
-constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 RemoteOptions fast_options(const std::string& endpoint) {
   RemoteOptions o;
@@ -40,7 +41,8 @@ const Key kIndex = Key::index(std::string(64, 'a'));
 }  // namespace
 
 TEST_CASE("backend::s3::sign_v4: matches the AWS documentation's GET Object example", "[backend]") {
-  // docs.aws.amazon.com, "Signature Calculations for the Authorization Header", Example: GET Object.
+  // docs.aws.amazon.com, "Signature Calculations for the Authorization Header", Example: GET
+  // Object.
   s3::SignInput in;
   in.method = "GET";
   in.canonical_uri = "/test.txt";
@@ -91,7 +93,8 @@ TEST_CASE("backend::s3::sign_v4: a listing query signs as botocore signs it", "[
 TEST_CASE("backend::s3::canonical_query: sorts, encodes and keeps empty values", "[backend]") {
   CHECK(s3::canonical_query({}) == "");
   CHECK(s3::canonical_query({{"uploads", ""}}) == "uploads=");
-  CHECK(s3::canonical_query({{"uploadId", "x~y_z.-"}, {"partNumber", "10"}}) == "partNumber=10&uploadId=x~y_z.-");
+  CHECK(s3::canonical_query({{"uploadId", "x~y_z.-"}, {"partNumber", "10"}}) ==
+        "partNumber=10&uploadId=x~y_z.-");
   CHECK(s3::canonical_query({{"b", "1"}, {"a", "2"}, {"a", "1"}}) == "a=1&a=2&b=1");
   CHECK(s3::canonical_query({{"k", "\xc3\xa9/+*"}}) == "k=%C3%A9%2F%2B%2A");
 }
@@ -99,7 +102,8 @@ TEST_CASE("backend::s3::canonical_query: sorts, encodes and keeps empty values",
 TEST_CASE("backend::s3::parse_list: keys, sizes, escapes and continuation", "[backend]") {
   const std::string page1 =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-      "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix>p/index/</Prefix>"
+      "<ListBucketResult "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix>p/index/</Prefix>"
       "<KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
       "<Contents><Key>p/index/aa</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
       "<ETag>&quot;abc&quot;</ETag><Size>123</Size><StorageClass>STANDARD</StorageClass></Contents>"
@@ -114,14 +118,17 @@ TEST_CASE("backend::s3::parse_list: keys, sizes, escapes and continuation", "[ba
   REQUIRE(p->next_token);
   CHECK(*p->next_token == "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
 
-  auto last = s3::parse_list("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+  auto last =
+      s3::parse_list("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
   REQUIRE(last);
   CHECK(last->objects.empty());
   CHECK_FALSE(last->next_token);
 
   CHECK_FALSE(s3::parse_list("<Error><Code>AccessDenied</Code></Error>"));
-  CHECK_FALSE(s3::parse_list("<ListBucketResult><Contents><Key>x</Key><Size>-1</Size></Contents></ListBucketResult>"));
-  CHECK_FALSE(s3::parse_list("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"));
+  CHECK_FALSE(s3::parse_list(
+      "<ListBucketResult><Contents><Key>x</Key><Size>-1</Size></Contents></ListBucketResult>"));
+  CHECK_FALSE(
+      s3::parse_list("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"));
 }
 
 TEST_CASE("backend::s3::part_size_for: at least 5 MiB and at most 10000 parts", "[backend]") {
@@ -143,9 +150,11 @@ TEST_CASE("backend::S3: a refused connection is a network error after the retrie
   CHECK_THAT(st.error().message, Catch::Contains("s3://bucket/p/index/"));
 }
 
-TEST_CASE("backend::S3: a connection dropped before the answer is retried, then reported", "[backend]") {
+TEST_CASE("backend::S3: a connection dropped before the answer is retried, then reported",
+          "[backend]") {
   FakeServer server([](int, const std::string&) { return std::string(); });  // accept, then hang up
-  auto be = open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
+  auto be =
+      open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
   auto g = (*be)->get(kIndex);
   REQUIRE_FALSE(g);
@@ -160,7 +169,8 @@ TEST_CASE("backend::S3: 503 is retried and a later success is returned", "[backe
     seen = req;
     return "HTTP/1.1 200 OK\r\nContent-Length: 4242\r\nConnection: close\r\n\r\n";
   });
-  auto be = open_url("s3://bucket/pre", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
+  auto be =
+      open_url("s3://bucket/pre", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
   auto st = (*be)->stat(kIndex);
   REQUIRE(st);
@@ -168,7 +178,8 @@ TEST_CASE("backend::S3: 503 is retried and a later success is returned", "[backe
   CHECK((*st)->size == 4242);
   CHECK(server.connections() == 3);
   // What went over the wire: path-style HEAD, signed, with the payload hash header.
-  CHECK_THAT(seen, Catch::StartsWith("HEAD /bucket/pre/index/" + std::string(64, 'a') + " HTTP/1.1\r\n"));
+  CHECK_THAT(seen,
+             Catch::StartsWith("HEAD /bucket/pre/index/" + std::string(64, 'a') + " HTTP/1.1\r\n"));
   CHECK_THAT(seen, Catch::Contains("x-amz-content-sha256: " + std::string(kEmptySha256)));
   CHECK_THAT(seen, Catch::Contains("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
 }
@@ -176,8 +187,10 @@ TEST_CASE("backend::S3: 503 is retried and a later success is returned", "[backe
 TEST_CASE("backend::S3: HTTP statuses map to auth, not_found and network", "[backend]") {
   int status = 403;
   FakeServer server([&](int, const std::string&) {
-    const std::string body = "<Error><Code>SignatureDoesNotMatch</Code><Message>no match</Message></Error>";
-    return fmt::format("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", status, body.size(), body);
+    const std::string body =
+        "<Error><Code>SignatureDoesNotMatch</Code><Message>no match</Message></Error>";
+    return fmt::format("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", status,
+                       body.size(), body);
   });
   auto o = fast_options(fmt::format("http://127.0.0.1:{}", server.port()));
   o.retry.attempts = 2;
@@ -201,8 +214,11 @@ TEST_CASE("backend::S3: HTTP statuses map to auth, not_found and network", "[bac
 }
 
 TEST_CASE("backend::S3: invalid names never reach the server", "[backend]") {
-  FakeServer server([](int, const std::string&) { return std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); });
-  auto be = open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
+  FakeServer server([](int, const std::string&) {
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  auto be =
+      open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
   const Key bad = Key::pack("../../x");
   CHECK_FALSE((*be)->put(bad, as_bytes("x")));
@@ -216,7 +232,8 @@ TEST_CASE("backend::S3: put_file uploads when write-only credentials may not sta
   std::vector<std::string> methods;
   FakeServer server([&](int, const std::string& req) -> std::string {
     methods.push_back(req.substr(0, req.find(' ')));
-    if (methods.back() == "HEAD") return "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (methods.back() == "HEAD")
+      return "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   });
   char tmpl[] = "/tmp/cairn-s3-test-XXXXXX";
@@ -224,7 +241,8 @@ TEST_CASE("backend::S3: put_file uploads when write-only credentials may not sta
   REQUIRE(fd >= 0);
   REQUIRE(::write(fd, "pack", 4) == 4);
   ::close(fd);
-  auto be = open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
+  auto be =
+      open_url("s3://bucket", fast_options(fmt::format("http://127.0.0.1:{}", server.port())));
   REQUIRE(be);
   auto st = (*be)->put_file(Key::pack(std::string(64, 'c')), tmpl);
   ::unlink(tmpl);
@@ -232,7 +250,8 @@ TEST_CASE("backend::S3: put_file uploads when write-only credentials may not sta
   CHECK(methods == std::vector<std::string>{"HEAD", "PUT"});
 }
 
-TEST_CASE("backend::s3::upload_headers: lock and storage class on content-addressed kinds only", "[backend]") {
+TEST_CASE("backend::s3::upload_headers: lock and storage class on content-addressed kinds only",
+          "[backend]") {
   s3::Config c;
   auto none = s3::upload_headers(c, Kind::pack);
   REQUIRE(none);
@@ -273,8 +292,11 @@ TEST_CASE("backend::S3: an upload carries the Object Lock headers, signed", "[ba
   REQUIRE(be);
   REQUIRE((*be)->put(kIndex, as_bytes("index bytes")));
   CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-mode: COMPLIANCE\r\n"));
-  CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-retain-until-date: 2027-01-01T00:00:00Z\r\n"));
+  CHECK_THAT(seen,
+             Catch::Contains("x-amz-object-lock-retain-until-date: 2027-01-01T00:00:00Z\r\n"));
   CHECK_THAT(seen, Catch::Contains("x-amz-storage-class: GLACIER_IR\r\n"));
   CHECK_THAT(seen, Catch::Contains("content-md5: "));
-  CHECK_THAT(seen, Catch::Contains("x-amz-object-lock-mode;x-amz-object-lock-retain-until-date;x-amz-storage-class"));
+  CHECK_THAT(seen,
+             Catch::Contains(
+                 "x-amz-object-lock-mode;x-amz-object-lock-retain-until-date;x-amz-storage-class"));
 }

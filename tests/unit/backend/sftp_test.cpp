@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "backend/remote.hpp"
 #include "backend/sftp/sftp.hpp"
@@ -39,7 +39,9 @@ TEST_CASE("backend::sftp::parse_listing: files, folders, links, odd lines", "[ba
   const std::string text =
       "drwxr-xr-x    2 root     root         4096 Nov 26 05:50 .\n"
       "drwxr-xr-x    3 root     root         4096 Nov 26 05:50 ..\n"
-      "-rw-------    1 root     root      1048576 Nov 26 05:50 " + std::string(64, 'a') + "\n"
+      "-rw-------    1 root     root      1048576 Nov 26 05:50 " +
+      std::string(64, 'a') +
+      "\n"
       "drwx------    2 backup   staff        4096 Jan  1  2023 ab\r\n"
       "lrwxrwxrwx    1 root     root            4 Nov 26 05:50 link -> target\n"
       "-rw-r--r--    1 root     root            0 Nov 26 05:50 name with spaces\n"

@@ -39,15 +39,19 @@ class EnvGuard {
  public:
   ~EnvGuard() {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
-      else ::unsetenv(it->first.c_str());
+      if (it->second)
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        ::unsetenv(it->first.c_str());
     }
   }
   void set(const char* name, const char* value) {
     const char* old = std::getenv(name);
     saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
   }
 
  private:
@@ -128,7 +132,8 @@ TEST_CASE("backend::parse_url: azure account, container, prefix", "[backend]") {
   refused("gs://bucket/x");
 }
 
-TEST_CASE("backend::open_url: remotes without credentials are refused before any contact", "[backend]") {
+TEST_CASE("backend::open_url: remotes without credentials are refused before any contact",
+          "[backend]") {
   RemoteOptions o;  // nothing set
   auto s3 = open_url("s3://bucket/p", o);
   REQUIRE_FALSE(s3);
@@ -186,7 +191,8 @@ TEST_CASE("backend::RemoteOptions::from_env: reads credentials and defaults", "[
   CHECK(RemoteOptions::from_env().aws_region == "ap-south-1");
 }
 
-TEST_CASE("backend::canonical_name: a local directory by its absolute path, other URLs as given", "[backend]") {
+TEST_CASE("backend::canonical_name: a local directory by its absolute path, other URLs as given",
+          "[backend]") {
   const std::string cwd = fs::current_path().string();
   CHECK(canonical_name("dest") == "file://" + cwd + "/dest");
   CHECK(canonical_name("./dest/") == "file://" + cwd + "/dest");

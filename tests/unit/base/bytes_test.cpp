@@ -29,9 +29,9 @@ TEST_CASE("base::is_utf8: accepts UTF-8, refuses overlongs and stray bytes", "[b
   CHECK(is_utf8("plain"));
   CHECK(is_utf8("caf\xc3\xa9"));
   CHECK_FALSE(is_utf8("\xff"));
-  CHECK_FALSE(is_utf8("\xc0\xaf"));       // overlong '/'
-  CHECK_FALSE(is_utf8("\xed\xa0\x80"));   // surrogate
-  CHECK_FALSE(is_utf8("\xe2\x82"));       // truncated
+  CHECK_FALSE(is_utf8("\xc0\xaf"));      // overlong '/'
+  CHECK_FALSE(is_utf8("\xed\xa0\x80"));  // surrogate
+  CHECK_FALSE(is_utf8("\xe2\x82"));      // truncated
 }
 
 static Result<int> half(int x) {

@@ -25,7 +25,8 @@ TEST_CASE("base::TempDir: a fresh private directory, removed with its contents",
   CHECK_FALSE(fs::exists(kept));
 }
 
-TEST_CASE("base::TempDir: a parent of our choosing, release, and a parent that is not there", "[base]") {
+TEST_CASE("base::TempDir: a parent of our choosing, release, and a parent that is not there",
+          "[base]") {
   auto parent = TempDir::create("cairn-tempdir-parent-");
   REQUIRE(parent);
   fs::path released;

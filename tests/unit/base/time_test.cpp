@@ -32,8 +32,9 @@ TEST_CASE("base::format_time and friends: UTC text forms", "[base]") {
 TEST_CASE("base::parse_time: ISO 8601 forms, offsets and refusals", "[base]") {
   const std::int64_t t = 1'764'133'200 * kS;  // 2025-11-26T05:00:00Z
   const std::map<std::string, std::int64_t> good{
-      {"2025-11-26T05:00:00Z", t},     {"2025-11-26T05:00", t},          {"2025-11-26 05:00:00", t},
-      {"2025-11-26T06:00:00+01:00", t}, {"2025-11-26T04:30:00-00:30", t}, {"2025-11-26", t - 5 * kH}};
+      {"2025-11-26T05:00:00Z", t},      {"2025-11-26T05:00", t},
+      {"2025-11-26 05:00:00", t},       {"2025-11-26T06:00:00+01:00", t},
+      {"2025-11-26T04:30:00-00:30", t}, {"2025-11-26", t - 5 * kH}};
   for (const auto& [text, ns] : good) {
     INFO(text);
     auto v = parse_time(text);
@@ -41,8 +42,8 @@ TEST_CASE("base::parse_time: ISO 8601 forms, offsets and refusals", "[base]") {
     CHECK(*v == ns);
     CHECK(parse_time(format_time(*v)).value() == *v);
   }
-  for (const char* bad : {"", "2025", "2025-13-01", "2025-11-26T25:00", "2025-11-26Tx", "2025-11-26T05:00Q",
-                          "2025-11-26T05:00+1"}) {
+  for (const char* bad : {"", "2025", "2025-13-01", "2025-11-26T25:00", "2025-11-26Tx",
+                          "2025-11-26T05:00Q", "2025-11-26T05:00+1"}) {
     INFO(bad);
     auto v = parse_time(bad);
     REQUIRE_FALSE(v);
@@ -52,8 +53,12 @@ TEST_CASE("base::parse_time: ISO 8601 forms, offsets and refusals", "[base]") {
 
 TEST_CASE("base::parse_duration: units, sums and refusals", "[base]") {
   const std::map<std::string, std::int64_t> good{
-      {"30d", 30 * kD},     {"12h", 12 * kH},           {"2w", 14 * kD},
-      {"90m", 90 * 60'000'000'000LL}, {"45s", 45'000'000'000LL}, {"1d12h", kD + 12 * kH},
+      {"30d", 30 * kD},
+      {"12h", 12 * kH},
+      {"2w", 14 * kD},
+      {"90m", 90 * 60'000'000'000LL},
+      {"45s", 45'000'000'000LL},
+      {"1d12h", kD + 12 * kH},
       {"1w2d3h4m5s", 9 * kD + 3 * kH + 4 * 60'000'000'000LL + 5'000'000'000LL}};
   for (const auto& [text, ns] : good) {
     INFO(text);
@@ -61,7 +66,8 @@ TEST_CASE("base::parse_duration: units, sums and refusals", "[base]") {
     REQUIRE(d);
     CHECK(*d == ns);
   }
-  for (const char* bad : {"", "d", "30", "30x", "-1d", "1.5d", "30 d", " 30d", "0s", "99999999999999d", "1y"}) {
+  for (const char* bad :
+       {"", "d", "30", "30x", "-1d", "1.5d", "30 d", " 30d", "0s", "99999999999999d", "1y"}) {
     INFO(bad);
     auto d = parse_duration(bad);
     REQUIRE_FALSE(d);

@@ -47,8 +47,8 @@ hash::PackId pack_id(std::uint8_t n) {
   return id;
 }
 
-SetRecord make_set(hash::SetId id, std::string source, std::int64_t started_ns,
-                   std::uint64_t seq, SetKind kind = SetKind::full) {
+SetRecord make_set(hash::SetId id, std::string source, std::int64_t started_ns, std::uint64_t seq,
+                   SetKind kind = SetKind::full) {
   SetRecord r;
   r.id = id;
   r.seq = seq;
@@ -77,7 +77,9 @@ struct Raw {
   sqlite3* db = nullptr;
   explicit Raw(const fs::path& p) { REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK); }
   ~Raw() { sqlite3_close(db); }
-  int exec(const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }
+  int exec(const std::string& sql) {
+    return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  }
   std::int64_t scalar(const std::string& sql) {
     sqlite3_stmt* s = nullptr;
     REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
@@ -112,7 +114,8 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
     REQUIRE(c.insert_set(full, {pack_id(3), pack_id(1)}));
     REQUIRE(c.insert_set(inc, {pack_id(1), pack_id(2)}));
     REQUIRE(c.record_placement({inc.id, "s3://b/app", 300, std::nullopt}));
-    auto r = c.record_run({0, "cairn-pack", 90, std::nullopt, std::nullopt, std::nullopt, "", "app", "daily"});
+    auto r = c.record_run(
+        {0, "cairn-pack", 90, std::nullopt, std::nullopt, std::nullopt, "", "app", "daily"});
     REQUIRE(r);
     run_id = *r;
     REQUIRE(c.finish_run(run_id, 210, 0, inc.id, "ok"));
@@ -209,9 +212,8 @@ TEST_CASE("catalog::Catalog::open: refuses the catalog of another repository", "
   auto c = Catalog::open(s.db(), kOtherRepo);
   REQUIRE_FALSE(c);
   CHECK(c.error().code == Errc::bad_input);
-  CHECK(c.error().message ==
-        "catalog '" + s.db().string() + "' belongs to repository " + kRepo + ", not " + kOtherRepo +
-            "; use --catalog to choose another");
+  CHECK(c.error().message == "catalog '" + s.db().string() + "' belongs to repository " + kRepo +
+                                 ", not " + kOtherRepo + "; use --catalog to choose another");
   CHECK(Catalog::open(s.db(), kRepo).has_value());
 }
 
@@ -307,7 +309,8 @@ TEST_CASE("catalog::Transaction: destruction without commit rolls everything bac
   CHECK(*c.packs_of(set_id(1)) == std::vector<hash::PackId>{pack_id(1)});
 }
 
-TEST_CASE("catalog::Catalog::insert_set: a duplicate id is refused and leaves no packs", "[catalog]") {
+TEST_CASE("catalog::Catalog::insert_set: a duplicate id is refused and leaves no packs",
+          "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());
   REQUIRE(c.insert_set(make_set(set_id(1), "app", 1, 1), {pack_id(1)}));
@@ -357,7 +360,8 @@ TEST_CASE("catalog::Catalog::at_or_before: the state as of a point in time", "[c
   CHECK_FALSE(c.at_or_before("pg", 249)->has_value());
 }
 
-TEST_CASE("catalog::Catalog::find_by_prefix: unique, ambiguous, absent and malformed", "[catalog]") {
+TEST_CASE("catalog::Catalog::find_by_prefix: unique, ambiguous, absent and malformed",
+          "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());
   REQUIRE(c.insert_set(make_set(set_id(0xab, 0xc1), "app", 1, 1), {}));
@@ -448,7 +452,8 @@ TEST_CASE("catalog::Catalog::append_audit: rows can be neither updated nor delet
 TEST_CASE("catalog::Catalog: a second writer waits for an open transaction", "[catalog]") {
   Scratch s;
   Catalog a = open_ok(s.db());
-  Catalog quick = open_ok(s.db(), kRepo, OpenOptions{.busy_timeout = std::chrono::milliseconds(20)});
+  Catalog quick =
+      open_ok(s.db(), kRepo, OpenOptions{.busy_timeout = std::chrono::milliseconds(20)});
   auto tx = a.begin();
   REQUIRE(tx);
   REQUIRE(a.insert_set(make_set(set_id(1), "app", 1, 1), {}));

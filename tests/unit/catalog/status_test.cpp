@@ -78,7 +78,8 @@ VerifyRecord verify(std::optional<std::uint8_t> set, VerifyKind kind, std::int64
 
 }  // namespace
 
-TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with nothing lost", "[catalog]") {
+TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with nothing lost",
+          "[catalog]") {
   Scratch s;
   {
     std::ifstream in(fixtures() / "v1.sql");
@@ -114,8 +115,10 @@ TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with no
   CHECK(t[1] == RunTally{"cairn-pack", "app", "daily", 1, 0, 0, 0, 0});
 }
 
-TEST_CASE("catalog::Catalog: a frozen version 2 catalog migrates to first_seen_ns; future sets are never latest",
-          "[catalog]") {
+TEST_CASE(
+    "catalog::Catalog: a frozen version 2 catalog migrates to first_seen_ns; future sets are never "
+    "latest",
+    "[catalog]") {
   Scratch s;
   {
     std::ifstream in(fixtures() / "v2.sql");
@@ -128,7 +131,8 @@ TEST_CASE("catalog::Catalog: a frozen version 2 catalog migrates to first_seen_n
     sqlite3_close(raw);
     REQUIRE(rc == SQLITE_OK);
   }
-  const std::int64_t before = now_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
+  const std::int64_t before =
+      now_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
   Catalog c = open_ok(s.db());
   const std::int64_t after = now_ns();
   auto sets = c.list_sets().value();
@@ -150,7 +154,8 @@ TEST_CASE("catalog::Catalog: a frozen version 2 catalog migrates to first_seen_n
   CHECK_FALSE(from_the_future(sets[2], sets[2].started_ns - kFutureSkewNs));
 }
 
-TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored, naming the set", "[catalog]") {
+TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored, naming the set",
+          "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());
   SetRecord r;
@@ -169,7 +174,8 @@ TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored
   // A row forged into the file (CHECK allows it) does not move the sequence either.
   sqlite3* raw = nullptr;
   REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
-  const std::string sql = "UPDATE backup_set SET seq = 9223372036854775807 WHERE id = '" + r.id.hex() + "'";
+  const std::string sql =
+      "UPDATE backup_set SET seq = 9223372036854775807 WHERE id = '" + r.id.hex() + "'";
   const int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr);
   sqlite3_close(raw);
   REQUIRE(rc == SQLITE_OK);
@@ -180,10 +186,11 @@ TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored
   CHECK(c.insert_set(next, {}));  // unrelated sets are still recorded
 }
 
-TEST_CASE("catalog::Catalog::run_tallies: counts runs per tool, source and class by outcome", "[catalog]") {
+TEST_CASE("catalog::Catalog::run_tallies: counts runs per tool, source and class by outcome",
+          "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());
-  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 50, 1)));   // before the window
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 50, 1)));  // before the window
   REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 100, 0)));
   REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 110, 0)));
   REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 120, 3)));
@@ -205,8 +212,10 @@ TEST_CASE("catalog::Catalog::run_tallies: counts runs per tool, source and class
   CHECK(c.run_tallies(1000, 0).value().empty());
 }
 
-TEST_CASE("catalog::Catalog::verify_summaries: the newest good verification and the newest drill per source and class",
-          "[catalog]") {
+TEST_CASE(
+    "catalog::Catalog::verify_summaries: the newest good verification and the newest drill per "
+    "source and class",
+    "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());
   REQUIRE(c.insert_set(make_set(1, "app", "daily", 10), {}));
@@ -215,10 +224,11 @@ TEST_CASE("catalog::Catalog::verify_summaries: the newest good verification and 
   REQUIRE(c.insert_set(make_set(4, "db", "daily", 40), {}));
   REQUIRE(c.record_verify(verify(1, VerifyKind::drill, 100, true, 700)));
   REQUIRE(c.record_verify(verify(2, VerifyKind::structure, 200, true)));
-  REQUIRE(c.record_verify(verify(2, VerifyKind::drill, 300, false)));        // newest drill failed
-  REQUIRE(c.record_verify(verify(1, VerifyKind::read_data, 400, false)));    // newest verify failed
-  REQUIRE(c.record_verify(verify(3, VerifyKind::structure, 150, false)));    // never a good one
-  REQUIRE(c.record_verify(verify(std::nullopt, VerifyKind::structure, 999, true)));  // the whole repository
+  REQUIRE(c.record_verify(verify(2, VerifyKind::drill, 300, false)));      // newest drill failed
+  REQUIRE(c.record_verify(verify(1, VerifyKind::read_data, 400, false)));  // newest verify failed
+  REQUIRE(c.record_verify(verify(3, VerifyKind::structure, 150, false)));  // never a good one
+  REQUIRE(c.record_verify(
+      verify(std::nullopt, VerifyKind::structure, 999, true)));  // the whole repository
   hash::SetId unknown = set_id(9);
   VerifyRecord orphan = verify(9, VerifyKind::drill, 500, true, 1);
   orphan.set_id = unknown;

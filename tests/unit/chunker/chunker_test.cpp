@@ -83,12 +83,12 @@ TEST_CASE("chunker::Params: validate accepts sane sizes and rejects the rest", "
   CHECK(kSmall.validate().has_value());
   CHECK(Params{64u << 10, 64u << 20 >> 1, 64u << 20}.validate().has_value());
   const Params bad[] = {
-      {(64u << 10) - 1, 1u << 20, 8u << 20},  // min too small
+      {(64u << 10) - 1, 1u << 20, 8u << 20},    // min too small
       {512u << 10, 1u << 20, (64u << 20) + 1},  // max too large
-      {512u << 10, 768u << 10, 8u << 20},  // avg not a power of two
-      {1u << 20, 1u << 20, 8u << 20},  // min == avg
-      {512u << 10, 8u << 20, 8u << 20},  // avg == max
-      {2u << 20, 1u << 20, 8u << 20},  // min > avg
+      {512u << 10, 768u << 10, 8u << 20},       // avg not a power of two
+      {1u << 20, 1u << 20, 8u << 20},           // min == avg
+      {512u << 10, 8u << 20, 8u << 20},         // avg == max
+      {2u << 20, 1u << 20, 8u << 20},           // min > avg
       {0, 0, 0},
   };
   for (const Params& p : bad) {
@@ -217,8 +217,9 @@ TEST_CASE("chunker::Chunker: next_cut on a prefix agrees with the whole buffer",
   }
 }
 
-TEST_CASE("chunker::Chunker: a one-byte insert in the middle of a 64 MiB file changes at most 2 chunks",
-          "[chunker]") {
+TEST_CASE(
+    "chunker::Chunker: a one-byte insert in the middle of a 64 MiB file changes at most 2 chunks",
+    "[chunker]") {
   const Chunker c(Params{}, seed_of(7));
   const Bytes before = random_bytes(64u << 20, 7);
   const auto old_set = chunk_set(c, before);

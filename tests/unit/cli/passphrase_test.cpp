@@ -113,5 +113,6 @@ TEST_CASE("cli::load_passphrase: a closed descriptor is an error, not an empty p
 TEST_CASE("cli::load_passphrase: a SecretText, not a std::string", "[cli]") {
   // The passphrase never passes through a std::string whose freed buffer or inline bytes
   // would keep a copy (base/secret.hpp).
-  static_assert(std::is_same_v<decltype(load_passphrase({}, nullptr)), cairn::Result<cairn::SecretText>>);
+  static_assert(
+      std::is_same_v<decltype(load_passphrase({}, nullptr)), cairn::Result<cairn::SecretText>>);
 }

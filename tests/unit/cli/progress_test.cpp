@@ -94,7 +94,8 @@ TEST_CASE("cli::JsonProgress: a closed reader does not fail the run", "[cli]") {
   ::close(p.r);
   p.r = ::open("/dev/null", O_RDONLY);
   // With SIGPIPE ignored here, writes fail with EPIPE; the renderer stops writing quietly.
-  struct sigaction ign {}, old {};
+  struct sigaction ign {
+  }, old{};
   ign.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ign, &old);
   {

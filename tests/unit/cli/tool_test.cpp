@@ -56,8 +56,10 @@ TEST_CASE("cli::Tool: --version prints the name and version on stdout", "[cli]")
   const std::string version = r.out.substr(11);
   int dots = 0;
   for (char c : version.substr(0, version.size() - 1)) {
-    if (c == '.') ++dots;
-    else CHECK((c >= '0' && c <= '9'));
+    if (c == '.')
+      ++dots;
+    else
+      CHECK((c >= '0' && c <= '9'));
   }
   CHECK(dots == 2);
   CHECK(version.back() == '\n');
@@ -92,8 +94,8 @@ TEST_CASE("cli::Tool: a usage error exits 2 with one error line and a hint", "[c
 
 TEST_CASE("cli::Tool: an error prints one line and maps to the exit-code table", "[cli]") {
   const std::vector<std::pair<Errc, int>> table{
-      {Errc::usage, 2},       {Errc::bad_input, 1}, {Errc::corrupt, 4},  {Errc::objective, 5},
-      {Errc::no_repo, 10},    {Errc::locked, 11},   {Errc::auth, 12},    {Errc::network, 13},
+      {Errc::usage, 2},       {Errc::bad_input, 1},    {Errc::corrupt, 4}, {Errc::objective, 5},
+      {Errc::no_repo, 10},    {Errc::locked, 11},      {Errc::auth, 12},   {Errc::network, 13},
       {Errc::cancelled, 130}, {Errc::unimplemented, 1}};
   for (const auto& [errc, code] : table) {
     const Run r = run({}, returning(Error{errc, "it went wrong"}));
@@ -257,9 +259,9 @@ TEST_CASE("cli::Tool: the chosen command's body runs; common options may follow 
     };
     t.command(t.app(), "init", "create", body("init"));
     t.command(t.app(), "help", "help", [&which, &t](Session&) -> Result<ops::Outcome> {
-      which = "help " + t.app().get_subcommand("help")->get_option("VERB")->as<std::string>();
-      return ops::Outcome{};
-    }).add_option("VERB", "a command");
+       which = "help " + t.app().get_subcommand("help")->get_option("VERB")->as<std::string>();
+       return ops::Outcome{};
+     }).add_option("VERB", "a command");
     auto& key = t.group(t.app(), "key", "keys");
     t.command(key, "list", "list", body("key list"));
   };
@@ -284,6 +286,7 @@ TEST_CASE("cli::Tool: the chosen command's body runs; common options may follow 
   CHECK(run_cmd({"key", "list", "init"}).first == 2);
   const auto no_cmd = run_cmd({"key"});
   CHECK(no_cmd.first == 2);
-  CHECK(no_cmd.second == "cairn-test: error: a command is required\nTry 'cairn-test key --help'.\n");
+  CHECK(no_cmd.second ==
+        "cairn-test: error: a command is required\nTry 'cairn-test key --help'.\n");
   CHECK(run_cmd({}).first == 2);
 }

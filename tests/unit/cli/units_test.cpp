@@ -24,8 +24,8 @@ TEST_CASE("cli::parse_size: accepts B and iB after a multiplier", "[cli]") {
 }
 
 TEST_CASE("cli::parse_size: refuses malformed sizes with a usage error", "[cli]") {
-  for (const char* bad : {"", "K", "-1", "+5", "1.5M", "1 M", "10X", "5KK", "5iB", "5Kb2",
-                          " 5", "5 ", "0x10"}) {
+  for (const char* bad :
+       {"", "K", "-1", "+5", "1.5M", "1 M", "10X", "5KK", "5iB", "5Kb2", " 5", "5 ", "0x10"}) {
     INFO(bad);
     auto r = parse_size(bad);
     REQUIRE_FALSE(r.has_value());

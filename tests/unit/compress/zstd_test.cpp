@@ -34,8 +34,8 @@ Bytes random_bytes(std::size_t n, std::uint64_t seed) {
 // Pseudo-English: words drawn from a small vocabulary, so zstd finds plenty of matches.
 Bytes text_bytes(std::size_t n, std::uint64_t seed) {
   static constexpr std::array<std::string_view, 16> kWords{
-      "backup ", "chunk ", "repository ", "the ", "of ", "snapshot ", "restore ", "pack ",
-      "index ", "and ", "a ", "file ", "tree\n", "manifest ", "retention ", "key "};
+      "backup ", "chunk ", "repository ", "the ",  "of ",    "snapshot ", "restore ",   "pack ",
+      "index ",  "and ",   "a ",          "file ", "tree\n", "manifest ", "retention ", "key "};
   XorShift r{seed};
   Bytes b;
   b.reserve(n + 16);
@@ -101,7 +101,8 @@ TEST_CASE("compress::Compressor: random data is reported incompressible", "[comp
   }
 }
 
-TEST_CASE("compress::Compressor: a compressible chunk with a random head is still compressed", "[compress]") {
+TEST_CASE("compress::Compressor: a compressible chunk with a random head is still compressed",
+          "[compress]") {
   // The sample is spread over the chunk, not taken from its start only.
   Bytes in = random_bytes(256 << 10, 5);
   const Bytes tail = text_bytes(3 << 20, 6);
@@ -146,7 +147,8 @@ TEST_CASE("compress::Decompressor: accepts an empty frame for an empty chunk", "
   CHECK(r.error().code == Errc::corrupt);
 }
 
-TEST_CASE("compress::Decompressor: a frame without a content size is bounded by expected_size", "[compress]") {
+TEST_CASE("compress::Decompressor: a frame without a content size is bounded by expected_size",
+          "[compress]") {
   // `printf 'hello hello hello hello hello hello' | cat | zstd -c`: streamed, so no size field.
   const Bytes frame{0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0x65, 0x00, 0x00, 0x30, 0x68, 0x65, 0x6c,
                     0x6c, 0x6f, 0x20, 0x01, 0x00, 0xb9, 0x4b, 0x11, 0x2b, 0xe1, 0x68, 0xe7};
@@ -155,7 +157,8 @@ TEST_CASE("compress::Decompressor: a frame without a content size is bounded by 
   Bytes out;
   REQUIRE(d.decompress(frame, text.size(), out).has_value());
   CHECK(std::string_view(reinterpret_cast<const char*>(out.data()), out.size()) == text);
-  for (std::size_t wrong : {std::size_t{0}, text.size() - 1, text.size() + 1, std::size_t{1} << 20}) {
+  for (std::size_t wrong :
+       {std::size_t{0}, text.size() - 1, text.size() + 1, std::size_t{1} << 20}) {
     CAPTURE(wrong);
     auto r = d.decompress(frame, wrong, out);
     REQUIRE_FALSE(r.has_value());
@@ -164,12 +167,14 @@ TEST_CASE("compress::Decompressor: a frame without a content size is bounded by 
   }
 }
 
-TEST_CASE("compress::Decompressor: a frame whose size differs from the expected one is corrupt", "[compress]") {
+TEST_CASE("compress::Decompressor: a frame whose size differs from the expected one is corrupt",
+          "[compress]") {
   const Bytes in = text_bytes(4096, 3);
   const Bytes packed = compress_ok(in);
   Decompressor d;
   Bytes out;
-  for (std::size_t wrong : {std::size_t{0}, std::size_t{4095}, std::size_t{4097}, std::size_t{1} << 20}) {
+  for (std::size_t wrong :
+       {std::size_t{0}, std::size_t{4095}, std::size_t{4097}, std::size_t{1} << 20}) {
     CAPTURE(wrong);
     auto r = d.decompress(packed, wrong, out);
     REQUIRE_FALSE(r.has_value());

@@ -25,7 +25,8 @@ void init_crypto() { REQUIRE(crypto::init().has_value()); }
 
 Bytes pattern(std::size_t n, std::uint8_t seed = 1) {
   Bytes b(n);
-  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 131 + seed * 7 + (i >> 8));
+  for (std::size_t i = 0; i < n; ++i)
+    b[i] = static_cast<std::uint8_t>(i * 131 + seed * 7 + (i >> 8));
   return b;
 }
 
@@ -54,7 +55,8 @@ std::optional<std::string> vm_flags_of(const void* p) {
       if (inside) return line;
       continue;
     }
-    if ((is >> std::hex >> lo >> dash >> hi) && dash == '-' && line.find(' ') > line.find('-')) inside = a >= lo && a < hi;
+    if ((is >> std::hex >> lo >> dash >> hi) && dash == '-' && line.find(' ') > line.find('-'))
+      inside = a >= lo && a < hi;
   }
   return std::nullopt;
 }
@@ -132,11 +134,14 @@ TEST_CASE("crypto::seal: round trip, with and without AD, empty plaintext", "[cr
     auto r = open(key.view(), sealed, ad, "obj");
     REQUIRE(r.has_value());
     CHECK(*r == pt);
-    if (n > 0) CHECK(Bytes(sealed.begin() + kNonceSize, sealed.begin() + kNonceSize + n) != pt);  // encrypted
+    if (n > 0)
+      CHECK(Bytes(sealed.begin() + kNonceSize, sealed.begin() + kNonceSize + n) !=
+            pt);  // encrypted
   }
 }
 
-TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF at every size", "[crypto]") {
+TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF at every size",
+          "[crypto]") {
   // seal_append runs OpenSSL's ChaCha20-Poly1305 under an HChaCha20 subkey; the repository
   // format is libsodium's construction, so both must give the same bytes for the same nonce.
   init_crypto();
@@ -144,7 +149,8 @@ TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF a
   REQUIRE(cipher != nullptr);  // else seal_append fell back to libsodium and this proves less
   EVP_CIPHER_free(cipher);
   const SecretBytes key = random_key();
-  for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 63u, 64u, 65u, 255u, 256u, 1000u, 4096u, 65'537u, (1u << 20) + 5}) {
+  for (std::size_t n :
+       {0u, 1u, 15u, 16u, 17u, 63u, 64u, 65u, 255u, 256u, 1000u, 4096u, 65'537u, (1u << 20) + 5}) {
     for (std::size_t adlen : {0u, 1u, 66u}) {
       INFO("plaintext " << n << " bytes, AD " << adlen << " bytes");
       const Bytes plain = pattern(n, static_cast<std::uint8_t>(n));
@@ -153,10 +159,12 @@ TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF a
       REQUIRE(ours.size() == n + kSealOverhead);
       Bytes theirs(n + kTagSize);
       unsigned long long clen = 0;
-      crypto_aead_xchacha20poly1305_ietf_encrypt(theirs.data(), &clen, plain.data(), plain.size(), ad.data(),
-                                                 ad.size(), nullptr, ours.data(), key.data());
+      crypto_aead_xchacha20poly1305_ietf_encrypt(theirs.data(), &clen, plain.data(), plain.size(),
+                                                 ad.data(), ad.size(), nullptr, ours.data(),
+                                                 key.data());
       REQUIRE(clen == theirs.size());
-      CHECK(std::equal(theirs.begin(), theirs.end(), ours.begin() + static_cast<std::ptrdiff_t>(kNonceSize)));
+      CHECK(std::equal(theirs.begin(), theirs.end(),
+                       ours.begin() + static_cast<std::ptrdiff_t>(kNonceSize)));
       auto back = open(key.view(), ours, ad, "t");
       REQUIRE(back.has_value());
       CHECK(*back == plain);
@@ -178,7 +186,8 @@ TEST_CASE("crypto::blake2b and Digester: known answers", "[crypto]") {
   CHECK(to_hex(d) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   fork.update(as_bytes("d"));
   fork.finish(d);
-  CHECK(to_hex(d) == "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9");  // sha256("abd")
+  CHECK(to_hex(d) ==
+        "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9");  // sha256("abd")
   Digester md5(Digester::Algo::md5);
   md5.update(as_bytes("abc"));
   std::array<std::uint8_t, 16> m{};
@@ -277,7 +286,8 @@ TEST_CASE("crypto::open_into: reuses the buffer and empties it on failure", "[cr
   CHECK(out.empty());
 }
 
-TEST_CASE("crypto::open_in_place: decrypts inside the sealed buffer and detects tampering", "[crypto]") {
+TEST_CASE("crypto::open_in_place: decrypts inside the sealed buffer and detects tampering",
+          "[crypto]") {
   init_crypto();
   const SecretBytes key = random_key();
   const Bytes pt = pattern(4096);
@@ -357,8 +367,9 @@ TEST_CASE("crypto::sign: signatures verify; tampered message, signature or key f
   CHECK_FALSE(verify(kp.pk, ByteView(msg).first(499), sig));
 }
 
-TEST_CASE("crypto::KdfParams: fresh() honours CAIRN_TEST_FAST_KDF (test hooks only) and draws a new salt",
-          "[crypto]") {
+TEST_CASE(
+    "crypto::KdfParams: fresh() honours CAIRN_TEST_FAST_KDF (test hooks only) and draws a new salt",
+    "[crypto]") {
   init_crypto();
   const char* old = std::getenv("CAIRN_TEST_FAST_KDF");
   const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;

@@ -37,7 +37,8 @@ void check_same(const KeyMaterial& a, const KeyMaterial& b) {
 }
 
 // A header with chosen KDF parameters followed by a body of the right size.
-Bytes forged_slot(std::uint16_t version, std::uint64_t ops, std::uint64_t mem, std::string_view magic = "CAIRNKEY") {
+Bytes forged_slot(std::uint16_t version, std::uint64_t ops, std::uint64_t mem,
+                  std::string_view magic = "CAIRNKEY") {
   Bytes s(magic.begin(), magic.end());
   s.push_back(static_cast<std::uint8_t>(version));
   s.push_back(static_cast<std::uint8_t>(version >> 8));
@@ -51,7 +52,9 @@ Bytes forged_slot(std::uint16_t version, std::uint64_t ops, std::uint64_t mem, s
 struct Fixture {
   KeyMaterial m;
   Bytes slot;
-  Fixture() : m(KeyMaterial::generate(repo_id())), slot(seal_slot(m, kPass, KdfParams::fast_for_tests())) {}
+  Fixture()
+      : m(KeyMaterial::generate(repo_id())),
+        slot(seal_slot(m, kPass, KdfParams::fast_for_tests())) {}
 };
 
 }  // namespace
@@ -81,7 +84,8 @@ TEST_CASE("crypto::KeyMaterial: generate fills every key with fresh randomness",
   CHECK(verify(a.sign_pk, as_bytes("m"), sign(a.sign_sk.view(), as_bytes("m"))));
 }
 
-TEST_CASE("crypto::KeyMaterial: clone is equal and independent; write_only drops box_sk", "[crypto]") {
+TEST_CASE("crypto::KeyMaterial: clone is equal and independent; write_only drops box_sk",
+          "[crypto]") {
   init_crypto();
   const KeyMaterial m = KeyMaterial::generate(repo_id());
   KeyMaterial c = m.clone();
@@ -146,7 +150,7 @@ TEST_CASE("crypto::open_slot: a flipped bit in the header is refused, never acce
   // the header is the AEAD's associated data) to keep the test fast.
   for (std::size_t bit = 0; bit < kSlotHeaderSize * 8; ++bit) {
     const std::size_t byte = bit / 8;
-    if (byte == 18 + 3) continue;  // mem byte 3
+    if (byte == 18 + 3) continue;              // mem byte 3
     if (byte >= 26 && bit % 5 != 0) continue;  // salt: a sample of its 128 bits
     Bytes bad = f.slot;
     bad[byte] ^= static_cast<std::uint8_t>(1u << (bit % 8));
@@ -156,16 +160,20 @@ TEST_CASE("crypto::open_slot: a flipped bit in the header is refused, never acce
       continue;
     }
     INFO("bit " << bit << ": " << r.error().message);
-    if (byte < 10) CHECK(r.error().code == Errc::corrupt);  // magic and version
-    else CHECK((r.error().code == Errc::corrupt || r.error().code == Errc::auth));
+    if (byte < 10)
+      CHECK(r.error().code == Errc::corrupt);  // magic and version
+    else
+      CHECK((r.error().code == Errc::corrupt || r.error().code == Errc::auth));
   }
 }
 
-TEST_CASE("crypto::open_slot: a flipped bit in the sealed body is refused, never accepted", "[crypto]") {
+TEST_CASE("crypto::open_slot: a flipped bit in the sealed body is refused, never accepted",
+          "[crypto]") {
   init_crypto();
   const Fixture f;
   // Every trial runs Argon2, so sample: every byte of the nonce region, then every 3rd bit.
-  for (std::size_t bit = kSlotHeaderSize * 8; bit < f.slot.size() * 8; bit += (bit < (kSlotHeaderSize + 24) * 8 ? 8 : 23)) {
+  for (std::size_t bit = kSlotHeaderSize * 8; bit < f.slot.size() * 8;
+       bit += (bit < (kSlotHeaderSize + 24) * 8 ? 8 : 23)) {
     Bytes bad = f.slot;
     bad[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
     auto r = open_slot(bad, kPass, "s");
@@ -195,7 +203,8 @@ TEST_CASE("crypto::open_slot: truncated or extended slots are Errc::corrupt", "[
   CHECK(r.error().code == Errc::corrupt);
 }
 
-TEST_CASE("crypto::open_slot: bad magic, unknown version and absurd KDF costs are refused first", "[crypto]") {
+TEST_CASE("crypto::open_slot: bad magic, unknown version and absurd KDF costs are refused first",
+          "[crypto]") {
   init_crypto();
   const std::uint64_t mib8 = 8ull << 20;
   struct Case {
@@ -251,7 +260,8 @@ TEST_CASE("crypto::open_slot: a write-only slot cannot read", "[crypto]") {
   // A writer identity of its own, certified by the admin key.
   CHECK(w.writer_id != full.writer_id);
   CHECK(w.writer_pk != full.writer_pk);
-  CHECK(verify(full.sign_pk, writer_cert_message(w.repo_id, w.writer_id, w.writer_pk), w.writer_cert));
+  CHECK(verify(full.sign_pk, writer_cert_message(w.repo_id, w.writer_id, w.writer_pk),
+               w.writer_cert));
   CHECK(equal(w.chunk_id_key.view(), full.chunk_id_key.view()));
   CHECK(equal(w.index_key.view(), full.index_key.view()));
 
@@ -262,11 +272,17 @@ TEST_CASE("crypto::open_slot: a write-only slot cannot read", "[crypto]") {
   REQUIRE(with_full.has_value());
   CHECK(equal(with_full->view(), data_key.view()));
   const std::vector<Bytes> candidates = {
-      vec(w.writer_sk.view().first(32)), vec(w.writer_sk.view().subspan(32)), vec(w.chunk_id_key.view()),
-      vec(w.gear_seed.view()),         vec(w.index_key.view()),            Bytes(32, 0),
-      w.box_pk,                        w.repo_id,
+      vec(w.writer_sk.view().first(32)),
+      vec(w.writer_sk.view().subspan(32)),
+      vec(w.chunk_id_key.view()),
+      vec(w.gear_seed.view()),
+      vec(w.index_key.view()),
+      Bytes(32, 0),
+      w.box_pk,
+      w.repo_id,
   };
-  for (const Bytes& sk : candidates) CHECK_FALSE(box_open(w.box_pk, sk, sealed, "session").has_value());
+  for (const Bytes& sk : candidates)
+    CHECK_FALSE(box_open(w.box_pk, sk, sealed, "session").has_value());
 }
 
 TEST_CASE("crypto::SecretBytes in KeyMaterial never formats its bytes", "[crypto]") {

@@ -55,8 +55,10 @@ Digest rfc2104_hmac(ByteView key, ByteView data) {
 
 TEST_CASE("hash::blake2b: known answers for \"\" and \"abc\"", "[hash]") {
   init_crypto();
-  CHECK(blake2b(as_bytes("")).hex() == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
-  CHECK(blake2b(as_bytes("abc")).hex() == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+  CHECK(blake2b(as_bytes("")).hex() ==
+        "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  CHECK(blake2b(as_bytes("abc")).hex() ==
+        "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
 }
 
 TEST_CASE("hash::Digest: hex round trip, refusal of bad hex, is_zero", "[hash]") {
@@ -144,7 +146,8 @@ TEST_CASE("hash::KeyedHasher: HMAC-SHA-256 matches RFC 4231 and RFC 2104 written
   const KeyedHasher h(Algo::hmac_sha256, key);
   CHECK(h.algo() == Algo::hmac_sha256);
   // Independent value: Python hmac.new(bytes(range(32)), b"abc", sha256).
-  CHECK(h.hash(as_bytes("abc")).hex() == "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47");
+  CHECK(h.hash(as_bytes("abc")).hex() ==
+        "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47");
   // Lengths around SHA-256's 64-byte block and padding boundaries, and a large buffer.
   for (std::size_t n : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 119u, 120u, 4096u, (1u << 20) + 3}) {
     const Bytes data = pattern(n, static_cast<std::uint32_t>(n));
@@ -158,13 +161,15 @@ TEST_CASE("hash::KeyedHasher: HMAC-SHA-256 matches RFC 4231 and RFC 2104 written
 //   P = blake2b(b"cairn chunk proof" + bytes(8), key=K, digest_size=64)[:32]
 //   proof(blake2b-keyed) = blake2b(x, key=P, digest_size=32)
 //   proof(hmac-sha256)   = blake2b(sha256((K + 32 zero bytes) ^ 0x36.. + m), key=P, digest_size=32)
-TEST_CASE("hash::KeyedHasher: keyed BLAKE2b ids and proofs match the documented construction", "[hash]") {
+TEST_CASE("hash::KeyedHasher: keyed BLAKE2b ids and proofs match the documented construction",
+          "[hash]") {
   init_crypto();
   const Bytes key = key_0_to_31();
   const KeyedHasher h(Algo::blake2b_keyed, key);
   CHECK(h.algo() == Algo::blake2b_keyed);
   Digest proof;
-  CHECK(h.hash(as_bytes("abc"), &proof).hex() == "9af0244b7da7fe29d90a89727e06a0c93977ce1ad7edcb76ac0b24142194ea00");
+  CHECK(h.hash(as_bytes("abc"), &proof).hex() ==
+        "9af0244b7da7fe29d90a89727e06a0c93977ce1ad7edcb76ac0b24142194ea00");
   CHECK(proof.hex() == "d8a82fab83d6c49e9bf20aa6eadb6b8d200bf8be0c769bdaac59f8dae62e39ae");
   CHECK(h.hash(as_bytes("abc")) == h.hash(as_bytes("abc"), &proof));  // the proof changes nothing
 }
@@ -173,7 +178,8 @@ TEST_CASE("hash::KeyedHasher: the HMAC-SHA-256 proof comes from HMAC's inner has
   init_crypto();
   const KeyedHasher h(Algo::hmac_sha256, key_0_to_31());
   Digest proof;
-  CHECK(h.hash(as_bytes("abc"), &proof).hex() == "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47");
+  CHECK(h.hash(as_bytes("abc"), &proof).hex() ==
+        "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47");
   CHECK(proof.hex() == "8b6387a932813f513a24f75cf3d32477d172020648b7fa71dd2c1bea20329a90");
   // The proof is not a function of the id: another key's proof of the same data differs, and
   // the proof of other data under the same key differs.
@@ -194,7 +200,8 @@ TEST_CASE("hash::KeyedHasher: the digest depends on the key and on the algorithm
     CHECK(h1.hash(data) == h1.hash(data));
     CHECK(h1.hash(data) != blake2b(data));
   }
-  CHECK(KeyedHasher(Algo::blake2b_keyed, k1).hash(data) != KeyedHasher(Algo::hmac_sha256, k1).hash(data));
+  CHECK(KeyedHasher(Algo::blake2b_keyed, k1).hash(data) !=
+        KeyedHasher(Algo::hmac_sha256, k1).hash(data));
 }
 
 TEST_CASE("hash::KeyedHasher: survives a move and is consistent across threads", "[hash]") {
@@ -231,8 +238,10 @@ TEST_CASE("hash::derive: pinned output, prefix-stable, separated by context and 
   // Independent value from the documented construction, computed with Python hashlib:
   // concat(blake2b(b"cairn test" + i.to_bytes(8, "little"), key=key, digest_size=64)).
   CHECK(to_hex(out) ==
-        "a937afa59b622f2574f072fe0b6a25f8d6bea16061f0118dcff59fe2d7f93624ed1b2afecb24b84464821d08b5ba4c4f2c2c"
-        "556e21b55ff6e9678790a540c40c712db09fd0e23f3e369b85cb521797748cd7c05bd43d703857f228d9d9be6ffb59a14caf");
+        "a937afa59b622f2574f072fe0b6a25f8d6bea16061f0118dcff59fe2d7f93624ed1b2afecb24b84464821d08b5"
+        "ba4c4f2c2c"
+        "556e21b55ff6e9678790a540c40c712db09fd0e23f3e369b85cb521797748cd7c05bd43d703857f228d9d9be6f"
+        "fb59a14caf");
   Bytes shorter(33);
   derive(key, "cairn test", shorter);
   CHECK(std::equal(shorter.begin(), shorter.end(), out.begin()));

@@ -9,10 +9,13 @@
 using namespace cairn;
 
 TEST_CASE("hash::sha256: FIPS 180-2 examples", "[hash]") {
-  CHECK(to_hex(hash::sha256(as_bytes(""))) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(to_hex(hash::sha256(as_bytes("abc"))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(to_hex(hash::sha256(as_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(to_hex(hash::sha256(as_bytes(""))) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(to_hex(hash::sha256(as_bytes("abc"))) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(
+      to_hex(hash::sha256(as_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST_CASE("hash::Sha256: streaming equals one shot, across odd piece sizes", "[hash]") {
@@ -35,9 +38,11 @@ TEST_CASE("hash::hmac_sha256: RFC 4231 test cases 1, 2 and 6", "[hash]") {
   CHECK(to_hex(hash::hmac_sha256(as_bytes("Jefe"), as_bytes("what do ya want for nothing?"))) ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   const Bytes key6(131, 0xaa);  // a key longer than the block: hashed first
-  CHECK(to_hex(hash::hmac_sha256(key6, as_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))) ==
+  CHECK(to_hex(hash::hmac_sha256(
+            key6, as_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))) ==
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-  CHECK(hash::hmac_sha256(as_bytes(""), as_bytes("x")) != hash::hmac_sha256(as_bytes("k"), as_bytes("x")));
+  CHECK(hash::hmac_sha256(as_bytes(""), as_bytes("x")) !=
+        hash::hmac_sha256(as_bytes("k"), as_bytes("x")));
 }
 
 TEST_CASE("hash::md5: RFC 1321 examples, streaming and one shot", "[hash]") {

@@ -24,7 +24,8 @@ std::pair<std::string, int> run(io::Command c) {
   wr = io::Fd();
   std::string out;
   char buf[4096];
-  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
   auto st = io::wait_status(*pid, "the test command");
   REQUIRE(st);
   return {out, *st};
@@ -58,7 +59,8 @@ TEST_CASE("io::spawn: argv, environment, directory and standard descriptors", "[
 }
 
 TEST_CASE("io::wait_success and failure: exit status and signals in words", "[io]") {
-  CHECK(io::failure(run(io::Command::shell("exit 3")).second) == std::optional<std::string>("failed with exit status 3"));
+  CHECK(io::failure(run(io::Command::shell("exit 3")).second) ==
+        std::optional<std::string>("failed with exit status 3"));
   CHECK(io::failure(run(io::Command::shell("kill -TERM $$")).second) ==
         std::optional<std::string>("was killed by signal 15"));
 

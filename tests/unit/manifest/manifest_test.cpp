@@ -14,7 +14,8 @@ using namespace cairn::manifest;
 
 namespace {
 
-const std::filesystem::path kFixtures = std::filesystem::path(CAIRN_SOURCE_DIR) / "tests/data/streams/v1";
+const std::filesystem::path kFixtures =
+    std::filesystem::path(CAIRN_SOURCE_DIR) / "tests/data/streams/v1";
 
 Entry file(std::string path) {
   Entry e;
@@ -104,14 +105,16 @@ TEST_CASE("manifest::encode_entry: hostile paths round trip exactly", "[manifest
 TEST_CASE("manifest::encode_entry: every field round trips", "[manifest]") {
   Entry e = file("a/b");
   e.mode = 07755;
-  e.xattrs = {Xattr{"security.selinux", Bytes{'x', 0}}, Xattr{"user.bin", Bytes{0, 0xff, '\n', '"'}}};
+  e.xattrs = {Xattr{"security.selinux", Bytes{'x', 0}},
+              Xattr{"user.bin", Bytes{0, 0xff, '\n', '"'}}};
   e.acl_access = "user::rw-,user:1001:r--,group::r--,mask::r--,other::---";
   e.acl_default = "user::rwx,group::r-x,other::---";
   e.sparse = true;
   e.inline_content = true;
   e.status = Change::unchanged;
   e.digest = hash::blake2b(as_bytes("content"));
-  e.chunks = {hash::ChunkId{hash::blake2b(as_bytes("1"))}, hash::ChunkId{hash::blake2b(as_bytes("2"))}};
+  e.chunks = {hash::ChunkId{hash::blake2b(as_bytes("1"))},
+              hash::ChunkId{hash::blake2b(as_bytes("2"))}};
   auto back = decode_entry(encode_entry(e));
   REQUIRE(back);
   CHECK(*back == e);
@@ -150,10 +153,13 @@ TEST_CASE("manifest::encode_entry: every field round trips", "[manifest]") {
   CHECK(*zb == z);
 }
 
-TEST_CASE("manifest::check_path: refuses absolute, dot-dot, empty and NUL components", "[manifest]") {
-  for (std::string ok : {".", "a", "a/b", "..a", "a..", ".a/b.", "a/...", "-x"}) CHECK(check_path(ok));
-  for (std::string bad : std::vector<std::string>{"", "/abs", "a//b", "a/", "./a", "a/./b", "..", "../x", "a/../b",
-                                                  "a/..", "/", std::string("a\0b", 3)}) {
+TEST_CASE("manifest::check_path: refuses absolute, dot-dot, empty and NUL components",
+          "[manifest]") {
+  for (std::string ok : {".", "a", "a/b", "..a", "a..", ".a/b.", "a/...", "-x"})
+    CHECK(check_path(ok));
+  for (std::string bad :
+       std::vector<std::string>{"", "/abs", "a//b", "a/", "./a", "a/./b", "..", "../x", "a/../b",
+                                "a/..", "/", std::string("a\0b", 3)}) {
     INFO(bad);
     auto st = check_path(bad);
     REQUIRE_FALSE(st);
@@ -167,7 +173,8 @@ TEST_CASE("manifest::Reader: refuses entries with bad paths", "[manifest]") {
     // Build a stream by hand with a valid digest, so only the path is wrong.
     std::string s = "{\"cairn\":\"manifest\",\"version\":[1,0],\"set\":{}}\n";
     s += fmt::format("{{\"path\":\"{}\",\"type\":\"file\"}}\n", bad);
-    s += fmt::format("{{\"end\":true,\"entries\":1,\"digest\":\"{}\"}}\n", hash::blake2b(as_bytes(s)).hex());
+    s += fmt::format("{{\"end\":true,\"entries\":1,\"digest\":\"{}\"}}\n",
+                     hash::blake2b(as_bytes(s)).hex());
     auto r = read_stream(s);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::bad_input);
@@ -176,7 +183,8 @@ TEST_CASE("manifest::Reader: refuses entries with bad paths", "[manifest]") {
   // The same through path_b64, and a hardlink pointing outside.
   std::string s = "{\"cairn\":\"manifest\",\"version\":[1,0],\"set\":{}}\n";
   s += fmt::format("{{\"path_b64\":\"{}\",\"type\":\"file\"}}\n", to_base64(as_bytes("../x")));
-  s += fmt::format("{{\"end\":true,\"entries\":1,\"digest\":\"{}\"}}\n", hash::blake2b(as_bytes(s)).hex());
+  s += fmt::format("{{\"end\":true,\"entries\":1,\"digest\":\"{}\"}}\n",
+                   hash::blake2b(as_bytes(s)).hex());
   CHECK_FALSE(read_stream(s));
   CHECK_FALSE(decode_entry("{\"path\":\"h\",\"type\":\"hardlink\",\"link\":\"../../etc/shadow\"}"));
   CHECK_FALSE(decode_entry("{\"path\":\"h\",\"type\":\"hardlink\"}"));
@@ -191,7 +199,8 @@ TEST_CASE("manifest::Reader: refuses entries with bad paths", "[manifest]") {
   CHECK(decode_entry("{\"path\":\"s\",\"type\":\"file\",\"mtime_ns\":-7}")->mtime_ns == -7);
 }
 
-TEST_CASE("manifest::Writer: entries, content frames and set info round trip through Reader", "[manifest]") {
+TEST_CASE("manifest::Writer: entries, content frames and set info round trip through Reader",
+          "[manifest]") {
   io::StringWriter out;
   Writer w(out);
   SetInfo set{"app", "host-1", "weekly", 1700000000000000001, {"/srv/app", "/etc"}};
@@ -200,7 +209,8 @@ TEST_CASE("manifest::Writer: entries, content frames and set info round trip thr
   root.type = Type::dir;
   REQUIRE(w.entry(root));
   Bytes three_mib(3u << 20);
-  for (std::size_t i = 0; i < three_mib.size(); ++i) three_mib[i] = static_cast<std::uint8_t>(i * 7 + (i >> 13));
+  for (std::size_t i = 0; i < three_mib.size(); ++i)
+    three_mib[i] = static_cast<std::uint8_t>(i * 7 + (i >> 13));
   Entry big = file("big\nname");
   big.inline_content = true;
   REQUIRE(w.entry(big));
@@ -295,8 +305,9 @@ TEST_CASE("manifest::Writer: refuses bad paths and misplaced frames", "[manifest
   CHECK(r->entries.size() == 1);
 }
 
-TEST_CASE("manifest::Reader: refuses other kinds, unknown majors and truncation with clear messages",
-          "[manifest]") {
+TEST_CASE(
+    "manifest::Reader: refuses other kinds, unknown majors and truncation with clear messages",
+    "[manifest]") {
   auto major2 = read_stream(fixture("major2.jsonl"));
   REQUIRE_FALSE(major2);
   CHECK(major2.error().code == Errc::unsupported_format);
@@ -316,9 +327,11 @@ TEST_CASE("manifest::Reader: refuses other kinds, unknown majors and truncation 
 }
 
 TEST_CASE("manifest::path_less: subtrees are contiguous, parents first", "[manifest]") {
-  std::vector<std::string> v = {"a-b", "a/b", ".", "a", "a/b/c", "b", "a.txt", "a/\xff", "a/z", "A"};
+  std::vector<std::string> v = {"a-b", "a/b",   ".",      "a",   "a/b/c",
+                                "b",   "a.txt", "a/\xff", "a/z", "A"};
   std::sort(v.begin(), v.end(), path_less);
-  CHECK(v == std::vector<std::string>{".", "A", "a", "a/b", "a/b/c", "a/z", "a/\xff", "a-b", "a.txt", "b"});
+  CHECK(v == std::vector<std::string>{".", "A", "a", "a/b", "a/b/c", "a/z", "a/\xff", "a-b",
+                                      "a.txt", "b"});
   CHECK_FALSE(path_less("a", "a"));
   CHECK_FALSE(path_less(".", "."));
 }
@@ -391,7 +404,8 @@ TEST_CASE("manifest::Reader: v1 fixture inline.jsonl gives back its content fram
   CHECK_FALSE(r->entries[2].inline_content);
 }
 
-TEST_CASE("manifest::Reader: v1 fixture diffed.jsonl carries status, digest and chunks", "[manifest]") {
+TEST_CASE("manifest::Reader: v1 fixture diffed.jsonl carries status, digest and chunks",
+          "[manifest]") {
   auto r = read_stream(fixture("diffed.jsonl"));
   REQUIRE(r);
   const auto& e = r->entries;
@@ -427,7 +441,8 @@ TEST_CASE("manifest::Reader: a later minor version with unknown keys still reads
   CHECK_FALSE(*end);
 }
 
-TEST_CASE("manifest::Writer: rewriting a fixture's entries reproduces it byte for byte", "[manifest]") {
+TEST_CASE("manifest::Writer: rewriting a fixture's entries reproduces it byte for byte",
+          "[manifest]") {
   // Guards the writer against drift: what v1 readers were given must stay what we write.
   for (const char* name : {"directory.jsonl", "diffed.jsonl", "inline.jsonl"}) {
     INFO(name);

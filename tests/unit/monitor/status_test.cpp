@@ -31,7 +31,8 @@ hash::SetId set_id(std::uint8_t a) {
   return id;
 }
 
-catalog::SetRecord make_set(std::uint8_t n, std::string source, std::string cls, std::int64_t started_ns) {
+catalog::SetRecord make_set(std::uint8_t n, std::string source, std::string cls,
+                            std::int64_t started_ns) {
   catalog::SetRecord r;
   r.id = set_id(n);
   r.seq = n;
@@ -84,7 +85,8 @@ struct Scratch {
 // A strict reader of the text exposition format: every sample's metric has a TYPE line
 // before it, names and label names are valid, label values are properly quoted and escaped,
 // values parse as floats. Returns metric -> samples ("name{labels}" -> value).
-std::map<std::string, double> parse_exposition(const std::string& text, std::set<std::string>& typed) {
+std::map<std::string, double> parse_exposition(const std::string& text,
+                                               std::set<std::string>& typed) {
   static const std::regex help(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$)");
   static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$)");
   static const std::regex sample(
@@ -139,7 +141,8 @@ TEST_CASE("monitor::evaluate_status: a newest set older than the rpo violates it
   for (const auto& o : free.objectives) CHECK(o.state == ObjectiveState::unset);
 }
 
-TEST_CASE("monitor::evaluate_status: the last drill's restore time is checked against the rto", "[monitor]") {
+TEST_CASE("monitor::evaluate_status: the last drill's restore time is checked against the rto",
+          "[monitor]") {
   policy::Class cls;
   cls.rto_ns = 2 * kH;
   StatusFacts f = facts_with_set(kH);
@@ -167,8 +170,10 @@ TEST_CASE("monitor::evaluate_status: the last drill's restore time is checked ag
   CHECK(state(evaluate_status(f, &cls, kNow), Objective::rto) == ObjectiveState::violated);
 }
 
-TEST_CASE("monitor::evaluate_status: verify cadence counts from the last good verification, else the first set",
-          "[monitor]") {
+TEST_CASE(
+    "monitor::evaluate_status: verify cadence counts from the last good verification, else the "
+    "first set",
+    "[monitor]") {
   policy::Class cls;
   cls.verify_every_ns = 7 * kD;
   StatusFacts f = facts_with_set(kH);
@@ -190,8 +195,10 @@ TEST_CASE("monitor::evaluate_status: verify cadence counts from the last good ve
   CHECK_THAT(old.objectives[2].detail, Catch::Contains("8d ago"));
 }
 
-TEST_CASE("monitor::evaluate_status: copies are the local repository plus each destination holding the newest set",
-          "[monitor]") {
+TEST_CASE(
+    "monitor::evaluate_status: copies are the local repository plus each destination holding the "
+    "newest set",
+    "[monitor]") {
   policy::Class cls;
   cls.min_copies = 3;
   cls.destinations = {"s3://dr-east/app", "sftp://nas/app"};
@@ -201,7 +208,8 @@ TEST_CASE("monitor::evaluate_status: copies are the local repository plus each d
   CHECK(one_short.copies == 2);
   CHECK(state(one_short, Objective::copies) == ObjectiveState::violated);
   CHECK(one_short.missing_destinations == std::vector<std::string>{"sftp://nas/app"});
-  CHECK_THAT(one_short.objectives[3].detail, Catch::Contains("2 copies") && Catch::Contains("not on sftp://nas/app"));
+  CHECK_THAT(one_short.objectives[3].detail,
+             Catch::Contains("2 copies") && Catch::Contains("not on sftp://nas/app"));
   f.destinations = {"file:///mnt/usb", "s3://dr-east/app"};
   auto enough = evaluate_status(f, &cls, kNow);
   CHECK(enough.copies == 3);
@@ -238,14 +246,16 @@ TEST_CASE("monitor::evaluate_status: success rate, dedup ratio and growth per da
   CHECK_FALSE(empty.dedup_ratio);
 }
 
-TEST_CASE("monitor::prometheus_label_value: escapes backslash, quote and newline, and stays UTF-8", "[monitor]") {
+TEST_CASE("monitor::prometheus_label_value: escapes backslash, quote and newline, and stays UTF-8",
+          "[monitor]") {
   CHECK(prometheus_label_value("plain") == "plain");
   CHECK(prometheus_label_value("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
   CHECK(prometheus_label_value("r\xc3\xa9sum\xc3\xa9") == "r\xc3\xa9sum\xc3\xa9");  // UTF-8 kept
   CHECK(prometheus_label_value("latin1-\xe9\xff") == "latin1-??");
 }
 
-TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per source and class", "[monitor]") {
+TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per source and class",
+          "[monitor]") {
   Scratch s;
   auto opened = catalog::Catalog::open(s.dir / "cat.db", std::string(64, 'c'));
   REQUIRE(opened);
@@ -260,11 +270,13 @@ TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per s
   gone.status = catalog::SetStatus::pruned;
   REQUIRE(cat.insert_set(gone, {}));
   REQUIRE(cat.record_placement({set_id(2), "s3://b/app", kNow - kH, std::nullopt}));
-  REQUIRE(cat.record_placement({set_id(2), "sftp://nas/app", std::nullopt, std::nullopt}));  // never arrived
+  REQUIRE(cat.record_placement(
+      {set_id(2), "sftp://nas/app", std::nullopt, std::nullopt}));  // never arrived
   catalog::VerifyRecord d = drill(kNow - kH, true, 1500);
   d.set_id = set_id(2);
   REQUIRE(cat.record_verify(d));
-  const auto pack_run = [&](std::string source, std::string cls, std::optional<int> code, std::int64_t at) {
+  const auto pack_run = [&](std::string source, std::string cls, std::optional<int> code,
+                            std::int64_t at) {
     catalog::RunRecord r;
     r.tool = "cairn-pack";
     r.source = std::move(source);
@@ -279,10 +291,11 @@ TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per s
   pack_run("app", "daily", 0, kNow - 2 * kH);
   pack_run("app", "daily", 1, kNow - 3 * kH);
   pack_run("app", "daily", 0, kNow - 40 * kD);  // outside the window
-  pack_run("new", "daily", 1, kNow - 4 * kH);    // a source whose every pack failed
-  pack_run("", "", 1, kNow - 4 * kH);            // the stream had no header: no source
+  pack_run("new", "daily", 1, kNow - 4 * kH);   // a source whose every pack failed
+  pack_run("", "", 1, kNow - 4 * kH);           // the stream had no header: no source
 
-  auto pol = policy::parse("[class.daily]\nrpo = \"26h\"\nrto = \"1h\"\nmin-copies = 2\n", "p.toml");
+  auto pol =
+      policy::parse("[class.daily]\nrpo = \"26h\"\nrto = \"1h\"\nmin-copies = 2\n", "p.toml");
   REQUIRE(pol);
   auto r = gather_status(cat, &*pol, kNow);
   REQUIRE(r);
@@ -316,7 +329,8 @@ TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per s
   CHECK_FALSE(pg.class_in_policy);
   CHECK(pg.violated() == 0);
   REQUIRE(r->warnings.size() == 1);
-  CHECK_THAT(r->warnings[0], Catch::Contains("class 'critical' of source 'pg' is not in policy 'p.toml'"));
+  CHECK_THAT(r->warnings[0],
+             Catch::Contains("class 'critical' of source 'pg' is not in policy 'p.toml'"));
   CHECK(r->violated() == 2);
   REQUIRE(r->runs_total.size() == 1);
   CHECK(r->runs_total[0].tool == "cairn-pack");
@@ -333,7 +347,8 @@ TEST_CASE("monitor::gather_status: reads sets, runs, drills and placements per s
   CHECK_THAT(json, Catch::StartsWith("{\"schema\":\"cairn.status/1\",\"source\":\"app\""));
 }
 
-TEST_CASE("monitor::format_status_prometheus: valid exposition format with every metric typed", "[monitor]") {
+TEST_CASE("monitor::format_status_prometheus: valid exposition format with every metric typed",
+          "[monitor]") {
   StatusReport r;
   r.generated_ns = kNow;
   r.policy_file = "/etc/cairn/policy.toml";
@@ -359,10 +374,11 @@ TEST_CASE("monitor::format_status_prometheus: valid exposition format with every
   std::set<std::string> typed;
   auto samples = parse_exposition(text, typed);
   for (const char* name :
-       {"cairn_status_generated_timestamp_seconds", "cairn_last_success_timestamp_seconds", "cairn_last_set_age_seconds",
-        "cairn_rpo_seconds", "cairn_rto_seconds", "cairn_last_drill_restore_seconds", "cairn_last_verify_timestamp_seconds",
-        "cairn_stored_bytes", "cairn_dedup_ratio", "cairn_growth_bytes_per_day", "cairn_copies", "cairn_min_copies",
-        "cairn_objective_violated", "cairn_runs_total", "cairn_success_ratio"})
+       {"cairn_status_generated_timestamp_seconds", "cairn_last_success_timestamp_seconds",
+        "cairn_last_set_age_seconds", "cairn_rpo_seconds", "cairn_rto_seconds",
+        "cairn_last_drill_restore_seconds", "cairn_last_verify_timestamp_seconds",
+        "cairn_stored_bytes", "cairn_dedup_ratio", "cairn_growth_bytes_per_day", "cairn_copies",
+        "cairn_min_copies", "cairn_objective_violated", "cairn_runs_total", "cairn_success_ratio"})
     CHECK(typed.count(name) == 1);
   const std::string l = R"({source="we\"ird\\na\nme",class="daily"})";
   CHECK(samples.at("cairn_status_generated_timestamp_seconds") == Approx(1.8e9));
@@ -371,9 +387,18 @@ TEST_CASE("monitor::format_status_prometheus: valid exposition format with every
   CHECK(samples.at("cairn_last_drill_restore_seconds" + l) == Approx(1.234));
   CHECK(samples.at("cairn_success_ratio" + l) == Approx(0.75));
   CHECK(samples.at("cairn_copies" + l) == 1);
-  CHECK(samples.at(R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="rpo"})") == 1);
-  CHECK(samples.at(R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="rto"})") == 0);
-  CHECK(samples.at(R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="copies"})") == 1);
+  CHECK(
+      samples.at(
+          R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="rpo"})") ==
+      1);
+  CHECK(
+      samples.at(
+          R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="rto"})") ==
+      0);
+  CHECK(
+      samples.at(
+          R"(cairn_objective_violated{source="we\"ird\\na\nme",class="daily",objective="copies"})") ==
+      1);
   CHECK(samples.at(R"(cairn_runs_total{tool="cairn-pack",result="failed"})") == 2);
   CHECK(samples.at(R"(cairn_runs_total{tool="cairn-pack",result="ok"})") == 3);
   CHECK(text.find("# TYPE cairn_runs_total counter\n") != std::string::npos);

@@ -15,9 +15,11 @@ namespace {
 // Answers each perform with the next of `script` (the last one again when they run out).
 class Scripted final : public Transport {
  public:
-  explicit Scripted(std::vector<Result<Response>> script, int* calls) : script_(std::move(script)), calls_(calls) {}
+  explicit Scripted(std::vector<Result<Response>> script, int* calls)
+      : script_(std::move(script)), calls_(calls) {}
   Result<Response> perform(const Request&, std::string_view) override {
-    const std::size_t i = std::min<std::size_t>(static_cast<std::size_t>((*calls_)++), script_.size() - 1);
+    const std::size_t i =
+        std::min<std::size_t>(static_cast<std::size_t>((*calls_)++), script_.size() - 1);
     return script_[i];
   }
 
@@ -32,15 +34,19 @@ Response status(long s) {
   return r;
 }
 
-RetryPolicy fast(unsigned attempts) { return RetryPolicy{attempts, std::chrono::milliseconds(1), std::chrono::milliseconds(2)}; }
+RetryPolicy fast(unsigned attempts) {
+  return RetryPolicy{attempts, std::chrono::milliseconds(1), std::chrono::milliseconds(2)};
+}
 
 }  // namespace
 
-TEST_CASE("net::Retrying: network failures and HTTP 408/429/5xx are tried again, until one answers", "[net]") {
+TEST_CASE("net::Retrying: network failures and HTTP 408/429/5xx are tried again, until one answers",
+          "[net]") {
   int calls = 0;
-  Retrying r(std::make_unique<Scripted>(std::vector<Result<Response>>{Error{Errc::network, "x: refused"}, status(503),
-                                                                       status(429), status(200)},
-                                        &calls),
+  Retrying r(std::make_unique<Scripted>(
+                 std::vector<Result<Response>>{Error{Errc::network, "x: refused"}, status(503),
+                                               status(429), status(200)},
+                 &calls),
              fast(5));
   auto res = r.perform(Request{}, "x");
   REQUIRE(res);
@@ -50,7 +56,8 @@ TEST_CASE("net::Retrying: network failures and HTTP 408/429/5xx are tried again,
 
 TEST_CASE("net::Retrying: the last network failure says how many tries it took", "[net]") {
   int calls = 0;
-  Retrying r(std::make_unique<Scripted>(std::vector<Result<Response>>{Error{Errc::network, "x: refused"}}, &calls),
+  Retrying r(std::make_unique<Scripted>(
+                 std::vector<Result<Response>>{Error{Errc::network, "x: refused"}}, &calls),
              fast(3));
   auto res = r.perform(Request{}, "x");
   REQUIRE(!res);
@@ -60,10 +67,13 @@ TEST_CASE("net::Retrying: the last network failure says how many tries it took",
 }
 
 TEST_CASE("net::Retrying: other answers and errors come back at once", "[net]") {
-  for (auto first : {Result<Response>(status(404)), Result<Response>(status(200)), Result<Response>(status(0)),
-                     Result<Response>(Error{Errc::auth, "x: denied"}), Result<Response>(Error{Errc::io, "x: read"})}) {
+  for (auto first : {Result<Response>(status(404)), Result<Response>(status(200)),
+                     Result<Response>(status(0)), Result<Response>(Error{Errc::auth, "x: denied"}),
+                     Result<Response>(Error{Errc::io, "x: read"})}) {
     int calls = 0;
-    Retrying r(std::make_unique<Scripted>(std::vector<Result<Response>>{first, status(200)}, &calls), fast(5));
+    Retrying r(
+        std::make_unique<Scripted>(std::vector<Result<Response>>{first, status(200)}, &calls),
+        fast(5));
     auto res = r.perform(Request{}, "x");
     CHECK(calls == 1);
     CHECK(static_cast<bool>(res) == static_cast<bool>(first));
@@ -72,7 +82,8 @@ TEST_CASE("net::Retrying: other answers and errors come back at once", "[net]") 
 
 TEST_CASE("net::Retrying: a 5xx still failing after the last try is the answer", "[net]") {
   int calls = 0;
-  Retrying r(std::make_unique<Scripted>(std::vector<Result<Response>>{status(500)}, &calls), fast(2));
+  Retrying r(std::make_unique<Scripted>(std::vector<Result<Response>>{status(500)}, &calls),
+             fast(2));
   auto res = r.perform(Request{}, "x");
   REQUIRE(res);
   CHECK(res->status == 500);

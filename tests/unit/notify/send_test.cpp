@@ -73,7 +73,8 @@ notify::Settings fast(std::chrono::milliseconds timeout = 5s) {
 // One connection at a time on 127.0.0.1 (tests/unit/backend/fake_server.hpp).
 class Server {
  public:
-  explicit Server(std::function<void(int)> serve) : server_([serve = std::move(serve)](int fd, int) { serve(fd); }) {}
+  explicit Server(std::function<void(int)> serve)
+      : server_([serve = std::move(serve)](int fd, int) { serve(fd); }) {}
   int port() const { return server_.port(); }
 
  private:
@@ -86,7 +87,8 @@ std::string read_line(int fd) {
   char c = 0;
   while (::read(fd, &c, 1) == 1) {
     line.push_back(c);
-    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) return line.substr(0, line.size() - 2);
+    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0)
+      return line.substr(0, line.size() - 2);
   }
   return line;
 }
@@ -109,7 +111,8 @@ HttpRequest read_request(int fd) {
     for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     r.headers[name] = h.substr(h.find_first_not_of(' ', colon + 1));
   }
-  const std::size_t n = std::stoul(r.headers.count("content-length") ? r.headers["content-length"] : "0");
+  const std::size_t n =
+      std::stoul(r.headers.count("content-length") ? r.headers["content-length"] : "0");
   r.body.resize(n);
   std::size_t got = 0;
   while (got < n) {
@@ -124,14 +127,22 @@ int closed_port() { return test::LoopbackServer::closed_port(); }
 
 }  // namespace
 
-TEST_CASE("notify::run_command: the event on stdin and in CAIRN_EVENT_*, a minimal environment; stdout goes to stderr", "[notify]") {
+TEST_CASE(
+    "notify::run_command: the event on stdin and in CAIRN_EVENT_*, a minimal environment; stdout "
+    "goes to stderr",
+    "[notify]") {
   ScratchDir s;
   const fs::path out = s.dir / "out";
-  const fs::path cmd = script(s.dir, "hook",
-                              "cat > '" + out.string() + ".stdin'\n"
-                              "printf '%s|%s|%s|%s|%s' \"$CAIRN_EVENT_TOOL\" \"$CAIRN_EVENT_EXIT_CODE\" \"$LANG\" \"$X_DROP\" \"$AWS_SECRET_ACCESS_KEY\" > '" +
-                                  out.string() + ".env'\n"
-                                  "fd1=$(readlink /proc/$$/fd/1)\necho \"$fd1\" > '" + out.string() + ".fd1'\n");
+  const fs::path cmd =
+      script(s.dir, "hook",
+             "cat > '" + out.string() +
+                 ".stdin'\n"
+                 "printf '%s|%s|%s|%s|%s' \"$CAIRN_EVENT_TOOL\" \"$CAIRN_EVENT_EXIT_CODE\" "
+                 "\"$LANG\" \"$X_DROP\" \"$AWS_SECRET_ACCESS_KEY\" > '" +
+                 out.string() +
+                 ".env'\n"
+                 "fd1=$(readlink /proc/$$/fd/1)\necho \"$fd1\" > '" +
+                 out.string() + ".fd1'\n");
   const char* lang = std::getenv("LANG");
   const std::string saved_lang = lang != nullptr ? lang : "";
   ::setenv("LANG", "kept", 1);
@@ -139,8 +150,10 @@ TEST_CASE("notify::run_command: the event on stdin and in CAIRN_EVENT_*, a minim
   ::setenv("AWS_SECRET_ACCESS_KEY", "dropped", 1);
   ::setenv("CAIRN_EVENT_TOOL", "stale", 1);
   const Status st = notify::run_command(cmd, "{\"a\":1}\n", notify::event_env(sample()), 5s);
-  if (lang != nullptr) ::setenv("LANG", saved_lang.c_str(), 1);
-  else ::unsetenv("LANG");
+  if (lang != nullptr)
+    ::setenv("LANG", saved_lang.c_str(), 1);
+  else
+    ::unsetenv("LANG");
   ::unsetenv("X_DROP");
   ::unsetenv("AWS_SECRET_ACCESS_KEY");
   ::unsetenv("CAIRN_EVENT_TOOL");
@@ -164,7 +177,8 @@ TEST_CASE("notify::run_command: descriptors above 2 are not inherited", "[notify
   CHECK(st);
 }
 
-TEST_CASE("notify::run_command: a non-zero exit, a signal or a missing command is a failure", "[notify]") {
+TEST_CASE("notify::run_command: a non-zero exit, a signal or a missing command is a failure",
+          "[notify]") {
   ScratchDir s;
   auto r = notify::run_command(script(s.dir, "three", "exit 3\n"), "", {}, 5s);
   REQUIRE_FALSE(r);
@@ -174,17 +188,20 @@ TEST_CASE("notify::run_command: a non-zero exit, a signal or a missing command i
   CHECK(k.error().message == "the command was killed by signal 9");
   auto m = notify::run_command(s.dir / "nope", "", {}, 5s);
   REQUIRE_FALSE(m);
-  CHECK(m.error().message == "cannot run '" + (s.dir / "nope").string() + "': No such file or directory");
+  CHECK(m.error().message ==
+        "cannot run '" + (s.dir / "nope").string() + "': No such file or directory");
   std::ofstream(s.dir / "plain") << "not executable\n";
   auto p = notify::run_command(s.dir / "plain", "", {}, 5s);
   REQUIRE_FALSE(p);
   CHECK(p.error().message.find("Permission denied") != std::string::npos);
 }
 
-TEST_CASE("notify::run_command: a command that hangs is killed, with its children, at the timeout", "[notify]") {
+TEST_CASE("notify::run_command: a command that hangs is killed, with its children, at the timeout",
+          "[notify]") {
   ScratchDir s;
   const fs::path pidfile = s.dir / "child.pid";
-  const fs::path cmd = script(s.dir, "hang", "sleep 30 &\necho $! > '" + pidfile.string() + "'\nwait\n");
+  const fs::path cmd =
+      script(s.dir, "hang", "sleep 30 &\necho $! > '" + pidfile.string() + "'\nwait\n");
   const auto t0 = std::chrono::steady_clock::now();
   auto r = notify::run_command(cmd, "", {}, 400ms);
   const auto took = std::chrono::steady_clock::now() - t0;
@@ -203,7 +220,8 @@ TEST_CASE("notify::run_command: a command that hangs is killed, with its childre
   CHECK(gone);
 }
 
-TEST_CASE("notify::run_command: a command that ignores a large stdin does not kill the caller", "[notify]") {
+TEST_CASE("notify::run_command: a command that ignores a large stdin does not kill the caller",
+          "[notify]") {
   ScratchDir s;
   const std::string big(1u << 20, 'x');
   auto r = notify::run_command(script(s.dir, "deaf", "exec 0<&-\nexit 0\n"), big, {}, 5s);
@@ -227,7 +245,8 @@ TEST_CASE("notify::send: a webhook gets one JSON POST", "[notify]") {
   CHECK(j["text"] == notify::summary(sample()));
 }
 
-TEST_CASE("notify::send: a webhook's error status, a closed port and a silent server fail", "[notify]") {
+TEST_CASE("notify::send: a webhook's error status, a closed port and a silent server fail",
+          "[notify]") {
   Server err([](int fd) {
     (void)read_request(fd);
     say(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -318,7 +337,8 @@ TEST_CASE("notify::send: an email goes through SMTP with its envelope and header
 TEST_CASE("notify::send: a refused recipient and a closed SMTP port fail", "[notify]") {
   SmtpLog log;
   Server srv([&](int fd) { smtp_session(fd, log, true); });
-  auto t = notify::parse_target("mailto:ghost@example.org?smtp=smtp://127.0.0.1:" + std::to_string(srv.port()));
+  auto t = notify::parse_target("mailto:ghost@example.org?smtp=smtp://127.0.0.1:" +
+                                std::to_string(srv.port()));
   REQUIRE(t);
   auto r = notify::send(*t, sample(), fast());
   REQUIRE_FALSE(r);
@@ -326,7 +346,8 @@ TEST_CASE("notify::send: a refused recipient and a closed SMTP port fail", "[not
   CHECK(r.error().message.find("550") != std::string::npos);
   CHECK(log.data.empty());
 
-  auto c = notify::parse_target("mailto:ops@example.org?smtp=smtp://127.0.0.1:" + std::to_string(closed_port()));
+  auto c = notify::parse_target("mailto:ops@example.org?smtp=smtp://127.0.0.1:" +
+                                std::to_string(closed_port()));
   REQUIRE(c);
   auto d = notify::send(*c, sample(), fast());
   REQUIRE_FALSE(d);
@@ -336,9 +357,11 @@ TEST_CASE("notify::send: a refused recipient and a closed SMTP port fail", "[not
 TEST_CASE("notify::send_all: each target once, failures named in redacted form", "[notify]") {
   ScratchDir s;
   const fs::path count = s.dir / "count";
-  const std::string ok = "exec:" + script(s.dir, "ok", "echo x >> '" + count.string() + "'\n").string();
+  const std::string ok =
+      "exec:" + script(s.dir, "ok", "echo x >> '" + count.string() + "'\n").string();
   const std::string bad = "exec:" + script(s.dir, "bad", "exit 1\n").string();
-  const std::string hook = "http://u:pw@127.0.0.1:" + std::to_string(closed_port()) + "/services/T1/SECRET";
+  const std::string hook =
+      "http://u:pw@127.0.0.1:" + std::to_string(closed_port()) + "/services/T1/SECRET";
   const auto failures = notify::send_all({ok, bad, ok, hook, "nonsense"}, sample(), fast());
   CHECK(slurp(count) == "x\n");
   REQUIRE(failures.size() == 3);
@@ -350,7 +373,8 @@ TEST_CASE("notify::send_all: each target once, failures named in redacted form",
   CHECK(failures[2].message.rfind("invalid notify target 'nonsense'", 0) == 0);
 }
 
-TEST_CASE("notify::policy_targets: --policy, then CAIRN_POLICY; none without a policy", "[notify]") {
+TEST_CASE("notify::policy_targets: --policy, then CAIRN_POLICY; none without a policy",
+          "[notify]") {
   ScratchDir s;
   const fs::path a = s.dir / "a.toml", b = s.dir / "b.toml";
   std::ofstream(a) << "[notify]\ntargets = [\"exec:/bin/a\"]\n";

@@ -45,7 +45,8 @@ TEST_CASE("notify::parse_target: webhooks, emails and commands", "[notify]") {
   CHECK(w->kind == notify::Kind::webhook);
   CHECK(w->url == "https://hooks.example.org/services/T1/B2/xyz?a=b");
 
-  auto m = notify::parse_target("mailto:ops@example.org,dba%40example.org?smtp=smtp://127.0.0.1:2525&from=cairn@db1");
+  auto m = notify::parse_target(
+      "mailto:ops@example.org,dba%40example.org?smtp=smtp://127.0.0.1:2525&from=cairn@db1");
   REQUIRE(m);
   CHECK(m->kind == notify::Kind::email);
   CHECK(m->to == std::vector<std::string>{"ops@example.org", "dba@example.org"});
@@ -58,7 +59,8 @@ TEST_CASE("notify::parse_target: webhooks, emails and commands", "[notify]") {
   CHECK(d->from.empty());
   CHECK(d->to == std::vector<std::string>{"ops@example.org", "oncall@example.org"});
 
-  auto s = notify::parse_target("mailto:ops@example.org?smtp=smtps%3A%2F%2Fmail.example.org%3A465%2F");
+  auto s =
+      notify::parse_target("mailto:ops@example.org?smtp=smtps%3A%2F%2Fmail.example.org%3A465%2F");
   REQUIRE(s);
   CHECK(s->smtp == "smtps://mail.example.org:465");
 
@@ -69,15 +71,19 @@ TEST_CASE("notify::parse_target: webhooks, emails and commands", "[notify]") {
 }
 
 TEST_CASE("notify::parse_target: refusals say why and never show secrets", "[notify]") {
-  CHECK(refusal("ftp://h/x") ==
-        "invalid notify target 'ftp://h/x': it must start with http://, https://, mailto: or exec:");
-  CHECK(refusal("slack") == "invalid notify target 'slack': it must start with http://, https://, mailto: or exec:");
+  CHECK(
+      refusal("ftp://h/x") ==
+      "invalid notify target 'ftp://h/x': it must start with http://, https://, mailto: or exec:");
+  CHECK(refusal("slack") ==
+        "invalid notify target 'slack': it must start with http://, https://, mailto: or exec:");
   CHECK(refusal("http:///path").find("needs a host") != std::string::npos);
   CHECK(refusal("http://h/a b").find("percent-encoded") != std::string::npos);
-  CHECK(refusal("mailto:") == "invalid notify target 'mailto:': no recipient: mailto:ADDRESS[?smtp=URL]");
+  CHECK(refusal("mailto:") ==
+        "invalid notify target 'mailto:': no recipient: mailto:ADDRESS[?smtp=URL]");
   CHECK(refusal("mailto:ops").find("'ops' is not an email address") != std::string::npos);
   CHECK(refusal("mailto:a@b>c").find("is not an email address") != std::string::npos);
-  CHECK(refusal("mailto:a@b%0d%0aRCPT%20TO:x@y").find("is not an email address") != std::string::npos);
+  CHECK(refusal("mailto:a@b%0d%0aRCPT%20TO:x@y").find("is not an email address") !=
+        std::string::npos);
   CHECK(refusal("mailto:a@b?subject=x").find("unknown field 'subject'") != std::string::npos);
   CHECK(refusal("mailto:a@b?smtp=http://h").find("smtp= takes") != std::string::npos);
   CHECK(refusal("mailto:a@b?smtp=smtp://h/path").find("no path") != std::string::npos);
@@ -98,7 +104,8 @@ TEST_CASE("notify::redact: hides userinfo, query values and webhook path tokens"
   CHECK(notify::redact("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
   CHECK(notify::redact("https://hooks.slack.com/services/T000/B000/XXXXSECRET") ==
         "https://hooks.slack.com/services/***");
-  CHECK(notify::redact("https://u:pw@h.example/a?token=abc#frag") == "https://***@h.example/a?***#***");
+  CHECK(notify::redact("https://u:pw@h.example/a?token=abc#frag") ==
+        "https://***@h.example/a?***#***");
   CHECK(notify::redact("mailto:ops@example.org") == "mailto:ops@example.org");
   CHECK(notify::redact("mailto:ops@example.org?smtp=smtp://u:pw@mx:25&from=c@h&x=secret") ==
         "mailto:ops@example.org?smtp=smtp://***@mx:25&from=c@h&x=***");
@@ -112,18 +119,23 @@ TEST_CASE("notify::split_list: whitespace or a comma before the next target", "[
   CHECK(notify::split_list("  ,\n ") == std::vector<std::string>{});
   CHECK(notify::split_list("http://a/h exec:/bin/x\tmailto:o@x") ==
         std::vector<std::string>{"http://a/h", "exec:/bin/x", "mailto:o@x"});
-  CHECK(notify::split_list("http://a/h,exec:/bin/x, mailto:o@x,p@y?smtp=smtp://m:25,https://b/c,") ==
-        std::vector<std::string>{"http://a/h", "exec:/bin/x", "mailto:o@x,p@y?smtp=smtp://m:25", "https://b/c"});
+  CHECK(
+      notify::split_list("http://a/h,exec:/bin/x, mailto:o@x,p@y?smtp=smtp://m:25,https://b/c,") ==
+      std::vector<std::string>{"http://a/h", "exec:/bin/x", "mailto:o@x,p@y?smtp=smtp://m:25",
+                               "https://b/c"});
 }
 
-TEST_CASE("notify::command_line_targets: flags, else CAIRN_NOTIFY; a typo is a usage error", "[notify]") {
+TEST_CASE("notify::command_line_targets: flags, else CAIRN_NOTIFY; a typo is a usage error",
+          "[notify]") {
   auto none = notify::command_line_targets({}, env_of({}));
   REQUIRE(none);
   CHECK(none->empty());
-  auto from_env = notify::command_line_targets({}, env_of({{"CAIRN_NOTIFY", "http://a/h, exec:/bin/true"}}));
+  auto from_env =
+      notify::command_line_targets({}, env_of({{"CAIRN_NOTIFY", "http://a/h, exec:/bin/true"}}));
   REQUIRE(from_env);
   CHECK(*from_env == std::vector<std::string>{"http://a/h", "exec:/bin/true"});
-  auto flags = notify::command_line_targets({"exec:/bin/x"}, env_of({{"CAIRN_NOTIFY", "http://a/h"}}));
+  auto flags =
+      notify::command_line_targets({"exec:/bin/x"}, env_of({{"CAIRN_NOTIFY", "http://a/h"}}));
   REQUIRE(flags);
   CHECK(*flags == std::vector<std::string>{"exec:/bin/x"});
   auto bad = notify::command_line_targets({"exec:/bin/x", "htp://typo"}, env_of({}));
@@ -139,8 +151,9 @@ TEST_CASE("notify::settings_from_env: timeout and SMTP credentials", "[notify]")
   CHECK(d->timeout == std::chrono::seconds(15));
   CHECK(d->smtp_user.empty());
   CHECK_FALSE(d->smtp_password_file);
-  auto s = notify::settings_from_env(
-      env_of({{"CAIRN_NOTIFY_TIMEOUT", "3"}, {"CAIRN_SMTP_USER", "u"}, {"CAIRN_SMTP_PASSWORD_FILE", "/run/pw"}}));
+  auto s = notify::settings_from_env(env_of({{"CAIRN_NOTIFY_TIMEOUT", "3"},
+                                             {"CAIRN_SMTP_USER", "u"},
+                                             {"CAIRN_SMTP_PASSWORD_FILE", "/run/pw"}}));
   REQUIRE(s);
   CHECK(s->timeout == std::chrono::seconds(3));
   CHECK(s->smtp_user == "u");
@@ -161,7 +174,8 @@ TEST_CASE("notify::to_json: Slack's text plus cairn's fields, schema first", "[n
   CHECK(body.find('\n') == std::string::npos);
   const auto j = nlohmann::json::parse(body);
   CHECK(j["text"] ==
-        "cairn-verify failed on db1 with exit status 4 (damage found): damage found: 1 damaged or missing objects");
+        "cairn-verify failed on db1 with exit status 4 (damage found): damage found: 1 damaged or "
+        "missing objects");
   CHECK(j["tool"] == "cairn-verify");
   CHECK(j["host"] == "db1");
   CHECK(j["exit_code"] == 4);
@@ -182,7 +196,8 @@ TEST_CASE("notify::summary: the verb and meaning follow the exit status", "[noti
   CHECK(notify::summary(e) == "cairn-verify failed on db1 with exit status 5 (objective violated)");
   CHECK(notify::subject(e) == "cairn: cairn-verify failed on db1");
   e.exit_code = 3;
-  CHECK(notify::summary(e) == "cairn-verify completed with warnings on db1 with exit status 3 (completed with warnings)");
+  CHECK(notify::summary(e) ==
+        "cairn-verify completed with warnings on db1 with exit status 3 (completed with warnings)");
   CHECK(notify::exit_meaning(13) == "destination unreachable");
   CHECK(notify::exit_meaning(77) == "failure");
 }
@@ -191,7 +206,8 @@ TEST_CASE("notify::email_message: RFC 5322 headers, CRLF lines, no header inject
   auto e = sample();
   e.host = "db1\r\nBcc: victim@example.org";
   e.message = std::string(2500, 'x') + "\n.\nend";
-  const std::string m = notify::email_message(e, "cairn@db1", {"ops@example.org", "b@example.org"}, "id1@db1");
+  const std::string m =
+      notify::email_message(e, "cairn@db1", {"ops@example.org", "b@example.org"}, "id1@db1");
   // Every line ends in CRLF and none is longer than 998 bytes.
   std::size_t start = 0;
   while (start < m.size()) {
@@ -209,7 +225,8 @@ TEST_CASE("notify::email_message: RFC 5322 headers, CRLF lines, no header inject
   CHECK(head.find("Date: Tue, 04 Mar 2025 05:06:07 +0000\r\n") != std::string::npos);
   CHECK(head.find("\r\nFrom: cairn@db1\r\n") != std::string::npos);
   CHECK(head.find("\r\nTo: ops@example.org, b@example.org\r\n") != std::string::npos);
-  CHECK(head.find("\r\nSubject: cairn: cairn-verify failed on db1  Bcc: victim@example.org\r\n") != std::string::npos);
+  CHECK(head.find("\r\nSubject: cairn: cairn-verify failed on db1  Bcc: victim@example.org\r\n") !=
+        std::string::npos);
   CHECK(head.find("\r\nBcc:") == std::string::npos);
   CHECK(head.find("\r\nMessage-ID: <id1@db1>\r\n") != std::string::npos);
   CHECK(head.find("\r\nContent-Type: text/plain; charset=utf-8\r\n") != std::string::npos);
@@ -233,7 +250,9 @@ TEST_CASE("notify::email_message: a non-ASCII subject is an RFC 2047 encoded-wor
 
 TEST_CASE("notify::event_env: the CAIRN_EVENT_* variables", "[notify]") {
   const auto env = notify::event_env(sample());
-  const auto has = [&](const std::string& v) { return std::find(env.begin(), env.end(), v) != env.end(); };
+  const auto has = [&](const std::string& v) {
+    return std::find(env.begin(), env.end(), v) != env.end();
+  };
   CHECK(has("CAIRN_EVENT_SCHEMA=cairn.notify/1"));
   CHECK(has("CAIRN_EVENT_TOOL=cairn-verify"));
   CHECK(has("CAIRN_EVENT_HOST=db1"));

@@ -29,13 +29,15 @@ std::string snap(const fs::path& dir) {
   o.roots = {dir};
   o.source = "app";
   o.host = "testhost";
-  Ran r = run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::snap(o, in, out, obs, c); });
+  Ran r = run_op(
+      [&](auto& in, auto& out, auto& obs, auto& c) { return ops::snap(o, in, out, obs, c); });
   if (!r.result) FAIL("snap: " << r.result.error().message);
   return r.out;
 }
 
 Ran diff(const ops::DiffOptions& o, const std::string& in = {}) {
-  return run_op([&](auto& i, auto& out, auto& obs, auto& c) { return ops::diff(o, i, out, obs, c); }, in);
+  return run_op(
+      [&](auto& i, auto& out, auto& obs, auto& c) { return ops::diff(o, i, out, obs, c); }, in);
 }
 
 // path -> entry of a marked manifest stream (what cairn-diff writes in a pipe).
@@ -82,7 +84,8 @@ struct Changed {
 
 }  // namespace
 
-TEST_CASE("ops::diff: in a pipe, marks each entry against the latest set of the source", "[ops][diff]") {
+TEST_CASE("ops::diff: in a pipe, marks each entry against the latest set of the source",
+          "[ops][diff]") {
   Changed c;
   auto d = diff(c.options(), snap(c.src));
   if (!d.result) FAIL(d.result.error().message);
@@ -161,7 +164,8 @@ TEST_CASE("ops::diff: a report of SET against DIR, and against another SET", "[o
   o.json = true;
   d = diff(o);
   REQUIRE(d.result);
-  CHECK_THAT(d.out, Catch::StartsWith(R"({"schema":"cairn.diff/1","change":"M","path":"edit.txt"})"));
+  CHECK_THAT(d.out,
+             Catch::StartsWith(R"({"schema":"cairn.diff/1","change":"M","path":"edit.txt"})"));
 }
 
 TEST_CASE("ops::diff: a report needs two arguments that resolve", "[ops][diff]") {

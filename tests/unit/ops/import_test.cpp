@@ -7,13 +7,16 @@
 
 using namespace prune_test;
 
-TEST_CASE("ops::import_sets: a damaged set object is named, left out and counted; the others are imported",
-          "[ops][import]") {
+TEST_CASE(
+    "ops::import_sets: a damaged set object is named, left out and counted; the others are "
+    "imported",
+    "[ops][import]") {
   Fixture fx;
-  const auto a = fx.pack_set("db", "daily", kT0, Files{{"a", random_content(10u << 10)}}, model::SetKind::full);
+  const auto a = fx.pack_set("db", "daily", kT0, Files{{"a", random_content(10u << 10)}},
+                             model::SetKind::full);
   const auto b = fx.pack_set("db", "daily", kT0 + kHour, Files{{"b", random_content(10u << 10)}});
-  const auto c = fx.pack_set("db", "daily", kT0 + 2 * kHour, Files{{"c", random_content(10u << 10)}},
-                             model::SetKind::differential);
+  const auto c = fx.pack_set("db", "daily", kT0 + 2 * kHour,
+                             Files{{"c", random_content(10u << 10)}}, model::SetKind::differential);
   {
     const fs::path obj = fx.ro.repo / "sets" / b.hex();
     std::fstream f(obj, std::ios::in | std::ios::out | std::ios::binary);

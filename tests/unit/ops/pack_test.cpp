@@ -17,7 +17,8 @@ namespace {
 std::size_t count_files(const fs::path& dir) {
   std::size_t n = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it)
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); ++it)
     n += it->is_regular_file() ? 1 : 0;
   return n;
 }
@@ -30,14 +31,18 @@ catalog::Catalog open_catalog(const ops::RepoOptions& ro) {
 
 Ran try_pack(const ops::RepoOptions& ro, const std::string& stream) {
   const ops::PackOptions po{ro, model::SetKind::incremental, 1};
-  return run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); }, stream);
+  return run_op(
+      [&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); },
+      stream);
 }
 
 }  // namespace
 
-TEST_CASE("ops::pack: prints the set id, then a +REL line for each object it wrote", "[ops][pack]") {
+TEST_CASE("ops::pack: prints the set id, then a +REL line for each object it wrote",
+          "[ops][pack]") {
   ScratchRepo s;
-  const Files files{{"a.bin", random_bytes(200u << 10)}, {"docs/b.txt", bytes_of("hello, cairn\n")}};
+  const Files files{{"a.bin", random_bytes(200u << 10)},
+                    {"docs/b.txt", bytes_of("hello, cairn\n")}};
   const auto lines = lines_of(pack_stream(s.ro, manifest_stream("app", "daily", 0, files)));
   REQUIRE(lines.size() >= 3);  // the id, at least one pack, the set object
   auto id = hash::SetId::from_hex(lines[0]);
@@ -81,7 +86,8 @@ TEST_CASE("ops::pack: content the repository holds already is not stored again",
   const Files renamed{{"copy-of-big.bin", files[0].second}, {"x/small.bin", files[1].second}};
   const auto lines = lines_of(pack_stream(s.ro, manifest_stream("other", "daily", 0, renamed)));
   CHECK(count_files(s.ro.repo / "packs") <= packs + 1);
-  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("+packs/", 0) == 0; }) <= 1);
+  CHECK(std::count_if(lines.begin(), lines.end(),
+                      [](const std::string& l) { return l.rfind("+packs/", 0) == 0; }) <= 1);
   auto second = hash::SetId::from_hex(lines.at(0));
   REQUIRE(second);
   CHECK(*second != first);
@@ -90,7 +96,8 @@ TEST_CASE("ops::pack: content the repository holds already is not stored again",
 
 TEST_CASE("ops::pack: a stream that ends before its trailer commits no set", "[ops][pack]") {
   ScratchRepo s;
-  const std::string whole = manifest_stream("app", "daily", 0, Files{{"a.bin", random_bytes(100u << 10)}});
+  const std::string whole =
+      manifest_stream("app", "daily", 0, Files{{"a.bin", random_bytes(100u << 10)}});
   // Everything but the trailer: the stream as a failed cairn-snap --from-command leaves it.
   io::StringWriter cut;
   {

@@ -86,7 +86,8 @@ struct Fixture {
   }
 
   hash::SetId pack_set(const std::string& source, const std::string& klass, std::int64_t started_ns,
-                       const Files& files, model::SetKind kind = model::SetKind::incremental) const {
+                       const Files& files,
+                       model::SetKind kind = model::SetKind::incremental) const {
     return test::pack_files(ro, source, klass, started_ns, files, kind);
   }
 
@@ -139,8 +140,8 @@ struct Fixture {
   std::size_t count_files(std::string_view sub) const {
     std::size_t n = 0;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(ro.repo / sub, ec); it != fs::recursive_directory_iterator();
-         ++it)
+    for (auto it = fs::recursive_directory_iterator(ro.repo / sub, ec);
+         it != fs::recursive_directory_iterator(); ++it)
       n += it->is_regular_file() ? 1 : 0;
     return n;
   }

@@ -16,8 +16,8 @@
 
 #include "ops/hold.hpp"
 #include "ops/verify.hpp"
-#include "repo/objects.hpp"
 #include "prune_fixture.hpp"
+#include "repo/objects.hpp"
 
 using namespace prune_test;
 
@@ -44,10 +44,14 @@ void check_lines(const Fixture& fx, const Pruned& p) {
   for (const auto& l : p.lines()) {
     auto key = backend::Key::from_path(l.substr(1));
     REQUIRE(key);
-    if (l[0] == '+') CHECK(fx.exists(*key));
-    else CHECK_FALSE(fx.exists(*key));
-    if (l.rfind("-packs/", 0) == 0) packs_started = true;
-    else if (l.find("index/") == 1) CHECK_FALSE(packs_started);
+    if (l[0] == '+')
+      CHECK(fx.exists(*key));
+    else
+      CHECK_FALSE(fx.exists(*key));
+    if (l.rfind("-packs/", 0) == 0)
+      packs_started = true;
+    else if (l.find("index/") == 1)
+      CHECK_FALSE(packs_started);
   }
 }
 
@@ -77,7 +81,9 @@ struct FourSets {
 
 }  // namespace
 
-TEST_CASE("ops::prune: --dry-run prints every set with its decision and the bytes, and changes nothing", "[ops][prune]") {
+TEST_CASE(
+    "ops::prune: --dry-run prints every set with its decision and the bytes, and changes nothing",
+    "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 2\n");
@@ -89,10 +95,14 @@ TEST_CASE("ops::prune: --dry-run prints every set with its decision and the byte
   if (!p.result) FAIL(p.result.error().message);
   INFO(p.out);
   REQUIRE(p.lines().size() == 5);
-  CHECK(line_of(p, s.ids[0]) == "drop " + p12(s.ids[0]) + " 2025-03-01T00:00:00Z app daily matched no keep rule");
-  CHECK(line_of(p, s.ids[1]) == "drop " + p12(s.ids[1]) + " 2025-03-02T00:00:00Z app daily matched no keep rule");
-  CHECK(line_of(p, s.ids[2]) == "keep " + p12(s.ids[2]) + " 2025-03-03T00:00:00Z app daily last #2");
-  CHECK(line_of(p, s.ids[3]) == "keep " + p12(s.ids[3]) + " 2025-03-04T00:00:00Z app daily last #1");
+  CHECK(line_of(p, s.ids[0]) ==
+        "drop " + p12(s.ids[0]) + " 2025-03-01T00:00:00Z app daily matched no keep rule");
+  CHECK(line_of(p, s.ids[1]) ==
+        "drop " + p12(s.ids[1]) + " 2025-03-02T00:00:00Z app daily matched no keep rule");
+  CHECK(line_of(p, s.ids[2]) ==
+        "keep " + p12(s.ids[2]) + " 2025-03-03T00:00:00Z app daily last #2");
+  CHECK(line_of(p, s.ids[3]) ==
+        "keep " + p12(s.ids[3]) + " 2025-03-04T00:00:00Z app daily last #1");
   // Freed: the packs only the dropped sets need (their file chunks; the manifests differ too).
   std::set<hash::PackId> dropped, kept;
   for (int i : {0, 1})
@@ -103,9 +113,10 @@ TEST_CASE("ops::prune: --dry-run prints every set with its decision and the byte
   for (const auto& pk : dropped)
     if (!kept.contains(pk)) only_dropped.push_back(pk);
   REQUIRE(!only_dropped.empty());
-  CHECK(p.lines().back() == fmt::format("total: 4 sets, keep 2, drop 2; frees {} bytes in {} packs once swept ({} "
-                                        "only dropped sets need, 0 unreferenced)",
-                                        size_of(fx, only_dropped), only_dropped.size(), only_dropped.size()));
+  CHECK(p.lines().back() ==
+        fmt::format("total: 4 sets, keep 2, drop 2; frees {} bytes in {} packs once swept ({} "
+                    "only dropped sets need, 0 unreferenced)",
+                    size_of(fx, only_dropped), only_dropped.size(), only_dropped.size()));
   // Nothing changed.
   CHECK(fx.catalog().list_sets().value() == *catalog_before);
   CHECK(fx.count_files("packs") == packs_before);
@@ -140,7 +151,9 @@ TEST_CASE("ops::prune: --json gives one object a set and a summary", "[ops][prun
   CHECK(sum["dry_run"] == true);
 }
 
-TEST_CASE("ops::prune: drops what the policy says; packs go only after a new set; kept sets restore", "[ops][prune]") {
+TEST_CASE(
+    "ops::prune: drops what the policy says; packs go only after a new set; kept sets restore",
+    "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 2\n");
@@ -246,7 +259,9 @@ class GatedReader final : public io::Reader {
 
 }  // namespace
 
-TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps the pack it reuses", "[ops][prune]") {
+TEST_CASE(
+    "ops::prune: a backup that opened the repository before the mark keeps the pack it reuses",
+    "[ops][prune]") {
   Fixture fx;
   fx.policy("[class.daily]\nkeep-last = 1\n");
   const Files a_files{{"shared", random_content(100u << 10)}};
@@ -261,7 +276,8 @@ TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps
   std::thread writer([&] {
     CountingObserver obs;
     CancelToken cancel;
-    packed = ops::pack(ops::PackOptions{fx.ro, model::SetKind::incremental, 1}, in, pack_out, obs, cancel);
+    packed = ops::pack(ops::PackOptions{fx.ro, model::SetKind::incremental, 1}, in, pack_out, obs,
+                       cancel);
   });
   in.wait_reached();
 
@@ -270,7 +286,9 @@ TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps
   CHECK_FALSE(fx.set_exists(a));
   CHECK(mark.count_prefix("-packs/") == 0);
   for (const auto& pk : a_packs) REQUIRE(fx.pack_exists(pk));
-  CHECK_FALSE(fx.open()->locate(fx.open()->read_pack_index(a_packs.front()).value().front().id).has_value());
+  CHECK_FALSE(fx.open()
+                  ->locate(fx.open()->read_pack_index(a_packs.front()).value().front().id)
+                  .has_value());
 
   in.release();  // the backup goes on, deduplicating against a's chunk, and commits
   writer.join();
@@ -298,7 +316,9 @@ TEST_CASE("ops::prune: a backup that opened the repository before the mark keeps
   for (const auto& pk : shared) CHECK(fx.pack_exists(pk));
 }
 
-TEST_CASE("ops::prune: a backup that opens the repository after the mark does not reuse a marked pack", "[ops][prune]") {
+TEST_CASE(
+    "ops::prune: a backup that opens the repository after the mark does not reuse a marked pack",
+    "[ops][prune]") {
   Fixture fx;
   fx.policy("[class.daily]\nkeep-last = 1\n");
   const Files a_files{{"shared", random_content(100u << 10)}};
@@ -360,7 +380,8 @@ TEST_CASE("ops::prune: a lost state file only delays the sweep", "[ops][prune]")
   fx.check_restores(s.ids[2], s.files[2]);
 }
 
-TEST_CASE("ops::prune: deletes nothing while the catalog lists a set the repository lacks", "[ops][prune]") {
+TEST_CASE("ops::prune: deletes nothing while the catalog lists a set the repository lacks",
+          "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 1\n");
@@ -376,13 +397,15 @@ TEST_CASE("ops::prune: deletes nothing while the catalog lists a set the reposit
   CHECK(run.out.empty());
 }
 
-TEST_CASE("ops::prune: a hold the repository records keeps a set the catalog thinks free", "[ops][prune]") {
+TEST_CASE("ops::prune: a hold the repository records keeps a set the catalog thinks free",
+          "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 1\n");
   CountingObserver obs;
   io::StringWriter hold_out;
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, s.ids[0].hex(), true, "placed on another host"}, hold_out, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, s.ids[0].hex(), true, "placed on another host"},
+                    hold_out, obs));
   REQUIRE(fx.catalog().set_hold(s.ids[0], false, ""));  // this catalog never heard of it
   const Pruned run = fx.prune();
   REQUIRE(run.result);
@@ -421,7 +444,8 @@ TEST_CASE("ops::prune: a legal hold keeps a set until it is released", "[ops][pr
   auto audit = fx.catalog().audit_log(0);
   REQUIRE(audit);
   REQUIRE(audit->size() >= 2);
-  CHECK(audit->at(audit->size() - 2).command == "cairn hold " + s.ids[0].hex() + " --reason case 42");
+  CHECK(audit->at(audit->size() - 2).command ==
+        "cairn hold " + s.ids[0].hex() + " --reason case 42");
   CHECK(audit->back().command == "cairn release " + s.ids[0].hex());
 }
 
@@ -508,19 +532,20 @@ TEST_CASE("ops::prune: an interrupted sweep is reported again by the next run", 
   verify_clean(fx);
 }
 
-TEST_CASE("ops::prune: a marked pack that an index file names again waits a new grace period", "[ops][prune]") {
+TEST_CASE("ops::prune: a marked pack that an index file names again waits a new grace period",
+          "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
   fx.policy("[class.daily]\nkeep-last = 2\n");
   const auto victim = fx.packs_of(s.ids[0]).front();  // only set 0 needs it
-  REQUIRE(fx.prune().result);                           // marked and retired
+  REQUIRE(fx.prune().result);                         // marked and retired
   {
     // A writer that had the pack in memory indexes it again (and then dies before its set).
     auto r = fx.open();
     auto entries = r->read_pack_index(victim);
     REQUIRE(entries);
-    const Bytes bytes = repo::encode_index_file({repo::IndexPack{victim, *entries}}, r->keys().index_key.view(),
-                                                r->keys().repo_id);
+    const Bytes bytes = repo::encode_index_file({repo::IndexPack{victim, *entries}},
+                                                r->keys().index_key.view(), r->keys().repo_id);
     REQUIRE(r->storage().put(backend::Key::index(hash::blake2b(bytes).hex()), bytes, true));
   }
   fx.pack_set("app", "adhoc", kT0 + 10 * kDay, Files{{"x", random_content(1000)}});

@@ -20,14 +20,16 @@ struct Pushed {
   std::vector<std::string> lines;  // "+REL DEST" / "-REL DEST"
 };
 
-Pushed push(const ops::RepoOptions& ro, const std::vector<std::string>& dests, const std::string& input,
-            bool all = false) {
+Pushed push(const ops::RepoOptions& ro, const std::vector<std::string>& dests,
+            const std::string& input, bool all = false) {
   ops::PushOptions o;
   o.repo = ro;
   o.dests = dests;
   o.all = all;
   o.jobs = 2;
-  Ran r = run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::push(o, in, out, obs, c); }, input);
+  Ran r =
+      run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::push(o, in, out, obs, c); },
+             input);
   return Pushed{std::move(r.result), lines_of(r.out)};
 }
 
@@ -35,7 +37,8 @@ Pushed push(const ops::RepoOptions& ro, const std::vector<std::string>& dests, c
 std::vector<std::string> objects(const fs::path& dir) {
   std::vector<std::string> v;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); ++it) {
     const std::string rel = fs::relative(it->path(), dir).string();
     if (it->is_regular_file() && rel.rfind("tmp/", 0) != 0) v.push_back(rel);
   }
@@ -143,7 +146,8 @@ TEST_CASE("ops::push: cairn-pack's output sends that set and what it needs", "[o
 
 TEST_CASE("ops::push: -REL deletes the object at the destination", "[ops][push]") {
   ScratchRepo s;
-  const hash::SetId id = pack_files(s.ro, "app", "daily", 0, Files{{"a.bin", random_bytes(80u << 10)}});
+  const hash::SetId id =
+      pack_files(s.ro, "app", "daily", 0, Files{{"a.bin", random_bytes(80u << 10)}});
   const fs::path dest = s.dir / "dest";
   REQUIRE(push(s.ro, {dest.string()}, "", true).result);
   std::string set_rel;
@@ -158,9 +162,11 @@ TEST_CASE("ops::push: -REL deletes the object at the destination", "[ops][push]"
   CHECK(fs::exists(s.ro.repo / set_rel));  // the repository keeps its own
 }
 
-TEST_CASE("ops::push: bad input or a bad destination is refused before anything is sent", "[ops][push]") {
+TEST_CASE("ops::push: bad input or a bad destination is refused before anything is sent",
+          "[ops][push]") {
   ScratchRepo s;
-  const std::string packed = pack_stream(s.ro, manifest_stream("app", "daily", 0, Files{{"a", bytes_of("x")}}));
+  const std::string packed =
+      pack_stream(s.ro, manifest_stream("app", "daily", 0, Files{{"a", bytes_of("x")}}));
   const fs::path dest = s.dir / "dest";
 
   auto p = push(s.ro, {dest.string()}, packed + "packs/not-a-line\n");

@@ -50,7 +50,8 @@ TEST_CASE("ops::rebuild_catalog: recreates every set from the repository alone",
   remove_catalog(fx);
   auto r = rebuild(fx);
   if (!r) FAIL(r.error().message);
-  CHECK(r->result == "catalog '" + fx.ro.catalog->string() + "': 3 sets from the repository, 0 pruned kept from the old catalog");
+  CHECK(r->result == "catalog '" + fx.ro.catalog->string() +
+                         "': 3 sets from the repository, 0 pruned kept from the old catalog");
   auto cat = fx.catalog();
   auto after = cat.list_sets();
   REQUIRE(after);
@@ -84,10 +85,12 @@ TEST_CASE("ops::rebuild_catalog: recreates every set from the repository alone",
   CHECK(audit->back().command == "cairn catalog rebuild");
 }
 
-TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a readable old catalog", "[ops][rebuild]") {
+TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a readable old catalog",
+          "[ops][rebuild]") {
   Fixture fx;
   Mixed m(fx);
-  const auto old_app = fx.pack_set("app", "daily", kT0 - kDay, Files{{"old", random_content(10u << 10)}});
+  const auto old_app =
+      fx.pack_set("app", "daily", kT0 - kDay, Files{{"old", random_content(10u << 10)}});
   CountingObserver obs;
   io::StringWriter hold_out;
   REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.diff.hex(), true, "audit 2025"}, hold_out, obs));
@@ -116,9 +119,11 @@ TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a reada
   REQUIRE(gone);
   CHECK(gone->status == catalog::SetStatus::pruned);
   auto runs = cat.runs_since(0).value();
-  CHECK(std::any_of(runs.begin(), runs.end(), [](const auto& x) { return x.tool == "cairn-verify"; }));
+  CHECK(std::any_of(runs.begin(), runs.end(),
+                    [](const auto& x) { return x.tool == "cairn-verify"; }));
   auto audit = cat.audit_log(0).value();
-  CHECK(std::any_of(audit.begin(), audit.end(), [](const auto& a) { return a.command.rfind("cairn hold ", 0) == 0; }));
+  CHECK(std::any_of(audit.begin(), audit.end(),
+                    [](const auto& a) { return a.command.rfind("cairn hold ", 0) == 0; }));
 
   // Without the old catalog, the hold comes back from the repository's signed hold record.
   remove_catalog(fx);
@@ -170,7 +175,8 @@ TEST_CASE("ops::hold: writes a signed hold record that a rebuild from the reposi
   CHECK(bad->warnings == 1);
 }
 
-TEST_CASE("ops::rebuild_catalog: a damaged catalog file is replaced, and kept aside", "[ops][rebuild]") {
+TEST_CASE("ops::rebuild_catalog: a damaged catalog file is replaced, and kept aside",
+          "[ops][rebuild]") {
   Fixture fx;
   Mixed m(fx);
   {
@@ -188,7 +194,9 @@ TEST_CASE("ops::rebuild_catalog: a damaged catalog file is replaced, and kept as
   CHECK(text.rfind("this is not a database", 0) == 0);
 }
 
-TEST_CASE("ops::hold: needs a reason; holds, replaces the reason, releases; unknown sets are not found", "[ops][hold]") {
+TEST_CASE(
+    "ops::hold: needs a reason; holds, replaces the reason, releases; unknown sets are not found",
+    "[ops][hold]") {
   Fixture fx;
   Mixed m(fx);
   CountingObserver obs;
@@ -198,7 +206,8 @@ TEST_CASE("ops::hold: needs a reason; holds, replaces the reason, releases; unkn
   CHECK(no_reason.error().code == Errc::usage);
   REQUIRE(ops::hold(ops::HoldOptions{fx.ro, "app@latest", true, "first"}, hold_out, obs));
   CHECK(fx.catalog().get_set(m.incr).value()->hold_reason == "first");
-  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex().substr(0, 10), true, "second"}, hold_out, obs));
+  REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex().substr(0, 10), true, "second"}, hold_out,
+                    obs));
   CHECK(fx.catalog().get_set(m.incr).value()->hold_reason == "second");
   REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.incr.hex(), false, ""}, hold_out, obs));
   auto rec = fx.catalog().get_set(m.incr).value();
@@ -221,26 +230,34 @@ TEST_CASE("ops::hold: rescues a set marked pruned whose object is still there", 
   CHECK(rec->legal_hold);
 }
 
-TEST_CASE("ops::policy_check: prints what each class keeps; names the line of a problem", "[ops][policy]") {
+TEST_CASE("ops::policy_check: prints what each class keeps; names the line of a problem",
+          "[ops][policy]") {
   Fixture fx;
-  fx.policy("[class.daily]\nkeep-last = 3\nkeep-daily = 14\nkeep-weekly = 1\nkeep-within = \"2w\"\nrpo = \"26h\"\n"
-            "min-copies = 2\ndestinations = [\"s3://b/app\"]\n[class.raw]\nrto = \"1h\"\n");
+  fx.policy(
+      "[class.daily]\nkeep-last = 3\nkeep-daily = 14\nkeep-weekly = 1\nkeep-within = \"2w\"\nrpo = "
+      "\"26h\"\n"
+      "min-copies = 2\ndestinations = [\"s3://b/app\"]\n[class.raw]\nrto = \"1h\"\n");
   io::StringWriter out;
   auto r = ops::policy_check(ops::PolicyCheckOptions{fx.policy_file, false}, out);
   if (!r) FAIL(r.error().message);
-  CHECK(out.out == "policy '" + fx.policy_file.string() + "': 2 classes\n"
-                   "class daily (line 1)\n"
-                   "  keeps: the 3 newest sets; the newest set of each of the 14 newest days with a set; the newest set "
-                   "of the newest ISO week with a set (UTC); every set less than 2w older than the newest\n"
-                   "  objectives: rpo 26h\n"
-                   "  copies: 2 copies on s3://b/app\n"
-                   "class raw (line 9)\n"
-                   "  keeps: every set (no retention rules)\n"
-                   "  objectives: rto 1h\n");
+  CHECK(
+      out.out ==
+      "policy '" + fx.policy_file.string() +
+          "': 2 classes\n"
+          "class daily (line 1)\n"
+          "  keeps: the 3 newest sets; the newest set of each of the 14 newest days with a set; "
+          "the newest set "
+          "of the newest ISO week with a set (UTC); every set less than 2w older than the newest\n"
+          "  objectives: rpo 26h\n"
+          "  copies: 2 copies on s3://b/app\n"
+          "class raw (line 9)\n"
+          "  keeps: every set (no retention rules)\n"
+          "  objectives: rto 1h\n");
   fx.policy("[class.daily]\nkeep-last = 3\nkeep-montly = 1\n");
   io::StringWriter bad_out;
   auto bad = ops::policy_check(ops::PolicyCheckOptions{fx.policy_file, false}, bad_out);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == Errc::bad_input);
-  CHECK(bad.error().message == "policy '" + fx.policy_file.string() + "' line 3: unknown key 'keep-montly' in [class.daily]");
+  CHECK(bad.error().message == "policy '" + fx.policy_file.string() +
+                                   "' line 3: unknown key 'keep-montly' in [class.daily]");
 }

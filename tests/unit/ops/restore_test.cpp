@@ -42,7 +42,8 @@ struct Packed {
 
 TEST_CASE("ops::restore: a set restores byte for byte, by id, prefix or latest", "[ops][restore]") {
   Packed p;
-  for (const std::string& ref : {p.id.hex(), p.id.hex().substr(0, 12), std::string("latest"), std::string("app@latest")}) {
+  for (const std::string& ref :
+       {p.id.hex(), p.id.hex().substr(0, 12), std::string("latest"), std::string("app@latest")}) {
     INFO(ref);
     check_restores(p.s.ro, ref, p.s.dir / ("out-" + ref), p.files);
   }
@@ -73,7 +74,8 @@ TEST_CASE("ops::restore: patterns restore what they select and nothing else", "[
   CHECK_THAT(r.result.error().message, Catch::Contains("docs/zzz.txt"));
 }
 
-TEST_CASE("ops::restore: stdout_file writes one file's content, and only a file the set holds", "[ops][restore]") {
+TEST_CASE("ops::restore: stdout_file writes one file's content, and only a file the set holds",
+          "[ops][restore]") {
   Packed p;
   ops::RestoreOptions o;
   o.repo = p.s.ro;
@@ -107,7 +109,8 @@ TEST_CASE("ops::restore: an unknown set is not found", "[ops][restore]") {
   CHECK(failed_with(run(o).result) == Errc::not_found);
 }
 
-TEST_CASE("ops::restore: a symlink planted in the target redirects nothing outside it", "[ops][restore]") {
+TEST_CASE("ops::restore: a symlink planted in the target redirects nothing outside it",
+          "[ops][restore]") {
   Packed p;
   const fs::path target = p.s.dir / "target", outside = p.s.dir / "outside";
   fs::create_directories(target);
@@ -122,7 +125,8 @@ TEST_CASE("ops::restore: a symlink planted in the target redirects nothing outsi
   CHECK(read_text(target / "c.bin") == std::string(as_chars(p.files[0].second)));
 }
 
-TEST_CASE("ops::restore: a damaged pack fails its file, never written under its final name", "[ops][restore]") {
+TEST_CASE("ops::restore: a damaged pack fails its file, never written under its final name",
+          "[ops][restore]") {
   Packed p;
   // The first pack written holds the first chunk of c.bin (one worker, input order).
   std::string pack;

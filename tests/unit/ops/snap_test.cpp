@@ -31,7 +31,9 @@ void write(const fs::path& p, std::string_view s) {
 
 struct Collect final : Observer {
   std::vector<std::pair<std::string, std::string>> warnings;
-  void warning(std::string_view path, const Error& e) override { warnings.emplace_back(path, e.message); }
+  void warning(std::string_view path, const Error& e) override {
+    warnings.emplace_back(path, e.message);
+  }
 };
 
 struct Snapshot {
@@ -101,7 +103,8 @@ TEST_CASE("ops::snap: a directory becomes a sorted, readable manifest stream", "
   CHECK(r->set.started_ns > 0);
   std::vector<std::string> paths;
   for (const auto& e : r->entries) paths.push_back(e.path);
-  CHECK(paths == std::vector<std::string>{".", "conf", "conf/a.ini", "data.bin", "data.hard", "latest"});
+  CHECK(paths ==
+        std::vector<std::string>{".", "conf", "conf/a.ini", "data.bin", "data.hard", "latest"});
   CHECK(find(*r, "data.bin")->type == Type::file);
   CHECK(find(*r, "data.bin")->size == 10);
   CHECK_FALSE(find(*r, "data.bin")->inline_content);
@@ -176,7 +179,9 @@ TEST_CASE("ops::snap: --tar reads a tar stream from stdin or a file", "[ops]") {
   write(d / "sub" / "f", "tar content");
   fs::create_symlink("sub/f", d / "l");
   fs::path tarfile = s.dir / "in.tar.gz";
-  REQUIRE(std::system(fmt::format("tar -C '{}' -czf '{}' . 2>/dev/null", d.string(), tarfile.string()).c_str()) == 0);
+  REQUIRE(
+      std::system(fmt::format("tar -C '{}' -czf '{}' . 2>/dev/null", d.string(), tarfile.string())
+                      .c_str()) == 0);
   std::ifstream f(tarfile, std::ios::binary);
   std::string tar((std::istreambuf_iterator<char>(f)), {});
 
@@ -229,7 +234,8 @@ TEST_CASE("ops::snap: hooks run around the snapshot; a failing pre hook aborts",
   CHECK(p->outcome.warnings == 1);
 }
 
-TEST_CASE("ops::snap: refuses no input, two inputs and a single root that is not a directory", "[ops]") {
+TEST_CASE("ops::snap: refuses no input, two inputs and a single root that is not a directory",
+          "[ops]") {
   Scratch s;
   write(s.dir / "file", "x");
   Collect obs;

@@ -20,8 +20,8 @@
 #include "ops/context.hpp"
 #include "ops/pack.hpp"
 #include "ops/process.hpp"
-#include "repo/stored.hpp"
 #include "ops/verify.hpp"
+#include "repo/stored.hpp"
 #include "support/ops_repo.hpp"
 
 using namespace cairn;
@@ -85,13 +85,13 @@ struct Fixture {
   VerifyScratch scratch;
   ops::RepoOptions ro;
 
-  Fixture() {
-    ro = test::init_ops_repo(scratch.dir);
-  }
+  Fixture() { ro = test::init_ops_repo(scratch.dir); }
 
   // Packs one set of regular files with inline content; returns the set id.
-  hash::SetId pack_set(const std::string& source, const std::vector<std::pair<std::string, Bytes>>& files,
-                       model::SetKind kind = model::SetKind::incremental, std::int64_t started_ns = 0) {
+  hash::SetId pack_set(const std::string& source,
+                       const std::vector<std::pair<std::string, Bytes>>& files,
+                       model::SetKind kind = model::SetKind::incremental,
+                       std::int64_t started_ns = 0) {
     return test::pack_files(ro, source, "daily", started_ns, files, kind);
   }
 
@@ -162,9 +162,7 @@ struct Fixture {
     return out;
   }
 
-  fs::path pack_file(const hash::PackId& p) const {
-    return ro.repo / backend::Key::pack(p).path();
-  }
+  fs::path pack_file(const hash::PackId& p) const { return ro.repo / backend::Key::pack(p).path(); }
 
   catalog::Catalog catalog() const {
     auto ctx = ops::open_context(ro);
@@ -192,7 +190,8 @@ std::string prefix(const hash::SetId& id) { return id.hex().substr(0, 12); }
 
 }  // namespace
 
-TEST_CASE("ops::verify: a clean repository verifies, with and without --read-data, and is recorded", "[ops][verify]") {
+TEST_CASE("ops::verify: a clean repository verifies, with and without --read-data, and is recorded",
+          "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("app", {{"one", one_pack()}, {"two", one_pack()}});
   const auto b = fx.pack_set("db", {{"dump", random_content(150 << 10)}}, model::SetKind::full);
@@ -217,7 +216,8 @@ TEST_CASE("ops::verify: a clean repository verifies, with and without --read-dat
   CHECK(data.packs_read.size() >= 4);  // two data packs for "app", one for "db", manifests
   CHECK(s["bytes_read"].get<std::uint64_t>() > (278u << 10));  // 64 + 64 + 150 KiB of random data
   std::istringstream lines(data.out);
-  for (std::string line; std::getline(lines, line);) CHECK(line.rfind(R"({"schema":"cairn.verify/1",)", 0) == 0);
+  for (std::string line; std::getline(lines, line);)
+    CHECK(line.rfind(R"({"schema":"cairn.verify/1",)", 0) == 0);
 
   auto cat = fx.catalog();
   for (const auto& id : {a, b}) {
@@ -230,16 +230,16 @@ TEST_CASE("ops::verify: a clean repository verifies, with and without --read-dat
   }
 }
 
-TEST_CASE("ops::verify: --read-data names a damaged pack, the set that needs it and exactly its files",
-          "[ops][verify]") {
+TEST_CASE(
+    "ops::verify: --read-data names a damaged pack, the set that needs it and exactly its files",
+    "[ops][verify]") {
   Fixture fx;
   const Bytes shared = one_pack();
-  const auto a = fx.pack_set(
-      "app", {{"a1", shared}, {"a2", one_pack()}, {"a3", shared}, {"a4", one_pack()}});
+  const auto a =
+      fx.pack_set("app", {{"a1", shared}, {"a2", one_pack()}, {"a3", shared}, {"a4", one_pack()}});
   // A full set has its own packs, so the damage below cannot reach it. (Its content differs:
   // a chunk stored twice is read from whichever copy the index lists first.)
-  const auto b = fx.pack_set("app", {{"b1", one_pack()}, {"b2", one_pack()}},
-                             model::SetKind::full);
+  const auto b = fx.pack_set("app", {{"b1", one_pack()}, {"b2", one_pack()}}, model::SetKind::full);
   const auto damaged = fx.pack_of(a, "a1");
   REQUIRE(damaged == fx.pack_of(a, "a3"));
   REQUIRE(damaged != fx.pack_of(a, "a2"));
@@ -281,7 +281,8 @@ TEST_CASE("ops::verify: --read-data names a damaged pack, the set that needs it 
   CHECK_FALSE(recs->back().ok);
 }
 
-TEST_CASE("ops::verify: the structural check finds a deleted pack without reading data", "[ops][verify]") {
+TEST_CASE("ops::verify: the structural check finds a deleted pack without reading data",
+          "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("app", {{"a1", one_pack()}, {"a2", one_pack()}});
   const auto gone = fx.pack_of(a, "a2");
@@ -300,7 +301,8 @@ TEST_CASE("ops::verify: the structural check finds a deleted pack without readin
   CHECK(fx.files_in(a, gone) == std::set<std::string>{"a2"});
 }
 
-TEST_CASE("ops::verify: a set object that is gone or fails its signature is damage", "[ops][verify]") {
+TEST_CASE("ops::verify: a set object that is gone or fails its signature is damage",
+          "[ops][verify]") {
   Fixture fx;
   const auto gone = fx.pack_set("app", {{"a", random_content(10 << 10)}});
   const auto forged = fx.pack_set("db", {{"b", random_content(10 << 10)}});
@@ -340,7 +342,8 @@ TEST_CASE("ops::verify: unreferenced packs are counted as garbage, not damage", 
   CHECK(v.has(": 0 damaged, 1 garbage"));
 }
 
-TEST_CASE("ops::verify: --read-data=I/N with N = 3 reads every pack exactly once over three runs", "[ops][verify]") {
+TEST_CASE("ops::verify: --read-data=I/N with N = 3 reads every pack exactly once over three runs",
+          "[ops][verify]") {
   Fixture fx;
   std::vector<std::pair<std::string, Bytes>> files;
   for (int i = 0; i < 7; ++i) files.emplace_back(fmt::format("f{}", i), one_pack());
@@ -376,7 +379,8 @@ TEST_CASE("ops::verify: --read-data=I/N with N = 3 reads every pack exactly once
   CHECK(some.packs_read.size() == 1);
 }
 
-TEST_CASE("ops::verify: --max-age fails with an objective error when the newest set is too old", "[ops][verify]") {
+TEST_CASE("ops::verify: --max-age fails with an objective error when the newest set is too old",
+          "[ops][verify]") {
   Fixture fx;
   auto o = fx.options();
   o.max_age = "26h";
@@ -384,7 +388,8 @@ TEST_CASE("ops::verify: --max-age fails with an objective error when the newest 
   INFO(empty.out);
   CHECK(empty.code() == Errc::objective);
 
-  fx.pack_set("old", {{"x", random_content(10 << 10)}}, model::SetKind::incremental, now_ns() - 10 * kDay);
+  fx.pack_set("old", {{"x", random_content(10 << 10)}}, model::SetKind::incremental,
+              now_ns() - 10 * kDay);
   fx.pack_set("new", {{"y", random_content(10 << 10)}});
 
   o.max_age = "3d";
@@ -420,12 +425,14 @@ TEST_CASE("ops::verify: damage wins over a stale source", "[ops][verify]") {
   CHECK(v.has("stale source 'old': no good set (max 1d)"));
 }
 
-TEST_CASE("ops::verify: --drill restores the latest set of each source, checks it and records restore_ms",
-          "[ops][verify]") {
+TEST_CASE(
+    "ops::verify: --drill restores the latest set of each source, checks it and records restore_ms",
+    "[ops][verify]") {
   Fixture fx;
   fx.pack_set("app", {{"old", random_content(20 << 10)}});
-  const auto latest =
-      fx.pack_set("app", {{"big", random_content(300 << 10)}, {"small", random_content(3 << 10)}, {"empty", Bytes{}}});
+  const auto latest = fx.pack_set(
+      "app",
+      {{"big", random_content(300 << 10)}, {"small", random_content(3 << 10)}, {"empty", Bytes{}}});
   const auto db = fx.pack_set("db", {{"dump", one_pack()}});
   auto o = fx.options();
   o.drill = true;
@@ -442,14 +449,16 @@ TEST_CASE("ops::verify: --drill restores the latest set of each source, checks i
   auto cat = fx.catalog();
   auto recs = cat.verifies(latest);
   REQUIRE(recs);
-  auto drill = std::find_if(recs->begin(), recs->end(),
-                            [](const catalog::VerifyRecord& r) { return r.kind == catalog::VerifyKind::drill; });
+  auto drill = std::find_if(recs->begin(), recs->end(), [](const catalog::VerifyRecord& r) {
+    return r.kind == catalog::VerifyKind::drill;
+  });
   REQUIRE(drill != recs->end());
   CHECK(drill->ok);
   CHECK(drill->restore_ms.has_value());
 }
 
-TEST_CASE("ops::verify: a drill of a set with damaged data fails with corrupt and is recorded", "[ops][verify]") {
+TEST_CASE("ops::verify: a drill of a set with damaged data fails with corrupt and is recorded",
+          "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("app", {{"a1", one_pack()}, {"a2", one_pack()}});
   flip_byte(fx.pack_file(fx.pack_of(a, "a2")));
@@ -467,14 +476,16 @@ TEST_CASE("ops::verify: a drill of a set with damaged data fails with corrupt an
 
   auto recs = fx.catalog().verifies(a);
   REQUIRE(recs);
-  auto drill = std::find_if(recs->begin(), recs->end(),
-                            [](const catalog::VerifyRecord& r) { return r.kind == catalog::VerifyKind::drill; });
+  auto drill = std::find_if(recs->begin(), recs->end(), [](const catalog::VerifyRecord& r) {
+    return r.kind == catalog::VerifyKind::drill;
+  });
   REQUIRE(drill != recs->end());
   CHECK_FALSE(drill->ok);
   CHECK_FALSE(drill->restore_ms.has_value());
 }
 
-TEST_CASE("ops::verify: refuses bad option combinations before touching the repository", "[ops][verify]") {
+TEST_CASE("ops::verify: refuses bad option combinations before touching the repository",
+          "[ops][verify]") {
   Fixture fx;
   auto o = fx.options();
   o.sets = {"latest"};
@@ -491,7 +502,8 @@ TEST_CASE("ops::verify: refuses bad option combinations before touching the repo
   CHECK(fx.verify(o).code() == Errc::usage);
 }
 
-TEST_CASE("ops::verify: --from checks a destination alone and records verified_at locally", "[ops][verify]") {
+TEST_CASE("ops::verify: --from checks a destination alone and records verified_at locally",
+          "[ops][verify]") {
   Fixture fx;
   const auto a = fx.pack_set("app", {{"a1", one_pack()}});
   const auto pack = fx.pack_of(a, "a1");

@@ -47,7 +47,8 @@ struct Fixture {
   std::vector<Chunk> chunks() {
     std::vector<Chunk> out;
     for (Bytes b : {compressible(20000, 'a'), random(5000), compressible(100, 'x'), random(1)}) {
-      out.push_back(Chunk{hash::ChunkId{hash::blake2b(b)}, b, static_cast<std::uint8_t>(out.size() % 2 + 1)});
+      out.push_back(
+          Chunk{hash::ChunkId{hash::blake2b(b)}, b, static_cast<std::uint8_t>(out.size() % 2 + 1)});
     }
     return out;
   }
@@ -75,15 +76,17 @@ struct Fixture {
   }
 
   // Reads every chunk of a pack back, as a repository would.
-  Status read_all(ByteView pack_bytes, const std::vector<Chunk>& cs, std::vector<Bytes>* got = nullptr) {
+  Status read_all(ByteView pack_bytes, const std::vector<Chunk>& cs,
+                  std::vector<Bytes>* got = nullptr) {
     CAIRN_TRY_ASSIGN(auto entries, pack::read_index(pack_bytes, index_key.view(), repo_id, "pack"));
-    CAIRN_TRY_ASSIGN(auto key, pack::open_data_key(pack_bytes.first(std::min(pack_bytes.size(), pack::kHeaderSize)),
-                                                   box.pk, box.sk.view(), "pack"));
+    CAIRN_TRY_ASSIGN(auto key, pack::open_data_key(
+                                   pack_bytes.first(std::min(pack_bytes.size(), pack::kHeaderSize)),
+                                   box.pk, box.sk.view(), "pack"));
     if (entries.size() != cs.size()) return Error{Errc::corrupt, "entry count"};
     Bytes scratch, out;
     for (const auto& e : entries) {
-      CAIRN_TRY(pack::open_blob(key.view(), repo_id, e, pack_bytes.subspan(e.offset, e.sealed_len), decomp, 1 << 20,
-                                scratch, out, "pack"));
+      CAIRN_TRY(pack::open_blob(key.view(), repo_id, e, pack_bytes.subspan(e.offset, e.sealed_len),
+                                decomp, 1 << 20, scratch, out, "pack"));
       if (got) got->push_back(out);
     }
     return {};
@@ -136,7 +139,8 @@ TEST_CASE("pack::Writer: two packs of the same chunks differ (fresh data key)", 
   CHECK(a.first != b.first);
 }
 
-TEST_CASE("pack::read_index: every flipped bit, truncation or appended byte is an error", "[pack]") {
+TEST_CASE("pack::read_index: every flipped bit, truncation or appended byte is an error",
+          "[pack]") {
   Fixture f;
   const auto cs = f.chunks();
   auto [bytes, fin] = f.write(cs);
@@ -151,7 +155,8 @@ TEST_CASE("pack::read_index: every flipped bit, truncation or appended byte is a
       CHECK((st.error().code == Errc::corrupt || st.error().code == Errc::unsupported_format));
     }
   }
-  for (std::size_t cut : {std::size_t{1}, std::size_t{12}, std::size_t{13}, bytes.size() / 2, bytes.size() - 1}) {
+  for (std::size_t cut :
+       {std::size_t{1}, std::size_t{12}, std::size_t{13}, bytes.size() / 2, bytes.size() - 1}) {
     INFO("truncated by " << cut);
     CHECK_FALSE(f.read_all(ByteView(bytes).first(bytes.size() - cut), cs));
   }
@@ -169,32 +174,40 @@ TEST_CASE("pack::open_blob: refuses another repository, a moved blob or a swappe
   REQUIRE(key);
   Bytes scratch, out;
   const pack::Entry e0 = fin.entries[0];
-  const auto blob = [&](const pack::Entry& e) { return ByteView(bytes).subspan(e.offset, e.sealed_len); };
-  REQUIRE(pack::open_blob(key->view(), f.repo_id, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
+  const auto blob = [&](const pack::Entry& e) {
+    return ByteView(bytes).subspan(e.offset, e.sealed_len);
+  };
+  REQUIRE(
+      pack::open_blob(key->view(), f.repo_id, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
   CHECK(out == cs[0].plain);
 
   Bytes other_repo = f.repo_id;
   other_repo[0] ^= 1;
-  CHECK_FALSE(pack::open_blob(key->view(), other_repo, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
+  CHECK_FALSE(
+      pack::open_blob(key->view(), other_repo, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
   pack::Entry renamed = e0;
   renamed.id = cs[1].id;  // claims to be another chunk
-  CHECK_FALSE(pack::open_blob(key->view(), f.repo_id, renamed, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
+  CHECK_FALSE(pack::open_blob(key->view(), f.repo_id, renamed, blob(e0), f.decomp, 1 << 20, scratch,
+                              out, "p"));
   pack::Entry retyped = e0;
   retyped.type = e0.type == 1 ? 2 : 1;
-  CHECK_FALSE(pack::open_blob(key->view(), f.repo_id, retyped, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
+  CHECK_FALSE(pack::open_blob(key->view(), f.repo_id, retyped, blob(e0), f.decomp, 1 << 20, scratch,
+                              out, "p"));
   pack::Entry reflagged = fin.entries[1];
   reflagged.flags = pack::kFlagZstd;
-  CHECK_FALSE(
-      pack::open_blob(key->view(), f.repo_id, reflagged, blob(fin.entries[1]), f.decomp, 1 << 20, scratch, out, "p"));
+  CHECK_FALSE(pack::open_blob(key->view(), f.repo_id, reflagged, blob(fin.entries[1]), f.decomp,
+                              1 << 20, scratch, out, "p"));
   // a chunk claiming more than the largest chunk is refused before any work
-  auto big = pack::open_blob(key->view(), f.repo_id, e0, blob(e0), f.decomp, cs[0].plain.size() - 1, scratch, out, "p");
+  auto big = pack::open_blob(key->view(), f.repo_id, e0, blob(e0), f.decomp, cs[0].plain.size() - 1,
+                             scratch, out, "p");
   REQUIRE_FALSE(big);
   CHECK(big.error().code == Errc::corrupt);
   // another pack's data key does not open this pack's blobs
   auto [bytes2, fin2] = f.write(cs);
   auto key2 = pack::open_data_key(bytes2, f.box.pk, f.box.sk.view(), "pack");
   REQUIRE(key2);
-  CHECK_FALSE(pack::open_blob(key2->view(), f.repo_id, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
+  CHECK_FALSE(
+      pack::open_blob(key2->view(), f.repo_id, e0, blob(e0), f.decomp, 1 << 20, scratch, out, "p"));
 }
 
 TEST_CASE("pack::open_data_key: a write-only key or another key pair cannot open it", "[pack]") {
@@ -273,8 +286,9 @@ TEST_CASE("pack::parse_trailer: refuses impossible lengths", "[pack]") {
   Bytes tail(4, 0);
   append(tail, as_bytes(pack::kEndMagic));
   const std::uint64_t size = 1000;
-  for (std::uint32_t len : {0u, 43u, static_cast<std::uint32_t>(size - pack::kHeaderSize - pack::kTrailerSize + 1),
-                            0xffffffffu}) {
+  for (std::uint32_t len :
+       {0u, 43u, static_cast<std::uint32_t>(size - pack::kHeaderSize - pack::kTrailerSize + 1),
+        0xffffffffu}) {
     tail[0] = static_cast<std::uint8_t>(len);
     tail[1] = static_cast<std::uint8_t>(len >> 8);
     tail[2] = static_cast<std::uint8_t>(len >> 16);

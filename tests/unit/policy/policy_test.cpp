@@ -53,7 +53,8 @@ verify-every = "7d"
 
 [class.critical]
 keep-within = "1d12h"
-)", "test.toml");
+)",
+                         "test.toml");
   REQUIRE(p);
   REQUIRE(p->classes.size() == 2);
   const policy::Class* d = p->find("daily");
@@ -98,7 +99,8 @@ TEST_CASE("policy::parse: an empty file is a policy without classes", "[policy]"
 }
 
 TEST_CASE("policy::Class: counts of zero and objectives alone are no retention rules", "[policy]") {
-  auto p = policy::parse("[class.a]\nkeep-last = 0\nkeep-daily = 0\nrpo = \"1h\"\n[class.b]\n", "t");
+  auto p =
+      policy::parse("[class.a]\nkeep-last = 0\nkeep-daily = 0\nrpo = \"1h\"\n[class.b]\n", "t");
   REQUIRE(p);
   CHECK_FALSE(p->find("a")->has_retention_rules());
   CHECK_FALSE(p->find("b")->has_retention_rules());
@@ -111,8 +113,10 @@ TEST_CASE("policy::parse: refuses an unknown key with its line and name", "[poli
 
 TEST_CASE("policy::parse: refuses an unknown top-level key or table", "[policy]") {
   CHECK(error_of("version = 1\n") ==
-        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] and [notify] tables belong here)");
-  CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") != std::string::npos);
+        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] and [notify] tables "
+        "belong here)");
+  CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") !=
+        std::string::npos);
 }
 
 TEST_CASE("policy::parse: refuses values of the wrong type with their line", "[policy]") {
@@ -120,26 +124,35 @@ TEST_CASE("policy::parse: refuses values of the wrong type with their line", "[p
         "policy 'test.toml' line 2: 'keep-last' in [class.daily] must be an integer, not a string");
   CHECK(error_of("[class.daily]\nkeep-daily = 7.5\n") ==
         "policy 'test.toml' line 2: 'keep-daily' in [class.daily] must be an integer, not a float");
-  CHECK(error_of("[class.daily]\n\nkeep-within = 30\n") ==
-        "policy 'test.toml' line 3: 'keep-within' in [class.daily] must be a duration string such as "
-        "\"30d\", not an integer");
+  CHECK(
+      error_of("[class.daily]\n\nkeep-within = 30\n") ==
+      "policy 'test.toml' line 3: 'keep-within' in [class.daily] must be a duration string such as "
+      "\"30d\", not an integer");
   CHECK(error_of("[class.daily]\ndestinations = \"s3://b\"\n") ==
-        "policy 'test.toml' line 2: 'destinations' in [class.daily] must be an array of strings, not a string");
+        "policy 'test.toml' line 2: 'destinations' in [class.daily] must be an array of strings, "
+        "not a string");
   CHECK(error_of("[class.daily]\ndestinations = [\"s3://b\",\n  3]\n") ==
-        "policy 'test.toml' line 3: 'destinations' in [class.daily] must hold strings only, not an integer");
-  CHECK(error_of("class = 3\n") == "policy 'test.toml' line 1: 'class' must be a table, not an integer");
+        "policy 'test.toml' line 3: 'destinations' in [class.daily] must hold strings only, not an "
+        "integer");
+  CHECK(error_of("class = 3\n") ==
+        "policy 'test.toml' line 1: 'class' must be a table, not an integer");
   CHECK(error_of("[class]\ndaily = true\n") ==
         "policy 'test.toml' line 2: 'class.daily' must be a table, not a boolean");
 }
 
 TEST_CASE("policy::parse: refuses values out of range", "[policy]") {
   CHECK(error_of("[class.daily]\nkeep-last = -1\n") ==
-        "policy 'test.toml' line 2: 'keep-last' in [class.daily] must be between 0 and 1000000, not -1");
-  CHECK(error_of("[class.daily]\nmin-copies = 1000\n").find("between 0 and 100") != std::string::npos);
-  CHECK(error_of("[class.daily]\nrpo = \"0h\"\n") == "policy 'test.toml' line 2: 'rpo' in [class.daily]: duration '0h' is zero");
-  CHECK(error_of("[class.daily]\nrto = \"4 hours\"\n").find("line 2: 'rto' in [class.daily]: '4 hours' is not a duration") !=
+        "policy 'test.toml' line 2: 'keep-last' in [class.daily] must be between 0 and 1000000, "
+        "not -1");
+  CHECK(error_of("[class.daily]\nmin-copies = 1000\n").find("between 0 and 100") !=
         std::string::npos);
-  CHECK(error_of("[class.\"bad name\"]\nkeep-last = 1\n").find("class name 'bad name' may hold only") != std::string::npos);
+  CHECK(error_of("[class.daily]\nrpo = \"0h\"\n") ==
+        "policy 'test.toml' line 2: 'rpo' in [class.daily]: duration '0h' is zero");
+  CHECK(error_of("[class.daily]\nrto = \"4 hours\"\n")
+            .find("line 2: 'rto' in [class.daily]: '4 hours' is not a duration") !=
+        std::string::npos);
+  CHECK(error_of("[class.\"bad name\"]\nkeep-last = 1\n")
+            .find("class name 'bad name' may hold only") != std::string::npos);
 }
 
 TEST_CASE("policy::parse: a TOML syntax error names its line", "[policy]") {
@@ -177,7 +190,8 @@ TEST_CASE("policy::load: reads a file; a missing one is not_found", "[policy]") 
   }
   auto bad = policy::load(f);
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().message == "policy '" + f.string() + "' line 3: unknown key 'bogus' in [class.daily]");
+  CHECK(bad.error().message ==
+        "policy '" + f.string() + "' line 3: unknown key 'bogus' in [class.daily]");
   {
     std::ofstream out(f, std::ios::trunc);
     out << "[class.daily]\nkeep-daily = 7\n";
@@ -187,7 +201,8 @@ TEST_CASE("policy::load: reads a file; a missing one is not_found", "[policy]") 
   CHECK(good->find("daily")->keep_daily == 7u);
 }
 
-TEST_CASE("policy::load_optional: a named file must read; the default one may be absent", "[policy]") {
+TEST_CASE("policy::load_optional: a named file must read; the default one may be absent",
+          "[policy]") {
   ScratchDir s;
   const fs::path f = s.dir / "policy.toml";
   std::map<std::string, std::string> env;
@@ -239,12 +254,14 @@ TEST_CASE("policy::load: the shipped example policy parses", "[policy]") {
 }
 
 TEST_CASE("policy::parse: incremental-chains is a boolean, off by default", "[policy]") {
-  auto p = policy::parse("[class.a]\nkeep-last = 1\nincremental-chains = true\n[class.b]\nkeep-last = 1\n", "t");
+  auto p = policy::parse(
+      "[class.a]\nkeep-last = 1\nincremental-chains = true\n[class.b]\nkeep-last = 1\n", "t");
   REQUIRE(p);
   CHECK(p->find("a")->incremental_chains);
   CHECK_FALSE(p->find("b")->incremental_chains);
   CHECK(error_of("[class.a]\nincremental-chains = 1\n") ==
-        "policy 'test.toml' line 2: 'incremental-chains' in [class.a] must be true or false, not an integer");
+        "policy 'test.toml' line 2: 'incremental-chains' in [class.a] must be true or false, not "
+        "an integer");
 }
 
 TEST_CASE("policy::parse: [notify] targets are read in order; absent means none", "[policy]") {
@@ -267,14 +284,18 @@ targets = ["https://hooks.example.org/services/T1/B2/x", "mailto:ops@example.org
   CHECK(none->notify.line == 0);
 }
 
-TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown schemes", "[policy]") {
+TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown schemes",
+          "[policy]") {
   CHECK(error_of("[notify]\ntarget = [\"exec:/x\"]\n") ==
         "policy 'test.toml' line 2: unknown key 'target' in [notify] (only 'targets')");
-  CHECK(error_of("[notify]\ntargets = \"exec:/x\"\n") ==
-        "policy 'test.toml' line 2: 'targets' in [notify] must be an array of strings, not a string");
+  CHECK(
+      error_of("[notify]\ntargets = \"exec:/x\"\n") ==
+      "policy 'test.toml' line 2: 'targets' in [notify] must be an array of strings, not a string");
   CHECK(error_of("[notify]\ntargets = [\"exec:/x\", 3]\n") ==
         "policy 'test.toml' line 2: 'targets' in [notify] must hold strings only, not an integer");
   CHECK(error_of("[notify]\ntargets = [\n  \"exec:/x\",\n  \"ftp://h/\",\n]\n") ==
-        "policy 'test.toml' line 4: a notify target must start with http://, https://, mailto: or exec:");
-  CHECK(error_of("notify = 1\n") == "policy 'test.toml' line 1: 'notify' must be a table, not an integer");
+        "policy 'test.toml' line 4: a notify target must start with http://, https://, mailto: or "
+        "exec:");
+  CHECK(error_of("notify = 1\n") ==
+        "policy 'test.toml' line 1: 'notify' must be a table, not an integer");
 }

@@ -28,7 +28,8 @@ class Dribble final : public io::Reader {
   std::size_t step_, pos_ = 0;
 };
 
-Result<Bytes> drain(ByteView in, std::size_t in_step, std::size_t out_step, std::uint64_t* dropped = nullptr) {
+Result<Bytes> drain(ByteView in, std::size_t in_step, std::size_t out_step,
+                    std::uint64_t* dropped = nullptr) {
   Dribble src(in, in_step);
   rdb::RdbReader r(src, "standard input");
   Bytes out, buf(out_step);

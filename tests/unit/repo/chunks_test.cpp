@@ -112,7 +112,8 @@ TEST_CASE("repo::WriteSession: the same chunk twice is stored once", "[repo]") {
   CHECK(snapshot(t.dir) == before);  // stored bytes unchanged, nothing new written
 }
 
-TEST_CASE("repo::WriteSession: scope own stores chunks again, scope packs only reuses given packs", "[repo]") {
+TEST_CASE("repo::WriteSession: scope own stores chunks again, scope packs only reuses given packs",
+          "[repo]") {
   TestRepo t;
   auto r = t.open();
   const Bytes a = random_bytes(20'000), b = random_bytes(20'000);
@@ -201,11 +202,13 @@ TEST_CASE("repo::WriteSession: packs roll over at pack_size", "[repo]") {
   }
 }
 
-TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent reads agree", "[repo]") {
+TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent reads agree",
+          "[repo]") {
   TestRepo t;
   auto r = t.open();
   std::vector<Bytes> chunks;
-  for (int i = 0; i < 60; ++i) chunks.push_back(i % 2 ? random_bytes(8'000 + i) : text_bytes(12'000, i));
+  for (int i = 0; i < 60; ++i)
+    chunks.push_back(i % 2 ? random_bytes(8'000 + i) : text_bytes(12'000, i));
   auto s = r->begin_write(Scope::any);
   REQUIRE(s);
   std::atomic<int> stored{0}, errors{0};
@@ -217,8 +220,10 @@ TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent
       std::shuffle(order.begin(), order.end(), std::mt19937(th));
       for (auto i : order) {
         auto put = (*s)->put((*s)->id_of(chunks[i]), repo::BlobType::data, chunks[i]);
-        if (!put) ++errors;
-        else if (*put) ++stored;
+        if (!put)
+          ++errors;
+        else if (*put)
+          ++stored;
       }
     });
   }
@@ -244,7 +249,8 @@ TEST_CASE("repo::WriteSession: concurrent puts store each chunk once, concurrent
   CHECK(good == 4 * 60);
 }
 
-TEST_CASE("repo::WriteSession: a session dropped without finish leaves no index and no temp file", "[repo]") {
+TEST_CASE("repo::WriteSession: a session dropped without finish leaves no index and no temp file",
+          "[repo]") {
   TestRepo t;
   auto r = t.open();
   const Bytes a = random_bytes(40'000), b = random_bytes(40'000);
@@ -293,7 +299,9 @@ TEST_CASE("repo::Repository::read_pack_index: absent pack is not_found", "[repo]
   CHECK(missing.error().code == Errc::not_found);
 }
 
-TEST_CASE("repo::Repository: a garbage pack behind an index file that sorts first hides no good copy", "[repo]") {
+TEST_CASE(
+    "repo::Repository: a garbage pack behind an index file that sorts first hides no good copy",
+    "[repo]") {
   TestRepo t;
   auto r = t.open();
   const Bytes text = text_bytes(100'000, 9);
@@ -314,7 +322,8 @@ TEST_CASE("repo::Repository: a garbage pack behind an index file that sorts firs
   REQUIRE(r->storage().put(backend::Key::pack(fake), garbage));
   repo::IndexPack ip;
   ip.pack = fake;
-  ip.entries.push_back(pack::Entry{id, static_cast<std::uint8_t>(repo::BlobType::data), pack::kFlagZstd, 100, 1000,
+  ip.entries.push_back(pack::Entry{id, static_cast<std::uint8_t>(repo::BlobType::data),
+                                   pack::kFlagZstd, 100, 1000,
                                    static_cast<std::uint32_t>(text.size())});
   Bytes planted;
   std::string name;

@@ -1,8 +1,8 @@
 // Damage every kind of repository file in every way we can think of: each read must fail with
 // an error (corrupt; auth for a key slot, whose AEAD cannot tell a flipped bit from a wrong
 // passphrase), never return wrong bytes, and never crash.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "repo/repo_fixture.hpp"
 
@@ -38,7 +38,8 @@ struct TwoPacks {
   hash::PackId pack_a, pack_b;
   TwoPacks() {
     auto r = t.open();
-    for (int i = 0; i < 8; ++i) chunks.push_back(i % 2 ? random_bytes(20'000) : text_bytes(60'000, i));
+    for (int i = 0; i < 8; ++i)
+      chunks.push_back(i % 2 ? random_bytes(20'000) : text_bytes(60'000, i));
     auto first = store(*r, {chunks.begin(), chunks.begin() + 4});
     auto second = store(*r, {chunks.begin() + 4, chunks.end()});
     ids = first;
@@ -63,8 +64,10 @@ struct TwoPacks {
       } else {
         CHECK(got.error().code == Errc::corrupt);
         CHECK(got.error().message.find(ids[i].hex()) != std::string::npos);
-        if (i >= from && i < to) ++failed;
-        else FAIL_CHECK("chunk " << i << " of an undamaged pack failed: " << got.error().message);
+        if (i >= from && i < to)
+          ++failed;
+        else
+          FAIL_CHECK("chunk " << i << " of an undamaged pack failed: " << got.error().message);
       }
     }
     return failed;
@@ -73,7 +76,8 @@ struct TwoPacks {
 
 }  // namespace
 
-TEST_CASE("repo::Repository: a damaged config is refused; its signed copy stands in", "[repo][corruption]") {
+TEST_CASE("repo::Repository: a damaged config is refused; its signed copy stands in",
+          "[repo][corruption]") {
   for (auto d : kAllDamage) {
     TestRepo t;
     const Bytes good = read_all(t.dir / "config");
@@ -129,22 +133,28 @@ TEST_CASE("repo::Repository: a damaged pack never yields wrong bytes", "[repo][c
     switch (d) {
       case Damage::flip_header: CHECK(failed == 4); break;  // the data key (version) is gone
       case Damage::flip_middle: CHECK(failed >= 1); break;
-      case Damage::truncate_half: CHECK(failed >= 1); CHECK_FALSE(idx); break;
+      case Damage::truncate_half:
+        CHECK(failed >= 1);
+        CHECK_FALSE(idx);
+        break;
       default: CHECK_FALSE(idx); break;  // trailer damage
     }
     CHECK(r->read_pack_index(p.pack_b));
   }
 }
 
-TEST_CASE("repo::Repository: swapped or replaced packs never yield wrong bytes", "[repo][corruption]") {
+TEST_CASE("repo::Repository: swapped or replaced packs never yield wrong bytes",
+          "[repo][corruption]") {
   {
     TwoPacks p;
     INFO(swap_files(p.pack_path(p.pack_a), p.pack_path(p.pack_b)));
     auto r = p.t.open();
     for (int i = 0; i < 8; ++i) {
       auto got = r->read_chunk_unproven(p.ids[i]);
-      if (got) CHECK(*got == p.chunks[i]);
-      else CHECK(got.error().code == Errc::corrupt);
+      if (got)
+        CHECK(*got == p.chunks[i]);
+      else
+        CHECK(got.error().code == Errc::corrupt);
     }
     CHECK(p.read_all(*r, 0, 8) == 8);
   }
@@ -156,7 +166,8 @@ TEST_CASE("repo::Repository: swapped or replaced packs never yield wrong bytes",
   }
 }
 
-TEST_CASE("repo::Repository: a damaged or swapped index file is refused at open", "[repo][corruption]") {
+TEST_CASE("repo::Repository: a damaged or swapped index file is refused at open",
+          "[repo][corruption]") {
   for (auto d : kAllDamage) {
     TwoPacks p;
     auto idx = files_in(p.t.dir / "index");

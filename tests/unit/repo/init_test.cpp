@@ -1,7 +1,7 @@
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "repo/objects.hpp"
 #include "repo/repo_fixture.hpp"
@@ -27,7 +27,8 @@ TEST_CASE("repo::init: creates a repository that opens with its passphrase", "[r
   o.chunk_hash = hash::Algo::blake2b_keyed;
   o.zstd_level = 5;
   REQUIRE(repo::init(dir, "correct horse", o));
-  for (const char* sub : {"keys", "packs", "index", "sets", "tmp"}) CHECK(fs::is_directory(dir / sub));
+  for (const char* sub : {"keys", "packs", "index", "sets", "tmp"})
+    CHECK(fs::is_directory(dir / sub));
   CHECK(fs::is_regular_file(dir / "config"));
 
   auto r = open_ok(dir, "correct horse");
@@ -70,7 +71,8 @@ TEST_CASE("repo::init: refuses an existing repository and changes nothing", "[re
   auto again = repo::init(t.dir, "other", small_options());
   REQUIRE_FALSE(again);
   CHECK(again.error().code == Errc::exists);
-  CHECK(again.error().message == fmt::format("a repository already exists at '{}'", t.dir.string()));
+  CHECK(again.error().message ==
+        fmt::format("a repository already exists at '{}'", t.dir.string()));
   CHECK(snapshot(t.dir) == before);
   auto still = t.open();  // the old passphrase still opens it; the new one does not
   auto other = repo::Repository::open(t.dir, repo::Unlock{"other", {}});
@@ -131,7 +133,8 @@ TEST_CASE("repo::Repository::open: no repository is no_repo", "[repo]") {
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::no_repo);
   CHECK(missing.error().message ==
-        fmt::format("no cairn repository at '{}' (run 'cairn init' first)", (s.dir / "absent").string()));
+        fmt::format("no cairn repository at '{}' (run 'cairn init' first)",
+                    (s.dir / "absent").string()));
   auto empty = repo::Repository::open(s.dir, u);
   REQUIRE_FALSE(empty);
   CHECK(empty.error().code == Errc::no_repo);
@@ -166,12 +169,14 @@ TEST_CASE("repo::decode_config: verifies the signature before parsing", "[repo]"
   CHECK(back->pack_size == c.pack_size);
   // signed by another key: refused although the JSON is fine
   auto other = crypto::KeyMaterial::generate(Bytes(32, 1));
-  auto forged = repo::decode_config(repo::encode_config(c, other.sign_sk.view()), k.sign_pk, "config");
+  auto forged =
+      repo::decode_config(repo::encode_config(c, other.sign_sk.view()), k.sign_pk, "config");
   REQUIRE_FALSE(forged);
   CHECK(forged.error().code == Errc::corrupt);
   // a write-only host re-signs the config with the only signing key it has (its writer key)
   auto w = k.write_only();
-  auto resigned = repo::decode_config(repo::encode_config(c, w.writer_sk.view()), k.sign_pk, "config");
+  auto resigned =
+      repo::decode_config(repo::encode_config(c, w.writer_sk.view()), k.sign_pk, "config");
   REQUIRE_FALSE(resigned);
   CHECK(resigned.error().code == Errc::corrupt);
   // a valid signature over a config with another version: unsupported

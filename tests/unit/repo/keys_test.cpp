@@ -10,7 +10,8 @@ using Scope = repo::WriteSession::Scope;
 
 namespace {
 
-Errc open_error(const fs::path& dir, std::string pass, std::optional<fs::path> key_file = std::nullopt) {
+Errc open_error(const fs::path& dir, std::string pass,
+                std::optional<fs::path> key_file = std::nullopt) {
   auto r = repo::Repository::open(dir, repo::Unlock{std::move(pass), std::move(key_file)});
   REQUIRE_FALSE(r);
   return r.error().code;
@@ -84,7 +85,8 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
   auto slots = wo->list_keys();
   REQUIRE(slots);
   CHECK(wo->remove_key(slots->front()).error().code == Errc::auth);
-  CHECK(wo->export_slot("x", false, crypto::KdfParams::fast_for_tests()).error().code == Errc::auth);
+  CHECK(wo->export_slot("x", false, crypto::KdfParams::fast_for_tests()).error().code ==
+        Errc::auth);
   CHECK(wo->export_slot("x", true, crypto::KdfParams::fast_for_tests()));
 
   // the full key reads what the write-only key wrote
@@ -97,15 +99,17 @@ TEST_CASE("repo::Repository: a write-only key writes and deduplicates but cannot
   REQUIRE(body->body);
   CHECK(body->body->source == "wo");
   CHECK(body->body->host == "h1");
-  CHECK(pack::open_data_key(pack_bytes, reader->keys().box_pk, reader->keys().box_sk.view(), "pack"));
+  CHECK(
+      pack::open_data_key(pack_bytes, reader->keys().box_pk, reader->keys().box_sk.view(), "pack"));
 }
 
 TEST_CASE("repo::Repository: a key file's passphrase is its own", "[repo]") {
   TestRepo t;
   auto full = t.open();
   const fs::path key_file = export_write_only(*full, t.scratch.dir, "wo-pass");
-  CHECK(open_error(t.dir, "pass", key_file) == Errc::auth);  // the repository's passphrase does not open it
-  CHECK(open_error(t.dir, "wo-pass") == Errc::auth);         // and it is no slot in keys/
+  CHECK(open_error(t.dir, "pass", key_file) ==
+        Errc::auth);  // the repository's passphrase does not open it
+  CHECK(open_error(t.dir, "wo-pass") == Errc::auth);  // and it is no slot in keys/
   // a full key file exported and opened as a file
   auto bytes = full->export_slot("file-pass", false, crypto::KdfParams::fast_for_tests());
   REQUIRE(bytes);
@@ -124,7 +128,8 @@ TEST_CASE("repo::Repository: add, list and remove key slots", "[repo]") {
   CHECK(*added != first);
   auto keys = r->list_keys();
   REQUIRE(keys);
-  CHECK(*keys == (first < *added ? std::vector<std::string>{first, *added} : std::vector<std::string>{*added, first}));
+  CHECK(*keys == (first < *added ? std::vector<std::string>{first, *added}
+                                 : std::vector<std::string>{*added, first}));
   auto by_second = open_ok(t.dir, "second");
   CHECK(by_second->current_slot() == *added);
   CHECK(by_second->keys().repo_id == r->keys().repo_id);
@@ -211,7 +216,8 @@ TEST_CASE("repo::Repository: a damaged slot does not stop another slot from open
   CHECK(ok->keys().can_read());
 }
 
-TEST_CASE("repo::Repository: a planted slot at the KDF ceiling does not slow every open", "[repo]") {
+TEST_CASE("repo::Repository: a planted slot at the KDF ceiling does not slow every open",
+          "[repo]") {
   TestRepo t;
   // Someone who can write the storage plants a slot asking for the most the ceiling allows
   // (4 passes over 1 GiB), named to sort before every real slot. Its body is garbage: it can

@@ -30,7 +30,6 @@ struct Scratch {
   fs::path dir = tmp.path();
 };
 
-
 inline std::unique_ptr<repo::Repository> open_ok(const fs::path& dir, std::string pass,
                                                  std::optional<fs::path> key_file = std::nullopt) {
   auto r = repo::Repository::open(dir, repo::Unlock{std::move(pass), std::move(key_file)});
@@ -47,11 +46,14 @@ struct TestRepo {
     auto st = repo::init(dir, "pass", o);
     if (!st) FAIL("init failed: " << st.error().message);
   }
-  std::unique_ptr<repo::Repository> open(std::string pass = "pass") const { return open_ok(dir, std::move(pass)); }
+  std::unique_ptr<repo::Repository> open(std::string pass = "pass") const {
+    return open_ok(dir, std::move(pass));
+  }
 };
 
 inline Bytes text_bytes(std::size_t n, std::uint32_t seed) {  // compressible
-  static constexpr std::string_view kWords[] = {"cairn ", "backup ", "pack ", "chunk ", "stone ", "trail "};
+  static constexpr std::string_view kWords[] = {"cairn ", "backup ", "pack ",
+                                                "chunk ", "stone ",  "trail "};
   Bytes b;
   b.reserve(n);
   std::uint32_t x = seed * 2654435761u + 7;
@@ -64,8 +66,9 @@ inline Bytes text_bytes(std::size_t n, std::uint32_t seed) {  // compressible
 }
 
 // Stores chunks in one session and finishes it; returns the ids in order.
-inline std::vector<hash::ChunkId> store(repo::Repository& r, const std::vector<Bytes>& chunks,
-                                        repo::WriteSession::Scope scope = repo::WriteSession::Scope::any) {
+inline std::vector<hash::ChunkId> store(
+    repo::Repository& r, const std::vector<Bytes>& chunks,
+    repo::WriteSession::Scope scope = repo::WriteSession::Scope::any) {
   auto s = r.begin_write(scope);
   REQUIRE(s);
   std::vector<hash::ChunkId> ids;
@@ -94,7 +97,8 @@ inline std::map<std::string, Bytes> snapshot(const fs::path& dir) {
 inline std::vector<fs::path> files_in(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it)
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); ++it)
     if (it->is_regular_file()) out.push_back(it->path());
   std::sort(out.begin(), out.end());
   return out;
@@ -113,21 +117,47 @@ inline void write_all(const fs::path& p, ByteView b) {
 }
 
 // The ways a stored file can be damaged. Each returns a description for INFO().
-enum class Damage { flip_header, flip_middle, flip_end, truncate_one, truncate_half, append_garbage };
-inline constexpr Damage kAllDamage[] = {Damage::flip_header,  Damage::flip_middle,   Damage::flip_end,
-                                        Damage::truncate_one, Damage::truncate_half, Damage::append_garbage};
+enum class Damage {
+  flip_header,
+  flip_middle,
+  flip_end,
+  truncate_one,
+  truncate_half,
+  append_garbage
+};
+inline constexpr Damage kAllDamage[] = {Damage::flip_header,   Damage::flip_middle,
+                                        Damage::flip_end,      Damage::truncate_one,
+                                        Damage::truncate_half, Damage::append_garbage};
 
 inline std::string damage(const fs::path& p, Damage d) {
   Bytes b = read_all(p);
   REQUIRE(b.size() > 16);
   std::string what;
   switch (d) {
-    case Damage::flip_header: b[9] ^= 0x01; what = "bit flip at 9"; break;
-    case Damage::flip_middle: b[b.size() / 2] ^= 0x40; what = "bit flip in the middle"; break;
-    case Damage::flip_end: b[b.size() - 1] ^= 0x80; what = "bit flip in the last byte"; break;
-    case Damage::truncate_one: b.pop_back(); what = "truncated by one byte"; break;
-    case Damage::truncate_half: b.resize(b.size() / 2); what = "truncated to half"; break;
-    case Damage::append_garbage: append(b, as_bytes("garbage!")); what = "garbage appended"; break;
+    case Damage::flip_header:
+      b[9] ^= 0x01;
+      what = "bit flip at 9";
+      break;
+    case Damage::flip_middle:
+      b[b.size() / 2] ^= 0x40;
+      what = "bit flip in the middle";
+      break;
+    case Damage::flip_end:
+      b[b.size() - 1] ^= 0x80;
+      what = "bit flip in the last byte";
+      break;
+    case Damage::truncate_one:
+      b.pop_back();
+      what = "truncated by one byte";
+      break;
+    case Damage::truncate_half:
+      b.resize(b.size() / 2);
+      what = "truncated to half";
+      break;
+    case Damage::append_garbage:
+      append(b, as_bytes("garbage!"));
+      what = "garbage appended";
+      break;
   }
   write_all(p, b);
   return what + " of " + p.filename().string();

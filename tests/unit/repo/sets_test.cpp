@@ -21,7 +21,8 @@ repo::SetBody sample_body(std::string source) {
   b.bytes_read = 1ull << 40;
   b.bytes_new = 77;
   b.bytes_stored = 66;
-  b.manifest = {hash::ChunkId{hash::blake2b(as_bytes("m1"))}, hash::ChunkId{hash::blake2b(as_bytes("m2"))}};
+  b.manifest = {hash::ChunkId{hash::blake2b(as_bytes("m1"))},
+                hash::ChunkId{hash::blake2b(as_bytes("m2"))}};
   b.manifest_proofs = {hash::blake2b(as_bytes("proof1")), hash::blake2b(as_bytes("proof2"))};
   b.manifest_size = 4096;
   b.packs = {hash::PackId{hash::blake2b(as_bytes("p1"))}};
@@ -77,8 +78,10 @@ TEST_CASE("repo::Repository::write_set: sets chain by seq and prev", "[repo]") {
     REQUIRE(s);
     CHECK(s->id == ids[i]);
     CHECK(s->header.seq == static_cast<std::uint64_t>(i + 1));
-    if (i == 0) CHECK_FALSE(s->header.prev);
-    else CHECK(s->header.prev == ids[i - 1]);
+    if (i == 0)
+      CHECK_FALSE(s->header.prev);
+    else
+      CHECK(s->header.prev == ids[i - 1]);
     CHECK(s->header.time_ns > 0);
     REQUIRE(s->body);
     check_same(*s->body, sample_body("src" + std::to_string(i)));
@@ -150,7 +153,8 @@ TEST_CASE("repo::decode_set: a set of another repository or signer is refused", 
   CHECK_FALSE(header_only->body);
 }
 
-TEST_CASE("repo::decode_hold: a full key's record round trips; a write-only key cannot make one", "[repo]") {
+TEST_CASE("repo::decode_hold: a full key's record round trips; a write-only key cannot make one",
+          "[repo]") {
   SodiumInit sodium;
   auto k = crypto::KeyMaterial::generate(Bytes(32, 7));
   repo::HoldRecord r;
@@ -190,7 +194,8 @@ TEST_CASE("repo::decode_hold: a full key's record round trips; a write-only key 
     auto decoded = repo::decode_hold(*forged, k, "hold 'x'");
     REQUIRE_FALSE(decoded);
     CHECK(decoded.error().code == Errc::corrupt);
-    CHECK_THAT(decoded.error().message, Catch::Contains("hold 'x'") && Catch::Contains("admin key"));
+    CHECK_THAT(decoded.error().message,
+               Catch::Contains("hold 'x'") && Catch::Contains("admin key"));
   }
 }
 
@@ -223,7 +228,8 @@ TEST_CASE("repo::decode_set: a set names its writer; an uncertified writer is re
 TEST_CASE("repo::decode_set: a seq outside 1..2^48 is damage", "[repo]") {
   SodiumInit sodium;
   auto k = crypto::KeyMaterial::generate(Bytes(32, 7));
-  for (std::uint64_t seq : std::vector<std::uint64_t>{0, (1ull << 48) + 1, (1ull << 63) - 1, ~0ull}) {
+  for (std::uint64_t seq :
+       std::vector<std::uint64_t>{0, (1ull << 48) + 1, (1ull << 63) - 1, ~0ull}) {
     INFO(seq);
     repo::SetHeader h;
     h.seq = seq;
@@ -267,7 +273,8 @@ TEST_CASE("repo::Repository::write_set: a forged high seq cannot stop later sets
   }
 }
 
-TEST_CASE("repo::Repository: a revoked writer's later sets are refused, its earlier ones kept", "[repo]") {
+TEST_CASE("repo::Repository: a revoked writer's later sets are refused, its earlier ones kept",
+          "[repo]") {
   TestRepo t;
   auto r = t.open();
   auto w = r->keys().write_only();

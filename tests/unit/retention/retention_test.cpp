@@ -79,8 +79,10 @@ Table load_table() {
   while (std::getline(in, line)) {
     t.lines.push_back(line);
     if (in_policy) {
-      if (line == "end") in_policy = false;
-      else t.cases.back().policy += line + "\n";
+      if (line == "end")
+        in_policy = false;
+      else
+        t.cases.back().policy += line + "\n";
       continue;
     }
     if (line.empty() || line[0] == '#') continue;
@@ -107,10 +109,14 @@ Table load_table() {
       s.time_ns = utc(when);
       s.source = source;
       s.retention_class = klass;
-      if (kind == "full") s.kind = model::SetKind::full;
-      else if (kind == "diff") s.kind = model::SetKind::differential;
-      else if (kind == "incr") s.kind = model::SetKind::incremental;
-      else FAIL("bad kind in: " << line);
+      if (kind == "full")
+        s.kind = model::SetKind::full;
+      else if (kind == "diff")
+        s.kind = model::SetKind::differential;
+      else if (kind == "incr")
+        s.kind = model::SetKind::incremental;
+      else
+        FAIL("bad kind in: " << line);
       std::string opt;
       while (words >> opt) {
         if (opt.rfind("parent=", 0) == 0) {
@@ -177,7 +183,8 @@ void update_golden(const Table& t) {
     if (line.rfind("case ", 0) == 0) ++current;
     if (line.rfind("expect ", 0) == 0) {
       if (emitted != current)
-        for (const auto& e : run(t.cases[static_cast<std::size_t>(current)])) out << "expect " << show(e) << "\n";
+        for (const auto& e : run(t.cases[static_cast<std::size_t>(current)]))
+          out << "expect " << show(e) << "\n";
       emitted = current;
       continue;
     }
@@ -226,12 +233,15 @@ TEST_CASE("retention::apply: the process time zone changes nothing", "[retention
       for (std::size_t j = 0; j < got.size(); ++j) CHECK(show(got[j]) == show(in_utc[i][j]));
     }
   }
-  if (old) ::setenv("TZ", saved.c_str(), 1);
-  else ::unsetenv("TZ");
+  if (old)
+    ::setenv("TZ", saved.c_str(), 1);
+  else
+    ::unsetenv("TZ");
   ::tzset();
 }
 
-TEST_CASE("retention::apply: no sets, no decisions; one set of a class with rules is kept", "[retention]") {
+TEST_CASE("retention::apply: no sets, no decisions; one set of a class with rules is kept",
+          "[retention]") {
   auto pol = policy::parse("[class.daily]\nkeep-daily = 1\n", "t");
   REQUIRE(pol);
   CHECK(retention::apply({}, *pol, 0).empty());
@@ -246,9 +256,10 @@ TEST_CASE("retention::apply: no sets, no decisions; one set of a class with rule
   CHECK(d[0].reason == "daily 2025-03-01");
 }
 
-TEST_CASE("retention::apply: the newest set of a group is kept by any rule with a count", "[retention]") {
-  for (const char* rule : {"keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly",
-                           "keep-yearly"}) {
+TEST_CASE("retention::apply: the newest set of a group is kept by any rule with a count",
+          "[retention]") {
+  for (const char* rule :
+       {"keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"}) {
     auto pol = policy::parse(std::string("[class.c]\n") + rule + " = 1\n", "t");
     REQUIRE(pol);
     std::vector<retention::SetInfo> sets;
@@ -269,7 +280,8 @@ TEST_CASE("retention::apply: the newest set of a group is kept by any rule with 
 
 TEST_CASE("retention::labels: UTC calendar labels", "[retention]") {
   CHECK(retention::day_label(utc("2024-02-29T23:59:59Z")) == "2024-02-29");
-  CHECK(retention::day_label(utc("2100-03-01T00:00:00Z") - kSec) == "2100-02-28");  // 2100 is no leap year
+  CHECK(retention::day_label(utc("2100-03-01T00:00:00Z") - kSec) ==
+        "2100-02-28");  // 2100 is no leap year
   CHECK(retention::day_label(utc("2000-03-01T00:00:00Z") - kSec) == "2000-02-29");  // 2000 is one
   CHECK(retention::day_label(utc("1969-12-31T23:59:59Z")) == "1969-12-31");
   CHECK(retention::hour_label(utc("1969-12-31T23:59:59Z")) == "1969-12-31T23");
@@ -283,7 +295,8 @@ TEST_CASE("retention::labels: UTC calendar labels", "[retention]") {
   CHECK(retention::year_label(utc("2024-12-31T23:59:59Z")) == "2024");
 }
 
-TEST_CASE("retention::apply: a pinned set is kept with its reason and keeps its full set", "[retention]") {
+TEST_CASE("retention::apply: a pinned set is kept with its reason and keeps its full set",
+          "[retention]") {
   auto pol = policy::parse("[class.daily]\nkeep-last = 1\n", "t");
   REQUIRE(pol);
   retention::SetInfo f, d, n;

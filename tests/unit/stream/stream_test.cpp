@@ -17,7 +17,8 @@ std::string write_sample(int records, bool frames) {
   stream::Writer w(out, stream::kManifest);
   REQUIRE(w.header(json{{"set", {{"source", "x"}}}}));
   for (int i = 0; i < records; ++i) {
-    REQUIRE(w.record(frames ? fmt::format("{{\"n\":{},\"frames\":true}}", i) : fmt::format("{{\"n\":{}}}", i)));
+    REQUIRE(w.record(frames ? fmt::format("{{\"n\":{},\"frames\":true}}", i)
+                            : fmt::format("{{\"n\":{}}}", i)));
     if (frames) {
       REQUIRE(w.frame(as_bytes(fmt::format("content {}\nwith newline", i))));
       REQUIRE(w.end_frames());
@@ -81,7 +82,8 @@ TEST_CASE("stream::Reader: frames are digested and unread frames are skipped", "
   REQUIRE(w.finish());
   auto r = read_all(out.out);
   REQUIRE(r);
-  CHECK(*r == std::vector<std::string>{"{\"frames\":true}", "abc", "0\n12", "{\"frames\":true}", "{\"last\":1}"});
+  CHECK(*r == std::vector<std::string>{"{\"frames\":true}", "abc", "0\n12", "{\"frames\":true}",
+                                       "{\"last\":1}"});
 
   // A consumer that ignores the frames still reaches a verified trailer.
   io::MemReader in(as_bytes(out.out));
@@ -106,7 +108,8 @@ TEST_CASE("stream::Reader: frames are digested and unread frames are skipped", "
   CHECK(e.error().message.find("digest mismatch") != std::string::npos);
 }
 
-TEST_CASE("stream::check_header: refuses another kind, unknown majors and non-headers", "[stream]") {
+TEST_CASE("stream::check_header: refuses another kind, unknown majors and non-headers",
+          "[stream]") {
   auto check = [](const json& h) { return stream::check_header(h, stream::kManifest, "stdin"); };
   CHECK(check(json{{"cairn", "manifest"}, {"version", {1, 0}}}));
   CHECK(check(json{{"cairn", "manifest"}, {"version", {1, 9}}, {"new_key", 1}}));
@@ -150,7 +153,8 @@ TEST_CASE("stream::Reader: every truncation is an error, never a shorter success
   CHECK(missing.error().message == "manifest stream is truncated: no trailer after 3 entries");
 }
 
-TEST_CASE("stream::Reader: refuses count and digest mismatches and data after the trailer", "[stream]") {
+TEST_CASE("stream::Reader: refuses count and digest mismatches and data after the trailer",
+          "[stream]") {
   auto s = write_sample(2, false);
   auto pos = s.rfind("\"entries\":2");
   REQUIRE(pos != std::string::npos);
@@ -158,7 +162,8 @@ TEST_CASE("stream::Reader: refuses count and digest mismatches and data after th
   count.replace(pos, 11, "\"entries\":3");
   auto c = read_all(count);
   REQUIRE_FALSE(c);
-  CHECK(c.error().message.find("trailer counts 3 entries but the stream has 2") != std::string::npos);
+  CHECK(c.error().message.find("trailer counts 3 entries but the stream has 2") !=
+        std::string::npos);
 
   std::string digest = s;
   auto d = digest.rfind("\"digest\":\"") + 10;
@@ -186,7 +191,8 @@ TEST_CASE("stream::Reader: refuses oversize and malformed frame lengths", "[stre
   auto big = read_all(head + fmt::format("{}\n", stream::kMaxFrame + 1));
   REQUIRE_FALSE(big);
   CHECK(big.error().message.find("exceeds") != std::string::npos);
-  for (const char* bad : {"-1\n", "+3\nabc", "03\nabc", " 3\nabc", "3x\nabc", "\n", "99999999999999999999\n"}) {
+  for (const char* bad :
+       {"-1\n", "+3\nabc", "03\nabc", " 3\nabc", "3x\nabc", "\n", "99999999999999999999\n"}) {
     INFO(bad);
     auto r = read_all(head + bad + "0\n");
     REQUIRE_FALSE(r);

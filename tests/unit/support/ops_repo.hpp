@@ -73,8 +73,8 @@ struct ScratchRepo {
 };
 
 // A manifest stream of `files` (inline content), as cairn-snap --stdin writes one.
-inline std::string manifest_stream(const std::string& source, const std::string& klass, std::int64_t started_ns,
-                                   const Files& files) {
+inline std::string manifest_stream(const std::string& source, const std::string& klass,
+                                   std::int64_t started_ns, const Files& files) {
   io::StringWriter stream;
   manifest::Writer w(stream);
   REQUIRE(w.header(manifest::SetInfo{source, "testhost", klass, started_ns, {}}));
@@ -107,7 +107,8 @@ Ran run_op(Op&& op, std::string_view input = {}) {
   CountingObserver obs;
   CancelToken cancel;
   Ran r;
-  r.result = op(static_cast<io::Reader&>(in), static_cast<io::Writer&>(out), static_cast<Observer&>(obs), cancel);
+  r.result = op(static_cast<io::Reader&>(in), static_cast<io::Writer&>(out),
+                static_cast<Observer&>(obs), cancel);
   r.out = std::move(out.out);
   r.warnings = static_cast<int>(obs.warnings.load());
   return r;
@@ -118,14 +119,16 @@ Ran run_op(Op&& op, std::string_view input = {}) {
 inline std::string pack_stream(const ops::RepoOptions& ro, const std::string& stream,
                                model::SetKind kind = model::SetKind::incremental) {
   const ops::PackOptions po{ro, kind, 1};
-  Ran r = run_op([&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); }, stream);
+  Ran r = run_op(
+      [&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); },
+      stream);
   if (!r.result) FAIL("pack: " << r.result.error().message);
   return r.out;
 }
 
 // Packs one set of `files`; returns its id (the first line cairn-pack prints).
-inline hash::SetId pack_files(const ops::RepoOptions& ro, const std::string& source, const std::string& klass,
-                              std::int64_t started_ns, const Files& files,
+inline hash::SetId pack_files(const ops::RepoOptions& ro, const std::string& source,
+                              const std::string& klass, std::int64_t started_ns, const Files& files,
                               model::SetKind kind = model::SetKind::incremental) {
   const std::string out = pack_stream(ro, manifest_stream(source, klass, started_ns, files), kind);
   auto id = hash::SetId::from_hex(out.substr(0, out.find('\n')));
@@ -141,14 +144,15 @@ inline std::string read_text(const std::filesystem::path& p) {
 
 // Restores set `set` (any reference ops::restore takes) of the repository `ro` names into
 // `to`, and checks every file against `files`.
-inline void check_restores(const ops::RepoOptions& ro, const std::string& set, const std::filesystem::path& to,
-                           const Files& files) {
+inline void check_restores(const ops::RepoOptions& ro, const std::string& set,
+                           const std::filesystem::path& to, const Files& files) {
   ops::RestoreOptions o;
   o.repo = ro;
   o.set = set;
   o.to = to;
   o.jobs = 1;
-  Ran r = run_op([&](auto&, auto& out, auto& obs, auto& c) { return ops::restore(o, out, obs, c); });
+  Ran r =
+      run_op([&](auto&, auto& out, auto& obs, auto& c) { return ops::restore(o, out, obs, c); });
   if (!r.result) FAIL("restore of " << set << ": " << r.result.error().message);
   for (const auto& [path, content] : files) {
     INFO(path);

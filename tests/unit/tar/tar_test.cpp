@@ -38,7 +38,9 @@ std::string slurp(const fs::path& p) {
 
 struct Collect final : Observer {
   std::vector<std::pair<std::string, std::string>> warnings;
-  void warning(std::string_view path, const Error& e) override { warnings.emplace_back(path, e.message); }
+  void warning(std::string_view path, const Error& e) override {
+    warnings.emplace_back(path, e.message);
+  }
 };
 
 struct Member {
@@ -111,7 +113,8 @@ TEST_CASE("tar::Reader: reads a GNU tar archive into entries and content", "[tar
   struct timespec ts[2] = {{1600000000, 0}, {1600000000, 0}};
   REQUIRE(::utimensat(AT_FDCWD, (src / "empty").c_str(), ts, 0) == 0);
 
-  REQUIRE(sh(fmt::format("tar -C '{}' -cf '{}' . 2>/dev/null", src.string(), (s.dir / "gnu.tar").string())) == 0);
+  REQUIRE(sh(fmt::format("tar -C '{}' -cf '{}' . 2>/dev/null", src.string(),
+                         (s.dir / "gnu.tar").string())) == 0);
   Collect obs;
   auto r = read_tar_file(s.dir / "gnu.tar", obs);
   REQUIRE(r);
@@ -168,8 +171,9 @@ TEST_CASE("tar::Reader: reads compressed pax archives with xattrs and sparse fil
     f.seekp(1 << 20);
     f << "end";
   }
-  REQUIRE(sh(fmt::format("tar --format=pax --xattrs --sparse -C '{}' -czf '{}' a.txt sparse 2>/dev/null",
-                         src.string(), (s.dir / "pax.tgz").string())) == 0);
+  REQUIRE(sh(fmt::format(
+              "tar --format=pax --xattrs --sparse -C '{}' -czf '{}' a.txt sparse 2>/dev/null",
+              src.string(), (s.dir / "pax.tgz").string())) == 0);
   Collect obs;
   auto r = read_tar_file(s.dir / "pax.tgz", obs);
   REQUIRE(r);
@@ -221,14 +225,16 @@ TEST_CASE("tar::Reader: refuses data that is not an archive, and truncated archi
 
   Scratch s;
   write(s.dir / "f", std::string(50000, 'f'));
-  REQUIRE(sh(fmt::format("tar -C '{}' -cf '{}' f", s.dir.string(), (s.dir / "t.tar").string())) == 0);
+  REQUIRE(sh(fmt::format("tar -C '{}' -cf '{}' f", s.dir.string(), (s.dir / "t.tar").string())) ==
+          0);
   auto data = slurp(s.dir / "t.tar");
   io::MemReader cut(as_bytes(std::string_view(data).substr(0, 20000)));
   auto t = read_tar(cut, obs);
   CHECK_FALSE(t);
 }
 
-TEST_CASE("tar::Writer: writes a pax stream that GNU tar extracts and our reader reads back", "[tar]") {
+TEST_CASE("tar::Writer: writes a pax stream that GNU tar extracts and our reader reads back",
+          "[tar]") {
   io::StringWriter out;
   auto w = tar::Writer::open(out);
   REQUIRE(w);
@@ -290,8 +296,9 @@ TEST_CASE("tar::Writer: writes a pax stream that GNU tar extracts and our reader
   CHECK(obs.warnings.empty());
   std::vector<std::string> paths;
   for (const auto& m : *r) paths.push_back(m.e.path);
-  CHECK(paths == std::vector<std::string>{".", "d", "d/file\nwith newline", std::string(120, 'L'), longname.path,
-                                          "d/link", "d/hard", "d/fifo", uni.path, latin.path, "short"});
+  CHECK(paths == std::vector<std::string>{".", "d", "d/file\nwith newline", std::string(120, 'L'),
+                                          longname.path, "d/link", "d/hard", "d/fifo", uni.path,
+                                          latin.path, "short"});
   const auto* fm = find(*r, "d/file\nwith newline");
   CHECK(fm->content == content);
   CHECK(fm->e.mode == 0640);
@@ -310,8 +317,8 @@ TEST_CASE("tar::Writer: writes a pax stream that GNU tar extracts and our reader
   Scratch s;
   write(s.dir / "out.tar", out.out);
   fs::create_directories(s.dir / "x");
-  REQUIRE(sh(fmt::format("tar -C '{}' -xf '{}' 2>/dev/null", (s.dir / "x").string(), (s.dir / "out.tar").string())) ==
-          0);
+  REQUIRE(sh(fmt::format("tar -C '{}' -xf '{}' 2>/dev/null", (s.dir / "x").string(),
+                         (s.dir / "out.tar").string())) == 0);
   CHECK(slurp(s.dir / "x" / "d" / "file\nwith newline") == content);
   CHECK(slurp(s.dir / "x" / "short") == "0123456789");
   CHECK(slurp(s.dir / "x" / uni.path) == "u");

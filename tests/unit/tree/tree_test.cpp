@@ -36,10 +36,13 @@ void write(const fs::path& p, std::string_view s) {
 
 struct Collect final : Observer {
   std::vector<std::pair<std::string, std::string>> warnings;
-  void warning(std::string_view path, const Error& e) override { warnings.emplace_back(path, e.message); }
+  void warning(std::string_view path, const Error& e) override {
+    warnings.emplace_back(path, e.message);
+  }
 };
 
-Result<std::vector<tree::Node>> walk(const std::vector<fs::path>& roots, Collect& obs, tree::WalkOptions opt = {},
+Result<std::vector<tree::Node>> walk(const std::vector<fs::path>& roots, Collect& obs,
+                                     tree::WalkOptions opt = {},
                                      std::function<void(const tree::Node&)> hook = {}) {
   std::vector<tree::Node> nodes;
   CancelToken cancel;
@@ -110,10 +113,11 @@ TEST_CASE("tree::walk: captures every kind of file in sorted depth-first order",
   CHECK(obs.warnings.empty());
   std::vector<std::string> paths;
   for (const auto& n : *r) paths.push_back(n.path);
-  std::vector<std::string> want = {".",     "a",     "a/x",    "a-b",   "dangling", "empty", "empty-dir",
-                                   "fifo",  "hard1", "hard2",  "link"};
+  std::vector<std::string> want = {".",         "a",    "a/x",   "a-b",   "dangling", "empty",
+                                   "empty-dir", "fifo", "hard1", "hard2", "link"};
   if (have_dev) want.push_back("null");
-  for (const char* p : {"regular", "setuid", "sock", "sparse", "sub", "sub/deeper", "sub/deeper/leaf"})
+  for (const char* p :
+       {"regular", "setuid", "sock", "sparse", "sub", "sub/deeper", "sub/deeper/leaf"})
     want.push_back(p);
   CHECK(paths == want);
 
@@ -175,7 +179,8 @@ TEST_CASE("tree::walk: captures every kind of file in sorted depth-first order",
   }
 }
 
-TEST_CASE("tree::walk: an entry that vanishes during the scan is a warning, the walk goes on", "[tree]") {
+TEST_CASE("tree::walk: an entry that vanishes during the scan is a warning, the walk goes on",
+          "[tree]") {
   Scratch s;
   write(s.dir / "a", "a");
   write(s.dir / "b", "b");
@@ -236,7 +241,8 @@ TEST_CASE("tree::walk: excludes match the relative path and the basename", "[tre
   CHECK_FALSE(tree::excluded("ab", {"a"}));
 }
 
-TEST_CASE("tree::walk: several roots live under their basenames; equal basenames are refused", "[tree]") {
+TEST_CASE("tree::walk: several roots live under their basenames; equal basenames are refused",
+          "[tree]") {
   Scratch s;
   fs::create_directories(s.dir / "one" / "etc");
   fs::create_directories(s.dir / "two" / "etc");
@@ -280,12 +286,14 @@ TEST_CASE("tree::walk: never follows symlinks below a root, and stops on cancel"
   CHECK(st.error().code == Errc::cancelled);
 }
 
-TEST_CASE("tree::walk: --one-file-system keeps the mount point but not what is mounted there", "[tree]") {
+TEST_CASE("tree::walk: --one-file-system keeps the mount point but not what is mounted there",
+          "[tree]") {
   // Needs a mount point below some directory; /dev/pts or /dev/shm usually is one.
   struct stat dev, sub;
   std::string mount;
   for (const char* m : {"/dev/pts", "/dev/shm", "/dev/mqueue"})
-    if (::lstat("/dev", &dev) == 0 && ::lstat(m, &sub) == 0 && S_ISDIR(sub.st_mode) && sub.st_dev != dev.st_dev) {
+    if (::lstat("/dev", &dev) == 0 && ::lstat(m, &sub) == 0 && S_ISDIR(sub.st_mode) &&
+        sub.st_dev != dev.st_dev) {
       mount = fs::path(m).filename().string();
       break;
     }
@@ -383,7 +391,8 @@ TEST_CASE("tree::apply_metadata: sets owner, mode, xattrs, ACLs and nanosecond m
   ::close(dir);
 }
 
-TEST_CASE("tree::apply_metadata: never through a symlink swapped in, nor on another inode", "[tree]") {
+TEST_CASE("tree::apply_metadata: never through a symlink swapped in, nor on another inode",
+          "[tree]") {
   Scratch s;
   write(s.dir / "outside", "secret");
   ::chmod((s.dir / "outside").c_str(), 0600);
@@ -392,7 +401,8 @@ TEST_CASE("tree::apply_metadata: never through a symlink swapped in, nor on anot
   REQUIRE(dir >= 0);
   struct stat made;
   REQUIRE(::fstatat(dir, "d", &made, AT_SYMLINK_NOFOLLOW) == 0);
-  tree::Identity id{static_cast<std::uint64_t>(made.st_dev), static_cast<std::uint64_t>(made.st_ino)};
+  tree::Identity id{static_cast<std::uint64_t>(made.st_dev),
+                    static_cast<std::uint64_t>(made.st_ino)};
   // The directory the restore made is swapped for a symlink to another file.
   fs::rename(s.dir / "d", s.dir / "d-away");
   fs::create_symlink(s.dir / "outside", s.dir / "d");

@@ -67,7 +67,8 @@ TEST_CASE("verify engine: an empty repository is whole", "[verify]") {
   CHECK(out.find(": 0 damaged") != std::string::npos);
 }
 
-TEST_CASE("verify engine: an index file whose content does not match its name is damage", "[verify]") {
+TEST_CASE("verify engine: an index file whose content does not match its name is damage",
+          "[verify]") {
   Engine e;
   const std::string name(64, 'a');
   auto be = backend::open_local(e.tr.dir, false);
@@ -90,7 +91,8 @@ TEST_CASE("verify engine: an index file whose content does not match its name is
   verify::Summary s;
   const std::string out = e.run_structure(s);
   CHECK(s.damaged == 1);
-  CHECK(out.find("damaged index " + name + ": its content does not match its name") != std::string::npos);
+  CHECK(out.find("damaged index " + name + ": its content does not match its name") !=
+        std::string::npos);
 }
 
 TEST_CASE("verify engine: report paths are one printable token", "[verify]") {
@@ -115,8 +117,9 @@ TEST_CASE("verify::parse_age: whole numbers with one unit", "[verify]") {
   CHECK(format_duration_short(9 * s, " ", true) == "9s");
 }
 
-TEST_CASE("verify::parse_subset and select_packs: parts cover every pack once, percentages at least one",
-          "[verify]") {
+TEST_CASE(
+    "verify::parse_subset and select_packs: parts cover every pack once, percentages at least one",
+    "[verify]") {
   CHECK(verify::parse_subset("")->kind == verify::DataSubset::Kind::all);
   CHECK(verify::parse_subset("all")->kind == verify::DataSubset::Kind::all);
   auto part = verify::parse_subset("2/7");
@@ -139,11 +142,18 @@ TEST_CASE("verify::parse_subset and select_packs: parts cover every pack once, p
   std::mt19937_64 rng{42};
   std::multiset<hash::PackId> seen;
   for (unsigned i = 1; i <= 4; ++i) {
-    auto got = verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::part, 100, i, 4}, rng);
+    auto got = verify::select_packs(
+        ids, verify::DataSubset{verify::DataSubset::Kind::part, 100, i, 4}, rng);
     seen.insert(got.begin(), got.end());
   }
   CHECK(seen == std::multiset<hash::PackId>(ids.begin(), ids.end()));
-  CHECK(verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::percent, 1, 1, 1}, rng).size() == 1);
-  CHECK(verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::percent, 50, 1, 1}, rng).size() == 5);
-  CHECK(verify::select_packs({}, verify::DataSubset{verify::DataSubset::Kind::percent, 50, 1, 1}, rng).empty());
+  CHECK(
+      verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::percent, 1, 1, 1}, rng)
+          .size() == 1);
+  CHECK(verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::percent, 50, 1, 1},
+                             rng)
+            .size() == 5);
+  CHECK(
+      verify::select_packs({}, verify::DataSubset{verify::DataSubset::Kind::percent, 50, 1, 1}, rng)
+          .empty());
 }

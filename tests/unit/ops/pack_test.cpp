@@ -79,8 +79,9 @@ TEST_CASE("ops::pack: content the repository holds already is not stored again",
   const Files files{{"big.bin", random_bytes(300u << 10)}, {"small.bin", random_bytes(70u << 10)}};
   const hash::SetId first = pack_files(s.ro, "app", "daily", 0, files);
   const std::size_t packs = count_files(s.ro.repo / "packs");
-  REQUIRE(packs > 0);
-  REQUIRE(packs >= 4);  // 370 KiB of random data in packs of about 64 KiB
+  // 370 KiB of random data cut into chunks of 64 to 256 KiB (where depends on the bytes), each
+  // pack closed at about 64 KiB: at least two packs, however the cuts fall.
+  REQUIRE(packs >= 2);
   // The same bytes under other names, in another source: at most one new pack (for its stored
   // manifest, which differs), no data stored again.
   const Files renamed{{"copy-of-big.bin", files[0].second}, {"x/small.bin", files[1].second}};

@@ -36,15 +36,37 @@ Result<Parsed> check_options(const VerifyOptions& o) {
   return p;
 }
 
+}  // namespace
+
+RunRecord run_record(const VerifyOptions& o, const verify::Run& run) {
+  return {run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure,
+          run.summary.read_data && !run.read_all_data ? fmt::format(" (read-data {})", *o.read_data)
+                                                      : ""};
+}
+
+catalog::VerifyRecord summary_record(const verify::Run& run, const RunRecord& r, std::string target,
+                                     std::uint64_t duration_ms) {
+  const auto& m = run.summary;
+  return catalog::VerifyRecord{
+      0,
+      std::nullopt,
+      std::move(target),
+      r.kind,
+      run.started_ns,
+      duration_ms,
+      m.damaged == 0,
+      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets,
+                  m.packs_checked, m.packs_read, m.bytes_read, m.damaged, m.garbage, r.scope),
+      {}};
+}
+
+namespace {
+
 // One record per checked set and one for the repository as a whole; damaged sets are marked
 // in the catalog, and sets marked damaged that a full --read-data found whole are restored.
 Status record(const VerifyOptions& o, Run& run, std::uint64_t duration_ms) {
   auto& cat = run.cat;
-  const auto kind =
-      run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
-  const std::string scope = run.summary.read_data && !run.read_all_data
-                                ? fmt::format(" (read-data {})", *o.read_data)
-                                : "";
+  const auto [kind, scope] = run_record(o, run);
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& s : run.sets) {
     if (!s.selected || !s.rec) continue;
@@ -58,19 +80,7 @@ Status record(const VerifyOptions& o, Run& run, std::uint64_t duration_ms) {
       CAIRN_TRY(cat.set_status(s.id, catalog::SetStatus::committed));
     }
   }
-  const auto& m = run.summary;
-  catalog::VerifyRecord all{
-      0,
-      std::nullopt,
-      "",
-      kind,
-      run.started_ns,
-      duration_ms,
-      m.damaged == 0,
-      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets,
-                  m.packs_checked, m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
-      {}};
-  CAIRN_TRY(cat.record_verify(all));
+  CAIRN_TRY(cat.record_verify(summary_record(run, {kind, scope}, "", duration_ms)));
   return tx.commit();
 }
 

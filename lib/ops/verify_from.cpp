@@ -76,11 +76,7 @@ Status record_destination(const VerifyOptions& o, const Context& ctx, const veri
     return std::move(opened).error();
   }
   catalog::Catalog& cat = *opened;
-  const auto kind =
-      run.summary.read_data ? catalog::VerifyKind::read_data : catalog::VerifyKind::structure;
-  const std::string scope = run.summary.read_data && !run.read_all_data
-                                ? fmt::format(" (read-data {})", *o.read_data)
-                                : "";
+  const auto [kind, scope] = run_record(o, run);
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   for (const auto& s : run.sets) {
     if (!s.selected) continue;
@@ -94,18 +90,7 @@ Status record_destination(const VerifyOptions& o, const Context& ctx, const veri
       CAIRN_TRY(
           cat.record_placement(catalog::PlacementRecord{s.id, dest, std::nullopt, run.started_ns}));
   }
-  const auto& m = run.summary;
-  CAIRN_TRY(cat.record_verify(catalog::VerifyRecord{
-      0,
-      std::nullopt,
-      dest,
-      kind,
-      run.started_ns,
-      duration_ms,
-      m.damaged == 0,
-      fmt::format("{} sets, {} packs checked, {} read ({} bytes): {} damaged, {} garbage{}", m.sets,
-                  m.packs_checked, m.packs_read, m.bytes_read, m.damaged, m.garbage, scope),
-      {}}));
+  CAIRN_TRY(cat.record_verify(summary_record(run, {kind, scope}, dest, duration_ms)));
   return tx.commit();
 }
 

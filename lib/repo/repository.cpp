@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -394,22 +396,43 @@ RepositoryImpl::RepositoryImpl(std::unique_ptr<backend::Backend> be, fs::path tm
       slot_(std::move(slot)),
       readers_([] { return std::make_unique<ReadScratch>(); }) {}
 
+// cairn-prune rewrites index files while backups run (the new file is stored first, then the
+// old one goes), so a file listed a moment ago may be gone when it is read. Its entries live on
+// in a file written before it went: list again and read what is new. Entries already read from
+// a file that went since are kept; prune's generations account for a reader that saw them (a
+// backup that opened the repository before the rewrite).
 Status RepositoryImpl::load_indexes() {
-  std::vector<std::string> names;
-  CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    const std::string what = fmt::format("index file '{}'", name);
-    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::index(name)));
-    CAIRN_TRY(check_content_address(raw, *hash::Digest::from_hex(name), what));
-    CAIRN_TRY_ASSIGN(auto packs,
-                     decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
-    index_.add(packs);
+  constexpr int kMaxRounds = 8;
+  std::set<std::string> seen;
+  for (int round = 1;; ++round) {
+    std::vector<std::string> names;
+    CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+      if (!seen.contains(info.key.name)) names.push_back(info.key.name);
+      return {};
+    }));
+    std::sort(names.begin(), names.end());
+    std::optional<Error> vanished;
+    for (const auto& name : names) {
+      seen.insert(name);
+      const std::string what = fmt::format("index file '{}'", name);
+      auto raw = be_->get(Key::index(name));
+      if (!raw && raw.error().code == Errc::not_found) {
+        vanished = std::move(raw).error();
+        continue;
+      }
+      if (!raw) return std::move(raw).error();
+      CAIRN_TRY(check_content_address(*raw, *hash::Digest::from_hex(name), what));
+      CAIRN_TRY_ASSIGN(auto packs,
+                       decode_index_file(*raw, keys_.index_key.view(), keys_.repo_id, what));
+      index_.add(packs);
+    }
+    if (!vanished) return {};
+    if (round == kMaxRounds)
+      return std::move(vanished->wrap(fmt::format(
+          "index files kept vanishing while they were read ({} listings): is a prune of {} "
+          "running in a loop? Try again when it has finished",
+          kMaxRounds, be_->location())));
   }
-  return {};
 }
 
 Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(

@@ -342,3 +342,97 @@ TEST_CASE(
   REQUIRE(back);
   CHECK(*back == text);
 }
+
+namespace {
+
+// Does to index files what cairn-prune does while a backup opens the repository: the first
+// `rewrites` reads of an index file find it gone, rewritten a moment before under a new name
+// (the same entries, sealed afresh: the new file is stored first, then the old one goes).
+class RewritingIndexes final : public backend::Backend {
+ public:
+  RewritingIndexes(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, int rewrites)
+      : b_(std::move(b)), keys_(std::move(keys)), rewrites_(rewrites) {}
+  int rewritten = 0;
+  backend::Properties properties() const override { return b_->properties(); }
+  std::string location() const override { return b_->location(); }
+  Status put(const backend::Key& k, ByteView body, bool nr) override {
+    return b_->put(k, body, nr);
+  }
+  Status put_file(const backend::Key& k, const fs::path& src) override {
+    return b_->put_file(k, src);
+  }
+  Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
+    if (k.kind == backend::Kind::index && rewritten < rewrites_) {
+      ++rewritten;
+      auto raw = b_->get(k);
+      REQUIRE(raw);
+      auto packs = repo::decode_index_file(*raw, keys_.index_key.view(), keys_.repo_id, "index");
+      REQUIRE(packs);
+      const Bytes fresh = repo::encode_index_file(*packs, keys_.index_key.view(), keys_.repo_id);
+      REQUIRE(b_->put(backend::Key::index(hash::blake2b(fresh).hex()), fresh));
+      REQUIRE(b_->remove(k));
+    }
+    return b_->get(k, off, len);
+  }
+  Result<std::optional<backend::ObjectInfo>> stat(const backend::Key& k) override {
+    return b_->stat(k);
+  }
+  Status list(backend::Kind kind,
+              const std::function<Status(const backend::ObjectInfo&)>& each) override {
+    return b_->list(kind, each);
+  }
+  Status remove(const backend::Key& k) override { return b_->remove(k); }
+
+ private:
+  std::unique_ptr<backend::Backend> b_;
+  crypto::KeyMaterial keys_;
+  int rewrites_;
+};
+
+Result<std::unique_ptr<repo::Repository>> open_while_rewritten(const TestRepo& t, int rewrites,
+                                                               int* rewritten) {
+  auto keys = t.open()->keys().clone();
+  auto local = backend::open_local(t.dir, false);
+  REQUIRE(local);
+  auto wrapper = std::make_unique<RewritingIndexes>(std::move(*local), std::move(keys), rewrites);
+  auto& w = *wrapper;
+  auto r =
+      repo::Repository::open(std::move(wrapper), repo::Unlock{"pass", std::nullopt}, t.dir / "tmp");
+  *rewritten = w.rewritten;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("repo::Repository::open: an index file rewritten by a prune while it is read", "[repo]") {
+  TestRepo t;
+  std::vector<Bytes> chunks;
+  std::vector<hash::ChunkId> ids;
+  for (std::uint32_t i = 0; i < 3; ++i) {  // three sessions: three index files
+    chunks.push_back(text_bytes(20'000, 10 + i));
+    auto r = t.open();
+    ids.push_back(store(*r, {chunks.back()}).at(0));
+  }
+  REQUIRE(files_in(t.dir / "index").size() == 3);
+
+  SECTION("each file read after it went is found again under its new name") {
+    int rewritten = 0;
+    auto r = open_while_rewritten(t, 5, &rewritten);
+    REQUIRE(r);
+    CHECK(rewritten == 5);  // the three files, then two of their replacements
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto c = (*r)->read_chunk_unproven(ids[i]);
+      REQUIRE(c);
+      CHECK(*c == chunks[i]);
+    }
+  }
+  SECTION("files that never stay put: a clear error after a bounded number of listings") {
+    int rewritten = 0;
+    auto r = open_while_rewritten(t, 1000, &rewritten);
+    REQUIRE(!r);
+    CHECK(r.error().code == Errc::not_found);
+    CHECK_THAT(r.error().message, Catch::Contains("kept vanishing"));
+    CHECK(rewritten < 1000);
+  }
+  CHECK(files_in(t.dir / "index").size() == 3);  // rewritten, never lost
+}

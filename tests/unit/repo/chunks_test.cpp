@@ -350,9 +350,10 @@ namespace {
 // (the same entries, sealed afresh: the new file is stored first, then the old one goes).
 class RewritingIndexes final : public backend::Backend {
  public:
-  RewritingIndexes(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, int rewrites)
-      : b_(std::move(b)), keys_(std::move(keys)), rewrites_(rewrites) {}
-  int rewritten = 0;
+  // `rewritten` counts the rewrites; it outlives the backend (a failed open destroys it).
+  RewritingIndexes(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, int rewrites,
+                   int& rewritten)
+      : b_(std::move(b)), keys_(std::move(keys)), rewrites_(rewrites), rewritten(rewritten) {}
   backend::Properties properties() const override { return b_->properties(); }
   std::string location() const override { return b_->location(); }
   Status put(const backend::Key& k, ByteView body, bool nr) override {
@@ -387,6 +388,9 @@ class RewritingIndexes final : public backend::Backend {
   std::unique_ptr<backend::Backend> b_;
   crypto::KeyMaterial keys_;
   int rewrites_;
+
+ public:
+  int& rewritten;
 };
 
 Result<std::unique_ptr<repo::Repository>> open_while_rewritten(const TestRepo& t, int rewrites,
@@ -394,12 +398,10 @@ Result<std::unique_ptr<repo::Repository>> open_while_rewritten(const TestRepo& t
   auto keys = t.open()->keys().clone();
   auto local = backend::open_local(t.dir, false);
   REQUIRE(local);
-  auto wrapper = std::make_unique<RewritingIndexes>(std::move(*local), std::move(keys), rewrites);
-  auto& w = *wrapper;
-  auto r =
-      repo::Repository::open(std::move(wrapper), repo::Unlock{"pass", std::nullopt}, t.dir / "tmp");
-  *rewritten = w.rewritten;
-  return r;
+  auto wrapper =
+      std::make_unique<RewritingIndexes>(std::move(*local), std::move(keys), rewrites, *rewritten);
+  return repo::Repository::open(std::move(wrapper), repo::Unlock{"pass", std::nullopt},
+                                t.dir / "tmp");
 }
 
 }  // namespace

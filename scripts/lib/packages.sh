@@ -23,6 +23,7 @@ CAIRN_BUILD_PACKAGES=(
   python3-aiosmtpd  # tests/cli/notify: the SMTP server alerts are sent to (RFC 5321)
   gdb  # tests/cli/restore/no-secrets-in-core: gcore of a running restore
   libbenchmark-dev  # tests/bench/bench_micro (Google Benchmark)
+  faketime strace  # tests/cli: clock-skew cases (faketime), crash-point sweeps (strace -e inject)
   clang-format  # meta:format (scripts/check-format.sh): the layout .clang-format sets
 )
 

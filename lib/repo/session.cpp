@@ -166,11 +166,15 @@ class Session final : public WriteSession {
     return in_scope(id).has_value();
   }
 
+  // A differential (Scope::packs) looks at every copy: a full set stores its own copy of a
+  // chunk that older packs already hold, and the copy the index names first may be an older
+  // one outside the full set's packs.
   std::optional<Location> in_scope(const hash::ChunkId& id) const {
     if (scope_ == Scope::own) return std::nullopt;
-    auto loc = repo_.index().find(id);
-    if (!loc || (scope_ == Scope::packs && !allowed_.contains(loc->pack))) return std::nullopt;
-    return loc;
+    if (scope_ == Scope::any) return repo_.index().find(id);
+    for (const auto& loc : repo_.index().find_all(id))
+      if (allowed_.contains(loc.pack)) return loc;
+    return std::nullopt;
   }
 
   Status usable_locked() const {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "manifest/manifest.hpp"
+#include "ops/files_cache.hpp"
 #include "ops/snap.hpp"
 #include "repo/stored.hpp"
 
@@ -20,8 +21,9 @@ namespace {
 
 using EntryMap = std::unordered_map<std::string, manifest::Entry>;
 
-Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
-  CAIRN_TRY_ASSIGN(repo::StoredSet s, repo::open_stored_set(r, id));
+// Every entry of `s` (a repo::StoredSet or a FilesCache), by path.
+template <typename Source>
+Result<EntryMap> entries_of(Source& s) {
   EntryMap m;
   manifest::Entry e;
   for (;;) {
@@ -30,6 +32,44 @@ Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
     m.emplace(e.path, e);
   }
   return m;
+}
+
+Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
+  CAIRN_TRY_ASSIGN(repo::StoredSet s, repo::open_stored_set(r, id));
+  return entries_of(s);
+}
+
+Result<EntryMap> load_cached(const std::filesystem::path& p, const crypto::KeyMaterial& keys,
+                             const hash::SetId& id) {
+  CAIRN_TRY_ASSIGN(auto cache, FilesCache::open(p, keys, id));
+  return entries_of(*cache);
+}
+
+// The base set's entries: from this host's files cache when it holds exactly that set and
+// authenticates, else from the repository. A write-only key cannot read the repository: then
+// there is no base (nullopt: every entry is marked added and read again; cairn-pack
+// deduplicates, so nothing is stored twice).
+Result<std::optional<EntryMap>> load_base(Context& ctx, const catalog::SetRecord& rec,
+                                          Observer& obs) {
+  const auto path = files_cache_path(ctx.cat->file(), rec.source);
+  const auto& keys = ctx.repo->keys();
+  auto cached = load_cached(path, keys, rec.id);
+  if (cached) {
+    obs.info(fmt::format("base set {} read from the files cache '{}'", rec.id.hex().substr(0, 12),
+                         path.string()));
+    return std::optional<EntryMap>(std::move(*cached));
+  }
+  if (keys.can_read()) {
+    if (cached.error().code != Errc::not_found)
+      obs.info(cached.error().message + "; reading the base set from the repository");
+    CAIRN_TRY_ASSIGN(auto m, load_set(*ctx.repo, rec.id));
+    return std::optional<EntryMap>(std::move(m));
+  }
+  obs.warning("", Error{cached.error().code,
+                        fmt::format("{}; the key is write-only, so every file of source '{}' "
+                                    "is read again",
+                                    cached.error().message, rec.source)});
+  return std::optional<EntryMap>();
 }
 
 bool same_content(const manifest::Entry& now, const manifest::Entry& base) {
@@ -63,9 +103,12 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
   CAIRN_TRY_ASSIGN(auto base_rec, base_set(ctx, o, reader.set().source));
   EntryMap base;
   if (base_rec) {
-    CAIRN_TRY_ASSIGN(base, load_set(*ctx.repo, base_rec->id));
-    obs.info(fmt::format("comparing with set {} ({} entries)", base_rec->id.hex().substr(0, 12),
-                         base.size()));
+    CAIRN_TRY_ASSIGN(auto loaded, load_base(ctx, *base_rec, obs));
+    if (loaded) {
+      base = std::move(*loaded);
+      obs.info(fmt::format("comparing with set {} ({} entries)", base_rec->id.hex().substr(0, 12),
+                           base.size()));
+    }
   } else if (o.against) {
     return Error{Errc::not_found,
                  fmt::format("no base set '{}' for source '{}'", *o.against, reader.set().source)};

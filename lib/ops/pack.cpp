@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
+#include "ops/files_cache.hpp"
 #include "repo/ingest.hpp"
 
 namespace cairn::ops {
@@ -68,6 +69,11 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
 
   repo::IngestOptions how{o.jobs, scope == repo::WriteSession::Scope::any};
+  // The files cache (a copy of the stored manifest, for cairn-diff on this host) is put in
+  // place only once the set is committed; failing to write it is a warning, not a failure.
+  const auto cache_path = files_cache_path(cat.file(), info.source);
+  auto cache = FilesCacheWriter::create(cache_path, ctx.repo->keys());
+  if (cache) how.manifest_copy = cache->get();
   CAIRN_TRY_ASSIGN(auto got, repo::ingest(*ctx.repo, *session, reader, how, obs, cancel));
 
   repo::SetBody body;
@@ -93,6 +99,11 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) /
                                                1'000'000);  // this run's, not the snapshot's
   CAIRN_TRY(cat.insert_set(rec, body.packs));
+  Status cached = cache ? (*cache)->commit(written.id) : Status(std::move(cache).error());
+  if (!cached)
+    obs.warning(cache_path.string(),
+                std::move(cached).error().wrap(
+                    "the files cache was not written (the next cairn-diff reads every file)"));
 
   CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
   for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));

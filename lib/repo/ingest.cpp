@@ -135,9 +135,10 @@ class ChunkSink {
 // The stored manifest is itself chunked (BlobType::meta): it deduplicates between sets.
 class MetaWriter final : public io::Writer {
  public:
-  explicit MetaWriter(ChunkSink& sink) : sink_(sink) {}
+  MetaWriter(ChunkSink& sink, io::Writer* copy) : sink_(sink), copy_(copy) {}
   Status write(ByteView b) override {
     size_ += b.size();
+    if (copy_) CAIRN_TRY(copy_->write(b));
     return sink_.feed(b, ids, proofs);
   }
   Status flush() override { return {}; }
@@ -148,6 +149,7 @@ class MetaWriter final : public io::Writer {
 
  private:
   ChunkSink& sink_;
+  io::Writer* copy_;  // IngestOptions::manifest_copy
   std::uint64_t size_ = 0;
 };
 
@@ -183,7 +185,7 @@ struct Stats {
 class Packer {
  public:
   Packer(Repository& r, WriteSession& s, WorkQueue& q, Observer& obs, const CancelToken& cancel,
-         bool reuse_unchanged)
+         bool reuse_unchanged, io::Writer* manifest_copy)
       : r_(r),
         s_(s),
         q_(q),
@@ -192,7 +194,7 @@ class Packer {
         reuse_(reuse_unchanged),
         data_(s, r.chunker(), q, BlobType::data, seen_, stats_.bytes_new),
         meta_(s, r.chunker(), q, BlobType::meta, seen_, stats_.bytes_new),
-        meta_out_(meta_),
+        meta_out_(meta_, manifest_copy),
         stored_(meta_out_) {}
 
   Status run(manifest::Reader& in, const RootMap& roots) {
@@ -337,7 +339,7 @@ Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
   {
     const unsigned workers = o.jobs ? o.jobs : default_jobs();
     WorkQueue q(workers, queue_bytes(workers, r.chunker().params().max_size));
-    packer.emplace(r, s, q, obs, cancel, o.reuse_unchanged);
+    packer.emplace(r, s, q, obs, cancel, o.reuse_unchanged, o.manifest_copy);
     Status st = packer->run(in, roots);
     Status w = q.wait();
     if (!st) return std::move(st).error();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/observer.hpp"
+#include "io/file.hpp"
 #include "manifest/manifest.hpp"
 #include "repo/repo.hpp"
 
@@ -17,6 +18,9 @@ namespace cairn::repo {
 struct IngestOptions {
   unsigned jobs = 0;             // worker threads for compress+encrypt; 0 = one per core
   bool reuse_unchanged = false;  // reuse an unchanged entry's chunks (with proofs) when present
+  // Receives a copy of every byte of the stored manifest, as it is stored (ops' files cache);
+  // an error it returns fails the ingest. nullptr: none.
+  io::Writer* manifest_copy = nullptr;
 };
 
 // What ingest() stored: the set body's content fields.

@@ -7,12 +7,10 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
+# shellcheck source=_write_only.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_write_only.sh"
 
-make_repo
-full_pass=$CAIRN_PASSPHRASE_FILE
-(umask 077 && printf 'writer passphrase\n' >writer.pass)
-cairn key export --write-only --new-passphrase-file writer.pass writer.key 2>/dev/null
-mkdir -p src other
+mkdir -p other
 gen_file src/a.bin 1M 1
 gen_text src/t.txt 100
 gen_text other/o.txt 50
@@ -20,24 +18,15 @@ full_size() { echo $((1024 * 1024 + $(stat -c %s src/t.txt))); }  # every file o
 cache_of() { echo "$CAIRN_CATALOG.files/$(printf %s "$1" | b2sum -l 256 | cut -c1-32)"; }
 
 # job SOURCE DIR EXPECTED-EXIT [KEY]: snap | diff | pack; stderr in job.err
+pipeline() { set -o pipefail; cairn-snap "$PWD/$2" --source "$1" | cairn-diff -v | cairn-pack; }
 job() {
-  local rc=0
-  (if [ "${4:-wo}" = wo ]; then
-      export CAIRN_KEY_FILE=$PWD/writer.key CAIRN_PASSPHRASE_FILE=$PWD/writer.pass
-    fi
-    set -o pipefail
-    { cairn-snap "$PWD/$2" --source "$1" | cairn-diff -v | cairn-pack >pack.out; } 2>job.err) \
-    || rc=$?
+  local rc=0 as=as_writer
+  [ "${4:-wo}" = wo ] || as=as_admin
+  "$as" pipeline "$1" "$2" >pack.out 2>job.err || rc=$?
   [ "$rc" = "$3" ] || { cat job.err >&2; die "the job for $1 exited $rc, expected $3"; }
   head -n 1 pack.out
 }
-check() {  # check SET: restores with the full key, compares with src
-  rm -rf back
-  (unset CAIRN_KEY_FILE; export CAIRN_PASSPHRASE_FILE=$full_pass
-    cairn-restore "$1" --to "$PWD/back" 2>/dev/null) || die "restore of $1 failed"
-  compare_trees src back || die "set $1 differs from the tree"
-}
-read_of() { (unset CAIRN_KEY_FILE; CAIRN_PASSPHRASE_FILE=$full_pass ls_field "$1" bytes_read); }
+check() { restores_as_src "$1" "$PWD/back"; }  # check SET
 one_warning() {  # one_warning WHAT: job.err has exactly one warning, saying a full read
   grep -q 'cairn-diff: warning: 1 item had problems' job.err \
     || { cat job.err >&2; die "$1: not exactly one warning"; }
@@ -48,7 +37,7 @@ one_warning() {  # one_warning WHAT: job.err has exactly one warning, saying a f
 
 job app src 0 >/dev/null
 job other other 0 >/dev/null
-[ -f "$(cache_of app)" ] && [ -f "$(cache_of other)" ] || die "no files cache per source"
+for src in app other; do [ -f "$(cache_of $src)" ] || die "no files cache for source $src"; done
 
 # lost
 printf 'lost\n' >>src/t.txt

@@ -8,11 +8,8 @@
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
-
-make_repo
-full_pass=$CAIRN_PASSPHRASE_FILE
-(umask 077 && printf 'writer passphrase\n' >writer.pass)
-cairn key export --write-only --new-passphrase-file writer.pass writer.key 2>/dev/null
+# shellcheck source=_write_only.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_write_only.sh"
 
 mkdir -p src/sub
 gen_file src/a.bin 1M 1
@@ -20,21 +17,13 @@ gen_file src/sub/b.bin 512K 2
 gen_text src/t.txt 200
 
 # the job, as cairn(7) shows it, with only the write-only key
+job() { set -o pipefail; cairn-snap "$PWD/src" --source app | cairn-diff | cairn-pack; }
 night() {
-  (export CAIRN_KEY_FILE=$PWD/writer.key CAIRN_PASSPHRASE_FILE=$PWD/writer.pass
-    set -o pipefail
-    { cairn-snap "$PWD/src" --source app | cairn-diff | cairn-pack >pack.out; } 2>night.err) \
-    || { cat night.err >&2; die "night $1: the write-only job failed"; }
+  as_writer job >pack.out 2>night.err || { cat night.err >&2; die "night $1: the job failed"; }
   ! grep -q . night.err || { cat night.err >&2; die "night $1: the job wrote to stderr"; }
   head -n 1 pack.out
 }
-# restores a set with the full key and compares it with the source tree
-check() {  # check NIGHT SET
-  (unset CAIRN_KEY_FILE; export CAIRN_PASSPHRASE_FILE=$full_pass
-    cairn-restore "$2" --to "$PWD/back$1" 2>/dev/null) || die "night $1: restore failed"
-  compare_trees src "back$1" || die "night $1: the restored set differs from the tree"
-}
-read_of() { (unset CAIRN_KEY_FILE; CAIRN_PASSPHRASE_FILE=$full_pass ls_field "$1" bytes_read); }
+check() { restores_as_src "$2" "$PWD/back$1"; }  # check NIGHT SET
 
 # night 1: an edit, and the first set (no base: everything is read)
 printf 'edited on night 1\n' >>src/t.txt
@@ -62,8 +51,6 @@ assert_eq "$(stat -c %s src/t.txt)" "$(read_of "$s3")" "night 3 bytes read (the 
 echo "night 3: only the edited file is read, restores"
 
 # the earlier nights still restore as they were (night 1 had sub/b.bin)
-(unset CAIRN_KEY_FILE; export CAIRN_PASSPHRASE_FILE=$full_pass
-  cairn-restore "$s1" --stdout sub/b.bin 2>/dev/null) | cmp - back1/sub/b.bin
-(unset CAIRN_KEY_FILE; CAIRN_PASSPHRASE_FILE=$full_pass cairn-verify >/dev/null 2>&1) \
-  || die "cairn-verify fails"
+as_admin cairn-restore "$s1" --stdout sub/b.bin 2>/dev/null | cmp - back1/sub/b.bin
+as_admin cairn-verify >/dev/null 2>&1 || die "cairn-verify fails"
 echo "every night's set verifies"

@@ -92,3 +92,13 @@ grep -q "reading the base set from the repository" job.err || die "-v does not s
 assert_eq "$(stat -c %s src/t.txt)" "$(read_of "$s")" "bytes read by the full key without a usable cache"
 check "$s"
 echo "full key: uses the cache, or reads the repository"
+
+# a cache that cannot be written: a warning from cairn-pack (exit 3), the set is committed
+rm -rf "$CAIRN_CATALOG.files"
+printf 'in the way\n' >"$CAIRN_CATALOG.files"
+printf 'v\n' >>src/t.txt
+s=$(job app src 3 full)
+grep -q "cairn-pack: warning: .*the files cache was not written" job.err \
+  || { cat job.err >&2; die "cairn-pack does not warn that the cache was not written"; }
+check "$s"
+echo "unwritable: a warning, the set is committed"

@@ -30,7 +30,13 @@ Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, cons
   if (!storage->properties().local) {  // chunk-sized reads served from whole packs fetched once
     CAIRN_TRY_ASSIGN(storage, backend::with_pack_cache(std::move(storage), tmp_dir));
   }
-  return repo::Repository::open(std::move(storage), u, tmp_dir);
+  auto r = repo::Repository::open(std::move(storage), u, tmp_dir);
+  if (!r && r.error().code == Errc::no_repo)  // not 'cairn init': a copy is made by cairn-push
+    return Error{Errc::no_repo,
+                 fmt::format("no cairn repository at '{}': fill a copy there with 'cairn-push "
+                             "--all {}'",
+                             url, url)};
+  return r;
 }
 
 // The catalog rows of every set object `r` holds (a repository restored alone).

@@ -231,7 +231,7 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
   std::vector<hash::SetId> drop;
   for (const auto& row : rows)
     if (!row.keep) drop.push_back(row.id);
-  return remove_sets(*ctx.repo, drop, lines.report(), cancel,
+  return remove_sets(prune_state_file(ctx.cat->file()), *ctx.repo, drop, lines.report(), cancel,
                      [&](const hash::SetId& id) { sets.readable.erase(id); });
 }
 
@@ -329,6 +329,8 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
   obs.info(total);
 
   ObjectLines lines(out, o.json);
+  // What a run that died had deleted (or written) without printing it, printed first.
+  CAIRN_TRY(replay_pending(prune_state_file(ctx.cat->file()), *ctx.repo, lines.report(), obs));
   for (const auto& row : rows)
     if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned)
       ++warnings;  // forget() names them

@@ -5,8 +5,12 @@
 //   plan     retention::apply over the catalog's sets (legal holds from the catalog; source,
 //            class, kind, parent and time from the signed set objects), and the bytes the
 //            sweep would free. --dry-run prints the plan and stops.
+//   replay   the changes a killed run recorded as pending in the state file but may not have
+//            printed ("-sets/ID", "-packs/..", index files) are printed first, where the
+//            repository agrees, so a destination fed by this stream hears every deletion.
 //   forget   the dropped sets become status 'pruned' in the catalog (one transaction), then
-//            their set objects are deleted from the repository ("-sets/ID").
+//            their "-sets/ID" lines are recorded as pending and their set objects deleted
+//            from the repository ("-sets/ID").
 //   mark     every pack that no set object in the repository references becomes a candidate,
 //            recorded with the repository generation (the highest set seq) and the time,
 //            and is retired: the index files are rewritten without it ("+index/NEW",

@@ -14,6 +14,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "base/work_queue.hpp"
 #include "crypto/crypto.hpp"
@@ -195,28 +196,31 @@ class Pusher {
   Status remove(std::vector<std::unique_ptr<Dest>>& dests, const std::vector<Key>& keys) {
     if (keys.empty()) return {};
     WorkQueue q(jobs(), 4ull * jobs());
-    for (auto& dp : dests) {
-      Dest& d = *dp;
-      if (d.failed()) continue;
-      for (const auto& k : keys) {
-        CAIRN_TRY(q.submit(1, [this, &d, k]() -> Status {
-          if (d.failed()) return {};
-          if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
-          Status st = d.b->remove(k);
-          if (st) st = emit('-', k, d);
-          if (!st) {
-            d.fail(Error{st.error().code, fmt::format("cannot delete '{}' at '{}': {}", k.path(),
-                                                      d.name, st.error().message)});
-            return {};
-          }
-          std::lock_guard lock(d.mu);
-          ++d.removed;
-          if (k.kind == Kind::set) d.sets_present.erase(k.name);
-          return {};
-        }));
-      }
-    }
+    for (auto& dp : dests) CAIRN_TRY(remove_at(q, *dp, keys));
     return q.wait();
+  }
+
+  // Queues the deletion of `keys` at `d` (unless it failed).
+  Status remove_at(WorkQueue& q, Dest& d, const std::vector<Key>& keys) {
+    if (d.failed()) return {};
+    for (const auto& k : keys) {
+      CAIRN_TRY(q.submit(1, [this, &d, k]() -> Status {
+        if (d.failed()) return {};
+        if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+        Status st = d.b->remove(k);
+        if (st) st = emit('-', k, d);
+        if (!st) {
+          d.fail(Error{st.error().code, fmt::format("cannot delete '{}' at '{}': {}", k.path(),
+                                                    d.name, st.error().message)});
+          return {};
+        }
+        std::lock_guard lock(d.mu);
+        ++d.removed;
+        if (k.kind == Kind::set) d.sets_present.erase(k.name);
+        return {};
+      }));
+    }
+    return {};
   }
 
   unsigned jobs() const { return o_.jobs ? o_.jobs : 4; }
@@ -326,6 +330,99 @@ Result<std::optional<std::int64_t>> retain_until(const PushOptions& o, catalog::
   return std::optional<std::int64_t>{now_ns() / 1'000'000'000 + std::int64_t{days} * 86400};
 }
 
+// The repository id a config names ("repo_id" of its JSON, cairn-repository(5) CONFIG), read
+// without a key; nullopt when the bytes are not a cairn config.
+std::optional<std::string> peek_repo_id(ByteView raw) {
+  constexpr std::string_view kMagic = "CAIRNCF1";
+  if (raw.size() < 12 || as_chars(raw.first(8)) != kMagic) return std::nullopt;
+  const std::uint32_t len = std::uint32_t{raw[8]} | std::uint32_t{raw[9]} << 8 |
+                            std::uint32_t{raw[10]} << 16 | std::uint32_t{raw[11]} << 24;
+  if (raw.size() < 12 + std::size_t{len}) return std::nullopt;
+  const auto j = nlohmann::json::parse(as_chars(raw.subspan(12, len)), nullptr, false);
+  if (!j.is_object() || !j.contains("repo_id") || !j["repo_id"].is_string()) return std::nullopt;
+  return j["repo_id"].get<std::string>();
+}
+
+// A destination that already holds another cairn repository (another repository id in its
+// config, or, without a config, key slots none of which is this repository's) is refused
+// before anything is written to it: pushing there would leave that repository unrestorable.
+Status check_destination(const std::string& name, backend::Backend& b, const std::string& ours,
+                         const std::set<std::string>& our_slots) {
+  const auto refuse = [&](const std::string& theirs) {
+    return Error{Errc::usage,
+                 fmt::format("'{}' holds another cairn repository ({}), not a copy of this one "
+                             "({}): nothing was pushed; name a new place or this repository's "
+                             "own copy",
+                             name, theirs, ours)};
+  };
+  CAIRN_TRY_ASSIGN(auto info, b.stat(Key::config()));
+  if (info) {
+    CAIRN_TRY_ASSIGN(Bytes raw, b.get(Key::config()));
+    const auto theirs = peek_repo_id(raw);
+    if (theirs == ours) return {};
+    return refuse(theirs ? *theirs : "its config is not a cairn config");
+  }
+  std::optional<std::string> foreign;
+  bool shared = false;
+  CAIRN_TRY(b.list(Kind::key, [&](const backend::ObjectInfo& i) -> Status {
+    if (our_slots.contains(i.key.name))
+      shared = true;
+    else if (!foreign)
+      foreign = i.key.path();
+    return {};
+  }));
+  if (foreign && !shared) return refuse(fmt::format("no config, key slot '{}'", *foreign));
+  return {};
+}
+
+// cairn-push --all: a set object at a destination that the repository no longer holds is
+// deleted there when the catalog records the set as pruned (its packs go with the next
+// sweep's lines, or went already), so a copy never keeps a set whose packs it lacks. A set
+// the repository still holds is never deleted. One the catalog lists as not pruned (lost
+// here) is left and named in a warning; one it does not know (another host's, pushed from a
+// repository sharing this key) is left quietly.
+Status reconcile_sets(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests, repo::Repository& src,
+                      const std::vector<Key>& ours, catalog::Catalog& cat, Observer& obs,
+                      int& warnings) {
+  std::set<std::string> have;
+  for (const auto& k : ours) have.insert(k.name);
+  WorkQueue q(p.jobs(), 4ull * p.jobs());
+  for (auto& dp : dests) {
+    Dest& d = *dp;
+    if (d.failed()) continue;
+    std::vector<Key> stale;
+    Status st = d.b->list(Kind::set, [&](const backend::ObjectInfo& i) -> Status {
+      if (have.contains(i.key.name)) return {};
+      const auto id = hash::SetId::from_hex(i.key.name);
+      std::optional<catalog::SetRecord> rec;
+      if (id) {
+        CAIRN_TRY_ASSIGN(rec, cat.get_set(*id));
+      }
+      if (!rec) {  // another host's (a repository sharing this one's key): not ours to judge
+        obs.info(fmt::format("{} at '{}' is not in the catalog: left there", i.key.path(), d.name));
+      } else if (rec->status == catalog::SetStatus::pruned) {
+        stale.push_back(i.key);
+      } else {
+        CAIRN_TRY_ASSIGN(const bool now_there, src.has_set(*id));  // committed since the listing
+        if (now_there) return {};
+        obs.warning(fmt::format("{} at '{}'", i.key.path(), d.name),
+                    Error{Errc::not_found,
+                          "the repository lost this set (the catalog does not record it as "
+                          "pruned): left at the destination; 'cairn-restore --from' reads it"});
+        ++warnings;
+      }
+      return {};
+    });
+    if (!st) {
+      d.fail(Error{st.error().code,
+                   fmt::format("cannot list sets at '{}': {}", d.name, st.error().message)});
+      continue;
+    }
+    CAIRN_TRY(p.remove_at(q, d, stale));
+  }
+  return q.wait();
+}
+
 // A set named on stdin goes up only with everything it needs. cairn-pack names only the
 // objects it wrote; an incremental set also needs packs of earlier sets, which may never have
 // reached this destination (its first push, a weekly offline disk, a push that failed). So the
@@ -382,6 +479,10 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   std::optional<std::string> first_set;
   std::vector<Item> items;
   if (!o.all) CAIRN_TRY(read_items(in, first_set, items));
+  if (!o.all && items.empty() && !first_set) {  // cairn-push says so; no destination is made
+    obs.info("nothing to push: standard input held no +PATH or -PATH line");
+    return Outcome{};
+  }
 
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   const std::optional<fs::path> tmp = ctx.repo->local_tmp_dir();
@@ -419,10 +520,32 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
       for (const auto& k : it->second) sets.push_back(k.name);
     CAIRN_TRY_ASSIGN(ro.s3_retain_until, retain_until(o, *ctx.cat, sets));
   }
+  std::set<std::string> our_slots;
+  CAIRN_TRY(ctx.repo->list_objects(Kind::key, [&](const backend::ObjectInfo& i) -> Status {
+    our_slots.insert(i.key.name);
+    return {};
+  }));
+  // Every destination is looked at as it is (nothing created) before anything is written to
+  // any: one that holds another repository stops the whole run. One that cannot be read
+  // fails alone, as an upload would.
+  std::vector<std::optional<Error>> unreadable;
   for (const auto& url : o.dests) {
+    backend::RemoteOptions look = ro;
+    look.create = false;
+    auto existing = backend::open_url(url, look);
+    Status st = existing ? check_destination(url, **existing, ctx.repo_id_hex(), our_slots)
+                : existing.error().code == Errc::not_found ? Status{}
+                                                           : Status{existing.error()};
+    if (!st && st.error().code == Errc::usage) return st.error();
+    unreadable.push_back(st ? std::nullopt : std::optional<Error>(st.error()));
+  }
+  for (std::size_t i = 0; i < o.dests.size(); ++i) {
     auto d = std::make_unique<Dest>();
-    d->name = url;
-    CAIRN_TRY_ASSIGN(d->b, backend::open_url(url, ro));
+    d->name = o.dests[i];
+    CAIRN_TRY_ASSIGN(d->b, backend::open_url(d->name, ro));
+    if (unreadable[i])
+      d->fail(Error{unreadable[i]->code,
+                    fmt::format("cannot push to '{}': {}", d->name, unreadable[i]->message)});
     dests.push_back(std::move(d));
   }
   Pusher p(o, *ctx.repo, *tmp, out, obs, cancel);
@@ -455,10 +578,12 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     auto it = down.find(k);
     if (it != down.end()) CAIRN_TRY(p.remove(dests, it->second));
   }
+  Outcome res;
+  if (o.all)
+    CAIRN_TRY(reconcile_sets(p, dests, *ctx.repo, up[Kind::set], *ctx.cat, obs, res.warnings));
   if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
 
   // Placements: every set object known to be at a healthy destination.
-  Outcome res;
   const std::int64_t now = now_ns();
   const bool all_failed =
       std::all_of(dests.begin(), dests.end(), [](const auto& d) { return d->error.has_value(); });

@@ -4,16 +4,22 @@
 // State file (<catalog>.prune, JSON, written atomically):
 //   {"cairn":"prune-state","version":1,"repository":"<id>",
 //    "candidates":{"<pack id>":{"generation":N,"marked_ns":T}, ...},
-//    "pending":["-packs/ab/..", "+index/..", "-index/..", ...]}
-// `pending` lists the changes of a sweep in progress, in the order cairn-push must apply
-// them; a run that finds it non-empty (the last one died) prints those lines again ("+" for
-// objects that exist, "-" for those that are gone), so destinations converge too.
+//    "pending":["-sets/..", "-packs/ab/..", "+index/..", "-index/..", ...]}
+// `pending` lists the changes of a set removal or a sweep in progress, in the order cairn-push
+// must apply them, each written before the change is made; a run that finds it non-empty (the
+// last one died) prints those lines again ("+" for objects that exist, "-" for those that are
+// gone), so destinations converge too. Older versions wrote no "-sets/" lines: same format.
+#include <signal.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "repo/gc.hpp"
 #include "repo/objects.hpp"
@@ -204,6 +210,29 @@ Status retire(repo::Repository& r, const std::vector<IndexFile>& indexes, State&
   return {};
 }
 
+// Reports each line of `lines` the repository agrees with (see the state file above), once,
+// skipping those in `skip`.
+Status replay(repo::Repository& r, const std::vector<std::string>& lines,
+              const std::set<std::string>& skip, const Report& report) {
+  std::set<std::string> done = skip;
+  for (const auto& line : lines) {
+    if (line.size() < 2 || !done.insert(line).second) continue;
+    auto key = Key::from_path(line.substr(1));
+    if (!key || !key->valid()) continue;
+    CAIRN_TRY_ASSIGN(auto info, r.storage().stat(*key));
+    if ((line[0] == '+') == info.has_value()) CAIRN_TRY(report(line[0], line.substr(1)));
+  }
+  return {};
+}
+
+// CAIRN_TEST_HOOKS builds only: CAIRN_TEST_KILL_AT=prune-sets-removed kills the process after
+// set objects are unlinked and before they are reported (tests/cli/prune/replica-*.sh).
+void kill_point(std::string_view name) {
+  if (!crypto::test_hooks()) return;
+  const char* at = std::getenv("CAIRN_TEST_KILL_AT");
+  if (at != nullptr && name == at) ::raise(SIGKILL);
+}
+
 Status remove_reported(backend::Backend& b, const std::vector<backend::Key>& keys,
                        const Report& report, const CancelToken& cancel,
                        const std::function<void(const backend::Key&)>& each) {
@@ -262,13 +291,43 @@ Result<std::map<hash::PackId, std::uint64_t>> stored_packs(Repository& r) {
   return stored;
 }
 
-Status remove_sets(Repository& r, const std::vector<hash::SetId>& ids, const Report& report,
-                   const CancelToken& cancel, const std::function<void(const hash::SetId&)>& each) {
+Status remove_sets(const fs::path& state_file, Repository& r, const std::vector<hash::SetId>& ids,
+                   const Report& report, const CancelToken& cancel,
+                   const std::function<void(const hash::SetId&)>& each) {
+  if (ids.empty()) return {};
+  const std::string repo_id = to_hex(r.config().repo_id);
+  CountingObserver quiet;  // a damaged state was named by replay_pending already
+  State state = load_state(state_file, repo_id, quiet);
+  const std::size_t before = state.pending.size();
   std::vector<Key> keys;
-  for (const auto& id : ids) keys.push_back(Key::set(id));
-  return remove_reported(r.storage(), keys, report, cancel, [&](const Key& k) {
-    if (auto id = hash::SetId::from_hex(k.name)) each(*id);
-  });
+  for (const auto& id : ids) {
+    keys.push_back(Key::set(id));
+    state.pending.push_back("-" + keys.back().path());
+  }
+  CAIRN_TRY(save_state(state_file, repo_id, state));
+  bool first = true;
+  CAIRN_TRY(remove_reported(
+      r.storage(), keys,
+      [&](char op, const std::string& path) -> Status {
+        if (std::exchange(first, false)) kill_point("prune-sets-removed");
+        return report(op, path);
+      },
+      cancel,
+      [&](const Key& k) {
+        if (auto id = hash::SetId::from_hex(k.name)) each(*id);
+      }));
+  state.pending.resize(before);  // every one reported
+  return save_state(state_file, repo_id, state);
+}
+
+Status replay_pending(const fs::path& state_file, Repository& r, const Report& report,
+                      Observer& obs) {
+  const std::string repo_id = to_hex(r.config().repo_id);
+  State state = load_state(state_file, repo_id, obs);
+  if (state.pending.empty()) return {};
+  CAIRN_TRY(replay(r, state.pending, {}, report));
+  state.pending.clear();
+  return save_state(state_file, repo_id, state);
 }
 
 Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report,
@@ -351,14 +410,7 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   }));
 
   // What a run that died had done: report it again, so cairn-push applies it too.
-  const std::set<std::string> printed(state.pending.begin(), state.pending.end());
-  for (const auto& line : crashed) {
-    if (line.size() < 2 || printed.contains(line)) continue;
-    auto key = Key::from_path(line.substr(1));
-    if (!key || !key->valid()) continue;
-    CAIRN_TRY_ASSIGN(auto info, r.storage().stat(*key));
-    if ((line[0] == '+') == info.has_value()) CAIRN_TRY(report(line[0], line.substr(1)));
-  }
+  CAIRN_TRY(replay(r, crashed, {state.pending.begin(), state.pending.end()}, report));
 
   state.pending.clear();
   CAIRN_TRY(save_state(state_file, repo_id, state));

@@ -1,5 +1,9 @@
 // tools/push/main.cpp: cairn-push replicates repository objects to destinations and records
 // where each set lives. See cairn-push(1).
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
 #include "ops/push.hpp"
@@ -75,7 +79,24 @@ int main(int argc, char** argv) {
       io::FdReader none(-1, "(none)");
       return ops::push(po, none, s.stdout_writer(), s.observer(), s.cancel());
     }
+    if (::isatty(STDIN_FILENO) == 1)
+      return Error{Errc::usage,
+                   "standard input is a terminal: pipe in what cairn-pack or cairn-prune prints, "
+                   "or use --all to push every object"};
     CAIRN_TRY_ASSIGN(io::Reader & in, s.stdin_stream(false));
-    return ops::push(po, in, s.stdout_writer(), s.observer(), s.cancel());
+    struct Counting final : io::Reader {
+      explicit Counting(io::Reader& r) : in(r) {}
+      Result<std::size_t> read(MutByteView buf) override {
+        auto r = in.read(buf);
+        if (r) bytes += *r;
+        return r;
+      }
+      io::Reader& in;
+      std::uint64_t bytes = 0;
+    } counted(in);
+    auto r = ops::push(po, counted, s.stdout_writer(), s.observer(), s.cancel());
+    if (r && counted.bytes == 0)
+      std::fputs("cairn-push: nothing to push: standard input was empty\n", stderr);
+    return r;
   });
 }

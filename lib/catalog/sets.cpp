@@ -340,9 +340,9 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
       const auto damaged = std::count_if(all.begin(), all.end(), [](const SetRecord& r) {
         return r.status == SetStatus::damaged;
       });
-      if (damaged > 0)
+      if (damaged > 0)  // what there is is damaged: damage (exit 4), not "nothing"
         return Error{
-            Errc::not_found,
+            Errc::corrupt,
             fmt::format(
                 "no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
                 "them with 'cairn ls{}' and restore one by id to get what is intact",

@@ -300,16 +300,24 @@ class Packer {
     stats_.bytes_read += total;
     struct stat after;
     if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
-    bool changed = static_cast<std::uint64_t>(after.st_size) != total ||
-                   after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                   after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-                   (e.size != total && e.mtime_ns != 0);
+    const auto ns = [](const timespec& t) {
+      return std::int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+    };
+    // Changed while read (size, mtime or ctime moved), or since the snapshot listed it: a
+    // same-size edit moves mtime or ctime (0 in the manifest: not recorded, not compared).
+    const bool changed =
+        static_cast<std::uint64_t>(after.st_size) != total ||
+        ns(after.st_mtim) != ns(before.st_mtim) || ns(after.st_ctim) != ns(before.st_ctim) ||
+        (e.mtime_ns != 0 && (e.size != total || e.mtime_ns != ns(before.st_mtim))) ||
+        (e.ctime_ns != 0 && e.ctime_ns != ns(before.st_ctim));
     e.size = total;
     if (changed) {
       // Keep what was read (it is consistent chunk by chunk) but say so: exit 3.
-      e.mtime_ns = std::int64_t(after.st_mtim.tv_sec) * 1'000'000'000 + after.st_mtim.tv_nsec;
-      e.ctime_ns = std::int64_t(after.st_ctim.tv_sec) * 1'000'000'000 + after.st_ctim.tv_nsec;
-      obs_.warning(e.path, Error{Errc::io, "changed while it was read; stored as read"});
+      e.mtime_ns = ns(after.st_mtim);
+      e.ctime_ns = ns(after.st_ctim);
+      obs_.warning(e.path, Error{Errc::io,
+                                 "changed since the snapshot or while it was read; "
+                                 "stored as read"});
     }
     return {};
   }

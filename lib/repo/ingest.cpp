@@ -7,6 +7,7 @@
 #include "repo/ingest.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -151,6 +152,33 @@ class MetaWriter final : public io::Writer {
   std::uint64_t size_ = 0;
 };
 
+// open(2) of `path`, also when it is longer than PATH_MAX (ENAMETOOLONG for open): then the
+// directories above it are opened in steps shorter than PATH_MAX, each relative to the last,
+// and the file relative to the deepest. -1 with errno set on failure, like open(2).
+int open_any_length(const std::string& path, int flags) {
+  if (path.size() < PATH_MAX) return ::open(path.c_str(), flags);
+  io::Fd dir;
+  std::string_view rest = path;
+  while (rest.size() >= PATH_MAX) {
+    const auto cut = rest.rfind('/', PATH_MAX - 1);
+    if (cut == std::string_view::npos || cut == 0) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    const std::string step(rest.substr(0, cut));
+    const int d = ::openat(dir.valid() ? dir.get() : AT_FDCWD, step.c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+    if (d < 0) return -1;
+    dir = io::Fd(d);
+    rest.remove_prefix(cut + 1);
+  }
+  const int fd = ::openat(dir.get(), std::string(rest).c_str(), flags);
+  const int err = errno;
+  (void)dir.close();
+  errno = err;
+  return fd;
+}
+
 // Maps a manifest path to the file on disk, from the header's roots.
 class RootMap {
  public:
@@ -278,7 +306,8 @@ class Packer {
   }
 
   Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd =
+        open_any_length(file.string(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return errno_error(errno, "cannot open");
     io::Fd owner(fd);
     struct stat before;

@@ -297,12 +297,19 @@ class Packer {
     }
     auto r = read_file(*file, e);
     if (!r) {
-      if (r.error().code == Errc::cancelled) return std::move(r).error();
+      if (r.error().code == Errc::cancelled || store_failed_) return std::move(r).error();
       obs_.warning(e.path, r.error());
       return false;
     }
     obs_.advanced(0, 1);
     return true;
+  }
+
+  // What storing chunks returns (a failed repository write may be a worker's, from an
+  // earlier file): it stops the run and names the repository object, never a source file.
+  Status stored(Status st) {
+    if (!st) store_failed_ = true;
+    return st;
   }
 
   Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
@@ -321,11 +328,11 @@ class Packer {
       CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
       if (n == 0) break;
       total += n;
-      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs));
+      CAIRN_TRY(stored(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs)));
       obs_.advanced(n, 0);
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
     }
-    CAIRN_TRY(data_.finish(e.chunks, e.proofs));
+    CAIRN_TRY(stored(data_.finish(e.chunks, e.proofs)));
     stats_.bytes_read += total;
     struct stat after;
     if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
@@ -357,6 +364,7 @@ class Packer {
   Observer& obs_;
   const CancelToken& cancel_;
   bool reuse_;
+  bool store_failed_ = false;
   Stats stats_;
   std::unordered_set<hash::ChunkId> seen_;
   ChunkSink data_, meta_;

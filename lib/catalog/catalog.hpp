@@ -197,8 +197,11 @@ class Catalog {
   // Sets whose hex id starts with `prefix` (any case), every status. Ambiguity is the
   // caller's call. Errc::usage for an empty or non-hex prefix.
   Result<std::vector<SetRecord>> find_by_prefix(std::string_view prefix);
-  // The newest *committed* set of `source` (by started_ns, then seq), optionally of one kind.
-  // Sets dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()) never are.
+  // The newest *committed* set of `source` (of any source when empty), optionally of one kind.
+  // Newest is the highest seq (the repository's signed chain: a writer numbers its set one
+  // above the newest it saw, of any host), then started_ns, then id: a writer's skewed clock
+  // does not reorder sets. Sets dated beyond kFutureSkewNs ahead of `now_ns` (default:
+  // now_ns()) never are.
   Result<std::optional<SetRecord>> latest(const std::string& source,
                                           std::optional<model::SetKind> kind = std::nullopt,
                                           std::optional<std::int64_t> now_ns = std::nullopt);

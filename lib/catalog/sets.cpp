@@ -221,16 +221,27 @@ Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
                                                  std::optional<model::SetKind> kind,
                                                  std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
+  // A seq no chain of real sets reaches (a forged claim) never makes a set the newest.
+  CAIRN_TRY_ASSIGN(Stmt q, c.prepare("SELECT seq FROM backup_set"));
+  std::vector<std::uint64_t> seqs;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, q.step("cannot find the latest set"));
+    if (!row) break;
+    seqs.push_back(u64(q.int64(0)));
+  }
+  const std::uint64_t ceiling = model::plausible_seq_ceiling(std::move(seqs));
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
-                                     "WHERE source = ?1 AND status = 'committed' "
+                                     "WHERE (?1 = '' OR source = ?1) AND status = 'committed' "
                                      "AND (?2 IS NULL OR kind = ?2) AND started_ns <= ?3 "
-                                     "ORDER BY started_ns DESC, seq DESC, id DESC LIMIT 1"));
+                                     "AND seq <= ?4 "
+                                     "ORDER BY seq DESC, started_ns DESC, id DESC LIMIT 1"));
   s.bind_text(1, source);
   if (kind)
     s.bind_text(2, model::to_string(*kind));
   else
     s.bind_null(2);
   s.bind_int(3, future_limit(now_ns));
+  s.bind_int(4, i64(ceiling));
   return read_one(s, c.file, "cannot find the latest set");
 }
 
@@ -314,11 +325,7 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     std::string_view when = at == std::string_view::npos ? ref : ref.substr(at + 1);
     std::optional<SetRecord> found;
     if (when == "latest") {
-      if (source.empty()) {
-        CAIRN_TRY_ASSIGN(found, cat.at_or_before(std::nullopt, INT64_MAX));
-      } else {
-        CAIRN_TRY_ASSIGN(found, cat.latest(source));
-      }
+      CAIRN_TRY_ASSIGN(found, cat.latest(source));  // by seq: newest, whatever its clock said
     } else {
       CAIRN_TRY_ASSIGN(std::int64_t t, parse_time(when));
       std::optional<std::string> src;
@@ -333,9 +340,9 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
       const auto damaged = std::count_if(all.begin(), all.end(), [](const SetRecord& r) {
         return r.status == SetStatus::damaged;
       });
-      if (damaged > 0)
+      if (damaged > 0)  // what there is is damaged: damage (exit 4), not "nothing"
         return Error{
-            Errc::not_found,
+            Errc::corrupt,
             fmt::format(
                 "no good backup set matches '{}': {} damaged set{} (cairn-verify found them); list "
                 "them with 'cairn ls{}' and restore one by id to get what is intact",

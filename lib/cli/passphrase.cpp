@@ -48,8 +48,14 @@ Result<SecretText> read_passphrase_fd(int fd, std::string_view what) { return re
 
 Result<SecretText> read_passphrase_file(const std::filesystem::path& file) {
   const std::string what = fmt::format("'{}'", file.string());
-  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDONLY));
-  return read_all(fd.get(), what);
+  auto fd = io::open_file(file, O_RDONLY);
+  if (!fd && fd.error().code == Errc::not_found)  // a missing passphrase is a usage error
+    return Error{Errc::usage,
+                 fmt::format("the passphrase file {} does not exist: give an existing file with "
+                             "--passphrase-file or CAIRN_PASSPHRASE_FILE",
+                             what)};
+  if (!fd) return std::move(fd).error();
+  return read_all(fd->get(), what);
 }
 
 Result<SecretText> load_passphrase(const std::filesystem::path& file, const char* fd_env) {

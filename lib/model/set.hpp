@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -22,6 +23,15 @@ enum class SetKind : std::uint8_t { full, differential, incremental };
 // it: an unknown kind is never read as one of the three.
 std::string_view to_string(SetKind k);
 Result<SetKind> parse_set_kind(std::string_view s);
+
+// Writers choose seq (1 + the newest set's), so a writer can claim any number. The
+// plausible ceiling of a list of seqs is the highest one reached from 0 by steps of at most
+// kMaxSeqStep: a claim beyond a larger gap is one no chain of real sets supports. Writers
+// chain only to plausible sets, and readers never take an implausible set for the newest, so
+// one forged high seq cannot stop later backups or stay "latest" (a seq beyond
+// repo::kMaxSeq is damage to every reader).
+inline constexpr std::uint64_t kMaxSeqStep = 1ull << 24;
+std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs);
 
 // What the writer of a set records about it. Times are nanoseconds since the Unix epoch (UTC).
 struct SetSummary {

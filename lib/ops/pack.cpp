@@ -105,10 +105,20 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
                 std::move(cached).error().wrap(
                     "the files cache was not written (the next cairn-diff reads every file)"));
 
-  CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
-  for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
-  CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
-  CAIRN_TRY(out.flush());
+  // The set is committed now: a standard output that fails (a full disk, a closed pipe) is a
+  // warning naming the set (exit 3), never "nothing was committed" (exit 1).
+  Status printed = [&]() -> Status {
+    CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
+    for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
+    CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
+    return out.flush();
+  }();
+  if (!printed)
+    obs.warning("standard output",
+                Error{printed.error().code,
+                      fmt::format("set {} is committed, but its id and objects could not be "
+                                  "written: {}",
+                                  written.id.hex(), printed.error().message)});
   obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored",
                        written.id.hex().substr(0, 12), model::to_string(body.kind), body.files,
                        body.bytes_read, body.bytes_new, body.bytes_stored));

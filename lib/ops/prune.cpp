@@ -137,6 +137,10 @@ Result<std::vector<Row>> plan(
   std::vector<retention::SetInfo> input;
   std::vector<Row> rows;
   std::vector<Row> forgotten;  // pruned before: never back in the retention input
+  std::vector<std::uint64_t> seqs;
+  for (const auto& [id, obj] : sets.readable) seqs.push_back(obj.header.seq);
+  // Newest is by seq; a forged seq beyond the plausible ceiling counts for nothing (0).
+  const std::uint64_t ceiling = repo::plausible_seq_ceiling(std::move(seqs));
   for (const auto& [id, obj] : sets.readable) {
     const repo::SetBody& b = *obj.body;
     auto it = rec_of.find(id);
@@ -157,8 +161,16 @@ Result<std::vector<Row>> plan(
       forgotten.push_back(std::move(row));
       continue;
     }
-    retention::SetInfo si{id, b.source, b.retention_class, b.started_ns, b.kind, b.parent, false,
-                          {}, {}};
+    retention::SetInfo si{id,
+                          b.source,
+                          b.retention_class,
+                          b.started_ns,
+                          b.kind,
+                          b.parent,
+                          false,
+                          {},
+                          {},
+                          obj.header.seq <= ceiling ? obj.header.seq : 0};
     if (row.rec) {  // the catalog's hold, or the repository's hold records (either keeps)
       si.legal_hold = row.rec->legal_hold;
       si.hold_reason = row.rec->hold_reason;

@@ -7,6 +7,7 @@
 #include "repo/ingest.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -153,6 +154,33 @@ class MetaWriter final : public io::Writer {
   std::uint64_t size_ = 0;
 };
 
+// open(2) of `path`, also when it is longer than PATH_MAX (ENAMETOOLONG for open): then the
+// directories above it are opened in steps shorter than PATH_MAX, each relative to the last,
+// and the file relative to the deepest. -1 with errno set on failure, like open(2).
+int open_any_length(const std::string& path, int flags) {
+  if (path.size() < PATH_MAX) return ::open(path.c_str(), flags);
+  io::Fd dir;
+  std::string_view rest = path;
+  while (rest.size() >= PATH_MAX) {
+    const auto cut = rest.rfind('/', PATH_MAX - 1);
+    if (cut == std::string_view::npos || cut == 0) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    const std::string step(rest.substr(0, cut));
+    const int d = ::openat(dir.valid() ? dir.get() : AT_FDCWD, step.c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+    if (d < 0) return -1;
+    dir = io::Fd(d);
+    rest.remove_prefix(cut + 1);
+  }
+  const int fd = ::openat(dir.get(), std::string(rest).c_str(), flags);
+  const int err = errno;
+  (void)dir.close();
+  errno = err;
+  return fd;
+}
+
 // Maps a manifest path to the file on disk, from the header's roots.
 class RootMap {
  public:
@@ -271,7 +299,7 @@ class Packer {
     }
     auto r = read_file(*file, e);
     if (!r) {
-      if (r.error().code == Errc::cancelled) return std::move(r).error();
+      if (r.error().code == Errc::cancelled || store_failed_) return std::move(r).error();
       obs_.warning(e.path, r.error());
       return false;
     }
@@ -279,8 +307,16 @@ class Packer {
     return true;
   }
 
+  // What storing chunks returns (a failed repository write may be a worker's, from an
+  // earlier file): it stops the run and names the repository object, never a source file.
+  Status stored(Status st) {
+    if (!st) store_failed_ = true;
+    return st;
+  }
+
   Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd =
+        open_any_length(file.string(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return errno_error(errno, "cannot open");
     io::Fd owner(fd);
     struct stat before;
@@ -294,24 +330,32 @@ class Packer {
       CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
       if (n == 0) break;
       total += n;
-      CAIRN_TRY(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs));
+      CAIRN_TRY(stored(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs)));
       obs_.advanced(n, 0);
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
     }
-    CAIRN_TRY(data_.finish(e.chunks, e.proofs));
+    CAIRN_TRY(stored(data_.finish(e.chunks, e.proofs)));
     stats_.bytes_read += total;
     struct stat after;
     if (::fstat(fd, &after) != 0) return errno_error(errno, "cannot stat");
-    bool changed = static_cast<std::uint64_t>(after.st_size) != total ||
-                   after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                   after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-                   (e.size != total && e.mtime_ns != 0);
+    const auto ns = [](const timespec& t) {
+      return std::int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+    };
+    // Changed while read (size, mtime or ctime moved), or since the snapshot listed it: a
+    // same-size edit moves mtime or ctime (0 in the manifest: not recorded, not compared).
+    const bool changed =
+        static_cast<std::uint64_t>(after.st_size) != total ||
+        ns(after.st_mtim) != ns(before.st_mtim) || ns(after.st_ctim) != ns(before.st_ctim) ||
+        (e.mtime_ns != 0 && (e.size != total || e.mtime_ns != ns(before.st_mtim))) ||
+        (e.ctime_ns != 0 && e.ctime_ns != ns(before.st_ctim));
     e.size = total;
     if (changed) {
       // Keep what was read (it is consistent chunk by chunk) but say so: exit 3.
-      e.mtime_ns = std::int64_t(after.st_mtim.tv_sec) * 1'000'000'000 + after.st_mtim.tv_nsec;
-      e.ctime_ns = std::int64_t(after.st_ctim.tv_sec) * 1'000'000'000 + after.st_ctim.tv_nsec;
-      obs_.warning(e.path, Error{Errc::io, "changed while it was read; stored as read"});
+      e.mtime_ns = ns(after.st_mtim);
+      e.ctime_ns = ns(after.st_ctim);
+      obs_.warning(e.path, Error{Errc::io,
+                                 "changed since the snapshot or while it was read; "
+                                 "stored as read"});
     }
     return {};
   }
@@ -322,6 +366,7 @@ class Packer {
   Observer& obs_;
   const CancelToken& cancel_;
   bool reuse_;
+  bool store_failed_ = false;
   Stats stats_;
   std::unordered_set<hash::ChunkId> seen_;
   ChunkSink data_, meta_;

@@ -123,13 +123,9 @@ struct WrittenSet {
   std::string path;
 };
 
-// Writers choose seq (1 + the newest set's), so a writer can claim any number. The
-// plausible ceiling of a list of seqs is the highest one reached from 0 by steps of at most
-// kMaxSeqStep: a claim beyond a larger gap is one no chain of real sets supports. Writers
-// chain only to plausible sets, so one forged high seq cannot stop later backups (a seq
-// beyond kMaxSeq is damage to every reader).
-inline constexpr std::uint64_t kMaxSeqStep = 1ull << 24;
-std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs);
+// The plausible ceiling of a list of seqs (see model/set.hpp).
+using model::kMaxSeqStep;
+using model::plausible_seq_ceiling;
 
 class Repository;
 

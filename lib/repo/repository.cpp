@@ -99,16 +99,6 @@ std::size_t ChunkIndex::size() const {
   return chunks_.size();
 }
 
-std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs) {
-  std::sort(seqs.begin(), seqs.end());
-  std::uint64_t top = 0;
-  for (auto q : seqs) {
-    if (q - top > kMaxSeqStep) break;
-    top = q;
-  }
-  return top;
-}
-
 namespace {
 std::uint64_t plausible_seq_ceiling(const std::vector<SetObject>& sets) {
   std::vector<std::uint64_t> seqs;

@@ -88,7 +88,9 @@ void apply_rules(
   add("monthly", c.keep_monthly, &month_label);
   add("yearly", c.keep_yearly, &year_label);
   const std::uint32_t last = c.keep_last.value_or(0);
-  const std::int64_t newest = newest_first.empty() ? 0 : newest_first.front()->time_ns;
+  // keep-within counts back from the latest time claimed.
+  std::int64_t newest = newest_first.empty() ? 0 : newest_first.front()->time_ns;
+  for (const auto* s : newest_first) newest = std::max(newest, s->time_ns);
 
   for (std::size_t i = 0; i < newest_first.size(); ++i) {
     const SetInfo& s = *newest_first[i];
@@ -162,7 +164,7 @@ std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Poli
     groups[{s.source, s.retention_class}].push_back(&s);
   }
   const auto newer = [](const SetInfo* a, const SetInfo* b) {
-    return std::tie(a->time_ns, a->id) > std::tie(b->time_ns, b->id);
+    return std::tie(a->seq, a->time_ns, a->id) > std::tie(b->seq, b->time_ns, b->id);
   };
   for (auto& [key, members] : groups) {
     std::sort(members.begin(), members.end(), newer);

@@ -47,6 +47,10 @@ struct SetInfo {
   bool legal_hold = false;
   std::string hold_reason;
   std::string pinned;  // non-empty: kept for this reason, outside the policy
+  // The set's signed sequence number (the repository's chain, shared by every writer): sets
+  // are ordered newest first by seq, then time_ns, then id, so a skewed clock cannot make
+  // the newest set look old. 0 when unknown (then time decides).
+  std::uint64_t seq = 0;
 };
 
 struct Decision {

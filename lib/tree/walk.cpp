@@ -224,12 +224,17 @@ struct Walker {
       }
       n.target = std::move(buf);
     }
+    // A path longer than PATH_MAX is reached through the fd of its directory (the name is
+    // at most NAME_MAX), for the calls that take a path.
+    const std::string meta = abs.size() >= PATH_MAX && n.dir_fd >= 0
+                                 ? fmt::format("/proc/self/fd/{}/{}", n.dir_fd, n.name)
+                                 : abs;
     // The xattr list tells whether there are ACLs at all; without it, ask libacl.
     AclNames acls{true, true};
     if (opt.xattrs || opt.acls) {
       std::vector<Xattr> xs;
       AclNames seen;
-      auto st2 = read_xattrs(abs, xs, seen);
+      auto st2 = read_xattrs(meta, xs, seen);
       if (!st2) {
         warn(n.path, st2.error());
       } else {
@@ -239,14 +244,14 @@ struct Walker {
     }
     if (opt.acls && n.kind != Kind::symlink) {
       if (acls.access) {
-        auto a = read_acl(abs, ACL_TYPE_ACCESS);
+        auto a = read_acl(meta, ACL_TYPE_ACCESS);
         if (a)
           n.acl_access = std::move(*a);
         else
           warn(n.path, a.error());
       }
       if (n.kind == Kind::dir && acls.dflt) {
-        auto d = read_acl(abs, ACL_TYPE_DEFAULT);
+        auto d = read_acl(meta, ACL_TYPE_DEFAULT);
         if (d)
           n.acl_default = std::move(*d);
         else

@@ -53,14 +53,22 @@ Result<DataSubset> parse_subset(std::string_view text) {
   return s;
 }
 
+unsigned part_of(const hash::PackId& id, unsigned count) {
+  // The first 8 bytes of the name, big-endian, modulo N: a pack's part never depends on which
+  // other packs exist, so N runs that lie between backups still read every pack once.
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | id.d.b[i];
+  return static_cast<unsigned>(v % count) + 1;
+}
+
 std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, const DataSubset& s,
                                        std::mt19937_64& rng) {
   std::vector<hash::PackId> out;
   switch (s.kind) {
     case DataSubset::Kind::all: return sorted;
     case DataSubset::Kind::part:
-      for (std::size_t i = 0; i < sorted.size(); ++i)
-        if (i % s.count == s.index - 1) out.push_back(sorted[i]);
+      for (const auto& id : sorted)
+        if (part_of(id, s.count) == s.index) out.push_back(id);
       return out;
     case DataSubset::Kind::percent: {
       if (sorted.empty()) return out;
@@ -198,6 +206,7 @@ Status read_data(Run& run, const DataSubset& subset) {
   }
   if (!submitted) return submitted;
   for (std::size_t i = 0; i < chosen.size(); ++i) {
+    run.obs.info(fmt::format("read pack {} ({} bytes)", chosen[i].hex(), results[i].bytes));
     ++run.summary.packs_read;
     run.summary.bytes_read += results[i].bytes;
     if (results[i].damage) merge_damage(run, chosen[i], std::move(*results[i].damage));

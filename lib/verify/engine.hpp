@@ -46,9 +46,13 @@ struct DataSubset {
 };
 // "" or "all", "P%" (P a decimal in (0, 100]), "I/N" (1 <= I <= N). Errc::usage otherwise.
 Result<DataSubset> parse_subset(std::string_view text);
-// The packs of `sorted` (ascending ids) that `s` selects: a part keeps the packs whose
-// position p satisfies p % N == I - 1, so N runs with I = 1..N read every pack exactly once;
-// a percentage keeps round(P% of them) chosen at random, at least one.
+// The part (1..count) a pack belongs to, from its name alone: its first 8 bytes (big-endian)
+// modulo count, plus one.
+unsigned part_of(const hash::PackId& id, unsigned count);
+// The packs of `sorted` (ascending ids) that `s` selects: a part keeps the packs with
+// part_of(id, N) == I, so N runs with I = 1..N read every pack that exists through all of them
+// exactly once, whatever packs come and go between them; a percentage keeps round(P% of them)
+// chosen at random, at least one.
 std::vector<hash::PackId> select_packs(const std::vector<hash::PackId>& sorted, const DataSubset& s,
                                        std::mt19937_64& rng);
 

@@ -19,8 +19,9 @@
 #   assert_eq EXPECTED ACTUAL [WHAT] fail unless the two strings are equal
 #   gen_file PATH SIZE [SEED]        SIZE (bytes, or 10K/3M) of deterministic pseudo-random data
 #   gen_text PATH LINES              compressible text
-#   make_repo [DIR]                  passphrase file (0600) + `cairn init`; exports CAIRN_REPO,
-#                                    CAIRN_PASSPHRASE_FILE, CAIRN_CATALOG (default DIR: ./repo)
+#   make_repo [DIR [INIT-OPTION...]] passphrase file (0600) + `cairn init` (with the options);
+#                                    exports CAIRN_REPO, CAIRN_PASSPHRASE_FILE, CAIRN_CATALOG
+#                                    (default DIR: ./repo)
 #   make_tree DIR [--no-special] [--no-xattr] [--no-acl] [--no-weird-names]
 #                                    a tree holding every kind of entry (see below)
 #   tree_listing DIR                 one sorted line per entry: path type mode uid gid size
@@ -101,14 +102,15 @@ gen_text() {  # gen_text PATH LINES
   done >"$1"
 }
 
-make_repo() {  # make_repo [DIR]
+make_repo() {  # make_repo [DIR [INIT-OPTION...]]
   local dir=${1:-$PWD/repo} state=${XDG_STATE_HOME:-$HOME/.local/state}/cairn
+  shift $(($# > 0 ? 1 : 0))
   mkdir -p "$state"
   export CAIRN_PASSPHRASE_FILE=$state/passphrase
   (umask 077 && printf 'correct horse battery staple %s\n' "$RANDOM" >"$CAIRN_PASSPHRASE_FILE")
   export CAIRN_REPO=$dir
   export CAIRN_CATALOG=${CAIRN_CATALOG:-$state/catalog.db}
-  cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" >/dev/null \
+  cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" "$@" >/dev/null \
     || die "cairn init --repo $CAIRN_REPO failed"
 }
 

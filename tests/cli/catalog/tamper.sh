@@ -39,8 +39,8 @@ refused() {  # refused WHAT PATTERN: restore and verify exit 4, name both values
   echo "$1: restore and verify exit 4, both values named"
 }
 
-tamper "UPDATE backup_set SET started_ns = started_ns + 60000000000 WHERE id = '$s1'"
-refused "older set dated newer" "time .* in the catalog, .* in the set object"
+tamper "UPDATE backup_set SET started_ns = started_ns + 60000000000, seq = seq + 5 WHERE id = '$s1'"
+refused "older set dated and numbered newer" "time .* in the catalog, .* in the set object"
 
 tamper "UPDATE backup_set SET source = 'app', started_ns = started_ns + 60000000000 WHERE id = '$sb'"
 refused "another source's set" "source 'app' in the catalog, 'other' in the set object"

@@ -16,8 +16,8 @@ export AZURE_STORAGE_KEY=$secret AZURE_STORAGE_CONNECTION_STRING="AccountKey=$se
 export CAIRN_SMTP_USER=alerts CAIRN_SMTP_PASSWORD_FILE=$PWD/smtp-password CAIRN_PASSPHRASE_FILE=$PWD/no-such-passphrase-file
 export GITHUB_TOKEN=$secret SOME_OTHER_VARIABLE=$secret
 export LANG=C.UTF-8
-# A tool that fails (its passphrase file is not there): the alert runs.
-expect_exit 1 cairn-verify --repo "$PWD/no-repo" --notify "exec:$PWD/hook.sh"
+# A tool that fails (its passphrase file is not there: a usage error, exit 2): the alert runs.
+expect_exit 2 cairn-verify --repo "$PWD/no-repo" --notify "exec:$PWD/hook.sh"
 expect_stderr '^cairn-verify: error: '
 [ -f hook.env ] || die "the hook did not run: $(cat last.stderr)"
 if grep -q "$secret" hook.env; then

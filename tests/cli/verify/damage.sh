@@ -50,7 +50,7 @@ expect_exit 4 cairn-restore "$app" --to "$PWD/out-app"
 grep -q "first.bin" last.stderr || die "restore does not name the damaged file: $(cat last.stderr)"
 [ ! -e out-app/first.bin ] || die "a damaged file was written under its final name"
 echo "the damaged set refuses, naming the file; nothing half-written"
-expect_exit 1 cairn-restore app@latest --to "$PWD/out-latest"
+expect_exit 4 cairn-restore app@latest --to "$PWD/out-latest"  # damage, cairn(7)
 grep -q "no good backup set matches 'app@latest': 1 damaged set" last.stderr \
   || die "app@latest does not say the set is damaged: $(cat last.stderr)"
 echo "app@latest: says its only set is damaged"

@@ -322,7 +322,29 @@ TEST_CASE("catalog::Catalog::insert_set: a duplicate id is refused and leaves no
   CHECK_FALSE(c.get_set(set_id(2))->has_value());
 }
 
-TEST_CASE("catalog::Catalog::latest: newest committed set of a source, by time then seq",
+TEST_CASE("catalog::Catalog::latest: the highest plausible seq wins over a later claimed time",
+          "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  // Set 2 came after set 1 (seq 2) from a host whose clock was a day behind.
+  const std::int64_t day = 86400LL * 1'000'000'000;
+  const std::int64_t now = now_ns();
+  REQUIRE(c.insert_set(make_set(set_id(1), "app", now, 1), {}));
+  REQUIRE(c.insert_set(make_set(set_id(2), "app", now - day, 2), {}));
+  CHECK(c.latest("app")->value().id == set_id(2));
+  CHECK(c.latest("")->value().id == set_id(2));  // any source
+  REQUIRE(c.insert_set(make_set(set_id(3), "pg", now - 2 * day, 3), {}));
+  CHECK(c.latest("")->value().id == set_id(3));
+  CHECK(c.latest("app")->value().id == set_id(2));
+  // A forged seq far above every chain (model::kMaxSeqStep) is never the newest.
+  REQUIRE(c.insert_set(make_set(set_id(4), "app", now - 3 * day, 1ull << 40), {}));
+  CHECK(c.latest("app")->value().id == set_id(2));
+  // Equal seqs (two hosts at once): the later time, then the id.
+  REQUIRE(c.insert_set(make_set(set_id(5), "app", now - day + 1, 2), {}));
+  CHECK(c.latest("app")->value().id == set_id(5));
+}
+
+TEST_CASE("catalog::Catalog::latest: newest committed set of a source, by seq then time",
           "[catalog]") {
   Scratch s;
   Catalog c = open_ok(s.db());

@@ -43,11 +43,11 @@ TEST_CASE("cli::read_passphrase_file: refuses an empty passphrase", "[cli]") {
   }
 }
 
-TEST_CASE("cli::read_passphrase_file: a missing file is an error naming it", "[cli]") {
+TEST_CASE("cli::read_passphrase_file: a missing file is a usage error naming it", "[cli]") {
   cairn::test::ScratchDir dir;
   auto r = read_passphrase_file(dir.path() / "absent");
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().code == Errc::not_found);
+  CHECK(r.error().code == Errc::usage);  // exit 2, cairn(7)
   CHECK(r.error().message.find("absent") != std::string::npos);
 }
 

@@ -88,9 +88,10 @@ TEST_CASE("ops::rebuild_catalog: recreates every set from the repository alone",
 TEST_CASE("ops::rebuild_catalog: keeps holds, pruned rows and history of a readable old catalog",
           "[ops][rebuild]") {
   Fixture fx;
-  Mixed m(fx);
+  // Written first (the lowest seq) and dated first: keep-last = 1 drops it.
   const auto old_app =
       fx.pack_set("app", "daily", kT0 - kDay, Files{{"old", random_content(10u << 10)}});
+  Mixed m(fx);
   CountingObserver obs;
   io::StringWriter hold_out;
   REQUIRE(ops::hold(ops::HoldOptions{fx.ro, m.diff.hex(), true, "audit 2025"}, hold_out, obs));

@@ -366,8 +366,7 @@ TEST_CASE("ops::verify: --read-data=I/N with N = 3 reads every pack exactly once
     INFO(part.out);
     REQUIRE(part.result);
     CHECK(part.summary()["packs_read"].get<std::size_t>() == part.packs_read.size());
-    CHECK(part.packs_read.size() >= all.size() / 3);
-    CHECK(part.packs_read.size() <= all.size() / 3 + 1);
+    // A pack's part comes from its name (random): parts hold about a third each, not exactly.
     seen.insert(part.packs_read.begin(), part.packs_read.end());
   }
   CHECK(seen.size() == all.size());                               // no pack twice...

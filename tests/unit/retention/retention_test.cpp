@@ -278,6 +278,33 @@ TEST_CASE("retention::apply: the newest set of a group is kept by any rule with 
   }
 }
 
+TEST_CASE("retention::apply: newest is the highest seq, not the latest claimed time",
+          "[retention]") {
+  // Set "b" was written after "a" (seq 2) by a host whose clock was a day behind: keep-last
+  // = 1 keeps it. With equal seqs (two hosts at once) the later time decides.
+  auto pol = policy::parse("[class.c]\nkeep-last = 1\n", "t");
+  REQUIRE(pol);
+  const std::int64_t t = utc("2026-12-06T03:00:00Z");
+  const auto set = [&](const char* name, std::int64_t time_ns, std::uint64_t seq) {
+    retention::SetInfo s;
+    s.id = id_of(name);
+    s.source = "app";
+    s.retention_class = "c";
+    s.time_ns = time_ns;
+    s.seq = seq;
+    return s;
+  };
+  auto d = retention::apply({set("a", t, 1), set("b", t - 86400 * kSec, 2)}, *pol, t);
+  REQUIRE(d.size() == 2);
+  CHECK(!d[0].keep);
+  CHECK(d[1].keep);
+  CHECK(d[1].reason == "last #1");
+  d = retention::apply({set("a", t, 3), set("b", t - 3600 * kSec, 3)}, *pol, t);
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].keep);
+  CHECK(!d[1].keep);
+}
+
 TEST_CASE("retention::labels: UTC calendar labels", "[retention]") {
   CHECK(retention::day_label(utc("2024-02-29T23:59:59Z")) == "2024-02-29");
   CHECK(retention::day_label(utc("2100-03-01T00:00:00Z") - kSec) ==

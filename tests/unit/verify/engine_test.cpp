@@ -138,7 +138,10 @@ TEST_CASE(
   }
 
   std::vector<hash::PackId> ids(10);
-  for (std::size_t i = 0; i < ids.size(); ++i) ids[i].d.b[0] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ids[i].d.b[0] = 0x10;
+    ids[i].d.b[7] = static_cast<std::uint8_t>(i);
+  }
   std::mt19937_64 rng{42};
   std::multiset<hash::PackId> seen;
   for (unsigned i = 1; i <= 4; ++i) {
@@ -147,6 +150,25 @@ TEST_CASE(
     seen.insert(got.begin(), got.end());
   }
   CHECK(seen == std::multiset<hash::PackId>(ids.begin(), ids.end()));
+  // A pack's part comes from its name, not its position: packs added between two runs shift
+  // nothing, so the N runs still read every pack present through all of them exactly once.
+  CHECK(verify::part_of(ids[5], 4) == 2);  // name 10...05: 5 % 4 + 1
+  // (the added packs sort first, so every later position moves)
+  std::vector<hash::PackId> grown = ids;
+  for (std::uint8_t k = 0; k < 3; ++k) {
+    hash::PackId p;
+    p.d.b[7] = static_cast<std::uint8_t>(k * 3);
+    grown.push_back(p);
+  }
+  std::sort(grown.begin(), grown.end());
+  std::multiset<hash::PackId> seen_grown;
+  for (unsigned i = 1; i <= 4; ++i) {
+    auto got = verify::select_packs(
+        i <= 2 ? ids : grown, verify::DataSubset{verify::DataSubset::Kind::part, 100, i, 4}, rng);
+    for (const auto& id : got)
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) seen_grown.insert(id);
+  }
+  CHECK(seen_grown == std::multiset<hash::PackId>(ids.begin(), ids.end()));
   CHECK(
       verify::select_packs(ids, verify::DataSubset{verify::DataSubset::Kind::percent, 1, 1, 1}, rng)
           .size() == 1);

@@ -85,11 +85,13 @@ struct IndexFile {
   std::vector<repo::IndexPack> packs;
 };
 
-// Every index file that reads and authenticates; the others are left alone (verify reports them).
-Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) {
+// Every index file that reads and authenticates, but those in `skip` (read before); the others
+// are left alone (verify reports them).
+Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs,
+                                            const std::set<std::string>& skip = {}) {
   std::vector<std::string> names;
   CAIRN_TRY(r.storage().list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
+    if (!skip.contains(info.key.name)) names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
@@ -334,6 +336,24 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   }
   for (const auto& p : rescue) state.candidates.erase(p);
   CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));
+
+  // A backup that opened the repository before the retirement and deduplicated against a
+  // candidate revives it before it commits (an index file naming it again: WriteSession::
+  // keep_indexed), then checks the pack is present. The index files are listed once more
+  // after the decision, and a candidate a new one names is spared (the next run marks it
+  // again): a revival stored before this listing keeps its pack whatever the grace. A revival
+  // stored after it finds the pack gone when it checks (and commits nothing), unless its
+  // check falls in the moment between this listing and the deletion (one state save): that
+  // race, and only it, is what --grace-time still covers (cairn-prune(1)).
+  if (!sweep.empty()) {
+    std::set<std::string> seen;
+    for (const auto& f : indexes) seen.insert(f.name);
+    CAIRN_TRY_ASSIGN(const auto fresh, read_indexes(r, obs, seen));
+    PackSet again;
+    for (const auto& f : fresh)
+      for (const auto& ip : f.packs) again.insert(ip.pack);
+    std::erase_if(sweep, [&](const hash::PackId& p) { return again.contains(p); });
+  }
 
   // Only now the packs: retired at least `need` sets and `grace` ago, and still unused.
   if (!sweep.empty()) {

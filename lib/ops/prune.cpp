@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -346,6 +347,15 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       "being marked); {} in use again",
       gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
       o.grace_generations == 1 ? "" : "s", format_duration(o.grace_ns), gc.rescued));
+  // Partial packs of killed runs: older than the grace time, no running backup writes them.
+  CAIRN_TRY_ASSIGN(const auto stale, stale_tmp_files(*ctx.repo, o.grace_ns, now));
+  for (const auto& f : stale) {
+    if (::unlink(f.path.c_str()) != 0 && errno != ENOENT)
+      return errno_error(errno, fmt::format("cannot remove '{}'", f.path.string()));
+    obs.info(fmt::format("removed '{}' ({} bytes, last written {}): a partial pack of a run that "
+                         "was killed",
+                         f.path.string(), f.size, format_time(f.mtime_ns)));
+  }
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
   return Outcome{warnings, {}};

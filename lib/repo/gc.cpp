@@ -8,6 +8,8 @@
 // `pending` lists the changes of a sweep in progress, in the order cairn-push must apply
 // them; a run that finds it non-empty (the last one died) prints those lines again ("+" for
 // objects that exist, "-" for those that are gone), so destinations converge too.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -384,6 +386,26 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   CAIRN_TRY(save_state(state_file, repo_id, state));
   res.candidates = state.candidates.size();
   return res;
+}
+
+Result<std::vector<TmpFile>> stale_tmp_files(Repository& r, std::int64_t age_ns,
+                                             std::int64_t now_ns) {
+  std::vector<TmpFile> out;
+  const auto dir = r.local_tmp_dir();
+  if (!dir) return out;
+  std::error_code ec;
+  for (fs::directory_iterator it(*dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::int64_t mtime = std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    if (now_ns - mtime >= age_ns)
+      out.push_back(TmpFile{it->path(), static_cast<std::uint64_t>(st.st_size), mtime});
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return Error{Errc::io, fmt::format("cannot list '{}': {}", dir->string(), ec.message())};
+  std::sort(out.begin(), out.end(),
+            [](const TmpFile& a, const TmpFile& b) { return a.path < b.path; });
+  return out;
 }
 
 }  // namespace cairn::repo::gc

@@ -249,10 +249,26 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
     }
   }
   if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
-  const std::int64_t now = o.now_ns.value_or(now_ns());
+  std::int64_t now = o.now_ns.value_or(now_ns());
   const std::filesystem::path policy_file = policy::locate(o.policy);
   CAIRN_TRY_ASSIGN(policy::Policy pol, policy::load(policy_file));
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  // Marks and grace periods go by the storage's clock (a local clock that is wrong would let a
+  // sweep come early); when the two disagree by more than kMaxClockSkew nothing is done.
+  if (!o.now_ns) {
+    CAIRN_TRY_ASSIGN(const auto storage_now, storage_clock(*ctx.repo));
+    if (storage_now) {
+      const std::int64_t skew = *storage_now > now ? *storage_now - now : now - *storage_now;
+      if (skew > kMaxClockSkew)
+        return Error{Errc::io,
+                     fmt::format("this host's clock ({}) and the repository's storage ({}) "
+                                 "disagree by {}, more than {}: nothing was changed; set the "
+                                 "clock right (NTP) and run cairn-prune again",
+                                 format_time(now), format_time(*storage_now),
+                                 format_duration(skew), format_duration(kMaxClockSkew))};
+      now = *storage_now;
+    }
+  }
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth,
                  "cairn-prune needs a full key: a write-only key cannot read set bodies"};

@@ -8,7 +8,9 @@
 // `pending` lists the changes of a sweep in progress, in the order cairn-push must apply
 // them; a run that finds it non-empty (the last one died) prints those lines again ("+" for
 // objects that exist, "-" for those that are gone), so destinations converge too.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -18,6 +20,7 @@
 
 #include "io/file.hpp"
 #include "repo/gc.hpp"
+#include "repo/internal.hpp"
 #include "repo/objects.hpp"
 
 namespace cairn::repo::gc {
@@ -386,6 +389,24 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   CAIRN_TRY(save_state(state_file, repo_id, state));
   res.candidates = state.candidates.size();
   return res;
+}
+
+Result<std::optional<std::int64_t>> storage_clock(Repository& r) {
+  const auto dir = r.local_tmp_dir();
+  if (!dir) return std::optional<std::int64_t>{};
+  const fs::path probe = *dir / fmt::format("clock-{}.tmp", repo::random_hex(8));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_error(errno, fmt::format("cannot create '{}'", probe.string()));
+  // statx(2): the file system's time as it is (a preloaded clock shim such as faketime,
+  // which the tests use, rewrites what stat(2) reports but not this)
+  struct statx st;
+  const int rc = ::statx(fd, "", AT_EMPTY_PATH, STATX_MTIME, &st);
+  const int err = errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (rc != 0) return errno_error(err, fmt::format("cannot stat '{}'", probe.string()));
+  return std::optional<std::int64_t>{std::int64_t(st.stx_mtime.tv_sec) * 1'000'000'000 +
+                                     st.stx_mtime.tv_nsec};
 }
 
 Result<std::vector<TmpFile>> stale_tmp_files(Repository& r, std::int64_t age_ns,

@@ -264,8 +264,8 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
                      fmt::format("this host's clock ({}) and the repository's storage ({}) "
                                  "disagree by {}, more than {}: nothing was changed; set the "
                                  "clock right (NTP) and run cairn-prune again",
-                                 format_time(now), format_time(*storage_now),
-                                 format_duration(skew), format_duration(kMaxClockSkew))};
+                                 format_time(now), format_time(*storage_now), format_duration(skew),
+                                 format_duration(kMaxClockSkew))};
       now = *storage_now;
     }
   }
@@ -368,9 +368,10 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
   for (const auto& f : stale) {
     if (::unlink(f.path.c_str()) != 0 && errno != ENOENT)
       return errno_error(errno, fmt::format("cannot remove '{}'", f.path.string()));
-    obs.info(fmt::format("removed '{}' ({} bytes, last written {}): a partial pack of a run that "
-                         "was killed",
-                         f.path.string(), f.size, format_time(f.mtime_ns)));
+    obs.info(
+        fmt::format("removed '{}' ({} bytes, last written {}): a partial pack of a run that "
+                    "was killed",
+                    f.path.string(), f.size, format_time(f.mtime_ns)));
   }
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());

@@ -540,13 +540,19 @@ TEST_CASE("ops::prune: an interrupted sweep is reported again by the next run", 
   verify_clean(fx);
 }
 
+// keep-last = 2 and a prune: the first pack of set 0 (only set 0 needs it) is marked and retired.
+hash::PackId retire_first_pack(Fixture& fx, const FourSets& s) {
+  fx.policy("[class.daily]\nkeep-last = 2\n");
+  const auto victim = fx.packs_of(s.ids[0]).front();
+  REQUIRE(fx.prune().result);
+  return victim;
+}
+
 TEST_CASE("ops::prune: a marked pack that an index file names again waits a new grace period",
           "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
-  fx.policy("[class.daily]\nkeep-last = 2\n");
-  const auto victim = fx.packs_of(s.ids[0]).front();  // only set 0 needs it
-  REQUIRE(fx.prune().result);                         // marked and retired
+  const auto victim = retire_first_pack(fx, s);
   {
     // A writer that had the pack in memory indexes it again (and then dies before its set).
     auto r = fx.open();
@@ -575,44 +581,28 @@ namespace {
 // The storage of a writer that revives a pack while cairn-prune runs: right before the
 // `at`-th listing of the index files it stores an index file naming `pack` again (from the
 // pack's own index).
-class RevivingBackend final : public backend::Backend {
+class RevivingBackend final : public test::ForwardingBackend {
  public:
   RevivingBackend(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, hash::PackId pack,
                   int at)
-      : b_(std::move(b)), keys_(std::move(keys)), pack_(pack), at_(at) {}
-  backend::Properties properties() const override { return b_->properties(); }
-  std::string location() const override { return b_->location(); }
-  Status put(const backend::Key& k, ByteView body, bool nr) override {
-    return b_->put(k, body, nr);
-  }
-  Status put_file(const backend::Key& k, const fs::path& src) override {
-    return b_->put_file(k, src);
-  }
-  Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
-    return b_->get(k, off, len);
-  }
-  Result<std::optional<backend::ObjectInfo>> stat(const backend::Key& k) override {
-    return b_->stat(k);
-  }
+      : ForwardingBackend(std::move(b)), keys_(std::move(keys)), pack_(pack), at_(at) {}
   Status list(backend::Kind kind,
               const std::function<Status(const backend::ObjectInfo&)>& each) override {
     if (kind == backend::Kind::index && ++listed_ == at_) {
-      auto raw = b_->get(backend::Key::pack(pack_));
+      auto raw = inner().get(backend::Key::pack(pack_));
       REQUIRE(raw);
       auto trailer = pack::read_index(*raw, keys_.index_key.view(), keys_.repo_id, "pack");
       REQUIRE(trailer);
       const Bytes bytes = repo::encode_index_file({repo::IndexPack{pack_, *trailer}},
                                                   keys_.index_key.view(), keys_.repo_id);
-      REQUIRE(b_->put(backend::Key::index(hash::blake2b(bytes).hex()), bytes, true));
+      REQUIRE(inner().put(backend::Key::index(hash::blake2b(bytes).hex()), bytes, true));
       revived = true;
     }
-    return b_->list(kind, each);
+    return inner().list(kind, each);
   }
-  Status remove(const backend::Key& k) override { return b_->remove(k); }
   bool revived = false;
 
  private:
-  std::unique_ptr<backend::Backend> b_;
   crypto::KeyMaterial keys_;
   hash::PackId pack_;
   int at_;
@@ -627,9 +617,7 @@ TEST_CASE(
     "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
-  fx.policy("[class.daily]\nkeep-last = 2\n");
-  const auto victim = fx.packs_of(s.ids[0]).front();  // only set 0 needs it
-  REQUIRE(fx.prune().result);                         // marked and retired
+  const auto victim = retire_first_pack(fx, s);
   fx.pack_set("app", "adhoc", kT0 + 10 * kDay, Files{{"x", random_content(1000)}});
 
   auto local = backend::open_local(fx.ro.repo, false);

@@ -92,7 +92,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.manifest_proofs = std::move(got.manifest_proofs);
   body.manifest_size = got.manifest_size;
   body.packs = std::move(got.packs);
-  CAIRN_TRY_ASSIGN(auto written, ctx.repo->write_set(body));
+  CAIRN_TRY_ASSIGN(auto written, repo::commit(*ctx.repo, *session, body, got.objects));
   made = written.id;
 
   catalog::SetRecord rec = set_record(written.id, written.header.seq, body);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -260,10 +261,26 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
     }
   }
   if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
-  const std::int64_t now = o.now_ns.value_or(now_ns());
+  std::int64_t now = o.now_ns.value_or(now_ns());
   const std::filesystem::path policy_file = policy::locate(o.policy);
   CAIRN_TRY_ASSIGN(policy::Policy pol, policy::load(policy_file));
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  // Marks and grace periods go by the storage's clock (a local clock that is wrong would let a
+  // sweep come early); when the two disagree by more than kMaxClockSkew nothing is done.
+  if (!o.now_ns) {
+    CAIRN_TRY_ASSIGN(const auto storage_now, storage_clock(*ctx.repo));
+    if (storage_now) {
+      const std::int64_t skew = *storage_now > now ? *storage_now - now : now - *storage_now;
+      if (skew > kMaxClockSkew)
+        return Error{Errc::io,
+                     fmt::format("this host's clock ({}) and the repository's storage ({}) "
+                                 "disagree by {}, more than {}: nothing was changed; set the "
+                                 "clock right (NTP) and run cairn-prune again",
+                                 format_time(now), format_time(*storage_now), format_duration(skew),
+                                 format_duration(kMaxClockSkew))};
+      now = *storage_now;
+    }
+  }
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth,
                  "cairn-prune needs a full key: a write-only key cannot read set bodies"};
@@ -360,6 +377,16 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       "being marked); {} in use again",
       gc.swept_packs, gc.swept_bytes, gc.candidates, o.grace_generations,
       o.grace_generations == 1 ? "" : "s", format_duration(o.grace_ns), gc.rescued));
+  // Partial packs of killed runs: older than the grace time, no running backup writes them.
+  CAIRN_TRY_ASSIGN(const auto stale, stale_tmp_files(*ctx.repo, o.grace_ns, now));
+  for (const auto& f : stale) {
+    if (::unlink(f.path.c_str()) != 0 && errno != ENOENT)
+      return errno_error(errno, fmt::format("cannot remove '{}'", f.path.string()));
+    obs.info(
+        fmt::format("removed '{}' ({} bytes, last written {}): a partial pack of a run that "
+                    "was killed",
+                    f.path.string(), f.size, format_time(f.mtime_ns)));
+  }
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
   return Outcome{warnings, {}};

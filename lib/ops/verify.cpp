@@ -9,6 +9,7 @@
 
 #include "ops/restore.hpp"
 #include "ops/verify_from.hpp"
+#include "repo/gc.hpp"
 #include "verify/engine.hpp"
 
 namespace cairn::ops {
@@ -174,6 +175,18 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
   run.started_ns = now_ns();
   run.listed_sets = std::move(listed);
   CAIRN_TRY(check_repository(run, p));
+  if (!o.from) {  // partial packs of killed runs: not damage, cairn-prune removes them
+    CAIRN_TRY_ASSIGN(const auto stale,
+                     repo::gc::stale_tmp_files(*ctx.repo, repo::gc::kStaleTmpAge, now_ns()));
+    std::uint64_t bytes = 0;
+    for (const auto& f : stale) bytes += f.size;
+    if (!stale.empty())
+      obs.warning(stale.front().path.parent_path().string(),
+                  Error{Errc::io, fmt::format("{} temporary file{} older than 12h ({} bytes, "
+                                              "partial packs of killed runs): cairn-prune "
+                                              "removes them",
+                                              stale.size(), stale.size() == 1 ? "" : "s", bytes)});
+  }
 
   std::uint64_t failed_drills = 0, stale = 0;
   if (o.drill) {

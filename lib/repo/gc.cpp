@@ -9,7 +9,10 @@
 // must apply them, each written before the change is made; a run that finds it non-empty (the
 // last one died) prints those lines again ("+" for objects that exist, "-" for those that are
 // gone), so destinations converge too. Older versions wrote no "-sets/" lines: same format.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -22,6 +25,7 @@
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "repo/gc.hpp"
+#include "repo/internal.hpp"
 #include "repo/objects.hpp"
 
 namespace cairn::repo::gc {
@@ -91,11 +95,13 @@ struct IndexFile {
   std::vector<repo::IndexPack> packs;
 };
 
-// Every index file that reads and authenticates; the others are left alone (verify reports them).
-Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs) {
+// Every index file that reads and authenticates, but those in `skip` (read before); the others
+// are left alone (verify reports them).
+Result<std::vector<IndexFile>> read_indexes(repo::Repository& r, Observer& obs,
+                                            const std::set<std::string>& skip = {}) {
   std::vector<std::string> names;
   CAIRN_TRY(r.storage().list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
+    if (!skip.contains(info.key.name)) names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
@@ -394,6 +400,24 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   for (const auto& p : rescue) state.candidates.erase(p);
   CAIRN_TRY(reindex(r, rescue, state, state_file, repo_id, report, res, obs));
 
+  // A backup that opened the repository before the retirement and deduplicated against a
+  // candidate revives it before it commits (an index file naming it again: WriteSession::
+  // keep_indexed), then checks the pack is present. The index files are listed once more
+  // after the decision, and a candidate a new one names is spared (the next run marks it
+  // again): a revival stored before this listing keeps its pack whatever the grace. A revival
+  // stored after it finds the pack gone when it checks (and commits nothing), unless its
+  // check falls in the moment between this listing and the deletion (one state save): that
+  // race, and only it, is what --grace-time still covers (cairn-prune(1)).
+  if (!sweep.empty()) {
+    std::set<std::string> seen;
+    for (const auto& f : indexes) seen.insert(f.name);
+    CAIRN_TRY_ASSIGN(const auto fresh, read_indexes(r, obs, seen));
+    PackSet again;
+    for (const auto& f : fresh)
+      for (const auto& ip : f.packs) again.insert(ip.pack);
+    std::erase_if(sweep, [&](const hash::PackId& p) { return again.contains(p); });
+  }
+
   // Only now the packs: retired at least `need` sets and `grace` ago, and still unused.
   if (!sweep.empty()) {
     for (const auto& p : sweep) state.pending.push_back("-" + pack_path(p));
@@ -416,6 +440,44 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
   CAIRN_TRY(save_state(state_file, repo_id, state));
   res.candidates = state.candidates.size();
   return res;
+}
+
+Result<std::optional<std::int64_t>> storage_clock(Repository& r) {
+  const auto dir = r.local_tmp_dir();
+  if (!dir) return std::optional<std::int64_t>{};
+  const fs::path probe = *dir / fmt::format("clock-{}.tmp", repo::random_hex(8));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_error(errno, fmt::format("cannot create '{}'", probe.string()));
+  // statx(2): the file system's time as it is (a preloaded clock shim such as faketime,
+  // which the tests use, rewrites what stat(2) reports but not this)
+  struct statx st;
+  const int rc = ::statx(fd, "", AT_EMPTY_PATH, STATX_MTIME, &st);
+  const int err = errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (rc != 0) return errno_error(err, fmt::format("cannot stat '{}'", probe.string()));
+  return std::optional<std::int64_t>{std::int64_t(st.stx_mtime.tv_sec) * 1'000'000'000 +
+                                     st.stx_mtime.tv_nsec};
+}
+
+Result<std::vector<TmpFile>> stale_tmp_files(Repository& r, std::int64_t age_ns,
+                                             std::int64_t now_ns) {
+  std::vector<TmpFile> out;
+  const auto dir = r.local_tmp_dir();
+  if (!dir) return out;
+  std::error_code ec;
+  for (fs::directory_iterator it(*dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::int64_t mtime = std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    if (now_ns - mtime >= age_ns)
+      out.push_back(TmpFile{it->path(), static_cast<std::uint64_t>(st.st_size), mtime});
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return Error{Errc::io, fmt::format("cannot list '{}': {}", dir->string(), ec.message())};
+  std::sort(out.begin(), out.end(),
+            [](const TmpFile& a, const TmpFile& b) { return a.path < b.path; });
+  return out;
 }
 
 }  // namespace cairn::repo::gc

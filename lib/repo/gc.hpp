@@ -74,4 +74,25 @@ struct GcResult {
 Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report,
                          Observer& obs, const CancelToken& cancel);
 
+// A file in a local repository's tmp/: a partial pack of a cairn-pack that was killed.
+struct TmpFile {
+  std::filesystem::path path;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // as the file system reports it
+};
+// The files in a local repository's tmp/ last written at least `age_ns` before `now_ns` (none
+// for a repository that is not a local directory). A running cairn-pack keeps writing to its
+// temporary file until it moves it into place, so one older than the grace time is not in use.
+Result<std::vector<TmpFile>> stale_tmp_files(Repository& r, std::int64_t age_ns,
+                                             std::int64_t now_ns);
+// The time the repository's storage reports: the modification time of a file created and
+// removed again in a local repository's tmp/ (nullopt for a repository that is not a local
+// directory). On a network file system this is the server's clock.
+Result<std::optional<std::int64_t>> storage_clock(Repository& r);
+// cairn-prune deletes nothing when the local clock and storage_clock() disagree by more.
+inline constexpr std::int64_t kMaxClockSkew = 5ll * 60 * 1'000'000'000;
+
+// What cairn-verify calls stale: older than cairn-prune's default --grace-time (12h).
+inline constexpr std::int64_t kStaleTmpAge = 12ll * 3600 * 1'000'000'000;
+
 }  // namespace cairn::repo::gc

@@ -38,4 +38,13 @@ struct Ingested {
 Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
                         const IngestOptions& o, Observer& obs, const CancelToken& cancel);
 
+// Writes the set object of what ingest() stored (the commit). Every pack `body` names is made
+// sure of first (WriteSession::keep_indexed: a pack a concurrent
+// cairn-prune retired is indexed again) and once more after the set object is written (a
+// prune may have retired it again meanwhile). If a pack is gone the commit fails with
+// Errc::not_found and nothing is committed (a set object already written is removed).
+// Index files written on the way are appended to `objects` (for cairn-push).
+Result<WrittenSet> commit(Repository& r, WriteSession& s, const SetBody& body,
+                          std::vector<std::string>& objects);
+
 }  // namespace cairn::repo

@@ -74,6 +74,8 @@ class ChunkIndex {
   // stored the same chunk at once, or an index planted to point at garbage, make more than one.
   std::vector<Location> find_all(const hash::ChunkId& id) const;
   void add(const std::vector<IndexPack>& packs);
+  // The entries of one pack (first copies and further ones), as its index files gave them.
+  std::vector<pack::Entry> entries_of(const hash::PackId& pack) const;
   std::size_t size() const;
 
  private:
@@ -156,6 +158,9 @@ class RepositoryImpl final : public Repository {
   ChunkIndex& index() { return index_; }
   const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
   Status load_indexes();
+  // The packs that the index files stored now name: files read before (at open or by an
+  // earlier call) are not read again, new ones are read and remembered.
+  Result<std::unordered_set<hash::PackId>> indexed_packs();
   void mark_full_slot(std::string name) { known_full_.insert(std::move(name)); }
   // nullopt when `writer` is not revoked; else the sets its revocations keep.
   Result<std::optional<std::vector<hash::SetId>>> revoked_keep(ByteView writer);
@@ -164,6 +169,9 @@ class RepositoryImpl final : public Repository {
   Result<std::shared_ptr<const crypto::SecretBytes>> pack_key(const hash::PackId& pack);
   Result<SetObject> read_set_impl(const hash::SetId& id, bool want_body);
   Result<Bytes> read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof);
+  // Reads, authenticates and decodes one index file and remembers the packs it names.
+  // Errc::not_found when it is gone.
+  Result<std::vector<IndexPack>> read_index_file(const std::string& name);
   Status check_writer(const SetObject& s);
   Result<std::string> put_admin_record(ByteView bytes);
   // Revocations by writer id (hex), loaded on first use.
@@ -186,6 +194,9 @@ class RepositoryImpl final : public Repository {
   std::string config_problem_;
   std::unordered_set<std::string> known_full_;
   ChunkIndex index_;
+  // Every index file read, with the packs it names (for indexed_packs()).
+  std::unordered_map<std::string, std::vector<hash::PackId>> index_files_;
+  std::mutex index_files_mu_;
   Pool<ReadScratch> readers_;
   std::mutex key_cache_mu_;
   // Opened pack data keys. Bounded: each SecretBytes costs locked pages.

@@ -153,6 +153,15 @@ class WriteSession {
   // in upload-safe order: packs first, then the index file ("packs/ab/ab..", "index/..").
   // Call it once, after every put() has returned. A session must not outlive its Repository.
   virtual Result<std::vector<std::string>> finish() = 0;
+  // Called after finish() and before the set object is written (cairn-prune, repo/gc.hpp):
+  // each of `packs` must still be named by an index file and present. A pack no index file
+  // names any more (a prune retired it since this repository was opened, or since this
+  // session wrote it: no set named it yet) is revived: an index file naming it is written
+  // from the entries loaded at open or written here, then the pack is checked present.
+  // Errc::not_found if one is gone (a prune swept it): nothing may be committed, and the index file
+  // is removed again, so a rerun stores those chunks afresh. Returns the index files written
+  // ("index/.."), for cairn-push.
+  virtual Result<std::vector<std::string>> keep_indexed(const std::vector<hash::PackId>& packs) = 0;
 };
 
 class Repository {

@@ -94,6 +94,22 @@ void ChunkIndex::add(const std::vector<IndexPack>& packs) {
   }
 }
 
+std::vector<pack::Entry> ChunkIndex::entries_of(const hash::PackId& pack) const {
+  std::shared_lock lock(mu_);
+  std::vector<pack::Entry> out;
+  const auto no = pack_no_.find(pack);
+  if (no == pack_no_.end()) return out;
+  const auto add = [&](const hash::ChunkId& id, const Loc& l) {
+    if (l.pack == no->second)
+      out.push_back(pack::Entry{id, l.type, l.flags, l.offset, l.length, l.raw_size});
+  };
+  for (const auto& [id, l] : chunks_) add(id, l);
+  for (const auto& [id, l] : others_) add(id, l);
+  std::sort(out.begin(), out.end(),
+            [](const pack::Entry& a, const pack::Entry& b) { return a.offset < b.offset; });
+  return out;
+}
+
 std::size_t ChunkIndex::size() const {
   std::shared_lock lock(mu_);
   return chunks_.size();
@@ -404,17 +420,13 @@ Status RepositoryImpl::load_indexes() {
     std::optional<Error> vanished;
     for (const auto& name : names) {
       seen.insert(name);
-      const std::string what = fmt::format("index file '{}'", name);
-      auto raw = be_->get(Key::index(name));
-      if (!raw && raw.error().code == Errc::not_found) {
-        vanished = std::move(raw).error();
+      auto packs = read_index_file(name);
+      if (!packs && packs.error().code == Errc::not_found) {
+        vanished = std::move(packs).error();
         continue;
       }
-      if (!raw) return std::move(raw).error();
-      CAIRN_TRY(check_content_address(*raw, *hash::Digest::from_hex(name), what));
-      CAIRN_TRY_ASSIGN(auto packs,
-                       decode_index_file(*raw, keys_.index_key.view(), keys_.repo_id, what));
-      index_.add(packs);
+      if (!packs) return std::move(packs).error();
+      index_.add(*packs);
     }
     if (!vanished) return {};
     if (round == kMaxRounds)
@@ -423,6 +435,41 @@ Status RepositoryImpl::load_indexes() {
           "running in a loop? Try again when it has finished",
           kMaxRounds, be_->location())));
   }
+}
+
+Result<std::vector<IndexPack>> RepositoryImpl::read_index_file(const std::string& name) {
+  const std::string what = fmt::format("index file '{}'", name);
+  CAIRN_TRY_ASSIGN(const Bytes raw, be_->get(Key::index(name)));
+  CAIRN_TRY(check_content_address(raw, *hash::Digest::from_hex(name), what));
+  CAIRN_TRY_ASSIGN(auto packs, decode_index_file(raw, keys_.index_key.view(), keys_.repo_id, what));
+  std::vector<hash::PackId> ids;
+  for (const auto& p : packs) ids.push_back(p.pack);
+  std::lock_guard lock(index_files_mu_);
+  index_files_[name] = std::move(ids);
+  return packs;
+}
+
+Result<std::unordered_set<hash::PackId>> RepositoryImpl::indexed_packs() {
+  std::vector<std::string> names;
+  CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::unordered_set<hash::PackId> out;
+  for (const auto& name : names) {
+    {
+      std::lock_guard lock(index_files_mu_);
+      if (auto it = index_files_.find(name); it != index_files_.end()) {
+        out.insert(it->second.begin(), it->second.end());
+        continue;
+      }
+    }
+    auto packs = read_index_file(name);
+    if (!packs && packs.error().code == Errc::not_found) continue;  // rewritten meanwhile
+    if (!packs) return std::move(packs).error();
+    for (const auto& p : *packs) out.insert(p.pack);
+  }
+  return out;
 }
 
 Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(

@@ -156,7 +156,44 @@ class Session final : public WriteSession {
     return written_;
   }
 
+  Result<std::vector<std::string>> keep_indexed(const std::vector<hash::PackId>& packs) override {
+    if (packs.empty()) return std::vector<std::string>{};
+    CAIRN_TRY_ASSIGN(const auto named, repo_.indexed_packs());
+    std::vector<IndexPack> lost;
+    for (const auto& p : packs) {
+      if (named.contains(p)) continue;
+      CAIRN_TRY(present(p));
+      lost.push_back(IndexPack{p, repo_.index().entries_of(p)});
+    }
+    if (lost.empty()) return std::vector<std::string>{};
+    const auto& keys = repo_.keys();
+    const Bytes file = encode_index_file(lost, keys.index_key.view(), keys.repo_id);
+    const Key k = Key::index(hash::blake2b(file).hex());
+    auto st = repo_.storage().put(k, file, /*no_replace=*/true);
+    if (!st && st.error().code != Errc::exists) return std::move(st).error();
+    // Present after the revival too: a prune decides what it sweeps before it deletes, and
+    // spares what an index file names by then (repo/gc.cpp).
+    for (const auto& p : lost) {
+      if (auto gone = present(p.pack); !gone) {
+        (void)repo_.storage().remove(k);  // it names a pack that is gone: a rerun must not use it
+        return std::move(gone).error();
+      }
+    }
+    return std::vector<std::string>{k.path()};
+  }
+
  private:
+  // Errc::not_found (nothing may be committed) unless the pack is stored.
+  Status present(const hash::PackId& p) {
+    CAIRN_TRY_ASSIGN(const auto info, repo_.storage().stat(Key::pack(p)));
+    if (info) return {};
+    return Error{Errc::not_found,
+                 fmt::format("pack '{}' holds chunks this backup shares with earlier sets, but "
+                             "cairn-prune deleted it while the backup ran: nothing was committed; "
+                             "run the backup again (it stores those chunks afresh)",
+                             p.hex())};
+  }
+
   // Deduplication: this session's own chunks, plus the repository's within the scope.
   bool known(const hash::ChunkId& id) const {
     {

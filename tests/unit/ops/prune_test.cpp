@@ -17,6 +17,7 @@
 #include "ops/hold.hpp"
 #include "ops/verify.hpp"
 #include "prune_fixture.hpp"
+#include "repo/gc.hpp"
 #include "repo/objects.hpp"
 
 using namespace prune_test;
@@ -299,12 +300,19 @@ TEST_CASE(
   for (const auto& pk : a_packs)
     if (std::find(c_packs.begin(), c_packs.end(), pk) != c_packs.end()) shared.push_back(pk);
   REQUIRE(!shared.empty());
+  // The backup revived the pack before its commit (an index file of its own, printed for
+  // cairn-push): the set restores at once, not only after the next prune rescued it.
+  std::size_t index_lines = 0;
+  for (auto at = pack_out.out.find("\n+index/"); at != std::string::npos;
+       at = pack_out.out.find("\n+index/", at + 1))
+    ++index_lines;
+  CHECK(index_lines == 2);  // its own, and the revival
+  fx.check_restores(c, a_files);
 
-  // The next run sees the new set (a new generation, too): the pack is rescued, not swept.
+  // The next run sees the new set (a new generation, too): the pack is kept, not swept.
   const Pruned sweep = fx.prune();
   REQUIRE(sweep.result);
   INFO(sweep.out);
-  CHECK(sweep.count_prefix("+index/") >= 1);
   for (const auto& pk : shared) {
     CHECK(fx.pack_exists(pk));
     CHECK_FALSE(sweep.has(pk.hex()));
@@ -532,13 +540,19 @@ TEST_CASE("ops::prune: an interrupted sweep is reported again by the next run", 
   verify_clean(fx);
 }
 
+// keep-last = 2 and a prune: the first pack of set 0 (only set 0 needs it) is marked and retired.
+hash::PackId retire_first_pack(Fixture& fx, const FourSets& s) {
+  fx.policy("[class.daily]\nkeep-last = 2\n");
+  const auto victim = fx.packs_of(s.ids[0]).front();
+  REQUIRE(fx.prune().result);
+  return victim;
+}
+
 TEST_CASE("ops::prune: a marked pack that an index file names again waits a new grace period",
           "[ops][prune]") {
   Fixture fx;
   FourSets s(fx);
-  fx.policy("[class.daily]\nkeep-last = 2\n");
-  const auto victim = fx.packs_of(s.ids[0]).front();  // only set 0 needs it
-  REQUIRE(fx.prune().result);                         // marked and retired
+  const auto victim = retire_first_pack(fx, s);
   {
     // A writer that had the pack in memory indexes it again (and then dies before its set).
     auto r = fx.open();
@@ -560,4 +574,77 @@ TEST_CASE("ops::prune: a marked pack that an index file names again waits a new 
   CHECK_FALSE(fx.pack_exists(victim));
   fx.check_restores(s.ids[3], s.files[3]);
   verify_clean(fx);
+}
+
+namespace {
+
+// The storage of a writer that revives a pack while cairn-prune runs: right before the
+// `at`-th listing of the index files it stores an index file naming `pack` again (from the
+// pack's own index).
+class RevivingBackend final : public test::ForwardingBackend {
+ public:
+  RevivingBackend(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, hash::PackId pack,
+                  int at)
+      : ForwardingBackend(std::move(b)), keys_(std::move(keys)), pack_(pack), at_(at) {}
+  Status list(backend::Kind kind,
+              const std::function<Status(const backend::ObjectInfo&)>& each) override {
+    if (kind == backend::Kind::index && ++listed_ == at_) {
+      auto raw = inner().get(backend::Key::pack(pack_));
+      REQUIRE(raw);
+      auto trailer = pack::read_index(*raw, keys_.index_key.view(), keys_.repo_id, "pack");
+      REQUIRE(trailer);
+      const Bytes bytes = repo::encode_index_file({repo::IndexPack{pack_, *trailer}},
+                                                  keys_.index_key.view(), keys_.repo_id);
+      REQUIRE(inner().put(backend::Key::index(hash::blake2b(bytes).hex()), bytes, true));
+      revived = true;
+    }
+    return inner().list(kind, each);
+  }
+  bool revived = false;
+
+ private:
+  crypto::KeyMaterial keys_;
+  hash::PackId pack_;
+  int at_;
+  int listed_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "repo::gc::collect: a candidate that an index file names again after the decision "
+    "is spared",
+    "[ops][prune]") {
+  Fixture fx;
+  FourSets s(fx);
+  const auto victim = retire_first_pack(fx, s);
+  fx.pack_set("app", "adhoc", kT0 + 10 * kDay, Files{{"x", random_content(1000)}});
+
+  auto local = backend::open_local(fx.ro.repo, false);
+  REQUIRE(local);
+  // Listings of index/: the open, the collection's first read, then the one after its decision.
+  auto wrapper =
+      std::make_unique<RevivingBackend>(std::move(*local), fx.open()->keys().clone(), victim, 3);
+  RevivingBackend& storage = *wrapper;
+  auto r = repo::Repository::open(std::move(wrapper), fx.ro.unlock, fx.ro.repo / "tmp");
+  REQUIRE(r);
+  CancelToken cancel;
+  InfoObserver obs;
+  repo::gc::Sets sets;
+  REQUIRE(repo::gc::scan_sets(**r, sets, cancel));
+  std::vector<std::string> lines;
+  const repo::gc::GcOptions o{ops::prune_state_file(fx.catalog().file()), 1, 0, kT0 + 365 * kDay};
+  auto res = repo::gc::collect(
+      o, **r, sets,
+      [&](char op, const std::string& path) -> Status {
+        lines.push_back(std::string(1, op) + path);
+        return {};
+      },
+      obs, cancel);
+  REQUIRE(res);
+  CHECK(storage.revived);
+  CHECK(fx.pack_exists(victim));
+  CHECK(std::find(lines.begin(), lines.end(), "-" + backend::Key::pack(victim).path()) ==
+        lines.end());
+  CHECK(res->swept_packs >= 1);  // the other candidates of set 0 go
 }

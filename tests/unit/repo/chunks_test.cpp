@@ -348,44 +348,30 @@ namespace {
 // Does to index files what cairn-prune does while a backup opens the repository: the first
 // `rewrites` reads of an index file find it gone, rewritten a moment before under a new name
 // (the same entries, sealed afresh: the new file is stored first, then the old one goes).
-class RewritingIndexes final : public backend::Backend {
+class RewritingIndexes final : public test::ForwardingBackend {
  public:
   // `rewritten` counts the rewrites; it outlives the backend (a failed open destroys it).
   RewritingIndexes(std::unique_ptr<backend::Backend> b, crypto::KeyMaterial keys, int rewrites,
                    int& rewritten)
-      : b_(std::move(b)), keys_(std::move(keys)), rewrites_(rewrites), rewritten(rewritten) {}
-  backend::Properties properties() const override { return b_->properties(); }
-  std::string location() const override { return b_->location(); }
-  Status put(const backend::Key& k, ByteView body, bool nr) override {
-    return b_->put(k, body, nr);
-  }
-  Status put_file(const backend::Key& k, const fs::path& src) override {
-    return b_->put_file(k, src);
-  }
+      : ForwardingBackend(std::move(b)),
+        keys_(std::move(keys)),
+        rewrites_(rewrites),
+        rewritten(rewritten) {}
   Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
     if (k.kind == backend::Kind::index && rewritten < rewrites_) {
       ++rewritten;
-      auto raw = b_->get(k);
+      auto raw = inner().get(k);
       REQUIRE(raw);
       auto packs = repo::decode_index_file(*raw, keys_.index_key.view(), keys_.repo_id, "index");
       REQUIRE(packs);
       const Bytes fresh = repo::encode_index_file(*packs, keys_.index_key.view(), keys_.repo_id);
-      REQUIRE(b_->put(backend::Key::index(hash::blake2b(fresh).hex()), fresh));
-      REQUIRE(b_->remove(k));
+      REQUIRE(inner().put(backend::Key::index(hash::blake2b(fresh).hex()), fresh));
+      REQUIRE(inner().remove(k));
     }
-    return b_->get(k, off, len);
+    return inner().get(k, off, len);
   }
-  Result<std::optional<backend::ObjectInfo>> stat(const backend::Key& k) override {
-    return b_->stat(k);
-  }
-  Status list(backend::Kind kind,
-              const std::function<Status(const backend::ObjectInfo&)>& each) override {
-    return b_->list(kind, each);
-  }
-  Status remove(const backend::Key& k) override { return b_->remove(k); }
 
  private:
-  std::unique_ptr<backend::Backend> b_;
   crypto::KeyMaterial keys_;
   int rewrites_;
 

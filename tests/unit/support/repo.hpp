@@ -4,7 +4,11 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
 
+#include "backend/backend.hpp"
 #include "crypto/crypto.hpp"
 #include "repo/repo.hpp"
 
@@ -27,5 +31,37 @@ inline Bytes random_bytes(std::size_t n) {
   crypto::random_bytes(b);
   return b;
 }
+
+// A storage that passes every call on to `inner`: tests derive from it and override the calls
+// whose behaviour they change (an index file rewritten while it is read, one stored meanwhile).
+class ForwardingBackend : public backend::Backend {
+ public:
+  explicit ForwardingBackend(std::unique_ptr<backend::Backend> inner) : b_(std::move(inner)) {}
+  backend::Properties properties() const override { return b_->properties(); }
+  std::string location() const override { return b_->location(); }
+  Status put(const backend::Key& k, ByteView body, bool nr) override {
+    return b_->put(k, body, nr);
+  }
+  Status put_file(const backend::Key& k, const std::filesystem::path& src) override {
+    return b_->put_file(k, src);
+  }
+  Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
+    return b_->get(k, off, len);
+  }
+  Result<std::optional<backend::ObjectInfo>> stat(const backend::Key& k) override {
+    return b_->stat(k);
+  }
+  Status list(backend::Kind kind,
+              const std::function<Status(const backend::ObjectInfo&)>& each) override {
+    return b_->list(kind, each);
+  }
+  Status remove(const backend::Key& k) override { return b_->remove(k); }
+
+ protected:
+  backend::Backend& inner() { return *b_; }
+
+ private:
+  std::unique_ptr<backend::Backend> b_;
+};
 
 }  // namespace cairn::test

@@ -48,7 +48,8 @@ lock_pid=$!
 poll "the catalog lock" test -e locked
 tail -c 8 stream >&3
 exec 3>&-
-poll "cairn-pack to print its set" grep -Eq '^[0-9a-f]{64}$' pack.out
+printed_or_gone() { grep -Eq '^[0-9a-f]{64}$' pack.out || ! kill -0 "$pack_pid" 2>/dev/null; }
+poll "cairn-pack to print its set" printed_or_gone
 touch release
 wait "$lock_pid"
 rc=0

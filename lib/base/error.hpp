@@ -24,6 +24,7 @@ enum class Errc : std::uint8_t {
   cancelled,           // SIGINT/SIGTERM                               -> exit 130
   no_repo,             // repository not found or not initialised      -> exit 10
   objective,           // an RPO/RTO/copies/freshness objective failed -> exit 5
+  uncataloged,         // a set was committed, the catalog not updated -> exit 6
   unimplemented,       // a job that belongs to a later version        -> exit 1
   internal,            // a bug                                        -> exit 1
 };
@@ -49,6 +50,7 @@ enum class Exit : int {
   partial = 3,
   damage = 4,
   objective = 5,
+  uncataloged = 6,
   no_repo = 10,
   locked = 11,
   auth = 12,
@@ -66,6 +68,7 @@ constexpr Exit exit_for(Errc c) {
     case Errc::cancelled: return Exit::interrupted;
     case Errc::no_repo: return Exit::no_repo;
     case Errc::objective: return Exit::objective;
+    case Errc::uncataloged: return Exit::uncataloged;
     case Errc::bad_input:
     case Errc::unsupported_format:
     case Errc::not_found:

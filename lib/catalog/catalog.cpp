@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -116,11 +116,43 @@ CREATE INDEX run_source ON run(source, retention_class, started_ns);
 ALTER TABLE backup_set ADD COLUMN first_seen_ns INTEGER;
 UPDATE backup_set SET first_seen_ns = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
 )sql",
+    // 4: which set objects each place held when a tool last listed it: the repository's own
+    // location or a destination URL (the catalog follows the repository; a replica and its
+    // origin never mix). Older catalogs start with none: the next open lists them.
+    R"sql(
+CREATE TABLE set_seen(
+  target  TEXT NOT NULL,
+  set_id  TEXT NOT NULL CHECK(length(set_id) = 64 AND set_id NOT GLOB '*[^0-9a-f]*'),
+  seen_ns INTEGER NOT NULL,
+  PRIMARY KEY(target, set_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 std::string corrupt_message(const std::filesystem::path& file, std::string_view detail) {
   return fmt::format("catalog '{}' is corrupt: {}; move it aside and run 'cairn catalog rebuild'",
                      file.string(), detail);
+}
+
+// The OS said there is no room on the catalog's file system (or it cannot be written at all).
+bool no_room(sqlite3* db) {
+  if (!db) return false;
+  const int e = sqlite3_system_errno(db);
+  return e == ENOSPC || e == EDQUOT || e == EROFS || (sqlite3_errcode(db) & 0xff) == SQLITE_FULL;
+}
+
+// An SQLite URI naming `file` (RFC 3986 escapes for what a URI would read otherwise).
+std::string file_uri(const std::filesystem::path& file, std::string_view query) {
+  std::string out = "file:";
+  for (const char ch : file.string()) {
+    if (ch == '%' || ch == '?' || ch == '#')
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(ch));
+    else
+      out.push_back(ch);
+  }
+  out += "?";
+  out += query;
+  return out;
 }
 
 bool is_damage(int rc) {
@@ -331,6 +363,12 @@ Error Connection::error(int rc, std::string_view what) {
     case SQLITE_NOTADB: return Error{Errc::corrupt, corrupt_message(file, detail)};
     case SQLITE_FULL:
     case SQLITE_IOERR:
+      if (no_room(db.get()))
+        return Error{Errc::io,
+                     fmt::format("catalog '{}': {}: the disk is full (no room on its file "
+                                 "system): free some space there",
+                                 file.string(), what)};
+      return Error{Errc::io, fmt::format("catalog '{}': {}: {}", file.string(), what, detail)};
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_READONLY:
@@ -380,6 +418,48 @@ Error bad_value(const std::filesystem::path& file, std::string_view what, std::s
   return Error{Errc::corrupt, corrupt_message(file, fmt::format("malformed {} '{}'", what, text))};
 }
 
+namespace {
+
+// An SQLite connection to `file` (opened by `name`: the path, or a URI with `flags`).
+Result<std::unique_ptr<Connection>> connect(const std::filesystem::path& file, const OpenOptions& o,
+                                            const std::string& name, int flags) {
+  auto conn = std::make_unique<Connection>();
+  conn->file = file;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  conn->db.reset(raw);  // owned before rc is inspected: open allocates even when it fails
+  if (rc != SQLITE_OK) {
+    if (is_damage(rc)) return conn->error(rc, "cannot open");
+    return Error{Errc::io, fmt::format("cannot open catalog '{}': {}", file.string(),
+                                       raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+  }
+  Connection& c = *conn;
+  sqlite3_extended_result_codes(c.db.get(), 1);
+  sqlite3_busy_timeout(c.db.get(), static_cast<int>(o.busy_timeout.count()));
+  // No writable sqlite_schema, no shadow-table tricks, no functions in schema that a crafted
+  // file could use against us.
+  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  return conn;
+}
+
+// The checks and settings of every open: integrity, WAL, durability, migrations, owner. A
+// read-only connection changes nothing: no journal mode (an immutable file reports none).
+Status prepare(Connection& c, const std::string& repo_id_hex, bool read_only = false) {
+  CAIRN_TRY(integrity(c));
+  if (read_only) return migrate(c, repo_id_hex);
+  CAIRN_TRY_ASSIGN(auto mode, query_text(c, "PRAGMA journal_mode = WAL", "cannot enable WAL"));
+  if (!mode || *mode != "wal")
+    return Error{Errc::io, fmt::format("catalog '{}' cannot use WAL mode (journal mode is '{}'); "
+                                       "is it on a network file system?",
+                                       c.file.string(), mode.value_or(""))};
+  CAIRN_TRY(c.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                   "cannot set durability options"));
+  return migrate(c, repo_id_hex);
+}
+
+}  // namespace
+
 // --- Catalog ------------------------------------------------------------------------------
 
 Catalog::Catalog(std::unique_ptr<Connection> c) : conn_(std::move(c)) {}
@@ -388,6 +468,7 @@ Catalog& Catalog::operator=(Catalog&&) noexcept = default;
 Catalog::~Catalog() = default;
 
 const std::filesystem::path& Catalog::file() const { return conn_->file; }
+const std::string& Catalog::read_only() const { return conn_->read_only; }
 
 Result<Catalog> Catalog::open(const std::filesystem::path& file, const std::string& repo_id_hex,
                               const OpenOptions& o) {
@@ -410,35 +491,26 @@ Result<Catalog> Catalog::open(const std::filesystem::path& file, const std::stri
     CAIRN_TRY(create_private(file));
   }
 
-  auto conn = std::make_unique<Connection>();
-  conn->file = file;
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  conn->db.reset(raw);  // owned before rc is inspected: open allocates even when it fails
-  if (rc != SQLITE_OK) {
-    if (is_damage(rc)) return conn->error(rc, "cannot open");
-    return Error{Errc::io, fmt::format("cannot open catalog '{}': {}", file.string(),
-                                       raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+  auto conn = connect(file, o, file.string(), SQLITE_OPEN_READWRITE);
+  if (!conn) return std::move(conn).error();
+  if (Status st = prepare(**conn, repo_id_hex); !st) {
+    if (st.error().code != Errc::io || !no_room((*conn)->db.get())) return std::move(st).error();
+    // A full file system: read what is there. SQLite reads a WAL catalog read-only when its
+    // -shm and -wal files exist, else only as immutable, which is exact when no -wal is left.
+    std::error_code wal_ec;
+    const auto wal_size = std::filesystem::file_size(file.string() + "-wal", wal_ec);
+    const bool wal_empty = wal_ec || wal_size == 0;
+    auto ro = connect(file, o, file_uri(file, "mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    if (ro && !prepare(**ro, repo_id_hex, true)) ro = Error{Errc::io, ""};
+    if (!ro && wal_empty) {
+      ro = connect(file, o, file_uri(file, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+      if (ro && !prepare(**ro, repo_id_hex, true)) ro = Error{Errc::io, ""};
+    }
+    if (!ro) return std::move(st).error();
+    conn = std::move(ro);
+    (*conn)->read_only = "the disk is full (no room on its file system)";
   }
-  Connection& c = *conn;
-  sqlite3_extended_result_codes(c.db.get(), 1);
-  sqlite3_busy_timeout(c.db.get(), static_cast<int>(o.busy_timeout.count()));
-  // No writable sqlite_schema, no shadow-table tricks, no functions in schema that a crafted
-  // file could use against us.
-  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  sqlite3_db_config(c.db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-
-  CAIRN_TRY(integrity(c));
-  CAIRN_TRY_ASSIGN(auto mode, query_text(c, "PRAGMA journal_mode = WAL", "cannot enable WAL"));
-  if (!mode || *mode != "wal")
-    return Error{Errc::io, fmt::format("catalog '{}' cannot use WAL mode (journal mode is '{}'); "
-                                       "is it on a network file system?",
-                                       file.string(), mode.value_or(""))};
-  CAIRN_TRY(c.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-                   "cannot set durability options"));
-  CAIRN_TRY(migrate(c, repo_id_hex));
-  return Catalog{std::move(conn)};
+  return Catalog{std::move(*conn)};
 }
 
 Result<Transaction> Catalog::begin() {

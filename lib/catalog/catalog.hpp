@@ -177,7 +177,8 @@ class Catalog {
   // Errc::exists: the file is absent but its -wal is not (it would be replayed into it);
   // Errc::corrupt: damaged file; Errc::unsupported_format: schema newer than this code;
   // Errc::bad_input: catalog of another repository, or not a cairn catalog; Errc::locked:
-  // busy beyond the timeout; Errc::io: cannot open/create.
+  // busy beyond the timeout; Errc::io: cannot open/create. A catalog on a full (or read-only)
+  // file system is opened read-only when it can be read (see read_only()).
   static Result<Catalog> open(const std::filesystem::path& file, const std::string& repo_id_hex,
                               const OpenOptions& o = {});
   Catalog(Catalog&&) noexcept;
@@ -185,6 +186,9 @@ class Catalog {
   ~Catalog();
 
   const std::filesystem::path& file() const;
+  // Why this catalog was opened read-only (its file system is full or read-only: open() then
+  // falls back to reading it, and every change fails with Errc::io); "" when it is writable.
+  const std::string& read_only() const;
   Result<Transaction> begin();
 
   // --- sets (sets.cpp) ---
@@ -218,6 +222,12 @@ class Catalog {
   Result<std::vector<hash::SetId>> sets_using_pack(const hash::PackId& pack);
   // The highest seq up to kMaxSeq (a row above it is ignored); 0 when there are no sets.
   Result<std::uint64_t> max_seq();
+  // The set objects `target` (a repository location or a destination URL) held when it was
+  // last listed (schema version 4), sorted; empty when never listed. Rows may name sets the
+  // catalog has no row for (damaged objects it left out).
+  Result<std::vector<hash::SetId>> seen_at(std::string_view target);
+  // Replaces what `target` holds with `ids`, stamped with the current time (atomic).
+  Status set_seen(std::string_view target, const std::vector<hash::SetId>& ids);
 
   // --- history (history.cpp) ---
   Result<std::int64_t> record_run(const RunRecord& r);  // returns the new id

@@ -102,6 +102,20 @@ class Atomic {
   bool open_ = true;
 };
 
+// The ids in column 0 of every row `s` gives.
+template <typename Tag>
+Result<std::vector<hash::Id<Tag>>> read_ids(Stmt& s, const std::filesystem::path& file,
+                                            std::string_view what) {
+  std::vector<hash::Id<Tag>> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step(what));
+    if (!row) break;
+    CAIRN_TRY_ASSIGN(auto id, id_column<Tag>(s, 0, file));
+    out.push_back(id);
+  }
+  return out;
+}
+
 Status must_touch_one(Connection& c, const hash::SetId& id) {
   if (sqlite3_changes(c.db.get()) == 0)
     return Error{Errc::not_found,
@@ -283,14 +297,7 @@ Result<std::vector<hash::PackId>> Catalog::packs_of(const hash::SetId& id) {
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT pack_id FROM set_pack WHERE set_id = ?1 "
                                      "ORDER BY pack_id"));
   s.bind_text(1, id.hex());
-  std::vector<hash::PackId> out;
-  for (;;) {
-    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the packs of a set"));
-    if (!row) break;
-    CAIRN_TRY_ASSIGN(auto p, id_column<hash::PackTag>(s, 0, c.file));
-    out.push_back(p);
-  }
-  return out;
+  return read_ids<hash::PackTag>(s, c.file, "cannot list the packs of a set");
 }
 
 Result<std::vector<hash::SetId>> Catalog::sets_using_pack(const hash::PackId& pack) {
@@ -298,14 +305,7 @@ Result<std::vector<hash::SetId>> Catalog::sets_using_pack(const hash::PackId& pa
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT set_id FROM set_pack WHERE pack_id = ?1 "
                                      "ORDER BY set_id"));
   s.bind_text(1, pack.hex());
-  std::vector<hash::SetId> out;
-  for (;;) {
-    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the sets using a pack"));
-    if (!row) break;
-    CAIRN_TRY_ASSIGN(auto id, id_column<hash::SetTag>(s, 0, c.file));
-    out.push_back(id);
-  }
-  return out;
+  return read_ids<hash::SetTag>(s, c.file, "cannot list the sets using a pack");
 }
 
 Result<std::uint64_t> Catalog::max_seq() {
@@ -315,6 +315,38 @@ Result<std::uint64_t> Catalog::max_seq() {
   s.bind_int(1, i64(kMaxSeq));
   CAIRN_TRY_ASSIGN(bool row, s.step("cannot read the highest sequence number"));
   return row ? u64(s.int64(0)) : std::uint64_t{0};
+}
+
+Result<std::vector<hash::SetId>> Catalog::seen_at(std::string_view target) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s,
+                   c.prepare("SELECT set_id FROM set_seen WHERE target = ?1 ORDER BY set_id"));
+  s.bind_text(1, target);
+  return read_ids<hash::SetTag>(s, c.file, "cannot list the sets seen");
+}
+
+Status Catalog::set_seen(std::string_view target, const std::vector<hash::SetId>& ids) {
+  Connection& c = *conn_;
+  const std::string what = fmt::format("cannot record the sets of '{}'", target);
+  CAIRN_TRY_ASSIGN(Atomic a, Atomic::start(c));
+  {
+    CAIRN_TRY_ASSIGN(Stmt s, c.prepare("DELETE FROM set_seen WHERE target = ?1"));
+    s.bind_text(1, target);
+    CAIRN_TRY(s.run(what));
+  }
+  {
+    CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT OR IGNORE INTO set_seen(target, set_id, seen_ns) "
+                                       "VALUES (?1, ?2, ?3)"));
+    const std::int64_t now = now_ns();
+    for (const auto& id : ids) {
+      s.bind_text(1, target);
+      s.bind_text(2, id.hex());
+      s.bind_int(3, now);
+      CAIRN_TRY(s.run(what));
+      s.reset();
+    }
+  }
+  return a.finish();
 }
 
 Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {

@@ -32,6 +32,7 @@ struct Connection {
   std::filesystem::path file;
   bool in_transaction = false;  // a Transaction object is open
   int last_rc = SQLITE_OK;      // extended code of the last failure, for callers that care
+  std::string read_only;        // why the catalog was opened read-only; "" when writable
 
   // Prepares (once; then reuses) `sql`, which must be a string literal.
   Result<Stmt> prepare(const char* sql);

@@ -9,6 +9,7 @@ Result<ops::RepoOptions> repo_options(Session& s) {
   o.unlock.key_file = s.key_file();
   o.catalog = s.catalog();
   o.run = s.run();
+  o.observer = &s.observer();
   return o;
 }
 

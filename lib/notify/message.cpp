@@ -86,6 +86,7 @@ std::string_view exit_meaning(int exit_code) {
     case Exit::partial: return "completed with warnings";
     case Exit::damage: return "damage found";
     case Exit::objective: return "objective violated";
+    case Exit::uncataloged: return "committed, catalog not updated";
     case Exit::no_repo: return "no repository";
     case Exit::locked: return "locked";
     case Exit::auth: return "wrong passphrase or key";

@@ -62,7 +62,19 @@ Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o) {
   return repo::Repository::open(o.repo, o.unlock);
 }
 
+namespace {
+
+// The name the catalog keeps the repository's set list under: its absolute location.
+std::string repo_target(const std::filesystem::path& repo) {
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(std::filesystem::absolute(repo, ec), ec);
+  return ec ? std::filesystem::absolute(repo, ec).string() : p.string();
+}
+
+}  // namespace
+
 Result<Context> open_context(const RepoOptions& o, Observer* obs) {
+  if (!obs) obs = o.observer;
   Context c;
   if (o.from) {
     CAIRN_TRY_ASSIGN(TempDir dir, TempDir::create("cairn-from-"));
@@ -78,9 +90,32 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
   CAIRN_TRY_ASSIGN(c.repo, open_repo(o));
   CAIRN_TRY_ASSIGN(auto file, catalog::locate(o.catalog, c.repo_id_hex()));
   CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(file, c.repo_id_hex()));
+  CountingObserver quiet;
+  Observer& report = obs ? *obs : quiet;
+  if (read_only_catalog(cat, report)) {
+    c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
+    return c;
+  }
+  if (auto synced = sync_catalog(*c.repo, cat, repo_target(o.repo), report); !synced) {
+    const Error& e = synced.error();
+    if (e.code != Errc::locked && e.code != Errc::io) return e;
+    report.warning(fmt::format("catalog '{}'", cat.file().string()),
+                   Error{e.code, fmt::format("not brought up to date with the repository "
+                                             "(answering from what it holds): {}",
+                                             e.message)});
+  }
   c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
   if (o.run) CAIRN_TRY(o.run->begin(c.cat));
   return c;
+}
+
+bool read_only_catalog(const catalog::Catalog& cat, Observer& obs) {
+  if (cat.read_only().empty()) return false;
+  obs.warning(fmt::format("catalog '{}'", cat.file().string()),
+              Error{Errc::io, fmt::format("read-only: {}; answering from what it holds, this "
+                                          "run is not recorded",
+                                          cat.read_only())});
+  return true;
 }
 
 catalog::SetRecord set_record(const hash::SetId& id, std::uint64_t seq, const repo::SetBody& b) {

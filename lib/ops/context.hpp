@@ -29,6 +29,9 @@ struct RepoOptions {
   // The tool's run, recorded in the catalog once it is open (not a `from` catalog, which is
   // scratch); nullptr: none (run_log.hpp).
   RunLog* run = nullptr;
+  // Where open_context reports what it finds while bringing the catalog up to date (a set
+  // object it cannot import, a catalog that disagrees with the repository); nullptr: nowhere.
+  Observer* observer = nullptr;
 };
 
 // An open repository and its catalog, as used by one run.
@@ -40,10 +43,17 @@ struct Context {
 };
 
 Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
-// Opens the repository, then its catalog (created when absent), and begins o.run in it. With
-// `from`, the scratch catalog is filled by import_sets, which reports the set objects and hold
-// records it leaves out to `obs` (none: they are left out silently).
+// Opens the repository, then its catalog (created when absent), brings the catalog up to date
+// with the repository's set objects (sync_catalog: sets written by other hosts, or committed by
+// a run that could not record them), and begins o.run in it. With `from`, the scratch catalog
+// is filled by import_sets. Either reports the set objects and hold records it leaves out to
+// `obs`, else to o.observer (none: they are left out silently). A catalog that cannot be
+// written (locked past its timeout, disk full) is reported as a warning and read as it is.
 Result<Context> open_context(const RepoOptions& o, Observer* obs = nullptr);
+
+// A catalog opened read-only (its disk is full) is answered from as it is and records
+// nothing: true, after one warning to `obs` saying so; false when it is writable.
+bool read_only_catalog(const catalog::Catalog& cat, Observer& obs);
 
 // The catalog row a set gives: its summary, id, sequence number and parent (status
 // committed; duration from its times). The object must have its body.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
   std::vector<repo::SetObject> objs;
   for (const auto& id : ids) {
     if (o.cancel && o.cancel->cancelled()) return Error{Errc::cancelled, "interrupted"};
+    if (o.only && !o.only(id)) continue;
     auto obj = r.read_set(id);
     if (!obj) {
       if (obj.error().code == Errc::not_found) continue;  // pruned meanwhile
@@ -61,6 +63,53 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
     }
     done.ids.push_back(obj.id);
   }
+  return done;
+}
+
+Result<Synced> sync_catalog(repo::Repository& r, catalog::Catalog& cat, const std::string& target,
+                            Observer& obs) {
+  Synced done;
+  if (!r.keys().can_read()) return done;
+  CAIRN_TRY_ASSIGN(auto listed, r.list_sets());
+  std::sort(listed.begin(), listed.end());
+  listed.erase(std::unique(listed.begin(), listed.end()), listed.end());
+  CAIRN_TRY_ASSIGN(const auto seen, cat.seen_at(target));
+  if (listed != seen) {
+    // Under the write lock: another process may insert the same sets meanwhile.
+    CAIRN_TRY_ASSIGN(auto tx, cat.begin());
+    std::unordered_set<hash::SetId, hash::DigestHasher> unknown;
+    for (const auto& id : listed) {
+      if (std::binary_search(seen.begin(), seen.end(), id)) continue;
+      CAIRN_TRY_ASSIGN(auto row, cat.get_set(id));
+      if (!row) unknown.insert(id);
+    }
+    if (!unknown.empty()) {
+      ImportOptions imp;
+      imp.only = [&](const hash::SetId& id) { return unknown.contains(id); };
+      CAIRN_TRY_ASSIGN(const Imported got, import_sets(r, cat, obs, imp));
+      done.added = got.ids.size();
+    }
+    CAIRN_TRY(cat.set_seen(target, listed));
+    CAIRN_TRY(tx.commit());
+  }
+  CAIRN_TRY_ASSIGN(const auto rows, cat.list_sets());
+  const catalog::SetRecord* first = nullptr;
+  for (const auto& row : rows) {
+    if (row.status != catalog::SetStatus::committed) continue;
+    if (std::binary_search(listed.begin(), listed.end(), row.id)) continue;
+    if (!first) first = &row;
+    ++done.missing;
+  }
+  if (first)
+    obs.warning(
+        fmt::format("catalog '{}'", cat.file().string()),
+        Error{Errc::corrupt,
+              fmt::format("disagrees with the repository at '{}': {} committed set{} ({}{}) {} "
+                          "no set object there (pruned by another host, or written to another "
+                          "copy); run 'cairn catalog rebuild' to make the catalog agree",
+                          target, done.missing, done.missing == 1 ? "" : "s",
+                          first->id.hex().substr(0, 12), done.missing == 1 ? "" : ", ...",
+                          done.missing == 1 ? "has" : "have")});
   return done;
 }
 

@@ -19,6 +19,8 @@ struct ImportOptions {
   // Called with each set's row (set_record) before the hold records apply and it is inserted:
   // rebuild adds here what only the old catalog knows.
   std::function<void(const repo::SetObject&, catalog::SetRecord&)> adjust;
+  // When set, only the set objects it accepts are read and imported.
+  std::function<bool(const hash::SetId&)> only;
 };
 
 struct Imported {
@@ -35,5 +37,19 @@ struct Imported {
 // network, the catalog file) stops the import.
 Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observer& obs,
                              const ImportOptions& o = {});
+
+// The catalog follows the repository: lists the set objects `r` holds (one listing), and when
+// they differ from what the catalog saw at `target` (the repository's location or a
+// destination URL) last time, imports in one transaction those the catalog has no row for, with
+// import_sets, and records what `target` holds now. A row the catalog has, pruned included, is
+// never replaced: a pruned set does not come back as live. Committed rows whose set object
+// `target` does not hold are reported to `obs` as one warning naming the repair.
+// A key that cannot read set bodies changes nothing (a write-only backup host).
+struct Synced {
+  std::size_t added = 0;    // sets imported
+  std::size_t missing = 0;  // committed rows whose set object `target` lacks
+};
+Result<Synced> sync_catalog(repo::Repository& r, catalog::Catalog& cat, const std::string& target,
+                            Observer& obs);
 
 }  // namespace cairn::ops

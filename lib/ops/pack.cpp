@@ -98,7 +98,11 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   catalog::SetRecord rec = set_record(written.id, written.header.seq, body);
   rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) /
                                                1'000'000);  // this run's, not the snapshot's
-  CAIRN_TRY(cat.insert_set(rec, body.packs));
+  // The set is committed now: a catalog that cannot record it (locked past its timeout, an
+  // I/O error) does not undo that. Print the set as usual, then say so with its own exit
+  // status; the next tool that opens the repository adds the set to the catalog.
+  Status recorded = cat.insert_set(rec, body.packs);
+  // The files cache names the set it describes: cairn-diff uses it only for that base.
   Status cached = cache ? (*cache)->commit(written.id) : Status(std::move(cache).error());
   if (!cached)
     obs.warning(cache_path.string(),
@@ -122,6 +126,11 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored",
                        written.id.hex().substr(0, 12), model::to_string(body.kind), body.files,
                        body.bytes_read, body.bytes_new, body.bytes_stored));
+  if (!recorded)
+    return Error{Errc::uncataloged,
+                 fmt::format("set {} is committed but the catalog was not updated ({}); the next "
+                             "cairn command that opens the repository adds it",
+                             written.id.hex(), recorded.error().message)};
   return Outcome{};  // the set id is already the first line of the output
 }
 

@@ -165,7 +165,7 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
     CAIRN_TRY_ASSIGN(auto cat_file, catalog::locate(o.repo.catalog, ctx.repo_id_hex()));
     CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(cat_file, ctx.repo_id_hex()));
     ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
-    if (o.repo.run) CAIRN_TRY(o.repo.run->begin(ctx.cat));
+    if (o.repo.run && !read_only_catalog(*ctx.cat, obs)) CAIRN_TRY(o.repo.run->begin(ctx.cat));
   }
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth,
@@ -203,8 +203,11 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
   const auto ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count());
-  if (Status st = o.from ? record_destination(o, ctx, run, ms) : record(o, run, ms); !st)
+  if (!ctx.cat->read_only().empty()) {
+    // A full disk: nothing is recorded (read_only_catalog said so).
+  } else if (Status st = o.from ? record_destination(o, ctx, run, ms) : record(o, run, ms); !st) {
     obs.warning("catalog", st.error());
+  }
 
   if (run.summary.damaged > 0)
     return Error{

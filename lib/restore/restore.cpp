@@ -198,6 +198,7 @@ bool per_item(const Error& e) {
     case Errc::cancelled:
     case Errc::no_repo:
     case Errc::objective:
+    case Errc::uncataloged:
     case Errc::internal: return false;
   }
   return false;

@@ -26,6 +26,19 @@ struct Scratch {
   fs::path db() const { return dir / "cat.db"; }
 };
 
+// Builds the file `db` from a frozen catalog under tests/data/catalogs.
+void load_fixture(const std::string& name, const fs::path& db) {
+  std::ifstream in(fixtures() / name);
+  REQUIRE(in);
+  std::stringstream sql;
+  sql << in.rdbuf();
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  const int rc = sqlite3_exec(raw, sql.str().c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 Catalog open_ok(const fs::path& p) {
   auto c = Catalog::open(p, kRepo);
   if (!c) FAIL(c.error().message);
@@ -81,17 +94,7 @@ VerifyRecord verify(std::optional<std::uint8_t> set, VerifyKind kind, std::int64
 TEST_CASE("catalog::Catalog: a frozen version 1 catalog migrates forward with nothing lost",
           "[catalog]") {
   Scratch s;
-  {
-    std::ifstream in(fixtures() / "v1.sql");
-    REQUIRE(in);
-    std::stringstream sql;
-    sql << in.rdbuf();
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
-    const int rc = sqlite3_exec(raw, sql.str().c_str(), nullptr, nullptr, nullptr);
-    sqlite3_close(raw);
-    REQUIRE(rc == SQLITE_OK);
-  }
+  load_fixture("v1.sql", s.db());
   Catalog c = open_ok(s.db());
   auto sets = c.list_sets().value();
   REQUIRE(sets.size() == 2);
@@ -120,17 +123,7 @@ TEST_CASE(
     "latest",
     "[catalog]") {
   Scratch s;
-  {
-    std::ifstream in(fixtures() / "v2.sql");
-    REQUIRE(in);
-    std::stringstream sql;
-    sql << in.rdbuf();
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(s.db().c_str(), &raw) == SQLITE_OK);
-    const int rc = sqlite3_exec(raw, sql.str().c_str(), nullptr, nullptr, nullptr);
-    sqlite3_close(raw);
-    REQUIRE(rc == SQLITE_OK);
-  }
+  load_fixture("v2.sql", s.db());
   const std::int64_t before =
       now_ns() / 1'000'000'000 * 1'000'000'000;  // the migration has seconds
   Catalog c = open_ok(s.db());
@@ -152,6 +145,27 @@ TEST_CASE(
   CHECK(c.latest("app", std::nullopt, 4000000000000000000).value()->id == sets[2].id);
   CHECK(from_the_future(sets[2], after));
   CHECK_FALSE(from_the_future(sets[2], sets[2].started_ns - kFutureSkewNs));
+}
+
+TEST_CASE(
+    "catalog::Catalog: a frozen version 3 catalog migrates to set_seen with nothing lost; each "
+    "place keeps its own list",
+    "[catalog]") {
+  Scratch s;
+  load_fixture("v3.sql", s.db());
+  Catalog c = open_ok(s.db());
+  auto sets = c.list_sets().value();
+  REQUIRE(sets.size() == 4);
+  CHECK(c.get_set(set_id(0x02)).value()->hold_reason == "case 42");
+  CHECK(c.get_set(set_id(0x01)).value()->first_seen_ns == 1700090000000000000);
+  CHECK(c.get_set(set_id(0x04)).value()->status == SetStatus::pruned);
+  CHECK(c.seen_at("/srv/repo").value().empty());  // nothing listed yet
+  REQUIRE(c.set_seen("/srv/repo", {set_id(0x02), set_id(0x01)}));
+  REQUIRE(c.set_seen("/mnt/copy", {set_id(0x01)}));
+  CHECK(c.seen_at("/srv/repo").value() == std::vector<hash::SetId>{set_id(0x01), set_id(0x02)});
+  REQUIRE(c.set_seen("/srv/repo", {set_id(0x09)}));  // replaced, and any id may be named
+  CHECK(c.seen_at("/srv/repo").value() == std::vector<hash::SetId>{set_id(0x09)});
+  CHECK(c.seen_at("/mnt/copy").value() == std::vector<hash::SetId>{set_id(0x01)});
 }
 
 TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored, naming the set",

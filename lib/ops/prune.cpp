@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -210,18 +211,26 @@ Result<std::vector<Row>> plan(
 }
 
 // Phase 1: the catalog first (one transaction), then the set objects.
+// `unfinished`: sets whose removal a run that died had begun (replay_pending).
 Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
-              const std::vector<catalog::SetRecord>& recs, ObjectLines& lines, Observer& obs,
-              const CancelToken& cancel) {
+              const std::vector<catalog::SetRecord>& recs, const std::set<hash::SetId>& unfinished,
+              ObjectLines& lines, Observer& obs, const CancelToken& cancel) {
   catalog::Catalog& cat = *ctx.cat;
+  std::vector<hash::SetId> drop;
+  for (const auto& row : rows)
+    if (!row.keep) drop.push_back(row.id);
+  // Pending before the catalog says pruned: a run killed after the commit and before the
+  // unlinks leaves work the next run finishes (and prints), not a set "back in the repository".
+  const auto state_file = prune_state_file(cat.file());
+  CAIRN_TRY(record_set_removals(state_file, *ctx.repo, drop));
   {
     CAIRN_TRY_ASSIGN(auto tx, cat.begin());
     for (const auto& row : rows) {
       if (!row.rec) continue;
       if (!row.keep && row.rec->status != catalog::SetStatus::pruned)
         CAIRN_TRY(cat.set_status(row.id, catalog::SetStatus::pruned));
-      if (!row.keep &&
-          row.rec->status == catalog::SetStatus::pruned)  // see plan(): never committed again
+      if (!row.keep && row.rec->status == catalog::SetStatus::pruned &&
+          !unfinished.contains(row.id))  // see plan(): never committed again
         obs.warning(fmt::format("set {}", row.id.hex()),
                     Error{Errc::corrupt,
                           "it was pruned before but its set object is back in the repository "
@@ -241,10 +250,7 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
     }
     CAIRN_TRY(tx.commit());
   }
-  std::vector<hash::SetId> drop;
-  for (const auto& row : rows)
-    if (!row.keep) drop.push_back(row.id);
-  return remove_sets(prune_state_file(ctx.cat->file()), *ctx.repo, drop, lines.report(), cancel,
+  return remove_sets(state_file, *ctx.repo, drop, lines.report(), cancel,
                      [&](const hash::SetId& id) { sets.readable.erase(id); });
 }
 
@@ -359,11 +365,14 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
 
   ObjectLines lines(out, o.json);
   // What a run that died had deleted (or written) without printing it, printed first.
-  CAIRN_TRY(replay_pending(prune_state_file(ctx.cat->file()), *ctx.repo, lines.report(), obs));
+  CAIRN_TRY_ASSIGN(const auto replayed, replay_pending(prune_state_file(ctx.cat->file()), *ctx.repo,
+                                                       lines.report(), obs));
+  const std::set<hash::SetId> unfinished(replayed.begin(), replayed.end());
   for (const auto& row : rows)
-    if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned)
+    if (!row.keep && row.rec && row.rec->status == catalog::SetStatus::pruned &&
+        !unfinished.contains(row.id))
       ++warnings;  // forget() names them
-  CAIRN_TRY(forget(ctx, sets, rows, recs, lines, obs, cancel));
+  CAIRN_TRY(forget(ctx, sets, rows, recs, unfinished, lines, obs, cancel));
   if (!sets.unreadable.empty()) {
     for (const auto& [id, why] : sets.unreadable)
       obs.warning(fmt::format("set {}", id.hex()),

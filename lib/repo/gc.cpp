@@ -297,6 +297,33 @@ Result<std::map<hash::PackId, std::uint64_t>> stored_packs(Repository& r) {
   return stored;
 }
 
+namespace {
+
+// Appends "-sets/ID" for each id not pending yet; true when the list changed.
+bool add_set_removals(State& state, const std::vector<hash::SetId>& ids) {
+  const std::set<std::string> pending(state.pending.begin(), state.pending.end());
+  bool added = false;
+  for (const auto& id : ids) {
+    std::string line = "-" + Key::set(id).path();
+    if (pending.contains(line)) continue;
+    state.pending.push_back(std::move(line));
+    added = true;
+  }
+  return added;
+}
+
+}  // namespace
+
+Status record_set_removals(const fs::path& state_file, Repository& r,
+                           const std::vector<hash::SetId>& ids) {
+  if (ids.empty()) return {};
+  const std::string repo_id = to_hex(r.config().repo_id);
+  CountingObserver quiet;  // a damaged state was named by replay_pending already
+  State state = load_state(state_file, repo_id, quiet);
+  if (!add_set_removals(state, ids)) return {};
+  return save_state(state_file, repo_id, state);
+}
+
 Status remove_sets(const fs::path& state_file, Repository& r, const std::vector<hash::SetId>& ids,
                    const Report& report, const CancelToken& cancel,
                    const std::function<void(const hash::SetId&)>& each) {
@@ -304,13 +331,9 @@ Status remove_sets(const fs::path& state_file, Repository& r, const std::vector<
   const std::string repo_id = to_hex(r.config().repo_id);
   CountingObserver quiet;  // a damaged state was named by replay_pending already
   State state = load_state(state_file, repo_id, quiet);
-  const std::size_t before = state.pending.size();
+  if (add_set_removals(state, ids)) CAIRN_TRY(save_state(state_file, repo_id, state));
   std::vector<Key> keys;
-  for (const auto& id : ids) {
-    keys.push_back(Key::set(id));
-    state.pending.push_back("-" + keys.back().path());
-  }
-  CAIRN_TRY(save_state(state_file, repo_id, state));
+  for (const auto& id : ids) keys.push_back(Key::set(id));
   bool first = true;
   CAIRN_TRY(remove_reported(
       r.storage(), keys,
@@ -322,18 +345,27 @@ Status remove_sets(const fs::path& state_file, Repository& r, const std::vector<
       [&](const Key& k) {
         if (auto id = hash::SetId::from_hex(k.name)) each(*id);
       }));
-  state.pending.resize(before);  // every one reported
+  // Every one reported: their lines leave the pending list.
+  std::set<std::string> done;
+  for (const auto& k : keys) done.insert("-" + k.path());
+  std::erase_if(state.pending, [&](const std::string& l) { return done.contains(l); });
   return save_state(state_file, repo_id, state);
 }
 
-Status replay_pending(const fs::path& state_file, Repository& r, const Report& report,
-                      Observer& obs) {
+Result<std::vector<hash::SetId>> replay_pending(const fs::path& state_file, Repository& r,
+                                                const Report& report, Observer& obs) {
   const std::string repo_id = to_hex(r.config().repo_id);
   State state = load_state(state_file, repo_id, obs);
-  if (state.pending.empty()) return {};
+  std::vector<hash::SetId> sets;
+  if (state.pending.empty()) return sets;
+  const std::string prefix = fmt::format("-{}/", backend::kind_dir(Kind::set));
+  for (const auto& line : state.pending)
+    if (line.starts_with(prefix))
+      if (auto id = hash::SetId::from_hex(line.substr(prefix.size()))) sets.push_back(*id);
   CAIRN_TRY(replay(r, state.pending, {}, report));
   state.pending.clear();
-  return save_state(state_file, repo_id, state);
+  CAIRN_TRY(save_state(state_file, repo_id, state));
+  return sets;
 }
 
 Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Report& report,

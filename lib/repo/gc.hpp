@@ -41,9 +41,15 @@ using Report = std::function<Status(char op, const std::string& path)>;
 // directory sync per group), reporting "-sets/ID" for each once it is gone and then calling
 // `each(id)`. Checks `cancel` between groups only, so every object removed is also reported.
 // Before the first unlink every "-sets/ID" joins the pending list of `state_file` (the
-// prune state, see collect); the lines leave it once all of them are reported, so a run
-// killed in between has replay_pending print them on the next run.
+// prune state, see collect) unless record_set_removals put it there already; the lines leave
+// it once all of them are reported, so a run killed in between has replay_pending print them
+// on the next run.
 inline constexpr std::size_t kRemoveGroup = 256;
+// Adds "-sets/ID" for each of `ids` to the pending list (once): cairn-prune calls it before
+// its catalog marks the sets pruned, so a run killed after that commit and before the
+// unlinks is known to the next run as unfinished work, not as set objects uploaded again.
+Status record_set_removals(const std::filesystem::path& state_file, Repository& r,
+                           const std::vector<hash::SetId>& ids);
 Status remove_sets(const std::filesystem::path& state_file, Repository& r,
                    const std::vector<hash::SetId>& ids, const Report& report,
                    const CancelToken& cancel, const std::function<void(const hash::SetId&)>& each);
@@ -51,9 +57,10 @@ Status remove_sets(const std::filesystem::path& state_file, Repository& r,
 // The pending changes a run that died left in `state_file` (set removals, a sweep in
 // progress): each reported again where the repository agrees ("+" for an object that
 // exists, "-" for one that is gone), then the list is emptied. Call it before changing
-// anything, so destinations hear every deletion at least once.
-Status replay_pending(const std::filesystem::path& state_file, Repository& r, const Report& report,
-                      Observer& obs);
+// anything, so destinations hear every deletion at least once. Returns the sets whose
+// removal was pending (a run that died before or while removing them).
+Result<std::vector<hash::SetId>> replay_pending(const std::filesystem::path& state_file,
+                                                Repository& r, const Report& report, Observer& obs);
 
 struct GcOptions {
   std::filesystem::path state_file;     // the candidates and the sweep in progress

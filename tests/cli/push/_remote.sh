@@ -132,7 +132,7 @@ remote_roundtrip() {  # remote_roundtrip URL
   cairn catalog rebuild --repo "$url" >rebuild.out 2>rebuild.err || { cat rebuild.err >&2; die "catalog rebuild --repo $url failed"; }
   [ "$(catalog_sets)" = "$set committed" ] || die "the rebuilt catalog holds '$(catalog_sets)', not set $set"
   echo "catalog rebuild --repo: the set is back"
-  rm -f "$CAIRN_CATALOG"*
+  rm -rf "$CAIRN_CATALOG"*
   mv repo.away "$CAIRN_REPO"
   mv catalog.away "$CAIRN_CATALOG"
 

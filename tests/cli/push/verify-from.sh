@@ -49,7 +49,7 @@ echo "a missing pack: exit 4, named"
 cairn catalog rebuild --repo "file://$dest" >/dev/null 2>&1
 assert_eq "$set committed" "$(catalog_sets)" "the sets of the rebuilt catalog"
 echo "catalog rebuild --repo file://: the set is back"
-rm -f "$CAIRN_CATALOG"*
+rm -rf "$CAIRN_CATALOG"*
 mv repo.away "$CAIRN_REPO"
 mv catalog.away "$CAIRN_CATALOG"
 

@@ -47,6 +47,9 @@ printf 'after\n' >a/v
 after=$(backup a --source app --class daily)
 assert_eq after "$(restored faketime -f +2h cairn-restore app@latest)" "app@latest, reader 2h ahead"
 assert_eq after "$(restored faketime -f +2h cairn-restore latest)" "latest, reader 2h ahead"
-assert_eq "$after" "$(kept faketime -f +3h)" "the set keep-last = 1 keeps, 3h later"
+# cairn-prune goes by the storage's clock (and refuses to run on a skewed host clock, see
+# tests/cli/prune/clock-skew), so it plans with the set from the future still ahead of it: that
+# one is kept "in the future", outside the rules; the rules keep the later backup.
+assert_eq "$(printf '%s\n' "$after" "$ahead" | sort)" "$(kept | sort)" "the sets keep-last = 1 keeps"
 [ "$ahead" != "$after" ] || die "two sets expected"
 echo "a set from a clock 2h ahead: a later backup is latest and kept"

@@ -4,6 +4,8 @@
 // that commits nothing.
 #include "ops/pack.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "manifest/manifest.hpp"
@@ -16,13 +18,16 @@ namespace {
 // Everything after the catalog is open; `made` is set once the set object is written.
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
                           io::Writer& out, Observer& obs, const CancelToken& cancel,
-                          std::int64_t t0, std::optional<hash::SetId>& made);
+                          std::int64_t t0, std::chrono::steady_clock::time_point mono0,
+                          std::optional<hash::SetId>& made);
 
 }  // namespace
 
 Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Observer& obs,
                      const CancelToken& cancel) {
   const std::int64_t t0 = now_ns();
+  const auto mono0 =
+      std::chrono::steady_clock::now();  // the run's duration, whatever the clock does
   manifest::Reader reader(in, "stdin");
   CAIRN_TRY(reader.open());  // refuse a wrong stream before touching the repository
   const auto& info = reader.set();
@@ -34,7 +39,7 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
   }
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   std::optional<hash::SetId> made;
-  Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, made);
+  Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, mono0, made);
   if (o.repo.run) o.repo.run->set = made;
   return r;
 }
@@ -43,7 +48,8 @@ namespace {
 
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
                           io::Writer& out, Observer& obs, const CancelToken& cancel,
-                          std::int64_t t0, std::optional<hash::SetId>& made) {
+                          std::int64_t t0, std::chrono::steady_clock::time_point mono0,
+                          std::optional<hash::SetId>& made) {
   auto& cat = *ctx.cat;
   const auto& info = reader.set();
 
@@ -96,8 +102,12 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   made = written.id;
 
   catalog::SetRecord rec = set_record(written.id, written.header.seq, body);
-  rec.duration_ms = static_cast<std::uint64_t>((body.ended_ns - t0) /
-                                               1'000'000);  // this run's, not the snapshot's
+  // This run's, not the snapshot's; by the steady clock, so a clock that jumps back mid-run
+  // does not make it negative.
+  rec.duration_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - mono0)
+                                     .count());
   // The set is committed now: a catalog that cannot record it (locked past its timeout, an
   // I/O error) does not undo that. Print the set as usual, then say so with its own exit
   // status; the next tool that opens the repository adds the set to the catalog.

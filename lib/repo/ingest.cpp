@@ -394,6 +394,7 @@ void test_pause([[maybe_unused]] std::string_view point) {
 
 Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
                         const IngestOptions& o, Observer& obs, const CancelToken& cancel) {
+  test_pause("pack-before-ingest");
   RootMap roots(in.set().roots);
   std::optional<Packer> packer;
   {

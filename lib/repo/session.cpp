@@ -183,7 +183,13 @@ class Session final : public WriteSession {
       }
     }
     repo_.index().add(lost);  // adopted orphans: later sessions in this process use them too
-    return std::vector<std::string>{k.path()};
+    // An orphan's writer was killed before it reported the pack: report it here, before the
+    // index file that names it, so cairn-push copies it.
+    std::vector<std::string> out;
+    for (const auto& p : lost)
+      if (repo_.orphans().names(p.pack)) out.push_back(Key::pack(p.pack).path());
+    out.push_back(k.path());
+    return out;
   }
 
  private:

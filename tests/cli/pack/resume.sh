@@ -81,6 +81,11 @@ echo "note: the rerun stored $stored bytes" >&2
 [ "$stored" -le $((remained + remained / 10)) ] \
   || die "the rerun stored $stored bytes; only $remained remained (limit: 10% more)"
 echo "rerun stores only what remained"
+# cairn-pack reports every pack the set needs, the adopted ones too (the killed run reported
+# none), so cairn-push copies them
+missing=$(cd repo && find packs -type f | sed 's/^/+/' | sort | comm -23 - <(sort ../pack.out))
+[ -z "$missing" ] || die "the rerun does not report $(echo "$missing" | wc -l) packs, e.g. ${missing%%$'\n'*}"
+echo "rerun reports the adopted packs"
 
 restores_equal "$set_id" src
 cairn-verify --read-data >verify.out 2>&1 || { sed 's/^/  | /' verify.out >&2; die "cairn-verify --read-data fails after the rerun"; }

@@ -32,8 +32,7 @@ bool stores_again(repo::Repository& r, Scope scope, const Bytes& a) {
 
 }  // namespace
 
-TEST_CASE("repo::WriteSession: Scope::any adopts an orphan pack and names it at commit",
-          "[repo]") {
+TEST_CASE("repo::WriteSession: Scope::any adopts an orphan pack and names it at commit", "[repo]") {
   TestRepo t;
   const Bytes a = random_bytes(30'000);
   const auto orphan = orphan_of(t, a);
@@ -51,7 +50,10 @@ TEST_CASE("repo::WriteSession: Scope::any adopts an orphan pack and names it at 
   REQUIRE((*s)->finish());
   auto named = (*s)->keep_indexed({orphan});
   REQUIRE(named);
-  REQUIRE(named->size() == 1);  // the index file that revives it
+  // The orphan (its writer never reported it, for cairn-push), then the index file naming it.
+  REQUIRE(named->size() == 2);
+  CHECK((*named)[0] == backend::Key::pack(orphan).path());
+  CHECK((*named)[1].starts_with("index/"));
   // Named now: a fresh open finds the chunk through the index files, and reads it back.
   auto again = t.open();
   REQUIRE(again->locate(id));

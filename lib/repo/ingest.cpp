@@ -446,8 +446,9 @@ Result<WrittenSet> commit(Repository& r, WriteSession& s, const SetBody& body,
     // A pack is gone after all (see repo/gc.cpp): the set could not be restored, so it goes,
     // and so do the index files that name the pack (a rerun stores its chunks afresh).
     std::vector<backend::Key> undo{backend::Key::set(written.id)};
-    for (const auto& path : revived)
-      if (auto k = backend::Key::from_path(path)) undo.push_back(*k);
+    for (const auto& path : revived)  // the index files; the adopted orphan packs stay
+      if (auto k = backend::Key::from_path(path); k && k->kind != backend::Kind::pack)
+        undo.push_back(*k);
     for (const auto& k : undo)
       if (auto rm = r.storage().remove(k); !rm && rm.error().code != Errc::not_found)
         return std::move(

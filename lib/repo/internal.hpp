@@ -76,6 +76,7 @@ class ChunkIndex {
   void add(const std::vector<IndexPack>& packs);
   // The entries of one pack (first copies and further ones), as its index files gave them.
   std::vector<pack::Entry> entries_of(const hash::PackId& pack) const;
+  bool names(const hash::PackId& pack) const;
   std::size_t size() const;
 
  private:
@@ -156,6 +157,14 @@ class RepositoryImpl final : public Repository {
   // For sessions and open().
   const hash::KeyedHasher& hasher() const { return hasher_; }
   ChunkIndex& index() { return index_; }
+  // Orphan packs: whole packs under packs/ that no index file names (a cairn-pack killed
+  // before finish() wrote its index file), with the entries of their trailing indexes. Found
+  // once per process by find_orphans(); only Scope::any sessions deduplicate against them.
+  const ChunkIndex& orphans() const { return orphans_; }
+  Status find_orphans();
+  // At most this many orphan packs are read per process (newest first where the storage is a
+  // local directory), so a repository full of prune candidates keeps backups fast.
+  static constexpr std::size_t kMaxOrphans = 1024;
   const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
   Status load_indexes();
   // The packs that the index files stored now name: files read before (at open or by an
@@ -194,6 +203,9 @@ class RepositoryImpl final : public Repository {
   std::string config_problem_;
   std::unordered_set<std::string> known_full_;
   ChunkIndex index_;
+  ChunkIndex orphans_;
+  std::mutex orphans_mu_;
+  bool orphans_found_ = false;
   // Every index file read, with the packs it names (for indexed_packs()).
   std::unordered_map<std::string, std::vector<hash::PackId>> index_files_;
   std::mutex index_files_mu_;

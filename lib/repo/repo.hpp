@@ -160,7 +160,8 @@ class WriteSession {
   // from the entries loaded at open or written here, then the pack is checked present.
   // Errc::not_found if one is gone (a prune swept it): nothing may be committed, and the index file
   // is removed again, so a rerun stores those chunks afresh. Returns the index files written
-  // ("index/.."), for cairn-push.
+  // ("index/.."), for cairn-push, each after the orphan packs it adopts ("packs/.."): a killed
+  // writer never reported those (see RepositoryImpl::find_orphans).
   virtual Result<std::vector<std::string>> keep_indexed(const std::vector<hash::PackId>& packs) = 0;
 };
 

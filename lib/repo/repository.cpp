@@ -110,6 +110,11 @@ std::vector<pack::Entry> ChunkIndex::entries_of(const hash::PackId& pack) const 
   return out;
 }
 
+bool ChunkIndex::names(const hash::PackId& pack) const {
+  std::shared_lock lock(mu_);
+  return pack_no_.contains(pack);
+}
+
 std::size_t ChunkIndex::size() const {
   std::shared_lock lock(mu_);
   return chunks_.size();
@@ -474,7 +479,47 @@ Result<std::unordered_set<hash::PackId>> RepositoryImpl::indexed_packs() {
 
 Result<std::unique_ptr<WriteSession>> RepositoryImpl::begin_write(
     WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs) {
+  if (scope == WriteSession::Scope::any) CAIRN_TRY(find_orphans());
   return make_session(*this, scope, std::move(allowed_packs));
+}
+
+// Everything under packs/ is whole: a pack is written under tmp/ and renamed into place only
+// once it is complete and fsync'd (WriteSession), so an orphan is a finished pack whose writer
+// died before its index file. A pack whose trailing index does not read is skipped (cairn-verify
+// reports it). Orphans are also prune's garbage: a rerun that adopts one between prune's mark
+// and its sweep is the revival WriteSession::keep_indexed and the sweep's second listing
+// handle (repo/gc.cpp).
+Status RepositoryImpl::find_orphans() {
+  std::lock_guard lock(orphans_mu_);
+  if (orphans_found_) return {};
+  struct Orphan {
+    hash::PackId id;
+    std::int64_t mtime_ns = 0;
+  };
+  std::vector<Orphan> found;
+  CAIRN_TRY(be_->list(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
+    auto id = hash::PackId::from_hex(info.key.name);
+    if (id && !index_.names(*id)) found.push_back(Orphan{*id});
+    return {};
+  }));
+  if (found.size() > kMaxOrphans && local_dir_) {
+    for (auto& o : found) {
+      struct stat st {};
+      if (::stat((*local_dir_ / Key::pack(o.id).path()).c_str(), &st) == 0)
+        o.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000ll + st.st_mtim.tv_nsec;
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Orphan& a, const Orphan& b) { return a.mtime_ns > b.mtime_ns; });
+  }
+  if (found.size() > kMaxOrphans) found.resize(kMaxOrphans);
+  std::vector<IndexPack> packs;
+  for (const auto& o : found) {
+    auto entries = read_pack_index(o.id);
+    if (entries) packs.push_back(IndexPack{o.id, std::move(*entries)});
+  }
+  orphans_.add(packs);
+  orphans_found_ = true;
+  return {};
 }
 
 // ---- reading chunks

@@ -163,7 +163,10 @@ class Session final : public WriteSession {
     for (const auto& p : packs) {
       if (named.contains(p)) continue;
       CAIRN_TRY(present(p));
-      lost.push_back(IndexPack{p, repo_.index().entries_of(p)});
+      // From the index files loaded at open, this session's, or an orphan's trailing index.
+      auto entries = repo_.index().entries_of(p);
+      if (entries.empty()) entries = repo_.orphans().entries_of(p);
+      lost.push_back(IndexPack{p, std::move(entries)});
     }
     if (lost.empty()) return std::vector<std::string>{};
     const auto& keys = repo_.keys();
@@ -179,7 +182,14 @@ class Session final : public WriteSession {
         return std::move(gone).error();
       }
     }
-    return std::vector<std::string>{k.path()};
+    repo_.index().add(lost);  // adopted orphans: later sessions in this process use them too
+    // An orphan's writer was killed before it reported the pack: report it here, before the
+    // index file that names it, so cairn-push copies it.
+    std::vector<std::string> out;
+    for (const auto& p : lost)
+      if (repo_.orphans().names(p.pack)) out.push_back(Key::pack(p.pack).path());
+    out.push_back(k.path());
+    return out;
   }
 
  private:
@@ -203,12 +213,18 @@ class Session final : public WriteSession {
     return in_scope(id).has_value();
   }
 
+  // Scope::any also takes the chunks of orphan packs (a killed run's finished packs): the set
+  // then references the orphan, and keep_indexed writes the index file that names it. A full
+  // (own) or differential (packs) set never uses them.
   // A differential (Scope::packs) looks at every copy: a full set stores its own copy of a
   // chunk that older packs already hold, and the copy the index names first may be an older
   // one outside the full set's packs.
   std::optional<Location> in_scope(const hash::ChunkId& id) const {
     if (scope_ == Scope::own) return std::nullopt;
-    if (scope_ == Scope::any) return repo_.index().find(id);
+    if (scope_ == Scope::any) {
+      if (auto loc = repo_.index().find(id)) return loc;
+      return repo_.orphans().find(id);
+    }
     for (const auto& loc : repo_.index().find_all(id))
       if (allowed_.contains(loc.pack)) return loc;
     return std::nullopt;

@@ -324,8 +324,11 @@ TEST_CASE(
   for (const auto& pk : shared) CHECK(fx.pack_exists(pk));
 }
 
+// Issue 13 (an interrupted backup resumes): an incremental backup adopts packs no index file
+// names, marked candidates among them; adopting one revives it, and the sweep spares it.
 TEST_CASE(
-    "ops::prune: a backup that opens the repository after the mark does not reuse a marked pack",
+    "ops::prune: a backup that opens the repository after the mark adopts a marked pack, and "
+    "the sweep spares it",
     "[ops][prune]") {
   Fixture fx;
   fx.policy("[class.daily]\nkeep-last = 1\n");
@@ -336,11 +339,13 @@ TEST_CASE(
   REQUIRE(fx.prune().result);
 
   const auto c = fx.pack_set("web", "adhoc", kT0 + 2 * kDay, a_files);
-  for (const auto& pk : fx.packs_of(c))
-    CHECK(std::find(a_packs.begin(), a_packs.end(), pk) == a_packs.end());
+  const auto c_packs = fx.packs_of(c);
+  CHECK(std::any_of(a_packs.begin(), a_packs.end(), [&](const auto& pk) {
+    return std::find(c_packs.begin(), c_packs.end(), pk) != c_packs.end();
+  }));
   const Pruned sweep = fx.prune();
   REQUIRE(sweep.result);
-  for (const auto& pk : a_packs) CHECK_FALSE(fx.pack_exists(pk));
+  for (const auto& pk : c_packs) CHECK(fx.pack_exists(pk));
   fx.check_restores(c, a_files);
   verify_clean(fx);
 }

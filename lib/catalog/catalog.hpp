@@ -135,7 +135,7 @@ struct VerifySummary {
   std::string source;
   std::string retention_class;
   std::optional<VerifyRecord> last_ok;     // newest with ok, any kind (a drill verifies too)
-  std::optional<VerifyRecord> last_drill;  // newest drill, ok or not
+  std::optional<VerifyRecord> last_drill;  // newest drill of the local repository, ok or not
   bool operator==(const VerifySummary&) const = default;
 };
 
@@ -248,8 +248,12 @@ class Catalog {
                                             std::int64_t abandoned_before_ns);
   // Per source and class of the verified sets (sorted by them): the newest successful
   // verification of any kind, and the newest drill whatever its result. Verifications of a
-  // whole repository (no set) or of sets not in the catalog are not counted.
+  // whole repository (no set) or of sets not in the catalog are not counted; last_drill is
+  // a drill of the local repository (target ""), not one at a destination.
   Result<std::vector<VerifySummary>> verify_summaries();
+  // The newest drill at each destination (cairn-verify --from DEST --drill: target DEST), ok
+  // or not, sorted by destination. The set a row names may be one the catalog does not know.
+  Result<std::vector<VerifyRecord>> destination_drills();
 
  private:
   explicit Catalog(std::unique_ptr<Connection> c);

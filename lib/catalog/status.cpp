@@ -1,5 +1,6 @@
 // lib/catalog/status.cpp: the aggregate queries behind `cairn status`: runs counted by
-// outcome, and the newest verification and drill per source and class.
+// outcome, the newest verification and drill per source and class, and the newest drill at
+// each destination.
 #include "catalog/catalog.hpp"
 #include "catalog/sqlite.hpp"
 
@@ -69,7 +70,8 @@ Result<std::vector<VerifySummary>> Catalog::verify_summaries() {
           "    v.started_ns, v.duration_ms, v.ok, v.detail, v.restore_ms,"
           "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.ok = 1"
           "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_ok,"
-          "    row_number() OVER (PARTITION BY b.source, b.retention_class, v.kind = 'drill'"
+          "    row_number() OVER (PARTITION BY b.source, b.retention_class,"
+          "                       v.kind = 'drill' AND v.target = ''"
           "                       ORDER BY v.started_ns DESC, v.id DESC) AS by_drill"
           "  FROM verify v JOIN backup_set b ON b.id = v.set_id),"
           " g AS (SELECT DISTINCT source, class FROM v)"
@@ -81,7 +83,7 @@ Result<std::vector<VerifySummary>> Catalog::verify_summaries() {
           " FROM g"
           " LEFT JOIN v o ON o.source = g.source AND o.class = g.class AND o.ok = 1 AND o.by_ok = 1"
           " LEFT JOIN v d ON d.source = g.source AND d.class = g.class AND d.kind = 'drill'"
-          "   AND d.by_drill = 1"
+          "   AND d.target = '' AND d.by_drill = 1"
           " ORDER BY g.source, g.class"));
   std::vector<VerifySummary> out;
   for (;;) {
@@ -93,6 +95,25 @@ Result<std::vector<VerifySummary>> Catalog::verify_summaries() {
     CAIRN_TRY_ASSIGN(v.last_ok, verify_columns(s, 2, c.file));
     CAIRN_TRY_ASSIGN(v.last_drill, verify_columns(s, 11, c.file));
     out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::vector<VerifyRecord>> Catalog::destination_drills() {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s,
+                   c.prepare("SELECT id, set_id, target, kind, started_ns, duration_ms, ok, "
+                             "detail, restore_ms FROM ("
+                             "  SELECT *, row_number() OVER (PARTITION BY target"
+                             "    ORDER BY started_ns DESC, id DESC) AS n"
+                             "  FROM verify WHERE kind = 'drill' AND target <> '')"
+                             " WHERE n = 1 ORDER BY target"));
+  std::vector<VerifyRecord> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the drills at destinations"));
+    if (!row) break;
+    CAIRN_TRY_ASSIGN(auto v, verify_columns(s, 0, c.file));
+    out.push_back(std::move(*v));
   }
   return out;
 }

@@ -140,15 +140,77 @@ std::string pair_cell(const std::optional<std::string>& value,
   return fmt::format("{}/{}", value.value_or("-"), limit ? format_duration(*limit) : "-");
 }
 
-std::string status_cell(const StatusLine& l, const StatusReport& r) {
+template <std::size_t N>
+std::string violated_names(const std::array<ObjectiveResult, N>& objectives) {
   std::string bad;
-  for (const auto& o : l.objectives)
+  for (const auto& o : objectives)
     if (o.state == ObjectiveState::violated)
       bad += (bad.empty() ? "" : ",") + std::string(to_string(o.objective));
+  return bad;
+}
+
+template <std::size_t N>
+int count_violated(const std::array<ObjectiveResult, N>& objectives) {
+  return static_cast<int>(
+      std::count_if(objectives.begin(), objectives.end(),
+                    [](const ObjectiveResult& o) { return o.state == ObjectiveState::violated; }));
+}
+
+std::string status_cell(const StatusLine& l, const StatusReport& r) {
+  const std::string bad = violated_names(l.objectives);
   if (!bad.empty()) return "violated:" + bad;
   if (!r.policy_file) return "no-policy";
   if (!l.class_in_policy) return "no-class";
   return "ok";
+}
+
+std::string drill_cell(const catalog::VerifyRecord& d) {
+  return d.ok && d.restore_ms ? restore_time(*d.restore_ms) : "failed";
+}
+
+std::string destination_name(const DestinationDrill& d) {
+  return fmt::format("destination '{}'", d.destination);
+}
+
+std::vector<std::string> destination_row(const DestinationDrill& d, const StatusReport& r) {
+  std::string set = "-";
+  if (d.drill.set_id) {
+    set = d.drill.set_id->hex().substr(0, 12);
+    if (d.set) set = shown(d.set->source) + "@" + set;
+  }
+  std::string status = violated_names(d.objectives);
+  if (!status.empty())
+    status = "violated:" + status;
+  else if (!r.policy_file)
+    status = "no-policy";
+  else if (!d.retention_class)
+    status = "no-class";
+  else
+    status = "ok";
+  return {shown(d.destination),
+          d.retention_class ? shown(*d.retention_class) : "-",
+          set,
+          format_time(d.drill.started_ns),
+          pair_cell(drill_cell(d.drill), d.rto_ns),
+          pair_cell(
+              format_duration_short(std::max<std::int64_t>(0, r.generated_ns - d.drill.started_ns)),
+              d.verify_every_ns),
+          status};
+}
+
+// Rows as columns two spaces apart, each as wide as its widest cell (the last not padded).
+std::string columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
+    out += line + "\n";
+  }
+  return out;
 }
 
 std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
@@ -156,9 +218,7 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
   std::optional<std::string> age, verified, drill;
   if (l.age_ns) age = format_duration_short(*l.age_ns);
   if (f.last_verify) verified = format_duration_short(r.generated_ns - f.last_verify->started_ns);
-  if (f.last_drill)
-    drill = f.last_drill->ok && f.last_drill->restore_ms ? restore_time(*f.last_drill->restore_ms)
-                                                         : "failed";
+  if (f.last_drill) drill = drill_cell(*f.last_drill);
   return {shown(f.source),
           shown(f.retention_class),
           f.last_good ? format_time(f.last_good->started_ns) : "-",
@@ -176,6 +236,17 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
 Json opt_num(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 Json opt_seconds(const std::optional<std::int64_t>& ns) {
   return ns ? Json(seconds(*ns)) : Json(nullptr);
+}
+
+template <std::size_t N>
+Json objectives_json(const std::array<ObjectiveResult, N>& objectives) {
+  Json obj = Json::object();
+  for (const auto& o : objectives) {
+    Json one = {{"state", to_string(o.state)}};
+    if (!o.detail.empty()) one["detail"] = o.detail;
+    obj[std::string(to_string(o.objective))] = one;
+  }
+  return obj;
 }
 
 Json status_json(const StatusLine& l, const StatusReport& r) {
@@ -225,14 +296,31 @@ Json status_json(const StatusLine& l, const StatusReport& r) {
   j["min_copies"] = l.min_copies ? Json(*l.min_copies) : Json(nullptr);
   j["destinations"] = f.destinations;
   j["missing_destinations"] = l.missing_destinations;
-  Json obj = Json::object();
-  for (const auto& o : l.objectives) {
-    Json one = {{"state", to_string(o.state)}};
-    if (!o.detail.empty()) one["detail"] = o.detail;
-    obj[std::string(to_string(o.objective))] = one;
-  }
-  j["objectives"] = obj;
+  j["objectives"] = objectives_json(l.objectives);
   j["status"] = l.violated() > 0 ? "violated" : "ok";
+  return j;
+}
+
+Json destination_json(const DestinationDrill& d, const StatusReport& r) {
+  const auto& v = d.drill;
+  Json j;
+  j["schema"] = "cairn.status.destination/1";
+  j["destination"] = d.destination;
+  j["policy"] = r.policy_file ? Json(r.policy_file->string()) : Json(nullptr);
+  j["class"] = d.retention_class ? Json(*d.retention_class) : Json(nullptr);
+  j["last_drill"] = {
+      {"time", format_time(v.started_ns)},
+      {"age_seconds", seconds(std::max<std::int64_t>(0, r.generated_ns - v.started_ns))},
+      {"set", v.set_id ? Json(v.set_id->hex()) : Json(nullptr)},
+      {"source", d.set ? Json(d.set->source) : Json(nullptr)},
+      {"ok", v.ok},
+      {"restore_seconds",
+       v.restore_ms ? Json(static_cast<double>(*v.restore_ms) / 1000) : Json(nullptr)},
+      {"detail", v.detail}};
+  j["rto_seconds"] = opt_seconds(d.rto_ns);
+  j["verify_every_seconds"] = opt_seconds(d.verify_every_ns);
+  j["objectives"] = objectives_json(d.objectives);
+  j["status"] = d.violated() > 0 ? "violated" : "ok";
   return j;
 }
 
@@ -286,15 +374,14 @@ std::string_view to_string(ObjectiveState s) {
   return "unset";
 }
 
-int StatusLine::violated() const {
-  return static_cast<int>(
-      std::count_if(objectives.begin(), objectives.end(),
-                    [](const ObjectiveResult& o) { return o.state == ObjectiveState::violated; }));
-}
+int StatusLine::violated() const { return count_violated(objectives); }
+
+int DestinationDrill::violated() const { return count_violated(objectives); }
 
 int StatusReport::violated() const {
   int n = 0;
   for (const auto& l : lines) n += l.violated();
+  for (const auto& d : destinations) n += d.violated();
   return n;
 }
 
@@ -353,6 +440,59 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
   }
   l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
   return l;
+}
+
+DestinationDrill evaluate_destination(catalog::VerifyRecord drill,
+                                      std::optional<catalog::SetRecord> set,
+                                      const policy::Policy* pol, std::int64_t now_ns) {
+  DestinationDrill d;
+  d.destination = drill.target;
+  d.drill = std::move(drill);
+  d.set = std::move(set);
+  const policy::Class* cls = nullptr;
+  if (pol && d.set) cls = pol->find(d.set->retention_class);
+  if (pol && !cls)
+    for (const auto& [name, c] : pol->classes) {
+      // Recorded under backend::canonical_name, as placements are (evaluate_status).
+      if (std::any_of(c.destinations.begin(), c.destinations.end(), [&](const std::string& u) {
+            return u == d.destination || backend::canonical_name(u) == d.destination;
+          })) {
+        cls = &c;
+        break;
+      }
+    }
+  if (cls) {
+    d.retention_class = cls->name;
+    d.rto_ns = cls->rto_ns;
+    d.verify_every_ns = cls->verify_every_ns;
+  }
+  const auto& v = d.drill;
+  const std::string last =
+      fmt::format("the last restore drill there ({})", format_time(v.started_ns));
+  ObjectiveResult rto_r{Objective::rto, ObjectiveState::unset, {}};
+  if (d.rto_ns) {
+    rto_r.state = ObjectiveState::violated;
+    if (!v.ok || !v.restore_ms)
+      rto_r.detail = fmt::format("{} failed: {}", last, v.detail);
+    else if (static_cast<std::int64_t>(*v.restore_ms) * 1'000'000 > *d.rto_ns)
+      rto_r.detail = fmt::format("{} took {}, rto {}", last, restore_time(*v.restore_ms),
+                                 format_duration(*d.rto_ns));
+    else
+      rto_r.state = ObjectiveState::ok;
+  }
+  ObjectiveResult verify_r{Objective::verify, ObjectiveState::unset, {}};
+  if (d.verify_every_ns) {
+    const std::int64_t age = now_ns - v.started_ns;
+    verify_r.state = ObjectiveState::ok;
+    if (age > *d.verify_every_ns) {
+      verify_r.state = ObjectiveState::violated;
+      verify_r.detail =
+          fmt::format("{} is {} old, verify-every {}", last, format_duration_short(age),
+                      format_duration(*d.verify_every_ns));
+    }
+  }
+  d.objectives = {rto_r, verify_r};
+  return d;
 }
 
 Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol,
@@ -424,6 +564,15 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
     r.lines.push_back(evaluate_status(std::move(f), cls, now_ns));
   }
 
+  CAIRN_TRY_ASSIGN(auto drills, cat.destination_drills());
+  for (auto& d : drills) {
+    std::optional<catalog::SetRecord> set;
+    if (d.set_id) {
+      CAIRN_TRY_ASSIGN(set, cat.get_set(*d.set_id));
+    }
+    r.destinations.push_back(evaluate_destination(std::move(d), std::move(set), pol, now_ns));
+  }
+
   CAIRN_TRY_ASSIGN(auto all_runs, cat.run_tallies(INT64_MIN, now_ns - kAbandonedRunNs));
   for (const auto& t : all_runs) {
     if (r.runs_total.empty() || r.runs_total.back().tool != t.tool) {
@@ -445,24 +594,28 @@ std::string format_status_table(const StatusReport& r) {
   rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO",
                   "STORED", "DEDUP", "GROWTH/DAY", "COPIES", "STATUS"});
   for (const auto& l : r.lines) rows.push_back(table_row(l, r));
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
   if (!r.policy_file)
     out += fmt::format("no policy: '{}' does not exist, so no objectives are checked\n",
                        policy::kDefaultFile);
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
-    out += line + "\n";
+  out += columns(rows);
+  if (!r.destinations.empty()) {
+    std::vector<std::vector<std::string>> drills;
+    drills.push_back(
+        {"DESTINATION", "CLASS", "SET", "LAST-DRILL", "DRILL/RTO", "AGE/EVERY", "STATUS"});
+    for (const auto& d : r.destinations) drills.push_back(destination_row(d, r));
+    out += "\n" + columns(drills);
   }
   for (const auto& l : r.lines)
     for (const auto& o : l.objectives)
       if (o.state == ObjectiveState::violated)
         out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective),
                            shown(group_name(l.facts)), shown(o.detail));
+  for (const auto& d : r.destinations)
+    for (const auto& o : d.objectives)
+      if (o.state == ObjectiveState::violated)
+        out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective),
+                           shown(destination_name(d)), shown(o.detail));
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", shown(w));
   const int n = r.violated();
   out += fmt::format("{} {} violated\n", n, n == 1 ? "objective" : "objectives");
@@ -473,6 +626,8 @@ std::string format_status_json(const StatusReport& r) {
   std::string out;
   for (const auto& l : r.lines)
     out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  for (const auto& d : r.destinations)
+    out += destination_json(d, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   return out;
 }
 
@@ -591,6 +746,11 @@ std::string violations_summary(const StatusReport& r) {
       if (ob.state == ObjectiveState::violated)
         which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective),
                              group_name(l.facts));
+  for (const auto& d : r.destinations)
+    for (const auto& ob : d.objectives)
+      if (ob.state == ObjectiveState::violated)
+        which += fmt::format("{}{} of {}", which.empty() ? "" : ", ", to_string(ob.objective),
+                             destination_name(d));
   return fmt::format("{} {} violated: {}", n, n == 1 ? "objective" : "objectives", which);
 }
 

@@ -86,23 +86,45 @@ struct StatusLine {
 // time since the first set when shorter (at least one day).
 StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns);
 
+// The newest restore drill at one destination (cairn-verify --from DEST --drill), against the
+// objectives of the class of the set it drilled, else of the first class (by name) whose
+// destinations list DEST:
+//   rto     the drill failed or restored slower than rto
+//   verify  the drill is older than verify-every (stale)
+struct DestinationDrill {
+  std::string destination;                     // as recorded: backend::canonical_name
+  catalog::VerifyRecord drill;                 // the newest drill there, ok or not
+  std::optional<catalog::SetRecord> set;       // the drilled set, when the catalog knows it
+  std::optional<std::string> retention_class;  // the class whose objectives apply
+  std::optional<std::int64_t> rto_ns, verify_every_ns;
+  std::array<ObjectiveResult, 2> objectives;  // rto, verify
+  int violated() const;
+};
+
+DestinationDrill evaluate_destination(catalog::VerifyRecord drill,
+                                      std::optional<catalog::SetRecord> set,
+                                      const policy::Policy* pol, std::int64_t now_ns);
+
 struct StatusReport {
   std::int64_t generated_ns = 0;
   std::optional<std::filesystem::path> policy_file;  // nullopt: no policy
   std::vector<StatusLine> lines;                     // by source, then class
+  std::vector<DestinationDrill> destinations;        // by destination
   std::vector<catalog::RunTally> runs_total;         // every run ever, per tool (source "")
   std::vector<std::string> warnings;                 // e.g. a class the policy does not name
   int violated() const;
 };
 
 // Reads the catalog and evaluates every source and class that has a set not pruned, or a
-// cairn-pack run in the window.
+// cairn-pack run in the window, and every destination that has a drill.
 Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol,
                                    std::int64_t now_ns);
 
-// The table, then a line per violated objective, the warnings, and "N objectives violated".
+// The table, the destinations' drills (when there are any), then a line per violated
+// objective, the warnings, and "N objectives violated".
 std::string format_status_table(const StatusReport& r);
-// One "cairn.status/1" object a line, per source and class.
+// One "cairn.status/1" object a line, per source and class, then one
+// "cairn.status.destination/1" object a line per destination with a drill.
 std::string format_status_json(const StatusReport& r);
 // Prometheus text exposition format 0.0.4: HELP and TYPE for every metric, then its samples.
 std::string format_status_prometheus(const StatusReport& r);

@@ -88,13 +88,19 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
     return c;
   }
   CAIRN_TRY_ASSIGN(c.repo, open_repo(o));
+  CAIRN_TRY(open_catalog(o, c, obs));
+  return c;
+}
+
+Status open_catalog(const RepoOptions& o, Context& c, Observer* obs) {
+  if (!obs) obs = o.observer;
   CAIRN_TRY_ASSIGN(auto file, catalog::locate(o.catalog, c.repo_id_hex()));
   CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(file, c.repo_id_hex()));
   CountingObserver quiet;
   Observer& report = obs ? *obs : quiet;
   if (read_only_catalog(cat, report)) {
     c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
-    return c;
+    return {};
   }
   if (auto synced = sync_catalog(*c.repo, cat, repo_target(o.repo), report); !synced) {
     const Error& e = synced.error();
@@ -106,7 +112,7 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
   }
   c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
   if (o.run) CAIRN_TRY(o.run->begin(c.cat));
-  return c;
+  return {};
 }
 
 bool read_only_catalog(const catalog::Catalog& cat, Observer& obs) {

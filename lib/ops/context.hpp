@@ -50,6 +50,9 @@ Result<std::unique_ptr<repo::Repository>> open_repo(const RepoOptions& o);
 // `obs`, else to o.observer (none: they are left out silently). A catalog that cannot be
 // written (locked past its timeout, disk full) is reported as a warning and read as it is.
 Result<Context> open_context(const RepoOptions& o, Observer* obs = nullptr);
+// The catalog half of open_context, for a use case that opened c.repo itself (cairn-verify):
+// opens the catalog of c.repo, brings it up to date and begins o.run in it, as above.
+Status open_catalog(const RepoOptions& o, Context& c, Observer* obs = nullptr);
 
 // A catalog opened read-only (its disk is full) is answered from as it is and records
 // nothing: true, after one warning to `obs` saying so; false when it is writable.

@@ -162,10 +162,8 @@ Result<Outcome> verify(const VerifyOptions& o, io::Writer& out, Observer& obs,
       return std::move(opened).error();
     }
     ctx.repo = std::move(*opened);
-    CAIRN_TRY_ASSIGN(auto cat_file, catalog::locate(o.repo.catalog, ctx.repo_id_hex()));
-    CAIRN_TRY_ASSIGN(auto cat, catalog::Catalog::open(cat_file, ctx.repo_id_hex()));
-    ctx.cat = std::make_shared<catalog::Catalog>(std::move(cat));
-    if (o.repo.run && !read_only_catalog(*ctx.cat, obs)) CAIRN_TRY(o.repo.run->begin(ctx.cat));
+    // The catalog first learns the sets other hosts wrote, as every tool's does.
+    CAIRN_TRY(open_catalog(o.repo, ctx, &obs));
   }
   if (!ctx.repo->keys().can_read())
     return Error{Errc::auth,

@@ -3,7 +3,8 @@
 // check's workers); the sets the checks and --max-age need come from a scratch catalog built
 // from the destination's own set objects. The verdict is recorded in the local catalog when
 // one exists for the repository: a verification with the destination as target, and
-// verified_at on the placement of every set found whole there.
+// verified_at on the placement of every set found whole there; each drill, with its result
+// and measured restore time, against the destination (cairn status shows the newest).
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -29,6 +30,27 @@ Status fill_catalog(repo::Repository& r, catalog::Catalog& cat) {
   CAIRN_TRY_ASSIGN(auto tx, cat.begin());
   CAIRN_TRY(import_sets(r, cat, damage_reported_later));
   return tx.commit();
+}
+
+// The drills of this run, which the engine recorded in the scratch catalog, copied to the
+// local one against `dest`. A drilled set the local catalog does not know (pushed from a
+// catalog that is gone) is recorded all the same, by its id, its source named in the detail.
+Status record_drills(catalog::Catalog& scratch, catalog::Catalog& local, const std::string& dest) {
+  CAIRN_TRY_ASSIGN(auto drills, scratch.verifies());
+  for (auto& v : drills) {
+    if (v.kind != catalog::VerifyKind::drill) continue;
+    if (v.set_id) {
+      CAIRN_TRY_ASSIGN(auto known, local.get_set(*v.set_id));
+      CAIRN_TRY_ASSIGN(auto there, scratch.get_set(*v.set_id));
+      if (!known && there)
+        v.detail +=
+            fmt::format(" (a set of source '{}' this catalog does not hold)", there->source);
+    }
+    v.id = 0;
+    v.target = dest;
+    CAIRN_TRY(local.record_verify(v));
+  }
+  return {};
 }
 
 }  // namespace
@@ -91,6 +113,7 @@ Status record_destination(const VerifyOptions& o, const Context& ctx, const veri
           cat.record_placement(catalog::PlacementRecord{s.id, dest, std::nullopt, run.started_ns}));
   }
   CAIRN_TRY(cat.record_verify(summary_record(run, {kind, scope}, dest, duration_ms)));
+  CAIRN_TRY(record_drills(*ctx.cat, cat, dest));
   return tx.commit();
 }
 

@@ -2,7 +2,7 @@
 // open_destination opens the destination's repository and a scratch catalog of the set objects
 // that read back (damaged ones are left to the engine's load_sets); record_destination records
 // the run in the local catalog, when one exists, with the destination as target, and
-// verified_at on the placements of the sets found whole.
+// verified_at on the placements of the sets found whole, and each drill (result, restore time).
 // Depends on: verify. Threads: the verify driver thread.
 #pragma once
 

@@ -10,6 +10,9 @@
 #                                      status) and its exit status into ./status.rc
 #   status_field SOURCE CLASS EXPR     a Python expression over the cairn.status/1 line `r` of
 #                                      SOURCE and CLASS in ./status.json, printed
+#   drill_ms FILE                      the restore_ms of the one drill, which succeeded, in the
+#                                      cairn-verify --json report FILE
+#   restore_cell MS                    how the status table shows a restore time of MS ms
 #   check_exposition FILE              a strict reader of the Prometheus text format: every
 #                                      sample's metric has one TYPE before it, names match
 #                                      [a-zA-Z_:][a-zA-Z0-9_:]*, label values are quoted and
@@ -51,11 +54,24 @@ status_field() {  # status_field SOURCE CLASS EXPR
 import json, sys
 path, source, cls, expr = sys.argv[1:]
 rows = [json.loads(l) for l in open(path)]
-hit = [r for r in rows if r["source"] == source and r["class"] == cls]
+hit = [r for r in rows if r.get("source") == source and r.get("class") == cls]
 if len(hit) != 1:
     sys.exit("status_field: %s/%s is listed %d times" % (source, cls, len(hit)))
 print(eval(expr, {"r": hit[0]}))
 PY
+}
+
+drill_ms() {  # drill_ms FILE
+  "$CAIRN_PY" - "$1" <<'PY'
+import json, sys
+d = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "drill"]
+assert len(d) == 1 and d[0]["ok"], d
+print(d[0]["restore_ms"])
+PY
+}
+
+restore_cell() {  # restore_cell MS
+  if [ "$1" -lt 1000 ]; then echo "${1}ms"; else "$CAIRN_PY" -c "print('%.1fs' % ($1 / 1000))"; fi
 }
 
 check_exposition() {  # check_exposition FILE

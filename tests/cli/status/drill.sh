@@ -26,16 +26,12 @@ assert_eq "-/1h" "$(cairn status | awk '$1 == "app" { print $7 }')" "DRILL/RTO b
 echo "no drill yet: rto unknown, exit 0"
 
 cairn-verify --drill --json "$set" >verify.json 2>verify.err || { cat verify.err >&2; die "the drill failed"; }
-ms=$("$CAIRN_PY" -c '
-import json, sys
-d = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "drill"]
-assert len(d) == 1 and d[0]["ok"], d
-print(d[0]["restore_ms"])' verify.json)
+ms=$(drill_ms verify.json)
 status_json
 assert_eq 0 "$(cat status.rc)" "exit status after a good drill"
 assert_eq "True $ms ok" "$(status_field app daily '"%s %d %s" % (r["last_drill"]["ok"], round(r["last_drill"]["restore_seconds"] * 1000), r["objectives"]["rto"]["state"])')" "drill in status --json"
 assert_eq "ok" "$(status_field app daily 'r["objectives"]["verify"]["state"]')" "verify cadence after the drill"
-if [ "$ms" -lt 1000 ]; then want="${ms}ms/1h"; else want="$("$CAIRN_PY" -c "print('%.1fs' % ($ms / 1000))")/1h"; fi
+want="$(restore_cell "$ms")/1h"
 assert_eq "$want" "$(cairn status | awk '$1 == "app" { print $7 }')" "DRILL/RTO after the drill"
 cairn status --prometheus metrics.prom >/dev/null
 grep -q '^cairn_last_drill_restore_seconds{source="app",class="daily"} ' metrics.prom || die "no drill metric"

@@ -272,3 +272,48 @@ TEST_CASE(
   CHECK(v[0].last_drill->restore_ms == 1234u);
   CHECK(v[0].last_drill->set_id == set_id(2));
 }
+
+TEST_CASE(
+    "catalog::Catalog::destination_drills: the newest drill per destination, kept apart from the "
+    "local repository's",
+    "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  REQUIRE(c.insert_set(make_set(1, "app", "daily", 10), {}));
+  CHECK(c.destination_drills().value().empty());
+  REQUIRE(c.record_verify(verify(1, VerifyKind::drill, 100, true, 700)));  // local
+  VerifyRecord at_a = verify(1, VerifyKind::drill, 200, true, 900);
+  at_a.target = "file:///dest/a";
+  REQUIRE(c.record_verify(at_a));
+  VerifyRecord failed_at_a = verify(1, VerifyKind::drill, 300, false);
+  failed_at_a.target = "file:///dest/a";
+  failed_at_a.detail = "restore failed: pack damaged";
+  REQUIRE(c.record_verify(failed_at_a));
+  VerifyRecord structure_at_a = verify(1, VerifyKind::structure, 400, true);
+  structure_at_a.target = "file:///dest/a";
+  REQUIRE(c.record_verify(structure_at_a));  // not a drill
+  // A set the catalog does not know (pushed by another host): recorded and listed all the same.
+  VerifyRecord at_b = verify(9, VerifyKind::drill, 250, true, 50);
+  at_b.target = "s3://bucket/b";
+  REQUIRE(c.record_verify(at_b));
+
+  const auto d = c.destination_drills().value();
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].target == "file:///dest/a");
+  CHECK(d[0].started_ns == 300);
+  CHECK_FALSE(d[0].ok);
+  CHECK(d[0].detail == "restore failed: pack damaged");
+  CHECK_FALSE(d[0].restore_ms);
+  CHECK(d[1].target == "s3://bucket/b");
+  CHECK(d[1].set_id == set_id(9));
+  CHECK(d[1].restore_ms == 50u);
+
+  // The group's own drill stays the local one; a drill at a destination still verifies a set.
+  const auto v = c.verify_summaries().value();
+  REQUIRE(v.size() == 1);
+  REQUIRE(v[0].last_drill);
+  CHECK(v[0].last_drill->started_ns == 100);
+  CHECK(v[0].last_drill->target.empty());
+  REQUIRE(v[0].last_ok);
+  CHECK(v[0].last_ok->started_ns == 400);
+}

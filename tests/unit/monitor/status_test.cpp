@@ -403,3 +403,51 @@ TEST_CASE("monitor::format_status_prometheus: valid exposition format with every
   CHECK(samples.at(R"(cairn_runs_total{tool="cairn-pack",result="ok"})") == 3);
   CHECK(text.find("# TYPE cairn_runs_total counter\n") != std::string::npos);
 }
+
+TEST_CASE(
+    "monitor::evaluate_destination: the newest drill at a destination against the rto and "
+    "verify-every of the drilled set's class, else of the class that lists the destination",
+    "[monitor]") {
+  const auto pol = policy::parse(
+                       "[class.daily]\nrto = \"2h\"\nverify-every = \"7d\"\n"
+                       "[class.weekly]\nrto = \"4h\"\ndestinations = [\"/mnt/nas/cairn\"]\n",
+                       "p.toml")
+                       .value();
+  auto at = [](std::int64_t started, bool ok, std::optional<std::uint64_t> ms) {
+    auto v = drill(started, ok, ms);
+    v.set_id = set_id(1);
+    v.target = "file:///mnt/nas/cairn";
+    return v;
+  };
+  const auto set = make_set(1, "app", "daily", kNow - 2 * kD);
+
+  // The drilled set's class.
+  auto good = evaluate_destination(at(kNow - kH, true, 90 * 60 * 1000), set, &pol, kNow);
+  CHECK(good.destination == "file:///mnt/nas/cairn");
+  CHECK(good.retention_class == "daily");
+  CHECK(good.objectives[0].state == ObjectiveState::ok);
+  CHECK(good.objectives[1].state == ObjectiveState::ok);
+  CHECK(good.violated() == 0);
+  auto slow = evaluate_destination(at(kNow - kH, true, 3 * 3600 * 1000), set, &pol, kNow);
+  CHECK(slow.objectives[0].state == ObjectiveState::violated);
+  CHECK_THAT(slow.objectives[0].detail, Catch::Contains("took 3h") && Catch::Contains("rto 2h"));
+  auto failed = evaluate_destination(at(kNow - kH, false, std::nullopt), set, &pol, kNow);
+  CHECK(failed.objectives[0].state == ObjectiveState::violated);
+  CHECK_THAT(failed.objectives[0].detail, Catch::Contains("failed: 3 files differ"));
+  auto stale = evaluate_destination(at(kNow - 8 * kD, true, 1000), set, &pol, kNow);
+  CHECK(stale.objectives[0].state == ObjectiveState::ok);
+  CHECK(stale.objectives[1].state == ObjectiveState::violated);
+  CHECK(stale.violated() == 1);
+
+  // A set the catalog does not hold: the class whose destinations name it (any spelling).
+  auto unknown =
+      evaluate_destination(at(kNow - kH, true, 3 * 3600 * 1000), std::nullopt, &pol, kNow);
+  CHECK(unknown.retention_class == "weekly");
+  CHECK(unknown.objectives[0].state == ObjectiveState::ok);  // 3h within 4h
+  CHECK(unknown.objectives[1].state == ObjectiveState::unset);
+
+  // No policy: shown, nothing checked.
+  auto free = evaluate_destination(at(kNow - kH, false, std::nullopt), set, nullptr, kNow);
+  CHECK_FALSE(free.retention_class);
+  CHECK(free.violated() == 0);
+}

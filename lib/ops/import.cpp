@@ -89,25 +89,8 @@ Result<Synced> sync_catalog(repo::Repository& r, catalog::Catalog& cat, const st
       CAIRN_TRY_ASSIGN(const Imported got, import_sets(r, cat, obs, imp));
       done.added = got.ids.size();
     }
-    // Sets this catalog saw here before and that are gone now were deleted in the repository
-    // (by cairn-prune on another host, or by someone with delete rights on the storage): the
-    // catalog follows (status pruned) and says so once. A committed row never seen here
-    // (written to another copy, or a catalog pointed at the wrong repository) is the
-    // disagreement warned about below.
-    for (const auto& id : seen) {
-      if (std::binary_search(listed.begin(), listed.end(), id)) continue;
-      CAIRN_TRY_ASSIGN(auto row, cat.get_set(id));
-      if (!row || row->status != catalog::SetStatus::committed) continue;
-      CAIRN_TRY(cat.set_status(id, catalog::SetStatus::pruned));
-      ++done.gone;
-    }
     CAIRN_TRY(cat.set_seen(target, listed));
     CAIRN_TRY(tx.commit());
-    if (done.gone)
-      obs.info(
-          fmt::format("{} set{} this catalog saw at '{}' {} gone from there (pruned "
-                      "elsewhere): status pruned",
-                      done.gone, done.gone == 1 ? "" : "s", target, done.gone == 1 ? "is" : "are"));
   }
   CAIRN_TRY_ASSIGN(const auto rows, cat.list_sets());
   const catalog::SetRecord* first = nullptr;

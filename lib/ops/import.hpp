@@ -42,14 +42,12 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
 // they differ from what the catalog saw at `target` (the repository's location or a
 // destination URL) last time, imports in one transaction those the catalog has no row for, with
 // import_sets, and records what `target` holds now. A row the catalog has, pruned included, is
-// never replaced: a pruned set does not come back as live. A committed row seen at `target`
-// before and gone from it since is marked pruned (an info line: another host pruned it);
-// committed rows never seen there are reported to `obs` as one warning naming the repair.
+// never replaced: a pruned set does not come back as live. Committed rows whose set object
+// `target` does not hold are reported to `obs` as one warning naming the repair.
 // A key that cannot read set bodies changes nothing (a write-only backup host).
 struct Synced {
   std::size_t added = 0;    // sets imported
   std::size_t missing = 0;  // committed rows whose set object `target` lacks
-  std::size_t gone = 0;     // rows seen at `target` before, gone from it since: now pruned
 };
 Result<Synced> sync_catalog(repo::Repository& r, catalog::Catalog& cat, const std::string& target,
                             Observer& obs);

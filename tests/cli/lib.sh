@@ -38,6 +38,9 @@ if [ -x /usr/bin/python3 ]; then CAIRN_PY=/usr/bin/python3; else CAIRN_PY=python
 die() { echo "error: $*" >&2; exit 1; }
 skip() { echo "skip: $*" >&2; exit 77; }
 is_root() { [ "$(id -u)" = 0 ]; }
+# asan_build: the tools are an AddressSanitizer build (LD_PRELOAD tricks such as libfaketime
+# make its runtime abort, and strace/gcore of it are slow or huge)
+asan_build() { ldd "$(command -v cairn-pack)" 2>/dev/null | grep -q libasan; }
 
 need_env() {
   local v

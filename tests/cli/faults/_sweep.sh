@@ -12,9 +12,7 @@
 # the first call, the middle one and the last one of the busiest thread.
 
 [ -n "$(command -v strace)" ] || skip "strace is not installed"
-if ldd "$(command -v cairn-pack)" 2>/dev/null | grep -q libasan; then
-  skip "an AddressSanitizer build (strace under ASan is slow; the plain build runs this sweep)"
-fi
+! asan_build || skip "an AddressSanitizer build (strace under ASan is slow; the plain build runs this sweep)"
 strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
 
 SWEEP_SYSCALLS=(write pwrite64 fsync fdatasync rename renameat renameat2 unlink unlinkat)

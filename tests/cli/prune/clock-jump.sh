@@ -13,9 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/_common.sh"
 lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 [ -e "$lib" ] || skip "libfaketime is not installed"
-if ldd "$(command -v cairn-pack)" 2>/dev/null | grep -q libasan; then
-  skip "an AddressSanitizer build (libfaketime cannot be preloaded ahead of the ASan runtime)"
-fi
+! asan_build || skip "an AddressSanitizer build (libfaketime cannot be preloaded ahead of the ASan runtime)"
 
 prune_repo
 prune_policy 1

@@ -12,6 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/_common.sh"
 
 command -v faketime >/dev/null || skip "faketime is not installed"
+! asan_build || skip "an AddressSanitizer build (libfaketime cannot be preloaded ahead of the ASan runtime)"
 prune_repo
 prune_policy 1
 : >made

@@ -7,6 +7,7 @@
 set -euo pipefail
 . "$CAIRN_CLI_LIB"
 command -v faketime >/dev/null || skip "faketime is not installed"
+! asan_build || skip "an AddressSanitizer build (libfaketime cannot be preloaded ahead of the ASan runtime)"
 
 make_repo
 printf '[class.daily]\nkeep-last = 1\n' >policy.toml

@@ -14,7 +14,7 @@ command -v gcore >/dev/null || skip "gdb (gcore) is not installed"
 is_root || skip "gcore needs root here (ptrace of a process that is not dumpable)"
 # AddressSanitizer builds stay dumpable (LeakSanitizer ptraces itself) and map terabytes of
 # shadow memory that gcore cannot dump in reasonable time: this test is for builds for use.
-if ldd "$(command -v cairn-restore)" 2>/dev/null | grep -q libasan; then skip "an AddressSanitizer build"; fi
+! asan_build || skip "an AddressSanitizer build"
 
 pw=QzCanary7Core5x   # 15 bytes: would fit std::string's inline buffer
 (umask 077 && printf '%s\n' "$pw" >pass)

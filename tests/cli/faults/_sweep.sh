@@ -15,6 +15,36 @@
 ! asan_build || skip "an AddressSanitizer build (strace under ASan is slow; the plain build runs this sweep)"
 strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
 
+# sweep_trees: make_repo, then ./one and ./two (two shares one's a.bin, so a set of two
+# deduplicates against a set of one).
+sweep_trees() {
+  make_repo
+  mkdir one two
+  gen_file one/a.bin 700K 1
+  gen_text one/notes.txt 300
+  cp one/a.bin two/a.bin
+  gen_file two/b.bin 900K 2
+  gen_text two/notes.txt 400
+}
+
+# sweep_keep DIR...: keeps a copy of each DIR as it is now; sweep_reset (a RESET for sweep)
+# puts those copies back before each point.
+sweep_kept=()
+sweep_keep() {
+  local d
+  for d in "$@"; do
+    cp -a "$d" "$d.pristine"
+    sweep_kept+=("$d")
+  done
+}
+sweep_reset() {
+  local d
+  for d in "${sweep_kept[@]}"; do
+    rm -rf "$d"
+    cp -a "$d.pristine" "$d"
+  done
+}
+
 SWEEP_SYSCALLS=(write pwrite64 fsync fdatasync rename renameat renameat2 unlink unlinkat)
 sweep_points=0
 

@@ -11,24 +11,10 @@ set -euo pipefail
 # shellcheck source=_sweep.sh
 . "$CAIRN_CASE_DIR/_sweep.sh"
 
-make_repo
-mkdir one two
-gen_file one/a.bin 700K 1
-gen_text one/notes.txt 300
-cp one/a.bin two/a.bin          # deduplicated against the first set
-gen_file two/b.bin 900K 2
-gen_text two/notes.txt 400
+sweep_trees
 first=$(backup one --source one)
 (cairn-snap two --source two | cairn-diff >two.stream) 2>/dev/null
-state=$(dirname "$CAIRN_CATALOG")
-cp -a "$CAIRN_REPO" repo.pristine
-cp -a "$state" state.pristine
-
-reset() {
-  rm -rf "$CAIRN_REPO" "$state"
-  cp -a repo.pristine "$CAIRN_REPO"
-  cp -a state.pristine "$state"
-}
+sweep_keep "$CAIRN_REPO" "$(dirname "$CAIRN_CATALOG")"
 run() { "$@" cairn-pack <two.stream; }
 
 # sets_agree POINT: the catalog lists exactly the set objects in the repository.
@@ -68,5 +54,5 @@ check() {
   all_restore "$point (after the rerun)"
 }
 
-sweep cairn-pack reset run check
+sweep cairn-pack sweep_reset run check
 [ -n "$first" ]

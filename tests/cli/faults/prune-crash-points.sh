@@ -29,15 +29,7 @@ for i in 4 5 6; do
 done
 newest=$(awk '$2 == "d6" { print $1 }' made)
 weekly=$(awk '$2 == "keep" { print $1 }' made)
-state=$(dirname "$CAIRN_CATALOG")
-cp -a "$CAIRN_REPO" repo.pristine
-cp -a "$state" state.pristine
-
-reset() {
-  rm -rf "$CAIRN_REPO" "$state"
-  cp -a repo.pristine "$CAIRN_REPO"
-  cp -a state.pristine "$state"
-}
+sweep_keep "$CAIRN_REPO" "$(dirname "$CAIRN_CATALOG")"
 run() { "$@" cairn-prune --grace-time 0; }
 
 # sets_agree POINT [--mid]: the catalog lists exactly the set objects in the repository; with
@@ -77,4 +69,4 @@ check() {
   all_restore "$point (after the rerun)"
 }
 
-sweep cairn-prune reset run check
+sweep cairn-prune sweep_reset run check

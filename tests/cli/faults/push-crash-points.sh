@@ -12,19 +12,12 @@ set -euo pipefail
 # shellcheck source=_sweep.sh
 . "$CAIRN_CASE_DIR/_sweep.sh"
 
-make_repo
-mkdir one two
-gen_file one/a.bin 700K 1
-gen_text one/notes.txt 300
-cp one/a.bin two/a.bin
-gen_file two/b.bin 900K 2
+sweep_trees
 dest=$PWD/dest
 backup one --source one >/dev/null
 cairn-push --all "file://$dest" >/dev/null
 backup two --source two >/dev/null
-cp -a "$dest" dest.pristine
-
-reset() { rm -rf "$dest" && cp -a dest.pristine "$dest"; }
+sweep_keep "$dest"
 run() { "$@" cairn-push --all "file://$dest"; }
 
 objects() {  # objects DIR: "path sha256" of every repository object under DIR
@@ -54,4 +47,4 @@ check() {
     || sweep_fail "$point" "after the rerun the destination's objects differ from the repository's"
 }
 
-sweep cairn-push reset run check
+sweep cairn-push sweep_reset run check

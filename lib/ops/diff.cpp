@@ -1,11 +1,18 @@
-// The base set's entries are held in a hash map keyed by path (about 200 bytes an entry: a
-// million files is ~200 MB). Both streams are sorted by manifest::path_less for directory
-// snapshots, so a merge join would make this O(1) memory; that is the planned next step.
+// In a pipe, both the input stream and the base set's stored manifest are in
+// manifest::path_less order for directory snapshots, so the two are walked side by side (a
+// merge join): memory does not grow with the number of files, only with the entries the input
+// passes that the base still has to be told apart from (deleted and added ones). Input or a
+// base that is not in that order (--tar, --stdin or --rdb streams; sets made from them) turns
+// the rest of the walk into a lookup in a hash map of what is left of the base (about 700 bytes
+// an entry), as every diff did before: see cairn-diff(1).
 #include "ops/diff.hpp"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -39,38 +46,191 @@ Result<EntryMap> load_set(repo::Repository& r, const hash::SetId& id) {
   return entries_of(s);
 }
 
-Result<EntryMap> load_cached(const std::filesystem::path& p, const crypto::KeyMaterial& keys,
-                             const hash::SetId& id) {
-  CAIRN_TRY_ASSIGN(auto cache, FilesCache::open(p, keys, id));
-  return entries_of(*cache);
-}
+// The base set's entries in stored order: from this host's files cache when it holds exactly
+// that set and authenticates, else from the repository. A cache that stops parsing part way
+// hands over to the repository at the same entry (both hold the same manifest).
+class BaseReader {
+ public:
+  // nullptr: no base. A write-only key cannot read the repository, so without a usable cache
+  // every entry is marked added and read again (cairn-pack deduplicates: nothing is stored
+  // twice).
+  static Result<std::unique_ptr<BaseReader>> open(Context& ctx, const catalog::SetRecord& rec,
+                                                  Observer& obs) {
+    auto b = std::unique_ptr<BaseReader>(new BaseReader(*ctx.repo, rec.id, obs));
+    const auto path = files_cache_path(ctx.cat->file(), rec.source);
+    const auto& keys = ctx.repo->keys();
+    auto cached = FilesCache::open(path, keys, rec.id);
+    if (cached) {
+      obs.info(fmt::format("base set {} read from the files cache '{}'", rec.id.hex().substr(0, 12),
+                           path.string()));
+      b->cache_ = std::move(*cached);
+      return b;
+    }
+    if (keys.can_read()) {
+      if (cached.error().code != Errc::not_found)
+        obs.info(cached.error().message + "; reading the base set from the repository");
+      CAIRN_TRY(b->open_stored());
+      return b;
+    }
+    obs.warning("", Error{cached.error().code,
+                          fmt::format("{}; the key is write-only, so every file of source '{}' "
+                                      "is read again",
+                                      cached.error().message, rec.source)});
+    return std::unique_ptr<BaseReader>();
+  }
 
-// The base set's entries: from this host's files cache when it holds exactly that set and
-// authenticates, else from the repository. A write-only key cannot read the repository: then
-// there is no base (nullopt: every entry is marked added and read again; cairn-pack
-// deduplicates, so nothing is stored twice).
-Result<std::optional<EntryMap>> load_base(Context& ctx, const catalog::SetRecord& rec,
-                                          Observer& obs) {
-  const auto path = files_cache_path(ctx.cat->file(), rec.source);
-  const auto& keys = ctx.repo->keys();
-  auto cached = load_cached(path, keys, rec.id);
-  if (cached) {
-    obs.info(fmt::format("base set {} read from the files cache '{}'", rec.id.hex().substr(0, 12),
-                         path.string()));
-    return std::optional<EntryMap>(std::move(*cached));
+  Result<bool> next(manifest::Entry& e) {
+    if (cache_) {
+      auto more = cache_->next(e);
+      if (more || !repo_.keys().can_read()) return count(std::move(more));
+      obs_.info(more.error().message + "; reading the base set from the repository");
+      cache_.reset();
+      CAIRN_TRY(open_stored());
+      for (std::uint64_t i = 0; i < read_; ++i) {
+        CAIRN_TRY_ASSIGN(bool again, stored_->next(e));
+        if (!again)
+          return Error{Errc::corrupt, fmt::format("set {} holds fewer entries than its files cache",
+                                                  id_.hex().substr(0, 12))};
+      }
+    }
+    return count(stored_->next(e));
   }
-  if (keys.can_read()) {
-    if (cached.error().code != Errc::not_found)
-      obs.info(cached.error().message + "; reading the base set from the repository");
-    CAIRN_TRY_ASSIGN(auto m, load_set(*ctx.repo, rec.id));
-    return std::optional<EntryMap>(std::move(m));
+
+ private:
+  BaseReader(repo::Repository& r, const hash::SetId& id, Observer& obs)
+      : repo_(r), id_(id), obs_(obs) {}
+  Status open_stored() {
+    CAIRN_TRY_ASSIGN(repo::StoredSet s, repo::open_stored_set(repo_, id_));
+    stored_.emplace(std::move(s));
+    return {};
   }
-  obs.warning("", Error{cached.error().code,
-                        fmt::format("{}; the key is write-only, so every file of source '{}' "
-                                    "is read again",
-                                    cached.error().message, rec.source)});
-  return std::optional<EntryMap>();
-}
+  Result<bool> count(Result<bool> more) {
+    if (more && *more) ++read_;
+    return more;
+  }
+  repo::Repository& repo_;
+  hash::SetId id_;
+  Observer& obs_;
+  std::unique_ptr<FilesCache> cache_;
+  std::optional<repo::StoredSet> stored_;
+  std::uint64_t read_ = 0;  // entries returned so far
+};
+
+// The merge join of the input with the base (see the top of this file). match() is called once
+// per input entry in input order, rest() once at the end.
+class BaseWalk {
+ public:
+  BaseWalk(std::unique_ptr<BaseReader> base, Observer& obs) : base_(std::move(base)), obs_(obs) {}
+  Status start() { return advance(); }
+
+  // The base's entry of e.path (moved out of the walk), or nullopt: e is added.
+  Result<std::optional<manifest::Entry>> match(const manifest::Entry& e) {
+    if (!map_mode_) {
+      if (any_input_ && !manifest::path_less(prev_input_, e.path)) {
+        CAIRN_TRY(to_map(fmt::format("the input is not in path order ('{}' after '{}')",
+                                     shown(e.path), shown(prev_input_))));
+      } else {
+        prev_input_ = e.path;
+        any_input_ = true;
+      }
+    }
+    while (!map_mode_ && have_cur_ && manifest::path_less(cur_.path, e.path)) {
+      passed_.push_back(std::move(cur_));
+      CAIRN_TRY(advance());
+    }
+    if (map_mode_) {
+      auto it = map_.find(e.path);
+      if (it == map_.end()) return std::optional<manifest::Entry>();
+      std::optional<manifest::Entry> b(std::move(it->second));
+      map_.erase(it);
+      return b;
+    }
+    if (have_cur_ && cur_.path == e.path) {
+      std::optional<manifest::Entry> b(std::move(cur_));
+      CAIRN_TRY(advance());
+      return b;
+    }
+    // Only a base out of order could still hold e.path further on: remember it until the
+    // base ends, so that such an entry is not also reported deleted.
+    if (have_cur_) added_.push_back(e.path);
+    return std::optional<manifest::Entry>();
+  }
+
+  // Calls gone(entry) for each base entry the input did not have: in path order when both
+  // were in order, else the ones passed in order and the rest sorted.
+  template <typename F>
+  Status rest(F&& gone) {
+    for (auto& d : passed_) CAIRN_TRY(gone(d));
+    passed_.clear();
+    while (!map_mode_ && have_cur_) {
+      CAIRN_TRY(gone(cur_));
+      CAIRN_TRY(advance());
+    }
+    if (!map_mode_) return {};
+    std::vector<std::string> left;
+    left.reserve(map_.size());
+    for (auto& [p, _] : map_) left.push_back(p);
+    std::sort(left.begin(), left.end(),
+              [](const std::string& x, const std::string& y) { return manifest::path_less(x, y); });
+    for (auto& p : left) CAIRN_TRY(gone(map_[p]));
+    return {};
+  }
+
+ private:
+  static std::string shown(const std::string& p) { return is_utf8(p) ? p : to_base64(as_bytes(p)); }
+
+  // The base's next entry into cur_; a base out of order switches to the map.
+  Status advance() {
+    have_cur_ = false;
+    if (!base_) return {};
+    CAIRN_TRY_ASSIGN(bool more, base_->next(cur_));
+    if (!more) {
+      base_.reset();
+      added_ = {};
+      return {};
+    }
+    have_cur_ = true;
+    if (any_base_ && !manifest::path_less(prev_base_, cur_.path))
+      return to_map(fmt::format("the base set is not in path order ('{}' after '{}')",
+                                shown(cur_.path), shown(prev_base_)));
+    prev_base_ = cur_.path;
+    any_base_ = true;
+    return {};
+  }
+
+  // From here on, look input entries up in a map of what is left of the base.
+  Status to_map(const std::string& why) {
+    obs_.info(why + ": comparing the rest by lookup, in memory that grows with the base");
+    map_mode_ = true;
+    for (auto& d : passed_) map_.emplace(d.path, std::move(d));
+    passed_ = {};
+    if (have_cur_) map_.emplace(cur_.path, std::move(cur_));
+    have_cur_ = false;
+    if (base_) {
+      manifest::Entry e;
+      for (;;) {
+        CAIRN_TRY_ASSIGN(bool more, base_->next(e));
+        if (!more) break;
+        map_.emplace(e.path, e);
+      }
+      base_.reset();
+    }
+    for (auto& p : added_) map_.erase(p);
+    added_ = {};
+    return {};
+  }
+
+  std::unique_ptr<BaseReader> base_;  // null once read to its end (or when there is none)
+  Observer& obs_;
+  manifest::Entry cur_;  // the base's next entry not yet matched or passed, when have_cur_
+  bool have_cur_ = false;
+  std::string prev_input_, prev_base_;
+  bool any_input_ = false, any_base_ = false;
+  std::vector<manifest::Entry> passed_;  // base entries the input went past: deleted
+  std::vector<std::string> added_;       // input paths marked added while the base had more
+  bool map_mode_ = false;
+  EntryMap map_;
+};
 
 bool same_content(const manifest::Entry& now, const manifest::Entry& base) {
   if (now.type != manifest::Type::file || base.type != manifest::Type::file) return false;
@@ -101,18 +261,18 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
   CAIRN_TRY(reader.open());
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto base_rec, base_set(ctx, o, reader.set().source));
-  EntryMap base;
+  std::unique_ptr<BaseReader> base;
   if (base_rec) {
-    CAIRN_TRY_ASSIGN(auto loaded, load_base(ctx, *base_rec, obs));
-    if (loaded) {
-      base = std::move(*loaded);
-      obs.info(fmt::format("comparing with set {} ({} entries)", base_rec->id.hex().substr(0, 12),
-                           base.size()));
-    }
+    CAIRN_TRY_ASSIGN(base, BaseReader::open(ctx, *base_rec, obs));
+    if (base)
+      obs.info(fmt::format("comparing with set {} ({} files)", base_rec->id.hex().substr(0, 12),
+                           base_rec->files));
   } else if (o.against) {
     return Error{Errc::not_found,
                  fmt::format("no base set '{}' for source '{}'", *o.against, reader.set().source)};
   }
+  BaseWalk walk(std::move(base), obs);
+  CAIRN_TRY(walk.start());
   manifest::Writer w(out);
   CAIRN_TRY(w.header(reader.set()));
   manifest::Entry e;
@@ -121,22 +281,18 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
     CAIRN_TRY_ASSIGN(bool more, reader.next(e));
     if (!more) break;
-    auto it = base.find(e.path);
-    if (it == base.end()) {
+    CAIRN_TRY_ASSIGN(auto b, walk.match(e));
+    if (!b) {
       e.status = manifest::Change::added;
+    } else if (same_content(e, *b)) {
+      e.status = manifest::Change::unchanged;
+      e.chunks = std::move(b->chunks);
+      e.proofs = std::move(b->proofs);
+      e.digest = b->digest;
     } else {
-      if (same_content(e, it->second)) {
-        e.status = manifest::Change::unchanged;
-        e.chunks = it->second.chunks;
-        e.proofs = it->second.proofs;
-        e.digest = it->second.digest;
-      } else {
-        e.status = manifest::Change::modified;
-        if (e.type != manifest::Type::file)
-          e.status =
-              same_meta(e, it->second) ? manifest::Change::unchanged : manifest::Change::modified;
-      }
-      base.erase(it);
+      e.status = manifest::Change::modified;
+      if (e.type != manifest::Type::file)
+        e.status = same_meta(e, *b) ? manifest::Change::unchanged : manifest::Change::modified;
     }
     CAIRN_TRY(w.entry(e));
     if (e.inline_content) {
@@ -149,19 +305,15 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
     }
   }
   // What the base had and the input does not: deleted (cairn-pack skips these).
-  std::vector<std::string> gone;
-  for (auto& [p, _] : base) gone.push_back(p);
-  std::sort(gone.begin(), gone.end(),
-            [](const std::string& a, const std::string& b) { return manifest::path_less(a, b); });
-  for (auto& p : gone) {
-    manifest::Entry d = base[p];
+  CAIRN_TRY(walk.rest([&](manifest::Entry& d) -> Status {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
     d.status = manifest::Change::deleted;
     d.chunks.clear();
     d.proofs.clear();
     d.digest.reset();
     d.inline_content = false;
-    CAIRN_TRY(w.entry(d));
-  }
+    return w.entry(d);
+  }));
   CAIRN_TRY(w.finish());
   return Outcome{};
 }

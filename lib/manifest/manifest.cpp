@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,16 +21,44 @@ constexpr std::array<std::string_view, 8> kTypeNames{"file", "dir",    "symlink"
 constexpr std::array<std::string_view, 5> kChangeNames{"", "added", "modified", "unchanged",
                                                        "deleted"};
 
+// Keys are fixed ASCII names: no escapes.
 void put_key(std::string& out, std::string_view key) {
-  out.push_back(',');
-  append_json_string(out, key);
-  out.push_back(':');
+  out += ",\"";
+  out += key;
+  out += "\":";
 }
 
 template <typename T>
 void put_num(std::string& out, std::string_view key, T v) {
   put_key(out, key);
-  out += fmt::format("{}", v);
+  fmt::format_int digits(v);
+  out.append(digits.data(), digits.size());
+}
+
+// A JSON string: bytes that need no escape are copied at once.
+void put_string(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == '"' || c == '\\') return append_json_string(out, s);
+  }
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+}
+
+void put_hex(std::string& out, const hash::Digest& d) {
+  constexpr std::string_view kHex = "0123456789abcdef";
+  char text[2 * hash::kDigestSize + 2];
+  text[0] = text[sizeof text - 1] = '"';
+  for (std::size_t i = 0; i < d.b.size(); ++i) {
+    text[1 + 2 * i] = kHex[d.b[i] >> 4];
+    text[2 + 2 * i] = kHex[d.b[i] & 15];
+  }
+  out.append(text, sizeof text);
+}
+template <typename Tag>
+void put_hex(std::string& out, const hash::Id<Tag>& id) {
+  put_hex(out, id.d);
 }
 
 // "path":"..." or "path_b64":"..." depending on whether the bytes are UTF-8.
@@ -37,9 +66,10 @@ void put_bytes_field(std::string& out, std::string_view key, std::string_view by
                      bool first = false) {
   if (!first) out.push_back(',');
   if (is_utf8(bytes)) {
-    append_json_string(out, key);
-    out.push_back(':');
-    append_json_string(out, bytes);
+    out.push_back('"');
+    out += key;
+    out += "\":";
+    put_string(out, bytes);
   } else {
     append_json_string(out, fmt::format("{}_b64", key));
     out.push_back(':');
@@ -232,6 +262,347 @@ Result<SetInfo> set_from_json(const json& h) {
   return s;
 }
 
+// ---- the fast reader ------------------------------------------------------------------------
+// Fills an Entry straight from a line as encode_entry writes it (any key order, keys it does
+// not know with scalar values), without building a JSON value. It takes a line only when the
+// full parser (nlohmann::json, then from_json) would accept it and give the same Entry; any
+// other line (whitespace, escapes, non-scalar unknown values, duplicate keys, the trailer's
+// "end", a value from_json refuses) makes it return false, and the full parser decides, with
+// its messages. So what is accepted, and every error, stays exactly as before.
+class FastLine {
+ public:
+  explicit FastLine(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool parse(Entry& e) {
+    reset(e);
+    std::uint32_t seen = 0;
+    int hint = 0;  // keys usually come in encode_entry's order
+    if (!lit('{')) return false;
+    if (lit('}')) return false;  // no path: the full parser says so
+    for (;;) {
+      std::string_view key;
+      if (!str(key) || !lit(':')) return false;
+      const int k = key_index(key, hint);
+      if (k >= 0) {
+        if (seen & (1u << k)) return false;
+        seen |= 1u << k;
+        if (!value(static_cast<Key>(k), e)) return false;
+      } else if (key == "end" || !skip_scalar()) {
+        return false;
+      }
+      if (lit('}')) break;
+      if (!lit(',')) return false;
+    }
+    if (p_ != end_) return false;
+    return check(e, seen);
+  }
+
+ private:
+  enum Key : int {
+    kPath,
+    kPathB64,
+    kType,
+    kMode,
+    kUid,
+    kGid,
+    kUser,
+    kGroup,
+    kSize,
+    kMtime,
+    kCtime,
+    kIno,
+    kDev,
+    kNlink,
+    kRdevMajor,
+    kRdevMinor,
+    kTarget,
+    kTargetB64,
+    kLink,
+    kLinkB64,
+    kXattrs,
+    kAclAccess,
+    kAclDefault,
+    kSparse,
+    kInline,
+    kStatus,
+    kDigest,
+    kChunks,
+    kProofs,
+    kKeys
+  };
+  static constexpr std::array<std::string_view, kKeys> kNames{
+      "path",   "path_b64", "type",       "mode",       "uid",         "gid",
+      "user",   "group",    "size",       "mtime_ns",   "ctime_ns",    "ino",
+      "dev",    "nlink",    "rdev_major", "rdev_minor", "target",      "target_b64",
+      "link",   "link_b64", "xattrs",     "acl_access", "acl_default", "sparse",
+      "inline", "status",   "digest",     "chunks",     "proofs"};
+
+  static int key_index(std::string_view k, int& hint) {
+    for (int n = 0; n < kKeys; ++n) {
+      const int i = (hint + n) % kKeys;
+      if (kNames[static_cast<std::size_t>(i)] == k) {
+        hint = i + 1;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // Keeps the capacity of e's strings and vectors.
+  static void reset(Entry& e) {
+    e.path.clear();
+    e.type = Type::file;
+    e.mode = e.uid = e.gid = 0;
+    e.user.reset();
+    e.group.reset();
+    e.size = 0;
+    e.mtime_ns = e.ctime_ns = 0;
+    e.ino = e.dev = e.nlink = 0;
+    e.rdev_major = e.rdev_minor = 0;
+    e.target.clear();
+    e.link.clear();
+    e.xattrs.clear();
+    e.acl_access.reset();
+    e.acl_default.reset();
+    e.sparse = e.inline_content = false;
+    e.status = Change::none;
+    e.chunks.clear();
+    e.proofs.clear();
+    e.digest.reset();
+  }
+
+  bool lit(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  bool word(std::string_view w) {
+    if (static_cast<std::size_t>(end_ - p_) < w.size() || std::string_view(p_, w.size()) != w)
+      return false;
+    p_ += w.size();
+    return true;
+  }
+  // A string without escapes or control bytes, valid UTF-8 (as the full parser demands).
+  bool str(std::string_view& out) {
+    static constexpr auto kStop = [] {
+      std::array<bool, 256> t{};
+      for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+      t['"'] = t['\\'] = true;
+      return t;
+    }();
+    if (!lit('"')) return false;
+    const char* s = p_;
+    unsigned high = 0;
+    for (; p_ != end_ && !kStop[static_cast<unsigned char>(*p_)]; ++p_)
+      high |= static_cast<unsigned char>(*p_);
+    if (p_ == end_ || *p_ != '"') return false;
+    out = std::string_view(s, static_cast<std::size_t>(p_ - s));
+    ++p_;
+    return high < 0x80 || is_utf8(out);
+  }
+  bool str(std::string& out) {
+    std::string_view v;
+    if (!str(v)) return false;
+    out.assign(v);
+    return true;
+  }
+  bool str(std::optional<std::string>& out) {
+    std::string_view v;
+    if (!str(v)) return false;
+    out.emplace(v);
+    return true;
+  }
+  bool b64(std::string& out) {
+    std::string_view v;
+    if (!str(v)) return false;
+    auto raw = from_base64(v);
+    if (!raw) return false;
+    out.assign(as_chars(*raw));
+    return true;
+  }
+  // A JSON integer the full parser stores as unsigned: digits, no leading zero, no fraction or
+  // exponent, at most 2^64-1.
+  bool uint(std::uint64_t& v) {
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    if (*p_ == '0' && p_ + 1 != end_ && p_[1] >= '0' && p_[1] <= '9') return false;
+    v = 0;
+    for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) {
+      auto d = static_cast<std::uint64_t>(*p_ - '0');
+      if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+      v = v * 10 + d;
+    }
+    return p_ == end_ || (*p_ != '.' && *p_ != 'e' && *p_ != 'E');
+  }
+  template <typename T>
+  bool unsig(T& out, std::uint64_t max = std::numeric_limits<T>::max()) {
+    std::uint64_t v;
+    if (!uint(v) || v > max) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+  bool sig(std::int64_t& out) {
+    bool neg = lit('-');
+    std::uint64_t v;
+    if (!uint(v)) return false;
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (v > kMax + (neg ? 1 : 0)) return false;
+    out = neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+    return true;
+  }
+  bool boolean(bool& out) {
+    if (word("true")) {
+      out = true;
+    } else if (word("false")) {
+      out = false;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  bool skip_scalar() {
+    std::string_view s;
+    std::int64_t i;
+    bool b;
+    if (p_ == end_) return false;
+    if (*p_ == '"') return str(s);
+    if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return sig(i);
+    return word("null") || boolean(b);
+  }
+  // As hash::Digest::from_hex, without its allocation.
+  static bool digest(std::string_view s, hash::Digest& d) {
+    static constexpr auto kVal = [] {
+      std::array<std::int8_t, 256> t{};
+      t.fill(-1);
+      for (int c = 0; c < 10; ++c)
+        t[static_cast<std::size_t>('0' + c)] = static_cast<std::int8_t>(c);
+      for (int c = 0; c < 6; ++c) {
+        t[static_cast<std::size_t>('a' + c)] = static_cast<std::int8_t>(10 + c);
+        t[static_cast<std::size_t>('A' + c)] = static_cast<std::int8_t>(10 + c);
+      }
+      return t;
+    }();
+    if (s.size() != 2 * d.b.size()) return false;
+    int bad = 0;
+    for (std::size_t i = 0; i < d.b.size(); ++i) {
+      const int hi = kVal[static_cast<unsigned char>(s[2 * i])];
+      const int lo = kVal[static_cast<unsigned char>(s[2 * i + 1])];
+      bad |= hi | lo;  // -1 sets the sign bit
+      d.b[i] =
+          static_cast<std::uint8_t>(static_cast<unsigned>(hi) << 4 | static_cast<unsigned>(lo));
+    }
+    return bad >= 0;
+  }
+  template <typename Id>
+  bool hex_array(std::vector<Id>& out) {
+    if (!lit('[')) return false;
+    if (lit(']')) return true;
+    for (;;) {
+      std::string_view s;
+      hash::Digest d;
+      if (!str(s) || !digest(s, d)) return false;
+      if constexpr (std::is_same_v<Id, hash::Digest>)
+        out.push_back(d);
+      else
+        out.push_back(Id{d});
+      if (lit(']')) return true;
+      if (!lit(',')) return false;
+    }
+  }
+  bool xattrs(std::vector<Xattr>& out) {
+    if (!lit('{')) return false;
+    if (!lit('}')) {
+      for (;;) {
+        std::string_view name, value;
+        if (!str(name) || !lit(':') || !str(value)) return false;
+        auto v = from_base64(value);
+        if (!v) return false;
+        out.push_back(Xattr{std::string(name), std::move(*v)});
+        if (lit('}')) break;
+        if (!lit(',')) return false;
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    // The full parser keeps the last of duplicate names: leave that to it.
+    return std::adjacent_find(out.begin(), out.end(), [](const Xattr& a, const Xattr& b) {
+             return a.name == b.name;
+           }) == out.end();
+  }
+
+  bool value(Key k, Entry& e) {
+    std::string_view s;
+    switch (k) {
+      case kPath: return str(e.path);
+      case kPathB64: return b64(e.path);
+      case kType: {
+        if (!str(s)) return false;
+        auto t = type_from_name(s);
+        if (!t) return false;
+        e.type = *t;
+        return true;
+      }
+      case kMode: return unsig(e.mode, 07777);
+      case kUid: return unsig(e.uid);
+      case kGid: return unsig(e.gid);
+      case kUser: return str(e.user);
+      case kGroup: return str(e.group);
+      case kSize: return unsig(e.size);
+      case kMtime: return sig(e.mtime_ns);
+      case kCtime: return sig(e.ctime_ns);
+      case kIno: return unsig(e.ino);
+      case kDev: return unsig(e.dev);
+      case kNlink: return unsig(e.nlink);
+      case kRdevMajor: return unsig(e.rdev_major);
+      case kRdevMinor: return unsig(e.rdev_minor);
+      case kTarget: return str(e.target);
+      case kTargetB64: return b64(e.target);
+      case kLink: return str(e.link);
+      case kLinkB64: return b64(e.link);
+      case kXattrs: return xattrs(e.xattrs);
+      case kAclAccess: return str(e.acl_access);
+      case kAclDefault: return str(e.acl_default);
+      case kSparse: return boolean(e.sparse);
+      case kInline: return boolean(e.inline_content);
+      case kStatus: {
+        if (!str(s)) return false;
+        auto c = change_from_name(s);
+        if (!c || *c == Change::none) return false;
+        e.status = *c;
+        return true;
+      }
+      case kDigest: {
+        hash::Digest d;
+        if (!str(s) || !digest(s, d)) return false;
+        e.digest = d;
+        return true;
+      }
+      case kChunks: return hex_array(e.chunks);
+      case kProofs: return hex_array(e.proofs);
+      case kKeys: break;
+    }
+    return false;
+  }
+
+  // from_json's rules on the whole entry; any doubt goes to the full parser.
+  static bool check(const Entry& e, std::uint32_t seen) {
+    const auto has = [seen](Key k) { return (seen & (1u << k)) != 0; };
+    // One form of each bytes field: with both, the full parser reads the plain one only.
+    if (has(kPath) == has(kPathB64) || (has(kTarget) && has(kTargetB64)) ||
+        (has(kLink) && has(kLinkB64)) || !has(kType))
+      return false;
+    if (!check_path(e.path)) return false;
+    if (e.type == Type::symlink && e.target.empty()) return false;
+    if (e.target.find('\0') != std::string::npos) return false;
+    if (e.type == Type::hardlink &&
+        (!(has(kLink) || has(kLinkB64)) || e.link == "." || !check_path(e.link)))
+      return false;
+    return !has(kProofs) || e.proofs.size() == e.chunks.size();
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
 }  // namespace
 
 std::string_view type_name(Type t) { return kTypeNames[static_cast<std::size_t>(t)]; }
@@ -289,20 +660,25 @@ bool path_less(std::string_view a, std::string_view b) {
 std::string encode_entry(const Entry& e) {
   std::string out;
   out.reserve(256 + e.chunks.size() * 67 + e.proofs.size() * 67);
+  append_entry(out, e);
+  return out;
+}
+
+void append_entry(std::string& out, const Entry& e) {
   out.push_back('{');
   put_bytes_field(out, "path", e.path, true);
   put_key(out, "type");
-  append_json_string(out, type_name(e.type));
+  put_string(out, type_name(e.type));
   put_num(out, "mode", e.mode);
   put_num(out, "uid", e.uid);
   put_num(out, "gid", e.gid);
   if (e.user && is_utf8(*e.user)) {
     put_key(out, "user");
-    append_json_string(out, *e.user);
+    put_string(out, *e.user);
   }
   if (e.group && is_utf8(*e.group)) {
     put_key(out, "group");
-    append_json_string(out, *e.group);
+    put_string(out, *e.group);
   }
   put_num(out, "size", e.size);
   put_num(out, "mtime_ns", e.mtime_ns);
@@ -328,21 +704,21 @@ std::string encode_entry(const Entry& e) {
   if (any_xattr) out.push_back('}');
   if (e.acl_access && is_utf8(*e.acl_access)) {
     put_key(out, "acl_access");
-    append_json_string(out, *e.acl_access);
+    put_string(out, *e.acl_access);
   }
   if (e.acl_default && is_utf8(*e.acl_default)) {
     put_key(out, "acl_default");
-    append_json_string(out, *e.acl_default);
+    put_string(out, *e.acl_default);
   }
   if (e.sparse) out += ",\"sparse\":true";
   if (e.inline_content) out += ",\"inline\":true";
   if (e.status != Change::none) {
     put_key(out, "status");
-    append_json_string(out, change_name(e.status));
+    put_string(out, change_name(e.status));
   }
   if (e.digest) {
     put_key(out, "digest");
-    append_json_string(out, e.digest->hex());
+    put_hex(out, *e.digest);
   }
   // ,"key":["hex",...] for chunk ids and proofs alike
   const auto hex_array = [&out](std::string_view key, const auto& items) {
@@ -351,19 +727,18 @@ std::string encode_entry(const Entry& e) {
     out += "\":[";
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i) out.push_back(',');
-      out.push_back('"');
-      out += items[i].hex();
-      out.push_back('"');
+      put_hex(out, items[i]);
     }
     out.push_back(']');
   };
   if (e.digest || !e.chunks.empty()) hex_array("chunks", e.chunks);
   if (!e.proofs.empty()) hex_array("proofs", e.proofs);
   out.push_back('}');
-  return out;
 }
 
 Result<Entry> decode_entry(std::string_view line) {
+  Entry fast;
+  if (FastLine(line).parse(fast)) return fast;
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("manifest entry: not a JSON object");
   auto e = from_json(j);
@@ -389,7 +764,9 @@ Status Writer::entry(const Entry& e) {
   if (in_frames_) return Error{Errc::internal, "manifest entry written before end_frames()"};
   CAIRN_TRY(check_path(e.path));
   if (e.type == Type::hardlink) CAIRN_TRY(check_path(e.link));
-  CAIRN_TRY(w_.record(encode_entry(e)));
+  line_.clear();
+  append_entry(line_, e);
+  CAIRN_TRY(w_.record(line_));
   in_frames_ = e.inline_content;
   return {};
 }
@@ -423,13 +800,21 @@ Status Reader::open() {
 }
 
 Result<bool> Reader::next(Entry& e) {
+  struct Taker final : stream::LineTaker {
+    explicit Taker(Entry& x) : e(x) {}
+    bool take(std::string_view line) override { return took = FastLine(line).parse(e); }
+    Entry& e;
+    bool took = false;
+  } fast(e);
   json j;
   frames_ = false;
-  CAIRN_TRY_ASSIGN(bool more, r_.next(j));
+  CAIRN_TRY_ASSIGN(bool more, r_.next(j, &fast));
   if (!more) return false;
-  auto d = from_json(j);
-  if (!d) return std::move(d.error().wrap(fmt::format("manifest line {}", r_.line())));
-  e = std::move(*d);
+  if (!fast.took) {
+    auto d = from_json(j);
+    if (!d) return std::move(d.error().wrap(fmt::format("manifest line {}", r_.line())));
+    e = std::move(*d);
+  }
   if (e.inline_content) {
     r_.expect_frames();
     frames_ = true;

@@ -85,6 +85,7 @@ bool path_less(std::string_view a, std::string_view b);
 
 // One entry as a JSON line (no '\n'), and back. decode_entry checks paths like Reader does.
 std::string encode_entry(const Entry& e);
+void append_entry(std::string& out, const Entry& e);  // encode_entry, appended to `out`
 Result<Entry> decode_entry(std::string_view json_line);
 
 class Writer {
@@ -101,6 +102,7 @@ class Writer {
 
  private:
   stream::Writer w_;
+  std::string line_;  // reused for every entry
   bool in_frames_ = false;
 };
 

@@ -51,6 +51,17 @@ struct Version {
 // from in messages ("stdin"): "expected a manifest stream on stdin, got an objects stream".
 Status check_header(const nlohmann::json& header, const Format& want, std::string_view source);
 
+// Offered each record line by Reader::next before it is parsed as JSON: take() returns true when
+// it took the line as a record (then no JSON value is built), false to leave it to the parser.
+// It must refuse what the parser would not accept as a record (the trailer among them).
+class LineTaker {
+ public:
+  virtual bool take(std::string_view line) = 0;
+
+ protected:
+  ~LineTaker() = default;
+};
+
 class Writer {
  public:
   Writer(io::Writer& out, const Format& format) : out_(out), format_(format) {}
@@ -82,8 +93,9 @@ class Reader {
   Status header(nlohmann::json& header);
   Version version() const { return version_; }
   // Reads the next record into `record` (a JSON object). Returns false after the trailer was
-  // read and verified (count, digest, nothing after it). Frames not read are skipped.
-  Result<bool> next(nlohmann::json& record);
+  // read and verified (count, digest, nothing after it). Frames not read are skipped. A line
+  // that `fast` takes leaves `record` alone.
+  Result<bool> next(nlohmann::json& record, LineTaker* fast = nullptr);
   // Reads the next content frame of the current record into `buf` (resized). Returns 0 at the
   // end of the frames. Only call it after a record that announces frames.
   Result<std::size_t> read_frame(Bytes& buf);
@@ -94,6 +106,7 @@ class Reader {
 
  private:
   Status skip_frames();
+  Result<bool> take_record();  // counts and digests the record line in buf_
   Error line_error(std::string_view what) const;
   io::LineReader lines_;
   Format want_;

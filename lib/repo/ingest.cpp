@@ -19,6 +19,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -102,21 +103,34 @@ class ChunkSink {
     ids.push_back(id);
     proofs.push_back(proof);
     if (!seen_.insert(id).second) return {};
-    Bytes copy = pool_.copy_of(chunk);
+    batch_.emplace_back(id, pool_.copy_of(chunk));
+    batch_bytes_ += n;
+    if (batch_bytes_ >= kBatchBytes || batch_.size() >= kBatchChunks) return submit();
+    return {};
+  }
+
+ public:
+  // Hands the new chunks not yet submitted to the workers: call before waiting for the queue.
+  Status submit() {
+    if (batch_.empty()) return {};
     auto type = type_;
     auto* s = &s_;
     auto* bytes_new = &bytes_new_;
     auto* pool = &pool_;
-    std::uint64_t size = copy.size();
-    return q_.submit(size,
-                     [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
-                       auto fresh = s->put(id, type, data);
-                       if (fresh && *fresh) *bytes_new += data.size();
-                       pool->give_back(std::move(data));
-                       if (!fresh) return std::move(fresh).error();
-                       return {};
-                     });
+    const std::uint64_t size = std::exchange(batch_bytes_, 0);
+    return q_.submit(
+        size, [s, type, batch = std::exchange(batch_, {}), bytes_new, pool]() mutable -> Status {
+          for (auto& [id, data] : batch) {
+            auto fresh = s->put(id, type, data);
+            if (fresh && *fresh) *bytes_new += data.size();
+            pool->give_back(std::move(data));
+            if (!fresh) return std::move(fresh).error();
+          }
+          return {};
+        });
   }
+
+ private:
   // Drops the consumed front of the buffer once it is at least max_size long, so each byte is
   // moved about once (compacting after every cut moved up to max_size per chunk).
   void compact() {
@@ -133,6 +147,12 @@ class ChunkSink {
   std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
   Bytes buf_;
   std::size_t pos_ = 0;
+  // New chunks go to the workers in batches (one queue hand-off, not one per chunk: small
+  // files make small chunks); a chunk of kBatchBytes or more goes at once.
+  static constexpr std::uint64_t kBatchBytes = 256u << 10;
+  static constexpr std::size_t kBatchChunks = 64;
+  std::vector<std::pair<hash::ChunkId, Bytes>> batch_;
+  std::uint64_t batch_bytes_ = 0;
   BufferPool pool_;  // outlives the tasks: the queue is drained before a sink goes away
 };
 
@@ -295,7 +315,8 @@ class Packer {
     }
     CAIRN_TRY(stored_.finish());
     CAIRN_TRY(meta_out_.finish());
-    return {};
+    CAIRN_TRY(stored(data_.submit()));
+    return stored(meta_.submit());
   }
 
   const Stats& stats() const { return stats_; }

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -101,21 +103,34 @@ class ChunkSink {
     ids.push_back(id);
     proofs.push_back(proof);
     if (!seen_.insert(id).second) return {};
-    Bytes copy = pool_.copy_of(chunk);
+    batch_.emplace_back(id, pool_.copy_of(chunk));
+    batch_bytes_ += n;
+    if (batch_bytes_ >= kBatchBytes || batch_.size() >= kBatchChunks) return submit();
+    return {};
+  }
+
+ public:
+  // Hands the new chunks not yet submitted to the workers: call before waiting for the queue.
+  Status submit() {
+    if (batch_.empty()) return {};
     auto type = type_;
     auto* s = &s_;
     auto* bytes_new = &bytes_new_;
     auto* pool = &pool_;
-    std::uint64_t size = copy.size();
-    return q_.submit(size,
-                     [s, id, type, data = std::move(copy), bytes_new, pool]() mutable -> Status {
-                       auto fresh = s->put(id, type, data);
-                       if (fresh && *fresh) *bytes_new += data.size();
-                       pool->give_back(std::move(data));
-                       if (!fresh) return std::move(fresh).error();
-                       return {};
-                     });
+    const std::uint64_t size = std::exchange(batch_bytes_, 0);
+    return q_.submit(
+        size, [s, type, batch = std::exchange(batch_, {}), bytes_new, pool]() mutable -> Status {
+          for (auto& [id, data] : batch) {
+            auto fresh = s->put(id, type, data);
+            if (fresh && *fresh) *bytes_new += data.size();
+            pool->give_back(std::move(data));
+            if (!fresh) return std::move(fresh).error();
+          }
+          return {};
+        });
   }
+
+ private:
   // Drops the consumed front of the buffer once it is at least max_size long, so each byte is
   // moved about once (compacting after every cut moved up to max_size per chunk).
   void compact() {
@@ -132,6 +147,12 @@ class ChunkSink {
   std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
   Bytes buf_;
   std::size_t pos_ = 0;
+  // New chunks go to the workers in batches (one queue hand-off, not one per chunk: small
+  // files make small chunks); a chunk of kBatchBytes or more goes at once.
+  static constexpr std::uint64_t kBatchBytes = 256u << 10;
+  static constexpr std::size_t kBatchChunks = 64;
+  std::vector<std::pair<hash::ChunkId, Bytes>> batch_;
+  std::uint64_t batch_bytes_ = 0;
   BufferPool pool_;  // outlives the tasks: the queue is drained before a sink goes away
 };
 
@@ -182,6 +203,51 @@ int open_any_length(const std::string& path, int flags) {
   errno = err;
   return fd;
 }
+
+// Opens the source files for reading. Entries come in path order, so the files of one
+// directory follow each other: its fd is kept and each file opened relative to it (the
+// directory's path is resolved once, not once per file). O_NOATIME where allowed (files of
+// the effective user, or any as root): reading a file does not write its inode's atime.
+class SourceFiles {
+ public:
+  // open(2) of `file` with `flags` (O_NOFOLLOW: a final symlink is not followed), owned by
+  // `uid` as the snapshot saw it; -1 with errno set on failure, like open(2).
+  int open(const std::string& file, int flags, std::uint32_t uid) {
+    const bool noatime = noatime_ && (euid_ == 0 || uid == euid_);
+    const auto slash = file.rfind('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == file.size())
+      return open_noatime(AT_FDCWD, file, flags, true, noatime);
+    const std::string_view dir(file.data(), slash);
+    if (!dir_.valid() || dir != dir_path_) {
+      dir_ = io::Fd();
+      dir_path_.clear();
+      const int d = open_any_length(std::string(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d < 0) return -1;
+      dir_ = io::Fd(d);
+      dir_path_.assign(dir);
+    }
+    name_.assign(file, slash + 1);
+    return open_noatime(dir_.get(), name_, flags, false, noatime);
+  }
+
+ private:
+  int open_noatime(int at, const std::string& name, int flags, bool any_length, bool noatime) {
+    const auto once = [&](int f) {
+      return any_length ? open_any_length(name, f) : ::openat(at, name.c_str(), f);
+    };
+    if (noatime) {
+      const int fd = once(flags | O_NOATIME);
+      if (fd >= 0 || errno != EPERM) return fd;
+      noatime_ = false;  // refused where it should not be (no CAP_FOWNER): plain opens from now on
+    }
+    return once(flags);
+  }
+
+  io::Fd dir_;
+  std::string dir_path_, name_;
+  bool noatime_ = true;
+  const std::uint32_t euid_ = ::geteuid();
+};
 
 // Maps a manifest path to the file on disk, from the header's roots.
 class RootMap {
@@ -249,7 +315,8 @@ class Packer {
     }
     CAIRN_TRY(stored_.finish());
     CAIRN_TRY(meta_out_.finish());
-    return {};
+    CAIRN_TRY(stored(data_.submit()));
+    return stored(meta_.submit());
   }
 
   const Stats& stats() const { return stats_; }
@@ -317,24 +384,30 @@ class Packer {
   }
 
   Status read_file(const std::filesystem::path& file, manifest::Entry& e) {
-    int fd =
-        open_any_length(file.string(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = files_.open(file.string(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                         e.uid);
     if (fd < 0) return errno_error(errno, "cannot open");
     io::Fd owner(fd);
     struct stat before;
     if (::fstat(fd, &before) != 0) return errno_error(errno, "cannot stat");
     if (!S_ISREG(before.st_mode)) return Error{Errc::bad_input, "is no longer a regular file"};
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    const auto expect = static_cast<std::uint64_t>(before.st_size);
+    if (expect > buf_.size()) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     e.chunks.clear();
     e.proofs.clear();
     std::uint64_t total = 0;
     for (;;) {
-      CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, buf_, "file"));
+      // Up to the size fstat gave, then no read for the end of file: a small file takes one
+      // read. A file that grew meanwhile shows in the fstat below (warned about as changed).
+      const std::uint64_t left = expect > total ? expect - total : 0;
+      const std::size_t want = left > 0 && left < buf_.size() ? left : buf_.size();
+      CAIRN_TRY_ASSIGN(std::size_t n, io::read_full(fd, MutByteView(buf_.data(), want), "file"));
       if (n == 0) break;
       total += n;
       CAIRN_TRY(stored(data_.feed(ByteView(buf_.data(), n), e.chunks, e.proofs)));
       obs_.advanced(n, 0);
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      if (total == expect || n < want) break;
     }
     CAIRN_TRY(stored(data_.finish(e.chunks, e.proofs)));
     stats_.bytes_read += total;
@@ -375,6 +448,7 @@ class Packer {
   MetaWriter meta_out_;
   manifest::Writer stored_;
   Bytes buf_;
+  SourceFiles files_;
 };
 
 // CAIRN_TEST_PAUSE=POINT[,POINT...] (builds with -DCAIRN_TEST_HOOKS=ON only): the process

@@ -85,8 +85,8 @@ bool excluded(std::string_view rel, const std::vector<std::string>& globs);
 // O_NONBLOCK), and checked to be the file the walk saw (not replaced since). The error names
 // n.abs and ends in ", skipped": the consumer warns and goes on.
 Result<io::Fd> open_walked(const Node& n);
-// During a visit: whether the file `n` can be read now (faccessat(2), effective ids); the
-// error as open_walked's.
+// During a visit: whether the file `n` can be read now (effective ids: the owner's read bit
+// when the caller owns it, else faccessat(2)); the error as open_walked's.
 Status check_walked_readable(const Node& n);
 
 // ---- restore side -------------------------------------------------------------------------

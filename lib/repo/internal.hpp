@@ -130,6 +130,8 @@ class RepositoryImpl final : public Repository {
       WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs) override;
   Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
   Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) override;
+  Result<Bytes> open_chunk(const hash::ChunkId& id, const hash::Digest& proof, const Location& loc,
+                           ByteView sealed) override;
   std::optional<Location> locate(const hash::ChunkId& id) const override { return index_.find(id); }
   std::vector<Location> locate_all(const hash::ChunkId& id) const override {
     return index_.find_all(id);
@@ -178,6 +180,9 @@ class RepositoryImpl final : public Repository {
   Result<std::shared_ptr<const crypto::SecretBytes>> pack_key(const hash::PackId& pack);
   Result<SetObject> read_set_impl(const hash::SetId& id, bool want_body);
   Result<Bytes> read_copy(const hash::ChunkId& id, const Location& loc, hash::Digest* proof);
+  // read_copy's second half: the blob `sealed` (read from `loc`) opened and re-hashed.
+  Result<Bytes> open_copy(const hash::ChunkId& id, const Location& loc, ByteView sealed,
+                          hash::Digest* proof);
   // Reads, authenticates and decodes one index file and remembers the packs it names.
   // Errc::not_found when it is gone.
   Result<std::vector<IndexPack>> read_index_file(const std::string& name);

@@ -209,6 +209,12 @@ class Repository {
   // `proof`, when given, receives the chunk's proof. Never hand these bytes to a user.
   virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id,
                                             hash::Digest* proof = nullptr) = 0;
+  // The chunk `id` opened from `sealed`, its blob at `loc` as the caller read it from the pack
+  // (a restore reads a run of adjacent blobs in one read): authenticated, decompressed,
+  // re-hashed and its proof checked as read_chunk does. Errc::corrupt on any mismatch; only
+  // this copy is tried (read_chunk tries every copy).
+  virtual Result<Bytes> open_chunk(const hash::ChunkId& id, const hash::Digest& proof,
+                                   const Location& loc, ByteView sealed) = 0;
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
   // Every copy the index files list, locate()'s first (verify reads them all).
   virtual std::vector<Location> locate_all(const hash::ChunkId& id) const = 0;

@@ -544,17 +544,23 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
 
 Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc,
                                         hash::Digest* proof) {
+  if (auto key = pack_key(loc.pack); !key) return std::move(key).error();  // cached for open_copy
+  auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
+  if (!sealed) return as_damage(std::move(sealed).error());
+  return open_copy(id, loc, *sealed, proof);
+}
+
+Result<Bytes> RepositoryImpl::open_copy(const hash::ChunkId& id, const Location& loc,
+                                        ByteView sealed, hash::Digest* proof) {
   const std::string what = pack_what(loc.pack);
   auto key = pack_key(loc.pack);
   if (!key) return std::move(key).error();
-  auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
-  if (!sealed) return as_damage(std::move(sealed).error());
   const pack::Entry e{
       id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
   Bytes out;
   {
     auto lease = readers_.lease();
-    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, *sealed, lease->d,
+    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, sealed, lease->d,
                               config_.chunking.max_size, lease->scratch, out, what));
   }
   if (hasher_.hash(out, proof) != id.d)
@@ -592,6 +598,17 @@ Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id, const hash::Di
             "chunk '{}': its possession proof does not match (the set names a chunk its writer did "
             "not hold)",
             id.hex())};
+  return out;
+}
+
+Result<Bytes> RepositoryImpl::open_chunk(const hash::ChunkId& id, const hash::Digest& proof,
+                                         const Location& loc, ByteView sealed) {
+  if (!keys_.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
+  hash::Digest got;
+  CAIRN_TRY_ASSIGN(Bytes out, open_copy(id, loc, sealed, &got));
+  if (!crypto::equal(got.view(), proof.view()))
+    return Error{Errc::corrupt,
+                 fmt::format("chunk '{}': its possession proof does not match", id.hex())};
   return out;
 }
 

@@ -47,6 +47,59 @@ Result<Bytes> read_entry_chunk(Repository& r, const manifest::Entry& e, std::siz
   return r.read_chunk(e.chunks[i], e.proofs[i]);
 }
 
+std::size_t ChunkRun::plan(const hash::ChunkId& id, const hash::Digest& proof) {
+  plan_.push_back(Planned{id, proof, r_.locate(id)});
+  return planned();
+}
+
+// Reads the region from planned chunk k's blob (plan_[k]) on, extended over the following
+// planned blobs of the same pack while each starts at most kGap bytes after the region's end
+// (a blob inside it, a chunk planned twice, adds nothing) and the region stays within max_span_.
+Status ChunkRun::fetch_from(std::size_t k) {
+  constexpr std::uint64_t kGap = 64u << 10;
+  const Location& first = *plan_[k].loc;
+  const std::uint64_t start = first.offset;
+  std::uint64_t end = start + first.length;
+  for (std::size_t j = k + 1; j < plan_.size(); ++j) {
+    const auto& loc = plan_[j].loc;
+    if (!loc || loc->pack != first.pack) break;
+    if (loc->offset >= start && loc->offset + loc->length <= end) continue;
+    if (loc->offset < end || loc->offset - end > kGap ||
+        loc->offset + loc->length - start > max_span_)
+      break;
+    end = loc->offset + loc->length;
+  }
+  region_.clear();
+  auto got = r_.storage().get(backend::Key::pack(first.pack), start, end - start);
+  if (!got) return std::move(got).error();
+  region_ = std::move(*got);
+  pack_ = first.pack;
+  offset_ = start;
+  return {};
+}
+
+Result<Bytes> ChunkRun::read(std::size_t k) {
+  if (k < base_ || k >= planned())
+    return Error{Errc::internal, fmt::format("chunk {} of a run read out of order", k)};
+  while (base_ < k) {
+    plan_.pop_front();
+    ++base_;
+  }
+  const Planned& p = plan_.front();
+  if (!p.loc) return Error{Errc::not_found, fmt::format("chunk '{}' is in no index", p.id.hex())};
+  const Location& loc = *p.loc;
+  auto inside = [&] {
+    return !region_.empty() && loc.pack == pack_ && loc.offset >= offset_ &&
+           loc.offset + loc.length <= offset_ + region_.size();
+  };
+  if (!inside()) {
+    CAIRN_TRY(fetch_from(0));
+    if (!inside()) return Error{Errc::corrupt, "the pack is shorter than its index says"};
+  }
+  const ByteView sealed = ByteView(region_).subspan(loc.offset - offset_, loc.length);
+  return r_.open_chunk(p.id, p.proof, loc, sealed);
+}
+
 Error as_damage(Error e) {
   if (e.code == Errc::bad_input || e.code == Errc::unsupported_format) e.code = Errc::corrupt;
   return e;

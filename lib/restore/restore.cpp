@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -15,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "repo/stored.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
 
@@ -207,13 +210,18 @@ bool per_item(const Error& e) {
 // The chunks of file entry `e`, in order, each authenticated before `sink` gets it, and no
 // byte beyond the size the set records: Errc::corrupt when they add up to more or less.
 // `named` puts the path in front of the messages (a stream: no warning line names it).
+// `fast`, when given, is tried first for each chunk (ChunkRun: a run of blobs read at once);
+// when it fails, set.chunk() reads the chunk again and its error is the one reported.
 Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& cancel, bool named,
-                   const std::function<Status(ByteView)>& sink) {
+                   const std::function<Status(ByteView)>& sink,
+                   const std::function<Result<Bytes>(std::size_t)>& fast = {}) {
   const std::string file = named ? fmt::format("'{}'", e.path) : std::string();
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < e.chunks.size(); ++i) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
-    auto data = set.chunk(e, i);
+    Result<Bytes> data = Error{Errc::internal, "unread"};
+    if (fast) data = fast(i);
+    if (!data) data = set.chunk(e, i);
     if (!data) {
       const std::string id = set.id().hex();
       return std::move(data).error().wrap(named ? fmt::format("set {}: {}", id, file)
@@ -236,8 +244,23 @@ Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& can
 // O_NOFOLLOW: a symlink (planted or restored) is never traversed.
 class DirWalker {
  public:
-  explicit DirWalker(io::Fd root) { stack_.push_back({"", std::move(root)}); }
-  int root() const { return stack_.front().fd.get(); }
+  explicit DirWalker(io::Fd root) {
+    const bool plain = !has_default_acl(root.get());
+    stack_.push_back({"", std::make_shared<io::Fd>(std::move(root)), plain});
+  }
+  int root() const { return stack_.front().fd->get(); }
+  // The directory parent_of() returned last, shared: a queued file keeps it open (one
+  // descriptor per directory, not one per file), and whether a file created in it gets the
+  // mode it asks for (no default ACL there: only the umask masks it).
+  const std::shared_ptr<io::Fd>& top() const { return stack_.back().fd; }
+  bool top_plain() const { return stack_.back().plain; }
+  // Enters `dir`, named `name`, which this restore just made in top() (the caller noted it):
+  // its entries follow it in the set, and find it open instead of opening it again. Files are
+  // created in it only when `for_files` (else top_plain() is false: no ACL check is spent).
+  void enter(std::string name, io::Fd dir, bool for_files = true) {
+    const bool plain = for_files && !has_default_acl(dir.get());
+    stack_.push_back({std::move(name), std::make_shared<io::Fd>(std::move(dir)), plain});
+  }
   // Records the directory this restore made (or took over) at `path`: from then on it is
   // only entered while it is that same inode, so a directory swapped for another (by a
   // local user who can write its parent) never receives the restore's files.
@@ -267,12 +290,12 @@ class DirWalker {
       // comps[i] points into `path`: its end is where this directory's own path ends.
       std::string sub(path.substr(
           0, static_cast<std::size_t>(comps[i].data() - path.data()) + comps[i].size()));
-      int fd = ::openat(stack_.back().fd.get(), name.c_str(),
+      int fd = ::openat(stack_.back().fd->get(), name.c_str(),
                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT && create) {
-        if (::mkdirat(stack_.back().fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
+        if (::mkdirat(stack_.back().fd->get(), name.c_str(), 0700) != 0 && errno != EEXIST)
           return errno_error(errno, fmt::format("cannot create directory '{}'", sub));
-        fd = ::openat(stack_.back().fd.get(), name.c_str(),
+        fd = ::openat(stack_.back().fd->get(), name.c_str(),
                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
           struct stat st;
@@ -302,15 +325,22 @@ class DirWalker {
                           "while the restore ran (check who can write its parent)",
                           sub)};
       }
-      stack_.push_back({name, std::move(dir)});
+      enter(name, std::move(dir), create);
     }
-    return stack_.back().fd.get();
+    return stack_.back().fd->get();
   }
 
  private:
+  // True unless the directory surely has no default ACL (which would mask new files' modes
+  // instead of the umask): an error other than "none" counts as one.
+  static bool has_default_acl(int dir) {
+    if (::fgetxattr(dir, "system.posix_acl_default", nullptr, 0) >= 0) return true;
+    return errno != ENODATA && errno != ENOTSUP;
+  }
   struct Level {
     std::string name;
-    io::Fd fd;
+    std::shared_ptr<io::Fd> fd;
+    bool plain = false;  // no default ACL
   };
   std::vector<Level> stack_;
   std::unordered_map<std::string, tree::Identity> made_;
@@ -340,6 +370,31 @@ bool all_zero(ByteView b) {
   return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
 }
 
+// The process's umask (/proc/self/status; umask(2) cannot read it without setting it, and
+// other threads run): nullopt when unknown.
+std::optional<mode_t> current_umask() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("Umask:")) {
+      try {
+        return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  return std::nullopt;
+}
+
+// Files are written in batches: up to kBatchFiles files of one directory holding together up
+// to kBatchBytes (a larger file goes alone) make one job for the workers, so a tree of small
+// files costs one queue hand-over (and its futex calls) per batch, not per file, and a
+// batch's blobs, adjacent in their pack, are read in one go (repo::ChunkRun).
+constexpr std::size_t kBatchFiles = 64;
+constexpr std::uint64_t kBatchBytes = 1u << 20;
+// Chunks planned ahead of the one being read: what a region read can reach.
+constexpr std::size_t kPlanAhead = 256;
+
 class DirRestorer {
  public:
   DirRestorer(repo::Repository& r, Source& set, io::Fd root, const Options& o, Observer& obs,
@@ -353,6 +408,7 @@ class DirRestorer {
         special_(special) {
     apply_.owner = ::geteuid() == 0;
     apply_.owners = &owners_;
+    umask_ = current_umask();
   }
 
   // Every job it queues on `q` uses this object: the caller waits for `q` before it goes.
@@ -375,7 +431,9 @@ class DirRestorer {
       }
       if (!o_.keep_going && damaged_ > 0) break;  // damage stops the restore unless --keep-going
     }
+    Status flushed = flush(q);
     Status w = q.wait();
+    if (!flushed) return flushed;
     if (!w) return w;
     for (auto& [path, link] : hardlinks_) {
       Status s = make_hardlink(path, link);
@@ -431,25 +489,17 @@ class DirRestorer {
                           static_cast<std::uint64_t>(st.st_ino)};
         walker_.note(e.path, id);
         dirs_.push_back({e.path, meta_of(e), id});
+        walker_.enter(name, std::move(d));
         return {};
       }
       case manifest::Type::file: {
-        int dfd = ::dup(parent);
-        if (dfd < 0) return errno_error(errno, "dup");
-        auto shared = std::make_shared<io::Fd>(dfd);
-        auto entry = std::make_shared<manifest::Entry>(e);
-        // Each queued file holds a directory descriptor until it has run: counting at least
-        // 256 KiB per file keeps a tree of small files (a PostgreSQL data directory) to a few
-        // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
-        const std::uint64_t budget = std::clamp<std::uint64_t>(e.size, 256u << 10, 8u << 20) + 4096;
-        return q.submit(budget, [this, shared, entry, name]() -> Status {
-          Status s = restore_file(shared->get(), name, *entry);
-          if (!s && per_item(s.error())) {
-            fail(entry->path, s.error());
-            return {};
-          }
-          return s;
-        });
+        if (batch_.dir != walker_.top()) CAIRN_TRY(flush(q));
+        batch_.dir = walker_.top();
+        batch_.plain = walker_.top_plain();
+        batch_.files.push_back(e);
+        batch_.bytes += e.size;
+        if (batch_.files.size() >= kBatchFiles || batch_.bytes >= kBatchBytes) return flush(q);
+        return {};
       }
       case manifest::Type::hardlink: hardlinks_.emplace_back(e.path, e.link); return {};
       case manifest::Type::symlink: {
@@ -477,6 +527,71 @@ class DirRestorer {
     }
   }
 
+  // Files of one directory, restored by one job.
+  struct Batch {
+    std::shared_ptr<io::Fd> dir;
+    bool plain = false;  // no default ACL in dir
+    std::vector<manifest::Entry> files;
+    std::uint64_t bytes = 0;
+  };
+
+  // Queues the pending batch. The queue counts at least 256 KiB per batch: each holds its
+  // directory's descriptor until it has run, and that keeps a tree of small files to a few
+  // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
+  Status flush(WorkQueue& q) {
+    if (batch_.files.empty()) return {};
+    auto job = std::make_shared<Batch>(std::move(batch_));
+    batch_ = Batch{};
+    const std::uint64_t budget =
+        std::clamp<std::uint64_t>(job->bytes, 256u << 10, 8u << 20) + 4096 * job->files.size();
+    return q.submit(budget, [this, job]() -> Status { return restore_batch(*job); });
+  }
+
+  // On a worker: the batch's files in order, their chunks read through one ChunkRun.
+  Status restore_batch(const Batch& b) {
+    repo::ChunkRun run(r_);
+    // Plan numbers: file f's chunk i is chunk start[f] + i of the run; a file that fails
+    // check_size is planned with no chunks (it is not read).
+    std::vector<std::size_t> start(b.files.size() + 1, 0);
+    std::vector<Status> sized(b.files.size());
+    for (std::size_t f = 0; f < b.files.size(); ++f) {
+      sized[f] = check_size(r_, b.files[f]);
+      const bool plan = sized[f] && b.files[f].proofs.size() == b.files[f].chunks.size();
+      start[f + 1] = start[f] + (plan ? b.files[f].chunks.size() : 0);
+    }
+    std::size_t pf = 0, pc = 0;  // the next chunk to plan: file pf, chunk pc
+    auto plan_to = [&](std::size_t k) {
+      while (run.planned() < k && pf < b.files.size()) {
+        if (pc >= start[pf + 1] - start[pf]) {
+          ++pf;
+          pc = 0;
+          continue;
+        }
+        run.plan(b.files[pf].chunks[pc], b.files[pf].proofs[pc]);
+        ++pc;
+      }
+    };
+    for (std::size_t f = 0; f < b.files.size(); ++f) {
+      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      if (!o_.keep_going && damaged_ > 0) return {};  // damage stops the restore
+      const manifest::Entry& e = b.files[f];
+      Status s = sized[f];
+      if (s) {
+        const bool planned = start[f + 1] - start[f] == e.chunks.size();
+        s = restore_file(b.dir->get(), b.plain, e, [&](std::size_t i) -> Result<Bytes> {
+          if (!planned) return Error{Errc::not_found, "not planned"};
+          plan_to(start[f] + i + kPlanAhead);
+          return run.read(start[f] + i);
+        });
+      }
+      if (!s) {
+        if (!per_item(s.error())) return s;
+        fail(e.path, s.error());
+      }
+    }
+    return {};
+  }
+
   // What `name` in `parent` is right after this restore made it (nullopt if it is gone).
   static std::optional<tree::Identity> identity_at(int parent, const std::string& name) {
     struct stat st;
@@ -485,48 +600,67 @@ class DirRestorer {
                           static_cast<std::uint64_t>(st.st_ino)};
   }
 
-  Status restore_file(int parent, const std::string& name, const manifest::Entry& e) {
-    CAIRN_TRY(check_size(r_, e));
+  // The mode to create file `e` with in a directory (`plain`: no default ACL there), when
+  // that alone gives it its mode (no fchmod needed afterwards); nullopt otherwise, and it is
+  // created 0600. Never while it is written (under its temporary name) does the file let
+  // anyone do more than its final mode lets them: no write bit for group or others, and, when
+  // owners are restored (it is still the restorer's own until then), no group bit beyond the
+  // others' bits.
+  std::optional<mode_t> exact_mode(const manifest::Entry& e, bool plain) const {
+    const mode_t mode = e.mode & 07777;
+    if (!plain || !umask_ || e.acl_access || (mode & 07022) != 0 || (mode & *umask_) != 0)
+      return std::nullopt;
+    if (apply_.owner && (((mode >> 3) & 7) & ~(mode & 7)) != 0) return std::nullopt;
+    return mode;
+  }
+
+  Status restore_file(int parent, bool plain, const manifest::Entry& e,
+                      const std::function<Result<Bytes>(std::size_t)>& fast) {
+    const std::string name = base_name(e.path);
+    const auto mode = exact_mode(e, plain);
     TempEntry tmp(parent);
     int fd = ::openat(parent, tmp.name().c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode.value_or(0600));
     if (fd < 0) return errno_error(errno, "cannot create file");
     tmp.made();
     io::Fd f(fd);
     std::uint64_t off = 0;
-    CAIRN_TRY(copy_chunks(set_, e, cancel_, false, [&](ByteView data) -> Status {
-      if (!e.sparse) {
-        CAIRN_TRY(pwrite_all(fd, data, off));
-        off += data.size();
-        obs_.advanced(data.size(), 0);
-        return {};
-      }
-      // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
-      ByteView rest(data);
-      while (!rest.empty()) {
-        std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
-        ByteView block = rest.first(n);
-        bool hole = all_zero(block);
-        if (!hole) {
-          // Extend the run to the next zero block (or the end) and write it in one go.
-          while (n < rest.size()) {
-            std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
-            if (all_zero(rest.subspan(n, m))) break;
-            n += m;
+    CAIRN_TRY(copy_chunks(
+        set_, e, cancel_, false,
+        [&](ByteView data) -> Status {
+          if (!e.sparse) {
+            CAIRN_TRY(pwrite_all(fd, data, off));
+            off += data.size();
+            obs_.advanced(data.size(), 0);
+            return {};
           }
-          CAIRN_TRY(pwrite_all(fd, rest.first(n), off));
-        }
-        off += n;
-        rest = rest.subspan(n);
-      }
-      obs_.advanced(data.size(), 0);
-      return {};
-    }));
+          // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
+          ByteView rest(data);
+          while (!rest.empty()) {
+            std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
+            ByteView block = rest.first(n);
+            bool hole = all_zero(block);
+            if (!hole) {
+              // Extend the run to the next zero block (or the end) and write it in one go.
+              while (n < rest.size()) {
+                std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
+                if (all_zero(rest.subspan(n, m))) break;
+                n += m;
+              }
+              CAIRN_TRY(pwrite_all(fd, rest.first(n), off));
+            }
+            off += n;
+            rest = rest.subspan(n);
+          }
+          obs_.advanced(data.size(), 0);
+          return {};
+        },
+        fast));
     // Only a sparse file needs its size set (a trailing hole was skipped, not written); any
     // other file was created empty (O_EXCL) and written from 0 to exactly `off`.
     if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0)
       return errno_error(errno, "cannot truncate");
-    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
+    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path, {mode.has_value()});
     if (!s) obs_.warning(e.path, s.error());
     obs_.advanced(0, 1);
     return tmp.rename_to(name);
@@ -572,6 +706,8 @@ class DirRestorer {
   };
   std::vector<DirToDo> dirs_;
   std::vector<std::pair<std::string, std::string>> hardlinks_;
+  std::optional<mode_t> umask_;
+  Batch batch_;  // files waiting to be queued (flush)
   std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
 };
 

@@ -9,7 +9,9 @@
 // descriptors of the entries the restore made (tree::apply_metadata), so a local user who
 // swaps a restored directory for a symlink redirects nothing.
 // Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
-// WorkQueue it is given; Source::chunk() is called from them.
+// WorkQueue it is given, in batches of small files of one directory whose chunks are read
+// through a repo::ChunkRun (a run of adjacent blobs in one read); Source::chunk() is called
+// from the workers when that fails (and reports the damage).
 #pragma once
 
 #include <cstdint>

@@ -174,9 +174,9 @@ Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const 
   return std::move(f.st);
 }
 
-Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what) {
+Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what,
+                         Applied done) {
   First f;
-  const std::string via = fmt::format("/proc/self/fd/{}", fd);
   if (opt.owner) {
     auto [uid, gid] = owner_of(m, opt);
     if (::fchown(fd, uid, gid) != 0)
@@ -186,7 +186,7 @@ Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::st
     for (const auto& x : m.xattrs)
       if (::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0)
         f.note(errno_error(errno, fmt::format("cannot set xattr '{}' on '{}'", x.name, what)));
-  if (::fchmod(fd, m.mode & 07777) != 0)
+  if (!done.mode && ::fchmod(fd, m.mode & 07777) != 0)
     f.note(errno_error(errno, fmt::format("cannot change the mode of '{}'", what)));
   if (opt.acls) {
     if (m.acl_access) {
@@ -201,7 +201,8 @@ Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::st
       }
     }
     if (m.acl_default && m.kind == Kind::dir)
-      f.note(set_acl_path(via, ACL_TYPE_DEFAULT, *m.acl_default, what));
+      f.note(set_acl_path(fmt::format("/proc/self/fd/{}", fd), ACL_TYPE_DEFAULT, *m.acl_default,
+                          what));
   }
   if (opt.times) {
     timespec ts[2] = {{0, UTIME_OMIT}, to_ts(m.mtime_ns)};

@@ -135,8 +135,16 @@ struct Identity {
 // failure is returned.
 Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const ApplyOptions& opt,
                       std::optional<Identity> expect = std::nullopt);
+// What the caller already made right on a descriptor it just created, so that
+// apply_metadata_fd does not do it again: the mode (the file was created with exactly m.mode:
+// no setuid/setgid/sticky bit, nothing masked by the umask or a default ACL).
+struct Applied {
+  bool mode = false;
+};
+
 // Same, on an open file or directory descriptor (not a symlink).
-Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what);
+Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::string_view what,
+                         Applied done = {});
 
 // Creates a FIFO, socket placeholder or device node `name` in `dir_fd` (mknodat). Sockets are
 // restored as nothing (skipped): returns Errc::unimplemented for them so the caller can warn.

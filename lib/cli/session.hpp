@@ -17,8 +17,8 @@
 #include "base/secret.hpp"
 #include "cli/progress.hpp"
 #include "io/file.hpp"
+#include "ops/context.hpp"  // repo::Unlock
 #include "ops/run_log.hpp"
-#include "repo/repo.hpp"
 
 namespace cairn::cli {
 

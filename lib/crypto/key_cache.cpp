@@ -97,8 +97,8 @@ std::vector<long> entries(long ring, std::string_view prefix) {
   std::vector<long> out;
   std::array<char, 4096> desc{};
   for (const std::int32_t id : ids) {
-    const long n = keyctl(KEYCTL_DESCRIBE, static_cast<unsigned long>(id), arg(desc.data()),
-                          desc.size());
+    const long n =
+        keyctl(KEYCTL_DESCRIBE, static_cast<unsigned long>(id), arg(desc.data()), desc.size());
     if (n <= 0 || static_cast<std::size_t>(n) > desc.size()) continue;
     // "type;uid;gid;perm;description"
     std::string_view d(desc.data(), static_cast<std::size_t>(n) - 1);
@@ -147,8 +147,8 @@ std::optional<SecretBytes> KeyCache::find(ByteView salt) {
   const long ring = keyring();
   if (ring < 0) return std::nullopt;
   const std::string desc = description(salt);
-  const long id = keyctl(KEYCTL_SEARCH, static_cast<unsigned long>(ring), arg("user"),
-                         arg(desc.c_str()), 0);
+  const long id =
+      keyctl(KEYCTL_SEARCH, static_cast<unsigned long>(ring), arg("user"), arg(desc.c_str()), 0);
   if (id < 0) return std::nullopt;  // ENOKEY, EKEYEXPIRED, EKEYREVOKED, ...
   SecretBytes buf(2 * kDerivedKeySize);
   const long n = keyctl(KEYCTL_READ, static_cast<unsigned long>(id), arg(buf.data()), buf.size());
@@ -184,8 +184,8 @@ void KeyCache::drop(ByteView salt) {
   const long ring = keyring();
   if (ring < 0) return;
   const std::string desc = description(salt);
-  const long id = keyctl(KEYCTL_SEARCH, static_cast<unsigned long>(ring), arg("user"),
-                         arg(desc.c_str()), 0);
+  const long id =
+      keyctl(KEYCTL_SEARCH, static_cast<unsigned long>(ring), arg("user"), arg(desc.c_str()), 0);
   if (id >= 0) keyctl(KEYCTL_INVALIDATE, static_cast<unsigned long>(id));
 }
 
@@ -198,8 +198,7 @@ void KeyCache::lock() {
   if (fd < 0) return;
   const auto deadline = std::chrono::steady_clock::now() + kKeyCacheLockWait;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if ((errno != EWOULDBLOCK && errno != EINTR) ||
-        std::chrono::steady_clock::now() >= deadline) {
+    if ((errno != EWOULDBLOCK && errno != EINTR) || std::chrono::steady_clock::now() >= deadline) {
       if (errno == EWOULDBLOCK)
         note(fmt::format("waited {} s for another tool to derive the key: deriving it here",
                          kKeyCacheLockWait.count()));

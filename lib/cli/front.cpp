@@ -77,6 +77,8 @@ int run_front(int argc, char** argv) {
       .add_option("SLOT", key.slot, "the slot id, as 'cairn key list' shows it")
       ->required();
   tool.command(k, "list", "list the key slots", key_body(ops::KeyVerb::list));
+  tool.command(k, "forget", "drop the keys kept in the kernel keyring (CAIRN_KEY_CACHE) now",
+               [&](Session& s) -> Result<ops::Outcome> { return ops::forget_keys(s.observer()); });
   auto& ex = tool.command(k, "export", "write a key file for --key-file",
                           key_body(ops::KeyVerb::export_key));
   ex.add_flag("--write-only", key.write_only, "a key that can add sets but not read or delete");

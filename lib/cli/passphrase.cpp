@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <string.h>  // explicit_bzero
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -46,7 +47,18 @@ Result<SecretText> read_all(int fd, std::string_view what) {
 
 Result<SecretText> read_passphrase_fd(int fd, std::string_view what) { return read_all(fd, what); }
 
-Result<SecretText> read_passphrase_file(const std::filesystem::path& file) {
+namespace {
+
+std::string file_binding(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {};
+  return fmt::format("file:{:x}:{}:{}:{}.{:09}:{}.{:09}", st.st_dev, st.st_ino, st.st_size,
+                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+}  // namespace
+
+Result<SecretText> read_passphrase_file(const std::filesystem::path& file, std::string* binding) {
   const std::string what = fmt::format("'{}'", file.string());
   auto fd = io::open_file(file, O_RDONLY);
   if (!fd && fd.error().code == Errc::not_found)  // a missing passphrase is a usage error
@@ -55,11 +67,16 @@ Result<SecretText> read_passphrase_file(const std::filesystem::path& file) {
                              "--passphrase-file or CAIRN_PASSPHRASE_FILE",
                              what)};
   if (!fd) return std::move(fd).error();
-  return read_all(fd->get(), what);
+  if (binding == nullptr) return read_all(fd->get(), what);
+  const std::string before = file_binding(fd->get());
+  auto text = read_all(fd->get(), what);
+  *binding = text && before == file_binding(fd->get()) ? before : std::string();
+  return text;
 }
 
-Result<SecretText> load_passphrase(const std::filesystem::path& file, const char* fd_env) {
-  if (!file.empty()) return read_passphrase_file(file);
+Result<SecretText> load_passphrase(const std::filesystem::path& file, const char* fd_env,
+                                   std::string* binding) {
+  if (!file.empty()) return read_passphrase_file(file, binding);
   if (fd_env == nullptr || *fd_env == '\0')
     return Error{Errc::usage,
                  "no passphrase given: use --passphrase-file, CAIRN_PASSPHRASE_FILE or "

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -59,10 +60,38 @@ std::optional<std::filesystem::path> Session::key_file() const {
 
 Result<SecretText> Session::passphrase() {
   if (!passphrase_) {
-    CAIRN_TRY_ASSIGN(passphrase_,
-                     load_passphrase(opt_.passphrase_file, std::getenv("CAIRN_PASSPHRASE_FD")));
+    CAIRN_TRY_ASSIGN(passphrase_, load_passphrase(opt_.passphrase_file,
+                                                  std::getenv("CAIRN_PASSPHRASE_FD"), &binding_));
   }
   return *passphrase_;
+}
+
+namespace {
+
+Result<unsigned> key_cache_seconds(const char* env) {
+  if (env == nullptr || *env == '\0') return 60u;
+  const std::string_view text{env};
+  if (text == "off") return 0u;
+  unsigned n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n > 86400)
+    return Error{Errc::usage,
+                 fmt::format("CAIRN_KEY_CACHE must be 'off' or a number of seconds from 0 to "
+                             "86400, not '{}'",
+                             text)};
+  return n;
+}
+
+}  // namespace
+
+Result<repo::Unlock> Session::unlock() {
+  repo::Unlock u;
+  CAIRN_TRY_ASSIGN(u.cache_seconds, key_cache_seconds(std::getenv("CAIRN_KEY_CACHE")));
+  CAIRN_TRY_ASSIGN(u.passphrase, passphrase());
+  u.key_file = key_file();
+  u.cache_binding = binding_;
+  u.observer = &observer();
+  return u;
 }
 
 Status Session::finish_run(int exit_code, std::string_view message) {

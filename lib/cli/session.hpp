@@ -17,6 +17,7 @@
 #include "base/secret.hpp"
 #include "cli/progress.hpp"
 #include "io/file.hpp"
+#include "ops/context.hpp"  // repo::Unlock
 #include "ops/run_log.hpp"
 
 namespace cairn::cli {
@@ -59,6 +60,10 @@ class Session {
   // From --passphrase-file / CAIRN_PASSPHRASE_FILE, else CAIRN_PASSPHRASE_FD (see
   // passphrase.hpp). Read once and kept: a descriptor cannot be read twice.
   Result<SecretText> passphrase();
+  // What opens the repository: passphrase(), key_file(), and the kernel keyring cache
+  // (CAIRN_KEY_CACHE: "off" or 0, else seconds, default 60; Errc::usage when malformed) for a
+  // passphrase file; -v lines go to observer().
+  Result<repo::Unlock> unlock();
 
   Observer& observer() { return *reporter_; }
   Reporter& reporter() { return *reporter_; }
@@ -88,6 +93,7 @@ class Session {
   io::FdReader in_;
   io::FdWriter out_;
   std::optional<SecretText> passphrase_;  // wiped when released
+  std::string binding_;                   // of the passphrase's source (passphrase.hpp)
   std::optional<ops::RunLog> run_;
 };
 

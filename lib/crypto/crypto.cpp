@@ -31,8 +31,6 @@ static_assert(kSaltSize == crypto_pwhash_SALTBYTES);
 
 namespace {
 
-constexpr std::size_t kDerivedKeySize = 32;
-
 Error auth_failed(std::string_view what) {
   return Error{Errc::corrupt,
                fmt::format("'{}' failed authentication (corrupt or tampered)", what)};

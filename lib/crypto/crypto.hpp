@@ -123,8 +123,9 @@ std::string_view ignored_test_switch();
 // ops x mem <= kKdfMaxWork and the salt has kSaltSize bytes. Use it on user-chosen parameters
 // before seal_slot.
 Status check_kdf_params(const KdfParams& p);
-// A 32-byte key. Errc::bad_input for parameters check_kdf_params refuses; Errc::io when
-// Argon2 cannot allocate its memory.
+inline constexpr std::size_t kDerivedKeySize = 32;
+// A kDerivedKeySize-byte key. Errc::bad_input for parameters check_kdf_params refuses; Errc::io
+// when Argon2 cannot allocate its memory.
 Result<SecretBytes> derive_key(std::string_view passphrase, const KdfParams& p);
 
 }  // namespace cairn::crypto

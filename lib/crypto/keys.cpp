@@ -260,15 +260,55 @@ Bytes seal_slot(const KeyMaterial& m, std::string_view passphrase, const KdfPara
   return out;
 }
 
-Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what) {
-  CAIRN_TRY_ASSIGN(const SlotHeader h, parse_slot_header(slot, what));
-  auto key = derive_key(passphrase, h.kdf);
-  if (!key) return std::move(key.error().wrap(fmt::format("cannot open key slot '{}'", what)));
+namespace {
+
+Result<KeyMaterial> open_with(ByteView slot, ByteView key, std::string_view what) {
   // Decrypt in locked memory: the plaintext is the whole key material.
   SecretBytes body = SecretBytes::copy_of(slot.subspan(kSlotHeaderSize));
-  auto plain = open_in_place(key->view(), body.mut(), slot.first(kSlotHeaderSize), what);
+  auto plain = open_in_place(key, body.mut(), slot.first(kSlotHeaderSize), what);
   if (!plain) return Error{Errc::auth, fmt::format("wrong passphrase for '{}'", what)};
   return parse_material(*plain, what);
+}
+
+Result<KeyMaterial> derive_and_open(ByteView slot, std::string_view passphrase,
+                                    std::string_view what, KeyCache* cache) {
+  CAIRN_TRY_ASSIGN(const SlotHeader h, parse_slot_header(slot, what));
+  if (cache != nullptr)
+    cache->note(fmt::format("key derived for '{}' (argon2id, {} passes, {} MiB)", what, h.kdf.ops,
+                            h.kdf.mem >> 20));
+  auto key = derive_key(passphrase, h.kdf);
+  if (!key) return std::move(key.error().wrap(fmt::format("cannot open key slot '{}'", what)));
+  auto m = open_with(slot, key->view(), what);
+  if (m && cache != nullptr) cache->store(h.kdf.salt, key->view());
+  return m;
+}
+
+}  // namespace
+
+Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what) {
+  return derive_and_open(slot, passphrase, what, nullptr);
+}
+
+Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what,
+                              KeyCache& cache) {
+  return derive_and_open(slot, passphrase, what, &cache);
+}
+
+std::optional<KeyMaterial> open_slot_cached(ByteView slot, std::string_view what, KeyCache& cache) {
+  if (!cache.enabled()) return std::nullopt;
+  auto h = parse_slot_header(slot, what);
+  if (!h) return std::nullopt;
+  auto key = cache.find(h->kdf.salt);
+  if (!key) return std::nullopt;
+  auto m = open_with(slot, key->view(), what);
+  if (!m) {
+    cache.drop(h->kdf.salt);
+    cache.note(
+        fmt::format("the key kept in the kernel keyring for '{}' does not open it: dropped", what));
+    return std::nullopt;
+  }
+  cache.note(fmt::format("key for '{}' from the kernel keyring", what));
+  return std::move(*m);
 }
 
 }  // namespace cairn::crypto

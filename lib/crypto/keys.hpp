@@ -20,11 +20,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/crypto.hpp"
+#include "crypto/key_cache.hpp"
 
 namespace cairn::crypto {
 
@@ -83,5 +85,12 @@ Bytes seal_slot(const KeyMaterial& m, std::string_view passphrase, const KdfPara
 // certificate that the admin key signed (else Errc::corrupt). A slot of format version 1
 // (cairn 0.1) is Errc::unsupported_format.
 Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what);
+// The same, telling `cache` about it: "key derived" (-v), and the derived key is kept there
+// when it opens the slot.
+Result<KeyMaterial> open_slot(ByteView slot, std::string_view passphrase, std::string_view what,
+                              KeyCache& cache);
+// The slot opened with the key `cache` keeps for it, without deriving anything; nullopt when
+// there is none, or when it does not open the slot (the entry is dropped then).
+std::optional<KeyMaterial> open_slot_cached(ByteView slot, std::string_view what, KeyCache& cache);
 
 }  // namespace cairn::crypto

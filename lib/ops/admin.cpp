@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "crypto/key_cache.hpp"
+
 namespace cairn::ops {
 
 Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out) {
@@ -145,6 +147,12 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
     case KeyVerb::revoke: return revoke_writer(*r, o, out);
   }
   return Error{Errc::internal, "unknown key verb"};
+}
+
+Result<Outcome> forget_keys(Observer& obs) {
+  const std::size_t n = crypto::forget_cached_keys({}, std::nullopt);
+  obs.info(fmt::format("{} key{} dropped from the kernel keyring", n, n == 1 ? "" : "s"));
+  return Outcome{};
 }
 
 // cairn ls's table: READ is what the set read from its source (an incremental reads only what

@@ -27,6 +27,9 @@ struct KeyOptions {
   bool write_only = false;                    // export
 };
 Result<Outcome> key(const KeyOptions& o, io::Writer& out);
+// cairn key forget: drops the keys kept in the kernel keyring (crypto/key_cache.hpp) for
+// every repository, now; needs no passphrase. Tells `obs` (-v) how many went.
+Result<Outcome> forget_keys(Observer& obs);
 
 struct LsOptions {
   RepoOptions repo;

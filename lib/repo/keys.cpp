@@ -72,7 +72,13 @@ Status RepositoryImpl::remove_key(std::string_view slot_name) {
             "refusing to remove key slot '{}': no other key slot is known to give full access "
             "(add a key first, or unlock with another full key)",
             slot_name)};
+  // The keys kept in the kernel keyring for this slot go with it.
+  auto bytes = be_->get(k);
   CAIRN_TRY(be_->remove(k));
+  if (bytes) {
+    if (auto h = crypto::parse_slot_header(*bytes, k.name))
+      crypto::forget_cached_keys(to_hex(config_.repo_id), ByteView(h->kdf.salt));
+  }
   known_full_.erase(k.name);
   if (slot_ == k.name) slot_.clear();
   return {};

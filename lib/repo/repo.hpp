@@ -54,6 +54,11 @@ struct InitOptions {
 struct Unlock {
   SecretText passphrase;  // wiped when released, never in a core file (base/secret.hpp)
   std::optional<std::filesystem::path> key_file;
+  // The kernel keyring cache (crypto/key_cache.hpp): the passphrase source's identity (empty:
+  // not cached) and how long a derived key is kept there (0: not cached).
+  std::string cache_binding;
+  unsigned cache_seconds = 0;
+  Observer* observer = nullptr;  // -v lines about the key (derived, from the keyring)
 };
 
 // Creates a new repository at `dir` (which must be absent or an empty directory).

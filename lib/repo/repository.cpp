@@ -205,23 +205,43 @@ std::optional<std::pair<Config, std::string>> find_config_copy(
   return std::nullopt;
 }
 
-// The "version" of a config's JSON, read without authenticating it; nullopt if unreadable.
-std::optional<std::uint64_t> peek_config_version(ByteView raw) {
+// The JSON text of a config, read without authenticating it; nullopt if unreadable.
+std::optional<std::string_view> peek_config_json(ByteView raw) {
   if (raw.size() < 12 || as_chars(raw.first(8)) != kConfigMagic) return std::nullopt;
   const std::uint32_t len = get_le32(raw.data() + 8);
   if (len > kMaxConfigJson || raw.size() < 12 + std::size_t{len}) return std::nullopt;
-  auto text = as_chars(raw.subspan(12, len));
-  const auto at = text.find("\"version\":");
+  return as_chars(raw.subspan(12, len));
+}
+
+// The "version" of a config's JSON, read without authenticating it; nullopt if unreadable.
+std::optional<std::uint64_t> peek_config_version(ByteView raw) {
+  auto text = peek_config_json(raw);
+  if (!text) return std::nullopt;
+  const auto at = text->find("\"version\":");
   if (at == std::string_view::npos) return std::nullopt;
   std::uint64_t v = 0;
   bool any = false;
-  for (std::size_t i = at + 10; i < text.size() && text[i] >= '0' && text[i] <= '9' && v < 1000000;
-       ++i) {
-    v = v * 10 + static_cast<std::uint64_t>(text[i] - '0');
+  for (std::size_t i = at + 10;
+       i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9' && v < 1000000; ++i) {
+    v = v * 10 + static_cast<std::uint64_t>((*text)[i] - '0');
     any = true;
   }
   if (!any) return std::nullopt;
   return v;
+}
+
+// The "repo_id" of a config's JSON, unauthenticated: it only names the repository's entries
+// in the kernel keyring (a kept key still has to open a slot); empty if unreadable.
+std::string peek_repo_id(ByteView raw) {
+  constexpr std::string_view kField = "\"repo_id\":\"";
+  auto text = peek_config_json(raw);
+  if (!text) return {};
+  const auto at = text->find(kField);
+  if (at == std::string_view::npos) return {};
+  const auto start = at + kField.size();
+  const auto end = text->find('"', start);
+  if (end == std::string_view::npos) return {};
+  return std::string(text->substr(start, end - start));
 }
 
 struct Unlocked {
@@ -230,12 +250,38 @@ struct Unlocked {
   std::string same_as;  // for a key file: a slot in keys/ with identical bytes
 };
 
-Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
+// A slot that a key kept in the kernel keyring opens (crypto/key_cache.hpp): first without
+// waiting; on a miss, again under the cache's lock, which the tool that derives holds until
+// it has stored its key (the other tools of a pipeline wait there instead of deriving too).
+template <typename Candidates>
+std::optional<std::size_t> cached_candidate(const Candidates& cs, crypto::KeyCache& cache,
+                                            std::optional<crypto::KeyMaterial>& out) {
+  if (!cache.enabled()) return std::nullopt;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < cs.size(); ++i)
+      if ((out = crypto::open_slot_cached(cs[i].bytes, cs[i].name, cache))) return i;
+    if (pass == 0) cache.lock();
+  }
+  return std::nullopt;
+}
+
+struct Candidate {
+  std::uint64_t cost;
+  std::string name;
+  Bytes bytes;
+};
+
+Result<Unlocked> unlock(backend::Backend& be, const Unlock& u, const std::string& repo_id) {
   const std::string where = be.location();
+  crypto::KeyCache cache(repo_id, u.cache_binding, u.cache_seconds, u.observer);
+  std::optional<crypto::KeyMaterial> cached;
   if (u.key_file) {
     auto bytes = io::read_file(*u.key_file);
     if (!bytes) return std::move(bytes).error();
-    auto m = crypto::open_slot(*bytes, u.passphrase, u.key_file->string());
+    const std::vector<Candidate> file{{0, u.key_file->string(), *bytes}};
+    auto m = cached_candidate(file, cache, cached)
+                 ? Result<crypto::KeyMaterial>(std::move(*cached))
+                 : crypto::open_slot(*bytes, u.passphrase, u.key_file->string(), cache);
     if (!m) {
       if (m.error().code == Errc::auth)
         return Error{Errc::auth,
@@ -266,11 +312,6 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
   // Cheapest first (the KDF cost a slot asks for, read from its cleartext header), so a slot
   // planted with the most expensive parameters the ceiling allows is tried after the real
   // one, not before it; a slot that cannot be read or parsed never stops the search.
-  struct Candidate {
-    std::uint64_t cost;
-    std::string name;
-    Bytes bytes;
-  };
   std::vector<Candidate> candidates;
   for (const auto& name : slots) {
     auto bytes = be.get(Key::slot(name));
@@ -290,8 +331,10 @@ Result<Unlocked> unlock(backend::Backend& be, const Unlock& u) {
   }
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.cost < b.cost; });
+  if (auto i = cached_candidate(candidates, cache, cached))
+    return Unlocked{std::move(*cached), candidates[*i].name, {}};
   for (const auto& c : candidates) {
-    auto m = crypto::open_slot(c.bytes, u.passphrase, c.name);
+    auto m = crypto::open_slot(c.bytes, u.passphrase, c.name, cache);
     if (m) return Unlocked{std::move(*m), c.name, {}};
     if (m.error().code != Errc::auth) {
       ++damaged;
@@ -355,7 +398,7 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
             "repository with 'cairn init' and back up into it (an older cairn still reads this "
             "one)",
             where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
-  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u));
+  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u, peek_repo_id(raw)));
   // decode_config verifies the signature with the key's admin key before it parses anything.
   auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
     CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));

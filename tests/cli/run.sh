@@ -9,6 +9,9 @@
 #   PATH            $CAIRN_BIN (the build's tools dir) and $CAIRN_HELPER_BIN first
 #   HOME, XDG_{STATE,CONFIG,CACHE,DATA}_HOME, TMPDIR   throwaway dirs inside the scratch dir
 #   CAIRN_TEST_FAST_KDF=1, LC_ALL=C.UTF-8, TZ=UTC
+#   CAIRN_KEY_CACHE=off   keys are not kept in the kernel keyring, so that cases never share
+#                   one (a case that tests the cache sets it and runs in a keyring of its own:
+#                   cairn-test-keyring session)
 #   CAIRN_CLI_LIB   tests/cli/lib.sh (cases source it), CAIRN_SOURCE_DIR (the source tree),
 #   CAIRN_CASE_DIR  the folder holding the case (for fixtures next to it)
 # Every other CAIRN_* variable is removed, except CAIRN_BIN, CAIRN_HELPER_BIN, CAIRN_TEST_*,
@@ -128,7 +131,7 @@ fi
 export PATH=$path
 export HOME=$scratch/home XDG_STATE_HOME=$scratch/state XDG_CONFIG_HOME=$scratch/config
 export XDG_CACHE_HOME=$scratch/cache XDG_DATA_HOME=$scratch/data TMPDIR=$scratch/tmp
-export CAIRN_TEST_FAST_KDF=1 LC_ALL=C.UTF-8 TZ=UTC
+export CAIRN_TEST_FAST_KDF=1 CAIRN_KEY_CACHE=off LC_ALL=C.UTF-8 TZ=UTC
 export CAIRN_SCRATCH=$scratch/work CAIRN_CLI_LIB=$here/lib.sh CAIRN_SOURCE_DIR=$source_dir
 export CAIRN_CASE_DIR
 CAIRN_CASE_DIR=$(dirname "$case_path")

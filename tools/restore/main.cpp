@@ -37,8 +37,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 1024u));
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     if (!from.empty()) {  // the destination alone: no local repository or catalog
-      CAIRN_TRY_ASSIGN(opt.repo.unlock.passphrase, s.passphrase());
-      opt.repo.unlock.key_file = s.key_file();
+      CAIRN_TRY_ASSIGN(opt.repo.unlock, s.unlock());
       opt.repo.from = from;
     } else {
       CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));

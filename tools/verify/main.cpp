@@ -37,8 +37,7 @@ int main(int argc, char** argv) {
   tool.add_json_flag("report as JSON Lines (schema cairn.verify/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     if (opt.from) {  // the destination alone: no local repository needed
-      CAIRN_TRY_ASSIGN(opt.repo.unlock.passphrase, s.passphrase());
-      opt.repo.unlock.key_file = s.key_file();
+      CAIRN_TRY_ASSIGN(opt.repo.unlock, s.unlock());
       opt.repo.catalog = s.catalog();
       opt.repo.from = opt.from;
     } else {

@@ -7,6 +7,11 @@
 set -euo pipefail
 . "$CAIRN_CLI_LIB"
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+# As cron runs it, with the key cache on (run.sh turns it off): the job's commands share slot
+# keys through a session keyring of this case's own (where the kernel has one to give).
+if [ -z "${CAIRN_KEY_CACHE_CASE:-}" ] && cairn-test-keyring session true 2>/dev/null; then
+  CAIRN_KEY_CACHE_CASE=1 CAIRN_KEY_CACHE=60 exec cairn-test-keyring session bash "$0" "$@"
+fi
 
 make_repo
 src=$PWD/app

@@ -498,8 +498,9 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   // password) is a usage error, whatever the state of the repository.
   for (const auto& d : o.dests) CAIRN_TRY(backend::parse_url(d));
   // Packs named on stdin go up as their lines arrive (cairn-pack --stream prints each as it is
-  // stored), unless an S3 Object Lock retention may apply: its retain-until date depends on
-  // the set, whose id comes last, so then the whole input is read first.
+  // stored, the set id last), unless the list begins with the set id or an S3 Object Lock
+  // retention may apply (its retain-until date depends on the set, named last): then the
+  // whole input is read first.
   bool stream = !o.all;
   if (stream && std::any_of(o.dests.begin(), o.dests.end(), [](const std::string& d) {
         return backend::capabilities(d).object_lock;
@@ -514,6 +515,11 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   bool more = false;  // stdin not read to its end: a pack line arrived first
   if (!o.all) {
     CAIRN_TRY_ASSIGN(more, read_items(lines, line_no, first_set, items, stream));
+  }
+  // A list that begins with the set id (cairn-pack without --stream) is there all at once:
+  // read it whole, so a bad line in it is refused before anything is sent.
+  if (more && first_set) {
+    CAIRN_TRY_ASSIGN(more, read_items(lines, line_no, first_set, items, false));
   }
   if (!o.all && items.empty() && !first_set) {  // cairn-push says so; no destination is made
     obs.info("nothing to push: standard input held no +PATH or -PATH line");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -50,6 +51,15 @@ class Counting final : public Backend {
 };
 
 Key pack_key(char c) { return Key::pack(std::string(64, c)); }
+
+// A local backend under `dir` holding packs 'a', 'b', ... with `bodies`, behind a Counting.
+std::unique_ptr<Counting> counting_packs(const fs::path& dir, const std::vector<Bytes>& bodies) {
+  auto local = open_local(dir / "repo", true);
+  REQUIRE(local);
+  char name = 'a';
+  for (const auto& b : bodies) REQUIRE((*local)->put(pack_key(name++), b));
+  return std::make_unique<Counting>(std::move(*local));
+}
 
 }  // namespace
 
@@ -108,14 +118,9 @@ TEST_CASE(
     "backend::with_pack_cache: bounded: least recently used packs go, oversized ones never come",
     "[backend]") {
   Scratch s;
-  auto local = open_local(s.dir / "repo", true);
-  REQUIRE(local);
   const Bytes a = test::pattern_bytes(300'000, 1), b = test::pattern_bytes(300'000, 2),
               big = test::pattern_bytes(600'000, 3);
-  REQUIRE((*local)->put(pack_key('a'), a));
-  REQUIRE((*local)->put(pack_key('b'), b));
-  REQUIRE((*local)->put(pack_key('c'), big));
-  auto counting = std::make_unique<Counting>(std::move(*local));
+  auto counting = counting_packs(s.dir, {a, b, big});
   Counting& c = *counting;
   PackCacheOptions o;
   o.max_bytes = 500'000;  // one of a and b at a time; never c
@@ -142,15 +147,9 @@ TEST_CASE(
 TEST_CASE("backend::with_pack_cache: will_read fetches whole packs ahead, bounded, in order",
           "[backend]") {
   Scratch s;
-  auto local = open_local(s.dir / "repo", true);
-  REQUIRE(local);
   const Bytes a = test::pattern_bytes(300'000, 1), b = test::pattern_bytes(300'000, 2),
               p = test::pattern_bytes(300'000, 3), other = test::pattern_bytes(300'000, 4);
-  REQUIRE((*local)->put(pack_key('a'), a));
-  REQUIRE((*local)->put(pack_key('b'), b));
-  REQUIRE((*local)->put(pack_key('c'), p));
-  REQUIRE((*local)->put(pack_key('d'), other));
-  auto counting = std::make_unique<Counting>(std::move(*local));
+  auto counting = counting_packs(s.dir, {a, b, p, other});
   Counting& c = *counting;
   PackCacheOptions o;
   o.max_bytes = 1'000'000;  // packs fetched ahead and not read yet: under 500,000 bytes

@@ -80,6 +80,9 @@ class Backend {
   // at the first error (of a removal or of `removed`). Absent keys count as removed. This
   // default removes one by one; the directory backend syncs each directory once per call
   // instead of once per object (a prune that forgets thousands of sets).
+  // A hint: these objects will be read whole, roughly in this order (a restore of a whole
+  // set from a remote copy). A read cache fetches them ahead; others ignore it.
+  virtual void will_read(const std::vector<Key>& keys) { (void)keys; }
   virtual Status remove_many(const std::vector<Key>& keys,
                              const std::function<Status(const Key&)>& removed) {
     for (const auto& k : keys) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,26 @@ class PackCache final : public Backend {
  public:
   PackCache(std::unique_ptr<Backend> inner, TempDir dir, PackCacheOptions o)
       : inner_(std::move(inner)), tmp_(std::move(dir)), dir_(tmp_.path()), o_(o) {}
+  ~PackCache() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : ahead_threads_) t.join();
+  }
+  PackCache(const PackCache&) = delete;
+  PackCache& operator=(const PackCache&) = delete;
+
+  void will_read(const std::vector<Key>& keys) override {
+    std::lock_guard lock(mu_);
+    for (const auto& k : keys) {
+      if (k.kind != Kind::pack || !k.valid() || !whole_.insert(k.name).second) continue;
+      wanted_.push_back(k);
+    }
+    while (ahead_threads_.size() < o_.ahead) ahead_threads_.emplace_back([this] { fetch_ahead(); });
+    cv_.notify_all();
+  }
 
   Properties properties() const override { return inner_->properties(); }
   std::string location() const override { return inner_->location(); }
@@ -51,32 +72,21 @@ class PackCache final : public Backend {
     if (k.kind != Kind::pack || length == 0 || !k.valid()) return inner_->get(k, offset, length);
     std::unique_lock lock(mu_);
     Entry& e = entries_[k.name];
-    if (e.state == State::seen && e.reads < o_.direct_reads) {
+    if (e.state == State::seen && e.reads < o_.direct_reads && !whole_.contains(k.name)) {
       ++e.reads;
       lock.unlock();
       return inner_->get(k, offset, length);
     }
-    if (e.state == State::seen) {
-      e.state = State::loading;
-      lock.unlock();
-      auto size = fetch(k);
-      lock.lock();
-      if (size) {
-        e.state = State::ready;
-        e.size = *size;
-        cached_ += *size;
-        lru_.push_front(k.name);
-        e.lru = lru_.begin();
-        evict_locked();
-      } else {
-        e.state = State::failed;  // read it range by range from now on
-      }
-      cv_.notify_all();
-    }
+    if (e.state == State::seen) load_locked(lock, k, e, false);
     cv_.wait(lock, [&] { return e.state != State::loading; });
     if (e.state != State::ready) {
       lock.unlock();
       return inner_->get(k, offset, length);
+    }
+    if (e.ahead) {  // its first read: an ordinary cached pack from now on
+      e.ahead = false;
+      ahead_bytes_ -= e.size;
+      cv_.notify_all();
     }
     lru_.splice(lru_.begin(), lru_, e.lru);
     ++e.users;
@@ -95,8 +105,45 @@ class PackCache final : public Backend {
     unsigned reads = 0;
     std::uint64_t size = 0;
     unsigned users = 0;
+    bool ahead = false;  // fetched ahead (will_read) and not read yet: not evicted
     std::list<std::string>::iterator lru;
   };
+
+  // Fetches `k` whole (its entry `e` is State::seen; `lock` holds mu_, released meanwhile).
+  void load_locked(std::unique_lock<std::mutex>& lock, const Key& k, Entry& e, bool ahead) {
+    e.state = State::loading;
+    lock.unlock();
+    auto size = fetch(k);
+    lock.lock();
+    if (size) {
+      e.state = State::ready;
+      e.size = *size;
+      e.ahead = ahead;
+      if (ahead) ahead_bytes_ += *size;
+      cached_ += *size;
+      lru_.push_front(k.name);
+      e.lru = lru_.begin();
+      evict_locked();
+    } else {
+      e.state = State::failed;  // read it range by range from now on
+    }
+    cv_.notify_all();
+  }
+
+  // A will_read() worker: fetches the wanted packs in order, while those fetched ahead and not
+  // read yet hold less than half the cache.
+  void fetch_ahead() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] {
+        return stop_ || (next_wanted_ < wanted_.size() && ahead_bytes_ < o_.max_bytes / 2);
+      });
+      if (stop_) return;
+      const Key k = wanted_[next_wanted_++];
+      Entry& e = entries_[k.name];
+      if (e.state == State::seen) load_locked(lock, k, e, true);
+    }
+  }
 
   fs::path file_of(const Key& k) const { return dir_ / k.name; }
 
@@ -185,7 +232,7 @@ class PackCache final : public Backend {
     for (auto it = lru_.end(); cached_ > o_.max_bytes && it != lru_.begin();) {
       --it;
       Entry& e = entries_[*it];
-      if (e.users > 0) continue;
+      if (e.users > 0 || e.ahead) continue;
       ::unlink((dir_ / *it).c_str());
       cached_ -= e.size;
       e.state = State::seen;  // evicted: fetched again if it is read again
@@ -201,6 +248,7 @@ class PackCache final : public Backend {
     if (it == entries_.end() || it->second.state != State::ready || it->second.users > 0) return;
     ::unlink(file_of(k).c_str());
     cached_ -= it->second.size;
+    if (it->second.ahead) ahead_bytes_ -= it->second.size;
     lru_.erase(it->second.lru);
     entries_.erase(it);
   }
@@ -214,6 +262,12 @@ class PackCache final : public Backend {
   std::map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // ready packs, most recent first
   std::uint64_t cached_ = 0;
+  std::set<std::string> whole_;  // packs named by will_read()
+  std::vector<Key> wanted_;      // the same, in order
+  std::size_t next_wanted_ = 0;  // the next one to fetch ahead
+  std::uint64_t ahead_bytes_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> ahead_threads_;  // last: joined before the rest goes
 };
 
 }  // namespace

@@ -26,9 +26,14 @@ namespace {
 
 Result<std::unique_ptr<repo::Repository>> open_from(const std::string& url, const repo::Unlock& u,
                                                     const std::filesystem::path& tmp_dir) {
-  CAIRN_TRY_ASSIGN(auto storage, backend::open_url(url, backend::RemoteOptions::from_env()));
+  backend::RemoteOptions ro = backend::RemoteOptions::from_env();
+  const backend::PackCacheOptions cache;
+  // Connections kept open between requests: as many as the cache's requests at a time
+  // (ranged pieces of packs fetched ahead and of the one being read) and the readers'.
+  ro.max_connections = std::max(ro.max_connections, (cache.ahead + 1) * cache.parallel);
+  CAIRN_TRY_ASSIGN(auto storage, backend::open_url(url, ro));
   if (!storage->properties().local) {  // chunk-sized reads served from whole packs fetched once
-    CAIRN_TRY_ASSIGN(storage, backend::with_pack_cache(std::move(storage), tmp_dir));
+    CAIRN_TRY_ASSIGN(storage, backend::with_pack_cache(std::move(storage), tmp_dir, cache));
   }
   auto r = repo::Repository::open(std::move(storage), u, tmp_dir);
   if (!r && r.error().code == Errc::no_repo)  // not 'cairn init': a copy is made by cairn-push

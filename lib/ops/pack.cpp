@@ -5,6 +5,8 @@
 #include "ops/pack.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -72,7 +74,19 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   auto scope = kind == model::SetKind::full           ? repo::WriteSession::Scope::own
                : kind == model::SetKind::differential ? repo::WriteSession::Scope::packs
                                                       : repo::WriteSession::Scope::any;
+  // --stream: each pack's line as soon as it is stored. A standard output that fails is
+  // remembered and reported once the set is committed, like the lines printed at the end.
+  std::mutex out_mu;
+  std::set<std::string> streamed;
+  Status stream_st;
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
+  if (o.stream)
+    session->on_sealed([&](const std::string& path) {
+      std::lock_guard lock(out_mu);
+      streamed.insert(path);
+      if (stream_st) stream_st = out.write(as_bytes("+" + path + "\n"));
+      if (stream_st) stream_st = out.flush();
+    });
 
   repo::IngestOptions how{o.jobs, scope == repo::WriteSession::Scope::any};
   // The files cache (a copy of the stored manifest, for cairn-diff on this host) is put in
@@ -122,9 +136,13 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   // The set is committed now: a standard output that fails (a full disk, a closed pipe) is a
   // warning naming the set (exit 3), never "nothing was committed" (exit 1).
   Status printed = [&]() -> Status {
-    CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
-    for (auto& p : got.objects) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
+    std::lock_guard lock(out_mu);  // no pack is sealed any more; for the record
+    CAIRN_TRY(stream_st);
+    if (!o.stream) CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
+    for (auto& p : got.objects)
+      if (!streamed.contains(p)) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
     CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
+    if (o.stream) CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
     return out.flush();
   }();
   if (!printed)

@@ -16,6 +16,9 @@ struct PackOptions {
   RepoOptions repo;
   model::SetKind kind = model::SetKind::incremental;
   unsigned jobs = 0;  // worker threads for compress+encrypt; 0 = one per core
+  // Print each pack's "+packs/.." line as soon as the pack is durably stored (cairn-push then
+  // uploads while packing goes on); the set id comes last instead of first (cairn-pack(1)).
+  bool stream = false;
 };
 
 Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Observer& obs,

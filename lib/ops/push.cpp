@@ -172,19 +172,34 @@ class Pusher {
           skip(d, k, size);
           continue;
         }
-        CAIRN_TRY(q.submit(1, [this, &d, k, size, present]() -> Status {
-          if (d.failed()) return {};
-          Status st = present ? d.b->remove(k) : Status{};  // a different size: replace it
-          if (st) st = send(d, k, size);
-          if (!st) {
-            if (st.error().code == Errc::cancelled) return st;
-            d.fail(st.error());
-          }
-          return {};
-        }));
+        CAIRN_TRY(queue_send(q, d, k, size, present));
       }
     }
     return q.wait();
+  }
+
+  // Queues the upload of `k` (`size` bytes here) to `d`; `present`: the destination holds
+  // another size under that name, removed first.
+  Status queue_send(WorkQueue& q, Dest& d, const Key& k, std::uint64_t size, bool present) {
+    return q.submit(1, [this, &d, k, size, present]() -> Status {
+      if (d.failed()) return {};
+      Status st = present ? d.b->remove(k) : Status{};  // a different size: replace it
+      if (st) st = send(d, k, size);
+      if (!st) {
+        if (st.error().code == Errc::cancelled) return st;
+        d.fail(st.error());
+      }
+      return {};
+    });
+  }
+
+  // Queues the upload of a new object named on stdin to every healthy destination, while
+  // stdin is still being read (cairn-pack --stream).
+  Status queue_new(WorkQueue& q, std::vector<std::unique_ptr<Dest>>& dests, const Key& k) {
+    CAIRN_TRY_ASSIGN(const std::uint64_t size, source_size(k));
+    for (auto& dp : dests)
+      if (!dp->failed()) CAIRN_TRY(queue_send(q, *dp, k, size, false));
+    return {};
   }
 
   Status stat_into(Dest& d, const Key& k, std::map<std::string, std::uint64_t>& there) {
@@ -244,17 +259,19 @@ bool is_hex64(std::string_view s) {
          });
 }
 
-// The lines of a cairn-pack or cairn-prune stream.
-Status read_items(io::Reader& in, std::optional<std::string>& set_id, std::vector<Item>& items) {
-  io::LineReader lines(in, 4096);
+// The lines of a cairn-pack or cairn-prune stream, from line `n` + 1 on. The set id is the
+// first line, or the last one (cairn-pack --stream). With `stop_at_pack`, returns true right
+// after a "+packs/.." line (more may follow: the caller uploads it while reading on); false at
+// the end of the input.
+Result<bool> read_items(io::LineReader& lines, std::uint64_t& n, std::optional<std::string>& set_id,
+                        std::vector<Item>& items, bool stop_at_pack) {
   std::string line;
-  std::uint64_t n = 0;
   for (;;) {
     CAIRN_TRY_ASSIGN(bool more, lines.next(line));
     if (!more) break;
     ++n;
     if (line.empty()) continue;
-    if (n == 1 && is_hex64(line)) {
+    if (!set_id && is_hex64(line)) {
       set_id = line;
       continue;
     }
@@ -267,8 +284,9 @@ Status read_items(io::Reader& in, std::optional<std::string>& set_id, std::vecto
                    fmt::format("cannot read input line {}: '{}' is not a repository object", n,
                                line.substr(1))};
     items.push_back(Item{*key, line[0] == '-'});
+    if (stop_at_pack && !items.back().remove && key->kind == Kind::pack) return true;
   }
-  return {};
+  return false;
 }
 
 // Staged copies ("push-<pid>-<n>" in the repository's tmp/) that a push killed before it
@@ -428,8 +446,10 @@ Status reconcile_sets(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests, repo
 // reached this destination (its first push, a weekly offline disk, a push that failed). So the
 // packs the set names, and the index files, are sent wherever they are missing, before the
 // set object. A write-only key cannot read the set's pack list: then every pack is checked.
+// `streamed`: packs already sent (from stdin, as cairn-pack --stream printed them).
 Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
-                           repo::Repository& r, const std::map<Kind, std::vector<Key>>& up) {
+                           repo::Repository& r, const std::map<Kind, std::vector<Key>>& up,
+                           const std::set<std::string>& streamed) {
   auto sets = up.find(Kind::set);
   if (sets == up.end() || sets->second.empty()) return {};
   std::set<std::string> named;  // objects of that kind already on the list
@@ -440,6 +460,7 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
   };
   std::vector<Key> packs;
   on_list(Kind::pack);
+  named.insert(streamed.begin(), streamed.end());  // sent while stdin was read
   if (r.keys().can_read()) {
     std::set<std::string> need;
     for (const auto& k : sets->second) {
@@ -476,9 +497,30 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   // Every destination is checked before anything else runs: a bad one (or one that carries a
   // password) is a usage error, whatever the state of the repository.
   for (const auto& d : o.dests) CAIRN_TRY(backend::parse_url(d));
+  // Packs named on stdin go up as their lines arrive (cairn-pack --stream prints each as it is
+  // stored, the set id last), unless the list begins with the set id or an S3 Object Lock
+  // retention may apply (its retain-until date depends on the set, named last): then the
+  // whole input is read first.
+  bool stream = !o.all;
+  if (stream && std::any_of(o.dests.begin(), o.dests.end(), [](const std::string& d) {
+        return backend::capabilities(d).object_lock;
+      })) {
+    CAIRN_TRY_ASSIGN(auto pol, policy::load_optional(o.policy));
+    stream = !pol;
+  }
   std::optional<std::string> first_set;
   std::vector<Item> items;
-  if (!o.all) CAIRN_TRY(read_items(in, first_set, items));
+  io::LineReader lines(in, 4096);
+  std::uint64_t line_no = 0;
+  bool more = false;  // stdin not read to its end: a pack line arrived first
+  if (!o.all) {
+    CAIRN_TRY_ASSIGN(more, read_items(lines, line_no, first_set, items, stream));
+  }
+  // A list that begins with the set id (cairn-pack without --stream) is there all at once:
+  // read it whole, so a bad line in it is refused before anything is sent.
+  if (more && first_set) {
+    CAIRN_TRY_ASSIGN(more, read_items(lines, line_no, first_set, items, false));
+  }
   if (!o.all && items.empty() && !first_set) {  // cairn-push says so; no destination is made
     obs.info("nothing to push: standard input held no +PATH or -PATH line");
     return Outcome{};
@@ -495,10 +537,14 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   // Sorted by kind: config, keys, packs, index files, sets.
   std::map<Kind, std::vector<Key>> up, down;
   bool any_up = o.all;
-  for (const auto& it : items) {
-    (it.remove ? down : up)[it.key.kind].push_back(it.key);
-    any_up = any_up || !it.remove;
-  }
+  const auto sort_items = [&](const std::set<std::string>& sent) {  // all but packs sent
+    for (const Item& it : items) {
+      if (!it.remove && it.key.kind == Kind::pack && sent.contains(it.key.name)) continue;
+      (it.remove ? down : up)[it.key.kind].push_back(it.key);
+      any_up = any_up || !it.remove;
+    }
+  };
+  sort_items({});
   if (o.all) {
     for (Kind k : {Kind::pack, Kind::index, Kind::set, Kind::hold}) {
       CAIRN_TRY(ctx.repo->list_objects(k, [&](const backend::ObjectInfo& i) -> Status {
@@ -512,6 +558,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   backend::RemoteOptions ro = o.remote;
   ro.create = true;
   ro.limit_rate = o.limit_rate;
+  // One kept-alive connection per transfer at a time: none is opened afresh for an object.
+  ro.max_connections = std::max(ro.max_connections, o.jobs ? o.jobs : 4u);
   ro.on_sent = [&obs](std::uint64_t n) { obs.advanced(n, 0); };
   if (any_up) {
     std::vector<std::string> sets;
@@ -563,7 +611,29 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     CAIRN_TRY_ASSIGN(auto copy, ctx.repo->config_copy());
     if (copy) CAIRN_TRY(p.upload(dests, Kind::hold, {*copy}, true));
   }
-  if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up));
+  std::set<std::string> sent;  // packs sent as their lines arrived
+  if (more) {                  // packs go up as their lines arrive; the rest once stdin ends
+    std::size_t next = 0;
+    WorkQueue q(p.jobs(), 4ull * p.jobs());
+    Status st = [&]() -> Status {
+      for (;;) {
+        for (; next < items.size(); ++next) {
+          const Item& it = items[next];
+          if (it.remove || it.key.kind != Kind::pack || !sent.insert(it.key.name).second) continue;
+          CAIRN_TRY(p.queue_new(q, dests, it.key));
+        }
+        if (!more) return {};
+        CAIRN_TRY_ASSIGN(more, read_items(lines, line_no, first_set, items, true));
+      }
+    }();
+    Status waited = q.wait();
+    CAIRN_TRY(st);
+    CAIRN_TRY(waited);
+    up.clear();
+    down.clear();
+    sort_items(sent);
+  }
+  if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up, sent));
   for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold}) {
     auto it = up.find(k);
     if (it == up.end()) continue;

@@ -106,6 +106,13 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source,
                        rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
+  // A whole set from a remote copy: every pack it names is read, so the pack cache fetches
+  // them whole and ahead of the reader (backend/cache.hpp) instead of chunk by chunk.
+  if (o.repo.from && o.patterns.empty() && !o.stdout_file && set.set().obj.body) {
+    std::vector<backend::Key> packs;
+    for (const auto& p : set.set().obj.body->packs) packs.push_back(backend::Key::pack(p));
+    ctx.repo->storage().will_read(packs);
+  }
   const restore::Options ro{o.patterns, o.keep_going, o.special};
   if (o.tar) {
     CAIRN_TRY(restore::to_tar(*ctx.repo, set, ro, out, obs, cancel));

@@ -154,6 +154,10 @@ class WriteSession {
   // pack id until its pack is sealed (at roll-over or finish()); until then: nullopt.
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
   virtual std::uint64_t stored_bytes() const = 0;  // sealed bytes written so far
+  // Called with "packs/ab/ab.." as soon as each pack is durably in place (from the thread that
+  // sealed it, outside the session's lock), before finish() returns it too: cairn-pack
+  // --stream prints it so cairn-push uploads while packing goes on. Set before the first put().
+  virtual void on_sealed(std::function<void(const std::string&)> fn) = 0;
   // Seals open packs, writes the index file. Returns the repository-relative paths written,
   // in upload-safe order: packs first, then the index file ("packs/ab/ab..", "index/..").
   // Call it once, after every put() has returned. A session must not outlive its Repository.

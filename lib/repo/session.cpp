@@ -130,6 +130,10 @@ class Session final : public WriteSession {
 
   std::uint64_t stored_bytes() const override { return stored_.load(); }
 
+  void on_sealed(std::function<void(const std::string&)> fn) override {
+    on_sealed_ = std::move(fn);
+  }
+
   Result<std::vector<std::string>> finish() override {
     std::shared_ptr<OpenPack> last;
     {
@@ -277,10 +281,13 @@ class Session final : public WriteSession {
     const Key k = Key::pack(fin.id);
     // fsyncs, then renames (same filesystem) or copies; the name appears only when durable
     CAIRN_TRY(repo_.storage().put_file(k, p.tmp));
-    std::lock_guard lock(mu_);
-    pack_ids_[p.seq] = fin.id;
-    sealed_.push_back(IndexPack{fin.id, std::move(fin.entries)});
-    written_.push_back(k.path());
+    {
+      std::lock_guard lock(mu_);
+      pack_ids_[p.seq] = fin.id;
+      sealed_.push_back(IndexPack{fin.id, std::move(fin.entries)});
+      written_.push_back(k.path());
+    }
+    if (on_sealed_) on_sealed_(k.path());
     return {};
   }
 
@@ -298,6 +305,7 @@ class Session final : public WriteSession {
   std::vector<std::string> written_;
   std::optional<Error> failed_;
   bool finished_ = false;
+  std::function<void(const std::string&)> on_sealed_;  // set before the first put()
 };
 
 }  // namespace

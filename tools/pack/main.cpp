@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
+  app.add_flag("--stream", opt.stream,
+               "print each pack's line as soon as it is stored, the set id last (for cairn-push)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
     CAIRN_TRY_ASSIGN(io::Reader & in, s.stdin_stream(true));

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -48,6 +51,15 @@ class Counting final : public Backend {
 };
 
 Key pack_key(char c) { return Key::pack(std::string(64, c)); }
+
+// A local backend under `dir` holding packs 'a', 'b', ... with `bodies`, behind a Counting.
+std::unique_ptr<Counting> counting_packs(const fs::path& dir, const std::vector<Bytes>& bodies) {
+  auto local = open_local(dir / "repo", true);
+  REQUIRE(local);
+  char name = 'a';
+  for (const auto& b : bodies) REQUIRE((*local)->put(pack_key(name++), b));
+  return std::make_unique<Counting>(std::move(*local));
+}
 
 }  // namespace
 
@@ -106,14 +118,9 @@ TEST_CASE(
     "backend::with_pack_cache: bounded: least recently used packs go, oversized ones never come",
     "[backend]") {
   Scratch s;
-  auto local = open_local(s.dir / "repo", true);
-  REQUIRE(local);
   const Bytes a = test::pattern_bytes(300'000, 1), b = test::pattern_bytes(300'000, 2),
               big = test::pattern_bytes(600'000, 3);
-  REQUIRE((*local)->put(pack_key('a'), a));
-  REQUIRE((*local)->put(pack_key('b'), b));
-  REQUIRE((*local)->put(pack_key('c'), big));
-  auto counting = std::make_unique<Counting>(std::move(*local));
+  auto counting = counting_packs(s.dir, {a, b, big});
   Counting& c = *counting;
   PackCacheOptions o;
   o.max_bytes = 500'000;  // one of a and b at a time; never c
@@ -135,4 +142,40 @@ TEST_CASE(
   CHECK(c.ranged == 3);
   for (int i = 0; i < 3; ++i) REQUIRE(be.get(pack_key('c'), 0, 10));
   CHECK(c.ranged == 6);  // too big: always direct
+}
+
+TEST_CASE("backend::with_pack_cache: will_read fetches whole packs ahead, bounded, in order",
+          "[backend]") {
+  Scratch s;
+  const Bytes a = test::pattern_bytes(300'000, 1), b = test::pattern_bytes(300'000, 2),
+              p = test::pattern_bytes(300'000, 3), other = test::pattern_bytes(300'000, 4);
+  auto counting = counting_packs(s.dir, {a, b, p, other});
+  Counting& c = *counting;
+  PackCacheOptions o;
+  o.max_bytes = 1'000'000;  // packs fetched ahead and not read yet: under 500,000 bytes
+  o.piece = 1'000'000;      // one request a pack
+  o.ahead = 1;              // one pack at a time: deterministic order
+  auto cached = with_pack_cache(std::move(counting), s.dir, o);
+  REQUIRE(cached);
+  Backend& be = **cached;
+  const auto settle = [&](int want) {  // polls until `want` ranged reads reached the server
+    for (int i = 0; i < 1000 && c.ranged < want; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return c.ranged.load();
+  };
+  be.will_read({pack_key('a'), pack_key('b'), pack_key('c')});
+  CHECK(settle(2) == 2);  // a and b; then 600,000 bytes wait unread: c waits
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(c.ranged == 2);
+  auto r = be.get(pack_key('a'), 1000, 50);  // from the cache, no direct read
+  REQUIRE(r);
+  CHECK(*r == Bytes(a.begin() + 1000, a.begin() + 1050));
+  CHECK(settle(3) == 3);  // a was read: c is fetched ahead now
+  r = be.get(pack_key('c'), 299'990, 50);
+  REQUIRE(r);
+  CHECK(*r == Bytes(p.begin() + 299'990, p.end()));
+  REQUIRE(be.get(pack_key('b'), 0, 10));
+  CHECK(c.ranged == 3);
+  REQUIRE(be.get(pack_key('d'), 0, 10));  // not named: direct reads first, as before
+  CHECK(c.ranged == 4);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -52,45 +53,165 @@ Error as_damage(Error e) {
 
 // ---- ChunkIndex
 
-Location ChunkIndex::to_location(const Loc& l) const {
-  return Location{packs_[l.pack], l.offset, l.length, l.raw_size, static_cast<BlobType>(l.type),
-                  l.flags};
+namespace {
+
+int cmp_id(const std::uint8_t* a, const std::uint8_t* b) {
+  return std::memcmp(a, b, hash::kDigestSize);
+}
+
+// The leading 32 bits of an id, big-endian, so they order as the id does.
+std::uint32_t lead32(const std::uint8_t* b) {
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         b[3];
+}
+
+}  // namespace
+
+hash::ChunkId ChunkIndex::id_of(const Rec& r) {
+  hash::ChunkId id;
+  std::memcpy(id.d.b.data(), r.id, hash::kDigestSize);
+  return id;
+}
+
+Location ChunkIndex::to_location(const Rec& r) const {
+  return Location{packs_[r.pack], r.offset, r.length, r.raw_size, static_cast<BlobType>(r.type),
+                  r.flags};
+}
+
+std::pair<const ChunkIndex::Rec*, const ChunkIndex::Rec*> ChunkIndex::run(const Rec* b,
+                                                                          const Rec* e,
+                                                                          const hash::ChunkId& id) {
+  const std::uint8_t* want = id.d.b.data();
+  const Rec* lo = std::partition_point(b, e, [&](const Rec& r) { return cmp_id(r.id, want) < 0; });
+  const Rec* hi = lo;
+  while (hi != e && cmp_id(hi->id, want) == 0) ++hi;
+  return {lo, hi};
+}
+
+std::pair<const ChunkIndex::Rec*, const ChunkIndex::Rec*> ChunkIndex::run_main(
+    const hash::ChunkId& id) const {
+  const Rec* base = main_.data();
+  if (dir_.empty()) return run(base, base + main_.size(), id);
+  const std::uint32_t k = dir_bits_ == 0 ? 0 : lead32(id.d.b.data()) >> (32 - dir_bits_);
+  return run(base + dir_[k], base + dir_[k + 1], id);
+}
+
+template <typename F>
+void ChunkIndex::each_copy(const hash::ChunkId& id, F&& f) const {
+  auto [b, e] = run_main(id);
+  for (; b != e; ++b) f(*b);
+  auto [rb, re] = run(recent_.data(), recent_.data() + recent_.size(), id);
+  for (; rb != re; ++rb) f(*rb);
 }
 
 std::optional<Location> ChunkIndex::find(const hash::ChunkId& id) const {
   std::shared_lock lock(mu_);
-  auto it = chunks_.find(id);
-  if (it == chunks_.end()) return std::nullopt;
-  return to_location(it->second);
+  std::optional<Location> out;
+  each_copy(id, [&](const Rec& r) {
+    if (!out) out = to_location(r);
+  });
+  return out;
 }
 
 std::vector<Location> ChunkIndex::find_all(const hash::ChunkId& id) const {
   std::shared_lock lock(mu_);
   std::vector<Location> out;
-  auto it = chunks_.find(id);
-  if (it == chunks_.end()) return out;
-  out.push_back(to_location(it->second));
-  auto [b, e] = others_.equal_range(id);
-  for (; b != e; ++b) out.push_back(to_location(b->second));
+  // The same copy may sit in both arrays (a pack added again after open): keep one.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> seen;
+  each_copy(id, [&](const Rec& r) {
+    const std::pair<std::uint32_t, std::uint64_t> at{std::uint32_t{r.pack},
+                                                     std::uint64_t{r.offset}};
+    if (std::find(seen.begin(), seen.end(), at) != seen.end()) return;
+    seen.push_back(at);
+    out.push_back(to_location(r));
+  });
   return out;
 }
 
-void ChunkIndex::add(const std::vector<IndexPack>& packs) {
-  std::unique_lock lock(mu_);
+void ChunkIndex::append(Recs& to, const std::vector<IndexPack>& packs) {
+  std::size_t n = to.size();
+  for (const auto& p : packs) n += p.entries.size();
+  if (n > to.capacity()) to.reserve(std::max(n, to.capacity() + to.capacity() / 4));
   for (const auto& p : packs) {
     auto [it, added] = pack_no_.try_emplace(p.pack, static_cast<std::uint32_t>(packs_.size()));
     if (added) packs_.push_back(p.pack);
     const std::uint32_t no = it->second;
     for (const auto& e : p.entries) {
-      const Loc l{e.offset, no, e.sealed_len, e.raw_size, e.type, e.flags};
-      auto [at, fresh] = chunks_.try_emplace(e.id, l);
-      if (fresh || (at->second.pack == no && at->second.offset == l.offset)) continue;
-      // Another copy (the same pack may be listed by more than one index file: keep one).
-      auto [b, end] = others_.equal_range(e.id);
-      bool dup = false;
-      for (; b != end && !dup; ++b) dup = b->second.pack == no && b->second.offset == l.offset;
-      if (!dup) others_.emplace(e.id, l);
+      Rec& r = to.emplace_back();
+      std::memcpy(r.id, e.id.d.b.data(), hash::kDigestSize);
+      r.offset = e.offset;
+      r.pack = no;
+      r.length = e.sealed_len;
+      r.raw_size = e.raw_size;
+      r.type = e.type;
+      r.flags = e.flags;
     }
+  }
+}
+
+// Sorted by id, then pack number, then offset; the same copy listed twice (one pack named by
+// more than one index file) is kept once. In place: no second copy of the array.
+void ChunkIndex::sort_unique(Recs& r) {
+  const auto key_less = [](const Rec& a, const Rec& b) {
+    if (const int c = cmp_id(a.id, b.id); c != 0) return c < 0;
+    if (a.pack != b.pack) return a.pack < b.pack;
+    return a.offset < b.offset;
+  };
+  std::sort(r.begin(), r.end(), key_less);
+  r.erase(std::unique(r.begin(), r.end(),
+                      [](const Rec& a, const Rec& b) {
+                        return a.pack == b.pack && a.offset == b.offset && cmp_id(a.id, b.id) == 0;
+                      }),
+          r.end());
+}
+
+// About eight records a directory slot: a lookup then reads one or two cache lines. Ids are
+// keyed hashes, so they spread evenly; planted ones only make a lookup slower, never wrong.
+void ChunkIndex::build_directory() {
+  dir_.clear();
+  dir_bits_ = 0;
+  if (main_.size() < 64) return;
+  while (dir_bits_ < 28 && (std::size_t{1} << (dir_bits_ + 3)) < main_.size()) ++dir_bits_;
+  dir_.assign((std::size_t{1} << dir_bits_) + 1, 0);
+  std::size_t i = 0;
+  for (std::size_t k = 0; k < (std::size_t{1} << dir_bits_); ++k) {
+    while (i < main_.size() && (lead32(main_[i].id) >> (32 - dir_bits_)) < k) ++i;
+    dir_[k] = static_cast<std::uint32_t>(i);
+  }
+  dir_.back() = static_cast<std::uint32_t>(main_.size());
+}
+
+void ChunkIndex::reserve(std::size_t chunks) {
+  std::unique_lock lock(mu_);
+  main_.reserve(main_.size() + chunks);
+}
+
+void ChunkIndex::add_bulk(const std::vector<IndexPack>& packs) {
+  std::unique_lock lock(mu_);
+  append(main_, packs);
+}
+
+void ChunkIndex::settle() {
+  std::unique_lock lock(mu_);
+  sort_unique(main_);
+  build_directory();
+  main_distinct_ = 0;
+  for (std::size_t i = 0; i < main_.size(); ++i)
+    if (i == 0 || cmp_id(main_[i - 1].id, main_[i].id) != 0) ++main_distinct_;
+  distinct_ = main_distinct_;
+}
+
+void ChunkIndex::add(const std::vector<IndexPack>& packs) {
+  std::unique_lock lock(mu_);
+  const std::size_t before = recent_.size();
+  append(recent_, packs);
+  if (recent_.size() == before) return;
+  sort_unique(recent_);
+  distinct_ = main_distinct_;  // plus the ids recent_ alone holds
+  for (std::size_t i = 0; i < recent_.size(); ++i) {
+    if (i > 0 && cmp_id(recent_[i - 1].id, recent_[i].id) == 0) continue;
+    auto [b, e] = run_main(id_of(recent_[i]));
+    if (b == e) ++distinct_;
   }
 }
 
@@ -99,14 +220,13 @@ std::vector<pack::Entry> ChunkIndex::entries_of(const hash::PackId& pack) const 
   std::vector<pack::Entry> out;
   const auto no = pack_no_.find(pack);
   if (no == pack_no_.end()) return out;
-  const auto add = [&](const hash::ChunkId& id, const Loc& l) {
-    if (l.pack == no->second)
-      out.push_back(pack::Entry{id, l.type, l.flags, l.offset, l.length, l.raw_size});
-  };
-  for (const auto& [id, l] : chunks_) add(id, l);
-  for (const auto& [id, l] : others_) add(id, l);
+  for (const Recs* rs : {&main_, &recent_})
+    for (const Rec& r : *rs)
+      if (r.pack == no->second)
+        out.push_back(pack::Entry{id_of(r), r.type, r.flags, r.offset, r.length, r.raw_size});
   std::sort(out.begin(), out.end(),
             [](const pack::Entry& a, const pack::Entry& b) { return a.offset < b.offset; });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -117,7 +237,16 @@ bool ChunkIndex::names(const hash::PackId& pack) const {
 
 std::size_t ChunkIndex::size() const {
   std::shared_lock lock(mu_);
-  return chunks_.size();
+  return distinct_;
+}
+
+std::size_t ChunkIndex::memory_bytes() const {
+  std::shared_lock lock(mu_);
+  // A hash-map node: the key, the value, the next pointer and the cached hash, plus a bucket.
+  constexpr std::size_t kMapNode = sizeof(hash::PackId) + 4 + 2 * sizeof(void*) + sizeof(void*);
+  return (main_.capacity() + recent_.capacity()) * sizeof(Rec) +
+         dir_.capacity() * sizeof(std::uint32_t) + packs_.capacity() * sizeof(hash::PackId) +
+         pack_no_.size() * kMapNode;
 }
 
 namespace {
@@ -460,10 +589,19 @@ Status RepositoryImpl::load_indexes() {
   std::set<std::string> seen;
   for (int round = 1;; ++round) {
     std::vector<std::string> names;
+    std::uint64_t bytes = 0;
     CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
-      if (!seen.contains(info.key.name)) names.push_back(info.key.name);
+      if (!seen.contains(info.key.name)) {
+        names.push_back(info.key.name);
+        bytes += info.size;
+      }
       return {};
     }));
+    // Each entry takes pack::kEntrySize bytes of an index file: room for them all at once, so
+    // loading never doubles the array (a backend that lists no sizes just grows it).
+    // A listing's sizes are only a hint: past 2^28 entries (15 GiB) the array grows as read.
+    if (bytes / pack::kEntrySize < (std::uint64_t{1} << 28))
+      index_.reserve(static_cast<std::size_t>(bytes / pack::kEntrySize));
     std::sort(names.begin(), names.end());
     std::optional<Error> vanished;
     for (const auto& name : names) {
@@ -474,8 +612,9 @@ Status RepositoryImpl::load_indexes() {
         continue;
       }
       if (!packs) return std::move(packs).error();
-      index_.add(*packs);
+      index_.add_bulk(*packs);
     }
+    index_.settle();
     if (!vanished) return {};
     if (round == kMaxRounds)
       return std::move(vanished->wrap(fmt::format(

@@ -148,15 +148,20 @@ class Session final : public WriteSession {
     if (failed_) return *failed_;
     if (sealed_.empty()) return written_;
     const auto& keys = repo_.keys();
-    const Bytes file = encode_index_file(sealed_, keys.index_key.view(), keys.repo_id);
-    const Key k = Key::index(hash::blake2b(file).hex());
-    auto st = repo_.storage().put(k, file, /*no_replace=*/true);
-    if (!st && st.error().code != Errc::exists) {
-      failed_ = st.error();
-      return std::move(st).error();
+    std::string path;
+    {  // the encoded file (50 bytes a chunk) is gone before the index grows (54 a chunk)
+      const Bytes file = encode_index_file(sealed_, keys.index_key.view(), keys.repo_id);
+      const Key k = Key::index(hash::blake2b(file).hex());
+      auto st = repo_.storage().put(k, file, /*no_replace=*/true);
+      if (!st && st.error().code != Errc::exists) {
+        failed_ = st.error();
+        return std::move(st).error();
+      }
+      path = k.path();
     }
     repo_.index().add(sealed_);  // later sessions in this process deduplicate against it
-    written_.push_back(k.path());
+    std::vector<IndexPack>().swap(sealed_);  // the index holds them now
+    written_.push_back(std::move(path));
     return written_;
   }
 

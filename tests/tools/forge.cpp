@@ -16,7 +16,14 @@
 //       copies found first). Prints the garbage pack's id.
 //   cairn-test-tool resign-config REPO KEYFILE PASSFILE
 //       Re-signs the config with the only signing key a write-only key holds (its writer key).
+//   cairn-test-tool synth-index REPO KEYFILE PASSFILE CHUNKS
+//       Not an attack: the scale test's generator (scripts/bench-scale). Writes index files
+//       (the repository's own encoder, 100,000 entries a file, 32 a pack) that list CHUNKS
+//       synthetic 1 MiB chunks in packs that are not stored, so that opening the repository
+//       loads an index of that size without terabytes of data. KEYFILE "-": the repository's
+//       own key slots. The ids are BLAKE2b of a counter: spread like real (keyed) ids.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -56,7 +63,9 @@ class StringWriter final : public io::Writer {
 
 Result<std::unique_ptr<repo::Repository>> open(const char* dir, const char* key, const char* pass) {
   CAIRN_TRY_ASSIGN(std::string p, passphrase(pass));
-  return repo::Repository::open(dir, repo::Unlock{p, std::filesystem::path(key)});
+  std::optional<std::filesystem::path> key_file;
+  if (std::string_view(key) != "-") key_file = key;
+  return repo::Repository::open(dir, repo::Unlock{p, key_file});
 }
 
 int forge_set(char** argv) {
@@ -203,6 +212,46 @@ int resign_config(char** argv) {
   return 0;
 }
 
+int synth_index(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  const auto& k = repo.keys();
+  const std::uint64_t total = std::strtoull(argv[3], nullptr, 10);
+  constexpr std::uint64_t kPerFile = 100'000, kPerPack = 32;
+  constexpr std::uint32_t kRaw = 1u << 20;
+  const auto digest_of = [](char tag, std::uint64_t n) {
+    Bytes b(9);
+    b[0] = static_cast<std::uint8_t>(tag);
+    for (int i = 0; i < 8; ++i) b[1 + i] = static_cast<std::uint8_t>(n >> (8 * i));
+    return hash::blake2b(b);
+  };
+  std::vector<repo::IndexPack> file;
+  std::uint64_t in_file = 0;
+  const auto flush = [&]() -> bool {
+    if (file.empty()) return true;
+    const Bytes index = repo::encode_index_file(file, k.index_key.view(), k.repo_id);
+    if (auto put = repo.storage().put(backend::Key::index(hash::blake2b(index).hex()), index); !put)
+      return fail(put.error().message), false;
+    file.clear();
+    in_file = 0;
+    return true;
+  };
+  for (std::uint64_t i = 0; i < total; ++i) {
+    if (i % kPerPack == 0)
+      file.push_back(repo::IndexPack{hash::PackId{digest_of('p', i / kPerPack)}, {}});
+    pack::Entry e;
+    e.id = hash::ChunkId{digest_of('c', i)};
+    e.type = static_cast<std::uint8_t>(repo::BlobType::data);
+    e.offset = pack::kHeaderSize + (i % kPerPack) * (kRaw + crypto::kSealOverhead);
+    e.sealed_len = kRaw + crypto::kSealOverhead;
+    e.raw_size = kRaw;
+    file.back().entries.push_back(e);
+    if (++in_file == kPerFile && !flush()) return 1;
+  }
+  return flush() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -211,8 +260,9 @@ int main(int argc, char** argv) {
   if (verb == "forge-set" && argc == 7) return forge_set(argv + 2);
   if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
   if (verb == "plant-copy" && argc == 5) return plant_copy(argv + 2);
+  if (verb == "synth-index" && argc == 6) return synth_index(argv + 2);
   return fail(
       "usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | "
       "resign-config|plant-copy "
-      "REPO KEYFILE PASSFILE");
+      "REPO KEYFILE PASSFILE | synth-index REPO KEYFILE PASSFILE CHUNKS");
 }

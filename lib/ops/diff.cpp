@@ -13,6 +13,7 @@
 
 #include "manifest/manifest.hpp"
 #include "ops/files_cache.hpp"
+#include "ops/shared_context.hpp"
 #include "ops/snap.hpp"
 #include "repo/stored.hpp"
 
@@ -99,7 +100,8 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
                           const CancelToken& cancel) {
   manifest::Reader reader(in, "stdin");
   CAIRN_TRY(reader.open());
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  std::optional<Context> own;
+  CAIRN_TRY_ASSIGN(Context & ctx, shared_or_open(o.shared, o.repo, own));
   CAIRN_TRY_ASSIGN(auto base_rec, base_set(ctx, o, reader.set().source));
   EntryMap base;
   if (base_rec) {

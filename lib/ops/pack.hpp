@@ -16,6 +16,9 @@ struct PackOptions {
   RepoOptions repo;
   model::SetKind kind = model::SetKind::incremental;
   unsigned jobs = 0;  // worker threads for compress+encrypt; 0 = one per core
+  // An open repository to use instead of opening `repo` (cairn backup shares one between its
+  // stages: one key derivation); nullptr: open `repo`.
+  Context* shared = nullptr;
 };
 
 Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Observer& obs,

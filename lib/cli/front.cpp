@@ -3,18 +3,52 @@
 // tools/cairn/main.cpp so that main stays a one-line call (STYLE.md C7).
 #include "cli/front.hpp"
 
+#include "base/text.hpp"
+#include "base/time.hpp"
 #include "cli/dispatch.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
 #include "cli/units.hpp"
 #include "ops/admin.hpp"
+#include "ops/backup.hpp"
 #include "ops/hold.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
 #include "ops/status.hpp"
 
 namespace cairn::cli {
+
+namespace {
+
+// `cairn backup`'s summary: one line on stderr (a terminal, or -v; never -q), or with --json
+// one cairn.backup/1 object on stdout in place of the set id.
+std::string backup_summary_line(const std::string& id, const ops::BackupOptions::Summary& s,
+                                bool json) {
+  const model::SetSummary& set = *s.set;
+  const double secs = static_cast<double>(s.duration_ns) / 1e9;
+  const auto rate = secs > 0
+                        ? static_cast<std::uint64_t>(static_cast<double>(set.bytes_read) / secs)
+                        : set.bytes_read;
+  if (json) {
+    std::string j = "{\"schema\":\"cairn.backup/1\",\"set\":\"" + id + "\",\"source\":";
+    append_json_string(j, set.source);
+    j += fmt::format(
+        ",\"kind\":\"{}\",\"files\":{},\"bytes_read\":{},\"bytes_new\":{},\"bytes_stored\":{},"
+        "\"duration_ms\":{}}}",
+        model::to_string(set.kind), set.files, set.bytes_read, set.bytes_new, set.bytes_stored,
+        s.duration_ns / 1'000'000);
+    return j;
+  }
+  return fmt::format(
+      "cairn: backup: set {} ({}): {} files, {} read, {} new, {} stored, in {} ({}/s)",
+      id.substr(0, 12), model::to_string(set.kind), set.files, format_bytes(set.bytes_read),
+      format_bytes(set.bytes_new), format_bytes(set.bytes_stored),
+      secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(s.duration_ns),
+      format_bytes(rate));
+}
+
+}  // namespace
 
 int run_front(int argc, char** argv) {
   Tool tool{"cairn",
@@ -92,6 +126,73 @@ int run_front(int argc, char** argv) {
                 "the writer id, as 'cairn key writers' or 'cairn key export' shows it")
       ->required();
   rv.add_option("--reason", key.reason, "why (kept in the revocation record)");
+
+  ops::BackupOptions bk;
+  std::string bk_endpoint;
+  auto& b = tool.command(
+      app, "backup",
+      "back up PATH...: cairn-snap | cairn-diff | cairn-pack (| cairn-push) in one process",
+      [&](Session& s) -> Result<ops::Outcome> {
+        s.record_run(now_ns(), "cairn-pack");  // as the pipeline's cairn-pack, for `cairn status`
+        CAIRN_TRY_ASSIGN(bk.repo, repo_options(s));
+        bk.record_push_run = true;
+        bk.remote = backend::RemoteOptions::from_env();
+        if (!bk_endpoint.empty()) bk.remote.s3_endpoint = bk.remote.azure_endpoint = bk_endpoint;
+        ops::BackupOptions::Summary summary;
+        bk.summary = &summary;
+        io::StringWriter dropped;  // -q: not even the set id (`cairn ls` has it)
+        io::Writer& out = s.quiet() ? static_cast<io::Writer&>(dropped) : s.stdout_writer();
+        auto r = ops::backup(bk, out, s.observer(), s.cancel());
+        if (!r || !summary.set) return r;
+        if (s.json())
+          r->result = backup_summary_line(r->result, summary, true);
+        else if (s.wants_summary())
+          s.reporter().print_line(backup_summary_line(r->result, summary, false));
+        if (s.quiet() && !s.json()) r->result.clear();
+        return r;
+      });
+  tool.add_json_flag(b, "print the summary as JSON (schema cairn.backup/1) instead of the set id");
+  b.add_option("PATH", bk.snap.roots, "directories (or files) to back up")->required();
+  b.add_option("--source", bk.snap.source,
+               "source name of the set (default: the first PATH's basename)")
+      ->type_name("NAME");
+  b.add_option("--class", bk.snap.retention_class, "retention class of the set (default: daily)")
+      ->type_name("CLASS");
+  b.add_option("--host", bk.snap.host, "host name recorded in the set (default: this host's)")
+      ->type_name("NAME");
+  b.add_option("-x,--exclude", bk.snap.excludes, "skip paths matching GLOB; repeatable")
+      ->type_name("GLOB")
+      ->allow_extra_args(false);
+  b.add_option("--exclude-file", bk.snap.exclude_file, "read exclude globs from FILE, one a line")
+      ->type_name("FILE");
+  b.add_flag("--one-file-system", bk.snap.one_file_system, "do not cross mount points");
+  b.add_option("--pre", bk.snap.pre, "run CMD (/bin/sh -c) before reading; repeatable")
+      ->type_name("CMD")
+      ->allow_extra_args(false);
+  b.add_option("--post", bk.snap.post, "run CMD after reading, even after a failure; repeatable")
+      ->type_name("CMD")
+      ->allow_extra_args(false);
+  b.add_option("--against", bk.against,
+               "base set, as cairn-diff --against (default: the latest set of the source)")
+      ->type_name("SET");
+  add_kind_flags(b, bk.kind);
+  b.add_option("--jobs", bk.jobs, "worker threads of the pack stage (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u));
+  b.add_option("--push", bk.push, "then copy the set to DEST, as cairn-push DEST does; repeatable")
+      ->type_name("DEST")
+      ->allow_extra_args(false);
+  b.add_flag("--push-policy", bk.push_policy,
+             "then copy the set to the destinations the policy gives its class");
+  b.add_option("--policy", bk.policy,
+               "the policy, for --push-policy and S3 Object Lock (default: CAIRN_POLICY, "
+               "/etc/cairn/policy.toml)")
+      ->envname("CAIRN_POLICY")
+      ->type_name("FILE");
+  b.add_option("--endpoint", bk_endpoint,
+               "S3 or Azure endpoint URL for --push (default: CAIRN_S3_ENDPOINT, "
+               "CAIRN_AZURE_ENDPOINT, else the provider's)")
+      ->type_name("URL");
 
   ops::LsOptions ls;
   std::string prometheus, policy, set, reason, verb;

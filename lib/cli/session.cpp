@@ -1,6 +1,7 @@
 #include "cli/session.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -12,6 +13,10 @@
 #include "ops/context.hpp"
 
 namespace cairn::cli {
+
+bool Session::wants_summary() const {
+  return !opt_.quiet && (opt_.verbose || ::isatty(STDERR_FILENO) == 1);
+}
 
 Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOptions& o) {
   std::unique_ptr<JsonProgress> json;
@@ -27,7 +32,11 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
     json = std::make_unique<JsonProgress>(o.progress_fd, tool);
   }
   std::unique_ptr<TextProgress> text;
-  if (!o.quiet && ::isatty(STDERR_FILENO) == 1)
+  // The stages of one pipeline share the terminal's line: only the last one draws (a stage
+  // whose stdout is a pipe has another after it).
+  struct stat out_st {};
+  const bool piped = ::fstat(STDOUT_FILENO, &out_st) == 0 && S_ISFIFO(out_st.st_mode);
+  if (!o.quiet && !piped && ::isatty(STDERR_FILENO) == 1)
     text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
   auto reporter = std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
                                              std::move(text), std::move(json));

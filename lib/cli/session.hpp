@@ -50,6 +50,9 @@ class Session {
   bool quiet() const { return opt_.quiet; }
   bool verbose() const { return opt_.verbose; }
   bool json() const { return opt_.json; }
+  // A tool's closing summary line goes to stderr: when it is a terminal or -v is given,
+  // never with -q.
+  bool wants_summary() const;
 
   // Errc::usage "no repository given: use --repo or CAIRN_REPO" when absent.
   Result<std::filesystem::path> repo() const;
@@ -72,6 +75,10 @@ class Session {
   // The run, when the tool records runs (Tool::record_runs): repo_options() hands it to ops,
   // which begins it in the catalog; Tool finishes it. nullptr otherwise.
   void record_run(std::int64_t started_ns) { run_.emplace(tool_, started_ns); }
+  // The same, recorded as the run of another tool (`cairn backup` records cairn-pack's run).
+  void record_run(std::int64_t started_ns, std::string as_tool) {
+    run_.emplace(std::move(as_tool), started_ns);
+  }
   ops::RunLog* run() { return run_ ? &*run_ : nullptr; }
   // Ends the run in the catalog (nothing when it never began).
   Status finish_run(int exit_code, std::string_view message);

@@ -462,6 +462,16 @@ CLI::Option* add_size_option(CLI::App& app, std::string name, std::uint32_t& int
   return size_option(app, std::move(name), into, std::move(help));
 }
 
+void add_kind_flags(CLI::App& app, model::SetKind& kind) {
+  auto* full = app.add_flag_callback(
+      "--full", [&kind] { kind = model::SetKind::full; },
+      "store every chunk the set needs in its own packs (restorable alone)");
+  auto* diff = app.add_flag_callback(
+      "--differential", [&kind] { kind = model::SetKind::differential; },
+      "reuse only chunks of the last full set of the source");
+  full->excludes(diff);
+}
+
 CLI::App* find_command(CLI::App& app, const std::string& name) {
   try {
     CLI::App* sub = app.get_subcommand(name);

@@ -20,6 +20,7 @@
 
 #include "base/result.hpp"
 #include "cli/session.hpp"
+#include "model/set.hpp"
 #include "ops/outcome.hpp"
 
 namespace cairn::cli {
@@ -115,6 +116,9 @@ CLI::Option* add_choice_option(CLI::App& app, std::string name, T& into,
       ->check(one_of)
       ->type_name("NAME");
 }
+
+// cairn-pack's --full and --differential (mutually exclusive), setting `kind`.
+void add_kind_flags(CLI::App& app, model::SetKind& kind);
 
 // The subcommand of `app` called `name`, or nullptr.
 CLI::App* find_command(CLI::App& app, const std::string& name);

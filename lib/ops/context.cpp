@@ -1,4 +1,5 @@
 #include "ops/context.hpp"
+#include "ops/shared_context.hpp"
 
 #include <unistd.h>
 
@@ -95,6 +96,13 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
   CAIRN_TRY_ASSIGN(c.repo, open_repo(o));
   CAIRN_TRY(open_catalog(o, c, obs));
   return c;
+}
+
+Result<std::reference_wrapper<Context>> shared_or_open(Context* shared, const RepoOptions& o,
+                                                       std::optional<Context>& own) {
+  if (shared) return std::ref(*shared);
+  CAIRN_TRY_ASSIGN(own, open_context(o));
+  return std::ref(*own);
 }
 
 Status open_catalog(const RepoOptions& o, Context& c, Observer* obs) {

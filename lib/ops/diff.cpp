@@ -20,6 +20,7 @@
 
 #include "manifest/manifest.hpp"
 #include "ops/files_cache.hpp"
+#include "ops/shared_context.hpp"
 #include "ops/snap.hpp"
 #include "repo/stored.hpp"
 
@@ -259,7 +260,8 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
                           const CancelToken& cancel) {
   manifest::Reader reader(in, "stdin");
   CAIRN_TRY(reader.open());
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  std::optional<Context> own;
+  CAIRN_TRY_ASSIGN(Context & ctx, shared_or_open(o.shared, o.repo, own));
   CAIRN_TRY_ASSIGN(auto base_rec, base_set(ctx, o, reader.set().source));
   std::unique_ptr<BaseReader> base;
   if (base_rec) {

@@ -23,6 +23,9 @@ struct DiffOptions {
   bool json = false;              // report mode: JSON Lines
   bool stat = false;              // report mode: a summary only
   bool exit_code = false;         // report mode: exit 1 when something changed (diff(1))
+  // Pipe mode: an open repository to use instead of opening `repo` (cairn backup shares one
+  // between its stages: one key derivation); nullptr: open `repo`.
+  Context* shared = nullptr;
 };
 
 Result<Outcome> diff(const DiffOptions& o, io::Reader& in, io::Writer& out, Observer& obs,

@@ -12,6 +12,7 @@
 
 #include "manifest/manifest.hpp"
 #include "ops/files_cache.hpp"
+#include "ops/shared_context.hpp"
 #include "repo/ingest.hpp"
 
 namespace cairn::ops {
@@ -39,7 +40,8 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
     o.repo.run->source = info.source;
     o.repo.run->retention_class = info.retention_class;
   }
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  std::optional<Context> own;
+  CAIRN_TRY_ASSIGN(Context & ctx, shared_or_open(o.shared, o.repo, own));
   std::optional<hash::SetId> made;
   Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, mono0, made);
   if (o.repo.run) o.repo.run->set = made;

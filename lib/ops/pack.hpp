@@ -19,6 +19,9 @@ struct PackOptions {
   // Print each pack's "+packs/.." line as soon as the pack is durably stored (cairn-push then
   // uploads while packing goes on); the set id comes last instead of first (cairn-pack(1)).
   bool stream = false;
+  // An open repository to use instead of opening `repo` (cairn backup shares one between its
+  // stages: one key derivation); nullptr: open `repo`.
+  Context* shared = nullptr;
 };
 
 Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Observer& obs,

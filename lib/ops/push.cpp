@@ -18,6 +18,7 @@
 
 #include "base/work_queue.hpp"
 #include "crypto/crypto.hpp"
+#include "ops/shared_context.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
@@ -526,7 +527,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     return Outcome{};
   }
 
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  std::optional<Context> own;
+  CAIRN_TRY_ASSIGN(Context & ctx, shared_or_open(o.shared, o.repo, own));
   const std::optional<fs::path> tmp = ctx.repo->local_tmp_dir();
   if (!tmp)
     return Error{Errc::unimplemented, "cairn-push reads only a repository in a local directory"};

@@ -35,6 +35,9 @@ struct PushOptions {
   std::optional<std::filesystem::path> policy;
   // credentials, endpoints, S3 storage class (from the environment and flags)
   backend::RemoteOptions remote;
+  // An open repository to use instead of opening `repo` (cairn backup shares one between its
+  // stages: one key derivation); nullptr: open `repo`.
+  Context* shared = nullptr;
 };
 
 // Without `all`, reads lines from `in`: an optional first line holding a 64-hex set id (as

@@ -407,4 +407,9 @@ Result<Outcome> snap(const SnapOptions& opt, io::Reader& in, io::Writer& out, Ob
   return o;
 }
 
+std::string snap_source(const SnapOptions& opt) {
+  auto info = set_info(opt);
+  return info ? info->source : opt.source;
+}
+
 }  // namespace cairn::ops

@@ -40,6 +40,9 @@ struct SnapOptions {
 // Errc::usage). A failing pre command aborts before anything is written (Errc::io); post
 // commands run whenever the pre commands ran, a failing one is a warning. Files that cannot be
 // read are skipped with a warning (Outcome::warnings > 0 means exit 3).
+// The source name the set will carry (--source, else as the defaults above say).
+std::string snap_source(const SnapOptions& opt);
+
 Result<Outcome> snap(const SnapOptions& opt, io::Reader& in, io::Writer& out, Observer& obs,
                      const CancelToken& cancel);
 

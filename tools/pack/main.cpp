@@ -12,13 +12,7 @@ int main(int argc, char** argv) {
   tool.record_runs();  // in the catalog, for `cairn status`
   ops::PackOptions opt;
   auto& app = tool.app();
-  auto* full = app.add_flag_callback(
-      "--full", [&] { opt.kind = model::SetKind::full; },
-      "store every chunk the set needs in its own packs (restorable alone)");
-  auto* diff = app.add_flag_callback(
-      "--differential", [&] { opt.kind = model::SetKind::differential; },
-      "reuse only chunks of the last full set of the source");
-  full->excludes(diff);
+  cli::add_kind_flags(app, opt.kind);
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));

@@ -75,9 +75,13 @@ int main(int argc, char** argv) {
     po.remote.s3_object_lock_mode = opt.lock_mode;
     po.remote.stall_timeout = std::chrono::seconds(opt.stall_timeout);
     po.policy = opt.policy;
+    // -q: not even the "+PATH DEST" lines (a cron job mails what it prints); -v or no -q
+    // prints them.
+    io::StringWriter dropped;
+    io::Writer& out = s.quiet() ? static_cast<io::Writer&>(dropped) : s.stdout_writer();
     if (opt.all) {
       io::FdReader none(-1, "(none)");
-      return ops::push(po, none, s.stdout_writer(), s.observer(), s.cancel());
+      return ops::push(po, none, out, s.observer(), s.cancel());
     }
     if (::isatty(STDIN_FILENO) == 1)
       return Error{Errc::usage,
@@ -94,8 +98,8 @@ int main(int argc, char** argv) {
       io::Reader& in;
       std::uint64_t bytes = 0;
     } counted(in);
-    auto r = ops::push(po, counted, s.stdout_writer(), s.observer(), s.cancel());
-    if (r && counted.bytes == 0)
+    auto r = ops::push(po, counted, out, s.observer(), s.cancel());
+    if (r && counted.bytes == 0 && !s.quiet())
       std::fputs("cairn-push: nothing to push: standard input was empty\n", stderr);
     return r;
   });

@@ -44,6 +44,14 @@ int main(int argc, char** argv) {
       CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
     }
     opt.json = s.json();
-    return ops::verify(opt, s.stdout_writer(), s.observer(), s.cancel());
+    if (!s.quiet() || opt.json)
+      return ops::verify(opt, s.stdout_writer(), s.observer(), s.cancel());
+    // -q: the text report only when something is wrong (a cron job that succeeds is silent).
+    io::StringWriter report;
+    auto r = ops::verify(opt, report, s.observer(), s.cancel());
+    if (r && r->warnings == 0 && r->exit_code == 0 && s.reporter().warnings() == 0) return r;
+    if (Status st = s.stdout_writer().write(as_bytes(report.out)); !st)
+      return std::move(st).error();
+    return r;
   });
 }

@@ -3,7 +3,8 @@
 # a user, a command; NAME=VALUE lines become the environment), then each command runs with
 # the example's paths pointed at scratch space: the nightly backup copies the set to both
 # destinations (each then restores alone), the freshness check and the drill pass, status
-# writes the metrics, the weekly prune runs and re-pushes its deletions.
+# writes the metrics, the weekly prune runs and re-pushes its deletions. Every job that
+# succeeds prints nothing at all, on stdout or stderr (cron would mail it).
 set -euo pipefail
 . "$CAIRN_CLI_LIB"
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
@@ -34,6 +35,8 @@ run_cmd() {  # run_cmd PATTERN: the crontab command that matches PATTERN, under 
       local rc=0
       bash -c "$c" >cmd.out 2>cmd.err || rc=$?
       [ "$rc" = 0 ] || { cat cmd.err >&2; die "'$c' exited $rc"; }
+      [ ! -s cmd.out ] || die "'$c' succeeded and printed on stdout: $(head -n 3 cmd.out)"
+      [ ! -s cmd.err ] || die "'$c' succeeded and printed on stderr: $(head -n 3 cmd.err)"
       return 0
     fi
   done
@@ -41,7 +44,7 @@ run_cmd() {  # run_cmd PATTERN: the crontab command that matches PATTERN, under 
 }
 
 run_cmd 'cairn-backup'
-grep -q 'committed' cmd.out || die "cairn-backup printed no committed set"
+[ -n "$(cairn ls app)" ] || die "cairn-backup committed no set of source app"
 echo "nightly: set committed"
 for d in "$objstore" "$PWD/nas"; do
   cairn-restore app@latest --from "$d" --to "$PWD/out-$(basename "$d")" 2>/dev/null \

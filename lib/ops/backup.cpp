@@ -86,8 +86,7 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
   CAIRN_TRY_ASSIGN(const std::vector<std::string> dests, destinations(o));
   if (o.repo.run) {  // the run cairn-pack records, counted by `cairn status`
     o.repo.run->source = snap_source(o.snap);
-    o.repo.run->retention_class =
-        o.snap.retention_class.empty() ? "daily" : o.snap.retention_class;
+    o.repo.run->retention_class = o.snap.retention_class.empty() ? "daily" : o.snap.retention_class;
   }
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));  // the one key derivation
   CAIRN_TRY_ASSIGN(Pipe to_diff, make_pipe());
@@ -143,9 +142,9 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
   }
   const std::string set_id = objects.out.substr(0, objects.out.find('\n'));
   if (o.summary) {
-    o.summary->duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::steady_clock::now() - t0)
-                                 .count();
+    o.summary->duration_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (auto id = hash::SetId::from_hex(set_id)) {
       if (auto rec = ctx.cat->get_set(*id); rec && *rec) o.summary->set = **rec;
     }
@@ -191,7 +190,8 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
     }
   }
   if (first >= 0) {  // committed, then a failure (the catalog not updated): say so, as pack does
-    if (Status st = out.write(as_bytes(set_id + "\n")); !st) obs.warning("standard output", st.error());
+    if (Status st = out.write(as_bytes(set_id + "\n")); !st)
+      obs.warning("standard output", st.error());
     (void)out.flush();
     return std::move(res[static_cast<std::size_t>(first)]).error();
   }

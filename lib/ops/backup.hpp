@@ -25,12 +25,12 @@ namespace cairn::ops {
 
 struct BackupOptions {
   RepoOptions repo;
-  SnapOptions snap;                     // roots (required), source, class, excludes, --pre/--post
-  std::optional<std::string> against;   // cairn-diff --against
+  SnapOptions snap;                    // roots (required), source, class, excludes, --pre/--post
+  std::optional<std::string> against;  // cairn-diff --against
   model::SetKind kind = model::SetKind::incremental;  // cairn-pack --full / --differential
-  unsigned jobs = 0;                    // cairn-pack --jobs
-  std::vector<std::string> push;        // destinations (cairn-push DEST...)
-  bool push_policy = false;             // also the destinations the policy gives the set's class
+  unsigned jobs = 0;                                  // cairn-pack --jobs
+  std::vector<std::string> push;                      // destinations (cairn-push DEST...)
+  bool push_policy = false;  // also the destinations the policy gives the set's class
   std::optional<std::filesystem::path> policy;  // for push_policy and S3 Object Lock
   backend::RemoteOptions remote;
   // The run cairn-push would record (tool "cairn-push"), when the pack run (repo.run) is

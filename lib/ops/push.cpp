@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -118,6 +120,14 @@ class Pusher {
       return Error{st.error().code, fmt::format("cannot push '{}' to '{}': {}", k.path(), d.name,
                                                 st.error().message)};
     CAIRN_TRY_ASSIGN(auto info, d.b->stat(k));
+    // Another host pushing the same object (a shared destination: config, keys, identical
+    // packs) may be overwriting it right now; S3 swaps objects atomically, but some servers
+    // (s3rver, a plain file store) show a short or missing file meanwhile. Look again a few
+    // times before calling it wrong.
+    for (int again = 0; again < 4 && (!info || info->size != size); ++again) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 << again));
+      CAIRN_TRY_ASSIGN(info, d.b->stat(k));
+    }
     if (!info || info->size != size)
       return Error{Errc::corrupt,
                    fmt::format("'{}' at '{}' holds {} bytes after the upload, expected {}",

@@ -52,15 +52,15 @@ std::size_t ChunkRun::plan(const hash::ChunkId& id, const hash::Digest& proof) {
   return planned();
 }
 
-// Reads the region from planned chunk k's blob (plan_[k]) on, extended over the following
+// Reads the region from the next chunk's blob (plan_.front()) on, extended over the following
 // planned blobs of the same pack while each starts at most kGap bytes after the region's end
 // (a blob inside it, a chunk planned twice, adds nothing) and the region stays within max_span_.
-Status ChunkRun::fetch_from(std::size_t k) {
+Status ChunkRun::fetch_region() {
   constexpr std::uint64_t kGap = 64u << 10;
-  const Location& first = *plan_[k].loc;
+  const Location& first = *plan_.front().loc;
   const std::uint64_t start = first.offset;
   std::uint64_t end = start + first.length;
-  for (std::size_t j = k + 1; j < plan_.size(); ++j) {
+  for (std::size_t j = 1; j < plan_.size(); ++j) {
     const auto& loc = plan_[j].loc;
     if (!loc || loc->pack != first.pack) break;
     if (loc->offset >= start && loc->offset + loc->length <= end) continue;
@@ -93,7 +93,7 @@ Result<Bytes> ChunkRun::read(std::size_t k) {
            loc.offset + loc.length <= offset_ + region_.size();
   };
   if (!inside()) {
-    CAIRN_TRY(fetch_from(0));
+    CAIRN_TRY(fetch_region());
     if (!inside()) return Error{Errc::corrupt, "the pack is shorter than its index says"};
   }
   const ByteView sealed = ByteView(region_).subspan(loc.offset - offset_, loc.length);

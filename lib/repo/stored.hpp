@@ -80,7 +80,7 @@ class ChunkRun {
     hash::Digest proof;
     std::optional<Location> loc;
   };
-  Status fetch_from(std::size_t k);
+  Status fetch_region();
   Repository& r_;
   std::size_t max_span_;
   std::deque<Planned> plan_;  // plan_[0] is chunk base_

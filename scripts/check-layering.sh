@@ -16,6 +16,7 @@
 #      sqlite3.h           catalog              archive.h, archive_entry.h  tar
 #      curl/               net                  toml++/             policy
 #      sys/acl.h, acl/libacl.h  tree            CLI/ (CLI11)        cli and tools/
+#      fuse.h, fuse_*.h, fuse3/  mount (libfuse3)
 # Prints one line per violation, "file:line: what", and exits 1 if there is any.
 set -euo pipefail
 
@@ -60,6 +61,7 @@ owner_of() {
     toml++/*) echo "policy" ;;
     sys/acl.h | acl/libacl.h) echo "tree" ;;
     CLI/*) echo "cli tools" ;;
+    fuse.h | fuse_*.h | fuse3/*) echo "mount" ;;
   esac
 }
 

@@ -13,6 +13,7 @@
 #include "ops/admin.hpp"
 #include "ops/backup.hpp"
 #include "ops/hold.hpp"
+#include "ops/mount.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
 #include "ops/status.hpp"
@@ -260,6 +261,29 @@ int run_front(int argc, char** argv) {
   tool.command(app, "release", "release a set's legal hold", hold_body(false))
       .add_option("SET", set, "the set")
       ->required();
+  // --- T2: cairn mount ---
+  ops::MountOptions mnt;
+  std::string mnt_from;
+  auto& mn = tool.command(
+      app, "mount", "show every set as a read-only directory tree at DIR (FUSE) until unmounted",
+      [&](Session& s) -> Result<ops::Outcome> {
+        if (!mnt_from.empty()) {  // the destination alone, as cairn-restore --from
+          CAIRN_TRY_ASSIGN(mnt.repo.unlock, s.unlock());
+          mnt.repo.from = mnt_from;
+        } else {
+          CAIRN_TRY_ASSIGN(mnt.repo, repo_options(s));
+        }
+        mnt.ready = [&](std::size_t sets) {
+          if (!s.quiet())
+            s.reporter().print_line(fmt::format(
+                "cairn: mount: {} sets at {}; unmount with 'fusermount3 -u {}' or Ctrl-C", sets,
+                mnt.dir.string(), mnt.dir.string()));
+        };
+        return ops::mount(mnt, s.observer());
+      });
+  mn.add_option("DIR", mnt.dir, "the mount point, an existing directory")->required();
+  mn.add_option("--from", mnt_from, "mount a destination's sets instead of the local repository")
+      ->type_name("DEST");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -25,6 +25,8 @@ CAIRN_BUILD_PACKAGES=(
   libbenchmark-dev  # tests/bench/bench_micro (Google Benchmark)
   faketime strace  # tests/cli: clock-skew cases (faketime), crash-point sweeps (strace -e inject)
   clang-format  # meta:format (scripts/check-format.sh): the layout .clang-format sets
+  libfuse3-dev  # cairn mount (lib/mount)
+  fuse3  # tests/cli/mount: fusermount3
 )
 
 # Servers the integration tests start on 127.0.0.1 (see scripts/services/). s3rver and

@@ -37,23 +37,6 @@ Error as_damage(Error e) {
   return e;
 }
 
-struct Node {
-  manifest::Entry e;
-  std::vector<std::uint32_t> children;  // of a directory, in manifest order
-};
-
-// One set's tree, from its manifest: nodes[0] is the set's root ("." or made up).
-struct Tree {
-  std::vector<Node> nodes;
-  std::unordered_map<std::string, std::uint32_t> by_path;  // "" is the root
-};
-
-struct OpenFile {
-  manifest::Entry e;                // a file (a hardlink's group file)
-  std::vector<std::uint64_t> ends;  // where each chunk ends in the file
-  std::string name;                 // the path under DIR, for messages
-};
-
 std::string_view parent_of(std::string_view p) {
   const auto slash = p.rfind('/');
   return slash == std::string_view::npos ? std::string_view{} : p.substr(0, slash);
@@ -64,13 +47,62 @@ std::string_view base_of(std::string_view p) {
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
+// What the mount keeps of a manifest entry (no xattrs, ACLs, user names or digest): with its
+// node and path key about 500 bytes a file (a full manifest::Entry cost 900), + 64 a chunk.
+struct Item {
+  std::string name;    // the last path component ("" for the set's root)
+  std::string target;  // a symlink's target, a hardlink's group file (its path)
+  std::vector<hash::ChunkId> chunks;
+  std::vector<hash::Digest> proofs;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  std::uint32_t mode = 0, uid = 0, gid = 0, rdev_major = 0, rdev_minor = 0;
+  manifest::Type type = manifest::Type::dir;
+};
+
+// Takes what the mount keeps from `e` (its path stays).
+Item compact(manifest::Entry& e) {
+  Item i;
+  i.name = std::string(base_of(e.path));
+  i.target = e.type == manifest::Type::hardlink ? std::move(e.link) : std::move(e.target);
+  i.chunks = std::move(e.chunks);
+  i.proofs = std::move(e.proofs);
+  i.size = e.size;
+  i.mtime_ns = e.mtime_ns;
+  i.ctime_ns = e.ctime_ns;
+  i.mode = e.mode;
+  i.uid = e.uid;
+  i.gid = e.gid;
+  i.rdev_major = e.rdev_major;
+  i.rdev_minor = e.rdev_minor;
+  i.type = e.type;
+  return i;
+}
+
+struct Node {
+  Item e;
+  std::vector<std::uint32_t> children;  // of a directory, in manifest order
+};
+
+// One set's tree, from its manifest: nodes[0] is the set's root ("." or made up).
+struct Tree {
+  std::vector<Node> nodes;
+  std::unordered_map<std::string, std::uint32_t> by_path;  // "" is the root
+};
+
+struct OpenFile {
+  manifest::Entry e;                // a file (a hardlink's group file): its chunks and proofs
+  std::vector<std::uint64_t> ends;  // where each chunk ends in the file
+  std::string name;                 // the path under DIR, for messages
+};
+
 void set_times(struct stat* st, std::int64_t mtime_ns, std::int64_t ctime_ns) {
   st->st_mtim = {static_cast<time_t>(mtime_ns / kNsPerSecond), mtime_ns % kNsPerSecond};
   st->st_atim = st->st_mtim;
   st->st_ctim = {static_cast<time_t>(ctime_ns / kNsPerSecond), ctime_ns % kNsPerSecond};
 }
 
-void stat_entry(const manifest::Entry& e, struct stat* st) {
+void stat_entry(const Item& e, struct stat* st) {
   using manifest::Type;
   mode_t type = S_IFREG;
   switch (e.type) {
@@ -125,7 +157,7 @@ class Fs {
       stat_dir(st, w->kind == Kind::set ? o_.sets[w->set].started_ns : 0);
       return 0;
     }
-    const manifest::Entry* e = nullptr;
+    const Item* e = nullptr;
     if (int rc = entry(*w, path, e); rc != 0) return rc;
     stat_entry(*e, st);
     return 0;
@@ -138,7 +170,7 @@ class Fs {
     if (w->kind == Kind::latest) {
       target = latest_.at(w->source)->first;
     } else {
-      const manifest::Entry* e = nullptr;
+      const Item* e = nullptr;
       if (w->kind != Kind::set || w->rest.empty()) return -EINVAL;
       if (int rc = entry(*w, path, e); rc != 0) return rc;
       if (e->type != manifest::Type::symlink) return -EINVAL;
@@ -180,7 +212,7 @@ class Fs {
     if (it == (*tree)->by_path.end()) return -ENOENT;
     const Node& n = (*tree)->nodes[it->second];
     if (n.e.type != manifest::Type::dir) return -ENOTDIR;
-    for (std::uint32_t c : n.children) add(base_of((*tree)->nodes[c].e.path));
+    for (std::uint32_t c : n.children) add((*tree)->nodes[c].e.name);
     return 0;
   }
 
@@ -189,11 +221,14 @@ class Fs {
     auto w = where(path);
     if (!w) return -ENOENT;
     if (w->kind != Kind::set || w->rest.empty()) return -EISDIR;
-    const manifest::Entry* e = nullptr;
+    const Item* e = nullptr;
     if (int rc = entry(*w, path, e); rc != 0) return rc;
     if (e->type == manifest::Type::dir) return -EISDIR;
     if (e->type != manifest::Type::file) return -EACCES;  // a fifo or device is not opened
-    OpenFile f{*e, {}, std::string(path + 1)};
+    OpenFile f{{}, {}, std::string(path + 1)};
+    f.e.chunks = e->chunks;
+    f.e.proofs = e->proofs;
+    f.e.size = e->size;
     std::uint64_t end = 0;
     for (const auto& id : e->chunks) {
       auto loc = r_.locate(id);
@@ -303,18 +338,18 @@ class Fs {
   }
 
   // The entry at w.rest in its set (a hardlink: its group's file); 0 or -errno.
-  int entry(const Where& w, const char* path, const manifest::Entry*& out) {
+  int entry(const Where& w, const char* path, const Item*& out) {
     auto tree = load(w.set);
     if (!tree) return -EIO;
     auto it = (*tree)->by_path.find(w.rest);
     if (it == (*tree)->by_path.end()) return -ENOENT;
     out = &(*tree)->nodes[it->second].e;
     if (out->type == manifest::Type::hardlink) {
-      auto first = (*tree)->by_path.find(out->link);
+      auto first = (*tree)->by_path.find(out->target);
       if (first == (*tree)->by_path.end())
         return damaged(path + 1, Error{Errc::corrupt, fmt::format("its hardlink group's file "
                                                                   "'{}' is not in the set",
-                                                                  out->link)});
+                                                                  out->target)});
       out = &(*tree)->nodes[first->second].e;
     }
     return 0;
@@ -358,42 +393,37 @@ class Fs {
       auto more = opened->next(e);
       if (!more) return as_damage(std::move(more).error());
       if (!*more) break;
-      e.xattrs.clear();  // not shown: their memory is not kept
-      e.xattrs.shrink_to_fit();
-      e.acl_access.reset();
-      e.acl_default.reset();
-      if (e.path == ".") e.path.clear();
-      add(*t, std::move(e));
+      Item item = compact(e);
+      std::string path = e.path == "." ? std::string() : std::move(e.path);
+      add(*t, std::move(path), std::move(item));
       e = manifest::Entry{};
     }
+    t->nodes.shrink_to_fit();
     return std::shared_ptr<const Tree>(std::move(t));
   }
 
-  // Adds an entry, making up the directories above it that the manifest lacks (a tar).
-  static std::uint32_t add(Tree& t, manifest::Entry e) {
-    if (auto it = t.by_path.find(e.path); it != t.by_path.end()) {
-      t.nodes[it->second].e = std::move(e);  // a later entry for the same path wins
+  // Adds an entry at `path`, making up the directories above it that the manifest lacks (a
+  // tar stream need not list them).
+  static std::uint32_t add(Tree& t, std::string path, Item item) {
+    if (auto it = t.by_path.find(path); it != t.by_path.end()) {
+      t.nodes[it->second].e = std::move(item);  // a later entry for the same path wins
       return it->second;
     }
     std::uint32_t parent = 0;
-    if (const std::string_view up = parent_of(e.path); !up.empty()) {
+    if (const std::string_view up = parent_of(path); !up.empty()) {
       auto it = t.by_path.find(std::string(up));
       if (it != t.by_path.end()) {
         parent = it->second;
       } else {
-        manifest::Entry dir;
-        dir.path = std::string(up);
-        dir.type = manifest::Type::dir;
+        Item dir = t.nodes[0].e;  // the root's owner and time
+        dir.name = std::string(base_of(up));
         dir.mode = 0755;
-        dir.uid = t.nodes[0].e.uid;
-        dir.gid = t.nodes[0].e.gid;
-        dir.mtime_ns = dir.ctime_ns = t.nodes[0].e.mtime_ns;
-        parent = add(t, std::move(dir));
+        parent = add(t, std::string(up), std::move(dir));
       }
     }
     const auto idx = static_cast<std::uint32_t>(t.nodes.size());
-    t.by_path.emplace(e.path, idx);
-    t.nodes.push_back(Node{std::move(e), {}});
+    t.by_path.emplace(std::move(path), idx);
+    t.nodes.push_back(Node{std::move(item), {}});
     t.nodes[parent].children.push_back(idx);
     return idx;
   }

@@ -8,8 +8,9 @@
 // manifest records (a hardlink shows its group's first file). A set's manifest is read when
 // its tree is first entered, and a file's chunks only as reads reach them, each authenticated
 // (repo::read_entry_chunk) and kept in a small cache of decoded chunks. Memory: the trees of
-// at most kMaxTrees sets (about 400 bytes a file and 64 a chunk) + kChunkCacheBytes of decoded
-// chunks (one larger chunk when a chunk is bigger) + the chunk index the repository loads.
+// at most kMaxTrees sets (about 500 bytes a file and 64 a chunk) + libfuse's path table (about
+// 150 bytes a path the kernel holds) + kChunkCacheBytes of decoded chunks (one larger chunk when
+// a chunk is bigger) + the chunk index the repository loads.
 // Damage met by a read fails that read with EIO and is named through the Observer; other
 // files read on. Writes fail with EROFS (the mount is read-only).
 // Depends on: base, io, hash, manifest, repo. Threads: serve() runs FUSE's single-threaded

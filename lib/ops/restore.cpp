@@ -89,12 +89,33 @@ Result<catalog::SetRecord> search_back(Context& ctx, const catalog::SetRecord& r
                                             rec.id.hex().substr(0, 12), what)};
 }
 
+// --overwrite and --delete go with --to; --delete only where its scope is plain: paths (not
+// globs, whose scope nobody can tell at a glance) and a target other than '/'.
+Status check_target_options(const RestoreOptions& o) {
+  if ((o.overwrite || o.remove) && !o.to)
+    return Error{Errc::usage, "--overwrite and --delete go with --to DIR"};
+  if (!o.remove) return {};
+  for (const auto& p : o.patterns)
+    if (p.find_first_of("*?[") != std::string::npos)
+      return Error{Errc::usage,
+                   fmt::format("--delete takes paths, not globs ('{}'): give the directories to "
+                               "make exact, or leave out --delete",
+                               p)};
+  std::error_code ec;
+  if (std::filesystem::weakly_canonical(*o.to, ec) == "/")
+    return Error{Errc::usage,
+                 "refusing --delete with --to /: restore into the mounted copy (e.g. --to /mnt) "
+                 "or leave out --delete"};
+  return {};
+}
+
 }  // namespace
 
 Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
                         const CancelToken& cancel) {
   int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
   if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
+  CAIRN_TRY(check_target_options(o));
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
   CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, o.set));
   if (o.search) {
@@ -113,7 +134,8 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
     for (const auto& p : set.set().obj.body->packs) packs.push_back(backend::Key::pack(p));
     ctx.repo->storage().will_read(packs);
   }
-  const restore::Options ro{o.patterns, o.keep_going, o.special};
+  const restore::Options ro{o.patterns, o.keep_going, o.special,
+                            o.overwrite.value_or(restore::Overwrite::always), o.remove};
   if (o.tar) {
     CAIRN_TRY(restore::to_tar(*ctx.repo, set, ro, out, obs, cancel));
     return Outcome{};

@@ -16,6 +16,7 @@
 #include "io/file.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
+#include "restore/restore.hpp"
 
 namespace cairn::ops {
 
@@ -35,6 +36,9 @@ struct RestoreOptions {
   // among many one-file sets: cairn-wal-restore). Costs one manifest read per set passed over.
   bool search = false;
   unsigned jobs = 0;
+  // --overwrite (default always) and --delete: with --to only; see restore::Options.
+  std::optional<restore::Overwrite> overwrite;
+  bool remove = false;
 };
 
 Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,

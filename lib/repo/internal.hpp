@@ -161,6 +161,9 @@ class RepositoryImpl final : public Repository {
   Result<std::unique_ptr<WriteSession>> begin_write(
       WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs) override;
   Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) override;
+  hash::ChunkId id_of(ByteView plaintext, hash::Digest* proof) const override {
+    return hash::ChunkId{hasher_.hash(plaintext, proof)};
+  }
   Result<Bytes> read_chunk_unproven(const hash::ChunkId& id, hash::Digest* proof) override;
   Result<Bytes> open_chunk(const hash::ChunkId& id, const hash::Digest& proof, const Location& loc,
                            ByteView sealed) override;

@@ -214,6 +214,10 @@ class Repository {
   // names it. When a copy fails authentication, every other copy the indexes list is tried.
   // Needs a full key (Errc::auth otherwise).
   virtual Result<Bytes> read_chunk(const hash::ChunkId& id, const hash::Digest& proof) = 0;
+  // The chunk id (and, with `proof`, the possession proof) the repository's key gives
+  // `plaintext`, as WriteSession::id_of: a restore compares a file already in its target
+  // with the set's chunks without reading them (cairn-restore --overwrite if-changed).
+  virtual hash::ChunkId id_of(ByteView plaintext, hash::Digest* proof = nullptr) const = 0;
   // The same without a proof, for checks of the chunk store itself (verify --read-data);
   // `proof`, when given, receives the chunk's proof. Never hand these bytes to a user.
   virtual Result<Bytes> read_chunk_unproven(const hash::ChunkId& id,

@@ -1,5 +1,6 @@
 #include "restore/restore.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <random>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -108,16 +110,21 @@ class TempEntry {
   // The entry now exists under name(): removed unless renamed.
   void made() { made_ = true; }
   Status rename_to(const std::string& final_name) {
-    if (::renameat(dir_, name_.c_str(), dir_, final_name.c_str()) != 0)
+    if (::renameat(dir_, name_.c_str(), dir_, final_name.c_str()) != 0) {
+      in_the_way_ = errno == EISDIR;
       return errno_error(errno, "cannot rename into place");
+    }
     made_ = false;
     return {};
   }
+  // The last rename_to() failed because the final name is a directory.
+  bool dir_in_the_way() const { return in_the_way_; }
 
  private:
   int dir_;
   std::string name_;
   bool made_ = false;
+  bool in_the_way_ = false;
 };
 
 // What --special guards (cairn-restore(1) SPECIAL FILES): device nodes, the setuid and setgid
@@ -409,17 +416,24 @@ class DirRestorer {
     apply_.owner = ::geteuid() == 0;
     apply_.owners = &owners_;
     umask_ = current_umask();
+    struct stat st;
+    if (::fstat(walker_.root(), &st) == 0) root_dev_ = st.st_dev;
   }
 
   // Every job it queues on `q` uses this object: the caller waits for `q` before it goes.
   Status run(WorkQueue& q) {
     manifest::Entry e;
+    bool whole = false;  // every entry of the set was read (--delete needs all it holds)
     for (;;) {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
       CAIRN_TRY_ASSIGN(bool more, set_.next(e));
-      if (!more) break;
+      if (!more) {
+        whole = true;
+        break;
+      }
       CAIRN_TRY(manifest::check_path(e.path));
       if (!selected(e.path, o_.patterns, &used_)) continue;
+      if (o_.remove) held_.insert(e.path);
       if (!tame(e, o_.special, special_)) continue;
       Status s = one(e, q);
       if (!s) {
@@ -439,6 +453,8 @@ class DirRestorer {
       Status s = make_hardlink(path, link);
       if (!s) fail(path, s.error());
     }
+    // Before directory metadata: removing entries changes their directories' mtimes.
+    if (o_.remove) delete_unheld(whole);
     // Directory metadata last, deepest first, so creating children does not undo mtimes.
     // Each directory is reached again from the target by descriptor and must still be the
     // inode made for it: this is the window in which a local user who can write a parent
@@ -447,6 +463,11 @@ class DirRestorer {
       Status s = dir_meta(it->path, it->meta, it->id);
       if (!s) fail(it->path, s.error());
     }
+    if (kept_ > 0)
+      obs_.info(
+          fmt::format("{} entries already in the target were kept ({} bytes of files not "
+                      "read from the repository)",
+                      kept_.load(), kept_bytes_.load()));
     if (damaged_ == 0) CAIRN_TRY(check_patterns_used(o_.patterns, used_));
     if (damaged_ > 0)
       return Error{
@@ -477,6 +498,10 @@ class DirRestorer {
         if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
           return errno_error(errno, "cannot create directory");
         int dfd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+          CAIRN_TRY(make_room_for_dir(parent, name));
+          dfd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
         if (dfd < 0) {
           if (errno == ELOOP || errno == ENOTDIR)
             return Error{Errc::bad_input, "exists in the target and is not a directory"};
@@ -503,6 +528,10 @@ class DirRestorer {
       }
       case manifest::Type::hardlink: hardlinks_.emplace_back(e.path, e.link); return {};
       case manifest::Type::symlink: {
+        if (o_.overwrite == Overwrite::never) {
+          CAIRN_TRY_ASSIGN(auto there, in_target(parent, name, e.type));
+          if (there.kept) return {};
+        }
         TempEntry tmp(parent);
         if (::symlinkat(e.target.c_str(), parent, tmp.name().c_str()) != 0)
           return errno_error(errno, "cannot create symlink");
@@ -510,11 +539,15 @@ class DirRestorer {
         Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_,
                                         identity_at(parent, tmp.name()));
         if (!s) obs_.warning(e.path, s.error());
-        return tmp.rename_to(name);
+        return place(tmp, parent, name);
       }
       case manifest::Type::socket:
         return {};  // a socket is a live endpoint: nothing to restore (see cairn-restore(1))
       default: {
+        if (o_.overwrite == Overwrite::never) {
+          CAIRN_TRY_ASSIGN(auto there, in_target(parent, name, e.type));
+          if (there.kept) return {};
+        }
         TempEntry tmp(parent);
         CAIRN_TRY(tree::make_special(parent, tmp.name(), tree_kind(e.type), e.mode, e.rdev_major,
                                      e.rdev_minor));
@@ -522,7 +555,7 @@ class DirRestorer {
         Status s = tree::apply_metadata(parent, tmp.name(), meta_of(e), apply_,
                                         identity_at(parent, tmp.name()));
         if (!s) obs_.warning(e.path, s.error());
-        return tmp.rename_to(name);
+        return place(tmp, parent, name);
       }
     }
   }
@@ -552,11 +585,21 @@ class DirRestorer {
     repo::ChunkRun run(r_);
     // Plan numbers: file f's chunk i is chunk start[f] + i of the run; a file that fails
     // check_size is planned with no chunks (it is not read).
+    // A file kept as the target has it (--overwrite) is not planned (nothing of it is read).
     std::vector<std::size_t> start(b.files.size() + 1, 0);
     std::vector<Status> sized(b.files.size());
+    std::vector<char> kept(b.files.size(), 0);
     for (std::size_t f = 0; f < b.files.size(); ++f) {
       sized[f] = check_size(r_, b.files[f]);
-      const bool plan = sized[f] && b.files[f].proofs.size() == b.files[f].chunks.size();
+      if (sized[f]) {
+        auto k = keep_file(b.dir->get(), b.files[f]);
+        if (!k)
+          sized[f] = std::move(k).error();
+        else
+          kept[f] = *k ? 1 : 0;
+      }
+      const bool plan =
+          sized[f] && !kept[f] && b.files[f].proofs.size() == b.files[f].chunks.size();
       start[f + 1] = start[f] + (plan ? b.files[f].chunks.size() : 0);
     }
     std::size_t pf = 0, pc = 0;  // the next chunk to plan: file pf, chunk pc
@@ -575,6 +618,10 @@ class DirRestorer {
       if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
       if (!o_.keep_going && damaged_ > 0) return {};  // damage stops the restore
       const manifest::Entry& e = b.files[f];
+      if (kept[f]) {
+        obs_.advanced(e.size, 1);
+        continue;
+      }
       Status s = sized[f];
       if (s) {
         const bool planned = start[f + 1] - start[f] == e.chunks.size();
@@ -663,7 +710,7 @@ class DirRestorer {
     Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path, {mode.has_value()});
     if (!s) obs_.warning(e.path, s.error());
     obs_.advanced(0, 1);
-    return tmp.rename_to(name);
+    return place(tmp, parent, name);
   }
 
   Status make_hardlink(const std::string& path, const std::string& link) {
@@ -673,11 +720,24 @@ class DirRestorer {
     if (sfd < 0) return errno_error(errno, "dup");
     io::Fd src(sfd);
     CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, true));
+    There there;
+    if (o_.overwrite != Overwrite::always) {
+      CAIRN_TRY_ASSIGN(there, in_target(parent, base_name(path), manifest::Type::hardlink));
+    }
+    if (there.kept) return {};
+    if (there.found && o_.overwrite == Overwrite::if_changed) {
+      auto want = identity_at(src.get(), base_name(link));
+      if (want && want->dev == static_cast<std::uint64_t>(there.st.st_dev) &&
+          want->ino == static_cast<std::uint64_t>(there.st.st_ino)) {
+        ++kept_;
+        return {};  // already that link
+      }
+    }
     TempEntry tmp(parent);
     if (::linkat(src.get(), base_name(link).c_str(), parent, tmp.name().c_str(), 0) != 0)
       return errno_error(errno, fmt::format("cannot link to '{}'", link));
     tmp.made();
-    return tmp.rename_to(base_name(path));
+    return place(tmp, parent, base_name(path));
   }
 
   Status dir_meta(const std::string& path, const tree::Meta& m, std::optional<tree::Identity> id) {
@@ -686,6 +746,247 @@ class DirRestorer {
     }
     CAIRN_TRY_ASSIGN(int parent, walker_.parent_of(path, false));
     return tree::apply_metadata(parent, base_name(path), m, apply_, id);
+  }
+
+  // What the target holds at `name` in `parent`, where the set has an entry of type `type`.
+  struct There {
+    bool found = false;  // something is there (st says what, as lstat does)
+    bool kept = false;   // it stays as it is (--overwrite never): nothing to restore
+    struct stat st {};
+  };
+
+  // Looks at `name` before an entry of type `type` is restored there. --overwrite never keeps
+  // whatever is there, except a symlink where the set has no symlink: that is replaced in every
+  // mode (renamed over, never followed). Anything else is replaced by the rename that puts the
+  // entry in place once it is whole (place(): a directory in the way only then).
+  Result<There> in_target(int parent, const std::string& name, manifest::Type type) {
+    There t;
+    if (::fstatat(parent, name.c_str(), &t.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return t;
+      return errno_error(errno, "cannot look at what the target holds there");
+    }
+    t.found = true;
+    const bool foreign_link = S_ISLNK(t.st.st_mode) && type != manifest::Type::symlink;
+    if (o_.overwrite == Overwrite::never && !foreign_link) {
+      ++kept_;
+      t.kept = true;
+    }
+    return t;
+  }
+
+  // Renames `tmp` to `name`; a directory in the way is removed (clear_dir) and the rename
+  // tried again (looked for only then: a restore into an empty target pays nothing for it).
+  Status place(TempEntry& tmp, int parent, const std::string& name) {
+    Status s = tmp.rename_to(name);
+    if (s || !tmp.dir_in_the_way()) return s;
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return errno_error(errno, "cannot look at what the target holds there");
+    CAIRN_TRY(clear_dir(parent, name, st));
+    return tmp.rename_to(name);
+  }
+
+  // A directory of the target where the set has something else: removed when empty, with its
+  // whole tree under --delete (it holds nothing of the set), else Errc::exists.
+  Status clear_dir(int parent, const std::string& name, const struct stat& st) {
+    if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
+    if (errno != ENOTEMPTY && errno != EEXIST)
+      return errno_error(errno, "cannot remove the directory the target has there");
+    if (!o_.remove)
+      return Error{Errc::exists,
+                   "the target has a non-empty directory there; --delete replaces it"};
+    return remove_entry(parent, name, st);
+  }
+
+  // A directory of the set where the target has a non-directory: a symlink is removed (never
+  // followed) in every mode, anything else unless --overwrite never; then it is made.
+  Status make_room_for_dir(int parent, const std::string& name) {
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return errno_error(errno, "cannot look at what the target holds there");
+    if (S_ISDIR(st.st_mode)) return {};
+    if (!S_ISLNK(st.st_mode) && o_.overwrite == Overwrite::never)
+      return Error{Errc::bad_input,
+                   "exists in the target and is not a directory (kept: --overwrite never)"};
+    if (::unlinkat(parent, name.c_str(), 0) != 0 && errno != ENOENT)
+      return errno_error(errno, "cannot remove what the target has there");
+    if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST)
+      return errno_error(errno, "cannot create directory");
+    return {};
+  }
+
+  // On a worker, before file `e` is planned: true when the target's file stays (--overwrite
+  // never, or if-changed and its content is the set's: see unchanged()).
+  Result<bool> keep_file(int parent, const manifest::Entry& e) {
+    if (o_.overwrite == Overwrite::always) return false;  // place() deals with a directory
+    CAIRN_TRY_ASSIGN(auto there, in_target(parent, base_name(e.path), e.type));
+    if (there.kept) return true;
+    if (o_.overwrite != Overwrite::if_changed || !there.found || !S_ISREG(there.st.st_mode) ||
+        static_cast<std::uint64_t>(there.st.st_size) != e.size)
+      return false;
+    return unchanged(parent, e);
+  }
+
+  // --overwrite if-changed: true when the target's regular file at e's name holds exactly the
+  // set's content: it is read in the set's chunk sizes and each piece hashed with the
+  // repository's key must be that chunk's id (and proof). It must also be the restorer's own
+  // (or the restorer is root, who makes the owner right) with no other hard link, so that a
+  // kept file is as private as a new one. Its metadata is then applied where it differs.
+  Result<bool> unchanged(int parent, const manifest::Entry& e) {
+    const std::string name = base_name(e.path);
+    int fd =
+        ::openat(parent, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return false;
+    io::Fd f(fd);
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+        static_cast<std::uint64_t>(st.st_size) != e.size ||
+        (!apply_.owner && st.st_uid != ::geteuid()))
+      return false;
+    const bool proofs = e.proofs.size() == e.chunks.size();
+    Bytes buf;
+    std::uint64_t off = 0;
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+      if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+      auto loc = r_.locate(e.chunks[i]);
+      if (!loc) return false;
+      buf.resize(loc->raw_size);
+      std::size_t got = 0;
+      while (got < buf.size()) {
+        ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(off + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += static_cast<std::size_t>(n);
+      }
+      hash::Digest proof;
+      if (r_.id_of(buf, proofs ? &proof : nullptr) != e.chunks[i]) return false;
+      if (proofs && proof != e.proofs[i]) return false;
+      off += buf.size();
+    }
+    const std::int64_t mtime_ns =
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    const bool same_meta = !apply_.owner && e.xattrs.empty() && !e.acl_access &&
+                           (st.st_mode & 07777) == (e.mode & 07777) &&
+                           mtime_ns == static_cast<std::int64_t>(e.mtime_ns);
+    if (!same_meta) {
+      Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path);
+      if (!s) obs_.warning(e.path, s.error());
+    }
+    ++kept_;
+    kept_bytes_ += e.size;
+    return true;
+  }
+
+  // --delete, once every entry is in place: what the target holds under the restored scope
+  // (the whole target, or each directory a pattern names) that the set does not. Only when
+  // the whole set was read and every pattern selected something (else nothing is deleted).
+  void delete_unheld(bool whole) {
+    auto refuse = [&](std::string_view why) {
+      obs_.warning("", Error{Errc::bad_input, fmt::format("--delete deleted nothing: {}", why)});
+    };
+    if (!whole || damaged_ > 0) return refuse("the restore did not read the whole set");
+    if (std::find(used_.begin(), used_.end(), 0) != used_.end()) return;  // named at the end
+    if (held_.empty() || (held_.size() == 1 && held_.contains(".")))
+      return refuse("nothing of the set was restored");
+    std::vector<std::string> scopes;
+    for (const auto& p : o_.patterns) {
+      std::string_view q = p;
+      while (q.size() > 1 && q.back() == '/') q.remove_suffix(1);
+      if (q.starts_with("./")) q.remove_prefix(2);
+      scopes.emplace_back(q);
+    }
+    if (scopes.empty()) scopes.emplace_back(".");
+    const std::uint64_t before = deleted_;
+    for (const auto& scope : scopes) {
+      if (scope != "." && !held_.contains(scope)) continue;
+      int dir = walker_.root();
+      if (scope != ".") {
+        auto parent = walker_.parent_of(scope + "/", false);
+        if (!parent) continue;  // not a directory (a file the pattern names): nothing under it
+        dir = *parent;
+      }
+      int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        obs_.warning(scope, errno_error(errno, "--delete cannot open it"));
+        continue;
+      }
+      prune(io::Fd(fd), scope);
+    }
+    obs_.info(
+        fmt::format("--delete: {} entries the set does not hold were deleted", deleted_ - before));
+  }
+
+  // The names in the open directory `dir` (read through a descriptor of its own).
+  static Result<std::vector<std::string>> names_in(int dir) {
+    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, "cannot open directory");
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return errno_error(errno, "cannot read directory");
+    }
+    std::vector<std::string> names;
+    while (dirent* de = ::readdir(d)) {
+      std::string_view n = de->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  // Deletes what directory `dir` (the target's `prefix`) holds that the set does not, going
+  // down into the directories the set holds (opened without following symlinks).
+  void prune(io::Fd dir, const std::string& prefix) {
+    auto names = names_in(dir.get());
+    if (!names) return obs_.warning(prefix, names.error());
+    for (const auto& name : *names) {
+      const std::string path = prefix == "." ? name : prefix + "/" + name;
+      struct stat st;
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (held_.contains(path)) {
+        if (!S_ISDIR(st.st_mode)) continue;
+        int sub =
+            ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) prune(io::Fd(sub), path);
+        continue;
+      }
+      Status s = remove_entry(dir.get(), name, st);
+      if (!s)
+        obs_.warning(path, s.error());
+      else
+        obs_.info(fmt::format("deleted '{}' (not in the set)", path));
+    }
+  }
+
+  // Removes `name` from `dir` (`st` as lstat saw it): a directory with everything below it,
+  // never following a symlink and never crossing into another file system; anything else is
+  // unlinked (a symlink itself, not what it points to).
+  Status remove_entry(int dir, const std::string& name, const struct stat& st) {
+    if (!S_ISDIR(st.st_mode)) {
+      if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT)
+        return errno_error(errno, "cannot delete");
+      ++deleted_;
+      return {};
+    }
+    if (st.st_dev != root_dev_)
+      return Error{Errc::exists, "not deleted: another file system is mounted there"};
+    int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, "cannot open directory to delete it");
+    io::Fd sub(fd);
+    struct stat now;
+    if (::fstat(fd, &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+      return Error{Errc::exists, "not deleted: it was replaced while the restore ran"};
+    CAIRN_TRY_ASSIGN(auto names, names_in(fd));
+    for (const auto& n : names) {
+      struct stat c;
+      if (::fstatat(fd, n.c_str(), &c, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      Status gone = remove_entry(fd, n, c);
+      if (!gone) return std::move(gone).error().wrap(fmt::format("'{}'", n));
+    }
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      return errno_error(errno, "cannot delete directory");
+    ++deleted_;
+    return {};
   }
 
   repo::Repository& r_;
@@ -709,6 +1010,9 @@ class DirRestorer {
   std::optional<mode_t> umask_;
   Batch batch_;  // files waiting to be queued (flush)
   std::vector<char> used_ = std::vector<char>(o_.patterns.size(), 0);
+  std::atomic<std::uint64_t> kept_{0}, kept_bytes_{0}, deleted_{0};
+  std::unordered_set<std::string> held_;  // --delete: every selected path of the set
+  dev_t root_dev_ = 0;
 };
 
 // The proper prefix of `path` ("a", "a/b" for "a/b/c") found in `links`, or nullptr.

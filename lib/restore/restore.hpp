@@ -7,7 +7,10 @@
 // target. Files are written under a temporary name, every chunk authenticated, the size
 // checked, and only then renamed to their final name. Metadata is applied through
 // descriptors of the entries the restore made (tree::apply_metadata), so a local user who
-// swaps a restored directory for a symlink redirects nothing.
+// swaps a restored directory for a symlink redirects nothing. A target that holds entries
+// already (Options::overwrite, remove): a symlink there is replaced, never followed; a kept
+// file is checked by hashing it with the repository's key; --delete removes through
+// descriptors opened with O_NOFOLLOW and never crosses into another file system.
 // Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
 // WorkQueue it is given, in batches of small files of one directory whose chunks are read
 // through a repo::ChunkRun (a run of adjacent blobs in one read); Source::chunk() is called
@@ -41,12 +44,28 @@ class Source {
   virtual Result<Bytes> chunk(const manifest::Entry& e, std::size_t i) = 0;
 };
 
+// What to_dir() does with an entry already in the target under a name the set holds
+// (cairn-restore(1) --overwrite). Whatever the mode, a symlink where the set has anything but
+// a symlink is replaced, never followed.
+enum class Overwrite {
+  always,      // replace it (a new inode, written under a temporary name and renamed)
+  if_changed,  // keep a file whose content hashes to the set's chunk ids (size checked first)
+               // and fix its metadata; replace anything else
+  never,       // keep it as it is; restore only what is missing
+};
+
 struct Options {
   std::vector<std::string> patterns;  // paths (with their subtrees) or globs; empty = all
   bool keep_going = false;            // go on after a damaged file (exit 4 at the end)
   // --special: also device nodes, setuid/setgid bits (not on directories: kept anyway) and
   // security.capability; without it they are skipped (devices: one warning) or cleared.
   bool special = false;
+  Overwrite overwrite = Overwrite::always;
+  // --delete: remove what the target holds under the restored scope (the whole target, or
+  // the directories the patterns name; patterns must then be paths, not globs) that the set
+  // does not hold. Never through a symlink, never into another file system, and only once
+  // the whole set was read.
+  bool remove = false;
 };
 
 // Into the directory `root` (open, O_DIRECTORY). A damaged or unplaceable entry is named to

@@ -30,12 +30,24 @@ int main(int argc, char** argv) {
   app.add_flag("--search", opt.search,
                "if SET lacks the --stdout FILE (or a PATH), use the newest older set of its "
                "source that has it");
+  std::string overwrite;
+  app.add_option("--overwrite", overwrite,
+                 "with --to, what to do with a file already there: always (replace it, the "
+                 "default), if-changed (keep it when its content is the set's), never (keep it)")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"always", "if-changed", "never"}));
+  app.add_flag("--delete", opt.remove,
+               "with --to, delete what the target holds under the restored paths that the set "
+               "does not");
   app.add_option("--from", from, "restore from a destination instead of the local repository")
       ->type_name("DEST");
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    if (overwrite == "always") opt.overwrite = restore::Overwrite::always;
+    if (overwrite == "if-changed") opt.overwrite = restore::Overwrite::if_changed;
+    if (overwrite == "never") opt.overwrite = restore::Overwrite::never;
     if (!from.empty()) {  // the destination alone: no local repository or catalog
       CAIRN_TRY_ASSIGN(opt.repo.unlock, s.unlock());
       opt.repo.from = from;

@@ -165,6 +165,12 @@ int run_front(int argc, char** argv) {
       ->allow_extra_args(false);
   b.add_option("--exclude-file", bk.snap.exclude_file, "read exclude globs from FILE, one a line")
       ->type_name("FILE");
+  b.add_flag("--exclude-caches", bk.snap.exclude_caches,
+             "skip the content of directories holding a valid CACHEDIR.TAG (keep the tag)");
+  b.add_option("--exclude-if-present", bk.snap.exclude_if_present,
+               "skip the content of directories holding a file NAME (keep NAME); repeatable")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
   b.add_flag("--one-file-system", bk.snap.one_file_system, "do not cross mount points");
   b.add_option("--pre", bk.snap.pre, "run CMD (/bin/sh -c) before reading; repeatable")
       ->type_name("CMD")

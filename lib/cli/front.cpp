@@ -10,6 +10,7 @@
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
 #include "cli/units.hpp"
+#include "compress/zstd.hpp"
 #include "ops/admin.hpp"
 #include "ops/backup.hpp"
 #include "ops/hold.hpp"
@@ -62,21 +63,26 @@ int run_front(int argc, char** argv) {
       "push, verify, restore, prune.\nSee cairn(1), and cairn(7) for the overview.");
 
   repo::InitOptions init;
+  std::string init_compression = "3";
   auto& in = tool.command(app, "init",
                           "create a repository in --repo (new passphrase: "
                           "--passphrase-file or CAIRN_PASSPHRASE_FD)",
                           [&](Session& s) -> Result<ops::Outcome> {
                             CAIRN_TRY_ASSIGN(auto ro, repo_options(s));
+                            CAIRN_TRY_ASSIGN(auto c, compress::parse_setting(init_compression));
+                            init.zstd_level = c.level;
+                            init.compression_mode = c.mode;
                             return ops::init(ro, init, s.stdout_writer());
                           });
   add_size_option(in, "--chunk-min", init.chunking.min_size, "smallest chunk")->default_str("512K");
   add_size_option(in, "--chunk-avg", init.chunking.avg_size, "average chunk, a power of 2")
       ->default_str("1M");
   add_size_option(in, "--chunk-max", init.chunking.max_size, "largest chunk")->default_str("8M");
-  in.add_option("--compression", init.zstd_level, "zstd level, 1 to 19")
-      ->check(CLI::Range(1, 19))
-      ->type_name("LEVEL")
-      ->capture_default_str();
+  in.add_option("--compression", init_compression,
+                "how chunks are compressed by default: zstd LEVEL (1 to 19), auto (only chunks "
+                "that shrink by 1/8) or off")
+      ->type_name("LEVEL|auto|off")
+      ->default_str("3");
   add_choice_option(
       in, "--hash", init.chunk_hash,
       {{"hmac-sha256", hash::Algo::hmac_sha256}, {"blake2b-keyed", hash::Algo::blake2b_keyed}},
@@ -166,6 +172,12 @@ int run_front(int argc, char** argv) {
       ->allow_extra_args(false);
   b.add_option("--exclude-file", bk.snap.exclude_file, "read exclude globs from FILE, one a line")
       ->type_name("FILE");
+  b.add_flag("--exclude-caches", bk.snap.exclude_caches,
+             "skip the content of directories holding a valid CACHEDIR.TAG (keep the tag)");
+  b.add_option("--exclude-if-present", bk.snap.exclude_if_present,
+               "skip the content of directories holding a file NAME (keep NAME); repeatable")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
   b.add_flag("--one-file-system", bk.snap.one_file_system, "do not cross mount points");
   b.add_option("--pre", bk.snap.pre, "run CMD (/bin/sh -c) before reading; repeatable")
       ->type_name("CMD")
@@ -180,14 +192,18 @@ int run_front(int argc, char** argv) {
   b.add_option("--jobs", bk.jobs, "worker threads of the pack stage (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
+  b.add_option("--compression", bk.compression,
+               "compress this run's new chunks with zstd LEVEL (1 to 19), auto or off, "
+               "instead of the repository's default")
+      ->type_name("LEVEL|auto|off");
   b.add_option("--push", bk.push, "then copy the set to DEST, as cairn-push DEST does; repeatable")
       ->type_name("DEST")
       ->allow_extra_args(false);
   b.add_flag("--push-policy", bk.push_policy,
              "then copy the set to the destinations the policy gives its class");
   b.add_option("--policy", bk.policy,
-               "the policy, for --push-policy and S3 Object Lock (default: CAIRN_POLICY, "
-               "/etc/cairn/policy.toml)")
+               "the policy, for --push-policy, S3 Object Lock and the class's compression "
+               "(default: CAIRN_POLICY, /etc/cairn/policy.toml)")
       ->envname("CAIRN_POLICY")
       ->type_name("FILE");
   b.add_option("--endpoint", bk_endpoint,

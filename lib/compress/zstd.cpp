@@ -1,5 +1,6 @@
 #include "compress/zstd.hpp"
 
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -23,8 +24,10 @@ constexpr std::size_t kSampleSize = kSliceSize * kSlices;
 constexpr std::size_t kSampleThreshold = 2 * kSampleSize;
 constexpr int kSampleLevel = 1;
 
-// The largest output that still saves at least 1/32 of `n`.
-constexpr std::size_t worthwhile_size(std::size_t n) { return n - n / 32; }
+// The largest output that still saves at least 1/32 of `n` (1/8 in auto mode).
+constexpr std::size_t worthwhile_size(std::size_t n, bool strict = false) {
+  return n - n / (strict ? 8 : 32);
+}
 
 Error zstd_error(std::string_view what, std::size_t code) {
   return Error{Errc::internal, fmt::format("zstd {} failed: {}", what, ZSTD_getErrorName(code))};
@@ -43,6 +46,30 @@ struct Compressor::State {
   Bytes sample_out;  // reused between calls
 };
 
+std::string Setting::name() const {
+  switch (mode) {
+    case Mode::automatic: return "auto";
+    case Mode::off: return "off";
+    case Mode::level: break;
+  }
+  return std::to_string(level);
+}
+
+Result<Setting> parse_setting(std::string_view text) {
+  if (text == "auto") return Setting{Setting::Mode::automatic, 3};
+  if (text == "off") return Setting{Setting::Mode::off, 3};
+  int level = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, level);
+  if (ec != std::errc{} || p != end || text.empty() || level < 1 || level > 19)
+    return Error{Errc::usage, fmt::format("compression '{}' is not a zstd level from 1 to 19, "
+                                          "'auto' or 'off'",
+                                          text)};
+  return Setting{Setting::Mode::level, level};
+}
+
+Compressor::Compressor(const Setting& s) : Compressor(s.level) { mode_ = s.mode; }
+
 Compressor::Compressor(int level) : level_(level), s_(std::make_unique<State>()) {
   if (s_->cctx) {
     ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_compressionLevel, level_);
@@ -58,18 +85,22 @@ Result<bool> Compressor::compress(ByteView in, Bytes& out) {
   out.clear();
   if (!s_ || !s_->cctx || !s_->sample_cctx)
     return Error{Errc::internal, "cannot allocate a zstd compression context"};
-  if (in.empty()) return false;
+  if (in.empty() || mode_ == Setting::Mode::off) return false;
+  const bool strict = mode_ == Setting::Mode::automatic;
 
-  if (in.size() > kSampleThreshold) {
+  if (in.size() > (strict ? kSampleSize : kSampleThreshold)) {
     // Cheap incompressibility check: if a level-1 pass over a sample cannot fit in 31/32 of
-    // it, the whole input almost certainly will not either.
+    // it (7/8 in auto mode), the whole input almost certainly will not either.
     Bytes& sample = s_->sample;
     sample.resize(kSampleSize);
-    const std::size_t stride = (in.size() - kSliceSize) / (kSlices - 1);
+    // Slices spread evenly; an input of at most kSampleThreshold is sampled whole from its
+    // start (auto mode only) since the slices would overlap.
+    const std::size_t stride =
+        in.size() > kSampleThreshold ? (in.size() - kSliceSize) / (kSlices - 1) : kSliceSize;
     for (std::size_t i = 0; i < kSlices; ++i)
       std::memcpy(sample.data() + i * kSliceSize, in.data() + i * stride, kSliceSize);
     Bytes& sout = s_->sample_out;
-    sout.resize(worthwhile_size(kSampleSize));
+    sout.resize(worthwhile_size(kSampleSize, strict));
     const std::size_t r = ZSTD_compressCCtx(s_->sample_cctx.get(), sout.data(), sout.size(),
                                             sample.data(), sample.size(), kSampleLevel);
     if (ZSTD_isError(r)) {
@@ -79,7 +110,7 @@ Result<bool> Compressor::compress(ByteView in, Bytes& out) {
   }
 
   // Capacity of exactly the worthwhile size: zstd stops as soon as the output would not fit.
-  out.resize(worthwhile_size(in.size()));
+  out.resize(worthwhile_size(in.size(), strict));
   const std::size_t r =
       ZSTD_compress2(s_->cctx.get(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(r)) {

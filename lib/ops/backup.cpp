@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "base/time.hpp"
+#include "compress/zstd.hpp"
 #include "ops/diff.hpp"
 #include "ops/pack.hpp"
 #include "ops/push.hpp"
@@ -83,6 +84,7 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
                        const CancelToken& cancel) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.snap.roots.empty()) return Error{Errc::usage, "give at least one PATH to back up"};
+  if (o.compression) CAIRN_TRY(compress::parse_setting(*o.compression));  // before any work
   CAIRN_TRY_ASSIGN(const std::vector<std::string> dests, destinations(o));
   if (o.repo.run) {  // the run cairn-pack records, counted by `cairn status`
     o.repo.run->source = snap_source(o.snap);
@@ -132,6 +134,8 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
       PackOptions p;
       p.kind = o.kind;
       p.jobs = o.jobs;
+      p.compression = o.compression;
+      p.policy = o.policy;
       p.shared = &ctx;
       p.repo.run = o.repo.run;
       done(2, pack(p, in_r, objects, obs, cancel));

@@ -29,6 +29,7 @@ struct BackupOptions {
   std::optional<std::string> against;  // cairn-diff --against
   model::SetKind kind = model::SetKind::incremental;  // cairn-pack --full / --differential
   unsigned jobs = 0;                                  // cairn-pack --jobs
+  std::optional<std::string> compression;             // cairn-pack --compression
   std::vector<std::string> push;                      // destinations (cairn-push DEST...)
   bool push_policy = false;  // also the destinations the policy gives the set's class
   std::optional<std::filesystem::path> policy;  // for push_policy and S3 Object Lock

@@ -10,9 +10,11 @@
 
 #include <fmt/format.h>
 
+#include "compress/zstd.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/files_cache.hpp"
 #include "ops/shared_context.hpp"
+#include "policy/policy.hpp"
 #include "repo/ingest.hpp"
 
 namespace cairn::ops {
@@ -22,7 +24,8 @@ namespace {
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
                           io::Writer& out, Observer& obs, const CancelToken& cancel,
                           std::int64_t t0, std::chrono::steady_clock::time_point mono0,
-                          std::optional<hash::SetId>& made);
+                          std::optional<hash::SetId>& made,
+                          const std::optional<compress::Setting>& compression);
 
 }  // namespace
 
@@ -31,10 +34,21 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
   const std::int64_t t0 = now_ns();
   const auto mono0 =
       std::chrono::steady_clock::now();  // the run's duration, whatever the clock does
+  std::optional<compress::Setting> compression;
+  if (o.compression) {
+    CAIRN_TRY_ASSIGN(compression, compress::parse_setting(*o.compression));
+  }
   manifest::Reader reader(in, "stdin");
   CAIRN_TRY(reader.open());  // refuse a wrong stream before touching the repository
   const auto& info = reader.set();
   if (info.source.empty()) return Error{Errc::bad_input, "the manifest header names no source"};
+  if (!compression) {  // the class's, when a policy gives it one
+    CAIRN_TRY_ASSIGN(auto pol, policy::load_optional(o.policy));
+    const policy::Class* c = pol ? pol->find(info.retention_class) : nullptr;
+    if (c && c->compression) {
+      CAIRN_TRY_ASSIGN(compression, compress::parse_setting(*c->compression));
+    }
+  }
   // The run (o.repo.run) counts against this source and class in `cairn status`.
   if (o.repo.run) {
     o.repo.run->source = info.source;
@@ -43,7 +57,7 @@ Result<Outcome> pack(const PackOptions& o, io::Reader& in, io::Writer& out, Obse
   std::optional<Context> own;
   CAIRN_TRY_ASSIGN(Context & ctx, shared_or_open(o.shared, o.repo, own));
   std::optional<hash::SetId> made;
-  Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, mono0, made);
+  Result<Outcome> r = pack_into(o, reader, ctx, out, obs, cancel, t0, mono0, made, compression);
   if (o.repo.run) o.repo.run->set = made;
   return r;
 }
@@ -53,7 +67,8 @@ namespace {
 Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Context& ctx,
                           io::Writer& out, Observer& obs, const CancelToken& cancel,
                           std::int64_t t0, std::chrono::steady_clock::time_point mono0,
-                          std::optional<hash::SetId>& made) {
+                          std::optional<hash::SetId>& made,
+                          const std::optional<compress::Setting>& compression) {
   auto& cat = *ctx.cat;
   const auto& info = reader.set();
 
@@ -82,6 +97,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   std::set<std::string> streamed;
   Status stream_st;
   CAIRN_TRY_ASSIGN(auto session, ctx.repo->begin_write(scope, allowed));
+  if (compression) session->set_compression(*compression);
   if (o.stream)
     session->on_sealed([&](const std::string& path) {
       std::lock_guard lock(out_mu);

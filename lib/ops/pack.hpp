@@ -16,6 +16,12 @@ struct PackOptions {
   RepoOptions repo;
   model::SetKind kind = model::SetKind::incremental;
   unsigned jobs = 0;  // worker threads for compress+encrypt; 0 = one per core
+  // --compression: a zstd level, "auto" or "off" (compress::parse_setting) for this run
+  // instead of the repository's default; Errc::usage when not one of those.
+  std::optional<std::string> compression;
+  // Without `compression`: the policy (policy::load_optional) may set one for the set's class
+  // ([class.NAME] compression); else the repository's default applies.
+  std::optional<std::filesystem::path> policy;
   // Print each pack's "+packs/.." line as soon as the pack is durably stored (cairn-push then
   // uploads while packing goes on); the set id comes last instead of first (cairn-pack(1)).
   bool stream = false;

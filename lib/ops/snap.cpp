@@ -229,6 +229,13 @@ Status snap_dirs(const SnapOptions& opt, manifest::Writer& w, Counting& obs,
   tree::WalkOptions wo;
   wo.one_file_system = opt.one_file_system;
   wo.excludes = opt.excludes;
+  wo.exclude_caches = opt.exclude_caches;
+  for (const auto& name : opt.exclude_if_present)
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+      return Error{Errc::usage, fmt::format("--exclude-if-present '{}' is not a file name: give "
+                                            "a name without '/', such as .nobackup",
+                                            name)};
+  wo.exclude_if_present = opt.exclude_if_present;
   if (opt.exclude_file) {
     CAIRN_TRY_ASSIGN(auto more, tree::read_exclude_file(*opt.exclude_file));
     wo.excludes.insert(wo.excludes.end(), more.begin(), more.end());

@@ -22,6 +22,8 @@ struct SnapOptions {
                                               // tar file name; "daily"; gethostname()
   std::vector<std::string> excludes;          // fnmatch globs (tree::WalkOptions::excludes)
   std::optional<std::filesystem::path> exclude_file;
+  bool exclude_caches = false;                  // tree::WalkOptions::exclude_caches
+  std::vector<std::string> exclude_if_present;  // tree::WalkOptions::exclude_if_present
   bool one_file_system = false;
   bool inline_content = false;            // directory files' content inline, as frames
   std::optional<std::string> stdin_name;  // --stdin NAME: one file read from `in`

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "base/time.hpp"
+#include "compress/zstd.hpp"
 
 namespace cairn::policy {
 namespace {
@@ -145,6 +146,20 @@ class Checker {
           return error(line_of(v.source()), fmt::format("'{}' in {} must be true or false, not {}",
                                                         key, where, type_name(v.type())));
         c.incremental_chains = b->get();
+      } else if (key == "compression") {
+        // A zstd level (an integer or its text), "auto" or "off".
+        std::string text;
+        if (const auto* i = v.as_integer())
+          text = std::to_string(i->get());
+        else if (const auto* s = v.as_string())
+          text = s->get();
+        auto setting = compress::parse_setting(text);
+        if (!setting || (!v.as_integer() && !v.as_string()))
+          return error(line_of(v.source()),
+                       fmt::format("'{}' in {} must be a zstd level from 1 to 19, \"auto\" or "
+                                   "\"off\"",
+                                   key, where));
+        c.compression = setting->name();
       } else if (key == "destinations") {
         CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
       } else {

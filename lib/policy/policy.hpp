@@ -32,6 +32,9 @@ struct Class {
   std::optional<std::uint32_t> min_copies;
   std::vector<std::string> destinations;
   std::optional<std::uint32_t> immutable_days;
+  // How cairn-pack compresses the class's new chunks unless its --compression says otherwise
+  // (compress::parse_setting's text: "3", "auto", "off"); absent: the repository's default.
+  std::optional<std::string> compression;
   // A kept incremental set also keeps its parent chain (up to the first full set). Off by
   // default: an incremental set lists every pack it needs, so it restores without them.
   bool incremental_chains = false;

@@ -177,6 +177,10 @@ Bytes encode_config(const Config& c, ByteView sign_sk) {
       {"admin_pk", to_hex(c.sign_pk)},
       {"created", c.created_unix},
   };
+  // Only when not a plain level, so that a repository made without it is byte-identical to
+  // one made before the field existed (older cairn ignores it and compresses at zstd_level).
+  if (c.compression_mode != compress::Setting::Mode::level)
+    j["compression"] = c.compression().name();
   const std::string text = dump(j);
   Bytes out;
   append(out, as_bytes(kConfigMagic));
@@ -226,6 +230,15 @@ Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view w
   if (level < kMinZstdLevel || level > kMaxZstdLevel)
     return corrupt(what, "field 'zstd_level' is out of range");
   c.zstd_level = static_cast<int>(level);
+  if (j.contains("compression")) {  // optional: absent in repositories made before it
+    CAIRN_TRY_ASSIGN(std::string mode, f.str("compression"));
+    if (mode == "auto")
+      c.compression_mode = compress::Setting::Mode::automatic;
+    else if (mode == "off")
+      c.compression_mode = compress::Setting::Mode::off;
+    else
+      return corrupt(what, fmt::format("unknown compression '{}'", mode));
+  }
   CAIRN_TRY_ASSIGN(c.pack_size, f.u64("pack_size"));
   CAIRN_TRY_ASSIGN(c.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
   CAIRN_TRY_ASSIGN(c.sign_pk, f.hex("admin_pk", crypto::kSignPublicKeySize));

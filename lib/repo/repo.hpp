@@ -20,6 +20,7 @@
 #include "base/result.hpp"
 #include "base/secret.hpp"
 #include "chunker/chunker.hpp"
+#include "compress/zstd.hpp"
 #include "crypto/keys.hpp"
 #include "hash/hash.hpp"
 #include "model/set.hpp"
@@ -36,6 +37,10 @@ struct Config {
   chunker::Params chunking;
   hash::Algo chunk_hash = hash::Algo::hmac_sha256;
   int zstd_level = 3;
+  // The repository's default ("compression" in the config: absent = level, "auto", "off");
+  // a run may choose another (WriteSession::set_compression).
+  compress::Setting::Mode compression_mode = compress::Setting::Mode::level;
+  compress::Setting compression() const { return {compression_mode, zstd_level}; }
   std::uint64_t pack_size = 32ull << 20;  // target pack size
   Bytes box_pk, sign_pk;                  // sign_pk: the admin key ("admin_pk" in the JSON)
   std::int64_t created_unix = 0;
@@ -45,6 +50,7 @@ struct InitOptions {
   chunker::Params chunking;
   hash::Algo chunk_hash = hash::Algo::hmac_sha256;
   int zstd_level = 3;
+  compress::Setting::Mode compression_mode = compress::Setting::Mode::level;
   std::uint64_t pack_size = 32ull << 20;
   crypto::KdfParams kdf = crypto::KdfParams::fresh();
 };
@@ -158,6 +164,9 @@ class WriteSession {
   // sealed it, outside the session's lock), before finish() returns it too: cairn-pack
   // --stream prints it so cairn-push uploads while packing goes on. Set before the first put().
   virtual void on_sealed(std::function<void(const std::string&)> fn) = 0;
+  // How this session compresses chunks instead of the repository's default (config()
+  // .compression()): cairn-pack --compression. Call before the first put().
+  virtual void set_compression(const compress::Setting& s) = 0;
   // Seals open packs, writes the index file. Returns the repository-relative paths written,
   // in upload-safe order: packs first, then the index file ("packs/ab/ab..", "index/..").
   // Call it once, after every put() has returned. A session must not outlive its Repository.

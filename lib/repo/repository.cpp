@@ -272,6 +272,7 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   c.chunking = o.chunking;
   c.chunk_hash = o.chunk_hash;
   c.zstd_level = o.zstd_level;
+  c.compression_mode = o.compression_mode;
   c.pack_size = o.pack_size;
   CAIRN_TRY(validate(c));
   CAIRN_TRY(crypto::check_kdf_params(o.kdf));

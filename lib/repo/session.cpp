@@ -36,7 +36,7 @@ struct OpenPack {
 };
 
 struct Worker {
-  explicit Worker(int level) : c(level) {}
+  explicit Worker(const compress::Setting& s) : c(s) {}
   compress::Compressor c;
   Bytes zbuf, sealed;
 };
@@ -57,7 +57,10 @@ class Session final : public WriteSession {
       : repo_(repo),
         scope_(scope),
         allowed_(allowed.begin(), allowed.end()),
-        workers_([level = repo.config().zstd_level] { return std::make_unique<Worker>(level); }) {}
+        compression_(repo.config().compression()),
+        workers_([this] { return std::make_unique<Worker>(compression_); }) {}
+
+  void set_compression(const compress::Setting& s) override { compression_ = s; }
 
   hash::ChunkId id_of(ByteView plaintext, hash::Digest* proof) const override {
     return hash::ChunkId{repo_.hasher().hash(plaintext, proof)};
@@ -299,6 +302,7 @@ class Session final : public WriteSession {
   RepositoryImpl& repo_;
   const Scope scope_;
   const std::unordered_set<hash::PackId> allowed_;
+  compress::Setting compression_;  // set before the first put(), read by workers_'s factory
   Pool<Worker> workers_;
   std::atomic<std::uint64_t> stored_{0};
 

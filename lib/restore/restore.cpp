@@ -1027,6 +1027,44 @@ const std::string* under_symlink(std::string_view path,
   return nullptr;
 }
 
+// Where the sparse file `e` holds data, for a sparse tar member; nullopt when it has no hole.
+// The manifest records only that a file is sparse, not where its holes are, so its holes are
+// its chunks that are all zeros (a hole inside a chunk that also holds data is written as
+// zeros). Each distinct chunk is read once to tell (`zero` remembers the answer for the whole
+// stream); the content is streamed afterwards, the zero chunks without reading them again.
+Result<std::optional<tar::Writer::Extents>> sparse_extents(
+    repo::Repository& r, Source& set, const manifest::Entry& e, const CancelToken& cancel,
+    std::unordered_map<hash::ChunkId, bool>& zero) {
+  tar::Writer::Extents data;
+  bool holes = false;
+  std::uint64_t off = 0;
+  for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    auto it = zero.find(e.chunks[i]);
+    if (it == zero.end()) {
+      Result<Bytes> bytes = set.chunk(e, i);
+      if (!bytes)
+        return std::move(bytes).error().wrap(fmt::format("set {}: '{}'", set.id().hex(), e.path));
+      it = zero.emplace(e.chunks[i], all_zero(*bytes)).first;
+    }
+    const std::uint64_t len = r.locate(e.chunks[i])->raw_size;  // check_size found them all
+    // Data extents on 512-byte boundaries (the zeros around them are written as data): GNU
+    // tar reads each extent of a sparse member from a block boundary of its own.
+    const std::uint64_t start = off & ~std::uint64_t{511};
+    const std::uint64_t end = std::min(e.size, (off + len + 511) & ~std::uint64_t{511});
+    off += len;
+    if (it->second || len == 0) {
+      holes = holes || len > 0;
+    } else if (!data.empty() && data.back().first + data.back().second >= start) {
+      data.back().second = end - data.back().first;
+    } else {
+      data.emplace_back(start, end - start);
+    }
+  }
+  if (!holes) return std::optional<tar::Writer::Extents>{};
+  return std::optional<tar::Writer::Extents>{std::move(data)};
+}
+
 // A pax stream of the selected entries. Every member stays inside the stream's root: names
 // and hard links' link names are relative without ".." (manifest::check_path), and none goes
 // through a symlink member written before it (a symlink's own target may point anywhere; the
@@ -1038,6 +1076,7 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
   CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
   std::vector<char> used(o.patterns.size(), 0);
   std::set<std::string, std::less<>> symlinks;
+  std::unordered_map<hash::ChunkId, bool> zero;  // sparse_extents' answers
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
@@ -1061,14 +1100,25 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
                                     *via)});
       continue;
     }
+    std::optional<tar::Writer::Extents> sparse;
     if (e.type == manifest::Type::file) {
       Status ok = check_size(r, e);
       if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
+      if (e.sparse && e.size > 0) {
+        CAIRN_TRY_ASSIGN(sparse, sparse_extents(r, set, e, cancel, zero));
+      }
     }
-    CAIRN_TRY(w->add(e));
+    CAIRN_TRY(w->add(e, sparse ? &*sparse : nullptr));
     if (e.type == manifest::Type::symlink) symlinks.insert(e.path);
     if (e.type != manifest::Type::file) continue;
-    CAIRN_TRY(copy_chunks(set, e, cancel, true, [&](ByteView data) { return w->data(data); }));
+    // A zero chunk of a sparse member is a hole: its zeros, not read again.
+    const auto hole = [&](std::size_t i) -> Result<Bytes> {
+      if (!zero[e.chunks[i]]) return Error{Errc::internal, "not a hole"};
+      return Bytes(r.locate(e.chunks[i])->raw_size, 0);
+    };
+    CAIRN_TRY(copy_chunks(
+        set, e, cancel, true, [&](ByteView data) { return w->data(data); },
+        sparse ? std::function<Result<Bytes>(std::size_t)>(hole) : nullptr));
   }
   CAIRN_TRY(check_patterns_used(o.patterns, used));
   return w->finish();

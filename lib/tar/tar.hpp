@@ -5,8 +5,11 @@
 // Threads: Reader and Writer are thread-compatible (one user at a time).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/observer.hpp"
@@ -52,9 +55,15 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
+  // Where a sparse file holds data: (offset, length), in order, not overlapping; the rest
+  // of the file is holes.
+  using Extents = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
   // Writes the header of `e`. For a "file", exactly e.size bytes of content must follow via
   // data() before the next add(). Sockets cannot be stored in tar: Errc::unimplemented.
-  Status add(const manifest::Entry& e);
+  // With `data` (a file with holes), the member is a sparse one (GNU sparse format 1.0 in
+  // pax headers, which GNU tar and bsdtar extract with the holes): data() still gets every
+  // byte, holes as zeros, and only the extents' bytes reach the stream.
+  Status add(const manifest::Entry& e, const Extents* data = nullptr);
   Status data(ByteView b);
   // Writes the end-of-archive blocks and flushes; reports errors archive_write_free would hide.
   Status finish();

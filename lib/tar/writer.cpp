@@ -74,7 +74,7 @@ Result<std::unique_ptr<Writer>> Writer::open(io::Writer& out) {
   return std::unique_ptr<Writer>(new Writer(std::move(impl)));
 }
 
-Status Writer::add(const manifest::Entry& e) {
+Status Writer::add(const manifest::Entry& e, const Extents* data) {
   Impl& m = *impl_;
   if (m.finished || m.abandoned)
     return Error{Errc::internal, "tar writer used after finish() or abandon()"};
@@ -103,6 +103,19 @@ Status Writer::add(const manifest::Entry& e) {
     case manifest::Type::file:
       archive_entry_set_filetype(ae.get(), AE_IFREG);
       archive_entry_set_size(ae.get(), static_cast<la_int64_t>(e.size));
+      if (data) {
+        std::uint64_t end = 0;
+        for (const auto& [off, len] : *data) {
+          if (off < end || len > e.size || off > e.size - len)
+            return Error{Errc::internal, fmt::format("bad sparse map for '{}'", e.path)};
+          archive_entry_sparse_add_entry(ae.get(), static_cast<la_int64_t>(off),
+                                         static_cast<la_int64_t>(len));
+          end = off + len;
+        }
+        // A trailing hole: the map ends with an empty extent at the end of the file.
+        if (end < e.size)
+          archive_entry_sparse_add_entry(ae.get(), static_cast<la_int64_t>(e.size), 0);
+      }
       break;
     case manifest::Type::dir: archive_entry_set_filetype(ae.get(), AE_IFDIR); break;
     case manifest::Type::symlink:

@@ -60,9 +60,19 @@ struct WalkOptions {
   bool one_file_system = false;       // do not descend into directories on other devices
   std::vector<std::string> excludes;  // fnmatch(3) globs (no flags) against the relative path
                                       // (without the root prefix) and against the basename
+  // A directory holding a valid CACHEDIR.TAG (its first 43 bytes the signature, see
+  // cachedir_tag_signature) or a file named in exclude_if_present (any kind, not followed) is
+  // kept with those marker files only: the rest of its content is skipped, as tar's
+  // --exclude-caches and --exclude-tag do. One openat/fstatat per directory and marker.
+  bool exclude_caches = false;
+  std::vector<std::string> exclude_if_present;  // plain names, no '/'
   bool xattrs = true;
   bool acls = true;
 };
+
+// The 43 bytes a valid CACHEDIR.TAG starts with (https://bford.info/cachedir/).
+inline constexpr std::string_view cachedir_tag_signature =
+    "Signature: 8a477f597d28d172789f06886806bc55";
 
 // Called for every node in order; an error stops the walk and is returned by walk().
 using Visit = std::function<Status(const Node&)>;

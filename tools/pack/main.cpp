@@ -16,6 +16,15 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
+  app.add_option("--compression", opt.compression,
+                 "compress this run's new chunks with zstd LEVEL (1 to 19), auto or off, "
+                 "instead of the repository's default")
+      ->type_name("LEVEL|auto|off");
+  app.add_option("--policy", opt.policy,
+                 "the policy, for its class's compression (default: CAIRN_POLICY, "
+                 "/etc/cairn/policy.toml if it exists)")
+      ->envname("CAIRN_POLICY")
+      ->type_name("FILE");
   app.add_flag("--stream", opt.stream,
                "print each pack's line as soon as it is stored, the set id last (for cairn-push)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {

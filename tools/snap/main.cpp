@@ -24,6 +24,12 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--exclude-file", opt.exclude_file, "read exclude globs from FILE, one a line")
       ->type_name("FILE");
+  app.add_flag("--exclude-caches", opt.exclude_caches,
+               "skip the content of directories holding a valid CACHEDIR.TAG (keep the tag)");
+  app.add_option("--exclude-if-present", opt.exclude_if_present,
+                 "skip the content of directories holding a file NAME (keep NAME); repeatable")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
   app.add_flag("--one-file-system", opt.one_file_system, "do not cross mount points");
   app.add_option("--pre", opt.pre, "run CMD (/bin/sh -c) before reading; repeatable")
       ->type_name("CMD")

@@ -267,3 +267,69 @@ TEST_CASE("compress::Compressor: moved-to objects keep working", "[compress]") {
   REQUIRE(d2.decompress(packed, in.size(), back).has_value());
   CHECK(back == in);
 }
+
+TEST_CASE("compress::parse_setting: levels, auto and off; anything else is a usage error",
+          "[compress]") {
+  using cairn::compress::parse_setting;
+  using Mode = cairn::compress::Setting::Mode;
+  CHECK(parse_setting("1")->level == 1);
+  CHECK(parse_setting("19")->mode == Mode::level);
+  CHECK(parse_setting("auto")->mode == Mode::automatic);
+  CHECK(parse_setting("off")->mode == Mode::off);
+  CHECK(parse_setting("auto")->name() == "auto");
+  CHECK(parse_setting("7")->name() == "7");
+  for (const char* bad : {"", "0", "20", "-1", "3x", "AUTO", "none", " 3"}) {
+    auto r = parse_setting(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().message.find("'auto' or 'off'") != std::string::npos);
+  }
+}
+
+TEST_CASE("compress::Compressor: off stores everything raw, even text", "[compress]") {
+  Compressor c(cairn::compress::Setting{cairn::compress::Setting::Mode::off, 3});
+  Bytes out;
+  for (std::size_t n : {std::size_t{100}, std::size_t{64} << 10, std::size_t{1} << 20}) {
+    auto r = c.compress(text_bytes(n, 3), out);
+    REQUIRE(r.has_value());
+    CHECK_FALSE(*r);
+    CHECK(out.empty());
+  }
+}
+
+TEST_CASE("compress::Compressor: auto compresses text, and keeps only savings of 1/8",
+          "[compress]") {
+  const cairn::compress::Setting automatic{cairn::compress::Setting::Mode::automatic, 3};
+  Compressor c(automatic);
+  Bytes out;
+  // Text of every size class (whole, first-64-KiB sample, spread sample) is compressed.
+  for (std::size_t n : {std::size_t{4} << 10, std::size_t{100} << 10, std::size_t{2} << 20}) {
+    const Bytes in = text_bytes(n, 11);
+    auto r = c.compress(in, out);
+    REQUIRE(r.has_value());
+    CHECK(*r);
+    Decompressor d;
+    Bytes back;
+    REQUIRE(d.decompress(out, in.size(), back).has_value());
+    CHECK(back == in);
+  }
+  // Random data of every size class is stored raw.
+  for (std::size_t n : {std::size_t{4} << 10, std::size_t{100} << 10, std::size_t{2} << 20}) {
+    auto r = c.compress(random_bytes(n, 12), out);
+    REQUIRE(r.has_value());
+    CHECK_FALSE(*r);
+  }
+  // 1/16 of the bytes zero runs, the rest random: zstd saves about 1/16, which a level
+  // setting keeps and auto does not.
+  Bytes in = random_bytes(1 << 20, 13);
+  for (std::size_t i = 0; i < in.size(); i += 4096)
+    for (std::size_t j = 0; j < 256; ++j) in[i + j] = 0;
+  Compressor level;
+  auto kept = level.compress(in, out);
+  REQUIRE(kept.has_value());
+  REQUIRE(*kept);
+  CHECK(out.size() > in.size() - in.size() / 8);  // saves less than 1/8 ...
+  auto r = c.compress(in, out);
+  REQUIRE(r.has_value());
+  CHECK_FALSE(*r);  // ... so auto does not keep it
+}

@@ -299,3 +299,19 @@ TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown
   CHECK(error_of("notify = 1\n") ==
         "policy 'test.toml' line 1: 'notify' must be a table, not an integer");
 }
+
+TEST_CASE("policy::parse: a class's compression is a level, auto or off", "[policy]") {
+  auto p = policy::parse(
+      "[class.a]\ncompression = \"auto\"\n[class.b]\ncompression = 9\n"
+      "[class.c]\ncompression = \"off\"\n[class.d]\nkeep-last = 1\n",
+      "test.toml");
+  REQUIRE(p);
+  CHECK(p->find("a")->compression == "auto");
+  CHECK(p->find("b")->compression == "9");
+  CHECK(p->find("c")->compression == "off");
+  CHECK_FALSE(p->find("d")->compression.has_value());
+  for (const char* bad : {"compression = 0", "compression = \"fast\"", "compression = true"})
+    CHECK(error_of(std::string("[class.daily]\n") + bad + "\n") ==
+          "policy 'test.toml' line 2: 'compression' in [class.daily] must be a zstd level from 1 "
+          "to 19, \"auto\" or \"off\"");
+}

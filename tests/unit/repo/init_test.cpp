@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "io/file.hpp"
 #include "repo/objects.hpp"
 #include "repo/repo_fixture.hpp"
 
@@ -184,4 +185,25 @@ TEST_CASE("repo::decode_config: verifies the signature before parsing", "[repo]"
   auto v2 = repo::decode_config(repo::encode_config(c, k.sign_sk.view()), k.sign_pk, "config");
   REQUIRE_FALSE(v2);
   CHECK(v2.error().code == Errc::unsupported_format);
+}
+
+TEST_CASE("repo::init: the compression default round-trips; a plain level writes no field",
+          "[repo]") {
+  SodiumInit sodium;
+  Scratch s;
+  using Mode = compress::Setting::Mode;
+  for (Mode m : {Mode::level, Mode::automatic, Mode::off}) {
+    const fs::path dir = s.dir / fmt::format("repo{}", static_cast<int>(m));
+    auto o = small_options();
+    o.compression_mode = m;
+    REQUIRE(repo::init(dir, "correct horse", o));
+    auto r = open_ok(dir, "correct horse");
+    CHECK(r->config().compression_mode == m);
+    CHECK(r->config().compression().level == o.zstd_level);
+    // Older repositories have no "compression" key: a plain level must not add one.
+    auto text = io::read_file(dir / "config");
+    REQUIRE(text.has_value());
+    const std::string_view json(reinterpret_cast<const char*>(text->data()), text->size());
+    CHECK((json.find("\"compression\"") != std::string_view::npos) == (m != Mode::level));
+  }
 }

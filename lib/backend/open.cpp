@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "backend/aws_profile.hpp"
 #include "backend/azure/azure.hpp"
 #include "backend/remote.hpp"
 #include "backend/s3/s3.hpp"
 #include "backend/sftp/sftp.hpp"
 #include "base/env.hpp"
+#include "base/units.hpp"
 #include "net/http.hpp"
 
 namespace cairn::backend {
@@ -18,20 +20,6 @@ namespace cairn::backend {
 namespace {
 
 std::string env(const char* name) { return process_env(name).value_or(""); }
-
-// "16777216", "512K", "16M", "1G"; nullopt for anything else.
-std::optional<std::uint64_t> parse_size(std::string_view s) {
-  std::uint64_t unit = 1;
-  if (!s.empty() && (s.back() == 'K' || s.back() == 'M' || s.back() == 'G')) {
-    unit = s.back() == 'K' ? 1ull << 10 : s.back() == 'M' ? 1ull << 20 : 1ull << 30;
-    s.remove_suffix(1);
-  }
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v > (~0ull) / unit)
-    return std::nullopt;
-  return v * unit;
-}
 
 Error bad_url(std::string_view url, std::string_view why) {
   return Error{Errc::usage, fmt::format("invalid location '{}': {}", url, why)};
@@ -94,6 +82,24 @@ RemoteOptions RemoteOptions::from_env() {
   o.aws_access_key_id = env("AWS_ACCESS_KEY_ID");
   o.aws_secret_access_key = SecretString(env("AWS_SECRET_ACCESS_KEY"));
   o.aws_session_token = SecretString(env("AWS_SESSION_TOKEN"));
+  if (o.aws_access_key_id.empty() || o.aws_secret_access_key.empty()) {
+    // As the AWS CLI: the environment's keys first, then the shared credentials file.
+    const std::string named = env("AWS_SHARED_CREDENTIALS_FILE");
+    const std::string profile = env("AWS_PROFILE");
+    const std::string home = env("HOME");
+    std::filesystem::path file = named;
+    if (file.empty() && !home.empty()) file = std::filesystem::path(home) / ".aws" / "credentials";
+    if (!file.empty()) {
+      auto p = read_aws_profile(file, profile.empty() ? "default" : profile);
+      if (p) {
+        o.aws_access_key_id = std::move(p->access_key_id);
+        o.aws_secret_access_key = std::move(p->secret_access_key);
+        o.aws_session_token = std::move(p->session_token);
+      } else if (p.error().code != Errc::not_found || !named.empty() || !profile.empty()) {
+        o.aws_credentials_error = p.error().message;  // said when an s3:// URL is opened
+      }
+    }
+  }
   if (auto r = env("AWS_REGION"); !r.empty())
     o.aws_region = r;
   else if (auto d = env("AWS_DEFAULT_REGION"); !d.empty())
@@ -114,7 +120,7 @@ RemoteOptions RemoteOptions::from_env() {
   else if (!home.empty())
     o.ssh_known_hosts = std::filesystem::path(home) / ".ssh" / "known_hosts";
   o.ssh_host_sha256 = env("CAIRN_SSH_HOST_SHA256");
-  if (auto size = parse_size(env("CAIRN_PART_SIZE")); size && *size > 0)
+  if (auto size = parse_size(env("CAIRN_PART_SIZE")); size && *size > 0)  // else the default
     o.multipart_threshold = o.part_size = *size;
   return o;
 }
@@ -278,6 +284,9 @@ Result<std::unique_ptr<Backend>> open_url(std::string_view url, const RemoteOpti
   switch (u.scheme) {
     case Url::Scheme::file: return open_local(u.path, opts.create, opts.limit_rate);
     case Url::Scheme::s3: {
+      if (!opts.aws_credentials_error.empty())
+        return Error{Errc::auth,
+                     fmt::format("no credentials for '{}': {}", url, opts.aws_credentials_error)};
       s3::Config c;
       c.bucket = u.bucket;
       c.prefix = u.path;

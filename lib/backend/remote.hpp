@@ -38,12 +38,17 @@ using net::RetryPolicy;
 using net::SecretString;
 
 struct RemoteOptions {
-  // S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (else
+  // S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else the profile
+  // AWS_PROFILE (default "default") of AWS_SHARED_CREDENTIALS_FILE (default
+  // ~/.aws/credentials; aws_profile.hpp); AWS_REGION (else
   // AWS_DEFAULT_REGION, else us-east-1), CAIRN_S3_ENDPOINT (e.g. http://127.0.0.1:9000: then
   // path-style URLs on that endpoint; otherwise https://<bucket>.s3.<region>.amazonaws.com).
   std::string aws_access_key_id;
   SecretString aws_secret_access_key;
   SecretString aws_session_token;
+  // Why the credentials file or profile named could not be used (a missing default file is
+  // no error); opening an s3:// URL then fails with it (Errc::auth).
+  std::string aws_credentials_error;
   std::string aws_region = "us-east-1";
   std::string s3_endpoint;
   // Azure: AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY (base64), or AZURE_STORAGE_SAS_TOKEN, or

@@ -52,6 +52,12 @@ std::string backup_summary_line(const std::string& id, const ops::BackupOptions:
 
 }  // namespace
 
+// What `cairn init` says on stderr once the repository exists (to a person: when stderr is a
+// terminal or -v is given, as the summaries).
+constexpr std::string_view kLostPassphrase =
+    "cairn: note: keep the passphrase safe: without it (or a key file and its passphrase) the "
+    "data in this repository cannot be read, and nobody can recover it";
+
 int run_front(int argc, char** argv) {
   Tool tool{"cairn",
             "Composable backup and disaster-recovery tools: repository, keys, "
@@ -66,13 +72,16 @@ int run_front(int argc, char** argv) {
   std::string init_compression = "3";
   auto& in = tool.command(app, "init",
                           "create a repository in --repo (new passphrase: "
-                          "--passphrase-file or CAIRN_PASSPHRASE_FD)",
+                          "--passphrase-file, CAIRN_PASSPHRASE_FD or _COMMAND, or asked twice)",
                           [&](Session& s) -> Result<ops::Outcome> {
+                            s.expect_new_passphrase();  // a prompt asks twice
                             CAIRN_TRY_ASSIGN(auto ro, repo_options(s));
                             CAIRN_TRY_ASSIGN(auto c, compress::parse_setting(init_compression));
                             init.zstd_level = c.level;
                             init.compression_mode = c.mode;
-                            return ops::init(ro, init, s.stdout_writer());
+                            CAIRN_TRY_ASSIGN(auto out, ops::init(ro, init, s.stdout_writer()));
+                            if (s.wants_summary()) s.reporter().print_line(kLostPassphrase);
+                            return out;
                           });
   add_size_option(in, "--chunk-min", init.chunking.min_size, "smallest chunk")->default_str("512K");
   add_size_option(in, "--chunk-avg", init.chunking.avg_size, "average chunk, a power of 2")
@@ -98,21 +107,29 @@ int run_front(int argc, char** argv) {
       CAIRN_TRY_ASSIGN(key.repo, repo_options(s));
       if (!new_passphrase_file.empty()) {
         CAIRN_TRY_ASSIGN(key.new_passphrase, read_passphrase_file(new_passphrase_file));
+      } else if (verb == ops::KeyVerb::add || verb == ops::KeyVerb::passwd) {
+        PassphraseSources src;  // a prompt only, twice; no terminal: the usage error
+        src.what = "new passphrase";
+        src.confirm = true;
+        auto pw = find_passphrase(src);
+        if (!pw && pw.error().code == Errc::usage && pw.error().message.starts_with("no new"))
+          return Error{Errc::usage,
+                       "no new passphrase given: use --new-passphrase-file FILE, "
+                       "or run on a terminal to be asked"};
+        CAIRN_TRY_ASSIGN(key.new_passphrase, std::move(pw));
       }
       return ops::key(key, s.stdout_writer());
     };
   };
-  const char* new_help = "read the new passphrase from FILE";
+  const char* new_help = "read the new passphrase from FILE (else, on a terminal, ask twice)";
   auto& k = tool.group(app, "key", "manage the repository's key slots and key files");
   tool.command(k, "add", "add a key slot with a new passphrase", key_body(ops::KeyVerb::add))
       .add_option("--new-passphrase-file", new_passphrase_file, new_help)
-      ->type_name("FILE")
-      ->required();
+      ->type_name("FILE");
   tool.command(k, "passwd", "change the passphrase of the slot that opens",
                key_body(ops::KeyVerb::passwd))
       .add_option("--new-passphrase-file", new_passphrase_file, new_help)
-      ->type_name("FILE")
-      ->required();
+      ->type_name("FILE");
   tool.command(k, "remove", "remove a key slot (never the last one)",
                key_body(ops::KeyVerb::remove))
       .add_option("SLOT", key.slot, "the slot id, as 'cairn key list' shows it")

@@ -69,8 +69,21 @@ std::optional<std::filesystem::path> Session::key_file() const {
 
 Result<SecretText> Session::passphrase() {
   if (!passphrase_) {
-    CAIRN_TRY_ASSIGN(passphrase_, load_passphrase(opt_.passphrase_file,
-                                                  std::getenv("CAIRN_PASSPHRASE_FD"), &binding_));
+    PassphraseSources src;
+    src.fd = std::getenv("CAIRN_PASSPHRASE_FD");
+    src.file = opt_.passphrase_file;
+    src.command = std::getenv("CAIRN_PASSPHRASE_COMMAND");
+    src.timeout = std::getenv("CAIRN_PASSPHRASE_TIMEOUT");
+    src.confirm = new_passphrase_;
+    const bool from_file = (src.fd == nullptr || *src.fd == '\0') && !src.file.empty();
+    CAIRN_TRY_ASSIGN(passphrase_, find_passphrase(src, &binding_));
+    // Not fatal: the file may be shared on purpose; the warning says what to do.
+    if (from_file && !opt_.quiet)
+      if (auto w = readable_by_others(src.file, "passphrase file"))
+        reporter_->print_line(fmt::format("{}: warning: {}", tool_, *w));
+    if (auto k = key_file(); k && !opt_.quiet)
+      if (auto w = readable_by_others(*k, "key file"))
+        reporter_->print_line(fmt::format("{}: warning: {}", tool_, *w));
   }
   return *passphrase_;
 }

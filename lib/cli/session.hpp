@@ -60,9 +60,13 @@ class Session {
   std::optional<std::filesystem::path> catalog() const;
   // --key-file / CAIRN_KEY_FILE (e.g. a write-only key); nullopt when not given.
   std::optional<std::filesystem::path> key_file() const;
-  // From --passphrase-file / CAIRN_PASSPHRASE_FILE, else CAIRN_PASSPHRASE_FD (see
-  // passphrase.hpp). Read once and kept: a descriptor cannot be read twice.
+  // From CAIRN_PASSPHRASE_FD, else --passphrase-file / CAIRN_PASSPHRASE_FILE, else
+  // CAIRN_PASSPHRASE_COMMAND, else a prompt on the terminal (see passphrase.hpp). Read once
+  // and kept: a descriptor cannot be read twice. Warns (one line, not fatal, not with -q)
+  // when the passphrase file or the key file can be read by its group or others.
   Result<SecretText> passphrase();
+  // The passphrase about to be read is a new one (cairn init): a prompt asks twice.
+  void expect_new_passphrase() { new_passphrase_ = true; }
   // What opens the repository: passphrase(), key_file(), and the kernel keyring cache
   // (CAIRN_KEY_CACHE: "off" or 0, else seconds, default 60; Errc::usage when malformed) for a
   // passphrase file; -v lines go to observer().
@@ -101,6 +105,7 @@ class Session {
   io::FdWriter out_;
   std::optional<SecretText> passphrase_;  // wiped when released
   std::string binding_;                   // of the passphrase's source (passphrase.hpp)
+  bool new_passphrase_ = false;           // expect_new_passphrase()
   std::optional<ops::RunLog> run_;
 };
 

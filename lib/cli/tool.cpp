@@ -212,7 +212,7 @@ Tool::Tool(std::string name, std::string description)
       ->type_name("FILE")
       ->group(g);
   app_.add_option("--passphrase-file", opt_.passphrase_file,
-                  "read the passphrase from FILE (or set CAIRN_PASSPHRASE_FD)")
+                  "read the passphrase from FILE (see cairn(7): _FD, _COMMAND, a prompt)")
       ->envname("CAIRN_PASSPHRASE_FILE")
       ->type_name("FILE")
       ->group(g);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "base/time.hpp"
 #include "ops/restore.hpp"
 #include "ops/verify_from.hpp"
 #include "repo/gc.hpp"
@@ -32,7 +33,7 @@ Result<Parsed> check_options(const VerifyOptions& o) {
     CAIRN_TRY_ASSIGN(p.subset, verify::parse_subset(*o.read_data));
   }
   if (o.max_age) {
-    CAIRN_TRY_ASSIGN(p.max_age, verify::parse_age(*o.max_age));
+    CAIRN_TRY_ASSIGN(p.max_age, parse_duration(*o.max_age));
   }
   return p;
 }

@@ -2,8 +2,6 @@
 // cairn-verify. The phases themselves live in structure.cpp, data.cpp, damage.cpp and drill.cpp.
 #include "verify/engine.hpp"
 
-#include <charconv>
-#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,39 +9,6 @@
 #include "base/time.hpp"
 
 namespace cairn::verify {
-
-namespace {
-
-constexpr std::int64_t kSecond = 1'000'000'000;
-
-}  // namespace
-
-Result<std::int64_t> parse_age(std::string_view text) {
-  const auto bad = [&] {
-    return Error{
-        Errc::usage,
-        fmt::format("cannot read the duration '{}': use a whole number and one unit of s, m, h, "
-                    "d or w, e.g. 26h or 7d",
-                    text)};
-  };
-  if (text.size() < 2) return bad();
-  std::int64_t unit = 0;
-  switch (text.back()) {
-    case 's': unit = kSecond; break;
-    case 'm': unit = 60 * kSecond; break;
-    case 'h': unit = 3600 * kSecond; break;
-    case 'd': unit = 86400 * kSecond; break;
-    case 'w': unit = 7 * 86400 * kSecond; break;
-    default: return bad();
-  }
-  std::int64_t n = 0;
-  const char* end = text.data() + text.size() - 1;
-  auto [ptr, ec] = std::from_chars(text.data(), end, n);
-  if (ec != std::errc{} || ptr != end || n <= 0 ||
-      n > std::numeric_limits<std::int64_t>::max() / unit)
-    return bad();
-  return n * unit;
-}
 
 const std::string& SetState::source() const {
   static const std::string unknown = "?";

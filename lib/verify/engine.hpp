@@ -33,10 +33,6 @@
 
 namespace cairn::verify {
 
-// "26h", "3d", "90m", "1w", "45s" (one unit, a positive whole number) to nanoseconds.
-// Errc::usage otherwise.
-Result<std::int64_t> parse_age(std::string_view text);
-
 // Which packs --read-data reads.
 struct DataSubset {
   enum class Kind { all, percent, part } kind = Kind::all;

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(1u, 1000000u));
   app.add_option("--grace-time", opt.grace_time,
-                 "time since a pack was marked before it may go: 12h, 2d, 0 (default 12h)")
+                 "time since a pack was marked before it may go: 12h, 2d, 1d12h, 0 (default 12h)")
       ->type_name("DURATION");
   tool.add_json_flag("print the plan and the deletions as JSON Lines (schema cairn.prune/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {

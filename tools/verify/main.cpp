@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
          "--check", opt.drill_check,
          "with --drill: run CMD (/bin/sh -c) in each restored tree; non-zero fails the drill")
       ->type_name("CMD");
-  app.add_option("--max-age", opt.max_age,
-                 "exit 5 when a source's newest good set is older than DUR (45s, 90m, 26h, 3d, 1w)")
+  app.add_option(
+         "--max-age", opt.max_age,
+         "exit 5 when a source's newest good set is older than DUR (45s, 90m, 26h, 1d12h, 1w)")
       ->type_name("DUR");
   app.add_option("--from", opt.from, "check a destination instead of the local repository")
       ->type_name("DEST");

@@ -260,10 +260,11 @@ Result<ListPage> parse_list(std::string_view xml) {
 
 Result<std::unique_ptr<Backend>> open(Config c) {
   if (c.access_key.empty() || c.secret_key.empty())
-    return Error{
-        Errc::auth,
-        fmt::format("no credentials for 's3://{}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                    c.bucket)};
+    return Error{Errc::auth,
+                 fmt::format("no credentials for 's3://{}': set AWS_ACCESS_KEY_ID and "
+                             "AWS_SECRET_ACCESS_KEY, or write them in ~/.aws/credentials "
+                             "(AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)",
+                             c.bucket)};
   if (c.region.empty()) c.region = "us-east-1";
   c.part_size = std::max(c.part_size, kMinPartSize);
   net::Endpoint ep;

@@ -23,7 +23,7 @@ grep -q "^cairn: error: .*/nonexistent/app" err || die "the error does not name 
 [ -z "$(set_ids)" ] || die "a failed backup left a set"
 echo "missing source: exit $rc, one line"
 
-printf 'wrong\n' >wrong
+(umask 077 && printf 'wrong\n' >wrong)
 rc=0
 cairn backup --passphrase-file wrong "$PWD/src" >out 2>err || rc=$?
 assert_eq 12 "$rc" "exit status with a wrong passphrase"

@@ -184,6 +184,25 @@ TEST_CASE("backend::S3: 503 is retried and a later success is returned", "[backe
   CHECK_THAT(seen, Catch::Contains("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
 }
 
+TEST_CASE("backend::S3: a session token goes out as x-amz-security-token, signed", "[backend]") {
+  std::string seen;
+  FakeServer server([&](int, const std::string& req) -> std::string {
+    seen = req;
+    return "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\n";
+  });
+  RemoteOptions o = fast_options(fmt::format("http://127.0.0.1:{}", server.port()));
+  o.aws_session_token = SecretString("token-from-the-profile");
+  auto be = open_url("s3://bucket/pre", o);
+  REQUIRE(be);
+  REQUIRE((*be)->stat(kIndex));
+  CHECK_THAT(seen, Catch::Contains("x-amz-security-token: token-from-the-profile\r\n"));
+  const auto signed_at = seen.find("SignedHeaders=");
+  REQUIRE(signed_at != std::string::npos);
+  CHECK(
+      seen.substr(signed_at, seen.find(',', signed_at) - signed_at).find("x-amz-security-token") !=
+      std::string::npos);
+}
+
 TEST_CASE("backend::S3: HTTP statuses map to auth, not_found and network", "[backend]") {
   int status = 403;
   FakeServer server([&](int, const std::string&) {

@@ -1,6 +1,7 @@
 // backend::parse_url and open_url: the URL registry.
 #include <stdlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -189,6 +190,64 @@ TEST_CASE("backend::RemoteOptions::from_env: reads credentials and defaults", "[
   CHECK(o.ssh_known_hosts == fs::path("/home/tester/.ssh/known_hosts"));
   env.set("AWS_REGION", "ap-south-1");
   CHECK(RemoteOptions::from_env().aws_region == "ap-south-1");
+}
+
+TEST_CASE("backend::RemoteOptions::from_env: the AWS credentials file and profile, env first",
+          "[backend]") {
+  auto dir = TempDir::create("cairn-aws-");
+  REQUIRE(dir);
+  const fs::path creds = dir->path() / "credentials";
+  {
+    std::FILE* f = std::fopen(creds.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(
+        "; comment\n[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = sd\n\n"
+        "[ci]\nAWS_ACCESS_KEY_ID=AKIDCI\naws_secret_access_key=sci\naws_session_token = tok\n"
+        "[half]\naws_access_key_id = AKIDHALF\n",
+        f);
+    std::fclose(f);
+  }
+  EnvGuard env;
+  env.set("AWS_ACCESS_KEY_ID", nullptr);
+  env.set("AWS_SECRET_ACCESS_KEY", nullptr);
+  env.set("AWS_SESSION_TOKEN", nullptr);
+  env.set("AWS_PROFILE", nullptr);
+  env.set("HOME", dir->path().c_str());  // no .aws there: no credentials, no error
+  env.set("AWS_SHARED_CREDENTIALS_FILE", nullptr);
+  auto none = RemoteOptions::from_env();
+  CHECK(none.aws_access_key_id.empty());
+  CHECK(none.aws_credentials_error.empty());
+
+  env.set("AWS_SHARED_CREDENTIALS_FILE", creds.c_str());
+  auto d = RemoteOptions::from_env();
+  CHECK(d.aws_access_key_id == "AKIDDEFAULT");
+  CHECK(d.aws_secret_access_key.reveal() == "sd");
+  CHECK(d.aws_session_token.empty());
+  env.set("AWS_PROFILE", "ci");
+  auto ci = RemoteOptions::from_env();
+  CHECK(ci.aws_access_key_id == "AKIDCI");
+  CHECK(ci.aws_secret_access_key.reveal() == "sci");
+  CHECK(ci.aws_session_token.reveal() == "tok");
+  env.set("AWS_PROFILE", "half");
+  CHECK(RemoteOptions::from_env().aws_credentials_error.find("lacks aws_access_key_id or") !=
+        std::string::npos);
+  env.set("AWS_PROFILE", "nope");
+  auto nope = RemoteOptions::from_env();
+  CHECK(nope.aws_credentials_error.find("'nope' is not in") != std::string::npos);
+  CHECK(nope.aws_credentials_error.find("it has: default, ci, half") != std::string::npos);
+  auto opened = open_url("s3://bucket/p", nope);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().code == Errc::auth);
+  env.set("AWS_ACCESS_KEY_ID", "AKIDENV");  // the environment first: the profile is not read
+  env.set("AWS_SECRET_ACCESS_KEY", "senv");
+  auto e = RemoteOptions::from_env();
+  CHECK(e.aws_access_key_id == "AKIDENV");
+  CHECK(e.aws_credentials_error.empty());
+  env.set("AWS_ACCESS_KEY_ID", nullptr);
+  env.set("AWS_PROFILE", nullptr);
+  env.set("AWS_SHARED_CREDENTIALS_FILE", (dir->path() / "missing").c_str());
+  CHECK(RemoteOptions::from_env().aws_credentials_error.find("does not exist") !=
+        std::string::npos);
 }
 
 TEST_CASE("backend::canonical_name: a local directory by its absolute path, other URLs as given",

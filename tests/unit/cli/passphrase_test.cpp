@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -73,17 +74,68 @@ TEST_CASE("cli::read_passphrase_fd: reads to end of file and strips one newline"
   CHECK(e.error().code == Errc::usage);
 }
 
-TEST_CASE("cli::load_passphrase: a file wins over CAIRN_PASSPHRASE_FD", "[cli]") {
+TEST_CASE("cli::load_passphrase: CAIRN_PASSPHRASE_FD comes before a file", "[cli]") {
   cairn::test::ScratchDir dir;
   const int fd = pipe_with("from fd\n");
   const std::string fd_text = std::to_string(fd);
   auto r = load_passphrase(dir.write("pw", "from file\n"), fd_text.c_str());
-  REQUIRE(r.has_value());
-  CHECK(*r == "from file");
-  auto f = load_passphrase({}, fd_text.c_str());  // no file: the descriptor
   ::close(fd);
+  REQUIRE(r.has_value());
+  CHECK(*r == "from fd");
+  auto f = load_passphrase(dir.write("pw", "from file\n"), nullptr);  // no descriptor: the file
   REQUIRE(f.has_value());
-  CHECK(*f == "from fd");
+  CHECK(*f == "from file");
+}
+
+TEST_CASE("cli::find_passphrase: a file before the command, the command before a prompt", "[cli]") {
+  cairn::test::ScratchDir dir;
+  PassphraseSources src;
+  src.command = "printf 'from command\\nsecond line\\n'";
+  src.prompt = false;
+  auto c = find_passphrase(src);
+  REQUIRE(c.has_value());
+  CHECK(*c == "from command");  // the first line only
+  src.file = dir.write("pw", "from file\n");
+  std::string binding;
+  auto f = find_passphrase(src, &binding);
+  REQUIRE(f.has_value());
+  CHECK(*f == "from file");
+  CHECK_FALSE(binding.empty());
+  src.file.clear();
+  binding = "stale";
+  REQUIRE(find_passphrase(src, &binding).has_value());
+  CHECK(binding == "stale");  // a command is never bound: left as the caller had it
+}
+
+TEST_CASE("cli::run_passphrase_command: failures are Errc::auth, one line", "[cli]") {
+  for (const char* cmd : {"exit 3", "true", "printf '\\n'", "kill -9 $$"}) {
+    INFO(cmd);
+    auto r = run_passphrase_command(cmd, 30);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::auth);
+    CHECK(r.error().message.find("CAIRN_PASSPHRASE_COMMAND") != std::string::npos);
+    CHECK(r.error().message.find('\n') == std::string::npos);
+  }
+  auto slow = run_passphrase_command("sleep 30", 1);
+  REQUIRE_FALSE(slow.has_value());
+  CHECK(slow.error().message.find("did not finish within 1 seconds") != std::string::npos);
+  // A command that prints its line and goes on writing is not waited for to the end.
+  auto chatty = run_passphrase_command("echo first; yes", 30);
+  REQUIRE(chatty.has_value());
+  CHECK(*chatty == "first");
+}
+
+TEST_CASE("cli::readable_by_others: group or other read bits", "[cli]") {
+  cairn::test::ScratchDir dir;
+  const auto f = dir.write("pw", "x\n");
+  ::chmod(f.c_str(), 0600);
+  CHECK_FALSE(readable_by_others(f, "passphrase file").has_value());
+  ::chmod(f.c_str(), 0640);
+  CHECK(readable_by_others(f, "passphrase file").value_or("").find("its group (mode 0640)") !=
+        std::string::npos);
+  ::chmod(f.c_str(), 0604);
+  CHECK(readable_by_others(f, "key file").value_or("").find("other users (mode 0604)") !=
+        std::string::npos);
 }
 
 TEST_CASE("cli::load_passphrase: no source, or a bad CAIRN_PASSPHRASE_FD, is a usage error",

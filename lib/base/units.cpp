@@ -1,8 +1,8 @@
-#include "cli/units.hpp"
+#include "base/units.hpp"
 
 #include <fmt/format.h>
 
-namespace cairn::cli {
+namespace cairn {
 
 namespace {
 
@@ -47,4 +47,4 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   return value << shift;
 }
 
-}  // namespace cairn::cli
+}  // namespace cairn

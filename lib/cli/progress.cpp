@@ -291,6 +291,8 @@ void Reporter::started(std::string_view path) {
 }
 
 void Reporter::advanced(std::uint64_t bytes, std::uint64_t items) {
+  bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  items_.fetch_add(items, std::memory_order_relaxed);
   if (text_) text_->advanced(bytes, items);
   if (json_) json_->advanced(bytes, items);
 }

@@ -114,6 +114,9 @@ class Reporter final : public Observer {
   // A line on stderr that does not garble the status line.
   void print_line(std::string_view line);
   std::uint64_t warnings() const { return warnings_.load(); }
+  // What advanced() was told in all, for the closing summary.
+  std::uint64_t bytes() const { return bytes_.load(); }
+  std::uint64_t items() const { return items_.load(); }
   // Erases the status line and writes the JSON "done" record.
   void finish(int exit_code);
 
@@ -124,6 +127,7 @@ class Reporter final : public Observer {
   std::unique_ptr<TextProgress> text_;
   std::unique_ptr<JsonProgress> json_;
   std::atomic<std::uint64_t> warnings_{0};
+  std::atomic<std::uint64_t> bytes_{0}, items_{0};
   std::mutex mu_;  // serialises lines written without text_
   bool finished_ = false;
 };

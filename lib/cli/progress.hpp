@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "base/observer.hpp"
+#include "cli/stages.hpp"
 
 namespace cairn::cli {
 
@@ -34,9 +35,12 @@ class TextProgress final : public Observer {
     std::chrono::milliseconds delay{1000};    // nothing is drawn before this
     std::chrono::milliseconds interval{200};  // at most 5 refreshes a second
   };
-  // Draws on `fd` (a terminal); `tool` prefixes every line.
-  TextProgress(int fd, std::string tool, Timing timing);
+  // Draws on `fd` (a terminal); `tool` prefixes every line, after the counts the other stages
+  // of the pipeline published (stages.hpp). With `stage`, draws nothing and publishes its counts
+  // there instead, from the start (a stage whose standard output is a pipe).
+  TextProgress(int fd, std::string tool, Timing timing, std::unique_ptr<StageFile> stage = {});
   TextProgress(int fd, std::string tool) : TextProgress(fd, std::move(tool), Timing{}) {}
+  ~TextProgress() override;
 
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
@@ -63,6 +67,7 @@ class TextProgress final : public Observer {
   std::mutex mu_;  // guards path_, shown_ and the fd's output
   std::string path_;
   bool shown_ = false;  // a status line is on screen
+  std::unique_ptr<StageFile> stage_;
 };
 
 class JsonProgress final : public Observer {

@@ -26,8 +26,8 @@ std::string summary_line(std::string_view label, const ops::Tally& t, const Summ
   if (t.bytes_new) line += fmt::format(", {} new", format_bytes(*t.bytes_new));
   if (t.bytes_stored) line += fmt::format(", {} stored", format_bytes(*t.bytes_stored));
   const double secs = static_cast<double>(duration_ns) / 1e9;
-  line += fmt::format(", in {}",
-                      secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(duration_ns));
+  line += fmt::format(
+      ", in {}", secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(duration_ns));
   if (!w.bytes.empty()) line += fmt::format(" ({}/s)", format_bytes(rate_of(t.bytes, duration_ns)));
   return line;
 }

@@ -3,6 +3,8 @@
 // tools/cairn/main.cpp so that main stays a one-line call (STYLE.md C7).
 #include "cli/front.hpp"
 
+#include <chrono>
+
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/dispatch.hpp"
@@ -23,31 +25,16 @@ namespace cairn::cli {
 
 namespace {
 
-// `cairn backup`'s summary: one line on stderr (a terminal, or -v; never -q), or with --json
-// one cairn.backup/1 object on stdout in place of the set id.
-std::string backup_summary_line(const std::string& id, const ops::BackupOptions::Summary& s,
-                                bool json) {
-  const model::SetSummary& set = *s.set;
-  const double secs = static_cast<double>(s.duration_ns) / 1e9;
-  const auto rate = secs > 0
-                        ? static_cast<std::uint64_t>(static_cast<double>(set.bytes_read) / secs)
-                        : set.bytes_read;
-  if (json) {
-    std::string j = "{\"schema\":\"cairn.backup/1\",\"set\":\"" + id + "\",\"source\":";
-    append_json_string(j, set.source);
-    j += fmt::format(
-        ",\"kind\":\"{}\",\"files\":{},\"bytes_read\":{},\"bytes_new\":{},\"bytes_stored\":{},"
-        "\"duration_ms\":{}}}",
-        model::to_string(set.kind), set.files, set.bytes_read, set.bytes_new, set.bytes_stored,
-        s.duration_ns / 1'000'000);
-    return j;
-  }
-  return fmt::format(
-      "cairn: backup: set {} ({}): {} files, {} read, {} new, {} stored, in {} ({}/s)",
-      id.substr(0, 12), model::to_string(set.kind), set.files, format_bytes(set.bytes_read),
-      format_bytes(set.bytes_new), format_bytes(set.bytes_stored),
-      secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(s.duration_ns),
-      format_bytes(rate));
+// `cairn backup --json`: the summary (cli/summary.hpp) as one cairn.backup/1 object on stdout
+// in place of the set id.
+std::string backup_json(ops::Outcome& r, std::chrono::steady_clock::time_point t0) {
+  const auto took =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::string j = summary_json("cairn.backup/1", "cairn backup", *r.tally, {"files", "read"}, took,
+                               std::nullopt);
+  r.tally.reset();  // said on stdout: not again on stderr
+  return j;
 }
 
 }  // namespace
@@ -162,17 +149,12 @@ int run_front(int argc, char** argv) {
         bk.record_push_run = true;
         bk.remote = backend::RemoteOptions::from_env();
         if (!bk_endpoint.empty()) bk.remote.s3_endpoint = bk.remote.azure_endpoint = bk_endpoint;
-        ops::BackupOptions::Summary summary;
-        bk.summary = &summary;
+        const auto t0 = std::chrono::steady_clock::now();
         io::StringWriter dropped;  // -q: not even the set id (`cairn ls` has it)
         io::Writer& out = s.quiet() ? static_cast<io::Writer&>(dropped) : s.stdout_writer();
         auto r = ops::backup(bk, out, s.observer(), s.cancel());
-        if (!r || !summary.set) return r;
-        if (s.json())
-          r->result = backup_summary_line(r->result, summary, true);
-        else if (s.wants_summary())
-          s.reporter().print_line(backup_summary_line(r->result, summary, false));
-        if (s.quiet() && !s.json()) r->result.clear();
+        if (r && r->tally && s.json()) r->result = backup_json(*r, t0);
+        if (r && s.quiet() && !s.json()) r->result.clear();
         return r;
       });
   tool.add_json_flag(b, "print the summary as JSON (schema cairn.backup/1) instead of the set id");

@@ -104,16 +104,21 @@ std::string warning_line(std::string_view tool, std::string_view path, const Err
 
 // ---- TextProgress
 
-TextProgress::TextProgress(int fd, std::string tool, Timing timing)
+TextProgress::TextProgress(int fd, std::string tool, Timing timing,
+                           std::unique_ptr<StageFile> stage)
     : fd_(fd),
       tool_(std::move(tool)),
       timing_(timing),
       start_(Clock::now()),
       columns_(80),
-      next_draw_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(timing.delay).count()) {
+      next_draw_ns_(
+          stage ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(timing.delay).count()),
+      stage_(std::move(stage)) {
   struct winsize ws {};
   if (::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns_ = ws.ws_col;
 }
+
+TextProgress::~TextProgress() = default;
 
 void TextProgress::started(std::string_view path) {
   {
@@ -149,6 +154,7 @@ void TextProgress::finish() {
   std::lock_guard lock(mu_);
   finished_.store(true);
   clear_locked();
+  stage_.reset();  // the record goes with the stage
 }
 
 void TextProgress::maybe_draw() {
@@ -164,11 +170,16 @@ void TextProgress::maybe_draw() {
 }
 
 void TextProgress::draw_locked(Clock::time_point now) {
-  const double secs = std::chrono::duration<double>(now - start_).count();
   const std::uint64_t bytes = bytes_.load(std::memory_order_relaxed);
+  if (stage_) {  // another stage draws the line
+    stage_->publish(items_.load(std::memory_order_relaxed), bytes);
+    return;
+  }
+  const double secs = std::chrono::duration<double>(now - start_).count();
   const auto rate = secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / secs) : 0;
   const auto whole = static_cast<std::uint64_t>(secs);
-  std::string text =
+  std::string text = other_stages();
+  text +=
       fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_, items_.load(std::memory_order_relaxed),
                   format_bytes(bytes), format_bytes(rate), whole / 60, whole % 60);
   if (!path_.empty()) text += "  " + printable(path_);
@@ -291,6 +302,8 @@ void Reporter::started(std::string_view path) {
 }
 
 void Reporter::advanced(std::uint64_t bytes, std::uint64_t items) {
+  bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  items_.fetch_add(items, std::memory_order_relaxed);
   if (text_) text_->advanced(bytes, items);
   if (json_) json_->advanced(bytes, items);
 }

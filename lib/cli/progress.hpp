@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "base/observer.hpp"
+#include "cli/stages.hpp"
 
 namespace cairn::cli {
 
@@ -34,9 +35,12 @@ class TextProgress final : public Observer {
     std::chrono::milliseconds delay{1000};    // nothing is drawn before this
     std::chrono::milliseconds interval{200};  // at most 5 refreshes a second
   };
-  // Draws on `fd` (a terminal); `tool` prefixes every line.
-  TextProgress(int fd, std::string tool, Timing timing);
+  // Draws on `fd` (a terminal); `tool` prefixes every line, after the counts the other stages
+  // of the pipeline published (stages.hpp). With `stage`, draws nothing and publishes its counts
+  // there instead, from the start (a stage whose standard output is a pipe).
+  TextProgress(int fd, std::string tool, Timing timing, std::unique_ptr<StageFile> stage = {});
   TextProgress(int fd, std::string tool) : TextProgress(fd, std::move(tool), Timing{}) {}
+  ~TextProgress() override;
 
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
@@ -63,6 +67,7 @@ class TextProgress final : public Observer {
   std::mutex mu_;  // guards path_, shown_ and the fd's output
   std::string path_;
   bool shown_ = false;  // a status line is on screen
+  std::unique_ptr<StageFile> stage_;
 };
 
 class JsonProgress final : public Observer {
@@ -114,6 +119,9 @@ class Reporter final : public Observer {
   // A line on stderr that does not garble the status line.
   void print_line(std::string_view line);
   std::uint64_t warnings() const { return warnings_.load(); }
+  // What advanced() was told in all, for the closing summary.
+  std::uint64_t bytes() const { return bytes_.load(); }
+  std::uint64_t items() const { return items_.load(); }
   // Erases the status line and writes the JSON "done" record.
   void finish(int exit_code);
 
@@ -124,6 +132,7 @@ class Reporter final : public Observer {
   std::unique_ptr<TextProgress> text_;
   std::unique_ptr<JsonProgress> json_;
   std::atomic<std::uint64_t> warnings_{0};
+  std::atomic<std::uint64_t> bytes_{0}, items_{0};
   std::mutex mu_;  // serialises lines written without text_
   bool finished_ = false;
 };

@@ -33,11 +33,16 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
   }
   std::unique_ptr<TextProgress> text;
   // The stages of one pipeline share the terminal's line: only the last one draws (a stage
-  // whose stdout is a pipe has another after it).
+  // whose stdout is a pipe has another after it), with the counts the others publish.
   struct stat out_st {};
   const bool piped = ::fstat(STDOUT_FILENO, &out_st) == 0 && S_ISFIFO(out_st.st_mode);
-  if (!o.quiet && !piped && ::isatty(STDERR_FILENO) == 1)
-    text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
+  if (!o.quiet && ::isatty(STDERR_FILENO) == 1) {
+    if (!piped)
+      text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
+    else if (auto stage = StageFile::create(tool))  // publishes its counts for the last stage
+      text = std::make_unique<TextProgress>(STDERR_FILENO, tool, TextProgress::Timing{},
+                                            std::move(stage));
+  }
   auto reporter = std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
                                              std::move(text), std::move(json));
   return std::unique_ptr<Session>(new Session(std::move(tool), o, std::move(reporter)));

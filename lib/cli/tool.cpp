@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "cli/progress.hpp"
 #include "cli/units.hpp"
 #include "cli/verb.hpp"
+#include "io/file.hpp"
 #include "notify/notify.hpp"
 #include "ops/context.hpp"
 #include "ops/process.hpp"
@@ -33,6 +35,12 @@ namespace {
 
 // The only process-wide state here: the token the signal handler trips (STYLE.md C6).
 std::atomic<CancelToken*> g_cancel{nullptr};
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 void on_signal(int) {
   if (CancelToken* t = g_cancel.load()) t->cancel();
@@ -254,6 +262,14 @@ std::string Tool::command_footer() const {
                      name_);
 }
 
+void Tool::summarise(SummaryWords words) {
+  summary_ = std::move(words);
+  app_.add_option("--summary-json", summary_json_,
+                  "at the end, write the summary as JSON (cairn.summary/1) to FILE")
+      ->type_name("FILE")
+      ->group("Common options");
+}
+
 int Tool::run(int argc, char** argv, Body body) {
   root_body_ = std::move(body);
   return run(argc, argv);
@@ -305,6 +321,7 @@ int Tool::run(int argc, char** argv) {
   if (!session)
     return alert(name_, app_, opt_, print_error(session.error()), session.error().message);
   Session& s = **session;
+  started_ns_ = steady_ns();
   if (record_runs_) s.record_run(now_ns());
   Result<ops::Outcome> r = ops::Outcome{};
   if (Status st = ops::init_process(); !st) {
@@ -415,8 +432,30 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
   // The run ends in the catalog whatever the outcome; failing to say so is one more warning.
   if (Status st = s.finish_run(exit_code(), r ? "ok" : r.error().message); !st)
     rep.warning("catalog", st.error());
+  // The summary: what the body tallied, else what its Observer counted.
+  const SummaryWords words = summary_.value_or(SummaryWords{"files", "read"});
+  const std::optional<ops::Tally> tally = [&]() -> std::optional<ops::Tally> {
+    if (r && r->tally) return *r->tally;
+    if (!summary_) return std::nullopt;
+    ops::Tally t;
+    t.files = rep.items();
+    t.bytes = rep.bytes();
+    return t;
+  }();
+  const std::int64_t took = steady_ns() - started_ns_;
+  if (tally && !summary_json_.empty()) {
+    const std::string j = summary_json("cairn.summary/1", command_path(), *tally, words, took,
+                                       SummaryExit{warnings(), exit_code()});
+    if (Status st = io::write_file_atomic(summary_json_, as_bytes(j + "\n")); !st)
+      rep.warning(summary_json_, st.error());
+  }
   const int code = exit_code();
   const std::uint64_t n = warnings();
+  if (r && tally && s.wants_summary()) {
+    std::string label = command_path();  // "cairn backup" says "cairn: backup: ..."
+    if (const auto sp = label.find(' '); sp != std::string::npos) label.insert(sp, ":");
+    rep.print_line(summary_line(label, *tally, words, took));
+  }
   rep.finish(code);
   std::string message;  // what the alert says, beyond the exit status
   if (!r) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 
 #include "base/result.hpp"
 #include "cli/session.hpp"
+#include "cli/summary.hpp"
 #include "model/set.hpp"
 #include "ops/outcome.hpp"
 
@@ -56,6 +58,13 @@ class Tool {
   // repository; the read-only commands of the front command (`cairn ls`, `status`...) do not.
   void record_runs() { record_runs_ = true; }
 
+  // A tool that does work ends with a summary (cairn(7) SUMMARY): one line on stderr when it
+  // is a terminal or -v is given (never -q), and with --summary-json FILE (added here) the
+  // same as JSON in FILE. `words` say what the Observer's counts are; a body that returns an
+  // Outcome::tally is summarised by that instead. Commands of the front command are
+  // summarised only when their Outcome carries a tally (`cairn backup`).
+  void summarise(SummaryWords words);
+
   // Runs the tool with one body for the whole tool; returns the process exit code.
   int run(int argc, char** argv, Body body);
   // Runs the body of the command that was chosen (see command()).
@@ -81,6 +90,9 @@ class Tool {
   std::map<const CLI::App*, Body> bodies_;
   bool dispatch_ = false;
   bool record_runs_ = false;
+  std::optional<SummaryWords> summary_;
+  std::string summary_json_;  // --summary-json FILE
+  std::int64_t started_ns_ = 0;
 };
 
 // Adds an option taking a size ("64K", "1M", "2G"; units.hpp) stored as bytes in `into`.

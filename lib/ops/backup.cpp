@@ -82,7 +82,6 @@ int run_exit_code(const Result<Outcome>& r) {
 
 Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
                        const CancelToken& cancel) {
-  const auto t0 = std::chrono::steady_clock::now();
   if (o.snap.roots.empty()) return Error{Errc::usage, "give at least one PATH to back up"};
   if (o.compression) CAIRN_TRY(compress::parse_setting(*o.compression));  // before any work
   CAIRN_TRY_ASSIGN(const std::vector<std::string> dests, destinations(o));
@@ -145,16 +144,9 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
     pack_t.join();
   }
   const std::string set_id = objects.out.substr(0, objects.out.find('\n'));
-  if (o.summary) {
-    o.summary->duration_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-            .count();
-    if (auto id = hash::SetId::from_hex(set_id)) {
-      if (auto rec = ctx.cat->get_set(*id); rec && *rec) o.summary->set = **rec;
-    }
-  }
   Outcome outcome;
   outcome.result = set_id;
+  if (res[2]) outcome.tally = res[2]->tally;  // cairn-pack's: the set written
   for (const auto& r : res)
     if (r) outcome.warnings += r->warnings;
   // The cause is the stage that failed first; those after it saw its truncated stream.

@@ -37,13 +37,6 @@ struct BackupOptions {
   // The run cairn-push would record (tool "cairn-push"), when the pack run (repo.run) is
   // recorded; begun and finished here.
   bool record_push_run = false;
-  // Filled when the set is committed: its catalog row (kind, files, bytes read, new, stored),
-  // and the run's duration; for the summary line.
-  struct Summary {
-    std::optional<model::SetSummary> set;
-    std::int64_t duration_ns = 0;
-  };
-  Summary* summary = nullptr;
 };
 
 // Writes the committed set's id (one line) to `out`. The error returned is the one of the stage

@@ -302,9 +302,11 @@ Result<Outcome> pipe_mode(const DiffOptions& o, io::Reader& in, io::Writer& out,
         CAIRN_TRY_ASSIGN(std::size_t n, reader.read_frame(frame));
         if (n == 0) break;
         CAIRN_TRY(w.frame(ByteView(frame.data(), n)));
+        obs.advanced(n, 0);  // content passed through (cairn-snap --inline, --stdin)
       }
       CAIRN_TRY(w.end_frames());
     }
+    obs.advanced(0, 1);
   }
   // What the base had and the input does not: deleted (cairn-pack skips these).
   CAIRN_TRY(walk.rest([&](manifest::Entry& d) -> Status {

@@ -2,15 +2,33 @@
 // Depends on: std. Threads: plain value.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace cairn::ops {
+
+// What a run did, for the tool's closing summary (cli::Tool prints it; cairn(7) SUMMARY).
+// A use case that knows more than its Observer was told (a set's new and stored bytes) fills
+// it; otherwise the tool counts what the Observer saw.
+struct Tally {
+  std::string set;     // the set written, when one was (hex id)
+  std::string source;  // its source
+  std::string kind;    // its kind (full, incremental, differential)
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;  // read (snap, pack), written (restore), checked (verify)...
+  std::optional<std::uint64_t> bytes_new, bytes_stored;
+};
 
 struct Outcome {
   int warnings = 0;  // per-item problems reported to the Observer; > 0 means exit 3 (partial)
   // the tool's one-line result, if any (a set id); empty when the product is a stream
   std::string result;
   int exit_code = 0;  // non-zero: exit with this code and no error line (cairn-diff --exit-code)
+  // For the summary line; null: the Observer's counts. (A pointer, not an optional: GCC 12
+  // warns of an optional holding strings as maybe-uninitialized in every use case.)
+  std::shared_ptr<const Tally> tally;
 };
 
 }  // namespace cairn::ops

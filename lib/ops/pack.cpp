@@ -169,15 +169,16 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
                       fmt::format("set {} is committed, but its id and objects could not be "
                                   "written: {}",
                                   written.id.hex(), printed.error().message)});
-  obs.info(fmt::format("set {} ({}): {} files, {} read, {} new, {} stored",
-                       written.id.hex().substr(0, 12), model::to_string(body.kind), body.files,
-                       body.bytes_read, body.bytes_new, body.bytes_stored));
   if (!recorded)
     return Error{Errc::uncataloged,
                  fmt::format("set {} is committed but the catalog was not updated ({}); the next "
                              "cairn command that opens the repository adds it",
                              written.id.hex(), recorded.error().message)};
-  return Outcome{};  // the set id is already the first line of the output
+  Outcome done;  // the set id is already the first line of the output
+  done.tally = std::make_shared<const Tally>(
+      Tally{written.id.hex(), body.source, std::string(model::to_string(body.kind)), body.files,
+            body.bytes_read, body.bytes_new, body.bytes_stored});
+  return done;
 }
 
 }  // namespace

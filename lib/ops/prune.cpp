@@ -398,7 +398,12 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
   }
   if (o.json) CAIRN_TRY(out.write(as_bytes(summary(true, gc))));
   CAIRN_TRY(out.flush());
-  return Outcome{warnings, {}};
+  Outcome done{warnings, {}};
+  Tally t;  // the closing summary: the packs deleted and the bytes they held
+  t.files = gc.swept_packs;
+  t.bytes = gc.swept_bytes;
+  done.tally = std::make_shared<const Tally>(std::move(t));
+  return done;
 }
 
 }  // namespace cairn::ops

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
                  "changed between two sets or a set and a directory."};
   ops::DiffOptions opt;
   auto& app = tool.app();
+  tool.summarise({"entries", ""});  // the closing summary (cairn(7) SUMMARY)
   app.add_option("ARG", opt.args, "two sets, or a set and a directory: report the changes");
   app.add_option("--against", opt.against,
                  "base set: an id or prefix, latest, SOURCE@latest, @TIME, or last-full "

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   tool.record_runs();  // in the catalog, for `cairn status`
   ops::PruneOptions opt;
   auto& app = tool.app();
+  tool.summarise({"packs", "freed"});  // the closing summary (cairn(7) SUMMARY)
   app.add_flag("-n,--dry-run", opt.dry_run,
                "print the plan (keep or drop, with the reason for "
                "each set) and change nothing");

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     unsigned stall_timeout = 120;
   } opt;
   auto& app = tool.app();
+  tool.summarise({"objects", "sent"});  // the closing summary (cairn(7) SUMMARY)
   app.add_option("DEST", opt.dests,
                  "destination: a path, file://, s3://bucket/prefix, "
                  "azure://account/container/prefix or sftp://user@host/path")

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
                  "standard output."};
   ops::SnapOptions opt;
   auto& app = tool.app();
+  tool.summarise({"entries", "read"});  // the closing summary (cairn(7) SUMMARY)
   auto* paths = app.add_option("PATH", opt.roots, "directories (or files) to describe");
   app.add_option("--source", opt.source,
                  "source name of the set (default: the first PATH's basename, the --stdin NAME "

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   tool.record_runs();  // in the catalog, for `cairn status`
   ops::VerifyOptions opt;
   auto& app = tool.app();
+  tool.summarise({"items", "checked"});  // the closing summary (cairn(7) SUMMARY)
   app.add_option("SET", opt.sets,
                  "sets to check: id or prefix, latest, SOURCE@latest, @TIME (default: all)");
   app.add_flag("--all", opt.all, "check every set (the default when no SET is given)");

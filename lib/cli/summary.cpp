@@ -1,0 +1,65 @@
+#include "cli/summary.hpp"
+
+#include <fmt/format.h>
+
+#include "base/text.hpp"
+#include "base/time.hpp"
+
+namespace cairn::cli {
+
+namespace {
+
+std::uint64_t rate_of(std::uint64_t bytes, std::int64_t ns) {
+  const double secs = static_cast<double>(ns) / 1e9;
+  return secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / secs) : bytes;
+}
+
+}  // namespace
+
+std::string summary_line(std::string_view label, const ops::Tally& t, const SummaryWords& w,
+                         std::int64_t duration_ns) {
+  std::string line(label);
+  line += ": ";
+  if (!t.set.empty()) line += fmt::format("set {} ({}): ", t.set.substr(0, 12), t.kind);
+  line += fmt::format("{} {}", t.files, w.items);
+  if (!w.bytes.empty()) line += fmt::format(", {} {}", format_bytes(t.bytes), w.bytes);
+  if (t.bytes_new) line += fmt::format(", {} new", format_bytes(*t.bytes_new));
+  if (t.bytes_stored) line += fmt::format(", {} stored", format_bytes(*t.bytes_stored));
+  const double secs = static_cast<double>(duration_ns) / 1e9;
+  line += fmt::format(
+      ", in {}", secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(duration_ns));
+  if (!w.bytes.empty()) line += fmt::format(" ({}/s)", format_bytes(rate_of(t.bytes, duration_ns)));
+  return line;
+}
+
+std::string summary_json(std::string_view schema, std::string_view tool, const ops::Tally& t,
+                         const SummaryWords& w, std::int64_t duration_ns,
+                         std::optional<SummaryExit> exit) {
+  std::string j = "{\"schema\":";
+  append_json_string(j, schema);
+  j += ",\"tool\":";
+  append_json_string(j, tool);
+  if (!t.set.empty()) {
+    j += ",\"set\":";
+    append_json_string(j, t.set);
+    j += ",\"source\":";
+    append_json_string(j, t.source);
+    j += ",\"kind\":";
+    append_json_string(j, t.kind);
+  }
+  j += ",";
+  append_json_string(j, w.items);
+  j += fmt::format(":{}", t.files);
+  if (!w.bytes.empty()) {
+    j += ",";
+    append_json_string(j, "bytes_" + w.bytes);
+    j += fmt::format(":{}", t.bytes);
+  }
+  if (t.bytes_new) j += fmt::format(",\"bytes_new\":{}", *t.bytes_new);
+  if (t.bytes_stored) j += fmt::format(",\"bytes_stored\":{}", *t.bytes_stored);
+  j += fmt::format(",\"duration_ms\":{}", duration_ns / 1'000'000);
+  if (exit) j += fmt::format(",\"warnings\":{},\"exit_code\":{}", exit->warnings, exit->exit_code);
+  return j + "}";
+}
+
+}  // namespace cairn::cli

@@ -147,14 +147,15 @@ std::optional<std::filesystem::path> policy_flag(const CLI::App& app) {
   }
 }
 
-// Alerts (cairn(7) NOTIFICATIONS): when a tool ends with a non-zero status, the --notify /
-// CAIRN_NOTIFY targets and the policy's [notify] targets hear of it. The policy is the one
-// named by --policy or CAIRN_POLICY, else /etc/cairn/policy.toml when it exists; it is read
-// only now, so a tool that succeeds never touches it. A failed notification is one stderr
-// line; the exit status stays the tool's own.
-int alert(const std::string& tool, const CLI::App& app, const CommonOptions& opt, int code,
-          const std::string& message) {
-  if (code == 0) return code;
+// Alerts (cairn(7) NOTIFICATIONS): when a tool ends with an outcome --notify-on selects (by
+// default a non-zero status), the --notify / CAIRN_NOTIFY targets and the policy's [notify]
+// targets hear of it. The policy is the one named by --policy or CAIRN_POLICY, else
+// /etc/cairn/policy.toml when it exists; it is read only now, so a tool whose outcome is not
+// sent never touches it. A failed notification is one stderr line; the exit status stays the
+// tool's own.
+int alert(const std::string& tool, const CLI::App& app, const CommonOptions& opt,
+          const notify::NotifyOn& on, int code, const std::string& message) {
+  if (!notify::wanted(on, code)) return code;
   std::vector<std::string> targets = opt.notify;
   auto from_policy = notify::policy_targets(policy_flag(app));
   if (from_policy) {
@@ -226,6 +227,11 @@ Tool::Tool(std::string name, std::string description)
                   "(or CAIRN_NOTIFY)")
       ->type_name("TARGET")
       ->allow_extra_args(false)
+      ->group(g);
+  app_.add_option("--notify-on", opt_.notify_on,
+                  "which outcomes alert: success,warning,failure (default warning,failure; or "
+                  "CAIRN_NOTIFY_ON)")
+      ->type_name("LIST")
       ->group(g);
 }
 
@@ -301,9 +307,14 @@ int Tool::run(int argc, char** argv) {
     if (auto settings = notify::settings_from_env(); !settings)
       return print_error(settings.error());
   }
+  auto on = notify::command_line_notify_on(
+      opt_.notify_on.empty() ? std::nullopt : std::optional<std::string>(opt_.notify_on));
+  if (!on) return print_error(on.error());
+  notify_on_ = *on;
   auto session = Session::open(name_, opt_);
   if (!session)
-    return alert(name_, app_, opt_, print_error(session.error()), session.error().message);
+    return alert(name_, app_, opt_, notify_on_, print_error(session.error()),
+                 session.error().message);
   Session& s = **session;
   if (record_runs_) s.record_run(now_ns());
   Result<ops::Outcome> r = ops::Outcome{};
@@ -429,7 +440,7 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
                           n == 1 ? "item had" : "items had"));
   }
   // An answer is not a failure: nothing to alert.
-  return r && answer != 0 ? code : alert(name_, app_, opt_, code, message);
+  return r && answer != 0 ? code : alert(name_, app_, opt_, notify_on_, code, message);
 }
 
 namespace {

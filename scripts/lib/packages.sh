@@ -25,6 +25,7 @@ CAIRN_BUILD_PACKAGES=(
   libbenchmark-dev  # tests/bench/bench_micro (Google Benchmark)
   faketime strace  # tests/cli: clock-skew cases (faketime), crash-point sweeps (strace -e inject)
   clang-format  # meta:format (scripts/check-format.sh): the layout .clang-format sets
+  zsh fish  # meta/completion: the generated zsh and fish completion scripts load and answer
 )
 
 # Servers the integration tests start on 127.0.0.1 (see scripts/services/). s3rver and

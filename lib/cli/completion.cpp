@@ -27,10 +27,13 @@ struct Node {
   std::vector<Cmd> cmds;
 };
 
-void collect(const CLI::App& app, std::vector<std::string> path, std::vector<Opt> inherited,
-             std::vector<Node>& out) {
-  Node n;
-  n.path = path;
+const auto kAll = [](const CLI::App*) { return true; };
+
+// An option group (add_option_group) is a nameless subcommand whose options are the
+// command's own.
+bool is_option_group(const CLI::App& a) { return a.get_name().empty(); }
+
+void add_options(const CLI::App& app, Node& n) {
   const auto has = [&](const std::string& name) {
     return std::any_of(n.opts.begin(), n.opts.end(), [&](const Opt& o) {
       return std::find(o.names.begin(), o.names.end(), name) != o.names.end();
@@ -45,14 +48,33 @@ void collect(const CLI::App& app, std::vector<std::string> path, std::vector<Opt
     opt.help = o->get_description();
     if (!opt.names.empty() && !has(opt.names.front())) n.opts.push_back(std::move(opt));
   }
-  for (auto& o : inherited)
-    if (!has(o.names.front())) n.opts.push_back(o);
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    if (!sub->get_group().empty()) n.cmds.push_back({sub->get_name(), sub->get_description()});
+  for (const CLI::App* sub : app.get_subcommands(kAll))
+    if (is_option_group(*sub)) add_options(*sub, n);
+}
+
+// The commands a user can type: named subcommands that are not hidden.
+std::vector<const CLI::App*> commands(const CLI::App& app) {
+  std::vector<const CLI::App*> out;
+  for (const CLI::App* sub : app.get_subcommands(kAll))
+    if (!is_option_group(*sub) && !sub->get_group().empty()) out.push_back(sub);
+  return out;
+}
+
+void collect(const CLI::App& app, std::vector<std::string> path, const std::vector<Opt>& inherited,
+             std::vector<Node>& out) {
+  Node n;
+  n.path = path;
+  add_options(app, n);
+  for (const auto& o : inherited) {
+    const bool dup = std::any_of(n.opts.begin(), n.opts.end(),
+                                 [&](const Opt& m) { return m.names.front() == o.names.front(); });
+    if (!dup) n.opts.push_back(o);
+  }
+  for (const CLI::App* sub : commands(app))
+    n.cmds.push_back({sub->get_name(), sub->get_description()});
   const std::vector<Opt> down = n.opts;
   out.push_back(std::move(n));
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    if (sub->get_group().empty()) continue;
+  for (const CLI::App* sub : commands(app)) {
     auto p = path;
     p.push_back(sub->get_name());
     collect(*sub, std::move(p), down, out);
@@ -101,8 +123,8 @@ std::string bash(const std::vector<Node>& nodes, std::string_view tool, bool dis
         opts.push_back(name);
         if (o.value) vals.push_back(name);
       }
-    s += fmt::format("    {}) cmds={}; opts={}; vals={} ;;\n", sq(join(n.path)),
-                     sq(join(cmds)), sq(join(opts)), sq(join(vals)));
+    s += fmt::format("    {}) cmds={}; opts={}; vals={} ;;\n", sq(join(n.path)), sq(join(cmds)),
+                     sq(join(opts)), sq(join(vals)));
   }
   s += "  esac\n}\n";
   s += fmt::format(
@@ -147,7 +169,8 @@ std::string bash(const std::vector<Node>& nodes, std::string_view tool, bool dis
     s += fmt::format(
         "  if [[ -z $node ]]; then\n"
         "    local c\n"
-        "    while read -r c; do COMPREPLY+=(\"${{c#{0}-}}\"); done < <(compgen -c -- {0}-\"$cur\" | sort -u)\n"
+        "    while read -r c; do COMPREPLY+=(\"${{c#{0}-}}\"); done < <(compgen -c -- {0}-\"$cur\" "
+        "| sort -u)\n"
         "  fi\n",
         tool);
   s += fmt::format(
@@ -177,8 +200,9 @@ std::string zsh(const std::vector<Node>& nodes, std::string_view tool, bool disp
         opts.push_back(sq(name + ":" + o.help));
         if (o.value) vals.push_back(sq(name));
       }
-    s += fmt::format("    {})\n      names=({})\n      cmds=({})\n      opts=({})\n      vals=({}) ;;\n",
-                     sq(join(n.path)), join(names), join(cmds), join(opts), join(vals));
+    s += fmt::format(
+        "    {})\n      names=({})\n      cmds=({})\n      opts=({})\n      vals=({}) ;;\n",
+        sq(join(n.path)), join(names), join(cmds), join(opts), join(vals));
   }
   s += "  esac\n}\n";
   s += fmt::format(
@@ -244,11 +268,11 @@ std::string fish(const std::vector<Node>& nodes, std::string_view tool, bool dis
     std::vector<std::string> names;
     for (const Cmd& c : n.cmds) names.push_back(c.name);
     for (const Cmd& c : n.cmds) {
-      const std::string when =
-          n.path.empty() ? "__fish_use_subcommand"
-                         : fmt::format("__fish_seen_subcommand_from {}; and not "
-                                       "__fish_seen_subcommand_from {}",
-                                       n.path.back(), join(names));
+      const std::string when = n.path.empty() ? "__fish_use_subcommand"
+                                              : fmt::format(
+                                                    "__fish_seen_subcommand_from {}; and not "
+                                                    "__fish_seen_subcommand_from {}",
+                                                    n.path.back(), join(names));
       s += fmt::format("complete -c {} -f -n {} -a {} -d {}\n", tool, sq(when, true),
                        sq(c.name, true), sq(c.help, true));
     }

@@ -56,6 +56,8 @@ done
 offers --keep-going cairn-restore --kee
 offers --repo cairn-restore --to out --re       # common options, after other words
 offers --read-data cairn-verify --re
+offers --tar cairn-restore --ta                  # options in an option group (one of --to --tar --stdout)
+offers --to cairn-restore --t
 offers init cairn in
 offers key cairn k
 offers add cairn key a                           # a nested command

@@ -7,17 +7,14 @@ set -euo pipefail
 . "$CAIRN_CLI_LIB"
 . "$CAIRN_CASE_DIR/_receivers.sh"
 
-broken_repo
 start_receiver http hook
-port=$receiver_port
-cat >policy.toml <<TOML
-[notify]
-targets = ["http://127.0.0.1:$port/policy"]
-TOML
+broken_repo
+url=http://127.0.0.1:$receiver_port
+printf '[notify]\ntargets = ["%s/policy"]\n' "$url" >policy.toml
 
 # Success: cairn-verify without --read-data does not look at the flipped byte.
 CAIRN_POLICY=$PWD/policy.toml expect_exit 0 cairn-verify --notify-on success,failure \
-  --notify "http://127.0.0.1:$port/flag"
+  --notify "$url/flag"
 if grep -q 'cannot notify' last.stderr; then die "notifying failed: $(cat last.stderr)"; fi
 echo "after a success: $(find hook -name '*.body' | wc -l) requests"
 for f in hook/*.body; do
@@ -30,12 +27,12 @@ case $text in
 esac
 
 # A failure (exit 4) with only success selected, from the environment: nothing is sent.
-CAIRN_NOTIFY_ON=success expect_exit 4 cairn-verify --read-data --notify "http://127.0.0.1:$port/env"
+CAIRN_NOTIFY_ON=success expect_exit 4 cairn-verify --read-data --notify "$url/env"
 # Only warnings selected: a failure is not one.
-expect_exit 4 cairn-verify --read-data --notify-on warning --notify "http://127.0.0.1:$port/warn"
+expect_exit 4 cairn-verify --read-data --notify-on warning --notify "$url/warn"
 echo "after two unselected failures: $(find hook -name '*.body' | wc -l) requests"
 # The default still sends a failure.
-expect_exit 4 cairn-verify --read-data --notify "http://127.0.0.1:$port/default"
+expect_exit 4 cairn-verify --read-data --notify "$url/default"
 echo "after a failure by default: $(find hook -name '*.body' | wc -l) requests"
 
 expect_exit 2 cairn-verify --notify-on success,sometimes

@@ -4,7 +4,8 @@
 // --passphrase-file --key-file --notify --notify-on, --version, --help), runs ops::init_process(),
 // makes SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
 // "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8; a non-zero
-// one is first sent to the notify targets (lib/notify).
+// one (or the outcomes --notify-on selects) is first sent to the notify targets (lib/notify).
+// `TOOL --completion=bash|zsh|fish` prints a completion script instead (completion.hpp).
 // Depends on: base, io, ops (+ CLI11: include this header only from lib/cli .cpp files and
 // tool mains; it is slow to compile). Threads: run() from the main thread only.
 #pragma once

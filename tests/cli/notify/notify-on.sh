@@ -28,11 +28,14 @@ esac
 
 # A failure (exit 4) with only success selected, from the environment: nothing is sent.
 CAIRN_NOTIFY_ON=success expect_exit 4 cairn-verify --read-data --notify "$url/env"
+expect_stderr "^cairn-verify: error: damage found"
 # Only warnings selected: a failure is not one.
 expect_exit 4 cairn-verify --read-data --notify-on warning --notify "$url/warn"
+expect_stderr "^cairn-verify: error: damage found"
 echo "after two unselected failures: $(find hook -name '*.body' | wc -l) requests"
 # The default still sends a failure.
 expect_exit 4 cairn-verify --read-data --notify "$url/default"
+expect_stderr "^cairn-verify: error: damage found"
 echo "after a failure by default: $(find hook -name '*.body' | wc -l) requests"
 
 expect_exit 2 cairn-verify --notify-on success,sometimes

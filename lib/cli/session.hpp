@@ -34,6 +34,8 @@ struct CommonOptions {
   std::string key_file;             // --key-file, CAIRN_KEY_FILE
   std::vector<std::string> notify;  // --notify TARGET (repeatable), else CAIRN_NOTIFY; checked
                                     // by Tool::run, used when the tool fails (notify.hpp)
+  std::string notify_on;            // --notify-on LIST ("" = not given: CAIRN_NOTIFY_ON or
+                                    // the default, warnings and failures)
 };
 
 class Session {

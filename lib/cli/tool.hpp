@@ -1,10 +1,11 @@
 // lib/cli/tool.hpp: the CLI11 glue shared by every executable (STYLE.md C4, C7, C8).
 // A tool's main() declares its flags on app() and hands one body to run(); run() parses,
 // maps CLI11 errors to exit 2, adds the common flags (-q -v --progress-fd --repo --catalog
-// --passphrase-file --key-file --notify, --version, --help), runs ops::init_process(), makes
-// SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
+// --passphrase-file --key-file --notify --notify-on, --version, --help), runs ops::init_process(),
+// makes SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
 // "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8; a non-zero
-// one is first sent to the notify targets (lib/notify).
+// one (or the outcomes --notify-on selects) is first sent to the notify targets (lib/notify).
+// `TOOL --completion=bash|zsh|fish` prints a completion script instead (completion.hpp).
 // Depends on: base, io, ops (+ CLI11: include this header only from lib/cli .cpp files and
 // tool mains; it is slow to compile). Threads: run() from the main thread only.
 #pragma once
@@ -23,6 +24,7 @@
 #include "cli/session.hpp"
 #include "cli/summary.hpp"
 #include "model/set.hpp"
+#include "notify/notify.hpp"
 #include "ops/outcome.hpp"
 
 namespace cairn::cli {
@@ -86,6 +88,7 @@ class Tool {
   std::string name_;
   CLI::App app_;
   CommonOptions opt_;
+  notify::NotifyOn notify_on_;  // --notify-on / CAIRN_NOTIFY_ON, checked by run()
   Body root_body_;
   std::map<const CLI::App*, Body> bodies_;
   bool dispatch_ = false;

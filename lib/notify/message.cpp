@@ -70,6 +70,7 @@ void body_lines(std::string& out, std::string_view text) {
 
 std::string verb(int code) {
   switch (code) {
+    case 0: return "succeeded";
     case 3: return "completed with warnings";
     case 130: return "was interrupted";
     default: return "failed";

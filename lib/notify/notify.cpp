@@ -107,6 +107,53 @@ Result<std::vector<std::string>> command_line_targets(const std::vector<std::str
   return out;
 }
 
+Result<NotifyOn> parse_notify_on(std::string_view list) {
+  const auto bad = [&](std::string_view why) {
+    return Error{Errc::usage, fmt::format("invalid --notify-on '{}': {}", list, why)};
+  };
+  NotifyOn on{false, false, false};
+  bool any = false;
+  std::string_view rest = list;
+  for (;;) {
+    const std::size_t comma = rest.find(',');
+    std::string_view word = rest.substr(0, comma);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    bool* slot = word == "success"   ? &on.success
+                 : word == "warning" ? &on.warning
+                 : word == "failure" ? &on.failure
+                                     : nullptr;
+    if (slot == nullptr)
+      return bad(word.empty() ? "an empty item; give a comma-separated list of success, "
+                                "warning, failure"
+                              : "each item must be success, warning or failure");
+    if (*slot) return bad(fmt::format("'{}' is given twice", word));
+    *slot = true;
+    any = true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!any) return bad("give at least one of success, warning, failure");
+  return on;
+}
+
+Result<NotifyOn> command_line_notify_on(const std::optional<std::string>& flag,
+                                        const GetEnv& getenv) {
+  if (flag) return parse_notify_on(*flag);
+  if (auto env = getenv("CAIRN_NOTIFY_ON"); env) {
+    auto on = parse_notify_on(*env);
+    if (!on) return Error{Errc::usage, fmt::format("CAIRN_NOTIFY_ON: {}", on.error().message)};
+    return on;
+  }
+  return NotifyOn{};
+}
+
+bool wanted(const NotifyOn& on, int exit_code) {
+  if (exit_code == 0) return on.success;
+  if (exit_code == static_cast<int>(Exit::partial)) return on.warning;
+  return on.failure;
+}
+
 Result<std::vector<std::string>> policy_targets(const std::optional<std::filesystem::path>& flag,
                                                 const GetEnv& getenv) {
   CAIRN_TRY_ASSIGN(auto p, policy::load_optional(flag, getenv));

@@ -68,6 +68,26 @@ std::string redact(std::string_view spec);
 // comma followed by http://, https://, mailto: or exec:), so "mailto:a@x,b@y" stays one.
 std::vector<std::string> split_list(std::string_view list);
 
+// ---- which outcomes are sent (--notify-on, CAIRN_NOTIFY_ON)
+
+// An outcome is a success (exit 0), a warning (exit 3, "completed with warnings") or a
+// failure (any other non-zero status). By default warnings and failures are sent, as before
+// the selector existed.
+struct NotifyOn {
+  bool success = false;
+  bool warning = true;
+  bool failure = true;
+};
+
+// Parses "success,failure,warning" (any order, at least one, each once at most; spaces
+// around the commas allowed). Errc::usage "invalid --notify-on 'X': ..." otherwise.
+Result<NotifyOn> parse_notify_on(std::string_view list);
+// The --notify-on value if given, else CAIRN_NOTIFY_ON, else the default.
+Result<NotifyOn> command_line_notify_on(const std::optional<std::string>& flag,
+                                        const GetEnv& getenv = process_env);
+// Whether a run that ended with `exit_code` is sent under `on`.
+bool wanted(const NotifyOn& on, int exit_code);
+
 // ---- the event and its renderings
 
 struct Event {

@@ -27,6 +27,7 @@ CAIRN_BUILD_PACKAGES=(
   clang-format  # meta:format (scripts/check-format.sh): the layout .clang-format sets
   libfuse3-dev  # cairn mount (lib/mount)
   fuse3  # tests/cli/mount: fusermount3
+  zsh fish  # meta/completion: the generated zsh and fish completion scripts load and answer
 )
 
 # Servers the integration tests start on 127.0.0.1 (see scripts/services/). s3rver and

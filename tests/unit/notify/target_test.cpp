@@ -262,3 +262,58 @@ TEST_CASE("notify::event_env: the CAIRN_EVENT_* variables", "[notify]") {
   CHECK(has("CAIRN_EVENT_TIME=2025-03-04T05:06:07Z"));
   CHECK(has("CAIRN_EVENT_TEXT=" + notify::summary(sample())));
 }
+
+TEST_CASE("notify::parse_notify_on: a comma list of success, warning, failure", "[notify]") {
+  auto all = notify::parse_notify_on("success,failure,warning");
+  REQUIRE(all);
+  CHECK((all->success && all->warning && all->failure));
+  auto one = notify::parse_notify_on(" success ");
+  REQUIRE(one);
+  CHECK((one->success && !one->warning && !one->failure));
+  for (std::string_view bad : {"", "success,", "succes", "success,success", "failure;warning"}) {
+    auto r = notify::parse_notify_on(bad);
+    if (r) FAIL("accepted: " << bad);
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().message.starts_with("invalid --notify-on '"));
+  }
+}
+
+TEST_CASE("notify::wanted: exit 0 is a success, 3 a warning, any other a failure", "[notify]") {
+  const notify::NotifyOn dflt;
+  CHECK(!notify::wanted(dflt, 0));
+  CHECK(notify::wanted(dflt, 3));
+  CHECK(notify::wanted(dflt, 4));
+  CHECK(notify::wanted(dflt, 130));
+  const notify::NotifyOn success_only{true, false, false};
+  CHECK(notify::wanted(success_only, 0));
+  CHECK(!notify::wanted(success_only, 3));
+  CHECK(!notify::wanted(success_only, 1));
+  const notify::NotifyOn failure_only{false, false, true};
+  CHECK(!notify::wanted(failure_only, 3));
+  CHECK(notify::wanted(failure_only, 12));
+}
+
+TEST_CASE("notify::command_line_notify_on: the flag, else CAIRN_NOTIFY_ON, else the default",
+          "[notify]") {
+  auto flag = notify::command_line_notify_on(std::string("success"),
+                                             env_of({{"CAIRN_NOTIFY_ON", "failure"}}));
+  REQUIRE(flag);
+  CHECK((flag->success && !flag->failure));
+  auto env = notify::command_line_notify_on(std::nullopt, env_of({{"CAIRN_NOTIFY_ON", "failure"}}));
+  REQUIRE(env);
+  CHECK((!env->success && !env->warning && env->failure));
+  auto dflt = notify::command_line_notify_on(std::nullopt, env_of({}));
+  REQUIRE(dflt);
+  CHECK((!dflt->success && dflt->warning && dflt->failure));
+  auto bad = notify::command_line_notify_on(std::nullopt, env_of({{"CAIRN_NOTIFY_ON", "always"}}));
+  REQUIRE(!bad);
+  CHECK(bad.error().message.starts_with("CAIRN_NOTIFY_ON: invalid --notify-on 'always'"));
+}
+
+TEST_CASE("notify::summary: a success says so", "[notify]") {
+  notify::Event e = sample();
+  e.exit_code = 0;
+  e.message.clear();
+  CHECK(notify::summary(e) == "cairn-verify succeeded on db1 with exit status 0 (success)");
+  CHECK(notify::subject(e) == "cairn: cairn-verify succeeded on db1");
+}

@@ -15,6 +15,13 @@ struct Observer {
   virtual ~Observer() = default;
   virtual void started(std::string_view /*path*/) {}
   virtual void advanced(std::uint64_t /*bytes*/, std::uint64_t /*items*/) {}
+  // Adds to the work the run now knows it will do, in the units advanced() counts, so that a
+  // renderer can show "X of Y" and an ETA. Called once up front (restore, verify --read-data)
+  // or as each batch of work is planned (push); never called when the total is unknown.
+  virtual void expect(std::uint64_t /*bytes*/, std::uint64_t /*items*/) {}
+  // True when something shows progress, so that work done only to know a total (a second
+  // pass over a manifest) is skipped when nobody would see it.
+  virtual bool shows_progress() const { return false; }
   // A per-item problem that does not stop the run; marks the run Exit::partial.
   virtual void warning(std::string_view path, const Error& e) = 0;
   // Free-form information for -v (one line, no trailing newline).

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -134,6 +135,11 @@ void TextProgress::advanced(std::uint64_t bytes, std::uint64_t items) {
   maybe_draw();
 }
 
+void TextProgress::expect(std::uint64_t bytes, std::uint64_t items) {
+  total_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  total_items_.fetch_add(items, std::memory_order_relaxed);
+}
+
 void TextProgress::warning(std::string_view path, const Error& e) {
   print_line(warning_line(tool_, path, e));
 }
@@ -179,9 +185,26 @@ void TextProgress::draw_locked(Clock::time_point now) {
   const auto rate = secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / secs) : 0;
   const auto whole = static_cast<std::uint64_t>(secs);
   std::string text = other_stages();
-  text +=
-      fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_, items_.load(std::memory_order_relaxed),
-                  format_bytes(bytes), format_bytes(rate), whole / 60, whole % 60);
+  const std::uint64_t items = items_.load(std::memory_order_relaxed);
+  const std::uint64_t total = total_bytes_.load(std::memory_order_relaxed);
+  const std::uint64_t total_items = total_items_.load(std::memory_order_relaxed);
+  if (total > 0) {
+    // "X of Y (P%)" and an ETA from the mean rate so far; a run that overshoots its estimate
+    // (files grown since the backup was planned) shows 99% and no ETA rather than a lie.
+    const std::uint64_t done = std::min(bytes, total);
+    const auto pct = static_cast<unsigned>(done * 100 / total);
+    text += fmt::format("{}: {} of {} ({}%)", tool_, format_bytes(bytes), format_bytes(total),
+                        bytes >= total ? 99u : pct);
+    if (total_items > 0) text += fmt::format(", {} of {} items", items, total_items);
+    text += fmt::format(", {}/s, {}:{:02}", format_bytes(rate), whole / 60, whole % 60);
+    if (rate > 0 && bytes < total) {
+      const std::uint64_t left = (total - bytes) / rate;
+      text += fmt::format(", ETA {}:{:02}", left / 60, left % 60);
+    }
+  } else {
+    text += fmt::format("{}: {} items, {}, {}/s, {}:{:02}", tool_, items, format_bytes(bytes),
+                        format_bytes(rate), whole / 60, whole % 60);
+  }
   if (!path_.empty()) text += "  " + printable(path_);
   truncate_columns(text, columns_ > 1 ? columns_ - 1 : columns_);
   write_all(fd_, "\r" + text + "\x1b[K");
@@ -216,6 +239,12 @@ std::string JsonProgress::begin(std::string_view event) const {
 void JsonProgress::append_counters(std::string& r, Clock::time_point now) const {
   r += fmt::format(",\"elapsed_ms\":{},\"bytes\":{},\"items\":{}", ns_since(start_, now) / 1000000,
                    bytes_.load(std::memory_order_relaxed), items_.load(std::memory_order_relaxed));
+  // Totals only once known (restore, verify --read-data, push): schema cairn.progress/1 adds
+  // optional members, so older readers are unaffected.
+  if (const auto t = total_bytes_.load(std::memory_order_relaxed); t > 0)
+    r += fmt::format(",\"total_bytes\":{}", t);
+  if (const auto t = total_items_.load(std::memory_order_relaxed); t > 0)
+    r += fmt::format(",\"total_items\":{}", t);
 }
 
 void JsonProgress::emit(const std::string& record) {
@@ -249,6 +278,11 @@ void JsonProgress::advanced(std::uint64_t bytes, std::uint64_t items) {
     }
   }
   emit(r);
+}
+
+void JsonProgress::expect(std::uint64_t bytes, std::uint64_t items) {
+  total_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  total_items_.fetch_add(items, std::memory_order_relaxed);
 }
 
 void JsonProgress::warning(std::string_view path, const Error& e) {
@@ -306,6 +340,11 @@ void Reporter::advanced(std::uint64_t bytes, std::uint64_t items) {
   items_.fetch_add(items, std::memory_order_relaxed);
   if (text_) text_->advanced(bytes, items);
   if (json_) json_->advanced(bytes, items);
+}
+
+void Reporter::expect(std::uint64_t bytes, std::uint64_t items) {
+  if (text_) text_->expect(bytes, items);
+  if (json_) json_->expect(bytes, items);
 }
 
 void Reporter::warning(std::string_view path, const Error& e) {

@@ -44,6 +44,7 @@ class TextProgress final : public Observer {
 
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void expect(std::uint64_t bytes, std::uint64_t items) override;  // "X of Y", percent, ETA
   void warning(std::string_view path, const Error& e) override;  // a line above the status line
   void info(std::string_view line) override;                     // likewise
   // Prints a whole line (no trailing newline) above the status line.
@@ -62,6 +63,7 @@ class TextProgress final : public Observer {
   Clock::time_point start_;
   std::size_t columns_;
   std::atomic<std::uint64_t> bytes_{0}, items_{0};
+  std::atomic<std::uint64_t> total_bytes_{0}, total_items_{0};  // 0: not known
   std::atomic<std::int64_t> next_draw_ns_;  // since start_
   std::atomic<bool> finished_{false};
   std::mutex mu_;  // guards path_, shown_ and the fd's output
@@ -79,6 +81,7 @@ class JsonProgress final : public Observer {
 
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void expect(std::uint64_t bytes, std::uint64_t items) override;
   void warning(std::string_view path, const Error& e) override;
   void info(std::string_view line) override;
   // The final "done" record.
@@ -93,6 +96,7 @@ class JsonProgress final : public Observer {
   std::string tool_;
   std::chrono::milliseconds interval_;
   Clock::time_point start_;
+  std::atomic<std::uint64_t> total_bytes_{0}, total_items_{0};
   std::atomic<std::uint64_t> bytes_{0}, items_{0};
   std::atomic<std::int64_t> next_emit_ns_{0};
   std::mutex mu_;  // guards path_, broken_ and the fd's output
@@ -113,6 +117,8 @@ class Reporter final : public Observer {
 
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
+  void expect(std::uint64_t bytes, std::uint64_t items) override;
+  bool shows_progress() const override { return text_ || json_; }
   void warning(std::string_view path, const Error& e) override;
   void info(std::string_view line) override;
 

@@ -157,7 +157,14 @@ class Pusher {
     for (const auto& k : keys) {
       CAIRN_TRY_ASSIGN(sizes[k.name], source_size(k));
     }
-    WorkQueue q(jobs(), 4ull * jobs());
+    // What goes where is planned first, so the progress line knows the total ("X of Y", ETA).
+    struct Send {
+      Dest* d;
+      const Key* k;
+      std::uint64_t size;
+      bool present;
+    };
+    std::vector<Send> plan;
     for (auto& dp : dests) {
       Dest& d = *dp;
       if (d.failed()) continue;
@@ -183,9 +190,14 @@ class Pusher {
           skip(d, k, size);
           continue;
         }
-        CAIRN_TRY(queue_send(q, d, k, size, present));
+        plan.push_back({&d, &k, size, present});
       }
     }
+    std::uint64_t bytes = 0;
+    for (const auto& s : plan) bytes += s.size;
+    if (!plan.empty()) obs_.expect(bytes, plan.size());
+    WorkQueue q(jobs(), 4ull * jobs());
+    for (const auto& s : plan) CAIRN_TRY(queue_send(q, *s.d, *s.k, s.size, s.present));
     return q.wait();
   }
 
@@ -208,8 +220,11 @@ class Pusher {
   // stdin is still being read (cairn-pack --stream).
   Status queue_new(WorkQueue& q, std::vector<std::unique_ptr<Dest>>& dests, const Key& k) {
     CAIRN_TRY_ASSIGN(const std::uint64_t size, source_size(k));
-    for (auto& dp : dests)
-      if (!dp->failed()) CAIRN_TRY(queue_send(q, *dp, k, size, false));
+    for (auto& dp : dests) {
+      if (dp->failed()) continue;
+      obs_.expect(size, 1);  // the total grows as cairn-pack names objects
+      CAIRN_TRY(queue_send(q, *dp, k, size, false));
+    }
     return {};
   }
 

@@ -54,6 +54,21 @@ Result<StoredSource> open_source(repo::Repository& r, const hash::SetId& id) {
   return StoredSource(r, std::move(*opened));
 }
 
+// The bytes a restore into a directory writes (the regular files `patterns` select): the
+// progress line's total and ETA. A second pass over the manifest, made only when progress
+// is shown.
+Result<std::uint64_t> bytes_to_restore(repo::Repository& r, const hash::SetId& id,
+                                       const std::vector<std::string>& patterns) {
+  CAIRN_TRY_ASSIGN(auto set, open_source(r, id));
+  std::uint64_t total = 0;
+  manifest::Entry e;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool more, set.next(e));
+    if (!more) return total;
+    if (e.type == manifest::Type::file && restore::selected(e.path, patterns)) total += e.size;
+  }
+}
+
 // True when the set `id` holds the --stdout file, or something for every pattern.
 Result<bool> holds(repo::Repository& r, const hash::SetId& id, const RestoreOptions& o) {
   CAIRN_TRY_ASSIGN(auto set, open_source(r, id));
@@ -149,6 +164,10 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   if (ec)
     return Error{Errc::io, fmt::format("cannot create '{}': {}", o.to->string(), ec.message())};
   CAIRN_TRY_ASSIGN(io::Fd root, io::open_file(*o.to, O_RDONLY | O_DIRECTORY));
+  if (obs.shows_progress()) {
+    CAIRN_TRY_ASSIGN(const std::uint64_t total, bytes_to_restore(*ctx.repo, rec.id, o.patterns));
+    obs.expect(total, 0);
+  }
   WorkQueue workers(o.jobs ? o.jobs : default_jobs(), 64ull << 20);
   CAIRN_TRY(restore::to_dir(*ctx.repo, set, std::move(root), ro, workers, obs, cancel));
   return Outcome{};

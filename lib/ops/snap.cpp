@@ -32,6 +32,7 @@ struct Counting final : Observer {
   explicit Counting(Observer& o) : inner(o) {}
   void started(std::string_view p) override { inner.started(p); }
   void advanced(std::uint64_t b, std::uint64_t i) override { inner.advanced(b, i); }
+  void expect(std::uint64_t b, std::uint64_t i) override { inner.expect(b, i); }
   void warning(std::string_view p, const Error& e) override {
     ++warnings;
     inner.warning(p, e);

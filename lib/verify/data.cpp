@@ -189,6 +189,9 @@ Status read_data(Run& run, const DataSubset& subset) {
   const hash::KeyedHasher hasher(repo.config().chunk_hash, repo.keys().chunk_id_key.view());
   std::vector<PackCheck> results(chosen.size());
   Status submitted;
+  std::uint64_t total = 0;
+  for (const auto& p : chosen) total += run.stored.at(p);
+  run.obs.expect(total, 0);  // the progress line's "X of Y" and ETA
   {
     WorkQueue q(run.o.jobs ? run.o.jobs : default_jobs(), kQueueBytes);
     for (std::size_t i = 0; i < chosen.size() && submitted; ++i) {

@@ -43,6 +43,7 @@ class DrillObserver final : public Observer {
   explicit DrillObserver(Observer& up) : up_(up) {}
   void started(std::string_view p) override { up_.started(p); }
   void advanced(std::uint64_t b, std::uint64_t i) override { up_.advanced(b, i); }
+  void expect(std::uint64_t b, std::uint64_t i) override { up_.expect(b, i); }
   void info(std::string_view line) override { up_.info(line); }
   void warning(std::string_view path, const Error& e) override {
     std::lock_guard l(mu_);

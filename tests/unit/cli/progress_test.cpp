@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/progress.hpp"
@@ -175,4 +176,45 @@ TEST_CASE("cli::TextProgress: shows the current path, cut to the terminal width"
   CHECK(line.find("  dir/xxx") != std::string::npos);
   CHECK(line.size() == 79);  // a pipe has no size: 80 columns, less one
   CHECK(out.find('\n') == std::string::npos);
+}
+
+TEST_CASE("cli::TextProgress: a known total gives X of Y, a percentage and an ETA", "[cli]") {
+  Pipe p;
+  {
+    TextProgress t(p.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::hours(1)});
+    t.expect(4 << 20, 8);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a rate above zero
+    t.advanced(1 << 20, 2);  // drawn
+    t.finish();
+  }
+  const std::string out = p.drain();
+  CHECK(out.find("cairn-test: 1.0 MiB of 4.0 MiB (25%), 2 of 8 items, ") != std::string::npos);
+  CHECK(out.find(", ETA ") != std::string::npos);
+  Pipe q;
+  {
+    // More than the estimate (a file grew): never 100% before the end, and no ETA.
+    TextProgress t(q.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::hours(1)});
+    t.expect(1000, 0);
+    t.advanced(1500, 1);
+    t.finish();
+  }
+  const std::string over = q.drain();
+  CHECK(over.find("cairn-test: 1.5 KiB of 1000 B (99%)") != std::string::npos);
+  CHECK(over.find("ETA") == std::string::npos);
+  CHECK(over.find("items") == std::string::npos);  // no item total: bytes only
+}
+
+TEST_CASE("cli::JsonProgress: totals appear once known", "[cli]") {
+  Pipe p;
+  {
+    JsonProgress j(p.w, "cairn-test", std::chrono::milliseconds(0));
+    j.advanced(1, 0);  // before any total
+    j.expect(300, 2);
+    j.expect(200, 1);  // totals add up (push plans batch by batch)
+    j.finish(0, 0);
+  }
+  const auto ls = lines(p.drain());
+  REQUIRE(ls.size() == 3);
+  CHECK(ls[1].find("total_bytes") == std::string::npos);
+  CHECK(ls[2].find("\"total_bytes\":500,\"total_items\":3") != std::string::npos);
 }

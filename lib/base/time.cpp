@@ -22,6 +22,12 @@ std::tm utc(std::int64_t unix_seconds) {
   return tm;
 }
 
+int days_in_month(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
 }  // namespace
 
 std::int64_t now_ns() {
@@ -48,7 +54,7 @@ std::string format_rfc5322(std::int64_t unix_seconds, std::string_view zone) {
                      kMonths[tm.tm_mon % 12], tm, zone);
 }
 
-Result<std::int64_t> parse_time(std::string_view s) {
+Result<TimeSpan> parse_time_span(std::string_view s) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   std::string str(s);
   int n = 0;
@@ -57,7 +63,9 @@ Result<std::int64_t> parse_time(std::string_view s) {
                  fmt::format("cannot read time '{}': use ISO 8601, e.g. 2026-11-26T05:00:00Z", s)};
   std::size_t pos = 10;
   long offset_s = 0;
+  std::int64_t span = kNsPerDay;  // what the text names: a day, a minute or a second
   if (pos < str.size() && (str[pos] == 'T' || str[pos] == ' ')) {
+    span = kNsPerMinute;
     int m2 = 0;
     if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &m2) != 2)
       return Error{Errc::usage,
@@ -68,6 +76,7 @@ Result<std::int64_t> parse_time(std::string_view s) {
       if (std::sscanf(str.c_str() + pos + 1, "%2d%n", &sec, &m3) != 1)
         return Error{Errc::usage, fmt::format("cannot read time '{}': bad seconds", s)};
       pos += 1 + static_cast<std::size_t>(m3);
+      span = kNsPerSecond;
     }
   }
   if (pos < str.size()) {
@@ -85,8 +94,18 @@ Result<std::int64_t> parse_time(std::string_view s) {
                    fmt::format("cannot read time '{}': unexpected '{}'", s, str.substr(pos))};
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-    return Error{Errc::usage, fmt::format("cannot read time '{}': out of range", s)};
+  // Each field is checked on its own (timegm would turn 2026-02-31 into March 3rd). A leap
+  // second (:60) is refused: the tools never write one.
+  if (mo < 1 || mo > 12)
+    return Error{Errc::usage, fmt::format("cannot read time '{}': there is no month {}", s, mo)};
+  if (d < 1 || d > days_in_month(y, mo))
+    return Error{Errc::usage,
+                 fmt::format("cannot read time '{}': {:04d}-{:02d} has no day {}", s, y, mo, d)};
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+    return Error{Errc::usage,
+                 fmt::format("cannot read time '{}': {:02d}:{:02d}:{:02d} is not a time of day "
+                             "(00:00:00 to 23:59:59)",
+                             s, h, mi, sec)};
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -95,7 +114,13 @@ Result<std::int64_t> parse_time(std::string_view s) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   std::time_t t = ::timegm(&tm);
-  return (static_cast<std::int64_t>(t) - offset_s) * kNsPerSecond;
+  const std::int64_t start = (static_cast<std::int64_t>(t) - offset_s) * kNsPerSecond;
+  return TimeSpan{start, start + span - 1};
+}
+
+Result<std::int64_t> parse_time(std::string_view s) {
+  CAIRN_TRY_ASSIGN(TimeSpan t, parse_time_span(s));
+  return t.start_ns;
 }
 
 Result<std::int64_t> parse_duration(std::string_view text) {

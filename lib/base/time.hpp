@@ -33,7 +33,14 @@ std::string format_rfc5322(std::int64_t unix_seconds, std::string_view zone = "+
 // Parses ISO 8601 "2026-11-26", "2026-11-26T05:00", "2026-11-26T05:00:00Z",
 // "2026-11-26 05:00:00+01:00" (UTC unless an offset is given) to ns since the epoch.
 // Errc::usage saying what is wrong.
+// Dates that do not exist (2026-02-31) and times out of range (25:00) are refused.
 Result<std::int64_t> parse_time(std::string_view s);
+// The same text as the span of time it names, to its precision: a whole day
+// ("2026-11-26"), minute ("2026-11-26T05:00") or second; last_ns is its last nanosecond.
+struct TimeSpan {
+  std::int64_t start_ns = 0, last_ns = 0;
+};
+Result<TimeSpan> parse_time_span(std::string_view s);
 
 // Durations: one or more <count><unit> groups, units s, m (minutes), h, d, w: "30d", "12h",
 // "2w", "1d12h", "90m". Errc::usage for anything else, zero, or more than 100 years.

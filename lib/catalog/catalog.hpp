@@ -198,6 +198,8 @@ class Catalog {
   // All sets (every status), oldest first: ORDER BY started_ns, seq.
   Result<std::vector<SetRecord>> list_sets(std::optional<std::string> source = std::nullopt);
   Result<std::optional<SetRecord>> get_set(const hash::SetId& id);
+  // The sources that have a set of any status, sorted.
+  Result<std::vector<std::string>> sources();
   // Sets whose hex id starts with `prefix` (any case), every status. Ambiguity is the
   // caller's call. Errc::usage for an empty or non-hex prefix.
   Result<std::vector<SetRecord>> find_by_prefix(std::string_view prefix);
@@ -260,9 +262,13 @@ class Catalog {
   std::unique_ptr<Connection> conn_;
 };
 
-// Resolves a set reference: a full id, a unique id prefix, "latest", "SOURCE@latest",
-// "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is given; the newest set at or
-// before that time). Errc::not_found / Errc::usage (ambiguous prefix) otherwise.
+// Resolves a set reference: a full id, a unique prefix of at least kMinIdPrefix hex digits,
+// "latest", "SOURCE@latest", "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is
+// given: the newest set started at or before the END of the day, minute or second TIME
+// names, so a time `cairn ls` shows selects that set). Errc::not_found (an unknown source
+// lists the known ones) / Errc::usage (ambiguous prefix, naming the candidates; a short
+// prefix; a date that does not exist; a directory where a set is expected) otherwise.
+inline constexpr std::size_t kMinIdPrefix = 4;
 Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref);
 
 }  // namespace cairn::catalog

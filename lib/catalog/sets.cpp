@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -349,6 +350,93 @@ Status Catalog::set_seen(std::string_view target, const std::vector<hash::SetId>
   return a.finish();
 }
 
+Result<std::vector<std::string>> Catalog::sources() {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT DISTINCT source FROM backup_set ORDER BY source"));
+  std::vector<std::string> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the sources"));
+    if (!row) break;
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kSetForms =
+    "a set is ID (4 or more hex digits of it), SOURCE@latest, SOURCE@TIME, @TIME or latest "
+    "(see 'cairn ls')";
+
+// Edit distance (insert, delete, substitute one byte), for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// not_found for a source no set has: the closest known source when one is near, else the list.
+Status known_source(Catalog& cat, const std::string& source) {
+  CAIRN_TRY_ASSIGN(auto known, cat.sources());
+  if (std::find(known.begin(), known.end(), source) != known.end()) return {};
+  if (known.empty())
+    return Error{Errc::not_found,
+                 fmt::format("no source '{}': the catalog has no sets yet", source)};
+  const std::string* best = nullptr;
+  std::size_t best_d = SIZE_MAX;
+  for (const auto& k : known) {
+    const std::size_t d = distance(source, k);
+    if (d < best_d) best_d = d, best = &k;
+  }
+  if (best_d <= std::max<std::size_t>(1, std::min(source.size(), best->size()) / 3))
+    return Error{Errc::not_found,
+                 fmt::format("no source '{}' in the catalog: did you mean '{}'?", source, *best)};
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return Error{Errc::not_found,
+               fmt::format("no source '{}' in the catalog; the sources are: {}", source, list)};
+}
+
+bool all_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)) != 0; });
+}
+
+// What a reference that is no set form is, when it is a directory (a path typed where a set
+// belongs) or a source name without '@'; nullopt otherwise.
+Result<std::optional<Error>> not_a_set(Catalog& cat, std::string_view ref) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::filesystem::path(ref), ec))
+    return std::optional<Error>(
+        Error{Errc::usage, fmt::format("'{}' is a directory; {}", ref, kSetForms)});
+  CAIRN_TRY_ASSIGN(auto known, cat.sources());
+  if (std::find(known.begin(), known.end(), ref) != known.end())
+    return std::optional<Error>(Error{
+        Errc::usage, fmt::format("'{}' is a source, not a set: its newest set is '{}@latest'; {}",
+                                 ref, ref, kSetForms)});
+  return std::optional<Error>();
+}
+
+std::string short_ids(const std::vector<SetRecord>& sets) {
+  std::string out;
+  for (std::size_t i = 0; i < sets.size() && i < 5; ++i)
+    out += fmt::format("{}{} ({} {})", i ? ", " : "", sets[i].id.hex().substr(0, 12),
+                       sets[i].source, format_time(sets[i].started_ns));
+  if (sets.size() > 5) out += fmt::format(" and {} more", sets.size() - 5);
+  return out;
+}
+
+}  // namespace
+
 Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
   auto at = ref.find('@');
   if (ref == "latest" || at != std::string_view::npos) {
@@ -357,12 +445,21 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     std::string_view when = at == std::string_view::npos ? ref : ref.substr(at + 1);
     std::optional<SetRecord> found;
     if (when == "latest") {
+      if (!source.empty()) CAIRN_TRY(known_source(cat, source));
       CAIRN_TRY_ASSIGN(found, cat.latest(source));  // by seq: newest, whatever its clock said
     } else {
-      CAIRN_TRY_ASSIGN(std::int64_t t, parse_time(when));
+      auto t = parse_time_span(when);
+      if (!t)
+        return Error{Errc::usage, fmt::format("'{}': {}; {}", ref, t.error().message,
+                                              "SOURCE@TIME takes a time as 'cairn ls' shows it")};
       std::optional<std::string> src;
-      if (!source.empty()) src = source;
-      CAIRN_TRY_ASSIGN(found, cat.at_or_before(src, t));
+      if (!source.empty()) {
+        CAIRN_TRY(known_source(cat, source));
+        src = source;
+      }
+      // The END of the second (minute, day) named: `cairn ls` shows whole seconds, and a set
+      // started at 05:00:00.4 is the set of "05:00:00".
+      CAIRN_TRY_ASSIGN(found, cat.at_or_before(src, t->last_ns));
     }
     if (!found) {
       // Damaged sets are never "latest"; say so rather than suggest there is nothing at all.
@@ -383,15 +480,32 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     }
     return *found;
   }
+  if (ref.empty() || !all_hex(ref) || ref.size() > 2 * hash::kDigestSize) {
+    CAIRN_TRY_ASSIGN(auto why, not_a_set(cat, ref));
+    if (why) return *why;
+    return Error{Errc::usage, fmt::format("'{}' is not a set reference: {}", ref, kSetForms)};
+  }
+  if (ref.size() < kMinIdPrefix) {
+    CAIRN_TRY_ASSIGN(auto why, not_a_set(cat, ref));
+    if (why) return *why;
+    return Error{Errc::usage,
+                 fmt::format("set id prefix '{}' is too short: give at least {} hex digits", ref,
+                             kMinIdPrefix)};
+  }
   CAIRN_TRY_ASSIGN(auto matches, cat.find_by_prefix(ref));
   std::vector<SetRecord> live;
   for (auto& m : matches)
     if (m.status != SetStatus::pruned) live.push_back(m);
-  if (live.empty()) return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
+  if (live.empty()) {
+    CAIRN_TRY_ASSIGN(auto why, not_a_set(cat, ref));  // a directory named "cafe"
+    if (why) return *why;
+    return Error{Errc::not_found, fmt::format("no backup set matches '{}'", ref)};
+  }
   if (live.size() > 1)
-    return Error{
-        Errc::usage,
-        fmt::format("set prefix '{}' is ambiguous ({} sets): give more digits", ref, live.size())};
+    return Error{Errc::usage,
+                 fmt::format("set id prefix '{}' is ambiguous: it matches {} sets, {}; give more "
+                             "digits",
+                             ref, live.size(), short_ids(live))};
   return live.front();
 }
 

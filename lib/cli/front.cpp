@@ -1,4 +1,4 @@
-// lib/cli/front.cpp: the `cairn` front command's command table (init, key, ls, status,
+// lib/cli/front.cpp: the `cairn` front command's command table (init, key, ls, find, status,
 // catalog, policy, hold, release, help) and its verb dispatch. It lives here rather than in
 // tools/cairn/main.cpp so that main stays a one-line call (STYLE.md C7).
 #include "cli/front.hpp"
@@ -15,6 +15,7 @@
 #include "compress/zstd.hpp"
 #include "ops/admin.hpp"
 #include "ops/backup.hpp"
+#include "ops/browse.hpp"
 #include "ops/hold.hpp"
 #include "ops/mount.hpp"
 #include "ops/policy_check.hpp"
@@ -212,14 +213,20 @@ int run_front(int argc, char** argv) {
 
   ops::LsOptions ls;
   std::string prometheus, policy, set, reason, verb;
-  tool.command(app, "ls", "list backup sets from the catalog",
-               [&](Session& s) -> Result<ops::Outcome> {
-                 CAIRN_TRY_ASSIGN(ls.repo, repo_options(s));
-                 ls.json = s.json();
-                 return ops::ls(ls, s.stdout_writer());
-               })
-      .add_option("SOURCE", ls.source, "only this source");
-  tool.add_json_flag(*app.get_subcommand("ls"), "one JSON object a line (schema cairn.ls/1)");
+  auto& lsc = tool.command(app, "ls", "list backup sets from the catalog, or the files of a set",
+                           [&](Session& s) -> Result<ops::Outcome> {
+                             CAIRN_TRY_ASSIGN(ls.repo, repo_options(s));
+                             ls.json = s.json();
+                             return ops::ls(ls, s.stdout_writer());
+                           });
+  lsc.add_option("SOURCE|SET", ls.source,
+                 "only this source's sets; or a set (ID, SOURCE@latest, SOURCE@TIME, latest): "
+                 "its files");
+  lsc.add_option("PATH", ls.path, "with a set: only this file or directory");
+  lsc.add_flag("--bytes", ls.bytes, "exact byte counts instead of human sizes (1.5MiB)");
+  tool.add_json_flag(lsc,
+                     "one JSON object a line (schema cairn.ls/1; for a set's files "
+                     "cairn.ls-files/1)");
   std::string status_policy;
   auto& st = tool.command(app, "status",
                           "objectives per source and class (exit 5 when one "
@@ -299,6 +306,23 @@ int run_front(int argc, char** argv) {
   mn.add_option("DIR", mnt.dir, "the mount point, an existing directory")->required();
   mn.add_option("--from", mnt_from, "mount a destination's sets instead of the local repository")
       ->type_name("DEST");
+  // --- T1 find ---
+  ops::FindOptions find;
+  auto& fd = tool.command(app, "find", "which sets hold a path matching PATTERN",
+                          [&](Session& s) -> Result<ops::Outcome> {
+                            CAIRN_TRY_ASSIGN(find.repo, repo_options(s));
+                            find.json = s.json();
+                            return ops::find(find, s.stdout_writer(), s.observer(), s.cancel());
+                          });
+  fd.add_option("PATTERN", find.pattern,
+                "a glob (fnmatch); without '/' it matches the file name, with '/' the whole path")
+      ->required();
+  fd.add_option("--source", find.source, "only the sets of this source")->type_name("SOURCE");
+  fd.add_option("--since", find.since,
+                "only sets started at or after TIME (2026-11-26T05:00) or within a duration (7d)")
+      ->type_name("TIME");
+  fd.add_flag("--bytes", find.bytes, "exact byte counts instead of human sizes (1.5MiB)");
+  tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
 #include "crypto/key_cache.hpp"
+#include "ops/browse.hpp"
 
 namespace cairn::ops {
 
@@ -155,18 +157,42 @@ Result<Outcome> forget_keys(Observer& obs) {
   return Outcome{};
 }
 
-// cairn ls's table: READ is what the set read from its source (an incremental reads only what
-// changed), NEW what it added to the repository before compression, STORED what that took.
+// cairn ls's table: ENTRIES counts what the set holds (files, directories, links...), READ is
+// what the set read from its source (an incremental reads only what changed), NEW what it
+// added to the repository before compression, STORED what that took.
 constexpr std::string_view kLsRow =
-    "{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:<9} {:>8} {:>14} {:>14} {:>14} {}\n";
+    "{:<12} {:<20} {:<16} {:<16} {:<12} {:<8} {:<9} {:>8} {:>10} {:>10} {:>10} {}\n";
+
+namespace {
+
+// The kind the table shows: a set that builds on no earlier set (the first of its source) is
+// shown as full whatever kind was asked for; --json keeps the recorded kind and the parent.
+std::string_view shown_kind(const catalog::SetRecord& s) {
+  return s.parent ? model::to_string(s.kind) : model::to_string(model::SetKind::full);
+}
+
+}  // namespace
 
 Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  bool set = false;
+  if (o.source) {
+    CAIRN_TRY_ASSIGN(set, names_a_set(*ctx.cat, *o.source));
+  }
+  if (set) return ls_files(ctx, {*o.source, o.path, o.json, o.bytes}, out);
+  if (o.path)
+    return Error{Errc::usage,
+                 fmt::format("'{}' is a source, not a set: to list files give a set, e.g. "
+                             "'cairn ls {}@latest {}'",
+                             *o.source, *o.source, *o.path)};
   CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(o.source));
   if (!o.json)
     CAIRN_TRY(
         out.write(as_bytes(fmt::format(kLsRow, "ID", "TIME", "SOURCE", "HOST", "KIND", "CLASS",
-                                       "STATUS", "FILES", "READ", "NEW", "STORED", "HOLD"))));
+                                       "STATUS", "ENTRIES", "READ", "NEW", "STORED", "HOLD"))));
+  const auto size = [&](std::uint64_t n) {
+    return o.bytes ? std::to_string(n) : format_bytes(n, "");
+  };
   for (const auto& s : sets) {
     if (s.status == catalog::SetStatus::pruned) continue;
     std::string line;
@@ -191,9 +217,9 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source,
-                         s.host, model::to_string(s.kind), s.retention_class,
-                         catalog::to_string(s.status), s.files, s.bytes_read, s.bytes_new,
-                         s.bytes_stored, s.legal_hold ? "held" : "-");
+                         s.host, shown_kind(s), s.retention_class, catalog::to_string(s.status),
+                         s.files, size(s.bytes_read), size(s.bytes_new), size(s.bytes_stored),
+                         s.legal_hold ? "held" : "-");
     }
     CAIRN_TRY(out.write(as_bytes(line)));
   }

@@ -33,10 +33,14 @@ Result<Outcome> forget_keys(Observer& obs);
 
 struct LsOptions {
   RepoOptions repo;
-  std::optional<std::string> source;
+  std::optional<std::string> source;  // a source, or a set reference (then: its files)
+  std::optional<std::string> path;    // with a set: only this file or subtree
   bool json = false;
+  bool bytes = false;  // exact byte counts instead of human sizes
 };
-// One line per set, oldest first: id, time, source, host, kind, class, files, size, stored.
+// One line per set, oldest first: id, time, source, host, kind, class, status, entries, read,
+// new, stored, hold. When `source` is no source the catalog knows but a set reference
+// (ops/browse.hpp names_a_set), that set's files instead (ls_files).
 Result<Outcome> ls(const LsOptions& o, io::Writer& out);
 
 }  // namespace cairn::ops

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # cairn ls: one line per set, oldest first, under a header of columns; SOURCE filters;
-# --json is one cairn.ls/1 object a line that agrees with what cairn-pack reported.
+# --json is one cairn.ls/1 object a line that agrees with what cairn-pack reported. Sizes are
+# human (600.0KiB) unless --bytes; ENTRIES counts what a set holds; the first set of a source
+# builds on nothing and shows as full, whatever kind was asked for.
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
@@ -26,9 +28,9 @@ sleep 1.1
 printf 'y\n' >>web/b.txt
 ids+=("$(backup web --source web --class daily)")
 
-cairn ls >ls.out 2>/dev/null
+cairn ls --bytes >ls.out 2>/dev/null
 header=$(head -n 1 ls.out)
-for col in ID TIME SOURCE HOST KIND CLASS STATUS FILES READ NEW STORED HOLD; do
+for col in ID TIME SOURCE HOST KIND CLASS STATUS ENTRIES READ NEW STORED HOLD; do
   printf '%s\n' "$header" | grep -w "$col" >/dev/null || die "the header has no $col column: $header"
 done
 assert_eq 4 "$(wc -l <ls.out)" "lines of cairn ls (header + 3 sets)"
@@ -46,12 +48,19 @@ tail -n +2 ls.out | while read -r id time _source host _kind _class status files
   i=$((i + 1))
 done
 tail -n +2 ls.out | awk '{print $3, $5, $6}' >cols
-printf '%s\n' "web full daily" "db incremental weekly" "web incremental daily" >cols.want
+printf '%s\n' "web full daily" "db full weekly" "web incremental daily" >cols.want
 diff -u cols.want cols >&2 || die "source, kind and class columns"
 # a legal hold shows in the HOLD column (and nowhere else changes)
 cairn hold "${ids[1]}" --reason "audit" >/dev/null 2>&1 || die "cairn hold failed"
 cairn ls >ls.held 2>/dev/null
 assert_eq "- held -" "$(tail -n +2 ls.held | awk '{printf "%s%s", (NR > 1 ? " " : ""), $NF}')" "the HOLD column after a hold"
+# without --bytes, sizes are for people: the 600K file was read as 600.xKiB
+cairn ls >ls.human 2>/dev/null
+read -r _ _ _ _ _ _ _ _ hread hnew hstored _ < <(sed -n 2p ls.human)
+[[ $hread =~ ^6[0-9][0-9]\.[0-9]KiB$ ]] || die "READ of the first set is '$hread', expected 6xx.xKiB"
+for v in "$hnew" "$hstored"; do
+  [[ $v =~ ^[0-9]+(\.[0-9])?(B|KiB|MiB)$ ]] || die "a size column shows '$v', not a human size"
+done
 echo "table: oldest first, with its columns"
 
 cairn ls web >ls.web 2>/dev/null

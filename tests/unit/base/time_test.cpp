@@ -42,13 +42,33 @@ TEST_CASE("base::parse_time: ISO 8601 forms, offsets and refusals", "[base]") {
     CHECK(*v == ns);
     CHECK(parse_time(format_time(*v)).value() == *v);
   }
+  CHECK(parse_time("2024-02-29").value() == 1'709'164'800 * kS);  // a leap day
   for (const char* bad : {"", "2025", "2025-13-01", "2025-11-26T25:00", "2025-11-26Tx",
-                          "2025-11-26T05:00Q", "2025-11-26T05:00+1"}) {
+                          "2025-11-26T05:00Q", "2025-11-26T05:00+1", "2026-02-31", "2025-02-29",
+                          "2100-02-29", "2026-04-31T00:00", "2026-01-00", "2026-01-01T24:00",
+                          "2026-01-01T05:60", "2026-01-01T05:00:60Z", "2026-01-01T-1:00"}) {
     INFO(bad);
     auto v = parse_time(bad);
     REQUIRE_FALSE(v);
     CHECK(v.error().code == Errc::usage);
+    CHECK(v.error().message.find(bad) != std::string::npos);
   }
+}
+
+TEST_CASE("base::parse_time_span: a day, a minute or a second, to its last nanosecond", "[base]") {
+  const std::int64_t t = 1'764'133'200 * kS;  // 2025-11-26T05:00:00Z
+  const std::map<std::string, std::pair<std::int64_t, std::int64_t>> spans{
+      {"2025-11-26T05:00:00Z", {t, t + kS - 1}},
+      {"2025-11-26T06:00+01:00", {t, t + 60 * kS - 1}},
+      {"2025-11-26", {t - 5 * kH, t + 19 * kH - 1}}};
+  for (const auto& [text, want] : spans) {
+    INFO(text);
+    auto v = parse_time_span(text);
+    REQUIRE(v);
+    CHECK(v->start_ns == want.first);
+    CHECK(v->last_ns == want.second);
+  }
+  CHECK_FALSE(parse_time_span("2026-02-31"));
 }
 
 TEST_CASE("base::parse_duration: units, sums and refusals", "[base]") {

@@ -540,3 +540,97 @@ TEST_CASE("catalog::to_string: text forms round-trip", "[catalog]") {
     CHECK(parse_verify_kind(to_string(k)) == k);
   CHECK(to_string(VerifyKind::read_data) == "read-data");
 }
+
+TEST_CASE("catalog::resolve_set: prefixes of 4+ digits, unique, named when ambiguous",
+          "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  hash::SetId a = set_id(0xab, 0xcd), b = set_id(0xab, 0xcd);
+  b.d.b[2] = 0x22;  // "abcd22..." beside "abcd11..."
+  REQUIRE(c.insert_set(make_set(a, "app", 1, 1), {}));
+  REQUIRE(c.insert_set(make_set(b, "app", 2, 2), {}));
+  REQUIRE(c.insert_set(make_set(set_id(0x12, 0x34), "app", 3, 3), {}));
+
+  CHECK(resolve_set(c, "abcd2")->id == b);
+  CHECK(resolve_set(c, "1234")->id == set_id(0x12, 0x34));
+  for (const char* shortish : {"1", "12", "123"}) {  // unique, but too short to be safe
+    INFO(shortish);
+    auto r = resolve_set(c, shortish);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().message.find("at least 4 hex digits") != std::string::npos);
+  }
+  auto amb = resolve_set(c, "ABCD");
+  REQUIRE_FALSE(amb);
+  CHECK(amb.error().code == Errc::usage);
+  CHECK(amb.error().message.find("ambiguous") != std::string::npos);
+  CHECK(amb.error().message.find(a.hex().substr(0, 12)) != std::string::npos);
+  CHECK(amb.error().message.find(b.hex().substr(0, 12)) != std::string::npos);
+  auto none = resolve_set(c, "ffff");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == Errc::not_found);
+}
+
+TEST_CASE("catalog::resolve_set: SOURCE@TIME is the end of the second, minute or day shown",
+          "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  const std::int64_t t = 1'764'133'200LL * kNsPerSecond;  // 2025-11-26T05:00:00Z
+  REQUIRE(c.insert_set(make_set(set_id(1), "app", t + 400'000'000, 1), {}));  // 05:00:00.4
+  REQUIRE(c.insert_set(make_set(set_id(2), "app", t + 30 * kNsPerSecond, 2), {}));
+  REQUIRE(c.insert_set(make_set(set_id(3), "app", t + 2 * kNsPerHour, 3), {}));
+
+  // `cairn ls` shows set 1 as 2025-11-26T05:00:00Z: that text selects it
+  CHECK(format_time(t + 400'000'000) == "2025-11-26T05:00:00Z");
+  CHECK(resolve_set(c, "app@2025-11-26T05:00:00Z")->id == set_id(1));
+  CHECK(resolve_set(c, "@2025-11-26T05:00:00Z")->id == set_id(1));
+  CHECK(resolve_set(c, "app@2025-11-26T05:00:29Z")->id == set_id(1));
+  CHECK(resolve_set(c, "app@2025-11-26T05:00:30Z")->id == set_id(2));
+  CHECK(resolve_set(c, "app@2025-11-26T05:00")->id == set_id(2));  // the whole minute
+  CHECK(resolve_set(c, "app@2025-11-26")->id == set_id(3));        // the whole day
+  CHECK(resolve_set(c, "app@2025-11-26T06:00:00+01:00")->id == set_id(1));
+  CHECK_FALSE(resolve_set(c, "app@2025-11-26T04:59:59Z"));
+
+  for (const char* bad : {"app@2026-02-31", "app@2025-11-26T25:00", "@2025-11-26T05:61"}) {
+    INFO(bad);
+    auto r = resolve_set(c, bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::usage);
+    CHECK(r.error().message.find(bad) != std::string::npos);
+  }
+}
+
+TEST_CASE("catalog::resolve_set: unknown sources, directories and bare source names", "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  auto empty = resolve_set(c, "app@latest");
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().code == Errc::not_found);
+  REQUIRE(c.insert_set(make_set(set_id(1), "app", 100, 1), {}));
+  REQUIRE(c.insert_set(make_set(set_id(2), "postgres", 200, 2), {}));
+
+  auto near = resolve_set(c, "postgress@latest");
+  REQUIRE_FALSE(near);
+  CHECK(near.error().code == Errc::not_found);
+  CHECK(near.error().message.find("did you mean 'postgres'?") != std::string::npos);
+  auto near_time = resolve_set(c, "ap@2026-01-01");
+  REQUIRE_FALSE(near_time);
+  CHECK(near_time.error().message.find("did you mean 'app'?") != std::string::npos);
+  auto far = resolve_set(c, "mail@latest");
+  REQUIRE_FALSE(far);
+  CHECK(far.error().code == Errc::not_found);
+  CHECK(far.error().message.find("the sources are: app, postgres") != std::string::npos);
+
+  auto dir = resolve_set(c, s.dir.string());
+  REQUIRE_FALSE(dir);
+  CHECK(dir.error().code == Errc::usage);
+  CHECK(dir.error().message.find("'" + s.dir.string() + "' is a directory; a set is ID") !=
+        std::string::npos);
+  auto bare = resolve_set(c, "postgres");
+  REQUIRE_FALSE(bare);
+  CHECK(bare.error().code == Errc::usage);
+  CHECK(bare.error().message.find("postgres@latest") != std::string::npos);
+  auto junk = resolve_set(c, "no-such-thing");
+  REQUIRE_FALSE(junk);
+  CHECK(junk.error().code == Errc::usage);
+}

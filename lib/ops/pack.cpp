@@ -144,6 +144,10 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   // I/O error) does not undo that. Print the set as usual, then say so with its own exit
   // status; the next tool that opens the repository adds the set to the catalog.
   Status recorded = cat.insert_set(rec, body.packs);
+  // Another process that opened the repository since the commit (a prune, an ls, a second
+  // backup) recorded the set from the repository first (ops/import.cpp): it is in the catalog,
+  // which is all this step is for. (Seen as a flake of cli:prune/concurrent-pack under load.)
+  if (!recorded && recorded.error().code == Errc::exists) recorded = Status{};
   // The files cache names the set it describes: cairn-diff uses it only for that base.
   Status cached = cache ? (*cache)->commit(written.id) : Status(std::move(cache).error());
   if (!cached)

@@ -531,6 +531,7 @@ Result<WrittenSet> commit(Repository& r, WriteSession& s, const SetBody& body,
     return std::move(st).error();
   }
   objects.insert(objects.end(), revived.begin(), revived.end());
+  test_pause("pack-after-commit");
   return written;
 }
 

@@ -6,6 +6,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/dispatch.hpp"
+#include "cli/front_tags.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
@@ -160,6 +161,9 @@ int run_front(int argc, char** argv) {
       ->type_name("CLASS");
   b.add_option("--host", bk.snap.host, "host name recorded in the set (default: this host's)")
       ->type_name("NAME");
+  b.add_option("--tag", bk.snap.tags, "tag the set with TAG; repeatable")
+      ->type_name("TAG")
+      ->allow_extra_args(false);
   b.add_option("-x,--exclude", bk.snap.excludes, "skip paths matching GLOB; repeatable")
       ->type_name("GLOB")
       ->allow_extra_args(false);
@@ -260,6 +264,8 @@ int run_front(int argc, char** argv) {
   tool.command(app, "release", "release a set's legal hold", hold_body(false))
       .add_option("SET", set, "the set")
       ->required();
+  // --- T3 tags and audit ---
+  const auto tag_commands = add_tag_commands(tool, app, ls);
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

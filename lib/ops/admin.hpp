@@ -34,6 +34,7 @@ Result<Outcome> forget_keys(Observer& obs);
 struct LsOptions {
   RepoOptions repo;
   std::optional<std::string> source;
+  std::optional<std::string> tag;  // only sets carrying this tag
   bool json = false;
 };
 // One line per set, oldest first: id, time, source, host, kind, class, files, size, stored.

@@ -31,6 +31,7 @@ struct Class {
   std::optional<std::int64_t> rpo_ns, rto_ns, verify_every_ns;
   std::optional<std::uint32_t> min_copies;
   std::vector<std::string> destinations;
+  std::vector<std::string> keep_tagged;  // keep-tagged: sets carrying one of these tags
   std::optional<std::uint32_t> immutable_days;
   // A kept incremental set also keeps its parent chain (up to the first full set). Off by
   // default: an incremental set lists every pack it needs, so it restores without them.

@@ -22,9 +22,7 @@ std::unique_ptr<TagCommands, TagCommandsDeleter> add_tag_commands(Tool& tool, CL
                                                                   ops::LsOptions& ls) {
   std::unique_ptr<TagCommands, TagCommandsDeleter> v(new TagCommands);
   TagCommands* t = v.get();
-  app.get_subcommand("ls")
-      ->add_option("--tag", ls.tag, "only sets carrying TAG")
-      ->type_name("TAG");
+  app.get_subcommand("ls")->add_option("--tag", ls.tag, "only sets carrying TAG")->type_name("TAG");
   t->tag = &tool.command(app, "tag", "add (+TAG) or remove (-TAG) tags of a set, or list them",
                          [t](Session& s) -> Result<ops::Outcome> {
                            ops::TagOptions o;

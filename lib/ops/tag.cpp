@@ -110,7 +110,8 @@ Result<Outcome> tag(const TagOptions& o, io::Writer& out, Observer& obs) {
     CAIRN_TRY(audit(cat, fmt::format("cairn tag {} {}", id, summary), "ok"));
     CAIRN_TRY(tx.commit());
   }
-  obs.info(fmt::format("set {} has tags: {}", id, tags.empty() ? "(none)" : fmt::to_string(fmt::join(tags, " "))));
+  obs.info(fmt::format("set {} has tags: {}", id,
+                       tags.empty() ? "(none)" : fmt::to_string(fmt::join(tags, " "))));
   return Outcome{};
 }
 
@@ -118,22 +119,25 @@ Result<Outcome> audit_log(const AuditOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
   CAIRN_TRY_ASSIGN(auto rows, ctx.cat->audit_log(0));
   if (!o.json)
-    CAIRN_TRY(out.write(as_bytes(
-        fmt::format("{:<20} {:<12} {:<16} {:<8} {}\n", "TIME", "USER", "HOST", "OUTCOME",
-                    "COMMAND"))));
+    CAIRN_TRY(out.write(as_bytes(fmt::format("{:<20} {:<12} {:<16} {:<8} {}\n", "TIME", "USER",
+                                             "HOST", "OUTCOME", "COMMAND"))));
   for (const auto& a : rows) {
     std::string line;
     if (o.json) {
-      nlohmann::ordered_json j = {{"schema", "cairn.audit/1"}, {"id", a.id},
-                                  {"time", format_time(a.at_ns)}, {"user", a.user},
-                                  {"host", a.host},           {"command", a.command},
+      nlohmann::ordered_json j = {{"schema", "cairn.audit/1"},
+                                  {"id", a.id},
+                                  {"time", format_time(a.at_ns)},
+                                  {"user", a.user},
+                                  {"host", a.host},
+                                  {"command", a.command},
                                   {"outcome", a.outcome}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       // The outcome is "ok" or an error line: the column says which, the line ends with it.
       const bool ok = a.outcome == "ok" || a.outcome.starts_with("ok:");
       line = fmt::format("{:<20} {:<12} {:<16} {:<8} {}{}\n", format_time(a.at_ns), a.user, a.host,
-                         ok ? "ok" : "failed", a.command, a.outcome == "ok" ? "" : " (" + a.outcome + ")");
+                         ok ? "ok" : "failed", a.command,
+                         a.outcome == "ok" ? "" : " (" + a.outcome + ")");
     }
     CAIRN_TRY(out.write(as_bytes(line)));
   }

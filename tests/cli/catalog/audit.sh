@@ -14,6 +14,7 @@ second=$(backup app --source app)
 
 cairn-restore "$first" --to out >/dev/null 2>&1
 expect_exit 1 cairn-restore "$first" --stdout no/such/file
+expect_stderr "no file 'no/such/file'"
 printf 'another passphrase\n' >new.pass
 cairn key add --new-passphrase-file new.pass >/dev/null 2>&1
 cairn key export --write-only --new-passphrase-file new.pass wo.key >/dev/null 2>&1

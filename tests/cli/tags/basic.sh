@@ -69,4 +69,5 @@ flip_byte "$CAIRN_REPO/holds/$rec" 40
 expect_exit 3 cairn catalog rebuild
 expect_stderr "tag record.*$rec"
 expect_exit 4 cairn-verify
+grep -q "$rec" last.stdout last.stderr || die "cairn-verify does not name the damaged tag record"
 echo "a damaged tag record: rebuild exit 3, verify exit 4"

@@ -87,12 +87,16 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
 
 Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs,
                                                      int* warnings) {
-  return r.list_holds([&](const std::string& name, Error e) {
+  return r.list_holds(skip_damaged("hold", obs, warnings));
+}
+
+repo::Repository::SkipRecord skip_damaged(std::string label, Observer& obs, int* warnings) {
+  return [label = std::move(label), &obs, warnings](const std::string& name, Error e) {
     e.message =
         fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
-    obs.warning(fmt::format("hold record {}", name), e);
+    obs.warning(fmt::format("{} record {}", label, name), e);
     if (warnings) ++*warnings;
-  });
+  };
 }
 
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(

@@ -34,12 +34,7 @@ void apply_tag_records(
 
 Result<std::vector<repo::TagRecord>> readable_tag_records(repo::Repository& r, Observer& obs,
                                                           int* warnings) {
-  return r.list_tag_records([&](const std::string& name, Error e) {
-    e.message =
-        fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
-    obs.warning(fmt::format("tag record {}", name), e);
-    if (warnings) ++*warnings;
-  });
+  return r.list_tag_records(skip_damaged("tag", obs, warnings));
 }
 
 Status audit(catalog::Catalog& cat, std::string command, std::string outcome) {

@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -126,6 +126,11 @@ CREATE TABLE set_seen(
   seen_ns INTEGER NOT NULL,
   PRIMARY KEY(target, set_id)
 ) WITHOUT ROWID;
+)sql",
+    // 5: the tags of each set (the set object's, with the tag records applied), sorted and
+    // joined by ','. Older rows get none: 'cairn catalog rebuild' reads them from the repository.
+    R"sql(
+ALTER TABLE backup_set ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

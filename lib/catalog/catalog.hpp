@@ -211,6 +211,10 @@ class Catalog {
   Result<std::optional<SetRecord>> latest(const std::string& source,
                                           std::optional<model::SetKind> kind = std::nullopt,
                                           std::optional<std::int64_t> now_ns = std::nullopt);
+  // The same restricted to sets carrying `tag` (every set when empty).
+  Result<std::optional<SetRecord>> latest_tagged(const std::string& source, std::string_view tag,
+                                                 std::optional<model::SetKind> kind = std::nullopt,
+                                                 std::optional<std::int64_t> now_ns = std::nullopt);
   // Point in time: the newest committed set with started_ns <= time_ns (of `source` if given),
   // never one dated beyond kFutureSkewNs ahead of `now_ns` (default: now_ns()).
   Result<std::optional<SetRecord>> at_or_before(std::optional<std::string> source,
@@ -219,6 +223,8 @@ class Catalog {
   Status set_status(const hash::SetId& id, SetStatus s);  // Errc::not_found
   // Holding stores `reason`; releasing clears it (the audit log keeps the history).
   Status set_hold(const hash::SetId& id, bool hold, std::string_view reason);  // Errc::not_found
+  // Replaces the set's tags (SetSummary::tags: stored sorted, without duplicates). not_found.
+  Status set_tags(const hash::SetId& id, const std::vector<std::string>& tags);
   Result<std::vector<hash::PackId>> packs_of(const hash::SetId& id);  // sorted; empty if unknown
   // Sets of *every* status that need `pack`, sorted; garbage collection must skip pruned ones.
   Result<std::vector<hash::SetId>> sets_using_pack(const hash::PackId& pack);
@@ -263,7 +269,8 @@ class Catalog {
 };
 
 // Resolves a set reference: a full id, a unique prefix of at least kMinIdPrefix hex digits,
-// "latest", "SOURCE@latest", "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is
+// "latest", "SOURCE@latest", "SOURCE@tag:T" or "@tag:T" (the newest committed set carrying
+// tag T, as latest picks), "@TIME" or "SOURCE@TIME" (ISO 8601, UTC unless an offset is
 // given: the newest set started at or before the END of the day, minute or second TIME
 // names, so a time `cairn ls` shows selects that set). Errc::not_found (an unknown source
 // lists the known ones) / Errc::usage (ambiguous prefix, naming the candidates; a short

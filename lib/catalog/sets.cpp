@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "catalog/catalog.hpp"
 #include "catalog/sqlite.hpp"
@@ -15,10 +16,26 @@ namespace {
 
 #define CAIRN_SET_COLUMNS                                                                       \
   "id, seq, source, host, kind, parent, retention_class, legal_hold, hold_reason, started_ns, " \
-  "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms, first_seen_ns"
+  "ended_ns, status, files, bytes_read, bytes_new, bytes_stored, duration_ms, first_seen_ns, tags"
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+std::vector<std::string> split_tags(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    const auto comma = joined.find(',');
+    if (comma != 0) out.emplace_back(joined.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    joined.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string join_tags(std::vector<std::string> tags) {
+  model::normalize_tags(tags);
+  return fmt::format("{}", fmt::join(tags, ","));
+}
 
 Result<SetRecord> read_set(const Stmt& s, const std::filesystem::path& file) {
   SetRecord r;
@@ -46,6 +63,7 @@ Result<SetRecord> read_set(const Stmt& s, const std::filesystem::path& file) {
   r.bytes_stored = u64(s.int64(15));
   r.duration_ms = u64(s.int64(16));
   if (!s.is_null(17)) r.first_seen_ns = s.int64(17);
+  r.tags = split_tags(s.text(18));
   return r;
 }
 
@@ -141,7 +159,7 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
   {
     CAIRN_TRY_ASSIGN(Stmt s, c.prepare("INSERT INTO backup_set(" CAIRN_SET_COLUMNS ") VALUES "
                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                                       "?14, ?15, ?16, ?17, ?18)"));
+                                       "?14, ?15, ?16, ?17, ?18, ?19)"));
     s.bind_text(1, id);
     s.bind_int(2, i64(r.seq));
     s.bind_text(3, r.source);
@@ -163,6 +181,7 @@ Status Catalog::insert_set(const SetRecord& r, const std::vector<hash::PackId>& 
     s.bind_int(16, i64(r.bytes_stored));
     s.bind_int(17, i64(r.duration_ms));
     s.bind_int(18, r.first_seen_ns.value_or(now_ns()));
+    s.bind_text(19, join_tags(r.tags));
     if (auto st = s.run(what); !st) {
       if (c.last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return Error{Errc::exists,
@@ -235,6 +254,13 @@ std::int64_t future_limit(std::optional<std::int64_t> now) {
 Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
                                                  std::optional<model::SetKind> kind,
                                                  std::optional<std::int64_t> now_ns) {
+  return latest_tagged(source, "", kind, now_ns);
+}
+
+Result<std::optional<SetRecord>> Catalog::latest_tagged(const std::string& source,
+                                                        std::string_view tag,
+                                                        std::optional<model::SetKind> kind,
+                                                        std::optional<std::int64_t> now_ns) {
   Connection& c = *conn_;
   // A seq no chain of real sets reaches (a forged claim) never makes a set the newest.
   CAIRN_TRY_ASSIGN(Stmt q, c.prepare("SELECT seq FROM backup_set"));
@@ -248,7 +274,8 @@ Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_SET_COLUMNS " FROM backup_set "
                                      "WHERE (?1 = '' OR source = ?1) AND status = 'committed' "
                                      "AND (?2 IS NULL OR kind = ?2) AND started_ns <= ?3 "
-                                     "AND seq <= ?4 "
+                                     "AND seq <= ?4 AND (?5 = '' OR "
+                                     "instr(',' || tags || ',', ',' || ?5 || ',') > 0) "
                                      "ORDER BY seq DESC, started_ns DESC, id DESC LIMIT 1"));
   s.bind_text(1, source);
   if (kind)
@@ -257,6 +284,7 @@ Result<std::optional<SetRecord>> Catalog::latest(const std::string& source,
     s.bind_null(2);
   s.bind_int(3, future_limit(now_ns));
   s.bind_int(4, i64(ceiling));
+  s.bind_text(5, tag);
   return read_one(s, c.file, "cannot find the latest set");
 }
 
@@ -290,6 +318,15 @@ Status Catalog::set_hold(const hash::SetId& id, bool hold, std::string_view reas
   s.bind_int(2, hold ? 1 : 0);
   s.bind_text(3, hold ? reason : std::string_view{});
   CAIRN_TRY(s.run(fmt::format("cannot change the legal hold of set '{}'", id.hex())));
+  return must_touch_one(c, id);
+}
+
+Status Catalog::set_tags(const hash::SetId& id, const std::vector<std::string>& tags) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("UPDATE backup_set SET tags = ?2 WHERE id = ?1"));
+  s.bind_text(1, id.hex());
+  s.bind_text(2, join_tags(tags));
+  CAIRN_TRY(s.run(fmt::format("cannot change the tags of set '{}'", id.hex())));
   return must_touch_one(c, id);
 }
 
@@ -447,6 +484,9 @@ Result<SetRecord> resolve_set(Catalog& cat, std::string_view ref) {
     if (when == "latest") {
       if (!source.empty()) CAIRN_TRY(known_source(cat, source));
       CAIRN_TRY_ASSIGN(found, cat.latest(source));  // by seq: newest, whatever its clock said
+    } else if (when.starts_with("tag:")) {          // SOURCE@tag:T: the newest set carrying tag T
+      CAIRN_TRY(model::check_tag(when.substr(4)));
+      CAIRN_TRY_ASSIGN(found, cat.latest_tagged(source, when.substr(4)));
     } else {
       auto t = parse_time_span(when);
       if (!t)

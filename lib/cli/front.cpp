@@ -8,6 +8,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/dispatch.hpp"
+#include "cli/front_tags.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
@@ -167,6 +168,9 @@ int run_front(int argc, char** argv) {
       ->type_name("CLASS");
   b.add_option("--host", bk.snap.host, "host name recorded in the set (default: this host's)")
       ->type_name("NAME");
+  b.add_option("--tag", bk.snap.tags, "tag the set with TAG; repeatable")
+      ->type_name("TAG")
+      ->allow_extra_args(false);
   b.add_option("-x,--exclude", bk.snap.excludes, "skip paths matching GLOB; repeatable")
       ->type_name("GLOB")
       ->allow_extra_args(false);
@@ -323,6 +327,8 @@ int run_front(int argc, char** argv) {
       ->type_name("TIME");
   fd.add_flag("--bytes", find.bytes, "exact byte counts instead of human sizes (1.5MiB)");
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
+  // --- T3 tags and audit ---
+  const auto tag_commands = add_tag_commands(tool, app, ls);
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -259,6 +259,13 @@ Result<SetInfo> set_from_json(const json& h) {
       s.roots.push_back(v.get<std::string>());
     }
   }
+  if (auto t = j.find("tags"); t != j.end()) {
+    if (!t->is_array()) return bad("\"tags\" is not an array");
+    for (const auto& v : *t) {
+      if (!v.is_string()) return bad("\"tags\" holds a non-string");
+      s.tags.push_back(v.get<std::string>());
+    }
+  }
   return s;
 }
 
@@ -755,6 +762,7 @@ Status Writer::header(const SetInfo& set) {
   s["class"] = set.retention_class;
   s["started_ns"] = set.started_ns;
   s["roots"] = set.roots;
+  if (!set.tags.empty()) s["tags"] = set.tags;
   json extra = json::object();
   extra["set"] = std::move(s);
   return w_.header(extra);

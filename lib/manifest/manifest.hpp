@@ -3,7 +3,7 @@
 //
 // A manifest stream (format 1.0) is a stream::kManifest stream:
 //   line 1   {"cairn":"manifest","version":[1,0],"set":{"source":..,"host":..,"class":..,
-//             "started_ns":..,"roots":[..]}}
+//             "started_ns":..,"roots":[..],"tags":[..]}} ("tags" only when there are some)
 //   entries  one JSON object a line (see Entry), in path_less() order for directory snapshots,
 //            archive order for --tar; an entry with "inline":true is followed by content frames
 //            (<decimal length>\n<bytes>, at most 16 MiB each, ended by "0\n")
@@ -75,6 +75,7 @@ struct SetInfo {
   std::string source, host, retention_class;  // "class" in the stream
   std::int64_t started_ns = 0;
   std::vector<std::string> roots;  // as given on the command line (informational)
+  std::vector<std::string> tags;   // --tag, for the set object ("tags", written when not empty)
 };
 
 // Checks the path rules above (Errc::bad_input naming the path).

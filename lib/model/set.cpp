@@ -32,4 +32,25 @@ std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs) {
   return top;
 }
 
+Status check_tag(std::string_view tag) {
+  const auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  const bool good = !tag.empty() && tag.size() <= kMaxTagLength &&
+                    std::all_of(tag.begin(), tag.end(), ok) && tag[0] != '.' && tag[0] != '_' &&
+                    tag[0] != '-';
+  if (!good)
+    return Error{Errc::usage,
+                 fmt::format("invalid tag '{}': use 1 to {} letters, digits, '.', '_' or '-', "
+                             "starting with a letter or digit",
+                             tag, kMaxTagLength)};
+  return {};
+}
+
+void normalize_tags(std::vector<std::string>& tags) {
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+}
+
 }  // namespace cairn::model

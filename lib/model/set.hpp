@@ -33,6 +33,14 @@ Result<SetKind> parse_set_kind(std::string_view s);
 inline constexpr std::uint64_t kMaxSeqStep = 1ull << 24;
 std::uint64_t plausible_seq_ceiling(std::vector<std::uint64_t> seqs);
 
+// A tag names sets for people and policies ("monthly", "before-upgrade", "v1.2"): 1 to 64
+// characters of [A-Za-z0-9._-], starting with a letter or digit (so "+t" and "-t" in
+// `cairn tag SET +t -t` and a leading dash stay unambiguous). Errc::usage naming the tag.
+inline constexpr std::size_t kMaxTagLength = 64;
+Status check_tag(std::string_view tag);
+// `tags` sorted, without duplicates.
+void normalize_tags(std::vector<std::string>& tags);
+
 // What the writer of a set records about it. Times are nanoseconds since the Unix epoch (UTC).
 struct SetSummary {
   std::string source, host, retention_class;
@@ -45,6 +53,9 @@ struct SetSummary {
   std::uint64_t bytes_stored = 0;  // bytes written to the repository (compressed, sealed)
   bool legal_hold = false;         // placed when the set was written (later: hold records)
   std::string hold_reason;         // empty when not held
+  // Tags given when the set was written (--tag), sorted and unique; later changes are tag
+  // records (cairn-repository(5)), which the catalog applies on top.
+  std::vector<std::string> tags;
   bool operator==(const SetSummary&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "base/text.hpp"
 #include "crypto/key_cache.hpp"
 #include "ops/browse.hpp"
+#include "ops/tag.hpp"
 
 namespace cairn::ops {
 
@@ -102,10 +103,7 @@ Result<Outcome> revoke_writer(repo::Repository& r, const KeyOptions& o, io::Writ
   return Outcome{};
 }
 
-}  // namespace
-
-Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
-  CAIRN_TRY_ASSIGN(auto r, open_repo(o.repo));
+Result<Outcome> key_verb(const KeyOptions& o, repo::Repository* r, io::Writer& out) {
   auto kdf = crypto::KdfParams::fresh();
   switch (o.verb) {
     case KeyVerb::list: {
@@ -151,6 +149,41 @@ Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
   return Error{Errc::internal, "unknown key verb"};
 }
 
+// "cairn key add", ... with what it names (never a passphrase), for the audit log.
+std::string key_command(const KeyOptions& o, const std::string& old_slot) {
+  switch (o.verb) {
+    case KeyVerb::add: return "cairn key add";
+    case KeyVerb::passwd: return fmt::format("cairn key passwd (slot {})", old_slot);
+    case KeyVerb::remove: return fmt::format("cairn key remove {}", o.slot);
+    case KeyVerb::export_key:
+      return fmt::format("cairn key export{} {}", o.write_only ? " --write-only" : "",
+                         o.file ? o.file->string() : "");
+    case KeyVerb::revoke: return fmt::format("cairn key revoke {}", o.slot);
+    case KeyVerb::list:
+    case KeyVerb::writers: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Outcome> key(const KeyOptions& o, io::Writer& out) {
+  CAIRN_TRY_ASSIGN(auto r, open_repo(o.repo));
+  const std::string old_slot = r->current_slot();
+  auto done = key_verb(o, r.get(), out);
+  const std::string command = key_command(o, old_slot);
+  if (command.empty()) return done;
+  // Key changes go into the catalog's audit log. The change is made (or refused) by now: a
+  // catalog that cannot be opened does not turn it into a failure.
+  auto file = catalog::locate(o.repo.catalog, to_hex(r->config().repo_id));
+  if (!file) return done;
+  auto cat = catalog::Catalog::open(*file, to_hex(r->config().repo_id));
+  if (!cat) return done;
+  Status st = audit(*cat, command, done ? std::string("ok") : done.error().message);
+  if (!st && done) return std::move(st).error();
+  return done;
+}
+
 Result<Outcome> forget_keys(Observer& obs) {
   const std::size_t n = crypto::forget_cached_keys({}, std::nullopt);
   obs.info(fmt::format("{} key{} dropped from the kernel keyring", n, n == 1 ? "" : "s"));
@@ -175,6 +208,7 @@ std::string_view shown_kind(const catalog::SetRecord& s) {
 
 Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
+  if (o.tag) CAIRN_TRY(model::check_tag(*o.tag));
   bool set = false;
   if (o.source) {
     CAIRN_TRY_ASSIGN(set, names_a_set(*ctx.cat, *o.source));
@@ -186,6 +220,10 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
                              "'cairn ls {}@latest {}'",
                              *o.source, *o.source, *o.path)};
   CAIRN_TRY_ASSIGN(auto sets, ctx.cat->list_sets(o.source));
+  if (o.tag)
+    std::erase_if(sets, [&](const catalog::SetRecord& s) {
+      return std::find(s.tags.begin(), s.tags.end(), *o.tag) == s.tags.end();
+    });
   if (!o.json)
     CAIRN_TRY(
         out.write(as_bytes(fmt::format(kLsRow, "ID", "TIME", "SOURCE", "HOST", "KIND", "CLASS",
@@ -213,7 +251,8 @@ Result<Outcome> ls(const LsOptions& o, io::Writer& out) {
           {"bytes_new", s.bytes_new},
           {"bytes_stored", s.bytes_stored},
           {"legal_hold", s.legal_hold},
-          {"hold_reason", s.hold_reason}};
+          {"hold_reason", s.hold_reason},
+          {"tags", s.tags}};
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       line = fmt::format(kLsRow, s.id.hex().substr(0, 12), format_time(s.started_ns), s.source,

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "ops/tag.hpp"
+
 namespace cairn::ops {
 namespace {}  // namespace
 
@@ -71,14 +73,10 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
     CAIRN_TRY_ASSIGN(std::string path, ctx.repo->write_hold(std::move(hr)));
     CAIRN_TRY(out.write(as_bytes("+" + path + "\n")));
     CAIRN_TRY(cat.set_hold(rec.id, o.hold, o.reason));
-    catalog::AuditRecord a;
-    a.at_ns = now_ns();
-    a.user = current_user();
-    a.host = host_name();
-    a.command = o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason)
-                       : fmt::format("cairn release {}", id);
-    a.outcome = "ok";
-    CAIRN_TRY(cat.append_audit(a));
+    CAIRN_TRY(audit(cat,
+                    o.hold ? fmt::format("cairn hold {} --reason {}", id, o.reason)
+                           : fmt::format("cairn release {}", id),
+                    "ok"));
     CAIRN_TRY(tx.commit());
   }
   obs.info(o.hold ? fmt::format("set {} is under legal hold: {}", id, o.reason)
@@ -89,12 +87,16 @@ Result<Outcome> hold(const HoldOptions& o, io::Writer& out, Observer& obs) {
 
 Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs,
                                                      int* warnings) {
-  return r.list_holds([&](const std::string& name, Error e) {
+  return r.list_holds(skip_damaged("hold", obs, warnings));
+}
+
+repo::Repository::SkipRecord skip_damaged(std::string label, Observer& obs, int* warnings) {
+  return [label = std::move(label), &obs, warnings](const std::string& name, Error e) {
     e.message =
         fmt::format("{}; the record is skipped (remove holds/{} once checked)", e.message, name);
-    obs.warning(fmt::format("hold record {}", name), e);
+    obs.warning(fmt::format("{} record {}", label, name), e);
     if (warnings) ++*warnings;
-  });
+  };
 }
 
 std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(

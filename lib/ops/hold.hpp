@@ -52,6 +52,10 @@ std::unordered_map<hash::SetId, HoldState, hash::DigestHasher> hold_states(
 Result<std::vector<repo::HoldRecord>> readable_holds(repo::Repository& r, Observer& obs,
                                                      int* warnings);
 
+// What readable_holds does with a damaged record of `label` ("hold", "tag"): a warning to
+// `obs` naming it, counted in `*warnings` (when not null).
+repo::Repository::SkipRecord skip_damaged(std::string label, Observer& obs, int* warnings);
+
 // The user name for audit records (getpwuid of the real uid, else "uid N").
 std::string current_user();
 

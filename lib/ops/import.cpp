@@ -8,6 +8,7 @@
 
 #include "ops/context.hpp"
 #include "ops/hold.hpp"
+#include "ops/tag.hpp"
 
 namespace cairn::ops {
 namespace {
@@ -49,6 +50,12 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
   // Holds placed or released after a set was written live in hold records (cairn-repository(5)).
   CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(r, obs, &done.warnings));
   const auto holds = hold_states(hold_records);
+  // Tags changed after a set was written live in tag records, applied in order on top of the
+  // set object's own tags.
+  CAIRN_TRY_ASSIGN(const auto tag_records, readable_tag_records(r, obs, &done.warnings));
+  std::unordered_map<hash::SetId, std::vector<std::string>, hash::DigestHasher> tags;
+  for (const auto& obj : objs) tags[obj.id] = obj.body->tags;
+  apply_tag_records(tag_records, tags);
   for (const auto& obj : objs) {
     catalog::SetRecord rec = set_record(obj);
     if (o.adjust) o.adjust(obj, rec);
@@ -56,6 +63,7 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
       rec.legal_hold = h->second.held;
       rec.hold_reason = h->second.reason;
     }
+    rec.tags = tags[obj.id];
     if (Status st = cat.insert_set(rec, obj.body->packs); !st) {
       if (!is_damaged(st.error())) return std::move(st).error();
       left_out(obj.id, st.error());

@@ -12,6 +12,7 @@
 
 #include "compress/zstd.hpp"
 #include "manifest/manifest.hpp"
+#include "model/set.hpp"
 #include "ops/files_cache.hpp"
 #include "ops/shared_context.hpp"
 #include "policy/policy.hpp"
@@ -118,6 +119,9 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.source = info.source;
   body.host = info.host;
   body.retention_class = info.retention_class;
+  body.tags = info.tags;
+  for (const auto& t : body.tags) CAIRN_TRY(model::check_tag(t));
+  model::normalize_tags(body.tags);
   body.kind = kind;
   if (parent) body.parent = parent->id;
   body.started_ns = info.started_ns ? info.started_ns : t0;

@@ -47,6 +47,7 @@ nlohmann::json class_json(const policy::Class& c) {
   put("monthly", c.keep_monthly);
   put("yearly", c.keep_yearly);
   if (c.keep_within_ns) keep["within"] = *dur(c.keep_within_ns);
+  if (!c.keep_tagged.empty()) keep["tagged"] = c.keep_tagged;
   nlohmann::json j = {{"schema", "cairn.policy/1"},
                       {"class", c.name},
                       {"line", c.line},
@@ -88,6 +89,8 @@ std::string describe_keep(const policy::Class& c) {
   if (c.keep_within_ns)
     parts.push_back(fmt::format("every set less than {} older than the newest",
                                 format_duration(*c.keep_within_ns)));
+  if (!c.keep_tagged.empty())
+    parts.push_back(fmt::format("every set tagged {}", join(c.keep_tagged, ", ", " or ")));
   return join(parts, "; ", "; ");
 }
 

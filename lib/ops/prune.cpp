@@ -1,7 +1,9 @@
 // cairn-prune: the plan (retention over every set), forgetting the dropped sets, and the
 // output; the garbage collection is repo/gc (see prune.hpp for the whole protocol).
 #include "ops/prune.hpp"
+#include "model/set.hpp"
 #include "ops/hold.hpp"
+#include "ops/tag.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -13,6 +15,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/time.hpp"
@@ -133,7 +136,18 @@ nlohmann::json plan_json(const Row& r) {
 // The decisions, oldest set first, for every set object and every catalog row that has one.
 Result<std::vector<Row>> plan(
     const policy::Policy& pol, const Sets& sets, const std::vector<catalog::SetRecord>& recs,
-    const std::unordered_map<hash::SetId, HoldState, hash::DigestHasher>& holds, std::int64_t now) {
+    const std::unordered_map<hash::SetId, HoldState, hash::DigestHasher>& holds,
+    const std::vector<repo::TagRecord>& tag_records, std::int64_t now) {
+  // Each set's tags: its object's with the tag records applied, and the catalog's (either
+  // keeps: a tag record skipped as damaged never lets a keep-tagged set go).
+  std::unordered_map<hash::SetId, std::vector<std::string>, hash::DigestHasher> tags;
+  for (const auto& [id, obj] : sets.readable) tags[id] = obj.body->tags;
+  apply_tag_records(tag_records, tags);
+  for (const auto& r : recs) {
+    auto& t = tags[r.id];
+    t.insert(t.end(), r.tags.begin(), r.tags.end());
+    model::normalize_tags(t);
+  }
   std::unordered_map<hash::SetId, const catalog::SetRecord*, hash::DigestHasher> rec_of;
   for (const auto& r : recs) rec_of.emplace(r.id, &r);
   std::vector<retention::SetInfo> input;
@@ -183,6 +197,7 @@ Result<std::vector<Row>> plan(
       si.legal_hold = true;
       si.hold_reason = h->second.reason;
     }
+    si.tags = tags[id];
     input.push_back(std::move(si));
     rows.push_back(std::move(row));
   }
@@ -247,6 +262,11 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
       CAIRN_TRY(cat.set_status(rec.id, catalog::SetStatus::pruned));
       obs.info(fmt::format("set {} is not in the repository: status pruned",
                            rec.id.hex().substr(0, 12)));
+    }
+    if (!drop.empty()) {
+      std::vector<std::string> ids;
+      for (const auto& id : drop) ids.push_back(id.hex());
+      CAIRN_TRY(audit(cat, fmt::format("cairn-prune removes {}", fmt::join(ids, " ")), "ok"));
     }
     CAIRN_TRY(tx.commit());
   }
@@ -321,7 +341,9 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
             missing, missing == 1 ? "" : "s", first_missing)};
   int warnings = 0;
   CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*ctx.repo, obs, &warnings));
-  CAIRN_TRY_ASSIGN(const auto rows, plan(pol, sets, recs, hold_states(hold_records), now));
+  CAIRN_TRY_ASSIGN(const auto tag_records, readable_tag_records(*ctx.repo, obs, &warnings));
+  CAIRN_TRY_ASSIGN(const auto rows,
+                   plan(pol, sets, recs, hold_states(hold_records), tag_records, now));
   CAIRN_TRY_ASSIGN(const Freed freed, freed_by(*ctx.repo, sets, rows));
 
   std::size_t kept = 0, dropped = 0;

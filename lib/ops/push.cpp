@@ -1,4 +1,5 @@
 #include "ops/push.hpp"
+#include "ops/tag.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/work_queue.hpp"
@@ -684,6 +686,16 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   const std::int64_t now = now_ns();
   const bool all_failed =
       std::all_of(dests.begin(), dests.end(), [](const auto& d) { return d->error.has_value(); });
+  // The audit log: the sets this run named, per destination, with how it went.
+  std::vector<std::string> named;
+  if (auto it = up.find(Kind::set); it != up.end())
+    for (const auto& k : it->second) named.push_back(k.name);
+  for (auto& dp : dests)
+    if (!named.empty())
+      CAIRN_TRY(audit(*ctx.cat,
+                      fmt::format("cairn-push {} to {}", fmt::join(named, " "),
+                                  backend::canonical_name(dp->name)),
+                      dp->error ? dp->error->message : "ok"));
   for (auto& dp : dests) {
     Dest& d = *dp;
     if (d.error) {

@@ -8,6 +8,7 @@
 
 #include "base/time.hpp"
 #include "base/work_queue.hpp"
+#include "ops/tag.hpp"
 #include "repo/stored.hpp"
 #include "restore/restore.hpp"
 
@@ -124,19 +125,15 @@ Status check_target_options(const RestoreOptions& o) {
   return {};
 }
 
-}  // namespace
-
-Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
-                        const CancelToken& cancel) {
-  int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
-  if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
-  CAIRN_TRY(check_target_options(o));
-  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
+Result<Outcome> restore_set(const RestoreOptions& o, Context& ctx,
+                            std::optional<hash::SetId>& chosen, io::Writer& out, Observer& obs,
+                            const CancelToken& cancel) {
   CAIRN_TRY_ASSIGN(auto rec, catalog::resolve_set(*ctx.cat, o.set));
   if (o.search) {
     CAIRN_TRY_ASSIGN(rec, search_back(ctx, rec, o));
   }
   if (o.repo.run) o.repo.run->set = rec.id;
+  chosen = rec.id;
   CAIRN_TRY_ASSIGN(auto set, open_source(*ctx.repo, rec.id));
   CAIRN_TRY(check_catalog_row(rec, set.set().obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source,
@@ -171,6 +168,30 @@ Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
   WorkQueue workers(o.jobs ? o.jobs : default_jobs(), 64ull << 20);
   CAIRN_TRY(restore::to_dir(*ctx.repo, set, std::move(root), ro, workers, obs, cancel));
   return Outcome{};
+}
+
+}  // namespace
+
+Result<Outcome> restore(const RestoreOptions& o, io::Writer& out, Observer& obs,
+                        const CancelToken& cancel) {
+  int modes = int(o.to.has_value()) + int(o.tar) + int(o.stdout_file.has_value());
+  if (modes != 1) return Error{Errc::usage, "give exactly one of --to DIR, --tar or --stdout FILE"};
+  CAIRN_TRY(check_target_options(o));
+  CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo, &obs));
+  // The audit log records every restore from the repository (set, target, how it went); a
+  // restore --from a destination has only a scratch catalog.
+  std::optional<hash::SetId> chosen;
+  auto done = restore_set(o, ctx, chosen, out, obs, cancel);
+  if (!o.repo.from) {
+    const std::string target = o.to    ? "--to " + std::filesystem::absolute(*o.to).string()
+                               : o.tar ? std::string("--tar")
+                                       : "--stdout " + *o.stdout_file;
+    Status st =
+        audit(*ctx.cat, fmt::format("cairn-restore {} {}", chosen ? chosen->hex() : o.set, target),
+              done ? std::string("ok") : done.error().message);
+    if (!st && done) return std::move(st).error();  // a failed restore's own error comes first
+  }
+  return done;
 }
 
 }  // namespace cairn::ops

@@ -18,6 +18,7 @@
 #include "base/time.hpp"
 #include "io/process.hpp"
 #include "manifest/manifest.hpp"
+#include "model/set.hpp"
 #include "rdb/rdb.hpp"
 #include "tar/tar.hpp"
 #include "tree/tree.hpp"
@@ -346,10 +347,13 @@ Result<manifest::SetInfo> set_info(const SnapOptions& opt) {
     set.source = base.empty() ? "root" : base;
   }
   if (!opt.source.empty()) set.source = opt.source;
+  set.tags = opt.tags;
+  model::normalize_tags(set.tags);
   return set;
 }
 
 Status check_options(const SnapOptions& opt) {
+  for (const auto& t : opt.tags) CAIRN_TRY(model::check_tag(t));
   int inputs = (!opt.roots.empty() ? 1 : 0) + (opt.stdin_name ? 1 : 0) + (opt.tar_input ? 1 : 0);
   if (inputs != 1)
     return Error{Errc::usage, "give exactly one input: directories, --stdin NAME or --tar FILE"};

@@ -20,6 +20,7 @@ struct SnapOptions {
   std::vector<std::filesystem::path> roots;   // directories to walk (a single root must be one)
   std::string source, retention_class, host;  // defaults: first root's basename / stdin name /
                                               // tar file name; "daily"; gethostname()
+  std::vector<std::string> tags;              // --tag, carried into the set object
   std::vector<std::string> excludes;          // fnmatch globs (tree::WalkOptions::excludes)
   std::optional<std::filesystem::path> exclude_file;
   bool exclude_caches = false;                  // tree::WalkOptions::exclude_caches

@@ -162,6 +162,8 @@ class Checker {
         c.compression = setting->name();
       } else if (key == "destinations") {
         CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
+      } else if (key == "keep-tagged") {
+        CAIRN_TRY_ASSIGN(c.keep_tagged, strings(k, v, where));
       } else {
         return error(line_of(k.source()), fmt::format("unknown key '{}' in {}", key, where));
       }
@@ -202,7 +204,7 @@ class Checker {
 bool Class::has_retention_rules() const {
   for (const auto& n : {keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly})
     if (n && *n > 0) return true;
-  return keep_within_ns.has_value();
+  return keep_within_ns.has_value() || !keep_tagged.empty();
 }
 
 const Class* Policy::find(std::string_view name) const {

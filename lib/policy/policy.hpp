@@ -31,6 +31,7 @@ struct Class {
   std::optional<std::int64_t> rpo_ns, rto_ns, verify_every_ns;
   std::optional<std::uint32_t> min_copies;
   std::vector<std::string> destinations;
+  std::vector<std::string> keep_tagged;  // keep-tagged: sets carrying one of these tags
   std::optional<std::uint32_t> immutable_days;
   // How cairn-pack compresses the class's new chunks unless its --compression says otherwise
   // (compress::parse_setting's text: "3", "auto", "off"); absent: the repository's default.

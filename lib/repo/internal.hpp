@@ -179,6 +179,8 @@ class RepositoryImpl final : public Repository {
   Result<SetObject> read_set(const hash::SetId& id) override;
   Result<std::string> write_hold(HoldRecord r) override;
   Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip) override;
+  Result<std::string> write_tag_record(TagRecord r) override;
+  Result<std::vector<TagRecord>> list_tag_records(const SkipRecord& skip) override;
   Result<std::string> write_revocation(Revocation r) override;
   Result<std::vector<Revocation>> revocations() override;
 

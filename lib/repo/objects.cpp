@@ -106,6 +106,18 @@ class Fields {
     }
     return {};
   }
+  // An array of valid tags (model::check_tag), sorted and unique; absent: empty.
+  Status tag_list(const char* key, std::vector<std::string>& out) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) return {};
+    if (!it->is_array()) return wrong(key);
+    for (const auto& e : *it) {
+      if (!e.is_string() || !model::check_tag(e.get_ref<const std::string&>())) return wrong(key);
+      out.push_back(e.get<std::string>());
+    }
+    model::normalize_tags(out);
+    return {};
+  }
 
  private:
   Error wrong(const char* key) const {
@@ -412,6 +424,19 @@ Status check_repo_id(Fields& f, ByteView repo_id, std::string_view what) {
   return {};
 }
 
+// The header of an admin record about one set (hold and tag records): {repo_id, set, time_ns}.
+Status parse_set_record_header(const Envelope& env, const crypto::KeyMaterial& keys,
+                               std::string_view what, hash::SetId& set, std::int64_t& time_ns) {
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
+  Fields f(j, what);
+  CAIRN_TRY(check_repo_id(f, keys.repo_id, what));
+  CAIRN_TRY_ASSIGN(auto id, f.opt_digest("set"));
+  if (!id) return corrupt(what, "it names no set");
+  set = hash::SetId{*id};
+  CAIRN_TRY_ASSIGN(time_ns, f.i64("time_ns"));
+  return {};
+}
+
 }  // namespace
 
 // ---- set objects
@@ -427,7 +452,7 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
       {"prev", h.prev ? json(h.prev->hex()) : json(nullptr)},
       {"time_ns", h.time_ns},
   };
-  const json bj = {
+  json bj = {
       {"source", b.source},
       {"host", b.host},
       {"retention_class", b.retention_class},
@@ -448,6 +473,9 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
   };
   if (b.manifest_proofs.size() != b.manifest.size())
     return Error{Errc::bad_input, "set body: one manifest proof per manifest chunk is needed"};
+  // Only when there are tags: a set without tags stays byte for byte what older cairn wrote.
+  for (const auto& t : b.tags) CAIRN_TRY(model::check_tag(t));
+  if (!b.tags.empty()) bj["tags"] = b.tags;
   return seal_envelope(kSetMagic, kSetVersion, "set", Signer::writer, dump(hj), dump(bj), keys);
 }
 
@@ -492,6 +520,7 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
   CAIRN_TRY(f.id_list("packs", b.packs));
   CAIRN_TRY_ASSIGN(b.legal_hold, f.boolean("legal_hold"));
   CAIRN_TRY_ASSIGN(b.hold_reason, f.str("hold_reason"));
+  CAIRN_TRY(f.tag_list("tags", b.tags));
   return b;
 }
 
@@ -537,15 +566,7 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
   CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kHoldMagic, kHoldVersion, "hold",
                                                Signer::admin, keys, true, what));
   HoldRecord r;
-  {
-    CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
-    Fields f(j, what);
-    CAIRN_TRY(check_repo_id(f, keys.repo_id, what));
-    CAIRN_TRY_ASSIGN(auto set, f.opt_digest("set"));
-    if (!set) return corrupt(what, "it names no set");
-    r.set = hash::SetId{*set};
-    CAIRN_TRY_ASSIGN(r.time_ns, f.i64("time_ns"));
-  }
+  CAIRN_TRY(parse_set_record_header(env, keys, what, r.set, r.time_ns));
   CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
   Fields f(j, what);
   CAIRN_TRY_ASSIGN(r.hold, f.boolean("hold"));
@@ -553,6 +574,45 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
   CAIRN_TRY_ASSIGN(r.user, f.str("user"));
   CAIRN_TRY_ASSIGN(r.host, f.str("host"));
   return r;
+}
+
+Result<Bytes> encode_tag_record(const TagRecord& r, const crypto::KeyMaterial& keys) {
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot write tag records"};
+  for (const auto* list : {&r.add, &r.remove})
+    for (const auto& t : *list) CAIRN_TRY(model::check_tag(t));
+  CAIRN_TRY(check_utf8(r.user, "user"));
+  CAIRN_TRY(check_utf8(r.host, "host"));
+  const json hj = {
+      {"repo_id", to_hex(keys.repo_id)},
+      {"set", r.set.hex()},
+      {"time_ns", r.time_ns},
+  };
+  const json bj = {{"add", r.add}, {"remove", r.remove}, {"user", r.user}, {"host", r.host}};
+  return seal_envelope(kTagMagic, kTagVersion, "tag", Signer::admin, dump(hj), dump(bj), keys);
+}
+
+Result<TagRecord> decode_tag_record(ByteView file, const crypto::KeyMaterial& keys,
+                                    std::string_view what) {
+  if (!keys.can_read())
+    return Error{Errc::auth, "this key is write-only: it cannot read tag records"};
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kTagMagic, kTagVersion, "tag", Signer::admin,
+                                               keys, true, what));
+  TagRecord r;
+  CAIRN_TRY(parse_set_record_header(env, keys, what, r.set, r.time_ns));
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
+  Fields f(j, what);
+  CAIRN_TRY(f.at("add"));
+  CAIRN_TRY(f.at("remove"));
+  CAIRN_TRY(f.tag_list("add", r.add));
+  CAIRN_TRY(f.tag_list("remove", r.remove));
+  CAIRN_TRY_ASSIGN(r.user, f.str("user"));
+  CAIRN_TRY_ASSIGN(r.host, f.str("host"));
+  return r;
+}
+
+bool is_tag_record(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kTagMagic;
 }
 
 bool is_config_copy(ByteView file) {

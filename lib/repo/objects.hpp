@@ -11,8 +11,9 @@
 //              | box_seal(box_pk, data_key) (80) | u32 body_len
 //              | seal(data_key, body JSON, ad = repo_id | "set" | header JSON bytes)
 //              | the writer's Ed25519 signature (64) over all preceding bytes
-//   holds/<id> hold and release records ("CAIRNHL1", version 3) and writer revocations
-//              ("CAIRNRV1"): the set layout without the writer block, signed by the admin key
+//   holds/<id> hold and release records ("CAIRNHL1", version 3), tag records ("CAIRNTG1",
+//              version 1) and writer revocations ("CAIRNRV1"): the set layout without the writer
+//              block, signed by the admin key
 // All integers little-endian. The JSON fields are listed in cairn-repository(5).
 #pragma once
 
@@ -34,6 +35,8 @@ inline constexpr std::string_view kIndexMagic = "CAIRNIX1";
 inline constexpr std::string_view kSetMagic = "CAIRNST1";
 inline constexpr std::string_view kHoldMagic = "CAIRNHL1";
 inline constexpr std::string_view kRevocationMagic = "CAIRNRV1";
+inline constexpr std::string_view kTagMagic = "CAIRNTG1";
+inline constexpr std::uint16_t kTagVersion = 1;
 inline constexpr std::uint16_t kIndexVersion = 1;
 // Version 2: signed by the writer's own key, certified by the admin key.
 inline constexpr std::uint16_t kSetVersion = 2;
@@ -96,6 +99,13 @@ Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
 // ---- revocations (kept in holds/ beside hold records): header {repo_id, writer, time_ns,
 // keep}, body {reason}, signed by the admin key. Any key can read the header.
 bool is_revocation(ByteView file);  // by its magic, before anything is authenticated
+// ---- tag records (holds/ beside hold records): the hold record's layout with magic
+// "CAIRNTG1", header {repo_id, set, time_ns}, sealed body {add, remove, user, host}, signed by
+// the admin key (a write-only key tags only the sets it writes, in their set objects).
+bool is_tag_record(ByteView file);  // by its magic
+Result<Bytes> encode_tag_record(const TagRecord& r, const crypto::KeyMaterial& keys);
+Result<TagRecord> decode_tag_record(ByteView file, const crypto::KeyMaterial& keys,
+                                    std::string_view what);
 // A signed copy of the config (holds/<id>, written by init beside the config).
 bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);

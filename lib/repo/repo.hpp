@@ -120,6 +120,17 @@ struct HoldRecord {
   bool operator==(const HoldRecord&) const = default;
 };
 
+// Tags added to and removed from a set after it was written (holds/<id>, magic CAIRNTG1).
+// Records are never edited: applied oldest first (time_ns, then id) on top of the set
+// object's own tags, a later record wins for a tag it names.
+struct TagRecord {
+  hash::SetId set;
+  std::vector<std::string> add, remove;  // sorted, valid tags (model::check_tag)
+  std::string user, host;
+  std::int64_t time_ns = 0;
+  bool operator==(const TagRecord&) const = default;
+};
+
 struct SetObject {
   hash::SetId id;
   SetHeader header;
@@ -262,6 +273,9 @@ class Repository {
   // errors still fail.
   using SkipRecord = std::function<void(const std::string& name, Error why)>;
   virtual Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip = {}) = 0;
+  // Tag records, as hold records: both need a full key (the admin key signs them).
+  virtual Result<std::string> write_tag_record(TagRecord r) = 0;
+  virtual Result<std::vector<TagRecord>> list_tag_records(const SkipRecord& skip = {}) = 0;
   // Writer revocations: write_revocation needs the admin key (a full key) and returns the
   // record's path; revocations() reads and authenticates every revocation record (any key);
   // a damaged one is Errc::corrupt. read_set refuses a revoked writer's sets not in `keep`.

@@ -918,29 +918,35 @@ Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
   return put_admin_record(bytes);
 }
 
-Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& skip) {
+namespace {
+
+// The admin records in holds/ that `mine` claims (by their magic: anything else is left to
+// the other lists), authenticated by `decode`, oldest first (time_ns, then name); see
+// list_holds for `skip`.
+template <typename Rec, typename Mine, typename Decode>
+Result<std::vector<Rec>> list_admin_records(backend::Backend& be, std::string_view label,
+                                            const Repository::SkipRecord& skip, const Mine& mine,
+                                            const Decode& decode) {
   std::vector<std::string> names;
-  CAIRN_TRY(be_->list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
     names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
-  std::vector<std::pair<HoldRecord, std::string>> recs;
+  std::vector<std::pair<Rec, std::string>> recs;
   for (const auto& name : names) {
-    const std::string what = fmt::format("hold record '{}'", name);
-    auto raw = be_->get(Key::hold(name));
+    const std::string what = fmt::format("{} record '{}'", label, name);
+    auto raw = be.get(Key::hold(name));
     if (!raw) {
       if (skip && raw.error().code == Errc::not_found) continue;  // removed meanwhile
       return std::move(raw).error();
     }
-    auto rec = [&]() -> Result<std::optional<HoldRecord>> {
+    if (!mine(ByteView(*raw))) continue;
+    auto rec = [&]() -> Result<Rec> {
       auto digest = hash::Digest::from_hex(name);
       if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};
       CAIRN_TRY(check_content_address(*raw, *digest, what));
-      if (is_revocation(*raw) || is_config_copy(*raw))
-        return std::optional<HoldRecord>{};  // not hold records
-      CAIRN_TRY_ASSIGN(HoldRecord r, decode_hold(*raw, keys_, what));
-      return std::optional<HoldRecord>{std::move(r)};
+      return decode(*raw, what);
     }();
     if (!rec) {
       const Errc c = rec.error().code;
@@ -949,15 +955,38 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
       skip(name, std::move(rec).error());
       continue;
     }
-    if (*rec) recs.emplace_back(std::move(**rec), name);
+    recs.emplace_back(std::move(*rec), name);
   }
   std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first.time_ns, a.second) < std::tie(b.first.time_ns, b.second);
   });
-  std::vector<HoldRecord> out;
+  std::vector<Rec> out;
   out.reserve(recs.size());
   for (auto& r : recs) out.push_back(std::move(r.first));
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& skip) {
+  return list_admin_records<HoldRecord>(
+      *be_, "hold", skip,
+      [](ByteView raw) {  // garbage counts as a damaged hold record
+        return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw);
+      },
+      [&](ByteView raw, const std::string& what) { return decode_hold(raw, keys_, what); });
+}
+
+Result<std::string> RepositoryImpl::write_tag_record(TagRecord r) {
+  r.time_ns = now_or(r.time_ns);
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_tag_record(r, keys_));
+  return put_admin_record(bytes);
+}
+
+Result<std::vector<TagRecord>> RepositoryImpl::list_tag_records(const SkipRecord& skip) {
+  return list_admin_records<TagRecord>(
+      *be_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
+      [&](ByteView raw, const std::string& what) { return decode_tag_record(raw, keys_, what); });
 }
 
 Result<std::string> RepositoryImpl::write_revocation(Revocation r) {

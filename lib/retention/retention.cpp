@@ -176,6 +176,12 @@ std::vector<Decision> apply(const std::vector<SetInfo>& sets, const policy::Poli
       for (const auto* s : members) reasons[s->id].push_back("class has no retention rules");
     } else {
       apply_rules(members, *c, reasons);
+      for (const auto* s : members)
+        for (const auto& t : c->keep_tagged)
+          if (std::find(s->tags.begin(), s->tags.end(), t) != s->tags.end()) {
+            reasons[s->id].push_back("tagged " + t);
+            break;
+          }
     }
     if (c && c->immutable_days && *c->immutable_days > 0) {
       const std::int64_t span =

@@ -18,6 +18,8 @@
 //     as S3 Object Lock would refuse to delete its copies anyway;
 //   - a legal hold keeps ("legal hold: <reason>"), whatever the rules say, and so does a
 //     reason the caller pins on a set (SetInfo::pinned, e.g. "not in the catalog");
+//   - keep-tagged [T..] keeps every set carrying one of the tags ("tagged T"), and counts
+//     as a rule (a class with only keep-tagged drops its untagged sets);
 //   - a kept differential set keeps its parent, the full set it was made against ("needed
 //     by <12 hex digits of the dependant>"); a kept incremental set does the same, up its
 //     chain to the first full set, when its class sets incremental-chains. (An incremental
@@ -51,6 +53,7 @@ struct SetInfo {
   // are ordered newest first by seq, then time_ns, then id, so a skewed clock cannot make
   // the newest set look old. 0 when unknown (then time decides).
   std::uint64_t seq = 0;
+  std::vector<std::string> tags;  // the set's tags: a class's keep-tagged keeps carriers
 };
 
 struct Decision {

@@ -119,6 +119,14 @@ Status check_hold_records(Run& run) {
           return {};
         }
         if (!keys.can_read()) return {};
+        if (repo::is_tag_record(raw)) {  // tag records too
+          auto tag = repo::decode_tag_record(raw, keys, fmt::format("tag record '{}'", name));
+          if (!tag) {
+            if (!is_damage(tag.error())) return std::move(tag).error();
+            run.other.push_back({"tag", name, tag.error().message});
+          }
+          return {};
+        }
         auto rec = repo::decode_hold(raw, keys, fmt::format("hold record '{}'", name));
         if (!rec) {
           if (!is_damage(rec.error())) return std::move(rec).error();

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
       ->type_name("CLASS");
   app.add_option("--host", opt.host, "host name recorded in the set (default: this host's)")
       ->type_name("NAME");
+  app.add_option("--tag", opt.tags, "tag the set with TAG; repeatable")
+      ->type_name("TAG")
+      ->allow_extra_args(false);
   app.add_option("-x,--exclude", opt.excludes, "skip paths matching GLOB; repeatable")
       ->type_name("GLOB")
       ->allow_extra_args(false);

@@ -168,6 +168,37 @@ TEST_CASE(
   CHECK(c.seen_at("/mnt/copy").value() == std::vector<hash::SetId>{set_id(0x01)});
 }
 
+TEST_CASE(
+    "catalog::Catalog: a frozen version 4 catalog migrates to tags with nothing lost; tags are "
+    "stored sorted and select sets",
+    "[catalog]") {
+  Scratch s;
+  load_fixture("v4.sql", s.db());
+  Catalog c = open_ok(s.db());
+  auto sets = c.list_sets().value();
+  REQUIRE(sets.size() == 4);
+  for (const auto& r : sets) CHECK(r.tags.empty());  // older rows have none
+  CHECK(c.get_set(set_id(0x02)).value()->hold_reason == "case 42");
+  CHECK(c.seen_at("/srv/repo").value() == std::vector<hash::SetId>{set_id(0x02)});
+  CHECK_FALSE(c.latest_tagged("app", "gold").value());
+  REQUIRE(c.set_tags(set_id(0x01), {"gold", "a.b-c_d", "gold"}));
+  CHECK(c.get_set(set_id(0x01)).value()->tags == std::vector<std::string>{"a.b-c_d", "gold"});
+  CHECK(c.latest_tagged("app", "gold").value()->id == set_id(0x01));
+  CHECK(c.latest_tagged("", "gold").value()->id == set_id(0x01));
+  CHECK_FALSE(c.latest_tagged("app", "gol").value());  // whole tags only
+  CHECK_FALSE(c.latest_tagged("app", "a_b-c_d").value());
+  CHECK(resolve_set(c, "app@tag:gold").value().id == set_id(0x01));
+  CHECK(resolve_set(c, "@tag:a.b-c_d").value().id == set_id(0x01));
+  CHECK(resolve_set(c, "app@tag:bad/tag").error().code == Errc::usage);
+  CHECK(resolve_set(c, "app@tag:silver").error().code == Errc::not_found);
+  CHECK(c.set_tags(set_id(0x77), {"x"}).error().code == Errc::not_found);
+  SetRecord r = sets[0];
+  r.id = set_id(0x55);
+  r.tags = {"z", "y"};
+  REQUIRE(c.insert_set(r, {}));
+  CHECK(c.get_set(set_id(0x55)).value()->tags == std::vector<std::string>{"y", "z"});
+}
+
 TEST_CASE("catalog::Catalog: sequence numbers above 2^48 are refused and ignored, naming the set",
           "[catalog]") {
   Scratch s;

@@ -232,6 +232,7 @@ int run_front(int argc, char** argv) {
                      "one JSON object a line (schema cairn.ls/1; for a set's files "
                      "cairn.ls-files/1)");
   std::string status_policy;
+  bool status_bytes = false;
   auto& st = tool.command(app, "status",
                           "objectives per source and class (exit 5 when one "
                           "is violated)",
@@ -241,9 +242,11 @@ int run_front(int argc, char** argv) {
                             if (!status_policy.empty()) o.policy = status_policy;
                             if (!prometheus.empty()) o.prometheus = prometheus;
                             o.json = s.json();
+                            o.bytes = status_bytes;
                             return ops::status(o, s.stdout_writer());
                           });
   tool.add_json_flag(st, "one JSON object a line (schema cairn.status/1)");
+  st.add_flag("--bytes", status_bytes, "exact byte counts instead of human sizes (1.5GiB)");
   st.add_option("--prometheus", prometheus, "also write a node_exporter textfile (atomically)")
       ->type_name("FILE");
   st.add_option("--policy", status_policy,

@@ -45,8 +45,8 @@ class TextProgress final : public Observer {
   void started(std::string_view path) override;
   void advanced(std::uint64_t bytes, std::uint64_t items) override;
   void expect(std::uint64_t bytes, std::uint64_t items) override;  // "X of Y", percent, ETA
-  void warning(std::string_view path, const Error& e) override;  // a line above the status line
-  void info(std::string_view line) override;                     // likewise
+  void warning(std::string_view path, const Error& e) override;    // a line above the status line
+  void info(std::string_view line) override;                       // likewise
   // Prints a whole line (no trailing newline) above the status line.
   void print_line(std::string_view line);
   // Erases the status line; later calls draw nothing.
@@ -64,7 +64,7 @@ class TextProgress final : public Observer {
   std::size_t columns_;
   std::atomic<std::uint64_t> bytes_{0}, items_{0};
   std::atomic<std::uint64_t> total_bytes_{0}, total_items_{0};  // 0: not known
-  std::atomic<std::int64_t> next_draw_ns_;  // since start_
+  std::atomic<std::int64_t> next_draw_ns_;                      // since start_
   std::atomic<bool> finished_{false};
   std::mutex mu_;  // guards path_, shown_ and the fd's output
   std::string path_;

@@ -4,8 +4,8 @@
 // /tmp), instead of drawing; the stage that draws (the last one) prefixes its line with the
 // counts of the live stages of its process group: "snap 1210 items 70.0 MiB | diff 1180 items
 // | cairn-pack: ...". Display only: a torn or stale record shows wrong counts for 200 ms.
-// Depends on: base, io. Threads: publish() and other_stages() from one thread at a time (TextProgress
-// calls them under its lock).
+// Depends on: base, io. Threads: publish() and other_stages() from one thread at a time
+// (TextProgress calls them under its lock).
 #pragma once
 
 #include <cstdint>

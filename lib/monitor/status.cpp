@@ -213,7 +213,10 @@ std::string columns(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
+std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r, bool exact) {
+  const auto size = [exact](std::uint64_t n) {
+    return exact ? std::to_string(n) : format_bytes(n, "");
+  };
   const auto& f = l.facts;
   std::optional<std::string> age, verified, drill;
   if (l.age_ns) age = format_duration_short(*l.age_ns);
@@ -226,9 +229,9 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r) {
           l.success_rate ? fmt::format("{:.0f}%", std::floor(*l.success_rate * 100)) : "-",
           pair_cell(verified, l.verify_every_ns),
           pair_cell(drill, l.rto_ns),
-          format_bytes(f.bytes_stored, ""),
+          size(f.bytes_stored),
           l.dedup_ratio ? fmt::format("{:.1f}x", *l.dedup_ratio) : "-",
-          format_bytes(static_cast<std::uint64_t>(std::llround(l.growth_per_day)), ""),
+          size(static_cast<std::uint64_t>(std::llround(l.growth_per_day))),
           fmt::format("{}/{}", l.copies, l.min_copies ? std::to_string(*l.min_copies) : "-"),
           status_cell(l, r)};
 }
@@ -589,11 +592,11 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
   return r;
 }
 
-std::string format_status_table(const StatusReport& r) {
+std::string format_status_table(const StatusReport& r, bool exact_bytes) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO",
                   "STORED", "DEDUP", "GROWTH/DAY", "COPIES", "STATUS"});
-  for (const auto& l : r.lines) rows.push_back(table_row(l, r));
+  for (const auto& l : r.lines) rows.push_back(table_row(l, r, exact_bytes));
   std::string out;
   if (!r.policy_file)
     out += fmt::format("no policy: '{}' does not exist, so no objectives are checked\n",

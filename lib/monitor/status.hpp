@@ -121,8 +121,9 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
                                    std::int64_t now_ns);
 
 // The table, the destinations' drills (when there are any), then a line per violated
-// objective, the warnings, and "N objectives violated".
-std::string format_status_table(const StatusReport& r);
+// objective, the warnings, and "N objectives violated". Sizes are for people (1.5GiB) unless
+// `exact_bytes` (--bytes).
+std::string format_status_table(const StatusReport& r, bool exact_bytes = false);
 // One "cairn.status/1" object a line, per source and class, then one
 // "cairn.status.destination/1" object a line per destination with a drill.
 std::string format_status_json(const StatusReport& r);

@@ -507,7 +507,9 @@ Result<Served> serve(repo::Repository& r, const Options& o, Observer& obs) {
                                           o.dir.string())};
   Fs fs(r, o, obs);
   const fuse_operations ops = operations();
-  std::vector<std::string> words = {"cairn", "-o", "ro,fsname=cairn,subtype=cairn"};
+  // nosuid,nodev: a set's setuid bits and device nodes are shown, never honoured (libfuse sets
+  // them by default too; said here so that no later option drops them).
+  std::vector<std::string> words = {"cairn", "-o", "ro,nosuid,nodev,fsname=cairn,subtype=cairn"};
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());

@@ -35,7 +35,7 @@ struct LsOptions {
   RepoOptions repo;
   std::optional<std::string> source;  // a source, or a set reference (then: its files)
   std::optional<std::string> path;    // with a set: only this file or subtree
-  std::optional<std::string> tag;  // only sets carrying this tag
+  std::optional<std::string> tag;     // only sets carrying this tag
   bool json = false;
   bool bytes = false;  // exact byte counts instead of human sizes
 };

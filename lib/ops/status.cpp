@@ -17,8 +17,8 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
                    monitor::gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
   r.policy_file = pol_file;
 
-  CAIRN_TRY(out.write(
-      as_bytes(o.json ? monitor::format_status_json(r) : monitor::format_status_table(r))));
+  CAIRN_TRY(out.write(as_bytes(o.json ? monitor::format_status_json(r)
+                                      : monitor::format_status_table(r, o.bytes))));
   CAIRN_TRY(out.flush());
   if (o.prometheus) {
     CAIRN_TRY_ASSIGN(auto f, io::AtomicFile::create(*o.prometheus, 0644));

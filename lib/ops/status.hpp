@@ -20,6 +20,7 @@ struct StatusOptions {
   // used when it exists; when it does not, status still reports, with no objectives.
   std::optional<std::filesystem::path> policy;
   bool json = false;                                // JSON Lines instead of the table
+  bool bytes = false;                               // --bytes: exact byte counts in the table
   std::optional<std::filesystem::path> prometheus;  // also write this node_exporter textfile
 };
 

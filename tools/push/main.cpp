@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include "base/time.hpp"
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
 #include "ops/push.hpp"
@@ -21,7 +24,7 @@ int main(int argc, char** argv) {
     std::uint64_t limit_rate = 0;
     std::string endpoint, ssh_key, known_hosts, storage_class, lock_mode = "compliance";
     std::optional<std::filesystem::path> policy;
-    unsigned stall_timeout = 120;
+    std::string stall_timeout = "120";  // a bare number is seconds, as before
   } opt;
   auto& app = tool.app();
   tool.summarise({"objects", "sent"});  // the closing summary (cairn(7) SUMMARY)
@@ -58,9 +61,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"compliance", "governance"}, CLI::ignore_case))
       ->type_name("MODE");
   app.add_option("--stall-timeout", opt.stall_timeout,
-                 "fail a transfer that moves nothing for SECONDS")
-      ->check(CLI::Range(1u, 86400u))
-      ->type_name("SECONDS");
+                 "fail a transfer that moves nothing this long: 30s, 2m, 1h or SECONDS (default "
+                 "120, at most 1d)")
+      ->type_name("DURATION");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     ops::PushOptions po;
     CAIRN_TRY_ASSIGN(po.repo, cli::repo_options(s));
@@ -74,7 +77,14 @@ int main(int argc, char** argv) {
     if (!opt.known_hosts.empty()) po.remote.ssh_known_hosts = opt.known_hosts;
     po.remote.s3_storage_class = opt.storage_class;
     po.remote.s3_object_lock_mode = opt.lock_mode;
-    po.remote.stall_timeout = std::chrono::seconds(opt.stall_timeout);
+    // The one duration grammar (cairn(7)); a bare number stays seconds, as it always was.
+    const bool bare = opt.stall_timeout.find_first_not_of("0123456789") == std::string::npos;
+    CAIRN_TRY_ASSIGN(const std::int64_t stall_ns,
+                     parse_duration(bare ? opt.stall_timeout + "s" : opt.stall_timeout));
+    if (stall_ns < kNsPerSecond || stall_ns > kNsPerDay)
+      return Error{Errc::usage,
+                   fmt::format("--stall-timeout {}: give 1s to 1d", opt.stall_timeout)};
+    po.remote.stall_timeout = std::chrono::seconds(stall_ns / kNsPerSecond);
     po.policy = opt.policy;
     // -q: not even the "+PATH DEST" lines (a cron job mails what it prints); -v or no -q
     // prints them.

@@ -21,3 +21,14 @@ done
 printf '[class.default]\nkeep-daily = 7\nrpo = "1d12h"\n' >policy.toml
 expect_exit 0 cairn-prune --dry-run --policy policy.toml --grace-time 1d12h
 echo "--grace-time 1d12h: exit 0"
+cairn-snap data --source app | cairn-diff | cairn-pack >pack.out
+for d in 2m 1h30m 45; do
+  expect_exit 0 cairn-push -q --stall-timeout "$d" dest <pack.out
+  echo "--stall-timeout $d: exit 0"
+done
+for d in 0 2x 2d; do
+  expect_exit 2 cairn-push --stall-timeout "$d" dest <pack.out
+  assert_eq 1 "$(wc -l <last.stderr)" "stderr lines for --stall-timeout $d"
+  expect_stderr "$d"
+  echo "--stall-timeout $d: exit 2, one line"
+done

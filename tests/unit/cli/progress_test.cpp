@@ -184,7 +184,7 @@ TEST_CASE("cli::TextProgress: a known total gives X of Y, a percentage and an ET
     TextProgress t(p.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::hours(1)});
     t.expect(4 << 20, 8);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a rate above zero
-    t.advanced(1 << 20, 2);  // drawn
+    t.advanced(1 << 20, 2);                                      // drawn
     t.finish();
   }
   const std::string out = p.drain();

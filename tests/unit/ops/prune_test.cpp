@@ -456,10 +456,17 @@ TEST_CASE("ops::prune: a legal hold keeps a set until it is released", "[ops][pr
   CHECK_FALSE(fx.set_exists(s.ids[0]));
   auto audit = fx.catalog().audit_log(0);
   REQUIRE(audit);
-  REQUIRE(audit->size() >= 2);
-  CHECK(audit->at(audit->size() - 2).command ==
-        "cairn hold " + s.ids[0].hex() + " --reason case 42");
-  CHECK(audit->back().command == "cairn release " + s.ids[0].hex());
+  // The hold, the prune that kept the held set, the release, the prune that removed it.
+  REQUIRE(audit->size() >= 4);
+  const auto row = [&](std::size_t from_end) {
+    return audit->at(audit->size() - from_end).command;
+  };
+  CHECK(row(4) == "cairn hold " + s.ids[0].hex() + " --reason case 42");
+  CHECK(row(3).rfind("cairn-prune removes ", 0) == 0);
+  CHECK(row(3).find(s.ids[1].hex()) != std::string::npos);
+  CHECK(row(3).find(s.ids[0].hex()) == std::string::npos);  // held: kept
+  CHECK(row(2) == "cairn release " + s.ids[0].hex());
+  CHECK(row(1) == "cairn-prune removes " + s.ids[0].hex());
 }
 
 TEST_CASE("ops::prune: a kept differential set keeps its full set", "[ops][prune]") {

@@ -190,11 +190,11 @@ void TextProgress::draw_locked(Clock::time_point now) {
   const std::uint64_t total_items = total_items_.load(std::memory_order_relaxed);
   if (total > 0) {
     // "X of Y (P%)" and an ETA from the mean rate so far; a run that overshoots its estimate
-    // (files grown since the backup was planned) shows 99% and no ETA rather than a lie.
+    // (a file grown since the backup) shows 99% and no ETA rather than a lie.
     const std::uint64_t done = std::min(bytes, total);
     const auto pct = static_cast<unsigned>(done * 100 / total);
     text += fmt::format("{}: {} of {} ({}%)", tool_, format_bytes(bytes), format_bytes(total),
-                        bytes >= total ? 99u : pct);
+                        bytes > total ? 99u : pct);
     if (total_items > 0) text += fmt::format(", {} of {} items", items, total_items);
     text += fmt::format(", {}/s, {}:{:02}", format_bytes(rate), whole / 60, whole % 60);
     if (rate > 0 && bytes < total) {

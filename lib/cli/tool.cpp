@@ -459,7 +459,7 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
   if (Status st = s.finish_run(exit_code(), r ? "ok" : r.error().message); !st)
     rep.warning("catalog", st.error());
   // The summary: what the body tallied, else what its Observer counted.
-  const SummaryWords words = summary_.value_or(SummaryWords{"files", "read"});
+  const SummaryWords words = summary_.value_or(SummaryWords{"entries", "read"});
   const std::optional<ops::Tally> tally = [&]() -> std::optional<ops::Tally> {
     if (r && r->tally) return *r->tally;
     if (!summary_) return std::nullopt;

@@ -115,9 +115,10 @@ bool is_set_form(const std::string& arg) {
     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
   });
   if (hex && arg.size() >= catalog::kMinIdPrefix) return true;
-  std::error_code ec;
-  return arg.find('/') != std::string::npos ||
-         std::filesystem::is_directory(std::filesystem::path(arg), ec);
+  // A path with a '/' is taken as a (mistaken) set, so that resolve_set says it is a directory;
+  // a bare word is a source even when a directory of that name is here: the default source is
+  // the backed-up directory's name, so `cd /srv; cairn ls app` must list source app.
+  return arg.find('/') != std::string::npos;
 }
 
 // The committed sets to search, oldest first: of `source` if given, started at or after `since`

@@ -184,7 +184,9 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
                              written.id.hex(), recorded.error().message)};
   Outcome done;  // the set id is already the first line of the output
   done.tally = std::make_shared<const Tally>(
-      Tally{written.id.hex(), body.source, std::string(model::to_string(body.kind)), body.files,
+      Tally{written.id.hex(), body.source,
+            // the first set of a source has no parent: full, as `cairn ls` shows it
+            std::string(body.parent ? model::to_string(body.kind) : "full"), body.files,
             body.bytes_read, body.bytes_new, body.bytes_stored});
   return done;
 }

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   tool.record_runs();  // in the catalog, for `cairn status`
   ops::PackOptions opt;
   auto& app = tool.app();
-  tool.summarise({"files", "read"});  // the closing summary (cairn(7) SUMMARY)
+  tool.summarise({"entries", "read"});  // files, directories, links: as ls ENTRIES  // the closing
+                                        // summary (cairn(7) SUMMARY)
   cli::add_kind_flags(app, opt.kind);
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")

@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
   ops::RestoreOptions opt;
   std::string from;
   auto& app = tool.app();
-  tool.summarise({"files", "written"});  // the closing summary (cairn(7) SUMMARY)
+  tool.summarise(
+      {"files",
+       "restored"});  // written, or kept by --overwrite  // the closing summary (cairn(7) SUMMARY)
   app.add_option("SET", opt.set, "id or prefix, latest, SOURCE@latest, @TIME or SOURCE@TIME")
       ->required();
   app.add_option("PATH", opt.patterns, "paths (with everything below them) or globs to restore");

@@ -11,7 +11,7 @@ set -euo pipefail
 make_repo
 mkdir src && gen_text src/a.txt 100 && gen_file src/b.bin 300K 3
 b='[0-9.]+ (B|[KMG]iB)'
-line="^cairn: backup: set [0-9a-f]{12} \((incremental|full)\): [0-9]+ files, $b read, $b new, $b stored, in [0-9a-z.]+ \($b/s\)\$"
+line="^cairn: backup: set [0-9a-f]{12} \((incremental|full)\): [0-9]+ entries, $b read, $b new, $b stored, in [0-9a-z.]+ \($b/s\)\$"
 
 cairn backup "$PWD/src" >id 2>err
 [ ! -s err ] || die "stderr is a file and no -v, yet: $(cat err)"

@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$CAIRN_CLI_LIB"
 
-printf 'a passphrase\n' >pw
+(umask 077 && printf 'a passphrase\n' >pw)
 expect_exit 2 cairn init --repo "$PWD/bad" --passphrase-file pw --compression 20
 expect_stderr "compression '20' is not a zstd level from 1 to 19, 'auto' or 'off'"
 [ "$(wc -l <last.stderr)" = 1 ] || die "more than one line: $(cat last.stderr)"

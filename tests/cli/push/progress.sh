@@ -14,7 +14,7 @@ gen_file src/a.bin 3M 1
 (set -o pipefail && cairn-snap "$PWD/src" --source app | cairn-pack >/dev/null)
 
 script -qec "cairn-push --all --limit-rate 1M '$PWD/dest1' >push1.out" /dev/null >tty.out </dev/null
-grep -q $'\rcairn-push: [0-9]* items, .*/s, 0:0[1-9]' tty.out || die "no progress line on the terminal: $(od -c tty.out | head)"
+grep -Eq $'\rcairn-push: [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B \\([0-9]+%\\), [0-9]+ of [0-9]+ items, .*/s, 0:0[1-9]' tty.out || die "no progress line on the terminal: $(od -c tty.out | head)"
 grep -q 'packs/' tty.out || die "the progress line does not name the object being sent"
 [ -s push1.out ] || die "nothing on stdout"
 ! grep -q 'items' push1.out || die "progress went to stdout"

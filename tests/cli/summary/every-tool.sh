@@ -17,7 +17,7 @@ took="in [0-9a-z.]+"
 cairn-snap -v src 2>snap.err | cairn-diff -v 2>diff.err | cairn-pack -v >pack.out 2>pack.err
 grep -Eq "^cairn-snap: [0-9]+ entries, $b read, $took \($b/s\)\$" snap.err || die "snap -v: $(cat snap.err)"
 grep -Eq "^cairn-diff: [0-9]+ entries, $took\$" diff.err || die "diff -v: $(cat diff.err)"
-grep -Eq "^cairn-pack: set [0-9a-f]{12} \((full|incremental)\): 3 files, $b read, $b new, $b stored, $took \($b/s\)\$" \
+grep -Eq "^cairn-pack: set [0-9a-f]{12} \((full|incremental)\): 3 entries, $b read, $b new, $b stored, $took \($b/s\)\$" \
   pack.err || die "pack -v: $(cat pack.err)"
 cairn-push -v dest <pack.out >/dev/null 2>push.err
 grep -Eq "^cairn-push: [0-9]+ objects, $b sent, $took \($b/s\)\$" push.err || die "push -v: $(cat push.err)"
@@ -33,7 +33,7 @@ script -qec "cairn-verify --read-data latest >/dev/null; cairn-restore latest --
   /dev/null </dev/null >tty.out
 tr -d '\r' <tty.out >tty.txt
 grep -Eq "^cairn-verify: [0-9]+ items, $b checked, $took \($b/s\)\$" tty.txt || die "verify: $(cat tty.txt)"
-grep -Eq "^cairn-restore: 2 files, $b written, $took \($b/s\)\$" tty.txt || die "restore: $(cat tty.txt)"
+grep -Eq "^cairn-restore: 2 files, $b restored, $took \($b/s\)\$" tty.txt || die "restore: $(cat tty.txt)"
 grep -Eq "^cairn-prune: 0 packs, $b freed, $took \($b/s\)\$" tty.txt || die "prune: $(cat tty.txt)"
 echo "terminal: verify, restore, prune"
 script -qec "cairn-verify -q --read-data latest; cairn-restore -q latest --to '$PWD/out2'" \
@@ -48,7 +48,7 @@ assert text.endswith("\n") and text.count("\n") == 1, text
 j = json.loads(text)
 assert list(j)[:2] == ["schema", "tool"], j
 assert j["schema"] == "cairn.summary/1" and j["tool"] == "cairn-restore", j
-assert j["files"] == 2 and j["bytes_written"] >= 300 * 1024, j
+assert j["files"] == 2 and j["bytes_restored"] >= 300 * 1024, j
 assert j["exit_code"] == 0 and j["warnings"] == 0 and isinstance(j["duration_ms"], int), j
 PY
 echo "--summary-json: one object"

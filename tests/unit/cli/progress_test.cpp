@@ -202,6 +202,14 @@ TEST_CASE("cli::TextProgress: a known total gives X of Y, a percentage and an ET
   CHECK(over.find("cairn-test: 1.5 KiB of 1000 B (99%)") != std::string::npos);
   CHECK(over.find("ETA") == std::string::npos);
   CHECK(over.find("items") == std::string::npos);  // no item total: bytes only
+  Pipe r;
+  {
+    TextProgress t(r.w, "cairn-test", {std::chrono::milliseconds(0), std::chrono::hours(1)});
+    t.expect(1000, 0);
+    t.advanced(1000, 1);  // exactly the total: done
+    t.finish();
+  }
+  CHECK(r.drain().find("cairn-test: 1000 B of 1000 B (100%)") != std::string::npos);
 }
 
 TEST_CASE("cli::JsonProgress: totals appear once known", "[cli]") {

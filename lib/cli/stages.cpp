@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "base/text.hpp"
+#include "cli/progress.hpp"  // printable()
 
 namespace cairn::cli {
 
@@ -23,12 +24,15 @@ namespace {
 
 constexpr std::size_t kRecord = 96;  // fixed size: a record is rewritten in place
 
+// $XDG_RUNTIME_DIR is the user's own; TMPDIR and /tmp may be shared, so the name carries the
+// uid there (another user's directory of the same name would otherwise turn off the shared
+// line, and what it holds must never reach this user's terminal).
 std::string stage_dir() {
-  for (const char* var : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
-    const char* v = std::getenv(var);
-    if (v != nullptr && *v == '/') return std::string(v) + "/cairn-progress";
-  }
-  return "/tmp/cairn-progress";
+  if (const char* v = std::getenv("XDG_RUNTIME_DIR"); v != nullptr && *v == '/')
+    return std::string(v) + "/cairn-progress";
+  const char* tmp = std::getenv("TMPDIR");
+  return fmt::format("{}/cairn-progress-{}", tmp != nullptr && *tmp == '/' ? tmp : "/tmp",
+                     ::geteuid());
 }
 
 std::string prefix() { return fmt::format("{}-", ::getpgrp()); }
@@ -66,6 +70,12 @@ std::string other_stages() {
   const std::string dir = stage_dir(), mine = prefix();
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return {};
+  // Only a directory of ours (0700, StageFile::create) holds our stages' records.
+  struct stat st {};
+  if (::fstat(::dirfd(d), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+    ::closedir(d);
+    return {};
+  }
   std::vector<std::pair<pid_t, std::string>> found;
   while (const dirent* e = ::readdir(d)) {
     const std::string_view name = e->d_name;
@@ -84,7 +94,7 @@ std::string other_stages() {
     if (n <= 0) continue;
     std::string r(buf, static_cast<std::size_t>(n));
     while (!r.empty() && (r.back() == ' ' || r.back() == '\n')) r.pop_back();
-    if (!r.empty()) found.emplace_back(pid, std::move(r));
+    if (!r.empty()) found.emplace_back(pid, printable(r));  // never raw bytes to a terminal
   }
   ::closedir(d);
   std::sort(found.begin(), found.end());  // forked in pipeline order: the first stage first

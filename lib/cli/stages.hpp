@@ -1,11 +1,11 @@
 // lib/cli/stages.hpp: the stages of one pipeline (cairn-snap | cairn-diff | cairn-pack...) share
 // the terminal's status line. A stage whose standard output is a pipe publishes its counts in a
-// small file, <dir>/cairn-progress/<pgid>-<pid> (dir: $XDG_RUNTIME_DIR, else $TMPDIR, else
-// /tmp), instead of drawing; the stage that draws (the last one) prefixes its line with the
-// counts of the live stages of its process group: "snap 1210 items 70.0 MiB | diff 1180 items
-// | cairn-pack: ...". Display only: a torn or stale record shows wrong counts for 200 ms.
-// Depends on: base, io. Threads: publish() and other_stages() from one thread at a time
-// (TextProgress calls them under its lock).
+// small file, $XDG_RUNTIME_DIR/cairn-progress/<pgid>-<pid> (else ($TMPDIR or /tmp)/
+// cairn-progress-<uid>; the directory must be ours and 0700), instead of drawing; the stage that
+// draws (the last one) prefixes its line with the counts of the live stages of its process group:
+// "snap 1210 items 70.0 MiB | diff 1180 items | cairn-pack: ...". Display only: a torn or stale
+// record shows wrong counts for 200 ms. Depends on: base, io. Threads: publish() and other_stages()
+// from one thread at a time (TextProgress calls them under its lock).
 #pragma once
 
 #include <cstdint>

@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/progress.hpp"
+#include "cli/stages.hpp"
 
 using namespace cairn::cli;
 using cairn::Errc;
@@ -225,4 +228,38 @@ TEST_CASE("cli::JsonProgress: totals appear once known", "[cli]") {
   REQUIRE(ls.size() == 3);
   CHECK(ls[1].find("total_bytes") == std::string::npos);
   CHECK(ls[2].find("\"total_bytes\":500,\"total_items\":3") != std::string::npos);
+}
+
+TEST_CASE("cli::other_stages: only our own directory, and records as text", "[cli]") {
+  char tmpl[] = "/tmp/cairn-stages-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string runtime = tmpl, dir = runtime + "/cairn-progress";
+  const char* old = std::getenv("XDG_RUNTIME_DIR");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+  REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+  // A record of a live process of our group (our parent stands in for an earlier stage),
+  // holding a terminal escape sequence: it is shown escaped, never raw.
+  const std::string rec =
+      dir + "/" + std::to_string(::getpgrp()) + "-" + std::to_string(::getppid());
+  {
+    const int fd = ::open(rec.c_str(), O_WRONLY | O_CREAT, 0600);
+    REQUIRE(fd >= 0);
+    const std::string evil = "snap \x1b]0;owned\x07 9 items\n";
+    REQUIRE(::write(fd, evil.data(), evil.size()) == static_cast<ssize_t>(evil.size()));
+    ::close(fd);
+  }
+  const std::string line = other_stages();
+  CHECK(line.find("snap \\e]0;owned\\x07 9 items | ") != std::string::npos);
+  CHECK(line.find('\x1b') == std::string::npos);
+  // A directory others may write: nothing from it is shown.
+  REQUIRE(::chmod(dir.c_str(), 0777) == 0);
+  CHECK(other_stages().empty());
+  ::unlink(rec.c_str());
+  ::rmdir(dir.c_str());
+  ::rmdir(runtime.c_str());
+  if (old != nullptr)
+    ::setenv("XDG_RUNTIME_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("XDG_RUNTIME_DIR");
 }

@@ -425,6 +425,11 @@ Status check_repo_id(Fields& f, ByteView repo_id, std::string_view what) {
 }
 
 // The header of an admin record about one set (hold and tag records): {repo_id, set, time_ns}.
+std::string set_record_header(const crypto::KeyMaterial& keys, const hash::SetId& set,
+                              std::int64_t time_ns) {
+  return dump(json{{"repo_id", to_hex(keys.repo_id)}, {"set", set.hex()}, {"time_ns", time_ns}});
+}
+
 Status parse_set_record_header(const Envelope& env, const crypto::KeyMaterial& keys,
                                std::string_view what, hash::SetId& set, std::int64_t& time_ns) {
   CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
@@ -545,18 +550,14 @@ Result<Bytes> encode_hold(const HoldRecord& r, const crypto::KeyMaterial& keys) 
   CAIRN_TRY(check_utf8(r.reason, "reason"));
   CAIRN_TRY(check_utf8(r.user, "user"));
   CAIRN_TRY(check_utf8(r.host, "host"));
-  const json hj = {
-      {"repo_id", to_hex(keys.repo_id)},
-      {"set", r.set.hex()},
-      {"time_ns", r.time_ns},
-  };
   const json bj = {
       {"hold", r.hold},
       {"reason", r.reason},
       {"user", r.user},
       {"host", r.host},
   };
-  return seal_envelope(kHoldMagic, kHoldVersion, "hold", Signer::admin, dump(hj), dump(bj), keys);
+  return seal_envelope(kHoldMagic, kHoldVersion, "hold", Signer::admin,
+                       set_record_header(keys, r.set, r.time_ns), dump(bj), keys);
 }
 
 Result<HoldRecord> decode_hold(ByteView file, const crypto::KeyMaterial& keys,
@@ -583,13 +584,9 @@ Result<Bytes> encode_tag_record(const TagRecord& r, const crypto::KeyMaterial& k
     for (const auto& t : *list) CAIRN_TRY(model::check_tag(t));
   CAIRN_TRY(check_utf8(r.user, "user"));
   CAIRN_TRY(check_utf8(r.host, "host"));
-  const json hj = {
-      {"repo_id", to_hex(keys.repo_id)},
-      {"set", r.set.hex()},
-      {"time_ns", r.time_ns},
-  };
   const json bj = {{"add", r.add}, {"remove", r.remove}, {"user", r.user}, {"host", r.host}};
-  return seal_envelope(kTagMagic, kTagVersion, "tag", Signer::admin, dump(hj), dump(bj), keys);
+  return seal_envelope(kTagMagic, kTagVersion, "tag", Signer::admin,
+                       set_record_header(keys, r.set, r.time_ns), dump(bj), keys);
 }
 
 Result<TagRecord> decode_tag_record(ByteView file, const crypto::KeyMaterial& keys,

@@ -132,6 +132,9 @@ export PATH=$path
 export HOME=$scratch/home XDG_STATE_HOME=$scratch/state XDG_CONFIG_HOME=$scratch/config
 export XDG_CACHE_HOME=$scratch/cache XDG_DATA_HOME=$scratch/data TMPDIR=$scratch/tmp
 export CAIRN_TEST_FAST_KDF=1 CAIRN_KEY_CACHE=off LC_ALL=C.UTF-8 TZ=UTC
+# script(1) runs its command with $SHELL; CI's may be unset (then /bin/sh, dash, which has no
+# pipefail), so the cases that give a pipeline a terminal get the bash that runs them.
+export SHELL=$BASH
 export CAIRN_SCRATCH=$scratch/work CAIRN_CLI_LIB=$here/lib.sh CAIRN_SOURCE_DIR=$source_dir
 export CAIRN_CASE_DIR
 CAIRN_CASE_DIR=$(dirname "$case_path")

@@ -143,6 +143,7 @@ Result<Outcome> restore_set(const RestoreOptions& o, Context& ctx,
   // them whole and ahead of the reader (backend/cache.hpp) instead of chunk by chunk.
   if (o.repo.from && o.patterns.empty() && !o.stdout_file && set.set().obj.body) {
     std::vector<backend::Key> packs;
+    // move records (U1): resolve through them
     for (const auto& p : set.set().obj.body->packs) packs.push_back(backend::Key::pack(p));
     ctx.repo->storage().will_read(packs);
   }

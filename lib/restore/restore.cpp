@@ -1065,18 +1065,49 @@ Result<std::optional<tar::Writer::Extents>> sparse_extents(
   return std::optional<tar::Writer::Extents>{std::move(data)};
 }
 
+// --tar --keep-going: file `e`'s chunks, each read and authenticated before its member is
+// written. The first kHeldBytes of them are kept for writing (the rest are read again then);
+// a chunk `hole` says is all zeros (sparse_extents read it already) is neither read nor kept.
+constexpr std::uint64_t kHeldBytes = 64ull << 20;
+Result<std::vector<std::optional<Bytes>>> held_chunks(
+    Source& set, const manifest::Entry& e, const CancelToken& cancel,
+    const std::function<bool(std::size_t)>& hole) {
+  std::vector<std::optional<Bytes>> held(e.chunks.size());
+  std::uint64_t kept = 0;
+  for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+    if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    if (hole(i)) continue;
+    Result<Bytes> data = set.chunk(e, i);
+    if (!data) return std::move(data).error().wrap(fmt::format("set {}", set.id().hex()));
+    if (kept + data->size() > kHeldBytes) continue;
+    kept += data->size();
+    held[i] = std::move(*data);
+  }
+  return held;
+}
+
 // A pax stream of the selected entries. Every member stays inside the stream's root: names
 // and hard links' link names are relative without ".." (manifest::check_path), and none goes
 // through a symlink member written before it (a symlink's own target may point anywhere; the
 // extracting tar deals with that). A member is written only once its content is known to be
 // backed by the index (check_size), and its bytes only as they authenticate; on damage the
-// stream is cut off (tar::Writer::abandon), never padded or ended as if whole.
+// stream is cut off (tar::Writer::abandon), never padded or ended as if whole. With
+// keep_going, a file's chunks are all read and authenticated before its member starts
+// (held_chunks), so a damaged file is left out whole, named, and the stream stays valid.
 Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& out, Observer& obs,
               const CancelToken& cancel, SpecialCount& special) {
   CAIRN_TRY_ASSIGN(auto w, tar::Writer::open(out));
   std::vector<char> used(o.patterns.size(), 0);
   std::set<std::string, std::less<>> symlinks;
   std::unordered_map<hash::ChunkId, bool> zero;  // sparse_extents' answers
+  std::set<std::string, std::less<>> damaged;    // keep_going: files left out
+  // keep_going: damage to this entry is named and the entry left out; anything else stops.
+  const auto left_out = [&](const std::string& path, Error err) -> Status {
+    if (!o.keep_going || err.code != Errc::corrupt) return err;
+    obs.warning(path, err);
+    damaged.insert(path);
+    return {};
+  };
   manifest::Entry e;
   for (;;) {
     if (cancel.cancelled()) return Error{Errc::cancelled, "interrupted"};
@@ -1091,6 +1122,13 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
       via = under_symlink(e.link, symlinks);
       if (!via && symlinks.count(e.link) != 0) via = &*symlinks.find(e.link);
     }
+    if (e.type == manifest::Type::hardlink && damaged.count(e.link) != 0) {
+      CAIRN_TRY(left_out(e.path,
+                         Error{Errc::corrupt, fmt::format("left out of the tar stream: it links to "
+                                                          "'{}', which is damaged",
+                                                          e.link)}));
+      continue;
+    }
     if (via) {
       obs.warning(e.path,
                   Error{Errc::bad_input,
@@ -1101,27 +1139,62 @@ Status tar_of(repo::Repository& r, Source& set, const Options& o, io::Writer& ou
       continue;
     }
     std::optional<tar::Writer::Extents> sparse;
+    std::vector<std::optional<Bytes>> held;
+    // A zero chunk of a sparse member is a hole: its zeros, not read again.
+    const auto is_hole = [&](std::size_t i) {
+      auto z = zero.find(e.chunks[i]);
+      return sparse && z != zero.end() && z->second;
+    };
     if (e.type == manifest::Type::file) {
       Status ok = check_size(r, e);
-      if (!ok) return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
+      if (!ok) {
+        if (o.keep_going) {
+          CAIRN_TRY(left_out(e.path, std::move(ok).error()));
+          continue;
+        }
+        return std::move(ok).error().wrap(fmt::format("'{}'", e.path));
+      }
       if (e.sparse && e.size > 0) {
-        CAIRN_TRY_ASSIGN(sparse, sparse_extents(r, set, e, cancel, zero));
+        auto ext = sparse_extents(r, set, e, cancel, zero);
+        if (!ext) {
+          CAIRN_TRY(left_out(e.path, std::move(ext).error()));
+          continue;
+        }
+        sparse = std::move(*ext);
+      }
+      if (o.keep_going) {
+        auto got = held_chunks(set, e, cancel, is_hole);
+        if (!got) {
+          CAIRN_TRY(left_out(e.path, std::move(got).error()));
+          continue;
+        }
+        held = std::move(*got);
       }
     }
     CAIRN_TRY(w->add(e, sparse ? &*sparse : nullptr));
     if (e.type == manifest::Type::symlink) symlinks.insert(e.path);
     if (e.type != manifest::Type::file) continue;
-    // A zero chunk of a sparse member is a hole: its zeros, not read again.
-    const auto hole = [&](std::size_t i) -> Result<Bytes> {
-      if (!zero[e.chunks[i]]) return Error{Errc::internal, "not a hole"};
+    const auto fast = [&](std::size_t i) -> Result<Bytes> {
+      if (i < held.size() && held[i]) {
+        Bytes b = std::move(*held[i]);
+        held[i].reset();
+        return b;
+      }
+      if (!is_hole(i)) return Error{Errc::internal, "not held"};
       return Bytes(r.locate(e.chunks[i])->raw_size, 0);
     };
     CAIRN_TRY(copy_chunks(
         set, e, cancel, true, [&](ByteView data) { return w->data(data); },
-        sparse ? std::function<Result<Bytes>(std::size_t)>(hole) : nullptr));
+        sparse || !held.empty() ? std::function<Result<Bytes>(std::size_t)>(fast) : nullptr));
   }
-  CAIRN_TRY(check_patterns_used(o.patterns, used));
-  return w->finish();
+  if (damaged.empty()) CAIRN_TRY(check_patterns_used(o.patterns, used));
+  CAIRN_TRY(w->finish());
+  if (!damaged.empty())
+    return Error{Errc::corrupt,
+                 fmt::format("{} of the files were left out of the tar stream because of damaged "
+                             "data (named above)",
+                             damaged.size())};
+  return {};
 }
 
 }  // namespace

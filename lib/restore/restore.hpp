@@ -73,7 +73,9 @@ struct Options {
 // anything else (a full disk, an interrupt) stops it.
 Status to_dir(repo::Repository& r, Source& set, io::Fd root, const Options& o, WorkQueue& workers,
               Observer& obs, const CancelToken& cancel);
-// A pax stream of the selected entries; on damage the stream is cut off, never ended as if whole.
+// A pax stream of the selected entries; on damage the stream is cut off, never ended as if
+// whole. With keep_going, a damaged file's member (and a hard link to it) is left out and
+// named to `obs` instead, the stream ends whole, and the result is Errc::corrupt.
 Status to_tar(repo::Repository& r, Source& set, const Options& o, io::Writer& out, Observer& obs,
               const CancelToken& cancel);
 // The content of the file `path`.

@@ -21,6 +21,7 @@
 #include "ops/mount.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
+#include "ops/salvage.hpp"
 #include "ops/status.hpp"
 
 namespace cairn::cli {
@@ -332,6 +333,17 @@ int run_front(int argc, char** argv) {
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   // --- T3 tags and audit ---
   const auto tag_commands = add_tag_commands(tool, app, ls);
+  // --- U4 salvage ---
+  ops::SalvageOptions salvage;
+  tool.command(app, "salvage",
+               "write a damaged set's intact files as a new set (tagged salvaged), naming the "
+               "dropped ones",
+               [&](Session& s) -> Result<ops::Outcome> {
+                 CAIRN_TRY_ASSIGN(salvage.repo, repo_options(s));
+                 return ops::salvage(salvage, s.stdout_writer(), s.observer(), s.cancel());
+               })
+      .add_option("SET", salvage.set, "the damaged set: id or prefix, SOURCE@TIME, ...")
+      ->required();
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

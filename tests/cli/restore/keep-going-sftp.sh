@@ -14,8 +14,7 @@ set -euo pipefail
 . "$CAIRN_CASE_DIR/_damaged.sh"
 need_services
 
-start_service sftp 19480
-export CAIRN_SSH_KEY=$SFTP_KEY CAIRN_SSH_HOST_SHA256=$SFTP_HOST_SHA256
+start_service sftp 19480  # exports CAIRN_SSH_KEY and CAIRN_SSH_HOST_SHA256 too
 url=$SFTP_URL/keep-going
 make_damaged_repo
 cairn-push --all "$url" >/dev/null

@@ -48,6 +48,7 @@ damage_packs "$PWD/dest"
 mv "$CAIRN_REPO" repo.away
 mv "$CAIRN_CATALOG" catalog.away
 expect_exit 4 cairn-restore app@latest --from "$PWD/dest" --to "$PWD/from" --keep-going
+expect_stderr '^cairn-restore: error: 2 of the files could not be restored because of damaged data'
 names_damage
 check_intact from
 echo "--from DEST --keep-going: the intact files, the damaged ones named, exit 4"

@@ -8,6 +8,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/dispatch.hpp"
+#include "cli/front_copy.hpp"
 #include "cli/front_tags.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/repo_options.hpp"
@@ -332,6 +333,8 @@ int run_front(int argc, char** argv) {
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   // --- T3 tags and audit ---
   const auto tag_commands = add_tag_commands(tool, app, ls);
+  // --- U5 copy between repositories ---
+  const auto copy_command = add_copy_command(tool, app);
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -19,8 +19,8 @@
 #include "base/time.hpp"
 #include "catalog/catalog.hpp"
 #include "manifest/manifest.hpp"
-#include "repo/ingest.hpp"
 #include "ops/tag.hpp"
+#include "repo/ingest.hpp"
 #include "repo/stored.hpp"
 
 namespace cairn::ops {
@@ -73,10 +73,24 @@ class BytePipe {
   bool writer_done_ = false, reader_gone_ = false;
 };
 
+// Gathers the stream's many small writes (an entry line, a frame header) into pieces of
+// kPiece bytes, so the two threads meet once a piece rather than once a write.
 struct PipeWriter final : io::Writer {
-  explicit PipeWriter(BytePipe& p) : p(p) {}
-  Status write(ByteView b) override { return p.write(b); }
+  static constexpr std::size_t kPiece = 256u << 10;
+  explicit PipeWriter(BytePipe& p) : p(p) { buf.reserve(kPiece); }
+  Status write(ByteView b) override {
+    if (buf.size() + b.size() > kPiece) CAIRN_TRY(flush());
+    if (b.size() >= kPiece) return p.write(b);
+    append(buf, b);
+    return {};
+  }
+  Status flush() override {
+    Status st = p.write(buf);
+    buf.clear();
+    return st;
+  }
   BytePipe& p;
+  Bytes buf;
 };
 struct PipeReader final : io::Reader {
   explicit PipeReader(BytePipe& p) : p(p) {}
@@ -188,6 +202,7 @@ struct Copier {
     std::thread producer([&] {
       PipeWriter w(pipe);
       produced = write_stream(*src.repo, set, w, cancel);
+      if (produced) produced = w.flush();
       pipe.close_write();
     });
     PipeReader r(pipe);
@@ -195,8 +210,8 @@ struct Copier {
     Result<repo::Ingested> got = [&]() -> Result<repo::Ingested> {
       CAIRN_TRY(reader.open());
       return repo::ingest(*dst.repo, *session, reader,
-                          repo::IngestOptions{o.jobs, scope == repo::WriteSession::Scope::any},
-                          obs, cancel);
+                          repo::IngestOptions{o.jobs, scope == repo::WriteSession::Scope::any}, obs,
+                          cancel);
     }();
     pipe.close_read();
     producer.join();
@@ -227,8 +242,8 @@ struct Copier {
     body.copy_mark = copy_mark(*dst.repo, rec.id);
     CAIRN_TRY_ASSIGN(auto written, repo::commit(*dst.repo, *session, body, got->objects));
     copies.emplace(*body.copy_mark, written.id);
-    Status recorded = dst.cat->insert_set(set_record(written.id, written.header.seq, body),
-                                          body.packs);
+    Status recorded =
+        dst.cat->insert_set(set_record(written.id, written.header.seq, body), body.packs);
     if (!recorded && recorded.error().code != Errc::exists)
       return Error{Errc::uncataloged,
                    fmt::format("set {} (the copy of {}) is committed but the target's catalog was "
@@ -254,7 +269,8 @@ Result<std::vector<catalog::SetRecord>> chosen_sets(const CopyOptions& o, catalo
   const auto key = [](const catalog::SetRecord& s) {
     return std::make_tuple(s.started_ns, s.seq, s.id);
   };
-  std::sort(sets.begin(), sets.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  std::sort(sets.begin(), sets.end(),
+            [&](const auto& a, const auto& b) { return key(a) < key(b); });
   sets.erase(std::unique(sets.begin(), sets.end(),
                          [](const auto& a, const auto& b) { return a.id == b.id; }),
              sets.end());
@@ -285,10 +301,10 @@ Status copy_all(Copier& c, const std::vector<catalog::SetRecord>& sets, io::Writ
       made = it->second;
       ++skipped;
       c.obs.info(fmt::format("set {} is already in the target as {}: skipped",
-                           rec.id.hex().substr(0, 12), made.hex().substr(0, 12)));
+                             rec.id.hex().substr(0, 12), made.hex().substr(0, 12)));
     } else {
       c.obs.info(fmt::format("copying set {} ({}, {})", rec.id.hex().substr(0, 12), rec.source,
-                           format_time(rec.started_ns)));
+                             format_time(rec.started_ns)));
       CAIRN_TRY_ASSIGN(made, c.copy_set(rec));
       ++copied;
     }
@@ -335,4 +351,3 @@ Result<Outcome> copy(const CopyOptions& o, io::Writer& out, Observer& obs,
 }
 
 }  // namespace cairn::ops
-

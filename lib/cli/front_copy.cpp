@@ -23,6 +23,11 @@ namespace {
 // The target's RepoOptions: its own passphrase file (else the source's passphrase, for a
 // target made with the same one) and key file; never the source's catalog.
 Result<ops::RepoOptions> target_options(const CopyCommand& c, Session& s) {
+  if (c.to.find("://") != std::string::npos)
+    return Error{Errc::usage,
+                 fmt::format("--to {}: the target must be a local repository; copy into one and "
+                             "send it with 'cairn-push --all {}'",
+                             c.to, c.to)};
   ops::RepoOptions to;
   to.repo = c.to;
   to.observer = &s.observer();

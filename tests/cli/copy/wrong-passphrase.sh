@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # A wrong target passphrase is exit 12 with one line naming it, and nothing is written: the
 # target's files and its catalog are as before. A missing target passphrase
-# and the target being the source itself are exit 2.
+# the target being the source itself and a remote target are exit 2.
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
@@ -29,5 +29,7 @@ expect_exit 2 cairn copy --all --to "$CAIRN_REPO" --to-passphrase-file "$CAIRN_P
 expect_stderr 'the source and the target are the same repository'
 expect_exit 2 cairn copy
 expect_stderr 'name the sets to copy, or give --all'
+expect_exit 2 cairn copy --all --to s3://bucket/x
+expect_stderr "the target must be a local repository; copy into one and send it with 'cairn-push --all s3://bucket/x'"
 assert_eq "$before" "$(repo_fingerprint "$CAIRN_TO_REPO")" "the target after the refusals"
 echo "usage errors: exit 2"

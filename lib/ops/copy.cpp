@@ -184,6 +184,7 @@ struct Copier {
     std::vector<hash::PackId> allowed;
     if (kind == model::SetKind::differential) {
       if (parent) {
+        // move records (U1): resolve through them
         CAIRN_TRY_ASSIGN(allowed, dst.cat->packs_of(*parent));
       }
       if (allowed.empty()) {

@@ -8,6 +8,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/dispatch.hpp"
+#include "cli/front_copy.hpp"
 #include "cli/front_tags.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/repo_options.hpp"
@@ -344,6 +345,8 @@ int run_front(int argc, char** argv) {
                })
       .add_option("SET", salvage.set, "the damaged set: id or prefix, SOURCE@TIME, ...")
       ->required();
+  // --- U5 copy between repositories ---
+  const auto copy_command = add_copy_command(tool, app);
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -78,6 +78,11 @@ class Fields {
     if (!d) return wrong(key);
     return *d;
   }
+  // absent (an older writer's object), null or a hex digest
+  Result<std::optional<hash::Digest>> absent_or_digest(const char* key) const {
+    if (!j_.contains(key)) return std::optional<hash::Digest>{};
+    return opt_digest(key);
+  }
   // null or a hex digest
   Result<std::optional<hash::Digest>> opt_digest(const char* key) const {
     CAIRN_TRY_ASSIGN(const json* v, at(key));
@@ -451,12 +456,15 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
   CAIRN_TRY(check_utf8(b.host, "host"));
   CAIRN_TRY(check_utf8(b.retention_class, "retention_class"));
   CAIRN_TRY(check_utf8(b.hold_reason, "hold_reason"));
-  const json hj = {
+  json hj = {
       {"repo_id", to_hex(keys.repo_id)},
       {"seq", h.seq},
       {"prev", h.prev ? json(h.prev->hex()) : json(nullptr)},
       {"time_ns", h.time_ns},
   };
+  // cairn copy: only in copied sets, so every other set stays byte for byte what older cairn
+  // wrote (and older cairn, which ignores fields it does not know, still reads these).
+  if (b.copy_mark) hj["copy_mark"] = b.copy_mark->hex();
   json bj = {
       {"source", b.source},
       {"host", b.host},
@@ -481,6 +489,7 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& b, const crypto::Key
   // Only when there are tags: a set without tags stays byte for byte what older cairn wrote.
   for (const auto& t : b.tags) CAIRN_TRY(model::check_tag(t));
   if (!b.tags.empty()) bj["tags"] = b.tags;
+  if (b.copied_from) bj["copied_from"] = b.copied_from->hex();
   return seal_envelope(kSetMagic, kSetVersion, "set", Signer::writer, dump(hj), dump(bj), keys);
 }
 
@@ -495,6 +504,7 @@ Result<SetHeader> parse_set_header(std::string_view text, ByteView repo_id, std:
   CAIRN_TRY_ASSIGN(auto prev, f.opt_digest("prev"));
   if (prev) h.prev = hash::SetId{*prev};
   CAIRN_TRY_ASSIGN(h.time_ns, f.i64("time_ns"));
+  CAIRN_TRY_ASSIGN(h.copy_mark, f.absent_or_digest("copy_mark"));
   return h;
 }
 
@@ -526,6 +536,8 @@ Result<SetBody> parse_set_body(std::string_view text, std::string_view what) {
   CAIRN_TRY_ASSIGN(b.legal_hold, f.boolean("legal_hold"));
   CAIRN_TRY_ASSIGN(b.hold_reason, f.str("hold_reason"));
   CAIRN_TRY(f.tag_list("tags", b.tags));
+  CAIRN_TRY_ASSIGN(auto from, f.absent_or_digest("copied_from"));
+  if (from) b.copied_from = hash::SetId{*from};
   return b;
 }
 
@@ -626,7 +638,7 @@ Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& 
   if (r.writer.size() != crypto::kWriterIdSize)
     return Error{Errc::bad_input, "a writer id has 16 bytes"};
   CAIRN_TRY(check_utf8(r.reason, "reason"));
-  const json hj = {
+  json hj = {
       {"repo_id", to_hex(keys.repo_id)},
       {"writer", to_hex(r.writer)},
       {"time_ns", r.time_ns},

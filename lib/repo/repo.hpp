@@ -91,6 +91,12 @@ struct SetBody : model::SetSummary {
   std::vector<hash::Digest> manifest_proofs;  // one possession proof per manifest chunk
   std::uint64_t manifest_size = 0;
   std::vector<hash::PackId> packs;  // every pack a restore of this set needs
+  // cairn copy: the set of the source repository this one was copied from ("copied_from",
+  // only in copied sets), and the mark written into the signed header instead of the body
+  // ("copy_mark": the target's keyed hash of that id, ops/copy.cpp), which any key, a
+  // write-only one too, reads to skip sets already copied.
+  std::optional<hash::SetId> copied_from;
+  std::optional<hash::Digest> copy_mark;
 };
 
 struct SetHeader {  // the signed plaintext part of a set object
@@ -98,6 +104,7 @@ struct SetHeader {  // the signed plaintext part of a set object
   std::optional<hash::SetId> prev;
   std::int64_t time_ns = 0;
   Bytes writer;  // the writer id (16 bytes) from the signer block: who wrote it
+  std::optional<hash::Digest> copy_mark;  // SetBody::copy_mark, for a set cairn copy wrote
 };
 
 // A writer revoked by an admin (holds/<id>, magic CAIRNRV1): its sets other than `keep` (the

@@ -23,6 +23,7 @@
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
 #include "ops/salvage.hpp"
+#include "ops/repair.hpp"
 #include "ops/status.hpp"
 
 namespace cairn::cli {
@@ -347,6 +348,24 @@ int run_front(int argc, char** argv) {
       ->required();
   // --- U5 copy between repositories ---
   const auto copy_command = add_copy_command(tool, app);
+  // --- U3 repair ---
+  ops::RepairOptions rep;
+  auto& rp = tool.command(app, "repair",
+                          "mend damaged or lost packs and index files (exit 4: damage left)",
+                          [&](Session& s) -> Result<ops::Outcome> {
+                            CAIRN_TRY_ASSIGN(rep.repo, repo_options(s));
+                            rep.remote = backend::RemoteOptions::from_env();
+                            return ops::repair(rep, s.stdout_writer(), s.observer(), s.cancel());
+                          });
+  rp.add_option("--from", rep.from,
+                "fetch intact copies of damaged or missing packs from DEST; repeatable, tried "
+                "in order")
+      ->type_name("DEST")
+      ->allow_extra_args(false);
+  rp.add_flag("--mark-lost", rep.mark_lost,
+              "record a needed pack no destination holds intact as lost: out of the index, "
+              "moved aside to damaged/");
+  rp.add_flag("--dry-run", rep.dry_run, "say what would be done, change nothing");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -205,7 +205,7 @@ class RepositoryImpl final : public Repository {
   // local directory), so a repository full of prune candidates keeps backups fast.
   static constexpr std::size_t kMaxOrphans = 1024;
   const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
-  Status load_indexes();
+  Status load_indexes(bool skip_damaged = false);
   // The packs that the index files stored now name: files read before (at open or by an
   // earlier call) are not read again, new ones are read and remembered.
   Result<std::unordered_set<hash::PackId>> indexed_packs();

@@ -65,6 +65,9 @@ struct Unlock {
   std::string cache_binding;
   unsigned cache_seconds = 0;
   Observer* observer = nullptr;  // -v lines about the key (derived, from the keyring)
+  // cairn repair: an index file that is damaged (its bytes do not match its name, or it does
+  // not authenticate) is left out of the index loaded at open instead of failing the open.
+  bool skip_damaged_indexes = false;
 };
 
 // Creates a new repository at `dir` (which must be absent or an empty directory).

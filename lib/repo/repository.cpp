@@ -557,7 +557,7 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
-  CAIRN_TRY(repo->load_indexes());
+  CAIRN_TRY(repo->load_indexes(u.skip_damaged_indexes));
   // A revoked writer can write nothing more (its sets would be refused anyway).
   CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
   if (keep && !repo->keys().can_admin())
@@ -585,7 +585,7 @@ RepositoryImpl::RepositoryImpl(std::unique_ptr<backend::Backend> be, fs::path tm
 // in a file written before it went: list again and read what is new. Entries already read from
 // a file that went since are kept; prune's generations account for a reader that saw them (a
 // backup that opened the repository before the rewrite).
-Status RepositoryImpl::load_indexes() {
+Status RepositoryImpl::load_indexes(bool skip_damaged) {
   constexpr int kMaxRounds = 8;
   std::set<std::string> seen;
   for (int round = 1;; ++round) {
@@ -612,6 +612,9 @@ Status RepositoryImpl::load_indexes() {
         vanished = std::move(packs).error();
         continue;
       }
+      if (!packs && skip_damaged &&
+          (packs.error().code == Errc::corrupt || packs.error().code == Errc::unsupported_format))
+        continue;  // cairn repair replaces it
       if (!packs) return std::move(packs).error();
       index_.add_bulk(*packs);
     }

@@ -19,6 +19,7 @@
 #include "ops/browse.hpp"
 #include "ops/hold.hpp"
 #include "ops/mount.hpp"
+#include "ops/parity.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
 #include "ops/status.hpp"
@@ -87,6 +88,10 @@ int run_front(int argc, char** argv) {
       "keyed chunk-id hash: hmac-sha256 or blake2b-keyed")
       ->default_str("hmac-sha256");
   add_size_option(in, "--pack-size", init.pack_size, "target pack size")->default_str("32M");
+  in.add_option("--parity", init.parity,
+                "erasure-coded parity cairn-pack writes for its packs: M parity shards per group "
+                "of K packs (e.g. 8+2; default: none)")
+      ->type_name("K+M");
 
   ops::KeyOptions key;
   std::string new_passphrase_file;  // read with read_passphrase_file into key.new_passphrase
@@ -332,6 +337,17 @@ int run_front(int argc, char** argv) {
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   // --- T3 tags and audit ---
   const auto tag_commands = add_tag_commands(tool, app, ls);
+  // --- U6 parity ---
+  ops::ParityOptions par;
+  auto& pg = tool.group(app, "parity", "erasure-coded parity against bit rot");
+  tool.command(pg, "build", "write parity for every pack no parity object covers yet",
+               [&](Session& s) -> Result<ops::Outcome> {
+                 CAIRN_TRY_ASSIGN(par.repo, repo_options(s));
+                 return ops::parity_build(par, s.stdout_writer(), s.observer());
+               })
+      .add_option("--code", par.code, "M parity shards per group of K packs (default: the "
+                                      "repository's, from cairn init --parity)")
+      ->type_name("K+M");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -274,6 +274,7 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   c.zstd_level = o.zstd_level;
   c.compression_mode = o.compression_mode;
   c.pack_size = o.pack_size;
+  c.parity = o.parity;
   CAIRN_TRY(validate(c));
   CAIRN_TRY(crypto::check_kdf_params(o.kdf));
 

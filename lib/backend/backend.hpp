@@ -25,8 +25,8 @@ namespace cairn::backend {
 enum class Kind : std::uint8_t { config, key, pack, index, set, hold, parity };
 // "", "keys", "packs", "index", "sets", "holds", "parity"
 std::string_view kind_dir(Kind k);
-// Named by the hash of their bytes (pack, index, set, hold, parity): an existing object of that name
-// already has the same content, so a put of it is a no-op.
+// Named by the hash of their bytes (pack, index, set, hold, parity): an existing object of that
+// name already has the same content, so a put of it is a no-op.
 bool content_addressed(Kind k);
 
 struct Key {

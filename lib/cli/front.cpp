@@ -345,8 +345,9 @@ int run_front(int argc, char** argv) {
                  CAIRN_TRY_ASSIGN(par.repo, repo_options(s));
                  return ops::parity_build(par, s.stdout_writer(), s.observer());
                })
-      .add_option("--code", par.code, "M parity shards per group of K packs (default: the "
-                                      "repository's, from cairn init --parity)")
+      .add_option("--code", par.code,
+                  "M parity shards per group of K packs (default: the "
+                  "repository's, from cairn init --parity)")
       ->type_name("K+M");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })

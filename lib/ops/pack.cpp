@@ -167,7 +167,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
     parity = std::move(*p);
   else
     obs.warning("parity", std::move(p).error().wrap("no parity was written for this set's packs "
-                                                     "(cairn parity build writes it)"));
+                                                    "(cairn parity build writes it)"));
   // The set is committed now: a standard output that fails (a full disk, a closed pipe) is a
   // warning naming the set (exit 3), never "nothing was committed" (exit 1).
   Status printed = [&]() -> Status {

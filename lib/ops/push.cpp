@@ -39,7 +39,7 @@ int rank(Kind k) {
     case Kind::pack: return 2;
     case Kind::index: return 3;
     case Kind::set: return 4;
-    case Kind::hold: return 5;  // a hold names a set: after it
+    case Kind::hold: return 5;    // a hold names a set: after it
     case Kind::parity: return 6;  // parity names packs: after them (U6)
   }
   return 6;

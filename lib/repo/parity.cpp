@@ -196,9 +196,9 @@ Result<std::vector<std::string>> build(Repository& r, std::vector<Member> packs,
   for (std::size_t first = 0; first < packs.size(); first += code.k) {
     Header h;
     h.m = code.m;
-    h.packs.assign(packs.begin() + static_cast<std::ptrdiff_t>(first),
-                   packs.begin() + static_cast<std::ptrdiff_t>(
-                                       std::min(packs.size(), first + code.k)));
+    h.packs.assign(
+        packs.begin() + static_cast<std::ptrdiff_t>(first),
+        packs.begin() + static_cast<std::ptrdiff_t>(std::min(packs.size(), first + code.k)));
     const unsigned k = static_cast<unsigned>(h.packs.size());
     h.shard = h.packs.front().size;
     // A short group uses the first k columns of the K-column code: still MDS (Cauchy), and
@@ -214,10 +214,11 @@ Result<std::vector<std::string>> build(Repository& r, std::vector<Member> packs,
     std::vector<Bytes> data(k);
     std::vector<std::uint8_t*> in(k), out(code.m);
     for (std::uint64_t off = 0, s = 0; off < h.shard; off += h.stripe, ++s) {
-      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(h.stripe, h.shard - off));
+      const std::size_t len =
+          static_cast<std::size_t>(std::min<std::uint64_t>(h.stripe, h.shard - off));
       for (unsigned i = 0; i < k; ++i) {
-        CAIRN_TRY_ASSIGN(data[i], read_padded(r, backend::Key::pack(h.packs[i].id),
-                                              h.packs[i].size, off, len));
+        CAIRN_TRY_ASSIGN(
+            data[i], read_padded(r, backend::Key::pack(h.packs[i].id), h.packs[i].size, off, len));
         in[i] = data[i].data();
       }
       for (unsigned j = 0; j < code.m; ++j) out[j] = obj.data() + body + off * code.m + j * len;
@@ -290,7 +291,8 @@ Result<Rebuilt> rebuild(Repository& r, const std::vector<Group>& groups,
     std::vector<std::uint8_t*> in(k), outp(lost.size());
     Status st;
     for (std::uint64_t off = 0; off < h.shard && st; off += h.stripe) {
-      const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(h.stripe, h.shard - off));
+      const std::size_t len =
+          static_cast<std::size_t>(std::min<std::uint64_t>(h.stripe, h.shard - off));
       for (unsigned i = 0; i < k && st; ++i) {
         Result<Bytes> got = rows[i] < k ? read_padded(r, backend::Key::pack(h.packs[rows[i]].id),
                                                       h.packs[rows[i]].size, off, len)

@@ -63,7 +63,8 @@ struct Header {
 // The header bytes (with MAC) and, parsed after the MAC checks, the header. Errc::corrupt
 // naming `what` when the MAC, the magic or a field is wrong.
 Bytes encode_header(const Header& h, const crypto::KeyMaterial& keys);
-Result<Header> decode_header(ByteView bytes, const crypto::KeyMaterial& keys, std::string_view what);
+Result<Header> decode_header(ByteView bytes, const crypto::KeyMaterial& keys,
+                             std::string_view what);
 
 // A parity object whose header authenticated.
 struct Group {
@@ -85,9 +86,9 @@ Result<std::vector<std::string>> build(Repository& r, std::vector<Member> packs,
 // pack that is intact is in neither map. Storage errors (other than absent objects) fail.
 // Memory: the rebuilt packs, plus one stripe per member.
 struct Rebuilt {
-  std::map<hash::PackId, Bytes> packs;          // rebuilt, hashing to their names
-  std::map<hash::PackId, std::string> failed;   // why a wanted pack could not be rebuilt
-  std::map<hash::PackId, std::string> by;       // the parity object that rebuilt each
+  std::map<hash::PackId, Bytes> packs;         // rebuilt, hashing to their names
+  std::map<hash::PackId, std::string> failed;  // why a wanted pack could not be rebuilt
+  std::map<hash::PackId, std::string> by;      // the parity object that rebuilt each
 };
 Result<Rebuilt> rebuild(Repository& r, const std::vector<Group>& groups,
                         const std::set<hash::PackId>& want,

@@ -45,7 +45,7 @@ struct Config {
   // Erasure-coded parity cairn-pack writes for its packs ("parity" in the config: "K+M",
   // repo/parity.hpp); empty: none (the default, and every repository made before it).
   std::string parity;
-  Bytes box_pk, sign_pk;                  // sign_pk: the admin key ("admin_pk" in the JSON)
+  Bytes box_pk, sign_pk;  // sign_pk: the admin key ("admin_pk" in the JSON)
   std::int64_t created_unix = 0;
 };
 

@@ -750,8 +750,8 @@ Result<Bytes> RepositoryImpl::open_with(ByteView key, const hash::ChunkId& id, c
   Bytes out;
   {
     auto lease = readers_.lease();
-    CAIRN_TRY(pack::open_blob(key, keys_.repo_id, e, sealed, lease->d,
-                              config_.chunking.max_size, lease->scratch, out, what));
+    CAIRN_TRY(pack::open_blob(key, keys_.repo_id, e, sealed, lease->d, config_.chunking.max_size,
+                              lease->scratch, out, what));
   }
   if (hasher_.hash(out, proof) != id.d)
     return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what),

@@ -179,10 +179,10 @@ Status repair_from_parity(Run& run, const hash::KeyedHasher& hasher,
   for (const auto& [id, d] : run.packs)
     if (d.problem != PackProblem::unindexed) want.insert(id);
   if (want.empty()) return {};
-  CAIRN_TRY_ASSIGN(auto groups, repo::parity::list_groups(
-                                    run.repo, [&](const std::string& name, Error why) {
-                                      run.other.push_back({"parity", name, why.message});
-                                    }));
+  CAIRN_TRY_ASSIGN(auto groups,
+                   repo::parity::list_groups(run.repo, [&](const std::string& name, Error why) {
+                     run.other.push_back({"parity", name, why.message});
+                   }));
   if (groups.empty()) return {};
   CAIRN_TRY_ASSIGN(auto rb, repo::parity::rebuild(run.repo, groups, want, intact));
   for (auto& [id, bytes] : rb.packs) {

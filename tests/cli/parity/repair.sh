@@ -22,7 +22,7 @@ cp -a repo pristine
 # Random byte flips in one pack: offsets from $RANDOM, each byte inverted (always a change).
 p=${packs[0]}
 size=$(stat -c %s "$p")
-for _ in 1 2 3 4 5; do flip_byte "$p" $((RANDOM * 32768 % size + RANDOM % size)) ; done
+for _ in 1 2 3 4 5; do flip_byte "$p" $(((RANDOM * 32768 + RANDOM) % size)); done
 cmp -s "$p" "pristine/${p#repo/}" && die "the flips changed nothing"
 expect_exit 0 cairn-verify --read-data
 grep -q "^note: repaired pack $(basename "$p") from parity object [0-9a-f]\{64\} (it did not match its name)$" last.stdout \
@@ -39,11 +39,19 @@ cmp "${packs[1]}" "pristine/${packs[1]#repo/}" || die "the rebuilt pack differs 
 expect_exit 0 cairn-verify --read-data
 grep -q "repaired" last.stdout && die "a second verify repaired again"
 
-# Beyond the power: two packs of the one group (m = 1).
-rm "${packs[0]}"
-flip_byte "${packs[2]}" 100
+# Beyond the power: two packs of one group (m = 1), as its parity object's header lists them.
+mapfile -t group < <("$CAIRN_PY" -c '
+import sys
+d = max((open(f, "rb").read() for f in sys.argv[1:]), key=lambda d: d[10])  # the largest group
+for i in range(d[10]):
+    h = d[56 + 40 * i:88 + 40 * i].hex()
+    print("repo/packs/%s/%s" % (h[:2], h))' repo/parity/*)
+[ "${#group[@]}" -ge 2 ] || die "the largest parity group has ${#group[@]} packs"
+rm "${group[0]}"
+flip_byte "${group[1]}" 100
 expect_exit 4 cairn-verify --read-data
-for q in "${packs[0]}" "${packs[2]}"; do
+expect_stderr "damage found: "
+for q in "${group[0]}" "${group[1]}"; do
   grep -q "^[a-z]* pack $(basename "$q"): .*parity cannot repair it: 2 packs of its group are damaged or missing .*beyond the power of parity object '[0-9a-f]*' (3+1), which rebuilds at most 1" last.stdout \
     || { cat last.stdout >&2; die "pack $(basename "$q") is not named as beyond the parity's power"; }
 done

@@ -33,9 +33,11 @@ flip_byte "$par" $((56 + 40 * k + 32 + 200))  # the shard byte at offset 200 (no
 name=$(b2sum -l 256 "$par" | cut -d' ' -f1)
 mv "$par" "repo/parity/$name"
 expect_exit 4 cairn-verify --read-data
-grep -q "^damaged pack $(basename "$p"): .*parity cannot repair it: its rebuild from parity object '$name' (2+1) does not match its name" last.stdout \
+expect_stderr "damage found: "
+grep -q "^damaged pack $(basename "$p"): .*parity cannot repair it: its rebuild from parity object '$name' ([0-9]*+1) does not match its name" last.stdout \
   || { cat last.stdout >&2; die "verify did not name the failed rebuild"; }
 cmp "$p" damaged.pack || die "verify replaced the pack with a wrong rebuild"
 rm -rf out
 expect_exit 4 cairn-restore "$set" --to "$PWD/out"
+expect_stderr "pack '$(basename "$p")' is corrupt"
 echo "restore through parity; a forged parity object yields no wrong data"

@@ -20,11 +20,13 @@
 namespace cairn::backend {
 
 // Layout (see cairn-repository(5)):
-//   config, keys/<name>, packs/<name[0:2]>/<name>, index/<name>, sets/<name>, holds/<name>, tmp/
-enum class Kind : std::uint8_t { config, key, pack, index, set, hold };
-std::string_view kind_dir(Kind k);  // "", "keys", "packs", "index", "sets", "holds"
-// Named by the hash of their bytes (pack, index, set, hold): an existing object of that name
-// already has the same content, so a put of it is a no-op.
+//   config, keys/<name>, packs/<name[0:2]>/<name>, index/<name>, sets/<name>, holds/<name>,
+//   parity/<name>, tmp/
+enum class Kind : std::uint8_t { config, key, pack, index, set, hold, parity };
+// "", "keys", "packs", "index", "sets", "holds", "parity"
+std::string_view kind_dir(Kind k);
+// Named by the hash of their bytes (pack, index, set, hold, parity): an existing object of that
+// name already has the same content, so a put of it is a no-op.
 bool content_addressed(Kind k);
 
 struct Key {
@@ -39,6 +41,7 @@ struct Key {
   static Key set(std::string name) { return {Kind::set, std::move(name)}; }
   static Key set(const hash::SetId& id) { return set(id.hex()); }
   static Key hold(std::string name) { return {Kind::hold, std::move(name)}; }
+  static Key parity(std::string name) { return {Kind::parity, std::move(name)}; }
   std::string path() const;  // relative path, e.g. "packs/ab/ab12..."
   static std::optional<Key> from_path(std::string_view rel);  // inverse of path()
   // A well-formed name for its kind: "config"; 32 lower-case hex digits for a key slot; 64

@@ -24,12 +24,14 @@ std::string_view kind_dir(Kind k) {
     case Kind::index: return "index";
     case Kind::set: return "sets";
     case Kind::hold: return "holds";
+    case Kind::parity: return "parity";
   }
   return "";
 }
 
 bool content_addressed(Kind k) {
-  return k == Kind::pack || k == Kind::index || k == Kind::set || k == Kind::hold;
+  return k == Kind::pack || k == Kind::index || k == Kind::set || k == Kind::hold ||
+         k == Kind::parity;
 }
 
 bool Key::valid() const {
@@ -39,7 +41,8 @@ bool Key::valid() const {
     case Kind::pack:
     case Kind::index:
     case Kind::set:
-    case Kind::hold: return name.size() == kIdHexLen && is_lower_hex(name);
+    case Kind::hold:
+    case Kind::parity: return name.size() == kIdHexLen && is_lower_hex(name);
   }
   return false;
 }
@@ -51,7 +54,8 @@ std::string Key::path() const {
     case Kind::key:
     case Kind::index:
     case Kind::set:
-    case Kind::hold: return std::string(kind_dir(kind)) + "/" + name;
+    case Kind::hold:
+    case Kind::parity: return std::string(kind_dir(kind)) + "/" + name;
   }
   return name;
 }
@@ -71,6 +75,8 @@ std::optional<Key> Key::from_path(std::string_view rel) {
     k.kind = Kind::set;
   else if (dir == "holds")
     k.kind = Kind::hold;
+  else if (dir == "parity")
+    k.kind = Kind::parity;
   else if (dir == "packs") {
     k.kind = Kind::pack;
     if (rest.size() < 3 || rest[2] != '/') return std::nullopt;

@@ -20,6 +20,7 @@
 #include "ops/browse.hpp"
 #include "ops/hold.hpp"
 #include "ops/mount.hpp"
+#include "ops/parity.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
 #include "ops/salvage.hpp"
@@ -90,6 +91,10 @@ int run_front(int argc, char** argv) {
       "keyed chunk-id hash: hmac-sha256 or blake2b-keyed")
       ->default_str("hmac-sha256");
   add_size_option(in, "--pack-size", init.pack_size, "target pack size")->default_str("32M");
+  in.add_option("--parity", init.parity,
+                "erasure-coded parity cairn-pack writes for its packs: M parity shards per group "
+                "of K packs (e.g. 8+2; default: none)")
+      ->type_name("K+M");
 
   ops::KeyOptions key;
   std::string new_passphrase_file;  // read with read_passphrase_file into key.new_passphrase
@@ -366,6 +371,18 @@ int run_front(int argc, char** argv) {
               "record a needed pack no destination holds intact as lost: out of the index, "
               "moved aside to damaged/");
   rp.add_flag("--dry-run", rep.dry_run, "say what would be done, change nothing");
+  // --- U6 parity ---
+  ops::ParityOptions par;
+  auto& pg = tool.group(app, "parity", "erasure-coded parity against bit rot");
+  tool.command(pg, "build", "write parity for every pack no parity object covers yet",
+               [&](Session& s) -> Result<ops::Outcome> {
+                 CAIRN_TRY_ASSIGN(par.repo, repo_options(s));
+                 return ops::parity_build(par, s.stdout_writer(), s.observer());
+               })
+      .add_option("--code", par.code,
+                  "M parity shards per group of K packs (default: the "
+                  "repository's, from cairn init --parity)")
+      ->type_name("K+M");
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

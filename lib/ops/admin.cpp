@@ -14,12 +14,14 @@
 #include "crypto/key_cache.hpp"
 #include "ops/browse.hpp"
 #include "ops/tag.hpp"
+#include "repo/parity.hpp"
 
 namespace cairn::ops {
 
 Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out) {
   if (o.repo.empty()) return Error{Errc::usage, "no repository given: use --repo or CAIRN_REPO"};
   CAIRN_TRY(init.chunking.validate());
+  if (!init.parity.empty()) CAIRN_TRY(repo::parity::parse_code(init.parity));  // U6: --parity
   // A new repository needs a new catalog: an existing file at an explicitly named catalog
   // path belongs to another repository. Refuse before creating anything.
   if (o.catalog && std::filesystem::exists(*o.catalog))

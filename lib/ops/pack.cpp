@@ -14,6 +14,7 @@
 #include "manifest/manifest.hpp"
 #include "model/set.hpp"
 #include "ops/files_cache.hpp"
+#include "ops/parity.hpp"
 #include "ops/shared_context.hpp"
 #include "policy/policy.hpp"
 #include "repo/ingest.hpp"
@@ -159,6 +160,14 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
                 std::move(cached).error().wrap(
                     "the files cache was not written (the next cairn-diff reads every file)"));
 
+  // Parity for this session's packs (config "parity"): the set is committed, so a failure is a
+  // warning (cairn parity build covers them later), printed after the set's objects.
+  std::vector<std::string> parity;
+  if (auto p = parity_for_session(*ctx.repo, got.objects))
+    parity = std::move(*p);
+  else
+    obs.warning("parity", std::move(p).error().wrap("no parity was written for this set's packs "
+                                                    "(cairn parity build writes it)"));
   // The set is committed now: a standard output that fails (a full disk, a closed pipe) is a
   // warning naming the set (exit 3), never "nothing was committed" (exit 1).
   Status printed = [&]() -> Status {
@@ -168,6 +177,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
     for (auto& p : got.objects)
       if (!streamed.contains(p)) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
     CAIRN_TRY(out.write(as_bytes("+" + written.path + "\n")));
+    for (const auto& p : parity) CAIRN_TRY(out.write(as_bytes("+" + p + "\n")));
     if (o.stream) CAIRN_TRY(out.write(as_bytes(written.id.hex() + "\n")));
     return out.flush();
   }();

@@ -39,7 +39,8 @@ int rank(Kind k) {
     case Kind::pack: return 2;
     case Kind::index: return 3;
     case Kind::set: return 4;
-    case Kind::hold: return 5;  // a hold names a set: after it
+    case Kind::hold: return 5;    // a hold names a set: after it
+    case Kind::parity: return 6;  // parity names packs: after them (U6)
   }
   return 6;
 }
@@ -575,7 +576,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
   };
   sort_items({});
   if (o.all) {
-    for (Kind k : {Kind::pack, Kind::index, Kind::set, Kind::hold}) {
+    for (Kind k : {Kind::pack, Kind::index, Kind::set, Kind::hold, Kind::parity}) {
       CAIRN_TRY(ctx.repo->list_objects(k, [&](const backend::ObjectInfo& i) -> Status {
         up[k].push_back(i.key);
         return {};
@@ -663,7 +664,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     sort_items(sent);
   }
   if (!o.all) CAIRN_TRY(upload_dependencies(p, dests, *ctx.repo, up, sent));
-  for (Kind k : {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold}) {
+  for (Kind k :
+       {Kind::config, Kind::key, Kind::pack, Kind::index, Kind::set, Kind::hold, Kind::parity}) {
     auto it = up.find(k);
     if (it == up.end()) continue;
     auto& keys = it->second;
@@ -673,7 +675,8 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     // names already there are left alone by the backend); --all skips what is there.
     CAIRN_TRY(p.upload(dests, k, keys, o.all || rank(k) < 2));
   }
-  for (Kind k : {Kind::hold, Kind::set, Kind::index, Kind::pack, Kind::key, Kind::config}) {
+  for (Kind k :
+       {Kind::parity, Kind::hold, Kind::set, Kind::index, Kind::pack, Kind::key, Kind::config}) {
     auto it = down.find(k);
     if (it != down.end()) CAIRN_TRY(p.remove(dests, it->second));
   }

@@ -27,6 +27,7 @@
 #include "repo/gc.hpp"
 #include "repo/internal.hpp"
 #include "repo/objects.hpp"
+#include "repo/parity.hpp"
 
 namespace cairn::repo::gc {
 namespace {
@@ -464,6 +465,23 @@ Result<GcResult> collect(const GcOptions& o, Repository& r, Sets& sets, const Re
       res.swept_bytes += stored[*p];
     }
   }));
+
+  // Parity (U6, repo/parity.hpp): an object none of whose packs is stored any more protects
+  // nothing. Each member is looked up now (a pack written since the listing keeps its
+  // group); a run killed before this point leaves the object for the next run.
+  {
+    CAIRN_TRY_ASSIGN(auto groups, parity::list_groups(r, [](const std::string&, Error) {}));
+    std::vector<Key> orphaned;
+    for (const auto& g : groups) {
+      bool any = false;
+      for (const auto& m : g.h.packs) {
+        CAIRN_TRY_ASSIGN(auto info, r.storage().stat(Key::pack(m.id)));
+        if ((any = info.has_value())) break;
+      }
+      if (!any) orphaned.push_back(Key::parity(g.name));
+    }
+    CAIRN_TRY(remove_reported(r.storage(), orphaned, report, cancel, [](const Key&) {}));
+  }
 
   // What a run that died had done: report it again, so cairn-push applies it too.
   CAIRN_TRY(replay(r, crashed, {state.pending.begin(), state.pending.end()}, report));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -220,6 +221,17 @@ class RepositoryImpl final : public Repository {
   // read_copy's second half: the blob `sealed` (read from `loc`) opened and re-hashed.
   Result<Bytes> open_copy(const hash::ChunkId& id, const Location& loc, ByteView sealed,
                           hash::Digest* proof);
+  // The blob opened with the data key `key` and re-hashed (open_copy's core).
+  Result<Bytes> open_with(ByteView key, const hash::ChunkId& id, const Location& loc,
+                          ByteView sealed, hash::Digest* proof);
+  // Parity (repo/parity.hpp): the chunk read from its pack rebuilt from the pack's group, in
+  // memory (the repository is not changed: cairn-verify --read-data repairs it). nullopt when
+  // no parity object rebuilds the pack. The last rebuilt packs are kept (and failures
+  // remembered), so a restore rebuilds each pack once.
+  Result<std::optional<Bytes>> read_via_parity(const hash::ChunkId& id, const Location& loc,
+                                               hash::Digest* proof);
+  std::mutex parity_mu_;
+  std::map<hash::PackId, std::shared_ptr<const Bytes>> parity_packs_;  // nullptr: cannot
   // Reads, authenticates and decodes one index file and remembers the packs it names.
   // Errc::not_found when it is gone.
   Result<std::vector<IndexPack>> read_index_file(const std::string& name);

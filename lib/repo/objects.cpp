@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "repo/parity.hpp"
+
 namespace cairn::repo {
 
 namespace {
@@ -176,6 +178,8 @@ Status validate(const Config& c) {
                                               kMinPackSize, kMaxPackSize)};
   if (!hash::algo_from_name(hash::algo_name(c.chunk_hash)))
     return Error{Errc::bad_input, "unknown chunk hash"};
+  if (!c.parity.empty())
+    if (auto p = parity::parse_code(c.parity); !p) return Error{Errc::bad_input, p.error().message};
   return {};
 }
 
@@ -198,6 +202,7 @@ Bytes encode_config(const Config& c, ByteView sign_sk) {
   // one made before the field existed (older cairn ignores it and compresses at zstd_level).
   if (c.compression_mode != compress::Setting::Mode::level)
     j["compression"] = c.compression().name();
+  if (!c.parity.empty()) j["parity"] = c.parity;  // the same: absent unless chosen
   const std::string text = dump(j);
   Bytes out;
   append(out, as_bytes(kConfigMagic));
@@ -257,6 +262,9 @@ Result<Config> decode_config(ByteView file, ByteView sign_pk, std::string_view w
       return corrupt(what, fmt::format("unknown compression '{}'", mode));
   }
   CAIRN_TRY_ASSIGN(c.pack_size, f.u64("pack_size"));
+  if (j.contains("parity")) {  // optional, as above
+    CAIRN_TRY_ASSIGN(c.parity, f.str("parity"));
+  }
   CAIRN_TRY_ASSIGN(c.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
   CAIRN_TRY_ASSIGN(c.sign_pk, f.hex("admin_pk", crypto::kSignPublicKeySize));
   CAIRN_TRY_ASSIGN(c.created_unix, f.i64("created"));

@@ -42,7 +42,10 @@ struct Config {
   compress::Setting::Mode compression_mode = compress::Setting::Mode::level;
   compress::Setting compression() const { return {compression_mode, zstd_level}; }
   std::uint64_t pack_size = 32ull << 20;  // target pack size
-  Bytes box_pk, sign_pk;                  // sign_pk: the admin key ("admin_pk" in the JSON)
+  // Erasure-coded parity cairn-pack writes for its packs ("parity" in the config: "K+M",
+  // repo/parity.hpp); empty: none (the default, and every repository made before it).
+  std::string parity;
+  Bytes box_pk, sign_pk;  // sign_pk: the admin key ("admin_pk" in the JSON)
   std::int64_t created_unix = 0;
 };
 
@@ -52,6 +55,7 @@ struct InitOptions {
   int zstd_level = 3;
   compress::Setting::Mode compression_mode = compress::Setting::Mode::level;
   std::uint64_t pack_size = 32ull << 20;
+  std::string parity;  // "K+M" or empty (Config::parity)
   crypto::KdfParams kdf = crypto::KdfParams::fresh();
 };
 

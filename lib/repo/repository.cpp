@@ -11,6 +11,7 @@
 
 #include "base/time.hpp"
 #include "repo/internal.hpp"
+#include "repo/parity.hpp"
 
 namespace cairn::repo {
 
@@ -274,6 +275,7 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
   c.zstd_level = o.zstd_level;
   c.compression_mode = o.compression_mode;
   c.pack_size = o.pack_size;
+  c.parity = o.parity;
   CAIRN_TRY(validate(c));
   CAIRN_TRY(crypto::check_kdf_params(o.kdf));
 
@@ -738,16 +740,21 @@ Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location&
 
 Result<Bytes> RepositoryImpl::open_copy(const hash::ChunkId& id, const Location& loc,
                                         ByteView sealed, hash::Digest* proof) {
-  const std::string what = pack_what(loc.pack);
   auto key = pack_key(loc.pack);
   if (!key) return std::move(key).error();
+  return open_with((*key)->view(), id, loc, sealed, proof);
+}
+
+Result<Bytes> RepositoryImpl::open_with(ByteView key, const hash::ChunkId& id, const Location& loc,
+                                        ByteView sealed, hash::Digest* proof) {
+  const std::string what = pack_what(loc.pack);
   const pack::Entry e{
       id, static_cast<std::uint8_t>(loc.type), loc.flags, loc.offset, loc.length, loc.raw_size};
   Bytes out;
   {
     auto lease = readers_.lease();
-    CAIRN_TRY(pack::open_blob((*key)->view(), keys_.repo_id, e, sealed, lease->d,
-                              config_.chunking.max_size, lease->scratch, out, what));
+    CAIRN_TRY(pack::open_blob(key, keys_.repo_id, e, sealed, lease->d, config_.chunking.max_size,
+                              lease->scratch, out, what));
   }
   if (hasher_.hash(out, proof) != id.d)
     return corrupt_error(fmt::format("chunk '{}' in {}", id.hex(), what),
@@ -768,10 +775,47 @@ Result<Bytes> RepositoryImpl::read_chunk_unproven(const hash::ChunkId& id, hash:
     if (r) return r;
     if (!first) first = std::move(r).error();
   }
+  // move records (U1): a pack rewritten since would be resolved here too.
+  for (const auto& loc : copies) {
+    CAIRN_TRY_ASSIGN(auto r, read_via_parity(id, loc, proof));
+    if (r) return std::move(*r);
+  }
   return std::move(first->wrap(
       fmt::format("cannot read chunk '{}'{}", id.hex(),
                   copies.size() > 1 ? fmt::format(" ({} copies, none intact)", copies.size())
                                     : std::string())));
+}
+
+Result<std::optional<Bytes>> RepositoryImpl::read_via_parity(const hash::ChunkId& id,
+                                                             const Location& loc,
+                                                             hash::Digest* proof) {
+  std::shared_ptr<const Bytes> pack;
+  {
+    std::lock_guard lock(parity_mu_);
+    auto it = parity_packs_.find(loc.pack);
+    if (it == parity_packs_.end()) {
+      CAIRN_TRY_ASSIGN(auto groups, parity::list_groups(*this, [](const std::string&, Error) {}));
+      CAIRN_TRY_ASSIGN(auto rb, parity::rebuild(*this, groups, {loc.pack}));
+      auto got = rb.packs.find(loc.pack);
+      constexpr std::size_t kMaxKept = 4;  // packs of up to pack_size each
+      if (parity_packs_.size() >= kMaxKept) parity_packs_.clear();
+      it = parity_packs_
+               .emplace(loc.pack, got == rb.packs.end()
+                                      ? nullptr
+                                      : std::make_shared<const Bytes>(std::move(got->second)))
+               .first;
+    }
+    pack = it->second;
+  }
+  if (!pack || pack->size() < pack::kHeaderSize || loc.offset + loc.length > pack->size())
+    return std::optional<Bytes>{};
+  const ByteView bytes(*pack);
+  auto key = pack::open_data_key(bytes.first(pack::kHeaderSize), keys_.box_pk, keys_.box_sk.view(),
+                                 pack_what(loc.pack));
+  if (!key) return std::optional<Bytes>{};
+  auto r = open_with(key->view(), id, loc, bytes.subspan(loc.offset, loc.length), proof);
+  if (!r) return std::optional<Bytes>{};
+  return std::optional<Bytes>(std::move(*r));
 }
 
 Result<Bytes> RepositoryImpl::read_chunk(const hash::ChunkId& id, const hash::Digest& proof) {

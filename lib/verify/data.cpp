@@ -13,6 +13,7 @@
 #include "base/work_queue.hpp"
 #include "compress/zstd.hpp"
 #include "pack/pack.hpp"
+#include "repo/parity.hpp"
 #include "repo/stored.hpp"
 #include "verify/engine.hpp"
 #include "verify/report.hpp"
@@ -169,6 +170,47 @@ void merge_damage(Run& run, const hash::PackId& id, PackDamage d) {
   it->second.reason += "; " + earlier;
 }
 
+// Packs missing or not matching their name, rebuilt from their group's parity (repo/parity.hpp)
+// and put back: each is then read and checked as any other, and reported as repaired (a note).
+// One that cannot be rebuilt stays damaged, its reason saying why parity could not help.
+Status repair_from_parity(Run& run, const hash::KeyedHasher& hasher,
+                          const std::set<hash::PackId>& intact) {
+  std::set<hash::PackId> want;
+  for (const auto& [id, d] : run.packs)
+    if (d.problem != PackProblem::unindexed) want.insert(id);
+  if (want.empty()) return {};
+  CAIRN_TRY_ASSIGN(auto groups,
+                   repo::parity::list_groups(run.repo, [&](const std::string& name, Error why) {
+                     run.other.push_back({"parity", name, why.message});
+                   }));
+  if (groups.empty()) return {};
+  CAIRN_TRY_ASSIGN(auto rb, repo::parity::rebuild(run.repo, groups, want, intact));
+  for (auto& [id, bytes] : rb.packs) {
+    CAIRN_TRY(repo::parity::put_back(run.repo, id, bytes));
+    bytes = Bytes{};
+    CAIRN_TRY_ASSIGN(PackCheck check, check_pack(run.repo, hasher, id));
+    ++run.summary.packs_read;
+    run.summary.bytes_read += check.bytes;
+    const bool was_missing = run.packs.at(id).problem == PackProblem::missing;
+    for (const auto& [c, proof] : check.proofs) run.proofs.emplace(c, proof);
+    if (check.damage) {  // its writer stored bad blobs: parity restores the pack, not them
+      merge_damage(run, id, std::move(*check.damage));
+      continue;
+    }
+    run.packs.erase(id);
+    run.stored[id] = check.bytes;
+    for (auto& set : run.sets)  // "pack <id> is missing" is no longer the set's problem
+      if (set.detail.find(id.hex()) != std::string::npos) set.detail.clear();
+    run.notes.push_back(fmt::format("repaired pack {} from parity object {} (it {})", id.hex(),
+                                    rb.by.at(id),
+                                    was_missing ? "was missing" : "did not match its name"));
+  }
+  for (const auto& [id, why] : rb.failed)
+    if (auto it = run.packs.find(id); it != run.packs.end())
+      it->second.reason += "; parity cannot repair it: " + why;
+  return {};
+}
+
 }  // namespace
 
 Status read_data(Run& run, const DataSubset& subset) {
@@ -216,6 +258,10 @@ Status read_data(Run& run, const DataSubset& subset) {
     for (const auto& [id, proof] : results[i].proofs) run.proofs.emplace(id, proof);
     results[i].proofs = {};
   }
+  std::set<hash::PackId> intact;
+  for (std::size_t i = 0; i < chosen.size(); ++i)
+    if (!results[i].damage) intact.insert(chosen[i]);
+  CAIRN_TRY(repair_from_parity(run, hasher, intact));
   return check_proofs(run);
 }
 

@@ -26,6 +26,7 @@ CAIRN_BUILD_PACKAGES=(
   faketime strace  # tests/cli: clock-skew cases (faketime), crash-point sweeps (strace -e inject)
   clang-format  # meta:format (scripts/check-format.sh): the layout .clang-format sets
   libfuse3-dev  # cairn mount (lib/mount)
+  libisal-dev  # erasure-coded parity (lib/repo/parity.cpp): Intel ISA-L Reed-Solomon
   fuse3  # tests/cli/mount: fusermount3
   zsh fish  # meta/completion: the generated zsh and fish completion scripts load and answer
 )

@@ -49,3 +49,41 @@ made_backup() {
   echo "$id $1" >>made
   echo "$id"
 }
+
+# compact_repo: a repository with the smallest chunks (64K..256K) and packs of 1M, so that one
+# backup's files share packs and dropping a set leaves packs part used (cairn-prune
+# --max-unused).
+compact_repo() {
+  local state=${XDG_STATE_HOME:-$HOME/.local/state}/cairn
+  mkdir -p "$state"
+  export CAIRN_PASSPHRASE_FILE=$state/passphrase
+  (umask 077 && printf 'correct horse battery staple %s\n' "$RANDOM" >"$CAIRN_PASSPHRASE_FILE")
+  export CAIRN_REPO=$PWD/repo
+  export CAIRN_CATALOG=${CAIRN_CATALOG:-$state/catalog.db}
+  cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" --chunk-min 64K \
+    --chunk-avg 128K --chunk-max 256K --pack-size 1M >/dev/null || die "cairn init failed"
+}
+
+# compact_sets N: N daily sets of d1..dN, each holding the same base/ (8 files of 96K) and a
+# file of its own (256K); set i also changes base/f$i, so the first sets' packs hold chunks that only
+# they need next to chunks every later set needs.
+compact_sets() {
+  local i j
+  mkdir base0
+  for j in 1 2 3 4 5 6 7 8; do gen_file "base0/f$j" 96K "$((100 + j))"; done
+  for i in $(seq 1 "$1"); do
+    mkdir "d$i"
+    cp -r base0 "d$i/base"
+    [ "$i" -gt 8 ] || gen_file "d$i/base/f$i" 96K "$((200 + i))"
+    gen_file "d$i/own.bin" 256K "$((300 + i))"
+    made_backup "d$i" app daily >/dev/null
+  done
+}
+
+# packs_bytes: the bytes the repository's packs hold.
+packs_bytes() { find "$CAIRN_REPO/packs" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+
+# verify_clean: cairn-verify --read-data passes.
+verify_clean() {
+  cairn-verify --read-data >verify.out 2>&1 || { sed 's/^/  | /' verify.out >&2; die "cairn-verify --read-data fails"; }
+}

@@ -64,8 +64,8 @@ Result<CompactPlan> plan_compaction(repo::Repository& r, const repo::gc::Sets& s
     if (it == s.readable.end()) continue;
     if (Status st = add_live(r, id, plan.live, cancel); !st) {
       if (st.error().code == Errc::cancelled) return std::move(st).error();
-      return Error{Errc::corrupt, fmt::format("set {}: {}; nothing is compacted", id.hex(),
-                                              st.error().message)};
+      return Error{Errc::corrupt,
+                   fmt::format("set {}: {}; nothing is compacted", id.hex(), st.error().message)};
     }
     s.moves.resolve(id, it->second.body->packs, needed);
     plan.sets.push_back(id);

@@ -44,7 +44,8 @@ Status check_move_cover(Repository& r, const MoveRecord& m, std::string_view wha
       targets.push_back(&it->second);
     }
     for (const auto& c : mv.chunks)
-      if (std::none_of(targets.begin(), targets.end(), [&](const auto* t) { return t->contains(c); }))
+      if (std::none_of(targets.begin(), targets.end(),
+                       [&](const auto* t) { return t->contains(c); }))
         return Error{Errc::corrupt,
                      fmt::format("{} says pack {} moved to {} pack(s) that do not hold its chunk "
                                  "{}: it is ignored",
@@ -88,10 +89,10 @@ Result<Moves> load_moves(Repository& r, const Repository::SkipRecord& skip) {
   return Moves(std::move(records));
 }
 
-Result<RewriteResult> rewrite_packs(Repository& r, const std::vector<hash::PackId>& packs,
-                                    const std::unordered_set<hash::ChunkId, hash::DigestHasher>& live,
-                                    const MoveRecord& about, const RewriteReport& report,
-                                    Observer& obs, const CancelToken& cancel) {
+Result<RewriteResult> rewrite_packs(
+    Repository& r, const std::vector<hash::PackId>& packs,
+    const std::unordered_set<hash::ChunkId, hash::DigestHasher>& live, const MoveRecord& about,
+    const RewriteReport& report, Observer& obs, const CancelToken& cancel) {
   RewriteResult res;
   if (packs.empty()) return res;
   test_pause("rewrite-before-copy");

@@ -21,7 +21,8 @@
 namespace cairn::repo {
 
 // The chunk ids each pack's own (trailing) index lists, read once per pack.
-using PackIndexCache = std::map<hash::PackId, std::unordered_set<hash::ChunkId, hash::DigestHasher>>;
+using PackIndexCache =
+    std::map<hash::PackId, std::unordered_set<hash::ChunkId, hash::DigestHasher>>;
 
 // Errc::corrupt naming `what` unless every chunk each move of `m` names is in one of its target
 // packs (their trailing indexes, authenticated): a record that claims more than was copied
@@ -68,15 +69,15 @@ struct RewriteResult {
 // Copies every chunk of `packs` that `live` holds (read with authentication, then put()
 // through a WriteSession of its own, so it is sealed afresh to the repository's current key)
 // into new packs, writes their index file, then a move record: `about`'s sets (those `live`
-// was read from), user and host, with the moves made. `report` hears "+packs/..", "+index/..", "+holds/.." in upload-safe order. A
-// pack with a chunk that cannot be read is left out of the record (and named to `obs`).
-// Test hooks (CAIRN_TEST_PAUSE): "rewrite-before-copy", "rewrite-before-record".
+// was read from), user and host, with the moves made. `report` hears "+packs/..", "+index/..",
+// "+holds/.." in upload-safe order. A pack with a chunk that cannot be read is left out of the
+// record (and named to `obs`). Test hooks (CAIRN_TEST_PAUSE): "rewrite-before-copy",
+// "rewrite-before-record".
 using RewriteReport = std::function<Status(char op, const std::string& path)>;
 Result<RewriteResult> rewrite_packs(
     Repository& r, const std::vector<hash::PackId>& packs,
-    const std::unordered_set<hash::ChunkId, hash::DigestHasher>& live,
-    const MoveRecord& about, const RewriteReport& report, Observer& obs,
-    const CancelToken& cancel);
+    const std::unordered_set<hash::ChunkId, hash::DigestHasher>& live, const MoveRecord& about,
+    const RewriteReport& report, Observer& obs, const CancelToken& cancel);
 
 // CAIRN_TEST_PAUSE=POINT[,POINT...] (builds with -DCAIRN_TEST_HOOKS=ON only): the process
 // stops itself (SIGSTOP) at each of these points, for tests that run something meanwhile.

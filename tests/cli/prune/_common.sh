@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers for the prune/ cases (sourced after lib.sh).
 
-# prune_repo: like make_repo, with small chunks (64K..256K) and small packs (64K), so that
-# files of a few hundred KiB land in packs of their own and dropping a set frees packs.
+# prune_repo [PACK-SIZE]: like make_repo, with small chunks (64K..256K) and small packs (64K,
+# or PACK-SIZE), so that files of a few hundred KiB land in packs of their own and dropping a
+# set frees packs.
 prune_repo() {
   local state=${XDG_STATE_HOME:-$HOME/.local/state}/cairn
   mkdir -p "$state"
@@ -11,7 +12,7 @@ prune_repo() {
   export CAIRN_REPO=$PWD/repo
   export CAIRN_CATALOG=${CAIRN_CATALOG:-$state/catalog.db}
   cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" --chunk-min 64K \
-    --chunk-avg 128K --chunk-max 256K --pack-size 64K >/dev/null || die "cairn init failed"
+    --chunk-avg 128K --chunk-max 256K --pack-size "${1:-64K}" >/dev/null || die "cairn init failed"
 }
 
 # prune_policy KEEP_LAST: a policy file keeping the KEEP_LAST newest sets of class daily (other
@@ -50,18 +51,28 @@ made_backup() {
   echo "$id"
 }
 
-# compact_repo: a repository with the smallest chunks (64K..256K) and packs of 1M, so that one
-# backup's files share packs and dropping a set leaves packs part used (cairn-prune
-# --max-unused).
-compact_repo() {
-  local state=${XDG_STATE_HOME:-$HOME/.local/state}/cairn
-  mkdir -p "$state"
-  export CAIRN_PASSPHRASE_FILE=$state/passphrase
-  (umask 077 && printf 'correct horse battery staple %s\n' "$RANDOM" >"$CAIRN_PASSPHRASE_FILE")
-  export CAIRN_REPO=$PWD/repo
-  export CAIRN_CATALOG=${CAIRN_CATALOG:-$state/catalog.db}
-  cairn init --repo "$CAIRN_REPO" --passphrase-file "$CAIRN_PASSPHRASE_FILE" --chunk-min 64K \
-    --chunk-avg 128K --chunk-max 256K --pack-size 1M >/dev/null || die "cairn init failed"
+# compact_setup N: for the compact-* cases (cairn-prune --max-unused): a repository whose packs
+# of 1M hold several files of one backup, a policy keeping the 4 newest daily sets, and
+# compact_sets N.
+compact_setup() {
+  prune_repo 1M
+  prune_policy 4
+  : >made
+  compact_sets "$1"
+}
+
+# wait_stopped PID ERRFILE: until the process has stopped itself (CAIRN_TEST_PAUSE, state T),
+# at most 120 s; ERRFILE is its stderr, shown if it exits instead.
+wait_stopped() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    case $(ps -o stat= -p "$1" 2>/dev/null) in
+      T*) return 0 ;;
+      "") die "the paused process exited: $(cat "$2")" ;;
+    esac
+    sleep 0.1
+  done
+  die "the process did not reach its pause point"
 }
 
 # compact_sets N: N daily sets of d1..dN, each holding the same base/ (8 files of 96K) and a

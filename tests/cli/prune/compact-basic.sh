@@ -10,10 +10,7 @@ set -euo pipefail
 # shellcheck source=_common.sh
 . "$(dirname "$0")/_common.sh"
 
-compact_repo
-prune_policy 4
-: >made
-compact_sets 8
+compact_setup 8
 
 # --dry-run: a plan line for the compaction, nothing changed.
 before=$(repo_fingerprint)

@@ -11,28 +11,13 @@ set -euo pipefail
 # shellcheck source=_common.sh
 . "$(dirname "$0")/_common.sh"
 
-compact_repo
-prune_policy 4
-: >made
-compact_sets 8
+compact_setup 8
 
-# wait_stopped PID: until the process has stopped itself (state T), at most 120 s.
-wait_stopped() {
-  local i
-  for ((i = 0; i < 1200; i++)); do
-    case $(ps -o stat= -p "$1" 2>/dev/null) in
-      T*) return 0 ;;
-      "") die "cairn-prune exited before its pause point: $(cat paused.err)" ;;
-    esac
-    sleep 0.1
-  done
-  die "cairn-prune did not reach its pause point"
-}
 
 # The prune drops d1..d4; their own files are then in no kept set.
 CAIRN_TEST_PAUSE=rewrite-before-copy cairn-prune --grace-time 0 --max-unused 10% >paused.out 2>paused.err &
 pid=$!
-wait_stopped "$pid"
+wait_stopped "$pid" paused.err
 mkdir w
 cp d1/own.bin d1/base/f1 w/
 cp d2/own.bin w/own2.bin

@@ -11,10 +11,7 @@ set -euo pipefail
 # shellcheck source=_common.sh
 . "$(dirname "$0")/_common.sh"
 
-compact_repo
-prune_policy 4
-: >made
-compact_sets 6
+compact_setup 6
 cairn-prune --grace-time 0 >/dev/null 2>prune.err   # drops d1, d2 (their packs stay: kept sets need them)
 # FROM: a pack the first kept set needs; TO: another pack (which holds none of FROM's chunks).
 keep=$(set_ids app | head -n 1)

@@ -10,30 +10,15 @@ set -euo pipefail
 # shellcheck source=_common.sh
 . "$(dirname "$0")/_common.sh"
 
-compact_repo
-prune_policy 4
-: >made
-compact_sets 8
+compact_setup 8
 cairn-prune --grace-time 0 >/dev/null 2>prune.err
 
-# wait_stopped PID: until the process has stopped itself (state T), at most 120 s.
-wait_stopped() {
-  local i
-  for ((i = 0; i < 1200; i++)); do
-    case $(ps -o stat= -p "$1" 2>/dev/null) in
-      T*) return 0 ;;
-      "") die "cairn-prune exited before its pause point: $(cat killed.err)" ;;
-    esac
-    sleep 0.1
-  done
-  die "cairn-prune did not reach its pause point"
-}
 
 n=0
 for point in rewrite-before-copy rewrite-before-record; do
   CAIRN_TEST_PAUSE=$point cairn-prune --grace-time 0 --max-unused 10% >killed.out 2>killed.err &
   pid=$!
-  wait_stopped "$pid"
+  wait_stopped "$pid" killed.err
   kill -9 "$pid"
   wait "$pid" || true
   check_all_restore

@@ -2,6 +2,7 @@
 // output; the garbage collection is repo/gc (see prune.hpp for the whole protocol).
 #include "ops/prune.hpp"
 #include "model/set.hpp"
+#include "ops/compact.hpp"
 #include "ops/hold.hpp"
 #include "ops/tag.hpp"
 
@@ -18,6 +19,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "base/env.hpp"
 #include "base/time.hpp"
 #include "policy/policy.hpp"
 #include "repo/gc.hpp"
@@ -107,7 +109,8 @@ Result<Freed> freed_by(repo::Repository& r, const Sets& sets, const std::vector<
   for (const auto& row : rows) {
     auto it = sets.readable.find(row.id);
     if (it == sets.readable.end()) continue;
-    for (const auto& p : it->second.body->packs) (row.keep ? kept : dropped).insert(p);
+    for (const auto& p : sets.moves.resolve(row.id, it->second.body->packs))
+      (row.keep ? kept : dropped).insert(p);
   }
   Freed f;
   CAIRN_TRY_ASSIGN(const auto stored, stored_packs(r));
@@ -274,6 +277,28 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
                      [&](const hash::SetId& id) { sets.readable.erase(id); });
 }
 
+// --max-unused: the packs chosen are rewritten and a move record written (ops/prune.hpp).
+struct Compacted {
+  CompactPlan plan;
+  repo::RewriteResult done;
+};
+
+Result<Compacted> compact(repo::Repository& r, Sets& sets, const MaxUnused& m, ObjectLines& lines,
+                          Observer& obs, const CancelToken& cancel) {
+  Compacted c;
+  std::vector<hash::SetId> keep;
+  for (const auto& [id, obj] : sets.readable) keep.push_back(id);
+  CAIRN_TRY_ASSIGN(c.plan, plan_compaction(r, sets, keep, m, obs, cancel));
+  if (c.plan.packs.empty()) return c;
+  repo::MoveRecord about;
+  about.sets = c.plan.sets;
+  about.user = current_user();
+  about.host = host_name();
+  CAIRN_TRY_ASSIGN(c.done, repo::rewrite_packs(r, c.plan.packs, c.plan.live, about, lines.report(),
+                                               obs, cancel));
+  return c;
+}
+
 }  // namespace
 
 Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
@@ -287,6 +312,10 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
     }
   }
   if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
+  std::optional<MaxUnused> max_unused;
+  if (o.max_unused) {
+    CAIRN_TRY_ASSIGN(max_unused, parse_max_unused(*o.max_unused));
+  }
   std::int64_t now = o.now_ns.value_or(now_ns());
   const std::filesystem::path policy_file = policy::locate(o.policy);
   CAIRN_TRY_ASSIGN(policy::Policy pol, policy::load(policy_file));
@@ -342,6 +371,11 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
   int warnings = 0;
   CAIRN_TRY_ASSIGN(const auto hold_records, readable_holds(*ctx.repo, obs, &warnings));
   CAIRN_TRY_ASSIGN(const auto tag_records, readable_tag_records(*ctx.repo, obs, &warnings));
+  // Move records: a damaged one (or one its target packs do not cover) stops every deletion,
+  // as an unreadable set does: the packs it names could be the only copy of a set's chunks.
+  int bad_moves = 0;
+  CAIRN_TRY_ASSIGN(sets.moves, repo::load_moves(*ctx.repo, skip_damaged("move", obs, &bad_moves)));
+  warnings += bad_moves;
   CAIRN_TRY_ASSIGN(const auto rows,
                    plan(pol, sets, recs, hold_states(hold_records), tag_records, now));
   CAIRN_TRY_ASSIGN(const Freed freed, freed_by(*ctx.repo, sets, rows));
@@ -363,22 +397,48 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       "need, {} unreferenced)",
       rows.size(), kept, dropped, freed.bytes, freed.dropped_packs + freed.unreferenced_packs,
       freed.dropped_packs, freed.unreferenced_packs);
+  Compacted compacted;
   const auto summary = [&](bool done, const GcResult& gc) {
-    return nlohmann::json{{"schema", kSchema},
-                          {"type", "summary"},
-                          {"dry_run", !done},
-                          {"sets", rows.size()},
-                          {"keep", kept},
-                          {"drop", dropped},
-                          {"free_bytes", freed.bytes},
-                          {"free_packs", freed.dropped_packs + freed.unreferenced_packs},
-                          {"swept_packs", gc.swept_packs},
-                          {"swept_bytes", gc.swept_bytes},
-                          {"candidates", gc.candidates}}
-               .dump() +
-           "\n";
+    auto j = nlohmann::json{{"schema", kSchema},
+                            {"type", "summary"},
+                            {"dry_run", !done},
+                            {"sets", rows.size()},
+                            {"keep", kept},
+                            {"drop", dropped},
+                            {"free_bytes", freed.bytes},
+                            {"free_packs", freed.dropped_packs + freed.unreferenced_packs},
+                            {"swept_packs", gc.swept_packs},
+                            {"swept_bytes", gc.swept_bytes},
+                            {"candidates", gc.candidates}};
+    if (max_unused) {
+      j["compact_packs"] = compacted.plan.packs.size();
+      j["rewrite_bytes"] = done ? compacted.done.bytes_written : compacted.plan.rewrite_bytes;
+      j["compact_free_bytes"] = compacted.plan.free_bytes;
+    }
+    return j.dump() + "\n";
+  };
+  // The compaction line: what it did (or, with --dry-run, would do).
+  const auto compact_line = [&](bool done) {
+    if (done)
+      return fmt::format(
+          "compact: rewrote {} packs ({} bytes of live chunks) into {} new packs ({} bytes); {} "
+          "bytes to be freed once the old packs are swept",
+          compacted.done.packs_read, compacted.done.bytes_read, compacted.done.packs_written,
+          compacted.done.bytes_written, compacted.plan.free_bytes);
+    return fmt::format(
+        "compact: would rewrite {} packs ({} bytes of live chunks) and free {} bytes once they "
+        "are swept",
+        compacted.plan.packs.size(), compacted.plan.rewrite_bytes, compacted.plan.free_bytes);
   };
   if (o.dry_run) {
+    if (max_unused && sets.unreadable.empty() && bad_moves == 0) {
+      std::vector<hash::SetId> keep;
+      for (const auto& row : rows)
+        if (row.keep && sets.readable.contains(row.id)) keep.push_back(row.id);
+      CAIRN_TRY_ASSIGN(compacted.plan,
+                       plan_compaction(*ctx.repo, sets, keep, *max_unused, obs, cancel));
+      if (!o.json) CAIRN_TRY(out.write(as_bytes(compact_line(false) + "\n")));
+    }
     CAIRN_TRY(out.write(as_bytes(o.json ? summary(false, GcResult{}) : total + "\n")));
     CAIRN_TRY(out.flush());
     return Outcome{warnings, {}};
@@ -400,6 +460,18 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       obs.warning(fmt::format("set {}", id.hex()),
                   Error{Errc::corrupt, why + "; no pack was deleted"});
     return Outcome{warnings + static_cast<int>(sets.unreadable.size()), {}};
+  }
+  if (bad_moves > 0) {
+    obs.info("a move record is damaged (named above): no pack was compacted or deleted");
+    return Outcome{warnings, {}};
+  }
+  if (max_unused) {
+    CAIRN_TRY_ASSIGN(compacted, compact(*ctx.repo, sets, *max_unused, lines, obs, cancel));
+    obs.info(compact_line(true));
+    if (!compacted.done.record.empty()) {
+      CAIRN_TRY_ASSIGN(sets.moves,
+                       repo::load_moves(*ctx.repo, skip_damaged("move", obs, &bad_moves)));
+    }
   }
   const GcOptions gco{prune_state_file(ctx.cat->file()), o.grace_generations, o.grace_ns, now};
   CAIRN_TRY_ASSIGN(const GcResult gc, collect(gco, *ctx.repo, sets, lines.report(), obs, cancel));

@@ -17,6 +17,11 @@
 //            "-index/OLD"), so a backup that opens the repository later cannot deduplicate
 //            against it. A candidate that a set references again (a backup that opened the
 //            repository before the mark used it) is rescued: a new index file names it again.
+//   compact  (--max-unused) the live chunks (every readable set's manifest, streamed) of the
+//            packs chosen are copied into new packs ("+packs/..", "+index/..") and a move
+//            record says so ("+holds/ID"): the sets it lists no longer need the old packs,
+//            which the mark below takes as candidates. A set committed after the live
+//            chunks were read is not listed, so it keeps the old pack it may deduplicate against.
 //   sweep    a candidate is deleted ("-packs/xx/ID") once at least `grace_generations` sets
 //            were written since it was marked AND `grace` passed AND, re-checked after the
 //            retirement, no set object in the repository references it.
@@ -53,6 +58,10 @@ struct PruneOptions {
   std::int64_t grace_ns = 12LL * 3600 * 1'000'000'000;  // time since the mark
   std::optional<std::string> grace_time;  // --grace-time "12h", "2d", "0": overrides grace_ns
   std::optional<std::int64_t> now_ns;     // the clock, for tests; default: now
+  // --max-unused PCT% | SIZE: compaction (off when unset). Packs whose unused share exceeds
+  // PCT, or (SIZE) the packs with most unused bytes until SIZE would be freed, have their live
+  // chunks rewritten into new packs (repo/rewrite.hpp); the old packs then go the sweep's way.
+  std::optional<std::string> max_unused;
 };
 
 // Writes the plan (--dry-run: "keep|drop ID12 TIME SOURCE CLASS REASON" lines and a "total:"

@@ -1,5 +1,6 @@
 #include "ops/push.hpp"
 #include "ops/tag.hpp"
+#include "repo/rewrite.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -492,12 +493,16 @@ Status upload_dependencies(Pusher& p, std::vector<std::unique_ptr<Dest>>& dests,
   named.insert(streamed.begin(), streamed.end());  // sent while stdin was read
   if (r.keys().can_read()) {
     std::set<std::string> need;
+    // The packs the sets need through the move records (compaction); a damaged record is
+    // verify's and prune's to name.
+    CAIRN_TRY_ASSIGN(const auto moves,
+                     repo::load_moves(r, [](const std::string&, const Error&) {}));
     for (const auto& k : sets->second) {
       auto id = hash::SetId::from_hex(k.name);
       if (!id) continue;
       CAIRN_TRY_ASSIGN(auto obj, r.read_set(*id));
       if (obj.body)
-        for (const auto& pk : obj.body->packs) need.insert(pk.hex());
+        for (const auto& pk : moves.resolve(*id, obj.body->packs)) need.insert(pk.hex());
     }
     for (const auto& n : need)
       if (!named.contains(n)) packs.push_back(Key::pack(n));

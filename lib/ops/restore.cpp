@@ -1,4 +1,5 @@
 #include "ops/restore.hpp"
+#include "repo/rewrite.hpp"
 
 #include <fcntl.h>
 
@@ -143,8 +144,11 @@ Result<Outcome> restore_set(const RestoreOptions& o, Context& ctx,
   // them whole and ahead of the reader (backend/cache.hpp) instead of chunk by chunk.
   if (o.repo.from && o.patterns.empty() && !o.stdout_file && set.set().obj.body) {
     std::vector<backend::Key> packs;
-    // move records (U1): resolve through them
-    for (const auto& p : set.set().obj.body->packs) packs.push_back(backend::Key::pack(p));
+    // Through the move records (compaction): a damaged one is verify's to name, not ours.
+    auto moves = repo::load_moves(*ctx.repo, [](const std::string&, const Error&) {});
+    const auto& listed = set.set().obj.body->packs;
+    for (const auto& p : moves ? moves->resolve(rec.id, listed) : listed)
+      packs.push_back(backend::Key::pack(p));
     ctx.repo->storage().will_read(packs);
   }
   const restore::Options ro{o.patterns, o.keep_going, o.special,

@@ -284,8 +284,16 @@ Status scan_sets(repo::Repository& r, Sets& s, const CancelToken& cancel) {
 
 PackSet referenced_packs(const Sets& s) {
   PackSet out;
-  for (const auto& [id, obj] : s.readable)
-    for (const auto& p : obj.body->packs) out.insert(p);
+  for (const auto& [id, obj] : s.readable) s.moves.resolve(id, obj.body->packs, out);
+  return out;
+}
+
+Result<std::map<hash::PackId, std::vector<pack::Entry>>> indexed_entries(Repository& r,
+                                                                         Observer& obs) {
+  CAIRN_TRY_ASSIGN(auto files, read_indexes(r, obs));
+  std::map<hash::PackId, std::vector<pack::Entry>> out;
+  for (auto& f : files)
+    for (auto& ip : f.packs) out.emplace(ip.pack, std::move(ip.entries));
   return out;
 }
 

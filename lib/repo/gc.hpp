@@ -14,6 +14,7 @@
 
 #include "base/observer.hpp"
 #include "repo/repo.hpp"
+#include "repo/rewrite.hpp"
 
 namespace cairn::repo::gc {
 
@@ -24,12 +25,17 @@ struct Sets {
   std::map<hash::SetId, SetObject> readable;      // with their bodies
   std::map<hash::SetId, std::string> unreadable;  // and why
   std::uint64_t generation = 0;                   // the highest seq seen
+  Moves moves;  // the move records (load_moves), through which the sets' packs resolve
 };
 // Reads the set objects not read yet (a second call picks up sets written meanwhile). A set
 // removed between the listing and the read is skipped.
 Status scan_sets(Repository& r, Sets& s, const CancelToken& cancel);
-// The packs the readable sets need.
+// The packs the readable sets need, their `packs` resolved through `s.moves`.
 PackSet referenced_packs(const Sets& s);
+// Each indexed pack's entries, from every index file that authenticates (a pack several
+// files list: the first).
+Result<std::map<hash::PackId, std::vector<pack::Entry>>> indexed_entries(Repository& r,
+                                                                         Observer& obs);
 // Every pack the repository holds, with its size.
 Result<std::map<hash::PackId, std::uint64_t>> stored_packs(Repository& r);
 

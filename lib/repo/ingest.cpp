@@ -25,6 +25,7 @@
 
 #include "base/work_queue.hpp"
 #include "io/file.hpp"
+#include "repo/rewrite.hpp"
 
 namespace cairn::repo {
 namespace {
@@ -450,19 +451,6 @@ class Packer {
   Bytes buf_;
   SourceFiles files_;
 };
-
-// CAIRN_TEST_PAUSE=POINT[,POINT...] (builds with -DCAIRN_TEST_HOOKS=ON only): the process
-// stops itself (SIGSTOP) at each of these points, for tests that run something meanwhile.
-void test_pause([[maybe_unused]] std::string_view point) {
-#ifdef CAIRN_TEST_HOOKS
-  const char* env = std::getenv("CAIRN_TEST_PAUSE");
-  for (std::string_view at = env != nullptr ? env : ""; !at.empty();) {
-    const auto comma = at.find(',');
-    if (at.substr(0, comma) == point) ::raise(SIGSTOP);
-    at = comma == std::string_view::npos ? std::string_view{} : at.substr(comma + 1);
-  }
-#endif
-}
 
 }  // namespace
 

@@ -182,6 +182,8 @@ class RepositoryImpl final : public Repository {
   Result<std::vector<HoldRecord>> list_holds(const SkipRecord& skip) override;
   Result<std::string> write_tag_record(TagRecord r) override;
   Result<std::vector<TagRecord>> list_tag_records(const SkipRecord& skip) override;
+  Result<std::string> write_move_record(MoveRecord r) override;
+  Result<std::vector<MoveRecord>> list_move_records(const SkipRecord& skip) override;
   Result<std::string> write_revocation(Revocation r) override;
   Result<std::vector<Revocation>> revocations() override;
 

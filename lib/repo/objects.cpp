@@ -1,5 +1,6 @@
 #include "repo/objects.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -626,6 +627,64 @@ Result<TagRecord> decode_tag_record(ByteView file, const crypto::KeyMaterial& ke
   CAIRN_TRY_ASSIGN(r.user, f.str("user"));
   CAIRN_TRY_ASSIGN(r.host, f.str("host"));
   return r;
+}
+
+Result<Bytes> encode_move_record(const MoveRecord& r, const crypto::KeyMaterial& keys) {
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot write move records"};
+  CAIRN_TRY(check_utf8(r.user, "user"));
+  CAIRN_TRY(check_utf8(r.host, "host"));
+  json moves = json::array();
+  for (const auto& m : r.moves)
+    moves.push_back(
+        {{"from", m.from.hex()}, {"to", id_array(m.to)}, {"chunks", id_array(m.chunks)}});
+  const json hj = {{"repo_id", to_hex(keys.repo_id)}, {"time_ns", r.time_ns}};
+  const json bj = {
+      {"sets", id_array(r.sets)}, {"moves", moves}, {"user", r.user}, {"host", r.host}};
+  return seal_envelope(kMoveMagic, kMoveVersion, "move", Signer::admin, dump(hj), dump(bj), keys);
+}
+
+Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& keys,
+                                      std::string_view what) {
+  if (!keys.can_read())
+    return Error{Errc::auth, "this key is write-only: it cannot read move records"};
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kMoveMagic, kMoveVersion, "move",
+                                               Signer::admin, keys, true, what));
+  MoveRecord r;
+  {
+    CAIRN_TRY_ASSIGN(json h, parse_object(as_chars(env.header), what));
+    Fields hf(h, what);
+    CAIRN_TRY(check_repo_id(hf, keys.repo_id, what));
+    CAIRN_TRY_ASSIGN(r.time_ns, hf.i64("time_ns"));
+  }
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
+  Fields f(j, what);
+  CAIRN_TRY(f.id_list("sets", r.sets));
+  std::sort(r.sets.begin(), r.sets.end());
+  CAIRN_TRY_ASSIGN(const json* moves, f.at("moves"));
+  if (!moves->is_array()) return corrupt(what, "field 'moves' is malformed");
+  for (const auto& m : *moves) {
+    if (!m.is_object()) return corrupt(what, "field 'moves' is malformed");
+    Fields mf(m, what);
+    PackMove pm;
+    CAIRN_TRY_ASSIGN(const json* from, mf.at("from"));
+    CAIRN_TRY_ASSIGN(auto d, mf.digest(*from, "from"));
+    pm.from = hash::PackId{d};
+    CAIRN_TRY(mf.id_list("to", pm.to));
+    CAIRN_TRY(mf.id_list("chunks", pm.chunks));
+    if (pm.to.empty() || pm.chunks.empty() ||
+        std::find(pm.to.begin(), pm.to.end(), pm.from) != pm.to.end())
+      return corrupt(
+          what, fmt::format("its move of pack {} names no other pack or no chunk", pm.from.hex()));
+    r.moves.push_back(std::move(pm));
+  }
+  CAIRN_TRY_ASSIGN(r.user, f.str("user"));
+  CAIRN_TRY_ASSIGN(r.host, f.str("host"));
+  return r;
+}
+
+bool is_move_record(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kMoveMagic;
 }
 
 bool is_tag_record(ByteView file) {

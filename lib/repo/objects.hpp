@@ -12,8 +12,8 @@
 //              | seal(data_key, body JSON, ad = repo_id | "set" | header JSON bytes)
 //              | the writer's Ed25519 signature (64) over all preceding bytes
 //   holds/<id> hold and release records ("CAIRNHL1", version 3), tag records ("CAIRNTG1",
-//              version 1) and writer revocations ("CAIRNRV1"): the set layout without the writer
-//              block, signed by the admin key
+//              version 1), move records ("CAIRNMV1", version 1) and writer revocations
+//              ("CAIRNRV1"): the set layout without the writer block, signed by the admin key
 // All integers little-endian. The JSON fields are listed in cairn-repository(5).
 #pragma once
 
@@ -37,6 +37,8 @@ inline constexpr std::string_view kHoldMagic = "CAIRNHL1";
 inline constexpr std::string_view kRevocationMagic = "CAIRNRV1";
 inline constexpr std::string_view kTagMagic = "CAIRNTG1";
 inline constexpr std::uint16_t kTagVersion = 1;
+inline constexpr std::string_view kMoveMagic = "CAIRNMV1";
+inline constexpr std::uint16_t kMoveVersion = 1;
 inline constexpr std::uint16_t kIndexVersion = 1;
 // Version 2: signed by the writer's own key, certified by the admin key.
 inline constexpr std::uint16_t kSetVersion = 2;
@@ -106,6 +108,13 @@ bool is_tag_record(ByteView file);  // by its magic
 Result<Bytes> encode_tag_record(const TagRecord& r, const crypto::KeyMaterial& keys);
 Result<TagRecord> decode_tag_record(ByteView file, const crypto::KeyMaterial& keys,
                                     std::string_view what);
+// ---- move records (holds/ beside hold records): the hold record's layout with magic
+// "CAIRNMV1", header {repo_id, time_ns}, sealed body {sets, moves: [{from, to, chunks}], user,
+// host}, signed by the admin key. Both need a full key (Errc::auth otherwise).
+bool is_move_record(ByteView file);  // by its magic
+Result<Bytes> encode_move_record(const MoveRecord& r, const crypto::KeyMaterial& keys);
+Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& keys,
+                                      std::string_view what);
 // A signed copy of the config (holds/<id>, written by init beside the config).
 bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);

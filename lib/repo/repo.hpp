@@ -145,6 +145,26 @@ struct TagRecord {
   bool operator==(const TagRecord&) const = default;
 };
 
+// Packs rewritten (compaction, re-encryption; holds/<id>, magic CAIRNMV1): for every set in
+// `sets` (those its writer had read), the chunks it needs from each move's `from` are in that
+// move's `to`; `chunks` names the chunks copied. Readers turn a set's `packs` into the packs it
+// really needs through these records, transitively (repo/rewrite.hpp: Moves). A set not listed
+// (committed later: it may have deduplicated against a chunk the rewrite left behind) keeps
+// `from`.
+struct PackMove {
+  hash::PackId from;
+  std::vector<hash::PackId> to;
+  std::vector<hash::ChunkId> chunks;
+  bool operator==(const PackMove&) const = default;
+};
+struct MoveRecord {
+  std::vector<hash::SetId> sets;  // sorted
+  std::vector<PackMove> moves;
+  std::string user, host;
+  std::int64_t time_ns = 0;
+  bool operator==(const MoveRecord&) const = default;
+};
+
 struct SetObject {
   hash::SetId id;
   SetHeader header;
@@ -290,6 +310,11 @@ class Repository {
   // Tag records, as hold records: both need a full key (the admin key signs them).
   virtual Result<std::string> write_tag_record(TagRecord r) = 0;
   virtual Result<std::vector<TagRecord>> list_tag_records(const SkipRecord& skip = {}) = 0;
+  // Move records, as tag records; list_move_records also leaves out (passing it to `skip`,
+  // Errc::corrupt without one) a record whose target packs do not hold every chunk it names
+  // (check_move_cover in repo/rewrite.hpp).
+  virtual Result<std::string> write_move_record(MoveRecord r) = 0;
+  virtual Result<std::vector<MoveRecord>> list_move_records(const SkipRecord& skip = {}) = 0;
   // Writer revocations: write_revocation needs the admin key (a full key) and returns the
   // record's path; revocations() reads and authenticates every revocation record (any key);
   // a damaged one is Errc::corrupt. read_set refuses a revoked writer's sets not in `keep`.

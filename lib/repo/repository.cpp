@@ -12,6 +12,7 @@
 #include "base/time.hpp"
 #include "repo/internal.hpp"
 #include "repo/parity.hpp"
+#include "repo/rewrite.hpp"
 
 namespace cairn::repo {
 
@@ -1019,7 +1020,8 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
   return list_admin_records<HoldRecord>(
       *be_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
-        return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw);
+        return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
+               !is_move_record(raw);
       },
       [&](ByteView raw, const std::string& what) { return decode_hold(raw, keys_, what); });
 }
@@ -1034,6 +1036,24 @@ Result<std::vector<TagRecord>> RepositoryImpl::list_tag_records(const SkipRecord
   return list_admin_records<TagRecord>(
       *be_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
       [&](ByteView raw, const std::string& what) { return decode_tag_record(raw, keys_, what); });
+}
+
+Result<std::string> RepositoryImpl::write_move_record(MoveRecord r) {
+  r.time_ns = now_or(r.time_ns);
+  std::sort(r.sets.begin(), r.sets.end());
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_move_record(r, keys_));
+  return put_admin_record(bytes);
+}
+
+Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipRecord& skip) {
+  PackIndexCache cache;
+  return list_admin_records<MoveRecord>(
+      *be_, "move", skip, [](ByteView raw) { return is_move_record(raw); },
+      [&](ByteView raw, const std::string& what) -> Result<MoveRecord> {
+        CAIRN_TRY_ASSIGN(MoveRecord m, decode_move_record(raw, keys_, what));
+        CAIRN_TRY(check_move_cover(*this, m, what, cache));
+        return m;
+      });
 }
 
 Result<std::string> RepositoryImpl::write_revocation(Revocation r) {

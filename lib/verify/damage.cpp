@@ -31,7 +31,7 @@ Status fill_lost(Run& run) {
 class Attribution {
  public:
   Attribution(Run& run, const SetState& s) : run_(run) {
-    for (const auto& p : s.body()->packs)
+    for (const auto& p : run.moves.resolve(s.id, s.body()->packs))
       if (auto it = run.packs.find(p); it != run.packs.end()) listed_.push_back(&it->second);
   }
   bool names_damaged_pack() const { return !listed_.empty(); }

@@ -29,6 +29,7 @@
 #include "catalog/catalog.hpp"
 #include "repo/objects.hpp"
 #include "repo/repo.hpp"
+#include "repo/rewrite.hpp"
 #include "verify/report.hpp"
 
 namespace cairn::verify {
@@ -114,8 +115,9 @@ struct Run {
   // The set objects listed before the repository was opened (Repository::list_sets_at).
   std::optional<std::vector<hash::SetId>> listed_sets;
 
-  std::map<hash::PackId, std::uint64_t> stored;         // packs in storage, with their sizes
-  std::unordered_set<hash::PackId> indexed;             // packs some index file lists
+  std::map<hash::PackId, std::uint64_t> stored;  // packs in storage, with their sizes
+  std::unordered_set<hash::PackId> indexed;      // packs some index file lists
+  repo::Moves moves;  // the move records that authenticate and hold: sets' packs resolve through
   std::vector<SetState> sets;                           // every set object, plus catalog-only ones
   std::map<hash::PackId, PackDamage> packs;             // missing, unindexed or damaged packs
   std::map<hash::ChunkId, std::string> missing_chunks;  // referenced, not locatable: who needs it

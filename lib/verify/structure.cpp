@@ -99,9 +99,12 @@ Status for_each_index_pack(Run& run, bool record_damage,
 }
 
 // Hold records (holds/<id>): each must match its name, and (with a full key) authenticate.
+// Move records must also be covered by their target packs; those that are go to run.moves.
 Status check_hold_records(Run& run) {
   const auto& keys = run.repo.keys();
-  return for_each_named_object(
+  std::vector<repo::MoveRecord> moves;
+  repo::PackIndexCache cover;
+  CAIRN_TRY(for_each_named_object(
       run, Kind::hold,
       [&](const std::string& name) {
         run.other.push_back({"hold", name, "its content does not match its name"});
@@ -119,6 +122,19 @@ Status check_hold_records(Run& run) {
           return {};
         }
         if (!keys.can_read()) return {};
+        if (repo::is_move_record(raw)) {  // move records (compaction) too
+          const std::string what = fmt::format("move record '{}'", name);
+          auto mv = repo::decode_move_record(raw, keys, what);
+          Status ok = mv ? repo::check_move_cover(run.repo, *mv, what, cover) : Status{};
+          if (!mv || !ok) {
+            Error e = mv ? std::move(ok).error() : std::move(mv).error();
+            if (!is_damage(e)) return e;
+            run.other.push_back({"move", name, e.message});
+          } else {
+            moves.push_back(std::move(*mv));
+          }
+          return {};
+        }
         if (repo::is_tag_record(raw)) {  // tag records too
           auto tag = repo::decode_tag_record(raw, keys, fmt::format("tag record '{}'", name));
           if (!tag) {
@@ -133,7 +149,9 @@ Status check_hold_records(Run& run) {
           run.other.push_back({"hold", name, rec.error().message});
         }
         return {};
-      });
+      }));
+  run.moves = repo::Moves(std::move(moves));
+  return {};
 }
 
 Status scan_storage(Run& run) {
@@ -284,7 +302,7 @@ void check_chain(Run& run) {
 namespace {
 
 void check_set_packs(Run& run, SetState& s) {
-  for (const auto& p : s.body()->packs) {
+  for (const auto& p : run.moves.resolve(s.id, s.body()->packs)) {
     run.checked_packs.insert(p);
     if (!run.stored.contains(p)) {
       add_pack_damage(run, p, PackProblem::missing,
@@ -373,7 +391,7 @@ void count_garbage(Run& run) {
       unknown = true;
       continue;
     }
-    referenced.insert(s.body()->packs.begin(), s.body()->packs.end());
+    run.moves.resolve(s.id, s.body()->packs, referenced);
   }
   for (const auto& [id, size] : run.stored) {
     if (referenced.contains(id)) continue;

@@ -16,12 +16,18 @@
 //       copies found first). Prints the garbage pack's id.
 //   cairn-test-tool resign-config REPO KEYFILE PASSFILE
 //       Re-signs the config with the only signing key a write-only key holds (its writer key).
+//   cairn-test-tool forge-move REPO KEYFILE PASSFILE foreign|uncovered FROM TO
+//       Writes a move record (holds/) saying that for every set the chunks of pack FROM
+//       (its own index) are in pack TO: "foreign" signs it with an admin key of its own (not
+//       this repository's), "uncovered" with the repository's (KEYFILE "-": a full key), though
+//       TO does not hold those chunks. Prints the record's path.
 //   cairn-test-tool synth-index REPO KEYFILE PASSFILE CHUNKS
 //       Not an attack: the scale test's generator (scripts/bench-scale). Writes index files
 //       (the repository's own encoder, 100,000 entries a file, 32 a pack) that list CHUNKS
 //       synthetic 1 MiB chunks in packs that are not stored, so that opening the repository
 //       loads an index of that size without terabytes of data. KEYFILE "-": the repository's
 //       own key slots. The ids are BLAKE2b of a counter: spread like real (keyed) ids.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -212,6 +218,37 @@ int resign_config(char** argv) {
   return 0;
 }
 
+int forge_move(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  const std::string mode = argv[3];
+  auto from = hash::PackId::from_hex(argv[4]);
+  auto to = hash::PackId::from_hex(argv[5]);
+  if (!from || !to || (mode != "foreign" && mode != "uncovered")) return fail("bad arguments");
+  auto entries = repo.read_pack_index(*from);
+  if (!entries) return fail(entries.error().message);
+  auto sets = repo.list_sets();
+  if (!sets) return fail(sets.error().message);
+  repo::MoveRecord m;
+  m.sets = *sets;
+  std::sort(m.sets.begin(), m.sets.end());
+  m.user = "mallory";
+  m.host = "forge";
+  m.time_ns = 1;
+  repo::PackMove mv{*from, {*to}, {}};
+  for (const auto& e : *entries) mv.chunks.push_back(e.id);
+  m.moves.push_back(std::move(mv));
+  const auto foreign = crypto::KeyMaterial::generate(repo.config().repo_id);
+  auto bytes = repo::encode_move_record(m, mode == "foreign" ? foreign : repo.keys());
+  if (!bytes) return fail(bytes.error().message);
+  const auto k = backend::Key::hold(hash::blake2b(*bytes).hex());
+  auto st = repo.storage().put(k, *bytes);
+  if (!st) return fail(st.error().message);
+  std::printf("%s\n", k.path().c_str());
+  return 0;
+}
+
 int synth_index(char** argv) {
   auto r = open(argv[0], argv[1], argv[2]);
   if (!r) return fail(r.error().message);
@@ -261,8 +298,10 @@ int main(int argc, char** argv) {
   if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
   if (verb == "plant-copy" && argc == 5) return plant_copy(argv + 2);
   if (verb == "synth-index" && argc == 6) return synth_index(argv + 2);
+  if (verb == "forge-move" && argc == 8) return forge_move(argv + 2);
   return fail(
       "usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | "
       "resign-config|plant-copy "
-      "REPO KEYFILE PASSFILE | synth-index REPO KEYFILE PASSFILE CHUNKS");
+      "REPO KEYFILE PASSFILE | synth-index REPO KEYFILE PASSFILE CHUNKS | forge-move REPO KEYFILE "
+      "PASSFILE foreign|uncovered FROM TO");
 }

@@ -26,6 +26,11 @@ int main(int argc, char** argv) {
   app.add_option("--grace-time", opt.grace_time,
                  "time since a pack was marked before it may go: 12h, 2d, 1d12h, 0 (default 12h)")
       ->type_name("DURATION");
+  app.add_option("--max-unused", opt.max_unused,
+                 "compact: rewrite the live chunks of packs whose unused share exceeds PCT (10%), "
+                 "or of the packs with most unused bytes until SIZE would be freed (64M); "
+                 "default: off")
+      ->type_name("PCT%|SIZE");
   tool.add_json_flag("print the plan and the deletions as JSON Lines (schema cairn.prune/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));

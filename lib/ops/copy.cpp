@@ -20,6 +20,7 @@
 #include "catalog/catalog.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/tag.hpp"
+#include "repo/rewrite.hpp"
 #include "repo/ingest.hpp"
 #include "repo/stored.hpp"
 
@@ -184,8 +185,11 @@ struct Copier {
     std::vector<hash::PackId> allowed;
     if (kind == model::SetKind::differential) {
       if (parent) {
-        // move records (U1): resolve through them
+        // The catalog lists the packs the parent's set object names; compaction may have
+        // moved its chunks since, so they resolve through the target's move records.
         CAIRN_TRY_ASSIGN(allowed, dst.cat->packs_of(*parent));
+        auto moves = repo::load_moves(*dst.repo, [](const std::string&, const Error&) {});
+        if (moves) allowed = moves->resolve(*parent, allowed);
       }
       if (allowed.empty()) {
         kind = model::SetKind::full;

@@ -17,6 +17,7 @@
 #include "ops/tag.hpp"
 #include "pack/pack.hpp"
 #include "repo/gc.hpp"
+#include "repo/rewrite.hpp"
 #include "repo/objects.hpp"
 
 namespace cairn::ops {
@@ -294,10 +295,12 @@ Result<Outcome> Repairer::run(const CancelToken& cancel) {
   for (const auto& [id, why] : sets.unreadable)
     obs_.info(
         fmt::format("set {} cannot be read ({}): the packs it names are not known", id.hex(), why));
-  // move records (U1): resolve through them
+  // The packs each set needs, through the move records (compaction): a pack rewritten and
+  // swept is not missing. A damaged record is verify's to name; here it moves nothing.
+  CAIRN_TRY_ASSIGN(sets.moves, repo::load_moves(r_, [](const std::string&, const Error&) {}));
   std::map<hash::PackId, std::vector<hash::SetId>> needed_by;
   for (const auto& [id, obj] : sets.readable)
-    for (const auto& p : obj.body->packs) needed_by[p].push_back(id);
+    for (const auto& p : sets.moves.resolve(id, obj.body->packs)) needed_by[p].push_back(id);
 
   CAIRN_TRY_ASSIGN(const auto stored, repo::gc::stored_packs(r_));
   for (const auto& [p, size] : stored) stored_.insert(p);

@@ -332,6 +332,12 @@ int run_front(int argc, char** argv) {
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   // --- T3 tags and audit ---
   const auto tag_commands = add_tag_commands(tool, app, ls);
+  // --- U2 key rotation ---
+  tool.command(k, "rotate",
+               "seal everything written from now on to a new key generation (old ones still read)",
+               key_body(ops::KeyVerb::rotate));
+  tool.command(k, "generations", "list the key generations and how many packs and sets each seals",
+               key_body(ops::KeyVerb::generations));
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -532,8 +532,9 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   // decode_config verifies the signature with the key's admin key before it parses anything.
   auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
     CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));
-    if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) ||
-        !same(c.sign_pk, un.keys.sign_pk))
+    // The key's box_pk is the config's, or a later generation's (checked by
+    // load_generations(): key rotation).
+    if (!same(c.repo_id, un.keys.repo_id) || !same(c.sign_pk, un.keys.sign_pk))
       return corrupt_error(name, "it does not belong to this key");
     return c;
   };
@@ -557,6 +558,7 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
+  CAIRN_TRY(repo->load_generations());
   CAIRN_TRY(repo->load_indexes());
   // A revoked writer can write nothing more (its sets would be refused anyway).
   CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
@@ -715,7 +717,7 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
   }
   auto header = be_->get(Key::pack(pack), 0, pack::kHeaderSize);
   if (!header) return as_damage(std::move(header).error());
-  auto key = pack::open_data_key(*header, keys_.box_pk, keys_.box_sk.view(), pack_what(pack));
+  auto key = pack::open_data_key(*header, keys_, pack_what(pack));
   if (!key) return as_damage(std::move(key).error());
   auto shared = std::make_shared<const crypto::SecretBytes>(std::move(*key));
   std::lock_guard lock(key_cache_mu_);
@@ -972,7 +974,8 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
   return list_admin_records<HoldRecord>(
       *be_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
-        return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw);
+        return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
+               !is_rotation(raw);
       },
       [&](ByteView raw, const std::string& what) { return decode_hold(raw, keys_, what); });
 }
@@ -987,6 +990,16 @@ Result<std::vector<TagRecord>> RepositoryImpl::list_tag_records(const SkipRecord
   return list_admin_records<TagRecord>(
       *be_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
       [&](ByteView raw, const std::string& what) { return decode_tag_record(raw, keys_, what); });
+}
+
+Result<std::vector<Rotation>> RepositoryImpl::list_rotations(const SkipRecord& skip) {
+  return list_admin_records<Rotation>(
+      *be_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
+      [&](ByteView raw, const std::string& what) -> Result<Rotation> {
+        CAIRN_TRY_ASSIGN(Rotation r, decode_rotation(raw, keys_, nullptr, what));
+        r.record = Key::hold(hash::blake2b(raw).hex()).path();
+        return r;
+      });
 }
 
 Result<std::string> RepositoryImpl::write_revocation(Revocation r) {

@@ -118,6 +118,11 @@ Status check_hold_records(Run& run) {
           }
           return {};
         }
+        if (repo::is_rotation(raw)) {  // key rotation records: checked when the repository opened
+          for (const auto& [record, why] : run.repo.rotation_problems())
+            if (record == "holds/" + name) run.other.push_back({"rotation", name, why.message});
+          return {};
+        }
         if (!keys.can_read()) return {};
         if (repo::is_tag_record(raw)) {  // tag records too
           auto tag = repo::decode_tag_record(raw, keys, fmt::format("tag record '{}'", name));

@@ -9,8 +9,8 @@
 namespace cairn::ops {
 
 Result<Outcome> rotate_key(repo::Repository& r, std::string_view passphrase, io::Writer& out) {
-  CAIRN_TRY_ASSIGN(auto done,
-                   r.rotate_key(passphrase, crypto::KdfParams::fresh(), current_user(), host_name()));
+  CAIRN_TRY_ASSIGN(
+      auto done, r.rotate_key(passphrase, crypto::KdfParams::fresh(), current_user(), host_name()));
   // Object lines only, in upload-safe order, so that `cairn key rotate | cairn-push DEST`
   // carries the rotation: the new slot, the record, then the old slot goes.
   std::string text = fmt::format("+keys/{}\n+{}\n", done.slot, done.record);
@@ -32,16 +32,22 @@ Result<Outcome> list_generations(repo::Repository& r, io::Writer& out) {
     }));
     for (const auto& id : ids) {
       auto g = r.pack_generation(id);
-      if (g && *g) ++packs[**g];
-      else if (!g && g.error().code != Errc::not_found) return std::move(g).error();
-      else ++unknown_packs;
+      if (g && *g)
+        ++packs[**g];
+      else if (!g && g.error().code != Errc::not_found)
+        return std::move(g).error();
+      else
+        ++unknown_packs;
     }
     CAIRN_TRY_ASSIGN(auto set_ids, r.list_sets());
     for (const auto& id : set_ids) {
       auto g = r.set_generation(id);
-      if (g && *g) ++sets[**g];
-      else if (!g && g.error().code != Errc::not_found) return std::move(g).error();
-      else ++unknown_sets;
+      if (g && *g)
+        ++sets[**g];
+      else if (!g && g.error().code != Errc::not_found)
+        return std::move(g).error();
+      else
+        ++unknown_sets;
     }
   }
   std::string text;

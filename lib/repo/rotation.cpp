@@ -17,8 +17,8 @@ Status RepositoryImpl::load_generations() {
   rotation_problems_.clear();
   keys_.older_box.clear();
   keys_.newest_box_pk.clear();
-  generations_.push_back(KeyGeneration{config_.box_pk, false, config_.created_unix * 1'000'000'000,
-                                       ""});
+  generations_.push_back(
+      KeyGeneration{config_.box_pk, false, config_.created_unix * 1'000'000'000, ""});
   CAIRN_TRY_ASSIGN(auto recs, list_rotations([&](const std::string& name, Error why) {
                      rotation_problems_.emplace_back(Key::hold(name).path(), std::move(why));
                    }));
@@ -127,8 +127,8 @@ Result<std::optional<std::size_t>> RepositoryImpl::set_generation(const hash::Se
 }
 
 Result<Repository::Rotated> RepositoryImpl::rotate_key(std::string_view passphrase,
-                                                       const crypto::KdfParams& p,
-                                                       std::string user, std::string host) {
+                                                       const crypto::KdfParams& p, std::string user,
+                                                       std::string host) {
   if (!keys_.can_admin())
     return Error{Errc::auth, "this key is write-only: it cannot rotate the repository's keys"};
   if (slot_.empty())

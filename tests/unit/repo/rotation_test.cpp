@@ -55,8 +55,8 @@ void plant(const fs::path& repo_dir, const crypto::KeyMaterial& forger, const By
   auto bytes = repo::encode_rotation(r, kp.sk.view(), forger);
   REQUIRE(bytes);
   fs::create_directories(repo_dir / "holds");
-  REQUIRE(io::write_file_atomic(repo_dir / "holds" / hash::blake2b(*bytes).hex(), *bytes, 0600,
-                                true));
+  REQUIRE(
+      io::write_file_atomic(repo_dir / "holds" / hash::blake2b(*bytes).hex(), *bytes, 0600, true));
 }
 
 }  // namespace

@@ -383,6 +383,12 @@ int run_front(int argc, char** argv) {
                   "M parity shards per group of K packs (default: the "
                   "repository's, from cairn init --parity)")
       ->type_name("K+M");
+  // --- U2 key rotation ---
+  tool.command(k, "rotate",
+               "seal everything written from now on to a new key generation (old ones still read)",
+               key_body(ops::KeyVerb::rotate));
+  tool.command(k, "generations", "list the key generations and how many packs and sets each seals",
+               key_body(ops::KeyVerb::generations));
   tool.command(app, "help", "show a tool's manual page or a command's help",
                [&](Session& s) { return help(tool, s, verb); })
       .add_option("VERB", verb, "a tool (snap, pack, ...) or a command (init, key, ...)");

@@ -241,6 +241,13 @@ BoxKeyPair box_keypair() {
   return kp;
 }
 
+Bytes box_public_of(ByteView sk) {
+  if (sk.size() != kBoxSecretKeySize) return {};
+  Bytes pk(kBoxPublicKeySize);
+  if (crypto_scalarmult_base(pk.data(), sk.data()) != 0) return {};
+  return pk;
+}
+
 Bytes box_seal(ByteView pk, ByteView msg) {
   assert(pk.size() == kBoxPublicKeySize);
   Bytes out(msg.size() + kBoxSealOverhead);

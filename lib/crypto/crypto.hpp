@@ -77,6 +77,8 @@ struct BoxKeyPair {
 };
 BoxKeyPair box_keypair();
 Bytes box_seal(ByteView pk, ByteView msg);
+// The public key of an X25519 secret key (empty if `sk` is not 32 bytes).
+Bytes box_public_of(ByteView sk);
 // Errc::corrupt if it does not open.
 Result<SecretBytes> box_open(ByteView pk, ByteView sk, ByteView sealed, std::string_view what);
 

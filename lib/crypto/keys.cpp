@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace cairn::crypto {
@@ -203,13 +205,32 @@ KeyMaterial KeyMaterial::clone() const {
   m.chunk_id_key = SecretBytes::copy_of(chunk_id_key.view());
   m.gear_seed = SecretBytes::copy_of(gear_seed.view());
   m.index_key = SecretBytes::copy_of(index_key.view());
+  for (const auto& g : older_box) m.older_box.push_back({g.pk, SecretBytes::copy_of(g.sk.view())});
+  m.newest_box_pk = newest_box_pk;
   return m;
+}
+
+std::optional<SecretBytes> open_data_key_any(const KeyMaterial& k, ByteView sealed, Bytes* pk) {
+  auto attempt = [&](ByteView gpk, ByteView gsk) -> std::optional<SecretBytes> {
+    if (gsk.size() != kBoxSecretKeySize) return std::nullopt;
+    auto key = box_open(gpk, gsk, sealed, "data key");
+    if (!key) return std::nullopt;
+    if (pk) pk->assign(gpk.begin(), gpk.end());
+    return std::move(*key);
+  };
+  if (auto key = attempt(k.box_pk, k.box_sk.view())) return key;
+  for (const auto& g : k.older_box)
+    if (auto key = attempt(g.pk, g.sk.view())) return key;
+  return std::nullopt;
 }
 
 KeyMaterial KeyMaterial::write_only() const {
   KeyMaterial m = clone();
   if (m.can_admin()) new_writer(m);
   m.caps = Caps::write_only;
+  // A write-only key seals to the newest generation from the start (it holds no secret key).
+  if (!m.newest_box_pk.empty()) m.box_pk = std::exchange(m.newest_box_pk, {});
+  m.older_box.clear();
   m.box_sk = SecretBytes();
   m.sign_sk = SecretBytes();
   return m;

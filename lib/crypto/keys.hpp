@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
@@ -31,6 +32,12 @@
 namespace cairn::crypto {
 
 enum class Caps : std::uint8_t { full = 1, write_only = 2 };
+
+// One generation of the box key pair (key rotation, cairn-repository(5) KEY ROTATION).
+struct BoxGeneration {
+  Bytes pk;        // 32
+  SecretBytes sk;  // 32
+};
 
 struct KeyMaterial {
   Bytes repo_id;  // 32
@@ -46,6 +53,12 @@ struct KeyMaterial {
   SecretBytes chunk_id_key;  // 32
   SecretBytes gear_seed;     // 32
   SecretBytes index_key;     // 32
+  // Key rotation, filled by the repository when it opens (never in a slot): the older box
+  // key generations this key opens, newest first, and the newest generation's public key
+  // (what new data keys are sealed to) when box_pk is not the newest. Empty: no rotation.
+  std::vector<BoxGeneration> older_box;
+  Bytes newest_box_pk;
+  ByteView seal_pk() const { return newest_box_pk.empty() ? ByteView(box_pk) : newest_box_pk; }
 
   static KeyMaterial generate(ByteView repo_id);
   bool can_read() const { return caps == Caps::full && !box_sk.empty(); }
@@ -56,6 +69,12 @@ struct KeyMaterial {
   KeyMaterial write_only() const;
   KeyMaterial clone() const;
 };
+
+// Opens a box-sealed data key with box_sk, then with each older generation's key (newest
+// first). nullopt when none opens it (or the key is write-only). `pk`, when given, receives
+// the public key of the generation that opened it.
+std::optional<SecretBytes> open_data_key_any(const KeyMaterial& k, ByteView sealed,
+                                             Bytes* pk = nullptr);
 
 inline constexpr std::size_t kWriterIdSize = 16;
 // What the admin key signs to certify a writer: "cairn writer v2" || repo_id || id || pk.

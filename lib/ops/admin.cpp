@@ -13,6 +13,7 @@
 #include "base/text.hpp"
 #include "crypto/key_cache.hpp"
 #include "ops/browse.hpp"
+#include "ops/key_rotation.hpp"
 #include "ops/tag.hpp"
 #include "repo/parity.hpp"
 
@@ -147,6 +148,12 @@ Result<Outcome> key_verb(const KeyOptions& o, repo::Repository* r, io::Writer& o
     }
     case KeyVerb::writers: return list_writers(*r, out);
     case KeyVerb::revoke: return revoke_writer(*r, o, out);
+    case KeyVerb::rotate:
+      if (o.repo.unlock.key_file)
+        return Error{Errc::usage,
+                     "key rotate puts the new key into a repository slot: do not use --key-file"};
+      return rotate_key(*r, o.repo.unlock.passphrase, out);
+    case KeyVerb::generations: return list_generations(*r, out);
   }
   return Error{Errc::internal, "unknown key verb"};
 }
@@ -161,6 +168,8 @@ std::string key_command(const KeyOptions& o, const std::string& old_slot) {
       return fmt::format("cairn key export{} {}", o.write_only ? " --write-only" : "",
                          o.file ? o.file->string() : "");
     case KeyVerb::revoke: return fmt::format("cairn key revoke {}", o.slot);
+    case KeyVerb::rotate: return fmt::format("cairn key rotate (slot {})", old_slot);
+    case KeyVerb::generations:
     case KeyVerb::list:
     case KeyVerb::writers: break;
   }

@@ -16,7 +16,7 @@ namespace cairn::ops {
 // Creates the repository and its catalog; prints the repository id and where both live.
 Result<Outcome> init(const RepoOptions& o, const repo::InitOptions& init, io::Writer& out);
 
-enum class KeyVerb { add, passwd, remove, list, export_key, writers, revoke };
+enum class KeyVerb { add, passwd, remove, list, export_key, writers, revoke, rotate, generations };
 struct KeyOptions {
   RepoOptions repo;
   KeyVerb verb = KeyVerb::list;

@@ -645,6 +645,13 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     // stands in for a replaced config there too.
     CAIRN_TRY_ASSIGN(auto copy, ctx.repo->config_copy());
     if (copy) CAIRN_TRY(p.upload(dests, Kind::hold, {*copy}, true));
+    // And the key rotation records (cairn-repository(5) KEY ROTATION), which a slot of a
+    // later generation and the packs sealed to it need, before any of those packs.
+    std::vector<Key> rotations;
+    for (const auto& g : ctx.repo->generations())
+      if (!g.record.empty())
+        rotations.push_back(Key::hold(g.record.substr(g.record.rfind('/') + 1)));
+    if (!rotations.empty()) CAIRN_TRY(p.upload(dests, Kind::hold, rotations, true));
   }
   std::set<std::string> sent;  // packs sent as their lines arrived
   if (more) {                  // packs go up as their lines arrive; the rest once stdin ends

@@ -190,14 +190,38 @@ Result<Writer::Finished> Writer::finish(ByteView index_key) {
 
 // ---- Reading.
 
-Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk,
-                                          std::string_view what) {
+namespace {
+
+Status check_header(ByteView header, std::string_view what) {
   if (header.size() < kHeaderSize) return corrupt(what, "shorter than a pack header");
   if (as_chars(header.first(8)) != kMagic) return corrupt(what, "not a cairn pack (bad magic)");
   const auto version = get_le16(header.data() + 8);
   if (version != kVersion)
     return Error{Errc::unsupported_format,
                  fmt::format("{}: pack format version {} is not supported", what, version)};
+  return {};
+}
+
+}  // namespace
+
+Result<crypto::SecretBytes> open_data_key(ByteView header, const crypto::KeyMaterial& keys,
+                                          std::string_view what, Bytes* pk) {
+  CAIRN_TRY(check_header(header, what));
+  if (!keys.can_read()) return Error{Errc::auth, "this key is write-only: it cannot read data"};
+  auto key = crypto::open_data_key_any(keys, header.subspan(10, kSealedKeySize), pk);
+  if (!key)
+    return corrupt(what, keys.newest_box_pk.empty()
+                             ? "the data key does not open"
+                             : "the data key does not open (sealed under a key generation newer "
+                               "than this key's? unlock with a key slot made after the last "
+                               "rotation)");
+  if (key->size() != crypto::kKeySize) return corrupt(what, "the data key has the wrong size");
+  return std::move(*key);
+}
+
+Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk,
+                                          std::string_view what) {
+  CAIRN_TRY(check_header(header, what));
   if (box_sk.size() != crypto::kBoxSecretKeySize)
     return Error{Errc::auth, "this key is write-only: it cannot read data"};
   auto key = crypto::box_open(box_pk, box_sk, header.subspan(10, kSealedKeySize), what);

@@ -28,6 +28,7 @@
 #include "base/result.hpp"
 #include "compress/zstd.hpp"
 #include "crypto/crypto.hpp"
+#include "crypto/keys.hpp"
 #include "hash/hash.hpp"
 #include "io/file.hpp"
 
@@ -143,6 +144,10 @@ class Writer {
 // box_sk and never opens one).
 Result<crypto::SecretBytes> open_data_key(ByteView header, ByteView box_pk, ByteView box_sk,
                                           std::string_view what);
+// The same with every box key generation `keys` holds (key rotation: box_sk, then
+// keys.older_box); `pk`, when given, receives the public key of the generation that sealed it.
+Result<crypto::SecretBytes> open_data_key(ByteView header, const crypto::KeyMaterial& keys,
+                                          std::string_view what, Bytes* pk = nullptr);
 
 struct IndexSpan {
   std::uint64_t offset = 0;  // of the sealed index; also the end of the blob area

@@ -187,6 +187,21 @@ class RepositoryImpl final : public Repository {
   Result<std::string> write_revocation(Revocation r) override;
   Result<std::vector<Revocation>> revocations() override;
 
+  const std::vector<KeyGeneration>& generations() const override { return generations_; }
+  const std::vector<std::pair<std::string, Error>>& rotation_problems() const override {
+    return rotation_problems_;
+  }
+  Result<std::optional<std::size_t>> pack_generation(const hash::PackId& id) override;
+  Result<std::optional<std::size_t>> set_generation(const hash::SetId& id) override;
+  Result<Rotated> rotate_key(std::string_view passphrase, const crypto::KdfParams& p,
+                             std::string user, std::string host) override;
+  // At open: reads the rotation records, chains the generations from the config's box_pk,
+  // opens the older secret keys backwards from this key's, and points sealing at the newest.
+  Status load_generations();
+  // The rotation records in holds/ that verify (admin signature, this repository), oldest
+  // first; the others go to `skip`.
+  Result<std::vector<Rotation>> list_rotations(const SkipRecord& skip);
+
   Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) override;
   Result<std::vector<std::string>> list_keys() override;
   Status remove_key(std::string_view slot_name) override;
@@ -258,6 +273,9 @@ class RepositoryImpl final : public Repository {
   std::string slot_;
   std::string config_problem_;
   std::unordered_set<std::string> known_full_;
+  std::vector<KeyGeneration> generations_;
+  std::vector<std::pair<std::string, Error>> rotation_problems_;
+  std::size_t my_generation_ = 0;  // the generation of keys_.box_pk
   ChunkIndex index_;
   ChunkIndex orphans_;
   std::mutex orphans_mu_;

@@ -335,6 +335,7 @@ struct Envelope {
   Bytes writer;               // the writer id (Signer::writer), empty for admin records
   ByteView header;            // the signed plaintext JSON
   std::optional<Bytes> body;  // the opened body JSON, when asked for and the key can read
+  Bytes sealed_by;            // the box key generation (public key) that opened the body
 };
 
 // Who signs an envelope: the writer identity of the key (sets), or the admin key (holds,
@@ -367,7 +368,7 @@ Result<Bytes> seal_envelope(std::string_view magic, std::uint16_t version, std::
   }
   put_le32(out, static_cast<std::uint32_t>(header.size()));
   append(out, as_bytes(header));
-  append(out, crypto::box_seal(keys.box_pk, data_key.view()));
+  append(out, crypto::box_seal(keys.seal_pk(), data_key.view()));
   put_le32(out, static_cast<std::uint32_t>(body.size() + crypto::kSealOverhead));
   crypto::seal_append(data_key.view(), as_bytes(body),
                       concat_ad(keys.repo_id, label, as_bytes(header)), out);
@@ -422,8 +423,13 @@ Result<Envelope> open_envelope(ByteView file, std::string_view magic, std::uint1
   if (blen < crypto::kSealOverhead || std::size_t{blen} != signed_part.size() - body_at - 4)
     return corrupt(what, "the body length does not match");
   if (!want_body || !keys.can_read()) return env;
-  auto data_key = crypto::box_open(keys.box_pk, keys.box_sk.view(), sealed_key, what);
-  if (!data_key) return corrupt(what, "the data key does not open");
+  auto data_key = crypto::open_data_key_any(keys, sealed_key, &env.sealed_by);
+  if (!data_key)
+    return corrupt(what,
+                   keys.newest_box_pk.empty()
+                       ? "the data key does not open"
+                       : "the data key does not open (sealed under a key generation newer than "
+                         "this key's? unlock with a key slot made after the last rotation)");
   auto body = crypto::open(data_key->view(), file.subspan(body_at + 4, blen),
                            concat_ad(keys.repo_id, label, env.header), what);
   if (!body) return corrupt(what, "the body does not authenticate");
@@ -557,6 +563,7 @@ Result<DecodedSet> decode_set(ByteView file, const crypto::KeyMaterial& keys, bo
   DecodedSet out;
   CAIRN_TRY_ASSIGN(out.header, parse_set_header(as_chars(env.header), keys.repo_id, what));
   out.header.writer = std::move(env.writer);
+  out.sealed_by = std::move(env.sealed_by);
   if (!env.body) return out;
   CAIRN_TRY_ASSIGN(SetBody b, parse_set_body(as_chars(*env.body), what));
   out.body = std::move(b);
@@ -731,6 +738,74 @@ Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& k
     CAIRN_TRY_ASSIGN(json b, parse_object(as_chars(*env.body), what));
     Fields bf(b, what);
     CAIRN_TRY_ASSIGN(r.reason, bf.str("reason"));
+  }
+  return r;
+}
+
+// ---- key rotation records: header {repo_id, box_pk, prev, time_ns}, the body (sealed to the
+// new box_pk, so only a holder of the new generation opens it) {prev_sk, user, host}.
+
+bool is_rotation(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kRotationMagic;
+}
+
+Result<Bytes> encode_rotation(const Rotation& r, ByteView new_sk, const crypto::KeyMaterial& keys) {
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot rotate the repository's keys"};
+  if (r.box_pk.size() != crypto::kBoxPublicKeySize ||
+      r.prev_pk.size() != crypto::kBoxPublicKeySize || new_sk.size() != crypto::kBoxSecretKeySize ||
+      r.prev_sk.size() != crypto::kBoxSecretKeySize)
+    return Error{Errc::bad_input, "a rotation record needs 32-byte box keys"};
+  CAIRN_TRY(check_utf8(r.user, "user"));
+  CAIRN_TRY(check_utf8(r.host, "host"));
+  const json hj = {{"repo_id", to_hex(keys.repo_id)},
+                   {"box_pk", to_hex(r.box_pk)},
+                   {"prev", to_hex(r.prev_pk)},
+                   {"time_ns", r.time_ns}};
+  const json bj = {{"prev_sk", to_hex(r.prev_sk.view())}, {"user", r.user}, {"host", r.host}};
+  // Sealed to the new generation only: a holder of an older key cannot read it.
+  crypto::KeyMaterial sealer = keys.clone();
+  sealer.newest_box_pk = r.box_pk;
+  if (crypto::box_public_of(new_sk) != r.box_pk)
+    return Error{Errc::bad_input, "a rotation record's new secret key must match its public key"};
+  return seal_envelope(kRotationMagic, kRotationVersion, "rotation", Signer::admin, dump(hj),
+                       dump(bj), sealer);
+}
+
+Result<Rotation> decode_rotation(ByteView file, const crypto::KeyMaterial& keys,
+                                 const crypto::BoxGeneration* opener, std::string_view what) {
+  // The admin signature is checked (with keys.sign_pk) before anything else; the body is
+  // opened only with `opener`, the generation the record introduces.
+  crypto::KeyMaterial reader;
+  reader.repo_id = keys.repo_id;
+  reader.sign_pk = keys.sign_pk;
+  reader.caps = crypto::Caps::full;
+  if (opener) {
+    reader.box_pk = opener->pk;
+    reader.box_sk = crypto::SecretBytes::copy_of(opener->sk.view());
+  }
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kRotationMagic, kRotationVersion, "rotation",
+                                               Signer::admin, reader, opener != nullptr, what));
+  Rotation r;
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(env.header), what));
+  Fields f(j, what);
+  CAIRN_TRY(check_repo_id(f, keys.repo_id, what));
+  CAIRN_TRY_ASSIGN(r.box_pk, f.hex("box_pk", crypto::kBoxPublicKeySize));
+  CAIRN_TRY_ASSIGN(r.prev_pk, f.hex("prev", crypto::kBoxPublicKeySize));
+  CAIRN_TRY_ASSIGN(r.time_ns, f.i64("time_ns"));
+  if (opener && opener->pk != r.box_pk)
+    return corrupt(what, "it does not introduce the key it was opened with");
+  if (env.body) {
+    CAIRN_TRY_ASSIGN(json b, parse_object(as_chars(*env.body), what));
+    Fields bf(b, what);
+    CAIRN_TRY_ASSIGN(Bytes sk, bf.hex("prev_sk", crypto::kBoxSecretKeySize));
+    r.prev_sk = crypto::SecretBytes::copy_of(sk);
+    std::fill(sk.begin(), sk.end(), std::uint8_t{0});
+    CAIRN_TRY_ASSIGN(r.user, bf.str("user"));
+    CAIRN_TRY_ASSIGN(r.host, bf.str("host"));
+    // The previous generation's secret key must be the one its public key names.
+    if (crypto::box_public_of(r.prev_sk.view()) != r.prev_pk)
+      return corrupt(what, "its previous secret key does not match the previous public key");
   }
   return r;
 }

@@ -39,6 +39,8 @@ inline constexpr std::string_view kTagMagic = "CAIRNTG1";
 inline constexpr std::uint16_t kTagVersion = 1;
 inline constexpr std::string_view kMoveMagic = "CAIRNMV1";
 inline constexpr std::uint16_t kMoveVersion = 1;
+inline constexpr std::string_view kRotationMagic = "CAIRNKR1";
+inline constexpr std::uint16_t kRotationVersion = 1;
 inline constexpr std::uint16_t kIndexVersion = 1;
 // Version 2: signed by the writer's own key, certified by the admin key.
 inline constexpr std::uint16_t kSetVersion = 2;
@@ -81,6 +83,7 @@ Result<Bytes> encode_set(const SetHeader& h, const SetBody& body, const crypto::
 struct DecodedSet {
   SetHeader header;
   std::optional<SetBody> body;  // nullopt when the keys cannot read or `want_body` is false
+  Bytes sealed_by;              // with a body: the box key generation (public key) it was sealed to
 };
 // Verifies the signature with keys.sign_pk before parsing anything, checks the header's
 // repo_id, then opens the body when keys.can_read() and `want_body`.
@@ -120,5 +123,18 @@ bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);
 Result<Revocation> decode_revocation(ByteView file, const crypto::KeyMaterial& keys,
                                      std::string_view what);
+
+// ---- key rotation records (holds/ beside hold records, cairn-repository(5) KEY ROTATION):
+// the hold record's layout with magic "CAIRNKR1", header {repo_id, box_pk: the new generation's
+// public key, prev: the previous generation's, time_ns} (any key verifies and reads it), and
+// the body {prev_sk, user, host} sealed to the NEW box_pk: the newest key opens every older
+// generation backwards, an older key opens nothing newer. Signed by the admin key.
+bool is_rotation(ByteView file);  // by its magic
+// r.box_pk/prev_pk/prev_sk must be set (prev_sk: the previous generation's secret key).
+Result<Bytes> encode_rotation(const Rotation& r, ByteView new_sk, const crypto::KeyMaterial& keys);
+// Verifies the admin signature (keys.sign_pk) and the header; with `opener` (the generation
+// the record introduces) also opens the body and checks prev_sk against prev.
+Result<Rotation> decode_rotation(ByteView file, const crypto::KeyMaterial& keys,
+                                 const crypto::BoxGeneration* opener, std::string_view what);
 
 }  // namespace cairn::repo

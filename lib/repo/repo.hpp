@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -163,6 +164,25 @@ struct MoveRecord {
   std::string user, host;
   std::int64_t time_ns = 0;
   bool operator==(const MoveRecord&) const = default;
+};
+
+// A key rotation (holds/<id>, magic CAIRNKR1): from time_ns on, data keys are sealed to
+// box_pk; prev_sk (opened only with the new generation's secret key) reads the older ones.
+struct Rotation {
+  Bytes box_pk, prev_pk;  // 32 each
+  std::int64_t time_ns = 0;
+  crypto::SecretBytes prev_sk;  // empty unless the body was opened
+  std::string user, host;
+  std::string record;  // "holds/<id>", when listed
+};
+
+// The box key generations of a repository (cairn-repository(5) KEY ROTATION), oldest first:
+// generation 0 is the config's box_pk.
+struct KeyGeneration {
+  Bytes pk;
+  bool readable = false;  // this key opens it
+  std::int64_t time_ns = 0;
+  std::string record;  // "holds/<id>"; empty for generation 0
 };
 
 struct SetObject {
@@ -336,6 +356,33 @@ class Repository {
   // `passphrase`. A write-only key can export only a write-only key (Errc::auth otherwise).
   virtual Result<Bytes> export_slot(std::string_view passphrase, bool write_only,
                                     const crypto::KdfParams& p) const = 0;
+
+  // Key rotation (cairn-repository(5) KEY ROTATION). The box key generations, oldest first
+  // (generation 0 is the config's box_pk), as the admin-signed rotation records chain them;
+  // new data keys are sealed to the last.
+  virtual const std::vector<KeyGeneration>& generations() const = 0;
+  // Rotation records that were refused at open (not signed by the admin key, another
+  // repository's, damaged, or not chained to a known generation): name and why.
+  virtual const std::vector<std::pair<std::string, Error>>& rotation_problems() const = 0;
+  // Which generation sealed a pack's data key, from its 90-byte header alone (one ranged
+  // read, at most one box_open per generation); nullopt when no generation this key holds
+  // opens it. A set's, from its sealed body. Both need a full key (Errc::auth otherwise).
+  virtual Result<std::optional<std::size_t>> pack_generation(const hash::PackId& id) = 0;
+  virtual Result<std::optional<std::size_t>> set_generation(const hash::SetId& id) = 0;
+  // Makes a new box key generation: a key slot holding it under `passphrase` (read back and
+  // opened), then the admin-signed rotation record, then the slot that unlocked this session
+  // is removed. Needs a full key of the newest generation unlocked from a slot with a
+  // passphrase (not a key file). Other slots keep the generation they hold. `user` and `host`
+  // go into the record's sealed body.
+  struct Rotated {
+    std::size_t generation = 0;
+    std::string record;                    // "holds/<id>"
+    std::string slot;                      // the new slot's name
+    std::string old_slot;                  // the slot removed
+    std::vector<std::string> other_slots;  // slots left holding an older generation (or unknown)
+  };
+  virtual Result<Rotated> rotate_key(std::string_view passphrase, const crypto::KdfParams& p,
+                                     std::string user, std::string host) = 0;
 
   // For verification: objects as stored, neither authenticated nor decoded (cairn-verify
   // checks what it reads; it lists them with list_objects above).

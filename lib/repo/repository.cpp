@@ -535,8 +535,9 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   // decode_config verifies the signature with the key's admin key before it parses anything.
   auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
     CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));
-    if (!same(c.repo_id, un.keys.repo_id) || !same(c.box_pk, un.keys.box_pk) ||
-        !same(c.sign_pk, un.keys.sign_pk))
+    // The key's box_pk is the config's, or a later generation's (checked by
+    // load_generations(): key rotation).
+    if (!same(c.repo_id, un.keys.repo_id) || !same(c.sign_pk, un.keys.sign_pk))
       return corrupt_error(name, "it does not belong to this key");
     return c;
   };
@@ -560,6 +561,7 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
+  CAIRN_TRY(repo->load_generations());
   CAIRN_TRY(repo->load_indexes(u.skip_damaged_indexes));
   // A revoked writer can write nothing more (its sets would be refused anyway).
   CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
@@ -721,7 +723,7 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
   }
   auto header = be_->get(Key::pack(pack), 0, pack::kHeaderSize);
   if (!header) return as_damage(std::move(header).error());
-  auto key = pack::open_data_key(*header, keys_.box_pk, keys_.box_sk.view(), pack_what(pack));
+  auto key = pack::open_data_key(*header, keys_, pack_what(pack));
   if (!key) return as_damage(std::move(key).error());
   auto shared = std::make_shared<const crypto::SecretBytes>(std::move(*key));
   std::lock_guard lock(key_cache_mu_);
@@ -1021,7 +1023,7 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
       *be_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
         return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
-               !is_move_record(raw);
+               !is_move_record(raw) && !is_rotation(raw);
       },
       [&](ByteView raw, const std::string& what) { return decode_hold(raw, keys_, what); });
 }
@@ -1053,6 +1055,16 @@ Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipReco
         CAIRN_TRY_ASSIGN(MoveRecord m, decode_move_record(raw, keys_, what));
         CAIRN_TRY(check_move_cover(*this, m, what, cache));
         return m;
+      });
+}
+
+Result<std::vector<Rotation>> RepositoryImpl::list_rotations(const SkipRecord& skip) {
+  return list_admin_records<Rotation>(
+      *be_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
+      [&](ByteView raw, const std::string& what) -> Result<Rotation> {
+        CAIRN_TRY_ASSIGN(Rotation r, decode_rotation(raw, keys_, nullptr, what));
+        r.record = Key::hold(hash::blake2b(raw).hex()).path();
+        return r;
       });
 }
 

@@ -260,7 +260,7 @@ class Session final : public WriteSession {
     }
     p->fd = std::move(*fd);
     p->sink = std::make_unique<io::FdWriter>(p->fd.get(), p->tmp.string());
-    auto w = pack::Writer::start(*p->sink, repo_.keys().repo_id, repo_.keys().box_pk);
+    auto w = pack::Writer::start(*p->sink, repo_.keys().repo_id, repo_.keys().seal_pk());
     if (!w) {
       failed_ = w.error();
       return std::move(w).error();

@@ -123,8 +123,7 @@ Result<PackCheck> check_pack(repo::Repository& r, const hash::KeyedHasher& hashe
     out.damage = whole_damage(name_note + entries.error().message);
     return out;
   }
-  auto key =
-      pack::open_data_key(bytes.first(pack::kHeaderSize), keys.box_pk, keys.box_sk.view(), what);
+  auto key = pack::open_data_key(bytes.first(pack::kHeaderSize), keys, what);
   if (!key) {
     out.damage = whole_damage(name_note + key.error().message);
     return out;

@@ -121,6 +121,11 @@ Status check_hold_records(Run& run) {
           }
           return {};
         }
+        if (repo::is_rotation(raw)) {  // key rotation records: checked when the repository opened
+          for (const auto& [record, why] : run.repo.rotation_problems())
+            if (record == "holds/" + name) run.other.push_back({"rotation", name, why.message});
+          return {};
+        }
         if (!keys.can_read()) return {};
         if (repo::is_move_record(raw)) {  // move records (compaction) too
           const std::string what = fmt::format("move record '{}'", name);

@@ -23,8 +23,8 @@
 #include "ops/parity.hpp"
 #include "ops/policy_check.hpp"
 #include "ops/rebuild.hpp"
-#include "ops/salvage.hpp"
 #include "ops/repair.hpp"
+#include "ops/salvage.hpp"
 #include "ops/status.hpp"
 
 namespace cairn::cli {

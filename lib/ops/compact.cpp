@@ -75,32 +75,46 @@ Result<CompactPlan> plan_compaction(repo::Repository& r, const repo::gc::Sets& s
   struct Waste {
     hash::PackId pack;
     std::uint64_t size = 0, live = 0;
+    bool old = false;  // sealed to an older key generation
   };
+  const std::size_t newest = r.generations().empty() ? 0 : r.generations().size() - 1;
   std::vector<Waste> all;
   for (const auto& [pack, list] : entries) {
     auto size = stored.find(pack);
     if (!needed.contains(pack) || size == stored.end()) continue;  // the sweep's, not ours
-    Waste w{pack, size->second, 0};
+    Waste w{pack, size->second, 0, false};
     for (const auto& e : list)
       if (plan.live.contains(e.id)) w.live += e.sealed_len;
-    if (w.live < w.size) all.push_back(w);
+    if (m.reencrypt && newest > 0) {
+      // A pack no generation of this key opens is damage for verify to name; it stays.
+      CAIRN_TRY_ASSIGN(const auto g, r.pack_generation(pack));
+      w.old = g && *g < newest;
+    }
+    if (w.live < w.size || w.old) all.push_back(w);
   }
-  // The worst first (most unused bytes), then by id: the same choice every time.
+  // Packs under an old key first, then the worst (most unused bytes), then by id: the same
+  // choice every time, so a run cut short by --max-rewrite is continued by the next.
   std::sort(all.begin(), all.end(), [](const Waste& a, const Waste& b) {
+    if (a.old != b.old) return a.old;
     const auto ua = a.size - a.live, ub = b.size - b.live;
     return ua != ub ? ua > ub : a.pack < b.pack;
   });
   std::uint64_t unused = 0;
   for (const auto& w : all) {
-    if (m.percent) {
-      if ((w.size - w.live) * 100 <= std::uint64_t{*m.percent} * w.size) continue;
-    } else if (unused >= m.budget) {
-      break;
+    bool pick = w.old;
+    if (!pick && m.by_waste())
+      pick = m.percent ? (w.size - w.live) * 100 > std::uint64_t{*m.percent} * w.size
+                       : unused < m.budget;
+    if (!pick) continue;
+    if (m.max_rewrite > 0 && !plan.packs.empty() && plan.rewrite_bytes + w.live > m.max_rewrite) {
+      ++plan.deferred;
+      continue;
     }
     unused += w.size - w.live;
     plan.packs.push_back(w.pack);
     plan.rewrite_bytes += w.live;
     plan.free_bytes += w.size;
+    if (w.old) ++plan.reencrypt;
   }
   std::sort(plan.packs.begin(), plan.packs.end());
   return plan;

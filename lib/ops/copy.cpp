@@ -20,8 +20,8 @@
 #include "catalog/catalog.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/tag.hpp"
-#include "repo/rewrite.hpp"
 #include "repo/ingest.hpp"
+#include "repo/rewrite.hpp"
 #include "repo/stored.hpp"
 
 namespace cairn::ops {

@@ -21,6 +21,7 @@
 
 #include "base/env.hpp"
 #include "base/time.hpp"
+#include "base/units.hpp"
 #include "policy/policy.hpp"
 #include "repo/gc.hpp"
 #include "retention/retention.hpp"
@@ -312,9 +313,21 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
     }
   }
   if (o.grace_generations < 1) return Error{Errc::usage, "--grace-sets must be at least 1"};
-  std::optional<MaxUnused> max_unused;
+  std::optional<MaxUnused> max_unused;  // the packs to rewrite: compaction and re-encryption
   if (o.max_unused) {
     CAIRN_TRY_ASSIGN(max_unused, parse_max_unused(*o.max_unused));
+  }
+  if (o.reencrypt) {
+    if (!max_unused) max_unused.emplace();
+    max_unused->reencrypt = true;
+  }
+  if (o.max_rewrite) {
+    auto size = parse_size(*o.max_rewrite);
+    if (!size || *size == 0)
+      return Error{Errc::usage, fmt::format("--max-rewrite '{}' is not a size (e.g. 512M, 10G)",
+                                            *o.max_rewrite)};
+    if (!max_unused) return Error{Errc::usage, "--max-rewrite needs --max-unused or --reencrypt"};
+    max_unused->max_rewrite = *size;
   }
   std::int64_t now = o.now_ns.value_or(now_ns());
   const std::filesystem::path policy_file = policy::locate(o.policy);
@@ -414,21 +427,30 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       j["compact_packs"] = compacted.plan.packs.size();
       j["rewrite_bytes"] = done ? compacted.done.bytes_written : compacted.plan.rewrite_bytes;
       j["compact_free_bytes"] = compacted.plan.free_bytes;
+      j["reencrypt_packs"] = compacted.plan.reencrypt;
+      j["deferred_packs"] = compacted.plan.deferred;
     }
     return j.dump() + "\n";
   };
   // The compaction line: what it did (or, with --dry-run, would do).
   const auto compact_line = [&](bool done) {
+    std::string extra;
+    if (o.reencrypt)
+      extra += fmt::format("; {} of them under an older key", compacted.plan.reencrypt);
+    if (compacted.plan.deferred > 0)
+      extra += fmt::format("; {} more packs left to the next run (--max-rewrite)",
+                           compacted.plan.deferred);
     if (done)
       return fmt::format(
           "compact: rewrote {} packs ({} bytes of live chunks) into {} new packs ({} bytes); {} "
-          "bytes to be freed once the old packs are swept",
+          "bytes to be freed once the old packs are swept{}",
           compacted.done.packs_read, compacted.done.bytes_read, compacted.done.packs_written,
-          compacted.done.bytes_written, compacted.plan.free_bytes);
+          compacted.done.bytes_written, compacted.plan.free_bytes, extra);
     return fmt::format(
         "compact: would rewrite {} packs ({} bytes of live chunks) and free {} bytes once they "
-        "are swept",
-        compacted.plan.packs.size(), compacted.plan.rewrite_bytes, compacted.plan.free_bytes);
+        "are swept{}",
+        compacted.plan.packs.size(), compacted.plan.rewrite_bytes, compacted.plan.free_bytes,
+        extra);
   };
   if (o.dry_run) {
     if (max_unused && sets.unreadable.empty() && bad_moves == 0) {

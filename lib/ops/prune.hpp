@@ -62,6 +62,13 @@ struct PruneOptions {
   // PCT, or (SIZE) the packs with most unused bytes until SIZE would be freed, have their live
   // chunks rewritten into new packs (repo/rewrite.hpp); the old packs then go the sweep's way.
   std::optional<std::string> max_unused;
+  // --reencrypt: rewrite, as compaction does, every needed pack sealed to an older box key
+  // generation than the newest (cairn key rotate), so that an old key reads none of it once
+  // the old packs are swept.
+  bool reencrypt = false;
+  // --max-rewrite SIZE: a run rewrites packs holding at most about SIZE of live chunks (the
+  // extra space it needs); the next run goes on where it stopped.
+  std::optional<std::string> max_rewrite;
 };
 
 // Writes the plan (--dry-run: "keep|drop ID12 TIME SOURCE CLASS REASON" lines and a "total:"

@@ -17,8 +17,8 @@
 #include "ops/tag.hpp"
 #include "pack/pack.hpp"
 #include "repo/gc.hpp"
-#include "repo/rewrite.hpp"
 #include "repo/objects.hpp"
+#include "repo/rewrite.hpp"
 
 namespace cairn::ops {
 namespace {

@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
                  "or of the packs with most unused bytes until SIZE would be freed (64M); "
                  "default: off")
       ->type_name("PCT%|SIZE");
+  app.add_flag("--reencrypt", opt.reencrypt,
+               "rewrite every pack sealed to a key generation older than the newest (after cairn "
+               "key rotate), as compaction does; the old packs go once swept");
+  app.add_option("--max-rewrite", opt.max_rewrite,
+                 "with --max-unused or --reencrypt: rewrite packs holding at most about SIZE of "
+                 "live chunks this run (the extra space it needs); the next run goes on")
+      ->type_name("SIZE");
   tool.add_json_flag("print the plan and the deletions as JSON Lines (schema cairn.prune/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
     CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));

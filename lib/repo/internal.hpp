@@ -203,6 +203,11 @@ class RepositoryImpl final : public Repository {
   Result<std::vector<Rotation>> list_rotations(const SkipRecord& skip);
 
   Result<std::string> add_key(std::string_view new_passphrase, const crypto::KdfParams& p) override;
+  // Writes `m` as a new key slot under `passphrase`, reads it back and opens it (a slot is
+  // trusted only once it has round-tripped the storage; one that does not is removed again).
+  // Returns the slot's name. add_key and rotate_key.
+  Result<std::string> put_checked_slot(const crypto::KeyMaterial& m, std::string_view passphrase,
+                                       const crypto::KdfParams& p);
   Result<std::vector<std::string>> list_keys() override;
   Status remove_key(std::string_view slot_name) override;
   std::string current_slot() const override { return slot_; }

@@ -22,15 +22,23 @@ Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase,
                                             const crypto::KdfParams& p) {
   if (!keys_.can_read()) return write_only_error();
   CAIRN_TRY(crypto::check_kdf_params(p));
-  const Bytes slot = crypto::seal_slot(keys_, new_passphrase, p);
+  CAIRN_TRY_ASSIGN(std::string name, put_checked_slot(keys_, new_passphrase, p));
+  known_full_.insert(name);
+  return name;
+}
+
+Result<std::string> RepositoryImpl::put_checked_slot(const crypto::KeyMaterial& want,
+                                                     std::string_view passphrase,
+                                                     const crypto::KdfParams& p) {
+  const Bytes slot = crypto::seal_slot(want, passphrase, p);
   const Key k = Key::slot(random_hex(16));
   CAIRN_TRY(be_->put(k, slot, /*no_replace=*/true));
-  // Read it back and open it: a slot is only trusted once it has round-tripped the storage.
   auto check = [&]() -> Status {
     CAIRN_TRY_ASSIGN(Bytes back, be_->get(k));
-    CAIRN_TRY_ASSIGN(crypto::KeyMaterial m, crypto::open_slot(back, new_passphrase, k.name));
-    if (m.caps != crypto::Caps::full || m.repo_id != keys_.repo_id || m.box_pk != keys_.box_pk ||
-        m.sign_pk != keys_.sign_pk || !crypto::equal(m.index_key.view(), keys_.index_key.view()))
+    CAIRN_TRY_ASSIGN(crypto::KeyMaterial m, crypto::open_slot(back, passphrase, k.name));
+    if (m.caps != want.caps || m.repo_id != want.repo_id || m.box_pk != want.box_pk ||
+        m.sign_pk != want.sign_pk || !crypto::equal(m.box_sk.view(), want.box_sk.view()) ||
+        !crypto::equal(m.index_key.view(), want.index_key.view()))
       return corrupt_error(fmt::format("key slot '{}'", k.name),
                            "it does not read back as written");
     return {};
@@ -39,7 +47,6 @@ Result<std::string> RepositoryImpl::add_key(std::string_view new_passphrase,
     (void)be_->remove(k);
     return std::move(st).error().wrap(fmt::format("cannot add key slot '{}'", k.name));
   }
-  known_full_.insert(k.name);
   return k.name;
 }
 

@@ -157,21 +157,8 @@ Result<Repository::Rotated> RepositoryImpl::rotate_key(std::string_view passphra
   next.newest_box_pk.clear();
   next.box_pk = fresh.pk;
   next.box_sk = crypto::SecretBytes::copy_of(fresh.sk.view());
-  const Bytes slot = crypto::seal_slot(next, passphrase, p);
-  const Key k = Key::slot(random_hex(16));
-  CAIRN_TRY(be_->put(k, slot, /*no_replace=*/true));
-  auto check = [&]() -> Status {
-    CAIRN_TRY_ASSIGN(Bytes back, be_->get(k));
-    CAIRN_TRY_ASSIGN(crypto::KeyMaterial m, crypto::open_slot(back, passphrase, k.name));
-    if (m.box_pk != fresh.pk || !crypto::equal(m.box_sk.view(), fresh.sk.view()))
-      return corrupt_error(fmt::format("key slot '{}'", k.name),
-                           "it does not read back as written");
-    return {};
-  };
-  if (auto st = check(); !st) {
-    (void)be_->remove(k);
-    return std::move(st).error().wrap(fmt::format("cannot add key slot '{}'", k.name));
-  }
+  CAIRN_TRY_ASSIGN(const std::string slot_name, put_checked_slot(next, passphrase, p));
+  const Key k = Key::slot(slot_name);
   // 2. The record: from now on every writer (write-only keys too) seals to the new box_pk.
   auto path = put_admin_record(record);
   if (!path) {

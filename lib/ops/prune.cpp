@@ -4,6 +4,7 @@
 #include "model/set.hpp"
 #include "ops/compact.hpp"
 #include "ops/hold.hpp"
+#include "ops/parity.hpp"
 #include "ops/tag.hpp"
 
 #include <fcntl.h>
@@ -282,6 +283,7 @@ Status forget(Context& ctx, Sets& sets, const std::vector<Row>& rows,
 struct Compacted {
   CompactPlan plan;
   repo::RewriteResult done;
+  int warnings = 0;  // parity that could not be written for the new packs
 };
 
 Result<Compacted> compact(repo::Repository& r, Sets& sets, const MaxUnused& m, ObjectLines& lines,
@@ -295,8 +297,22 @@ Result<Compacted> compact(repo::Repository& r, Sets& sets, const MaxUnused& m, O
   about.sets = c.plan.sets;
   about.user = current_user();
   about.host = host_name();
-  CAIRN_TRY_ASSIGN(c.done, repo::rewrite_packs(r, c.plan.packs, c.plan.live, about, lines.report(),
-                                               obs, cancel));
+  // The new packs get parity as a write session's do (config "parity"); a failure is a
+  // warning, as in cairn-pack: cairn parity build covers them later.
+  std::vector<std::string> written;
+  const auto report = [&](char op, const std::string& path) -> Status {
+    if (op == '+' && path.starts_with("packs/")) written.push_back(path);
+    return lines.emit(op, path);
+  };
+  CAIRN_TRY_ASSIGN(c.done,
+                   repo::rewrite_packs(r, c.plan.packs, c.plan.live, about, report, obs, cancel));
+  if (auto parity = parity_for_session(r, written)) {
+    for (const auto& path : *parity) CAIRN_TRY(lines.emit('+', path));
+  } else {
+    obs.warning("parity", std::move(parity).error().wrap("no parity was written for the new packs "
+                                                         "(cairn parity build writes it)"));
+    ++c.warnings;
+  }
   return c;
 }
 
@@ -489,6 +505,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
   }
   if (max_unused) {
     CAIRN_TRY_ASSIGN(compacted, compact(*ctx.repo, sets, *max_unused, lines, obs, cancel));
+    warnings += compacted.warnings;
     obs.info(compact_line(true));
     if (!compacted.done.record.empty()) {
       CAIRN_TRY_ASSIGN(sets.moves,

@@ -93,7 +93,7 @@ Status report_findings(Run& run) {
 }
 
 Status check_repository(Run& run, const Parsed& p) {
-  CAIRN_TRY(verify::scan_storage(run));
+  CAIRN_TRY(verify::scan_storage(run, p.subset.has_value()));
   CAIRN_TRY(verify::load_sets(run));
   verify::check_chain(run);
   CAIRN_TRY(verify::check_sets(run));

@@ -212,6 +212,25 @@ Status repair_from_parity(Run& run, const hash::KeyedHasher& hasher,
 
 }  // namespace
 
+Status repair_missing_from_parity(Run& run) {
+  std::set<hash::PackId> want;
+  for (const auto& p : run.indexed)
+    if (!run.stored.contains(p)) want.insert(p);
+  if (want.empty()) return {};
+  // A damaged parity object is named once, by repair_from_parity after the data is read.
+  CAIRN_TRY_ASSIGN(auto groups,
+                   repo::parity::list_groups(run.repo, [](const std::string&, const Error&) {}));
+  if (groups.empty()) return {};
+  CAIRN_TRY_ASSIGN(auto rb, repo::parity::rebuild(run.repo, groups, want));
+  for (auto& [id, bytes] : rb.packs) {  // each hashes to its name; read_data checks the rest
+    CAIRN_TRY(repo::parity::put_back(run.repo, id, bytes));
+    run.stored[id] = bytes.size();
+    run.notes.push_back(fmt::format("repaired pack {} from parity object {} (it was missing)",
+                                    id.hex(), rb.by.at(id)));
+  }
+  return {};
+}
+
 Status read_data(Run& run, const DataSubset& subset) {
   std::vector<hash::PackId> universe;
   std::set<hash::PackId> all = run.checked_packs;

@@ -148,14 +148,20 @@ bool is_damage(const Error& e);
 // in run.other when `record_damage`.
 Status for_each_index_pack(Run& run, bool record_damage,
                            const std::function<void(const repo::IndexPack&)>& each);
-Status scan_storage(Run& run);  // stored packs, index files, key slots
-Status load_sets(Run& run);     // every set object, catalog-only sets, the selection
-void check_chain(Run& run);     // seq/prev: warnings and notes, never damage
-Status check_sets(Run& run);    // the packs and chunks each selected set needs
+// Stored packs, index files, hold/move records, key slots. With `repair_missing` (--read-data),
+// packs an index file names that are not in storage are first rebuilt from parity
+// (repair_missing_from_parity), so that what rests on them is judged on the repaired repository.
+Status scan_storage(Run& run, bool repair_missing = false);
+Status load_sets(Run& run);   // every set object, catalog-only sets, the selection
+void check_chain(Run& run);   // seq/prev: warnings and notes, never damage
+Status check_sets(Run& run);  // the packs and chunks each selected set needs
 void count_garbage(Run& run);
 
 // data.cpp
 Status read_data(Run& run, const DataSubset& subset);
+// Packs in run.indexed but not in run.stored, rebuilt from parity and put back (a note each);
+// those that cannot be are left for the structure checks to report.
+Status repair_missing_from_parity(Run& run);
 // After read_data: a set naming a chunk without that chunk's possession proof is damaged.
 Status check_proofs(Run& run);
 

@@ -159,13 +159,16 @@ Status check_hold_records(Run& run) {
   return {};
 }
 
-Status scan_storage(Run& run) {
+Status scan_storage(Run& run, bool repair_missing) {
   CAIRN_TRY(run.repo.list_objects(Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
     if (auto id = hash::PackId::from_hex(info.key.name)) run.stored.emplace(*id, info.size);
     return {};
   }));
   CAIRN_TRY(for_each_index_pack(run, true,
                                 [&](const repo::IndexPack& p) { run.indexed.insert(p.pack); }));
+  // Before the move records are checked: a compaction's new pack that was lost would make its
+  // record (and every set resting on it) look damaged in a run that then rebuilds it.
+  if (repair_missing) CAIRN_TRY(repair_missing_from_parity(run));
   CAIRN_TRY(check_hold_records(run));
   if (const auto& p = run.repo.config_problem(); !p.empty())
     run.other.push_back({"config", "config", p});

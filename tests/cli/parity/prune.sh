@@ -35,3 +35,20 @@ done
 for p in $new; do [ -e "repo/$p" ] || die "$p was removed with its packs still there"; done
 expect_exit 0 cairn-verify --read-data
 echo "parity objects go with their packs, and only then"
+
+# Compaction: the new packs it writes get parity as a write session's do ("+parity/" lines
+# after the new packs), and a new pack deleted afterwards is rebuilt from it.
+mkdir d4 && gen_file d4/c.bin 20K 9 && gen_file d4/e.bin 20K 10 # one pack: a live and a dead chunk
+backup d4 --source d4 >/dev/null
+rm d4/e.bin && backup d4 --source d4 >/dev/null
+cairn-prune --grace-time 1s --max-unused 10% >compact.out 2>compact.err ||
+  { cat compact.err >&2; die "cairn-prune --max-unused failed"; }
+grep -q '^+holds/' compact.out || die "nothing was compacted: $(cat compact.out)"
+newpack=$(grep -m1 '^+packs/' compact.out | cut -c2-)
+[ -n "$newpack" ] || die "compaction wrote no pack"
+awk '/^\+packs\//{p=NR} /^\+parity\//{q=NR} END{exit !(p && q > p)}' compact.out ||
+  die "no parity line after the new packs: $(cat compact.out)"
+rm "repo/$newpack"
+cairn-verify --read-data >verify.out 2>&1 || { cat verify.out >&2; die "verify did not rebuild the new pack"; }
+[ -e "repo/$newpack" ] || die "the compacted pack was not put back"
+echo "compaction's new packs get parity"

@@ -14,7 +14,7 @@ set -euo pipefail
 . "$CAIRN_CASE_DIR/_damaged.sh"
 need_services
 
-start_service sftp 19480  # exports CAIRN_SSH_KEY and CAIRN_SSH_HOST_SHA256 too
+start_service sftp 2420  # exports CAIRN_SSH_KEY and CAIRN_SSH_HOST_SHA256 too
 url=$SFTP_URL/keep-going
 make_damaged_repo
 cairn-push --all "$url" >/dev/null

@@ -14,7 +14,7 @@ set -euo pipefail
 compact_setup 6
 cairn-prune --grace-time 0 >/dev/null 2>prune.err   # drops d1, d2 (their packs stay: kept sets need them)
 # FROM: a pack the first kept set needs; TO: another pack (which holds none of FROM's chunks).
-keep=$(set_ids app | head -n 1)
+keep=$(set_ids app | sed -n 1p) # sed reads to the end: head could close the pipe under python
 mapfile -t packs < <("$CAIRN_PY" - "$CAIRN_CATALOG" "$keep" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)

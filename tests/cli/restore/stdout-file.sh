@@ -32,7 +32,7 @@ cairn-snap --stdin db.dump --source pg <orig2 | cairn-diff | cairn-pack >pack.ou
 cairn-restore pg@latest --stdout db.dump >dump2 2>/dev/null
 cmp orig2 dump2
 # the first dump is still there
-cairn-restore "$(set_ids pg | head -n 1)" --stdout db.dump >dump1 2>/dev/null
+cairn-restore "$(set_ids pg | sed -n 1p)" --stdout db.dump >dump1 2>/dev/null
 cmp orig dump1
 echo "a --stdin snapshot"
 

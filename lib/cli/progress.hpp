@@ -128,6 +128,11 @@ class Reporter final : public Observer {
   // What advanced() was told in all, for the closing summary.
   std::uint64_t bytes() const { return bytes_.load(); }
   std::uint64_t items() const { return items_.load(); }
+  // Erases the status line for good (the body is over), so that a result written to the
+  // same terminal on stdout does not land after it.
+  void end_status_line() {
+    if (text_) text_->finish();
+  }
   // Erases the status line and writes the JSON "done" record.
   void finish(int exit_code);
 

@@ -28,7 +28,10 @@ std::string summary_line(std::string_view label, const ops::Tally& t, const Summ
   const double secs = static_cast<double>(duration_ns) / 1e9;
   line += fmt::format(
       ", in {}", secs < 60 ? fmt::format("{:.1f}s", secs) : format_duration_short(duration_ns));
-  if (!w.bytes.empty()) line += fmt::format(" ({}/s)", format_bytes(rate_of(t.bytes, duration_ns)));
+  // No rate for a run that moved no bytes (cairn-snap walking a tree, an unchanged backup):
+  // "(0 B/s)" read like a stall.
+  if (!w.bytes.empty() && t.bytes > 0)
+    line += fmt::format(" ({}/s)", format_bytes(rate_of(t.bytes, duration_ns)));
   return line;
 }
 

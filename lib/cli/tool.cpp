@@ -434,6 +434,7 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
   int answer = 0;  // an Outcome's own exit code (cairn-diff --exit-code: 1 = the trees differ)
   if (r) {
     answer = r->exit_code;
+    rep.end_status_line();  // cairn-verify's report on a terminal began after the status line
     Status st;
     if (!r->result.empty()) st = s.stdout_writer().write(as_bytes(r->result + "\n"));
     if (st) st = s.stdout_writer().flush();

@@ -290,3 +290,16 @@ TEST_CASE("cli::Tool: the chosen command's body runs; common options may follow 
         "cairn-test: error: a command is required\nTry 'cairn-test key --help'.\n");
   CHECK(run_cmd({}).first == 2);
 }
+
+TEST_CASE("the summary line gives a rate only when bytes moved", "[cli][summary]") {
+  using cairn::cli::summary_line;
+  cairn::ops::Tally t;
+  t.files = 6227;
+  t.bytes = 0;
+  const std::int64_t two_s = 2'000'000'000;
+  CHECK(summary_line("cairn-snap", t, {"entries", "read"}, two_s) ==
+        "cairn-snap: 6227 entries, 0 B read, in 2.0s");
+  t.bytes = 4 << 20;
+  CHECK(summary_line("cairn-snap", t, {"entries", "read"}, two_s) ==
+        "cairn-snap: 6227 entries, 4.0 MiB read, in 2.0s (2.0 MiB/s)");
+}

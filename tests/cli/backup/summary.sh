@@ -11,10 +11,16 @@ set -euo pipefail
 make_repo
 mkdir src && gen_text src/a.txt 100 && gen_file src/b.bin 300K 3
 b='[0-9.]+ (B|[KMG]iB)'
-line="^cairn: backup: set [0-9a-f]{12} \((incremental|full)\): [0-9]+ entries, $b read, $b new, $b stored, in [0-9a-z.]+ \($b/s\)\$"
+line="^cairn: backup: set [0-9a-f]{12} \((incremental|full)\): [0-9]+ entries, $b read, $b new, $b stored, in [0-9a-z.]+( \($b/s\))?\$"
 
 cairn backup "$PWD/src" >id 2>err
 [ ! -s err ] || die "stderr is a file and no -v, yet: $(cat err)"
+# The rate only when bytes were read: a changed file gives one, an unchanged tree none.
+gen_file src/b.bin 300K 4
+cairn backup -v "$PWD/src" >id 2>err
+grep -Eq ", [1-9][0-9.]* (B|[KMG]iB) read, .* \($b/s\)\$" err || die "no rate after reading: $(cat err)"
+cairn backup -v "$PWD/src" >id 2>err
+grep -Eq ", 0 B read, $b new, $b stored, in [0-9a-z.]+\$" err || die "a rate for nothing read: $(cat err)"
 cairn backup -v "$PWD/src" >id 2>err
 grep -Eq "$line" err || die "no summary line with -v: $(cat err)"
 echo "-v: summary"

@@ -20,14 +20,10 @@ std::optional<LogFormat> parse_log_format(std::string_view s) {
 
 std::string_view level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::error:
-      return "error";
-    case LogLevel::warning:
-      return "warning";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::debug:
-      return "debug";
+    case LogLevel::error: return "error";
+    case LogLevel::warning: return "warning";
+    case LogLevel::info: return "info";
+    case LogLevel::debug: return "debug";
   }
   return "info";
 }
@@ -134,7 +130,8 @@ LogRecord plain_record(std::string_view tool, std::string_view text) {
   r.event = "message";
   r.text = std::string(text);
   std::string_view msg = text;
-  if (msg.size() > tool.size() + 1 && msg.starts_with(tool) && msg.substr(tool.size()).starts_with(": "))
+  if (msg.size() > tool.size() + 1 && msg.starts_with(tool) &&
+      msg.substr(tool.size()).starts_with(": "))
     msg.remove_prefix(tool.size() + 2);
   r.msg = std::string(msg);
   return r;

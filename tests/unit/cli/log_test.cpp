@@ -56,8 +56,9 @@ TEST_CASE("cli::valid_utf8: each stray byte becomes U+FFFD, valid text is kept",
   CHECK(valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
         "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
   CHECK(valid_utf8("a\xFF"
-                   "b") == "a\xEF\xBF\xBD"
-                           "b");
+                   "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   // a sequence cut short, an overlong form, a surrogate: every byte replaced
   CHECK(valid_utf8("x\xE2\x82") == "x\xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(valid_utf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -77,13 +78,12 @@ TEST_CASE("cli::json_log_line: fixed keys first, then the fields in order", "[cl
   r.fields.push_back({"count", std::uint64_t{18446744073709551615ull}});
   r.fields.push_back({"exit_code", std::int64_t{-3}});
   const std::string line = json_log_line("cairn-snap", r, 1'700'000'000'123'000'000);
-  CHECK(line ==
-        R"({"time":"2023-11-14T22:13:20.123Z","tool":"cairn-snap","level":"warning",)"
-        R"("event":"warning","msg":"a/)"
-        "\xEF\xBF\xBD"
-        R"(: \"bad\"\nline","path":"a/)"
-        "\xEF\xBF\xBD"
-        R"(","path_b64":"YS//","count":18446744073709551615,"exit_code":-3})");
+  CHECK(line == R"({"time":"2023-11-14T22:13:20.123Z","tool":"cairn-snap","level":"warning",)"
+                R"("event":"warning","msg":"a/)"
+                "\xEF\xBF\xBD"
+                R"(: \"bad\"\nline","path":"a/)"
+                "\xEF\xBF\xBD"
+                R"(","path_b64":"YS//","count":18446744073709551615,"exit_code":-3})");
   const auto j = nlohmann::json::parse(line);  // throws if it is not JSON
   CHECK(j["level"] == "warning");
   CHECK(j["count"].get<std::uint64_t>() == 18446744073709551615ull);
@@ -93,8 +93,8 @@ TEST_CASE("cli::json_log_line: fixed keys first, then the fields in order", "[cl
 TEST_CASE("cli::Log: text writes the text line, json the record", "[cli]") {
   LogFile f;
   Log log("cairn-x", f.fd);
-  const LogRecord r{LogLevel::error, "error", "cairn-x: error: no", "no",
-                    {{"exit_code", std::int64_t{1}}}};
+  const LogRecord r{
+      LogLevel::error, "error", "cairn-x: error: no", "no", {{"exit_code", std::int64_t{1}}}};
   log.write(r);
   log.set_format(LogFormat::json);
   log.write(r);
@@ -144,8 +144,7 @@ TEST_CASE("cli::Reporter: json warnings and -v lines are records; text is unchan
   CHECK(v["msg"] == "opened repository");
 }
 
-TEST_CASE("cli::Reporter: warnings from many threads are whole lines, one record each",
-          "[cli]") {
+TEST_CASE("cli::Reporter: warnings from many threads are whole lines, one record each", "[cli]") {
   constexpr int kThreads = 8, kEach = 250;
   LogFile f;
   Log log("cairn-test", f.fd, LogFormat::json);

@@ -73,7 +73,12 @@ int run_front(int argc, char** argv) {
                             init.zstd_level = c.level;
                             init.compression_mode = c.mode;
                             CAIRN_TRY_ASSIGN(auto out, ops::init(ro, init, s.stdout_writer()));
-                            if (s.wants_summary()) s.reporter().print_line(kLostPassphrase);
+                            if (s.wants_summary())
+                              s.reporter().log({LogLevel::info,
+                                                "passphrase_note",
+                                                std::string(kLostPassphrase),
+                                                std::string(kLostPassphrase.substr(13)),
+                                                {}});
                             return out;
                           });
   add_size_option(in, "--chunk-min", init.chunking.min_size, "smallest chunk")->default_str("512K");
@@ -311,10 +316,15 @@ int run_front(int argc, char** argv) {
           CAIRN_TRY_ASSIGN(mnt.repo, repo_options(s));
         }
         mnt.ready = [&](std::size_t sets) {
-          if (!s.quiet())
-            s.reporter().print_line(fmt::format(
-                "cairn: mount: {} sets at {}; unmount with 'fusermount3 -u {}' or Ctrl-C", sets,
-                mnt.dir.string(), mnt.dir.string()));
+          if (s.quiet()) return;
+          const std::string msg =
+              fmt::format("{} sets at {}; unmount with 'fusermount3 -u {}' or Ctrl-C", sets,
+                          mnt.dir.string(), mnt.dir.string());
+          s.reporter().log({LogLevel::info,
+                            "mounted",
+                            "cairn: mount: " + msg,
+                            msg,
+                            {{"sets", std::uint64_t{sets}}, {"dir", mnt.dir.string()}}});
         };
         return ops::mount(mnt, s.observer());
       });

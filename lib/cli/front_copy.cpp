@@ -45,7 +45,7 @@ Result<ops::RepoOptions> target_options(const CopyCommand& c, Session& s) {
                              "file with --to-passphrase-file or CAIRN_TO_PASSPHRASE_FILE",
                              c.passphrase_file)};
   if (auto w = readable_by_others(c.passphrase_file, "the target's passphrase file"))
-    s.reporter().print_line(*w);
+    s.reporter().log(readable_record(s.tool(), c.passphrase_file, *w, false));
   CAIRN_TRY_ASSIGN(to.unlock.passphrase, read_passphrase_file(c.passphrase_file));
   return to;
 }

@@ -254,6 +254,13 @@ std::optional<std::string> readable_by_others(const std::filesystem::path& file,
                      st.st_mode & 07777);
 }
 
+LogRecord readable_record(std::string_view tool, const std::filesystem::path& file,
+                          std::string_view warning, bool prefixed) {
+  return {LogLevel::warning, "readable_by_others",
+          prefixed ? fmt::format("{}: warning: {}", tool, warning) : std::string(warning),
+          std::string(warning), path_fields(file.string())};
+}
+
 Result<SecretText> find_passphrase(const PassphraseSources& src, std::string* binding) {
   if (src.fd != nullptr && *src.fd != '\0') return from_fd_env(src.fd);
   if (!src.file.empty()) return read_passphrase_file(src.file, binding);

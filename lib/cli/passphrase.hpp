@@ -14,6 +14,7 @@
 
 #include "base/result.hpp"
 #include "base/secret.hpp"
+#include "cli/log.hpp"
 
 namespace cairn::cli {
 
@@ -68,5 +69,9 @@ Result<SecretText> prompt_passphrase(int tty, std::string_view prompt);
 // one-line warning to print ("...: warning: ..."), or nullopt.
 std::optional<std::string> readable_by_others(const std::filesystem::path& file,
                                               std::string_view what);
+// That warning as a log record (event "readable_by_others", level warning, field "path"):
+// its text "<tool>: warning: <warning>", or `warning` alone when !prefixed.
+LogRecord readable_record(std::string_view tool, const std::filesystem::path& file,
+                          std::string_view warning, bool prefixed);
 
 }  // namespace cairn::cli

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -16,26 +15,6 @@ namespace cairn::cli {
 namespace {
 
 constexpr std::string_view kSchema = "cairn.progress/1";
-
-// Best effort: stderr and the progress fd have nowhere to report their own failures.
-bool write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t n = ::write(fd, s.data(), s.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    s.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-std::size_t utf8_length(unsigned char lead) {
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
-  return 0;
-}
 
 // Cuts `s` to at most `max` code points (a fair stand-in for terminal columns).
 void truncate_columns(std::string& s, std::size_t max) {
@@ -320,8 +299,17 @@ void JsonProgress::finish(std::uint64_t warnings, int exit_code) {
 
 Reporter::Reporter(std::string tool, int err_fd, bool verbose, std::unique_ptr<TextProgress> text,
                    std::unique_ptr<JsonProgress> json)
-    : tool_(std::move(tool)),
-      err_fd_(err_fd),
+    : tool_(tool),
+      own_log_(std::make_unique<Log>(std::move(tool), err_fd)),
+      log_(own_log_.get()),
+      verbose_(verbose),
+      text_(std::move(text)),
+      json_(std::move(json)) {}
+
+Reporter::Reporter(Log& log, bool verbose, std::unique_ptr<TextProgress> text,
+                   std::unique_ptr<JsonProgress> json)
+    : tool_(log.tool()),
+      log_(&log),
       verbose_(verbose),
       text_(std::move(text)),
       json_(std::move(json)) {}
@@ -349,25 +337,33 @@ void Reporter::expect(std::uint64_t bytes, std::uint64_t items) {
 
 void Reporter::warning(std::string_view path, const Error& e) {
   warnings_.fetch_add(1);
-  print_line(warning_line(tool_, path, e));
+  LogRecord r{LogLevel::warning, "warning", warning_line(tool_, path, e), e.message, {}};
+  if (!path.empty()) {
+    r.msg = fmt::format("{}: {}", path, e.message);
+    r.fields = path_fields(path);
+  }
+  log(r);
   if (json_) json_->warning(path, e);
 }
 
 void Reporter::info(std::string_view line) {
   if (!verbose_) return;
-  print_line(fmt::format("{}: {}", tool_, printable(line)));
+  log({LogLevel::info,
+       "verbose",
+       fmt::format("{}: {}", tool_, printable(line)),
+       std::string(line),
+       {}});
   if (json_) json_->info(line);
 }
 
-void Reporter::print_line(std::string_view line) {
-  if (text_) {
-    text_->print_line(line);
+void Reporter::print_line(std::string_view line) { log(plain_record(tool_, line)); }
+
+void Reporter::log(const LogRecord& r) {
+  if (text_ && !log_->json()) {
+    text_->print_line(r.text);
     return;
   }
-  std::string l(line);
-  l.push_back('\n');
-  std::lock_guard lock(mu_);
-  write_all(err_fd_, l);
+  log_->write(r);
 }
 
 void Reporter::finish(int exit_code) {

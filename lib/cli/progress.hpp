@@ -3,7 +3,8 @@
 // JSON Lines to --progress-fd (schema cairn.progress/1, see cairn(7)); NullProgress drops
 // everything. Reporter is what a Session hands to ops: it counts and prints warnings
 // ("cairn-x: warning: <path>: <message>", always, even with -q), prints -v lines, and feeds
-// the renderers.
+// the renderers. Its lines go through a cli::Log, so with --log-format json each is a JSON
+// record (log.hpp) and no status line is drawn.
 // Depends on: base. Threads: every Observer method may be called from several threads at once.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "base/observer.hpp"
+#include "cli/log.hpp"
 #include "cli/stages.hpp"
 
 namespace cairn::cli {
@@ -113,6 +115,10 @@ class Reporter final : public Observer {
   // `text` and `json` may be null. Lines go to `err_fd` (stderr) or through `text`.
   Reporter(std::string tool, int err_fd, bool verbose, std::unique_ptr<TextProgress> text,
            std::unique_ptr<JsonProgress> json);
+  // The same, writing its lines through `log` (which must outlive it): as JSON records when
+  // log.json(), then `text` should be null.
+  Reporter(Log& log, bool verbose, std::unique_ptr<TextProgress> text,
+           std::unique_ptr<JsonProgress> json);
   ~Reporter() override;
 
   void started(std::string_view path) override;
@@ -122,8 +128,12 @@ class Reporter final : public Observer {
   void warning(std::string_view path, const Error& e) override;
   void info(std::string_view line) override;
 
-  // A line on stderr that does not garble the status line.
+  // A line on stderr that does not garble the status line (a JSON record with event
+  // "message" in the json format; prefer log()).
   void print_line(std::string_view line);
+  // One record: its text above the status line, or the JSON record.
+  void log(const LogRecord& r);
+  bool json_log() const { return log_->json(); }
   std::uint64_t warnings() const { return warnings_.load(); }
   // What advanced() was told in all, for the closing summary.
   std::uint64_t bytes() const { return bytes_.load(); }
@@ -138,13 +148,13 @@ class Reporter final : public Observer {
 
  private:
   std::string tool_;
-  int err_fd_;
+  std::unique_ptr<Log> own_log_;  // with the first constructor
+  Log* log_;                      // serialises lines written without text_
   bool verbose_;
   std::unique_ptr<TextProgress> text_;
   std::unique_ptr<JsonProgress> json_;
   std::atomic<std::uint64_t> warnings_{0};
   std::atomic<std::uint64_t> bytes_{0}, items_{0};
-  std::mutex mu_;  // serialises lines written without text_
   bool finished_ = false;
 };
 

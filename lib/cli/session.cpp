@@ -15,10 +15,10 @@
 namespace cairn::cli {
 
 bool Session::wants_summary() const {
-  return !opt_.quiet && (opt_.verbose || ::isatty(STDERR_FILENO) == 1);
+  return !opt_.quiet && (opt_.verbose || reporter_->json_log() || ::isatty(STDERR_FILENO) == 1);
 }
 
-Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOptions& o) {
+Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOptions& o, Log* log) {
   std::unique_ptr<JsonProgress> json;
   if (o.progress_fd >= 0) {
     if (o.progress_fd <= STDOUT_FILENO)
@@ -36,15 +36,20 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
   // whose stdout is a pipe has another after it), with the counts the others publish.
   struct stat out_st {};
   const bool piped = ::fstat(STDOUT_FILENO, &out_st) == 0 && S_ISFIFO(out_st.st_mode);
-  if (!o.quiet && ::isatty(STDERR_FILENO) == 1) {
+  // A status line has no place in a log: none with --log-format json.
+  const bool json_log = log != nullptr && log->json();
+  if (!o.quiet && !json_log && ::isatty(STDERR_FILENO) == 1) {
     if (!piped)
       text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
     else if (auto stage = StageFile::create(tool))  // publishes its counts for the last stage
       text = std::make_unique<TextProgress>(STDERR_FILENO, tool, TextProgress::Timing{},
                                             std::move(stage));
   }
-  auto reporter = std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
-                                             std::move(text), std::move(json));
+  auto reporter = log != nullptr
+                      ? std::make_unique<Reporter>(*log, o.verbose && !o.quiet, std::move(text),
+                                                   std::move(json))
+                      : std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
+                                                   std::move(text), std::move(json));
   return std::unique_ptr<Session>(new Session(std::move(tool), o, std::move(reporter)));
 }
 
@@ -85,10 +90,10 @@ Result<SecretText> Session::passphrase() {
     // Not fatal: the file may be shared on purpose; the warning says what to do.
     if (from_file && !opt_.quiet)
       if (auto w = readable_by_others(src.file, "passphrase file"))
-        reporter_->print_line(fmt::format("{}: warning: {}", tool_, *w));
+        reporter_->log(readable_record(tool_, src.file, *w, true));
     if (auto k = key_file(); k && !opt_.quiet)
       if (auto w = readable_by_others(*k, "key file"))
-        reporter_->print_line(fmt::format("{}: warning: {}", tool_, *w));
+        reporter_->log(readable_record(tool_, *k, *w, true));
   }
   return *passphrase_;
 }

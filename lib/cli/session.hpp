@@ -36,13 +36,17 @@ struct CommonOptions {
                                     // by Tool::run, used when the tool fails (notify.hpp)
   std::string notify_on;            // --notify-on LIST ("" = not given: CAIRN_NOTIFY_ON or
                                     // the default, warnings and failures)
+  std::string log_format;           // --log-format text|json ("" = not given: CAIRN_LOG_FORMAT
+                                    // or text); checked and applied by Tool::run
 };
 
 class Session {
  public:
   // Checks --progress-fd (open, not 0 or 1), then builds the Observer: TextProgress only when
-  // stderr is a terminal and not -q, JsonProgress when --progress-fd is given.
-  static Result<std::unique_ptr<Session>> open(std::string tool, const CommonOptions& o);
+  // stderr is a terminal, not -q and not --log-format json, JsonProgress when --progress-fd is
+  // given. Stderr lines go through `log` (which must outlive the Session), else a text Log.
+  static Result<std::unique_ptr<Session>> open(std::string tool, const CommonOptions& o,
+                                               Log* log = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -53,7 +57,7 @@ class Session {
   bool verbose() const { return opt_.verbose; }
   bool json() const { return opt_.json; }
   // A tool's closing summary line goes to stderr: when it is a terminal or -v is given,
-  // never with -q.
+  // or the log format is json, never with -q.
   bool wants_summary() const;
 
   // Errc::usage "no repository given: use --repo or CAIRN_REPO" when absent.

@@ -35,6 +35,21 @@ std::string summary_line(std::string_view label, const ops::Tally& t, const Summ
   return line;
 }
 
+LogFields summary_fields(const ops::Tally& t, const SummaryWords& w, std::int64_t duration_ns) {
+  LogFields f;
+  if (!t.set.empty()) {
+    f.push_back({"set", t.set});
+    f.push_back({"source", t.source});
+    f.push_back({"kind", t.kind});
+  }
+  f.push_back({w.items, std::uint64_t{t.files}});
+  if (!w.bytes.empty()) f.push_back({"bytes_" + w.bytes, std::uint64_t{t.bytes}});
+  if (t.bytes_new) f.push_back({"bytes_new", std::uint64_t{*t.bytes_new}});
+  if (t.bytes_stored) f.push_back({"bytes_stored", std::uint64_t{*t.bytes_stored}});
+  f.push_back({"duration_ms", std::int64_t{duration_ns / 1'000'000}});
+  return f;
+}
+
 std::string summary_json(std::string_view schema, std::string_view tool, const ops::Tally& t,
                          const SummaryWords& w, std::int64_t duration_ns,
                          std::optional<SummaryExit> exit) {
@@ -42,25 +57,7 @@ std::string summary_json(std::string_view schema, std::string_view tool, const o
   append_json_string(j, schema);
   j += ",\"tool\":";
   append_json_string(j, tool);
-  if (!t.set.empty()) {
-    j += ",\"set\":";
-    append_json_string(j, t.set);
-    j += ",\"source\":";
-    append_json_string(j, t.source);
-    j += ",\"kind\":";
-    append_json_string(j, t.kind);
-  }
-  j += ",";
-  append_json_string(j, w.items);
-  j += fmt::format(":{}", t.files);
-  if (!w.bytes.empty()) {
-    j += ",";
-    append_json_string(j, "bytes_" + w.bytes);
-    j += fmt::format(":{}", t.bytes);
-  }
-  if (t.bytes_new) j += fmt::format(",\"bytes_new\":{}", *t.bytes_new);
-  if (t.bytes_stored) j += fmt::format(",\"bytes_stored\":{}", *t.bytes_stored);
-  j += fmt::format(",\"duration_ms\":{}", duration_ns / 1'000'000);
+  append_json_fields(j, summary_fields(t, w, duration_ns));
   if (exit) j += fmt::format(",\"warnings\":{},\"exit_code\":{}", exit->warnings, exit->exit_code);
   return j + "}";
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/log.hpp"
 #include "ops/outcome.hpp"
 
 namespace cairn::cli {
@@ -29,6 +30,9 @@ std::string summary_line(std::string_view label, const ops::Tally& t, const Summ
 // The same as one JSON object, keys in this order: schema, tool, [set, source, kind], the
 // items ("files"), "bytes_<verb>", [bytes_new, bytes_stored], duration_ms, and when `exit` is
 // given, warnings and exit_code.
+// The same keys after "tool", as fields (the "summary" record of --log-format json).
+LogFields summary_fields(const ops::Tally& t, const SummaryWords& w, std::int64_t duration_ns);
+
 struct SummaryExit {
   std::uint64_t warnings = 0;
   int exit_code = 0;

@@ -73,17 +73,24 @@ class SignalScope {
   }, old_term_{};
 };
 
-void to_stderr(std::string line) {
-  line.push_back('\n');
-  std::string_view s = line;
-  while (!s.empty()) {
-    const ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    s.remove_prefix(static_cast<std::size_t>(n));
+// --log-format, else CAIRN_LOG_FORMAT, else text (cairn(7) LOGGING).
+Result<LogFormat> log_format_of(const std::string& flag) {
+  if (!flag.empty()) {
+    if (auto f = parse_log_format(flag)) return *f;
+    return Error{Errc::usage, fmt::format("--log-format must be 'text' or 'json', not '{}'", flag)};
   }
+  const char* env = std::getenv("CAIRN_LOG_FORMAT");
+  if (env == nullptr || *env == '\0') return LogFormat::text;
+  if (auto f = parse_log_format(env)) return *f;
+  return Error{Errc::usage,
+               fmt::format("CAIRN_LOG_FORMAT must be 'text' or 'json', not '{}'", env)};
+}
+
+// A line of the tool's own that is not an error: "<tool>: <msg>".
+LogRecord tool_record(const Log& log, LogLevel level, std::string event, std::string_view msg,
+                      LogFields fields = {}) {
+  return {level, std::move(event), fmt::format("{}: {}", log.tool(), printable(msg)),
+          std::string(msg), std::move(fields)};
 }
 
 // CLI11 messages start with a capital and may span lines; ours are one lower-case line.
@@ -162,21 +169,24 @@ std::optional<std::filesystem::path> policy_flag(const CLI::App& app) {
 // /etc/cairn/policy.toml when it exists; it is read only now, so a tool whose outcome is not
 // sent never touches it. A failed notification is one stderr line; the exit status stays the
 // tool's own.
-int alert(const std::string& tool, const CLI::App& app, const CommonOptions& opt,
-          const notify::NotifyOn& on, int code, const std::string& message) {
+int alert(Log& log, const CLI::App& app, const CommonOptions& opt, const notify::NotifyOn& on,
+          int code, const std::string& message) {
+  const std::string& tool = log.tool();
   if (!notify::wanted(on, code)) return code;
   std::vector<std::string> targets = opt.notify;
   auto from_policy = notify::policy_targets(policy_flag(app));
   if (from_policy) {
     targets.insert(targets.end(), from_policy->begin(), from_policy->end());
   } else if (from_policy.error().message != message) {  // not the tool's own complaint again
-    to_stderr(fmt::format("{}: cannot notify the policy's targets: {}", tool,
-                          printable(from_policy.error().message)));
+    log.write(tool_record(
+        log, LogLevel::warning, "notify_failed",
+        fmt::format("cannot notify the policy's targets: {}", from_policy.error().message)));
   }
   if (targets.empty()) return code;
   auto settings = notify::settings_from_env();
   if (!settings) {
-    to_stderr(fmt::format("{}: cannot notify: {}", tool, printable(settings.error().message)));
+    log.write(tool_record(log, LogLevel::warning, "notify_failed",
+                          fmt::format("cannot notify: {}", settings.error().message)));
     return code;
   }
   notify::Event ev;
@@ -186,14 +196,14 @@ int alert(const std::string& tool, const CLI::App& app, const CommonOptions& opt
   ev.message = printable(message);
   ev.time_unix = static_cast<std::int64_t>(std::time(nullptr));
   for (const Error& e : notify::send_all(targets, ev, *settings))
-    to_stderr(fmt::format("{}: {}", tool, printable(e.message)));
+    log.write(tool_record(log, LogLevel::warning, "notify_failed", e.message));
   return code;
 }
 
 }  // namespace
 
 Tool::Tool(std::string name, std::string description)
-    : name_(std::move(name)), app_(std::move(description), name_) {
+    : name_(std::move(name)), log_(name_), app_(std::move(description), name_) {
   app_.formatter(std::make_shared<HelpFormatter>());
   app_.get_formatter()->column_width(34);
   app_.get_formatter()->label("SUBCOMMAND", "COMMAND");
@@ -242,6 +252,11 @@ Tool::Tool(std::string name, std::string description)
                   "CAIRN_NOTIFY_ON)")
       ->type_name("LIST")
       ->group(g);
+  app_.add_option("--log-format", opt_.log_format,
+                  "standard error lines as text (default) or json, one JSON object a line "
+                  "(or CAIRN_LOG_FORMAT)")
+      ->type_name("FORMAT")
+      ->group(g);
 }
 
 CLI::Option* Tool::add_json_flag(std::string help) { return add_json_flag(app_, std::move(help)); }
@@ -285,11 +300,19 @@ int Tool::run(int argc, char** argv, Body body) {
 int Tool::run(int argc, char** argv) {
   ops::harden_process();       // no core file, no same-user ptrace: before any secret is read
   ::signal(SIGPIPE, SIG_DFL);  // when the reader goes away, the writer stops (STYLE.md C8)
-  if (const auto ignored = ops::ignored_test_switch(); !ignored.empty())
-    to_stderr(
-        fmt::format("{}: warning: {} is ignored: this build has no test hooks (configure with "
-                    "-DCAIRN_TEST_HOOKS=ON to honour it)",
-                    name_, ignored));
+  // Until the command line is parsed, CAIRN_LOG_FORMAT alone says the format.
+  if (auto f = log_format_of(""); f) log_.set_format(*f);
+  if (const auto ignored = ops::ignored_test_switch(); !ignored.empty()) {
+    const std::string msg = fmt::format(
+        "{} is ignored: this build has no test hooks (configure with -DCAIRN_TEST_HOOKS=ON to "
+        "honour it)",
+        ignored);
+    log_.write({LogLevel::warning,
+                "ignored_setting",
+                fmt::format("{}: warning: {}", name_, msg),
+                msg,
+                {}});
+  }
   // `TOOL --completion=SHELL` (not in --help): the build writes the installed completion
   // scripts with it (tools/CMakeLists.txt), so they list exactly the options parsed below.
   if (argc == 2 && std::string_view(argv[1]).starts_with("--completion=")) {
@@ -297,7 +320,8 @@ int Tool::run(int argc, char** argv) {
     const auto script = completion_script(app_, name_, shell, dispatch_);
     if (!script) {
       print_error(fmt::format("unknown shell '{}' for --completion: use bash, zsh or fish",
-                              printable(shell)));
+                              printable(shell)),
+                  static_cast<int>(Exit::usage));
       return static_cast<int>(Exit::usage);
     }
     std::cout << *script;
@@ -324,12 +348,11 @@ int Tool::run(int argc, char** argv) {
   }
   // Checked here, not with CLI11's require_subcommand(), which would report a missing
   // command before an unknown option.
+  auto format = log_format_of(opt_.log_format);
+  if (!format) return print_error(format.error());
+  log_.set_format(*format);
   const Body* body = chosen_body();
-  if (body == nullptr) {
-    print_error("a command is required");
-    to_stderr(fmt::format("Try '{} --help'.", command_path()));
-    return static_cast<int>(Exit::usage);
-  }
+  if (body == nullptr) return usage_error("a command is required");
   // --notify targets are checked now: a typo is a usage error, not an alert lost later.
   auto targets = notify::command_line_targets(opt_.notify);
   if (!targets) return print_error(targets.error());
@@ -342,9 +365,9 @@ int Tool::run(int argc, char** argv) {
       opt_.notify_on.empty() ? std::nullopt : std::optional<std::string>(opt_.notify_on));
   if (!on) return print_error(on.error());
   notify_on_ = *on;
-  auto session = Session::open(name_, opt_);
+  auto session = Session::open(name_, opt_, &log_);
   if (!session)
-    return alert(name_, app_, opt_, notify_on_, print_error(session.error()),
+    return alert(log_, app_, opt_, notify_on_, print_error(session.error()),
                  session.error().message);
   Session& s = **session;
   started_ns_ = steady_ns();
@@ -359,27 +382,49 @@ int Tool::run(int argc, char** argv) {
   return finish(s, std::move(r));
 }
 
-int Tool::print_error(const Error& e) const {
-  print_error(e.message);
-  return static_cast<int>(exit_for(e.code));
+int Tool::print_error(const Error& e) {
+  const int code = static_cast<int>(exit_for(e.code));
+  print_error(e.message, code);
+  return code;
 }
 
-void Tool::print_error(std::string_view message) const {
-  to_stderr(fmt::format("{}: error: {}", name_, printable(message)));
+void Tool::print_error(std::string_view message, int exit_code) {
+  log_.write({LogLevel::error,
+              "error",
+              fmt::format("{}: error: {}", name_, printable(message)),
+              std::string(message),
+              {{"exit_code", std::int64_t{exit_code}}}});
+}
+
+int Tool::usage_error(std::string_view message) {
+  const int code = static_cast<int>(Exit::usage);
+  const std::string hint = fmt::format("Try '{} --help'.", command_path());
+  if (!log_.json()) {
+    print_error(message, code);
+    log_.write(LogRecord{LogLevel::error, "hint", hint, hint, {}});
+    return code;
+  }
+  log_.write({LogLevel::error,
+              "error",
+              "",
+              std::string(message),
+              {{"exit_code", std::int64_t{code}}, {"hint", hint}}});
+  return code;
 }
 
 int Tool::parse_error(const CLI::ParseError& e) {
   if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {  // --help, --version
     app_.exit(e);
     if (Status st = flush_cout(); !st) {
-      print_error(st.error().message);
+      print_error(st.error().message, static_cast<int>(Exit::failure));
       return static_cast<int>(Exit::failure);
     }
     return static_cast<int>(Exit::ok);
   }
-  print_error(one_line(e.what()));
-  to_stderr(fmt::format("Try '{} --help'.", command_path()));
-  return static_cast<int>(Exit::usage);
+  // The command line may not have been read far enough to know --log-format: what it gave,
+  // if it is valid, else CAIRN_LOG_FORMAT.
+  if (auto f = log_format_of(opt_.log_format); f) log_.set_format(*f);
+  return usage_error(one_line(e.what()));
 }
 
 int Tool::dispatch_external(int argc, char** argv, bool& handled) {
@@ -397,8 +442,14 @@ int Tool::dispatch_external(int argc, char** argv, bool& handled) {
   const char* path_env = std::getenv("PATH");
   const auto exe = resolve_verb(verb, self_dir(), path_env != nullptr ? path_env : "");
   if (!exe) {
-    to_stderr(fmt::format("{}: '{}' is not a {} command. See '{} help'.", name_, printable(verb),
-                          name_, name_));
+    const std::string msg =
+        fmt::format("'{}' is not a {} command. See '{} help'.", verb, name_, name_);
+    log_.write({LogLevel::error,
+                "error",
+                fmt::format("{}: '{}' is not a {} command. See '{} help'.", name_, printable(verb),
+                            name_, name_),
+                msg,
+                {{"exit_code", std::int64_t{static_cast<int>(Exit::usage)}}}});
     return static_cast<int>(Exit::usage);
   }
   std::vector<std::string> child{fmt::format("{}-{}", name_, verb)};
@@ -481,21 +532,29 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
   if (r && tally && s.wants_summary()) {
     std::string label = command_path();  // "cairn backup" says "cairn: backup: ..."
     if (const auto sp = label.find(' '); sp != std::string::npos) label.insert(sp, ":");
-    rep.print_line(summary_line(label, *tally, words, took));
+    const std::string line = summary_line(label, *tally, words, took);
+    LogFields fields = summary_fields(*tally, words, took);
+    if (label != name_) fields.insert(fields.begin(), {"command", label.substr(name_.size() + 2)});
+    rep.log({LogLevel::info, "summary", line, line.substr(name_.size() + 2), std::move(fields)});
   }
   rep.finish(code);
   std::string message;  // what the alert says, beyond the exit status
   if (!r) {
     message = r.error().message;
-    print_error(message);
+    print_error(message, code);
   } else if (n > 0) {
     message = fmt::format("{} {} problems (named on standard error)", n,
                           n == 1 ? "item had" : "items had");
-    to_stderr(fmt::format("{}: warning: {} {} problems (named above)", name_, n,
-                          n == 1 ? "item had" : "items had"));
+    const std::string msg =
+        fmt::format("{} {} problems (named above)", n, n == 1 ? "item had" : "items had");
+    log_.write({LogLevel::warning,
+                "problems",
+                fmt::format("{}: warning: {}", name_, msg),
+                msg,
+                {{"items", std::uint64_t{n}}, {"exit_code", std::int64_t{code}}}});
   }
   // An answer is not a failure: nothing to alert.
-  return r && answer != 0 ? code : alert(name_, app_, opt_, notify_on_, code, message);
+  return r && answer != 0 ? code : alert(log_, app_, opt_, notify_on_, code, message);
 }
 
 namespace {

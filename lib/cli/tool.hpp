@@ -3,7 +3,8 @@
 // maps CLI11 errors to exit 2, adds the common flags (-q -v --progress-fd --repo --catalog
 // --passphrase-file --key-file --notify --notify-on, --version, --help), runs ops::init_process(),
 // makes SIGINT/SIGTERM trip the cancel token, runs the body in a catch-all, prints
-// "<tool>: error: <message>" and returns the exit code of DESIGN.md section 8; a non-zero
+// "<tool>: error: <message>" (a JSON record with --log-format json: log.hpp, cairn(7) LOGGING)
+// and returns the exit code of DESIGN.md section 8; a non-zero
 // one (or the outcomes --notify-on selects) is first sent to the notify targets (lib/notify).
 // `TOOL --completion=bash|zsh|fish` prints a completion script instead (completion.hpp).
 // Depends on: base, io, ops (+ CLI11: include this header only from lib/cli .cpp files and
@@ -82,10 +83,13 @@ class Tool {
   // summary line, the run's end in the catalog, and the alert.
   int finish(Session& s, Result<ops::Outcome> r);
   // The one error line, "<tool>: error: <message>"; the first returns e's exit status.
-  int print_error(const Error& e) const;
-  void print_error(std::string_view message) const;
+  int print_error(const Error& e);
+  void print_error(std::string_view message, int exit_code);
+  // A usage error: the error line and "Try '<tool> --help'." (one record in json); exit 2.
+  int usage_error(std::string_view message);
 
   std::string name_;
+  Log log_;  // every stderr line of the tool and its Session; --log-format sets its format
   CLI::App app_;
   CommonOptions opt_;
   notify::NotifyOn notify_on_;  // --notify-on / CAIRN_NOTIFY_ON, checked by run()

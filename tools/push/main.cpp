@@ -2,8 +2,6 @@
 // where each set lives. See cairn-push(1).
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include "base/time.hpp"
@@ -111,7 +109,11 @@ int main(int argc, char** argv) {
     } counted(in);
     auto r = ops::push(po, counted, out, s.observer(), s.cancel());
     if (r && counted.bytes == 0 && !s.quiet())
-      std::fputs("cairn-push: nothing to push: standard input was empty\n", stderr);
+      s.reporter().log({cli::LogLevel::info,
+                        "empty_input",
+                        "cairn-push: nothing to push: standard input was empty",
+                        "nothing to push: standard input was empty",
+                        {}});
     return r;
   });
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/tool.hpp"
 #include "scratch.hpp"
 
@@ -124,6 +126,110 @@ TEST_CASE("cli::Tool: warnings make exit 3 with a summary line", "[cli]") {
   CHECK(observed.err ==
         "cairn-test: warning: etc/shadow: cannot open: Permission denied\n"
         "cairn-test: warning: 1 item had problems (named above)\n");
+}
+
+namespace {
+
+// Each stderr line of `r` as JSON (parse throws on anything else).
+std::vector<nlohmann::json> json_lines(const Run& r) {
+  std::vector<nlohmann::json> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < r.err.size(); ++i)
+    if (r.err[i] == '\n') {
+      out.push_back(nlohmann::json::parse(r.err.substr(start, i - start)));
+      start = i + 1;
+    }
+  CHECK(start == r.err.size());  // no partial last line
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli::Tool: --log-format json makes every stderr line a JSON record", "[cli]") {
+  ::unsetenv("CAIRN_LOG_FORMAT");
+  const Run failed = run({"--log-format", "json"}, returning(Error{Errc::locked, "busy \xff"}));
+  CHECK(failed.code == 11);
+  auto l = json_lines(failed);
+  REQUIRE(l.size() == 1);
+  CHECK(l[0]["tool"] == "cairn-test");
+  CHECK(l[0]["level"] == "error");
+  CHECK(l[0]["event"] == "error");
+  CHECK(l[0]["msg"] == "busy \xEF\xBF\xBD");
+  CHECK(l[0]["exit_code"] == 11);
+
+  const Run warned = run({"--log-format=json", "-v"}, [](Session& s) -> Result<ops::Outcome> {
+    s.observer().info("looked around");
+    s.observer().warning("etc/shadow", Error{Errc::io, "cannot open: Permission denied"});
+    return ops::Outcome{};
+  });
+  CHECK(warned.code == 3);
+  l = json_lines(warned);
+  REQUIRE(l.size() == 3);
+  CHECK(l[0]["level"] == "info");
+  CHECK(l[0]["event"] == "verbose");
+  CHECK(l[1]["event"] == "warning");
+  CHECK(l[1]["path"] == "etc/shadow");
+  CHECK(l[2]["level"] == "warning");
+  CHECK(l[2]["event"] == "problems");
+  CHECK(l[2]["items"] == 1);
+  CHECK(l[2]["exit_code"] == 3);
+  CHECK(l[2]["msg"] == "1 item had problems (named above)");
+}
+
+TEST_CASE("cli::Tool: CAIRN_LOG_FORMAT, and the flag over it", "[cli]") {
+  ::setenv("CAIRN_LOG_FORMAT", "json", 1);
+  const Run env = run({}, returning(Error{Errc::io, "disk"}));
+  REQUIRE(json_lines(env).size() == 1);
+  // a usage error is one record, the hint a field
+  const Run usage = run({"--frob"}, kOk);
+  CHECK(usage.code == 2);
+  const auto l = json_lines(usage);
+  REQUIRE(l.size() == 1);
+  CHECK(l[0]["msg"] == "the following argument was not expected: --frob");
+  CHECK(l[0]["hint"] == "Try 'cairn-test --help'.");
+  CHECK(l[0]["exit_code"] == 2);
+  const Run text = run({"--log-format", "text"}, returning(Error{Errc::io, "disk"}));
+  CHECK(text.err == "cairn-test: error: disk\n");
+  ::setenv("CAIRN_LOG_FORMAT", "yaml", 1);
+  const Run bad_env = run({}, kOk);
+  CHECK(bad_env.code == 2);
+  CHECK(bad_env.err ==
+        "cairn-test: error: CAIRN_LOG_FORMAT must be 'text' or 'json', not 'yaml'\n");
+  ::unsetenv("CAIRN_LOG_FORMAT");
+}
+
+TEST_CASE("cli::Tool: a bad --log-format is a usage error, one line, nothing run", "[cli]") {
+  ::unsetenv("CAIRN_LOG_FORMAT");
+  bool ran = false;
+  const Run r = run({"--log-format", "xml"}, [&](Session&) -> Result<ops::Outcome> {
+    ran = true;
+    return ops::Outcome{};
+  });
+  CHECK(r.code == 2);
+  CHECK_FALSE(ran);
+  CHECK(r.err == "cairn-test: error: --log-format must be 'text' or 'json', not 'xml'\n");
+}
+
+TEST_CASE("cli::Tool: the json summary is a record with its counts as numbers", "[cli]") {
+  ::unsetenv("CAIRN_LOG_FORMAT");
+  const Run r = run(
+      {"--log-format", "json"},
+      [](Session& s) -> Result<ops::Outcome> {
+        s.observer().advanced(2048, 3);
+        return ops::Outcome{};
+      },
+      [](Tool& t) {
+        t.summarise({"files", "read"});
+      });
+  CHECK(r.code == 0);
+  const auto l = json_lines(r);
+  REQUIRE(l.size() == 1);  // json logs the summary without -v
+  CHECK(l[0]["event"] == "summary");
+  CHECK(l[0]["level"] == "info");
+  CHECK(l[0]["files"] == 3);
+  CHECK(l[0]["bytes_read"] == 2048);
+  CHECK(l[0]["duration_ms"].is_number_integer());
+  CHECK(l[0]["msg"].get<std::string>().starts_with("3 files, 2.0 KiB read, in "));
 }
 
 TEST_CASE("cli::Tool: the result is printed on stdout, nothing else", "[cli]") {

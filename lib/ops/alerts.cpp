@@ -126,7 +126,11 @@ std::vector<std::string> alert_run(const RunAlert& a) {
   ev.source = source;
   ev.key = key;
   if (wanted) deliver(routed, ev, *settings, problems);
-  if (!cat) return problems;
+  // Nobody to escalate to or to tell of a recovery, or a catalog that cannot be written (its
+  // disk is full): nothing to remember.
+  if (!cat || !cat->read_only().empty() ||
+      (routed.empty() && resolve_to.empty() && esc.targets.empty()))
+    return problems;
 
   const std::int64_t failures_before = st.failures;
   const notify::Steps steps =

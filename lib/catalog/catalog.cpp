@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -131,6 +131,21 @@ CREATE TABLE set_seen(
     // joined by ','. Older rows get none: 'cairn catalog rebuild' reads them from the repository.
     R"sql(
 ALTER TABLE backup_set ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+)sql",
+    // 6: what alerting remembers between runs (cairn(7) NOTIFICATIONS): per alert key (a
+    // source's runs of a tool, or one objective) the failures in a row, since when, whether
+    // the routed targets were told and when the escalation targets were, so that a cron job
+    // pages once per incident and sends one "resolved".
+    R"sql(
+CREATE TABLE alert_state(
+  key          TEXT PRIMARY KEY,
+  failures     INTEGER NOT NULL CHECK(failures >= 0),
+  since_ns     INTEGER NOT NULL,
+  escalated_ns INTEGER,
+  severity     TEXT NOT NULL CHECK(severity IN ('critical', 'warning', 'info')),
+  alerted      INTEGER NOT NULL CHECK(alerted IN (0, 1)),
+  updated_ns   INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

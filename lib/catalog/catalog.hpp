@@ -117,6 +117,18 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// What alerting remembers about one alert key between runs (table alert_state).
+struct AlertRecord {
+  std::string key;  // "run/TOOL/SOURCE", "objective/SOURCE/CLASS/rpo", ...
+  std::int64_t failures = 0;
+  std::int64_t since_ns = 0;
+  std::optional<std::int64_t> escalated_ns;
+  std::string severity = "critical";  // "critical", "warning" or "info"
+  bool alerted = false;
+  std::int64_t updated_ns = 0;
+  bool operator==(const AlertRecord&) const = default;
+};
+
 // Runs of one tool for one source and class, by outcome (Catalog::run_tallies).
 struct RunTally {
   std::string tool;
@@ -249,6 +261,16 @@ class Catalog {
   Result<std::vector<PlacementRecord>> placements_of(const hash::SetId& id);
   Result<std::int64_t> append_audit(const AuditRecord& a);
   Result<std::vector<AuditRecord>> audit_log(std::int64_t after_id = 0);  // by id
+
+  // --- alert state (alerts.cpp, schema version 6) ---
+  // The row of `key`; nullopt when there is none (nothing wrong remembered).
+  Result<std::optional<AlertRecord>> alert_state(std::string_view key);
+  // Every row whose key starts with `prefix`, by key.
+  Result<std::vector<AlertRecord>> alert_states(std::string_view prefix);
+  // Inserts or replaces the row of r.key.
+  Status put_alert_state(const AlertRecord& r);
+  // Removes the row of `key` (nothing when there is none).
+  Status clear_alert_state(std::string_view key);
 
   // --- status queries (status.cpp), for `cairn status` ---
   // Runs started at or after `since_ns`, counted per tool, source and class (sorted by them).

@@ -246,6 +246,7 @@ int run_front(int argc, char** argv) {
                      "cairn.ls-files/1)");
   std::string status_policy;
   bool status_bytes = false;
+  bool status_alert = false;
   auto& st = tool.command(app, "status",
                           "objectives per source and class (exit 5 when one "
                           "is violated)",
@@ -256,12 +257,24 @@ int run_front(int argc, char** argv) {
                             if (!prometheus.empty()) o.prometheus = prometheus;
                             o.json = s.json();
                             o.bytes = status_bytes;
-                            return ops::status(o, s.stdout_writer());
+                            std::vector<std::string> problems;
+                            o.alert = status_alert;
+                            o.notify = s.options().notify;
+                            o.alert_problems = &problems;
+                            auto r = ops::status(o, s.stdout_writer());
+                            // --alert: the objectives' alerts replace the run's (exit 5);
+                            // a status that could not report is alerted as usual.
+                            s.alerts_sent(status_alert && (r || r.error().code == Errc::objective));
+                            for (const auto& p : problems)
+                              s.reporter().print_line(fmt::format("cairn: {}", printable(p)));
+                            return r;
                           });
   tool.add_json_flag(st, "one JSON object a line (schema cairn.status/1)");
   st.add_flag("--bytes", status_bytes, "exact byte counts instead of human sizes (1.5GiB)");
   st.add_option("--prometheus", prometheus, "also write a node_exporter textfile (atomically)")
       ->type_name("FILE");
+  st.add_flag("--alert", status_alert,
+              "alert once per violated objective, and once when it is met again (cron)");
   st.add_option("--policy", status_policy,
                 "the policy setting the objectives (default: /etc/cairn/policy.toml, if it exists)")
       ->type_name("FILE")

@@ -90,6 +90,9 @@ class Session {
     run_.emplace(std::move(as_tool), started_ns);
   }
   ops::RunLog* run() { return run_ ? &*run_ : nullptr; }
+  // The body sent its own alerts (cairn status --alert): Tool sends none for the run.
+  void alerts_sent(bool sent) { alerts_sent_ = sent; }
+  bool alerts_sent() const { return alerts_sent_; }
   // Ends the run in the catalog (nothing when it never began).
   Status finish_run(int exit_code, std::string_view message);
 
@@ -113,6 +116,7 @@ class Session {
   std::string binding_;                   // of the passphrase's source (passphrase.hpp)
   bool new_passphrase_ = false;           // expect_new_passphrase()
   std::optional<ops::RunLog> run_;
+  bool alerts_sent_ = false;
 };
 
 }  // namespace cairn::cli

@@ -27,6 +27,7 @@
 #include "cli/verb.hpp"
 #include "io/file.hpp"
 #include "notify/notify.hpp"
+#include "ops/alerts.hpp"
 #include "ops/context.hpp"
 #include "ops/process.hpp"
 
@@ -164,39 +165,24 @@ std::optional<std::filesystem::path> policy_flag(const CLI::App& app) {
 }
 
 // Alerts (cairn(7) NOTIFICATIONS): when a tool ends with an outcome --notify-on selects (by
-// default a non-zero status), the --notify / CAIRN_NOTIFY targets and the policy's [notify]
-// targets hear of it. The policy is the one named by --policy or CAIRN_POLICY, else
-// /etc/cairn/policy.toml when it exists; it is read only now, so a tool whose outcome is not
-// sent never touches it. A failed notification is one stderr line; the exit status stays the
-// tool's own.
+// default a non-zero status), the --notify / CAIRN_NOTIFY targets and the policy's routes
+// for its severity hear of it; a run recorded in the catalog also counts towards escalation
+// and is resolved by its next success (ops/alerts.hpp). The policy is the one named by
+// --policy or CAIRN_POLICY, else /etc/cairn/policy.toml when it exists; it is read only now,
+// so a tool that has nothing to send never touches it. A failed notification is one stderr
+// line; the exit status stays the tool's own.
 int alert(Log& log, const CLI::App& app, const CommonOptions& opt, const notify::NotifyOn& on,
-          int code, const std::string& message) {
-  const std::string& tool = log.tool();
-  if (!notify::wanted(on, code)) return code;
-  std::vector<std::string> targets = opt.notify;
-  auto from_policy = notify::policy_targets(policy_flag(app));
-  if (from_policy) {
-    targets.insert(targets.end(), from_policy->begin(), from_policy->end());
-  } else if (from_policy.error().message != message) {  // not the tool's own complaint again
-    log.write(tool_record(
-        log, LogLevel::warning, "notify_failed",
-        fmt::format("cannot notify the policy's targets: {}", from_policy.error().message)));
-  }
-  if (targets.empty()) return code;
-  auto settings = notify::settings_from_env();
-  if (!settings) {
-    log.write(tool_record(log, LogLevel::warning, "notify_failed",
-                          fmt::format("cannot notify: {}", settings.error().message)));
-    return code;
-  }
-  notify::Event ev;
-  ev.tool = tool;
-  ev.host = host_name();
-  ev.exit_code = code;
-  ev.message = printable(message);
-  ev.time_unix = static_cast<std::int64_t>(std::time(nullptr));
-  for (const Error& e : notify::send_all(targets, ev, *settings))
-    log.write(tool_record(log, LogLevel::warning, "notify_failed", e.message));
+          int code, const std::string& message, const ops::RunLog* run = nullptr) {
+  ops::RunAlert a;
+  a.tool = log.tool();
+  a.exit_code = code;
+  a.message = printable(message);
+  a.on = on;
+  a.targets = opt.notify;
+  a.policy = policy_flag(app);
+  a.run = run;
+  for (const std::string& line : ops::alert_run(a))
+    log.write(tool_record(log, LogLevel::warning, "notify_failed", line));
   return code;
 }
 
@@ -553,8 +539,10 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
                 msg,
                 {{"items", std::uint64_t{n}}, {"exit_code", std::int64_t{code}}}});
   }
-  // An answer is not a failure: nothing to alert.
-  return r && answer != 0 ? code : alert(log_, app_, opt_, notify_on_, code, message);
+  // An answer is not a failure: nothing to alert. A body that sent its own alerts (cairn
+  // status --alert) is not alerted on again.
+  if ((r && answer != 0) || s.alerts_sent()) return code;
+  return alert(log_, app_, opt_, notify_on_, code, message, s.run());
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "net/notify_transport.hpp"
 
 #include <curl/curl.h>
+#include <string.h>
 
 #include <algorithm>
 #include <cstring>
@@ -96,7 +97,8 @@ bool loopback_host(std::string_view server) {
 }  // namespace
 
 Status http_post(std::string_view url, std::string_view content_type, std::string_view body,
-                 std::chrono::milliseconds timeout, std::string_view what) {
+                 std::chrono::milliseconds timeout, std::string_view what,
+                 std::string_view authorization) {
   if (!url.starts_with("http://") && !url.starts_with("https://"))
     return Error{Errc::usage, said(what, "not an http:// or https:// URL")};
   Easy easy(curl_easy_init());
@@ -107,6 +109,12 @@ Status http_post(std::string_view url, std::string_view content_type, std::strin
   Slist headers;
   CAIRN_TRY(append_slist(headers, fmt::format("Content-Type: {}", content_type)));
   CAIRN_TRY(append_slist(headers, "Expect:"));  // no 100-continue round trip
+  if (!authorization.empty()) {
+    std::string h = fmt::format("Authorization: {}", authorization);
+    const Status added = append_slist(headers, h);
+    ::explicit_bzero(h.data(), h.size());
+    CAIRN_TRY(added);
+  }
   Bytes answer;
   common_options(c, errbuf, timeout);
   curl_easy_setopt(c, CURLOPT_URL, u.c_str());

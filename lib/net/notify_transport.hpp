@@ -22,9 +22,11 @@ namespace cairn::net {
 // hold the URL's secrets):
 // Errc::network (unreachable, refused, timed out, HTTP 408/429/5xx), Errc::auth (HTTP
 // 401/403, a TLS peer that fails verification), Errc::not_found (404), Errc::io (any other
-// status or failure), Errc::usage (not an http(s) URL).
+// status or failure), Errc::usage (not an http(s) URL). `authorization`, when not empty, is
+// sent as the Authorization header's value (a secret: never in a message).
 Status http_post(std::string_view url, std::string_view content_type, std::string_view body,
-                 std::chrono::milliseconds timeout, std::string_view what);
+                 std::chrono::milliseconds timeout, std::string_view what,
+                 std::string_view authorization = {});
 
 struct MailSubmission {
   // smtp://host[:port] (STARTTLS when the server offers it; required when credentials are

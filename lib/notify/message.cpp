@@ -98,14 +98,23 @@ std::string_view exit_meaning(int exit_code) {
 }
 
 std::string summary(const Event& e) {
-  std::string s = fmt::format("{} {} on {} with exit status {} ({})", e.tool, verb(e.exit_code),
-                              e.host, e.exit_code, exit_meaning(e.exit_code));
+  const std::string label =
+      e.action == Action::resolve ? "resolved" : std::string(to_string(severity_of(e)));
+  std::string s = "[" + label + "] ";
+  if (!e.headline.empty())
+    s += e.headline;
+  else
+    s += fmt::format("{} {} on {} with exit status {} ({})", e.tool, verb(e.exit_code), e.host,
+                     e.exit_code, exit_meaning(e.exit_code));
   if (!e.message.empty()) s += ": " + e.message;
   return s;
 }
 
 std::string subject(const Event& e) {
-  return fmt::format("cairn: {} {} on {}", e.tool, verb(e.exit_code), e.host);
+  const std::string label =
+      e.action == Action::resolve ? "resolved" : std::string(to_string(severity_of(e)));
+  if (!e.headline.empty()) return fmt::format("cairn: [{}] {}", label, e.headline);
+  return fmt::format("cairn: [{}] {} {} on {}", label, e.tool, verb(e.exit_code), e.host);
 }
 
 std::string to_json(const Event& e) {
@@ -118,6 +127,12 @@ std::string to_json(const Event& e) {
   j["status"] = exit_meaning(e.exit_code);
   j["message"] = e.message;
   j["time"] = format_time(e.time_unix * kNsPerSecond);
+  j["severity"] = to_string(severity_of(e));
+  j["action"] = e.action == Action::resolve ? "resolve" : "trigger";
+  j["dedup_key"] = dedup_key(e);
+  j["escalated"] = e.escalated;
+  if (!e.source.empty()) j["source"] = e.source;
+  if (!e.objective.empty()) j["objective"] = e.objective;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -129,6 +144,8 @@ std::string email_message(const Event& e, std::string_view from, const std::vect
   body += fmt::format("tool:        {}\n", e.tool);
   body += fmt::format("host:        {}\n", e.host);
   body += fmt::format("exit status: {} ({})\n", e.exit_code, exit_meaning(e.exit_code));
+  body += fmt::format("severity:    {}\n", to_string(severity_of(e)));
+  body += fmt::format("dedup key:   {}\n", dedup_key(e));
   body += fmt::format("time:        {}\n", format_time(e.time_unix * kNsPerSecond));
   if (!e.message.empty()) body += fmt::format("message:     {}\n", e.message);
   body += "\n-- \nsent by cairn: see --notify in cairn(7)\n";
@@ -144,6 +161,7 @@ std::string email_message(const Event& e, std::string_view from, const std::vect
   m += std::string("Content-Transfer-Encoding: ") + (ascii(body) ? "7bit" : "8bit") + "\r\n";
   m += "X-Cairn-Tool: " + header_value(e.tool) + "\r\n";
   m += fmt::format("X-Cairn-Exit-Code: {}\r\n", e.exit_code);
+  m += fmt::format("X-Cairn-Severity: {}\r\n", to_string(severity_of(e)));
   m += "\r\n";
   body_lines(m, body.substr(0, body.size() - 1));  // the last "\n" is the final CRLF
   return m;
@@ -159,6 +177,9 @@ std::vector<std::string> event_env(const Event& e) {
       "CAIRN_EVENT_MESSAGE=" + e.message,
       "CAIRN_EVENT_TEXT=" + summary(e),
       "CAIRN_EVENT_TIME=" + format_time(e.time_unix * kNsPerSecond),
+      fmt::format("CAIRN_EVENT_SEVERITY={}", to_string(severity_of(e))),
+      std::string("CAIRN_EVENT_ACTION=") + (e.action == Action::resolve ? "resolve" : "trigger"),
+      "CAIRN_EVENT_DEDUP_KEY=" + dedup_key(e),
   };
 }
 

@@ -57,6 +57,53 @@ Status send_email(const Target& t, const Event& e, const Settings& s) {
   return net::smtp_send(m, email_message(e, m.from, m.to, id), s.timeout, "");
 }
 
+// A receiver's key: the first line of `file` when given, else `value`; Errc::usage naming
+// `what` (the variables) when there is none.
+Result<net::SecretString> receiver_key(const std::optional<std::filesystem::path>& file,
+                                       const std::string& value, std::string_view file_var,
+                                       std::string_view value_var) {
+  if (file) {
+    auto bytes = io::read_file(*file);
+    if (!bytes)
+      return Error{bytes.error().code, fmt::format("{}: {}", file_var, bytes.error().message)};
+    std::string k(bytes->begin(), bytes->end());
+    ::explicit_bzero(bytes->data(), bytes->size());
+    if (const auto nl = k.find_first_of("\r\n"); nl != std::string::npos) k.resize(nl);
+    if (k.empty())
+      return Error{Errc::usage, fmt::format("{} '{}' is empty", file_var, file->string())};
+    return net::SecretString(std::move(k));
+  }
+  if (value.empty())
+    return Error{Errc::usage, fmt::format("no key: set {} (a file) or {}", file_var, value_var)};
+  return net::SecretString(std::string(value));
+}
+
+Status send_webhook(const Target& t, const Event& e, const Settings& s) {
+  switch (t.format) {
+    case Format::json:
+    case Format::slack:
+      return net::http_post(t.url, "application/json", render(t, e), s.timeout, "");
+    case Format::pagerduty: {
+      CAIRN_TRY_ASSIGN(auto key, receiver_key(s.pagerduty_key_file, s.pagerduty_key,
+                                              "CAIRN_PAGERDUTY_KEY_FILE", "CAIRN_PAGERDUTY_KEY"));
+      std::string body = pagerduty_json(e, key.reveal());
+      const Status st = net::http_post(t.url, "application/json", body, s.timeout, "");
+      ::explicit_bzero(body.data(), body.size());
+      return st;
+    }
+    case Format::opsgenie: {
+      CAIRN_TRY_ASSIGN(auto key, receiver_key(s.opsgenie_key_file, s.opsgenie_key,
+                                              "CAIRN_OPSGENIE_KEY_FILE", "CAIRN_OPSGENIE_KEY"));
+      std::string auth = "GenieKey " + std::string(key.reveal());
+      const Status st = net::http_post(opsgenie_url(t.url, e), "application/json", opsgenie_json(e),
+                                       s.timeout, "", auth);
+      ::explicit_bzero(auth.data(), auth.size());
+      return st;
+    }
+  }
+  return Error{Errc::internal, "unknown webhook format"};
+}
+
 }  // namespace
 
 Result<Settings> settings_from_env(const GetEnv& getenv) {
@@ -79,6 +126,10 @@ Result<Settings> settings_from_env(const GetEnv& getenv) {
   }
   if (auto u = getenv("CAIRN_SMTP_USER"); u && !u->empty()) s.smtp_user = *u;
   if (auto f = getenv("CAIRN_SMTP_PASSWORD_FILE"); f && !f->empty()) s.smtp_password_file = *f;
+  if (auto f = getenv("CAIRN_PAGERDUTY_KEY_FILE"); f && !f->empty()) s.pagerduty_key_file = *f;
+  if (auto k = getenv("CAIRN_PAGERDUTY_KEY"); k) s.pagerduty_key = *k;
+  if (auto f = getenv("CAIRN_OPSGENIE_KEY_FILE"); f && !f->empty()) s.opsgenie_key_file = *f;
+  if (auto k = getenv("CAIRN_OPSGENIE_KEY"); k) s.opsgenie_key = *k;
   if (s.smtp_password_file && s.smtp_user.empty())
     return Error{Errc::usage, "CAIRN_SMTP_PASSWORD_FILE is set but CAIRN_SMTP_USER is not"};
   if (!s.smtp_user.empty() && !s.smtp_password_file)
@@ -88,7 +139,7 @@ Result<Settings> settings_from_env(const GetEnv& getenv) {
 
 Status send(const Target& t, const Event& e, const Settings& s) {
   switch (t.kind) {
-    case Kind::webhook: return net::http_post(t.url, "application/json", to_json(e), s.timeout, "");
+    case Kind::webhook: return send_webhook(t, e, s);
     case Kind::email: return send_email(t, e, s);
     case Kind::exec: return run_command(t.command, to_json(e) + "\n", event_env(e), s.timeout);
   }

@@ -13,7 +13,9 @@ namespace cairn::notify {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kSchemes = {"http://", "https://", "mailto:", "exec:"};
+constexpr std::array<std::string_view, 8> kSchemes = {
+    "http://",   "https://",   "mailto:",        "exec:",
+    "json+http", "slack+http", "pagerduty+http", "opsgenie+http"};
 
 bool space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -206,17 +208,54 @@ Result<Target> parse_exec(std::string_view spec) {
   return t;
 }
 
+constexpr std::array<std::pair<std::string_view, Format>, 4> kFormats = {{
+    {"json+", Format::json},
+    {"slack+", Format::slack},
+    {"pagerduty+", Format::pagerduty},
+    {"opsgenie+", Format::opsgenie},
+}};
+
+// The FORMAT+ prefix of a webhook target, when `spec` starts with one.
+std::optional<std::pair<std::string_view, Format>> format_prefix(std::string_view spec) {
+  for (const auto& f : kFormats)
+    if (spec.starts_with(f.first)) return f;
+  return std::nullopt;
+}
+
 }  // namespace
 
+std::string_view to_string(Format f) {
+  switch (f) {
+    case Format::json: return "json";
+    case Format::slack: return "slack";
+    case Format::pagerduty: return "pagerduty";
+    case Format::opsgenie: return "opsgenie";
+  }
+  return "json";
+}
+
 Result<Target> parse_target(std::string_view spec) {
+  if (const auto f = format_prefix(spec)) {
+    const std::string_view url = spec.substr(f->first.size());
+    if (!url.starts_with("http://") && !url.starts_with("https://"))
+      return invalid(spec, fmt::format("the {} prefix takes a webhook: {}https://HOST/PATH",
+                                       f->first, f->first));
+    CAIRN_TRY_ASSIGN(Target t, parse_webhook(url));
+    t.format = f->second;
+    return t;
+  }
   if (spec.starts_with("http://") || spec.starts_with("https://")) return parse_webhook(spec);
   if (spec.starts_with("mailto:")) return parse_mailto(spec);
   if (spec.starts_with("exec:")) return parse_exec(spec);
-  return invalid(spec, "it must start with http://, https://, mailto: or exec:");
+  return invalid(spec,
+                 "it must start with http://, https://, mailto: or exec: (a webhook may have a "
+                 "slack+, pagerduty+, opsgenie+ or json+ prefix)");
 }
 
 std::string redact(std::string_view spec) {
   if (spec.starts_with("exec:")) return std::string(spec);
+  if (const auto f = format_prefix(spec))
+    return std::string(f->first) + redact_url(spec.substr(f->first.size()), false);
   if (spec.starts_with("mailto:")) {
     const auto q = spec.find('?');
     if (q == std::string_view::npos) return std::string(spec);

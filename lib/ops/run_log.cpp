@@ -19,6 +19,7 @@ Status RunLog::begin(std::shared_ptr<catalog::Catalog> cat) {
 Status RunLog::finish(std::int64_t ended_ns, int exit_code, std::string_view message) {
   if (cat_ == nullptr) return {};
   Status st = cat_->finish_run(id_, ended_ns, exit_code, set, message);
+  finished_ = std::move(cat_);
   cat_.reset();
   return st;
 }

@@ -31,10 +31,14 @@ class RunLog {
   bool begun() const { return cat_ != nullptr; }
   // Records the end; nothing when not begun.
   Status finish(std::int64_t ended_ns, int exit_code, std::string_view message);
+  // The catalog the run was recorded in, also after finish() (alerting keeps its state
+  // there); nullptr when never begun.
+  std::shared_ptr<catalog::Catalog> catalog() const { return cat_ ? cat_ : finished_; }
 
  private:
   catalog::RunRecord rec_;
   std::shared_ptr<catalog::Catalog> cat_;
+  std::shared_ptr<catalog::Catalog> finished_;
   std::int64_t id_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include "base/bytes.hpp"
 #include "base/time.hpp"
 #include "monitor/status.hpp"
+#include "ops/alerts.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
@@ -24,6 +25,10 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
     CAIRN_TRY_ASSIGN(auto f, io::AtomicFile::create(*o.prometheus, 0644));
     CAIRN_TRY(f.write(as_bytes(monitor::format_status_prometheus(r))));
     CAIRN_TRY(f.commit());
+  }
+  if (o.alert) {
+    auto problems = alert_objectives(*ctx.cat, r, pol ? &*pol : nullptr, o.notify, r.generated_ns);
+    if (o.alert_problems != nullptr) *o.alert_problems = std::move(problems);
   }
   if (r.violated() > 0) return Error{Errc::objective, monitor::violations_summary(r)};
   return Outcome{};

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "io/file.hpp"
 #include "ops/context.hpp"
@@ -22,6 +24,12 @@ struct StatusOptions {
   bool json = false;                                // JSON Lines instead of the table
   bool bytes = false;                               // --bytes: exact byte counts in the table
   std::optional<std::filesystem::path> prometheus;  // also write this node_exporter textfile
+  // --alert: alert per objective, once per incident (alerts.hpp alert_objectives), to the
+  // policy's routes and `notify` (--notify / CAIRN_NOTIFY); the problems sending them go to
+  // `alert_problems`, one line each.
+  bool alert = false;
+  std::vector<std::string> notify;
+  std::vector<std::string>* alert_problems = nullptr;
 };
 
 // Writes the report to `out` (and the textfile, atomically). Errc::objective naming every

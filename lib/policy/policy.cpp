@@ -164,6 +164,10 @@ class Checker {
         CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
       } else if (key == "keep-tagged") {
         CAIRN_TRY_ASSIGN(c.keep_tagged, strings(k, v, where));
+      } else if (key == "notify") {
+        CAIRN_TRY_ASSIGN(Notify n,
+                         notify(k, v, fmt::format("[class.{}.notify]", name.str()), false));
+        c.notify = static_cast<Routes>(n);
       } else {
         return error(line_of(k.source()), fmt::format("unknown key '{}' in {}", key, where));
       }
@@ -171,28 +175,89 @@ class Checker {
     return c;
   }
 
-  Result<Notify> notify(const toml::key& name, const toml::node& node) const {
+  // A list of notify targets: strings that start with a scheme lib/notify knows.
+  Result<std::vector<std::string>> targets(const toml::key& k, const toml::node& v,
+                                           std::string_view where) const {
+    CAIRN_TRY_ASSIGN(auto out, strings(k, v, where));
+    for (const auto& e : *v.as_array()) {
+      std::string_view target = e.as_string()->get();
+      for (std::string_view t : {"slack+", "pagerduty+", "opsgenie+", "json+"})
+        if (target.starts_with(t) && (target.substr(t.size()).starts_with("http://") ||
+                                      target.substr(t.size()).starts_with("https://")))
+          target.remove_prefix(t.size());
+      const bool known = target.starts_with("http://") || target.starts_with("https://") ||
+                         target.starts_with("mailto:") || target.starts_with("exec:");
+      if (!known)
+        return error(line_of(e.source()),
+                     "a notify target must start with http://, https://, mailto: or exec: "
+                     "(a webhook may have a slack+, pagerduty+, opsgenie+ or json+ prefix)");
+    }
+    return out;
+  }
+
+  // [notify] (`top`: it may hold [notify.escalation]) or [class.NAME.notify].
+  Result<Notify> notify(const toml::key& name, const toml::node& node, std::string_view where,
+                        bool top) const {
     const auto* t = node.as_table();
     if (!t)
       return error(line_of(node.source()),
-                   fmt::format("'notify' must be a table, not {}", type_name(node.type())));
+                   fmt::format("'{}' must be a table, not {}", name.str(), type_name(node.type())));
     Notify n;
     n.line = line_of(name.source());
     for (const auto& [k, v] : *t) {
-      if (k.str() != "targets")
+      const std::string_view key = k.str();
+      if (key == "targets") {
+        CAIRN_TRY_ASSIGN(n.targets, targets(k, v, where));
+      } else if (key == "critical") {
+        CAIRN_TRY_ASSIGN(n.critical, targets(k, v, where));
+      } else if (key == "warning") {
+        CAIRN_TRY_ASSIGN(n.warning, targets(k, v, where));
+      } else if (key == "info") {
+        CAIRN_TRY_ASSIGN(n.info, targets(k, v, where));
+      } else if (key == "escalation" && top) {
+        CAIRN_TRY_ASSIGN(n.escalation, escalation(k, v));
+      } else {
         return error(line_of(k.source()),
-                     fmt::format("unknown key '{}' in [notify] (only 'targets')", k.str()));
-      CAIRN_TRY_ASSIGN(n.targets, strings(k, v, "[notify]"));
-      for (const auto& e : *v.as_array()) {
-        const std::string_view target = e.as_string()->get();
-        const bool known = target.starts_with("http://") || target.starts_with("https://") ||
-                           target.starts_with("mailto:") || target.starts_with("exec:");
-        if (!known)
-          return error(line_of(e.source()),
-                       "a notify target must start with http://, https://, mailto: or exec:");
+                     fmt::format("unknown key '{}' in {} (only 'targets', 'critical', 'warning', "
+                                 "'info'{})",
+                                 key, where, top ? " and [notify.escalation]" : ""));
       }
     }
     return n;
+  }
+
+  Result<Escalation> escalation(const toml::key& name, const toml::node& node) const {
+    constexpr std::string_view where = "[notify.escalation]";
+    const auto* t = node.as_table();
+    if (!t)
+      return error(
+          line_of(node.source()),
+          fmt::format("'notify.escalation' must be a table, not {}", type_name(node.type())));
+    Escalation e;
+    e.line = line_of(name.source());
+    for (const auto& [k, v] : *t) {
+      const std::string_view key = k.str();
+      if (key == "after-failures") {
+        CAIRN_TRY_ASSIGN(e.after_failures, count(k, v, where, 1000));
+        if (*e.after_failures == 0)
+          return error(line_of(v.source()),
+                       "'after-failures' in [notify.escalation] must be at least 1");
+      } else if (key == "after") {
+        CAIRN_TRY_ASSIGN(e.after_ns, duration(k, v, where));
+      } else if (key == "targets") {
+        CAIRN_TRY_ASSIGN(e.targets, targets(k, v, where));
+      } else {
+        return error(line_of(k.source()),
+                     fmt::format("unknown key '{}' in {} (only 'after-failures', 'after' and "
+                                 "'targets')",
+                                 key, where));
+      }
+    }
+    if (e.targets.empty())
+      return error(e.line, "[notify.escalation] needs 'targets' (where escalations go)");
+    if (!e.after_failures && !e.after_ns)
+      return error(e.line, "[notify.escalation] needs 'after-failures', 'after' or both");
+    return e;
   }
 
  private:
@@ -224,7 +289,7 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
   p.origin = std::string(origin);
   for (const auto& [k, v] : root) {
     if (k.str() == "notify") {
-      CAIRN_TRY_ASSIGN(p.notify, check.notify(k, v));
+      CAIRN_TRY_ASSIGN(p.notify, check.notify(k, v, "[notify]", true));
       continue;
     }
     if (k.str() != "class")

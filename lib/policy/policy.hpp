@@ -21,6 +21,32 @@ namespace cairn::policy {
 
 inline constexpr std::string_view kDefaultFile = "/etc/cairn/policy.toml";
 
+// Where alerts go (cairn(7) NOTIFICATIONS): the [notify] table, or a class's
+// [class.NAME.notify] table for the runs and objectives of that class. Each target starts
+// with http://, https://, mailto:, exec:, or a template prefix (slack+, pagerduty+,
+// opsgenie+, json+) before http(s)://; lib/notify parses the rest.
+struct Routes {
+  std::vector<std::string> targets;                  // every severity
+  std::vector<std::string> critical, warning, info;  // that severity only
+  int line = 0;                                      // where the table starts (0: absent)
+  bool operator==(const Routes&) const = default;
+};
+
+// [notify.escalation]: a source that fails `after_failures` times in a row, or an objective
+// violated for longer than `after_ns`, alerts `targets` once; recovery sends one "resolved".
+struct Escalation {
+  std::optional<std::uint32_t> after_failures;  // >= 1
+  std::optional<std::int64_t> after_ns;         // > 0
+  std::vector<std::string> targets;             // required when the table is given
+  int line = 0;                                 // 0: absent
+  bool operator==(const Escalation&) const = default;
+};
+
+struct Notify : Routes {
+  Escalation escalation;
+  bool operator==(const Notify&) const = default;
+};
+
 // One [class.NAME] table. A count of 0 is the same as an absent rule.
 struct Class {
   std::string name;
@@ -39,19 +65,13 @@ struct Class {
   // A kept incremental set also keeps its parent chain (up to the first full set). Off by
   // default: an incremental set lists every pack it needs, so it restores without them.
   bool incremental_chains = false;
+  // [class.NAME.notify]: the routes of this class's alerts instead of [notify]'s.
+  std::optional<Routes> notify;
 
   // True when at least one keep rule would keep something (a count > 0, or keep-within).
   // A class without one keeps every set.
   bool has_retention_rules() const;
   bool operator==(const Class&) const = default;
-};
-
-// The [notify] table: where the tools send an alert when they fail (cairn(7) NOTIFICATIONS).
-// Each target starts with http://, https://, mailto: or exec:; lib/notify parses the rest.
-struct Notify {
-  std::vector<std::string> targets;
-  int line = 0;  // where [notify] starts (0: absent)
-  bool operator==(const Notify&) const = default;
 };
 
 struct Policy {

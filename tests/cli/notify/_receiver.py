@@ -3,7 +3,7 @@
 # (atomically), and keeps what it receives in DIR as numbered files, each written in full
 # before the sender gets its answer:
 #   http       an HTTP server (Python's http.server): every POST becomes N.body (the bytes)
-#              and N.meta.json ({"path", "content_type"}); it answers 200, or the status in
+#              and N.meta.json ({"path", "content_type", "authorization"}); it answers 200, or the status in
 #              DIR/status if that file exists
 #   smtp       a real SMTP server (aiosmtpd, Debian's python3-aiosmtpd, RFC 5321): every
 #              message becomes N.eml (as received) and N.envelope.json ({"mail_from", "rcpt_tos"});
@@ -47,7 +47,8 @@ if mode == "http":
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             n = next_number()
             write_atomic("%03d.body" % n, body)
-            meta = {"path": self.path, "content_type": self.headers.get("Content-Type")}
+            meta = {"path": self.path, "content_type": self.headers.get("Content-Type"),
+                    "authorization": self.headers.get("Authorization")}
             write_atomic("%03d.meta.json" % n, json.dumps(meta).encode())
             status = 200
             try:

@@ -10,6 +10,12 @@
 #   broken_repo                 make_repo, back up a small tree, flip a byte in its pack:
 #                               cairn-verify --read-data then exits 4
 #   json_field FILE KEY         one top-level field of a JSON file
+#   received DIR LABEL FIELD... prints "LABEL: " and what the http receiver in DIR got since
+#                               the last call (all of it the first time): per request
+#                               "PATH:VALUE[:VALUE...]" of the body's FIELDs ("escalated"
+#                               shows as "escalated" when true, else nothing), sorted. Call
+#                               it directly, not in $(...): it counts what it has shown
+#   no_notify_errors            fail when last.stderr says a notification failed
 
 _receivers=()
 stop_receivers() {
@@ -69,4 +75,33 @@ with open(sys.argv[1], "r+b") as f:
 
 json_field() {  # json_field FILE KEY
   "$CAIRN_PY" -c 'import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]]; print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
+}
+
+_received=0
+received() {  # received DIR LABEL FIELD...
+  local dir=$1 label=$2 f n out=() line k v
+  shift 2
+  for f in "$dir"/*.body; do
+    [ -e "$f" ] || continue
+    n=$(basename "$f" .body)
+    ((10#$n > _received)) || continue
+    line=$(json_field "$dir/$n.meta.json" path)
+    for k in "$@"; do
+      v=$(json_field "$f" "$k")
+      if [ "$k" = escalated ]; then
+        [ "$v" = true ] && line+=":escalated"
+      else
+        line+=":$v"
+      fi
+    done
+    out+=("$line")
+  done
+  _received=$(find "$dir" -name '*.body' | wc -l)
+  printf '%s:' "$label"
+  [ ${#out[@]} -eq 0 ] || printf ' %s' $(printf '%s\n' "${out[@]}" | sort)
+  echo
+}
+
+no_notify_errors() {
+  if grep -q 'cannot notify' last.stderr; then die "notifying failed: $(cat last.stderr)"; fi
 }

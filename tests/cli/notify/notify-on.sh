@@ -22,7 +22,7 @@ for f in hook/*.body; do
 done
 text=$(json_field hook/001.body text)
 case $text in
-  "cairn-verify succeeded on "*" with exit status 0 (success)") ;;
+  "[info] cairn-verify succeeded on "*" with exit status 0 (success)") ;;
   *) die "unexpected text: $text" ;;
 esac
 

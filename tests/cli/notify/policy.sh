@@ -47,6 +47,6 @@ echo "tool: $(json_field "$(find hook -name '*.body' | head -n 1)" tool)"
 # A policy that is named but broken: one line says so; the exit status is the tool's own.
 printf '[notify]\ntargets = ["ftp://nope/"]\n' >bad.toml
 CAIRN_POLICY=$PWD/bad.toml expect_exit 4 cairn-verify --read-data
-grep -x "cairn-verify: cannot notify the policy's targets: policy '$PWD/bad.toml' line 2: a notify target must start with http://, https://, mailto: or exec:" \
+grep -x "cairn-verify: cannot notify the policy's targets: policy '$PWD/bad.toml' line 2: a notify target must start with http://, https://, mailto: or exec: (a webhook may have a slack+, pagerduty+, opsgenie+ or json+ prefix)" \
   last.stderr >/dev/null || die "the broken policy was not reported: $(cat last.stderr)"
 echo "broken policy: reported, exit status kept"

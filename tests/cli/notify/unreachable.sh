@@ -33,6 +33,6 @@ CAIRN_NOTIFY_TIMEOUT=0 expect_exit 2 cairn-verify --notify "http://127.0.0.1:$ho
 assert_eq "cairn-verify: error: CAIRN_NOTIFY_TIMEOUT '0' is not a number of seconds from 1 to 300" \
   "$(cat last.stderr)" "a bad timeout"
 expect_exit 2 cairn-verify --notify "htps://typo.example.org/x"
-assert_eq "cairn-verify: error: invalid notify target 'htps://typo.example.org/x': it must start with http://, https://, mailto: or exec:" \
+assert_eq "cairn-verify: error: invalid notify target 'htps://typo.example.org/x': it must start with http://, https://, mailto: or exec: (a webhook may have a slack+, pagerduty+, opsgenie+ or json+ prefix)" \
   "$(cat last.stderr)" "a bad target"
 echo "a bad target or timeout: usage error before the tool runs"

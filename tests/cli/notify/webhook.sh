@@ -23,7 +23,7 @@ host=$("$CAIRN_PY" -c 'import socket; print(socket.gethostname())')
 assert_eq "$host" "$(json_field hook/001.body host)" "host"
 text=$(json_field hook/001.body text)
 case $text in
-  "cairn-verify failed on $host with exit status 4 (damage found): damage found: "*) echo "text: names the tool and the failure" ;;
+  "[critical] cairn-verify failed on $host with exit status 4 (damage found): damage found: "*) echo "text: names the tool and the failure" ;;
   *) die "unexpected text: $text" ;;
 esac
 message=$(json_field hook/001.body message)

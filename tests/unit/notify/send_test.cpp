@@ -328,7 +328,8 @@ TEST_CASE("notify::send: an email goes through SMTP with its envelope and header
   CHECK(has("MAIL FROM:<cairn@db1.example.org>"));
   CHECK(has("RCPT TO:<ops@example.org>"));
   CHECK(has("RCPT TO:<dba@example.org>"));
-  CHECK(log.data.find("\r\nSubject: cairn: cairn-verify failed on db1\r\n") != std::string::npos);
+  CHECK(log.data.find("\r\nSubject: cairn: [critical] cairn-verify failed on db1\r\n") !=
+        std::string::npos);
   CHECK(log.data.find("\r\nTo: ops@example.org, dba@example.org\r\n") != std::string::npos);
   CHECK(log.data.find("\r\nMessage-ID: <") != std::string::npos);
   CHECK(log.data.find(".cairn@db1>\r\n") != std::string::npos);

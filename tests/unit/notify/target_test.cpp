@@ -71,11 +71,11 @@ TEST_CASE("notify::parse_target: webhooks, emails and commands", "[notify]") {
 }
 
 TEST_CASE("notify::parse_target: refusals say why and never show secrets", "[notify]") {
-  CHECK(
-      refusal("ftp://h/x") ==
-      "invalid notify target 'ftp://h/x': it must start with http://, https://, mailto: or exec:");
-  CHECK(refusal("slack") ==
-        "invalid notify target 'slack': it must start with http://, https://, mailto: or exec:");
+  const std::string why =
+      "it must start with http://, https://, mailto: or exec: (a webhook may have a slack+, "
+      "pagerduty+, opsgenie+ or json+ prefix)";
+  CHECK(refusal("ftp://h/x") == "invalid notify target 'ftp://h/x': " + why);
+  CHECK(refusal("slack") == "invalid notify target 'slack': " + why);
   CHECK(refusal("http:///path").find("needs a host") != std::string::npos);
   CHECK(refusal("http://h/a b").find("percent-encoded") != std::string::npos);
   CHECK(refusal("mailto:") ==
@@ -174,7 +174,8 @@ TEST_CASE("notify::to_json: Slack's text plus cairn's fields, schema first", "[n
   CHECK(body.find('\n') == std::string::npos);
   const auto j = nlohmann::json::parse(body);
   CHECK(j["text"] ==
-        "cairn-verify failed on db1 with exit status 4 (damage found): damage found: 1 damaged or "
+        "[critical] cairn-verify failed on db1 with exit status 4 (damage found): damage found: 1 "
+        "damaged or "
         "missing objects");
   CHECK(j["tool"] == "cairn-verify");
   CHECK(j["host"] == "db1");
@@ -193,11 +194,13 @@ TEST_CASE("notify::summary: the verb and meaning follow the exit status", "[noti
   auto e = sample();
   e.exit_code = 5;
   e.message.clear();
-  CHECK(notify::summary(e) == "cairn-verify failed on db1 with exit status 5 (objective violated)");
-  CHECK(notify::subject(e) == "cairn: cairn-verify failed on db1");
+  CHECK(notify::summary(e) ==
+        "[critical] cairn-verify failed on db1 with exit status 5 (objective violated)");
+  CHECK(notify::subject(e) == "cairn: [critical] cairn-verify failed on db1");
   e.exit_code = 3;
   CHECK(notify::summary(e) ==
-        "cairn-verify completed with warnings on db1 with exit status 3 (completed with warnings)");
+        "[warning] cairn-verify completed with warnings on db1 with exit status 3 (completed with "
+        "warnings)");
   CHECK(notify::exit_meaning(13) == "destination unreachable");
   CHECK(notify::exit_meaning(77) == "failure");
 }
@@ -225,14 +228,14 @@ TEST_CASE("notify::email_message: RFC 5322 headers, CRLF lines, no header inject
   CHECK(head.find("Date: Tue, 04 Mar 2025 05:06:07 +0000\r\n") != std::string::npos);
   CHECK(head.find("\r\nFrom: cairn@db1\r\n") != std::string::npos);
   CHECK(head.find("\r\nTo: ops@example.org, b@example.org\r\n") != std::string::npos);
-  CHECK(head.find("\r\nSubject: cairn: cairn-verify failed on db1  Bcc: victim@example.org\r\n") !=
-        std::string::npos);
+  CHECK(head.find("\r\nSubject: cairn: [critical] cairn-verify failed on db1  Bcc: "
+                  "victim@example.org\r\n") != std::string::npos);
   CHECK(head.find("\r\nBcc:") == std::string::npos);
   CHECK(head.find("\r\nMessage-ID: <id1@db1>\r\n") != std::string::npos);
   CHECK(head.find("\r\nContent-Type: text/plain; charset=utf-8\r\n") != std::string::npos);
   CHECK(head.find("\r\nX-Cairn-Exit-Code: 4\r\n") != std::string::npos);
   const std::string body = m.substr(head_end + 4);
-  CHECK(body.rfind("cairn-verify failed on db1", 0) == 0);
+  CHECK(body.rfind("[critical] cairn-verify failed on db1", 0) == 0);
   CHECK(body.find("\r\nexit status: 4 (damage found)\r\n") != std::string::npos);
   CHECK(body.find("\r\n.\r\nend\r\n") != std::string::npos);  // libcurl dot-stuffs on the wire
   CHECK(m.substr(m.size() - 2) == "\r\n");
@@ -314,6 +317,6 @@ TEST_CASE("notify::summary: a success says so", "[notify]") {
   notify::Event e = sample();
   e.exit_code = 0;
   e.message.clear();
-  CHECK(notify::summary(e) == "cairn-verify succeeded on db1 with exit status 0 (success)");
-  CHECK(notify::subject(e) == "cairn: cairn-verify succeeded on db1");
+  CHECK(notify::summary(e) == "[info] cairn-verify succeeded on db1 with exit status 0 (success)");
+  CHECK(notify::subject(e) == "cairn: [info] cairn-verify succeeded on db1");
 }

@@ -287,7 +287,8 @@ targets = ["https://hooks.example.org/services/T1/B2/x", "mailto:ops@example.org
 TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown schemes",
           "[policy]") {
   CHECK(error_of("[notify]\ntarget = [\"exec:/x\"]\n") ==
-        "policy 'test.toml' line 2: unknown key 'target' in [notify] (only 'targets')");
+        "policy 'test.toml' line 2: unknown key 'target' in [notify] (only 'targets', "
+        "'critical', 'warning', 'info' and [notify.escalation])");
   CHECK(
       error_of("[notify]\ntargets = \"exec:/x\"\n") ==
       "policy 'test.toml' line 2: 'targets' in [notify] must be an array of strings, not a string");
@@ -295,9 +296,81 @@ TEST_CASE("policy::parse: [notify] refuses unknown keys, wrong types and unknown
         "policy 'test.toml' line 2: 'targets' in [notify] must hold strings only, not an integer");
   CHECK(error_of("[notify]\ntargets = [\n  \"exec:/x\",\n  \"ftp://h/\",\n]\n") ==
         "policy 'test.toml' line 4: a notify target must start with http://, https://, mailto: or "
-        "exec:");
+        "exec: (a webhook may have a slack+, pagerduty+, opsgenie+ or json+ prefix)");
   CHECK(error_of("notify = 1\n") ==
         "policy 'test.toml' line 1: 'notify' must be a table, not an integer");
+}
+
+TEST_CASE("policy::parse: severity routes, per class routes and escalation", "[policy]") {
+  auto p = policy::parse(R"([notify]
+targets = ["json+https://hooks.example.org/all"]
+critical = ["pagerduty+https://events.pagerduty.com/v2/enqueue"]
+warning = ["slack+https://hooks.slack.com/services/T/B/x"]
+info = ["exec:/usr/local/bin/log-it"]
+
+[notify.escalation]
+after-failures = 3
+after = "1d"
+targets = ["opsgenie+https://api.opsgenie.com/v2/alerts"]
+
+[class.db]
+keep-last = 3
+
+[class.db.notify]
+critical = ["mailto:dba@example.org"]
+)",
+                         "t");
+  REQUIRE(p);
+  CHECK(p->notify.targets == std::vector<std::string>{"json+https://hooks.example.org/all"});
+  CHECK(p->notify.critical ==
+        std::vector<std::string>{"pagerduty+https://events.pagerduty.com/v2/enqueue"});
+  CHECK(p->notify.warning ==
+        std::vector<std::string>{"slack+https://hooks.slack.com/services/T/B/x"});
+  CHECK(p->notify.info == std::vector<std::string>{"exec:/usr/local/bin/log-it"});
+  CHECK(p->notify.escalation.line == 7);
+  CHECK(p->notify.escalation.after_failures == 3u);
+  CHECK(p->notify.escalation.after_ns == 86400LL * 1'000'000'000);
+  CHECK(p->notify.escalation.targets ==
+        std::vector<std::string>{"opsgenie+https://api.opsgenie.com/v2/alerts"});
+  REQUIRE(p->find("db")->notify);
+  CHECK(p->find("db")->notify->critical == std::vector<std::string>{"mailto:dba@example.org"});
+  CHECK(p->find("db")->notify->targets.empty());
+  CHECK(p->find("db")->notify->line == 15);
+  CHECK(p->find("db")->keep_last == 3u);
+
+  auto plain = policy::parse("[class.a]\nkeep-last = 1\n", "t");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->find("a")->notify);
+  CHECK(plain->notify.escalation.line == 0);
+}
+
+TEST_CASE("policy::parse: the routing tables refuse what they do not know, with its line",
+          "[policy]") {
+  CHECK(error_of("[notify]\ncritcal = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 2: unknown key 'critcal' in [notify] (only 'targets', "
+        "'critical', 'warning', 'info' and [notify.escalation])");
+  CHECK(error_of("[notify]\nwarning = [\"teams+https://x/y\"]\n") ==
+        "policy 'test.toml' line 2: a notify target must start with http://, https://, mailto: or "
+        "exec: (a webhook may have a slack+, pagerduty+, opsgenie+ or json+ prefix)");
+  CHECK(error_of("[class.a]\nkeep-last = 1\n[class.a.notify]\nescalation = 1\n") ==
+        "policy 'test.toml' line 4: unknown key 'escalation' in [class.a.notify] (only 'targets', "
+        "'critical', 'warning', 'info')");
+  CHECK(error_of("[class.a]\nnotify = 3\n") ==
+        "policy 'test.toml' line 2: 'notify' must be a table, not an integer");
+  CHECK(error_of("[notify.escalation]\nafter-failures = 2\ntarget = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 3: unknown key 'target' in [notify.escalation] (only "
+        "'after-failures', 'after' and 'targets')");
+  CHECK(error_of("[notify.escalation]\nafter-failures = 2\n") ==
+        "policy 'test.toml' line 1: [notify.escalation] needs 'targets' (where escalations go)");
+  CHECK(error_of("[notify.escalation]\ntargets = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 1: [notify.escalation] needs 'after-failures', 'after' or both");
+  CHECK(error_of("[notify.escalation]\nafter-failures = 0\ntargets = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 2: 'after-failures' in [notify.escalation] must be at least 1");
+  CHECK(error_of("[notify.escalation]\nafter = \"soon\"\ntargets = [\"exec:/x\"]\n")
+            .starts_with("policy 'test.toml' line 2: 'after' in [notify.escalation]: "));
+  CHECK(error_of("[notify.escalation]\nafter-failures = \"3\"\ntargets = [\"exec:/x\"]\n") ==
+        "policy 'test.toml' line 2: 'after-failures' in [notify.escalation] must be an integer, "
+        "not a string");
 }
 
 TEST_CASE("policy::parse: a class's compression is a level, auto or off", "[policy]") {

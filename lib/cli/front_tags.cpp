@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/repo_options.hpp"
+#include "ops/report.hpp"
 #include "ops/tag.hpp"
 
 namespace cairn::cli {
@@ -14,6 +15,8 @@ struct TagCommands {
   std::string set;
   std::vector<std::string> adds;  // "+TAG" words (CLI11 takes "-TAG" for options: extras)
   CLI::App* tag = nullptr;
+  ops::ReportOptions report;
+  std::string report_policy, report_since, report_csv;
 };
 
 void TagCommandsDeleter::operator()(TagCommands* p) const { delete p; }
@@ -54,6 +57,34 @@ std::unique_ptr<TagCommands, TagCommandsDeleter> add_tag_commands(Tool& tool, CL
                                return ops::audit_log(o, s.stdout_writer());
                              });
   tool.add_json_flag(audit, "one JSON object a line (schema cairn.audit/1)");
+  auto& rep = tool.command(
+      app, "report",
+      "what an auditor asks for: retention, immutability, encryption, copies, checks, holds "
+      "and the audit trail",
+      [t](Session& s) -> Result<ops::Outcome> {
+        ops::ReportOptions& o = t->report;
+        CAIRN_TRY_ASSIGN(o.repo, repo_options(s));
+        if (!t->report_policy.empty()) o.policy = t->report_policy;
+        if (!t->report_since.empty()) o.since = t->report_since;
+        if (!t->report_csv.empty()) o.csv = t->report_csv;
+        o.json = s.json();
+        if (o.json && o.csv) return Error{Errc::usage, "give --json or --csv TABLE, not both"};
+        return ops::report(o, s.stdout_writer(), s.observer());
+      });
+  tool.add_json_flag(rep, "the whole report as one JSON document (schema cairn.report/1)");
+  rep.add_option("--csv", t->report_csv,
+                 "one table of the report as CSV: classes, placements, key-slots, generations, "
+                 "checks, holds or audit")
+      ->type_name("TABLE");
+  rep.add_option("--since", t->report_since,
+                 "the audit trail from TIME (2026-11-26T05:00) or a duration ago (30d) on "
+                 "(default: all of it)")
+      ->type_name("TIME");
+  rep.add_option("--policy", t->report_policy,
+                 "the policy giving the classes' rules (default: CAIRN_POLICY, "
+                 "/etc/cairn/policy.toml if it exists)")
+      ->type_name("FILE")
+      ->envname("CAIRN_POLICY");
   return v;
 }
 

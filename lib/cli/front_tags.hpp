@@ -1,6 +1,7 @@
 // lib/cli/front_tags.hpp: the `cairn` front command's tag and audit verbs: `cairn tag SET
-// [+TAG|-TAG]...`, `cairn audit [--json]`, and `--tag TAG` on `cairn ls`.
-// Depends on: cli (Tool), ops (tag.hpp, admin.hpp). Threads: main thread only.
+// [+TAG|-TAG]...`, `cairn audit [--json]`, `cairn report [--json|--csv TABLE] [--since T]`,
+// and `--tag TAG` on `cairn ls`.
+// Depends on: cli (Tool), ops (tag.hpp, admin.hpp, report.hpp). Threads: main thread only.
 #pragma once
 
 #include <memory>

@@ -121,23 +121,27 @@ bool is_set_form(const std::string& arg) {
   return arg.find('/') != std::string::npos;
 }
 
+}  // namespace
+
+Result<std::int64_t> parse_since(std::string_view text, std::int64_t now) {
+  if (auto d = parse_duration(text)) return now - *d;
+  auto t = parse_time(text);
+  if (!t)
+    return Error{Errc::usage, fmt::format("--since '{}' is neither a time (2026-11-26T05:00:00Z) "
+                                          "nor a duration back from now (7d, 12h)",
+                                          text)};
+  return *t;
+}
+
+namespace {
+
 // The committed sets to search, oldest first: of `source` if given, started at or after `since`
 // (a time, or a duration back from now).
 Result<std::vector<catalog::SetRecord>> sets_to_search(catalog::Catalog& cat,
                                                        const FindOptions& o) {
   std::int64_t since = INT64_MIN;
   if (o.since) {
-    if (auto d = parse_duration(*o.since)) {
-      since = now_ns() - *d;
-    } else {
-      auto t = parse_time(*o.since);
-      if (!t)
-        return Error{Errc::usage,
-                     fmt::format("--since '{}' is neither a time (2026-11-26T05:00:00Z) nor a "
-                                 "duration back from now (7d, 12h)",
-                                 *o.since)};
-      since = *t;
-    }
+    CAIRN_TRY_ASSIGN(since, parse_since(*o.since, now_ns()));
   }
   CAIRN_TRY_ASSIGN(auto sets, cat.list_sets(o.source));
   std::erase_if(sets, [&](const catalog::SetRecord& s) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/observer.hpp"
 #include "io/file.hpp"
@@ -29,6 +30,10 @@ struct LsFilesOptions {
 // One line per entry, in the set's order: mode, user, group, size, mtime, path ("-> target"
 // for a symlink, "link to FIRST" for a hard link). Errc::not_found when PATH is not in it.
 Result<Outcome> ls_files(Context& ctx, const LsFilesOptions& o, io::Writer& out);
+
+// A --since value: a time (2026-11-26T05:00, UTC unless an offset is given) or a duration
+// back from `now` (7d, 12h), as ns since the epoch. Errc::usage naming it otherwise.
+Result<std::int64_t> parse_since(std::string_view text, std::int64_t now);
 
 struct FindOptions {
   RepoOptions repo;

@@ -19,37 +19,49 @@ Result<Outcome> rotate_key(repo::Repository& r, std::string_view passphrase, io:
   return Outcome{};
 }
 
+Result<GenerationCounts> count_generations(repo::Repository& r) {
+  GenerationCounts c;
+  const auto& gens = r.generations();
+  c.packs.assign(gens.size(), 0);
+  c.sets.assign(gens.size(), 0);
+  c.counted = r.keys().can_read();
+  if (!c.counted) return c;
+  std::vector<hash::PackId> ids;
+  CAIRN_TRY(r.list_objects(backend::Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
+    if (auto d = hash::Digest::from_hex(i.key.name)) ids.push_back(hash::PackId{*d});
+    return {};
+  }));
+  // Each object counts under the generation that sealed it, or as unknown.
+  const auto tally = [](const auto& objects, auto generation_of, std::vector<std::uint64_t>& into,
+                        std::uint64_t& unknown) -> Status {
+    for (const auto& id : objects) {
+      auto g = generation_of(id);
+      if (g && *g)
+        ++into[**g];
+      else if (!g && g.error().code != Errc::not_found)
+        return std::move(g).error();
+      else
+        ++unknown;
+    }
+    return {};
+  };
+  CAIRN_TRY(tally(
+      ids, [&](const hash::PackId& id) { return r.pack_generation(id); }, c.packs,
+      c.unknown_packs));
+  CAIRN_TRY_ASSIGN(auto set_ids, r.list_sets());
+  CAIRN_TRY(tally(
+      set_ids, [&](const hash::SetId& id) { return r.set_generation(id); }, c.sets,
+      c.unknown_sets));
+  return c;
+}
+
 Result<Outcome> list_generations(repo::Repository& r, io::Writer& out) {
   const auto& gens = r.generations();
-  std::vector<std::uint64_t> packs(gens.size()), sets(gens.size());
-  std::uint64_t unknown_packs = 0, unknown_sets = 0;
-  const bool count = r.keys().can_read();
-  if (count) {
-    std::vector<hash::PackId> ids;
-    CAIRN_TRY(r.list_objects(backend::Kind::pack, [&](const backend::ObjectInfo& i) -> Status {
-      if (auto d = hash::Digest::from_hex(i.key.name)) ids.push_back(hash::PackId{*d});
-      return {};
-    }));
-    for (const auto& id : ids) {
-      auto g = r.pack_generation(id);
-      if (g && *g)
-        ++packs[**g];
-      else if (!g && g.error().code != Errc::not_found)
-        return std::move(g).error();
-      else
-        ++unknown_packs;
-    }
-    CAIRN_TRY_ASSIGN(auto set_ids, r.list_sets());
-    for (const auto& id : set_ids) {
-      auto g = r.set_generation(id);
-      if (g && *g)
-        ++sets[**g];
-      else if (!g && g.error().code != Errc::not_found)
-        return std::move(g).error();
-      else
-        ++unknown_sets;
-    }
-  }
+  CAIRN_TRY_ASSIGN(const GenerationCounts c, count_generations(r));
+  const bool count = c.counted;
+  const auto& packs = c.packs;
+  const auto& sets = c.sets;
+  const std::uint64_t unknown_packs = c.unknown_packs, unknown_sets = c.unknown_sets;
   std::string text;
   for (std::size_t g = 0; g < gens.size(); ++g) {
     const auto& k = gens[g];

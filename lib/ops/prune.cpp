@@ -508,6 +508,14 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
     warnings += compacted.warnings;
     obs.info(compact_line(true));
     if (!compacted.done.record.empty()) {
+      // Rewriting packs (and re-encrypting them under the newest key) is in the audit log too.
+      CAIRN_TRY(audit(*ctx.cat,
+                      fmt::format("cairn-prune {} rewrites {} packs into {} ({}; {} under an "
+                                  "older key)",
+                                  o.reencrypt ? "--reencrypt" : "--max-unused",
+                                  compacted.done.packs_read, compacted.done.packs_written,
+                                  compacted.done.record, compacted.plan.reencrypt),
+                      "ok"));
       CAIRN_TRY_ASSIGN(sets.moves,
                        repo::load_moves(*ctx.repo, skip_damaged("move", obs, &bad_moves)));
     }

@@ -21,6 +21,7 @@ CAIRN_BUILD_PACKAGES=(
   sqlite3  # tests/cli/catalog: edit a catalog file as its holder would
   systemd python3-yaml util-linux  # examples: systemd-analyze verify, YAML manifests, flock
   python3-aiosmtpd  # tests/cli/notify: the SMTP server alerts are sent to (RFC 5321)
+  python3-jsonschema  # tests/cli/report: the cairn report --json document against its JSON Schema
   gdb  # tests/cli/restore/no-secrets-in-core: gcore of a running restore
   libbenchmark-dev  # tests/bench/bench_micro (Google Benchmark)
   faketime strace  # tests/cli: clock-skew cases (faketime), crash-point sweeps (strace -e inject)

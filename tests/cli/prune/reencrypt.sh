@@ -36,6 +36,9 @@ assert_eq "$old" "$(gen_packs 0)" "packs under generation 0 after --dry-run"
 cairn-prune -v --grace-time 0 --reencrypt --max-rewrite 600K >run1.out 2>run1.err ||
   die "prune --reencrypt failed: $(tail -n 1 run1.err)"
 grep -q 'more packs left to the next run (--max-rewrite)' run1.err || die "run 1: $(grep compact run1.err)"
+# the audit log says the packs were re-encrypted (how many, and how many under an older key)
+cairn audit | grep -qE " ok +cairn-prune --reencrypt rewrites [1-9][0-9]* packs into [1-9][0-9]* \(holds/[0-9a-f]{64}; [1-9][0-9]* under an older key\)$" ||
+  die "no audit row for the rewrite: $(cairn audit | tail -n 3)"
 CAIRN_TEST_PAUSE=rewrite-before-record cairn-prune --grace-time 0 --reencrypt >killed.out 2>killed.err &
 pid=$!
 wait_stopped "$pid" killed.err

@@ -1,0 +1,24 @@
+// ops::csv_record, the CSV quoting of `cairn report --csv` (RFC 4180): a field is quoted only
+// when it holds a comma, a quote, CR or LF; quotes inside are doubled; records end with CRLF.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "ops/report.hpp"
+
+using cairn::ops::csv_record;
+
+TEST_CASE("csv_record leaves plain fields as they are") {
+  CHECK(csv_record({"id", "time", "user"}) == "id,time,user\r\n");
+  CHECK(csv_record({"", "x", ""}) == ",x,\r\n");
+  CHECK(csv_record({}) == "\r\n");
+  CHECK(csv_record({"=SUM(A1)"}) == "=SUM(A1)\r\n");  // written as it is
+}
+
+TEST_CASE("csv_record quotes commas, quotes and line breaks") {
+  CHECK(csv_record({"litigation 42, counsel"}) == "\"litigation 42, counsel\"\r\n");
+  CHECK(csv_record({"say \"no\""}) == "\"say \"\"no\"\"\"\r\n");
+  CHECK(csv_record({"two\nlines", "cr\r"}) == "\"two\nlines\",\"cr\r\"\r\n");
+  CHECK(csv_record({"a", "b,c", "d"}) == "a,\"b,c\",d\r\n");
+}

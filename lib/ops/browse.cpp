@@ -121,32 +121,31 @@ bool is_set_form(const std::string& arg) {
   return arg.find('/') != std::string::npos;
 }
 
-// The committed sets to search, oldest first: of `source` if given, started at or after `since`
-// (a time, or a duration back from now).
-Result<std::vector<catalog::SetRecord>> sets_to_search(catalog::Catalog& cat,
-                                                       const FindOptions& o) {
+}  // namespace
+
+Result<std::vector<catalog::SetRecord>> sets_to_search(
+    catalog::Catalog& cat, const std::optional<std::string>& source,
+    const std::optional<std::string>& since_arg) {
   std::int64_t since = INT64_MIN;
-  if (o.since) {
-    if (auto d = parse_duration(*o.since)) {
+  if (since_arg) {
+    if (auto d = parse_duration(*since_arg)) {
       since = now_ns() - *d;
     } else {
-      auto t = parse_time(*o.since);
+      auto t = parse_time(*since_arg);
       if (!t)
         return Error{Errc::usage,
                      fmt::format("--since '{}' is neither a time (2026-11-26T05:00:00Z) nor a "
                                  "duration back from now (7d, 12h)",
-                                 *o.since)};
+                                 *since_arg)};
       since = *t;
     }
   }
-  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets(o.source));
+  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets(source));
   std::erase_if(sets, [&](const catalog::SetRecord& s) {
     return s.status != catalog::SetStatus::committed || s.started_ns < since;
   });
   return sets;
 }
-
-}  // namespace
 
 Result<bool> names_a_set(catalog::Catalog& cat, const std::string& arg) {
   CAIRN_TRY_ASSIGN(auto known, cat.sources());
@@ -182,7 +181,7 @@ Result<Outcome> find(const FindOptions& o, io::Writer& out, Observer& obs,
   if (o.pattern.empty())
     return Error{Errc::usage, "no PATTERN given: e.g. 'cairn find \"*.conf\"'"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  CAIRN_TRY_ASSIGN(auto sets, sets_to_search(*ctx.cat, o));
+  CAIRN_TRY_ASSIGN(auto sets, sets_to_search(*ctx.cat, o.source, o.since));
   // Paths in a set are relative: "/etc/*.conf" is "etc/*.conf".
   std::string pattern = o.pattern;
   while (pattern.size() > 1 && pattern.front() == '/') pattern.erase(0, 1);

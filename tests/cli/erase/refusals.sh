@@ -51,9 +51,11 @@ assert_eq True "$(ls_field "${new[1]}" legal_hold)" "the rewritten held set's ho
 assert_eq False "$(ls_field "${new[0]}" legal_hold)" "the other set's hold"
 assert_eq "$o1" "$(set_ids other)" "the other source's set"
 expect_exit 1 cairn-verify --absent home/alice
+expect_stderr '^cairn-verify: error: 1 of the 3 sets hold 3 paths matching \(listed on stdout\): they are not erased$'
 [ "$(grep -c "^${o1:0:12} other " last.stdout)" = 3 ] || die "verify --absent home/alice: $(cat last.stdout)"
 [ "$(wc -l <last.stdout)" = 3 ] || die "verify --absent home/alice: $(cat last.stdout)"
 expect_exit 1 cairn-verify --absent 'bob'
+expect_stderr '^cairn-verify: error: 3 of the 3 sets hold 6 paths matching'
 [ "$(wc -l <last.stdout)" = 6 ] || die "verify --absent bob: $(cat last.stdout)"
 echo "--force-hold rewrites the held set, which stays held; the other source keeps its files"
 

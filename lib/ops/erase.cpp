@@ -183,8 +183,9 @@ Result<repo::WrittenSet> write_set(Context& ctx, const Rewrite& rw,
 }
 
 // The keyed hash of a pattern for the audit log: the repository's chunk-id key, so that
-// someone with the key can check which pattern a row records, and nobody without it can test
-// guesses (names are guessable).
+// someone with a key (any: write-only keys hold chunk_id_key too) can check which pattern a
+// row records, and someone who only reads the catalog cannot test guesses (names are
+// guessable).
 std::string pattern_hash(repo::Repository& r, const std::string& pattern) {
   return r.id_of(as_bytes(pattern)).hex().substr(0, 16);
 }

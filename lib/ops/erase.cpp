@@ -2,6 +2,7 @@
 #include "ops/erase.hpp"
 
 #include <fnmatch.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "base/env.hpp"
 #include "base/time.hpp"
+#include "crypto/crypto.hpp"
 #include "manifest/manifest.hpp"
 #include "ops/browse.hpp"
 #include "ops/files_cache.hpp"
@@ -182,6 +184,49 @@ Result<repo::WrittenSet> write_set(Context& ctx, const Rewrite& rw,
   return written;
 }
 
+// CAIRN_TEST_HOOKS builds only: CAIRN_TEST_KILL_AT=erase-set-written kills the process once
+// the first set is rewritten (the catalog updated), before any old set object is removed
+// (tests/cli/erase/killed).
+void kill_point(std::string_view name) {
+  const char* at = crypto::test_hooks() ? std::getenv("CAIRN_TEST_KILL_AT") : nullptr;
+  if (at != nullptr && name == at) ::raise(SIGKILL);
+}
+
+// What an erase or prune that was killed left undone: its printed lines again (cairn-push
+// must hear every deletion), and the set objects whose removal it had begun and whose rows
+// the catalog marks pruned, removed now (else they would still hold erased files).
+Status finish_pending(Context& ctx, const gc::Report& report, Observer& obs,
+                      const CancelToken& cancel) {
+  const auto state = prune_state_file(ctx.cat->file());
+  CAIRN_TRY_ASSIGN(const auto pending, gc::replay_pending(state, *ctx.repo, report, obs));
+  std::vector<hash::SetId> left;
+  for (const auto& id : pending) {
+    CAIRN_TRY_ASSIGN(const auto rec, ctx.cat->get_set(id));
+    if (!rec || rec->status != catalog::SetStatus::pruned) continue;
+    CAIRN_TRY_ASSIGN(const bool there, ctx.repo->has_set(id));
+    if (there) left.push_back(id);
+  }
+  return gc::remove_sets(state, *ctx.repo, left, report, cancel, [](const hash::SetId&) {});
+}
+
+// The parent a rewritten set gets: its parent's rewritten set, when this run rewrote it or an
+// earlier (killed) one did: the catalog marks that parent pruned, and its rewrite is the
+// committed set of the same source and snapshot time. Else the old parent.
+Result<std::optional<hash::SetId>> new_parent(catalog::Catalog& cat,
+                                              const std::optional<hash::SetId>& parent,
+                                              const std::map<hash::SetId, hash::SetId>& renamed) {
+  if (!parent) return parent;
+  if (auto it = renamed.find(*parent); it != renamed.end()) return std::optional{it->second};
+  CAIRN_TRY_ASSIGN(const auto rec, cat.get_set(*parent));
+  if (!rec || rec->status != catalog::SetStatus::pruned) return parent;
+  CAIRN_TRY_ASSIGN(const auto same, cat.list_sets(rec->source));
+  for (const auto& s : same)
+    if (s.status == catalog::SetStatus::committed && s.started_ns == rec->started_ns &&
+        s.id != rec->id)
+      return std::optional{s.id};
+  return parent;
+}
+
 // The keyed hash of a pattern for the audit log: the repository's chunk-id key, so that
 // someone with a key (any: write-only keys hold chunk_id_key too) can check which pattern a
 // row records, and someone who only reads the catalog cannot test guesses (names are
@@ -201,9 +246,13 @@ Result<Outcome> erase(const EraseOptions& o, io::Writer& out, Observer& obs,
                  "erasing needs a full key (it reads every set and deletes set objects): this "
                  "key is write-only"};
   // Sets are removed through the prune state file, as cairn-prune removes them: one at a time.
+  const gc::Report report = [&](char op, const std::string& path) {
+    return out.write(as_bytes(op + path + "\n"));
+  };
   std::optional<io::Fd> lock;
   if (!o.dry_run) {
     CAIRN_TRY_ASSIGN(lock, take_prune_lock(ctx.cat->file()));
+    CAIRN_TRY(finish_pending(ctx, report, obs, cancel));
   }
   CAIRN_TRY_ASSIGN(auto sets, sets_to_search(*ctx.cat, o.source, o.since));
   // A parent before its children: the rewritten parent's id goes into the child.
@@ -271,14 +320,13 @@ Result<Outcome> erase(const EraseOptions& o, io::Writer& out, Observer& obs,
       wrote = Error{Errc::cancelled, "interrupted"};
       break;
     }
-    std::optional<hash::SetId> parent = rw.body.parent;
-    if (parent)
-      if (auto it = renamed.find(*parent); it != renamed.end()) parent = it->second;
+    CAIRN_TRY_ASSIGN(const auto parent, new_parent(*ctx.cat, rw.body.parent, renamed));
     auto written = write_set(ctx, rw, parent, out, obs, cancel);
     if (!written) {
       wrote = std::move(written).error();
       break;
     }
+    kill_point("erase-set-written");
     renamed.emplace(rw.rec.id, written->id);
     old_ids.push_back(rw.rec.id);
     pairs.push_back(rw.rec.id.hex() + " -> " + written->id.hex());
@@ -312,10 +360,8 @@ Result<Outcome> erase(const EraseOptions& o, io::Writer& out, Observer& obs,
     std::error_code ec;
     std::filesystem::remove(files_cache_path(ctx.cat->file(), s), ec);
   }
-  Status removed = gc::remove_sets(
-      prune_state_file(ctx.cat->file()), *ctx.repo, old_ids,
-      [&](char op, const std::string& path) { return out.write(as_bytes(op + path + "\n")); },
-      cancel, [](const hash::SetId&) {});
+  Status removed = gc::remove_sets(prune_state_file(ctx.cat->file()), *ctx.repo, old_ids, report,
+                                   cancel, [](const hash::SetId&) {});
   if (removed) removed = out.flush();
   const std::string outcome =
       fmt::format("{}: {} entries erased from {} of {} sets{}{}",

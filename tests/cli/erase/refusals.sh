@@ -62,7 +62,8 @@ echo "--force-hold rewrites the held set, which stays held; the other source kee
 # A catalog rebuilt without the old one gets the erasure back from its admin-signed record.
 rm -f "$CAIRN_CATALOG" "$CAIRN_CATALOG-wal" "$CAIRN_CATALOG-shm"
 cairn catalog rebuild >/dev/null 2>rebuild.err || { cat rebuild.err >&2; die "catalog rebuild failed"; }
-cairn audit --json | grep -q '"command":"cairn erase: 1 patterns (keyed hashes [0-9a-f]*)","outcome":"ok: 8 entries erased from 2 sets: .* (from its erasure record)"' \
-  || die "the rebuilt catalog has no erasure row: $(cairn audit --json)"
+cairn audit --json >audit.json
+grep -q '"command":"cairn erase: 1 patterns (keyed hashes [0-9a-f]*)","outcome":"ok: 8 entries erased from 2 sets: .* (from its erasure record)"' audit.json \
+  || die "the rebuilt catalog has no erasure row: $(cat audit.json)"
 assert_eq "${new[*]}" "$(set_ids home | xargs)" "the sets of home after the rebuild"
 echo "a rebuilt catalog shows the erasure again, from the repository's record"

@@ -18,6 +18,7 @@
 #include "ops/admin.hpp"
 #include "ops/backup.hpp"
 #include "ops/browse.hpp"
+#include "ops/erase.hpp"
 #include "ops/hold.hpp"
 #include "ops/mount.hpp"
 #include "ops/parity.hpp"
@@ -41,6 +42,15 @@ std::string backup_json(ops::Outcome& r, std::chrono::steady_clock::time_point t
                                std::nullopt);
   r.tally.reset();  // said on stdout: not again on stderr
   return j;
+}
+
+// --source and --since of find and erase: which sets they read (ops::sets_to_search).
+void add_set_filter(CLI::App& app, std::optional<std::string>& source,
+                    std::optional<std::string>& since) {
+  app.add_option("--source", source, "only the sets of this source")->type_name("SOURCE");
+  app.add_option("--since", since,
+                 "only sets started at or after TIME (2026-11-26T05:00) or within a duration (7d)")
+      ->type_name("TIME");
 }
 
 }  // namespace
@@ -355,10 +365,7 @@ int run_front(int argc, char** argv) {
   fd.add_option("PATTERN", find.pattern,
                 "a glob (fnmatch); without '/' it matches the file name, with '/' the whole path")
       ->required();
-  fd.add_option("--source", find.source, "only the sets of this source")->type_name("SOURCE");
-  fd.add_option("--since", find.since,
-                "only sets started at or after TIME (2026-11-26T05:00) or within a duration (7d)")
-      ->type_name("TIME");
+  add_set_filter(fd, find.source, find.since);
   fd.add_flag("--bytes", find.bytes, "exact byte counts instead of human sizes (1.5MiB)");
   tool.add_json_flag(fd, "one JSON object a line (schema cairn.find/1)");
   // --- T3 tags and audit ---
@@ -374,6 +381,23 @@ int run_front(int argc, char** argv) {
                })
       .add_option("SET", salvage.set, "the damaged set: id or prefix, SOURCE@TIME, ...")
       ->required();
+  // --- issue 19: erase ---
+  ops::EraseOptions er;
+  auto& ec = tool.command(app, "erase",
+                          "remove matching files from every set that holds them (GDPR erasure; "
+                          "a full key; compaction then frees the bytes)",
+                          [&](Session& s) -> Result<ops::Outcome> {
+                            CAIRN_TRY_ASSIGN(er.repo, repo_options(s));
+                            return ops::erase(er, s.stdout_writer(), s.observer(), s.cancel());
+                          });
+  ec.add_option("PATTERN", er.patterns,
+                "a path or glob (fnmatch), as cairn find reads one; a directory's files go too")
+      ->required();
+  add_set_filter(ec, er.source, er.since);
+  ec.add_flag("--dry-run", er.dry_run, "list the entries that would be erased, change nothing");
+  ec.add_flag("--force-hold", er.force_hold,
+              "rewrite sets under legal hold too (they keep the hold); without it a held set "
+              "stops the erasure");
   // --- U5 copy between repositories ---
   const auto copy_command = add_copy_command(tool, app);
   // --- U3 repair ---

@@ -133,24 +133,19 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now) {
   return *t;
 }
 
-namespace {
-
-// The committed sets to search, oldest first: of `source` if given, started at or after `since`
-// (a time, or a duration back from now).
-Result<std::vector<catalog::SetRecord>> sets_to_search(catalog::Catalog& cat,
-                                                       const FindOptions& o) {
+Result<std::vector<catalog::SetRecord>> sets_to_search(
+    catalog::Catalog& cat, const std::optional<std::string>& source,
+    const std::optional<std::string>& since_arg) {
   std::int64_t since = INT64_MIN;
-  if (o.since) {
-    CAIRN_TRY_ASSIGN(since, parse_since(*o.since, now_ns()));
+  if (since_arg) {
+    CAIRN_TRY_ASSIGN(since, parse_since(*since_arg, now_ns()));
   }
-  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets(o.source));
+  CAIRN_TRY_ASSIGN(auto sets, cat.list_sets(source));
   std::erase_if(sets, [&](const catalog::SetRecord& s) {
     return s.status != catalog::SetStatus::committed || s.started_ns < since;
   });
   return sets;
 }
-
-}  // namespace
 
 Result<bool> names_a_set(catalog::Catalog& cat, const std::string& arg) {
   CAIRN_TRY_ASSIGN(auto known, cat.sources());
@@ -186,7 +181,7 @@ Result<Outcome> find(const FindOptions& o, io::Writer& out, Observer& obs,
   if (o.pattern.empty())
     return Error{Errc::usage, "no PATTERN given: e.g. 'cairn find \"*.conf\"'"};
   CAIRN_TRY_ASSIGN(Context ctx, open_context(o.repo));
-  CAIRN_TRY_ASSIGN(auto sets, sets_to_search(*ctx.cat, o));
+  CAIRN_TRY_ASSIGN(auto sets, sets_to_search(*ctx.cat, o.source, o.since));
   // Paths in a set are relative: "/etc/*.conf" is "etc/*.conf".
   std::string pattern = o.pattern;
   while (pattern.size() > 1 && pattern.front() == '/') pattern.erase(0, 1);

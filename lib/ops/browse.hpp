@@ -21,6 +21,13 @@ namespace cairn::ops {
 // directory, which resolve_set then refuses with its reason).
 Result<bool> names_a_set(catalog::Catalog& cat, const std::string& arg);
 
+// The committed sets `cairn find` searches (and `cairn erase` rewrites), oldest first: of
+// `source` if given, started at or after `since` (a time, or a duration back from now;
+// Errc::usage when it is neither).
+Result<std::vector<catalog::SetRecord>> sets_to_search(catalog::Catalog& cat,
+                                                       const std::optional<std::string>& source,
+                                                       const std::optional<std::string>& since);
+
 struct LsFilesOptions {
   std::string set;                  // a set reference (catalog::resolve_set)
   std::optional<std::string> path;  // only this file or subtree

@@ -129,12 +129,7 @@ Result<Outcome> pack_into(const PackOptions& o, manifest::Reader& reader, Contex
   body.ended_ns = now_ns();
   body.files = got.files;
   body.bytes_read = got.bytes_read;
-  body.bytes_new = got.bytes_new;
-  body.bytes_stored = got.bytes_stored;
-  body.manifest = std::move(got.manifest);
-  body.manifest_proofs = std::move(got.manifest_proofs);
-  body.manifest_size = got.manifest_size;
-  body.packs = std::move(got.packs);
+  repo::take_stored(body, std::move(got));  // leaves got.objects
   CAIRN_TRY_ASSIGN(auto written, repo::commit(*ctx.repo, *session, body, got.objects));
   made = written.id;
 

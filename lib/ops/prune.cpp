@@ -37,6 +37,19 @@ std::filesystem::path prune_lock_file(const std::filesystem::path& catalog_file)
   return std::filesystem::path(catalog_file.string() + ".prune.lock");
 }
 
+Result<io::Fd> take_prune_lock(const std::filesystem::path& catalog_file) {
+  const auto file = prune_lock_file(catalog_file);
+  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDWR | O_CREAT, 0600));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return Error{Errc::locked, fmt::format("another cairn-prune (or cairn erase) is working on "
+                                             "this repository (lock '{}')",
+                                             file.string())};
+    return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
+  }
+  return fd;
+}
+
 namespace {
 
 using namespace repo::gc;
@@ -74,19 +87,6 @@ Status ObjectLines::emit(char op, const std::string& path) {
     line = fmt::format("{}{}\n", op, path);
   CAIRN_TRY(out_.write(as_bytes(line)));
   return out_.flush();  // each line as soon as its change is durable: a kill loses none
-}
-
-// flock(2) on the lock file; Errc::locked when another process holds it.
-Result<io::Fd> take_lock(const std::filesystem::path& file) {
-  CAIRN_TRY_ASSIGN(io::Fd fd, io::open_file(file, O_RDWR | O_CREAT, 0600));
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
-      return Error{Errc::locked,
-                   fmt::format("another cairn-prune is working on this repository (lock '{}')",
-                               file.string())};
-    return errno_error(errno, fmt::format("cannot lock '{}'", file.string()));
-  }
-  return fd;
 }
 
 // One line of the plan.
@@ -370,7 +370,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
                  "cairn-prune needs a full key: a write-only key cannot read set bodies"};
   std::optional<io::Fd> lock;
   if (!o.dry_run) {
-    CAIRN_TRY_ASSIGN(lock, take_lock(prune_lock_file(ctx.cat->file())));
+    CAIRN_TRY_ASSIGN(lock, take_prune_lock(ctx.cat->file()));
   }
 
   // The catalog before the repository: a row always has its object written before it.

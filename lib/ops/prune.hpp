@@ -82,5 +82,8 @@ Result<Outcome> prune(const PruneOptions& o, io::Writer& out, Observer& obs,
 // The prune state file and lock of a catalog: "<catalog>.prune", "<catalog>.prune.lock".
 std::filesystem::path prune_state_file(const std::filesystem::path& catalog_file);
 std::filesystem::path prune_lock_file(const std::filesystem::path& catalog_file);
+// flock(2) on the lock file, held while the descriptor lives: cairn-prune and cairn erase
+// (which both remove sets through the state file). Errc::locked when another process holds it.
+Result<io::Fd> take_prune_lock(const std::filesystem::path& catalog_file);
 
 }  // namespace cairn::ops

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ops/erase.hpp"
 #include "ops/hold.hpp"
 #include "ops/import.hpp"
 
@@ -152,6 +153,11 @@ Result<Outcome> rebuild_catalog(const RebuildOptions& o, Observer& obs, const Ca
       for (auto r : old->runs) CAIRN_TRY(cat.record_run(r));
       for (auto v : old->verifies) CAIRN_TRY(cat.record_verify(v));
       for (auto a : old->audit) CAIRN_TRY(cat.append_audit(a));
+    } else {
+      // No audit log to carry: the erasures the repository records come back (cairn erase).
+      CAIRN_TRY_ASSIGN(const auto erasures, cairn::repo::list_erasure_records(
+                                                *repo, skip_damaged("erasure", obs, &warnings)));
+      for (const auto& e : erasures) CAIRN_TRY(cat.append_audit(erasure_audit(e)));
     }
     catalog::AuditRecord a;
     a.at_ns = now_ns();

@@ -492,6 +492,15 @@ Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
   return out;
 }
 
+void take_stored(SetBody& body, Ingested&& got) {
+  body.bytes_new = got.bytes_new;
+  body.bytes_stored = got.bytes_stored;
+  body.manifest = std::move(got.manifest);
+  body.manifest_proofs = std::move(got.manifest_proofs);
+  body.manifest_size = got.manifest_size;
+  body.packs = std::move(got.packs);
+}
+
 Result<WrittenSet> commit(Repository& r, WriteSession& s, const SetBody& body,
                           std::vector<std::string>& objects) {
   std::vector<std::string> revived;

@@ -38,6 +38,11 @@ struct Ingested {
 Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
                         const IngestOptions& o, Observer& obs, const CancelToken& cancel);
 
+// Moves what `got` stored into `body`: bytes_new, bytes_stored, the manifest (chunks, proofs,
+// size) and the packs; got.objects stays. files and bytes_read are left to the caller (a
+// rewrite keeps the backup's bytes_read).
+void take_stored(SetBody& body, Ingested&& got);
+
 // Writes the set object of what ingest() stored (the commit). Every pack `body` names is made
 // sure of first (WriteSession::keep_indexed: a pack a concurrent
 // cairn-prune retired is indexed again) and once more after the set object is written (a

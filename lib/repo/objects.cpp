@@ -462,6 +462,20 @@ Status parse_set_record_header(const Envelope& env, const crypto::KeyMaterial& k
   return {};
 }
 
+// The header of an admin record about no one set (move and erasure records): {repo_id,
+// time_ns}.
+std::string time_record_header(const crypto::KeyMaterial& keys, std::int64_t time_ns) {
+  return dump(json{{"repo_id", to_hex(keys.repo_id)}, {"time_ns", time_ns}});
+}
+
+Result<std::int64_t> parse_time_record_header(const Envelope& env, const crypto::KeyMaterial& keys,
+                                              std::string_view what) {
+  CAIRN_TRY_ASSIGN(json h, parse_object(as_chars(env.header), what));
+  Fields hf(h, what);
+  CAIRN_TRY(check_repo_id(hf, keys.repo_id, what));
+  return hf.i64("time_ns");
+}
+
 }  // namespace
 
 // ---- set objects
@@ -645,10 +659,10 @@ Result<Bytes> encode_move_record(const MoveRecord& r, const crypto::KeyMaterial&
   for (const auto& m : r.moves)
     moves.push_back(
         {{"from", m.from.hex()}, {"to", id_array(m.to)}, {"chunks", id_array(m.chunks)}});
-  const json hj = {{"repo_id", to_hex(keys.repo_id)}, {"time_ns", r.time_ns}};
   const json bj = {
       {"sets", id_array(r.sets)}, {"moves", moves}, {"user", r.user}, {"host", r.host}};
-  return seal_envelope(kMoveMagic, kMoveVersion, "move", Signer::admin, dump(hj), dump(bj), keys);
+  return seal_envelope(kMoveMagic, kMoveVersion, "move", Signer::admin,
+                       time_record_header(keys, r.time_ns), dump(bj), keys);
 }
 
 Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& keys,
@@ -658,12 +672,7 @@ Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& 
   CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kMoveMagic, kMoveVersion, "move",
                                                Signer::admin, keys, true, what));
   MoveRecord r;
-  {
-    CAIRN_TRY_ASSIGN(json h, parse_object(as_chars(env.header), what));
-    Fields hf(h, what);
-    CAIRN_TRY(check_repo_id(hf, keys.repo_id, what));
-    CAIRN_TRY_ASSIGN(r.time_ns, hf.i64("time_ns"));
-  }
+  CAIRN_TRY_ASSIGN(r.time_ns, parse_time_record_header(env, keys, what));
   CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
   Fields f(j, what);
   CAIRN_TRY(f.id_list("sets", r.sets));
@@ -688,6 +697,57 @@ Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& 
   CAIRN_TRY_ASSIGN(r.user, f.str("user"));
   CAIRN_TRY_ASSIGN(r.host, f.str("host"));
   return r;
+}
+
+Result<Bytes> encode_erasure_record(const ErasureRecord& r, const crypto::KeyMaterial& keys) {
+  if (!keys.can_admin())
+    return Error{Errc::auth, "this key is write-only: it cannot write erasure records"};
+  CAIRN_TRY(check_utf8(r.user, "user"));
+  CAIRN_TRY(check_utf8(r.host, "host"));
+  json sets = json::array();
+  for (const auto& [from, to] : r.sets) sets.push_back({from.hex(), to.hex()});
+  for (const auto& p : r.patterns) CAIRN_TRY(check_utf8(p, "pattern hash"));
+  const json bj = {{"sets", sets},
+                   {"patterns", r.patterns},
+                   {"entries", r.entries},
+                   {"user", r.user},
+                   {"host", r.host}};
+  return seal_envelope(kErasureMagic, kErasureVersion, "erasure", Signer::admin,
+                       time_record_header(keys, r.time_ns), dump(bj), keys);
+}
+
+Result<ErasureRecord> decode_erasure_record(ByteView file, const crypto::KeyMaterial& keys,
+                                            std::string_view what) {
+  if (!keys.can_read())
+    return Error{Errc::auth, "this key is write-only: it cannot read erasure records"};
+  CAIRN_TRY_ASSIGN(Envelope env, open_envelope(file, kErasureMagic, kErasureVersion, "erasure",
+                                               Signer::admin, keys, true, what));
+  ErasureRecord r;
+  CAIRN_TRY_ASSIGN(r.time_ns, parse_time_record_header(env, keys, what));
+  CAIRN_TRY_ASSIGN(json j, parse_object(as_chars(*env.body), what));
+  Fields f(j, what);
+  CAIRN_TRY_ASSIGN(const json* sets, f.at("sets"));
+  if (!sets->is_array()) return corrupt(what, "field 'sets' is malformed");
+  for (const auto& pair : *sets) {
+    if (!pair.is_array() || pair.size() != 2) return corrupt(what, "field 'sets' is malformed");
+    CAIRN_TRY_ASSIGN(auto from, f.digest(pair[0], "sets"));
+    CAIRN_TRY_ASSIGN(auto to, f.digest(pair[1], "sets"));
+    r.sets.emplace_back(hash::SetId{from}, hash::SetId{to});
+  }
+  CAIRN_TRY_ASSIGN(const json* pats, f.at("patterns"));
+  if (!pats->is_array()) return corrupt(what, "field 'patterns' is malformed");
+  for (const auto& p : *pats) {
+    if (!p.is_string()) return corrupt(what, "field 'patterns' is malformed");
+    r.patterns.push_back(p.get<std::string>());
+  }
+  CAIRN_TRY_ASSIGN(r.entries, f.u64("entries"));
+  CAIRN_TRY_ASSIGN(r.user, f.str("user"));
+  CAIRN_TRY_ASSIGN(r.host, f.str("host"));
+  return r;
+}
+
+bool is_erasure_record(ByteView file) {
+  return file.size() >= 8 && as_chars(file.first(8)) == kErasureMagic;
 }
 
 bool is_move_record(ByteView file) {

@@ -18,7 +18,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -39,6 +41,8 @@ inline constexpr std::string_view kTagMagic = "CAIRNTG1";
 inline constexpr std::uint16_t kTagVersion = 1;
 inline constexpr std::string_view kMoveMagic = "CAIRNMV1";
 inline constexpr std::uint16_t kMoveVersion = 1;
+inline constexpr std::string_view kErasureMagic = "CAIRNER1";
+inline constexpr std::uint16_t kErasureVersion = 1;
 inline constexpr std::string_view kRotationMagic = "CAIRNKR1";
 inline constexpr std::uint16_t kRotationVersion = 1;
 inline constexpr std::uint16_t kIndexVersion = 1;
@@ -118,6 +122,31 @@ bool is_move_record(ByteView file);  // by its magic
 Result<Bytes> encode_move_record(const MoveRecord& r, const crypto::KeyMaterial& keys);
 Result<MoveRecord> decode_move_record(ByteView file, const crypto::KeyMaterial& keys,
                                       std::string_view what);
+// An erasure (holds/<id>, magic CAIRNER1; cairn erase): which sets were rewritten without the
+// erased files (`sets`: old -> new ids, in the order written), how many entries went, and the
+// patterns as keyed hashes (a pattern may itself be personal data), by whom and where. Signed
+// by the admin key, so a rebuilt catalog's audit log shows it again.
+struct ErasureRecord {
+  std::vector<std::pair<hash::SetId, hash::SetId>> sets;
+  std::vector<std::string> patterns;  // keyed hashes (hex)
+  std::uint64_t entries = 0;
+  std::string user, host;
+  std::int64_t time_ns = 0;
+  bool operator==(const ErasureRecord&) const = default;
+};
+// ---- erasure records (holds/ beside hold records): the move record's layout with magic
+// "CAIRNER1", header {repo_id, time_ns}, sealed body {sets: [[old, new]...], patterns, entries,
+// user, host}, signed by the admin key. Both need a full key (Errc::auth otherwise).
+bool is_erasure_record(ByteView file);  // by its magic
+Result<Bytes> encode_erasure_record(const ErasureRecord& r, const crypto::KeyMaterial& keys);
+Result<ErasureRecord> decode_erasure_record(ByteView file, const crypto::KeyMaterial& keys,
+                                            std::string_view what);
+// Writes the record (time_ns = now when 0; a full key) as holds/<blake2b of its bytes> and
+// returns that path; lists every erasure record that authenticates, oldest first, passing a
+// damaged one to `skip` (Repository::list_holds).
+Result<std::string> write_erasure_record(Repository& r, ErasureRecord rec);
+Result<std::vector<ErasureRecord>> list_erasure_records(Repository& r,
+                                                        const Repository::SkipRecord& skip);
 // A signed copy of the config (holds/<id>, written by init beside the config).
 bool is_config_copy(ByteView file);
 Result<Bytes> encode_revocation(const Revocation& r, const crypto::KeyMaterial& keys);

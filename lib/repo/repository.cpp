@@ -1023,7 +1023,7 @@ Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& ski
       *be_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
         return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
-               !is_move_record(raw) && !is_rotation(raw);
+               !is_move_record(raw) && !is_rotation(raw) && !is_erasure_record(raw);
       },
       [&](ByteView raw, const std::string& what) { return decode_hold(raw, keys_, what); });
 }
@@ -1045,6 +1045,25 @@ Result<std::string> RepositoryImpl::write_move_record(MoveRecord r) {
   std::sort(r.sets.begin(), r.sets.end());
   CAIRN_TRY_ASSIGN(Bytes bytes, encode_move_record(r, keys_));
   return put_admin_record(bytes);
+}
+
+// Erasure records (objects.hpp) go through the Repository interface only: storage and keys.
+Result<std::string> write_erasure_record(Repository& r, ErasureRecord rec) {
+  rec.time_ns = now_or(rec.time_ns);
+  CAIRN_TRY_ASSIGN(Bytes bytes, encode_erasure_record(rec, r.keys()));
+  const Key k = Key::hold(hash::blake2b(bytes).hex());
+  auto st = r.storage().put(k, bytes, /*no_replace=*/true);
+  if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  return k.path();
+}
+
+Result<std::vector<ErasureRecord>> list_erasure_records(Repository& r,
+                                                        const Repository::SkipRecord& skip) {
+  return list_admin_records<ErasureRecord>(
+      r.storage(), "erasure", skip, [](ByteView raw) { return is_erasure_record(raw); },
+      [&](ByteView raw, const std::string& what) {
+        return decode_erasure_record(raw, r.keys(), what);
+      });
 }
 
 Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipRecord& skip) {

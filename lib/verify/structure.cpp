@@ -140,6 +140,15 @@ Status check_hold_records(Run& run) {
           }
           return {};
         }
+        if (repo::is_erasure_record(raw)) {  // erasure records (cairn erase) too
+          auto er =
+              repo::decode_erasure_record(raw, keys, fmt::format("erasure record '{}'", name));
+          if (!er) {
+            if (!is_damage(er.error())) return std::move(er).error();
+            run.other.push_back({"erasure", name, er.error().message});
+          }
+          return {};
+        }
         if (repo::is_tag_record(raw)) {  // tag records too
           auto tag = repo::decode_tag_record(raw, keys, fmt::format("tag record '{}'", name));
           if (!tag) {

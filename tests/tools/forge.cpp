@@ -21,6 +21,12 @@
 //       (its own index) are in pack TO: "foreign" signs it with an admin key of its own (not
 //       this repository's), "uncovered" with the repository's (KEYFILE "-": a full key), though
 //       TO does not hold those chunks. Prints the record's path.
+//   cairn-test-tool pack-grep REPO KEYFILE PASSFILE NEEDLE
+//       Not an attack: the erasure test's witness (tests/cli/erase/). Opens every pack file
+//       the storage holds (not only those an index names), decrypts and decompresses every
+//       blob its own trailing index lists with the full key, and searches the plaintext for
+//       NEEDLE. Prints "PACK-ID CHUNK-ID" for each blob that holds it, then "N packs, M
+//       blobs searched, K hold it"; exits 1 when K > 0 or a blob cannot be opened.
 //   cairn-test-tool synth-index REPO KEYFILE PASSFILE CHUNKS
 //       Not an attack: the scale test's generator (scripts/bench-scale). Writes index files
 //       (the repository's own encoder, 100,000 entries a file, 32 a pack) that list CHUNKS
@@ -35,9 +41,11 @@
 
 #include <fmt/format.h>
 
+#include "compress/zstd.hpp"
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
 #include "manifest/manifest.hpp"
+#include "pack/pack.hpp"
 #include "repo/objects.hpp"
 #include "repo/repo.hpp"
 
@@ -249,6 +257,45 @@ int forge_move(char** argv) {
   return 0;
 }
 
+int pack_grep(char** argv) {
+  auto r = open(argv[0], argv[1], argv[2]);
+  if (!r) return fail(r.error().message);
+  auto& repo = **r;
+  const auto& k = repo.keys();
+  const std::string needle = argv[3];
+  std::size_t packs = 0, blobs = 0, hits = 0, bad = 0;
+  compress::Decompressor d;
+  Bytes scratch, plain;
+  auto st =
+      repo.storage().list(backend::Kind::pack, [&](const backend::ObjectInfo& info) -> Status {
+        CAIRN_TRY_ASSIGN(Bytes raw, repo.storage().get(info.key));
+        ++packs;
+        CAIRN_TRY_ASSIGN(auto entries,
+                         pack::read_index(raw, k.index_key.view(), k.repo_id, info.key.name));
+        CAIRN_TRY_ASSIGN(auto key, pack::open_data_key(ByteView(raw).first(pack::kHeaderSize), k,
+                                                       info.key.name));
+        for (const auto& e : entries) {
+          ++blobs;
+          const ByteView sealed = ByteView(raw).subspan(e.offset, e.sealed_len);
+          if (auto o = pack::open_blob(key.view(), k.repo_id, e, sealed, d, 1u << 30, scratch,
+                                       plain, info.key.name);
+              !o) {
+            std::fprintf(stderr, "cairn-test-tool: %s\n", o.error().message.c_str());
+            ++bad;
+            continue;
+          }
+          const std::string_view text(reinterpret_cast<const char*>(plain.data()), plain.size());
+          if (text.find(needle) == std::string_view::npos) continue;
+          std::printf("%s %s\n", info.key.name.c_str(), e.id.hex().c_str());
+          ++hits;
+        }
+        return {};
+      });
+  if (!st) return fail(st.error().message);
+  std::printf("%zu packs, %zu blobs searched, %zu hold it\n", packs, blobs, hits);
+  return hits > 0 || bad > 0 ? 1 : 0;
+}
+
 int synth_index(char** argv) {
   auto r = open(argv[0], argv[1], argv[2]);
   if (!r) return fail(r.error().message);
@@ -298,6 +345,7 @@ int main(int argc, char** argv) {
   if (verb == "resign-config" && argc == 5) return resign_config(argv + 2);
   if (verb == "plant-copy" && argc == 5) return plant_copy(argv + 2);
   if (verb == "synth-index" && argc == 6) return synth_index(argv + 2);
+  if (verb == "pack-grep" && argc == 6) return pack_grep(argv + 2);
   if (verb == "forge-move" && argc == 8) return forge_move(argv + 2);
   return fail(
       "usage: cairn-test-tool forge-set REPO KEYFILE PASSFILE SOURCE zero|id|none | "

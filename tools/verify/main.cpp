@@ -2,6 +2,7 @@
 // data (--read-data), restore drills (--drill) and freshness (--max-age). See cairn-verify(1).
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
+#include "ops/erase.hpp"
 #include "ops/verify.hpp"
 
 int main(int argc, char** argv) {
@@ -36,8 +37,23 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", opt.jobs, "worker threads (default: one per core)")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
+  std::vector<std::string> absent;
+  app.add_option("--absent", absent,
+                 "prove an erasure: search every set for paths matching PATTERN (as cairn erase "
+                 "reads it); exit 1 listing them if any set holds one")
+      ->type_name("PATTERN...");
   tool.add_json_flag("report as JSON Lines (schema cairn.verify/1)");
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
+    if (!absent.empty()) {  // a search, not a check: alone
+      if (!opt.sets.empty() || opt.all || opt.read_data || opt.drill || opt.from || opt.max_age)
+        return Error{Errc::usage,
+                     "--absent searches every set of the local repository: give it "
+                     "without SET, --all, --read-data, --drill, --max-age or --from"};
+      ops::AbsentOptions ab;
+      CAIRN_TRY_ASSIGN(ab.repo, cli::repo_options(s));
+      ab.patterns = absent;
+      return ops::verify_absent(ab, s.stdout_writer(), s.observer(), s.cancel());
+    }
     if (opt.from) {  // the destination alone: no local repository needed
       CAIRN_TRY_ASSIGN(opt.repo.unlock, s.unlock());
       opt.repo.catalog = s.catalog();

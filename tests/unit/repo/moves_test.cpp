@@ -107,4 +107,38 @@ TEST_CASE(
   CHECK(holds->empty());
 }
 
+TEST_CASE(
+    "repo::decode_erasure_record: round trips; it is no move or tag record; a write-only key "
+    "can neither make nor read one; one signed with another admin key, or changed, is damage",
+    "[repo]") {
+  SodiumInit sodium;
+  const Bytes rid(32, 9);
+  auto k = crypto::KeyMaterial::generate(rid);
+  repo::ErasureRecord e;
+  e.sets = {{set_id("old1"), set_id("new1")}, {set_id("old2"), set_id("new2")}};
+  e.patterns = {"0123456789abcdef", "fedcba9876543210"};
+  e.entries = 15;
+  e.user = "dpo";
+  e.host = "h";
+  e.time_ns = 7;
+  auto bytes = repo::encode_erasure_record(e, k);
+  REQUIRE(bytes);
+  CHECK(repo::is_erasure_record(*bytes));
+  CHECK_FALSE(repo::is_move_record(*bytes));
+  CHECK_FALSE(repo::is_tag_record(*bytes));
+  auto back = repo::decode_erasure_record(*bytes, k, "erasure");
+  REQUIRE(back);
+  CHECK(*back == e);
+  CHECK(repo::encode_erasure_record(e, k.write_only()).error().code == Errc::auth);
+  CHECK(repo::decode_erasure_record(*bytes, k.write_only(), "erasure").error().code == Errc::auth);
+  auto forged = repo::encode_erasure_record(e, crypto::KeyMaterial::generate(rid));
+  REQUIRE(forged);
+  auto refused = repo::decode_erasure_record(*forged, k, "erasure 'x'");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::corrupt);
+  Bytes flipped = *bytes;
+  flipped[flipped.size() / 2] ^= 0xff;
+  CHECK(repo::decode_erasure_record(flipped, k, "erasure").error().code == Errc::corrupt);
+}
+
 }  // namespace cairn::test

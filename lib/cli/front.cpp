@@ -251,7 +251,7 @@ int run_front(int argc, char** argv) {
                             if (!prometheus.empty()) o.prometheus = prometheus;
                             o.json = s.json();
                             o.bytes = status_bytes;
-                            return ops::status(o, s.stdout_writer());
+                            return ops::status(o, s.stdout_writer(), &s.observer());
                           });
   tool.add_json_flag(st, "one JSON object a line (schema cairn.status/1)");
   st.add_flag("--bytes", status_bytes, "exact byte counts instead of human sizes (1.5GiB)");

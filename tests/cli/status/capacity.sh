@@ -114,15 +114,16 @@ near "$("$CAIRN_PY" -c "print($free / $growth * 86400)")" "$(cap_field repositor
   "seconds to full with a month left"
 echo "a month left: no warning"
 
-# No quota: the repository's file system, as df shows it; warn at a share below its use.
+# No quota: the repository's file system, as df shows it (within 5%: other processes write to
+# it meanwhile); warn at a share below its use.
 read -r size used avail < <(df -B1 --output=size,used,avail "$CAIRN_REPO" | tail -n 1)
 pct=$("$CAIRN_PY" -c "print($used * 100 / ($used + $avail))")
 status_policy "[repository]
 warn = \"100%\""
 status_json
 assert_eq "filesystem $size" "$(cap_field repository '"%s %d" % (r["size_from"], r["size_bytes"])')" "file system size"
-near "$used" "$(cap_field repository 'r["used_bytes"]')" 0.01 "file system used (df)"
-near "$pct" "$(cap_field repository 'r["used_ratio"] * 100')" 0.01 "file system use (df)"
+near "$used" "$(cap_field repository 'r["used_bytes"]')" 0.05 "file system used (df)"
+near "$pct" "$(cap_field repository 'r["used_ratio"] * 100')" 0.05 "file system use (df)"
 if "$CAIRN_PY" -c "import sys; sys.exit($pct < 100)"; then
   assert_eq 3 "$(cat status.rc)" "exit status on a full file system"
 else

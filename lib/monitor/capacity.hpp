@@ -59,19 +59,26 @@ struct CapacityLine {
   std::string target;       // "repository", or the destination (backend::canonical_name)
   SizeFrom size_from = SizeFrom::unknown;
   std::optional<std::uint64_t> size, used, free;  // bytes; unset when SizeFrom::unknown
-  std::uint64_t stored = 0;   // bytes the sets not pruned there hold (the catalog's sum)
-  double growth_per_day = 0;  // of the sets stored there (the catalog), bytes a day
-  std::optional<double> used_ratio;        // used / (used + free), in [0, 1]
+  std::uint64_t stored = 0;          // bytes the sets not pruned there hold (the catalog's sum)
+  double growth_per_day = 0;         // of the sets stored there (the catalog), bytes a day
+  std::optional<double> used_ratio;  // used / (used + free), in [0, 1]
   std::optional<std::int64_t> full_in_ns;  // unset: never, or the size is unknown
   std::optional<double> warn_percent;      // the thresholds that apply ([capacity] or its own)
   std::optional<std::int64_t> warn_within_ns;
-  std::optional<double> price_gb_month;
-  std::optional<double> cost_monthly;  // stored x price
-  std::vector<std::string> warnings;   // the thresholds crossed, one sentence each
+  std::uint64_t objects = 0;  // packs the sets not pruned there need (with a request price)
+  double puts_per_month = 0;  // packs first needed by the window's sets, a 30-day month
+  std::optional<double> price_gb_month, price_put_1000, price_get_1000, price_gb_out;
+  // stored x price-gb-month + puts_per_month x price-put-1000 / 1000 (with either price)
+  std::optional<double> cost_monthly;
+  // Reading everything there once (a restore or verify of it all): stored x price-gb-out +
+  // objects x price-get-1000 / 1000 (with either price).
+  std::optional<double> restore_cost;
+  std::vector<std::string> warnings;  // the thresholds crossed, one sentence each
 };
 
 // Monthly cost of one source and class: its sets not pruned, in the local repository and at
-// each destination they were pushed to, at each place's price (places without one cost 0).
+// each destination they were pushed to, at each place's price (places without one cost 0),
+// and its share of each place's uploads (the packs its sets of the window first needed).
 struct CostLine {
   std::string source, retention_class;
   double monthly = 0;
@@ -80,8 +87,8 @@ struct CostLine {
 struct CapacityReport {
   std::vector<CapacityLine> places;  // the repository first, then destinations by name
   std::vector<CostLine> costs;       // by source, then class; empty without a price
-  bool priced = false;               // the policy sets a price for some place
-  int warnings() const;              // thresholds crossed, over every place
+  bool priced = false;   // the policy sets price-gb-month or price-put-1000 for some place
+  int warnings() const;  // thresholds crossed, over every place
 };
 
 // The repository at `repo` (its file system via `probe` unless [repository] sets a quota),

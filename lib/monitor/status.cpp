@@ -257,13 +257,14 @@ std::string capacity_tables(const CapacityReport& cap, const StatusReport& r, bo
   };
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"PLACE", "SIZE-FROM", "STORED", "USED", "SIZE", "USE", "GROWTH/DAY", "FULL-IN",
-                  "COST/MONTH", "STATUS"});
+                  "COST/MONTH", "RESTORE", "STATUS"});
   for (const auto& c : cap.places)
     rows.push_back(
         {shown(c.target), std::string(to_string(c.size_from)), size(c.stored), size(c.used),
          size(c.size), c.used_ratio ? fmt::format("{:.0f}%", std::floor(*c.used_ratio * 100)) : "-",
          size(static_cast<std::uint64_t>(std::llround(c.growth_per_day))), full_in_cell(c),
-         c.cost_monthly ? money(*c.cost_monthly) : "-", c.warnings.empty() ? "ok" : "warning"});
+         c.cost_monthly ? money(*c.cost_monthly) : "-",
+         c.restore_cost ? money(*c.restore_cost) : "-", c.warnings.empty() ? "ok" : "warning"});
   std::string out = "\n" + columns(rows);
   if (!cap.priced) return out;
   std::vector<std::vector<std::string>> costs;
@@ -368,7 +369,13 @@ Json capacity_json(const CapacityLine& c, const StatusReport& r) {
   j["warn_ratio"] = c.warn_percent ? Json(*c.warn_percent / 100) : Json(nullptr);
   j["warn_within_seconds"] = opt_seconds(c.warn_within_ns);
   j["price_gb_month"] = opt_num(c.price_gb_month);
+  j["price_put_1000"] = opt_num(c.price_put_1000);
+  j["price_get_1000"] = opt_num(c.price_get_1000);
+  j["price_gb_out"] = opt_num(c.price_gb_out);
+  j["objects"] = c.objects;
+  j["puts_per_month"] = c.puts_per_month;
   j["cost_monthly"] = opt_num(c.cost_monthly);
+  j["restore_cost"] = opt_num(c.restore_cost);
   j["warnings"] = c.warnings;
   j["status"] = c.warnings.empty() ? "ok" : "warning";
   return j;
@@ -780,6 +787,10 @@ std::string format_status_prometheus(const StatusReport& r) {
        "gauge",
        "1 if a capacity threshold (warn, warn-within) is crossed, else 0.",
        {}},
+      {"cairn_restore_cost",
+       "gauge",
+       "What reading everything stored there once costs at the policy's prices.",
+       {}},
       {"cairn_cost_monthly",
        "gauge",
        "Monthly cost of the sets not pruned of a source and class at the policy's prices.",
@@ -844,6 +855,7 @@ std::string format_status_prometheus(const StatusReport& r) {
         sample(fam("cairn_capacity_full_seconds"), ls,
                c.full_in_ns ? seconds(*c.full_in_ns) : HUGE_VAL);
       sample(fam("cairn_capacity_warning"), ls, c.warnings.empty() ? 0 : 1);
+      if (c.restore_cost) sample(fam("cairn_restore_cost"), ls, *c.restore_cost);
     }
     for (const auto& c : r.capacity->costs)
       sample(fam("cairn_cost_monthly"),

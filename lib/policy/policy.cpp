@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,19 @@ bool valid_class_name(std::string_view n) {
     if (!ok) return false;
   }
   return true;
+}
+
+// The price keys of a place: where each goes, and what it is the price of.
+std::optional<std::pair<std::optional<double> Storage::*, std::string_view>> price_key(
+    std::string_view key) {
+  if (key == "price-gb-month")
+    return std::pair{&Storage::price_gb_month, "the price of a GiB stored for a month"};
+  if (key == "price-put-1000")
+    return std::pair{&Storage::price_put_1000, "the price of 1000 uploads"};
+  if (key == "price-get-1000")
+    return std::pair{&Storage::price_get_1000, "the price of 1000 downloads"};
+  if (key == "price-gb-out") return std::pair{&Storage::price_gb_out, "the price of a GiB read"};
+  return std::nullopt;
 }
 
 class Checker {
@@ -233,19 +247,19 @@ class Checker {
         if (!size || *size == 0)
           return error(line, fmt::format("'quota' in {} must be a size such as \"500G\"", where));
         st.quota = *size;
-      } else if (key == "price-gb-month" && !thresholds_only) {
+      } else if (const auto price = price_key(key); price && !thresholds_only) {
         const auto d = v.value<double>();
         if (!d || !(*d >= 0) || !std::isfinite(*d) || v.is_boolean() || v.is_string())
-          return error(line, fmt::format("'price-gb-month' in {} must be a number of at least 0 "
-                                         "(the price of a GiB stored for a month)",
-                                         where));
-        st.price_gb_month = *d;
+          return error(line, fmt::format("'{}' in {} must be a number of at least 0 ({})", key,
+                                         where, price->second));
+        st.*(price->first) = *d;
       } else {
         return error(line_of(k.source()),
                      fmt::format("unknown key '{}' in {} (only {})", key, where,
                                  thresholds_only ? "'warn' and 'warn-within'"
-                                                 : "'quota', 'warn', 'warn-within' and "
-                                                   "'price-gb-month'"));
+                                                 : "'quota', 'warn', 'warn-within', "
+                                                   "'price-gb-month', 'price-put-1000', "
+                                                   "'price-get-1000' and 'price-gb-out'"));
       }
     }
     return st;

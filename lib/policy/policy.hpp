@@ -64,6 +64,9 @@ struct Storage {
   std::optional<double> warn_percent;          // warn = "80%": used share, in (0, 100]
   std::optional<std::int64_t> warn_within_ns;  // warn-within = "14d": full within this
   std::optional<double> price_gb_month;        // price-gb-month: per GiB (2^30 bytes) and month
+  std::optional<double> price_put_1000;        // price-put-1000: per 1000 uploads (PUT)
+  std::optional<double> price_get_1000;        // price-get-1000: per 1000 downloads (GET)
+  std::optional<double> price_gb_out;          // price-gb-out: per GiB read out
   bool operator==(const Storage&) const = default;
 };
 

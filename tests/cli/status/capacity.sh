@@ -174,3 +174,34 @@ near "$("$CAIRN_PY" -c "print($freed / 2**30 * 4000)")" \
   "$("$CAIRN_PY" -c 'import json; print(json.load(open("summary.json"))["free_cost_monthly"])')" 1e-9 \
   "free_cost_monthly"
 echo "cairn-prune --dry-run: the cost it frees"
+
+# Request prices at the repository: its uploads are the packs its sets of the window first
+# needed (every pack here: the first set is 20 days old), in a 30-day month; a restore reads
+# every pack once. The groups' costs add up to the places'.
+status_policy "[repository]
+price-put-1000 = 500
+price-get-1000 = 700
+price-gb-out = 90
+[destination.\"$dest\"]
+price-gb-month = 3000"
+status_json --prometheus prom.txt
+assert_eq 0 "$(cat status.rc)" "exit status with request prices"
+packs=$(find "$CAIRN_REPO/packs" -type f -name '[0-9a-f]*' | wc -l)
+[ "$packs" -gt 0 ] || die "no packs in the repository"
+assert_eq "$packs" "$(cap_field repository 'r["objects"]')" "packs the repository's sets need"
+span=$("$CAIRN_PY" - sets.json <<'PY'
+import datetime, json, sys, time
+t = [datetime.datetime.fromisoformat(json.loads(l)["time"].replace("Z", "+00:00")).timestamp() for l in open(sys.argv[1])]
+print(min(max(time.time() - min(t), 86400), 30 * 86400) / 86400)
+PY
+)
+near "$("$CAIRN_PY" -c "print($packs / $span * 30)")" "$(cap_field repository 'r["puts_per_month"]')" 0.001 "uploads a month"
+near "$("$CAIRN_PY" -c "print($packs / $span * 30 / 1000 * 500)")" "$(cap_field repository 'r["cost_monthly"]')" 0.001 \
+  "the repository's monthly cost"
+want=$("$CAIRN_PY" -c "print($stored / 2**30 * 90 + $packs / 1000 * 700)")
+near "$want" "$(cap_field repository 'r["restore_cost"]')" 1e-9 "the repository's restore cost"
+near "$want" "$(awk '$1 == "cairn_restore_cost{target=\"repository\"}" { print $2 }' prom.txt)" 1e-9 "cairn_restore_cost"
+places=$("$CAIRN_PY" -c 'import json, sys; print(sum(r.get("cost_monthly") or 0 for r in map(json.loads, open("status.json")) if r["schema"] == "cairn.status.capacity/1"))')
+groups=$("$CAIRN_PY" -c 'import json, sys; print(sum(r["cost_monthly"] for r in map(json.loads, open("status.json")) if r["schema"] == "cairn.status/1"))')
+near "$places" "$groups" 1e-9 "the groups' costs against the places'"
+echo "request prices: uploads a month and the cost of reading everything back"

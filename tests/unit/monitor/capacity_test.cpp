@@ -70,7 +70,8 @@ TEST_CASE("monitor::monthly_cost: GiB stored times the price", "[monitor][capaci
   CHECK(monthly_cost(1ULL << 29, 0.02) == Approx(0.01));
 }
 
-TEST_CASE("monitor::gather_capacity: quota, file system, thresholds and cost", "[monitor][capacity]") {
+TEST_CASE("monitor::gather_capacity: quota, file system, thresholds and cost",
+          "[monitor][capacity]") {
   TempDir tmp = TempDir::create("cairn-capacity-").value();
   auto opened = catalog::Catalog::open(tmp.path() / "cat.db", std::string(64, 'c'));
   REQUIRE(opened);
@@ -128,9 +129,9 @@ destinations = ["sftp://host/backups"]
   CHECK(s3.size == 10240u);
   CHECK(s3.used == 4000u);
   CHECK(s3.free == 6240u);
-  CHECK(s3.warn_percent == 90.0);            // its own
-  CHECK(s3.warn_within_ns == 14 * kD);       // from [capacity]
-  CHECK(s3.growth_per_day == Approx(400));   // 4000 bytes since 10 days
+  CHECK(s3.warn_percent == 90.0);                      // its own
+  CHECK(s3.warn_within_ns == 14 * kD);                 // from [capacity]
+  CHECK(s3.growth_per_day == Approx(400));             // 4000 bytes since 10 days
   CHECK(s3.full_in_ns == time_to_full_ns(6240, 400));  // 15.6 days: no warning yet
   CHECK(s3.warnings.empty());
 
@@ -201,7 +202,7 @@ TEST_CASE("monitor::format_status_*: capacity and cost in the table, JSON and Pr
   const std::string table = format_status_table(r, true);
   CHECK_THAT(table, Catch::Contains("PLACE") && Catch::Contains("FULL-IN"));
   CHECK_THAT(table, Catch::Contains("repository  quota      0       900   1000  90%  0           "
-                                    "never    -           warning"));
+                                    "never    -           -        warning"));
   CHECK_THAT(table, Catch::Contains("warning: capacity of the repository: 90.0% used"));
   const std::string json = format_status_json(r);
   CHECK_THAT(json, Catch::Contains(R"("schema":"cairn.status.capacity/1","place":"repository")"));
@@ -211,4 +212,51 @@ TEST_CASE("monitor::format_status_*: capacity and cost in the table, JSON and Pr
   CHECK_THAT(prom, Catch::Contains("cairn_capacity_used_bytes{target=\"repository\"} 900\n"));
   CHECK_THAT(prom, Catch::Contains("cairn_capacity_warning{target=\"repository\"} 1\n"));
   CHECK_THAT(prom, Catch::Contains("cairn_cost_monthly{source=\"app\",class=\"daily\"} 1.25\n"));
+}
+
+TEST_CASE("monitor::gather_capacity: uploads and reads at request prices", "[monitor][capacity]") {
+  TempDir tmp = TempDir::create("cairn-capacity-").value();
+  auto opened = catalog::Catalog::open(tmp.path() / "cat.db", std::string(64, 'c'));
+  REQUIRE(opened);
+  catalog::Catalog& cat = *opened;
+  const auto pack = [](std::uint8_t n) {
+    hash::PackId p;
+    p.d.b.fill(0x44);
+    p.d.b[0] = n;
+    return p;
+  };
+  // Oldest first: db's set of 40 days ago needs P4 (before the window); app's sets of 10 and
+  // 5 days ago need P1 P2, then P1 P3; db's pruned set of 2 days ago needs P4 P5. Uploads in
+  // the window: P1 P2 P3 (app) and P5 (db); packs the sets not pruned need: P1 to P4.
+  auto d2 = make_set(4, "db", kNow - 2 * kD, 500);
+  d2.status = catalog::SetStatus::pruned;
+  REQUIRE(cat.insert_set(make_set(3, "db", kNow - 40 * kD, 1000), {pack(4)}));
+  REQUIRE(cat.insert_set(make_set(1, "app", kNow - 10 * kD, 2000), {pack(1), pack(2)}));
+  REQUIRE(cat.insert_set(make_set(2, "app", kNow - 5 * kD, 2000), {pack(1), pack(3)}));
+  REQUIRE(cat.insert_set(d2, {pack(4), pack(5)}));
+  const auto pol = parsed(R"([repository]
+price-put-1000 = 1000
+price-get-1000 = 2000
+price-gb-out = 3
+)");
+  auto r = gather_capacity(cat, pol, "/srv/repo", FsProbe{}, kNow);
+  REQUIRE(r);
+  const auto& repo = r->places.at(0);
+  CHECK(repo.objects == 4);
+  CHECK(repo.puts_per_month == Approx(4.0 / 30 * 30));  // the first set is 40 days old
+  REQUIRE(repo.cost_monthly);
+  CHECK(*repo.cost_monthly == Approx(4.0 / 1000 * 1000));
+  REQUIRE(repo.restore_cost);
+  CHECK(*repo.restore_cost == Approx(5000.0 / kGiB * 3 + 4.0 / 1000 * 2000));
+  REQUIRE(r->priced);
+  REQUIRE(r->costs.size() == 2);
+  CHECK(r->costs[0].monthly == Approx(3.0 / 4 * 4));  // app caused 3 of the 4 uploads
+  CHECK(r->costs[1].monthly == Approx(1.0 / 4 * 4));
+  // Without a request price no pack is counted.
+  auto plain = gather_capacity(cat, parsed("[repository]\nprice-gb-month = 1\n"), "/srv/repo",
+                               FsProbe{}, kNow);
+  REQUIRE(plain);
+  CHECK(plain->places[0].objects == 0);
+  CHECK_FALSE(plain->places[0].restore_cost);
+  CHECK(*plain->places[0].cost_monthly == Approx(5000.0 / kGiB));
 }

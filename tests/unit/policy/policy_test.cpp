@@ -331,6 +331,9 @@ price-gb-month = 0.023
 [destination."/mnt/usb"]
 warn-within = "2d"
 price-gb-month = 1
+price-put-1000 = 0.005
+price-get-1000 = 0.0004
+price-gb-out = 0.09
 )",
                          "t");
   REQUIRE(p);
@@ -347,6 +350,10 @@ price-gb-month = 1
   CHECK(s3.warn_percent == 92.5);
   CHECK(s3.price_gb_month == 0.023);
   CHECK(p->destinations.at("/mnt/usb").price_gb_month == 1.0);
+  CHECK(p->destinations.at("/mnt/usb").price_put_1000 == 0.005);
+  CHECK(p->destinations.at("/mnt/usb").price_get_1000 == 0.0004);
+  CHECK(p->destinations.at("/mnt/usb").price_gb_out == 0.09);
+  CHECK_FALSE(s3.price_put_1000);
   CHECK(p->destinations.at("/mnt/usb").warn_within_ns == 2LL * 86400 * 1'000'000'000);
   auto none = policy::parse("[class.a]\nkeep-last = 1\n", "t");
   REQUIRE(none);
@@ -371,6 +378,9 @@ TEST_CASE("policy::parse: capacity values out of range or of the wrong kind", "[
   CHECK(error_of("[repository]\nwarn-within = \"soon\"\n").find("'warn-within'") !=
         std::string::npos);
   CHECK(error_of("destination = 3\n").find("'destination' must be a table") != std::string::npos);
+  CHECK(error_of("[destination.\"s3://b\"]\nprice-gb-out = -0.5\n") ==
+        "policy 'test.toml' line 2: 'price-gb-out' in [destination.\"s3://b\"] must be a number "
+        "of at least 0 (the price of a GiB read)");
   CHECK(error_of("[destination.\"s3://b\"]\nprice-put = 1\n")
             .find("unknown key 'price-put' in [destination.\"s3://b\"]") != std::string::npos);
 }

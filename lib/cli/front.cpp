@@ -271,7 +271,7 @@ int run_front(int argc, char** argv) {
                             o.alert = status_alert;
                             o.notify = s.options().notify;
                             o.alert_problems = &problems;
-                            auto r = ops::status(o, s.stdout_writer());
+                            auto r = ops::status(o, s.stdout_writer(), &s.observer());
                             // --alert: the objectives' alerts replace the run's (exit 5);
                             // a status that could not report is alerted as usual.
                             s.alerts_sent(status_alert && (r || r.error().code == Errc::objective));

@@ -19,7 +19,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kDay = 86400 * kSecond;
 
 double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
@@ -236,6 +235,48 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r, b
           status_cell(l, r)};
 }
 
+std::string money(double v) { return fmt::format("{:.2f}", v); }
+
+const CostLine* cost_of(const StatusReport& r, const StatusFacts& f) {
+  if (!r.capacity) return nullptr;
+  for (const auto& c : r.capacity->costs)
+    if (c.source == f.source && c.retention_class == f.retention_class) return &c;
+  return nullptr;
+}
+
+std::string full_in_cell(const CapacityLine& c) {
+  if (c.full_in_ns) return *c.full_in_ns == 0 ? "full" : format_duration_short(*c.full_in_ns);
+  return c.size ? "never" : "-";
+}
+
+// The capacity table (and the cost table, with a price) of format_status_table.
+std::string capacity_tables(const CapacityReport& cap, const StatusReport& r, bool exact) {
+  const auto size = [exact](std::optional<std::uint64_t> n) -> std::string {
+    if (!n) return "-";
+    return exact ? std::to_string(*n) : format_bytes(*n, "");
+  };
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"PLACE", "SIZE-FROM", "STORED", "USED", "SIZE", "USE", "GROWTH/DAY", "FULL-IN",
+                  "COST/MONTH", "RESTORE", "STATUS"});
+  for (const auto& c : cap.places)
+    rows.push_back(
+        {shown(c.target), std::string(to_string(c.size_from)), size(c.stored), size(c.used),
+         size(c.size), c.used_ratio ? fmt::format("{:.0f}%", std::floor(*c.used_ratio * 100)) : "-",
+         size(static_cast<std::uint64_t>(std::llround(c.growth_per_day))), full_in_cell(c),
+         c.cost_monthly ? money(*c.cost_monthly) : "-",
+         c.restore_cost ? money(*c.restore_cost) : "-", c.warnings.empty() ? "ok" : "warning"});
+  std::string out = "\n" + columns(rows);
+  if (!cap.priced) return out;
+  std::vector<std::vector<std::string>> costs;
+  costs.push_back({"SOURCE", "CLASS", "COST/MONTH"});
+  for (const auto& l : r.lines) {
+    const CostLine* c = cost_of(r, l.facts);
+    costs.push_back(
+        {shown(l.facts.source), shown(l.facts.retention_class), money(c ? c->monthly : 0)});
+  }
+  return out + "\n" + columns(costs);
+}
+
 Json opt_num(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 Json opt_seconds(const std::optional<std::int64_t>& ns) {
   return ns ? Json(seconds(*ns)) : Json(nullptr);
@@ -301,6 +342,42 @@ Json status_json(const StatusLine& l, const StatusReport& r) {
   j["missing_destinations"] = l.missing_destinations;
   j["objectives"] = objectives_json(l.objectives);
   j["status"] = l.violated() > 0 ? "violated" : "ok";
+  if (r.capacity && r.capacity->priced) {
+    const CostLine* c = cost_of(r, f);
+    j["cost_monthly"] = c ? c->monthly : 0.0;
+  }
+  return j;
+}
+
+Json capacity_json(const CapacityLine& c, const StatusReport& r) {
+  const auto opt_bytes = [](const std::optional<std::uint64_t>& n) {
+    return n ? Json(*n) : Json(nullptr);
+  };
+  Json j;
+  j["schema"] = "cairn.status.capacity/1";
+  j["place"] = c.repository ? "repository" : "destination";
+  j["target"] = c.target;
+  j["size_from"] = to_string(c.size_from);
+  j["size_bytes"] = opt_bytes(c.size);
+  j["used_bytes"] = opt_bytes(c.used);
+  j["free_bytes"] = opt_bytes(c.free);
+  j["stored_bytes"] = c.stored;
+  j["used_ratio"] = opt_num(c.used_ratio);
+  j["growth_bytes_per_day"] = c.growth_per_day;
+  j["full_seconds"] = opt_seconds(c.full_in_ns);
+  j["full_time"] = c.full_in_ns ? Json(format_time(r.generated_ns + *c.full_in_ns)) : Json(nullptr);
+  j["warn_ratio"] = c.warn_percent ? Json(*c.warn_percent / 100) : Json(nullptr);
+  j["warn_within_seconds"] = opt_seconds(c.warn_within_ns);
+  j["price_gb_month"] = opt_num(c.price_gb_month);
+  j["price_put_1000"] = opt_num(c.price_put_1000);
+  j["price_get_1000"] = opt_num(c.price_get_1000);
+  j["price_gb_out"] = opt_num(c.price_gb_out);
+  j["objects"] = c.objects;
+  j["puts_per_month"] = c.puts_per_month;
+  j["cost_monthly"] = opt_num(c.cost_monthly);
+  j["restore_cost"] = opt_num(c.restore_cost);
+  j["warnings"] = c.warnings;
+  j["status"] = c.warnings.empty() ? "ok" : "warning";
   return j;
 }
 
@@ -436,11 +513,7 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
   if (finished > 0) l.success_rate = static_cast<double>(good) / static_cast<double>(finished);
   if (x.bytes_stored > 0)
     l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
-  if (x.first_ns) {
-    const std::int64_t span = std::clamp<std::int64_t>(now_ns - *x.first_ns, kDay, kStatusWindowNs);
-    l.growth_per_day = static_cast<double>(x.window_stored) /
-                       (static_cast<double>(span) / static_cast<double>(kDay));
-  }
+  l.growth_per_day = growth_per_day(x.window_stored, x.first_ns, now_ns);
   l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
   return l;
 }
@@ -609,6 +682,7 @@ std::string format_status_table(const StatusReport& r, bool exact_bytes) {
     for (const auto& d : r.destinations) drills.push_back(destination_row(d, r));
     out += "\n" + columns(drills);
   }
+  if (r.capacity) out += capacity_tables(*r.capacity, r, exact_bytes);
   for (const auto& l : r.lines)
     for (const auto& o : l.objectives)
       if (o.state == ObjectiveState::violated)
@@ -620,6 +694,9 @@ std::string format_status_table(const StatusReport& r, bool exact_bytes) {
         out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective),
                            shown(destination_name(d)), shown(o.detail));
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", shown(w));
+  if (r.capacity)
+    for (const auto& c : r.capacity->places)
+      for (const auto& w : c.warnings) out += fmt::format("warning: {}\n", shown(w));
   const int n = r.violated();
   out += fmt::format("{} {} violated\n", n, n == 1 ? "objective" : "objectives");
   return out;
@@ -631,6 +708,9 @@ std::string format_status_json(const StatusReport& r) {
     out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   for (const auto& d : r.destinations)
     out += destination_json(d, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  if (r.capacity)
+    for (const auto& c : r.capacity->places)
+      out += capacity_json(c, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   return out;
 }
 
@@ -686,6 +766,35 @@ std::string format_status_prometheus(const StatusReport& r) {
        "counter",
        "Finished runs of a tool by result; unfinished after 24h counts as failed.",
        {}},
+      {"cairn_capacity_used_bytes",
+       "gauge",
+       "Bytes used where sets are stored: the file system's, or what cairn stored under a quota.",
+       {}},
+      {"cairn_capacity_total_bytes",
+       "gauge",
+       "Size of where sets are stored: the file system's, or the policy's quota.",
+       {}},
+      {"cairn_capacity_free_bytes", "gauge", "Bytes left where sets are stored.", {}},
+      {"cairn_capacity_growth_bytes_per_day",
+       "gauge",
+       "Bytes a day the sets stored there grew by over the last 30 days.",
+       {}},
+      {"cairn_capacity_full_seconds",
+       "gauge",
+       "Seconds until full at that growth rate; +Inf when it does not grow.",
+       {}},
+      {"cairn_capacity_warning",
+       "gauge",
+       "1 if a capacity threshold (warn, warn-within) is crossed, else 0.",
+       {}},
+      {"cairn_restore_cost",
+       "gauge",
+       "What reading everything stored there once costs at the policy's prices.",
+       {}},
+      {"cairn_cost_monthly",
+       "gauge",
+       "Monthly cost of the sets not pruned of a source and class at the policy's prices.",
+       {}},
   };
   const auto fam = [&](std::string_view name) -> Family& {
     for (auto& f : fams)
@@ -734,6 +843,25 @@ std::string format_status_prometheus(const StatusReport& r) {
     sample(fam("cairn_runs_total"), run_labels("warnings"), static_cast<double>(t.warnings));
     sample(fam("cairn_runs_total"), run_labels("failed"),
            static_cast<double>(t.failed + t.abandoned));
+  }
+  if (r.capacity) {
+    for (const auto& c : r.capacity->places) {
+      const std::string ls = fmt::format("{{target=\"{}\"}}", prometheus_label_value(c.target));
+      if (c.used) sample(fam("cairn_capacity_used_bytes"), ls, static_cast<double>(*c.used));
+      if (c.size) sample(fam("cairn_capacity_total_bytes"), ls, static_cast<double>(*c.size));
+      if (c.free) sample(fam("cairn_capacity_free_bytes"), ls, static_cast<double>(*c.free));
+      sample(fam("cairn_capacity_growth_bytes_per_day"), ls, c.growth_per_day);
+      if (c.size)
+        sample(fam("cairn_capacity_full_seconds"), ls,
+               c.full_in_ns ? seconds(*c.full_in_ns) : HUGE_VAL);
+      sample(fam("cairn_capacity_warning"), ls, c.warnings.empty() ? 0 : 1);
+      if (c.restore_cost) sample(fam("cairn_restore_cost"), ls, *c.restore_cost);
+    }
+    for (const auto& c : r.capacity->costs)
+      sample(fam("cairn_cost_monthly"),
+             fmt::format("{{source=\"{}\",class=\"{}\"}}", prometheus_label_value(c.source),
+                         prometheus_label_value(c.retention_class)),
+             c.monthly);
   }
   std::string out;
   for (const auto& f : fams)

@@ -17,6 +17,7 @@
 
 #include "base/result.hpp"
 #include "catalog/catalog.hpp"
+#include "monitor/capacity.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::monitor {
@@ -112,6 +113,9 @@ struct StatusReport {
   std::vector<DestinationDrill> destinations;        // by destination
   std::vector<catalog::RunTally> runs_total;         // every run ever, per tool (source "")
   std::vector<std::string> warnings;                 // e.g. a class the policy does not name
+  // Capacity and cost (gather_capacity): set when the policy has a capacity table. Its
+  // crossed thresholds are warnings that make `cairn status` exit 3.
+  std::optional<CapacityReport> capacity;
   int violated() const;
 };
 
@@ -120,12 +124,14 @@ struct StatusReport {
 Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* pol,
                                    std::int64_t now_ns);
 
-// The table, the destinations' drills (when there are any), then a line per violated
-// objective, the warnings, and "N objectives violated". Sizes are for people (1.5GiB) unless
-// `exact_bytes` (--bytes).
+// The table, the destinations' drills (when there are any), the capacity of each place and
+// the cost per source and class (when r.capacity is set; the cost with a price only), then a
+// line per violated objective, the warnings, and "N objectives violated". Sizes are for people
+// (1.5GiB) unless `exact_bytes` (--bytes).
 std::string format_status_table(const StatusReport& r, bool exact_bytes = false);
 // One "cairn.status/1" object a line, per source and class, then one
-// "cairn.status.destination/1" object a line per destination with a drill.
+// "cairn.status.destination/1" object a line per destination with a drill, then (with
+// r.capacity) one "cairn.status.capacity/1" object a line per place.
 std::string format_status_json(const StatusReport& r);
 // Prometheus text exposition format 0.0.4: HELP and TYPE for every metric, then its samples.
 std::string format_status_prometheus(const StatusReport& r);

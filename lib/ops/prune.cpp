@@ -23,6 +23,7 @@
 #include "base/env.hpp"
 #include "base/time.hpp"
 #include "base/units.hpp"
+#include "monitor/capacity.hpp"
 #include "policy/policy.hpp"
 #include "repo/gc.hpp"
 #include "retention/retention.hpp"
@@ -105,6 +106,41 @@ struct Freed {
   std::size_t dropped_packs = 0, unreferenced_packs = 0;
   std::uint64_t bytes = 0;
 };
+
+// What the bytes the sweep frees cost a month (cairn-prune --dry-run, with a price in the
+// policy): at the repository's price, and at the price of each destination a dropped set
+// was pushed to (where cairn-push deletes the same packs).
+struct FreedCost {
+  bool priced = false;  // the policy sets a price: print the line
+  double monthly = 0;
+  std::string line;  // "cost: frees N bytes, C a month (repository C1, DEST C2)"
+};
+
+Result<FreedCost> freed_cost(const policy::Policy& pol, catalog::Catalog& cat,
+                             const std::vector<Row>& rows, std::uint64_t bytes) {
+  FreedCost c;
+  if (!monitor::has_prices(pol)) return c;
+  c.priced = true;
+  std::set<std::string> places{""};
+  for (const auto& row : rows) {
+    if (row.keep) continue;
+    CAIRN_TRY_ASSIGN(const auto placed, cat.placements_of(row.id));
+    for (const auto& p : placed)
+      if (p.pushed_at_ns) places.insert(p.destination);
+  }
+  std::string parts;
+  for (const auto& place : places) {
+    const auto price = monitor::price_of(pol, place);
+    if (!price) continue;
+    const double m = monitor::monthly_cost(bytes, *price);
+    c.monthly += m;
+    parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ",
+                         place.empty() ? "repository" : place, m);
+  }
+  c.line = fmt::format("cost: frees {} bytes, {:.2f} a month ({})", bytes, c.monthly,
+                       parts.empty() ? "no price for where they are" : parts);
+  return c;
+}
 
 Result<Freed> freed_by(repo::Repository& r, const Sets& sets, const std::vector<Row>& rows) {
   PackSet kept, dropped;
@@ -427,6 +463,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
       rows.size(), kept, dropped, freed.bytes, freed.dropped_packs + freed.unreferenced_packs,
       freed.dropped_packs, freed.unreferenced_packs);
   Compacted compacted;
+  FreedCost cost;  // --dry-run with a price in the policy
   const auto summary = [&](bool done, const GcResult& gc) {
     auto j = nlohmann::json{{"schema", kSchema},
                             {"type", "summary"},
@@ -439,6 +476,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
                             {"swept_packs", gc.swept_packs},
                             {"swept_bytes", gc.swept_bytes},
                             {"candidates", gc.candidates}};
+    if (cost.priced) j["free_cost_monthly"] = cost.monthly;
     if (max_unused) {
       j["compact_packs"] = compacted.plan.packs.size();
       j["rewrite_bytes"] = done ? compacted.done.bytes_written : compacted.plan.rewrite_bytes;
@@ -469,6 +507,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
         extra);
   };
   if (o.dry_run) {
+    CAIRN_TRY_ASSIGN(cost, freed_cost(pol, *ctx.cat, rows, freed.bytes));
     if (max_unused && sets.unreadable.empty() && bad_moves == 0) {
       std::vector<hash::SetId> keep;
       for (const auto& row : rows)
@@ -477,6 +516,7 @@ Result<Outcome> prune(const PruneOptions& opt, io::Writer& out, Observer& obs,
                        plan_compaction(*ctx.repo, sets, keep, *max_unused, obs, cancel));
       if (!o.json) CAIRN_TRY(out.write(as_bytes(compact_line(false) + "\n")));
     }
+    if (cost.priced && !o.json) CAIRN_TRY(out.write(as_bytes(cost.line + "\n")));
     CAIRN_TRY(out.write(as_bytes(o.json ? summary(false, GcResult{}) : total + "\n")));
     CAIRN_TRY(out.flush());
     return Outcome{warnings, {}};

@@ -1,5 +1,9 @@
 #include "ops/status.hpp"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+
 #include "base/bytes.hpp"
 #include "base/time.hpp"
 #include "monitor/status.hpp"
@@ -7,8 +11,29 @@
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
+namespace {
 
-Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
+// statvfs of `p`, or of its nearest existing parent (a destination not pushed to yet).
+std::optional<monitor::FsFigures> statvfs_figures(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::path at = std::filesystem::absolute(p, ec).lexically_normal();
+  if (ec) return std::nullopt;
+  for (;;) {
+    struct statvfs v {};
+    if (::statvfs(at.c_str(), &v) == 0) {
+      const std::uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
+      return monitor::FsFigures{static_cast<std::uint64_t>(v.f_blocks) * unit,
+                                static_cast<std::uint64_t>(v.f_blocks - v.f_bfree) * unit,
+                                static_cast<std::uint64_t>(v.f_bavail) * unit};
+    }
+    if (errno != ENOENT || at == at.parent_path()) return std::nullopt;
+    at = at.parent_path();
+  }
+}
+
+}  // namespace
+
+Result<Outcome> status(const StatusOptions& o, io::Writer& out, Observer* obs) {
   // The policy first: a broken or missing named policy fails before anything is read.
   CAIRN_TRY_ASSIGN(std::optional<policy::Policy> pol, policy::load_optional(o.policy));
   std::optional<std::filesystem::path> pol_file;
@@ -17,6 +42,10 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
   CAIRN_TRY_ASSIGN(monitor::StatusReport r,
                    monitor::gather_status(*ctx.cat, pol ? &*pol : nullptr, now_ns()));
   r.policy_file = pol_file;
+  if (pol && pol->has_capacity()) {
+    CAIRN_TRY_ASSIGN(r.capacity, monitor::gather_capacity(*ctx.cat, *pol, o.repo.repo,
+                                                          statvfs_figures, r.generated_ns));
+  }
 
   CAIRN_TRY(out.write(as_bytes(o.json ? monitor::format_status_json(r)
                                       : monitor::format_status_table(r, o.bytes))));
@@ -31,7 +60,15 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out) {
     if (o.alert_problems != nullptr) *o.alert_problems = std::move(problems);
   }
   if (r.violated() > 0) return Error{Errc::objective, monitor::violations_summary(r)};
-  return Outcome{};
+  Outcome done;
+  if (r.capacity) {
+    done.warnings = r.capacity->warnings();
+    if (obs)
+      for (const auto& c : r.capacity->places)
+        for (const auto& w : c.warnings)
+          obs->warning(c.target, Error{Errc::io, w.substr(w.find(": ") + 2)});
+  }
+  return done;
 }
 
 }  // namespace cairn::ops

@@ -1,7 +1,8 @@
 // lib/ops/status.hpp: `cairn status`, the use case: load the policy, open the catalog, let
 // the status engine (monitor/status.hpp) gather and evaluate, write the table or JSON Lines
 // and the optional Prometheus textfile (atomically).
-// Exit 5 (Errc::objective) when an objective is violated, after the whole report is written.
+// Exit 5 (Errc::objective) when an objective is violated, after the whole report is written;
+// else exit 3 (warnings) when a capacity threshold is crossed.
 // Depends on: monitor, policy, io. Threads: plain functions.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/observer.hpp"
 #include "io/file.hpp"
 #include "ops/context.hpp"
 #include "ops/outcome.hpp"
@@ -34,6 +36,8 @@ struct StatusOptions {
 
 // Writes the report to `out` (and the textfile, atomically). Errc::objective naming every
 // violated objective when there is one; the policy's error when it is missing or broken.
-Result<Outcome> status(const StatusOptions& o, io::Writer& out);
+// With a capacity table in the policy, each crossed threshold is also a warning to `obs`
+// (when given) and counted in Outcome::warnings.
+Result<Outcome> status(const StatusOptions& o, io::Writer& out, Observer* obs = nullptr);
 
 }  // namespace cairn::ops

@@ -4,15 +4,18 @@
 #include "policy/policy.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
 
 #include "base/time.hpp"
+#include "base/units.hpp"
 #include "compress/zstd.hpp"
 
 namespace cairn::policy {
@@ -43,6 +46,19 @@ bool valid_class_name(std::string_view n) {
     if (!ok) return false;
   }
   return true;
+}
+
+// The price keys of a place: where each goes, and what it is the price of.
+std::optional<std::pair<std::optional<double> Storage::*, std::string_view>> price_key(
+    std::string_view key) {
+  if (key == "price-gb-month")
+    return std::pair{&Storage::price_gb_month, "the price of a GiB stored for a month"};
+  if (key == "price-put-1000")
+    return std::pair{&Storage::price_put_1000, "the price of 1000 uploads"};
+  if (key == "price-get-1000")
+    return std::pair{&Storage::price_get_1000, "the price of 1000 downloads"};
+  if (key == "price-gb-out") return std::pair{&Storage::price_gb_out, "the price of a GiB read"};
+  return std::nullopt;
 }
 
 class Checker {
@@ -260,6 +276,60 @@ class Checker {
     return e;
   }
 
+  // [capacity] (quota and price not allowed), [repository] or [destination."URL"].
+  Result<Storage> storage(const toml::key& name, const toml::node& node, std::string_view where,
+                          bool thresholds_only) const {
+    const auto* t = node.as_table();
+    if (!t)
+      return error(line_of(node.source()),
+                   fmt::format("'{}' must be a table, not {}", where, type_name(node.type())));
+    Storage st;
+    st.line = line_of(name.source());
+    for (const auto& [k, v] : *t) {
+      const std::string_view key = k.str();
+      const int line = line_of(v.source());
+      if (key == "warn") {
+        const auto* s = v.as_string();
+        std::optional<double> pct;
+        if (s && s->get().size() > 1 && s->get().back() == '%') {
+          const std::string num = s->get().substr(0, s->get().size() - 1);
+          char* end = nullptr;
+          const double d = std::strtod(num.c_str(), &end);
+          if (end == num.c_str() + num.size() &&
+              num.find_first_not_of("0123456789.") == std::string::npos && d > 0 && d <= 100)
+            pct = d;
+        }
+        if (!pct)
+          return error(line, fmt::format("'warn' in {} must be a share of the size such as "
+                                         "\"80%\", above 0% and at most 100%",
+                                         where));
+        st.warn_percent = pct;
+      } else if (key == "warn-within") {
+        CAIRN_TRY_ASSIGN(st.warn_within_ns, duration(k, v, where));
+      } else if (key == "quota" && !thresholds_only) {
+        const auto* s = v.as_string();
+        auto size = s ? parse_size(s->get()) : Result<std::uint64_t>(Error{Errc::usage, ""});
+        if (!size || *size == 0)
+          return error(line, fmt::format("'quota' in {} must be a size such as \"500G\"", where));
+        st.quota = *size;
+      } else if (const auto price = price_key(key); price && !thresholds_only) {
+        const auto d = v.value<double>();
+        if (!d || !(*d >= 0) || !std::isfinite(*d) || v.is_boolean() || v.is_string())
+          return error(line, fmt::format("'{}' in {} must be a number of at least 0 ({})", key,
+                                         where, price->second));
+        st.*(price->first) = *d;
+      } else {
+        return error(line_of(k.source()),
+                     fmt::format("unknown key '{}' in {} (only {})", key, where,
+                                 thresholds_only ? "'warn' and 'warn-within'"
+                                                 : "'quota', 'warn', 'warn-within', "
+                                                   "'price-gb-month', 'price-put-1000', "
+                                                   "'price-get-1000' and 'price-gb-out'"));
+      }
+    }
+    return st;
+  }
+
  private:
   std::string_view origin_;
 };
@@ -270,6 +340,10 @@ bool Class::has_retention_rules() const {
   for (const auto& n : {keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly})
     if (n && *n > 0) return true;
   return keep_within_ns.has_value() || !keep_tagged.empty();
+}
+
+bool Policy::has_capacity() const {
+  return capacity.line > 0 || repository.line > 0 || !destinations.empty();
 }
 
 const Class* Policy::find(std::string_view name) const {
@@ -292,10 +366,32 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
       CAIRN_TRY_ASSIGN(p.notify, check.notify(k, v, "[notify]", true));
       continue;
     }
+    if (k.str() == "capacity" || k.str() == "repository") {
+      const bool cap = k.str() == "capacity";
+      Storage& st = cap ? p.capacity : p.repository;
+      CAIRN_TRY_ASSIGN(st, check.storage(k, v, cap ? "[capacity]" : "[repository]", cap));
+      continue;
+    }
+    if (k.str() == "destination") {
+      const auto* dests = v.as_table();
+      if (!dests)
+        return check.error(line_of(v.source()), fmt::format("'destination' must be a table of "
+                                                            "[destination.\"URL\"] tables, not {}",
+                                                            type_name(v.type())));
+      for (const auto& [url, node] : *dests) {
+        CAIRN_TRY_ASSIGN(
+            Storage st,
+            check.storage(url, node, fmt::format("[destination.\"{}\"]", url.str()), false));
+        st.name = std::string(url.str());
+        p.destinations.emplace(st.name, std::move(st));
+      }
+      continue;
+    }
     if (k.str() != "class")
       return check.error(
           line_of(k.source()),
-          fmt::format("unknown key '{}' (only [class.NAME] and [notify] tables belong here)",
+          fmt::format("unknown key '{}' (only [class.NAME], [notify], [capacity], [repository] "
+                      "and [destination.\"URL\"] tables belong here)",
                       k.str()));
     const auto* classes = v.as_table();
     if (!classes)

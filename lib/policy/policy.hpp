@@ -74,11 +74,33 @@ struct Class {
   bool operator==(const Class&) const = default;
 };
 
+// Capacity thresholds and prices of one place sets are stored (cairn-policy(5) "Capacity
+// and cost"): [capacity] holds the thresholds every place gets; [repository] the local
+// repository's, [destination."URL"] a destination's, each overriding [capacity].
+struct Storage {
+  std::string name;  // "" for [capacity] and [repository], else the destination URL as written
+  int line = 0;      // where its table starts (0: absent)
+  std::optional<std::uint64_t> quota;          // bytes: the place's size, instead of statvfs
+  std::optional<double> warn_percent;          // warn = "80%": used share, in (0, 100]
+  std::optional<std::int64_t> warn_within_ns;  // warn-within = "14d": full within this
+  std::optional<double> price_gb_month;        // price-gb-month: per GiB (2^30 bytes) and month
+  std::optional<double> price_put_1000;        // price-put-1000: per 1000 uploads (PUT)
+  std::optional<double> price_get_1000;        // price-get-1000: per 1000 downloads (GET)
+  std::optional<double> price_gb_out;          // price-gb-out: per GiB read out
+  bool operator==(const Storage&) const = default;
+};
+
 struct Policy {
-  std::string origin;                    // the file name (or "<string>"), for messages
-  std::map<std::string, Class> classes;  // by name
-  Notify notify;                         // [notify]
+  std::string origin;                           // the file name (or "<string>"), for messages
+  std::map<std::string, Class> classes;         // by name
+  Notify notify;                                // [notify]
+  Storage capacity;                             // [capacity]: thresholds for every place
+  Storage repository;                           // [repository]
+  std::map<std::string, Storage> destinations;  // [destination."URL"], by URL as written
   const Class* find(std::string_view name) const;
+  // True when the policy has a [capacity], [repository] or [destination."URL"] table:
+  // `cairn status` then reports capacity and cost.
+  bool has_capacity() const;
 };
 
 // Parses a policy document. Errc::bad_input with "policy 'ORIGIN' line N: ..." on a TOML

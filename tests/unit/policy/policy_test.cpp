@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "base/tempdir.hpp"
 #include "policy/policy.hpp"
 
@@ -113,8 +115,8 @@ TEST_CASE("policy::parse: refuses an unknown key with its line and name", "[poli
 
 TEST_CASE("policy::parse: refuses an unknown top-level key or table", "[policy]") {
   CHECK(error_of("version = 1\n") ==
-        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME] and [notify] tables "
-        "belong here)");
+        "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME], [notify], "
+        "[capacity], [repository] and [destination.\"URL\"] tables belong here)");
   CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") !=
         std::string::npos);
 }
@@ -387,4 +389,71 @@ TEST_CASE("policy::parse: a class's compression is a level, auto or off", "[poli
     CHECK(error_of(std::string("[class.daily]\n") + bad + "\n") ==
           "policy 'test.toml' line 2: 'compression' in [class.daily] must be a zstd level from 1 "
           "to 19, \"auto\" or \"off\"");
+}
+
+TEST_CASE("policy::parse: [capacity], [repository] and [destination.\"URL\"]", "[policy]") {
+  auto p = policy::parse(R"([capacity]
+warn = "80%"
+warn-within = "14d"
+[repository]
+price-gb-month = 0
+[destination."s3://bucket/cairn"]
+quota = "500G"
+warn = "92.5%"
+price-gb-month = 0.023
+[destination."/mnt/usb"]
+warn-within = "2d"
+price-gb-month = 1
+price-put-1000 = 0.005
+price-get-1000 = 0.0004
+price-gb-out = 0.09
+)",
+                         "t");
+  REQUIRE(p);
+  CHECK(p->has_capacity());
+  CHECK(p->capacity.warn_percent == 80.0);
+  CHECK(p->capacity.warn_within_ns == 14LL * 86400 * 1'000'000'000);
+  CHECK(p->capacity.line == 1);
+  CHECK(p->repository.price_gb_month == 0.0);
+  CHECK_FALSE(p->repository.quota);
+  REQUIRE(p->destinations.size() == 2);
+  const auto& s3 = p->destinations.at("s3://bucket/cairn");
+  CHECK(s3.name == "s3://bucket/cairn");
+  CHECK(s3.quota == 500ULL << 30);
+  CHECK(s3.warn_percent == 92.5);
+  CHECK(s3.price_gb_month == 0.023);
+  CHECK(p->destinations.at("/mnt/usb").price_gb_month == 1.0);
+  CHECK(p->destinations.at("/mnt/usb").price_put_1000 == 0.005);
+  CHECK(p->destinations.at("/mnt/usb").price_get_1000 == 0.0004);
+  CHECK(p->destinations.at("/mnt/usb").price_gb_out == 0.09);
+  CHECK_FALSE(s3.price_put_1000);
+  CHECK(p->destinations.at("/mnt/usb").warn_within_ns == 2LL * 86400 * 1'000'000'000);
+  auto none = policy::parse("[class.a]\nkeep-last = 1\n", "t");
+  REQUIRE(none);
+  CHECK_FALSE(none->has_capacity());
+}
+
+TEST_CASE("policy::parse: capacity values out of range or of the wrong kind", "[policy]") {
+  for (const char* bad : {"0%", "101%", "80", "-5%", "80 %", "x%", "%"})
+    CHECK(error_of(fmt::format("[capacity]\nwarn = \"{}\"\n", bad))
+              .starts_with("policy 'test.toml' line 2: 'warn' in [capacity] must be a share"));
+  CHECK(error_of("[capacity]\nquota = \"1G\"\n") ==
+        "policy 'test.toml' line 2: unknown key 'quota' in [capacity] (only 'warn' and "
+        "'warn-within')");
+  CHECK(error_of("[destination.\"s3://b\"]\nquota = \"lots\"\n") ==
+        "policy 'test.toml' line 2: 'quota' in [destination.\"s3://b\"] must be a size such as "
+        "\"500G\"");
+  CHECK(error_of("[repository]\nquota = \"0\"\n").find("'quota' in [repository]") !=
+        std::string::npos);
+  for (const char* bad : {"-1", "\"0.02\"", "true", "nan"})
+    CHECK(error_of(fmt::format("[repository]\nprice-gb-month = {}\n", bad))
+              .find("'price-gb-month' in [repository] must be a number") != std::string::npos);
+  CHECK(error_of("[repository]\nwarn-within = \"soon\"\n").find("'warn-within'") !=
+        std::string::npos);
+  CHECK(error_of("destination = 3\n").find("'destination' must be a table") != std::string::npos);
+  CHECK(error_of("[destination.\"s3://b\"]\nprice-gb-out = -0.5\n") ==
+        "policy 'test.toml' line 2: 'price-gb-out' in [destination.\"s3://b\"] must be a number "
+        "of at least 0 (the price of a GiB read)");
+  CHECK(error_of("[destination.\"s3://b\"]\nprice-put = 1\n")
+            .find("unknown key 'price-put' in [destination.\"s3://b\"]") != std::string::npos);
 }

@@ -86,8 +86,10 @@ class Session {
     run_.emplace(std::move(as_tool), started_ns);
   }
   ops::RunLog* run() { return run_ ? &*run_ : nullptr; }
-  // Ends the run in the catalog (nothing when it never began).
-  Status finish_run(int exit_code, std::string_view message);
+  // Ends the run in the catalog (nothing when it never began), with what it measured and moved.
+  Status finish_run(int exit_code, std::string_view message,
+                    const catalog::RunMetrics& metrics = {},
+                    const std::vector<catalog::TransferRecord>& transfers = {});
 
   io::FdReader& stdin_reader() { return in_; }
   io::FdWriter& stdout_writer() { return out_; }

@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -146,6 +146,25 @@ CREATE TABLE alert_state(
   alerted      INTEGER NOT NULL CHECK(alerted IN (0, 1)),
   updated_ns   INTEGER NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 7: what each finished run measured (its closing summary: duration by the steady clock,
+    // items, bytes, and a set's new and stored bytes), and what it moved to or from each
+    // destination (cairn-push, cairn-restore --from). Older runs have none (NULL).
+    R"sql(
+ALTER TABLE run ADD COLUMN duration_ms INTEGER CHECK(duration_ms >= 0);
+ALTER TABLE run ADD COLUMN files INTEGER CHECK(files >= 0);
+ALTER TABLE run ADD COLUMN bytes INTEGER CHECK(bytes >= 0);
+ALTER TABLE run ADD COLUMN bytes_new INTEGER CHECK(bytes_new >= 0);
+ALTER TABLE run ADD COLUMN bytes_stored INTEGER CHECK(bytes_stored >= 0);
+CREATE TABLE run_transfer(
+  run_id      INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+  destination TEXT NOT NULL,
+  direction   TEXT NOT NULL CHECK(direction IN ('push', 'restore')),
+  bytes       INTEGER NOT NULL CHECK(bytes >= 0),
+  duration_ms INTEGER NOT NULL CHECK(duration_ms >= 0),
+  PRIMARY KEY(run_id, destination, direction)
+) WITHOUT ROWID;
+CREATE INDEX run_transfer_destination ON run_transfer(destination, direction);
 )sql",
 };
 
@@ -318,6 +337,12 @@ std::string_view to_string(VerifyKind k) {
     case VerifyKind::drill: return "drill";
   }
   return "structure";
+}
+std::string_view to_string(Direction d) { return d == Direction::restore ? "restore" : "push"; }
+std::optional<Direction> parse_direction(std::string_view s) {
+  for (auto d : {Direction::push, Direction::restore})
+    if (to_string(d) == s) return d;
+  return std::nullopt;
 }
 std::optional<SetStatus> parse_set_status(std::string_view s) {
   for (auto k : {SetStatus::committed, SetStatus::pruned, SetStatus::damaged})

@@ -68,6 +68,31 @@ inline std::int64_t age_base_ns(const SetRecord& s) {
   return s.first_seen_ns && *s.first_seen_ns < s.started_ns ? *s.first_seen_ns : s.started_ns;
 }
 
+// What a finished run measured (schema version 6), from the tool's closing summary
+// (cairn(7) SUMMARY): unset where the run counted nothing (a run that was killed, a tool
+// without a summary, or a row from before version 6).
+struct RunMetrics {
+  std::optional<std::uint64_t> duration_ms;  // start to end of the tool, by the steady clock
+  std::optional<std::uint64_t> files;        // the summary's items (entries, files, objects)
+  // The summary's bytes: read from the source (cairn-pack, cairn backup), restored
+  // (cairn-restore), sent (cairn-push), checked (cairn-verify), freed (cairn-prune).
+  std::optional<std::uint64_t> bytes;
+  std::optional<std::uint64_t> bytes_new, bytes_stored;  // cairn-pack: of the set written
+  bool operator==(const RunMetrics&) const = default;
+};
+
+// What one run moved to or from one destination (schema version 6, table run_transfer).
+enum class Direction : std::uint8_t { push, restore };  // cairn-push; cairn-restore --from
+std::string_view to_string(Direction d);                // "push", "restore"
+std::optional<Direction> parse_direction(std::string_view s);
+struct TransferRecord {
+  std::string destination;  // backend::canonical_name, as placements name it
+  Direction direction = Direction::push;
+  std::uint64_t bytes = 0;        // the bytes moved
+  std::uint64_t duration_ms = 0;  // from the first transfer's start to the last one's end
+  bool operator==(const TransferRecord&) const = default;
+};
+
 // One run of a tool. Record it when the tool starts (ended_ns/exit_code unset) and call
 // finish_run() when it ends, so a run that was killed stays visible as unfinished.
 struct RunRecord {
@@ -76,11 +101,24 @@ struct RunRecord {
   std::int64_t started_ns = 0;
   std::optional<std::int64_t> ended_ns;
   std::optional<int> exit_code;
-  std::optional<hash::SetId> set_id;  // the set the run produced or worked on
-  std::string message;                // one line: the error, or a summary
-  std::string source;                 // the source the run backed up; "" when unknown
-  std::string retention_class;        // its class; "" when unknown (schema version 2)
+  std::optional<hash::SetId> set_id;      // the set the run produced or worked on
+  std::string message;                    // one line: the error, or a summary
+  std::string source;                     // the source the run backed up; "" when unknown
+  std::string retention_class;            // its class; "" when unknown (schema version 2)
+  RunMetrics metrics;                     // set by finish_run() (schema version 6)
+  std::vector<TransferRecord> transfers;  // by destination, then direction
   bool operator==(const RunRecord&) const = default;
+};
+
+// The newest transfer to or from one destination in one direction, and its run
+// (Catalog::last_transfers).
+struct LastTransfer {
+  TransferRecord transfer;
+  std::int64_t run_id = 0;
+  std::string tool;
+  std::int64_t started_ns = 0;  // of the run
+  std::optional<int> exit_code;
+  bool operator==(const LastTransfer&) const = default;
 };
 
 // One verification: structure check, --read-data, or a restore drill (with its measured RTO).
@@ -251,9 +289,13 @@ class Catalog {
 
   // --- history (history.cpp) ---
   Result<std::int64_t> record_run(const RunRecord& r);  // returns the new id
+  // record_run() stores r.metrics and r.transfers as given (cairn catalog rebuild copies runs).
   Status finish_run(std::int64_t id, std::int64_t ended_ns, int exit_code,
-                    std::optional<hash::SetId> set_id, std::string_view message);
-  Result<std::vector<RunRecord>> runs_since(std::int64_t since_ns);  // by started_ns, id
+                    std::optional<hash::SetId> set_id, std::string_view message,
+                    const RunMetrics& metrics = {},
+                    const std::vector<TransferRecord>& transfers = {});
+  // By started_ns, id; with their metrics and transfers.
+  Result<std::vector<RunRecord>> runs_since(std::int64_t since_ns);
   Result<std::int64_t> record_verify(const VerifyRecord& v);
   // Verifies of one set (or all when unset), oldest first.
   Result<std::vector<VerifyRecord>> verifies(std::optional<hash::SetId> set_id = std::nullopt);
@@ -284,6 +326,12 @@ class Catalog {
   // The newest drill at each destination (cairn-verify --from DEST --drill: target DEST), ok
   // or not, sorted by destination. The set a row names may be one the catalog does not know.
   Result<std::vector<VerifyRecord>> destination_drills();
+  // Per source and class (sorted by them), the newest finished run of `tool` that has a
+  // duration (by started_ns, then id), with its transfers.
+  Result<std::vector<RunRecord>> last_runs(std::string_view tool);
+  // Per destination and direction (sorted by them), the newest transfer (by its run's
+  // started_ns, then id).
+  Result<std::vector<LastTransfer>> last_transfers();
 
  private:
   explicit Catalog(std::unique_ptr<Connection> c);

@@ -87,40 +87,6 @@ Result<std::optional<SetRecord>> read_one(Stmt& s, const std::filesystem::path& 
   return std::optional<SetRecord>{std::move(r)};
 }
 
-// Makes a multi-statement change atomic: its own BEGIN IMMEDIATE outside a Transaction, a
-// savepoint inside one (so a failure undoes only this change, not the caller's others).
-class Atomic {
- public:
-  static Result<Atomic> start(Connection& c) {
-    const bool nested = c.in_transaction;
-    CAIRN_TRY(c.exec(nested ? "SAVEPOINT cairn_op" : "BEGIN IMMEDIATE", "cannot start a change"));
-    return Atomic{c, nested};
-  }
-  Atomic(Atomic&& o) noexcept
-      : c_(o.c_), nested_(o.nested_), open_(std::exchange(o.open_, false)) {}
-  Atomic& operator=(Atomic&&) = delete;
-  ~Atomic() {
-    if (!open_) return;
-    if (nested_) {
-      sqlite3_exec(c_.db.get(), "ROLLBACK TO cairn_op; RELEASE cairn_op", nullptr, nullptr,
-                   nullptr);
-    } else {
-      sqlite3_exec(c_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-  }
-  Status finish() {
-    CAIRN_TRY(c_.exec(nested_ ? "RELEASE cairn_op" : "COMMIT", "cannot commit a change"));
-    open_ = false;
-    return {};
-  }
-
- private:
-  Atomic(Connection& c, bool nested) : c_(c), nested_(nested) {}
-  Connection& c_;
-  bool nested_;
-  bool open_ = true;
-};
-
 // The ids in column 0 of every row `s` gives.
 template <typename Tag>
 Result<std::vector<hash::Id<Tag>>> read_ids(Stmt& s, const std::filesystem::path& file,

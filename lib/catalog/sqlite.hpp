@@ -90,6 +90,40 @@ class Stmt {
   int bind_rc_ = SQLITE_OK;
 };
 
+// Makes a multi-statement change atomic: its own BEGIN IMMEDIATE outside a Transaction, a
+// savepoint inside one (so a failure undoes only this change, not the caller's others).
+class Atomic {
+ public:
+  static Result<Atomic> start(Connection& c) {
+    const bool nested = c.in_transaction;
+    CAIRN_TRY(c.exec(nested ? "SAVEPOINT cairn_op" : "BEGIN IMMEDIATE", "cannot start a change"));
+    return Atomic{c, nested};
+  }
+  Atomic(Atomic&& o) noexcept
+      : c_(o.c_), nested_(o.nested_), open_(std::exchange(o.open_, false)) {}
+  Atomic& operator=(Atomic&&) = delete;
+  ~Atomic() {
+    if (!open_) return;
+    if (nested_) {
+      sqlite3_exec(c_.db.get(), "ROLLBACK TO cairn_op; RELEASE cairn_op", nullptr, nullptr,
+                   nullptr);
+    } else {
+      sqlite3_exec(c_.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  Status finish() {
+    CAIRN_TRY(c_.exec(nested_ ? "RELEASE cairn_op" : "COMMIT", "cannot commit a change"));
+    open_ = false;
+    return {};
+  }
+
+ private:
+  Atomic(Connection& c, bool nested) : c_(c), nested_(nested) {}
+  Connection& c_;
+  bool nested_;
+  bool open_ = true;
+};
+
 // Parses 64 hex digits (any case). Catalog parses its own text so it needs only the
 // header part of hash.
 std::optional<hash::Digest> digest_from_hex(std::string_view s);
@@ -111,5 +145,18 @@ Result<std::optional<hash::Id<Tag>>> opt_id_column(const Stmt& s, int col,
   CAIRN_TRY_ASSIGN(auto id, id_column<Tag>(s, col, file));
   return std::optional<hash::Id<Tag>>{id};
 }
+
+// The columns of a run row, from `at` on: id, tool, started_ns, ended_ns, exit_code, set_id,
+// message, source, retention_class, duration_ms, files, bytes, bytes_new, bytes_stored
+// (CAIRN_RUN_COLUMNS, a macro so that queries stay string literals for prepare()). Its
+// transfers are not read (run_transfers).
+#define CAIRN_RUN_COLUMNS                                                                 \
+  "id, tool, started_ns, ended_ns, exit_code, set_id, message, source, retention_class, " \
+  "duration_ms, files, bytes, bytes_new, bytes_stored"
+Result<RunRecord> run_columns(const Stmt& s, int at, const std::filesystem::path& file);
+// The columns destination, direction, bytes, duration_ms of a run_transfer row, from `at` on.
+Result<TransferRecord> transfer_columns(const Stmt& s, int at, const std::filesystem::path& file);
+// Every run `s` gives (CAIRN_RUN_COLUMNS from column 0), each with its transfers.
+Result<std::vector<RunRecord>> read_runs(Connection& c, Stmt& s, std::string_view what);
 
 }  // namespace cairn::catalog

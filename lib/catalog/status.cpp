@@ -118,4 +118,40 @@ Result<std::vector<VerifyRecord>> Catalog::destination_drills() {
   return out;
 }
 
+Result<std::vector<RunRecord>> Catalog::last_runs(std::string_view tool) {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_RUN_COLUMNS " FROM ("
+                                     "  SELECT *, row_number() OVER (PARTITION BY source,"
+                                     "    retention_class ORDER BY started_ns DESC, id DESC) AS n"
+                                     "  FROM run WHERE tool = ?1 AND ended_ns IS NOT NULL"
+                                     "    AND duration_ms IS NOT NULL)"
+                                     " WHERE n = 1 ORDER BY source, retention_class"));
+  s.bind_text(1, tool);
+  return read_runs(c, s, "cannot list the last runs");
+}
+
+Result<std::vector<LastTransfer>> Catalog::last_transfers() {
+  Connection& c = *conn_;
+  CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT destination, direction, bytes, duration_ms, run_id,"
+                                     " tool, started_ns, exit_code FROM ("
+                                     "  SELECT t.*, r.tool, r.started_ns, r.exit_code,"
+                                     "    row_number() OVER (PARTITION BY t.destination,"
+                                     "      t.direction ORDER BY r.started_ns DESC, r.id DESC) AS n"
+                                     "  FROM run_transfer t JOIN run r ON r.id = t.run_id)"
+                                     " WHERE n = 1 ORDER BY destination, direction"));
+  std::vector<LastTransfer> out;
+  for (;;) {
+    CAIRN_TRY_ASSIGN(bool row, s.step("cannot list the last transfers"));
+    if (!row) break;
+    LastTransfer t;
+    CAIRN_TRY_ASSIGN(t.transfer, transfer_columns(s, 0, c.file));
+    t.run_id = s.int64(4);
+    t.tool = s.text(5);
+    t.started_ns = s.int64(6);
+    if (!s.is_null(7)) t.exit_code = static_cast<int>(s.int64(7));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace cairn::catalog

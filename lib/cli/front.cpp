@@ -34,13 +34,16 @@ namespace {
 
 // `cairn backup --json`: the summary (cli/summary.hpp) as one cairn.backup/1 object on stdout
 // in place of the set id.
-std::string backup_json(ops::Outcome& r, std::chrono::steady_clock::time_point t0) {
+std::string backup_json(ops::Outcome& r, std::chrono::steady_clock::time_point t0,
+                        bool on_stderr_too) {
   const auto took =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   std::string j = summary_json("cairn.backup/1", "cairn backup", *r.tally, {"files", "read"}, took,
                                std::nullopt);
-  r.tally.reset();  // said on stdout: not again on stderr
+  // Said on stdout: not again on stderr. The tally also goes to the catalog (the run's
+  // metrics), so it is dropped only when the summary line would be printed.
+  if (on_stderr_too) r.tally.reset();
   return j;
 }
 
@@ -178,7 +181,7 @@ int run_front(int argc, char** argv) {
         io::StringWriter dropped;  // -q: not even the set id (`cairn ls` has it)
         io::Writer& out = s.quiet() ? static_cast<io::Writer&>(dropped) : s.stdout_writer();
         auto r = ops::backup(bk, out, s.observer(), s.cancel());
-        if (r && r->tally && s.json()) r->result = backup_json(*r, t0);
+        if (r && r->tally && s.json()) r->result = backup_json(*r, t0, s.wants_summary());
         if (r && s.quiet() && !s.json()) r->result.clear();
         return r;
       });

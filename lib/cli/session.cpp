@@ -126,9 +126,11 @@ Result<repo::Unlock> Session::unlock() {
   return u;
 }
 
-Status Session::finish_run(int exit_code, std::string_view message) {
+Status Session::finish_run(int exit_code, std::string_view message,
+                           const catalog::RunMetrics& metrics,
+                           const std::vector<catalog::TransferRecord>& transfers) {
   if (!run_) return {};
-  return run_->finish(now_ns(), exit_code, message);
+  return run_->finish(now_ns(), exit_code, message, metrics, transfers);
 }
 
 Result<std::reference_wrapper<io::FdReader>> Session::stdin_stream(bool refuse_tty) {

@@ -93,8 +93,10 @@ class Session {
   // The body sent its own alerts (cairn status --alert): Tool sends none for the run.
   void alerts_sent(bool sent) { alerts_sent_ = sent; }
   bool alerts_sent() const { return alerts_sent_; }
-  // Ends the run in the catalog (nothing when it never began).
-  Status finish_run(int exit_code, std::string_view message);
+  // Ends the run in the catalog (nothing when it never began), with what it measured and moved.
+  Status finish_run(int exit_code, std::string_view message,
+                    const catalog::RunMetrics& metrics = {},
+                    const std::vector<catalog::TransferRecord>& transfers = {});
 
   io::FdReader& stdin_reader() { return in_; }
   io::FdWriter& stdout_writer() { return out_; }

@@ -493,9 +493,6 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
     if (answer != 0) return answer;
     return static_cast<int>(warnings() > 0 ? Exit::partial : Exit::ok);
   };
-  // The run ends in the catalog whatever the outcome; failing to say so is one more warning.
-  if (Status st = s.finish_run(exit_code(), r ? "ok" : r.error().message); !st)
-    rep.warning("catalog", st.error());
   // The summary: what the body tallied, else what its Observer counted.
   const SummaryWords words = summary_.value_or(SummaryWords{"entries", "read"});
   const std::optional<ops::Tally> tally = [&]() -> std::optional<ops::Tally> {
@@ -507,6 +504,21 @@ int Tool::finish(Session& s, Result<ops::Outcome> r) {
     return t;
   }();
   const std::int64_t took = steady_ns() - started_ns_;
+  // The run ends in the catalog whatever the outcome, with what it measured (the summary's
+  // counts, cairn(7) METRICS); failing to say so is one more warning.
+  catalog::RunMetrics metrics;
+  metrics.duration_ms =
+      static_cast<std::uint64_t>((r && r->run_ns > 0 ? r->run_ns : took) / 1'000'000);
+  if (tally) {
+    metrics.files = tally->files;
+    metrics.bytes = tally->bytes;
+    metrics.bytes_new = tally->bytes_new;
+    metrics.bytes_stored = tally->bytes_stored;
+  }
+  if (Status st = s.finish_run(exit_code(), r ? "ok" : r.error().message, metrics,
+                               r ? r->transfers : std::vector<catalog::TransferRecord>{});
+      !st)
+    rep.warning("catalog", st.error());
   if (tally && !summary_json_.empty()) {
     const std::string j = summary_json("cairn.summary/1", command_path(), *tally, words, took,
                                        SummaryExit{warnings(), exit_code()});

@@ -212,10 +212,16 @@ std::string columns(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+// A size for the table: for people (1.5MiB) unless `exact` (--bytes).
+std::string size_cell(std::uint64_t n, bool exact) {
+  return exact ? std::to_string(n) : format_bytes(n, "");
+}
+std::string rate_cell(const std::optional<double>& rate, bool exact) {
+  return rate ? size_cell(static_cast<std::uint64_t>(std::llround(*rate)), exact) + "/s" : "-";
+}
+
 std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r, bool exact) {
-  const auto size = [exact](std::uint64_t n) {
-    return exact ? std::to_string(n) : format_bytes(n, "");
-  };
+  const auto size = [exact](std::uint64_t n) { return size_cell(n, exact); };
   const auto& f = l.facts;
   std::optional<std::string> age, verified, drill;
   if (l.age_ns) age = format_duration_short(*l.age_ns);
@@ -231,6 +237,10 @@ std::vector<std::string> table_row(const StatusLine& l, const StatusReport& r, b
           size(f.bytes_stored),
           l.dedup_ratio ? fmt::format("{:.1f}x", *l.dedup_ratio) : "-",
           size(static_cast<std::uint64_t>(std::llround(l.growth_per_day))),
+          f.last_run && f.last_run->metrics.duration_ms
+              ? restore_time(*f.last_run->metrics.duration_ms)
+              : "-",
+          rate_cell(l.throughput, exact),
           fmt::format("{}/{}", l.copies, l.min_copies ? std::to_string(*l.min_copies) : "-"),
           status_cell(l, r)};
 }
@@ -346,6 +356,25 @@ Json status_json(const StatusLine& l, const StatusReport& r) {
     const CostLine* c = cost_of(r, f);
     j["cost_monthly"] = c ? c->monthly : 0.0;
   }
+  j["last_run"] = nullptr;
+  if (f.last_run) {
+    const auto& m = f.last_run->metrics;
+    const auto opt_count = [](const std::optional<std::uint64_t>& v) {
+      return v ? Json(*v) : Json(nullptr);
+    };
+    j["last_run"] = {
+        {"time", format_time(f.last_run->started_ns)},
+        {"tool", f.last_run->tool},
+        {"exit_code", f.last_run->exit_code ? Json(*f.last_run->exit_code) : Json(nullptr)},
+        {"set", f.last_run->set_id ? Json(f.last_run->set_id->hex()) : Json(nullptr)},
+        {"duration_seconds",
+         m.duration_ms ? Json(static_cast<double>(*m.duration_ms) / 1000) : Json(nullptr)},
+        {"files", opt_count(m.files)},
+        {"bytes_read", opt_count(m.bytes)},
+        {"bytes_new", opt_count(m.bytes_new)},
+        {"bytes_stored", opt_count(m.bytes_stored)},
+        {"throughput_bytes_per_second", opt_num(l.throughput)}};
+  }
   return j;
 }
 
@@ -378,6 +407,20 @@ Json capacity_json(const CapacityLine& c, const StatusReport& r) {
   j["restore_cost"] = opt_num(c.restore_cost);
   j["warnings"] = c.warnings;
   j["status"] = c.warnings.empty() ? "ok" : "warning";
+  return j;
+}
+
+Json transfer_json(const catalog::LastTransfer& t) {
+  Json j;
+  j["schema"] = "cairn.status.transfer/1";
+  j["destination"] = t.transfer.destination;
+  j["direction"] = catalog::to_string(t.transfer.direction);
+  j["time"] = format_time(t.started_ns);
+  j["tool"] = t.tool;
+  j["exit_code"] = t.exit_code ? Json(*t.exit_code) : Json(nullptr);
+  j["bytes"] = t.transfer.bytes;
+  j["duration_seconds"] = static_cast<double>(t.transfer.duration_ms) / 1000;
+  j["rate_bytes_per_second"] = opt_num(rate_per_second(t.transfer.bytes, t.transfer.duration_ms));
   return j;
 }
 
@@ -485,6 +528,12 @@ std::string prometheus_label_value(std::string_view v) {
   return out;
 }
 
+std::optional<double> rate_per_second(std::optional<std::uint64_t> bytes,
+                                      std::optional<std::uint64_t> duration_ms) {
+  if (!bytes || !duration_ms || *duration_ms == 0) return std::nullopt;
+  return static_cast<double>(*bytes) * 1000 / static_cast<double>(*duration_ms);
+}
+
 StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns) {
   StatusLine l;
   l.facts = std::move(f);
@@ -514,6 +563,8 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
   if (x.bytes_stored > 0)
     l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
   l.growth_per_day = growth_per_day(x.window_stored, x.first_ns, now_ns);
+  if (x.last_run)
+    l.throughput = rate_per_second(x.last_run->metrics.bytes, x.last_run->metrics.duration_ms);
   l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
   return l;
 }
@@ -614,6 +665,11 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
   CAIRN_TRY_ASSIGN(auto runs, cat.run_tallies(window_start, now_ns - kAbandonedRunNs));
   for (const auto& t : runs)
     if (t.tool == "cairn-pack" && !t.source.empty()) group(t.source, t.retention_class).runs = t;
+  CAIRN_TRY_ASSIGN(auto last_runs, cat.last_runs("cairn-pack"));
+  for (auto& run : last_runs) {
+    auto it = groups.find(Key{run.source, run.retention_class});
+    if (it != groups.end()) it->second.last_run = std::move(run);
+  }
   CAIRN_TRY_ASSIGN(auto verifies, cat.verify_summaries());
   for (auto& v : verifies) {
     auto it = groups.find(Key{v.source, v.retention_class});
@@ -649,6 +705,7 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
     r.destinations.push_back(evaluate_destination(std::move(d), std::move(set), pol, now_ns));
   }
 
+  CAIRN_TRY_ASSIGN(r.transfers, cat.last_transfers());
   CAIRN_TRY_ASSIGN(auto all_runs, cat.run_tallies(INT64_MIN, now_ns - kAbandonedRunNs));
   for (const auto& t : all_runs) {
     if (r.runs_total.empty() || r.runs_total.back().tool != t.tool) {
@@ -668,7 +725,7 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
 std::string format_status_table(const StatusReport& r, bool exact_bytes) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"SOURCE", "CLASS", "LAST-SET", "AGE/RPO", "RATE", "VERIFIED/EVERY", "DRILL/RTO",
-                  "STORED", "DEDUP", "GROWTH/DAY", "COPIES", "STATUS"});
+                  "STORED", "DEDUP", "GROWTH/DAY", "DURATION", "THROUGHPUT", "COPIES", "STATUS"});
   for (const auto& l : r.lines) rows.push_back(table_row(l, r, exact_bytes));
   std::string out;
   if (!r.policy_file)
@@ -681,6 +738,18 @@ std::string format_status_table(const StatusReport& r, bool exact_bytes) {
         {"DESTINATION", "CLASS", "SET", "LAST-DRILL", "DRILL/RTO", "AGE/EVERY", "STATUS"});
     for (const auto& d : r.destinations) drills.push_back(destination_row(d, r));
     out += "\n" + columns(drills);
+  }
+  if (!r.transfers.empty()) {  // rows begin with the direction: $1 of a drill row stays unique
+    std::vector<std::vector<std::string>> moved;
+    moved.push_back({"DIRECTION", "DESTINATION", "LAST-RUN", "BYTES", "DURATION", "RATE"});
+    for (const auto& t : r.transfers) {
+      const auto rate = rate_per_second(t.transfer.bytes, t.transfer.duration_ms);
+      moved.push_back({std::string(catalog::to_string(t.transfer.direction)),
+                       shown(t.transfer.destination), format_time(t.started_ns),
+                       size_cell(t.transfer.bytes, exact_bytes),
+                       restore_time(t.transfer.duration_ms), rate_cell(rate, exact_bytes)});
+    }
+    out += "\n" + columns(moved);
   }
   if (r.capacity) out += capacity_tables(*r.capacity, r, exact_bytes);
   for (const auto& l : r.lines)
@@ -708,6 +777,8 @@ std::string format_status_json(const StatusReport& r) {
     out += status_json(l, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   for (const auto& d : r.destinations)
     out += destination_json(d, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  for (const auto& t : r.transfers)
+    out += transfer_json(t).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   if (r.capacity)
     for (const auto& c : r.capacity->places)
       out += capacity_json(c, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -795,6 +866,42 @@ std::string format_status_prometheus(const StatusReport& r) {
        "gauge",
        "Monthly cost of the sets not pruned of a source and class at the policy's prices.",
        {}},
+      {"cairn_last_run_timestamp_seconds",
+       "gauge",
+       "Start of the newest finished cairn-pack run (or cairn backup) of a source and class.",
+       {}},
+      {"cairn_last_run_duration_seconds", "gauge", "Duration of that run.", {}},
+      {"cairn_last_run_files", "gauge", "Entries that run read.", {}},
+      {"cairn_last_run_bytes_read", "gauge", "Bytes that run read from the source.", {}},
+      {"cairn_last_run_bytes_new",
+       "gauge",
+       "Bytes of that run's set not in the repository before.",
+       {}},
+      {"cairn_last_run_bytes_stored", "gauge", "Bytes that run added to the repository.", {}},
+      {"cairn_last_run_throughput_bytes_per_second", "gauge", "Bytes that run read a second.", {}},
+      {"cairn_destination_last_push_timestamp_seconds",
+       "gauge",
+       "Start of the newest cairn-push run that copied to the destination.",
+       {}},
+      {"cairn_destination_last_push_bytes", "gauge", "Bytes that push sent there.", {}},
+      {"cairn_destination_last_push_duration_seconds",
+       "gauge",
+       "From that push's first upload there to its last.",
+       {}},
+      {"cairn_destination_last_push_rate_bytes_per_second",
+       "gauge",
+       "Bytes that push sent there a second.",
+       {}},
+      {"cairn_destination_last_restore_timestamp_seconds",
+       "gauge",
+       "Start of the newest cairn-restore --from the destination.",
+       {}},
+      {"cairn_destination_last_restore_bytes", "gauge", "Bytes that restore wrote.", {}},
+      {"cairn_destination_last_restore_duration_seconds", "gauge", "Duration of that restore.", {}},
+      {"cairn_destination_last_restore_rate_bytes_per_second",
+       "gauge",
+       "Bytes that restore wrote a second.",
+       {}},
   };
   const auto fam = [&](std::string_view name) -> Family& {
     for (auto& f : fams)
@@ -834,6 +941,35 @@ std::string format_status_prometheus(const StatusReport& r) {
       if (o.state != ObjectiveState::unset)
         sample(fam("cairn_objective_violated"), labels(f, "objective", to_string(o.objective)),
                o.state == ObjectiveState::violated ? 1 : 0);
+  }
+  for (const auto& l : r.lines) {
+    if (!l.facts.last_run) continue;
+    const auto& run = *l.facts.last_run;
+    const std::string ls = labels(l.facts);
+    const auto count = [&](std::string_view name, const std::optional<std::uint64_t>& v) {
+      if (v) sample(fam(name), ls, static_cast<double>(*v));
+    };
+    sample(fam("cairn_last_run_timestamp_seconds"), ls, seconds(run.started_ns));
+    if (run.metrics.duration_ms)
+      sample(fam("cairn_last_run_duration_seconds"), ls,
+             static_cast<double>(*run.metrics.duration_ms) / 1000);
+    count("cairn_last_run_files", run.metrics.files);
+    count("cairn_last_run_bytes_read", run.metrics.bytes);
+    count("cairn_last_run_bytes_new", run.metrics.bytes_new);
+    count("cairn_last_run_bytes_stored", run.metrics.bytes_stored);
+    if (l.throughput) sample(fam("cairn_last_run_throughput_bytes_per_second"), ls, *l.throughput);
+  }
+  for (const auto& t : r.transfers) {
+    const std::string ls =
+        fmt::format("{{destination=\"{}\"}}", prometheus_label_value(t.transfer.destination));
+    const std::string prefix =
+        fmt::format("cairn_destination_last_{}_", catalog::to_string(t.transfer.direction));
+    sample(fam(prefix + "timestamp_seconds"), ls, seconds(t.started_ns));
+    sample(fam(prefix + "bytes"), ls, static_cast<double>(t.transfer.bytes));
+    sample(fam(prefix + "duration_seconds"), ls,
+           static_cast<double>(t.transfer.duration_ms) / 1000);
+    if (auto rate = rate_per_second(t.transfer.bytes, t.transfer.duration_ms))
+      sample(fam(prefix + "rate_bytes_per_second"), ls, *rate);
   }
   for (const auto& t : r.runs_total) {
     const auto run_labels = [&](std::string_view result) {

@@ -50,7 +50,13 @@ struct StatusFacts {
   std::optional<catalog::VerifyRecord> last_verify;  // newest successful verification of a set
   std::optional<catalog::VerifyRecord> last_drill;   // newest drill, ok or not
   std::vector<std::string> destinations;  // where last_good was pushed (placements), sorted
+  // The newest finished cairn-pack run (cairn backup's too) that measured itself, any result.
+  std::optional<catalog::RunRecord> last_run;
 };
+
+// Bytes a second over a duration in ms; unset when the duration is 0 or the bytes unknown.
+std::optional<double> rate_per_second(std::optional<std::uint64_t> bytes,
+                                      std::optional<std::uint64_t> duration_ms);
 
 struct ObjectiveResult {
   Objective objective = Objective::rpo;
@@ -70,6 +76,7 @@ struct StatusLine {
   std::uint32_t copies = 0;                       // last_good: the local repository + destinations
   std::optional<double> dedup_ratio;              // bytes_read / bytes_stored
   double growth_per_day = 0;                      // bytes per day
+  std::optional<double> throughput;               // of last_run: bytes read a second
   std::array<ObjectiveResult, 4> objectives;      // in kObjectives order
   int violated() const;
 };
@@ -112,6 +119,8 @@ struct StatusReport {
   std::vector<StatusLine> lines;                     // by source, then class
   std::vector<DestinationDrill> destinations;        // by destination
   std::vector<catalog::RunTally> runs_total;         // every run ever, per tool (source "")
+  // The newest push to and restore --from each destination, by destination and direction.
+  std::vector<catalog::LastTransfer> transfers;
   std::vector<std::string> warnings;                 // e.g. a class the policy does not name
   // Capacity and cost (gather_capacity): set when the policy has a capacity table. Its
   // crossed thresholds are warnings that make `cairn status` exit 3.
@@ -130,8 +139,9 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
 // (1.5GiB) unless `exact_bytes` (--bytes).
 std::string format_status_table(const StatusReport& r, bool exact_bytes = false);
 // One "cairn.status/1" object a line, per source and class, then one
-// "cairn.status.destination/1" object a line per destination with a drill, then (with
-// r.capacity) one "cairn.status.capacity/1" object a line per place.
+// "cairn.status.destination/1" object a line per destination with a drill, then one
+// "cairn.status.transfer/1" object a line per destination and direction with a transfer,
+// then (with r.capacity) one "cairn.status.capacity/1" object a line per place.
 std::string format_status_json(const StatusReport& r);
 // Prometheus text exposition format 0.0.4: HELP and TYPE for every metric, then its samples.
 std::string format_status_prometheus(const StatusReport& r);

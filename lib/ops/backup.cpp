@@ -85,6 +85,7 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
   if (o.snap.roots.empty()) return Error{Errc::usage, "give at least one PATH to back up"};
   if (o.compression) CAIRN_TRY(compress::parse_setting(*o.compression));  // before any work
   CAIRN_TRY_ASSIGN(const std::vector<std::string> dests, destinations(o));
+  const auto t0 = std::chrono::steady_clock::now();
   if (o.repo.run) {  // the run cairn-pack records, counted by `cairn status`
     o.repo.run->source = snap_source(o.snap);
     o.repo.run->retention_class = o.snap.retention_class.empty() ? "daily" : o.snap.retention_class;
@@ -159,6 +160,8 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
   const bool committed = set_id.size() == 64;
   if (first >= 0 && !committed) return std::move(res[static_cast<std::size_t>(first)]).error();
   if (committed && !dests.empty()) {
+    const auto t1 = std::chrono::steady_clock::now();  // the pack run ends; the push run begins
+    outcome.run_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
     std::optional<RunLog> run;
     if (o.record_push_run) {
       run.emplace("cairn-push", now_ns());
@@ -172,9 +175,20 @@ Result<Outcome> backup(const BackupOptions& o, io::Writer& out, Observer& obs,
     io::MemReader in(as_bytes(objects.out));
     io::StringWriter lines;  // "+PATH DEST": cairn-push's product, not this command's
     auto pushed = push(po, in, lines, obs, cancel);
-    if (run) {
+    if (run) {  // as cairn-push records it: its duration, the bytes sent, each destination's
       const int code = run_exit_code(pushed);
-      (void)run->finish(now_ns(), code, pushed ? "ok" : pushed.error().message);
+      catalog::RunMetrics m;
+      m.duration_ms =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - t1)
+                                         .count());
+      std::vector<catalog::TransferRecord> moved;
+      if (pushed) {
+        moved = pushed->transfers;
+        m.bytes = 0;
+        for (const auto& t : moved) *m.bytes += t.bytes;
+      }
+      (void)run->finish(now_ns(), code, pushed ? "ok" : pushed.error().message, m, moved);
     }
     if (!pushed) {
       if (first < 0) return std::move(pushed).error();

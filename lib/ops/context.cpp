@@ -77,6 +77,27 @@ std::string repo_target(const std::filesystem::path& repo) {
   return ec ? std::filesystem::absolute(repo, ec).string() : p.string();
 }
 
+// cairn-restore --from records its run (with what it fetched) in this host's catalog of the
+// same repository when there is one; without one (a host being rebuilt) nothing is recorded,
+// and a catalog that cannot be used is said on a -v line, never fatal.
+void begin_run_here(const RepoOptions& o, const std::string& repo_id, Observer* obs) {
+  const auto say = [&](const Error& e) {
+    if (obs) obs->info(fmt::format("this run is not recorded in the catalog: {}", e.message));
+  };
+  auto file = catalog::locate(o.catalog, repo_id);
+  if (!file) return say(file.error());
+  catalog::OpenOptions oo;
+  oo.create = false;
+  auto cat = catalog::Catalog::open(*file, repo_id, oo);
+  if (!cat) {
+    if (cat.error().code != Errc::not_found) say(cat.error());
+    return;
+  }
+  if (!cat->read_only().empty()) return say(Error{Errc::io, cat->read_only()});
+  if (Status st = o.run->begin(std::make_shared<catalog::Catalog>(std::move(*cat))); !st)
+    say(st.error());
+}
+
 }  // namespace
 
 Result<Context> open_context(const RepoOptions& o, Observer* obs) {
@@ -91,6 +112,7 @@ Result<Context> open_context(const RepoOptions& o, Observer* obs) {
                      catalog::Catalog::open(scratch->path() / "catalog.db", c.repo_id_hex()));
     CAIRN_TRY(fill_catalog(*c.repo, cat, obs));
     c.cat = std::make_shared<catalog::Catalog>(std::move(cat));
+    if (o.run) begin_run_here(o, c.repo_id_hex(), obs);
     return c;
   }
   CAIRN_TRY_ASSIGN(c.repo, open_repo(o));

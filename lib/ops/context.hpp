@@ -26,8 +26,9 @@ struct RepoOptions {
   // environment) opened instead of `repo`. Its catalog is built from its set objects in a
   // temporary file (the local catalog is not used), removed when the Context goes away.
   std::optional<std::string> from;
-  // The tool's run, recorded in the catalog once it is open (not a `from` catalog, which is
-  // scratch); nullptr: none (run_log.hpp).
+  // The tool's run, recorded in the catalog once it is open; with `from`, not in the scratch
+  // catalog but in this host's catalog of the repository (`catalog`, else the default) when
+  // that exists; nullptr: none (run_log.hpp).
   RunLog* run = nullptr;
   // Where open_context reports what it finds while bringing the catalog up to date (a set
   // object it cannot import, a catalog that disagrees with the repository); nullptr: nowhere.

@@ -1,11 +1,14 @@
 // lib/ops/outcome.hpp: what a finished use case reports back to its tool.
-// Depends on: std. Threads: plain value.
+// Depends on: catalog (what a run moved). Threads: plain value.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
 
 namespace cairn::ops {
 
@@ -29,6 +32,12 @@ struct Outcome {
   // For the summary line; null: the Observer's counts. (A pointer, not an optional: GCC 12
   // warns of an optional holding strings as maybe-uninitialized in every use case.)
   std::shared_ptr<const Tally> tally;
+  // What the run moved to or from each destination (cairn-push, cairn-restore --from), for
+  // the run's record in the catalog (cairn status).
+  std::vector<catalog::TransferRecord> transfers;
+  // When > 0: the duration of the run the catalog records, when the command did more after it
+  // (cairn backup --push records the pack run without the push); 0: the whole command's.
+  std::int64_t run_ns = 0;
 };
 
 }  // namespace cairn::ops

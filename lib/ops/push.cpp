@@ -58,6 +58,8 @@ struct Dest {
   std::optional<Error> error;          // the first failure: later steps are skipped
   std::set<std::string> sets_present;  // set names sent or found at the destination
   std::uint64_t sent = 0, sent_bytes = 0, skipped = 0, skipped_bytes = 0, removed = 0;
+  // The first upload's start and the last one's end (the transfer's duration, for its rate).
+  std::optional<std::chrono::steady_clock::time_point> first_start, last_end;
 
   bool failed() {
     std::lock_guard lock(mu);
@@ -115,6 +117,7 @@ class Pusher {
   // Sends one object and checks its size at the destination.
   Status send(Dest& d, const Key& k, std::uint64_t size) {
     if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+    const auto t0 = std::chrono::steady_clock::now();
     obs_.started(fmt::format("{} {}", k.path(), d.name));
     CAIRN_TRY_ASSIGN(fs::path staged,
                      stage(*src_.local_file(k), d.b->properties().local && o_.limit_rate == 0));
@@ -138,9 +141,12 @@ class Pusher {
                                k.path(), d.name, info ? info->size : 0, size)};
     CAIRN_TRY(emit('+', k, d));
     obs_.advanced(d.b->properties().local ? size : 0, 1);  // remote bytes come through on_sent
+    const auto t1 = std::chrono::steady_clock::now();
     std::lock_guard lock(d.mu);
     ++d.sent;
     d.sent_bytes += size;
+    d.first_start = std::min(d.first_start.value_or(t0), t0);
+    d.last_end = std::max(d.last_end.value_or(t1), t1);
     if (k.kind == Kind::set) d.sets_present.insert(k.name);
     return {};
   }
@@ -737,6 +743,11 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     }
     obs.info(fmt::format("{}: {} objects sent ({} bytes), {} already there ({} bytes), {} deleted",
                          d.name, d.sent, d.sent_bytes, d.skipped, d.skipped_bytes, d.removed));
+    const auto took = d.first_start ? *d.last_end - *d.first_start : std::chrono::nanoseconds{0};
+    res.transfers.push_back(catalog::TransferRecord{
+        backend::canonical_name(d.name), catalog::Direction::push, d.sent_bytes,
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(took).count())});
   }
   if (all_failed) return *dests.front()->error;
   return res;

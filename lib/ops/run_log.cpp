@@ -16,9 +16,11 @@ Status RunLog::begin(std::shared_ptr<catalog::Catalog> cat) {
   return {};
 }
 
-Status RunLog::finish(std::int64_t ended_ns, int exit_code, std::string_view message) {
+Status RunLog::finish(std::int64_t ended_ns, int exit_code, std::string_view message,
+                      const catalog::RunMetrics& metrics,
+                      const std::vector<catalog::TransferRecord>& transfers) {
   if (cat_ == nullptr) return {};
-  Status st = cat_->finish_run(id_, ended_ns, exit_code, set, message);
+  Status st = cat_->finish_run(id_, ended_ns, exit_code, set, message, metrics, transfers);
   finished_ = std::move(cat_);
   cat_.reset();
   return st;

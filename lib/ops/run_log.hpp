@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "catalog/catalog.hpp"
@@ -29,8 +30,10 @@ class RunLog {
   // Records the run in `cat` (once: a second catalog is not the run's).
   Status begin(std::shared_ptr<catalog::Catalog> cat);
   bool begun() const { return cat_ != nullptr; }
-  // Records the end; nothing when not begun.
-  Status finish(std::int64_t ended_ns, int exit_code, std::string_view message);
+  // Records the end, with what the run measured and moved; nothing when not begun.
+  Status finish(std::int64_t ended_ns, int exit_code, std::string_view message,
+                const catalog::RunMetrics& metrics = {},
+                const std::vector<catalog::TransferRecord>& transfers = {});
   // The catalog the run was recorded in, also after finish() (alerting keeps its state
   // there); nullptr when never begun.
   std::shared_ptr<catalog::Catalog> catalog() const { return cat_ ? cat_ : finished_; }

@@ -1,5 +1,8 @@
 // tools/restore/main.cpp: cairn-restore restores a set, or part of it, into a directory, as a
 // tar stream, or one file's content to stdout. See cairn-restore(1).
+#include <chrono>
+
+#include "backend/remote.hpp"
 #include "cli/repo_options.hpp"
 #include "cli/tool.hpp"
 #include "ops/restore.hpp"
@@ -51,13 +54,25 @@ int main(int argc, char** argv) {
     if (overwrite == "always") opt.overwrite = restore::Overwrite::always;
     if (overwrite == "if-changed") opt.overwrite = restore::Overwrite::if_changed;
     if (overwrite == "never") opt.overwrite = restore::Overwrite::never;
-    if (!from.empty()) {  // the destination alone: no local repository or catalog
+    if (!from.empty()) {  // the destination alone: no local repository; the run is
+      // recorded in this host's catalog of it when there is one (ops/context.hpp)
       CAIRN_TRY_ASSIGN(opt.repo.unlock, s.unlock());
       opt.repo.from = from;
+      opt.repo.catalog = s.catalog();
+      opt.repo.run = s.run();
     } else {
       CAIRN_TRY_ASSIGN(opt.repo, cli::repo_options(s));
     }
     CAIRN_TRY_ASSIGN(io::Writer & out, s.stdout_stream(opt.tar));
-    return ops::restore(opt, out, s.observer(), s.cancel());
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = ops::restore(opt, out, s.observer(), s.cancel());
+    if (r && !from.empty()) {  // what came from the destination, for `cairn status`
+      const auto took = std::chrono::steady_clock::now() - t0;
+      r->transfers.push_back(catalog::TransferRecord{
+          backend::canonical_name(from), catalog::Direction::restore, s.reporter().bytes(),
+          static_cast<std::uint64_t>(
+              std::chrono::duration_cast<std::chrono::milliseconds>(took).count())});
+    }
+    return r;
   });
 }

@@ -22,15 +22,15 @@ set=$(backup app --source app --class daily)
 dest=file://$PWD/dest
 cairn-push --all "$dest" >/dev/null
 
-dest_field() {  # dest_field EXPR: over the cairn.status.destination/1 line of $dest
+dest_field() {  # dest_field EXPR: over the cairn.status.destination/1 line of $dest (its
+  # cairn.status.transfer/1 line, the push's, names it too)
   "$CAIRN_PY" - status.json "$dest" "$1" <<'PY'
 import json, sys
 path, dest, expr = sys.argv[1:]
 rows = [json.loads(l) for l in open(path)]
-hit = [r for r in rows if r.get("destination") == dest]
+hit = [r for r in rows if r.get("destination") == dest and r["schema"] == "cairn.status.destination/1"]
 if len(hit) != 1:
     sys.exit("dest_field: %s is listed %d times" % (dest, len(hit)))
-assert hit[0]["schema"] == "cairn.status.destination/1", hit[0]
 print(eval(expr, {"r": hit[0]}))
 PY
 }
@@ -40,7 +40,7 @@ table_cell() {  # table_cell N: column N of the destination's table row
 
 status_json
 assert_eq 0 "$(cat status.rc)" "exit status before any drill"
-grep -q '"destination"' status.json && die "a destination is listed before any drill there"
+grep -q 'cairn.status.destination/1' status.json && die "a destination is listed before any drill there"
 echo "no drill at the destination: not listed"
 
 cairn-verify --from "$dest" --drill --json latest >verify.json 2>verify.err \

@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # examples/grafana/cairn-dashboard.json parses (python3 -m json.tool), and every metric its
 # panels and variables query is one that cairn status --prometheus writes (a TYPE line in a
-# real textfile, from a repository with a policy setting every objective and a drill).
+# real textfile, from a repository with a policy setting every objective and a drill); every
+# run metric (cairn_last_run_*, cairn_destination_last_*) is plotted by some panel.
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
@@ -61,6 +62,13 @@ for where, q in queries:
 if unknown:
     sys.exit("\n".join(unknown))
 used = set(re.findall(r"\bcairn_[a-zA-Z0-9_:]*", " ".join(q for _, q in queries)))
+# The run metrics (duration, bytes, throughput per source; per destination the last push and
+# restore): each is plotted by some panel.
+run_metrics = sorted(n for n in emitted if re.match(r"cairn_(last_run|destination_last)_", n))
+assert len(run_metrics) >= 15, run_metrics
+unplotted = [n for n in run_metrics if n not in used]
+if unplotted:
+    sys.exit("no panel plots " + ", ".join(unplotted))
 print("%d queries over %d metrics, all written by cairn status" % (len(queries), len(used)), file=sys.stderr)
 PY
 echo "the dashboard parses and queries only metrics cairn status writes"

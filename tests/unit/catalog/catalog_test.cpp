@@ -142,7 +142,8 @@ TEST_CASE("catalog::Catalog: reopening keeps sets, packs, placements and history
   auto runs = c.runs_since(0);
   REQUIRE(runs);
   REQUIRE(runs->size() == 1);
-  CHECK((*runs)[0] == RunRecord{run_id, "cairn-pack", 90, 210, 0, inc.id, "ok", "app", "daily"});
+  CHECK((*runs)[0] ==
+        RunRecord{run_id, "cairn-pack", 90, 210, 0, inc.id, "ok", "app", "daily", {}, {}});
   auto v = c.verifies(inc.id);
   REQUIRE(v);
   REQUIRE(v->size() == 1);

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kRepo = std::string(64, 'a');
+constexpr std::int64_t kS = 1'000'000'000;
 fs::path fixtures() { return fs::path(CAIRN_SOURCE_DIR) / "tests/data/catalogs"; }
 
 struct Scratch {
@@ -347,4 +348,119 @@ TEST_CASE(
   CHECK(v[0].last_drill->target.empty());
   REQUIRE(v[0].last_ok);
   CHECK(v[0].last_ok->started_ns == 400);
+}
+
+TEST_CASE(
+    "catalog::Catalog: a frozen version 5 catalog migrates to run metrics with nothing lost; "
+    "older runs measured nothing",
+    "[catalog]") {
+  Scratch s;
+  load_fixture("v5.sql", s.db());
+  Catalog c = open_ok(s.db());
+  CHECK(c.get_set(set_id(0x02)).value()->tags == std::vector<std::string>{"gold", "monthly"});
+  auto runs = c.runs_since(INT64_MIN).value();
+  REQUIRE(runs.size() == 3);
+  for (const auto& r : runs) {
+    CHECK(r.metrics == RunMetrics{});  // NULL: not measured
+    CHECK(r.transfers.empty());
+  }
+  CHECK(runs[2].source == "app");
+  CHECK(runs[2].exit_code == 0);
+  CHECK(runs[2].set_id == set_id(0x03));
+  CHECK(c.last_runs("cairn-pack").value().empty());  // none has a duration
+  CHECK(c.last_transfers().value().empty());
+  // The next run of app measures itself and is the last one.
+  const auto id = c.record_run(run("cairn-pack", "app", "daily", 1700096000000000000, {})).value();
+  RunMetrics m{1500, 12, 4096, 1024, 512};
+  REQUIRE(c.finish_run(id, 1700096001500000000, 0, set_id(0x03), "ok", m));
+  auto last = c.last_runs("cairn-pack").value();
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].id == id);
+  CHECK(last[0].metrics == m);
+}
+
+TEST_CASE(
+    "catalog::Catalog: runs keep what they measured and moved; the last run per source and "
+    "class, the last transfer per destination and direction",
+    "[catalog]") {
+  Scratch s;
+  Catalog c = open_ok(s.db());
+  const std::string nas = "file:///mnt/nas", s3 = "s3://bucket/cairn";
+  // app: an older measured run, a newer measured failure, and a newest unfinished one.
+  auto a1 = c.record_run(run("cairn-pack", "app", "daily", 100 * kS, {})).value();
+  REQUIRE(c.finish_run(a1, 101 * kS, 0, set_id(0x01), "ok", RunMetrics{1000, 3, 3000, 300, 200}));
+  auto a2 = c.record_run(run("cairn-pack", "app", "daily", 200 * kS, {})).value();
+  REQUIRE(
+      c.finish_run(a2, 202 * kS, 1, std::nullopt, "disk full", RunMetrics{2000, 1, 10, {}, {}}));
+  REQUIRE(c.record_run(run("cairn-pack", "app", "daily", 300 * kS, {})));  // still running
+  // db: measured once; a push of it to two destinations, then a newer one to one of them.
+  auto d1 = c.record_run(run("cairn-pack", "db", "weekly", 150 * kS, {})).value();
+  REQUIRE(c.finish_run(d1, 151 * kS, 3, std::nullopt, "ok", RunMetrics{500, 2, 100, 100, 90}));
+  auto p1 = c.record_run(run("cairn-push", "", "", 160 * kS, {})).value();
+  const std::vector<TransferRecord> first{{s3, Direction::push, 9000, 300},
+                                          {nas, Direction::push, 8000, 200}};
+  REQUIRE(
+      c.finish_run(p1, 161 * kS, 0, std::nullopt, "ok", RunMetrics{900, 4, 17000, {}, {}}, first));
+  auto p2 = c.record_run(run("cairn-push", "", "", 170 * kS, {})).value();
+  REQUIRE(c.finish_run(p2, 171 * kS, 0, std::nullopt, "ok", RunMetrics{400, 1, 100, {}, {}},
+                       {{nas, Direction::push, 100, 0}}));
+  auto r1 = c.record_run(run("cairn-restore", "", "", 180 * kS, {})).value();
+  REQUIRE(c.finish_run(r1, 182 * kS, 0, set_id(0x01), "ok", RunMetrics{2000, 3, 3000, {}, {}},
+                       {{nas, Direction::restore, 3000, 1900}}));
+  // The same destination and direction twice in one run is refused (the primary key), and
+  // the run stays unfinished with nothing moved: the end is recorded whole or not at all.
+  auto dup = c.record_run(run("cairn-push", "", "", 190 * kS, {})).value();
+  CHECK_FALSE(c.finish_run(dup, 191 * kS, 0, std::nullopt, "ok", {},
+                           {{nas, Direction::push, 1, 1}, {nas, Direction::push, 2, 2}}));
+
+  // by start: a1 100, d1 150, p1 160, p2 170, r1 180, dup 190, a2 200, the running one 300
+  auto runs = c.runs_since(INT64_MIN).value();
+  REQUIRE(runs.size() == 8);
+  CHECK(runs[0].metrics == RunMetrics{1000, 3, 3000, 300, 200});
+  CHECK(runs[1].metrics == RunMetrics{500, 2, 100, 100, 90});
+  // by destination, then direction, whatever order they were given in
+  CHECK(runs[2].transfers == std::vector<TransferRecord>{first[1], first[0]});
+  CHECK(runs[5].id == dup);
+  CHECK(runs[5].ended_ns == std::nullopt);
+  CHECK(runs[5].transfers.empty());
+  CHECK(runs[6].metrics == RunMetrics{2000, 1, 10, {}, {}});
+  CHECK(runs.back().ended_ns == std::nullopt);
+  CHECK(runs.back().metrics == RunMetrics{});
+
+  auto last = c.last_runs("cairn-pack").value();
+  REQUIRE(last.size() == 2);
+  CHECK(last[0].source == "app");
+  CHECK(last[0].id == a2);  // the newest finished one with a duration, failed or not
+  CHECK(last[0].exit_code == 1);
+  CHECK(last[0].metrics.bytes_new == std::nullopt);
+  CHECK(last[1].source == "db");
+  CHECK(last[1].metrics.duration_ms == 500u);
+  CHECK(c.last_runs("cairn-push").value().size() == 1);  // one group: source ""
+
+  auto moved = c.last_transfers().value();
+  REQUIRE(moved.size() == 3);
+  CHECK(moved[0].transfer == TransferRecord{nas, Direction::push, 100, 0});
+  CHECK(moved[0].run_id == p2);
+  CHECK(moved[0].tool == "cairn-push");
+  CHECK(moved[0].started_ns == 170 * kS);
+  CHECK(moved[0].exit_code == 0);
+  CHECK(moved[1].transfer == TransferRecord{nas, Direction::restore, 3000, 1900});
+  CHECK(moved[1].tool == "cairn-restore");
+  CHECK(moved[2].transfer == TransferRecord{s3, Direction::push, 9000, 300});
+  CHECK(moved[2].run_id == p1);
+
+  // A run copied whole (cairn catalog rebuild) keeps its metrics and transfers.
+  Scratch other;
+  Catalog copy = open_ok(other.db());
+  for (const auto& r : runs) REQUIRE(copy.record_run(r));
+  auto copied = copy.runs_since(INT64_MIN).value();
+  REQUIRE(copied.size() == runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    CHECK(copied[i].metrics == runs[i].metrics);
+    CHECK(copied[i].transfers == runs[i].transfers);
+  }
+  auto copied_moved = copy.last_transfers().value();
+  REQUIRE(copied_moved.size() == moved.size());
+  for (std::size_t i = 0; i < moved.size(); ++i)
+    CHECK(copied_moved[i].transfer == moved[i].transfer);
 }

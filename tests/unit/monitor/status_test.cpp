@@ -451,3 +451,82 @@ TEST_CASE(
   CHECK_FALSE(free.retention_class);
   CHECK(free.violated() == 0);
 }
+
+TEST_CASE(
+    "monitor::gather_status: the last measured pack run per source and class, and the last "
+    "transfer per destination and direction, in the table, JSON and textfile",
+    "[monitor]") {
+  Scratch s;
+  auto opened = catalog::Catalog::open(s.dir / "cat.db", std::string(64, 'c'));
+  REQUIRE(opened);
+  catalog::Catalog& cat = *opened;
+  REQUIRE(cat.insert_set(make_set(1, "app", "daily", kNow - 2 * kH), {}));
+  const auto finished = [&](std::string tool, std::string source, std::int64_t at, int code,
+                            catalog::RunMetrics m, std::vector<catalog::TransferRecord> moved) {
+    catalog::RunRecord r;
+    r.tool = std::move(tool);
+    r.source = std::move(source);
+    r.retention_class = r.source.empty() ? "" : "daily";
+    r.started_ns = at;
+    auto id = cat.record_run(r);
+    REQUIRE(id);
+    REQUIRE(cat.finish_run(*id, at + kS, code, std::nullopt, "ok", m, moved));
+  };
+  finished("cairn-pack", "app", kNow - 3 * kH, 0, {4000, 10, 8'000'000, 100, 50}, {});
+  finished("cairn-pack", "app", kNow - 2 * kH, 0, {2000, 12, 6'000'000, 200, 80}, {});
+  finished("cairn-pack", "new", kNow - kH, 1, {10, 1, 1, {}, {}}, {});  // a run, no set yet
+  const std::string nas = "file:///mnt/nas";
+  finished("cairn-push", "", kNow - kH, 0, {500, 4, 4'000'000, {}, {}},
+           {{nas, catalog::Direction::push, 4'000'000, 400}});
+  finished("cairn-restore", "", kNow - kH / 2, 0, {900, 12, 6'000'000, {}, {}},
+           {{nas, catalog::Direction::restore, 6'000'000, 0}});
+
+  auto r = gather_status(cat, nullptr, kNow);
+  REQUIRE(r);
+  REQUIRE(r->lines.size() == 2);
+  const StatusLine& app = r->lines[0];
+  REQUIRE(r->lines[1].facts.last_run);  // a failed run measured itself too
+  CHECK(r->lines[1].facts.last_run->exit_code == 1);
+  CHECK(r->lines[1].throughput == Approx(100.0));
+  REQUIRE(app.facts.last_run);
+  CHECK(app.facts.last_run->metrics.duration_ms == 2000u);  // the newer run
+  REQUIRE(app.throughput);
+  CHECK(*app.throughput == Approx(3'000'000.0));
+  REQUIRE(r->transfers.size() == 2);
+  CHECK(r->transfers[0].transfer.direction == catalog::Direction::push);
+  CHECK(r->transfers[1].transfer.direction == catalog::Direction::restore);
+
+  const std::string table = format_status_table(*r, true);
+  CHECK_THAT(table, Catch::Contains("  1000        2.0s      3000000/s   1/-  "));
+  CHECK_THAT(table, Catch::Contains("DIRECTION  DESTINATION      LAST-RUN"));
+  CHECK_THAT(table, Catch::Contains("  4000000  400ms     10000000/s\n"));
+  CHECK_THAT(table, Catch::Contains("  6000000  0ms       -\n"));  // no rate for 0ms
+
+  const std::string json = format_status_json(*r);
+  CHECK(std::count(json.begin(), json.end(), '\n') == 4);
+  CHECK_THAT(json, Catch::Contains("\"last_run\":{\"time\":"));
+  CHECK_THAT(json, Catch::Contains("\"duration_seconds\":2.0,\"files\":12,\"bytes_read\":6000000,"
+                                   "\"bytes_new\":200,\"bytes_stored\":80,"
+                                   "\"throughput_bytes_per_second\":3000000.0}"));
+  CHECK_THAT(json, Catch::Contains("{\"schema\":\"cairn.status.transfer/1\",\"destination\":"
+                                   "\"file:///mnt/nas\",\"direction\":\"restore\""));
+  CHECK_THAT(json, Catch::Contains("\"bytes\":6000000,\"duration_seconds\":0.0,"
+                                   "\"rate_bytes_per_second\":null}"));
+
+  std::set<std::string> typed;
+  auto samples = parse_exposition(format_status_prometheus(*r), typed);
+  const std::string l = R"({source="app",class="daily"})";
+  CHECK(samples.at("cairn_last_run_duration_seconds" + l) == Approx(2.0));
+  CHECK(samples.at("cairn_last_run_bytes_read" + l) == Approx(6e6));
+  CHECK(samples.at("cairn_last_run_files" + l) == 12);
+  CHECK(samples.at("cairn_last_run_bytes_stored" + l) == 80);
+  CHECK(samples.at("cairn_last_run_throughput_bytes_per_second" + l) == Approx(3e6));
+  CHECK(samples.at("cairn_last_run_timestamp_seconds" + l) == Approx(1.8e9 - 7200));
+  const std::string d = R"({destination="file:///mnt/nas"})";
+  CHECK(samples.at("cairn_destination_last_push_bytes" + d) == Approx(4e6));
+  CHECK(samples.at("cairn_destination_last_push_duration_seconds" + d) == Approx(0.4));
+  CHECK(samples.at("cairn_destination_last_push_rate_bytes_per_second" + d) == Approx(1e7));
+  CHECK(samples.at("cairn_destination_last_restore_bytes" + d) == Approx(6e6));
+  CHECK(samples.count("cairn_destination_last_restore_rate_bytes_per_second" + d) == 0);
+  CHECK(typed.count("cairn_destination_last_restore_rate_bytes_per_second") == 1);
+}

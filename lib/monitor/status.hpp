@@ -121,7 +121,7 @@ struct StatusReport {
   std::vector<catalog::RunTally> runs_total;         // every run ever, per tool (source "")
   // The newest push to and restore --from each destination, by destination and direction.
   std::vector<catalog::LastTransfer> transfers;
-  std::vector<std::string> warnings;                 // e.g. a class the policy does not name
+  std::vector<std::string> warnings;  // e.g. a class the policy does not name
   // Capacity and cost (gather_capacity): set when the policy has a capacity table. Its
   // crossed thresholds are warnings that make `cairn status` exit 3.
   std::optional<CapacityReport> capacity;

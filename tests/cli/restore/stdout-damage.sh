@@ -10,7 +10,9 @@ set -euo pipefail
 make_repo "$PWD/repo" --chunk-min 64K --chunk-avg 128K --chunk-max 256K
 mkdir a
 gen_file a/big 2M 7
-backup a --source app >/dev/null
+# One pack worker: chunks are stored in file order, so the pack's middle is the file's middle
+# (with two workers the first chunk could land there and leave no prefix to check).
+backup a --source app -- --jobs 1 >/dev/null
 pack=$(find "$CAIRN_REPO/packs" -type f)
 [ "$(wc -l <<<"$pack")" = 1 ] || die "expected one pack"
 flip_byte "$pack" $(($(stat -c %s "$pack") / 2))

@@ -326,9 +326,9 @@ class Catalog {
   // The newest drill at each destination (cairn-verify --from DEST --drill: target DEST), ok
   // or not, sorted by destination. The set a row names may be one the catalog does not know.
   Result<std::vector<VerifyRecord>> destination_drills();
-  // Per source and class (sorted by them), the newest finished run of `tool` that has a
-  // duration (by started_ns, then id), with its transfers.
-  Result<std::vector<RunRecord>> last_runs(std::string_view tool);
+  // Per source and class (sorted by them), the `per_group` newest finished runs of `tool` that
+  // have a duration (newest first: by started_ns, then id), with their transfers.
+  Result<std::vector<RunRecord>> last_runs(std::string_view tool, int per_group = 1);
   // Per destination and direction (sorted by them), the newest transfer (by its run's
   // started_ns, then id).
   Result<std::vector<LastTransfer>> last_transfers();

@@ -118,15 +118,16 @@ Result<std::vector<VerifyRecord>> Catalog::destination_drills() {
   return out;
 }
 
-Result<std::vector<RunRecord>> Catalog::last_runs(std::string_view tool) {
+Result<std::vector<RunRecord>> Catalog::last_runs(std::string_view tool, int per_group) {
   Connection& c = *conn_;
   CAIRN_TRY_ASSIGN(Stmt s, c.prepare("SELECT " CAIRN_RUN_COLUMNS " FROM ("
                                      "  SELECT *, row_number() OVER (PARTITION BY source,"
                                      "    retention_class ORDER BY started_ns DESC, id DESC) AS n"
                                      "  FROM run WHERE tool = ?1 AND ended_ns IS NOT NULL"
                                      "    AND duration_ms IS NOT NULL)"
-                                     " WHERE n = 1 ORDER BY source, retention_class"));
+                                     " WHERE n <= ?2 ORDER BY source, retention_class, n"));
   s.bind_text(1, tool);
+  s.bind_int(2, per_group);
   return read_runs(c, s, "cannot list the last runs");
 }
 

@@ -373,7 +373,13 @@ Json status_json(const StatusLine& l, const StatusReport& r) {
         {"bytes_read", opt_count(m.bytes)},
         {"bytes_new", opt_count(m.bytes_new)},
         {"bytes_stored", opt_count(m.bytes_stored)},
-        {"throughput_bytes_per_second", opt_num(l.throughput)}};
+        {"throughput_bytes_per_second", opt_num(l.throughput)},
+        {"median_duration_seconds", l.baseline.median_ms
+                                        ? Json(static_cast<double>(*l.baseline.median_ms) / 1000)
+                                        : Json(nullptr)},
+        {"baseline_runs", l.baseline.runs},
+        {"slow", !l.slow.empty()},
+        {"warnings", l.slow}};
   }
   return j;
 }
@@ -410,7 +416,16 @@ Json capacity_json(const CapacityLine& c, const StatusReport& r) {
   return j;
 }
 
-Json transfer_json(const catalog::LastTransfer& t) {
+// The performance warning of the newest transfer `t`, when it was slow.
+const PerformanceWarning* slow_transfer(const StatusReport& r, const catalog::LastTransfer& t) {
+  const std::string key = fmt::format("performance/destination/{}/{}", t.transfer.destination,
+                                      catalog::to_string(t.transfer.direction));
+  for (const auto& w : r.performance)
+    if (w.key == key) return &w;
+  return nullptr;
+}
+
+Json transfer_json(const catalog::LastTransfer& t, const StatusReport& r) {
   Json j;
   j["schema"] = "cairn.status.transfer/1";
   j["destination"] = t.transfer.destination;
@@ -421,6 +436,9 @@ Json transfer_json(const catalog::LastTransfer& t) {
   j["bytes"] = t.transfer.bytes;
   j["duration_seconds"] = static_cast<double>(t.transfer.duration_ms) / 1000;
   j["rate_bytes_per_second"] = opt_num(rate_per_second(t.transfer.bytes, t.transfer.duration_ms));
+  const PerformanceWarning* slow = slow_transfer(r, t);
+  j["slow"] = slow != nullptr;
+  j["warning"] = slow ? Json(slow->message) : Json(nullptr);
   return j;
 }
 
@@ -501,6 +519,10 @@ int StatusLine::violated() const { return count_violated(objectives); }
 
 int DestinationDrill::violated() const { return count_violated(objectives); }
 
+int StatusReport::warned() const {
+  return static_cast<int>(performance.size()) + (capacity ? capacity->warnings() : 0);
+}
+
 int StatusReport::violated() const {
   int n = 0;
   for (const auto& l : lines) n += l.violated();
@@ -534,7 +556,8 @@ std::optional<double> rate_per_second(std::optional<std::uint64_t> bytes,
   return static_cast<double>(*bytes) * 1000 / static_cast<double>(*duration_ms);
 }
 
-StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns) {
+StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns,
+                           const policy::Performance& perf) {
   StatusLine l;
   l.facts = std::move(f);
   const StatusFacts& x = l.facts;
@@ -563,8 +586,12 @@ StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t
   if (x.bytes_stored > 0)
     l.dedup_ratio = static_cast<double>(x.bytes_read) / static_cast<double>(x.bytes_stored);
   l.growth_per_day = growth_per_day(x.window_stored, x.first_ns, now_ns);
-  if (x.last_run)
+  if (x.last_run) {
     l.throughput = rate_per_second(x.last_run->metrics.bytes, x.last_run->metrics.duration_ms);
+    l.baseline = run_baseline(x.earlier_ms);
+    l.slow = run_warnings(*x.last_run, l.baseline, perf,
+                          fmt::format("{} of {}", x.last_run->tool, group_name(x)));
+  }
   l.objectives = {rpo(l), rto(l, now_ns), verify_cadence(l, now_ns), copies(l)};
   return l;
 }
@@ -665,10 +692,17 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
   CAIRN_TRY_ASSIGN(auto runs, cat.run_tallies(window_start, now_ns - kAbandonedRunNs));
   for (const auto& t : runs)
     if (t.tool == "cairn-pack" && !t.source.empty()) group(t.source, t.retention_class).runs = t;
-  CAIRN_TRY_ASSIGN(auto last_runs, cat.last_runs("cairn-pack"));
+  // The newest run of each group, then the ones before it: its baseline.
+  CAIRN_TRY_ASSIGN(auto last_runs, cat.last_runs("cairn-pack", kBaselineRuns + 1));
   for (auto& run : last_runs) {
     auto it = groups.find(Key{run.source, run.retention_class});
-    if (it != groups.end()) it->second.last_run = std::move(run);
+    if (it == groups.end()) continue;
+    StatusFacts& f = it->second;
+    if (!f.last_run) {
+      f.last_run = std::move(run);
+    } else if (run.exit_code && (*run.exit_code == 0 || *run.exit_code == 3)) {
+      f.earlier_ms.push_back(*run.metrics.duration_ms);  // last_runs: every one has it
+    }
   }
   CAIRN_TRY_ASSIGN(auto verifies, cat.verify_summaries());
   for (auto& v : verifies) {
@@ -693,7 +727,12 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
       r.warnings.push_back(
           fmt::format("class '{}' of source '{}' is not in policy '{}': no objectives checked",
                       key.second, key.first, pol->origin));
-    r.lines.push_back(evaluate_status(std::move(f), cls, now_ns));
+    r.lines.push_back(evaluate_status(std::move(f), cls, now_ns,
+                                      pol ? pol->performance_for(cls) : policy::Performance{}));
+    const StatusLine& l = r.lines.back();
+    for (const auto& w : l.slow)
+      r.performance.push_back(
+          {fmt::format("performance/{}/{}", key.first, key.second), key.first, key.second, "", w});
   }
 
   CAIRN_TRY_ASSIGN(auto drills, cat.destination_drills());
@@ -706,6 +745,13 @@ Result<StatusReport> gather_status(catalog::Catalog& cat, const policy::Policy* 
   }
 
   CAIRN_TRY_ASSIGN(r.transfers, cat.last_transfers());
+  if (pol)
+    for (const auto& t : r.transfers)
+      if (auto w = transfer_warning(t, pol->performance))
+        r.performance.push_back(
+            {fmt::format("performance/destination/{}/{}", t.transfer.destination,
+                         catalog::to_string(t.transfer.direction)),
+             "", "", t.transfer.destination, std::move(*w)});
   CAIRN_TRY_ASSIGN(auto all_runs, cat.run_tallies(INT64_MIN, now_ns - kAbandonedRunNs));
   for (const auto& t : all_runs) {
     if (r.runs_total.empty() || r.runs_total.back().tool != t.tool) {
@@ -763,6 +809,7 @@ std::string format_status_table(const StatusReport& r, bool exact_bytes) {
         out += fmt::format("violated: {} of {}: {}\n", to_string(o.objective),
                            shown(destination_name(d)), shown(o.detail));
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", shown(w));
+  for (const auto& w : r.performance) out += fmt::format("warning: {}\n", shown(w.message));
   if (r.capacity)
     for (const auto& c : r.capacity->places)
       for (const auto& w : c.warnings) out += fmt::format("warning: {}\n", shown(w));
@@ -778,7 +825,7 @@ std::string format_status_json(const StatusReport& r) {
   for (const auto& d : r.destinations)
     out += destination_json(d, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   for (const auto& t : r.transfers)
-    out += transfer_json(t).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    out += transfer_json(t, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   if (r.capacity)
     for (const auto& c : r.capacity->places)
       out += capacity_json(c, r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -879,6 +926,14 @@ std::string format_status_prometheus(const StatusReport& r) {
        {}},
       {"cairn_last_run_bytes_stored", "gauge", "Bytes that run added to the repository.", {}},
       {"cairn_last_run_throughput_bytes_per_second", "gauge", "Bytes that run read a second.", {}},
+      {"cairn_last_run_median_duration_seconds",
+       "gauge",
+       "Median duration of the successful runs before it (its slow-run baseline).",
+       {}},
+      {"cairn_last_run_slow",
+       "gauge",
+       "1 when that run was slow ([performance] slow-run or min-throughput), else 0.",
+       {}},
       {"cairn_destination_last_push_timestamp_seconds",
        "gauge",
        "Start of the newest cairn-push run that copied to the destination.",
@@ -892,6 +947,10 @@ std::string format_status_prometheus(const StatusReport& r) {
        "gauge",
        "Bytes that push sent there a second.",
        {}},
+      {"cairn_destination_last_push_slow",
+       "gauge",
+       "1 when that push was slower than [performance] min-transfer-rate, else 0.",
+       {}},
       {"cairn_destination_last_restore_timestamp_seconds",
        "gauge",
        "Start of the newest cairn-restore --from the destination.",
@@ -901,6 +960,10 @@ std::string format_status_prometheus(const StatusReport& r) {
       {"cairn_destination_last_restore_rate_bytes_per_second",
        "gauge",
        "Bytes that restore wrote a second.",
+       {}},
+      {"cairn_destination_last_restore_slow",
+       "gauge",
+       "1 when that restore was slower than [performance] min-transfer-rate, else 0.",
        {}},
   };
   const auto fam = [&](std::string_view name) -> Family& {
@@ -958,6 +1021,10 @@ std::string format_status_prometheus(const StatusReport& r) {
     count("cairn_last_run_bytes_new", run.metrics.bytes_new);
     count("cairn_last_run_bytes_stored", run.metrics.bytes_stored);
     if (l.throughput) sample(fam("cairn_last_run_throughput_bytes_per_second"), ls, *l.throughput);
+    if (l.baseline.median_ms)
+      sample(fam("cairn_last_run_median_duration_seconds"), ls,
+             static_cast<double>(*l.baseline.median_ms) / 1000);
+    sample(fam("cairn_last_run_slow"), ls, l.slow.empty() ? 0 : 1);
   }
   for (const auto& t : r.transfers) {
     const std::string ls =
@@ -970,6 +1037,7 @@ std::string format_status_prometheus(const StatusReport& r) {
            static_cast<double>(t.transfer.duration_ms) / 1000);
     if (auto rate = rate_per_second(t.transfer.bytes, t.transfer.duration_ms))
       sample(fam(prefix + "rate_bytes_per_second"), ls, *rate);
+    sample(fam(prefix + "slow"), ls, slow_transfer(r, t) ? 1 : 0);
   }
   for (const auto& t : r.runs_total) {
     const auto run_labels = [&](std::string_view result) {

@@ -18,6 +18,7 @@
 #include "base/result.hpp"
 #include "catalog/catalog.hpp"
 #include "monitor/capacity.hpp"
+#include "monitor/performance.hpp"
 #include "policy/policy.hpp"
 
 namespace cairn::monitor {
@@ -52,6 +53,8 @@ struct StatusFacts {
   std::vector<std::string> destinations;  // where last_good was pushed (placements), sorted
   // The newest finished cairn-pack run (cairn backup's too) that measured itself, any result.
   std::optional<catalog::RunRecord> last_run;
+  // The durations of the successful runs before it (exit 0 or 3), newest first: its baseline.
+  std::vector<std::uint64_t> earlier_ms;
 };
 
 // Bytes a second over a duration in ms; unset when the duration is 0 or the bytes unknown.
@@ -77,6 +80,8 @@ struct StatusLine {
   std::optional<double> dedup_ratio;              // bytes_read / bytes_stored
   double growth_per_day = 0;                      // bytes per day
   std::optional<double> throughput;               // of last_run: bytes read a second
+  RunBaseline baseline;                           // of last_run: the runs before it
+  std::vector<std::string> slow;                  // last_run's performance warnings
   std::array<ObjectiveResult, 4> objectives;      // in kObjectives order
   int violated() const;
 };
@@ -91,8 +96,10 @@ struct StatusLine {
 //           counts as one, each destination it was pushed to as one more
 // Success rate counts ok and warning runs as successes; failed and abandoned runs as
 // failures; running ones not at all. Growth: window_stored over the window, or over the
-// time since the first set when shorter (at least one day).
-StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns);
+// time since the first set when shorter (at least one day). Slow runs: run_warnings against
+// `perf` (the policy's [performance] with the class's keys over it).
+StatusLine evaluate_status(StatusFacts f, const policy::Class* cls, std::int64_t now_ns,
+                           const policy::Performance& perf = {});
 
 // The newest restore drill at one destination (cairn-verify --from DEST --drill), against the
 // objectives of the class of the set it drilled, else of the first class (by name) whose
@@ -122,10 +129,14 @@ struct StatusReport {
   // The newest push to and restore --from each destination, by destination and direction.
   std::vector<catalog::LastTransfer> transfers;
   std::vector<std::string> warnings;  // e.g. a class the policy does not name
+  // Slow runs and transfers ([performance]): warnings that make `cairn status` exit 3.
+  std::vector<PerformanceWarning> performance;
   // Capacity and cost (gather_capacity): set when the policy has a capacity table. Its
   // crossed thresholds are warnings that make `cairn status` exit 3.
   std::optional<CapacityReport> capacity;
   int violated() const;
+  // The warnings `cairn status` exits 3 for: slow runs and transfers, capacity thresholds.
+  int warned() const;
 };
 
 // Reads the catalog and evaluates every source and class that has a set not pruned, or a

@@ -225,10 +225,10 @@ Steps after_run(AlertState& st, bool failed, Severity sev, bool alerted, std::in
   });
 }
 
-Steps after_check(AlertState& st, bool violated, std::int64_t now_ns,
-                  const policy::Escalation& esc) {
+Steps after_check(AlertState& st, bool violated, std::int64_t now_ns, const policy::Escalation& esc,
+                  Severity sev) {
   const bool first = !st.active();
-  Steps s = advance(st, violated, Severity::critical, true, now_ns, [&](const AlertState& a) {
+  Steps s = advance(st, violated, sev, true, now_ns, [&](const AlertState& a) {
     return esc.line != 0 && esc.after_ns && now_ns - a.since_ns >= *esc.after_ns;
   });
   s.trigger = violated && first;

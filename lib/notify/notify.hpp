@@ -259,9 +259,10 @@ struct Steps {
 // after-failures; the first success afterwards resolves. `st` becomes the new state.
 Steps after_run(AlertState& st, bool failed, Severity sev, bool alerted, std::int64_t now_ns,
                 const policy::Escalation& esc);
-// `cairn status --alert` checked an objective: a violation triggers once, escalates once
-// when it has lasted `after` (since the first check that found it), and resolves once.
-Steps after_check(AlertState& st, bool violated, std::int64_t now_ns,
-                  const policy::Escalation& esc);
+// `cairn status --alert` checked an objective (or a warning: a slow run, a capacity
+// threshold, with `sev` warning): a violation triggers once, escalates once when it has
+// lasted `after` (since the first check that found it), and resolves once.
+Steps after_check(AlertState& st, bool violated, std::int64_t now_ns, const policy::Escalation& esc,
+                  Severity sev = Severity::critical);
 
 }  // namespace cairn::notify

@@ -162,55 +162,68 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
     problems.push_back("cannot notify: " + settings.error().message);
     return problems;
   }
-  auto rows = cat.alert_states("objective/");
-  if (!rows) {
-    problems.push_back(rows.error().message);
-    return problems;
-  }
   std::map<std::string, catalog::AlertRecord> remembered;
-  for (auto& row : *rows) remembered.emplace(row.key, std::move(row));
+  for (const char* prefix : {"objective/", "performance/", "capacity/"}) {
+    auto rows = cat.alert_states(prefix);
+    if (!rows) {
+      problems.push_back(rows.error().message);
+      return problems;
+    }
+    for (auto& row : *rows) remembered.emplace(row.key, std::move(row));
+  }
   const policy::Routes no_routes;
   const policy::Escalation esc = pol ? pol->notify.escalation : policy::Escalation{};
+  const policy::Escalation never;  // warnings do not escalate
   const std::string host = host_name();
 
-  // One objective: `what` names it in the messages ("rpo of 'app' (daily)").
-  const auto check = [&](const std::string& key, const std::string& what, const std::string& source,
-                         std::string_view retention_class, const monitor::ObjectiveResult& o) {
+  // One check: an objective (critical, escalates) or a warning (a slow run, a capacity
+  // threshold). `what` names it in the messages ("rpo of 'app' (daily)").
+  struct Check {
+    std::string key, what, source, retention_class;
+    std::string objective;  // the event's objective field: "rpo", ..., "performance", "capacity"
+    notify::Severity severity = notify::Severity::critical;
+    bool bad = false;
+    std::string detail;
+  };
+  const auto check = [&](const Check& c) {
     std::optional<catalog::AlertRecord> row;
-    if (auto it = remembered.find(key); it != remembered.end()) {
+    if (auto it = remembered.find(c.key); it != remembered.end()) {
       row = it->second;
       remembered.erase(it);
     }
     notify::AlertState st = to_state(row);
-    const bool violated = o.state == monitor::ObjectiveState::violated;
-    if (!violated && !st.active()) return;
-    const notify::Steps steps = notify::after_check(st, violated, now, esc);
-    if (Status s = store(cat, key, st, now); !s) problems.push_back(s.error().message);
-    const policy::Routes& routes = pol ? notify::routes_for(*pol, retention_class) : no_routes;
-    const std::vector<std::string> routed =
-        joined(targets, notify::route(routes, notify::Severity::critical));
+    if (!c.bad && !st.active()) return;
+    const bool objective = c.severity == notify::Severity::critical;
+    const notify::Severity sev = c.bad ? c.severity : st.severity;
+    const notify::Steps steps =
+        notify::after_check(st, c.bad, now, objective ? esc : never, c.severity);
+    if (Status s = store(cat, c.key, st, now); !s) problems.push_back(s.error().message);
+    const policy::Routes& routes = pol ? notify::routes_for(*pol, c.retention_class) : no_routes;
+    const std::vector<std::string> routed = joined(targets, notify::route(routes, sev));
     notify::Event ev;
     ev.tool = "cairn status";
     ev.host = host;
-    ev.exit_code = static_cast<int>(Exit::objective);
-    ev.message = o.detail;
+    ev.exit_code = static_cast<int>(objective ? Exit::objective : Exit::partial);
+    ev.message = c.detail;
     ev.time_unix = now / kNs;
-    ev.severity = notify::Severity::critical;
-    ev.source = source;
-    ev.objective = std::string(monitor::to_string(o.objective));
-    ev.key = key;
-    ev.headline = fmt::format("objective {} violated on {}", what, host);
+    ev.severity = sev;
+    ev.source = c.source;
+    ev.objective = c.objective;
+    ev.key = c.key;
+    ev.headline = objective ? fmt::format("objective {} violated on {}", c.what, host)
+                            : fmt::format("{} on {}", c.what, host);
     if (steps.trigger) deliver(routed, ev, *settings, problems);
     notify::Event escalation = ev;
     escalation.escalated = true;
-    escalation.headline = fmt::format("objective {} violated on {} for {} (escalated)", what, host,
-                                      duration_text(now - st.since_ns));
+    escalation.headline = fmt::format("objective {} violated on {} for {} (escalated)", c.what,
+                                      host, duration_text(now - st.since_ns));
     notify::Event resolved = ev;
     resolved.action = notify::Action::resolve;
     resolved.exit_code = 0;
     resolved.escalated = steps.resolve_escalation;
     resolved.message.clear();
-    resolved.headline = fmt::format("objective {} is met again on {}", what, host);
+    resolved.headline = objective ? fmt::format("objective {} is met again on {}", c.what, host)
+                                  : fmt::format("{} is over on {}", c.what, host);
     follow_up(steps, routed, esc, escalation, resolved, *settings, problems);
   };
 
@@ -218,27 +231,79 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
     for (const auto& o : line.objectives) {
       if (o.state == monitor::ObjectiveState::unset) continue;
       const std::string obj(monitor::to_string(o.objective));
-      check(fmt::format("objective/{}/{}/{}", line.facts.source, line.facts.retention_class, obj),
-            fmt::format("{} of '{}' ({})", obj, line.facts.source, line.facts.retention_class),
-            line.facts.source, line.facts.retention_class, o);
+      check({fmt::format("objective/{}/{}/{}", line.facts.source, line.facts.retention_class, obj),
+             fmt::format("{} of '{}' ({})", obj, line.facts.source, line.facts.retention_class),
+             line.facts.source, line.facts.retention_class, obj, notify::Severity::critical,
+             o.state == monitor::ObjectiveState::violated, o.detail});
     }
   for (const auto& d : r.destinations)
     for (const auto& o : d.objectives) {
       if (o.state == monitor::ObjectiveState::unset) continue;
       const std::string obj(monitor::to_string(o.objective));
-      check(fmt::format("objective/destination/{}/{}", d.destination, obj),
-            fmt::format("{} of destination '{}'", obj, d.destination), "",
-            d.retention_class.value_or(""), o);
+      check({fmt::format("objective/destination/{}/{}", d.destination, obj),
+             fmt::format("{} of destination '{}'", obj, d.destination), "",
+             d.retention_class.value_or(""), obj, notify::Severity::critical,
+             o.state == monitor::ObjectiveState::violated, o.detail});
     }
-  // Objectives the report no longer shows (a source or class gone, an objective removed
-  // from the policy): their trouble is over.
-  for (const auto& [key, row] : remembered) {
-    monitor::ObjectiveResult gone;
-    gone.state = monitor::ObjectiveState::ok;
-    const auto slash = key.rfind('/');
-    for (auto o : monitor::kObjectives)
-      if (monitor::to_string(o) == std::string_view(key).substr(slash + 1)) gone.objective = o;
-    check(key, key.substr(10), "", "", gone);
+  // Warnings: a slow run or transfer, a capacity threshold crossed. One alert per key; its
+  // message holds every finding of the key (a run may be slow both ways).
+  std::map<std::string, Check> warned;
+  // The finding without its "slow run: " or "capacity of ...: ": the headline says that.
+  const auto finding = [](const std::string& w) {
+    const auto colon = w.find(": ");
+    return colon == std::string::npos ? w : w.substr(colon + 2);
+  };
+  for (const auto& w : r.performance) {
+    auto [it, fresh] = warned.try_emplace(w.key);
+    Check& c = it->second;
+    if (fresh) {
+      c = {w.key,
+           w.destination.empty() ? fmt::format("slow run of '{}' ({})", w.source, w.retention_class)
+                                 : fmt::format("slow transfer at destination '{}'", w.destination),
+           w.source,
+           w.retention_class,
+           "performance",
+           notify::Severity::warning,
+           true,
+           finding(w.message)};
+    } else {
+      c.detail += "; " + finding(w.message);
+    }
+  }
+  if (r.capacity)
+    for (const auto& place : r.capacity->places)
+      if (!place.warnings.empty()) {
+        std::string detail;
+        for (const auto& w : place.warnings) detail += (detail.empty() ? "" : "; ") + finding(w);
+        const std::string key = "capacity/" + place.target;
+        warned[key] = {
+            key,
+            fmt::format("capacity of {}", place.repository ? std::string("the repository")
+                                                           : "destination '" + place.target + "'"),
+            "",
+            "",
+            "capacity",
+            notify::Severity::warning,
+            true,
+            detail};
+      }
+  for (const auto& [key, c] : warned) check(c);
+  // Checks the report no longer shows (a source or class gone, an objective removed from the
+  // policy, a run no longer slow, a place below its thresholds): their trouble is over.
+  // check() erases what it finds from `remembered`: walk a copy of what is left.
+  const auto left = std::move(remembered);
+  remembered.clear();
+  for (const auto& [key, row] : left) {
+    remembered.emplace(key, row);
+    Check gone;
+    gone.key = key;
+    gone.severity = severity_named(row.severity);
+    const auto first = key.find('/'), last = key.rfind('/');
+    gone.objective =
+        key.substr(0, first) == "objective" ? key.substr(last + 1) : key.substr(0, first);
+    gone.what =
+        gone.severity == notify::Severity::critical ? key.substr(first + 1) : "warning " + key;
+    check(gone);
   }
   return problems;
 }

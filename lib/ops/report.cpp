@@ -555,11 +555,27 @@ std::string format_text(const Json& d) {
 
 }  // namespace
 
+namespace {
+
+// A field a spreadsheet would take for a formula (=, +, -, @, a tab or a carriage return
+// first), unless it is a plain number: an audit trail's command holds paths and names a
+// local user chose, and "=HYPERLINK(...)" must stay text when an auditor opens the file.
+bool formula_like(std::string_view f) {
+  if (f.empty() || std::string_view("=+-@\t\r").find(f.front()) == std::string_view::npos)
+    return false;
+  const std::string_view rest = f.substr(1);
+  const bool number = (f.front() == '-' || f.front() == '+') && !rest.empty() &&
+                      rest.find_first_not_of("0123456789.") == std::string_view::npos;
+  return !number;
+}
+
+}  // namespace
+
 std::string csv_record(const std::vector<std::string>& fields) {
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i) out += ',';
-    const std::string& f = fields[i];
+    const std::string f = formula_like(fields[i]) ? "'" + fields[i] : fields[i];
     if (f.find_first_of(",\"\r\n") == std::string::npos) {
       out += f;
       continue;

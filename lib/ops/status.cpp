@@ -61,8 +61,13 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out, Observer* obs) {
   }
   if (r.violated() > 0) return Error{Errc::objective, monitor::violations_summary(r)};
   Outcome done;
+  done.warnings = r.warned();
+  if (obs)
+    for (const auto& w : r.performance) {
+      const std::string& what = w.destination.empty() ? w.source : w.destination;
+      obs->warning(what, Error{Errc::io, w.message});
+    }
   if (r.capacity) {
-    done.warnings = r.capacity->warnings();
     if (obs)
       for (const auto& c : r.capacity->places)
         for (const auto& w : c.warnings)

@@ -180,6 +180,10 @@ class Checker {
         CAIRN_TRY_ASSIGN(c.destinations, strings(k, v, where));
       } else if (key == "keep-tagged") {
         CAIRN_TRY_ASSIGN(c.keep_tagged, strings(k, v, where));
+      } else if (key == "slow-run") {
+        CAIRN_TRY_ASSIGN(c.slow_run, factor(k, v, where));
+      } else if (key == "min-throughput") {
+        CAIRN_TRY_ASSIGN(c.min_throughput, rate(k, v, where));
       } else if (key == "notify") {
         CAIRN_TRY_ASSIGN(Notify n,
                          notify(k, v, fmt::format("[class.{}.notify]", name.str()), false));
@@ -189,6 +193,61 @@ class Checker {
       }
     }
     return c;
+  }
+
+  // slow-run: a number above 1 and at most 1000 (how many times the median).
+  Result<double> factor(const toml::key& k, const toml::node& v, std::string_view where) const {
+    const auto d = v.value<double>();
+    if (!d || v.is_boolean() || v.is_string() || !(*d > 1) || !(*d <= 1000))
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {} must be a number above 1 and at most 1000 (how many "
+                               "times the median duration), such as 3",
+                               k.str(), where));
+    return *d;
+  }
+
+  // A rate: a size a second ("20MiB/s", "500K/s"), above 0.
+  Result<std::uint64_t> rate(const toml::key& k, const toml::node& v,
+                             std::string_view where) const {
+    const auto* s = v.as_string();
+    std::optional<std::uint64_t> bytes;
+    if (s && s->get().ends_with("/s"))
+      if (auto n = parse_size(std::string_view(s->get()).substr(0, s->get().size() - 2)); n && *n)
+        bytes = *n;
+    if (!bytes)
+      return error(line_of(v.source()),
+                   fmt::format("'{}' in {} must be a rate such as \"20MiB/s\" (a size a second, "
+                               "above 0)",
+                               k.str(), where));
+    return *bytes;
+  }
+
+  Result<Performance> performance(const toml::key& name, const toml::node& node) const {
+    constexpr std::string_view where = "[performance]";
+    const auto* t = node.as_table();
+    if (!t)
+      return error(line_of(node.source()),
+                   fmt::format("'performance' must be a table, not {}", type_name(node.type())));
+    Performance p;
+    p.line = line_of(name.source());
+    for (const auto& [k, v] : *t) {
+      const std::string_view key = k.str();
+      if (key == "slow-run") {
+        CAIRN_TRY_ASSIGN(p.slow_run, factor(k, v, where));
+      } else if (key == "min-throughput") {
+        CAIRN_TRY_ASSIGN(p.min_throughput, rate(k, v, where));
+      } else if (key == "min-transfer-rate") {
+        CAIRN_TRY_ASSIGN(p.min_transfer_rate, rate(k, v, where));
+      } else if (key == "min-duration") {
+        CAIRN_TRY_ASSIGN(p.min_duration_ns, duration(k, v, where));
+      } else {
+        return error(line_of(k.source()),
+                     fmt::format("unknown key '{}' in {} (only 'slow-run', 'min-throughput', "
+                                 "'min-transfer-rate' and 'min-duration')",
+                                 key, where));
+      }
+    }
+    return p;
   }
 
   // A list of notify targets: strings that start with a scheme lib/notify knows.
@@ -346,6 +405,13 @@ bool Policy::has_capacity() const {
   return capacity.line > 0 || repository.line > 0 || !destinations.empty();
 }
 
+Performance Policy::performance_for(const Class* cls) const {
+  Performance p = performance;
+  if (cls && cls->slow_run) p.slow_run = cls->slow_run;
+  if (cls && cls->min_throughput) p.min_throughput = cls->min_throughput;
+  return p;
+}
+
 const Class* Policy::find(std::string_view name) const {
   auto it = classes.find(std::string(name));
   return it == classes.end() ? nullptr : &it->second;
@@ -372,6 +438,10 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
       CAIRN_TRY_ASSIGN(st, check.storage(k, v, cap ? "[capacity]" : "[repository]", cap));
       continue;
     }
+    if (k.str() == "performance") {
+      CAIRN_TRY_ASSIGN(p.performance, check.performance(k, v));
+      continue;
+    }
     if (k.str() == "destination") {
       const auto* dests = v.as_table();
       if (!dests)
@@ -390,8 +460,8 @@ Result<Policy> parse(std::string_view text, std::string_view origin) {
     if (k.str() != "class")
       return check.error(
           line_of(k.source()),
-          fmt::format("unknown key '{}' (only [class.NAME], [notify], [capacity], [repository] "
-                      "and [destination.\"URL\"] tables belong here)",
+          fmt::format("unknown key '{}' (only [class.NAME], [notify], [capacity], [repository], "
+                      "[destination.\"URL\"] and [performance] tables belong here)",
                       k.str()));
     const auto* classes = v.as_table();
     if (!classes)

@@ -67,6 +67,9 @@ struct Class {
   bool incremental_chains = false;
   // [class.NAME.notify]: the routes of this class's alerts instead of [notify]'s.
   std::optional<Routes> notify;
+  // slow-run and min-throughput for this class's sources, instead of [performance]'s.
+  std::optional<double> slow_run;
+  std::optional<std::uint64_t> min_throughput;
 
   // True when at least one keep rule would keep something (a count > 0, or keep-within).
   // A class without one keeps every set.
@@ -90,6 +93,22 @@ struct Storage {
   bool operator==(const Storage&) const = default;
 };
 
+// Performance thresholds (cairn-policy(5) "Performance"): `cairn status` warns when the
+// newest backup run of a source took more than `slow_run` times the median duration of the
+// successful runs before it, or read fewer than `min_throughput` bytes a second, and when the
+// newest push to a destination moved fewer than `min_transfer_rate` bytes a second. Runs and
+// transfers shorter than `min_duration_ns` are never slow.
+struct Performance {
+  int line = 0;                                    // where [performance] starts (0: absent)
+  std::optional<double> slow_run;                  // slow-run = 3: above 1
+  std::optional<std::uint64_t> min_throughput;     // min-throughput = "20MiB/s"
+  std::optional<std::uint64_t> min_transfer_rate;  // min-transfer-rate = "5MiB/s"
+  std::optional<std::int64_t> min_duration_ns;     // min-duration = "1m" (kDefaultMinDuration)
+  static constexpr std::int64_t kDefaultMinDurationNs = 60LL * 1'000'000'000;
+  std::int64_t min_duration() const { return min_duration_ns.value_or(kDefaultMinDurationNs); }
+  bool operator==(const Performance&) const = default;
+};
+
 struct Policy {
   std::string origin;                           // the file name (or "<string>"), for messages
   std::map<std::string, Class> classes;         // by name
@@ -97,7 +116,10 @@ struct Policy {
   Storage capacity;                             // [capacity]: thresholds for every place
   Storage repository;                           // [repository]
   std::map<std::string, Storage> destinations;  // [destination."URL"], by URL as written
+  Performance performance;                      // [performance]
   const Class* find(std::string_view name) const;
+  // [performance] with the class's slow-run and min-throughput over it (`cls` may be null).
+  Performance performance_for(const Class* cls) const;
   // True when the policy has a [capacity], [repository] or [destination."URL"] table:
   // `cairn status` then reports capacity and cost.
   bool has_capacity() const;

@@ -436,6 +436,12 @@ TEST_CASE(
   CHECK(last[1].source == "db");
   CHECK(last[1].metrics.duration_ms == 500u);
   CHECK(c.last_runs("cairn-push").value().size() == 1);  // one group: source ""
+  // The two newest per group, newest first: app's failure, then its older success.
+  auto two = c.last_runs("cairn-pack", 2).value();
+  REQUIRE(two.size() == 3);
+  CHECK(two[0].id == a2);
+  CHECK(two[1].id == a1);
+  CHECK(two[2].id == d1);
 
   auto moved = c.last_transfers().value();
   REQUIRE(moved.size() == 3);

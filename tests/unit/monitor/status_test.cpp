@@ -507,11 +507,14 @@ TEST_CASE(
   CHECK_THAT(json, Catch::Contains("\"last_run\":{\"time\":"));
   CHECK_THAT(json, Catch::Contains("\"duration_seconds\":2.0,\"files\":12,\"bytes_read\":6000000,"
                                    "\"bytes_new\":200,\"bytes_stored\":80,"
-                                   "\"throughput_bytes_per_second\":3000000.0}"));
+                                   "\"throughput_bytes_per_second\":3000000.0,"
+                                   "\"median_duration_seconds\":null,\"baseline_runs\":1,"
+                                   "\"slow\":false,\"warnings\":[]}"));
   CHECK_THAT(json, Catch::Contains("{\"schema\":\"cairn.status.transfer/1\",\"destination\":"
                                    "\"file:///mnt/nas\",\"direction\":\"restore\""));
   CHECK_THAT(json, Catch::Contains("\"bytes\":6000000,\"duration_seconds\":0.0,"
-                                   "\"rate_bytes_per_second\":null}"));
+                                   "\"rate_bytes_per_second\":null,\"slow\":false,"
+                                   "\"warning\":null}"));
 
   std::set<std::string> typed;
   auto samples = parse_exposition(format_status_prometheus(*r), typed);

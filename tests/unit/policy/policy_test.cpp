@@ -116,7 +116,7 @@ TEST_CASE("policy::parse: refuses an unknown key with its line and name", "[poli
 TEST_CASE("policy::parse: refuses an unknown top-level key or table", "[policy]") {
   CHECK(error_of("version = 1\n") ==
         "policy 'test.toml' line 1: unknown key 'version' (only [class.NAME], [notify], "
-        "[capacity], [repository] and [destination.\"URL\"] tables belong here)");
+        "[capacity], [repository], [destination.\"URL\"] and [performance] tables belong here)");
   CHECK(error_of("[classes.daily]\nkeep-last = 1\n").find("line 1: unknown key 'classes'") !=
         std::string::npos);
 }
@@ -456,4 +456,54 @@ TEST_CASE("policy::parse: capacity values out of range or of the wrong kind", "[
         "of at least 0 (the price of a GiB read)");
   CHECK(error_of("[destination.\"s3://b\"]\nprice-put = 1\n")
             .find("unknown key 'price-put' in [destination.\"s3://b\"]") != std::string::npos);
+}
+
+TEST_CASE("policy::parse: [performance] and a class's own slow-run and min-throughput",
+          "[policy]") {
+  auto p = policy::parse(
+               "[performance]\nslow-run = 3\nmin-throughput = \"20MiB/s\"\n"
+               "min-transfer-rate = \"512K/s\"\nmin-duration = \"5m\"\n\n"
+               "[class.db]\nslow-run = 1.5\nmin-throughput = \"1G/s\"\n\n[class.files]\n",
+               "test.toml")
+               .value();
+  CHECK(p.performance.line == 1);
+  CHECK(p.performance.slow_run == 3.0);
+  CHECK(p.performance.min_throughput == 20u << 20);
+  CHECK(p.performance.min_transfer_rate == 512u << 10);
+  CHECK(p.performance.min_duration() == 300 * 1'000'000'000LL);
+  const auto db = p.performance_for(p.find("db"));
+  CHECK(db.slow_run == 1.5);
+  CHECK(db.min_throughput == 1u << 30);
+  CHECK(db.min_transfer_rate == 512u << 10);  // [performance] only
+  const auto files = p.performance_for(p.find("files"));
+  CHECK(files == p.performance);
+  CHECK(p.performance_for(nullptr) == p.performance);
+  // Without the table: nothing is checked, and a run shorter than a minute is never slow.
+  auto none = policy::parse("[class.db]\n", "test.toml").value();
+  CHECK(none.performance.line == 0);
+  CHECK_FALSE(none.performance.slow_run);
+  CHECK(none.performance.min_duration() == 60 * 1'000'000'000LL);
+}
+
+TEST_CASE("policy::parse: performance values out of range or of the wrong kind", "[policy]") {
+  for (const char* bad : {"1", "0.5", "-3", "1001", "\"3\"", "true"})
+    CHECK(error_of(fmt::format("[performance]\nslow-run = {}\n", bad)) ==
+          "policy 'test.toml' line 2: 'slow-run' in [performance] must be a number above 1 and at "
+          "most 1000 (how many times the median duration), such as 3");
+  for (const char* bad : {"\"20MiB\"", "\"0/s\"", "\"fast/s\"", "20", "\"/s\""})
+    CHECK(error_of(fmt::format("[performance]\nmin-transfer-rate = {}\n", bad)) ==
+          "policy 'test.toml' line 2: 'min-transfer-rate' in [performance] must be a rate such as "
+          "\"20MiB/s\" (a size a second, above 0)");
+  CHECK(
+      error_of("[class.db]\nmin-throughput = \"1M\"\n")
+          .starts_with("policy 'test.toml' line 2: 'min-throughput' in [class.db] must be a rate"));
+  CHECK(error_of("[class.db]\nmin-transfer-rate = \"1M/s\"\n") ==
+        "policy 'test.toml' line 2: unknown key 'min-transfer-rate' in [class.db]");
+  CHECK(error_of("[performance]\nslow = 3\n") ==
+        "policy 'test.toml' line 2: unknown key 'slow' in [performance] (only 'slow-run', "
+        "'min-throughput', 'min-transfer-rate' and 'min-duration')");
+  CHECK(error_of("[performance]\nmin-duration = \"0s\"\n").find("'min-duration'") !=
+        std::string::npos);
+  CHECK(error_of("performance = 3\n") ==
+        "policy 'test.toml' line 1: 'performance' must be a table, not an integer");
 }

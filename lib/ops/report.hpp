@@ -8,7 +8,8 @@
 // or since a time. One document, "cairn.report/1" (its JSON Schema: docs/schema/
 // cairn.report-1.json), written as text for people, as JSON, or one table of it as CSV
 // (cairn(1) REPORT).
-// Depends on: catalog, policy, repo, crypto (slot headers). Threads: plain functions.
+// Depends on: catalog, policy, repo, crypto (slot headers), audit (the text and CSV).
+// Threads: plain functions.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/observer.hpp"
 #include "io/file.hpp"
@@ -25,10 +25,6 @@
 
 namespace cairn::ops {
 
-// The tables `cairn report --csv TABLE` writes, in the order the text report shows them.
-inline constexpr std::string_view kReportTables[] = {
-    "classes", "placements", "key-slots", "generations", "checks", "holds", "audit"};
-
 struct ReportOptions {
   RepoOptions repo;
   // --policy / CAIRN_POLICY: must exist and parse; without one, /etc/cairn/policy.toml when it
@@ -36,7 +32,7 @@ struct ReportOptions {
   std::optional<std::filesystem::path> policy;
   std::optional<std::string> since;    // the audit trail from this time (or duration ago) on
   bool json = false;                   // the cairn.report/1 document
-  std::optional<std::string> csv;      // one table of kReportTables as CSV (RFC 4180)
+  std::optional<std::string> csv;      // one table of audit::kReportTables as CSV (RFC 4180)
   std::optional<std::int64_t> now_ns;  // the clock (for tests); default: now
 };
 
@@ -44,10 +40,5 @@ struct ReportOptions {
 // the policy's error when a named policy is missing or broken. The report itself judges
 // nothing: it exits 0 whatever it says (cairn status is the one that exits 5).
 Result<Outcome> report(const ReportOptions& o, io::Writer& out, Observer& obs);
-
-// One CSV record (RFC 4180): fields holding a comma, a quote, CR or LF are quoted, quotes
-// doubled; the record ends with CRLF. Values are written as they are (nothing is escaped for
-// spreadsheets' formulas).
-std::string csv_record(const std::vector<std::string>& fields);
 
 }  // namespace cairn::ops

@@ -54,7 +54,8 @@ TEST_CASE("monitor::run_warnings: slow-run against the median, min-throughput, m
           "[monitor]") {
   const RunBaseline b = run_baseline({100'000, 100'000, 120'000});  // median 100 s
   // 5x the median: slow with slow-run 3, not with slow-run 6.
-  auto w = run_warnings(run(0, 500'000, 1), b, perf(3, std::nullopt), "cairn-pack of 'app' (daily)");
+  auto w =
+      run_warnings(run(0, 500'000, 1), b, perf(3, std::nullopt), "cairn-pack of 'app' (daily)");
   REQUIRE(w.size() == 1);
   CHECK(w[0] ==
         "slow run: cairn-pack of 'app' (daily) at 2027-01-15T08:00:00Z took 8m20s, 5.0x the median "
@@ -70,8 +71,9 @@ TEST_CASE("monitor::run_warnings: slow-run against the median, min-throughput, m
   const std::uint64_t mib = 1 << 20;
   auto t = run_warnings(run(0, 100'000, 100 * mib), b, perf(std::nullopt, 2 * mib), "x");
   REQUIRE(t.size() == 1);
-  CHECK(t[0] == "slow run: x at 2027-01-15T08:00:00Z read 1.0MiB/s in 1m40s, below min-throughput "
-                "2.0MiB/s");
+  CHECK(t[0] ==
+        "slow run: x at 2027-01-15T08:00:00Z read 1.0MiB/s in 1m40s, below min-throughput "
+        "2.0MiB/s");
   CHECK(run_warnings(run(0, 100'000, 100 * mib), b, perf(std::nullopt, mib), "x").empty());
   // Both at once.
   CHECK(run_warnings(run(0, 500'000, 100 * mib), b, perf(3, 2 * mib), "x").size() == 2);
@@ -95,8 +97,8 @@ TEST_CASE("monitor::transfer_warning: below min-transfer-rate, long enough", "[m
   CHECK_FALSE(transfer_warning(t, perf(3, std::nullopt)));  // no min-transfer-rate
   t.transfer.direction = catalog::Direction::restore;
   t.tool = "cairn-restore";
-  CHECK(transfer_warning(t, perf(std::nullopt, 1 << 20))->starts_with(
-      "slow restore: cairn-restore from 'sftp://nas/cairn' at "));
+  CHECK(transfer_warning(t, perf(std::nullopt, 1 << 20))
+            ->starts_with("slow restore: cairn-restore from 'sftp://nas/cairn' at "));
   t.transfer.duration_ms = 30'000;  // shorter than a minute
   t.transfer.bytes = 1;
   CHECK_FALSE(transfer_warning(t, perf(std::nullopt, 1 << 20)));

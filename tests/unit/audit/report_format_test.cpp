@@ -1,13 +1,13 @@
-// ops::csv_record, the CSV quoting of `cairn report --csv` (RFC 4180): a field is quoted only
+// audit::csv_record, the CSV quoting of `cairn report --csv` (RFC 4180): a field is quoted only
 // when it holds a comma, a quote, CR or LF; quotes inside are doubled; records end with CRLF.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "ops/report.hpp"
+#include "audit/report_format.hpp"
 
-using cairn::ops::csv_record;
+using cairn::audit::csv_record;
 
 TEST_CASE("csv_record leaves plain fields as they are") {
   CHECK(csv_record({"id", "time", "user"}) == "id,time,user\r\n");

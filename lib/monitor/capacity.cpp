@@ -172,6 +172,9 @@ Result<CapacityReport> gather_capacity(catalog::Catalog& cat, const policy::Poli
   };
   std::map<Key, std::map<std::string, Share>> group_at;  // by place ("" = local)
   CAIRN_TRY_ASSIGN(const auto sets, cat.list_sets());
+  CAIRN_TRY_ASSIGN(const auto spaces, cat.destination_spaces());
+  std::map<std::string, const catalog::DestinationSpace*> recorded;
+  for (const auto& sp : spaces) recorded[sp.destination] = &sp;
   std::vector<hash::PackId> packs;
   for (const auto& s : sets) {
     if (need_packs) {
@@ -228,6 +231,12 @@ Result<CapacityReport> gather_capacity(catalog::Catalog& cat, const policy::Poli
     std::optional<FsFigures> fs;
     auto u = backend::parse_url(name);
     if (!quota && probe && u && u->scheme == backend::Url::Scheme::file) fs = probe(u->path);
+    if (const auto rec = recorded.find(name); !quota && !fs && rec != recorded.end()) {
+      const catalog::DestinationSpace& sp = *rec->second;
+      fs = FsFigures{sp.size, sp.used, sp.avail};
+      l.measured_ns = sp.measured_ns;
+      l.stale = now_ns - sp.measured_ns > kSpaceStaleNs;
+    }
     const auto it = at.find(name);
     evaluate(l, it == at.end() ? Stored{} : it->second, fs, quota, now_ns);
     r.places.push_back(std::move(l));

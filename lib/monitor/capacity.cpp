@@ -17,7 +17,8 @@ namespace cairn::monitor {
 namespace {
 
 constexpr std::int64_t kDay = 86400LL * 1'000'000'000;
-constexpr double kMaxForecastDays = 1000.0 * 365;  // beyond this, "never"
+// Beyond this, "never" (and its nanoseconds still fit an int64, which ends near 292 years).
+constexpr double kMaxForecastDays = 100.0 * 365;
 
 // What the catalog says of one place: the sets not pruned there, and the growth.
 struct Stored {

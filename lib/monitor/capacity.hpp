@@ -38,7 +38,7 @@ double growth_per_day(std::uint64_t window_bytes, std::optional<std::int64_t> fi
                       std::int64_t now_ns);
 
 // When `free_bytes` are filled at `per_day` bytes a day (linear, from now): 0 when nothing is
-// free, nullopt ("never") when the rate is not above zero or the time exceeds 1000 years.
+// free, nullopt ("never") when the rate is not above zero or the time exceeds 100 years.
 std::optional<std::int64_t> time_to_full_ns(std::uint64_t free_bytes, double per_day);
 
 // The cost of keeping `bytes` for a month at `price_gb_month` per GiB.

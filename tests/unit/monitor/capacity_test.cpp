@@ -61,7 +61,10 @@ TEST_CASE("monitor::time_to_full_ns: free bytes over the daily growth; no growth
   CHECK_FALSE(time_to_full_ns(1000, 0));
   CHECK_FALSE(time_to_full_ns(1000, -50));  // shrinking
   CHECK_FALSE(time_to_full_ns(1000, std::nan("")));
-  CHECK_FALSE(time_to_full_ns(UINT64_MAX, 1));  // beyond 1000 years
+  CHECK_FALSE(time_to_full_ns(UINT64_MAX, 1));  // beyond 100 years
+  // 500 years (52 GiB free at 300 KiB a day) is never, not an int64 overflow that reads "full".
+  CHECK_FALSE(time_to_full_ns(56'000'000'000, 307'000));
+  CHECK(time_to_full_ns(99 * 365, 1) == 99 * 365 * kD);
 }
 
 TEST_CASE("monitor::growth_per_day: the window's bytes over the window or the sets' age",

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,16 @@ struct ObjectInfo {
   std::uint64_t size = 0;
 };
 
+// How large the file system holding a place is, as `df -B1 --output=size,used,avail` says:
+// size = f_blocks, used = f_blocks - f_bfree, avail = f_bavail (times f_frsize).
+struct SpaceFigures {
+  std::uint64_t size = 0, used = 0, avail = 0;
+  bool operator==(const SpaceFigures&) const = default;
+};
+// statvfs of the file system holding `p`, or of its nearest existing parent (a directory not
+// made yet); nullopt when it cannot be read.
+std::optional<SpaceFigures> fs_space(const std::filesystem::path& p);
+
 struct Properties {
   unsigned max_connections = 4;
   bool local = false;  // a directory on this host (fs paths usable for direct reads)
@@ -86,6 +97,11 @@ class Backend {
   // A hint: these objects will be read whole, roughly in this order (a restore of a whole
   // set from a remote copy). A read cache fetches them ahead; others ignore it.
   virtual void will_read(const std::vector<Key>& keys) { (void)keys; }
+  // The free space where the objects live, when the storage can tell: a local directory's
+  // file system (statvfs), an SFTP server's (the statvfs@openssh.com extension). nullopt:
+  // it cannot (buckets have no free space; the policy's quota applies). Errors: the storage
+  // could not be reached (Errc::network, Errc::auth).
+  virtual Result<std::optional<SpaceFigures>> space() { return std::optional<SpaceFigures>{}; }
   virtual Status remove_many(const std::vector<Key>& keys,
                              const std::function<Status(const Key&)>& removed) {
     for (const auto& k : keys) {

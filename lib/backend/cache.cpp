@@ -60,6 +60,7 @@ class PackCache final : public Backend {
   }
   Status put_file(const Key& k, const fs::path& src) override { return inner_->put_file(k, src); }
   Result<std::optional<ObjectInfo>> stat(const Key& k) override { return inner_->stat(k); }
+  Result<std::optional<SpaceFigures>> space() override { return inner_->space(); }
   Status list(Kind kind, const std::function<Status(const ObjectInfo&)>& each) override {
     return inner_->list(kind, each);
   }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,6 +59,7 @@ class LocalBackend final : public Backend {
 
   Properties properties() const override { return Properties{8, true}; }
   std::string location() const override { return root_.string(); }
+  Result<std::optional<SpaceFigures>> space() override { return fs_space(root_); }
 
   Status put(const Key& k, ByteView body, bool no_replace) override {
     CAIRN_TRY(check(k));
@@ -362,6 +364,23 @@ class LocalBackend final : public Backend {
 };
 
 }  // namespace
+
+std::optional<SpaceFigures> fs_space(const fs::path& p) {
+  std::error_code ec;
+  fs::path at = fs::absolute(p, ec).lexically_normal();
+  if (ec) return std::nullopt;
+  for (;;) {
+    struct statvfs v {};
+    if (::statvfs(at.c_str(), &v) == 0) {
+      const std::uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
+      return SpaceFigures{static_cast<std::uint64_t>(v.f_blocks) * unit,
+                          static_cast<std::uint64_t>(v.f_blocks - v.f_bfree) * unit,
+                          static_cast<std::uint64_t>(v.f_bavail) * unit};
+    }
+    if (errno != ENOENT || at == at.parent_path()) return std::nullopt;
+    at = at.parent_path();
+  }
+}
 
 Result<std::unique_ptr<Backend>> open_local(const std::filesystem::path& where, bool create) {
   return open_local(where, create, 0);

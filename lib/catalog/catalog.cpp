@@ -20,7 +20,7 @@ namespace {
 
 // index + 1 == PRAGMA user_version. Never edit a shipped entry: append a new one, and
 // document it in cairn-catalog(5) with a frozen fixture under tests/data/catalogs/.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta(
@@ -165,6 +165,18 @@ CREATE TABLE run_transfer(
   PRIMARY KEY(run_id, destination, direction)
 ) WITHOUT ROWID;
 CREATE INDEX run_transfer_destination ON run_transfer(destination, direction);
+)sql",
+    // 8: the free space each destination's storage reported at the end of the newest push
+    // that could measure it (a local directory's or an SFTP server's file system), for the
+    // capacity of `cairn status`, which reads no remote storage. One row a destination.
+    R"sql(
+CREATE TABLE destination_space(
+  destination TEXT PRIMARY KEY,
+  size        INTEGER NOT NULL CHECK(size >= 0),
+  used        INTEGER NOT NULL CHECK(used >= 0),
+  avail       INTEGER NOT NULL CHECK(avail >= 0),
+  measured_ns INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -121,6 +121,15 @@ struct LastTransfer {
   bool operator==(const LastTransfer&) const = default;
 };
 
+// The free space a destination's storage reported when a push last measured it (table
+// destination_space): the figures of its file system, as `df -B1` shows them.
+struct DestinationSpace {
+  std::string destination;  // backend::canonical_name, as placements name it
+  std::uint64_t size = 0, used = 0, avail = 0;
+  std::int64_t measured_ns = 0;
+  bool operator==(const DestinationSpace&) const = default;
+};
+
 // One verification: structure check, --read-data, or a restore drill (with its measured RTO).
 struct VerifyRecord {
   std::int64_t id = 0;                // assigned by record_verify()
@@ -313,6 +322,12 @@ class Catalog {
   Status put_alert_state(const AlertRecord& r);
   // Removes the row of `key` (nothing when there is none).
   Status clear_alert_state(std::string_view key);
+
+  // --- destination space (space.cpp) ---
+  // Replaces the row of s.destination. Errc::bad_input for a figure above INT64_MAX.
+  Status record_space(const DestinationSpace& s);
+  // Every destination's newest figures, by destination.
+  Result<std::vector<DestinationSpace>> destination_spaces();
 
   // --- status queries (status.cpp), for `cairn status` ---
   // Runs started at or after `since_ns`, counted per tool, source and class (sorted by them).

@@ -17,7 +17,8 @@ namespace cairn::monitor {
 namespace {
 
 constexpr std::int64_t kDay = 86400LL * 1'000'000'000;
-constexpr double kMaxForecastDays = 1000.0 * 365;  // beyond this, "never"
+// Beyond this, "never" (and its nanoseconds still fit an int64, which ends near 292 years).
+constexpr double kMaxForecastDays = 100.0 * 365;
 
 // What the catalog says of one place: the sets not pruned there, and the growth.
 struct Stored {
@@ -172,6 +173,9 @@ Result<CapacityReport> gather_capacity(catalog::Catalog& cat, const policy::Poli
   };
   std::map<Key, std::map<std::string, Share>> group_at;  // by place ("" = local)
   CAIRN_TRY_ASSIGN(const auto sets, cat.list_sets());
+  CAIRN_TRY_ASSIGN(const auto spaces, cat.destination_spaces());
+  std::map<std::string, const catalog::DestinationSpace*> recorded;
+  for (const auto& sp : spaces) recorded[sp.destination] = &sp;
   std::vector<hash::PackId> packs;
   for (const auto& s : sets) {
     if (need_packs) {
@@ -228,6 +232,12 @@ Result<CapacityReport> gather_capacity(catalog::Catalog& cat, const policy::Poli
     std::optional<FsFigures> fs;
     auto u = backend::parse_url(name);
     if (!quota && probe && u && u->scheme == backend::Url::Scheme::file) fs = probe(u->path);
+    if (const auto rec = recorded.find(name); !quota && !fs && rec != recorded.end()) {
+      const catalog::DestinationSpace& sp = *rec->second;
+      fs = FsFigures{sp.size, sp.used, sp.avail};
+      l.measured_ns = sp.measured_ns;
+      l.stale = now_ns - sp.measured_ns > kSpaceStaleNs;
+    }
     const auto it = at.find(name);
     evaluate(l, it == at.end() ? Stored{} : it->second, fs, quota, now_ns);
     r.places.push_back(std::move(l));

@@ -1,9 +1,10 @@
 // lib/monitor/capacity.hpp: capacity forecast and storage cost for `cairn status`
 // (cairn-policy(5) "Capacity and cost"): for the local repository and each destination, how
-// full it is (statvfs for a local file system, else the policy's quota against what the
-// catalog says cairn stored there), how fast cairn's sets grow there, when it is full at that
-// rate, and which thresholds ([capacity] warn, warn-within) that crosses; and per source and
-// class, the monthly cost of the sets not pruned at the policy's prices.
+// full it is (the policy's quota against what the catalog says cairn stored there, else
+// statvfs for a local file system, else the figures a push measured), how fast cairn's sets
+// grow there, when it is full at that rate, and which thresholds ([capacity] warn,
+// warn-within) that crosses; and per source and class, the monthly cost of the sets not
+// pruned at the policy's prices.
 // Depends on: catalog, policy, backend (canonical destination names). Threads: plain functions.
 #pragma once
 
@@ -15,7 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/backend.hpp"
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "catalog/catalog.hpp"
 #include "policy/policy.hpp"
 
@@ -23,13 +26,10 @@ namespace cairn::monitor {
 
 inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;  // prices are per GiB and month
 
-// What statvfs says of the file system holding a path, as `df -B1 --output=size,used,avail`:
-// size = f_blocks, used = f_blocks - f_bfree, avail = f_bavail (times f_frsize).
-struct FsFigures {
-  std::uint64_t size = 0, used = 0, avail = 0;
-};
-// Reads the figures of the file system holding a path (ops/status.cpp: statvfs); nullopt
-// when it cannot.
+// What statvfs says of the file system holding a path, as `df -B1 --output=size,used,avail`.
+using FsFigures = backend::SpaceFigures;
+// Reads the figures of the file system holding a path (backend::fs_space); nullopt when it
+// cannot.
 using FsProbe = std::function<std::optional<FsFigures>(const std::filesystem::path&)>;
 
 // The growth rate: `window_bytes` stored over the status window (kStatusWindowNs), or over
@@ -38,7 +38,7 @@ double growth_per_day(std::uint64_t window_bytes, std::optional<std::int64_t> fi
                       std::int64_t now_ns);
 
 // When `free_bytes` are filled at `per_day` bytes a day (linear, from now): 0 when nothing is
-// free, nullopt ("never") when the rate is not above zero or the time exceeds 1000 years.
+// free, nullopt ("never") when the rate is not above zero or the time exceeds 100 years.
 std::optional<std::int64_t> time_to_full_ns(std::uint64_t free_bytes, double per_day);
 
 // The cost of keeping `bytes` for a month at `price_gb_month` per GiB.
@@ -50,6 +50,9 @@ std::optional<double> price_of(const policy::Policy& pol, std::string_view desti
 // True when the policy sets a price for the repository or some destination.
 bool has_prices(const policy::Policy& pol);
 
+// Figures a push recorded (catalog::DestinationSpace) older than this are shown, flagged stale.
+inline constexpr std::int64_t kSpaceStaleNs = kNsPerWeek;
+
 enum class SizeFrom : std::uint8_t { filesystem, quota, unknown };
 std::string_view to_string(SizeFrom s);  // "filesystem", "quota", "unknown"
 
@@ -59,6 +62,11 @@ struct CapacityLine {
   std::string target;       // "repository", or the destination (backend::canonical_name)
   SizeFrom size_from = SizeFrom::unknown;
   std::optional<std::uint64_t> size, used, free;  // bytes; unset when SizeFrom::unknown
+  // SizeFrom::filesystem from the figures the newest push recorded (a remote destination, or
+  // a local one statvfs cannot read now): when they were measured, and whether that is more
+  // than kSpaceStaleNs ago. Unset when the figures were read now.
+  std::optional<std::int64_t> measured_ns;
+  bool stale = false;
   std::uint64_t stored = 0;          // bytes the sets not pruned there hold (the catalog's sum)
   double growth_per_day = 0;         // of the sets stored there (the catalog), bytes a day
   std::optional<double> used_ratio;  // used / (used + free), in [0, 1]
@@ -93,9 +101,10 @@ struct CapacityReport {
 
 // The repository at `repo` (its file system via `probe` unless [repository] sets a quota),
 // and every destination the policy names ([destination."URL"] or a class's destinations) or
-// a set was pushed to: local ones (file://, a path) by `probe` unless a quota is set, remote
-// ones by their quota only (the status reads no remote storage). Thresholds: a place warns
-// when used_ratio reaches warn, or when it is full within warn-within.
+// a set was pushed to: unless a quota is set, local ones (file://, a path) by `probe`, and
+// those it cannot read and remote ones by the figures the newest push recorded
+// (Catalog::destination_spaces; the status reads no remote storage). Thresholds: a place
+// warns when used_ratio reaches warn, or when it is full within warn-within.
 Result<CapacityReport> gather_capacity(catalog::Catalog& cat, const policy::Policy& pol,
                                        const std::filesystem::path& repo, const FsProbe& probe,
                                        std::int64_t now_ns);

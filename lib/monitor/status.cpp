@@ -259,6 +259,14 @@ std::string full_in_cell(const CapacityLine& c) {
   return c.size ? "never" : "-";
 }
 
+// "filesystem", or with recorded figures "filesystem as of TIME" (and " (stale)").
+std::string size_from_cell(const CapacityLine& c) {
+  std::string out(to_string(c.size_from));
+  if (c.measured_ns) out += " as of " + format_time(*c.measured_ns);
+  if (c.stale) out += " (stale)";
+  return out;
+}
+
 // The capacity table (and the cost table, with a price) of format_status_table.
 std::string capacity_tables(const CapacityReport& cap, const StatusReport& r, bool exact) {
   const auto size = [exact](std::optional<std::uint64_t> n) -> std::string {
@@ -269,12 +277,12 @@ std::string capacity_tables(const CapacityReport& cap, const StatusReport& r, bo
   rows.push_back({"PLACE", "SIZE-FROM", "STORED", "USED", "SIZE", "USE", "GROWTH/DAY", "FULL-IN",
                   "COST/MONTH", "RESTORE", "STATUS"});
   for (const auto& c : cap.places)
-    rows.push_back(
-        {shown(c.target), std::string(to_string(c.size_from)), size(c.stored), size(c.used),
-         size(c.size), c.used_ratio ? fmt::format("{:.0f}%", std::floor(*c.used_ratio * 100)) : "-",
-         size(static_cast<std::uint64_t>(std::llround(c.growth_per_day))), full_in_cell(c),
-         c.cost_monthly ? money(*c.cost_monthly) : "-",
-         c.restore_cost ? money(*c.restore_cost) : "-", c.warnings.empty() ? "ok" : "warning"});
+    rows.push_back({shown(c.target), size_from_cell(c), size(c.stored), size(c.used), size(c.size),
+                    c.used_ratio ? fmt::format("{:.0f}%", std::floor(*c.used_ratio * 100)) : "-",
+                    size(static_cast<std::uint64_t>(std::llround(c.growth_per_day))),
+                    full_in_cell(c), c.cost_monthly ? money(*c.cost_monthly) : "-",
+                    c.restore_cost ? money(*c.restore_cost) : "-",
+                    c.warnings.empty() ? "ok" : "warning"});
   std::string out = "\n" + columns(rows);
   if (!cap.priced) return out;
   std::vector<std::vector<std::string>> costs;
@@ -396,6 +404,8 @@ Json capacity_json(const CapacityLine& c, const StatusReport& r) {
   j["size_bytes"] = opt_bytes(c.size);
   j["used_bytes"] = opt_bytes(c.used);
   j["free_bytes"] = opt_bytes(c.free);
+  j["measured_time"] = c.measured_ns ? Json(format_time(*c.measured_ns)) : Json(nullptr);
+  j["measured_stale"] = c.stale;
   j["stored_bytes"] = c.stored;
   j["used_ratio"] = opt_num(c.used_ratio);
   j["growth_bytes_per_day"] = c.growth_per_day;
@@ -893,6 +903,10 @@ std::string format_status_prometheus(const StatusReport& r) {
        "Size of where sets are stored: the file system's, or the policy's quota.",
        {}},
       {"cairn_capacity_free_bytes", "gauge", "Bytes left where sets are stored.", {}},
+      {"cairn_capacity_measured_timestamp_seconds",
+       "gauge",
+       "When a push last measured the free space of a destination it is read from.",
+       {}},
       {"cairn_capacity_growth_bytes_per_day",
        "gauge",
        "Bytes a day the sets stored there grew by over the last 30 days.",
@@ -1054,6 +1068,8 @@ std::string format_status_prometheus(const StatusReport& r) {
       if (c.used) sample(fam("cairn_capacity_used_bytes"), ls, static_cast<double>(*c.used));
       if (c.size) sample(fam("cairn_capacity_total_bytes"), ls, static_cast<double>(*c.size));
       if (c.free) sample(fam("cairn_capacity_free_bytes"), ls, static_cast<double>(*c.free));
+      if (c.measured_ns)
+        sample(fam("cairn_capacity_measured_timestamp_seconds"), ls, seconds(*c.measured_ns));
       sample(fam("cairn_capacity_growth_bytes_per_day"), ls, c.growth_per_day);
       if (c.size)
         sample(fam("cairn_capacity_full_seconds"), ls,

@@ -93,6 +93,14 @@ size_t header_cb(char* buf, size_t size, size_t nitems, void* userp) {
   return n;
 }
 
+size_t text_cb(char* buf, size_t size, size_t nitems, void* userp) {
+  auto* text = static_cast<std::string*>(userp);
+  const std::size_t n = size * nitems;
+  constexpr std::size_t kMaxText = 64u << 10;
+  text->append(buf, std::min(n, kMaxText - std::min(kMaxText, text->size())));
+  return n;
+}
+
 int ssh_key_cb(CURL*, const curl_khkey*, const curl_khkey*, curl_khmatch match, void*) {
   return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
 }
@@ -366,6 +374,8 @@ Result<Response> Client::attempt(Handle& h, const Request& r, std::string_view w
       curl_easy_setopt(c, CURLOPT_SSH_KNOWNHOSTS, s_.ssh_known_hosts.c_str());
       curl_easy_setopt(c, CURLOPT_SSH_KEYFUNCTION, ssh_key_cb);
     }
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, text_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.sftp_text);
     curl_easy_setopt(c, CURLOPT_NEW_FILE_PERMS, 0600L);
     curl_easy_setopt(c, CURLOPT_NEW_DIRECTORY_PERMS, 0700L);
     if (r.method == "PUT") {

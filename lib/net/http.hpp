@@ -77,6 +77,9 @@ struct Response {
   int curl_code = 0;
   std::string curl_error;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // SFTP: the text libcurl reports as headers (a quote command's answer, e.g. "statvfs"'s
+  // "f_bsize: 4096" lines); at most 64 KiB.
+  std::string sftp_text;
   Bytes body;
   std::int64_t content_length = -1;  // what the server announced (SFTP stat: the size)
   std::optional<std::string_view> header(std::string_view lower_name) const;

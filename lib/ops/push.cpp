@@ -73,6 +73,26 @@ struct Dest {
 
 std::string pid_namespace();  // below, with remove_stale_staging
 
+// Asks the destination how much room its storage has (backend::Backend::space: a local
+// directory's or an SFTP server's file system) and records it for `cairn status`. Neither a
+// failure to measure nor one to record fails the push: a -v line says why.
+void record_space(Dest& d, catalog::Catalog& cat, Observer& obs) {
+  auto figures = d.b->space();
+  if (!figures) {
+    obs.info(fmt::format("{}: free space not measured: {}", d.name, figures.error().message));
+    return;
+  }
+  if (!*figures) return;  // the storage cannot tell (a bucket)
+  const auto& f = **figures;
+  Status st = cat.record_space(catalog::DestinationSpace{backend::canonical_name(d.name), f.size,
+                                                         f.used, f.avail, now_ns()});
+  if (!st) {
+    obs.info(fmt::format("{}: free space not recorded: {}", d.name, st.error().message));
+    return;
+  }
+  obs.info(fmt::format("{}: {} bytes free of {}", d.name, f.avail, f.size));
+}
+
 class Pusher {
  public:
   Pusher(const PushOptions& o, repo::Repository& src, fs::path stage_dir, io::Writer& out,
@@ -743,6 +763,7 @@ Result<Outcome> push(const PushOptions& o, io::Reader& in, io::Writer& out, Obse
     }
     obs.info(fmt::format("{}: {} objects sent ({} bytes), {} already there ({} bytes), {} deleted",
                          d.name, d.sent, d.sent_bytes, d.skipped, d.skipped_bytes, d.removed));
+    record_space(d, *ctx.cat, obs);
     const auto took = d.first_start ? *d.last_end - *d.first_start : std::chrono::nanoseconds{0};
     res.transfers.push_back(catalog::TransferRecord{
         backend::canonical_name(d.name), catalog::Direction::push, d.sent_bytes,

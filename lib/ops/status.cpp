@@ -1,9 +1,6 @@
 #include "ops/status.hpp"
 
-#include <sys/statvfs.h>
-
-#include <cerrno>
-
+#include "backend/backend.hpp"
 #include "base/bytes.hpp"
 #include "base/time.hpp"
 #include "monitor/status.hpp"
@@ -15,20 +12,7 @@ namespace {
 
 // statvfs of `p`, or of its nearest existing parent (a destination not pushed to yet).
 std::optional<monitor::FsFigures> statvfs_figures(const std::filesystem::path& p) {
-  std::error_code ec;
-  std::filesystem::path at = std::filesystem::absolute(p, ec).lexically_normal();
-  if (ec) return std::nullopt;
-  for (;;) {
-    struct statvfs v {};
-    if (::statvfs(at.c_str(), &v) == 0) {
-      const std::uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
-      return monitor::FsFigures{static_cast<std::uint64_t>(v.f_blocks) * unit,
-                                static_cast<std::uint64_t>(v.f_blocks - v.f_bfree) * unit,
-                                static_cast<std::uint64_t>(v.f_bavail) * unit};
-    }
-    if (errno != ENOENT || at == at.parent_path()) return std::nullopt;
-    at = at.parent_path();
-  }
+  return backend::fs_space(p);
 }
 
 }  // namespace

@@ -328,6 +328,27 @@ TEST_CASE("backend::Sftp: large files and replacing a key object", "[backend][.s
   REQUIRE(be->remove(slot));
 }
 
+TEST_CASE("backend::Sftp: space is the server's file system, as statvfs reads it here",
+          "[backend][.sftp]") {
+  // The server runs on this host: its path is a local one too.
+  auto u = parse_url(env("CAIRN_TEST_SFTP_URL"));
+  REQUIRE(u);
+  auto be = open_ok(env("CAIRN_TEST_SFTP_URL"), options());
+  auto remote = be->space();
+  REQUIRE(remote);
+  REQUIRE(remote->has_value());
+  auto here = fs_space(u->path);
+  REQUIRE(here);
+  CHECK((*remote)->size == here->size);
+  // Others write meanwhile: allow 1 GiB of drift.
+  CHECK(std::llabs(static_cast<long long>((*remote)->avail - here->avail)) < (1ll << 30));
+  // A root that does not exist: the server refuses, so it cannot tell.
+  auto none = open_ok(fresh("CAIRN_TEST_SFTP_URL") + "/not/made", options());
+  auto missing = none->space();
+  REQUIRE(missing);
+  CHECK_FALSE(missing->has_value());
+}
+
 TEST_CASE("backend::Sftp: the host key pin is enforced", "[backend][.sftp]") {
   const std::string url = fresh("CAIRN_TEST_SFTP_URL");
   const Key k = Key::config();

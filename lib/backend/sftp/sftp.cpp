@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -92,6 +94,16 @@ class SftpBackend final : public RemoteBackend {
       CAIRN_TRY(emit(files, kind, sub.name, each));
     }
     return {};
+  }
+
+  // "statvfs ROOT" as a quote command: a server without the extension refuses it (nullopt).
+  Result<std::optional<SpaceFigures>> space() override {
+    const std::string what = fmt::format("cannot read the free space of '{}'", location());
+    CAIRN_TRY_ASSIGN(auto r,
+                     run_quote({"statvfs " + quote_path(root_.empty() ? "/" : root_)}, what));
+    if (r.curl_code == net::kQuoteFailed) return std::optional<SpaceFigures>{};
+    if (r.curl_code != 0) return result_error(r, what);
+    return parse_statvfs(r.sftp_text);
   }
 
   Status remove(const Key& k) override {
@@ -247,6 +259,42 @@ std::vector<Entry> parse_listing(std::string_view text) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+std::optional<SpaceFigures> parse_statvfs(std::string_view text) {
+  std::map<std::string, std::uint64_t, std::less<>> f;
+  bool started = false;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!started) {
+      started = line == "statvfs:";
+      continue;
+    }
+    if (line.empty()) break;  // the end of the answer
+    const std::size_t colon = line.find(": ");
+    if (colon == std::string_view::npos || !line.starts_with("f_")) return std::nullopt;
+    const std::string_view name = line.substr(0, colon), value = line.substr(colon + 2);
+    if (!std::all_of(name.begin() + 2, name.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+      return std::nullopt;
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (value.empty() || ec != std::errc{} || p != value.data() + value.size()) return std::nullopt;
+    if (!f.emplace(std::string(name), v).second) return std::nullopt;  // given twice
+  }
+  const auto get = [&](std::string_view n) -> std::optional<std::uint64_t> {
+    const auto it = f.find(n);
+    return it == f.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+  };
+  std::optional<std::uint64_t> unit = get("f_frsize");
+  if (!unit || *unit == 0) unit = get("f_bsize");
+  const auto blocks = get("f_blocks"), bfree = get("f_bfree"), bavail = get("f_bavail");
+  if (!unit || *unit == 0 || !blocks || !bfree || !bavail || *bfree > *blocks || *bavail > *blocks)
+    return std::nullopt;
+  if (*blocks > std::numeric_limits<std::uint64_t>::max() / *unit) return std::nullopt;
+  return SpaceFigures{*blocks * *unit, (*blocks - *bfree) * *unit, *bavail * *unit};
 }
 
 std::string quote_path(std::string_view path) {

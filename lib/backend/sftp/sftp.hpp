@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,14 @@ struct Entry {
   std::string name;
 };
 std::vector<Entry> parse_listing(std::string_view text);
+
+// The answer to the quote command "statvfs PATH" (OpenSSH's statvfs@openssh.com), as libcurl
+// reports it on the header callback: a "statvfs:" line, then "f_bsize: 4096"-style lines.
+// The figures as df shows them (SpaceFigures); nullopt when the text is not that answer: no
+// "statvfs:" line, a line after it that is not "f_NAME: DECIMAL", a field given twice, one of
+// f_frsize (or f_bsize), f_blocks, f_bfree, f_bavail missing, f_bfree or f_bavail above
+// f_blocks, or a product that overflows.
+std::optional<SpaceFigures> parse_statvfs(std::string_view text);
 
 // A path as an argument of a quote command: double-quoted, '"' and '\' escaped.
 std::string quote_path(std::string_view path);

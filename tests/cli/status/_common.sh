@@ -10,6 +10,8 @@
 #                                      status) and its exit status into ./status.rc
 #   status_field SOURCE CLASS EXPR     a Python expression over the cairn.status/1 line `r` of
 #                                      SOURCE and CLASS in ./status.json, printed
+#   cap_field TARGET EXPR              a Python expression over the cairn.status.capacity/1
+#                                      line `r` of TARGET in ./status.json, printed
 #   drill_ms FILE                      the restore_ms of the one drill, which succeeded, in the
 #                                      cairn-verify --json report FILE
 #   restore_cell MS                    how the status table shows a restore time of MS ms
@@ -47,6 +49,18 @@ status_json() {  # status_json [ARGS...]
   local rc=0
   cairn status --json "$@" >status.json 2>status.err || rc=$?
   echo "$rc" >status.rc
+}
+
+cap_field() {  # cap_field TARGET EXPR
+  "$CAIRN_PY" - status.json "$1" "$2" <<'PY'
+import json, sys
+path, target, expr = sys.argv[1:]
+rows = [json.loads(l) for l in open(path)]
+hit = [r for r in rows if r.get("schema") == "cairn.status.capacity/1" and r["target"] == target]
+if len(hit) != 1:
+    sys.exit("cap_field: %s is listed %d times" % (target, len(hit)))
+print(eval(expr, {"r": hit[0]}))
+PY
 }
 
 status_field() {  # status_field SOURCE CLASS EXPR

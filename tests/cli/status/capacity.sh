@@ -49,17 +49,6 @@ elif kind == "growth":
     print(sum(s["bytes_stored"] for s in sets if t(s) >= now - 30 * 86400) / (span / 86400))
 PY
 }
-cap_field() {  # cap_field TARGET EXPR: over the cairn.status.capacity/1 line of TARGET
-  "$CAIRN_PY" - status.json "$1" "$2" <<'PY'
-import json, sys
-path, target, expr = sys.argv[1:]
-rows = [json.loads(l) for l in open(path)]
-hit = [r for r in rows if r.get("schema") == "cairn.status.capacity/1" and r["target"] == target]
-if len(hit) != 1:
-    sys.exit("cap_field: %s is listed %d times" % (target, len(hit)))
-print(eval(expr, {"r": hit[0]}))
-PY
-}
 near() {  # near EXPECTED ACTUAL REL WHAT
   "$CAIRN_PY" -c 'import sys; e, a, r = map(float, sys.argv[1:4]); sys.exit(abs(e - a) > r * max(abs(e), 1))' \
     "$1" "$2" "$3" || die "$4: expected about $1, got $2"

@@ -117,3 +117,65 @@ TEST_CASE("backend::Sftp: a refused connection is a network error after the retr
   CHECK(st.error().code == Errc::network);
   CHECK_THAT(st.error().message, Catch::Contains("tried 3 times"));
 }
+
+TEST_CASE("backend::sftp::parse_statvfs: OpenSSH's answer as libcurl reports it", "[backend]") {
+  // What `curl -Q "statvfs /dir" -I sftp://...` printed against OpenSSH 9.2's sftp-server.
+  const std::string real =
+      "statvfs:\n"
+      "f_bsize: 4096\n"
+      "f_frsize: 4096\n"
+      "f_blocks: 66053021\n"
+      "f_bfree: 55136983\n"
+      "f_bavail: 14168259\n"
+      "f_files: 16777216\n"
+      "f_ffree: 16305111\n"
+      "f_favail: 16305111\n"
+      "f_fsid: 7300189421298360639\n"
+      "f_flag: 0\n"
+      "f_namemax: 255\n";
+  auto f = sftp::parse_statvfs(real);
+  REQUIRE(f);
+  // As `df -B1 --output=size,used,avail` shows the same file system.
+  CHECK(f->size == 66053021ull * 4096);
+  CHECK(f->used == (66053021ull - 55136983ull) * 4096);
+  CHECK(f->avail == 14168259ull * 4096);
+  // CRLF line ends, and text before the answer, change nothing.
+  std::string crlf;
+  for (char c : real) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  CHECK(sftp::parse_statvfs(crlf) == f);
+  CHECK(sftp::parse_statvfs("Content-Length: 0\n" + real) == f);
+  // f_frsize 0 (some servers): the block size is f_bsize.
+  auto frsize0 = sftp::parse_statvfs(
+      "statvfs:\nf_bsize: 512\nf_frsize: 0\nf_blocks: 100\n"
+      "f_bfree: 40\nf_bavail: 30\n");
+  REQUIRE(frsize0);
+  CHECK(*frsize0 == SpaceFigures{51200, 30720, 15360});
+}
+
+TEST_CASE("backend::sftp::parse_statvfs: garbled or partial answers cannot tell", "[backend]") {
+  const std::string head = "statvfs:\nf_bsize: 4096\nf_frsize: 4096\n";
+  const std::string tail = "f_bfree: 10\nf_bavail: 5\n";
+  CHECK(sftp::parse_statvfs(head + "f_blocks: 20\n" + tail));  // the well-formed baseline
+  for (const std::string& bad : {
+           std::string(""), std::string("garbage\x01\xff"),
+           head + "f_blocks: 20\n" + tail.substr(0, tail.find('\n') + 1),  // no f_bavail
+           "f_bsize: 4096\nf_frsize: 4096\nf_blocks: 20\n" + tail,         // no "statvfs:"
+           head + tail,                                                    // no f_blocks
+           head + "f_blocks: -20\n" + tail, head + "f_blocks: 20x\n" + tail,
+           head + "f_blocks: \n" + tail,
+           head + "f_blocks: 99999999999999999999999\n" + tail,  // above 2^64
+           head + "f_blocks: 20\nf_blocks: 21\n" + tail,         // given twice
+           head + "f_blocks: 20\nf_bfree 10\nf_bavail: 5\n",     // no ": "
+           head + "f_blocks: 20\nsomething: 1\n" + tail,
+           head + "f_blocks: 20\nf_Bfree: 10\nf_bavail: 5\n",
+           head + "f_blocks: 5\n" + tail,                               // f_bfree above f_blocks
+           "statvfs:\nf_bsize: 0\nf_frsize: 0\nf_blocks: 20\n" + tail,  // no block size
+           "statvfs:\nf_frsize: 4611686018427387904\nf_blocks: 20\n" + tail,  // overflows
+       }) {
+    INFO(bad);
+    CHECK_FALSE(sftp::parse_statvfs(bad));
+  }
+}

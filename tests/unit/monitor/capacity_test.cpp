@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "base/tempdir.hpp"
 #include "monitor/capacity.hpp"
 #include "monitor/status.hpp"
@@ -35,6 +37,13 @@ catalog::SetRecord make_set(std::uint8_t n, std::string source, std::int64_t sta
   return r;
 }
 
+// An empty catalog in `tmp`.
+catalog::Catalog open_catalog(const TempDir& tmp) {
+  auto opened = catalog::Catalog::open(tmp.path() / "cat.db", std::string(64, 'c'));
+  REQUIRE(opened);
+  return std::move(opened).value();
+}
+
 policy::Policy parsed(std::string_view toml) {
   auto p = policy::parse(toml, "t");
   REQUIRE(p);
@@ -52,7 +61,10 @@ TEST_CASE("monitor::time_to_full_ns: free bytes over the daily growth; no growth
   CHECK_FALSE(time_to_full_ns(1000, 0));
   CHECK_FALSE(time_to_full_ns(1000, -50));  // shrinking
   CHECK_FALSE(time_to_full_ns(1000, std::nan("")));
-  CHECK_FALSE(time_to_full_ns(UINT64_MAX, 1));  // beyond 1000 years
+  CHECK_FALSE(time_to_full_ns(UINT64_MAX, 1));  // beyond 100 years
+  // 500 years (52 GiB free at 300 KiB a day) is never, not an int64 overflow that reads "full".
+  CHECK_FALSE(time_to_full_ns(56'000'000'000, 307'000));
+  CHECK(time_to_full_ns(99 * 365, 1) == 99 * 365 * kD);
 }
 
 TEST_CASE("monitor::growth_per_day: the window's bytes over the window or the sets' age",
@@ -73,9 +85,7 @@ TEST_CASE("monitor::monthly_cost: GiB stored times the price", "[monitor][capaci
 TEST_CASE("monitor::gather_capacity: quota, file system, thresholds and cost",
           "[monitor][capacity]") {
   TempDir tmp = TempDir::create("cairn-capacity-").value();
-  auto opened = catalog::Catalog::open(tmp.path() / "cat.db", std::string(64, 'c'));
-  REQUIRE(opened);
-  catalog::Catalog& cat = *opened;
+  catalog::Catalog cat = open_catalog(tmp);
   // app: 2000 bytes 10 and 5 days ago, pushed to s3; db: 1000 bytes 40 days ago (outside the
   // window) and one pruned set of 500 bytes 2 days ago (counts for growth, not as stored).
   const auto a1 = make_set(1, "app", kNow - 10 * kD, 2000);
@@ -216,9 +226,7 @@ TEST_CASE("monitor::format_status_*: capacity and cost in the table, JSON and Pr
 
 TEST_CASE("monitor::gather_capacity: uploads and reads at request prices", "[monitor][capacity]") {
   TempDir tmp = TempDir::create("cairn-capacity-").value();
-  auto opened = catalog::Catalog::open(tmp.path() / "cat.db", std::string(64, 'c'));
-  REQUIRE(opened);
-  catalog::Catalog& cat = *opened;
+  catalog::Catalog cat = open_catalog(tmp);
   const auto pack = [](std::uint8_t n) {
     hash::PackId p;
     p.d.b.fill(0x44);
@@ -259,4 +267,97 @@ price-gb-out = 3
   CHECK(plain->places[0].objects == 0);
   CHECK_FALSE(plain->places[0].restore_cost);
   CHECK(*plain->places[0].cost_monthly == Approx(5000.0 / kGiB));
+}
+
+TEST_CASE("monitor::gather_capacity: a destination's space as the newest push recorded it",
+          "[monitor][capacity]") {
+  TempDir tmp = TempDir::create("cairn-capacity-").value();
+  catalog::Catalog cat = open_catalog(tmp);
+  const auto a1 = make_set(1, "app", kNow - 10 * kD, 2000);
+  REQUIRE(cat.insert_set(a1, {}));
+  for (const char* d : {"sftp://nas/backups", "s3://bucket/c", "sftp://quota/b"})
+    REQUIRE(cat.record_placement({a1.id, d, kNow - kD, std::nullopt}));
+  // An older figure replaced by a newer one; a bucket never has one.
+  REQUIRE(cat.record_space({"sftp://nas/backups", 1, 1, 0, kNow - 3 * kD}));
+  REQUIRE(cat.record_space({"sftp://nas/backups", 100'000, 40'000, 50'000, kNow - 2 * kD}));
+  REQUIRE(cat.record_space({"sftp://quota/b", 100'000, 90'000, 10'000, kNow - kD}));
+  REQUIRE(cat.record_space({"file:///mnt/gone", 8000, 2000, 6000, kNow - kD}));
+  auto spaces = cat.destination_spaces();
+  REQUIRE(spaces);
+  REQUIRE(spaces->size() == 3);
+  CHECK(spaces->at(1) ==
+        catalog::DestinationSpace{"sftp://nas/backups", 100'000, 40'000, 50'000, kNow - 2 * kD});
+  const auto pol = parsed(R"([capacity]
+warn = "50%"
+[destination."sftp://quota/b"]
+quota = "10K"
+[destination."file:///mnt/gone"]
+[destination."file:///mnt/here"]
+)");
+  // The probe reads /mnt/here now and cannot read /mnt/gone.
+  const FsProbe probe = [](const fs::path& p) -> std::optional<FsFigures> {
+    if (p == "/mnt/here") return FsFigures{9000, 3000, 6000};
+    if (p == "/srv/repo") return FsFigures{100, 10, 90};
+    return std::nullopt;
+  };
+  auto r = gather_capacity(cat, pol, "/srv/repo", probe, kNow);
+  REQUIRE(r);
+  REQUIRE(r->places.size() == 6);
+  const auto place = [&](std::string_view target) -> const CapacityLine& {
+    for (const auto& l : r->places)
+      if (l.target == target) return l;
+    FAIL("no place " << target);
+    return r->places.front();
+  };
+  const auto& gone = place("file:///mnt/gone");  // statvfs fails now: the recorded figures
+  CHECK(gone.size_from == SizeFrom::filesystem);
+  CHECK(gone.size == 8000u);
+  CHECK(gone.measured_ns == kNow - kD);
+  const auto& here = place("file:///mnt/here");  // read now: no time of measurement
+  CHECK(here.size_from == SizeFrom::filesystem);
+  CHECK(here.size == 9000u);
+  CHECK_FALSE(here.measured_ns);
+  CHECK_FALSE(here.stale);
+  const auto& s3 = place("s3://bucket/c");
+  CHECK(s3.size_from == SizeFrom::unknown);
+  CHECK_FALSE(s3.size);
+  CHECK_FALSE(s3.measured_ns);
+  const auto& nas = place("sftp://nas/backups");
+  CHECK(nas.size_from == SizeFrom::filesystem);
+  CHECK(nas.size == 100'000u);
+  CHECK(nas.used == 40'000u);
+  CHECK(nas.free == 50'000u);
+  CHECK(nas.used_ratio == Approx(40.0 / 90.0));
+  CHECK(nas.measured_ns == kNow - 2 * kD);
+  CHECK_FALSE(nas.stale);
+  CHECK(nas.warnings.empty());                  // 44% < 50%
+  const auto& quota = place("sftp://quota/b");  // the quota wins over the measured 90%
+  CHECK(quota.size_from == SizeFrom::quota);
+  CHECK(quota.size == 10240u);
+  CHECK(quota.used == 2000u);
+  CHECK_FALSE(quota.measured_ns);
+
+  // Six days later the figures are 8 days old: still shown, flagged stale.
+  auto later = gather_capacity(cat, pol, "/srv/repo", probe, kNow + 6 * kD);
+  REQUIRE(later);
+  for (const auto& l : later->places) {
+    if (l.target != "sftp://nas/backups") continue;
+    CHECK(l.size == 100'000u);
+    CHECK(l.stale);
+    StatusReport sr;
+    sr.generated_ns = kNow + 6 * kD;
+    CapacityReport cap;
+    cap.places.push_back(l);
+    sr.capacity = cap;
+    const std::string when = format_time(kNow - 2 * kD);
+    CHECK_THAT(format_status_table(sr, true),
+               Catch::Contains("filesystem as of " + when + " (stale)"));
+    CHECK_THAT(format_status_json(sr),
+               Catch::Contains(R"("measured_time":")" + when + R"(","measured_stale":true)"));
+    CHECK_THAT(
+        format_status_prometheus(sr),
+        Catch::Contains(fmt::format(
+            "cairn_capacity_measured_timestamp_seconds{{target=\"sftp://nas/backups\"}} {}\n",
+            (kNow - 2 * kD) / kS)));
+  }
 }

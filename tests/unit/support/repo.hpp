@@ -56,6 +56,7 @@ class ForwardingBackend : public backend::Backend {
     return b_->list(kind, each);
   }
   Status remove(const backend::Key& k) override { return b_->remove(k); }
+  Result<std::optional<backend::SpaceFigures>> space() override { return b_->space(); }
 
  protected:
   backend::Backend& inner() { return *b_; }

@@ -21,11 +21,18 @@ constexpr std::array<std::string_view, 8> kTypeNames{"file", "dir",    "symlink"
 constexpr std::array<std::string_view, 5> kChangeNames{"", "added", "modified", "unchanged",
                                                        "deleted"};
 
+// A string literal, appended without strlen (std::string's operator+=(const char*) is not
+// inlined: it measured 5% of cairn-pack's and cairn-diff's CPU time on unchanged entries).
+template <std::size_t N>
+void put_lit(std::string& out, const char (&s)[N]) {
+  out.append(s, N - 1);
+}
+
 // Keys are fixed ASCII names: no escapes.
 void put_key(std::string& out, std::string_view key) {
-  out += ",\"";
-  out += key;
-  out += "\":";
+  put_lit(out, ",\"");
+  out.append(key);
+  put_lit(out, "\":");
 }
 
 template <typename T>
@@ -67,8 +74,8 @@ void put_bytes_field(std::string& out, std::string_view key, std::string_view by
   if (!first) out.push_back(',');
   if (is_utf8(bytes)) {
     out.push_back('"');
-    out += key;
-    out += "\":";
+    out.append(key);
+    put_lit(out, "\":");
     put_string(out, bytes);
   } else {
     append_json_string(out, fmt::format("{}_b64", key));
@@ -344,10 +351,18 @@ class FastLine {
       "link",   "link_b64", "xattrs",     "acl_access", "acl_default", "sparse",
       "inline", "status",   "digest",     "chunks",     "proofs"};
 
+  // Inline: keys are a few bytes, and a call to memcmp per key was 3-4% of a stage's CPU.
+  static bool same(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+
   static int key_index(std::string_view k, int& hint) {
     for (int n = 0; n < kKeys; ++n) {
       const int i = (hint + n) % kKeys;
-      if (kNames[static_cast<std::size_t>(i)] == k) {
+      if (same(kNames[static_cast<std::size_t>(i)], k)) {
         hint = i + 1;
         return i;
       }
@@ -702,7 +717,10 @@ void append_entry(std::string& out, const Entry& e) {
   bool any_xattr = false;
   for (const auto& x : e.xattrs) {
     if (!is_utf8(x.name)) continue;
-    out += any_xattr ? "," : ",\"xattrs\":{";
+    if (any_xattr)
+      out.push_back(',');
+    else
+      put_lit(out, ",\"xattrs\":{");
     any_xattr = true;
     append_json_string(out, x.name);
     out.push_back(':');
@@ -717,8 +735,8 @@ void append_entry(std::string& out, const Entry& e) {
     put_key(out, "acl_default");
     put_string(out, *e.acl_default);
   }
-  if (e.sparse) out += ",\"sparse\":true";
-  if (e.inline_content) out += ",\"inline\":true";
+  if (e.sparse) put_lit(out, ",\"sparse\":true");
+  if (e.inline_content) put_lit(out, ",\"inline\":true");
   if (e.status != Change::none) {
     put_key(out, "status");
     put_string(out, change_name(e.status));
@@ -729,9 +747,9 @@ void append_entry(std::string& out, const Entry& e) {
   }
   // ,"key":["hex",...] for chunk ids and proofs alike
   const auto hex_array = [&out](std::string_view key, const auto& items) {
-    out += ",\"";
-    out += key;
-    out += "\":[";
+    put_lit(out, ",\"");
+    out.append(key);
+    put_lit(out, "\":[");
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i) out.push_back(',');
       put_hex(out, items[i]);

@@ -122,6 +122,8 @@ class Reader {
   // returns its size; 0 = end of this entry's content (also for entries without content).
   Result<std::size_t> read_frame(Bytes& buf);
   std::uint64_t entries() const { return r_.records(); }
+  // See stream::Reader::skip_digest (for bytes a MAC already authenticated).
+  void skip_digest() { r_.skip_digest(); }
 
  private:
   stream::Reader r_;

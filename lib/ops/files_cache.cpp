@@ -198,8 +198,10 @@ Result<std::unique_ptr<FilesCache>> FilesCache::open(const std::filesystem::path
                  fmt::format("files cache '{}' holds set {}, not {}", path.string(),
                              named.hex().substr(0, 12), set.hex().substr(0, 12))};
 
-  // Pass 2 (next()): parse the manifest.
+  // Pass 2 (next()): parse the manifest. Pass 1 authenticated every byte of it, so the
+  // stream's own trailer digest (an unkeyed BLAKE2b over the same bytes) is not computed again.
   auto s = std::make_unique<State>(std::move(fd), n, path);
+  s->reader.skip_digest();
   Status opened = s->reader.open();
   if (!opened) return repo::as_damage(std::move(opened).error());
   return std::unique_ptr<FilesCache>(new FilesCache(std::move(s)));

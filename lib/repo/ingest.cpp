@@ -324,7 +324,10 @@ class Packer {
   const std::vector<hash::ChunkId>& manifest_chunks() const { return meta_out_.ids; }
   const std::vector<hash::Digest>& manifest_proofs() const { return meta_out_.proofs; }
   std::uint64_t manifest_size() const { return meta_out_.size(); }
+  // The chunks this set references that were read (new or not): locate them at the end.
   const std::unordered_set<hash::ChunkId>& referenced() const { return seen_; }
+  // The packs of the chunks of the entries reused unchanged.
+  const std::set<hash::PackId>& reused_packs() const { return reused_packs_; }
 
  private:
   // Fills e.chunks (and e.size for streamed content). false = the entry is dropped (warned).
@@ -353,10 +356,23 @@ class Packer {
     // cannot, as it does not read the chunks back). Without them the file is read again.
     if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty()) &&
         e.proofs.size() == e.chunks.size()) {
-      bool all = std::all_of(e.chunks.begin(), e.chunks.end(),
-                             [&](const hash::ChunkId& id) { return r_.locate(id).has_value(); });
+      // The packs found here are the ones the set needs for this entry: kept (a file's chunks
+      // usually sit in one pack), so these ids go neither into the hash set of the chunks read
+      // nor through a second lookup in ingest().
+      entry_packs_.clear();
+      bool all = true;
+      for (const auto& id : e.chunks) {
+        auto loc = r_.locate(id);
+        if (!loc) {
+          all = false;
+          break;
+        }
+        if (entry_packs_.empty() || entry_packs_.back() != loc->pack)
+          entry_packs_.push_back(loc->pack);
+      }
       if (all) {
-        for (auto& id : e.chunks) seen_.insert(id);
+        for (const auto& p : entry_packs_)
+          if (p != last_reused_) reused_packs_.insert(*(last_reused_ = p));
         obs_.advanced(0, 1);
         return true;
       }
@@ -445,6 +461,9 @@ class Packer {
   bool store_failed_ = false;
   Stats stats_;
   std::unordered_set<hash::ChunkId> seen_;
+  std::set<hash::PackId> reused_packs_;      // see reused_packs()
+  std::optional<hash::PackId> last_reused_;  // the pack last added (most files share one)
+  std::vector<hash::PackId> entry_packs_;    // the packs of the entry being checked
   ChunkSink data_, meta_;
   MetaWriter meta_out_;
   manifest::Writer stored_;
@@ -472,7 +491,7 @@ Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
   CAIRN_TRY_ASSIGN(out.objects, s.finish());
 
   // Every pack a restore of this set needs.
-  std::set<hash::PackId> packs;
+  std::set<hash::PackId> packs = packer->reused_packs();
   for (const auto& id : packer->referenced()) {
     auto loc = s.locate(id);
     if (!loc) loc = r.locate(id);

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -57,8 +58,23 @@ Error as_damage(Error e) {
 
 namespace {
 
+// memcmp's order, 8 bytes at a time and inline: ids are keyed hashes, so the first word
+// nearly always decides (a call to memcmp per comparison was 4-6% of an unchanged backup's
+// cairn-pack, in sorting the index at open and in lookups).
 int cmp_id(const std::uint8_t* a, const std::uint8_t* b) {
-  return std::memcmp(a, b, hash::kDigestSize);
+  static_assert(hash::kDigestSize % 8 == 0);
+  for (std::size_t i = 0; i < hash::kDigestSize; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x == y) continue;
+    if constexpr (std::endian::native == std::endian::little) {
+      x = __builtin_bswap64(x);
+      y = __builtin_bswap64(y);
+    }
+    return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 // The leading 32 bits of an id, big-endian, so they order as the id does.

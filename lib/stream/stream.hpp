@@ -101,6 +101,10 @@ class Reader {
   Result<std::size_t> read_frame(Bytes& buf);
   // Marks that the record just returned is followed by frames (next() skips unread ones).
   void expect_frames() { frames_pending_ = true; }
+  // For bytes already authenticated as a whole (a MAC checked before parsing, as the files
+  // cache does): the trailer's digest is not computed nor compared; its count still is. Call
+  // before header().
+  void skip_digest() { check_digest_ = false; }
   std::uint64_t records() const { return records_; }
   std::uint64_t line() const { return line_; }  // 1-based number of the last JSON line read
 
@@ -116,7 +120,7 @@ class Reader {
   hash::Blake2b digest_;
   Version version_;
   std::uint64_t records_ = 0, line_ = 0;
-  bool frames_pending_ = false, done_ = false, started_ = false;
+  bool frames_pending_ = false, done_ = false, started_ = false, check_digest_ = true;
 };
 
 }  // namespace cairn::stream

@@ -548,3 +548,27 @@ TEST_CASE("manifest::decode_entry: the fast reader agrees with the JSON parser",
       CHECK(fast.error().message == slow.error().message);
   }
 }
+
+TEST_CASE("manifest::decode_entry: the fast reader finds a string's end and bad bytes anywhere",
+          "[manifest]") {
+  // Each byte that stops, escapes or spoils a string, at every offset of the first 21 bytes
+  // of a path and a user name (one with a chunk id after it): the same as the JSON parser.
+  const std::vector<std::string> odd = {"\x01", "\x1f",    "\x7f",         "\\\"",     "\\\\",
+                                        "\\n",  "\\u0041", "\xff",         "\xc3\xa9", "\xc0\xaf",
+                                        "\"",   "\\",      "\xe2\x82\xac", " ",        "~"};
+  for (const auto& o : odd) {
+    for (std::size_t k = 0; k <= 20; ++k) {
+      const std::string path = std::string(k, 'a') + o + std::string(20 - k, 'b');
+      const std::string body = "\"path\":\"" + path + "\",\"type\":\"file\",\"user\":\"" + path +
+                               "\",\"chunks\":[\"" + std::string(64, 'c') + "\"]}";
+      INFO(body);
+      auto fast = decode_entry("{" + body);
+      auto slow = decode_entry("{ " + body);
+      REQUIRE(bool(fast) == bool(slow));
+      if (fast)
+        CHECK(*fast == *slow);
+      else
+        CHECK(fast.error().message == slow.error().message);
+    }
+  }
+}

@@ -135,6 +135,12 @@ void TextProgress::print_line(std::string_view line) {
   write_all(fd_, l);
 }
 
+Status TextProgress::above(const std::function<Status()>& write) {
+  std::lock_guard lock(mu_);
+  clear_locked();
+  return write();
+}
+
 void TextProgress::finish() {
   std::lock_guard lock(mu_);
   finished_.store(true);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,9 @@ class TextProgress final : public Observer {
   void info(std::string_view line) override;                       // likewise
   // Prints a whole line (no trailing newline) above the status line.
   void print_line(std::string_view line);
+  // Runs `write` (output to the same terminal, e.g. stdout) with the status line erased and
+  // not drawn meanwhile; the next update draws it again below what was written.
+  Status above(const std::function<Status()>& write);
   // Erases the status line; later calls draw nothing.
   void finish();
 
@@ -138,6 +142,7 @@ class Reporter final : public Observer {
   // What advanced() was told in all, for the closing summary.
   std::uint64_t bytes() const { return bytes_.load(); }
   std::uint64_t items() const { return items_.load(); }
+  TextProgress* text_progress() const { return text_.get(); }
   // Erases the status line for good (the body is over), so that a result written to the
   // same terminal on stdout does not land after it.
   void end_status_line() {

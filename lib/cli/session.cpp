@@ -13,6 +13,21 @@
 #include "ops/context.hpp"
 
 namespace cairn::cli {
+namespace {
+
+// The status line's timing: drawn after a second, at most 5 times a second. Test builds
+// (CAIRN_TEST_HOOKS) take the delay from CAIRN_TEST_PROGRESS_DELAY_MS, so a test can see the
+// line of a run that lasts less than a second.
+TextProgress::Timing progress_timing() {
+  TextProgress::Timing t;
+#ifdef CAIRN_TEST_HOOKS
+  if (const char* ms = std::getenv("CAIRN_TEST_PROGRESS_DELAY_MS"); ms != nullptr && *ms != '\0')
+    t.delay = std::chrono::milliseconds(std::strtol(ms, nullptr, 10));
+#endif
+  return t;
+}
+
+}  // namespace
 
 bool Session::wants_summary() const {
   return !opt_.quiet && (opt_.verbose || reporter_->json_log() || ::isatty(STDERR_FILENO) == 1);
@@ -40,7 +55,7 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
   const bool json_log = log != nullptr && log->json();
   if (!o.quiet && !json_log && ::isatty(STDERR_FILENO) == 1) {
     if (!piped)
-      text = std::make_unique<TextProgress>(STDERR_FILENO, tool);
+      text = std::make_unique<TextProgress>(STDERR_FILENO, tool, progress_timing());
     else if (auto stage = StageFile::create(tool))  // publishes its counts for the last stage
       text = std::make_unique<TextProgress>(STDERR_FILENO, tool, TextProgress::Timing{},
                                             std::move(stage));
@@ -50,7 +65,12 @@ Result<std::unique_ptr<Session>> Session::open(std::string tool, const CommonOpt
                                                    std::move(json))
                       : std::make_unique<Reporter>(tool, STDERR_FILENO, o.verbose && !o.quiet,
                                                    std::move(text), std::move(json));
-  return std::unique_ptr<Session>(new Session(std::move(tool), o, std::move(reporter)));
+  std::unique_ptr<Session> s(new Session(std::move(tool), o, std::move(reporter)));
+  // A result on stdout that is the terminal the status line is on (cairn-verify's report):
+  // each write erases the line first, so the text never starts at its end.
+  if (TextProgress* t = s->reporter_->text_progress(); t != nullptr && ::isatty(STDOUT_FILENO) == 1)
+    s->out_.set_guard([t](const std::function<Status()>& write) { return t->above(write); });
+  return s;
 }
 
 Session::Session(std::string tool, CommonOptions o, std::unique_ptr<Reporter> r)

@@ -105,10 +105,15 @@ Result<std::size_t> MemReader::read(MutByteView buf) {
 
 FdWriter::~FdWriter() { (void)flush(); }
 
+Status FdWriter::emit(ByteView b) {
+  if (!guard_) return write_full(fd_, b, name_);
+  return guard_([&] { return write_full(fd_, b, name_); });
+}
+
 Status FdWriter::write(ByteView b) {
   constexpr std::size_t kBuf = 1u << 20;
   if (buf_.size() + b.size() > kBuf) CAIRN_TRY(flush());
-  if (b.size() >= kBuf) return write_full(fd_, b, name_);
+  if (b.size() >= kBuf) return emit(b);
   if (buf_.capacity() < kBuf) buf_.reserve(kBuf);  // once: no regrowth, no fresh pages per flush
   append(buf_, b);
   return {};
@@ -116,7 +121,7 @@ Status FdWriter::write(ByteView b) {
 
 Status FdWriter::flush() {
   if (buf_.empty()) return {};
-  auto st = write_full(fd_, buf_, name_);
+  auto st = emit(buf_);
   buf_.clear();  // keeps the capacity; on failure the bytes are dropped (the caller fails)
   return st;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -87,11 +88,19 @@ class FdWriter final : public Writer {
   ~FdWriter() override;
   Status write(ByteView b) override;
   Status flush() override;
+  // Each write to the descriptor runs inside `guard`, which calls its argument once and
+  // returns what it returns: cli's status line is erased first and not drawn meanwhile, so
+  // a result on the same terminal starts on a line of its own.
+  using Guard = std::function<Status(const std::function<Status()>&)>;
+  void set_guard(Guard g) { guard_ = std::move(g); }
 
  private:
+  Status emit(ByteView b);
+
   int fd_;
   std::string name_;
   Bytes buf_;
+  Guard guard_;
 };
 
 class StringWriter final : public Writer {

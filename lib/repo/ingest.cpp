@@ -75,12 +75,30 @@ class BufferPool {
   std::size_t kept_ = 0;
 };
 
+// The repository's packs (outside this session's) that hold chunks the set references: with
+// the session's own packs, every pack a restore of the set needs. Kept as packs, not chunk
+// ids, so it does not grow with the number of chunks (a set of every referenced id cost
+// about 53 bytes a chunk). The reading thread only.
+class Referenced {
+ public:
+  void add(const hash::PackId& p) {
+    if (last_ == p) return;  // consecutive chunks mostly share a pack
+    last_ = p;
+    packs_.insert(p);
+  }
+  const std::set<hash::PackId>& packs() const { return packs_; }
+
+ private:
+  std::optional<hash::PackId> last_;
+  std::set<hash::PackId> packs_;
+};
+
 // Cuts a byte stream into chunks and submits the new ones for storage.
 class ChunkSink {
  public:
   ChunkSink(WriteSession& s, const chunker::Chunker& c, WorkQueue& q, BlobType type,
-            std::unordered_set<hash::ChunkId>& seen, std::atomic<std::uint64_t>& bytes_new)
-      : s_(s), c_(c), q_(q), type_(type), seen_(seen), bytes_new_(bytes_new) {}
+            Referenced& refs, std::atomic<std::uint64_t>& bytes_new)
+      : s_(s), c_(c), q_(q), type_(type), refs_(refs), bytes_new_(bytes_new) {}
   // Feeds bytes; chunk ids and their possession proofs are appended to `ids` and `proofs` as
   // chunks complete. A cut is looked for once twice the average chunk size is pending (most
   // chunks end before that), not only once max_size is: the chunker finds the same cut point
@@ -128,7 +146,15 @@ class ChunkSink {
     hash::ChunkId id = s_.id_of(chunk, &proof);
     ids.push_back(id);
     proofs.push_back(proof);
-    if (!seen_.insert(id).second) return {};
+    // Stored by this session already, or in the repository within the session's scope: not
+    // stored again. (A chunk still queued is neither: a second copy is queued, and put()
+    // finds the first one stored by then, or stores the chunk once, whichever copy comes
+    // first.)
+    if (s_.stored_here(id)) return {};
+    if (const auto loc = s_.locate(id)) {
+      refs_.add(loc->pack);
+      return {};
+    }
     // A batch stays within its buffer's kBatchBytes (never grown, so never copied); a larger
     // chunk goes alone.
     if (batch_.data.size() + n > kBatchBytes) CAIRN_TRY(submit());
@@ -185,7 +211,7 @@ class ChunkSink {
   const chunker::Chunker& c_;
   WorkQueue& q_;
   BlobType type_;
-  std::unordered_set<hash::ChunkId>& seen_;
+  Referenced& refs_;
   std::atomic<std::uint64_t>& bytes_new_;  // added to by the workers
   Bytes buf_;
   std::size_t pos_ = 0;
@@ -341,8 +367,8 @@ class Packer {
         obs_(obs),
         cancel_(cancel),
         reuse_(reuse_unchanged),
-        data_(s, r.chunker(), q, BlobType::data, seen_, stats_.bytes_new),
-        meta_(s, r.chunker(), q, BlobType::meta, seen_, stats_.bytes_new),
+        data_(s, r.chunker(), q, BlobType::data, refs_, stats_.bytes_new),
+        meta_(s, r.chunker(), q, BlobType::meta, refs_, stats_.bytes_new),
         meta_out_(meta_, manifest_copy),
         stored_(meta_out_) {}
 
@@ -386,7 +412,8 @@ class Packer {
   const std::vector<hash::ChunkId>& manifest_chunks() const { return meta_out_.ids; }
   const std::vector<hash::Digest>& manifest_proofs() const { return meta_out_.proofs; }
   std::uint64_t manifest_size() const { return meta_out_.size(); }
-  const std::unordered_set<hash::ChunkId>& referenced() const { return seen_; }
+  // The repository's packs the set references besides the session's (Referenced).
+  const std::set<hash::PackId>& referenced_packs() const { return refs_.packs(); }
 
  private:
   // Fills e.chunks (and e.size for streamed content). false = the entry is dropped (warned).
@@ -415,10 +442,14 @@ class Packer {
     // cannot, as it does not read the chunks back). Without them the file is read again.
     if (e.status == manifest::Change::unchanged && reuse_ && (e.size == 0 || !e.chunks.empty()) &&
         e.proofs.size() == e.chunks.size()) {
-      bool all = std::all_of(e.chunks.begin(), e.chunks.end(),
-                             [&](const hash::ChunkId& id) { return r_.locate(id).has_value(); });
-      if (all) {
-        for (auto& id : e.chunks) seen_.insert(id);
+      reused_.clear();
+      for (const auto& id : e.chunks) {
+        const auto loc = r_.locate(id);
+        if (!loc) break;
+        reused_.push_back(loc->pack);
+      }
+      if (reused_.size() == e.chunks.size()) {
+        for (const auto& p : reused_) refs_.add(p);
         obs_.advanced(0, 1);
         return true;
       }
@@ -506,7 +537,8 @@ class Packer {
   bool reuse_;
   bool store_failed_ = false;
   Stats stats_;
-  std::unordered_set<hash::ChunkId> seen_;
+  Referenced refs_;
+  std::vector<hash::PackId> reused_;  // content()'s scratch
   ChunkSink data_, meta_;
   MetaWriter meta_out_;
   manifest::Writer stored_;
@@ -543,16 +575,10 @@ Result<Ingested> ingest(Repository& r, WriteSession& s, manifest::Reader& in,
   Ingested out;
   CAIRN_TRY_ASSIGN(out.objects, s.finish());
 
-  // Every pack a restore of this set needs.
-  std::set<hash::PackId> packs;
-  for (const auto& id : packer->referenced()) {
-    auto loc = s.locate(id);
-    if (!loc) loc = r.locate(id);
-    if (!loc)
-      return Error{Errc::internal,
-                   fmt::format("chunk {} was stored but cannot be located", id.hex())};
-    packs.insert(loc->pack);
-  }
+  // Every pack a restore of this set needs: the session's (each holds only chunks of this
+  // set) and the repository's that the set shares.
+  std::set<hash::PackId> packs = packer->referenced_packs();
+  for (const auto& p : s.sealed_packs()) packs.insert(p);
   out.packs.assign(packs.begin(), packs.end());
   out.files = packer->stats().files;
   out.bytes_read = packer->stats().bytes_read;

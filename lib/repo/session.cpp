@@ -174,6 +174,19 @@ class Session final : public WriteSession {
     return in_scope(id);
   }
 
+  bool stored_here(const hash::ChunkId& id) const override {
+    std::lock_guard lock(mu_);
+    return own_.find(id, packs_) != nullptr;
+  }
+
+  std::vector<hash::PackId> sealed_packs() const override {
+    std::lock_guard lock(mu_);
+    std::vector<hash::PackId> out;
+    for (const auto& p : pack_ids_)
+      if (p) out.push_back(*p);
+    return out;
+  }
+
   std::uint64_t stored_bytes() const override { return stored_.load(); }
 
   void on_sealed(std::function<void(const std::string&)> fn) override {

@@ -44,15 +44,22 @@ std::uint64_t queue_bytes(unsigned workers, std::uint64_t max_chunk) {
 // time). At most kKeepBytes of spare capacity is kept.
 class BufferPool {
  public:
-  // An empty buffer, with the capacity of one that came back when there is one.
-  Bytes take() {
+  // An empty buffer with room for `want` bytes: one that came back with that room when there
+  // is one (buffers above the mmap threshold are mapped anew when they grow: page faults).
+  Bytes take(std::size_t want) {
     Bytes out;
-    std::lock_guard l(mu_);
-    if (!free_.empty()) {
-      out = std::move(free_.back());
-      free_.pop_back();
-      kept_ -= out.capacity();
+    {
+      std::lock_guard l(mu_);
+      if (!free_.empty()) {
+        auto it = std::find_if(free_.begin(), free_.end(),
+                               [&](const Bytes& b) { return b.capacity() >= want; });
+        if (it == free_.end()) it = free_.end() - 1;
+        out = std::move(*it);
+        free_.erase(it);
+        kept_ -= out.capacity();
+      }
     }
+    out.reserve(want);
     return out;
   }
   void clear() {
@@ -159,8 +166,7 @@ class ChunkSink {
     // chunk goes alone.
     if (batch_.data.size() + n > kBatchBytes) CAIRN_TRY(submit());
     if (batch_.chunks.empty()) {
-      batch_.data = pool_.take();
-      batch_.data.reserve(std::max<std::size_t>(n, kBatchBytes));
+      batch_.data = pool_.take(std::max<std::size_t>(n, kBatchBytes));
     }
     batch_.chunks.push_back(
         {id, static_cast<std::uint32_t>(batch_.data.size()), static_cast<std::uint32_t>(n)});

@@ -224,6 +224,12 @@ class WriteSession {
   // or one it deduplicated against (within its scope). A chunk this session stored has no
   // pack id until its pack is sealed (at roll-over or finish()); until then: nullopt.
   virtual std::optional<Location> locate(const hash::ChunkId& id) const = 0;
+  // True when this session has stored `id` (in a pack sealed or still open): a writer that
+  // references only what it stores or locate()s needs no set of its own chunk ids, since
+  // every pack of the session (sealed_packs()) then holds only chunks it references.
+  virtual bool stored_here(const hash::ChunkId& id) const = 0;
+  // The packs this session has sealed so far (after finish(): every pack it wrote).
+  virtual std::vector<hash::PackId> sealed_packs() const = 0;
   virtual std::uint64_t stored_bytes() const = 0;  // sealed bytes written so far
   // Called with "packs/ab/ab.." as soon as each pack is durably in place (from the thread that
   // sealed it, outside the session's lock), before finish() returns it too: cairn-pack

@@ -143,3 +143,46 @@ TEST_CASE("ops::pack: each set gets the next sequence number", "[ops][pack]") {
   REQUIRE(rb->has_value());
   CHECK((*rb)->seq == (*ra)->seq + 1);
 }
+
+TEST_CASE("ops::pack: content is cut where the chunker cuts it whole, however it is fed",
+          "[ops][pack]") {
+  // cairn-pack looks for a cut once twice the average chunk size is pending, before max_size
+  // is (repo/ingest.cpp, ChunkSink::feed): the chunks must be those next_cut() finds on the
+  // whole content, or a repository written by an older cairn-pack would no longer deduplicate.
+  // Average 128 KiB, max 2 MiB: random bytes cut early, a zero run only at max_size.
+  TempDir tmp = TempDir::create("cairn-ops-").value();
+  repo::InitOptions io = small_options();
+  io.chunking = chunker::Params{64u << 10, 128u << 10, 2u << 20};
+  const ops::RepoOptions ro = init_ops_repo(tmp.path(), io);
+  Bytes content = random_bytes(3u << 20);
+  content.insert(content.end(), 5u << 20, std::uint8_t{0});
+  const Bytes more = random_bytes(700u << 10);
+  content.insert(content.end(), more.begin(), more.end());
+  pack_files(ro, "whole", "daily", 0, {{"big.bin", content}});
+
+  // The same bytes cut by next_cut() on the whole, each piece a file of its own: if pack cut
+  // the first set where next_cut() does, every piece is one chunk stored already.
+  auto ctx = ops::open_context(ro);
+  REQUIRE(ctx);
+  const auto& chunker = ctx->repo->chunker();
+  Files pieces;
+  ByteView rest(content);
+  while (!rest.empty()) {
+    const std::size_t n = chunker.next_cut(rest, true);
+    REQUIRE(n > 0);
+    pieces.emplace_back(fmt::format("p{:03}", pieces.size()),
+                        Bytes(rest.begin(), rest.begin() + n));
+    rest = rest.subspan(n);
+  }
+  REQUIRE(pieces.size() >= 10);
+  const ops::PackOptions po{ro, model::SetKind::incremental, 1};
+  Ran r = run_op(
+      [&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); },
+      manifest_stream("pieces", "daily", 0, pieces));
+  REQUIRE(r.result);
+  REQUIRE(r.result->tally);
+  // Only the second set's stored manifest is new (a few KiB); a chunk cut elsewhere would be
+  // at least the minimum chunk size, 64 KiB.
+  CHECK(r.result->tally->bytes_new.value_or(~0ull) < (16u << 10));
+  check_restores(ro, lines_of(r.out).at(0), tmp.path() / "out", pieces);
+}

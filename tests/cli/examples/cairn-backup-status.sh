@@ -20,7 +20,7 @@ echo "good run: silent"
 printf 'wrong\n' >wrong
 rc=0
 CAIRN_PASSPHRASE_FILE=$PWD/wrong "$job" -q --source app src >out 2>err || rc=$?
-assert_eq 12 "$rc" "exit status with a wrong passphrase"
+assert_eq 12 "$rc" "exit status with a wrong passphrase; its stderr: $(cat err)"
 echo "wrong passphrase: exit 12"
 
 # Stand-ins beside the real tools, for what a real run cannot be made to do on demand: a
@@ -31,7 +31,7 @@ printf '#!/bin/sh\ncat >/dev/null\necho "cairn-push: error: wrong passphrase or 
 chmod +x stub/*
 rc=0
 PATH=$PWD/stub:$PATH CAIRN_TIMEOUT=1s "$job" -q --source app src >out 2>err || rc=$?
-assert_eq 1 "$rc" "exit status of a stage stopped by the timeout"
+assert_eq 1 "$rc" "exit status of a stage stopped by the timeout; its stderr: $(cat err)"
 grep -q "cairn-diff ran longer than 1s and was stopped (exit 124)" err \
   || die "the timeout does not name the stage: $(cat err)"
 echo "timeout: names cairn-diff, exit 124"
@@ -39,5 +39,5 @@ echo "timeout: names cairn-diff, exit 124"
 rc=0
 rm stub/cairn-diff
 PATH=$PWD/stub:$PATH "$job" -q --source app --to "$PWD/dest" src >out 2>err || rc=$?
-assert_eq 12 "$rc" "exit status when the push meets a key error"
+assert_eq 12 "$rc" "exit status when the push meets a key error; its stderr: $(cat err)"
 echo "push key error: exit 12"

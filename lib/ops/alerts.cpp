@@ -185,12 +185,8 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
     bool bad = false;
     std::string detail;
   };
-  const auto check = [&](const Check& c) {
-    std::optional<catalog::AlertRecord> row;
-    if (auto it = remembered.find(c.key); it != remembered.end()) {
-      row = it->second;
-      remembered.erase(it);
-    }
+  // One check against what the catalog remembers of its key (`row`).
+  const auto check_with = [&](const Check& c, const std::optional<catalog::AlertRecord>& row) {
     notify::AlertState st = to_state(row);
     if (!c.bad && !st.active()) return;
     const bool objective = c.severity == notify::Severity::critical;
@@ -225,6 +221,15 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
     resolved.headline = objective ? fmt::format("objective {} is met again on {}", c.what, host)
                                   : fmt::format("{} is over on {}", c.what, host);
     follow_up(steps, routed, esc, escalation, resolved, *settings, problems);
+  };
+  // A check the report shows: its remembered row, if any, is taken out of `remembered`.
+  const auto check = [&](const Check& c) {
+    std::optional<catalog::AlertRecord> row;
+    if (auto it = remembered.find(c.key); it != remembered.end()) {
+      row = std::move(it->second);
+      remembered.erase(it);
+    }
+    check_with(c, row);
   };
 
   for (const auto& line : r.lines)
@@ -290,11 +295,7 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
   for (const auto& [key, c] : warned) check(c);
   // Checks the report no longer shows (a source or class gone, an objective removed from the
   // policy, a run no longer slow, a place below its thresholds): their trouble is over.
-  // check() erases what it finds from `remembered`: walk a copy of what is left.
-  const auto left = std::move(remembered);
-  remembered.clear();
-  for (const auto& [key, row] : left) {
-    remembered.emplace(key, row);
+  for (const auto& [key, row] : remembered) {
     Check gone;
     gone.key = key;
     gone.severity = severity_named(row.severity);
@@ -303,7 +304,7 @@ std::vector<std::string> alert_objectives(catalog::Catalog& cat, const monitor::
         key.substr(0, first) == "objective" ? key.substr(last + 1) : key.substr(0, first);
     gone.what =
         gone.severity == notify::Severity::critical ? key.substr(first + 1) : "warning " + key;
-    check(gone);
+    check_with(gone, row);
   }
   return problems;
 }

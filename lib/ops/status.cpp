@@ -8,14 +8,6 @@
 #include "policy/policy.hpp"
 
 namespace cairn::ops {
-namespace {
-
-// statvfs of `p`, or of its nearest existing parent (a destination not pushed to yet).
-std::optional<monitor::FsFigures> statvfs_figures(const std::filesystem::path& p) {
-  return backend::fs_space(p);
-}
-
-}  // namespace
 
 Result<Outcome> status(const StatusOptions& o, io::Writer& out, Observer* obs) {
   // The policy first: a broken or missing named policy fails before anything is read.
@@ -28,7 +20,7 @@ Result<Outcome> status(const StatusOptions& o, io::Writer& out, Observer* obs) {
   r.policy_file = pol_file;
   if (pol && pol->has_capacity()) {
     CAIRN_TRY_ASSIGN(r.capacity, monitor::gather_capacity(*ctx.cat, *pol, o.repo.repo,
-                                                          statvfs_figures, r.generated_ns));
+                                                          backend::fs_space, r.generated_ns));
   }
 
   CAIRN_TRY(out.write(as_bytes(o.json ? monitor::format_status_json(r)

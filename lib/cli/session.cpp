@@ -158,6 +158,7 @@ Result<std::reference_wrapper<io::FdReader>> Session::stdin_stream(bool refuse_t
     return Error{Errc::usage,
                  "standard input is a terminal: pipe a stream into this tool or redirect it "
                  "from a file"};
+  (void)io::widen_pipe(STDIN_FILENO);  // whichever end grows it first, both gain
   return std::ref(in_);
 }
 

@@ -46,6 +46,17 @@ Status write_full(int fd, ByteView buf, std::string_view what);
 Result<Bytes> read_file(const std::filesystem::path& p);
 Status fsync_dir(const std::filesystem::path& dir);
 
+// The capacity widen_pipe() asks for, and the write size FdWriter uses on such a pipe.
+inline constexpr std::size_t kPipeCapacity = 1u << 20;
+inline constexpr std::size_t kPipeWrite = kPipeCapacity / 4;
+// If fd is a pipe, grows its kernel buffer to kPipeCapacity (F_SETPIPE_SZ; 1 MiB is Linux's
+// default pipe-max-size, so no privilege is needed) and returns the capacity it now has;
+// 0 when fd is not a pipe. Failing to grow it is not an error (the user's pipe quota, an
+// older kernel): the pipe keeps its 64 KiB. Why: two stages joined by a 64 KiB pipe, the
+// writer emitting 1 MiB at a time, take turns instead of overlapping (measured: cairn-diff |
+// cairn-pack used 1.07 of 2 cores); with 1 MiB of slack each keeps its own core.
+std::size_t widen_pipe(int fd);
+
 // A byte source: a file, stdin, a pipe, a memory buffer.
 class Reader {
  public:
@@ -100,6 +111,7 @@ class FdWriter final : public Writer {
   int fd_;
   std::string name_;
   Bytes buf_;
+  std::size_t chunk_ = 0;  // bytes per write(2); set at the first write (pipe or not)
   Guard guard_;
 };
 

@@ -204,17 +204,29 @@ Result<SecretText> prompt_passphrase(int tty, std::string_view prompt) {
   ::sigaction(SIGINT, &sa, &old_int);
   ::sigaction(SIGTERM, &sa, &old_term);
   ::sigaction(SIGHUP, &sa, &old_hup);
+  // The signals stay blocked but while ppoll() waits: one that came between a check of the
+  // flag and a blocking read() would leave the read waiting for a line that never comes (a
+  // Ctrl-C on a loaded machine hung cli:key/prompt). A signal still pending when the prompt
+  // ends goes to the handler that was there before, once that is back.
+  sigset_t stop_set{}, outer_mask{};
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGINT);
+  sigaddset(&stop_set, SIGTERM);
+  sigaddset(&stop_set, SIGHUP);
+  ::pthread_sigmask(SIG_BLOCK, &stop_set, &outer_mask);
   struct Restore {
     int tty;
     const termios& mode;
     struct sigaction &i, &t, &h;
+    const sigset_t& mask;
     ~Restore() {
       ::tcsetattr(tty, TCSAFLUSH, &mode);
       ::sigaction(SIGINT, &i, nullptr);
       ::sigaction(SIGTERM, &t, nullptr);
       ::sigaction(SIGHUP, &h, nullptr);
+      ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     }
-  } restore{tty, old, old_int, old_term, old_hup};
+  } restore{tty, old, old_int, old_term, old_hup, outer_mask};
   if (::tcsetattr(tty, TCSAFLUSH, &quiet) != 0)
     return errno_error(errno, "cannot turn the terminal's echo off");
   const std::string text = fmt::format("{}: ", prompt);
@@ -225,12 +237,17 @@ Result<SecretText> prompt_passphrase(int tty, std::string_view prompt) {
   std::size_t n = 0;
   bool line = false;
   while (n < buf.size() && !line) {
-    const ssize_t got = ::read(tty, buf.data() + n, buf.size() - n);
-    if (got < 0 && errno == EINTR && g_prompt_signal == 0) continue;
-    if (got < 0 && errno == EINTR) {
+    if (g_prompt_signal != 0) {
       (void)::write(tty, "\n", 1);
       return Error{Errc::cancelled, "interrupted at the passphrase prompt"};
     }
+    pollfd pfd{tty, POLLIN, 0};
+    if (::ppoll(&pfd, 1, nullptr, &outer_mask) < 0) {
+      if (errno == EINTR) continue;  // a signal: the check above
+      return errno_error(errno, "cannot wait for the terminal");
+    }
+    const ssize_t got = ::read(tty, buf.data() + n, buf.size() - n);
+    if (got < 0 && errno == EINTR) continue;
     if (got < 0) return errno_error(errno, "cannot read the passphrase from the terminal");
     if (got == 0) break;  // Ctrl-D
     n += static_cast<std::size_t>(got);

@@ -6,8 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/std.h>
@@ -113,11 +118,91 @@ Result<std::size_t> MemReader::read(MutByteView buf) {
   return n;
 }
 
-FdWriter::~FdWriter() { (void)flush(); }
+// The queue between an ahead writer and its thread: full buffers in order, empty ones for
+// reuse, and the first error the thread met (after which it writes nothing more).
+struct FdWriter::Ahead {
+  std::size_t cap = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Bytes> full;
+  std::vector<Bytes> spare;
+  std::size_t queued = 0;  // bytes in `full` and in the buffer being written
+  Status error;            // ok until a write fails
+  bool stop = false;
+  std::thread thread;
+
+  void run(int fd, const std::string& name) {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || !full.empty(); });
+      if (full.empty()) return;  // stopped, everything written
+      Bytes b = std::move(full.front());
+      full.pop_front();
+      const bool failed = !error.has_value();
+      lock.unlock();
+      Status st = failed ? Status{} : write_full(fd, b, name);
+      lock.lock();
+      if (!st.has_value() && error.has_value()) error = std::move(st);
+      queued -= b.size();
+      b.clear();
+      spare.push_back(std::move(b));
+      cv.notify_all();
+    }
+  }
+};
+
+FdWriter::FdWriter(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+FdWriter::~FdWriter() {
+  (void)flush();
+  if (ahead_) {
+    {
+      std::lock_guard lock(ahead_->mu);
+      ahead_->stop = true;
+    }
+    ahead_->cv.notify_all();
+    ahead_->thread.join();
+  }
+}
+
+void FdWriter::write_ahead(std::size_t cap) {
+  if (ahead_ || chunk_ != 0 || widen_pipe(fd_) == 0) return;
+  ahead_ = std::make_unique<Ahead>();
+  ahead_->cap = cap;
+  ahead_->thread = std::thread([a = ahead_.get(), fd = fd_, name = name_] { a->run(fd, name); });
+}
 
 Status FdWriter::emit(ByteView b) {
   if (!guard_) return write_full(fd_, b, name_);
   return guard_([&] { return write_full(fd_, b, name_); });
+}
+
+Status FdWriter::push() {
+  if (buf_.empty()) return {};
+  if (!ahead_) {
+    auto st = emit(buf_);
+    buf_.clear();  // keeps the capacity; on failure the bytes are dropped (the caller fails)
+    return st;
+  }
+  Ahead& a = *ahead_;
+  std::unique_lock lock(a.mu);
+  // Room for this buffer, or an empty queue (one buffer is always let through).
+  a.cv.wait(lock, [&] {
+    return !a.error.has_value() || a.queued == 0 || a.queued + buf_.size() <= a.cap;
+  });
+  if (!a.error.has_value()) {
+    buf_.clear();
+    return a.error;
+  }
+  a.queued += buf_.size();
+  a.full.push_back(std::move(buf_));
+  buf_ = Bytes();
+  if (!a.spare.empty()) {
+    buf_ = std::move(a.spare.back());
+    a.spare.pop_back();
+  }
+  a.cv.notify_all();
+  return {};
 }
 
 Status FdWriter::write(ByteView b) {
@@ -127,18 +212,20 @@ Status FdWriter::write(ByteView b) {
     std::size_t cap = widen_pipe(fd_);
     chunk_ = cap >= kPipeCapacity ? kPipeWrite : std::size_t{1} << 20;
   }
-  if (buf_.size() + b.size() > chunk_) CAIRN_TRY(flush());
-  if (b.size() >= chunk_) return emit(b);
+  if (buf_.size() + b.size() > chunk_) CAIRN_TRY(push());
+  if (b.size() >= chunk_ && !ahead_) return emit(b);
   if (buf_.capacity() < chunk_) buf_.reserve(chunk_);  // once: no regrowth, no fresh pages
   append(buf_, b);
   return {};
 }
 
 Status FdWriter::flush() {
-  if (buf_.empty()) return {};
-  auto st = emit(buf_);
-  buf_.clear();  // keeps the capacity; on failure the bytes are dropped (the caller fails)
-  return st;
+  CAIRN_TRY(push());
+  if (!ahead_) return {};
+  Ahead& a = *ahead_;
+  std::unique_lock lock(a.mu);
+  a.cv.wait(lock, [&] { return !a.error.has_value() || a.queued == 0; });
+  return a.error;
 }
 
 Result<bool> LineReader::fill() {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -95,10 +96,18 @@ class MemReader final : public Reader {
 // Buffered writer on a borrowed fd (stdout). flush() reports EPIPE/ENOSPC.
 class FdWriter final : public Writer {
  public:
-  FdWriter(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  FdWriter(int fd, std::string name);
   ~FdWriter() override;
   Status write(ByteView b) override;
+  // Everything written so far is on the descriptor (or the first error writing it).
   Status flush() override;
+  // When fd is a pipe: the writes go to it from a thread of this writer's own, through a queue
+  // of at most `cap` bytes, so the caller runs up to `cap` (plus the pipe) ahead of a reader
+  // that is not reading yet. For cairn-snap, whose reader derives the repository key (about
+  // 0.3 s of one core) before it reads: the walk goes on meanwhile on the other core instead
+  // of stopping at a full pipe. The queue's buffers are reused; the guard is not used (a pipe
+  // is not a terminal). Call before the first write; a no-op for anything but a pipe.
+  void write_ahead(std::size_t cap);
   // Each write to the descriptor runs inside `guard`, which calls its argument once and
   // returns what it returns: cli's status line is erased first and not drawn meanwhile, so
   // a result on the same terminal starts on a line of its own.
@@ -107,12 +116,15 @@ class FdWriter final : public Writer {
 
  private:
   Status emit(ByteView b);
+  Status push();  // hands buf_ to the descriptor (or to the queue); buf_ is empty after
 
   int fd_;
   std::string name_;
   Bytes buf_;
   std::size_t chunk_ = 0;  // bytes per write(2); set at the first write (pipe or not)
   Guard guard_;
+  struct Ahead;
+  std::unique_ptr<Ahead> ahead_;
 };
 
 class StringWriter final : public Writer {

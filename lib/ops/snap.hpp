@@ -16,6 +16,11 @@
 
 namespace cairn::ops {
 
+// How far cairn-snap's stream may run ahead of a reader that is not reading yet (its stdout
+// writer's queue, io::FdWriter::write_ahead): about what the walk writes while cairn-diff
+// derives the key, within snap's 32 MiB budget.
+inline constexpr std::size_t kSnapWriteAhead = 12u << 20;
+
 struct SnapOptions {
   std::vector<std::filesystem::path> roots;   // directories to walk (a single root must be one)
   std::string source, retention_class, host;  // defaults: first root's basename / stdin name /

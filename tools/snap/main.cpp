@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
   in->excludes(tar)->excludes(inl);
   tar->excludes(inl);
   return tool.run(argc, argv, [&](cli::Session& s) -> Result<ops::Outcome> {
-    CAIRN_TRY_ASSIGN(io::Writer & out, s.stdout_stream(true));
+    CAIRN_TRY_ASSIGN(io::FdWriter & out, s.stdout_stream(true));
+    // The walk goes on while cairn-diff derives the key (cairn(7), MEMORY BUDGETS).
+    out.write_ahead(ops::kSnapWriteAhead);
     CAIRN_TRY_ASSIGN(io::Reader & in,
                      s.stdin_stream(!opt.from_command && (opt.stdin_name || opt.tar_input == "-")));
     return ops::snap(opt, in, out, s.observer(), s.cancel());

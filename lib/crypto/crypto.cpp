@@ -190,6 +190,23 @@ void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out) {
   assert(clen == plaintext.size() + kTagSize);
 }
 
+void seal_in_place(ByteView key, MutByteView buf, ByteView ad) {
+  assert(key.size() == kKeySize);
+  assert(buf.size() >= kSealOverhead);
+  std::uint8_t* nonce = buf.data();
+  std::uint8_t* m = buf.data() + kNonceSize;
+  const std::size_t mlen = buf.size() - kSealOverhead;
+  randombytes_buf(nonce, kNonceSize);
+  // Both encrypt in place when the output is the input (EVP's stream ciphers, and libsodium's
+  // AEAD, which documents m == c).
+  if (const EVP_CIPHER* cipher = chacha20_poly1305()) {
+    xchacha_seal_openssl(cipher, key, nonce, ByteView(m, mlen), ad, m);
+    return;
+  }
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(m, m + mlen, nullptr, m, mlen, ad.data(),
+                                                      ad.size(), nullptr, nonce, key.data());
+}
+
 Bytes seal(ByteView key, ByteView plaintext, ByteView ad) {
   Bytes out;
   out.reserve(plaintext.size() + kSealOverhead);

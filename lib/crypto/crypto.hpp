@@ -57,6 +57,9 @@ inline constexpr std::size_t kSealOverhead = kNonceSize + kTagSize;
 // Appends nonce || ciphertext || tag to `out` (`plaintext` must not point into `out`).
 void seal_append(ByteView key, ByteView plaintext, ByteView ad, Bytes& out);
 Bytes seal(ByteView key, ByteView plaintext, ByteView ad);
+// As seal_append(), in place: `buf` is kNonceSize bytes of room, the plaintext, then kTagSize
+// bytes of room; it becomes nonce || ciphertext || tag (no second copy of a large message).
+void seal_in_place(ByteView key, MutByteView buf, ByteView ad);
 // Authenticates and decrypts nonce || ciphertext || tag. Any mismatch (key, ad, a flipped
 // bit, truncation) is Errc::corrupt with `what` naming the object.
 Result<Bytes> open(ByteView key, ByteView sealed, ByteView ad, std::string_view what);

@@ -79,6 +79,9 @@ class ChunkIndex {
   // stored the same chunk at once, or an index planted to point at garbage, make more than one.
   std::vector<Location> find_all(const hash::ChunkId& id) const;
   void add(const std::vector<IndexPack>& packs);
+  // As add(), emptying each pack's entries once they are in: the index's copy grows as the
+  // caller's shrinks, so the two are never both whole in memory.
+  void add(std::vector<IndexPack>&& packs);
   // Bulk loading (open): reserve room for about `chunks` entries, append each index file's
   // packs unsorted with add_bulk(), then settle() sorts once. Lookups before settle() miss.
   void reserve(std::size_t chunks);
@@ -106,7 +109,12 @@ class ChunkIndex {
   };
   static_assert(sizeof(Rec) == 54);
   using Recs = std::vector<Rec>;
-  void append(Recs& to, const std::vector<IndexPack>& packs);
+  // Packs is std::vector<IndexPack>, const or not; when not, each pack's entries are emptied
+  // once appended. Defined (and only used) in repository.cpp.
+  template <typename Packs>
+  void append(Recs& to, Packs& packs);
+  template <typename Packs>
+  void add_packs(Packs& packs);
   static void sort_unique(Recs& r);
   void build_directory();
   // The run of records with this id in main_ (through the directory) or in a sorted array.
@@ -232,6 +240,9 @@ class RepositoryImpl final : public Repository {
   // The packs that the index files stored now name: files read before (at open or by an
   // earlier call) are not read again, new ones are read and remembered.
   Result<std::unordered_set<hash::PackId>> indexed_packs();
+  // Records an index file this process wrote (`name`, naming `packs`), so indexed_packs() does
+  // not read and decode it again.
+  void remember_index_file(const std::string& name, std::vector<hash::PackId> packs);
   void mark_full_slot(std::string name) { known_full_.insert(std::move(name)); }
   // nullopt when `writer` is not revoked; else the sets its revocations keep.
   Result<std::optional<std::vector<hash::SetId>>> revoked_keep(ByteView writer);

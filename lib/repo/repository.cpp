@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <set>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -146,11 +147,12 @@ std::vector<Location> ChunkIndex::find_all(const hash::ChunkId& id) const {
   return out;
 }
 
-void ChunkIndex::append(Recs& to, const std::vector<IndexPack>& packs) {
+template <typename Packs>
+void ChunkIndex::append(Recs& to, Packs& packs) {
   std::size_t n = to.size();
   for (const auto& p : packs) n += p.entries.size();
   if (n > to.capacity()) to.reserve(std::max(n, to.capacity() + to.capacity() / 4));
-  for (const auto& p : packs) {
+  for (auto& p : packs) {
     auto [it, added] = pack_no_.try_emplace(p.pack, static_cast<std::uint32_t>(packs_.size()));
     if (added) packs_.push_back(p.pack);
     const std::uint32_t no = it->second;
@@ -164,6 +166,7 @@ void ChunkIndex::append(Recs& to, const std::vector<IndexPack>& packs) {
       r.type = e.type;
       r.flags = e.flags;
     }
+    if constexpr (!std::is_const_v<Packs>) std::vector<pack::Entry>().swap(p.entries);
   }
 }
 
@@ -219,7 +222,12 @@ void ChunkIndex::settle() {
   distinct_ = main_distinct_;
 }
 
-void ChunkIndex::add(const std::vector<IndexPack>& packs) {
+void ChunkIndex::add(const std::vector<IndexPack>& packs) { add_packs(packs); }
+
+void ChunkIndex::add(std::vector<IndexPack>&& packs) { add_packs(packs); }
+
+template <typename Packs>
+void ChunkIndex::add_packs(Packs& packs) {
   std::unique_lock lock(mu_);
   const std::size_t before = recent_.size();
   append(recent_, packs);
@@ -659,6 +667,11 @@ Result<std::vector<IndexPack>> RepositoryImpl::read_index_file(const std::string
   std::lock_guard lock(index_files_mu_);
   index_files_[name] = std::move(ids);
   return packs;
+}
+
+void RepositoryImpl::remember_index_file(const std::string& name, std::vector<hash::PackId> packs) {
+  std::lock_guard lock(index_files_mu_);
+  index_files_[name] = std::move(packs);
 }
 
 Result<std::unordered_set<hash::PackId>> RepositoryImpl::indexed_packs() {

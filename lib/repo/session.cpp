@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -42,54 +44,84 @@ struct Worker {
   Bytes zbuf, sealed;
 };
 
-// The chunks this session stored, found by id: an open-addressing table (linear probing, at
-// most half full) of 8-byte slots that point into the sessions's per-pack entry lists, which
-// are kept anyway for the index file. About 75 bytes a chunk less than a hash map of ids to
-// locations beside those lists (15 MiB on 200,000 small files).
-class OwnTable {
+// The chunks this session stored, in the order stored (pack after pack: only the current pack
+// takes chunks), 46 bytes each in blocks that never move (no copy as they grow), and a table
+// of them by chunk id: open addressing, linear probing, at most half full, 4-byte slots. About
+// 60 bytes a chunk, against about 80 for lists of pack::Entry (56 bytes) and 8-byte slots.
+class OwnChunks {
  public:
-  struct Slot {
-    std::uint32_t seq = 0;  // the pack's OpenPack::seq + 1; 0: empty
-    std::uint32_t idx = 0;  // into that pack's entries
+  struct __attribute__((packed)) Rec {
+    std::uint8_t id[hash::kDigestSize];
+    std::uint32_t offset;  // in its pack: a pack is at most kMaxPackSize and one chunk
+    std::uint32_t sealed_len;
+    std::uint32_t raw_size;
+    std::uint8_t type;
+    std::uint8_t flags;
   };
-  // The slot of `id`, whose entry is in `packs` (by seq), or nullptr.
-  const Slot* find(const hash::ChunkId& id, const std::vector<IndexPack>& packs) const {
-    if (slots_.empty()) return nullptr;
-    for (std::size_t i = home(id);; i = (i + 1) & mask()) {
-      const Slot& sl = slots_[i];
-      if (sl.seq == 0) return nullptr;
-      if (packs[sl.seq - 1].entries[sl.idx].id == id) return &sl;
+  static_assert(sizeof(Rec) == 46);
+
+  std::size_t size() const { return n_; }
+  const Rec& at(std::size_t i) const { return blocks_[i >> kShift][i & kMask]; }
+  // The number of `id`, or nullopt (also once drop_table() ran).
+  std::optional<std::size_t> find(const hash::ChunkId& id) const {
+    if (slots_.empty()) return std::nullopt;
+    for (std::size_t i = home(id.d.b.data());; i = (i + 1) & mask()) {
+      const std::uint32_t sl = slots_[i];
+      if (sl == 0) return std::nullopt;
+      if (std::memcmp(at(sl - 1).id, id.d.b.data(), hash::kDigestSize) == 0) return sl - 1;
     }
   }
-  // Records packs[seq].entries[idx] (not in the table yet).
-  void add(std::uint32_t seq, std::uint32_t idx, const std::vector<IndexPack>& packs) {
-    if (2 * (count_ + 1) > slots_.size()) grow(packs);
-    place(Slot{seq + 1, idx}, packs[seq].entries[idx].id);
-    ++count_;
+  // Appends `e` (not stored yet; its offset fits 32 bits).
+  void add(const pack::Entry& e) {
+    if ((n_ >> kShift) == blocks_.size()) blocks_.push_back(std::make_unique<Rec[]>(kBlock));
+    Rec& r = blocks_[n_ >> kShift][n_ & kMask];
+    std::memcpy(r.id, e.id.d.b.data(), hash::kDigestSize);
+    r.offset = static_cast<std::uint32_t>(e.offset);
+    r.sealed_len = e.sealed_len;
+    r.raw_size = e.raw_size;
+    r.type = e.type;
+    r.flags = e.flags;
+    ++n_;
+    if (2 * n_ > slots_.size()) grow();
+    place(static_cast<std::uint32_t>(n_));
+  }
+  static pack::Entry entry(const Rec& r) {
+    hash::ChunkId id;
+    std::memcpy(id.d.b.data(), r.id, hash::kDigestSize);
+    return pack::Entry{id, r.type, r.flags, r.offset, r.sealed_len, r.raw_size};
+  }
+  // find() answers nothing from now on.
+  void drop_table() { std::vector<std::uint32_t>().swap(slots_); }
+  // Frees the blocks that hold only records before `i` (at() must not reach them again).
+  void release_before(std::size_t i) {
+    for (std::size_t b = 0; b < blocks_.size() && (b + 1) * kBlock <= i; ++b) blocks_[b].reset();
   }
 
  private:
+  static constexpr unsigned kShift = 12;
+  static constexpr std::size_t kBlock = std::size_t{1} << kShift, kMask = kBlock - 1;
   std::size_t mask() const { return slots_.size() - 1; }
   // Chunk ids are keyed hashes: their first bytes are as good as any hash of them.
-  std::size_t home(const hash::ChunkId& id) const {
+  std::size_t home(const std::uint8_t* id) const {
     std::uint64_t h;
-    std::memcpy(&h, id.d.b.data(), sizeof h);
+    std::memcpy(&h, id, sizeof h);
     return static_cast<std::size_t>(h) & mask();
   }
-  void place(Slot sl, const hash::ChunkId& id) {
-    std::size_t i = home(id);
-    while (slots_[i].seq != 0) i = (i + 1) & mask();
+  void place(std::uint32_t sl) {
+    std::size_t i = home(at(sl - 1).id);
+    while (slots_[i] != 0) i = (i + 1) & mask();
     slots_[i] = sl;
   }
-  void grow(const std::vector<IndexPack>& packs) {
-    std::vector<Slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
+  void grow() {
+    std::vector<std::uint32_t> old(std::max<std::size_t>(1024, slots_.size() * 2));
     old.swap(slots_);
-    for (const Slot& sl : old)
-      if (sl.seq != 0) place(sl, packs[sl.seq - 1].entries[sl.idx].id);
+    for (const std::uint32_t sl : old)
+      if (sl != 0) place(sl);
   }
 
-  std::vector<Slot> slots_;
-  std::size_t count_ = 0;
+  std::vector<std::unique_ptr<Rec[]>> blocks_;
+  std::vector<std::uint32_t> slots_;  // a record's number + 1; 0: empty
+  std::size_t n_ = 0;
 };
 
 class Session final : public WriteSession {
@@ -124,7 +156,7 @@ class Session final : public WriteSession {
     {
       std::lock_guard lock(mu_);
       CAIRN_TRY(usable_locked());
-      if (own_.find(id, packs_)) return false;
+      if (own_.find(id)) return false;
       CAIRN_TRY(ensure_pack_locked());
       target = current_;
     }
@@ -135,13 +167,17 @@ class Session final : public WriteSession {
     {
       std::lock_guard lock(mu_);
       CAIRN_TRY(usable_locked());
-      if (own_.find(id, packs_)) return false;  // another thread stored it meanwhile
-      if (current_ != target) {  // the pack rolled over meanwhile: seal for the new one
+      if (own_.find(id)) return false;  // another thread stored it meanwhile
+      if (current_ != target) {         // the pack rolled over meanwhile: seal for the new one
         CAIRN_TRY(ensure_pack_locked());
         target = current_;
         pack::seal_payload(target->writer->data_key(), repo_id, t, id, payload, worker->sealed);
       }
       const std::uint64_t offset = target->writer->size();
+      if (offset > std::numeric_limits<std::uint32_t>::max()) {  // pack_size is at most 1 GiB
+        failed_ = Error{Errc::internal, fmt::format("a pack grew past 4 GiB ({} bytes)", offset)};
+        return *failed_;
+      }
       if (auto st = target->writer->add(
               id, t, payload.flags, static_cast<std::uint32_t>(plaintext.size()), worker->sealed);
           !st) {
@@ -149,10 +185,8 @@ class Session final : public WriteSession {
         return std::move(st).error();
       }
       const auto length = static_cast<std::uint32_t>(worker->sealed.size());
-      auto& entries = packs_[target->seq].entries;
-      entries.push_back(pack::Entry{id, t, payload.flags, offset, length,
-                                    static_cast<std::uint32_t>(plaintext.size())});
-      own_.add(target->seq, static_cast<std::uint32_t>(entries.size() - 1), packs_);
+      own_.add(pack::Entry{id, t, payload.flags, offset, length,
+                           static_cast<std::uint32_t>(plaintext.size())});
       stored_ += length;
       if (target->writer->size() >= cfg.pack_size) full = std::move(current_);
     }
@@ -163,10 +197,12 @@ class Session final : public WriteSession {
   std::optional<Location> locate(const hash::ChunkId& id) const override {
     {
       std::lock_guard lock(mu_);
-      if (const auto* sl = own_.find(id, packs_)) {
-        const auto& pid = pack_ids_[sl->seq - 1];
+      if (handed_over_) {
+        if (auto loc = own_copy_locked(id)) return loc;
+      } else if (const auto i = own_.find(id)) {
+        const auto& pid = pack_ids_[seq_of(*i)];
         if (!pid) return std::nullopt;
-        const pack::Entry& e = packs_[sl->seq - 1].entries[sl->idx];
+        const auto& e = own_.at(*i);
         return Location{*pid,   e.offset, e.sealed_len, e.raw_size, static_cast<BlobType>(e.type),
                         e.flags};
       }
@@ -176,7 +212,8 @@ class Session final : public WriteSession {
 
   bool stored_here(const hash::ChunkId& id) const override {
     std::lock_guard lock(mu_);
-    return own_.find(id, packs_) != nullptr;
+    if (handed_over_) return own_copy_locked(id).has_value();
+    return own_.find(id).has_value();
   }
 
   std::vector<hash::PackId> sealed_packs() const override {
@@ -210,10 +247,25 @@ class Session final : public WriteSession {
     for (std::size_t i = 0; i < pack_ids_.size(); ++i)
       if (!pack_ids_[i])
         return Error{Errc::internal, fmt::format("pack {} of the session was never sealed", i)};
+    // The index file's and the index's form of the chunks: the table goes first, each block
+    // of records once copied.
+    own_.drop_table();
+    std::vector<IndexPack> packs(pack_ids_.size());
+    std::vector<hash::PackId> ids;
+    for (std::size_t seq = 0; seq < packs.size(); ++seq) {
+      const std::size_t end = seq + 1 < first_.size() ? first_[seq + 1] : own_.size();
+      packs[seq].pack = *pack_ids_[seq];
+      packs[seq].entries.reserve(end - first_[seq]);
+      for (std::size_t i = first_[seq]; i < end; ++i)
+        packs[seq].entries.push_back(OwnChunks::entry(own_.at(i)));
+      own_.release_before(end);
+      ids.push_back(packs[seq].pack);
+    }
+    own_ = OwnChunks{};
     const auto& keys = repo_.keys();
     std::string path;
     {  // the encoded file (50 bytes a chunk) is gone before the index grows (54 a chunk)
-      const Bytes file = encode_index_file(packs_, keys.index_key.view(), keys.repo_id);
+      const Bytes file = encode_index_file(packs, keys.index_key.view(), keys.repo_id);
       const Key k = Key::index(hash::blake2b(file).hex());
       auto st = repo_.storage().put(k, file, /*no_replace=*/true);
       if (!st && st.error().code != Errc::exists) {
@@ -221,10 +273,16 @@ class Session final : public WriteSession {
         return std::move(st).error();
       }
       path = k.path();
+      // commit's keep_indexed() lists the index files: it need not read this one back
+      repo_.remember_index_file(k.name, ids);
     }
-    // Later sessions in this process deduplicate against them. packs_ stays: locate() answers
-    // from it (the index's first copy of a chunk may be an older one outside this set).
-    repo_.index().add(packs_);
+    // Later sessions in this process deduplicate against them, and this one's locate()
+    // answers from the index from now on (own_copy_locked). The entries move into the index
+    // pack by pack, so the two copies are never both whole.
+    own_packs_.insert(ids.begin(), ids.end());
+    repo_.index().add(std::move(packs));
+    packs = {};
+    handed_over_ = true;
     written_.push_back(std::move(path));
     return written_;
   }
@@ -281,7 +339,7 @@ class Session final : public WriteSession {
   bool known(const hash::ChunkId& id) const {
     {
       std::lock_guard lock(mu_);
-      if (own_.find(id, packs_)) return true;
+      if (own_.find(id)) return true;
     }
     return in_scope(id).has_value();
   }
@@ -300,6 +358,21 @@ class Session final : public WriteSession {
     }
     for (const auto& loc : repo_.index().find_all(id))
       if (allowed_.contains(loc.pack)) return loc;
+    return std::nullopt;
+  }
+
+  // The OpenPack::seq of own_'s record `i`.
+  std::size_t seq_of(std::size_t i) const {
+    return static_cast<std::size_t>(std::upper_bound(first_.begin(), first_.end(), i) -
+                                    first_.begin()) -
+           1;
+  }
+
+  // After finish(): this session's copy of `id` (the index's first copy may be an older one
+  // outside the set, see in_scope), from the index, which holds this session's entries now.
+  std::optional<Location> own_copy_locked(const hash::ChunkId& id) const {
+    for (const auto& loc : repo_.index().find_all(id))
+      if (own_packs_.contains(loc.pack)) return loc;
     return std::nullopt;
   }
 
@@ -329,7 +402,7 @@ class Session final : public WriteSession {
     p->writer.emplace(std::move(*w));
     p->seq = static_cast<std::uint32_t>(pack_ids_.size());
     pack_ids_.emplace_back();
-    packs_.emplace_back();
+    first_.push_back(own_.size());
     current_ = std::move(p);
     return {};
   }
@@ -353,9 +426,7 @@ class Session final : public WriteSession {
     CAIRN_TRY(repo_.storage().put_file(k, p.tmp));
     {
       std::lock_guard lock(mu_);
-      pack_ids_[p.seq] = fin.id;
-      packs_[p.seq].pack = fin.id;            // its entries are packs_[p.seq]'s, as added
-      packs_[p.seq].entries.shrink_to_fit();  // no more are added: no room left for them
+      pack_ids_[p.seq] = fin.id;  // its chunks are own_'s from first_[p.seq] on, as added
       written_.push_back(k.path());
     }
     if (on_sealed_) on_sealed_(k.path());
@@ -370,11 +441,15 @@ class Session final : public WriteSession {
   std::atomic<std::uint64_t> stored_{0};
 
   mutable std::mutex mu_;  // guards everything below
-  // By OpenPack::seq: each pack's chunks in the order stored (the pack's own index lists the
-  // same), its id set once sealed; and own_, the table of them by chunk id.
-  std::vector<IndexPack> packs_;
-  OwnTable own_;
+  // The chunks stored, by chunk id and in the order stored: those of the pack with
+  // OpenPack::seq k from first_[k] on (the pack's own index lists the same).
+  OwnChunks own_;
+  std::vector<std::size_t> first_;                     // by OpenPack::seq
   std::vector<std::optional<hash::PackId>> pack_ids_;  // by OpenPack::seq; set once sealed
+  // Set by finish() once the chunks moved into the repository's index: own_ is empty then, and
+  // the session's chunks are the index's copies in own_packs_.
+  bool handed_over_ = false;
+  std::unordered_set<hash::PackId> own_packs_;
   std::shared_ptr<OpenPack> current_;
   std::vector<std::string> written_;
   std::optional<Error> failed_;

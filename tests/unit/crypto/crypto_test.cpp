@@ -217,6 +217,33 @@ TEST_CASE("crypto::seal_append: keeps what was in the buffer", "[crypto]") {
   CHECK(as_chars(*r) == "hello");
 }
 
+TEST_CASE("crypto::seal_in_place: the same bytes as libsodium's, sealed inside the buffer",
+          "[crypto]") {
+  init_crypto();
+  const SecretBytes key = random_key();
+  for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 4096u, 65'537u, (1u << 20) + 5}) {
+    INFO("plaintext " << n << " bytes");
+    const Bytes plain = pattern(n, static_cast<std::uint8_t>(n + 1));
+    const Bytes ad = pattern(66, 9);
+    Bytes buf(kNonceSize + n + kTagSize, 0xee);
+    std::copy(plain.begin(), plain.end(), buf.begin() + static_cast<std::ptrdiff_t>(kNonceSize));
+    seal_in_place(key.view(), buf, ad);
+    // libsodium, out of place, under the nonce seal_in_place drew
+    Bytes theirs(n + kTagSize);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(theirs.data(), &clen, plain.data(), plain.size(),
+                                               ad.data(), ad.size(), nullptr, buf.data(),
+                                               key.data());
+    REQUIRE(clen == theirs.size());
+    CHECK(std::equal(theirs.begin(), theirs.end(),
+                     buf.begin() + static_cast<std::ptrdiff_t>(kNonceSize)));
+    auto back = open(key.view(), buf, ad, "t");
+    REQUIRE(back.has_value());
+    CHECK(*back == plain);
+    CHECK_FALSE(open(key.view(), buf, pattern(66, 8), "t").has_value());
+  }
+}
+
 TEST_CASE("crypto::open: every single-bit flip fails with Errc::corrupt", "[crypto]") {
   init_crypto();
   const SecretBytes key = random_key();

@@ -424,3 +424,64 @@ TEST_CASE("repo::Repository::open: an index file rewritten by a prune while it i
   }
   CHECK(files_in(t.dir / "index").size() == 3);  // rewritten, never lost
 }
+
+TEST_CASE(
+    "repo::WriteSession: thousands of chunks over many packs, found by id before and after "
+    "finish(); its own index file needs no second one at commit",
+    "[repo]") {
+  TestRepo t;  // pack_size 64 KiB: about 700 of these chunks a pack
+  auto r = t.open();
+  auto s = r->begin_write(Scope::own);
+  REQUIRE(s);
+  std::vector<Bytes> chunks;
+  std::vector<hash::ChunkId> ids;
+  for (int i = 0; i < 10'000; ++i) {  // more than one block of the session's records (4096)
+    chunks.push_back(random_bytes(40));
+    ids.push_back((*s)->id_of(chunks.back()));
+    auto put = (*s)->put(ids.back(), repo::BlobType::data, chunks.back());
+    REQUIRE(put);
+    CHECK(*put);
+  }
+  auto again = (*s)->put(ids[5000], repo::BlobType::data, chunks[5000]);
+  REQUIRE(again);
+  CHECK_FALSE(*again);
+  const auto first = (*s)->locate(ids[0]);  // its pack is sealed by now
+  REQUIRE(first);
+  auto paths = (*s)->finish();
+  REQUIRE(paths);
+  const auto packs = (*s)->sealed_packs();
+  REQUIRE(packs.size() > 10);
+  CHECK(count_under(t.dir / "index") == 1);
+  const auto after = (*s)->locate(ids[0]);
+  REQUIRE(after);
+  CHECK(after->pack == first->pack);
+  CHECK(after->offset == first->offset);
+  // The session's own index file is known: nothing to write, and commit reads nothing back.
+  auto kept = (*s)->keep_indexed(packs);
+  REQUIRE(kept);
+  CHECK(kept->empty());
+  CHECK(count_under(t.dir / "index") == 1);
+
+  auto reopened = t.open();
+  std::size_t listed = 0;
+  for (const auto& p : packs) {
+    auto entries = reopened->read_pack_index(p);
+    REQUIRE(entries);
+    listed += entries->size();
+  }
+  CHECK(listed == ids.size());
+  for (std::size_t i = 0; i < ids.size(); i += 97) {
+    INFO("chunk " << i);
+    CHECK((*s)->stored_here(ids[i]));
+    const auto loc = (*s)->locate(ids[i]);
+    REQUIRE(loc);
+    CHECK(std::find(packs.begin(), packs.end(), loc->pack) != packs.end());
+    auto back = reopened->read_chunk_unproven(ids[i]);
+    REQUIRE(back);
+    CHECK(*back == chunks[i]);
+    const auto there = reopened->locate(ids[i]);
+    REQUIRE(there);
+    CHECK(there->pack == loc->pack);
+    CHECK(there->offset == loc->offset);
+  }
+}

@@ -5,9 +5,10 @@
 // from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
 // path through a symlink, including one planted in an existing target) can write outside the
 // target. Files are written under a temporary name, every chunk authenticated, the size
-// checked, and only then renamed to their final name. Metadata is applied through
-// descriptors of the entries the restore made (tree::apply_metadata), so a local user who
-// swaps a restored directory for a symlink redirects nothing. A target that holds entries
+// checked, and only then renamed to their final name (a small file in a directory only the
+// restorer can change is read and checked whole first, then created under its final name). Metadata
+// is applied through descriptors of the entries the restore made (tree::apply_metadata), so a local
+// user who swaps a restored directory for a symlink redirects nothing. A target that holds entries
 // already (Options::overwrite, remove): a symlink there is replaced, never followed; a kept
 // file is checked by hashing it with the repository's key; --delete removes through
 // descriptors opened with O_NOFOLLOW and never crosses into another file system.

@@ -428,6 +428,10 @@ constexpr std::size_t kPlanAhead = 256;
 // The largest file restore_file() may create under its final name (all of it held in memory
 // first).
 constexpr std::uint64_t kInPlaceBytes = 1u << 20;
+// A file larger than kSplitBytes is restored in pieces of about kPieceBytes, one job each, so
+// that both cores decrypt and decompress it (split()).
+constexpr std::uint64_t kSplitBytes = 8u << 20;
+constexpr std::uint64_t kPieceBytes = 4u << 20;
 
 class DirRestorer {
  public:
@@ -545,6 +549,7 @@ class DirRestorer {
         return {};
       }
       case manifest::Type::file: {
+        if (e.size > kSplitBytes && o_.overwrite == Overwrite::always) return split(e, q);
         if (batch_.dir != walker_.top()) CAIRN_TRY(flush(q));
         batch_.dir = walker_.top();
         batch_.plain = walker_.top_plain();
@@ -597,7 +602,129 @@ class DirRestorer {
     std::uint64_t bytes = 0;
   };
 
-  // Queues the pending batch. The queue counts at least 256 KiB per batch: each holds its
+  // A large file restored by several jobs (split()): one temporary file, each job writing its
+  // piece at its offset; the job that ends last applies the metadata and renames it into
+  // place, or (a piece failed) names the file and removes it.
+  struct Split {
+    std::shared_ptr<io::Fd> dir;
+    manifest::Entry e;
+    std::optional<mode_t> mode;  // created with exactly its mode (exact_mode)
+    std::optional<TempEntry> tmp;
+    io::Fd fd;
+    std::atomic<std::size_t> left{0};  // pieces not yet ended
+    std::mutex mu;
+    std::optional<Error> err;  // the first piece's error
+  };
+
+  // Queues file `e` (more than kSplitBytes) as pieces of consecutive chunks, after the pending
+  // batch. Its size is checked against the index first (a file that fails is never made).
+  Status split(const manifest::Entry& e, WorkQueue& q) {
+    CAIRN_TRY(flush(q));
+    CAIRN_TRY(check_size(r_, e));
+    if (e.proofs.size() != e.chunks.size())
+      return Error{Errc::corrupt, "the set lacks the possession proofs of its chunks"};
+    auto s = std::make_shared<Split>();
+    s->dir = walker_.top();
+    s->e = e;
+    s->mode = exact_mode(e, walker_.top_plain());
+    s->tmp.emplace(s->dir->get());
+    int fd = ::openat(s->dir->get(), s->tmp->name().c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, s->mode.value_or(0600));
+    if (fd < 0) return errno_error(errno, "cannot create file");
+    s->tmp->made();
+    s->fd = io::Fd(fd);
+    // Pieces: [first chunk, end chunk) and the offset of the first (check_size found them all).
+    std::vector<std::tuple<std::size_t, std::size_t, std::uint64_t>> pieces;
+    std::uint64_t off = 0, piece_off = 0;
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+      off += r_.locate(e.chunks[i])->raw_size;
+      if (off - piece_off >= kPieceBytes || i + 1 == e.chunks.size()) {
+        pieces.emplace_back(first, i + 1, piece_off);
+        first = i + 1;
+        piece_off = off;
+      }
+    }
+    s->left = pieces.size();
+    for (const auto& [from, to, at] : pieces) {
+      Status queued = q.submit(kPieceBytes, [this, s, from = from, to = to, at = at]() -> Status {
+        return restore_piece(*s, from, to, at);
+      });
+      // The queue stopped (a job failed): the file is not finished, and its temporary file
+      // goes with the last queued piece.
+      if (!queued) return queued;
+    }
+    return {};
+  }
+
+  // On a worker: chunks [from, to) of split file `s` written at `at`; the last piece to end
+  // finishes the file.
+  Status restore_piece(Split& s, std::size_t from, std::size_t to, std::uint64_t at) {
+    const manifest::Entry& e = s.e;
+    Status st = [&]() -> Status {
+      {
+        std::lock_guard l(s.mu);
+        if (s.err) return {};  // another piece failed: the file is not made
+      }
+      if (!o_.keep_going && damaged_ > 0) {  // damage stops the restore: the file is not made
+        std::lock_guard l(s.mu);
+        if (!s.err) s.err = Error{Errc::cancelled, "the restore stopped at damaged data"};
+        return {};
+      }
+      repo::ChunkRun run(r_);
+      for (std::size_t i = from; i < to; ++i) run.plan(e.chunks[i], e.proofs[i]);
+      std::uint64_t off = at;
+      for (std::size_t i = from; i < to; ++i) {
+        if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+        Result<Bytes> data = run.read(i - from);
+        if (!data) data = set_.chunk(e, i);
+        if (!data) return std::move(data).error().wrap(fmt::format("set {}", set_.id().hex()));
+        if (data->size() != r_.locate(e.chunks[i])->raw_size)
+          return Error{Errc::corrupt,
+                       fmt::format("chunk {} holds {} bytes, not the {} its index "
+                                   "records",
+                                   i, data->size(), r_.locate(e.chunks[i])->raw_size)};
+        CAIRN_TRY(write_data(s.fd.get(), e, off, *data));
+      }
+      return {};
+    }();
+    if (!st) {
+      std::lock_guard l(s.mu);
+      if (!s.err) s.err = st.error();
+    }
+    const bool stops = !st && !per_item(st.error());  // else the file's own (finish_split)
+    Status mine = stops ? std::move(st) : Status{};
+    if (--s.left > 0) return mine;
+    Status done = finish_split(s);
+    if (!done) {
+      if (!per_item(done.error())) return done;
+      fail(e.path, done.error());
+    }
+    return mine;
+  }
+
+  // The last piece of split file `s` ended: the file put in place with its metadata, or, when
+  // a piece failed, removed (its error, when it is the file's own, is returned).
+  Status finish_split(Split& s) {
+    const manifest::Entry& e = s.e;
+    std::optional<Error> err;
+    {
+      std::lock_guard l(s.mu);
+      err = s.err;
+    }
+    if (err) {
+      s.tmp.reset();  // removes the temporary file
+      return per_item(*err) ? Status{std::move(*err)} : Status{};
+    }
+    if (e.sparse && ::ftruncate(s.fd.get(), static_cast<off_t>(e.size)) != 0)
+      return errno_error(errno, "cannot truncate");
+    Status m =
+        tree::apply_metadata_fd(s.fd.get(), meta_of(e), apply_, e.path, {s.mode.has_value(), {}});
+    if (!m) obs_.warning(e.path, m.error());
+    obs_.advanced(0, 1);
+    return place(*s.tmp, s.dir->get(), base_name(e.path));
+  }
+
   // directory's descriptor until it has run, and that keeps a tree of small files to a few
   // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
   Status flush(WorkQueue& q) {

@@ -14,8 +14,10 @@
 // descriptors opened with O_NOFOLLOW and never crosses into another file system.
 // Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
 // WorkQueue it is given, in batches of small files of one directory whose chunks are read
-// through a repo::ChunkRun (a run of adjacent blobs in one read); Source::chunk() is called
-// from the workers when that fails (and reports the damage).
+// through a repo::ChunkRun (a run of adjacent blobs in one read), and a file larger than
+// 8 MiB in pieces of consecutive chunks, one job each, written at their offsets into one
+// temporary file; Source::chunk() is called from the workers when that fails (and reports
+// the damage).
 #pragma once
 
 #include <cstdint>

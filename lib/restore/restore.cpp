@@ -97,9 +97,11 @@ std::string temp_name() {
 // An entry made under a temporary name in the directory `dir` and renamed to its final name
 // only when it is whole: until then (an error, damage, an interrupt) it is removed again, so
 // the target never holds a half-restored entry under a name of the set.
+// A file created under its final name (in_place) is removed the same way until keep().
 class TempEntry {
  public:
   explicit TempEntry(int dir) : dir_(dir), name_(temp_name()) {}
+  TempEntry(int dir, std::string final_name) : dir_(dir), name_(std::move(final_name)) {}
   ~TempEntry() {
     if (made_) ::unlinkat(dir_, name_.c_str(), 0);
   }
@@ -117,6 +119,8 @@ class TempEntry {
     made_ = false;
     return {};
   }
+  // The entry made under name() stays (it was made under its final name).
+  void keep() { made_ = false; }
   // The last rename_to() failed because the final name is a directory.
   bool dir_in_the_way() const { return in_the_way_; }
 
@@ -219,9 +223,10 @@ bool per_item(const Error& e) {
 // `named` puts the path in front of the messages (a stream: no warning line names it).
 // `fast`, when given, is tried first for each chunk (ChunkRun: a run of blobs read at once);
 // when it fails, set.chunk() reads the chunk again and its error is the one reported.
-Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& cancel, bool named,
-                   const std::function<Status(ByteView)>& sink,
-                   const std::function<Result<Bytes>(std::size_t)>& fast = {}) {
+// `sink` gets each chunk's plaintext as a Bytes it may keep (move from).
+template <class Sink>
+Status for_chunks(Source& set, const manifest::Entry& e, const CancelToken& cancel, bool named,
+                  Sink&& sink, const std::function<Result<Bytes>(std::size_t)>& fast = {}) {
   const std::string file = named ? fmt::format("'{}'", e.path) : std::string();
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < e.chunks.size(); ++i) {
@@ -236,7 +241,7 @@ Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& can
     }
     total += data->size();
     if (total > e.size) break;
-    CAIRN_TRY(sink(*data));
+    CAIRN_TRY(sink(std::move(*data)));
   }
   if (total != e.size) {
     Error bad{Errc::corrupt,
@@ -247,26 +252,31 @@ Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& can
   return {};
 }
 
+Status copy_chunks(Source& set, const manifest::Entry& e, const CancelToken& cancel, bool named,
+                   const std::function<Status(ByteView)>& sink,
+                   const std::function<Result<Bytes>(std::size_t)>& fast = {}) {
+  return for_chunks(
+      set, e, cancel, named, [&](Bytes&& data) { return sink(data); }, fast);
+}
+
 // Open directories of the target, from its root down, reached one component at a time with
 // O_NOFOLLOW: a symlink (planted or restored) is never traversed.
 class DirWalker {
  public:
-  explicit DirWalker(io::Fd root) {
-    const bool plain = !has_default_acl(root.get());
-    stack_.push_back({"", std::make_shared<io::Fd>(std::move(root)), plain});
-  }
+  explicit DirWalker(io::Fd root) { push("", std::move(root), true); }
   int root() const { return stack_.front().fd->get(); }
   // The directory parent_of() returned last, shared: a queued file keeps it open (one
   // descriptor per directory, not one per file), and whether a file created in it gets the
   // mode it asks for (no default ACL there: only the umask masks it).
   const std::shared_ptr<io::Fd>& top() const { return stack_.back().fd; }
   bool top_plain() const { return stack_.back().plain; }
+  // Whether top() is private (see Level::priv).
+  bool top_private() const { return stack_.back().priv; }
   // Enters `dir`, named `name`, which this restore just made in top() (the caller noted it):
   // its entries follow it in the set, and find it open instead of opening it again. Files are
   // created in it only when `for_files` (else top_plain() is false: no ACL check is spent).
   void enter(std::string name, io::Fd dir, bool for_files = true) {
-    const bool plain = for_files && !has_default_acl(dir.get());
-    stack_.push_back({std::move(name), std::make_shared<io::Fd>(std::move(dir)), plain});
+    push(std::move(name), std::move(dir), for_files);
   }
   // Records the directory this restore made (or took over) at `path`: from then on it is
   // only entered while it is that same inode, so a directory swapped for another (by a
@@ -348,7 +358,21 @@ class DirWalker {
     std::string name;
     std::shared_ptr<io::Fd> fd;
     bool plain = false;  // no default ACL
+    // The restorer's own with no group or other permission bits (nor, then, an ACL mask that
+    // lets a named user in): nobody but the restorer (and root) can create, rename or remove
+    // names in it, so a file may be created there under its final name (restore_file).
+    bool priv = false;
   };
+  void push(std::string name, io::Fd dir, bool for_files) {
+    Level l{std::move(name), nullptr, false, false};
+    if (for_files) {
+      l.plain = !has_default_acl(dir.get());
+      struct stat st;
+      l.priv = ::fstat(dir.get(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) == 0;
+    }
+    l.fd = std::make_shared<io::Fd>(std::move(dir));
+    stack_.push_back(std::move(l));
+  }
   std::vector<Level> stack_;
   std::unordered_map<std::string, tree::Identity> made_;
 };
@@ -401,6 +425,13 @@ constexpr std::size_t kBatchFiles = 64;
 constexpr std::uint64_t kBatchBytes = 1u << 20;
 // Chunks planned ahead of the one being read: what a region read can reach.
 constexpr std::size_t kPlanAhead = 256;
+// The largest file restore_file() may create under its final name (all of it held in memory
+// first).
+constexpr std::uint64_t kInPlaceBytes = 1u << 20;
+// A file larger than kSplitBytes is restored in pieces of about kPieceBytes, one job each, so
+// that both cores decrypt and decompress it (split()).
+constexpr std::uint64_t kSplitBytes = 8u << 20;
+constexpr std::uint64_t kPieceBytes = 4u << 20;
 
 class DirRestorer {
  public:
@@ -518,9 +549,11 @@ class DirRestorer {
         return {};
       }
       case manifest::Type::file: {
+        if (e.size > kSplitBytes && o_.overwrite == Overwrite::always) return split(e, q);
         if (batch_.dir != walker_.top()) CAIRN_TRY(flush(q));
         batch_.dir = walker_.top();
         batch_.plain = walker_.top_plain();
+        batch_.priv = walker_.top_private();
         batch_.files.push_back(e);
         batch_.bytes += e.size;
         if (batch_.files.size() >= kBatchFiles || batch_.bytes >= kBatchBytes) return flush(q);
@@ -564,11 +597,134 @@ class DirRestorer {
   struct Batch {
     std::shared_ptr<io::Fd> dir;
     bool plain = false;  // no default ACL in dir
+    bool priv = false;   // dir is private (DirWalker::Level::priv)
     std::vector<manifest::Entry> files;
     std::uint64_t bytes = 0;
   };
 
-  // Queues the pending batch. The queue counts at least 256 KiB per batch: each holds its
+  // A large file restored by several jobs (split()): one temporary file, each job writing its
+  // piece at its offset; the job that ends last applies the metadata and renames it into
+  // place, or (a piece failed) names the file and removes it.
+  struct Split {
+    std::shared_ptr<io::Fd> dir;
+    manifest::Entry e;
+    std::optional<mode_t> mode;  // created with exactly its mode (exact_mode)
+    std::optional<TempEntry> tmp;
+    io::Fd fd;
+    std::atomic<std::size_t> left{0};  // pieces not yet ended
+    std::mutex mu;
+    std::optional<Error> err;  // the first piece's error
+  };
+
+  // Queues file `e` (more than kSplitBytes) as pieces of consecutive chunks, after the pending
+  // batch. Its size is checked against the index first (a file that fails is never made).
+  Status split(const manifest::Entry& e, WorkQueue& q) {
+    CAIRN_TRY(flush(q));
+    CAIRN_TRY(check_size(r_, e));
+    if (e.proofs.size() != e.chunks.size())
+      return Error{Errc::corrupt, "the set lacks the possession proofs of its chunks"};
+    auto s = std::make_shared<Split>();
+    s->dir = walker_.top();
+    s->e = e;
+    s->mode = exact_mode(e, walker_.top_plain());
+    s->tmp.emplace(s->dir->get());
+    int fd = ::openat(s->dir->get(), s->tmp->name().c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, s->mode.value_or(0600));
+    if (fd < 0) return errno_error(errno, "cannot create file");
+    s->tmp->made();
+    s->fd = io::Fd(fd);
+    // Pieces: [first chunk, end chunk) and the offset of the first (check_size found them all).
+    std::vector<std::tuple<std::size_t, std::size_t, std::uint64_t>> pieces;
+    std::uint64_t off = 0, piece_off = 0;
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < e.chunks.size(); ++i) {
+      off += r_.locate(e.chunks[i])->raw_size;
+      if (off - piece_off >= kPieceBytes || i + 1 == e.chunks.size()) {
+        pieces.emplace_back(first, i + 1, piece_off);
+        first = i + 1;
+        piece_off = off;
+      }
+    }
+    s->left = pieces.size();
+    for (const auto& [from, to, at] : pieces) {
+      Status queued = q.submit(kPieceBytes, [this, s, from = from, to = to, at = at]() -> Status {
+        return restore_piece(*s, from, to, at);
+      });
+      // The queue stopped (a job failed): the file is not finished, and its temporary file
+      // goes with the last queued piece.
+      if (!queued) return queued;
+    }
+    return {};
+  }
+
+  // On a worker: chunks [from, to) of split file `s` written at `at`; the last piece to end
+  // finishes the file.
+  Status restore_piece(Split& s, std::size_t from, std::size_t to, std::uint64_t at) {
+    const manifest::Entry& e = s.e;
+    Status st = [&]() -> Status {
+      {
+        std::lock_guard l(s.mu);
+        if (s.err) return {};  // another piece failed: the file is not made
+      }
+      if (!o_.keep_going && damaged_ > 0) {  // damage stops the restore: the file is not made
+        std::lock_guard l(s.mu);
+        if (!s.err) s.err = Error{Errc::cancelled, "the restore stopped at damaged data"};
+        return {};
+      }
+      repo::ChunkRun run(r_);
+      for (std::size_t i = from; i < to; ++i) run.plan(e.chunks[i], e.proofs[i]);
+      std::uint64_t off = at;
+      for (std::size_t i = from; i < to; ++i) {
+        if (cancel_.cancelled()) return Error{Errc::cancelled, "interrupted"};
+        Result<Bytes> data = run.read(i - from);
+        if (!data) data = set_.chunk(e, i);
+        if (!data) return std::move(data).error().wrap(fmt::format("set {}", set_.id().hex()));
+        if (data->size() != r_.locate(e.chunks[i])->raw_size)
+          return Error{Errc::corrupt,
+                       fmt::format("chunk {} holds {} bytes, not the {} its index "
+                                   "records",
+                                   i, data->size(), r_.locate(e.chunks[i])->raw_size)};
+        CAIRN_TRY(write_data(s.fd.get(), e, off, *data));
+      }
+      return {};
+    }();
+    if (!st) {
+      std::lock_guard l(s.mu);
+      if (!s.err) s.err = st.error();
+    }
+    const bool stops = !st && !per_item(st.error());  // else the file's own (finish_split)
+    Status mine = stops ? std::move(st) : Status{};
+    if (--s.left > 0) return mine;
+    Status done = finish_split(s);
+    if (!done) {
+      if (!per_item(done.error())) return done;
+      fail(e.path, done.error());
+    }
+    return mine;
+  }
+
+  // The last piece of split file `s` ended: the file put in place with its metadata, or, when
+  // a piece failed, removed (its error, when it is the file's own, is returned).
+  Status finish_split(Split& s) {
+    const manifest::Entry& e = s.e;
+    std::optional<Error> err;
+    {
+      std::lock_guard l(s.mu);
+      err = s.err;
+    }
+    if (err) {
+      s.tmp.reset();  // removes the temporary file
+      return per_item(*err) ? Status{std::move(*err)} : Status{};
+    }
+    if (e.sparse && ::ftruncate(s.fd.get(), static_cast<off_t>(e.size)) != 0)
+      return errno_error(errno, "cannot truncate");
+    Status m =
+        tree::apply_metadata_fd(s.fd.get(), meta_of(e), apply_, e.path, {s.mode.has_value(), {}});
+    if (!m) obs_.warning(e.path, m.error());
+    obs_.advanced(0, 1);
+    return place(*s.tmp, s.dir->get(), base_name(e.path));
+  }
+
   // directory's descriptor until it has run, and that keeps a tree of small files to a few
   // hundred descriptors in flight, under the usual 1024-descriptor limit of a user.
   Status flush(WorkQueue& q) {
@@ -602,7 +758,8 @@ class DirRestorer {
           sized[f] && !kept[f] && b.files[f].proofs.size() == b.files[f].chunks.size();
       start[f + 1] = start[f] + (plan ? b.files[f].chunks.size() : 0);
     }
-    std::size_t pf = 0, pc = 0;  // the next chunk to plan: file pf, chunk pc
+    std::optional<tree::Owner> owner;  // of the files it creates (created_owner)
+    std::size_t pf = 0, pc = 0;        // the next chunk to plan: file pf, chunk pc
     auto plan_to = [&](std::size_t k) {
       while (run.planned() < k && pf < b.files.size()) {
         if (pc >= start[pf + 1] - start[pf]) {
@@ -625,11 +782,14 @@ class DirRestorer {
       Status s = sized[f];
       if (s) {
         const bool planned = start[f + 1] - start[f] == e.chunks.size();
-        s = restore_file(b.dir->get(), b.plain, e, [&](std::size_t i) -> Result<Bytes> {
-          if (!planned) return Error{Errc::not_found, "not planned"};
-          plan_to(start[f] + i + kPlanAhead);
-          return run.read(start[f] + i);
-        });
+        s = restore_file(
+            b, e,
+            [&](std::size_t i) -> Result<Bytes> {
+              if (!planned) return Error{Errc::not_found, "not planned"};
+              plan_to(start[f] + i + kPlanAhead);
+              return run.read(start[f] + i);
+            },
+            owner);
       }
       if (!s) {
         if (!per_item(s.error())) return s;
@@ -661,56 +821,109 @@ class DirRestorer {
     return mode;
   }
 
-  Status restore_file(int parent, bool plain, const manifest::Entry& e,
-                      const std::function<Result<Bytes>(std::size_t)>& fast) {
+  // Writes the plaintext `data` of file `e` at `off` (advanced past it). A sparse file keeps
+  // its holes: zero blocks are skipped (ftruncate sets the size at the end).
+  Status write_data(int fd, const manifest::Entry& e, std::uint64_t& off, ByteView data) {
+    if (!e.sparse) {
+      CAIRN_TRY(pwrite_all(fd, data, off));
+      off += data.size();
+      obs_.advanced(data.size(), 0);
+      return {};
+    }
+    ByteView rest(data);
+    while (!rest.empty()) {
+      std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
+      ByteView block = rest.first(n);
+      bool hole = all_zero(block);
+      if (!hole) {
+        // Extend the run to the next zero block (or the end) and write it in one go.
+        while (n < rest.size()) {
+          std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
+          if (all_zero(rest.subspan(n, m))) break;
+          n += m;
+        }
+        CAIRN_TRY(pwrite_all(fd, rest.first(n), off));
+      }
+      off += n;
+      rest = rest.subspan(n);
+    }
+    obs_.advanced(data.size(), 0);
+    return {};
+  }
+
+  // The owner file `fd`, just created in batch `b`'s directory, has, when that directory is
+  // private: every file created there gets the same (the restorer's, in the group the
+  // directory and its mount give new files, which only the restorer can change), so it is
+  // looked up once per batch (`owner`) and no chown is spent on a file whose recorded owner
+  // it already is. Elsewhere nullopt (always chowned).
+  std::optional<tree::Owner> created_owner(int fd, const Batch& b,
+                                           std::optional<tree::Owner>& owner) const {
+    if (!apply_.owner || !b.priv) return std::nullopt;
+    if (!owner) {
+      struct stat st;
+      if (::fstat(fd, &st) != 0) return std::nullopt;
+      owner = tree::Owner{st.st_uid, st.st_gid};
+    }
+    return owner;
+  }
+
+  // File `e` into the batch's directory. Written under a temporary name and renamed into
+  // place once whole, except a file of up to kInPlaceBytes in a private directory (one only
+  // the restorer can change): its chunks are all read and authenticated first, and then it
+  // is created under its final name (O_EXCL: when the name is taken, the temporary name is
+  // used after all) and written in one go, a rename saved; a write that fails removes it.
+  Status restore_file(const Batch& b, const manifest::Entry& e,
+                      const std::function<Result<Bytes>(std::size_t)>& fast,
+                      std::optional<tree::Owner>& owner) {
+    const int parent = b.dir->get();
     const std::string name = base_name(e.path);
-    const auto mode = exact_mode(e, plain);
-    TempEntry tmp(parent);
-    int fd = ::openat(parent, tmp.name().c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode.value_or(0600));
-    if (fd < 0) return errno_error(errno, "cannot create file");
-    tmp.made();
+    const auto mode = exact_mode(e, b.plain);
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    std::vector<Bytes> held;  // in place: the whole content, read before the file is made
+    std::optional<TempEntry> tmp;
+    int fd = -1;
+    const bool read_first = b.priv && e.size <= kInPlaceBytes;
+    if (read_first) {
+      CAIRN_TRY(for_chunks(
+          set_, e, cancel_, false,
+          [&](Bytes&& data) -> Status {
+            held.push_back(std::move(data));
+            return {};
+          },
+          fast));
+      fd = ::openat(parent, name.c_str(), flags, mode.value_or(0600));
+      if (fd >= 0) tmp.emplace(parent, name);
+      if (fd < 0 && errno != EEXIST) return errno_error(errno, "cannot create file");
+    }
+    const bool in_place = fd >= 0;
+    if (!in_place) {
+      tmp.emplace(parent);
+      fd = ::openat(parent, tmp->name().c_str(), flags, mode.value_or(0600));
+      if (fd < 0) return errno_error(errno, "cannot create file");
+    }
+    tmp->made();
     io::Fd f(fd);
     std::uint64_t off = 0;
-    CAIRN_TRY(copy_chunks(
-        set_, e, cancel_, false,
-        [&](ByteView data) -> Status {
-          if (!e.sparse) {
-            CAIRN_TRY(pwrite_all(fd, data, off));
-            off += data.size();
-            obs_.advanced(data.size(), 0);
-            return {};
-          }
-          // A sparse file keeps its holes: zero blocks are skipped (ftruncate below sets the size).
-          ByteView rest(data);
-          while (!rest.empty()) {
-            std::size_t n = std::min<std::size_t>(rest.size(), kBlock);
-            ByteView block = rest.first(n);
-            bool hole = all_zero(block);
-            if (!hole) {
-              // Extend the run to the next zero block (or the end) and write it in one go.
-              while (n < rest.size()) {
-                std::size_t m = std::min<std::size_t>(rest.size() - n, kBlock);
-                if (all_zero(rest.subspan(n, m))) break;
-                n += m;
-              }
-              CAIRN_TRY(pwrite_all(fd, rest.first(n), off));
-            }
-            off += n;
-            rest = rest.subspan(n);
-          }
-          obs_.advanced(data.size(), 0);
-          return {};
-        },
-        fast));
+    if (read_first) {
+      for (const auto& data : held) CAIRN_TRY(write_data(fd, e, off, data));
+    } else {
+      CAIRN_TRY(copy_chunks(
+          set_, e, cancel_, false, [&](ByteView data) { return write_data(fd, e, off, data); },
+          fast));
+    }
     // Only a sparse file needs its size set (a trailing hole was skipped, not written); any
     // other file was created empty (O_EXCL) and written from 0 to exactly `off`.
     if (e.sparse && ::ftruncate(fd, static_cast<off_t>(off)) != 0)
       return errno_error(errno, "cannot truncate");
-    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path, {mode.has_value()});
+    Status s = tree::apply_metadata_fd(fd, meta_of(e), apply_, e.path,
+                                       {mode.has_value(), created_owner(fd, b, owner)});
     if (!s) obs_.warning(e.path, s.error());
     obs_.advanced(0, 1);
-    return place(tmp, parent, name);
+    if (in_place) {
+      tmp->keep();
+      return {};
+    }
+    return place(*tmp, parent, name);
   }
 
   Status make_hardlink(const std::string& path, const std::string& link) {

@@ -5,16 +5,19 @@
 // from the target's directory descriptor with O_NOFOLLOW, so no entry ('..', absolute, or a
 // path through a symlink, including one planted in an existing target) can write outside the
 // target. Files are written under a temporary name, every chunk authenticated, the size
-// checked, and only then renamed to their final name. Metadata is applied through
-// descriptors of the entries the restore made (tree::apply_metadata), so a local user who
-// swaps a restored directory for a symlink redirects nothing. A target that holds entries
+// checked, and only then renamed to their final name (a small file in a directory only the
+// restorer can change is read and checked whole first, then created under its final name). Metadata
+// is applied through descriptors of the entries the restore made (tree::apply_metadata), so a local
+// user who swaps a restored directory for a symlink redirects nothing. A target that holds entries
 // already (Options::overwrite, remove): a symlink there is replaced, never followed; a kept
 // file is checked by hashing it with the repository's key; --delete removes through
 // descriptors opened with O_NOFOLLOW and never crosses into another file system.
 // Depends on: repo, manifest, tree, tar. Threads: to_dir() restores file contents on the
 // WorkQueue it is given, in batches of small files of one directory whose chunks are read
-// through a repo::ChunkRun (a run of adjacent blobs in one read); Source::chunk() is called
-// from the workers when that fails (and reports the damage).
+// through a repo::ChunkRun (a run of adjacent blobs in one read), and a file larger than
+// 8 MiB in pieces of consecutive chunks, one job each, written at their offsets into one
+// temporary file; Source::chunk() is called from the workers when that fails (and reports
+// the damage).
 #pragma once
 
 #include <cstdint>

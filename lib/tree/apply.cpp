@@ -178,8 +178,8 @@ Status apply_metadata_fd(int fd, const Meta& m, const ApplyOptions& opt, std::st
                          Applied done) {
   First f;
   if (opt.owner) {
-    auto [uid, gid] = owner_of(m, opt);
-    if (::fchown(fd, uid, gid) != 0)
+    const auto want = owner_of(m, opt);
+    if (done.owner != want && ::fchown(fd, want.first, want.second) != 0)
       f.note(errno_error(errno, fmt::format("cannot change the owner of '{}'", what)));
   }
   if (opt.xattrs)

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -147,9 +148,12 @@ Status apply_metadata(int dir_fd, const std::string& name, const Meta& m, const 
                       std::optional<Identity> expect = std::nullopt);
 // What the caller already made right on a descriptor it just created, so that
 // apply_metadata_fd does not do it again: the mode (the file was created with exactly m.mode:
-// no setuid/setgid/sticky bit, nothing masked by the umask or a default ACL).
+// no setuid/setgid/sticky bit, nothing masked by the umask or a default ACL); the owner
+// (uid, gid) it has, when known: no chown when that is the one to apply.
+using Owner = std::pair<std::uint32_t, std::uint32_t>;
 struct Applied {
   bool mode = false;
+  std::optional<Owner> owner;
 };
 
 // Same, on an open file or directory descriptor (not a symlink).

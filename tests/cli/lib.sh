@@ -41,6 +41,15 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # asan_build: the tools are an AddressSanitizer build (LD_PRELOAD tricks such as libfaketime
 # make its runtime abort, and strace/gcore of it are slow or huge)
 asan_build() { [[ $(ldd "$(command -v cairn-pack)" 2>/dev/null) == *libasan* ]]; }  # no grep -q: pipefail + SIGPIPE
+# need_strace: skip unless strace can count the tools' own system calls (installed, ptrace
+# allowed, not under AddressSanitizer, whose runtime makes calls of its own)
+need_strace() {
+  command -v strace >/dev/null || skip "strace is not installed"
+  strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
+  ! asan_build || skip "system calls are not the tools' own under AddressSanitizer"
+}
+# strace_calls NAME FILE: the count column of strace -c's row for NAME (0 when absent)
+strace_calls() { awk -v s="$1" '$NF == s { print $4; f = 1 } END { if (!f) print 0 }' "$2"; }
 
 need_env() {
   local v

@@ -7,11 +7,7 @@
 set -euo pipefail
 . "$CAIRN_CLI_LIB"
 
-command -v strace >/dev/null || skip "strace is not installed"
-strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
-# AddressSanitizer's runtime reads /proc/self/maps and more on its own: the counts are the tools'
-# only without it
-! asan_build || skip "system calls are not the tools' own under AddressSanitizer"
+need_strace
 make_repo
 n=0
 for d in 1 2 3; do
@@ -23,9 +19,9 @@ for d in 1 2 3; do
 done
 files=$n
 
-# calls NAME FILE: the count column of strace -c's row for NAME (0 when absent). Starting a
-# tool (its libraries, NSS, the catalog) takes a few dozen calls of its own: the bounds allow 100.
-calls() { awk -v s="$1" '$NF == s { print $4; f = 1 } END { if (!f) print 0 }' "$2"; }
+# Starting a tool (its libraries, NSS, the catalog) takes a few dozen calls of its own: the
+# bounds allow 100.
+calls() { strace_calls "$@"; }
 
 strace -f -c -o snap.strace cairn-snap src --source small >snap.stream
 [ "$(calls faccessat2 snap.strace)" -eq 0 ] && [ "$(calls faccessat snap.strace)" -eq 0 ] \

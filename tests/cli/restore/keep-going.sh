@@ -3,8 +3,9 @@
 # cairn-restore --keep-going with one pack damaged (a flipped byte) and one deleted: every
 # other file is restored byte-identical, each damaged file is named on stderr (one line: its
 # path and why), none is left under its name, exit 4. The same with --tar (the damaged files'
-# members are left out and the stream stays valid: tar -x succeeds) and with --from a local
-# destination. Without --keep-going the restore stops at the first damaged file (exit 4).
+# members are left out and the stream stays valid: tar -x succeeds), with --from a local
+# destination, and into a private target (where small files are made under their final
+# name). Without --keep-going the restore stops at the first damaged file (exit 4).
 set -euo pipefail
 # shellcheck source=../lib.sh
 . "$CAIRN_CLI_LIB"
@@ -26,6 +27,14 @@ names_damage
 expect_stderr '^cairn-restore: error: 2 of the files could not be restored because of damaged data'
 check_intact out
 echo "--to --keep-going: the intact files, the damaged ones named, exit 4"
+
+# A private target (only the restorer may write it): small files are created under their
+# final name once read whole; a damaged one is still never made.
+mkdir -m 700 private
+expect_exit 4 cairn-restore app@latest --to "$PWD/private" --keep-going
+names_damage
+check_intact private
+echo "--to a private target --keep-going: the same"
 
 set +e
 cairn-restore app@latest --tar --keep-going 2>last.stderr >out.tar

@@ -391,6 +391,45 @@ TEST_CASE("tree::apply_metadata: sets owner, mode, xattrs, ACLs and nanosecond m
   ::close(dir);
 }
 
+TEST_CASE("tree::apply_metadata_fd: no chown when the file already has the owner to apply",
+          "[tree]") {
+  if (::geteuid() != 0) return;  // chown needs root
+  Scratch s;
+  write(s.dir / "f", "data");
+  int fd = ::open((s.dir / "f").c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  struct stat before, after;
+  REQUIRE(::fstat(fd, &before) == 0);
+  tree::Meta m;
+  m.mode = before.st_mode & 07777;
+  m.uid = before.st_uid;
+  m.gid = before.st_gid;
+  tree::ApplyOptions opt;
+  opt.owner = true;
+  opt.numeric_owner = true;
+  opt.times = false;
+  const tree::Owner now{before.st_uid, before.st_gid};
+  // A chown, even to the same owner, changes the ctime: none when the owner is known right.
+  ::usleep(20000);
+  CHECK(tree::apply_metadata_fd(fd, m, opt, "f", {true, now}));
+  REQUIRE(::fstat(fd, &after) == 0);
+  CHECK(after.st_ctim.tv_sec == before.st_ctim.tv_sec);
+  CHECK(after.st_ctim.tv_nsec == before.st_ctim.tv_nsec);
+  // Unknown owner: chowned (the ctime moves).
+  CHECK(tree::apply_metadata_fd(fd, m, opt, "f", {true, std::nullopt}));
+  REQUIRE(::fstat(fd, &after) == 0);
+  CHECK((after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+         after.st_ctim.tv_nsec != before.st_ctim.tv_nsec));
+  // Another owner recorded: chowned to it, whatever the file has.
+  m.uid = 4321;
+  m.gid = 4322;
+  CHECK(tree::apply_metadata_fd(fd, m, opt, "f", {true, now}));
+  REQUIRE(::fstat(fd, &after) == 0);
+  CHECK(after.st_uid == 4321u);
+  CHECK(after.st_gid == 4322u);
+  ::close(fd);
+}
+
 TEST_CASE("tree::apply_metadata: never through a symlink swapped in, nor on another inode",
           "[tree]") {
   Scratch s;

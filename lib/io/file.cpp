@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -127,9 +128,11 @@ struct FdWriter::Ahead {
   std::deque<Bytes> full;
   std::vector<Bytes> spare;
   std::size_t queued = 0;  // bytes in `full` and in the buffer being written
-  Status error;            // ok until a write fails
+  Status error;            // the first failed write's error; ok until then
   bool stop = false;
   std::thread thread;
+
+  bool failed() const { return !error.has_value(); }
 
   void run(int fd, const std::string& name) {
     std::unique_lock lock(mu);
@@ -138,11 +141,11 @@ struct FdWriter::Ahead {
       if (full.empty()) return;  // stopped, everything written
       Bytes b = std::move(full.front());
       full.pop_front();
-      const bool failed = !error.has_value();
+      const bool skip = failed();  // after a failed write nothing more is written
       lock.unlock();
-      Status st = failed ? Status{} : write_full(fd, b, name);
+      Status st = skip ? Status{} : write_full(fd, b, name);
       lock.lock();
-      if (!st.has_value() && error.has_value()) error = std::move(st);
+      if (!st.has_value() && !failed()) error = std::move(st);
       queued -= b.size();
       b.clear();
       spare.push_back(std::move(b));
@@ -169,7 +172,11 @@ void FdWriter::write_ahead(std::size_t cap) {
   if (ahead_ || chunk_ != 0 || widen_pipe(fd_) == 0) return;
   ahead_ = std::make_unique<Ahead>();
   ahead_->cap = cap;
-  ahead_->thread = std::thread([a = ahead_.get(), fd = fd_, name = name_] { a->run(fd, name); });
+  try {
+    ahead_->thread = std::thread([a = ahead_.get(), fd = fd_, name = name_] { a->run(fd, name); });
+  } catch (const std::system_error&) {
+    ahead_.reset();  // no thread to be had: the writes go out directly, as without this
+  }
 }
 
 Status FdWriter::emit(ByteView b) {
@@ -187,10 +194,8 @@ Status FdWriter::push() {
   Ahead& a = *ahead_;
   std::unique_lock lock(a.mu);
   // Room for this buffer, or an empty queue (one buffer is always let through).
-  a.cv.wait(lock, [&] {
-    return !a.error.has_value() || a.queued == 0 || a.queued + buf_.size() <= a.cap;
-  });
-  if (!a.error.has_value()) {
+  a.cv.wait(lock, [&] { return a.failed() || a.queued == 0 || a.queued + buf_.size() <= a.cap; });
+  if (a.failed()) {
     buf_.clear();
     return a.error;
   }
@@ -224,7 +229,7 @@ Status FdWriter::flush() {
   if (!ahead_) return {};
   Ahead& a = *ahead_;
   std::unique_lock lock(a.mu);
-  a.cv.wait(lock, [&] { return !a.error.has_value() || a.queued == 0; });
+  a.cv.wait(lock, [&] { return a.failed() || a.queued == 0; });
   return a.error;
 }
 

@@ -119,7 +119,11 @@ bool equal(ByteView a, ByteView b) {
 // core here, OpenSSL's (AVX-512) at 3-4 GB/s: sealing is on the write path of every chunk, so
 // the subkey comes from libsodium and the bulk from OpenSSL. The bytes are the same as
 // crypto_aead_xchacha20poly1305_ietf_encrypt's (tests/unit/crypto checks both ways), so the
-// format does not change. Opening stays on libsodium, which checks the tag before decrypting.
+// format does not change. Opening is on the read path of every restored byte, so it takes the
+// same route (1.8 GB/s against libsodium's 1.25 GB/s on this project's CI CPU): OpenSSL
+// authenticates and decrypts in one pass and checks the tag at the end, so on a mismatch the
+// bytes it already wrote are wiped before the error is returned. No caller sees them either
+// way: every open returns either the authenticated plaintext or an error.
 namespace {
 
 using CipherCtx = CHandle<EVP_CIPHER_CTX, &EVP_CIPHER_CTX_free>;
@@ -135,15 +139,18 @@ void ossl_check(int ok) {
   if (ok != 1) throw std::bad_alloc();  // OpenSSL fails here only when it cannot allocate
 }
 
-// Writes ciphertext || tag (plaintext.size() + kTagSize bytes) to `c`.
-void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce,
-                          ByteView plaintext, ByteView ad, std::uint8_t* c) {
+// One pass of XChaCha20-Poly1305 through OpenSSL over `len` bytes from `in` to `out` (may be
+// `in`): sealing writes the tag to `tag`; opening checks it and returns false on a mismatch
+// (what was written to `out` is then unauthenticated: the caller wipes it).
+bool xchacha_openssl(const EVP_CIPHER* cipher, bool seal, ByteView key, const std::uint8_t* nonce,
+                     const std::uint8_t* in, std::size_t len, ByteView ad, std::uint8_t* out,
+                     std::uint8_t* tag) {
   thread_local CipherCtx ctx{EVP_CIPHER_CTX_new()};
   if (!ctx) throw std::bad_alloc();
   EVP_CIPHER_CTX* x = ctx.get();
   std::array<std::uint8_t, kKeySize> subkey;
   // However this ends (an allocation failure throws), the subkey and the context's copy of
-  // its state are wiped; the context itself is reused by the next seal on this thread.
+  // its state are wiped; the context itself is reused by the next call on this thread.
   struct Wipe {
     EVP_CIPHER_CTX* x;
     std::array<std::uint8_t, kKeySize>& k;
@@ -155,20 +162,53 @@ void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uin
   crypto_core_hchacha20(subkey.data(), nonce, key.data(), nullptr);
   std::array<std::uint8_t, 12> n12{};
   std::memcpy(n12.data() + 4, nonce + 16, 8);
-  ossl_check(EVP_EncryptInit_ex2(x, cipher, subkey.data(), n12.data(), nullptr));
-  int len = 0;
+  ossl_check(EVP_CipherInit_ex2(x, cipher, subkey.data(), n12.data(), seal ? 1 : 0, nullptr));
+  if (!seal)
+    ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize), tag));
+  int n = 0;
   if (!ad.empty())
-    ossl_check(EVP_EncryptUpdate(x, nullptr, &len, ad.data(), static_cast<int>(ad.size())));
+    ossl_check(EVP_CipherUpdate(x, nullptr, &n, ad.data(), static_cast<int>(ad.size())));
   constexpr std::size_t kStep = std::size_t{1} << 30;  // EVP lengths are int
   std::size_t done = 0;
-  while (done < plaintext.size()) {
-    const std::size_t n = std::min(kStep, plaintext.size() - done);
-    ossl_check(EVP_EncryptUpdate(x, c + done, &len, plaintext.data() + done, static_cast<int>(n)));
-    done += static_cast<std::size_t>(len);
+  while (done < len) {
+    const std::size_t step = std::min(kStep, len - done);
+    ossl_check(EVP_CipherUpdate(x, out + done, &n, in + done, static_cast<int>(step)));
+    done += static_cast<std::size_t>(n);
   }
-  ossl_check(EVP_EncryptFinal_ex(x, c + done, &len));
-  ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize),
-                                 c + plaintext.size()));
+  const bool ok = EVP_CipherFinal_ex(x, out + done, &n) == 1;
+  if (!seal) return ok;
+  ossl_check(ok ? 1 : 0);
+  ossl_check(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), tag));
+  return true;
+}
+
+// Writes ciphertext || tag (plaintext.size() + kTagSize bytes) to `c`.
+void xchacha_seal_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce,
+                          ByteView plaintext, ByteView ad, std::uint8_t* c) {
+  xchacha_openssl(cipher, true, key, nonce, plaintext.data(), plaintext.size(), ad, c,
+                  c + plaintext.size());
+}
+
+// Authenticates and decrypts `mlen` bytes at `c` (tag at `tag`) into `m` (may be `c`).
+// False, with m[0..mlen) zeroed, when the tag does not match.
+bool xchacha_open_openssl(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* nonce,
+                          const std::uint8_t* c, std::size_t mlen, const std::uint8_t* tag,
+                          ByteView ad, std::uint8_t* m) {
+  std::array<std::uint8_t, kTagSize> t;
+  std::memcpy(t.data(), tag, kTagSize);  // the ctrl takes a non-const pointer
+  if (xchacha_openssl(cipher, false, key, nonce, c, mlen, ad, m, t.data())) return true;
+  sodium_memzero(m, mlen);
+  return false;
+}
+
+// Both routes of opening: OpenSSL's when it has the cipher, else libsodium's (which checks the
+// tag before it decrypts).
+bool xchacha_open(ByteView key, const std::uint8_t* nonce, const std::uint8_t* c, std::size_t mlen,
+                  const std::uint8_t* tag, ByteView ad, std::uint8_t* m) {
+  if (const EVP_CIPHER* cipher = chacha20_poly1305())
+    return xchacha_open_openssl(cipher, key, nonce, c, mlen, tag, ad, m);
+  return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, nullptr, c, mlen, tag, ad.data(),
+                                                             ad.size(), nonce, key.data()) == 0;
 }
 
 }  // namespace
@@ -221,10 +261,8 @@ Result<MutByteView> open_in_place(ByteView key, MutByteView sealed, ByteView ad,
   const std::uint8_t* nonce = sealed.data();
   std::uint8_t* c = sealed.data() + kNonceSize;
   const std::size_t mlen = sealed.size() - kSealOverhead;
-  // The tag is checked before anything is decrypted; in-place (m == c) is supported.
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, nullptr, c, mlen, c + mlen, ad.data(),
-                                                          ad.size(), nonce, key.data()) != 0)
-    return auth_failed(what);
+  // In place (m == c); on a mismatch nothing decrypted is left in the buffer.
+  if (!xchacha_open(key, nonce, c, mlen, c + mlen, ad, c)) return auth_failed(what);
   return sealed.subspan(kNonceSize, mlen);
 }
 
@@ -236,8 +274,7 @@ Status open_into(ByteView key, ByteView sealed, ByteView ad, Bytes& out, std::st
   out.resize(mlen);
   const std::uint8_t* nonce = sealed.data();
   const std::uint8_t* c = sealed.data() + kNonceSize;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-          out.data(), nullptr, c, mlen, c + mlen, ad.data(), ad.size(), nonce, key.data()) != 0) {
+  if (!xchacha_open(key, nonce, c, mlen, c + mlen, ad, out.data())) {
     out.clear();
     return auth_failed(what);
   }

@@ -172,6 +172,44 @@ TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF a
   }
 }
 
+TEST_CASE("crypto::open: opens what libsodium sealed, at every size, and wipes a forgery's bytes",
+          "[crypto]") {
+  // open/open_into/open_in_place run OpenSSL's ChaCha20-Poly1305 (tag checked at the end):
+  // what libsodium's XChaCha20-Poly1305-IETF seals must open to the same plaintext, and a
+  // message that fails must leave none of its decrypted bytes behind.
+  init_crypto();
+  const SecretBytes key = random_key();
+  for (std::size_t n :
+       {0u, 1u, 15u, 16u, 17u, 63u, 64u, 65u, 255u, 256u, 1000u, 4096u, 65'537u, (1u << 20) + 5}) {
+    for (std::size_t adlen : {0u, 1u, 66u}) {
+      INFO("plaintext " << n << " bytes, AD " << adlen << " bytes");
+      const Bytes plain = pattern(n, static_cast<std::uint8_t>(n + 1));
+      const Bytes ad = pattern(adlen, 7);
+      Bytes sealed(kNonceSize + n + kTagSize);
+      random_bytes(MutByteView(sealed).first(kNonceSize));
+      unsigned long long clen = 0;
+      crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data() + kNonceSize, &clen, plain.data(),
+                                                 plain.size(), ad.data(), ad.size(), nullptr,
+                                                 sealed.data(), key.data());
+      REQUIRE(clen == n + kTagSize);
+      auto back = open(key.view(), sealed, ad, "t");
+      REQUIRE(back.has_value());
+      CHECK(*back == plain);
+      Bytes in_place = sealed;
+      auto view = open_in_place(key.view(), in_place, ad, "t");
+      REQUIRE(view.has_value());
+      CHECK(Bytes(view->begin(), view->end()) == plain);
+      if (n == 0) continue;
+      // The last tag byte flipped: OpenSSL has decrypted everything by the time it finds out.
+      Bytes forged = sealed;
+      forged.back() ^= 0x01;
+      REQUIRE_FALSE(open_in_place(key.view(), forged, ad, "t").has_value());
+      const auto body = ByteView(forged).subspan(kNonceSize, n);
+      CHECK(std::all_of(body.begin(), body.end(), [](std::uint8_t b) { return b == 0; }));
+    }
+  }
+}
+
 TEST_CASE("crypto::blake2b and Digester: known answers", "[crypto]") {
   init_crypto();
   std::array<std::uint8_t, 32> b{};

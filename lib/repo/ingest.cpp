@@ -376,7 +376,7 @@ class Packer {
         cancel_(cancel),
         reuse_(reuse_unchanged),
         data_(s, r.chunker(), q, BlobType::data, refs_, stats_.bytes_new),
-        meta_(s, r.chunker(), q, BlobType::meta, refs_, stats_.bytes_new),
+        meta_(s, r.manifest_chunker(), q, BlobType::meta, refs_, stats_.bytes_new),
         meta_out_(meta_, manifest_copy),
         stored_(meta_out_) {}
 

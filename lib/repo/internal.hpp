@@ -150,6 +150,7 @@ class RepositoryImpl final : public Repository {
   const crypto::KeyMaterial& keys() const override { return keys_; }
   backend::Backend& storage() override { return *be_; }
   const chunker::Chunker& chunker() const override { return chunker_; }
+  const chunker::Chunker& manifest_chunker() const override { return manifest_chunker_; }
 
   Status list_objects(backend::Kind kind,
                       const std::function<Status(const backend::ObjectInfo&)>& each) override {
@@ -285,6 +286,7 @@ class RepositoryImpl final : public Repository {
   Config config_;
   crypto::KeyMaterial keys_;
   chunker::Chunker chunker_;
+  chunker::Chunker manifest_chunker_;
   hash::KeyedHasher hasher_;
   std::string slot_;
   std::string config_problem_;

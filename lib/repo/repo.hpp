@@ -50,6 +50,11 @@ struct Config {
   std::int64_t created_unix = 0;
 };
 
+// How the stored manifest is cut (cairn-repository(5) CHUNKS): 64 KiB / 128 KiB / 1 MiB, or the
+// content's sizes where those are smaller, so a manifest chunk is never larger than a content
+// chunk may be. A writer-side choice: readers take chunks of any size up to max_size.
+chunker::Params manifest_chunking(const chunker::Params& content);
+
 struct InitOptions {
   chunker::Params chunking;
   hash::Algo chunk_hash = hash::Algo::hmac_sha256;
@@ -285,6 +290,10 @@ class Repository {
   virtual std::optional<std::filesystem::path> local_file(const backend::Key& k) const = 0;
   virtual std::optional<std::filesystem::path> local_tmp_dir() const = 0;
   virtual const chunker::Chunker& chunker() const = 0;
+  // Cuts the stored manifest (BlobType::meta): smaller chunks than file content, so a set
+  // whose tree barely changed stores a few small chunks of manifest anew, not ~1 MiB around
+  // each change (manifest_chunking()).
+  virtual const chunker::Chunker& manifest_chunker() const = 0;
 
   virtual Result<std::unique_ptr<WriteSession>> begin_write(
       WriteSession::Scope scope, std::vector<hash::PackId> allowed_packs = {}) = 0;

@@ -186,3 +186,56 @@ TEST_CASE("ops::pack: content is cut where the chunker cuts it whole, however it
   CHECK(r.result->tally->bytes_new.value_or(~0ull) < (16u << 10));
   check_restores(ro, lines_of(r.out).at(0), tmp.path() / "out", pieces);
 }
+
+TEST_CASE("ops::pack: the stored manifest is cut smaller than content, so little of it is new",
+          "[ops][pack]") {
+  // Content at the default sizes (512 KiB / 1 MiB / 8 MiB); the stored manifest at
+  // repo::manifest_chunking's 64 KiB / 128 KiB / 1 MiB. Cut like content, a set with one
+  // changed file would store at least 512 KiB of its manifest anew.
+  TempDir tmp = TempDir::create("cairn-ops-").value();
+  repo::InitOptions io = small_options();
+  io.chunking = chunker::Params{};
+  const ops::RepoOptions ro = init_ops_repo(tmp.path(), io);
+  CHECK(repo::manifest_chunking(io.chunking).avg_size == (128u << 10));
+  Files files;
+  // Names that vary along their length, as real ones do (a long run of one byte gives the
+  // gear hash one value, so a manifest of padded names has few places to cut at all).
+  for (std::uint32_t i = 0; i < 20000; ++i)
+    files.emplace_back(fmt::format("src/module-{:03}/component_{:08x}/generated-{}.py", i / 100,
+                                   i * 2654435761u, i),
+                       bytes_of("x"));
+  const hash::SetId first = pack_files(ro, "many", "daily", 0, files);
+  std::uint64_t manifest_size = 0;
+  {
+    auto ctx = ops::open_context(ro);
+    REQUIRE(ctx);
+    auto obj = ctx->repo->read_set(first);
+    REQUIRE(obj);
+    const auto& body = *obj->body;
+    INFO("stored manifest " << body.manifest_size << " bytes in " << body.manifest.size()
+                            << " chunks");
+    manifest_size = body.manifest_size;
+    REQUIRE(manifest_size > (4u << 20));
+    // At most 1 MiB each, ~190 KiB on average; content's sizes (512 KiB minimum) would give at
+    // most 5 for this manifest.
+    CHECK(body.manifest.size() > body.manifest_size / (512u << 10) + 1);
+    for (const auto& c : body.manifest) {
+      auto at = ctx->repo->locate(c);
+      REQUIRE(at);
+      CHECK(at->type == repo::BlobType::meta);
+      CHECK(at->raw_size <= (1u << 20));
+    }
+  }
+  // One file in the middle changes: its chunk, the manifest chunk holding its line and the one
+  // holding the stream's header (its start time differs) are new, a few hundred KiB of a
+  // manifest of 6 MB (at most 3 MiB were both chunks as large as a chunk may be). Cut at
+  // content's sizes this manifest is a handful of chunks of several MiB: most of it is new.
+  files[10000].second = bytes_of("y");
+  const ops::PackOptions po{ro, model::SetKind::incremental, 1};
+  Ran r = run_op(
+      [&](auto& in, auto& out, auto& obs, auto& c) { return ops::pack(po, in, out, obs, c); },
+      manifest_stream("many", "daily", 1, files));
+  REQUIRE(r.result);
+  REQUIRE(r.result->tally);
+  CHECK(r.result->tally->bytes_new.value_or(~0ull) < manifest_size / 2);
+}

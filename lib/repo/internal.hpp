@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -135,6 +136,28 @@ class ChunkIndex {
   unsigned dir_bits_ = 0;
   std::size_t main_distinct_ = 0;
   std::size_t distinct_ = 0;
+};
+
+// The first 8 bytes of each admin record (holds/<id>) read so far, by name: a record's kind
+// is its magic (repo/objects.hpp). Thread-safe.
+class AdminMagics {
+ public:
+  // The record's first min(8, size) bytes, when it was read before.
+  std::optional<Bytes> find(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    auto it = m_.find(name);
+    if (it == m_.end()) return std::nullopt;
+    return it->second;
+  }
+  void note(const std::string& name, ByteView raw) {
+    const ByteView head = raw.first(std::min<std::size_t>(raw.size(), 8));
+    std::lock_guard lock(mu_);
+    m_.insert_or_assign(name, Bytes(head.begin(), head.end()));
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Bytes> m_;
 };
 
 class RepositoryImpl;
@@ -274,6 +297,12 @@ class RepositoryImpl final : public Repository {
   // Revocations by writer id (hex), loaded on first use.
   std::optional<std::unordered_map<std::string, Revocation>> revoked_;
   std::mutex revoked_mu_;
+  // The magic (first 8 bytes) of every admin record read so far. holds/ mixes every kind of
+  // record (holds, tags, moves, rotations, revocations, the config copy), and each list
+  // wants one kind: a record whose magic is known is not fetched again by a list of another
+  // kind (a restore lists five kinds). Records are content-addressed, so a name's bytes
+  // never change; the listing itself is taken afresh each time.
+  AdminMagics admin_magics_;
 
   struct ReadScratch {
     compress::Decompressor d;

@@ -1015,24 +1015,35 @@ namespace {
 // The admin records in holds/ that `mine` claims (by their magic: anything else is left to
 // the other lists), authenticated by `decode`, oldest first (time_ns, then name); see
 // list_holds for `skip`.
-template <typename Rec, typename Mine, typename Decode>
-Result<std::vector<Rec>> list_admin_records(backend::Backend& be, std::string_view label,
-                                            const Repository::SkipRecord& skip, const Mine& mine,
-                                            const Decode& decode) {
+// The names in holds/, sorted.
+Result<std::vector<std::string>> admin_record_names(backend::Backend& be) {
   std::vector<std::string> names;
   CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
     names.push_back(info.key.name);
     return {};
   }));
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+// `magics` (may be null) skips the records another list has read and found not `mine`.
+template <typename Rec, typename Mine, typename Decode>
+Result<std::vector<Rec>> list_admin_records(backend::Backend& be, AdminMagics* magics,
+                                            std::string_view label,
+                                            const Repository::SkipRecord& skip, const Mine& mine,
+                                            const Decode& decode) {
+  CAIRN_TRY_ASSIGN(const std::vector<std::string> names, admin_record_names(be));
   std::vector<std::pair<Rec, std::string>> recs;
   for (const auto& name : names) {
     const std::string what = fmt::format("{} record '{}'", label, name);
+    if (magics != nullptr)
+      if (auto m = magics->find(name); m && !mine(ByteView(*m))) continue;
     auto raw = be.get(Key::hold(name));
     if (!raw) {
       if (skip && raw.error().code == Errc::not_found) continue;  // removed meanwhile
       return std::move(raw).error();
     }
+    if (magics != nullptr) magics->note(name, *raw);
     if (!mine(ByteView(*raw))) continue;
     auto rec = [&]() -> Result<Rec> {
       auto digest = hash::Digest::from_hex(name);
@@ -1062,7 +1073,7 @@ Result<std::vector<Rec>> list_admin_records(backend::Backend& be, std::string_vi
 
 Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& skip) {
   return list_admin_records<HoldRecord>(
-      *be_, "hold", skip,
+      *be_, &admin_magics_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
         return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
                !is_move_record(raw) && !is_rotation(raw) && !is_erasure_record(raw);
@@ -1078,7 +1089,7 @@ Result<std::string> RepositoryImpl::write_tag_record(TagRecord r) {
 
 Result<std::vector<TagRecord>> RepositoryImpl::list_tag_records(const SkipRecord& skip) {
   return list_admin_records<TagRecord>(
-      *be_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
+      *be_, &admin_magics_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
       [&](ByteView raw, const std::string& what) { return decode_tag_record(raw, keys_, what); });
 }
 
@@ -1102,7 +1113,7 @@ Result<std::string> write_erasure_record(Repository& r, ErasureRecord rec) {
 Result<std::vector<ErasureRecord>> list_erasure_records(Repository& r,
                                                         const Repository::SkipRecord& skip) {
   return list_admin_records<ErasureRecord>(
-      r.storage(), "erasure", skip, [](ByteView raw) { return is_erasure_record(raw); },
+      r.storage(), nullptr, "erasure", skip, [](ByteView raw) { return is_erasure_record(raw); },
       [&](ByteView raw, const std::string& what) {
         return decode_erasure_record(raw, r.keys(), what);
       });
@@ -1111,7 +1122,7 @@ Result<std::vector<ErasureRecord>> list_erasure_records(Repository& r,
 Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipRecord& skip) {
   PackIndexCache cache;
   return list_admin_records<MoveRecord>(
-      *be_, "move", skip, [](ByteView raw) { return is_move_record(raw); },
+      *be_, &admin_magics_, "move", skip, [](ByteView raw) { return is_move_record(raw); },
       [&](ByteView raw, const std::string& what) -> Result<MoveRecord> {
         CAIRN_TRY_ASSIGN(MoveRecord m, decode_move_record(raw, keys_, what));
         CAIRN_TRY(check_move_cover(*this, m, what, cache));
@@ -1121,7 +1132,7 @@ Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipReco
 
 Result<std::vector<Rotation>> RepositoryImpl::list_rotations(const SkipRecord& skip) {
   return list_admin_records<Rotation>(
-      *be_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
+      *be_, &admin_magics_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
       [&](ByteView raw, const std::string& what) -> Result<Rotation> {
         CAIRN_TRY_ASSIGN(Rotation r, decode_rotation(raw, keys_, nullptr, what));
         r.record = Key::hold(hash::blake2b(raw).hex()).path();
@@ -1139,18 +1150,14 @@ Result<std::string> RepositoryImpl::write_revocation(Revocation r) {
 }
 
 Result<std::vector<Revocation>> RepositoryImpl::revocations() {
-  std::vector<std::string> names;
-  CAIRN_TRY(be_->list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
+  CAIRN_TRY_ASSIGN(const std::vector<std::string> names, admin_record_names(*be_));
   std::vector<Revocation> out;
   for (const auto& name : names) {
     const std::string what = fmt::format("revocation record '{}'", name);
-    // Reading the magic first costs a whole get of each hold record; hold records are few
-    // and small (a few hundred bytes).
+    // Reading the magic costs a whole get of each admin record, once (admin_magics_).
+    if (auto m = admin_magics_.find(name); m && !is_revocation(*m)) continue;
     CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::hold(name)));
+    admin_magics_.note(name, raw);
     if (!is_revocation(raw)) continue;
     auto digest = hash::Digest::from_hex(name);
     if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};

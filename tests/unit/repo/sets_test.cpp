@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+
+#include "backend/backend.hpp"
 #include "repo/objects.hpp"
 #include "repo/repo_fixture.hpp"
 
@@ -411,4 +417,77 @@ TEST_CASE(
                                k.repo_id, "set")
             .error()
             .code == Errc::corrupt);
+}
+
+namespace {
+
+// Counts the reads of admin records (holds/) that reach the wrapped backend.
+class CountingHolds final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::map<std::string, int> gets;
+  Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
+    if (k.kind == backend::Kind::hold) ++gets[k.name];
+    return inner().get(k, off, len);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("repo: each admin record is read once however many kinds of record are listed",
+          "[repo]") {
+  // holds/ mixes holds, tags, moves, rotations, revocations and the config copy; a restore
+  // lists five kinds. Each list used to get every record to read its magic: a restore got
+  // each record 5 times, on a remote repository a request each.
+  TestRepo t;
+  const hash::SetId set{hash::blake2b(as_bytes("a set"))};
+  {
+    auto r = t.open();
+    for (int i = 0; i < 3; ++i) {
+      repo::TagRecord tr;
+      tr.set = set;
+      tr.add = {fmt::format("t{}", i)};
+      REQUIRE(r->write_tag_record(tr));
+    }
+    repo::HoldRecord h;
+    h.set = set;
+    h.reason = "audit";
+    REQUIRE(r->write_hold(h));
+  }
+  auto local = backend::open_local(t.dir, false);
+  REQUIRE(local);
+  auto counting = std::make_unique<CountingHolds>(std::move(*local));
+  CountingHolds& c = *counting;
+  fs::create_directories(t.scratch.dir / "tmp");
+  auto r = repo::Repository::open(std::move(counting), repo::Unlock{std::string("pass"), {}},
+                                  t.scratch.dir / "tmp");
+  REQUIRE(r);
+  // open read each record once (it looks for revocations of its writer), so every kind's
+  // magic is known from then on.
+  c.gets.clear();
+  for (int round = 0; round < 2; ++round) {
+    auto holds = (*r)->list_holds();
+    REQUIRE(holds);
+    CHECK(holds->size() == 1);
+    auto tags = (*r)->list_tag_records();
+    REQUIRE(tags);
+    CHECK(tags->size() == 3);
+    auto moves = (*r)->list_move_records();
+    REQUIRE(moves);
+    CHECK(moves->empty());
+    auto revs = (*r)->revocations();
+    REQUIRE(revs);
+    CHECK(revs->empty());
+  }
+  // Each of the 3 tags and the hold is read again only by the list of its own kind (to
+  // authenticate it), once a round: 2 gets each, 8 in all, where every list reading every
+  // record made 32.
+  CHECK(c.gets.size() == 4);
+  int total = 0;
+  for (const auto& [name, n] : c.gets) {
+    INFO(name);
+    CHECK(n == 2);
+    total += n;
+  }
+  CHECK(total == 8);
 }

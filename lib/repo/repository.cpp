@@ -1012,9 +1012,6 @@ Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
 
 namespace {
 
-// The admin records in holds/ that `mine` claims (by their magic: anything else is left to
-// the other lists), authenticated by `decode`, oldest first (time_ns, then name); see
-// list_holds for `skip`.
 // The names in holds/, sorted.
 Result<std::vector<std::string>> admin_record_names(backend::Backend& be) {
   std::vector<std::string> names;
@@ -1026,7 +1023,10 @@ Result<std::vector<std::string>> admin_record_names(backend::Backend& be) {
   return names;
 }
 
-// `magics` (may be null) skips the records another list has read and found not `mine`.
+// The admin records in holds/ that `mine` claims (by their magic: anything else is left to
+// the other lists), authenticated by `decode`, oldest first (time_ns, then name); see
+// list_holds for `skip`. `magics` (may be null) skips, without a get, the records read before
+// whose magic `mine` does not claim.
 template <typename Rec, typename Mine, typename Decode>
 Result<std::vector<Rec>> list_admin_records(backend::Backend& be, AdminMagics* magics,
                                             std::string_view label,

@@ -338,19 +338,25 @@ Status init(const fs::path& dir, std::string_view passphrase, const InitOptions&
 
 namespace {
 
+// The names in holds/, sorted.
+Result<std::vector<std::string>> admin_record_names(backend::Backend& be) {
+  std::vector<std::string> names;
+  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
+    names.push_back(info.key.name);
+    return {};
+  }));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // The signed copy of the config among the admin records (holds/<id>, written by init), as
 // `belongs` accepts it, with its repository-relative path; nullopt when none does.
 std::optional<std::pair<Config, std::string>> find_config_copy(
     backend::Backend& be,
     const std::function<Result<Config>(ByteView, const std::string&)>& belongs) {
-  std::vector<std::string> names;
-  if (!be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-        names.push_back(info.key.name);
-        return {};
-      }))
-    return std::nullopt;
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  auto names = admin_record_names(be);
+  if (!names) return std::nullopt;
+  for (const auto& name : *names) {
     const Key k = Key::hold(name);
     auto raw = be.get(k);
     if (!raw || !is_config_copy(*raw)) continue;
@@ -1011,17 +1017,6 @@ Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
 }
 
 namespace {
-
-// The names in holds/, sorted.
-Result<std::vector<std::string>> admin_record_names(backend::Backend& be) {
-  std::vector<std::string> names;
-  CAIRN_TRY(be.list(Kind::hold, [&](const backend::ObjectInfo& info) -> Status {
-    names.push_back(info.key.name);
-    return {};
-  }));
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // The admin records in holds/ that `mine` claims (by their magic: anything else is left to
 // the other lists), authenticated by `decode`, oldest first (time_ns, then name); see

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -140,6 +141,10 @@ TEST_CASE("crypto::seal: round trip, with and without AD, empty plaintext", "[cr
   }
 }
 
+// Plaintext sizes around ChaCha20's 64-byte blocks and Poly1305's 16-byte ones, and large.
+const std::vector<std::size_t> kAeadSizes{0,  1,   15,  16,   17,   63,     64,
+                                          65, 255, 256, 1000, 4096, 65'537, (1u << 20) + 5};
+
 TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF at every size",
           "[crypto]") {
   // seal_append runs OpenSSL's ChaCha20-Poly1305 under an HChaCha20 subkey; the repository
@@ -149,8 +154,7 @@ TEST_CASE("crypto::seal: byte-identical to libsodium's XChaCha20-Poly1305-IETF a
   REQUIRE(cipher != nullptr);  // else seal_append fell back to libsodium and this proves less
   EVP_CIPHER_free(cipher);
   const SecretBytes key = random_key();
-  for (std::size_t n :
-       {0u, 1u, 15u, 16u, 17u, 63u, 64u, 65u, 255u, 256u, 1000u, 4096u, 65'537u, (1u << 20) + 5}) {
+  for (std::size_t n : kAeadSizes) {
     for (std::size_t adlen : {0u, 1u, 66u}) {
       INFO("plaintext " << n << " bytes, AD " << adlen << " bytes");
       const Bytes plain = pattern(n, static_cast<std::uint8_t>(n));
@@ -179,8 +183,7 @@ TEST_CASE("crypto::open: opens what libsodium sealed, at every size, and wipes a
   // message that fails must leave none of its decrypted bytes behind.
   init_crypto();
   const SecretBytes key = random_key();
-  for (std::size_t n :
-       {0u, 1u, 15u, 16u, 17u, 63u, 64u, 65u, 255u, 256u, 1000u, 4096u, 65'537u, (1u << 20) + 5}) {
+  for (std::size_t n : kAeadSizes) {
     for (std::size_t adlen : {0u, 1u, 66u}) {
       INFO("plaintext " << n << " bytes, AD " << adlen << " bytes");
       const Bytes plain = pattern(n, static_cast<std::uint8_t>(n + 1));

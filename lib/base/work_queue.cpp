@@ -1,5 +1,8 @@
 #include "base/work_queue.hpp"
 
+#include <algorithm>
+#include <atomic>
+
 namespace cairn {
 
 unsigned default_jobs() {
@@ -62,6 +65,17 @@ void WorkQueue::run() {
     not_full_.notify_all();
     if (idle) idle_.notify_all();
   }
+}
+
+void for_each_index(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::vector<std::jthread> pool;  // joined on return
+  const std::size_t extra = std::min<std::size_t>(std::max(threads, 1u), n);
+  for (std::size_t t = 1; t < extra; ++t) pool.emplace_back(worker);
+  worker();
 }
 
 }  // namespace cairn

@@ -42,4 +42,9 @@ class WorkQueue {
 
 unsigned default_jobs();
 
+// Calls fn(0) .. fn(n - 1), each index once, on up to `threads` threads (the caller's among
+// them), and returns when every call has returned. Meant for waits, not for CPU: fetching many
+// small objects from a remote repository, a round trip each. fn must not throw.
+void for_each_index(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn);
+
 }  // namespace cairn

@@ -1,11 +1,14 @@
 #include "ops/import.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "base/work_queue.hpp"
 #include "ops/context.hpp"
 #include "ops/hold.hpp"
 #include "ops/tag.hpp"
@@ -26,12 +29,23 @@ Result<Imported> import_sets(repo::Repository& r, catalog::Catalog& cat, Observe
     obs.warning(fmt::format("set {}", id.hex()), e);
     ++done.warnings;
   };
-  CAIRN_TRY_ASSIGN(auto ids, r.list_sets());
+  CAIRN_TRY_ASSIGN(auto listed, r.list_sets());
+  std::vector<hash::SetId> ids;
+  for (const auto& id : listed)
+    if (!o.only || o.only(id)) ids.push_back(id);
+  // Read kReaders at a time: on a remote repository each set object is a round trip, and a
+  // fresh host (restore --from, a catalog rebuilt) reads every one. Then taken in list order,
+  // as one reader would.
+  constexpr unsigned kReaders = 8;
+  std::vector<std::optional<Result<repo::SetObject>>> got(ids.size());
+  for_each_index(ids.size(), kReaders, [&](std::size_t i) {
+    if (!o.cancel || !o.cancel->cancelled()) got[i].emplace(r.read_set(ids[i]));
+  });
   std::vector<repo::SetObject> objs;
-  for (const auto& id : ids) {
-    if (o.cancel && o.cancel->cancelled()) return Error{Errc::cancelled, "interrupted"};
-    if (o.only && !o.only(id)) continue;
-    auto obj = r.read_set(id);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const hash::SetId& id = ids[i];
+    if (!got[i]) return Error{Errc::cancelled, "interrupted"};
+    auto obj = std::move(*got[i]);
     if (!obj) {
       if (obj.error().code == Errc::not_found) continue;  // pruned meanwhile
       if (!is_damaged(obj.error())) return std::move(obj).error();

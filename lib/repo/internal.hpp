@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -138,26 +139,81 @@ class ChunkIndex {
   std::size_t distinct_ = 0;
 };
 
-// The first 8 bytes of each admin record (holds/<id>) read so far, by name: a record's kind
-// is its magic (repo/objects.hpp). Thread-safe.
-class AdminMagics {
+// What a repository handle knows of holds/, where every kind of admin record lives (holds,
+// tags, moves, rotations, revocations, the config copy). Thread-safe.
+// - The listing: taken at the first list of any kind and shared by the others (a restore
+//   lists five kinds: on a remote repository one round trip instead of five). Records this
+//   handle writes join it. Like the key generations and revocations read at open, a
+//   handle's view of holds/ is the one it first took: a record another writer adds later is
+//   seen by the next handle (every run opens its own), and one removed since is passed over.
+// - The magic (first 8 bytes) of each record read: a record's kind. Records are
+//   content-addressed, so a name's bytes never change, and a record of another kind is not
+//   fetched again by each list.
+class AdminCache {
  public:
-  // The record's first min(8, size) bytes, when it was read before.
-  std::optional<Bytes> find(const std::string& name) const {
+  // The names in holds/, sorted: listed on the first call, the same ones (with the records
+  // written through wrote()) afterwards.
+  Result<std::vector<std::string>> names(backend::Backend& be);
+  // A record this handle stored as holds/<name>.
+  void wrote(const std::string& name);
+  // The listing, taken by someone else (sorted): names() answers from it.
+  void seed(std::vector<std::string> names) {
     std::lock_guard lock(mu_);
-    auto it = m_.find(name);
-    if (it == m_.end()) return std::nullopt;
+    names_ = std::move(names);
+  }
+  // The record's first min(8, size) bytes, when it was read before.
+  std::optional<Bytes> magic(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    auto it = magics_.find(name);
+    if (it == magics_.end()) return std::nullopt;
     return it->second;
   }
   void note(const std::string& name, ByteView raw) {
     const ByteView head = raw.first(std::min<std::size_t>(raw.size(), 8));
     std::lock_guard lock(mu_);
-    m_.insert_or_assign(name, Bytes(head.begin(), head.end()));
+    magics_.insert_or_assign(name, Bytes(head.begin(), head.end()));
   }
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Bytes> m_;
+  std::optional<std::vector<std::string>> names_;
+  std::unordered_map<std::string, Bytes> magics_;
+};
+
+// The bytes of the set objects a handle read last, up to kBudget in all: a run may read a set
+// more than once (a restore --from imports every set into its scratch catalog, then opens
+// the one it restores: on a remote repository a round trip each). Set objects are
+// content-addressed and never rewritten, and every read still authenticates them; only the
+// round trip is saved. Thread-safe.
+class RecentSets {
+ public:
+  static constexpr std::size_t kBudget = 4u << 20;
+  std::optional<Bytes> find(const hash::SetId& id) {
+    std::lock_guard lock(mu_);
+    for (auto it = items_.begin(); it != items_.end(); ++it) {
+      if (it->first != id) continue;
+      items_.splice(items_.begin(), items_, it);  // most recent first
+      return it->second;
+    }
+    return std::nullopt;
+  }
+  void add(const hash::SetId& id, ByteView raw) {
+    if (raw.size() > kBudget) return;
+    std::lock_guard lock(mu_);
+    for (const auto& item : items_)
+      if (item.first == id) return;
+    items_.emplace_front(id, Bytes(raw.begin(), raw.end()));
+    bytes_ += raw.size();
+    while (bytes_ > kBudget) {
+      bytes_ -= items_.back().second.size();
+      items_.pop_back();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::pair<hash::SetId, Bytes>> items_;  // most recent first
+  std::size_t bytes_ = 0;
 };
 
 class RepositoryImpl;
@@ -260,7 +316,13 @@ class RepositoryImpl final : public Repository {
   // local directory), so a repository full of prune candidates keeps backups fast.
   static constexpr std::size_t kMaxOrphans = 1024;
   const std::filesystem::path& tmp_dir() const { return tmp_dir_; }
-  Status load_indexes(bool skip_damaged = false);
+  // `listed`: index/ as listed a moment ago (open lists it while the key is derived), read
+  // instead of a first listing; null: listed here.
+  Status load_indexes(bool skip_damaged = false,
+                      const std::vector<backend::ObjectInfo>* listed = nullptr);
+  // holds/ as listed a moment ago (open lists it while the key is derived): the handle's
+  // listing of the admin records (AdminCache).
+  void seed_admin_listing(std::vector<std::string> names) { admin_.seed(std::move(names)); }
   // The packs that the index files stored now name: files read before (at open or by an
   // earlier call) are not read again, new ones are read and remembered.
   Result<std::unordered_set<hash::PackId>> indexed_packs();
@@ -297,12 +359,9 @@ class RepositoryImpl final : public Repository {
   // Revocations by writer id (hex), loaded on first use.
   std::optional<std::unordered_map<std::string, Revocation>> revoked_;
   std::mutex revoked_mu_;
-  // The magic (first 8 bytes) of every admin record read so far. holds/ mixes every kind of
-  // record (holds, tags, moves, rotations, revocations, the config copy), and each list
-  // wants one kind: a record whose magic is known is not fetched again by a list of another
-  // kind (a restore lists five kinds). Records are content-addressed, so a name's bytes
-  // never change; the listing itself is taken afresh each time.
-  AdminMagics admin_magics_;
+  // holds/ as this handle listed it, and the kind of each record read (AdminCache).
+  AdminCache admin_;
+  RecentSets recent_sets_;
 
   struct ReadScratch {
     compress::Decompressor d;

@@ -5,6 +5,7 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <optional>
 #include <set>
 #include <type_traits>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/time.hpp"
+#include "base/work_queue.hpp"
 #include "repo/internal.hpp"
 #include "repo/parity.hpp"
 #include "repo/rewrite.hpp"
@@ -21,6 +23,7 @@ namespace cairn::repo {
 namespace fs = std::filesystem;
 using backend::Key;
 using backend::Kind;
+using backend::ObjectInfo;
 
 // ---- helpers
 
@@ -545,12 +548,14 @@ Result<std::optional<Key>> RepositoryImpl::config_copy() {
 Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Backend> be,
                                                      const Unlock& u, fs::path tmp_dir) {
   const std::string where = be->location();
-  CAIRN_TRY_ASSIGN(auto config_info, be->stat(Key::config()));
-  if (!config_info)
+  // One GET, no HEAD first: on a remote repository every round trip before the first pack
+  // is a wait.
+  auto got = be->get(Key::config());
+  if (!got && got.error().code == Errc::not_found)
     return Error{Errc::no_repo,
                  fmt::format("no cairn repository at '{}' (run 'cairn init' first)", where)};
   const std::string what = fmt::format("config of repository '{}'", where);
-  CAIRN_TRY_ASSIGN(Bytes raw, be->get(Key::config()));
+  CAIRN_TRY_ASSIGN(Bytes raw, std::move(got));
   // Name an older format before any key is derived (the version is only read, not trusted:
   // a config of this version is still verified below).
   if (auto v = peek_config_version(raw); v && *v != static_cast<std::uint64_t>(kFormatVersion))
@@ -561,7 +566,24 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
             "repository with 'cairn init' and back up into it (an older cairn still reads this "
             "one)",
             where, *v, *v == 1 ? " (cairn 0.1)" : "", kFormatVersion)};
-  CAIRN_TRY_ASSIGN(Unlocked un, unlock(*be, u, peek_repo_id(raw)));
+  // What needs no key is listed while the key is derived (Argon2id: 0.1-0.2 s of one core):
+  // on a remote repository, the round trips for holds/ (the key generations, then every kind
+  // of admin record) and index/ overlap it instead of following it. The backend is
+  // thread-safe, and both are waited for before it can go.
+  backend::Backend* const b = be.get();
+  auto admin_listing = std::async(std::launch::async, [b] { return admin_record_names(*b); });
+  auto index_listing = std::async(std::launch::async, [b]() -> Result<std::vector<ObjectInfo>> {
+    std::vector<ObjectInfo> infos;
+    CAIRN_TRY(b->list(Kind::index, [&](const ObjectInfo& info) -> Status {
+      infos.push_back(info);
+      return {};
+    }));
+    return infos;
+  });
+  auto unlocked = unlock(*be, u, peek_repo_id(raw));
+  auto admin_names = admin_listing.get();
+  auto index_infos = index_listing.get();
+  CAIRN_TRY_ASSIGN(Unlocked un, std::move(unlocked));
   // decode_config verifies the signature with the key's admin key before it parses anything.
   auto belongs = [&](ByteView bytes, const std::string& name) -> Result<Config> {
     CAIRN_TRY_ASSIGN(Config c, decode_config(bytes, un.keys.sign_pk, name));
@@ -591,8 +613,9 @@ Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<backend::Ba
   repo->set_config_problem(std::move(problem));
   if (!un.slot.empty() && repo->keys().can_read()) repo->mark_full_slot(un.slot);
   if (!un.same_as.empty() && repo->keys().can_read()) repo->mark_full_slot(un.same_as);
+  if (admin_names) repo->seed_admin_listing(std::move(*admin_names));  // else listed again
   CAIRN_TRY(repo->load_generations());
-  CAIRN_TRY(repo->load_indexes(u.skip_damaged_indexes));
+  CAIRN_TRY(repo->load_indexes(u.skip_damaged_indexes, index_infos ? &*index_infos : nullptr));
   // A revoked writer can write nothing more (its sets would be refused anyway).
   CAIRN_TRY_ASSIGN(auto keep, repo->revoked_keep(repo->keys().writer_id));
   if (keep && !repo->keys().can_admin())
@@ -633,19 +656,24 @@ RepositoryImpl::RepositoryImpl(std::unique_ptr<backend::Backend> be, fs::path tm
 // in a file written before it went: list again and read what is new. Entries already read from
 // a file that went since are kept; prune's generations account for a reader that saw them (a
 // backup that opened the repository before the rewrite).
-Status RepositoryImpl::load_indexes(bool skip_damaged) {
+Status RepositoryImpl::load_indexes(bool skip_damaged, const std::vector<ObjectInfo>* listed) {
   constexpr int kMaxRounds = 8;
   std::set<std::string> seen;
   for (int round = 1;; ++round) {
     std::vector<std::string> names;
     std::uint64_t bytes = 0;
-    CAIRN_TRY(be_->list(Kind::index, [&](const backend::ObjectInfo& info) -> Status {
+    auto take = [&](const backend::ObjectInfo& info) -> Status {
       if (!seen.contains(info.key.name)) {
         names.push_back(info.key.name);
         bytes += info.size;
       }
       return {};
-    }));
+    };
+    if (round == 1 && listed != nullptr) {
+      for (const auto& info : *listed) CAIRN_TRY(take(info));
+    } else {
+      CAIRN_TRY(be_->list(Kind::index, take));
+    }
     // Each entry takes pack::kEntrySize bytes of an index file: room for them all at once, so
     // loading never doubles the array (a backend that lists no sizes just grows it).
     // A listing's sizes are only a hint: past 2^28 entries (15 GiB) the array grows as read.
@@ -783,6 +811,23 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
 
 Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc,
                                         hash::Digest* proof) {
+  bool key_cached = false;
+  {
+    std::lock_guard lock(key_cache_mu_);
+    key_cached = key_cache_.contains(loc.pack);
+  }
+  if (!key_cached && !be_->properties().local) {
+    // The pack's header (its data key) and the blob are independent reads: on a remote
+    // repository both go at once, one round trip instead of two. The blob is only opened
+    // (authenticated) with the key, never parsed before.
+    auto blob = std::async(std::launch::async,
+                           [&] { return be_->get(Key::pack(loc.pack), loc.offset, loc.length); });
+    auto key = pack_key(loc.pack);
+    auto sealed = blob.get();
+    if (!key) return std::move(key).error();
+    if (!sealed) return as_damage(std::move(sealed).error());
+    return open_with((*key)->view(), id, loc, *sealed, proof);
+  }
   if (auto key = pack_key(loc.pack); !key) return std::move(key).error();  // cached for open_copy
   auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
   if (!sealed) return as_damage(std::move(sealed).error());
@@ -930,13 +975,15 @@ Result<bool> RepositoryImpl::has_set(const hash::SetId& id) {
 
 Result<SetObject> RepositoryImpl::read_set_impl(const hash::SetId& id, bool want_body) {
   const std::string what = fmt::format("set '{}'", id.hex());
-  auto raw = be_->get(Key::set(id));
+  std::optional<Bytes> seen = recent_sets_.find(id);
+  Result<Bytes> raw = seen ? Result<Bytes>(std::move(*seen)) : be_->get(Key::set(id));
   if (!raw) {
     if (raw.error().code == Errc::not_found)
       return Error{Errc::not_found, fmt::format("{} does not exist", what)};
     return std::move(raw).error();
   }
   CAIRN_TRY(check_content_address(*raw, id.d, what));
+  recent_sets_.add(id, *raw);  // only bytes that match their name
   CAIRN_TRY_ASSIGN(DecodedSet d, decode_set(*raw, keys_, want_body, what));
   SetObject s{id, d.header, std::move(d.body)};
   CAIRN_TRY(check_writer(s));
@@ -1007,7 +1054,24 @@ Result<std::string> RepositoryImpl::put_admin_record(ByteView bytes) {
   const Key k = Key::hold(hash::blake2b(bytes).hex());
   auto st = be_->put(k, bytes, /*no_replace=*/true);
   if (!st && st.error().code != Errc::exists) return std::move(st).error();
+  admin_.wrote(k.name);
   return k.path();
+}
+
+Result<std::vector<std::string>> AdminCache::names(backend::Backend& be) {
+  std::lock_guard lock(mu_);  // held while listing: concurrent first lists list once
+  if (!names_) {
+    CAIRN_TRY_ASSIGN(auto listed, admin_record_names(be));
+    names_ = std::move(listed);
+  }
+  return *names_;
+}
+
+void AdminCache::wrote(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (!names_) return;  // the first listing will have it
+  auto it = std::lower_bound(names_->begin(), names_->end(), name);
+  if (it == names_->end() || *it != name) names_->insert(it, name);
 }
 
 Result<std::string> RepositoryImpl::write_hold(HoldRecord r) {
@@ -1020,25 +1084,45 @@ namespace {
 
 // The admin records in holds/ that `mine` claims (by their magic: anything else is left to
 // the other lists), authenticated by `decode`, oldest first (time_ns, then name); see
-// list_holds for `skip`. `magics` (may be null) skips, without a get, the records read before
-// whose magic `mine` does not claim.
+// list_holds for `skip`. `cache` (may be null: holds/ is listed afresh) gives the handle's
+// listing, and skips, without a get, the records read before whose magic `mine` does not
+// claim.
 template <typename Rec, typename Mine, typename Decode>
-Result<std::vector<Rec>> list_admin_records(backend::Backend& be, AdminMagics* magics,
+Result<std::vector<Rec>> list_admin_records(backend::Backend& be, AdminCache* cache,
                                             std::string_view label,
                                             const Repository::SkipRecord& skip, const Mine& mine,
                                             const Decode& decode) {
-  CAIRN_TRY_ASSIGN(const std::vector<std::string> names, admin_record_names(be));
-  std::vector<std::pair<Rec, std::string>> recs;
+  CAIRN_TRY_ASSIGN(const std::vector<std::string> names,
+                   cache != nullptr ? cache->names(be) : admin_record_names(be));
+  // The records to read: those of this kind, and those of a kind not known yet.
+  std::vector<std::string_view> wanted;
   for (const auto& name : names) {
+    if (cache != nullptr)
+      if (auto m = cache->magic(name); m && !mine(ByteView(*m))) continue;
+    wanted.push_back(name);
+  }
+  // On a remote repository each is a round trip: fetched kFetchers at a time, a window of
+  // kWindow records held at once, then taken in name order as one reader would.
+  constexpr unsigned kFetchers = 8;
+  constexpr std::size_t kWindow = 64;
+  std::vector<std::optional<Result<Bytes>>> window;
+  std::vector<std::pair<Rec, std::string>> recs;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const std::string name(wanted[i]);
+    if (i % kWindow == 0) {
+      window.assign(std::min(kWindow, wanted.size() - i), std::nullopt);
+      for_each_index(window.size(), kFetchers, [&](std::size_t j) {
+        window[j].emplace(be.get(Key::hold(std::string(wanted[i + j]))));
+      });
+    }
     const std::string what = fmt::format("{} record '{}'", label, name);
-    if (magics != nullptr)
-      if (auto m = magics->find(name); m && !mine(ByteView(*m))) continue;
-    auto raw = be.get(Key::hold(name));
+    Result<Bytes> raw = std::move(*window[i % kWindow]);
     if (!raw) {
-      if (skip && raw.error().code == Errc::not_found) continue;  // removed meanwhile
+      // Removed since it was listed (the handle's listing may be older than this list).
+      if ((skip || cache != nullptr) && raw.error().code == Errc::not_found) continue;
       return std::move(raw).error();
     }
-    if (magics != nullptr) magics->note(name, *raw);
+    if (cache != nullptr) cache->note(name, *raw);
     if (!mine(ByteView(*raw))) continue;
     auto rec = [&]() -> Result<Rec> {
       auto digest = hash::Digest::from_hex(name);
@@ -1068,7 +1152,7 @@ Result<std::vector<Rec>> list_admin_records(backend::Backend& be, AdminMagics* m
 
 Result<std::vector<HoldRecord>> RepositoryImpl::list_holds(const SkipRecord& skip) {
   return list_admin_records<HoldRecord>(
-      *be_, &admin_magics_, "hold", skip,
+      *be_, &admin_, "hold", skip,
       [](ByteView raw) {  // garbage counts as a damaged hold record
         return !is_revocation(raw) && !is_config_copy(raw) && !is_tag_record(raw) &&
                !is_move_record(raw) && !is_rotation(raw) && !is_erasure_record(raw);
@@ -1084,7 +1168,7 @@ Result<std::string> RepositoryImpl::write_tag_record(TagRecord r) {
 
 Result<std::vector<TagRecord>> RepositoryImpl::list_tag_records(const SkipRecord& skip) {
   return list_admin_records<TagRecord>(
-      *be_, &admin_magics_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
+      *be_, &admin_, "tag", skip, [](ByteView raw) { return is_tag_record(raw); },
       [&](ByteView raw, const std::string& what) { return decode_tag_record(raw, keys_, what); });
 }
 
@@ -1117,7 +1201,7 @@ Result<std::vector<ErasureRecord>> list_erasure_records(Repository& r,
 Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipRecord& skip) {
   PackIndexCache cache;
   return list_admin_records<MoveRecord>(
-      *be_, &admin_magics_, "move", skip, [](ByteView raw) { return is_move_record(raw); },
+      *be_, &admin_, "move", skip, [](ByteView raw) { return is_move_record(raw); },
       [&](ByteView raw, const std::string& what) -> Result<MoveRecord> {
         CAIRN_TRY_ASSIGN(MoveRecord m, decode_move_record(raw, keys_, what));
         CAIRN_TRY(check_move_cover(*this, m, what, cache));
@@ -1127,7 +1211,7 @@ Result<std::vector<MoveRecord>> RepositoryImpl::list_move_records(const SkipReco
 
 Result<std::vector<Rotation>> RepositoryImpl::list_rotations(const SkipRecord& skip) {
   return list_admin_records<Rotation>(
-      *be_, &admin_magics_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
+      *be_, &admin_, "rotation", skip, [](ByteView raw) { return is_rotation(raw); },
       [&](ByteView raw, const std::string& what) -> Result<Rotation> {
         CAIRN_TRY_ASSIGN(Rotation r, decode_rotation(raw, keys_, nullptr, what));
         r.record = Key::hold(hash::blake2b(raw).hex()).path();
@@ -1145,14 +1229,16 @@ Result<std::string> RepositoryImpl::write_revocation(Revocation r) {
 }
 
 Result<std::vector<Revocation>> RepositoryImpl::revocations() {
-  CAIRN_TRY_ASSIGN(const std::vector<std::string> names, admin_record_names(*be_));
+  CAIRN_TRY_ASSIGN(const std::vector<std::string> names, admin_.names(*be_));
   std::vector<Revocation> out;
   for (const auto& name : names) {
     const std::string what = fmt::format("revocation record '{}'", name);
-    // Reading the magic costs a whole get of each admin record, once (admin_magics_).
-    if (auto m = admin_magics_.find(name); m && !is_revocation(*m)) continue;
-    CAIRN_TRY_ASSIGN(Bytes raw, be_->get(Key::hold(name)));
-    admin_magics_.note(name, raw);
+    // Reading the magic costs a whole get of each admin record, once (admin_).
+    if (auto m = admin_.magic(name); m && !is_revocation(*m)) continue;
+    auto got = be_->get(Key::hold(name));
+    if (!got && got.error().code == Errc::not_found) continue;  // removed since it was listed
+    CAIRN_TRY_ASSIGN(Bytes raw, std::move(got));
+    admin_.note(name, raw);
     if (!is_revocation(raw)) continue;
     auto digest = hash::Digest::from_hex(name);
     if (!digest) return Error{Errc::corrupt, fmt::format("{}: not a valid name", what)};

@@ -135,9 +135,9 @@ TEST_CASE("crypto::seal: round trip, with and without AD, empty plaintext", "[cr
     auto r = open(key.view(), sealed, ad, "obj");
     REQUIRE(r.has_value());
     CHECK(*r == pt);
-    if (n > 0)
-      CHECK(Bytes(sealed.begin() + kNonceSize, sealed.begin() + kNonceSize + n) !=
-            pt);  // encrypted
+    // Encrypted: from 16 bytes on (a 1-byte ciphertext equals its plaintext once in 256
+    // runs; this check failed so, at random).
+    if (n >= 16) CHECK(Bytes(sealed.begin() + kNonceSize, sealed.begin() + kNonceSize + n) != pt);
   }
 }
 

@@ -422,15 +422,53 @@ TEST_CASE(
 namespace {
 
 // Counts the reads of admin records (holds/) that reach the wrapped backend.
+// ... and the listings of holds/ and the reads of set objects.
 class CountingHolds final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
   std::map<std::string, int> gets;
+  int hold_lists = 0;
+  int set_gets = 0;
   Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
     if (k.kind == backend::Kind::hold) ++gets[k.name];
+    if (k.kind == backend::Kind::set) ++set_gets;
     return inner().get(k, off, len);
   }
+  Status list(backend::Kind kind,
+              const std::function<Status(const backend::ObjectInfo&)>& each) override {
+    if (kind == backend::Kind::hold) ++hold_lists;
+    return inner().list(kind, each);
+  }
 };
+
+// `t`'s repository opened over its storage wrapped in a W (made from the storage and `args`),
+// which `w` points to.
+template <typename W, typename... Args>
+std::unique_ptr<repo::Repository> open_over(TestRepo& t, W*& w, Args&&... args) {
+  auto local = backend::open_local(t.dir, false);
+  REQUIRE(local);
+  auto wrapped = std::make_unique<W>(std::move(*local), std::forward<Args>(args)...);
+  w = wrapped.get();
+  fs::create_directories(t.scratch.dir / "tmp");
+  auto r = repo::Repository::open(std::move(wrapped), repo::Unlock{std::string("pass"), {}},
+                                  t.scratch.dir / "tmp");
+  REQUIRE(r);
+  return std::move(*r);
+}
+
+std::unique_ptr<repo::Repository> open_counting(TestRepo& t, CountingHolds*& c) {
+  return open_over(t, c);
+}
+
+// Tag records "t0" .. "t<n-1>" on `set`, written in that order.
+void write_tags(repo::Repository& r, const hash::SetId& set, int n) {
+  for (int i = 0; i < n; ++i) {
+    repo::TagRecord tr;
+    tr.set = set;
+    tr.add = {fmt::format("t{}", i)};
+    REQUIRE(r.write_tag_record(tr));
+  }
+}
 
 }  // namespace
 
@@ -443,39 +481,29 @@ TEST_CASE("repo: each admin record is read once however many kinds of record are
   const hash::SetId set{hash::blake2b(as_bytes("a set"))};
   {
     auto r = t.open();
-    for (int i = 0; i < 3; ++i) {
-      repo::TagRecord tr;
-      tr.set = set;
-      tr.add = {fmt::format("t{}", i)};
-      REQUIRE(r->write_tag_record(tr));
-    }
+    write_tags(*r, set, 3);
     repo::HoldRecord h;
     h.set = set;
     h.reason = "audit";
     REQUIRE(r->write_hold(h));
   }
-  auto local = backend::open_local(t.dir, false);
-  REQUIRE(local);
-  auto counting = std::make_unique<CountingHolds>(std::move(*local));
-  CountingHolds& c = *counting;
-  fs::create_directories(t.scratch.dir / "tmp");
-  auto r = repo::Repository::open(std::move(counting), repo::Unlock{std::string("pass"), {}},
-                                  t.scratch.dir / "tmp");
-  REQUIRE(r);
+  CountingHolds* cp = nullptr;
+  auto r = open_counting(t, cp);
+  CountingHolds& c = *cp;
   // open read each record once (it looks for revocations of its writer), so every kind's
   // magic is known from then on.
   c.gets.clear();
   for (int round = 0; round < 2; ++round) {
-    auto holds = (*r)->list_holds();
+    auto holds = r->list_holds();
     REQUIRE(holds);
     CHECK(holds->size() == 1);
-    auto tags = (*r)->list_tag_records();
+    auto tags = r->list_tag_records();
     REQUIRE(tags);
     CHECK(tags->size() == 3);
-    auto moves = (*r)->list_move_records();
+    auto moves = r->list_move_records();
     REQUIRE(moves);
     CHECK(moves->empty());
-    auto revs = (*r)->revocations();
+    auto revs = r->revocations();
     REQUIRE(revs);
     CHECK(revs->empty());
   }
@@ -490,4 +518,110 @@ TEST_CASE("repo: each admin record is read once however many kinds of record are
     total += n;
   }
   CHECK(total == 8);
+}
+
+TEST_CASE("repo: a handle lists holds/ once for every kind, with the records it writes", "[repo]") {
+  // A restore from S3 listed holds/ five times (rotations, revocations, holds, tags, moves):
+  // a round trip each. A handle now lists it once; what it writes joins its listing.
+  TestRepo t;
+  const hash::SetId set{hash::blake2b(as_bytes("a set"))};
+  std::string first_tag;
+  {
+    auto r = t.open();
+    repo::TagRecord tr;
+    tr.set = set;
+    tr.add = {"t0"};
+    auto w = r->write_tag_record(tr);
+    REQUIRE(w);
+    first_tag = *w;
+    tr.add = {"t1"};
+    REQUIRE(r->write_tag_record(tr));
+  }
+  CountingHolds* c = nullptr;
+  auto r = open_counting(t, c);
+  const int at_open = c->hold_lists;
+  CHECK(at_open == 1);  // the key generations (rotation records) at open
+  REQUIRE(r->list_holds());
+  REQUIRE(r->list_move_records());
+  REQUIRE(r->revocations());
+  auto tags = r->list_tag_records();
+  REQUIRE(tags);
+  CHECK(tags->size() == 2);
+  CHECK(c->hold_lists == at_open);  // no list of any kind listed holds/ again
+
+  // What this handle writes, it reads back without a listing.
+  repo::HoldRecord h;
+  h.set = set;
+  h.reason = "audit";
+  REQUIRE(r->write_hold(h));
+  auto holds = r->list_holds();
+  REQUIRE(holds);
+  CHECK(holds->size() == 1);
+  CHECK(c->hold_lists == at_open);
+
+  // A record removed since the listing is passed over, not an error; a record another
+  // handle writes is seen by the next handle.
+  REQUIRE(fs::remove(t.dir / first_tag));
+  {
+    auto other = t.open();
+    repo::TagRecord tr;
+    tr.set = set;
+    tr.add = {"t2"};
+    REQUIRE(other->write_tag_record(tr));
+  }
+  tags = r->list_tag_records();
+  REQUIRE(tags);
+  CHECK(tags->size() == 1);
+  auto fresh = t.open()->list_tag_records();
+  REQUIRE(fresh);
+  CHECK(fresh->size() == 2);
+}
+
+TEST_CASE(
+    "repo: a set object read twice by one handle is fetched once, and only if it "
+    "authenticates",
+    "[repo]") {
+  // A restore --from imports every set into its scratch catalog, then opens the one it
+  // restores: two GETs of the same object on a remote repository.
+  TestRepo t;
+  hash::SetId id, forged;
+  {
+    auto r = t.open();
+    auto a = r->write_set(sample_body("a"));
+    REQUIRE(a);
+    id = a->id;
+    auto b = r->write_set(sample_body("b"));
+    REQUIRE(b);
+    forged = b->id;
+    damage(t.dir / b->path, Damage::flip_middle);
+  }
+  CountingHolds* c = nullptr;
+  auto r = open_counting(t, c);
+  c->set_gets = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto s = r->read_set(id);
+    REQUIRE(s);
+    check_same(*s->body, sample_body("a"));
+  }
+  CHECK(c->set_gets == 1);
+  // Bytes that do not match their name are never kept: each read fetches and refuses them.
+  CHECK(r->read_set(forged).error().code == Errc::corrupt);
+  CHECK(r->read_set(forged).error().code == Errc::corrupt);
+  CHECK(c->set_gets == 3);
+}
+
+TEST_CASE("repo: admin records of a kind not known yet are fetched several at a time", "[repo]") {
+  // The first list a handle makes (the key generations, at open) reads every record in
+  // holds/ to learn its kind: on a remote repository a round trip each, one after another.
+  TestRepo t;
+  const hash::SetId set{hash::blake2b(as_bytes("a set"))};
+  write_tags(*t.open(), set, 6);
+  test::SlowReads* slow = nullptr;
+  auto r = open_over(t, slow, backend::Kind::hold, std::chrono::milliseconds(100));
+  CHECK(slow->most.load() >= 2);
+  auto tags = r->list_tag_records();
+  REQUIRE(tags);
+  REQUIRE(tags->size() == 6);
+  for (std::size_t i = 0; i < tags->size(); ++i)  // oldest first, whatever order reads ended in
+    CHECK((*tags)[i].add == std::vector<std::string>{fmt::format("t{}", i)});
 }

@@ -3,10 +3,13 @@
 // binary links only its own module; include it as "support/repo.hpp".
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "backend/backend.hpp"
 #include "crypto/crypto.hpp"
@@ -63,6 +66,30 @@ class ForwardingBackend : public backend::Backend {
 
  private:
   std::unique_ptr<backend::Backend> b_;
+};
+
+// A far server: every read of an object of `kind` takes `delay`; `most` is the largest number
+// of those reads in flight at once (1 for a reader that waits for one after another).
+class SlowReads final : public ForwardingBackend {
+ public:
+  SlowReads(std::unique_ptr<backend::Backend> inner, backend::Kind kind,
+            std::chrono::milliseconds delay)
+      : ForwardingBackend(std::move(inner)), kind_(kind), delay_(delay) {}
+  Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
+    if (k.kind != kind_) return inner().get(k, off, len);
+    const int now = ++in_flight_;
+    for (int was = most.load(); now > was && !most.compare_exchange_weak(was, now);) {}
+    std::this_thread::sleep_for(delay_);
+    auto r = inner().get(k, off, len);
+    --in_flight_;
+    return r;
+  }
+  std::atomic<int> most{0};
+
+ private:
+  backend::Kind kind_;
+  std::chrono::milliseconds delay_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace cairn::test

@@ -135,22 +135,26 @@ Result<Outcome> restore_set(const RestoreOptions& o, Context& ctx,
   }
   if (o.repo.run) o.repo.run->set = rec.id;
   chosen = rec.id;
+  // A whole set from a remote copy: every pack it names is read, so the pack cache fetches
+  // them whole and ahead of the reader (backend/cache.hpp) instead of chunk by chunk, from
+  // before the manifest is read (the set object is read once: repo's RecentSets).
+  if (o.repo.from && o.patterns.empty() && !o.stdout_file) {
+    auto obj = ctx.repo->read_set(rec.id);
+    if (obj && obj->body) {
+      std::vector<backend::Key> packs;
+      // Through the move records (compaction): a damaged one is verify's to name, not ours.
+      auto moves = repo::load_moves(*ctx.repo, [](const std::string&, const Error&) {});
+      const auto& listed = obj->body->packs;
+      for (const auto& p : moves ? moves->resolve(rec.id, listed) : listed)
+        packs.push_back(backend::Key::pack(p));
+      ctx.repo->storage().will_read(packs);
+    }
+  }
   CAIRN_TRY_ASSIGN(auto set, open_source(*ctx.repo, rec.id));
   CAIRN_TRY(check_catalog_row(rec, set.set().obj, ctx.cat->file()));
   obs.info(fmt::format("restoring set {} ({} {}, {})", rec.id.hex().substr(0, 12), rec.source,
                        rec.kind == model::SetKind::full ? "full" : "set",
                        format_time(rec.started_ns)));
-  // A whole set from a remote copy: every pack it names is read, so the pack cache fetches
-  // them whole and ahead of the reader (backend/cache.hpp) instead of chunk by chunk.
-  if (o.repo.from && o.patterns.empty() && !o.stdout_file && set.set().obj.body) {
-    std::vector<backend::Key> packs;
-    // Through the move records (compaction): a damaged one is verify's to name, not ours.
-    auto moves = repo::load_moves(*ctx.repo, [](const std::string&, const Error&) {});
-    const auto& listed = set.set().obj.body->packs;
-    for (const auto& p : moves ? moves->resolve(rec.id, listed) : listed)
-      packs.push_back(backend::Key::pack(p));
-    ctx.repo->storage().will_read(packs);
-  }
   const restore::Options ro{o.patterns, o.keep_going, o.special,
                             o.overwrite.value_or(restore::Overwrite::always), o.remove};
   if (o.tar) {

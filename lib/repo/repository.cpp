@@ -660,11 +660,11 @@ Status RepositoryImpl::load_indexes(bool skip_damaged, const std::vector<ObjectI
   constexpr int kMaxRounds = 8;
   std::set<std::string> seen;
   for (int round = 1;; ++round) {
-    std::vector<std::string> names;
+    std::vector<std::pair<std::string, std::uint64_t>> names;  // and sizes
     std::uint64_t bytes = 0;
     auto take = [&](const backend::ObjectInfo& info) -> Status {
       if (!seen.contains(info.key.name)) {
-        names.push_back(info.key.name);
+        names.emplace_back(info.key.name, info.size);
         bytes += info.size;
       }
       return {};
@@ -680,10 +680,30 @@ Status RepositoryImpl::load_indexes(bool skip_damaged, const std::vector<ObjectI
     if (bytes / pack::kEntrySize < (std::uint64_t{1} << 28))
       index_.reserve(static_cast<std::size_t>(bytes / pack::kEntrySize));
     std::sort(names.begin(), names.end());
+    // On a remote repository each file is a round trip, and a repository with a file per
+    // backup has many: small files are read (and decoded) up to kReaders at a time, at most
+    // kWindowBytes of them by their listed sizes, then added in name order as one reader
+    // would. A file of unknown size, or a local repository, is read alone.
+    constexpr unsigned kReaders = 8;
+    constexpr std::uint64_t kWindowBytes = 16u << 20;
+    const bool remote = !be_->properties().local;
+    std::vector<std::optional<Result<std::vector<IndexPack>>>> window;
     std::optional<Error> vanished;
-    for (const auto& name : names) {
+    for (std::size_t i = 0, end = 0; i < names.size(); ++i) {
+      if (i == end) {  // the next window: names[i, end)
+        std::uint64_t held = names[i].second;
+        for (end = i + 1; remote && end < names.size() && end - i < kReaders && held > 0 &&
+                          names[end].second > 0 && held + names[end].second <= kWindowBytes;
+             ++end)
+          held += names[end].second;
+        window.assign(end - i, std::nullopt);
+        for_each_index(window.size(), kReaders, [&, i](std::size_t k) {
+          window[k].emplace(read_index_file(names[i + k].first));
+        });
+      }
+      const std::string& name = names[i].first;
       seen.insert(name);
-      auto packs = read_index_file(name);
+      auto packs = std::move(*window[i - (end - window.size())]);
       if (!packs && packs.error().code == Errc::not_found) {
         vanished = std::move(packs).error();
         continue;

@@ -485,3 +485,34 @@ TEST_CASE(
     CHECK(there->offset == loc->offset);
   }
 }
+
+TEST_CASE(
+    "repo::Repository::open: index files are read several at a time from a remote "
+    "repository, and every chunk is found",
+    "[repo]") {
+  // A repository with an index file per backup, read by a fresh host: one round trip each,
+  // one after another, before anything else.
+  TestRepo t;
+  std::vector<std::pair<hash::ChunkId, Bytes>> chunks;
+  {
+    auto r = t.open();
+    for (int i = 0; i < 6; ++i) {  // a session each: an index file each
+      auto s = r->begin_write(Scope::any);
+      REQUIRE(s);
+      Bytes c = text_bytes(20'000, static_cast<std::uint32_t>(i + 1));
+      const auto id = (*s)->id_of(c);
+      REQUIRE((*s)->put(id, repo::BlobType::data, c));
+      REQUIRE((*s)->finish());
+      chunks.emplace_back(id, std::move(c));
+    }
+  }
+  REQUIRE(count_under(t.dir / "index") == 6);
+  SlowReads* slow = nullptr;
+  auto r = t.open_over(slow, backend::Kind::index, std::chrono::milliseconds(100));
+  CHECK(slow->most.load() >= 2);
+  for (const auto& [id, bytes] : chunks) {  // a pack's header and the blob read at once
+    auto got = r->read_chunk_unproven(id);
+    REQUIRE(got);
+    CHECK(*got == bytes);
+  }
+}

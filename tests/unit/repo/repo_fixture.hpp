@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "backend/backend.hpp"
 #include "base/tempdir.hpp"
 #include "crypto/crypto.hpp"
 #include "io/file.hpp"
@@ -48,6 +49,20 @@ struct TestRepo {
   }
   std::unique_ptr<repo::Repository> open(std::string pass = "pass") const {
     return open_ok(dir, std::move(pass));
+  }
+  // Opened over its storage wrapped in a W (made from the storage and `args`), which `w`
+  // points to: a backend that counts, delays or changes calls.
+  template <typename W, typename... Args>
+  std::unique_ptr<repo::Repository> open_over(W*& w, Args&&... args) const {
+    auto local = backend::open_local(dir, false);
+    REQUIRE(local);
+    auto wrapped = std::make_unique<W>(std::move(*local), std::forward<Args>(args)...);
+    w = wrapped.get();
+    fs::create_directories(scratch.dir / "tmp");
+    auto r = repo::Repository::open(std::move(wrapped), repo::Unlock{std::string("pass"), {}},
+                                    scratch.dir / "tmp");
+    if (!r) FAIL("open failed: " << r.error().message);
+    return std::move(*r);
   }
 };
 

@@ -441,23 +441,8 @@ class CountingHolds final : public ForwardingBackend {
   }
 };
 
-// `t`'s repository opened over its storage wrapped in a W (made from the storage and `args`),
-// which `w` points to.
-template <typename W, typename... Args>
-std::unique_ptr<repo::Repository> open_over(TestRepo& t, W*& w, Args&&... args) {
-  auto local = backend::open_local(t.dir, false);
-  REQUIRE(local);
-  auto wrapped = std::make_unique<W>(std::move(*local), std::forward<Args>(args)...);
-  w = wrapped.get();
-  fs::create_directories(t.scratch.dir / "tmp");
-  auto r = repo::Repository::open(std::move(wrapped), repo::Unlock{std::string("pass"), {}},
-                                  t.scratch.dir / "tmp");
-  REQUIRE(r);
-  return std::move(*r);
-}
-
 std::unique_ptr<repo::Repository> open_counting(TestRepo& t, CountingHolds*& c) {
-  return open_over(t, c);
+  return t.open_over(c);
 }
 
 // Tag records "t0" .. "t<n-1>" on `set`, written in that order.
@@ -617,7 +602,7 @@ TEST_CASE("repo: admin records of a kind not known yet are fetched several at a 
   const hash::SetId set{hash::blake2b(as_bytes("a set"))};
   write_tags(*t.open(), set, 6);
   test::SlowReads* slow = nullptr;
-  auto r = open_over(t, slow, backend::Kind::hold, std::chrono::milliseconds(100));
+  auto r = t.open_over(slow, backend::Kind::hold, std::chrono::milliseconds(100));
   CHECK(slow->most.load() >= 2);
   auto tags = r->list_tag_records();
   REQUIRE(tags);

@@ -68,13 +68,19 @@ class ForwardingBackend : public backend::Backend {
   std::unique_ptr<backend::Backend> b_;
 };
 
-// A far server: every read of an object of `kind` takes `delay`; `most` is the largest number
-// of those reads in flight at once (1 for a reader that waits for one after another).
+// A far server (not local): every read of an object of `kind` takes `delay`; `most` is the
+// largest number of those reads in flight at once (1 for a reader that waits for one after
+// another).
 class SlowReads final : public ForwardingBackend {
  public:
   SlowReads(std::unique_ptr<backend::Backend> inner, backend::Kind kind,
             std::chrono::milliseconds delay)
       : ForwardingBackend(std::move(inner)), kind_(kind), delay_(delay) {}
+  backend::Properties properties() const override {
+    auto p = ForwardingBackend::properties();
+    p.local = false;
+    return p;
+  }
   Result<Bytes> get(const backend::Key& k, std::uint64_t off, std::uint64_t len) override {
     if (k.kind != kind_) return inner().get(k, off, len);
     const int now = ++in_flight_;

@@ -199,9 +199,7 @@ class RecentSets {
   }
   void add(const hash::SetId& id, ByteView raw) {
     if (raw.size() > kBudget) return;
-    std::lock_guard lock(mu_);
-    for (const auto& item : items_)
-      if (item.first == id) return;
+    std::lock_guard lock(mu_);  // a set two threads read at once may be kept twice: harmless
     items_.emplace_front(id, Bytes(raw.begin(), raw.end()));
     bytes_ += raw.size();
     while (bytes_ > kBudget) {

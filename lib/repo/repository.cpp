@@ -831,27 +831,23 @@ Result<std::shared_ptr<const crypto::SecretBytes>> RepositoryImpl::pack_key(
 
 Result<Bytes> RepositoryImpl::read_copy(const hash::ChunkId& id, const Location& loc,
                                         hash::Digest* proof) {
-  bool key_cached = false;
-  {
+  // The pack's header (its data key, read by pack_key when not cached) and the blob are
+  // independent reads: on a remote repository both go at once, one round trip instead of
+  // two. The blob is only opened (authenticated) with the key, never parsed before.
+  bool together = !be_->properties().local;
+  if (together) {
     std::lock_guard lock(key_cache_mu_);
-    key_cached = key_cache_.contains(loc.pack);
+    together = !key_cache_.contains(loc.pack);
   }
-  if (!key_cached && !be_->properties().local) {
-    // The pack's header (its data key) and the blob are independent reads: on a remote
-    // repository both go at once, one round trip instead of two. The blob is only opened
-    // (authenticated) with the key, never parsed before.
-    auto blob = std::async(std::launch::async,
-                           [&] { return be_->get(Key::pack(loc.pack), loc.offset, loc.length); });
-    auto key = pack_key(loc.pack);
-    auto sealed = blob.get();
-    if (!key) return std::move(key).error();
-    if (!sealed) return as_damage(std::move(sealed).error());
-    return open_with((*key)->view(), id, loc, *sealed, proof);
-  }
-  if (auto key = pack_key(loc.pack); !key) return std::move(key).error();  // cached for open_copy
-  auto sealed = be_->get(Key::pack(loc.pack), loc.offset, loc.length);
+  const Key k = Key::pack(loc.pack);
+  std::future<Result<Bytes>> ahead;  // waited for on every return
+  if (together)
+    ahead = std::async(std::launch::async, [&] { return be_->get(k, loc.offset, loc.length); });
+  auto key = pack_key(loc.pack);
+  if (!key) return std::move(key).error();
+  auto sealed = together ? ahead.get() : be_->get(k, loc.offset, loc.length);
   if (!sealed) return as_damage(std::move(sealed).error());
-  return open_copy(id, loc, *sealed, proof);
+  return open_with((*key)->view(), id, loc, *sealed, proof);
 }
 
 Result<Bytes> RepositoryImpl::open_copy(const hash::ChunkId& id, const Location& loc,
